@@ -1,0 +1,83 @@
+"""The small interface every platform implements, and how a platform is found by name."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+import httpx
+
+from chatops.domain import Mention, Reply
+
+if TYPE_CHECKING:
+    from chatops.config import Config
+    from chatops.settings import Settings
+
+
+@dataclass(frozen=True)
+class Published:
+    """The platform's own id of a reply we posted, and where a person can see it."""
+
+    id: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Response:
+    """A non-default HTTP answer to a webhook (verification handshakes, CRC checks)."""
+
+    status: int = 200
+    body: str = ""
+    content_type: str = "text/plain"
+
+
+@dataclass
+class AdapterContext:
+    """What an adapter may use: settings (secrets, base URLs), the config, one HTTP client."""
+
+    settings: Settings
+    config: Config
+    http: httpx.AsyncClient
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Adapter(Protocol):
+    name: str
+
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
+        """Raise BadSignature unless the body was signed by the platform."""
+
+    def parse(self, body: bytes, headers: Mapping[str, str]) -> list[Mention]:
+        """Turn a verified body into mentions (possibly none); raise BadPayload with a reason."""
+        ...
+
+    def handshake(self, query: Mapping[str, str]) -> Response:
+        """Answer the platform's GET check on the webhook URL (403 when not supported)."""
+        ...
+
+    async def reply(self, reply: Reply) -> Published:
+        """Post `reply`; raise NotSent, RateLimited, PermanentError or OutcomeUnknown."""
+        ...
+
+
+def load(name: str, ctx: AdapterContext) -> Adapter:
+    """Import `adapters.<name>` and build its adapter."""
+    if name not in names():
+        raise KeyError(f"no adapter for platform '{name}'")
+    module = importlib.import_module(f"adapters.{name}")
+    adapter: Adapter = module.create(ctx)
+    return adapter
+
+
+def names() -> list[str]:
+    """Every platform with a module here."""
+    import adapters
+
+    return sorted(
+        m.name
+        for m in pkgutil.iter_modules(adapters.__path__)
+        if m.name not in {"base", "errors", "http", "signing"}
+    )

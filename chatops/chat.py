@@ -1,0 +1,77 @@
+"""The chat backend interface: how cases reach people in Slack, Teams or a terminal.
+
+The workflow tells a backend *what happened* (a `CaseEvent`) and *what the case looks like
+now* (a `CaseView`). The backend keeps its own thread references and decides how to show
+both; it translates people's clicks back into workflow commands and nothing more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from chatops.domain import Case, Mention
+
+
+class EventKind(StrEnum):
+    CREATED = "created"
+    MENTION = "mention"  # another mention joined the case
+    MENTION_EDITED = "mention_edited"
+    MENTION_REMOVED = "mention_removed"
+    CLAIMED = "claimed"
+    UNCLAIMED = "unclaimed"
+    DRAFTED = "drafted"
+    APPROVAL_REQUESTED = "approval_requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    PUBLISH_FAILED = "publish_failed"
+    PUBLISH_UNKNOWN = "publish_unknown"
+    REROUTED = "rerouted"
+    DISMISSED = "dismissed"
+    REOPENED = "reopened"
+    CLOSED = "closed"
+    NOTE = "note"  # anything else worth a line in the thread
+
+
+@dataclass(frozen=True)
+class Department:
+    """What a backend needs of a department to address it."""
+
+    id: str
+    name: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case with everything needed to render it, as of one version."""
+
+    case: Case
+    mentions: list[Mention]  # in arrival order
+    department: Department
+    due_at: datetime | None = None  # next deadline, in the department's time zone
+
+
+@dataclass(frozen=True)
+class CaseEvent:
+    kind: EventKind
+    actor: str
+    text: str  # one human line for the thread
+    mention: Mention | None = None
+    notify: tuple[str, ...] = ()  # people or groups to mention with this event
+    previous_department: Department | None = None  # set on REROUTED
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class ChatBackend(Protocol):
+    async def show(self, view: CaseView, event: CaseEvent) -> None:
+        """Bring the case's thread up to date with `view` and add `event` to it."""
+        ...
+
+    async def close(self) -> None:
+        """Flush and release what the backend holds."""
+        ...

@@ -1,0 +1,209 @@
+"""The `chatops` command (DESIGN §4.1). Exit codes: 0 ok, 1 user error, 2 usage."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Coroutine
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+
+from chatops.config import ConfigError, check_config, load_config, parse_duration
+from chatops.domain import utcnow
+from chatops.settings import Settings
+
+log = logging.getLogger("chatops")
+
+
+def fail(reason: str) -> NoReturn:
+    """A user error: one line on stderr, exit 1, no traceback."""
+    click.echo(f"chatops: {reason}", err=True)
+    sys.exit(1)
+
+
+def setup_logging(level: str = "INFO") -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("httpx", "aiohttp.access", "apscheduler.executors.default"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def settings_or_fail() -> Settings:
+    try:
+        return Settings.from_env(os.environ)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def config_or_fail(settings: Settings) -> Any:
+    try:
+        return load_config(settings.config_path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        fail(f"{len(exc.problems)} problem(s) in {settings.config_path}; see above")
+
+
+def run_async(coro: Coroutine[Any, Any, Any]) -> Any:
+    try:
+        import uvloop
+
+        return uvloop.run(coro)
+    except ImportError:
+        return asyncio.run(coro)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--log-level", default="INFO", show_default=True, help="DEBUG, INFO, WARNING…")
+def main(log_level: str) -> None:
+    """chatops: social-media mentions as threads in Slack, Teams or a terminal."""
+    setup_logging(log_level)
+
+
+async def _roles(web_on: bool, worker_on: bool) -> None:
+    from chatops import runtime
+    from chatops.processes import run_roles
+
+    settings = settings_or_fail()
+    config = config_or_fail(settings)
+    try:
+        rt = await runtime.start(settings, config)
+    except ValueError as exc:
+        fail(str(exc))
+    try:
+        await run_roles(rt, web_on=web_on, worker_on=worker_on)
+    finally:
+        await rt.close()
+
+
+@main.command()
+def run() -> None:
+    """All roles in one process: the default for a single machine."""
+    run_async(_roles(web_on=True, worker_on=True))
+
+
+@main.command()
+def web() -> None:
+    """HTTP only: webhooks, chat events, /healthz, /readyz, /metrics (Procfile `web`)."""
+    if not os.environ.get("REDIS_URL"):
+        log.warning("web alone without REDIS_URL: no worker can see what it receives")
+    run_async(_roles(web_on=True, worker_on=False))
+
+
+@main.command()
+def worker() -> None:
+    """Consume the inbound stream and post cases to chat (Procfile `worker`)."""
+    if not os.environ.get("REDIS_URL"):
+        log.warning("worker alone without REDIS_URL: it will never receive anything")
+    run_async(_roles(web_on=False, worker_on=True))
+
+
+@main.command()
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
+              help="Use this config instead of the embedded demo config.")
+@click.option("--port", type=int, default=0, show_default=True,
+              help="Port of the demo's own web server (0 = any free port).")
+def demo(config_path: Path | None, port: int) -> None:
+    """The whole product with no accounts: sample mentions, console chat, embedded store."""
+    from chatops.demo import run_demo
+
+    logging.getLogger().setLevel(logging.WARNING)
+    settings = settings_or_fail()
+    run_async(run_demo(settings, config_path=config_path, stdin=sys.stdin, port=port))
+
+
+@main.command("check-config")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+def check_config_cmd(path: Path | None) -> None:
+    """Validate the config and the environment; list every problem with its location."""
+    settings = settings_or_fail()
+    target = path or settings.config_path
+    problems = check_config(target, os.environ)
+    for p in problems:
+        click.echo(str(p))
+    if problems:
+        fail(f"{len(problems)} problem(s) in {target}")
+    click.echo(f"{target}: ok")
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+def replay(file: Path) -> None:
+    """Ingest a backlog of mentions, one sandbox-format JSON object a line."""
+    if not file.exists():
+        fail(f"cannot read {file}: no such file")
+    run_async(_replay(file))
+
+
+async def _replay(file: Path) -> None:
+    from chatops import runtime
+    from chatops.replay import replay as do_replay
+
+    settings = settings_or_fail()
+    console = Console(stderr=True)
+    embedded = not settings.redis_url
+    config = config_or_fail(settings) if embedded else None
+    from chatops.store import Store, connect
+
+    store = Store(connect(settings.redis_url))
+    try:
+        report = await do_replay(store, file, console)
+        if embedded:
+            from chatops.console import ConsoleBackend
+            from chatops.processes import make_worker
+
+            rt = await runtime.start(settings, config, store=store,
+                                     chat=ConsoleBackend(Console(quiet=True)))
+            w = make_worker(rt)
+            w.block_ms = 1
+            while await w.run_once():
+                pass
+    finally:
+        await store.close()
+    for line in report.errors:
+        click.echo(line, err=True)
+    click.echo(
+        f"replayed {file}: {report.accepted} accepted, {report.duplicates} duplicates, "
+        f"{len(report.errors)} bad lines skipped"
+    )
+
+
+@main.command()
+@click.option("--since", default="7d", show_default=True, help="How far back: 90m, 24h, 7d…")
+def stats(since: str) -> None:
+    """Response rate and median/p90 first-response time per department and platform."""
+    try:
+        window: timedelta = parse_duration(since)
+    except ValueError as exc:
+        fail(f"--since: {exc}")
+    run_async(_stats(window))
+
+
+async def _stats(window: timedelta) -> None:
+    from chatops import stats as kpi
+    from chatops.store import Store, connect
+
+    settings = settings_or_fail()
+    store = Store(connect(settings.redis_url))
+    since = utcnow() - window
+    try:
+        rows = await kpi.load(store, since)
+    finally:
+        await store.close()
+    console = Console()
+    if not rows:
+        console.print(f"no cases since {since:%Y-%m-%d %H:%M} UTC")
+        return
+    console.print(kpi.table(rows, since))
+
+
+if __name__ == "__main__":
+    main()

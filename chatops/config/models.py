@@ -1,0 +1,525 @@
+"""The config file's schema (DESIGN §4.4) as immutable pydantic models.
+
+Every section has defaults, so a minimal file (one department and `routing.default`) is valid,
+and `extra="forbid"` everywhere, so a misspelt key is reported instead of silently ignored.
+Cross-references between sections (routing targets, duplicate ids) are checked by
+`reference_errors`, on plain data, so the loader can report them even when other parts of the
+file failed validation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime, time, timedelta
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from chatops.config.durations import Duration, format_duration, parse_duration
+
+PLATFORMS: tuple[str, ...] = ("facebook", "instagram", "x", "viber", "sandbox")
+"""Platform names, in display order; each is a key under `platforms:`."""
+
+ACCOUNT_LISTS: Mapping[str, str] = {
+    "facebook": "pages",
+    "instagram": "accounts",
+    "x": "accounts",
+    "viber": "accounts",
+    "sandbox": "accounts",
+}
+"""Which key of each platform section lists its accounts (Facebook calls them pages)."""
+
+BACKENDS: tuple[str, ...] = ("slack", "teams", "console")
+"""Chat backends (`chat.backend`)."""
+
+KINDS: tuple[str, ...] = ("comment", "reply", "dm", "mention", "keyword")
+"""Mention kinds of DESIGN §4.5, usable in `routing.rules[].match.kind`."""
+
+SLA_CLOCKS: tuple[str, ...] = ("claim", "first_response", "approval")
+"""Names an escalation tier's `after` may use instead of a duration: the department's SLA."""
+
+NOTIFY_TARGETS: tuple[str, ...] = ("channel", "escalate_to", "approvers")
+"""Symbolic `notify` targets; anything else in `notify` is an explicit user or group id."""
+
+DEFAULT_PII_PATTERNS: tuple[str, ...] = (
+    r"(?i)\border\s*#?\d{6}\b",
+    r"(?i)\bbooking\s*(?:no|nr|number)?[:#]?\s*[A-Z0-9]{6}\b",
+)
+
+Loc = tuple[str | int, ...]
+
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+"""What a `token_env` value must look like: the name of a variable, not a token."""
+_HHMM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+_WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def as_id(value: Any) -> Any:
+    """Unquoted YAML numbers (`id: 1122334455`) become ids; everything else passes through."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def _check_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"unknown time zone '{name}'") from None
+    return name
+
+
+def _check_env_name(name: str) -> str:
+    if not ENV_NAME.fullmatch(name):
+        # Never echo the value: a pasted token here would end up in logs.
+        raise ValueError("must be the name of an env variable (letters, digits, _), not a token")
+    return name
+
+
+def _parse_clock(value: Any) -> time:
+    if isinstance(value, time):
+        return value
+    if isinstance(value, str) and (found := _HHMM.fullmatch(value.strip())):
+        return time(int(found[1]), int(found[2]))
+    raise ValueError(f"bad time '{value}': use HH:MM, like 09:00")
+
+
+def _check_regex(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"bad regex '{pattern}': {exc}") from None
+    return pattern
+
+
+def _one_of(what: str, choices: tuple[str, ...]) -> AfterValidator:
+    def check(value: str) -> str:
+        if value not in choices:
+            raise ValueError(f"unknown {what} '{value}' (known: {', '.join(choices)})")
+        return value
+
+    return AfterValidator(check)
+
+
+def _listify(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+Id = Annotated[str, BeforeValidator(as_id), StringConstraints(min_length=1)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Language = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1)]
+TimeZoneName = Annotated[str, AfterValidator(_check_zone)]
+EnvName = Annotated[str, AfterValidator(_check_env_name)]
+ClockTime = Annotated[time, BeforeValidator(_parse_clock)]
+Regex = Annotated[str, AfterValidator(_check_regex)]
+
+
+def parse_days(spec: str) -> frozenset[int]:
+    """`mon-fri`, `sat,sun` or `fri-mon` (wrapping) as weekday numbers (Monday = 0)."""
+
+    def day(name: str) -> int:
+        name = name.strip().lower()[:3]
+        if name not in _WEEKDAYS:
+            raise ValueError(
+                f"bad days '{spec}': use mon..sun as a range (mon-fri) or a list (mon,wed,fri)"
+            )
+        return _WEEKDAYS.index(name)
+
+    days: set[int] = set()
+    for part in spec.split(","):
+        first, dash, last = part.partition("-")
+        start = day(first)
+        span = (day(last) - start) % 7 if dash else 0
+        days.update((start + step) % 7 for step in range(span + 1))
+    return frozenset(days)
+
+
+class Account(_Model):
+    """A brand account on a platform; its token is named by env variable, never by value."""
+
+    id: Id
+    name: str = ""
+    token_env: EnvName | None = None
+
+
+class XAccount(Account):
+    handle: str = ""
+
+    @field_validator("handle")
+    @classmethod
+    def _strip_at(cls, value: str) -> str:
+        return value.strip().lstrip("@")
+
+
+class FacebookConfig(_Model):
+    pages: list[Account] = []
+
+
+class InstagramConfig(_Model):
+    accounts: list[Account] = []
+
+
+class XConfig(_Model):
+    accounts: list[XAccount] = []
+    track: list[Text] = []
+    poll_every: Duration = timedelta(seconds=60)
+
+
+class ViberConfig(_Model):
+    sender_name: str = ""
+    accounts: list[Account] = []
+
+
+class SandboxConfig(_Model):
+    accounts: list[Account] = []
+
+
+class PlatformsConfig(_Model):
+    """Platforms present here are enabled; none is enabled by default.
+
+    (Not even the sandbox: its webhook secret has a public default, so turning it on silently
+    would let anyone inject mentions into a production install.)
+    """
+
+    facebook: FacebookConfig | None = None
+    instagram: InstagramConfig | None = None
+    x: XConfig | None = None
+    viber: ViberConfig | None = None
+    sandbox: SandboxConfig | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_enabled(cls, data: Any) -> Any:
+        # `sandbox:` with nothing after it is YAML null, but clearly means "on".
+        if isinstance(data, Mapping):
+            return {key: {} if value is None else value for key, value in data.items()}
+        return data
+
+    def enabled(self) -> list[str]:
+        return [name for name in PLATFORMS if getattr(self, name) is not None]
+
+    def accounts(self, platform: str) -> list[Account]:
+        """The configured accounts of one platform (empty when it is off or lists none)."""
+        section = getattr(self, platform, None) if platform in PLATFORMS else None
+        return list(getattr(section, ACCOUNT_LISTS[platform])) if section is not None else []
+
+
+class ChatConfig(_Model):
+    backend: Literal["slack", "teams", "console"] = "console"
+
+
+class Hours(_Model):
+    """Business hours in the department's time zone; SLA clocks pause outside them."""
+
+    days: str = "mon-fri"
+    start: ClockTime
+    end: ClockTime
+    _weekdays: frozenset[int] = PrivateAttr(default=frozenset())
+
+    @field_validator("days", mode="before")
+    @classmethod
+    def _join_list(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return ",".join(str(item) for item in value)
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _parse_days(cls, value: str) -> str:
+        parse_days(value)
+        return value
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> Hours:
+        if self.start >= self.end:
+            raise ValueError(
+                f"start {self.start:%H:%M} must be before end {self.end:%H:%M} "
+                "(hours across midnight are not supported)"
+            )
+        return self
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._weekdays = parse_days(self.days)
+
+    @property
+    def weekdays(self) -> frozenset[int]:
+        return self._weekdays
+
+    def is_open(self, local: datetime) -> bool:
+        """Whether `local` (already in the department's time zone) is inside business hours."""
+        return local.weekday() in self._weekdays and self.start <= local.time() < self.end
+
+
+class Sla(_Model):
+    claim: Duration = timedelta(minutes=15)
+    first_response: Duration = timedelta(minutes=60)
+    approval: Duration = timedelta(minutes=30)
+
+    def clock(self, name: str) -> timedelta:
+        """The SLA duration by clock name (`claim`, `first_response`, `approval`)."""
+        if name not in SLA_CLOCKS:
+            raise KeyError(name)
+        value: timedelta = getattr(self, name)
+        return value
+
+
+class Department(_Model):
+    id: Id
+    name: str = ""
+    channel: Id
+    languages: list[Language] = []
+    escalate_to: list[Id] = []
+    hours: Hours | None = None
+    sla: Sla = Sla()
+    follow_up: Duration = timedelta(hours=24)
+    timezone: TimeZoneName | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_defaults_to_id(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and not data.get("name") and "id" in data:
+            return {**data, "name": str(as_id(data["id"]))}
+        return data
+
+    def tz(self, default: str | ZoneInfo) -> ZoneInfo:
+        """The department's zone, else `default` (normally `Config.timezone`)."""
+        if self.timezone:
+            return ZoneInfo(self.timezone)
+        return default if isinstance(default, ZoneInfo) else ZoneInfo(default)
+
+
+class Match(_Model):
+    """Conditions of one routing rule; every condition given must hold (AND)."""
+
+    keywords: list[Text] = []
+    language: Language | None = None
+    platform: Annotated[str, _one_of("platform", PLATFORMS)] | None = None
+    account: Id | None = None
+    regex: Regex | None = None
+    kind: Annotated[str, _one_of("kind", KINDS)] | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Match:
+        if not (self.keywords or self.model_dump(exclude_none=True, exclude={"keywords"})):
+            raise ValueError(
+                "empty match: give keywords, language, platform, account, regex or kind "
+                "(use routing.default for the catch-all)"
+            )
+        return self
+
+
+class Rule(_Model):
+    match: Match
+    to: Id
+    # Compiled form of `match`, built once by chatops.routing on first use.
+    _matcher: Any = PrivateAttr(default=None)
+
+
+class Routing(_Model):
+    rules: list[Rule] = []
+    default: Id
+
+
+class Approval(_Model):
+    approvers: list[Id] = []
+    sensitive_keywords: list[Text] = []
+    min_followers: Annotated[int, Field(ge=0)] | None = None
+    departments: list[Id] = []
+
+
+class EscalationTier(_Model):
+    """One step of the chase: `after` an SLA clock (or a fixed delay) since posting, notify."""
+
+    after: str
+    notify: Annotated[list[Id], BeforeValidator(_listify), Field(min_length=1)]
+
+    @field_validator("after", mode="before")
+    @classmethod
+    def _clock_or_duration(cls, value: Any) -> str:
+        if isinstance(value, str) and value.strip() in SLA_CLOCKS:
+            return value.strip()
+        try:
+            return format_duration(parse_duration(value))
+        except ValueError:
+            raise ValueError(
+                f"bad 'after' value '{value}': use claim, first_response, approval "
+                "or a duration like 4h"
+            ) from None
+
+    @property
+    def clock(self) -> str | None:
+        """The SLA clock this tier follows, or None for a fixed delay."""
+        return self.after if self.after in SLA_CLOCKS else None
+
+    def delay(self, sla: Sla) -> timedelta:
+        """How long after posting this tier fires, for a department with this SLA."""
+        return sla.clock(self.after) if self.after in SLA_CLOCKS else parse_duration(self.after)
+
+
+def _default_escalation() -> list[EscalationTier]:
+    return [
+        EscalationTier(after="claim", notify=["channel"]),
+        EscalationTier(after="first_response", notify=["escalate_to"]),
+    ]
+
+
+class Reminders(_Model):
+    daily_at: ClockTime = time(9, 0)
+
+
+class PiiConfig(_Model):
+    """Extra personal-data patterns (order and booking numbers) that block public replies."""
+
+    patterns: list[Regex] = list(DEFAULT_PII_PATTERNS)
+    repeat_warning_per_day: Annotated[int, Field(ge=1)] = 3
+    _compiled: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._compiled = tuple(re.compile(pattern) for pattern in self.patterns)
+
+    @property
+    def compiled(self) -> tuple[re.Pattern[str], ...]:
+        return self._compiled
+
+
+_SECTIONS = ("chat", "platforms", "routing", "approval", "reminders", "pii", "escalation")
+
+
+class Config(_Model):
+    """The whole config file. Build it with `load_config` to get line-numbered problems."""
+
+    timezone: TimeZoneName = "UTC"
+    brand: str = ""
+    chat: ChatConfig = ChatConfig()
+    platforms: PlatformsConfig = PlatformsConfig()
+    departments: Annotated[list[Department], Field(min_length=1)]
+    routing: Routing
+    approval: Approval = Approval()
+    escalation: list[EscalationTier] = Field(default_factory=_default_escalation)
+    reminders: Reminders = Reminders()
+    pii: PiiConfig = PiiConfig()
+    _by_id: dict[str, Department] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_defaults(cls, data: Any) -> Any:
+        # An empty section (`approval:` with everything commented out) means its defaults, and
+        # a missing `routing.default` means the first department.
+        if not isinstance(data, Mapping):
+            return data
+        data = {
+            key: value for key, value in data.items() if key not in _SECTIONS or value is not None
+        }
+        routing = data.get("routing", {})
+        departments = data.get("departments")
+        if (
+            isinstance(routing, Mapping)
+            and "default" not in routing
+            and isinstance(departments, list)
+            and departments
+            and isinstance(departments[0], Mapping)
+            and "id" in departments[0]
+        ):
+            data["routing"] = {**routing, "default": departments[0]["id"]}
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Config:
+        errors = reference_errors(self.model_dump())
+        if errors:
+            raise PydanticCustomError(
+                "config_references", "{details}", {"details": "; ".join(m for _, m in errors)}
+            )
+        return self
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._by_id = {department.id: department for department in self.departments}
+
+    def department(self, department_id: str) -> Department:
+        """The department with this id; KeyError if there is none."""
+        try:
+            return self._by_id[department_id]
+        except KeyError:
+            raise KeyError(f"unknown department {department_id!r}") from None
+
+    @property
+    def default_department(self) -> Department:
+        return self._by_id[self.routing.default]
+
+    @property
+    def department_ids(self) -> list[str]:
+        return [department.id for department in self.departments]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def department_tz(self, department_id: str) -> ZoneInfo:
+        return self.department(department_id).tz(self.timezone)
+
+
+def _entries(section: Any, key: str) -> list[tuple[int, Any]]:
+    items = section.get(key) if isinstance(section, Mapping) else None
+    return list(enumerate(items)) if isinstance(items, list) else []
+
+
+def reference_errors(data: Any) -> list[tuple[Loc, str]]:
+    """Duplicate department ids and references to unknown departments, as (loc, message).
+
+    Works on plain data (parsed YAML or `Config.model_dump()`), skipping anything malformed:
+    the schema reports that, this only reports what the schema cannot see.
+    """
+    if not isinstance(data, Mapping):
+        return []
+    errors: list[tuple[Loc, str]] = []
+    known: dict[str, int] = {}
+    for index, department in _entries(data, "departments"):
+        raw = as_id(department.get("id")) if isinstance(department, Mapping) else None
+        if not isinstance(raw, str) or not raw:
+            continue
+        if raw in known:
+            errors.append(
+                (
+                    ("departments", index, "id"),
+                    f"duplicate department id '{raw}' (also departments[{known[raw]}])",
+                )
+            )
+        else:
+            known[raw] = index
+    if not known:
+        return errors
+    listing = ", ".join(list(known)[:12]) + (", …" if len(known) > 12 else "")
+
+    def check(loc: Loc, value: Any) -> None:
+        value = as_id(value)
+        if isinstance(value, str) and value and value not in known:
+            errors.append((loc, f"unknown department '{value}' (known: {listing})"))
+
+    routing = data.get("routing")
+    for index, rule in _entries(routing, "rules"):
+        if isinstance(rule, Mapping):
+            check(("routing", "rules", index, "to"), rule.get("to"))
+    if isinstance(routing, Mapping):
+        check(("routing", "default"), routing.get("default"))
+    for index, department_id in _entries(data.get("approval"), "departments"):
+        check(("approval", "departments", index), department_id)
+    return errors

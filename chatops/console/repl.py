@@ -1,0 +1,145 @@
+"""Line commands for the console backend: what Slack buttons do, typed.
+
+Reads from a TTY with a prompt or from piped stdin, and ends cleanly at end of input. A bad
+line gets one line of explanation; a refused command says why; nothing raises to the user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TextIO
+
+from rich.console import Console
+
+from chatops.console.render import case_panel, cases_table, history_table
+from chatops.domain import OPEN_STATES
+from chatops.workflow.service import Workflow
+from chatops.workflow.transitions import Refused
+
+HELP = """\
+commands (N is a case number, with or without #):
+  list                 open cases
+  show N               a case with its thread history
+  as USER              act as USER from now on (the demo's approver is 'comms')
+  claim N / unclaim N  take a case / give it back
+  draft N TEXT         replace the draft with TEXT
+  publish N            publish the draft (asks for approval when the case is sensitive)
+  private N            answer by private message instead of publicly
+  approve N            approver: approve and publish
+  reject N REASON      approver: send the draft back
+  reroute N DEPT       move the case to another department
+  dismiss N REASON     close without a reply: spam, no_reply_needed or duplicate
+  sent N / notsent N   after an unconfirmed publish: it is / is not on the platform
+  help                 this text
+  quit                 leave (end of input does the same)"""
+
+
+@dataclass(frozen=True)
+class Spec:
+    args: int  # positional arguments before the free text
+    free_text: str | None  # name of a trailing free-text argument, if any
+    run: Callable[..., Awaitable[object]]
+
+
+class Repl:
+    def __init__(self, workflow: Workflow, console: Console, user: str = "agent") -> None:
+        self.wf = workflow
+        self.console = console
+        self.user = user
+        self.specs: dict[str, Spec] = {
+            "claim": Spec(1, None, lambda n: workflow.claim(n, self.user)),
+            "unclaim": Spec(1, None, lambda n: workflow.unclaim(n, self.user)),
+            "draft": Spec(1, "TEXT", lambda n, t: workflow.edit(n, self.user, t)),
+            "publish": Spec(1, None, lambda n: workflow.publish(n, self.user)),
+            "private": Spec(1, None, lambda n: workflow.publish(n, self.user, private=True)),
+            "approve": Spec(1, None, lambda n: workflow.approve(n, self.user)),
+            "reject": Spec(1, "REASON", lambda n, t: workflow.reject(n, self.user, t)),
+            "reroute": Spec(2, None, lambda n, d: workflow.reroute(n, self.user, d)),
+            "dismiss": Spec(1, "REASON", lambda n, t: workflow.dismiss(n, self.user, t)),
+            "sent": Spec(1, None, lambda n: workflow.confirm(n, self.user, sent=True)),
+            "notsent": Spec(1, None, lambda n: workflow.confirm(n, self.user, sent=False)),
+            "show": Spec(1, None, self.show),
+        }
+
+    async def run(self, stream: TextIO = sys.stdin) -> None:
+        interactive = stream.isatty()
+        if interactive:
+            self.console.print("type [bold]help[/bold] for commands; Ctrl-D to leave")
+        while True:
+            if interactive:
+                self.console.print(f"[dim]{self.user}>[/dim] ", end="")
+            line = await asyncio.to_thread(stream.readline)
+            if not line:
+                break
+            if not await self.execute(line):
+                break
+
+    async def execute(self, line: str) -> bool:
+        """Run one line; False means the user asked to leave."""
+        try:
+            words = shlex.split(line, comments=True)
+        except ValueError as exc:
+            self._say(f"cannot read that line: {exc}")
+            return True
+        if not words:
+            return True
+        name, rest = words[0].lower(), words[1:]
+        if name in ("quit", "exit"):
+            return False
+        if name == "help":
+            self.console.print(HELP, highlight=False, markup=False)
+        elif name == "list":
+            await self.list()
+        elif name == "as":
+            self._as(rest)
+        elif name in self.specs:
+            await self._run(name, self.specs[name], rest)
+        else:
+            self._say(f"unknown command '{name}': type help for the list")
+        return True
+
+    def _as(self, rest: list[str]) -> None:
+        if len(rest) != 1:
+            self._say("usage: as USER")
+            return
+        self.user = rest[0]
+        self.console.print(f"you are now {self.user}")
+
+    async def _run(self, name: str, spec: Spec, rest: list[str]) -> None:
+        need = spec.args + (1 if spec.free_text else 0)
+        if len(rest) < need or (not spec.free_text and len(rest) > spec.args):
+            extra = f" {spec.free_text}" if spec.free_text else ""
+            usage = f"{name} N" + (" DEPT" if spec.args == 2 else "") + extra
+            self._say(f"usage: {usage}")
+            return
+        positional = [rest[0].lstrip("#"), *rest[1 : spec.args]]
+        args = [*positional, " ".join(rest[spec.args :])] if spec.free_text else positional
+        try:
+            await spec.run(*args)
+        except Refused as exc:
+            self._say(f"{name} #{positional[0]}: {exc.reason}")
+
+    async def list(self) -> None:
+        store = self.wf.store
+        ids: list[str] = []
+        for dept in self.wf.config.departments:
+            ids += await store.case_ids(dept.id, OPEN_STATES)
+        cases = sorted(await store.get_cases(ids), key=lambda c: int(c.id))
+        if not cases:
+            self.console.print("no open cases")
+            return
+        self.console.print(cases_table(cases, self.wf.clock()))
+
+    async def show(self, case_id: str) -> None:
+        case = await self.wf.store.get_case(case_id)
+        if case is None:
+            raise Refused(f"there is no case #{case_id}")
+        self.console.print(case_panel(await self.wf.view(case)))
+        self.console.print(history_table(await self.wf.store.audit_log(case_id)))
+
+    def _say(self, text: str) -> None:
+        self.console.print(text, style="yellow", highlight=False, markup=False)

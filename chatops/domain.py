@@ -1,0 +1,193 @@
+"""The nouns of the product: mentions from platforms and the cases staff handle in chat.
+
+Mentions are immutable facts from a platform; a case is the mutable unit of work, one per
+platform conversation. Both serialise to compact JSON for Redis and the inbound stream.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Kind(StrEnum):
+    """How a mention reached the brand."""
+
+    COMMENT = "comment"  # a comment on one of the brand's posts
+    REPLY = "reply"  # a reply inside a comment thread
+    DM = "dm"  # a private message (Messenger, X DM, Viber)
+    MENTION = "mention"  # the brand's handle named in someone's own post
+    KEYWORD = "keyword"  # matched a tracked keyword without naming the brand
+
+
+class Change(StrEnum):
+    """What the platform says happened to the item: new, edited or removed."""
+
+    ADD = "add"
+    EDITED = "edited"
+    REMOVED = "removed"
+
+
+class State(StrEnum):
+    """Life cycle of a case (DESIGN §5); the allowed moves live in workflow/transitions.py."""
+
+    NEW = "new"  # posted to chat, nobody owns it yet
+    CLAIMED = "claimed"  # someone owns it
+    DRAFTED = "drafted"  # a person wrote or edited the draft
+    AWAITING_APPROVAL = "awaiting_approval"  # sensitive: waits for comms
+    APPROVED = "approved"  # comms said yes (or a publish failed after approval)
+    PUBLISHING = "publishing"  # the platform call is under way: at most one at a time
+    PUBLISHED = "published"  # the answer is out; a follow-up will check back
+    CLOSED = "closed"  # done
+    DISMISSED = "dismissed"  # closed without a reply (spam, no reply needed, duplicate)
+    PUBLISH_UNKNOWN = "publish_unknown"  # the call may or may not have reached the platform
+
+
+OPEN_STATES: frozenset[State] = frozenset(
+    {
+        State.NEW,
+        State.CLAIMED,
+        State.DRAFTED,
+        State.AWAITING_APPROVAL,
+        State.APPROVED,
+        State.PUBLISHING,
+        State.PUBLISH_UNKNOWN,
+    }
+)
+"""States in which a customer is still waiting for us."""
+
+
+class DismissReason(StrEnum):
+    SPAM = "spam"
+    NO_REPLY_NEEDED = "no_reply_needed"
+    DUPLICATE = "duplicate"
+
+
+def utcnow() -> datetime:
+    """The one place that reads the wall clock; logic takes `now` as an argument."""
+    return datetime.now(UTC)
+
+
+class Author(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str = ""
+    handle: str = ""
+    followers: int | None = None
+
+    @property
+    def display(self) -> str:
+        if self.name and self.handle:
+            return f"{self.name} (@{self.handle})"
+        return self.name or (f"@{self.handle}" if self.handle else self.id)
+
+
+class Mention(BaseModel):
+    """One inbound item, already parsed from a platform's wire format by its adapter."""
+
+    model_config = ConfigDict(frozen=True)
+
+    platform: str
+    account: str = ""
+    external_id: str = Field(min_length=1)
+    conversation_id: str = Field(min_length=1)
+    parent_id: str | None = None
+    author: Author
+    text: str = ""
+    lang: str | None = None
+    url: str | None = None
+    created_at: datetime
+    kind: Kind = Kind.COMMENT
+    change: Change = Change.ADD
+
+    @property
+    def key(self) -> str:
+        """Dedupe key: the same platform item is one mention, however often it is delivered."""
+        return f"{self.platform}:{self.external_id}"
+
+    @property
+    def delivery_key(self) -> str:
+        """Dedupe key of one delivery: an edit or a removal is news, a platform retry is not."""
+        if self.change is Change.ADD:
+            return self.key
+        digest = hashlib.sha1(self.text.encode()).hexdigest()[:12]
+        return f"{self.key}:{self.change.value}:{digest}"
+
+    @property
+    def conversation_key(self) -> str:
+        """All mentions sharing this key belong to one case."""
+        return f"{self.platform}:{self.account}:{self.conversation_id}"
+
+
+class Reply(BaseModel):
+    """What we send back to a platform."""
+
+    model_config = ConfigDict(frozen=True)
+
+    case_id: str
+    in_reply_to: Mention
+    text: str
+    private: bool = False
+
+
+class Case(BaseModel):
+    """The unit handled in chat. Stored as one JSON blob plus a version for compare-and-set."""
+
+    id: str  # the human number, "1042"; also the button value in chat
+    version: int = 0
+    state: State = State.NEW
+    department: str
+    platform: str
+    account: str = ""
+    conversation_id: str
+    created_at: datetime
+    updated_at: datetime
+    opened_at: datetime  # created, or reopened by a new mention: SLA clocks start here
+    language: str | None = None
+    flags: list[str] = Field(default_factory=list)
+    sensitive_reasons: list[str] = Field(default_factory=list)
+    pii: list[str] = Field(default_factory=list)
+    spam_signals: list[str] = Field(default_factory=list)
+    mention_keys: list[str] = Field(default_factory=list)  # in arrival order
+    answered_keys: list[str] = Field(default_factory=list)  # mentions we have replied to
+    reply_to: str | None = None  # the mention key the draft answers
+    owner: str | None = None
+    draft: str = ""
+    draft_author: str | None = None  # who last wrote the draft ("chatops" for the template)
+    private: bool = False  # answer by private message instead of publicly
+    approved_by: str | None = None
+    reject_reason: str | None = None
+    dismiss_reason: str | None = None
+    state_before_publish: State | None = None
+    published: list[dict[str, str]] = Field(default_factory=list)  # {id, url, mention, at}
+    first_response_at: datetime | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+    @property
+    def number(self) -> str:
+        return f"#{self.id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    @property
+    def needs_approval(self) -> bool:
+        return bool(self.sensitive_reasons)
+
+
+class AuditEntry(BaseModel):
+    """One line of a case's append-only history: who did what, when, from which state to which."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: datetime
+    actor: str
+    action: str
+    before: State | None
+    after: State
+    detail: str = ""

@@ -1,0 +1,285 @@
+"""First drafts of replies, rendered from per-language Jinja2 templates.
+
+A draft is only a starting point that staff edit before publishing: it must already be in the
+customer's language, address them by name and vary its wording, because one canned text sent
+to everyone reads like a robot (DESIGN.md §1). Intent picking is a cheap keyword heuristic on
+purpose: it runs on every mention and a wrong guess costs one edit, not a wrong publication.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zlib
+from enum import StrEnum
+from importlib.resources import files
+from os import PathLike
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateNotFound
+
+
+class Intent(StrEnum):
+    """What the first reply has to do; the value is the template's file name."""
+
+    GREETING = "greeting"
+    THANKS = "thanks"
+    APOLOGY = "apology"
+    LOOKING_INTO_IT = "looking_into_it"
+    MOVE_TO_PRIVATE = "move_to_private"
+
+
+LANGUAGES: tuple[str, ...] = ("sv", "no", "da", "de", "hr", "ru", "en")
+FALLBACK = "en"
+
+# Codes that language detection returns for text our templates serve well (py3langid often
+# labels Croatian as Bosnian or Serbian, and Norwegian as Bokmål/Nynorsk).
+_ALIASES = {"nb": "no", "nn": "no", "bs": "hr", "sh": "hr", "sr": "hr"}
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
+
+
+def _words(*alternations: str) -> re.Pattern[str]:
+    """Whole-word match of any alternative, so that e.g. "fel" does not fire in "felicitations".
+
+    Each argument is a ``|``-separated group of alternatives (one line per group keeps the
+    vocabulary readable and stable under the formatter).
+    """
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternations) + r")(?!\w)", re.IGNORECASE)
+
+
+# Mentions of personal-data items: answering those belongs in a private channel.
+_PRIVATE_TOPICS = _words(
+    r"(?:order|ordre|bestillings|bestell|auftrags|buchungs|boknings|kunden?|kund|person"
+    r"|fødsels|cpr-?|kort|konto)(?:nummer|nr)\w*",
+    r"(?:order|booking|account|card|customer|membership) (?:number|no|id|reference)",
+    r"(?:my|min|mitt|mit|meine?|moja|moj|мой|моя) (?:home )?(?:address|adress|adresse|adresa"
+    r"|адрес|e-?mail|e-?post|phone number|telefonnummer|handynummer|mobilnummer"
+    r"|broj telefona|broj mobitela|номер телефона)",
+    r"social security|passport\w*|iban|oib|cpr",
+    r"broj (?:narudžbe|kartice)|номер (?:заказа|карты|договора)|паспорт\w*",
+)
+
+_COMPLAINT = _words(
+    # en
+    r"angry|annoy\w*|broken|damaged|late|delay\w*|refund\w*|worst|terrible|awful|horrible",
+    r"never|still (?:not|no|waiting)|disappoint\w*|unacceptable|ridiculous|scam|useless",
+    r"complain\w*|wrong|(?:does ?n[o']?t|not|isn't|won't|can't) work\w*|missing|lost|slow",
+    r"rip-?off|thanks for nothing",
+    # sv
+    r"fel|felaktig\w*|(?:för|alltför|så|är|var|blev|kom|alltid) sen[at]?|sena|försen\w*",
+    r"trasig\w*|sönder|dålig\w*|sämst\w*|besvik\w*|klagomål|reklamation\w*|återbetalning\w*",
+    r"pengarna tillbaka|(?:fungerar|funkar) inte|(?:fortfarande|ännu) inte|aldrig|arg",
+    r"oacceptabel\w*|skandal\w*|långsam\w*",
+    # no, da
+    r"feil|fejl|(?:for|altfor|er|ble|kom|alltid) sen[et]?|forsink\w*|ødelagt\w*|knust",
+    r"i stykker|dårlig\w*|verst\w*|værst\w*|skuffe\w*|klage\w*|refusjon|refusion",
+    r"pengene tilbake?|(?:fungerer|virker|funker) ikke|(?:fortsatt|fremdeles|stadig|endnu) ikke",
+    r"aldri|aldrig|sint|vred|elendig\w*|uakseptabel\w*|uacceptabel\w*|langsom\w*",
+    # de
+    r"kaputt\w*|defekt\w*|beschädigt\w*|verspät\w*|zu spät|falsch\w*|schlecht\w*",
+    r"enttäusch\w*|beschwerde\w*|reklamation|\w*erstattung|geld zurück",
+    r"(?:funktioniert|geht|klappt) nicht|(?:immer|noch) (?:noch|immer) nicht|nie|niemals",
+    r"ärger\w*|sauer|wütend|unverschämt\w*|frechheit|katastroph\w*|langsam\w*",
+    # hr
+    r"ne radi|ne funkcionira|kasn\w*|kašnjenj\w*|pokvaren\w*|oštećen\w*|loš\w*|najgor\w*",
+    r"razočaran\w*|žalb\w*|reklamacij\w*|povrat novca|još (?:uvijek )?nije|nikad|nikada",
+    r"ljut\w*|sramot\w*|užas\w*",
+    # ru
+    r"не работает|не работают|слома\w*|опозда\w*|задерж\w*|поздно|плох\w*|худш\w*|ужас\w*",
+    r"разочарова\w*|жалоб\w*|претензи\w*|возврат\w*|верните деньги|до сих пор не",
+    r"вс[её] ещ[её] не|никогда|безобрази\w*|позор\w*|обман\w*|кошмар\w*",
+    # negated praise: "not great", "inte bra", "ikke godt", "nicht gut", "nije dobro", "не очень"
+    r"(?:not|inte|ikke|nicht|nije) (?:so |så |zo )?(?:great|good|bra|godt|god|gut|dobro)",
+    r"не (?:очень|хорошо)",
+)
+
+_THANKS = _words(
+    r"thanks?|thank you|thx|love\w*|great|awesome|amazing|excellent|brilliant|perfect|super\w*",
+    r"tack\w*|bra|toppen|grym\w*|fantastisk\w*|älskar|takk\w*|tak|flott|perfekt|elsker",
+    r"danke\w*|vielen dank|toll\w*|klasse|wunderbar\w*|hvala|odlič\w*|sjajn\w*|bravo",
+    r"спасибо|благодар\w*|отлично|супер|класс\w*|здорово|прекрасн\w*",
+)
+
+_QUESTION_STARTERS = frozenset(
+    # en
+    "what where when why how who which whom whose can could would will is are do does did "
+    "have has should may "
+    # sv / no / da
+    "vad var när hur varför vem vilken vilket vilka kan går finns har är ska får "
+    "hva hvor hvordan hvorfor hvem hvilken hvilket hvilke finnes skal "
+    "hvad hvornår findes "
+    # de
+    "was wo wann wie warum wieso weshalb wer welche welcher welches woher wohin kann können "
+    "könnt gibt habt haben hat ist sind wird werden "
+    # hr
+    "što sto gdje kada kad kako zašto zasto tko koji koja koje koliko "
+    # ru
+    "что где когда как почему зачем кто какой какая какие сколько можно куда откуда".split()
+)
+_QUESTION_PARTICLE = _words(r"li|ли")
+_CLAUSES = re.compile(r"[.!?;:,\n]+")
+_FIRST_WORD = re.compile(r"[^\W\d_]+")
+
+_NEGATIVE_HINTS = frozenset({"negative", "neg", "angry", "complaint"})
+_POSITIVE_HINTS = frozenset({"positive", "pos", "praise"})
+
+
+def _shouting(text: str) -> bool:
+    """Mostly capital letters over a few words: an angry customer, even without swear words."""
+    cased = [c for c in text if c.isalpha() and c.lower() != c.upper()]
+    return (
+        len(cased) >= 10
+        and len(text.split()) >= 2
+        and sum(c.isupper() for c in cased) >= 0.8 * len(cased)
+    )
+
+
+def _is_question(text: str) -> bool:
+    if "?" in text or _QUESTION_PARTICLE.search(text):
+        return True
+    for clause in _CLAUSES.split(text):
+        word = _FIRST_WORD.search(clause)
+        if word and word.group().casefold() in _QUESTION_STARTERS:
+            return True
+    return False
+
+
+def choose_intent(
+    text: str, *, asks_for_pii: bool, has_pii: bool, sentiment_hint: str | None = None
+) -> Intent:
+    """Pick the reply intent for a mention.
+
+    Order matters: privacy beats everything (never invite personal data in public), an upset
+    customer must get an apology even if they also say "thanks", and praise outranks a question
+    mark because a thank-you with a by-the-way question still deserves a warm answer first.
+    """
+    if asks_for_pii or has_pii or _PRIVATE_TOPICS.search(text):
+        return Intent.MOVE_TO_PRIVATE
+    hint = (sentiment_hint or "").strip().casefold()
+    if _COMPLAINT.search(text) or hint in _NEGATIVE_HINTS:
+        return Intent.APOLOGY
+    if _THANKS.search(text) or hint in _POSITIVE_HINTS:
+        return Intent.THANKS
+    if _shouting(text):
+        return Intent.APOLOGY
+    if _is_question(text):
+        return Intent.LOOKING_INTO_IT
+    return Intent.GREETING
+
+
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "herr", "frau", "fru"})
+_NAME_CHARS = frozenset("-'’")
+# Longer single words are nearly always run-together handles, and they would push a reply past
+# X's 280-character limit.
+_MAX_NAME = 24
+
+
+def first_name(display_name: str) -> str:
+    """The first usable word of a display name, for the salutation; "" if there is none.
+
+    Handles, emoji, initials, titles and words with digits are skipped, because "Hej @annab_92!"
+    or "Hi Dr!" is worse than a salutation without a name. All-lower or all-caps names are
+    title-cased ("ANNA" -> "Anna"); mixed case is kept ("McKenzie").
+    """
+    for token in unicodedata.normalize("NFC", display_name).split():
+        if "@" in token or token.startswith("#") or any(c.isdigit() for c in token):
+            continue
+        word = "".join(
+            c
+            for c in token
+            if c.isalpha() or c in _NAME_CHARS or unicodedata.category(c).startswith("M")
+        ).strip("-'’")
+        if len(word) < 2 or len(word) > _MAX_NAME or word.casefold() in _TITLES:
+            continue
+        if word.islower() or word.isupper():
+            word = word.title()
+        return word
+    return ""
+
+
+def variant_for(key: str) -> int:
+    """A stable variant number for a case or author id (``hash()`` changes per process)."""
+    return zlib.crc32(key.encode("utf-8"))
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+class Drafter:
+    """Renders reply drafts; build once and share, since templates are compiled and cached."""
+
+    def __init__(self, templates_dir: str | PathLike[str] | None = None) -> None:
+        """``templates_dir`` holds ``<lang>/<intent>.j2``; default: the packaged replies."""
+        root = Path(templates_dir) if templates_dir is not None else _packaged_replies()
+        self._env = Environment(
+            loader=FileSystemLoader(root),
+            undefined=StrictUndefined,
+            autoescape=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+            auto_reload=False,
+        )
+        self._templates: dict[tuple[str, Intent], Template] = {}
+
+    def available_languages(self) -> list[str]:
+        """Languages with at least one reply template, sorted."""
+        return sorted(
+            {
+                name.split("/")[0]
+                for name in self._env.list_templates(extensions=["j2"])
+                if name.count("/") == 1 and not name.rsplit("/", 1)[1].startswith("_")
+            }
+        )
+
+    def draft(
+        self,
+        *,
+        language: str | None,
+        intent: Intent,
+        author_name: str,
+        brand: str = "",
+        agent: str = "",
+        private_channel: str | None = None,
+        variant: int = 0,
+    ) -> str:
+        """One-paragraph plain-text draft; English when the language has no template.
+
+        ``private_channel`` is the platform's word for a private message, inserted where the
+        language says "send us a …" (e.g. "DM"); ``variant`` picks the phrasing, so pass
+        something stable per case, such as :func:`variant_for` of the case id.
+        """
+        text = self._template(language, Intent(intent)).render(
+            first_name=first_name(author_name),
+            brand=_collapse(brand),
+            agent=_collapse(agent),
+            private_channel=_collapse(private_channel or "") or None,
+            variant=variant,
+        )
+        return _collapse(text)
+
+    def _template(self, language: str | None, intent: Intent) -> Template:
+        code = _normalise_language(language)
+        key = (code, intent)
+        template = self._templates.get(key)
+        if template is None:
+            try:
+                template = self._env.get_template(f"{code}/{intent.value}.j2")
+            except TemplateNotFound:
+                if code == FALLBACK:
+                    raise
+                template = self._template(FALLBACK, intent)
+            self._templates[key] = template
+        return template
+
+
+def _normalise_language(language: str | None) -> str:
+    """Map "sv-SE" to "sv" and "nb" to "no"; anything that is not a language code to English."""
+    code = (language or "").strip().lower().replace("_", "-").split("-")[0]
+    code = _ALIASES.get(code, code)
+    return code if _LANGUAGE_CODE.fullmatch(code) else FALLBACK
+
+
+def _packaged_replies() -> Path:
+    return Path(str(files("templates") / "replies"))

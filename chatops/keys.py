@@ -1,0 +1,53 @@
+"""Every Redis key shape in one place.
+
+Keys of one case share the hash tag `{<case id>}` so a Lua compare-and-set touches one slot in
+Redis Cluster. Global indexes share the tag `{g}`: they live in one slot, which keeps the
+dedupe-and-append and the case-number scripts atomic there as well.
+"""
+
+from __future__ import annotations
+
+PREFIX = "chatops"
+G = f"{PREFIX}:{{g}}"
+
+INBOUND = f"{G}:inbound"  # stream of parsed mentions waiting for a worker
+INBOUND_GROUP = "workers"
+DEAD = f"{G}:dead"  # stream of inbound entries no worker could process (kept, visible)
+CASE_SEQ = f"{G}:seq"  # human case numbers
+CONVERSATIONS = f"{G}:conv"  # hash: platform:account:conversation -> case id
+MENTION_CASES = f"{G}:mcase"  # hash: platform:external_id -> case id (edits, removals)
+CREATED = f"{G}:created"  # zset: case id -> created (epoch s), for stats
+DUE = f"{G}:due"  # zset: case id -> next deadline (epoch s), for the stale scan
+PUBLISHED_TEXTS = f"{G}:texts"  # + ":<yyyy-mm-dd>": hash text digest -> times published
+LEADER = f"{G}:leader"  # scheduler leader lock
+
+SEEN_TTL_S = 7 * 24 * 3600  # platforms retry for up to 36 h (Meta); keep a margin
+
+
+def seen(mention_key: str) -> str:
+    """Dedupe marker of one platform item."""
+    return f"{G}:seen:{mention_key}"
+
+
+def by_state(department: str, state: str) -> str:
+    """Set of case ids of one department in one state (gauges, digests)."""
+    return f"{G}:ix:{department}:{state}"
+
+
+def published_texts(day: str) -> str:
+    return f"{PUBLISHED_TEXTS}:{day}"
+
+
+def case(case_id: str) -> str:
+    """Hash with `v` (version) and `d` (the case as JSON)."""
+    return f"{PREFIX}:case:{{{case_id}}}"
+
+
+def audit(case_id: str) -> str:
+    """List of JSON audit entries, append-only."""
+    return f"{PREFIX}:case:{{{case_id}}}:audit"
+
+
+def mentions(case_id: str) -> str:
+    """Hash: mention key -> mention JSON."""
+    return f"{PREFIX}:case:{{{case_id}}}:mentions"

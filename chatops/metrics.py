@@ -1,0 +1,57 @@
+"""Prometheus metrics of one process, on a registry of its own (no import-time globals)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.webhooks = Counter(
+            "chatops_webhooks",
+            "Inbound webhook requests by platform and outcome",
+            ["platform", "outcome"],
+            registry=self.registry,
+        )
+        self.mentions = Counter(
+            "chatops_mentions_ingested",
+            "Mentions appended to the inbound stream (after dedupe)",
+            ["platform"],
+            registry=self.registry,
+        )
+        self.ingest_latency = Histogram(
+            "chatops_ingest_seconds",
+            "Time from webhook request to acknowledgement",
+            ["platform"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.open_cases = Gauge(
+            "chatops_cases",
+            "Cases by department and state (closed and dismissed are not counted)",
+            ["department", "state"],
+            registry=self.registry,
+        )
+        self.stream_lag = Gauge(
+            "chatops_inbound_lag",
+            "Inbound entries not yet processed (undelivered plus unacknowledged)",
+            registry=self.registry,
+        )
+        self.processed = Counter(
+            "chatops_worker_processed",
+            "Inbound entries handled by workers, by outcome",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.problems = Gauge(
+            "chatops_problem",
+            "1 while a component reports a problem (labels say which)",
+            ["component", "reason"],
+            registry=self.registry,
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

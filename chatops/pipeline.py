@@ -1,0 +1,205 @@
+"""From a parsed mention to a case in chat: classify, route, group, draft, record, show.
+
+Everything here is idempotent per mention, because the stream delivers at least once: a
+mention already recorded in its case is recognised and only re-shown, never re-added.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from chatops.chat import CaseEvent, EventKind
+from chatops.classify import Classification, classify, sensitivity_reasons
+from chatops.config import Config
+from chatops.domain import AuditEntry, Case, Change, Mention, State
+from chatops.drafting import LANGUAGES, Drafter, choose_intent
+from chatops.routing import route
+from chatops.workflow.commands import SYSTEM, Command
+from chatops.workflow.service import Workflow
+from chatops.workflow.transitions import Args, decide
+
+log = logging.getLogger(__name__)
+
+DRAFT_LANGUAGE_FALLBACK = "en"
+
+
+class Pipeline:
+    def __init__(self, workflow: Workflow, drafter: Drafter) -> None:
+        self.workflow = workflow
+        self.drafter = drafter
+        self.config: Config = workflow.config
+        self.store = workflow.store
+        langs = {lang for d in self.config.departments for lang in d.languages}
+        self.languages: tuple[str, ...] = tuple(sorted(langs)) or LANGUAGES
+
+    async def handle(self, mention: Mention) -> Case | None:
+        """Record one mention; returns its case (None when there was nothing to record)."""
+        if mention.change is not Change.ADD:
+            case_id = await self.store.case_for_mention(mention.key)
+            if case_id is not None:
+                return await self._changed(case_id, mention)
+            if mention.change is Change.REMOVED:
+                log.info("removal of unknown %s ignored", mention.key)
+                return None
+        return await self._arrived(mention)
+
+    def classify(self, mention: Mention) -> Classification:
+        a = self.config.approval
+        return classify(
+            mention.text,
+            lang_hint=mention.lang,
+            allowed_languages=self.languages,
+            author_followers=mention.author.followers,
+            author_handle=mention.author.handle,
+            sensitive_keywords=a.sensitive_keywords,
+            min_followers=a.min_followers,
+            pii_patterns=self.config.pii.patterns,
+        )
+
+    def route(self, mention: Mention, language: str | None) -> str:
+        r = self.config.routing
+        return route(
+            r.rules,
+            r.default,
+            text=mention.text,
+            language=language,
+            platform=mention.platform,
+            account=mention.account,
+            kind=mention.kind.value,
+        )
+
+    def draft_for(self, mention: Mention, cls: Classification, language: str | None, n: str) -> str:
+        intent = choose_intent(mention.text, asks_for_pii=cls.asks_for_pii, has_pii=bool(cls.pii))
+        return self.drafter.draft(
+            language=language or DRAFT_LANGUAGE_FALLBACK,
+            intent=intent,
+            author_name=mention.author.name or mention.author.handle,
+            brand=self.config.brand,
+            variant=int(n) if n.isdigit() else 0,
+        )
+
+    async def _arrived(self, mention: Mention) -> Case:
+        cls = self.classify(mention)
+        case_id, _ = await self.store.resolve_case_id(mention.conversation_key)
+        now = self.workflow.clock()
+
+        def change(before: Case | None) -> tuple[Case, str] | None:
+            if before is None:
+                return self._new_case(case_id, mention, cls, now), "created"
+            if mention.key in before.mention_keys:
+                return None
+            return self._joined(before, mention, cls, now), "mention"
+
+        result = await self.workflow.record(case_id, change, mention=mention)
+        if result is None:
+            case = await self.store.get_case(case_id)
+            assert case is not None
+            await self.store.reindex(None, case, self.workflow.due(case))
+            log.debug("duplicate delivery of %s ignored", mention.key)
+            return case
+        before, after = result
+        await self.workflow.show(after, self._arrival_event(before, after, mention))
+        return after
+
+    def _new_case(self, case_id: str, m: Mention, cls: Classification, now: datetime) -> Case:
+        department = self.route(m, cls.language)
+        case = Case(
+            id=case_id,
+            department=department,
+            platform=m.platform,
+            account=m.account,
+            conversation_id=m.conversation_id,
+            created_at=now,
+            updated_at=now,
+            opened_at=now,
+            language=cls.language,
+            mention_keys=[m.key],
+            reply_to=m.key,
+            draft=self.draft_for(m, cls, cls.language, case_id),
+            draft_author=SYSTEM,
+        )
+        return self._merge_flags(case, m, cls)
+
+    def _joined(self, before: Case, m: Mention, cls: Classification, now: datetime) -> Case:
+        case = before.model_copy(deep=True)
+        if case.state in (State.PUBLISHED, State.CLOSED, State.DISMISSED) and not (
+            case.state is State.DISMISSED and case.dismiss_reason == "spam" and cls.spam
+        ):
+            case = decide(case, Command.REOPEN, SYSTEM, self.workflow.policy, Args(now=now))
+        case.mention_keys.append(m.key)
+        case.reply_to = m.key
+        case.updated_at = now
+        if case.draft_author == SYSTEM:
+            case.draft = self.draft_for(m, cls, case.language or cls.language, case.id)
+        return self._merge_flags(case, m, cls)
+
+    def _merge_flags(self, case: Case, m: Mention, cls: Classification) -> Case:
+        a = self.config.approval
+        reasons = list(case.sensitive_reasons)
+        extra = sensitivity_reasons(
+            m.text,
+            keywords=a.sensitive_keywords,
+            author_followers=m.author.followers,
+            min_followers=a.min_followers,
+            department=case.department,
+            approval_departments=a.departments,
+        )
+        for r in [*cls.sensitive_reasons, *extra]:
+            if r not in reasons:
+                reasons.append(r)
+        case.sensitive_reasons = reasons
+        case.flags = _union(case.flags, list(cls.flags))
+        if reasons and "sensitive" not in case.flags:
+            case.flags.append("sensitive")
+        case.pii = _union(case.pii, list(cls.pii))
+        case.spam_signals = _union(case.spam_signals, list(cls.spam_signals))
+        return case
+
+    def _arrival_event(self, before: Case | None, after: Case, m: Mention) -> CaseEvent:
+        who = m.author.display
+        if before is None:
+            return CaseEvent(EventKind.CREATED, SYSTEM, f"new {m.kind.value} from {who}", m)
+        if before.state is not after.state and after.state in (State.NEW, State.CLAIMED):
+            return CaseEvent(EventKind.REOPENED, SYSTEM, f"{who} wrote again: reopened", m)
+        return CaseEvent(EventKind.MENTION, SYSTEM, f"{who} wrote: {m.text}", m)
+
+    async def _changed(self, case_id: str, mention: Mention) -> Case | None:
+        """An edit or removal on the platform: update the stored mention, tell the thread."""
+        stored = (await self.store.mentions(case_id)).get(mention.key)
+        update = mention
+        if mention.change is Change.REMOVED and stored is not None:
+            update = stored.model_copy(update={"change": Change.REMOVED})
+        await self.store.put_mention(case_id, update)
+        case = await self.store.get_case(case_id)
+        if case is None:
+            return None
+        now = self.workflow.clock()
+        removed = mention.change is Change.REMOVED
+        await self.store.append_audit(
+            case_id,
+            AuditEntry(
+                at=now,
+                actor=SYSTEM,
+                action="mention_removed" if removed else "mention_edited",
+                before=case.state,
+                after=case.state,
+                detail=mention.key,
+            ),
+        )
+        who = (stored or mention).author.display
+        event = CaseEvent(
+            EventKind.MENTION_REMOVED if removed else EventKind.MENTION_EDITED,
+            SYSTEM,
+            f"{who} removed their {mention.kind.value}"
+            if removed
+            else f"{who} edited: {mention.text}",
+            update,
+        )
+        await self.workflow.show(case, event)
+        return case
+
+
+def _union(a: list[str], b: list[str]) -> list[str]:
+    return a + [x for x in b if x not in a]
+

@@ -1,0 +1,93 @@
+"""Assembles one process: settings and config in, store, adapters, chat, workflow out.
+
+Clients are created here once and closed in `close()`: nothing is built at import time.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+import adapters as platform_adapters
+from adapters import Adapter, AdapterContext
+from chatops.chat import ChatBackend
+from chatops.config import Config
+from chatops.domain import utcnow
+from chatops.drafting import Drafter
+from chatops.metrics import Metrics
+from chatops.pipeline import Pipeline
+from chatops.settings import Settings
+from chatops.store import Store, connect
+from chatops.workflow.service import Workflow
+
+log = logging.getLogger(__name__)
+
+HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    config: Config
+    store: Store
+    http: httpx.AsyncClient
+    metrics: Metrics
+    adapters: dict[str, Adapter] = field(default_factory=dict)
+    chat: ChatBackend | None = None
+    workflow: Workflow | None = None
+    pipeline: Pipeline | None = None
+    problems: dict[str, str] = field(default_factory=dict)
+    """Component -> what is wrong right now; shown by /readyz and /metrics."""
+
+    @property
+    def wf(self) -> Workflow:
+        assert self.workflow is not None, "runtime not started"
+        return self.workflow
+
+    async def close(self) -> None:
+        if self.chat is not None:
+            await self.chat.close()
+        await self.http.aclose()
+        await self.store.close()
+
+
+def load_backend(name: str) -> Any:
+    """The chat backend package `chatops.<name>`; it exposes `create(runtime)`."""
+    try:
+        return importlib.import_module(f"chatops.{name}")
+    except ModuleNotFoundError:
+        raise ValueError(f"chat backend '{name}' is not available in this version") from None
+
+
+async def start(
+    settings: Settings,
+    config: Config,
+    *,
+    store: Store | None = None,
+    chat: ChatBackend | None = None,
+    http: httpx.AsyncClient | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Runtime:
+    """Build every long-lived object of a process, in dependency order."""
+    rt = Runtime(
+        settings=settings,
+        config=config,
+        store=store or Store(connect(settings.redis_url)),
+        http=http or httpx.AsyncClient(timeout=HTTP_TIMEOUT),
+        metrics=Metrics(),
+    )
+    ctx = AdapterContext(settings=settings, config=config, http=rt.http)
+    for name in config.platforms.enabled():
+        rt.adapters[name] = platform_adapters.load(name, ctx)
+    rt.chat = chat or load_backend(config.chat.backend).create(rt)
+    rt.workflow = Workflow(
+        rt.store, config, rt.adapters, rt.chat, clock=clock, time_scale=settings.time_scale
+    )
+    rt.pipeline = Pipeline(rt.workflow, Drafter())
+    return rt

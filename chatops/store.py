@@ -1,0 +1,342 @@
+"""Redis persistence: the inbound stream, cases with compare-and-set, indexes and history.
+
+Atomicity lives in small Lua scripts that each touch one hash slot: dedupe+append on the
+global slot, compare-and-set on a case's slot. Index updates that span slots follow a
+successful write and are idempotent, so a crash in between is repaired by the redelivery
+that the stream guarantees.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import ResponseError
+
+from chatops import keys
+from chatops.domain import AuditEntry, Case, Mention, State
+
+log = logging.getLogger(__name__)
+
+FIRST_CASE_NUMBER = 1001
+TRACKED_STATES = [s for s in State if s not in (State.CLOSED, State.DISMISSED)]
+"""States with an index set; closed and dismissed grow forever and are not listed."""
+
+_APPEND_INBOUND = """
+local out = {}
+for i = 2, #KEYS do
+  if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) then
+    redis.call('XADD', KEYS[1], '*', 'm', ARGV[i])
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+end
+return out
+"""
+
+_RESOLVE_CASE = """
+local id = redis.call('HGET', KEYS[1], ARGV[1])
+if id then return {id, 0} end
+if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SET', KEYS[2], ARGV[2]) end
+id = tostring(redis.call('INCR', KEYS[2]))
+redis.call('HSET', KEYS[1], ARGV[1], id)
+return {id, 1}
+"""
+
+_SAVE_CASE = """
+local v = redis.call('HGET', KEYS[1], 'v') or '0'
+if v ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'd', ARGV[3])
+if ARGV[4] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[4]) end
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[3], ARGV[5], ARGV[6]) end
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One stream entry handed to a worker."""
+
+    entry_id: str
+    mention: Mention | None  # None: the entry could not be read back (kept in dead letters)
+    raw: str
+
+
+class Store:
+    """All Redis I/O of the product. One instance per process, sharing one connection pool."""
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self.redis = redis
+        self._append = redis.register_script(_APPEND_INBOUND)
+        self._resolve = redis.register_script(_RESOLVE_CASE)
+        self._save = redis.register_script(_SAVE_CASE)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+    async def ping(self) -> bool:
+        return bool(await self.redis.ping())
+
+    # -- inbound stream -------------------------------------------------------------------
+
+    async def append_inbound(self, mentions: Sequence[Mention]) -> list[bool]:
+        """Dedupe by delivery key and append the new ones, atomically; True = appended."""
+        if not mentions:
+            return []
+        seen = [keys.seen(m.delivery_key) for m in mentions]
+        payloads = [m.model_dump_json() for m in mentions]
+        result = await self._append(
+            keys=[keys.INBOUND, *seen], args=[keys.SEEN_TTL_S, *payloads]
+        )
+        return [bool(x) for x in result]
+
+    async def ensure_group(self) -> None:
+        try:
+            await self.redis.xgroup_create(keys.INBOUND, keys.INBOUND_GROUP, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def read_inbound(self, consumer: str, count: int, block_ms: int) -> list[Inbound]:
+        reply = await self.redis.xreadgroup(
+            keys.INBOUND_GROUP, consumer, {keys.INBOUND: ">"}, count=count, block=block_ms
+        )
+        if not reply:
+            return []
+        return [_inbound(eid, fields) for eid, fields in reply[0][1]]
+
+    async def claim_abandoned(self, consumer: str, min_idle_ms: int, count: int) -> list[Inbound]:
+        """Take over entries another worker read but never acknowledged (it died)."""
+        out: list[Inbound] = []
+        start = "0-0"
+        while len(out) < count:
+            nxt, entries, *_ = await self.redis.xautoclaim(
+                keys.INBOUND, keys.INBOUND_GROUP, consumer, min_idle_ms, start, count=count
+            )
+            out.extend(_inbound(eid, fields) for eid, fields in entries if fields)
+            if nxt in ("0-0", b"0-0") or not entries:
+                break
+            start = nxt
+        return out
+
+    async def delivery_counts(self, entry_ids: Sequence[str]) -> dict[str, int]:
+        if not entry_ids:
+            return {}
+        lo, hi = min(entry_ids, key=_id_key), max(entry_ids, key=_id_key)
+        rows = await self.redis.xpending_range(
+            keys.INBOUND, keys.INBOUND_GROUP, min=lo, max=hi, count=len(entry_ids) * 4
+        )
+        wanted = set(entry_ids)
+        return {r["message_id"]: r["times_delivered"] for r in rows if r["message_id"] in wanted}
+
+    async def ack(self, entry_ids: Sequence[str]) -> None:
+        if entry_ids:
+            await self.redis.xack(keys.INBOUND, keys.INBOUND_GROUP, *entry_ids)
+
+    async def dead_letter(self, entry: Inbound, reason: str) -> None:
+        """Keep an entry no worker could process, then acknowledge it: visible, not lost."""
+        await self.redis.xadd(keys.DEAD, {"m": entry.raw, "reason": reason, "from": entry.entry_id})
+        await self.ack([entry.entry_id])
+
+    async def stream_lag(self) -> int:
+        """Entries not yet delivered to any worker plus those delivered but not acknowledged."""
+        try:
+            groups = await self.redis.xinfo_groups(keys.INBOUND)
+        except ResponseError:
+            return 0
+        for g in groups:
+            if g["name"] == keys.INBOUND_GROUP:
+                return int(g.get("lag") or 0) + int(g.get("pending") or 0)
+        return int(await self.redis.xlen(keys.INBOUND))
+
+    async def trim_inbound(self) -> None:
+        """Drop acknowledged history: everything older than the oldest entry still needed."""
+        try:
+            groups = await self.redis.xinfo_groups(keys.INBOUND)
+        except ResponseError:
+            return
+        group = next((g for g in groups if g["name"] == keys.INBOUND_GROUP), None)
+        if group is None:
+            return
+        floor = group["last-delivered-id"]
+        summary = await self.redis.xpending(keys.INBOUND, keys.INBOUND_GROUP)
+        if summary and summary.get("pending"):
+            floor = min(floor, summary["min"], key=_id_key)
+        await self.redis.xtrim(keys.INBOUND, minid=floor, approximate=False)
+
+    # -- cases ----------------------------------------------------------------------------
+
+    async def resolve_case_id(self, conversation_key: str) -> tuple[str, bool]:
+        """The case of a conversation, numbering a new one if needed: (id, newly numbered)."""
+        case_id, created = await self._resolve(
+            keys=[keys.CONVERSATIONS, keys.CASE_SEQ],
+            args=[conversation_key, FIRST_CASE_NUMBER - 1],
+        )
+        return str(case_id), bool(int(created))
+
+    async def mention_count(self) -> int:
+        """Distinct mentions recorded in cases."""
+        return int(await self.redis.hlen(keys.MENTION_CASES))
+
+    async def case_for_mention(self, mention_key: str) -> str | None:
+        return await self.redis.hget(keys.MENTION_CASES, mention_key)
+
+    async def get_case(self, case_id: str) -> Case | None:
+        raw = await self.redis.hget(keys.case(case_id), "d")
+        return Case.model_validate_json(raw) if raw else None
+
+    async def get_cases(self, case_ids: Iterable[str]) -> list[Case]:
+        ids = list(case_ids)
+        if not ids:
+            return []
+        pipe = self.redis.pipeline(transaction=False)
+        for cid in ids:
+            pipe.hget(keys.case(cid), "d")
+        raws = await pipe.execute()
+        return [Case.model_validate_json(r) for r in raws if r]
+
+    async def save_case(
+        self,
+        case: Case,
+        *,
+        expected_version: int,
+        audit: AuditEntry | None = None,
+        mention: Mention | None = None,
+    ) -> Case | None:
+        """Compare-and-set: write `case` only if its stored version is still the expected one.
+
+        Returns the stored case (with its new version), or None when someone else won.
+        """
+        stored = case.model_copy(update={"version": expected_version + 1})
+        ok = await self._save(
+            keys=[keys.case(case.id), keys.audit(case.id), keys.mentions(case.id)],
+            args=[
+                str(expected_version),
+                str(expected_version + 1),
+                stored.model_dump_json(),
+                audit.model_dump_json() if audit else "",
+                mention.key if mention else "",
+                mention.model_dump_json() if mention else "",
+            ],
+        )
+        return stored if ok else None
+
+    async def reindex(self, before: Case | None, after: Case, due: datetime | None) -> None:
+        """Bring the cross-slot indexes in line with `after`; safe to repeat."""
+        pipe = self.redis.pipeline(transaction=False)
+        if before is not None and (before.department, before.state) != (
+            after.department,
+            after.state,
+        ):
+            pipe.srem(keys.by_state(before.department, before.state), after.id)
+        if after.state in TRACKED_STATES:
+            pipe.sadd(keys.by_state(after.department, after.state), after.id)
+        pipe.zadd(keys.CREATED, {after.id: after.created_at.timestamp()}, nx=True)
+        for mkey in after.mention_keys:
+            if before is None or mkey not in before.mention_keys:
+                pipe.hset(keys.MENTION_CASES, mkey, after.id)
+        if due is not None:
+            pipe.zadd(keys.DUE, {after.id: due.timestamp()})
+        else:
+            pipe.zrem(keys.DUE, after.id)
+        await pipe.execute()
+
+    async def case_ids(self, department: str, states: Iterable[State]) -> list[str]:
+        pipe = self.redis.pipeline(transaction=False)
+        for st in states:
+            pipe.smembers(keys.by_state(department, st))
+        found: set[str] = set()
+        for members in await pipe.execute():
+            found.update(members)
+        return sorted(found, key=int)
+
+    async def counts_by_state(self, departments: Iterable[str]) -> dict[tuple[str, str], int]:
+        pairs = [(d, s.value) for d in departments for s in TRACKED_STATES]
+        pipe = self.redis.pipeline(transaction=False)
+        for d, s in pairs:
+            pipe.scard(keys.by_state(d, s))
+        return dict(zip(pairs, await pipe.execute(), strict=True))
+
+    async def cases_created_since(self, since: datetime) -> list[str]:
+        return list(await self.redis.zrangebyscore(keys.CREATED, since.timestamp(), "+inf"))
+
+    async def due_case_ids(self, now: datetime, limit: int = 1000) -> list[str]:
+        """Cases whose next deadline has passed: cost grows with what is due, not with all."""
+        return list(
+            await self.redis.zrangebyscore(keys.DUE, "-inf", now.timestamp(), start=0, num=limit)
+        )
+
+    async def mentions(self, case_id: str) -> dict[str, Mention]:
+        raw = await self.redis.hgetall(keys.mentions(case_id))
+        return {k: Mention.model_validate_json(v) for k, v in raw.items()}
+
+    async def put_mention(self, case_id: str, mention: Mention) -> None:
+        """Replace a stored mention (an edit or a removal on the platform)."""
+        await self.redis.hset(keys.mentions(case_id), mention.key, mention.model_dump_json())
+
+    async def append_audit(self, case_id: str, entry: AuditEntry) -> None:
+        """History that does not change the case itself (edits and removals on the platform)."""
+        await self.redis.rpush(keys.audit(case_id), entry.model_dump_json())
+
+    async def audit_log(self, case_id: str) -> list[AuditEntry]:
+        rows = await self.redis.lrange(keys.audit(case_id), 0, -1)
+        return [AuditEntry.model_validate_json(r) for r in rows]
+
+    async def audit_logs(self, case_ids: Sequence[str]) -> dict[str, list[AuditEntry]]:
+        pipe = self.redis.pipeline(transaction=False)
+        for cid in case_ids:
+            pipe.lrange(keys.audit(cid), 0, -1)
+        rows = await pipe.execute()
+        return {
+            cid: [AuditEntry.model_validate_json(r) for r in entries]
+            for cid, entries in zip(case_ids, rows, strict=True)
+        }
+
+    # -- the copy-paste check -------------------------------------------------------------
+
+    async def published_count(self, digest: str, day: date) -> int:
+        return int(await self.redis.hget(keys.published_texts(day.isoformat()), digest) or 0)
+
+    async def count_published(self, digest: str, day: date) -> None:
+        key = keys.published_texts(day.isoformat())
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hincrby(key, digest, 1)
+        pipe.expire(key, 2 * 24 * 3600)
+        await pipe.execute()
+
+
+def _inbound(entry_id: Any, fields: dict[str, str]) -> Inbound:
+    raw = fields.get("m", "")
+    try:
+        mention: Mention | None = Mention.model_validate_json(raw)
+    except ValueError:
+        mention = None
+    return Inbound(str(entry_id), mention, raw)
+
+
+def _id_key(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def connect(url: str | None) -> aioredis.Redis:
+    """A Redis client for `url`, or an embedded in-process server when there is none."""
+    if url:
+        return aioredis.from_url(url, decode_responses=True, health_check_interval=30)
+    import fakeredis
+
+    log.warning(
+        "REDIS_URL is not set: using an embedded in-memory store for this one process; "
+        "all cases are lost when it exits"
+    )
+    return fakeredis.FakeAsyncRedis(decode_responses=True)
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))

@@ -1,0 +1,159 @@
+"""The HTTP side (aiohttp): platform webhooks, health, readiness and metrics.
+
+A webhook is verified, size-limited, parsed, deduplicated and appended to the inbound stream,
+then acknowledged: nothing on this path talks to chat or to a platform, so platforms get their
+200 within milliseconds and retries stay rare.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+
+from aiohttp import web
+from redis.exceptions import RedisError
+
+from adapters import Adapter, BadPayload, BadSignature
+from chatops.metrics import Metrics
+from chatops.store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024
+METRICS_REFRESH_S = 5.0
+
+STORE: web.AppKey[Store] = web.AppKey("store", Store)
+ADAPTERS: web.AppKey[dict[str, Adapter]] = web.AppKey("adapters", dict)
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
+DEPARTMENTS: web.AppKey[list[str]] = web.AppKey("departments", list)
+PROBLEMS: web.AppKey[Callable[[], dict[str, str]]] = web.AppKey("problems")
+
+
+def build_app(
+    store: Store,
+    adapters: dict[str, Adapter],
+    metrics: Metrics,
+    departments: list[str],
+    problems: Callable[[], dict[str, str]] = dict,
+) -> web.Application:
+    """The aiohttp app; chat backends add their own routes (`/slack/events`, `/api/messages`)."""
+    app = web.Application(client_max_size=MAX_BODY)
+    app[STORE] = store
+    app[ADAPTERS] = adapters
+    app[METRICS] = metrics
+    app[DEPARTMENTS] = departments
+    app[PROBLEMS] = problems
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_endpoint)
+    app.router.add_post("/webhooks/{platform}", webhook)
+    app.router.add_get("/webhooks/{platform}", handshake)
+    return app
+
+
+def _text(status: int, text: str) -> web.Response:
+    return web.Response(status=status, text=text + "\n")
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    return _text(200, "ok")
+
+
+async def readyz(request: web.Request) -> web.Response:
+    try:
+        await request.app[STORE].ping()
+    except (RedisError, OSError) as exc:
+        return _text(503, f"redis unreachable: {type(exc).__name__}")
+    problems = request.app[PROBLEMS]()
+    if problems:
+        return _text(503, "; ".join(f"{k}: {v}" for k, v in sorted(problems.items())))
+    return _text(200, "ready")
+
+
+async def metrics_endpoint(request: web.Request) -> web.Response:
+    app = request.app
+    metrics = app[METRICS]
+    try:
+        await _refresh_gauges(app)
+    except (RedisError, OSError) as exc:
+        log.warning("metrics: redis unreachable (%s)", type(exc).__name__)
+    body = metrics.render()
+    return web.Response(body=body, content_type="text/plain", charset="utf-8")
+
+
+async def _refresh_gauges(app: web.Application) -> None:
+    store, metrics = app[STORE], app[METRICS]
+    counts = await store.counts_by_state(app[DEPARTMENTS])
+    for (dept, state), n in counts.items():
+        metrics.open_cases.labels(dept, state).set(n)
+    metrics.stream_lag.set(await store.stream_lag())
+    metrics.problems.clear()
+    for component, reason in app[PROBLEMS]().items():
+        metrics.problems.labels(component, reason).set(1)
+
+
+def _adapter(request: web.Request) -> tuple[str, Adapter | None]:
+    platform = request.match_info["platform"]
+    return platform, request.app[ADAPTERS].get(platform)
+
+
+async def handshake(request: web.Request) -> web.Response:
+    """GET verification of a webhook URL (Meta's hub.challenge, X's CRC)."""
+    platform, adapter = _adapter(request)
+    if adapter is None:
+        return _text(404, f"platform '{platform}' is not enabled in the config")
+    answer = adapter.handshake(request.query)
+    return web.Response(status=answer.status, text=answer.body, content_type=answer.content_type)
+
+
+async def webhook(request: web.Request) -> web.Response:
+    started = time.perf_counter()
+    platform, adapter = _adapter(request)
+    if adapter is None:
+        return _text(404, f"platform '{platform}' is not enabled in the config")
+    metrics = request.app[METRICS]
+    status, outcome, reply = await _ingest(request, adapter)
+    metrics.webhooks.labels(platform, outcome).inc()
+    metrics.ingest_latency.labels(platform).observe(time.perf_counter() - started)
+    return reply if isinstance(reply, web.Response) else _json(status, reply)
+
+
+async def _ingest(request: web.Request, adapter: Adapter) -> tuple[int, str, dict | web.Response]:
+    if (request.content_length or 0) > MAX_BODY:
+        return 413, "too_large", {"error": f"body over {MAX_BODY} bytes"}
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return 413, "too_large", {"error": f"body over {MAX_BODY} bytes"}
+    try:
+        adapter.verify(body, request.headers)
+    except BadSignature as exc:
+        return 401, "bad_signature", {"error": exc.reason}
+    try:
+        mentions = adapter.parse(body, request.headers)
+    except BadPayload as exc:
+        return 400, "bad_payload", {"error": exc.reason}
+    if not mentions:
+        return 200, "ignored", {"accepted": 0, "duplicates": 0}
+    try:
+        appended = await request.app[STORE].append_inbound(mentions)
+    except (RedisError, OSError) as exc:
+        log.error("webhook %s: cannot store (%s); the platform will retry", adapter.name, exc)
+        return 503, "unavailable", {"error": "storage unavailable, retry later"}
+    new = sum(appended)
+    if new:
+        request.app[METRICS].mentions.labels(adapter.name).inc(new)
+    return 200, "accepted" if new else "duplicate", {
+        "accepted": new,
+        "duplicates": len(appended) - new,
+    }
+
+
+def _json(status: int, payload: dict) -> web.Response:
+    return web.Response(
+        status=status, text=json.dumps(payload), content_type="application/json"
+    )
+
+

@@ -1,0 +1,116 @@
+"""The worker role: consume the inbound stream and run each mention through the pipeline.
+
+At-least-once: an entry is acknowledged only after its mention is recorded. Entries a dead
+worker left behind are claimed after `claim_idle` (XAUTOCLAIM); an entry that keeps failing
+goes to the dead-letter stream after `max_deliveries`, so it is visible and kept, not lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Callable
+
+from redis.exceptions import RedisError
+
+from chatops.metrics import Metrics
+from chatops.pipeline import Pipeline
+from chatops.store import Inbound, Store
+
+log = logging.getLogger(__name__)
+
+
+def consumer_name() -> str:
+    """Unique per process, stable for its life: pending entries are tracked per consumer."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class Worker:
+    def __init__(
+        self,
+        store: Store,
+        pipeline: Pipeline,
+        metrics: Metrics,
+        *,
+        consumer: str | None = None,
+        batch: int = 100,
+        block_ms: int = 1000,
+        claim_idle_ms: int = 30_000,
+        max_deliveries: int = 5,
+        on_idle: Callable[[], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.pipeline = pipeline
+        self.metrics = metrics
+        self.consumer = consumer or consumer_name()
+        self.batch = batch
+        self.block_ms = block_ms
+        self.claim_idle_ms = claim_idle_ms
+        self.max_deliveries = max_deliveries
+        self.on_idle = on_idle
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.store.ensure_group()
+        log.info("worker %s consuming", self.consumer)
+        ticks = 0
+        while not stop.is_set():
+            try:
+                handled = await self.run_once()
+                ticks += 1
+                if ticks % 100 == 0:
+                    await self.store.trim_inbound()
+            except (RedisError, OSError) as exc:
+                log.error("worker: redis unavailable (%s); retrying", type(exc).__name__)
+                await _wait(stop, 1.0)
+                continue
+            if not handled and self.on_idle:
+                self.on_idle()
+
+    async def run_once(self) -> int:
+        """One round: take over abandoned entries, then read new ones; returns how many."""
+        entries = await self.store.claim_abandoned(self.consumer, self.claim_idle_ms, self.batch)
+        if entries:
+            entries = await self._drop_poison(entries)
+        else:
+            entries = await self.store.read_inbound(self.consumer, self.batch, self.block_ms)
+        for entry in entries:
+            await self._handle(entry)
+        return len(entries)
+
+    async def _handle(self, entry: Inbound) -> None:
+        if entry.mention is None:
+            await self.store.dead_letter(entry, "unreadable entry")
+            self.metrics.processed.labels("dead_letter").inc()
+            return
+        try:
+            await self.pipeline.handle(entry.mention)
+        except (RedisError, OSError):
+            raise
+        except Exception:
+            log.exception("worker: %s failed; it stays pending for a retry", entry.mention.key)
+            self.metrics.processed.labels("failed").inc()
+            return
+        await self.store.ack([entry.entry_id])
+        self.metrics.processed.labels("ok").inc()
+
+    async def _drop_poison(self, entries: list[Inbound]) -> list[Inbound]:
+        counts = await self.store.delivery_counts([e.entry_id for e in entries])
+        keep = []
+        for e in entries:
+            if counts.get(e.entry_id, 0) > self.max_deliveries:
+                times = counts[e.entry_id]
+                log.error("worker: %s failed %d times: dead-lettered", e.entry_id, times)
+                await self.store.dead_letter(e, f"failed {times} times")
+                self.metrics.processed.labels("dead_letter").inc()
+            else:
+                keep.append(e)
+        return keep
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass

@@ -1,0 +1,30 @@
+"""What people and the system can ask of a case. Values double as chat action verbs."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Command(StrEnum):
+    # by people, from chat
+    CLAIM = "claim"
+    UNCLAIM = "unclaim"
+    EDIT = "edit"
+    PUBLISH = "publish"
+    PRIVATE = "private"  # publish as a private message instead of publicly
+    APPROVE = "approve"
+    REJECT = "reject"
+    REROUTE = "reroute"
+    DISMISS = "dismiss"
+    CONFIRM_SENT = "confirm_sent"  # after publish_unknown: a person saw it on the platform
+    CONFIRM_NOT_SENT = "confirm_not_sent"  # after publish_unknown: it is not there
+    # by the system
+    PUBLISH_OK = "publish_ok"
+    PUBLISH_FAILED = "publish_failed"
+    PUBLISH_UNKNOWN = "publish_unknown"
+    REOPEN = "reopen"  # the customer (or someone else) wrote again
+    CLOSE = "close"  # follow-up found nothing new
+
+
+SYSTEM = "chatops"
+"""Actor name of the product itself in audit entries and drafts."""

@@ -1,0 +1,313 @@
+"""The one service that applies workflow commands: load, decide, compare-and-set, tell chat.
+
+Chat backends call these methods for people's clicks; the pipeline calls them for arrivals.
+Publishing happens here because it is where at-most-once is enforced: only the caller whose
+compare-and-set moved the case into `publishing` talks to the platform.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import datetime
+
+from adapters import Adapter, NotSent, OutcomeUnknown, PermanentError, RateLimited
+from chatops.chat import CaseEvent, CaseView, ChatBackend, Department, EventKind
+from chatops.config import Config
+from chatops.domain import AuditEntry, Case, Mention, Reply, State, utcnow
+from chatops.store import Store
+from chatops.workflow.commands import SYSTEM, Command
+from chatops.workflow.transitions import Args, Policy, Refused, decide, text_digest
+from escalation.sla import next_due
+
+log = logging.getLogger(__name__)
+
+MAX_CAS_ATTEMPTS = 20
+
+_EVENT_OF: Mapping[Command, EventKind] = {
+    Command.CLAIM: EventKind.CLAIMED,
+    Command.UNCLAIM: EventKind.UNCLAIMED,
+    Command.EDIT: EventKind.DRAFTED,
+    Command.APPROVE: EventKind.APPROVED,
+    Command.REJECT: EventKind.REJECTED,
+    Command.REROUTE: EventKind.REROUTED,
+    Command.DISMISS: EventKind.DISMISSED,
+    Command.CONFIRM_SENT: EventKind.PUBLISHED,
+    Command.CONFIRM_NOT_SENT: EventKind.PUBLISH_FAILED,
+    Command.PUBLISH_OK: EventKind.PUBLISHED,
+    Command.PUBLISH_FAILED: EventKind.PUBLISH_FAILED,
+    Command.PUBLISH_UNKNOWN: EventKind.PUBLISH_UNKNOWN,
+    Command.REOPEN: EventKind.REOPENED,
+    Command.CLOSE: EventKind.CLOSED,
+}
+
+
+class CaseNotFound(Refused):
+    def __init__(self, case_id: str) -> None:
+        super().__init__(f"there is no case #{case_id}", code="not_found")
+
+
+class Workflow:
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        adapters: Mapping[str, Adapter],
+        chat: ChatBackend,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        time_scale: float = 1.0,
+        extra_checks: tuple[Callable[[Case], str | None], ...] = (),
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.adapters = adapters
+        self.chat = chat
+        self.clock = clock
+        self.time_scale = time_scale
+        self.policy = Policy(
+            approvers=frozenset(config.approval.approvers),
+            departments=frozenset(d.id for d in config.departments),
+            pii_patterns=tuple(config.pii.patterns),
+            repeat_limit=config.pii.repeat_warning_per_day,
+            extra_checks=extra_checks,
+        )
+
+    # -- commands people give -------------------------------------------------------------
+
+    async def claim(self, case_id: str, actor: str) -> Case:
+        return await self.command(case_id, Command.CLAIM, actor)
+
+    async def unclaim(self, case_id: str, actor: str) -> Case:
+        return await self.command(case_id, Command.UNCLAIM, actor)
+
+    async def edit(self, case_id: str, actor: str, text: str) -> Case:
+        return await self.command(case_id, Command.EDIT, actor, Args(text=text))
+
+    async def reject(self, case_id: str, actor: str, reason: str) -> Case:
+        return await self.command(case_id, Command.REJECT, actor, Args(text=reason))
+
+    async def reroute(self, case_id: str, actor: str, department: str) -> Case:
+        return await self.command(case_id, Command.REROUTE, actor, Args(department=department))
+
+    async def dismiss(self, case_id: str, actor: str, reason: str) -> Case:
+        return await self.command(case_id, Command.DISMISS, actor, Args(text=reason))
+
+    async def publish(self, case_id: str, actor: str, *, private: bool = False) -> Case:
+        """Publish the draft, or ask for approval first when the case is sensitive."""
+        case = await self._load(case_id)
+        count = await self.store.published_count(text_digest(case.draft), self.clock().date())
+        cmd = Command.PRIVATE if private else Command.PUBLISH
+        after = await self.command(case_id, cmd, actor, Args(repeat_count=count))
+        if after.state is State.PUBLISHING:
+            return await self._deliver(after, actor)
+        return after
+
+    async def approve(self, case_id: str, actor: str) -> Case:
+        """Approve and publish at once: the approver's click is the publish click."""
+        approved = await self.command(case_id, Command.APPROVE, actor)
+        cmd = Command.PRIVATE if approved.private else Command.PUBLISH
+        after = await self.command(case_id, cmd, actor, Args(repeat_count=0))
+        return await self._deliver(after, actor)
+
+    async def confirm(self, case_id: str, actor: str, *, sent: bool) -> Case:
+        """After `publish_unknown`, a person says whether the reply is on the platform."""
+        cmd = Command.CONFIRM_SENT if sent else Command.CONFIRM_NOT_SENT
+        return await self.command(case_id, cmd, actor)
+
+    async def command(
+        self, case_id: str, cmd: Command, actor: str, args: Args | None = None
+    ) -> Case:
+        """Apply one command atomically; raise Refused with the reason when it is not allowed."""
+        args = args or Args()
+        before, after = await self._transition(case_id, cmd, actor, args)
+        await self._announce(before, after, cmd, actor, args)
+        return after
+
+    # -- publishing -----------------------------------------------------------------------
+
+    async def _deliver(self, case: Case, actor: str) -> Case:
+        """Talk to the platform exactly once for a case this caller moved into `publishing`."""
+        mentions = await self.store.mentions(case.id)
+        target = mentions.get(case.reply_to or "") or mentions[case.mention_keys[-1]]
+        adapter = self.adapters.get(case.platform)
+        reply = Reply(case_id=case.id, in_reply_to=target, text=case.draft, private=case.private)
+        try:
+            if adapter is None:
+                raise PermanentError(f"platform '{case.platform}' is not configured")
+            published = await adapter.reply(reply)
+        except OutcomeUnknown as exc:
+            log.warning("case %s: publish outcome unknown: %s", case.id, exc.reason)
+            return await self.command(
+                case.id, Command.PUBLISH_UNKNOWN, SYSTEM, Args(text=exc.reason)
+            )
+        except NotSent as exc:
+            hint = _hint(exc)
+            log.warning("case %s: not published: %s", case.id, exc.reason)
+            return await self.command(
+                case.id, Command.PUBLISH_FAILED, SYSTEM, Args(text=f"{exc.reason}. {hint}")
+            )
+        await self.store.count_published(text_digest(case.draft), self.clock().date())
+        return await self.command(
+            case.id,
+            Command.PUBLISH_OK,
+            actor,
+            Args(published_id=published.id, published_url=published.url),
+        )
+
+    # -- arrivals (called by the ingest pipeline) -----------------------------------------
+
+    async def record(
+        self,
+        case_id: str,
+        change: Callable[[Case | None], tuple[Case, str] | None],
+        *,
+        mention: Mention | None,
+        actor: str = SYSTEM,
+    ) -> tuple[Case | None, Case] | None:
+        """Compare-and-set a change computed from the stored case; None when nothing changed."""
+        for _ in range(MAX_CAS_ATTEMPTS):
+            before = await self.store.get_case(case_id)
+            result = change(before)
+            if result is None:
+                return None
+            after, action = result
+            entry = self._audit(actor, action, before.state if before else None, after, "")
+            stored = await self.store.save_case(
+                after,
+                expected_version=before.version if before else 0,
+                audit=entry,
+                mention=mention,
+            )
+            if stored is not None:
+                await self.store.reindex(before, stored, self.due(stored))
+                return before, stored
+        raise RuntimeError(f"case {case_id}: too much contention, giving up")
+
+    # -- internals ------------------------------------------------------------------------
+
+    async def _load(self, case_id: str) -> Case:
+        case = await self.store.get_case(case_id.lstrip("#"))
+        if case is None:
+            raise CaseNotFound(case_id)
+        return case
+
+    async def _transition(
+        self, case_id: str, cmd: Command, actor: str, args: Args
+    ) -> tuple[Case, Case]:
+        for _ in range(MAX_CAS_ATTEMPTS):
+            before = await self._load(case_id)
+            now = self.clock()
+            after = decide(before, cmd, actor, self.policy, _with_now(args, now))
+            if cmd is Command.REROUTE:
+                after = self._resensitise(after)
+            entry = self._audit(actor, cmd.value, before.state, after, args.text)
+            stored = await self.store.save_case(
+                after, expected_version=before.version, audit=entry
+            )
+            if stored is not None:
+                await self.store.reindex(before, stored, self.due(stored))
+                return before, stored
+        raise RuntimeError(f"case {case_id}: too much contention, giving up")
+
+    def _resensitise(self, case: Case) -> Case:
+        """Department-based approval follows the case to its new department."""
+        reasons = [r for r in case.sensitive_reasons if not r.startswith("department:")]
+        if case.department in self.config.approval.departments:
+            reasons.append(f"department:{case.department}")
+        case.sensitive_reasons = reasons
+        return case
+
+    def _audit(
+        self, actor: str, action: str, before: State | None, after: Case, detail: str
+    ) -> AuditEntry:
+        return AuditEntry(
+            at=self.clock(), actor=actor, action=action, before=before, after=after.state,
+            detail=detail,
+        )
+
+    def due(self, case: Case) -> datetime | None:
+        return next_due(case, self.config.department(case.department), self.time_scale)
+
+    def department(self, dept_id: str) -> Department:
+        d = self.config.department(dept_id)
+        return Department(id=d.id, name=d.name, channel=d.channel)
+
+    async def view(self, case: Case) -> CaseView:
+        stored = await self.store.mentions(case.id)
+        mentions = [stored[k] for k in case.mention_keys if k in stored]
+        return CaseView(case, mentions, self.department(case.department), self.due(case))
+
+    async def _announce(
+        self, before: Case, after: Case, cmd: Command, actor: str, args: Args
+    ) -> None:
+        event = self._event_for(before, after, cmd, actor, args)
+        if event is not None:
+            await self.show(after, event)
+
+    async def show(self, case: Case, event: CaseEvent) -> None:
+        """Hand the change to chat; a chat failure never undoes what is stored."""
+        try:
+            await self.chat.show(await self.view(case), event)
+        except Exception:
+            log.exception("case %s: chat backend failed to show %s", case.id, event.kind)
+
+    def _event_for(
+        self, before: Case, after: Case, cmd: Command, actor: str, args: Args
+    ) -> CaseEvent | None:
+        if cmd in (Command.PUBLISH, Command.PRIVATE):
+            if after.state is State.AWAITING_APPROVAL:
+                how = "privately" if after.private else "publicly"
+                return CaseEvent(
+                    EventKind.APPROVAL_REQUESTED,
+                    actor,
+                    f"{actor} asks for approval to reply {how} "
+                    f"({', '.join(after.sensitive_reasons)})",
+                    notify=tuple(self.config.approval.approvers),
+                )
+            return None  # publishing: the outcome is announced
+        kind = _EVENT_OF[cmd]
+        text = _describe(kind, actor, before, after, args)
+        previous = self.department(before.department) if cmd is Command.REROUTE else None
+        notify = (after.owner,) if kind is EventKind.REJECTED and after.owner else ()
+        return CaseEvent(kind, actor, text, notify=notify, previous_department=previous)
+
+
+def _with_now(args: Args, now: datetime) -> Args:
+    return replace(args, now=now)
+
+
+def _hint(exc: NotSent) -> str:
+    if isinstance(exc, RateLimited):
+        return f"The platform asks us to wait {exc.retry_after:.0f}s; publish again after that"
+    if isinstance(exc, PermanentError):
+        return "Retrying will not help: fix the cause or reply privately"
+    return "Nothing was posted; publish again when the platform is back"
+
+
+def _describe(kind: EventKind, actor: str, before: Case, after: Case, args: Args) -> str:
+    last = after.published[-1] if after.published else {}
+    texts = {
+        EventKind.CLAIMED: f"{actor} claimed the case",
+        EventKind.UNCLAIMED: f"{actor} gave the case back",
+        EventKind.DRAFTED: f"{actor} saved a new draft",
+        EventKind.APPROVED: f"{actor} approved the reply",
+        EventKind.REJECTED: f"{actor} sent the draft back: {args.text}",
+        EventKind.REROUTED: f"{actor} moved the case from {before.department} "
+        f"to {after.department}",
+        EventKind.DISMISSED: f"{actor} dismissed the case ({after.dismiss_reason})",
+        EventKind.PUBLISHED: (
+            f"reply published {'privately' if after.private else 'publicly'}"
+            + (f" by {actor}" if actor != SYSTEM else "")
+            + (f": {last.get('url') or last.get('id')}" if last.get("id") else " (confirmed)")
+        ),
+        EventKind.PUBLISH_FAILED: f"not published: {args.text or 'a person said it is not there'}",
+        EventKind.PUBLISH_UNKNOWN: (
+            f"the platform did not confirm the reply ({args.text}). Check the platform: if the "
+            "reply is there, confirm it was sent; if not, confirm it was not, then publish again"
+        ),
+        EventKind.REOPENED: "the case is open again",
+        EventKind.CLOSED: "closed",
+    }
+    return texts.get(kind, kind.value)

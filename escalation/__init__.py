@@ -1,0 +1,1 @@
+"""SLA policies and deadlines: when a waiting customer's case becomes due."""

@@ -1,0 +1,162 @@
+"""Shared fixtures: a real Redis (flushed per test), a test config, a clock, fake platforms.
+
+Redis: REDIS_URL if set, else 127.0.0.1:6379 (database 9, so a developer's data in 0 is safe).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+from aiohttp.test_utils import TestClient, TestServer
+
+from chatops import runtime
+from chatops.config import Config, load_config_text
+from chatops.domain import Case
+from chatops.processes import web_app
+from chatops.runtime import Runtime
+from chatops.settings import Settings
+from chatops.store import Store
+from chatops.worker import Worker
+from chatops.workflow.service import Workflow
+from tests.fakes import RecordingChat, SandboxPlatform, signed
+
+TEST_REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/9"
+
+TEST_CONFIG = """
+timezone: Europe/Stockholm
+brand: Acme
+chat: {backend: console}
+platforms:
+  sandbox: {}
+departments:
+  - id: social
+    name: Social team
+    channel: "#social"
+    languages: [sv, en, "no", da]
+    escalate_to: [lead]
+    sla: {claim: 15m, first_response: 60m, approval: 30m}
+  - {id: billing, name: Billing, channel: "#billing", languages: [sv, en]}
+  - {id: support-de, name: Kundendienst, channel: "#support-de", languages: [de]}
+  - {id: support-hr, name: Podrška, channel: "#support-hr", languages: [hr]}
+  - {id: support-ru, name: Поддержка, channel: "#support-ru", languages: [ru]}
+  - {id: legal, name: Legal, channel: "#legal"}
+routing:
+  rules:
+    - {match: {keywords: [faktura, invoice, refund, Rechnung, račun, счёт]}, to: billing}
+    - {match: {language: de}, to: support-de}
+    - {match: {language: hr}, to: support-hr}
+    - {match: {language: ru}, to: support-ru}
+  default: social
+approval:
+  approvers: [comms, comms2]
+  sensitive_keywords: [lawsuit, GDPR, journalist, police, injury, advokat]
+  min_followers: 10000
+  departments: [legal]
+"""
+
+
+class Clock:
+    """A settable clock: tests move time, nothing sleeps."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def config() -> Config:
+    return load_config_text(TEST_CONFIG, source="test.yaml")
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings.from_env({"SANDBOX_SECRET": "test-secret"})
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.from_url(TEST_REDIS_URL, decode_responses=True)
+    await client.flushdb()
+    yield client
+    await client.flushdb()
+    await client.aclose()
+
+
+@pytest.fixture
+async def store(redis: aioredis.Redis) -> Store:
+    return Store(redis)
+
+
+@dataclass
+class System:
+    """The product assembled as `chatops run` assembles it, around fakes at its edges."""
+
+    rt: Runtime
+    chat: RecordingChat
+    platform: SandboxPlatform
+    client: TestClient
+    clock: Clock
+
+    @property
+    def wf(self) -> Workflow:
+        return self.rt.wf
+
+    async def post(self, body: Any, secret: str = "test-secret") -> Any:
+        raw, headers = signed(body, secret)
+        return await self.client.post("/webhooks/sandbox", data=raw, headers=headers)
+
+    async def drain(self) -> int:
+        """Let a worker process everything in the stream (no waiting on time)."""
+        worker = Worker(self.rt.store, self.rt.pipeline, self.rt.metrics, consumer="test",
+                        block_ms=1)
+        await self.rt.store.ensure_group()
+        total = 0
+        while n := await worker.run_once():
+            total += n
+        return total
+
+    async def ingest(self, *items: dict[str, Any]) -> None:
+        r = await self.post(list(items))
+        assert r.status == 200, await r.text()
+        await self.drain()
+
+    async def case_of(self, conversation: str) -> Case:
+        case_id, _ = await self.rt.store.resolve_case_id(f"sandbox:acme:{conversation}")
+        case = await self.rt.store.get_case(case_id)
+        assert case is not None
+        return case
+
+
+@pytest.fixture
+async def system(store: Store, config: Config, clock: Clock) -> AsyncIterator[System]:
+    platform = SandboxPlatform()
+    url = await platform.start()
+    settings = Settings.from_env({"SANDBOX_SECRET": "test-secret", "SANDBOX_API_URL": url})
+    chat = RecordingChat()
+    http = httpx.AsyncClient(timeout=httpx.Timeout(0.5))
+    rt = await runtime.start(settings, config, store=store, chat=chat, http=http, clock=clock)
+    client = TestClient(TestServer(web_app(rt)))
+    await client.start_server()
+    try:
+        yield System(rt, chat, platform, client, clock)
+    finally:
+        await client.close()
+        await platform.stop()
+        await http.aclose()

@@ -1,0 +1,219 @@
+"""The state machine as tables: every command from every state, allowed or refused."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from chatops.domain import Case, State
+from chatops.workflow.commands import Command
+from chatops.workflow.transitions import ALLOWED, Args, Policy, Refused, decide
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+POLICY = Policy(
+    approvers=frozenset({"comms", "comms2"}),
+    departments=frozenset({"social", "billing", "legal"}),
+    pii_patterns=(r"(?i)\border\s*#?\d{6}\b",),
+    repeat_limit=3,
+)
+
+S, C = State, Command
+
+# The expected state after each allowed command, for a plain (non-sensitive) case owned by
+# "anna" with a draft; None = refused from that state.
+EXPECTED: dict[Command, dict[State, State | None]] = {
+    C.CLAIM: {S.NEW: S.CLAIMED},
+    C.UNCLAIM: {S.CLAIMED: S.NEW, S.DRAFTED: S.NEW},
+    C.EDIT: {s: S.DRAFTED for s in (S.NEW, S.CLAIMED, S.DRAFTED, S.AWAITING_APPROVAL, S.APPROVED)},
+    C.PUBLISH: {S.NEW: S.PUBLISHING, S.CLAIMED: S.PUBLISHING, S.DRAFTED: S.PUBLISHING,
+                S.APPROVED: S.PUBLISHING},
+    C.PRIVATE: {S.NEW: S.PUBLISHING, S.CLAIMED: S.PUBLISHING, S.DRAFTED: S.PUBLISHING,
+                S.APPROVED: S.PUBLISHING},
+    C.APPROVE: {S.AWAITING_APPROVAL: S.APPROVED},
+    C.REJECT: {S.AWAITING_APPROVAL: S.DRAFTED},
+    C.REROUTE: {s: s for s in (S.NEW, S.CLAIMED, S.DRAFTED, S.AWAITING_APPROVAL, S.APPROVED,
+                               S.PUBLISH_UNKNOWN)},
+    C.DISMISS: {s: S.DISMISSED for s in (S.NEW, S.CLAIMED, S.DRAFTED, S.AWAITING_APPROVAL,
+                                         S.APPROVED)},
+    C.CONFIRM_SENT: {S.PUBLISH_UNKNOWN: S.PUBLISHED},
+    C.CONFIRM_NOT_SENT: {S.PUBLISH_UNKNOWN: S.DRAFTED},
+    C.PUBLISH_OK: {S.PUBLISHING: S.PUBLISHED},
+    C.PUBLISH_FAILED: {S.PUBLISHING: S.DRAFTED},
+    C.PUBLISH_UNKNOWN: {S.PUBLISHING: S.PUBLISH_UNKNOWN},
+    C.REOPEN: {S.PUBLISHED: S.CLAIMED, S.CLOSED: S.CLAIMED, S.DISMISSED: S.CLAIMED},
+    C.CLOSE: {S.PUBLISHED: S.CLOSED},
+}
+
+ARGS: dict[Command, Args] = {
+    C.EDIT: Args(text="Hej! Vi tittar på det."),
+    C.REJECT: Args(text="too informal"),
+    C.REROUTE: Args(department="billing"),
+    C.DISMISS: Args(text="spam"),
+    C.PUBLISH_OK: Args(published_id="r-1", published_url="https://x.invalid/r-1"),
+}
+
+
+def make_case(state: State, **kw: object) -> Case:
+    fields: dict[str, object] = dict(
+        id="1042", state=state, department="social", platform="sandbox",
+        conversation_id="post-1", created_at=NOW, updated_at=NOW, opened_at=NOW,
+        mention_keys=["sandbox:m-1"], reply_to="sandbox:m-1",
+        owner=None if state is S.NEW else "anna",
+        draft="Hej Anna! Vi kollar och återkommer.", draft_author="anna",
+        state_before_publish=S.DRAFTED if state in (S.PUBLISHING, S.PUBLISH_UNKNOWN) else None,
+    )
+    fields.update(kw)
+    return Case.model_validate(fields)
+
+
+CASES = [(cmd, st) for cmd in Command for st in State]
+
+
+@pytest.mark.parametrize(("cmd", "state"), CASES, ids=[f"{c.value}-{s.value}" for c, s in CASES])
+def test_every_command_from_every_state(cmd: Command, state: State) -> None:
+    case = make_case(state)
+    actor = "comms" if cmd in (C.APPROVE, C.REJECT) else "anna"
+    expected = EXPECTED[cmd].get(state)
+    if expected is None:
+        with pytest.raises(Refused):
+            decide(case, cmd, actor, POLICY, ARGS.get(cmd, Args()))
+        assert state not in ALLOWED[cmd]
+    else:
+        after = decide(case, cmd, actor, POLICY, ARGS.get(cmd, Args(now=NOW)))
+        assert after.state is expected
+        assert case.state is state, "decide must not mutate its input"
+
+
+def test_the_table_and_the_expectations_agree() -> None:
+    for cmd in Command:
+        assert ALLOWED[cmd] == frozenset(EXPECTED[cmd]), cmd
+
+
+def test_claim_is_refused_with_the_owner_named() -> None:
+    with pytest.raises(Refused, match="already claimed by anna"):
+        decide(make_case(S.CLAIMED), C.CLAIM, "bob", POLICY)
+
+
+def test_only_the_owner_can_unclaim() -> None:
+    with pytest.raises(Refused, match=r"only the owner \(anna\)"):
+        decide(make_case(S.CLAIMED), C.UNCLAIM, "bob", POLICY)
+
+
+def test_edit_claims_an_unowned_case_and_records_the_author() -> None:
+    after = decide(make_case(S.NEW), C.EDIT, "bob", POLICY, Args(text="  Hej!  "))
+    assert (after.owner, after.draft_author, after.draft) == ("bob", "bob", "Hej!")
+
+
+def test_empty_draft_is_refused() -> None:
+    with pytest.raises(Refused, match="empty"):
+        decide(make_case(S.CLAIMED), C.EDIT, "anna", POLICY, Args(text="   "))
+
+
+def test_sensitive_publish_waits_for_approval() -> None:
+    case = make_case(S.DRAFTED, sensitive_reasons=["keyword:lawsuit"])
+    after = decide(case, C.PUBLISH, "anna", POLICY)
+    assert after.state is S.AWAITING_APPROVAL
+    assert after.state_before_publish is None
+
+
+def test_approval_needs_an_approver() -> None:
+    case = make_case(S.AWAITING_APPROVAL, sensitive_reasons=["keyword:lawsuit"])
+    with pytest.raises(Refused) as info:
+        decide(case, C.APPROVE, "bob", POLICY)
+    assert info.value.code == "not_approver"
+    with pytest.raises(Refused):
+        decide(case, C.REJECT, "bob", POLICY, Args(text="no"))
+
+
+def test_four_eyes_the_author_of_the_draft_cannot_approve_it() -> None:
+    case = make_case(S.AWAITING_APPROVAL, draft_author="comms", sensitive_reasons=["x"])
+    with pytest.raises(Refused) as info:
+        decide(case, C.APPROVE, "comms", POLICY)
+    assert info.value.code == "four_eyes"
+    assert decide(case, C.APPROVE, "comms2", POLICY).approved_by == "comms2"
+
+
+def test_reject_needs_a_reason() -> None:
+    case = make_case(S.AWAITING_APPROVAL, sensitive_reasons=["x"])
+    with pytest.raises(Refused, match="say why"):
+        decide(case, C.REJECT, "comms", POLICY, Args(text=""))
+
+
+def test_approved_case_publishes_without_asking_again() -> None:
+    case = make_case(S.APPROVED, sensitive_reasons=["x"], approved_by="comms")
+    after = decide(case, C.PUBLISH, "comms", POLICY)
+    assert (after.state, after.state_before_publish) == (S.PUBLISHING, S.APPROVED)
+    assert decide(after, C.PUBLISH_FAILED, "chatops", POLICY).state is S.APPROVED
+
+
+@pytest.mark.parametrize(
+    ("draft", "kind"),
+    [
+        ("Mejla oss på anna.berg@example.com", "email"),
+        ("Ring oss på +46 70 123 45 67", "phone"),
+        ("Kortet 4111 1111 1111 1111 är spärrat", "card"),
+        ("Betala till SE45 5000 0000 0583 9825 7466", "iban"),
+        ("Din order 558812 är skickad", "order"),
+    ],
+)
+def test_personal_data_blocks_public_publishing_but_not_private(draft: str, kind: str) -> None:
+    case = make_case(S.DRAFTED, draft=draft)
+    with pytest.raises(Refused) as info:
+        decide(case, C.PUBLISH, "anna", POLICY)
+    assert info.value.code == "pii"
+    assert kind in info.value.reason and "privately" in info.value.reason
+    after = decide(case, C.PRIVATE, "anna", POLICY)
+    assert after.state is S.PUBLISHING and after.private
+
+
+def test_a_card_number_failing_luhn_is_not_personal_data() -> None:
+    case = make_case(S.DRAFTED, draft="Referens 4111 1111 1111 1112 gäller.")
+    assert decide(case, C.PUBLISH, "anna", POLICY).state is S.PUBLISHING
+
+
+def test_repeated_text_warns_once_then_goes_out() -> None:
+    case = make_case(S.DRAFTED)
+    with pytest.raises(Refused) as info:
+        decide(case, C.PUBLISH, "anna", POLICY, Args(repeat_count=3))
+    assert info.value.code == "repeat"
+    warned = case.model_copy(update={"warnings": [f"repeat:{_digest(case.draft)}"]})
+    assert decide(warned, C.PUBLISH, "anna", POLICY, Args(repeat_count=3)).state is S.PUBLISHING
+    assert decide(case, C.PUBLISH, "anna", POLICY, Args(repeat_count=2)).state is S.PUBLISHING
+
+
+def _digest(text: str) -> str:
+    from chatops.workflow.transitions import text_digest
+
+    return text_digest(text)
+
+
+def test_reroute_to_an_unknown_or_the_same_department_is_refused() -> None:
+    with pytest.raises(Refused, match="unknown department 'nope'"):
+        decide(make_case(S.NEW), C.REROUTE, "anna", POLICY, Args(department="nope"))
+    with pytest.raises(Refused, match="already"):
+        decide(make_case(S.NEW), C.REROUTE, "anna", POLICY, Args(department="social"))
+
+
+def test_dismiss_reasons_are_the_three_of_the_contract() -> None:
+    for reason in ("spam", "no_reply_needed", "duplicate"):
+        assert decide(make_case(S.NEW), C.DISMISS, "anna", POLICY, Args(text=reason)).state \
+            is S.DISMISSED
+    with pytest.raises(Refused, match="spam, no_reply_needed, duplicate"):
+        decide(make_case(S.NEW), C.DISMISS, "anna", POLICY, Args(text="annoying"))
+
+
+def test_publish_ok_marks_the_answered_mention_and_first_response() -> None:
+    case = make_case(S.PUBLISHING)
+    after = decide(case, C.PUBLISH_OK, "anna", POLICY,
+                   Args(published_id="r-9", published_url="u", now=NOW))
+    assert after.answered_keys == ["sandbox:m-1"]
+    assert after.first_response_at == NOW
+    assert after.published[-1]["id"] == "r-9"
+
+
+def test_publishing_or_unknown_blocks_people_with_a_reason() -> None:
+    with pytest.raises(Refused, match="being published"):
+        decide(make_case(S.PUBLISHING), C.EDIT, "anna", POLICY, Args(text="x"))
+    with pytest.raises(Refused, match="confirm first"):
+        decide(make_case(S.PUBLISH_UNKNOWN), C.PUBLISH, "anna", POLICY)
