@@ -144,9 +144,9 @@ class Case(BaseModel):
     platform: str
     account: str = ""
     conversation_id: str
-    created_at: datetime
+    created_at: datetime  # when the customer wrote the first mention (never after we saw it)
     updated_at: datetime
-    opened_at: datetime  # created, or reopened by a new mention: SLA clocks start here
+    opened_at: datetime  # created_at, or when a reopening mention was written: SLAs start here
     language: str | None = None
     flags: list[str] = Field(default_factory=list)
     sensitive_reasons: list[str] = Field(default_factory=list)

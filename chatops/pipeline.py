@@ -104,15 +104,16 @@ class Pipeline:
 
     def _new_case(self, case_id: str, m: Mention, cls: Classification, now: datetime) -> Case:
         department = self.route(m, cls.language)
+        written = min(m.created_at, now)
         case = Case(
             id=case_id,
             department=department,
             platform=m.platform,
             account=m.account,
             conversation_id=m.conversation_id,
-            created_at=now,
+            created_at=written,
             updated_at=now,
-            opened_at=now,
+            opened_at=written,
             language=cls.language,
             mention_keys=[m.key],
             reply_to=m.key,
@@ -126,7 +127,8 @@ class Pipeline:
         if case.state in (State.PUBLISHED, State.CLOSED, State.DISMISSED) and not (
             case.state is State.DISMISSED and case.dismiss_reason == "spam" and cls.spam
         ):
-            case = decide(case, Command.REOPEN, SYSTEM, self.workflow.policy, Args(now=now))
+            written = min(m.created_at, now)
+            case = decide(case, Command.REOPEN, SYSTEM, self.workflow.policy, Args(now=written))
         case.mention_keys.append(m.key)
         case.reply_to = m.key
         case.updated_at = now

@@ -1,8 +1,9 @@
 """Response rate and first-response time per department and platform, from the audit log.
 
 Dismissed spam and cases needing no reply do not count against the response rate: nobody
-was waiting for an answer. First-response time runs from the case's creation to the first
-reply that went out (published, or confirmed after an unknown outcome).
+was waiting for an answer. First-response time runs from the customer's first mention to the first
+reply that went out (published, or confirmed after an unknown outcome): what the customer
+experienced, not when we happened to see the mention.
 """
 
 from __future__ import annotations
@@ -34,13 +35,10 @@ class Row:
         return self.answered / self.cases if self.cases else None
 
 
-def first_response(entries: list[AuditEntry]) -> timedelta | None:
-    """Creation to first reply, read from a case's history."""
-    created = next((e.at for e in entries if e.action == "created"), None)
+def first_response(case: Case, entries: list[AuditEntry]) -> timedelta | None:
+    """From the customer's first mention to our first reply, read from the case's history."""
     replied = next((e.at for e in entries if e.action in FIRST_RESPONSE_ACTIONS), None)
-    if created is None or replied is None:
-        return None
-    return replied - created
+    return None if replied is None else replied - case.created_at
 
 
 def expects_reply(case: Case) -> bool:
@@ -64,7 +62,7 @@ def compute(cases: list[Case], history: dict[str, list[AuditEntry]]) -> list[Row
     rows = []
     for (dept, platform), members in sorted(groups.items()):
         counted = [c for c in members if expects_reply(c)]
-        times = [t for c in counted if (t := first_response(history.get(c.id, []))) is not None]
+        times = [t for c in counted if (t := first_response(c, history.get(c.id, []))) is not None]
         rows.append(
             Row(
                 department=dept,

@@ -177,6 +177,7 @@ def test_repeated_text_warns_once_then_goes_out() -> None:
     with pytest.raises(Refused) as info:
         decide(case, C.PUBLISH, "anna", POLICY, Args(repeat_count=3))
     assert info.value.code == "repeat"
+    assert info.value.remember == f"repeat:{_digest(case.draft)}"
     warned = case.model_copy(update={"warnings": [f"repeat:{_digest(case.draft)}"]})
     assert decide(warned, C.PUBLISH, "anna", POLICY, Args(repeat_count=3)).state is S.PUBLISHING
     assert decide(case, C.PUBLISH, "anna", POLICY, Args(repeat_count=2)).state is S.PUBLISHING

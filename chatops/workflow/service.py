@@ -199,7 +199,12 @@ class Workflow:
         for _ in range(MAX_CAS_ATTEMPTS):
             before = await self._load(case_id)
             now = self.clock()
-            after = decide(before, cmd, actor, self.policy, _with_now(args, now))
+            try:
+                after = decide(before, cmd, actor, self.policy, _with_now(args, now))
+            except Refused as refusal:
+                if refusal.remember and refusal.remember not in before.warnings:
+                    await self._remember(before, refusal, actor)
+                raise
             if cmd is Command.REROUTE:
                 after = self._resensitise(after)
             entry = self._audit(actor, cmd.value, before.state, after, args.text)
@@ -211,12 +216,20 @@ class Workflow:
                 return before, stored
         raise RuntimeError(f"case {case_id}: too much contention, giving up")
 
+    async def _remember(self, case: Case, refusal: Refused, actor: str) -> None:
+        """Keep a warning on the case so the next identical click goes through."""
+        warned = case.model_copy(update={"warnings": [*case.warnings, refusal.remember]})
+        entry = self._audit(actor, "warning", case.state, warned, refusal.reason)
+        await self.store.save_case(warned, expected_version=case.version, audit=entry)
+
     def _resensitise(self, case: Case) -> Case:
         """Department-based approval follows the case to its new department."""
         reasons = [r for r in case.sensitive_reasons if not r.startswith("department:")]
         if case.department in self.config.approval.departments:
             reasons.append(f"department:{case.department}")
         case.sensitive_reasons = reasons
+        flags = [f for f in case.flags if f != "sensitive"]
+        case.flags = (["sensitive"] if reasons else []) + flags
         return case
 
     def _audit(
@@ -237,7 +250,10 @@ class Workflow:
     async def view(self, case: Case) -> CaseView:
         stored = await self.store.mentions(case.id)
         mentions = [stored[k] for k in case.mention_keys if k in stored]
-        return CaseView(case, mentions, self.department(case.department), self.due(case))
+        due = self.due(case)
+        if due is not None:
+            due = due.astimezone(self.config.department_tz(case.department))
+        return CaseView(case, mentions, self.department(case.department), due)
 
     async def _announce(
         self, before: Case, after: Case, cmd: Command, actor: str, args: Args

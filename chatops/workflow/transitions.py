@@ -43,10 +43,12 @@ ALLOWED: Mapping[Command, frozenset[State]] = {
 class Refused(Exception):
     """A command that cannot be carried out; `reason` is shown to the person who asked."""
 
-    def __init__(self, reason: str, *, code: str = "refused") -> None:
+    def __init__(self, reason: str, *, code: str = "refused", remember: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
         self.code = code
+        self.remember = remember
+        """A warning the case keeps although the command was refused (the service stores it)."""
 
 
 @dataclass(frozen=True)
@@ -150,11 +152,11 @@ def _publish(c: Case, actor: str, p: Policy, a: Args, *, private: bool = False) 
     digest = text_digest(c.draft)
     ack = f"repeat:{digest}"
     if a.repeat_count >= p.repeat_limit and ack not in c.warnings:
-        c.warnings.append(ack)
         raise Refused(
             f"this exact text already went out {a.repeat_count} times today: personalise it, "
             "or publish again to send it anyway",
             code="repeat",
+            remember=ack,
         )
     c.owner = c.owner or actor
     if c.draft_author is None:

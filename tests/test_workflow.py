@@ -1,0 +1,196 @@
+"""The workflow service against a real Redis and a local sandbox platform server."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import redis.asyncio as aioredis
+
+from chatops.chat import EventKind
+from chatops.domain import State
+from chatops.store import Store
+from chatops.workflow.service import Workflow
+from chatops.workflow.transitions import Refused
+from tests.conftest import TEST_REDIS_URL, System
+from tests.fakes import RecordingChat, mention_json
+
+
+async def new_case(system: System, text: str = "Hur gör jag en beställning?", **kw: object) -> str:
+    await system.ingest(mention_json("m-1", "post-1", text, **kw))  # type: ignore[arg-type]
+    return (await system.case_of("post-1")).id
+
+
+async def second_process(system: System) -> tuple[Workflow, aioredis.Redis]:
+    """Another process's view of the same Redis: own connection, own workflow."""
+    client = aioredis.from_url(TEST_REDIS_URL, decode_responses=True)
+    wf = Workflow(
+        Store(client), system.rt.config, system.rt.adapters, RecordingChat(), clock=system.clock
+    )
+    return wf, client
+
+
+async def test_publish_sends_the_draft_once_and_records_it(system: System) -> None:
+    cid = await new_case(system)
+    await system.wf.claim(cid, "anna")
+    await system.wf.edit(cid, "anna", "Hej Anna! Du beställer under Mina sidor.")
+    case = await system.wf.publish(cid, "anna")
+    assert case.state is State.PUBLISHED
+    assert system.platform.received == [
+        {
+            "in_reply_to": "m-1",
+            "conversation_id": "post-1",
+            "text": "Hej Anna! Du beställer under Mina sidor.",
+            "private": False,
+        }
+    ]
+    assert case.published[0]["id"] == "r-1"
+    assert case.first_response_at == system.clock.now
+    assert system.chat.kinds(cid)[-1] is EventKind.PUBLISHED
+    audit = [e.action for e in await system.rt.store.audit_log(cid)]
+    assert audit == ["created", "claim", "edit", "publish", "publish_ok"]
+
+
+async def test_two_people_claim_at_once_one_owns_it(system: System) -> None:
+    cid = await new_case(system)
+    other, client = await second_process(system)
+    try:
+        results = await asyncio.gather(
+            system.wf.claim(cid, "anna"), other.claim(cid, "bob"), return_exceptions=True
+        )
+    finally:
+        await client.aclose()
+    winners = [r for r in results if not isinstance(r, BaseException)]
+    losers = [r for r in results if isinstance(r, Refused)]
+    assert len(winners) == 1 and len(losers) == 1
+    owner = winners[0].owner
+    assert losers[0].reason == f"already claimed by {owner}"
+    assert (await system.case_of("post-1")).owner == owner
+
+
+async def test_two_publish_clicks_at_once_reach_the_platform_once(system: System) -> None:
+    cid = await new_case(system)
+    await system.wf.edit(cid, "anna", "Hej Anna! Vi hjälper dig gärna.")
+    other, client = await second_process(system)
+    try:
+        results = await asyncio.gather(
+            system.wf.publish(cid, "anna"), other.publish(cid, "bob"), return_exceptions=True
+        )
+    finally:
+        await client.aclose()
+    assert len(system.platform.received) == 1
+    assert sum(isinstance(r, Refused) for r in results) == 1
+    assert (await system.case_of("post-1")).state is State.PUBLISHED
+
+
+async def test_platform_down_leaves_the_case_recoverable_and_visible(system: System) -> None:
+    cid = await new_case(system)
+    await system.wf.edit(cid, "anna", "Hej Anna! Vi hjälper dig gärna.")
+    system.platform.mode = "unavailable"
+    case = await system.wf.publish(cid, "anna")
+    assert case.state is State.DRAFTED  # back where it was
+    _view, event = system.chat.shown[-1]
+    assert event.kind is EventKind.PUBLISH_FAILED
+    assert "HTTP 503" in event.text and "publish again" in event.text
+    system.platform.mode = "ok"
+    assert (await system.wf.publish(cid, "anna")).state is State.PUBLISHED
+    assert len(system.platform.received) == 1
+
+
+async def test_rate_limit_says_when_to_retry(system: System) -> None:
+    cid = await new_case(system)
+    await system.wf.edit(cid, "anna", "Hej Anna! Vi hjälper dig gärna.")
+    system.platform.mode = "rate_limited"
+    assert (await system.wf.publish(cid, "anna")).state is State.DRAFTED
+    assert "wait 30s" in system.chat.shown[-1][1].text
+
+
+async def test_a_timeout_after_sending_is_publish_unknown_never_a_blind_retry(
+    system: System,
+) -> None:
+    cid = await new_case(system)
+    await system.wf.edit(cid, "anna", "Hej Anna! Vi hjälper dig gärna.")
+    system.platform.mode = "hang"
+    case = await system.wf.publish(cid, "anna")
+    assert case.state is State.PUBLISH_UNKNOWN
+    assert system.chat.shown[-1][1].kind is EventKind.PUBLISH_UNKNOWN
+    with pytest.raises(Refused, match="confirm first"):
+        await system.wf.publish(cid, "anna")
+    assert len(system.platform.received) == 1
+    # a person checked the platform: it is there
+    confirmed = await system.wf.confirm(cid, "anna", sent=True)
+    assert confirmed.state is State.PUBLISHED and confirmed.first_response_at is not None
+
+
+async def test_not_sent_confirmation_allows_a_new_publish(system: System) -> None:
+    cid = await new_case(system)
+    await system.wf.edit(cid, "anna", "Hej Anna! Vi hjälper dig gärna.")
+    system.platform.mode = "hang"
+    await system.wf.publish(cid, "anna")
+    assert (await system.wf.confirm(cid, "anna", sent=False)).state is State.DRAFTED
+    system.platform.mode = "ok"
+    assert (await system.wf.publish(cid, "anna")).state is State.PUBLISHED
+
+
+async def test_sensitive_case_needs_another_persons_approval(system: System) -> None:
+    cid = await new_case(system, "I will file a lawsuit about this.")
+    case = await system.wf.publish(cid, "anna")
+    assert case.state is State.AWAITING_APPROVAL
+    _view, event = system.chat.shown[-1]
+    assert event.kind is EventKind.APPROVAL_REQUESTED and event.notify == ("comms", "comms2")
+    assert system.platform.received == []
+    with pytest.raises(Refused, match="only approvers"):
+        await system.wf.approve(cid, "anna")
+    await system.wf.reject(cid, "comms", "too casual for a legal matter")
+    await system.wf.edit(cid, "comms", "Hello Anna, our legal team will contact you today.")
+    await system.wf.publish(cid, "comms")
+    with pytest.raises(Refused, match="someone else must approve"):
+        await system.wf.approve(cid, "comms")
+    case = await system.wf.approve(cid, "comms2")
+    assert case.state is State.PUBLISHED and case.approved_by == "comms2"
+    assert len(system.platform.received) == 1
+
+
+async def test_legal_department_always_needs_approval_even_after_reroute(system: System) -> None:
+    cid = await new_case(system, "Hur gör jag en beställning?")
+    await system.wf.reroute(cid, "anna", "legal")
+    assert (await system.wf.publish(cid, "anna")).state is State.AWAITING_APPROVAL
+    await system.wf.edit(cid, "anna", "Hej Anna! Vi hjälper dig.")
+    await system.wf.reroute(cid, "anna", "social")
+    assert (await system.wf.publish(cid, "anna")).state is State.PUBLISHED
+
+
+async def test_personal_data_in_the_draft_offers_a_private_reply(system: System) -> None:
+    cid = await new_case(system)
+    await system.wf.edit(cid, "anna", "Hej! Ring oss på +46 70 123 45 67 så löser vi det.")
+    with pytest.raises(Refused, match="reply privately") as info:
+        await system.wf.publish(cid, "anna")
+    assert info.value.code == "pii"
+    case = await system.wf.publish(cid, "anna", private=True)
+    assert case.state is State.PUBLISHED
+    assert system.platform.received[0]["private"] is True
+
+
+async def test_the_same_text_published_again_and_again_warns(system: System) -> None:
+    text = "Tack för att du hörde av dig! Vi återkommer."
+    for n in range(4):
+        await system.ingest(mention_json(f"m-{n}", f"post-{n}", "Hej?", author=f"u-{n}"))
+        cid = (await system.case_of(f"post-{n}")).id
+        await system.wf.edit(cid, "anna", text)
+        if n < 3:
+            assert (await system.wf.publish(cid, "anna")).state is State.PUBLISHED
+    with pytest.raises(Refused, match="already went out 3 times today") as info:
+        await system.wf.publish(cid, "anna")
+    assert info.value.code == "repeat"
+    assert (await system.wf.publish(cid, "anna")).state is State.PUBLISHED  # sent anyway
+
+
+async def test_dismiss_never_touches_the_platform(system: System) -> None:
+    cid = await new_case(system, "Earn $500 a day, bitcoin airdrop! bit.ly/abc https://x.invalid")
+    case = await system.wf.dismiss(cid, "anna", "spam")
+    assert case.state is State.DISMISSED and system.platform.received == []
+
+
+async def test_unknown_case_is_a_clear_refusal(system: System) -> None:
+    with pytest.raises(Refused, match="no case #4242"):
+        await system.wf.claim("4242", "anna")
