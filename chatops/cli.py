@@ -174,6 +174,8 @@ async def _replay(file: Path) -> None:
         f"replayed {file}: {report.accepted} accepted, {report.duplicates} duplicates, "
         f"{len(report.errors)} bad lines skipped"
     )
+    if report.errors:
+        fail(f"{len(report.errors)} bad line(s) in {file} were skipped; see above")
 
 
 @main.command()

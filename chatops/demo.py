@@ -61,11 +61,13 @@ async def feed(base_url: str, secret: str, items: list[dict]) -> None:
             r.raise_for_status()
 
 
-async def wait_ingested(store: Store, expected: int) -> None:
-    """Poll (bounded) until the worker has turned every sample into a case."""
+async def wait_ingested(store: Store, mention_keys: list[str]) -> None:
+    """Poll (bounded) until the worker has recorded every sample in a case."""
     deadline = time.monotonic() + WAIT_FOR_INGEST_S
+    waiting = list(mention_keys)
     while time.monotonic() < deadline:
-        if await store.stream_lag() == 0 and await store.mention_count() >= expected:
+        waiting = [k for k in waiting if await store.case_for_mention(k) is None]
+        if not waiting:
             return
         await asyncio.sleep(0.05)
     raise TimeoutError("the demo's sample mentions were not processed in time")
@@ -90,7 +92,7 @@ async def run_demo(
             items = sample_mentions()
             console.rule(f"chatops demo · {len(items)} sample mentions arrive")
             await feed(f"http://127.0.0.1:{bound}", settings.sandbox_secret, items)
-            await wait_ingested(store, len(items))
+            await wait_ingested(store, [f"sandbox:{item['id']}" for item in items])
             console.rule("your turn: type help (you are 'agent'; the approver is 'comms')")
             await Repl(rt.wf, console).run(stdin)
             stop.set()

@@ -15,8 +15,9 @@ INBOUND_GROUP = "workers"
 DEAD = f"{G}:dead"  # stream of inbound entries no worker could process (kept, visible)
 CASE_SEQ = f"{G}:seq"  # human case numbers
 CONVERSATIONS = f"{G}:conv"  # hash: platform:account:conversation -> case id
-MENTION_CASES = f"{G}:mcase"  # hash: platform:external_id -> case id (edits, removals)
-CREATED = f"{G}:created"  # zset: case id -> created (epoch s), for stats
+MENTION_CASES = f"{G}:mcase"  # hash: platform:external_id -> case id, or "-" until recorded
+PENDING = "-"  # MENTION_CASES value of a mention accepted by web, not yet in a case
+DAY_FIRST = f"{G}:dayfirst"  # hash: yyyy-mm-dd -> lowest case id created that day (stats)
 DUE = f"{G}:due"  # zset: case id -> next deadline (epoch s), for the stale scan
 PUBLISHED_TEXTS = f"{G}:texts"  # + ":<yyyy-mm-dd>": hash text digest -> times published
 LEADER = f"{G}:leader"  # scheduler leader lock
@@ -25,7 +26,7 @@ SEEN_TTL_S = 7 * 24 * 3600  # platforms retry for up to 36 h (Meta); keep a marg
 
 
 def seen(mention_key: str) -> str:
-    """Dedupe marker of one platform item."""
+    """Dedupe marker of one edit or removal delivery (new mentions dedupe in MENTION_CASES)."""
     return f"{G}:seen:{mention_key}"
 
 
@@ -39,7 +40,7 @@ def published_texts(day: str) -> str:
 
 
 def case(case_id: str) -> str:
-    """Hash with `v` (version) and `d` (the case as JSON)."""
+    """The case as compact JSON; its `version` field is what compare-and-set compares."""
     return f"{PREFIX}:case:{{{case_id}}}"
 
 
@@ -49,5 +50,5 @@ def audit(case_id: str) -> str:
 
 
 def mentions(case_id: str) -> str:
-    """Hash: mention key -> mention JSON."""
+    """List of the case's mentions as JSON, in arrival order (each carries its `key`)."""
     return f"{PREFIX}:case:{{{case_id}}}:mentions"

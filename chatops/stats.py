@@ -83,8 +83,7 @@ def _median(values: list[timedelta]) -> timedelta | None:
 
 
 async def load(store: Store, since: datetime) -> list[Row]:
-    ids = await store.cases_created_since(since)
-    cases = await store.get_cases(ids)
+    cases = await store.cases_since(since)
     return compute(cases, await store.audit_logs([c.id for c in cases]))
 
 

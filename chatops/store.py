@@ -16,10 +16,11 @@ from datetime import date, datetime
 from typing import Any
 
 import redis.asyncio as aioredis
+from pydantic import BaseModel
 from redis.exceptions import ResponseError
 
 from chatops import keys
-from chatops.domain import AuditEntry, Case, Mention, State
+from chatops.domain import AuditEntry, Case, Change, Mention, State
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +30,16 @@ TRACKED_STATES = [s for s in State if s not in (State.CLOSED, State.DISMISSED)]
 
 _APPEND_INBOUND = """
 local out = {}
-for i = 2, #KEYS do
-  if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) then
-    redis.call('XADD', KEYS[1], '*', 'm', ARGV[i])
-    out[#out + 1] = 1
+for i = 3, #KEYS do
+  local field, payload = ARGV[2 * i - 3], ARGV[2 * i - 2]
+  local new
+  if KEYS[i] == KEYS[2] then
+    new = redis.call('HSETNX', KEYS[2], field, ARGV[2]) == 1
   else
-    out[#out + 1] = 0
+    new = redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) ~= false
   end
+  if new then redis.call('XADD', KEYS[1], '*', 'm', payload) end
+  out[#out + 1] = new and 1 or 0
 end
 return out
 """
@@ -50,12 +54,26 @@ return {id, 1}
 """
 
 _SAVE_CASE = """
-local v = redis.call('HGET', KEYS[1], 'v') or '0'
+local cur = redis.call('GET', KEYS[1])
+local v = '0'
+if cur then v = string.format('%d', cjson.decode(cur)['version'] or 0) end
 if v ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'v', ARGV[2], 'd', ARGV[3])
-if ARGV[4] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[4]) end
-if ARGV[5] ~= '' then redis.call('HSET', KEYS[3], ARGV[5], ARGV[6]) end
+redis.call('SET', KEYS[1], ARGV[2])
+if ARGV[3] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[3]) end
+if ARGV[4] ~= '' then redis.call('RPUSH', KEYS[3], ARGV[4]) end
 return 1
+"""
+
+_REPLACE_MENTION = """
+local items = redis.call('LRANGE', KEYS[1], 0, -1)
+for i, item in ipairs(items) do
+  if cjson.decode(item)['key'] == ARGV[1] then
+    redis.call('LSET', KEYS[1], i - 1, ARGV[2])
+    return 1
+  end
+end
+redis.call('RPUSH', KEYS[1], ARGV[2])
+return 0
 """
 
 
@@ -76,6 +94,7 @@ class Store:
         self._append = redis.register_script(_APPEND_INBOUND)
         self._resolve = redis.register_script(_RESOLVE_CASE)
         self._save = redis.register_script(_SAVE_CASE)
+        self._replace_mention = redis.register_script(_REPLACE_MENTION)
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -86,14 +105,21 @@ class Store:
     # -- inbound stream -------------------------------------------------------------------
 
     async def append_inbound(self, mentions: Sequence[Mention]) -> list[bool]:
-        """Dedupe by delivery key and append the new ones, atomically; True = appended."""
+        """Dedupe and append the new ones, atomically; True = appended.
+
+        A new mention is marked in MENTION_CASES (kept for good: a platform retrying days
+        later is still a duplicate); an edit or removal gets a marker key with a TTL.
+        """
         if not mentions:
             return []
-        seen = [keys.seen(m.delivery_key) for m in mentions]
-        payloads = [m.model_dump_json() for m in mentions]
-        result = await self._append(
-            keys=[keys.INBOUND, *seen], args=[keys.SEEN_TTL_S, *payloads]
-        )
+        markers = [
+            keys.MENTION_CASES if m.change is Change.ADD else keys.seen(m.delivery_key)
+            for m in mentions
+        ]
+        args: list[str | int] = [keys.SEEN_TTL_S, keys.PENDING]
+        for m in mentions:
+            args += [m.key, compact(m)]
+        result = await self._append(keys=[keys.INBOUND, keys.MENTION_CASES, *markers], args=args)
         return [bool(x) for x in result]
 
     async def ensure_group(self) -> None:
@@ -152,7 +178,12 @@ class Store:
             return 0
         for g in groups:
             if g["name"] == keys.INBOUND_GROUP:
-                return int(g.get("lag") or 0) + int(g.get("pending") or 0)
+                lag = g.get("lag")
+                if lag is None:  # Redis cannot tell after trimming: count what is left
+                    lag = len(await self.redis.xrange(
+                        keys.INBOUND, f"({g['last-delivered-id']}", "+", count=100_000
+                    ))
+                return int(lag) + int(g.get("pending") or 0)
         return int(await self.redis.xlen(keys.INBOUND))
 
     async def trim_inbound(self) -> None:
@@ -181,14 +212,15 @@ class Store:
         return str(case_id), bool(int(created))
 
     async def mention_count(self) -> int:
-        """Distinct mentions recorded in cases."""
+        """Distinct new mentions accepted (recorded in a case, or waiting for a worker)."""
         return int(await self.redis.hlen(keys.MENTION_CASES))
 
     async def case_for_mention(self, mention_key: str) -> str | None:
-        return await self.redis.hget(keys.MENTION_CASES, mention_key)
+        found = await self.redis.hget(keys.MENTION_CASES, mention_key)
+        return None if found in (None, keys.PENDING) else found
 
     async def get_case(self, case_id: str) -> Case | None:
-        raw = await self.redis.hget(keys.case(case_id), "d")
+        raw = await self.redis.get(keys.case(case_id))
         return Case.model_validate_json(raw) if raw else None
 
     async def get_cases(self, case_ids: Iterable[str]) -> list[Case]:
@@ -197,7 +229,7 @@ class Store:
             return []
         pipe = self.redis.pipeline(transaction=False)
         for cid in ids:
-            pipe.hget(keys.case(cid), "d")
+            pipe.get(keys.case(cid))
         raws = await pipe.execute()
         return [Case.model_validate_json(r) for r in raws if r]
 
@@ -218,11 +250,9 @@ class Store:
             keys=[keys.case(case.id), keys.audit(case.id), keys.mentions(case.id)],
             args=[
                 str(expected_version),
-                str(expected_version + 1),
-                stored.model_dump_json(),
-                audit.model_dump_json() if audit else "",
-                mention.key if mention else "",
-                mention.model_dump_json() if mention else "",
+                compact(stored),
+                compact(audit) if audit else "",
+                stored_mention(mention) if mention else "",
             ],
         )
         return stored if ok else None
@@ -237,7 +267,8 @@ class Store:
             pipe.srem(keys.by_state(before.department, before.state), after.id)
         if after.state in TRACKED_STATES:
             pipe.sadd(keys.by_state(after.department, after.state), after.id)
-        pipe.zadd(keys.CREATED, {after.id: after.created_at.timestamp()}, nx=True)
+        if before is None:
+            pipe.hsetnx(keys.DAY_FIRST, after.created_at.date().isoformat(), after.id)
         for mkey in after.mention_keys:
             if before is None or mkey not in before.mention_keys:
                 pipe.hset(keys.MENTION_CASES, mkey, after.id)
@@ -263,8 +294,24 @@ class Store:
             pipe.scard(keys.by_state(d, s))
         return dict(zip(pairs, await pipe.execute(), strict=True))
 
-    async def cases_created_since(self, since: datetime) -> list[str]:
-        return list(await self.redis.zrangebyscore(keys.CREATED, since.timestamp(), "+inf"))
+    async def cases_since(self, since: datetime) -> list[Case]:
+        """Cases the customer opened at or after `since`.
+
+        Case numbers grow with time, and the lowest number of each day is kept, so the ids
+        from the first day at or after `since` onwards cover every candidate; the exact
+        time is then checked on the cases themselves.
+        """
+        days = await self.redis.hgetall(keys.DAY_FIRST)
+        firsts = [int(i) for day, i in days.items() if day >= since.date().isoformat()]
+        if not firsts:
+            return []
+        last = int(await self.redis.get(keys.CASE_SEQ) or 0)
+        found: list[Case] = []
+        ids = [str(i) for i in range(min(firsts), last + 1)]
+        for start in range(0, len(ids), 1000):
+            chunk = await self.get_cases(ids[start : start + 1000])
+            found += [c for c in chunk if c.created_at >= since]
+        return found
 
     async def due_case_ids(self, now: datetime, limit: int = 1000) -> list[str]:
         """Cases whose next deadline has passed: cost grows with what is due, not with all."""
@@ -273,16 +320,19 @@ class Store:
         )
 
     async def mentions(self, case_id: str) -> dict[str, Mention]:
-        raw = await self.redis.hgetall(keys.mentions(case_id))
-        return {k: Mention.model_validate_json(v) for k, v in raw.items()}
+        rows = await self.redis.lrange(keys.mentions(case_id), 0, -1)
+        found = (Mention.model_validate_json(r) for r in rows)
+        return {m.key: m for m in found}
 
     async def put_mention(self, case_id: str, mention: Mention) -> None:
         """Replace a stored mention (an edit or a removal on the platform)."""
-        await self.redis.hset(keys.mentions(case_id), mention.key, mention.model_dump_json())
+        await self._replace_mention(
+            keys=[keys.mentions(case_id)], args=[mention.key, stored_mention(mention)]
+        )
 
     async def append_audit(self, case_id: str, entry: AuditEntry) -> None:
         """History that does not change the case itself (edits and removals on the platform)."""
-        await self.redis.rpush(keys.audit(case_id), entry.model_dump_json())
+        await self.redis.rpush(keys.audit(case_id), compact(entry))
 
     async def audit_log(self, case_id: str) -> list[AuditEntry]:
         rows = await self.redis.lrange(keys.audit(case_id), 0, -1)
@@ -338,5 +388,13 @@ def connect(url: str | None) -> aioredis.Redis:
     return fakeredis.FakeAsyncRedis(decode_responses=True)
 
 
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+def compact(model: BaseModel) -> str:
+    """JSON without the fields that hold their defaults: memory per open case is a target."""
+    return model.model_dump_json(exclude_defaults=True)
+
+
+def stored_mention(mention: Mention) -> str:
+    """A mention as kept in its case, with its key so an edit can find it in the list."""
+    data = json.loads(compact(mention))
+    data["key"] = mention.key
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))

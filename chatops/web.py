@@ -16,6 +16,7 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from adapters import Adapter, BadPayload, BadSignature
+from chatops.batching import AppendBatcher
 from chatops.metrics import Metrics
 from chatops.store import Store
 
@@ -25,6 +26,7 @@ MAX_BODY = 1024 * 1024
 METRICS_REFRESH_S = 5.0
 
 STORE: web.AppKey[Store] = web.AppKey("store", Store)
+BATCHER: web.AppKey[AppendBatcher] = web.AppKey("batcher", AppendBatcher)
 ADAPTERS: web.AppKey[dict[str, Adapter]] = web.AppKey("adapters", dict)
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
 DEPARTMENTS: web.AppKey[list[str]] = web.AppKey("departments", list)
@@ -41,6 +43,7 @@ def build_app(
     """The aiohttp app; chat backends add their own routes (`/slack/events`, `/api/messages`)."""
     app = web.Application(client_max_size=MAX_BODY)
     app[STORE] = store
+    app[BATCHER] = AppendBatcher(store.append_inbound)
     app[ADAPTERS] = adapters
     app[METRICS] = metrics
     app[DEPARTMENTS] = departments
@@ -138,7 +141,7 @@ async def _ingest(request: web.Request, adapter: Adapter) -> tuple[int, str, dic
     if not mentions:
         return 200, "ignored", {"accepted": 0, "duplicates": 0}
     try:
-        appended = await request.app[STORE].append_inbound(mentions)
+        appended = await request.app[BATCHER].append(mentions)
     except (RedisError, OSError) as exc:
         log.error("webhook %s: cannot store (%s); the platform will retry", adapter.name, exc)
         return 503, "unavailable", {"error": "storage unavailable, retry later"}

@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable
+from datetime import timedelta
 
 from redis.exceptions import RedisError
 
@@ -20,6 +21,9 @@ from chatops.pipeline import Pipeline
 from chatops.store import Inbound, Store
 
 log = logging.getLogger(__name__)
+
+STALLED_PUBLISH = timedelta(minutes=5)
+"""A publish with no outcome for this long was cut off by a crash (HTTP timeouts are 10 s)."""
 
 
 def consumer_name() -> str:
@@ -61,6 +65,7 @@ class Worker:
                 ticks += 1
                 if ticks % 100 == 0:
                     await self.store.trim_inbound()
+                    await self.pipeline.workflow.recover_stalled(STALLED_PUBLISH)
             except (RedisError, OSError) as exc:
                 log.error("worker: redis unavailable (%s); retrying", type(exc).__name__)
                 await _wait(stop, 1.0)

@@ -194,3 +194,20 @@ async def test_dismiss_never_touches_the_platform(system: System) -> None:
 async def test_unknown_case_is_a_clear_refusal(system: System) -> None:
     with pytest.raises(Refused, match="no case #4242"):
         await system.wf.claim("4242", "anna")
+
+
+async def test_a_publish_cut_off_by_a_crash_becomes_publish_unknown(system: System) -> None:
+    from chatops.workflow.commands import Command
+
+    cid = await new_case(system)
+    await system.wf.edit(cid, "anna", "Hej Anna! Vi hjälper dig gärna.")
+    # The process moved the case to publishing and died before the platform answered.
+    await system.wf.command(cid, Command.PUBLISH, "anna")
+    assert (await system.case_of("post-1")).state is State.PUBLISHING
+    from datetime import timedelta
+
+    assert await system.wf.recover_stalled(timedelta(minutes=5)) == []  # not yet
+    system.clock.advance(minutes=6)
+    assert await system.wf.recover_stalled(timedelta(minutes=5)) == [cid]
+    assert (await system.case_of("post-1")).state is State.PUBLISH_UNKNOWN
+    assert system.platform.received == []

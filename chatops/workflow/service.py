@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from adapters import Adapter, NotSent, OutcomeUnknown, PermanentError, RateLimited
 from chatops.chat import CaseEvent, CaseView, ChatBackend, Department, EventKind
@@ -155,6 +155,28 @@ class Workflow:
             actor,
             Args(published_id=published.id, published_url=published.url),
         )
+
+    async def recover_stalled(self, older_than: timedelta) -> list[str]:
+        """Cases left in `publishing` by a process that died mid-call become `publish_unknown`.
+
+        Whether the platform got the reply cannot be known here, so a person checks: never a
+        blind retry.
+        """
+        cutoff = self.clock() - older_than
+        stalled: list[str] = []
+        for dept in self.config.departments:
+            ids = await self.store.case_ids(dept.id, [State.PUBLISHING])
+            for case in await self.store.get_cases(ids):
+                if case.state is State.PUBLISHING and case.updated_at < cutoff:
+                    reason = "the publishing process stopped before the platform answered"
+                    try:
+                        await self.command(
+                            case.id, Command.PUBLISH_UNKNOWN, SYSTEM, Args(text=reason)
+                        )
+                    except Refused:
+                        continue  # it finished meanwhile
+                    stalled.append(case.id)
+        return stalled
 
     # -- arrivals (called by the ingest pipeline) -----------------------------------------
 

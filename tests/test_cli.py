@@ -1,0 +1,159 @@
+"""The `chatops` command as a user runs it: real processes, exit codes, output."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chatops import stats
+from tests.conftest import TEST_CONFIG, TEST_REDIS_URL, System
+from tests.fakes import mention_json
+
+COMMANDS = ["run", "web", "worker", "demo", "check-config", "replay", "stats"]
+
+
+def chatops(*args: str, env: dict[str, str] | None = None, stdin: str = "",
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "chatops", *args],
+        input=stdin, capture_output=True, text=True, env=full_env, timeout=timeout,
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command: str) -> None:
+    result = chatops(command, "--help")
+    assert result.returncode == 0
+    assert "Usage:" in result.stdout
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    assert chatops("frobnicate").returncode == 2
+
+
+def test_check_config_lists_every_problem_and_exits_1(tmp_path: Path) -> None:
+    bad = tmp_path / "chatops.yaml"
+    bad.write_text(
+        "chat: {backend: console}\n"
+        "departments:\n"
+        "  - {id: social, name: Social, channel: '#s', sla: {claim: 15x}}\n"
+        "  - {id: social, name: Again, channel: '#t'}\n"
+        "routing:\n"
+        "  rules:\n"
+        "    - {match: {keywords: [faktura]}, to: billng}\n"
+        "  default: social\n"
+        "platforms:\n"
+        "  facebook: {pages: [{id: '1', token_env: FB_TOKEN_NOT_SET}]}\n"
+    )
+    result = chatops("check-config", str(bad))
+    assert result.returncode == 1
+    out = result.stdout
+    assert "chatops.yaml:3: departments[0].sla.claim: bad duration '15x'" in out
+    assert "duplicate" in out and "social" in out
+    assert "chatops.yaml:7: routing.rules[0].to: unknown department 'billng'" in out
+    assert "FB_TOKEN_NOT_SET" in out
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().count("\n") == 0  # one line of reason
+
+
+def test_check_config_on_a_good_file(tmp_path: Path) -> None:
+    good = tmp_path / "chatops.yaml"
+    good.write_text(TEST_CONFIG)
+    result = chatops("check-config", str(good))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok" in result.stdout
+
+
+def test_broken_yaml_names_the_line(tmp_path: Path) -> None:
+    bad = tmp_path / "chatops.yaml"
+    bad.write_text("departments:\n  - id: social\n    name: [unclosed\n")
+    result = chatops("check-config", str(bad))
+    assert result.returncode == 1
+    assert "chatops.yaml:" in result.stdout
+
+
+def test_a_missing_config_is_a_one_line_error() -> None:
+    result = chatops("run", env={"CHATOPS_CONFIG": "/nonexistent/chatops.yaml"})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "cannot read" in result.stderr
+
+
+async def test_replay_ingests_good_lines_and_names_bad_ones(
+    tmp_path: Path, system: System
+) -> None:
+    backlog = tmp_path / "backlog.jsonl"
+    lines = [json.dumps(mention_json(f"m-{i}", f"post-{i}", f"fråga {i}?")) for i in range(5)]
+    lines.insert(2, "{this is not json")
+    lines.insert(4, json.dumps({"id": "x"}))
+    backlog.write_text("\n".join(lines) + "\n")
+    config = tmp_path / "chatops.yaml"
+    config.write_text(TEST_CONFIG)
+    env = {"REDIS_URL": TEST_REDIS_URL, "CHATOPS_CONFIG": str(config)}
+    result = await asyncio.to_thread(chatops, "replay", str(backlog), env=env)
+    assert result.returncode == 1  # bad input was skipped: say so
+    assert "line 3: body is not JSON" in result.stderr
+    assert "line 5:" in result.stderr and "conversation_id" in result.stderr
+    assert "5 accepted, 0 duplicates, 2 bad lines skipped" in result.stdout
+    assert await system.drain() == 5
+    again = await asyncio.to_thread(chatops, "replay", str(backlog), env=env)
+    assert "0 accepted, 5 duplicates" in again.stdout
+
+
+def test_demo_runs_on_a_fresh_machine_and_ends_at_end_of_input() -> None:
+    script = "\n".join([
+        "list", "claim 1001", "as bob", "claim 1001", "as agent",
+        "draft 1001 Hej Anna och Olle! Fakturan finns under Mina sidor.", "publish 1001",
+        "publish 1007", "approve 1007", "as comms", "approve 1007",
+        "nonsense", "claim", "reroute 1002 nowhere", "dismiss 1009 spam", "show 1001",
+    ]) + "\n"
+    result = chatops("demo", stdin=script, timeout=120)
+    out = result.stdout
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Traceback" not in out + result.stderr
+    assert "14 sample mentions" in out
+    assert "Open cases" in out
+    assert "claim #1001: already claimed by agent" in out
+    assert "reply published publicly by agent" in out
+    assert "approve #1007: only approvers can do this" in out
+    assert "comms approved the reply" in out
+    assert "unknown command 'nonsense'" in out
+    assert "usage: claim N" in out
+    assert "unknown department 'nowhere'" in out
+    assert "dismissed the case (spam)" in out
+    assert "History" in out
+    assert "data is lost" in result.stderr or "lost when it exits" in result.stderr
+
+
+async def test_stats_from_the_audit_log(system: System) -> None:
+    await system.ingest(mention_json("m-1", "post-1", "Var är fakturan?"),
+                        mention_json("m-2", "post-2", "Hej, när öppnar ni?", author="u-2"),
+                        mention_json("m-3", "post-3", "bitcoin airdrop bit.ly/a https://b.invalid",
+                                     author="u-3"))
+    c1 = (await system.case_of("post-1")).id
+    c3 = (await system.case_of("post-3")).id
+    system.clock.advance(minutes=42)
+    await system.wf.edit(c1, "anna", "Hej Anna! Fakturan finns under Mina sidor.")
+    await system.wf.publish(c1, "anna")
+    await system.wf.dismiss(c3, "anna", "spam")
+    since = system.clock.now.replace(year=2020)
+    rows = await stats.load(system.rt.store, since)
+    by = {(r.department, r.platform): r for r in rows}
+    billing, social = by[("billing", "sandbox")], by[("social", "sandbox")]
+    assert (billing.cases, billing.answered, billing.rate) == (1, 1, 1.0)
+    assert billing.median is not None and billing.median.total_seconds() == 42 * 60 + 3600
+    assert (social.cases, social.answered, social.rate) == (1, 0, 0.0)  # spam not counted
+    result = await asyncio.to_thread(
+        chatops, "stats", "--since", "100000d", env={"REDIS_URL": TEST_REDIS_URL}
+    )
+    assert result.returncode == 0, result.stderr
+    assert "billing" in result.stdout and "100%" in result.stdout
+    assert chatops("stats", "--since", "soon").returncode == 1
