@@ -1,12 +1,12 @@
 """What can go wrong at a platform's edge, mapped from its wire format to our own terms.
 
-    PlatformError
-    ├── BadSignature      inbound: signature missing or wrong            -> 401, nothing stored
-    ├── BadPayload        inbound: not a body we understand              -> 400 with the reason
-    ├── NotSent           outbound: the platform certainly did not post it; retrying is safe
-    │   ├── RateLimited       ... because of a rate limit; retry after `retry_after` seconds
-    │   └── PermanentError    ... and retrying will not help (deleted, window closed, token)
-    └── OutcomeUnknown    outbound: the request may have reached the platform; a person checks
+PlatformError
+├── BadSignature      inbound: signature missing or wrong            -> 401, nothing stored
+├── BadPayload        inbound: not a body we understand              -> 400 with the reason
+├── NotSent           outbound: the platform certainly did not post it; retrying is safe
+│   ├── RateLimited       ... because of a rate limit; retry after `retry_after` seconds
+│   └── PermanentError    ... and retrying will not help (deleted, window closed, token)
+└── OutcomeUnknown    outbound: the request may have reached the platform; a person checks
 """
 
 from __future__ import annotations

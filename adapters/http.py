@@ -54,8 +54,9 @@ def check_response(response: httpx.Response, platform: str) -> dict[str, Any]:
     if response.status_code >= 500:
         raise OutcomeUnknown(f"{platform} failed with HTTP {response.status_code}")
     if response.status_code >= 400:
-        raise PermanentError(f"{platform} refused the reply: HTTP {response.status_code} "
-                             f"{response.text[:200]}")
+        raise PermanentError(
+            f"{platform} refused the reply: HTTP {response.status_code} {response.text[:200]}"
+        )
     try:
         data = response.json()
     except ValueError:

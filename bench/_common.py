@@ -31,8 +31,10 @@ def wait_port(port: int, timeout: float = 20.0) -> None:
 @contextlib.contextmanager
 def child(args: list[str], env: dict[str, str], port: int) -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen(
-        [sys.executable, *args], env={**os.environ, **env},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [sys.executable, *args],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         wait_port(port)

@@ -16,8 +16,14 @@ async def handle(request: web.Request) -> web.Response:
 def main() -> None:
     app = web.Application()
     app.router.add_post("/webhooks/sandbox", handle)
-    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None,
-                loop=uvloop.new_event_loop())
+    web.run_app(
+        app,
+        host="127.0.0.1",
+        port=int(sys.argv[1]),
+        access_log=None,
+        print=None,
+        loop=uvloop.new_event_loop(),
+    )
 
 
 if __name__ == "__main__":

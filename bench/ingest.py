@@ -64,13 +64,18 @@ end
 
 
 def body(run: str, i: int) -> bytes:
-    return json.dumps({
-        "id": f"{run}-{i}", "conversation_id": f"{run}-post-{i % 5000}", "kind": "comment",
-        "account": "acme",
-        "author": {"id": f"u-{i}", "name": "Anna Berg", "handle": "annab", "followers": 120},
-        "text": "Var är min faktura för oktober? Jag har väntat i två veckor nu.",
-        "created_at": "2026-11-23T08:00:00Z", "url": f"https://sandbox.invalid/{i}",
-    }).encode()
+    return json.dumps(
+        {
+            "id": f"{run}-{i}",
+            "conversation_id": f"{run}-post-{i % 5000}",
+            "kind": "comment",
+            "account": "acme",
+            "author": {"id": f"u-{i}", "name": "Anna Berg", "handle": "annab", "followers": 120},
+            "text": "Var är min faktura för oktober? Jag har väntat i två veckor nu.",
+            "created_at": "2026-11-23T08:00:00Z",
+            "url": f"https://sandbox.invalid/{i}",
+        }
+    ).encode()
 
 
 def write_requests(prefix: Path, threads: int, per_thread: int) -> None:
@@ -84,9 +89,20 @@ def write_requests(prefix: Path, threads: int, per_thread: int) -> None:
 
 def wrk(port: int, seconds: int, prefix: Path, script: Path, threads: int, conns: int) -> float:
     out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "-s", str(script),
-         f"http://127.0.0.1:{port}", "--", str(prefix)],
-        capture_output=True, text=True, check=True,
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{conns}",
+            f"-d{seconds}s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}",
+            "--",
+            str(prefix),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if non2xx:
@@ -106,8 +122,11 @@ async def closed_loop(port: int, seconds: float, conns: int) -> float:
         while time.monotonic() < deadline:
             b = body(f"{run}{c}", i)
             i += 1
-            async with session.post(f"http://127.0.0.1:{port}/webhooks/sandbox", data=b,
-                                    headers={"X-Sandbox-Signature": sign(SECRET, b)}) as r:
+            async with session.post(
+                f"http://127.0.0.1:{port}/webhooks/sandbox",
+                data=b,
+                headers={"X-Sandbox-Signature": sign(SECRET, b)},
+            ) as r:
                 await r.read()
                 done += r.status == 200
 
@@ -127,6 +146,7 @@ async def fixed_rate(port: int, rate: int, seconds: float) -> tuple[float, float
     url = f"http://127.0.0.1:{port}/webhooks/sandbox"
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)) as s:
+
         async def send(i: int, due: float) -> None:
             nonlocal failures
             async with s.post(url, data=bodies[i], headers={"X-Sandbox-Signature": sigs[i]}) as r:
@@ -163,10 +183,16 @@ def main() -> None:
     threads = 2
 
     web_port, bare_port = free_port(), free_port()
-    env = {"REDIS_URL": BENCH_REDIS_URL, "PORT": str(web_port), "SANDBOX_SECRET": SECRET,
-           "CHATOPS_CONFIG": str(tmp / "chatops.yaml")}
-    print(f"load generator: {'wrk' if have_wrk else 'asyncio client (install wrk)'}, "
-          f"{args.connections} connections, {args.seconds}s per run")
+    env = {
+        "REDIS_URL": BENCH_REDIS_URL,
+        "PORT": str(web_port),
+        "SANDBOX_SECRET": SECRET,
+        "CHATOPS_CONFIG": str(tmp / "chatops.yaml"),
+    }
+    print(
+        f"load generator: {'wrk' if have_wrk else 'asyncio client (install wrk)'}, "
+        f"{args.connections} connections, {args.seconds}s per run"
+    )
 
     def throughput(port: int, label: str) -> float:
         if have_wrk:
@@ -183,11 +209,15 @@ def main() -> None:
         p50, p99, failed = asyncio.run(fixed_rate(web_port, args.rate, args.seconds))
 
     print(f"bare aiohttp endpoint : {bare:8.0f} req/s")
-    print(f"chatops web (ingest)  : {ours:8.0f} webhooks/s  ({ours / bare:.0%} of bare)"
-          f"   target ≥ 3000/s and ≥ 40 %")
+    print(
+        f"chatops web (ingest)  : {ours:8.0f} webhooks/s  ({ours / bare:.0%} of bare)"
+        f"   target ≥ 3000/s and ≥ 40 %"
+    )
     print(f"  entries in the inbound stream after the run: {stored}")
-    print(f"fixed rate {args.rate}/s for {args.seconds}s: p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
-          f"{failed} failed   target p99 < 25 ms")
+    print(
+        f"fixed rate {args.rate}/s for {args.seconds}s: p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
+        f"{failed} failed   target p99 < 25 ms"
+    )
     r.flushdb()
 
 

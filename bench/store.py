@@ -24,22 +24,41 @@ from chatops.store import Store, compact, stored_mention
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 TEXT = "Hej! Jag har fortfarande inte fått min faktura för oktober, var hittar jag den?"
-DRAFT = ("Hej Anna! Tack för att du hör av dig. Vi tittar på det direkt och återkommer till "
-         "dig så snart vi kan. /Acme")
+DRAFT = (
+    "Hej Anna! Tack för att du hör av dig. Vi tittar på det direkt och återkommer till "
+    "dig så snart vi kan. /Acme"
+)
 
 
 def records(n: int) -> tuple[Mention, Case, AuditEntry]:
     m = Mention(
-        platform="facebook", account="1122334455", external_id=f"778899_{n}",
-        conversation_id=f"1122334455_{n}", parent_id=f"1122334455_{n}",
+        platform="facebook",
+        account="1122334455",
+        external_id=f"778899_{n}",
+        conversation_id=f"1122334455_{n}",
+        parent_id=f"1122334455_{n}",
         author=Author(id=f"65432{n}", name="Anna Berg", handle="annab", followers=120),
-        text=TEXT, lang="sv", url=f"https://www.facebook.com/1122334455_{n}", created_at=NOW,
+        text=TEXT,
+        lang="sv",
+        url=f"https://www.facebook.com/1122334455_{n}",
+        created_at=NOW,
     )
     c = Case(
-        id=str(1001 + n), state=State.NEW, department="billing", platform="facebook",
-        account="1122334455", conversation_id=m.conversation_id, created_at=NOW,
-        updated_at=NOW, opened_at=NOW, language="sv", mention_keys=[m.key], reply_to=m.key,
-        draft=DRAFT, draft_author="chatops", version=1,
+        id=str(1001 + n),
+        state=State.NEW,
+        department="billing",
+        platform="facebook",
+        account="1122334455",
+        conversation_id=m.conversation_id,
+        created_at=NOW,
+        updated_at=NOW,
+        opened_at=NOW,
+        language="sv",
+        mention_keys=[m.key],
+        reply_to=m.key,
+        draft=DRAFT,
+        draft_author="chatops",
+        version=1,
     )
     a = AuditEntry(at=NOW, actor="chatops", action="created", before=None, after=State.NEW)
     return m, c, a
@@ -91,10 +110,14 @@ async def main(total: int) -> None:
     none_med, none_max, none_found = await timed(store, NOW - timedelta(hours=1))
     due_med, due_max, due_found = await timed(store, NOW)
     print(f"Redis memory per open case : {used / total:,.0f} bytes   target ≤ 2048")
-    print(f"due scan, nothing due      : median {none_med:.2f} ms, max {none_max:.2f} ms "
-          f"({none_found} found)   target < 5 ms")
-    print(f"due scan + load, 1,000 due : median {due_med:.1f} ms, max {due_max:.1f} ms "
-          f"({due_found} found)   target < 150 ms")
+    print(
+        f"due scan, nothing due      : median {none_med:.2f} ms, max {none_max:.2f} ms "
+        f"({none_found} found)   target < 5 ms"
+    )
+    print(
+        f"due scan + load, 1,000 due : median {due_med:.1f} ms, max {due_max:.1f} ms "
+        f"({due_found} found)   target < 150 ms"
+    )
     await r.flushdb()
     await r.aclose()
 

@@ -107,10 +107,20 @@ def worker() -> None:
 
 
 @main.command()
-@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
-              help="Use this config instead of the embedded demo config.")
-@click.option("--port", type=int, default=0, show_default=True,
-              help="Port of the demo's own web server (0 = any free port).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Use this config instead of the embedded demo config.",
+)
+@click.option(
+    "--port",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Port of the demo's own web server (0 = any free port).",
+)
 def demo(config_path: Path | None, port: int) -> None:
     """The whole product with no accounts: sample mentions, console chat, embedded store."""
     from chatops.demo import run_demo
@@ -160,8 +170,9 @@ async def _replay(file: Path) -> None:
             from chatops.console import ConsoleBackend
             from chatops.processes import make_worker
 
-            rt = await runtime.start(settings, config, store=store,
-                                     chat=ConsoleBackend(Console(quiet=True)))
+            rt = await runtime.start(
+                settings, config, store=store, chat=ConsoleBackend(Console(quiet=True))
+            )
             w = make_worker(rt)
             w.block_ms = 1
             while await w.run_once():

@@ -55,8 +55,10 @@ async def feed(base_url: str, secret: str, items: list[dict]) -> None:
             r = await client.post(
                 "/webhooks/sandbox",
                 content=body,
-                headers={"X-Sandbox-Signature": sign(secret, body),
-                         "Content-Type": "application/json"},
+                headers={
+                    "X-Sandbox-Signature": sign(secret, body),
+                    "Content-Type": "application/json",
+                },
             )
             r.raise_for_status()
 

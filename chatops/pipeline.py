@@ -204,4 +204,3 @@ class Pipeline:
 
 def _union(a: list[str], b: list[str]) -> list[str]:
     return a + [x for x in b if x not in a]
-

@@ -101,6 +101,7 @@ def table(rows: list[Row], since: datetime) -> Table:
         t.add_column(col, justify="left" if col in ("department", "platform") else "right")
     for r in rows:
         rate = "-" if r.rate is None else f"{r.rate:.0%}"
-        t.add_row(r.department, r.platform, str(r.cases), str(r.answered), rate,
-                  fmt(r.median), fmt(r.p90))
+        t.add_row(
+            r.department, r.platform, str(r.cases), str(r.answered), rate, fmt(r.median), fmt(r.p90)
+        )
     return t

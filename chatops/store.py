@@ -180,9 +180,11 @@ class Store:
             if g["name"] == keys.INBOUND_GROUP:
                 lag = g.get("lag")
                 if lag is None:  # Redis cannot tell after trimming: count what is left
-                    lag = len(await self.redis.xrange(
-                        keys.INBOUND, f"({g['last-delivered-id']}", "+", count=100_000
-                    ))
+                    lag = len(
+                        await self.redis.xrange(
+                            keys.INBOUND, f"({g['last-delivered-id']}", "+", count=100_000
+                        )
+                    )
                 return int(lag) + int(g.get("pending") or 0)
         return int(await self.redis.xlen(keys.INBOUND))
 

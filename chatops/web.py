@@ -148,15 +148,15 @@ async def _ingest(request: web.Request, adapter: Adapter) -> tuple[int, str, dic
     new = sum(appended)
     if new:
         request.app[METRICS].mentions.labels(adapter.name).inc(new)
-    return 200, "accepted" if new else "duplicate", {
-        "accepted": new,
-        "duplicates": len(appended) - new,
-    }
-
-
-def _json(status: int, payload: dict) -> web.Response:
-    return web.Response(
-        status=status, text=json.dumps(payload), content_type="application/json"
+    return (
+        200,
+        "accepted" if new else "duplicate",
+        {
+            "accepted": new,
+            "duplicates": len(appended) - new,
+        },
     )
 
 
+def _json(status: int, payload: dict) -> web.Response:
+    return web.Response(status=status, text=json.dumps(payload), content_type="application/json")

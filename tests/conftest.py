@@ -124,8 +124,9 @@ class System:
 
     async def drain(self) -> int:
         """Let a worker process everything in the stream (no waiting on time)."""
-        worker = Worker(self.rt.store, self.rt.pipeline, self.rt.metrics, consumer="test",
-                        block_ms=1)
+        worker = Worker(
+            self.rt.store, self.rt.pipeline, self.rt.metrics, consumer="test", block_ms=1
+        )
         await self.rt.store.ensure_group()
         total = 0
         while n := await worker.run_once():

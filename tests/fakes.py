@@ -64,8 +64,9 @@ class SandboxPlatform:
         if self.mode == "unavailable":
             return web.json_response({"error": "maintenance"}, status=503)
         if self.mode == "rate_limited":
-            return web.json_response({"error": "slow down"}, status=429,
-                                     headers={"Retry-After": "30"})
+            return web.json_response(
+                {"error": "slow down"}, status=429, headers={"Retry-After": "30"}
+            )
         if self.mode == "refuse":
             return web.json_response({"error": "comment deleted"}, status=400)
         self.received.append(body)
@@ -88,8 +89,12 @@ def mention_json(
         "conversation_id": conversation,
         "kind": kind,
         "account": "acme",
-        "author": {"id": author, "name": name, "handle": name.split()[0].lower(),
-                   "followers": followers},
+        "author": {
+            "id": author,
+            "name": name,
+            "handle": name.split()[0].lower(),
+            "followers": followers,
+        },
         "text": text,
         "created_at": "2026-11-23T08:00:00Z",
         "url": f"https://sandbox.invalid/{conversation}#{mid}",

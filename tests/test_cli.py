@@ -18,13 +18,18 @@ from tests.fakes import mention_json
 COMMANDS = ["run", "web", "worker", "demo", "check-config", "replay", "stats"]
 
 
-def chatops(*args: str, env: dict[str, str] | None = None, stdin: str = "",
-            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def chatops(
+    *args: str, env: dict[str, str] | None = None, stdin: str = "", timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "chatops", *args],
-        input=stdin, capture_output=True, text=True, env=full_env, timeout=timeout,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
     )
 
 
@@ -87,9 +92,7 @@ def test_a_missing_config_is_a_one_line_error() -> None:
     assert "cannot read" in result.stderr
 
 
-async def test_replay_ingests_good_lines_and_names_bad_ones(
-    tmp_path: Path, system: System
-) -> None:
+async def test_replay_ingests_good_lines_and_names_bad_ones(tmp_path: Path, system: System) -> None:
     backlog = tmp_path / "backlog.jsonl"
     lines = [json.dumps(mention_json(f"m-{i}", f"post-{i}", f"fråga {i}?")) for i in range(5)]
     lines.insert(2, "{this is not json")
@@ -109,12 +112,29 @@ async def test_replay_ingests_good_lines_and_names_bad_ones(
 
 
 def test_demo_runs_on_a_fresh_machine_and_ends_at_end_of_input() -> None:
-    script = "\n".join([
-        "list", "claim 1001", "as bob", "claim 1001", "as agent",
-        "draft 1001 Hej Anna och Olle! Fakturan finns under Mina sidor.", "publish 1001",
-        "publish 1007", "approve 1007", "as comms", "approve 1007",
-        "nonsense", "claim", "reroute 1002 nowhere", "dismiss 1009 spam", "show 1001",
-    ]) + "\n"
+    script = (
+        "\n".join(
+            [
+                "list",
+                "claim 1001",
+                "as bob",
+                "claim 1001",
+                "as agent",
+                "draft 1001 Hej Anna och Olle! Fakturan finns under Mina sidor.",
+                "publish 1001",
+                "publish 1007",
+                "approve 1007",
+                "as comms",
+                "approve 1007",
+                "nonsense",
+                "claim",
+                "reroute 1002 nowhere",
+                "dismiss 1009 spam",
+                "show 1001",
+            ]
+        )
+        + "\n"
+    )
     result = chatops("demo", stdin=script, timeout=120)
     out = result.stdout
     assert result.returncode == 0, result.stderr[-2000:]
@@ -134,10 +154,11 @@ def test_demo_runs_on_a_fresh_machine_and_ends_at_end_of_input() -> None:
 
 
 async def test_stats_from_the_audit_log(system: System) -> None:
-    await system.ingest(mention_json("m-1", "post-1", "Var är fakturan?"),
-                        mention_json("m-2", "post-2", "Hej, när öppnar ni?", author="u-2"),
-                        mention_json("m-3", "post-3", "bitcoin airdrop bit.ly/a https://b.invalid",
-                                     author="u-3"))
+    await system.ingest(
+        mention_json("m-1", "post-1", "Var är fakturan?"),
+        mention_json("m-2", "post-2", "Hej, när öppnar ni?", author="u-2"),
+        mention_json("m-3", "post-3", "bitcoin airdrop bit.ly/a https://b.invalid", author="u-3"),
+    )
     c1 = (await system.case_of("post-1")).id
     c3 = (await system.case_of("post-3")).id
     system.clock.advance(minutes=42)

@@ -17,14 +17,27 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def mention(n: int, conversation: str = "post-1") -> Mention:
-    return Mention(platform="sandbox", account="acme", external_id=f"m-{n}",
-                   conversation_id=conversation, author=Author(id="u-1"), text="hej",
-                   created_at=NOW)
+    return Mention(
+        platform="sandbox",
+        account="acme",
+        external_id=f"m-{n}",
+        conversation_id=conversation,
+        author=Author(id="u-1"),
+        text="hej",
+        created_at=NOW,
+    )
 
 
 def case(case_id: str) -> Case:
-    return Case(id=case_id, department="social", platform="sandbox", conversation_id="post-1",
-                created_at=NOW, updated_at=NOW, opened_at=NOW)
+    return Case(
+        id=case_id,
+        department="social",
+        platform="sandbox",
+        conversation_id="post-1",
+        created_at=NOW,
+        updated_at=NOW,
+        opened_at=NOW,
+    )
 
 
 async def test_case_numbers_start_at_1001_and_a_conversation_keeps_its_number(
@@ -58,8 +71,14 @@ async def test_one_case_keeps_its_keys_in_one_hash_slot() -> None:
     cid = "1042"
     slots = {key_slot(k.encode()) for k in (keys.case(cid), keys.audit(cid), keys.mentions(cid))}
     assert len(slots) == 1
-    shared = {keys.INBOUND, keys.MENTION_CASES, keys.CONVERSATIONS, keys.CASE_SEQ,
-              keys.seen("sandbox:m-1"), keys.DUE}
+    shared = {
+        keys.INBOUND,
+        keys.MENTION_CASES,
+        keys.CONVERSATIONS,
+        keys.CASE_SEQ,
+        keys.seen("sandbox:m-1"),
+        keys.DUE,
+    }
     assert len({key_slot(k.encode()) for k in shared}) == 1
 
 
@@ -91,9 +110,7 @@ async def test_group_commit_batches_concurrent_requests_and_answers_each(store: 
         return await store.append_inbound(ms)
 
     batcher = AppendBatcher(write)
-    results = await asyncio.gather(
-        *(batcher.append([mention(i), mention(i)]) for i in range(50))
-    )
+    results = await asyncio.gather(*(batcher.append([mention(i), mention(i)]) for i in range(50)))
     assert all(r == [True, False] for r in results)
     assert sum(calls) == 100 and len(calls) < 50  # fewer round trips than requests
 
@@ -103,8 +120,9 @@ async def test_group_commit_reports_a_failure_to_every_waiting_request() -> None
         raise ConnectionError("redis went away")
 
     batcher = AppendBatcher(broken)
-    results = await asyncio.gather(*(batcher.append([mention(i)]) for i in range(5)),
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        *(batcher.append([mention(i)]) for i in range(5)), return_exceptions=True
+    )
     assert all(isinstance(r, ConnectionError) for r in results)
 
 

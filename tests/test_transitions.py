@@ -26,16 +26,27 @@ EXPECTED: dict[Command, dict[State, State | None]] = {
     C.CLAIM: {S.NEW: S.CLAIMED},
     C.UNCLAIM: {S.CLAIMED: S.NEW, S.DRAFTED: S.NEW},
     C.EDIT: {s: S.DRAFTED for s in (S.NEW, S.CLAIMED, S.DRAFTED, S.AWAITING_APPROVAL, S.APPROVED)},
-    C.PUBLISH: {S.NEW: S.PUBLISHING, S.CLAIMED: S.PUBLISHING, S.DRAFTED: S.PUBLISHING,
-                S.APPROVED: S.PUBLISHING},
-    C.PRIVATE: {S.NEW: S.PUBLISHING, S.CLAIMED: S.PUBLISHING, S.DRAFTED: S.PUBLISHING,
-                S.APPROVED: S.PUBLISHING},
+    C.PUBLISH: {
+        S.NEW: S.PUBLISHING,
+        S.CLAIMED: S.PUBLISHING,
+        S.DRAFTED: S.PUBLISHING,
+        S.APPROVED: S.PUBLISHING,
+    },
+    C.PRIVATE: {
+        S.NEW: S.PUBLISHING,
+        S.CLAIMED: S.PUBLISHING,
+        S.DRAFTED: S.PUBLISHING,
+        S.APPROVED: S.PUBLISHING,
+    },
     C.APPROVE: {S.AWAITING_APPROVAL: S.APPROVED},
     C.REJECT: {S.AWAITING_APPROVAL: S.DRAFTED},
-    C.REROUTE: {s: s for s in (S.NEW, S.CLAIMED, S.DRAFTED, S.AWAITING_APPROVAL, S.APPROVED,
-                               S.PUBLISH_UNKNOWN)},
-    C.DISMISS: {s: S.DISMISSED for s in (S.NEW, S.CLAIMED, S.DRAFTED, S.AWAITING_APPROVAL,
-                                         S.APPROVED)},
+    C.REROUTE: {
+        s: s
+        for s in (S.NEW, S.CLAIMED, S.DRAFTED, S.AWAITING_APPROVAL, S.APPROVED, S.PUBLISH_UNKNOWN)
+    },
+    C.DISMISS: {
+        s: S.DISMISSED for s in (S.NEW, S.CLAIMED, S.DRAFTED, S.AWAITING_APPROVAL, S.APPROVED)
+    },
     C.CONFIRM_SENT: {S.PUBLISH_UNKNOWN: S.PUBLISHED},
     C.CONFIRM_NOT_SENT: {S.PUBLISH_UNKNOWN: S.DRAFTED},
     C.PUBLISH_OK: {S.PUBLISHING: S.PUBLISHED},
@@ -56,11 +67,19 @@ ARGS: dict[Command, Args] = {
 
 def make_case(state: State, **kw: object) -> Case:
     fields: dict[str, object] = dict(
-        id="1042", state=state, department="social", platform="sandbox",
-        conversation_id="post-1", created_at=NOW, updated_at=NOW, opened_at=NOW,
-        mention_keys=["sandbox:m-1"], reply_to="sandbox:m-1",
+        id="1042",
+        state=state,
+        department="social",
+        platform="sandbox",
+        conversation_id="post-1",
+        created_at=NOW,
+        updated_at=NOW,
+        opened_at=NOW,
+        mention_keys=["sandbox:m-1"],
+        reply_to="sandbox:m-1",
         owner=None if state is S.NEW else "anna",
-        draft="Hej Anna! Vi kollar och återkommer.", draft_author="anna",
+        draft="Hej Anna! Vi kollar och återkommer.",
+        draft_author="anna",
         state_before_publish=S.DRAFTED if state in (S.PUBLISHING, S.PUBLISH_UNKNOWN) else None,
     )
     fields.update(kw)
@@ -198,16 +217,19 @@ def test_reroute_to_an_unknown_or_the_same_department_is_refused() -> None:
 
 def test_dismiss_reasons_are_the_three_of_the_contract() -> None:
     for reason in ("spam", "no_reply_needed", "duplicate"):
-        assert decide(make_case(S.NEW), C.DISMISS, "anna", POLICY, Args(text=reason)).state \
+        assert (
+            decide(make_case(S.NEW), C.DISMISS, "anna", POLICY, Args(text=reason)).state
             is S.DISMISSED
+        )
     with pytest.raises(Refused, match="spam, no_reply_needed, duplicate"):
         decide(make_case(S.NEW), C.DISMISS, "anna", POLICY, Args(text="annoying"))
 
 
 def test_publish_ok_marks_the_answered_mention_and_first_response() -> None:
     case = make_case(S.PUBLISHING)
-    after = decide(case, C.PUBLISH_OK, "anna", POLICY,
-                   Args(published_id="r-9", published_url="u", now=NOW))
+    after = decide(
+        case, C.PUBLISH_OK, "anna", POLICY, Args(published_id="r-9", published_url="u", now=NOW)
+    )
     assert after.answered_keys == ["sandbox:m-1"]
     assert after.first_response_at == NOW
     assert after.published[-1]["id"] == "r-9"

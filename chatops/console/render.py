@@ -83,8 +83,7 @@ def case_panel(view: CaseView, now: datetime | None = None) -> Panel:
     body.append(status)
     if c.state not in (State.DISMISSED, State.CLOSED):
         draft = Text("draft", style="bold")
-        draft.append(f" ({c.draft_author or '-'}{', private' if c.private else ''}): ",
-                     style="dim")
+        draft.append(f" ({c.draft_author or '-'}{', private' if c.private else ''}): ", style="dim")
         draft.append(c.draft or "(empty)")
         body.append(draft)
     return Panel(Group(*body), title=f"Case {c.number}", title_align="left", expand=True)

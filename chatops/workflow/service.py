@@ -230,9 +230,7 @@ class Workflow:
             if cmd is Command.REROUTE:
                 after = self._resensitise(after)
             entry = self._audit(actor, cmd.value, before.state, after, args.text)
-            stored = await self.store.save_case(
-                after, expected_version=before.version, audit=entry
-            )
+            stored = await self.store.save_case(after, expected_version=before.version, audit=entry)
             if stored is not None:
                 await self.store.reindex(before, stored, self.due(stored))
                 return before, stored
@@ -258,7 +256,11 @@ class Workflow:
         self, actor: str, action: str, before: State | None, after: Case, detail: str
     ) -> AuditEntry:
         return AuditEntry(
-            at=self.clock(), actor=actor, action=action, before=before, after=after.state,
+            at=self.clock(),
+            actor=actor,
+            action=action,
+            before=before,
+            after=after.state,
             detail=detail,
         )
 

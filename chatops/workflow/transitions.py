@@ -230,8 +230,13 @@ def _mark_published(c: Case, pid: str, url: str, now: datetime | None) -> None:
     if c.reply_to and c.reply_to not in c.answered_keys:
         c.answered_keys.append(c.reply_to)
     c.published.append(
-        {"id": pid, "url": url, "mention": c.reply_to or "", "at": at.isoformat(),
-         "private": "1" if c.private else ""}
+        {
+            "id": pid,
+            "url": url,
+            "mention": c.reply_to or "",
+            "at": at.isoformat(),
+            "private": "1" if c.private else "",
+        }
     )
     if c.first_response_at is None:
         c.first_response_at = at
