@@ -52,3 +52,42 @@ def audit(case_id: str) -> str:
 def mentions(case_id: str) -> str:
     """List of the case's mentions as JSON, in arrival order (each carries its `key`)."""
     return f"{PREFIX}:case:{{{case_id}}}:mentions"
+
+
+PROBLEMS = f"{G}:problems"  # hash: component -> JSON {reason, at}; shown by /readyz, /metrics
+
+# -- Slack outbox -------------------------------------------------------------------------
+SLACK_CHANNELS = f"{G}:slack:channels"  # set of channels with queued writes
+SLACK_DIRTY = f"{G}:slack:dirty"  # set of case ids whose message needs chat.update
+SLACK_THREADS = f"{G}:slack:threads"  # hash: "<channel>:<ts>" -> case id
+SLACK_PAUSED = f"{G}:slack:paused"  # global pause (token revoked): value = reason, with TTL
+SLACK_USER_GROUPS = f"{G}:slack:groups"  # + ":<group id>": cached members, with TTL
+
+
+def slack_queue(channel: str) -> str:
+    """FIFO of writes to one channel: posts and thread replies, in the order they happened."""
+    return f"{G}:slack:q:{channel}"
+
+
+def slack_inflight(channel: str) -> str:
+    """The write being sent to a channel right now; found here after a crash, it is retried."""
+    return f"{G}:slack:inflight:{channel}"
+
+
+def slack_lease(channel: str) -> str:
+    return f"{G}:slack:lease:{channel}"
+
+
+def slack_bucket(name: str) -> str:
+    """Token bucket shared by every process: per channel for posts, one for updates."""
+    return f"{G}:slack:bucket:{name}"
+
+
+def slack_pause(channel: str) -> str:
+    """Set (with a TTL) while a channel must not be written to: Retry-After, backoff, errors."""
+    return f"{G}:slack:pause:{channel}"
+
+
+def slack_thread(case_id: str) -> str:
+    """Hash: `channel`, `ts` of the case's message; `queued:<channel>` while a post waits."""
+    return f"{PREFIX}:case:{{{case_id}}}:slack"

@@ -23,7 +23,6 @@ def web_app(rt: Runtime) -> web.Application:
         rt.adapters,
         rt.metrics,
         [d.id for d in rt.config.departments],
-        problems=lambda: dict(rt.problems),
     )
     attach = getattr(rt.chat, "attach", None)
     if attach is not None:
@@ -68,6 +67,9 @@ async def run_roles(rt: Runtime, *, web_on: bool, worker_on: bool, host: str = "
         tasks = []
         if worker_on:
             tasks.append(asyncio.create_task(make_worker(rt).run(stop)))
+        chat_loop = getattr(rt.chat, "run", None)
+        if chat_loop is not None:
+            tasks.append(asyncio.create_task(chat_loop(stop)))
         await stop.wait()
         log.info("stopping")
         for t in tasks:

@@ -42,8 +42,6 @@ class Runtime:
     chat: ChatBackend | None = None
     workflow: Workflow | None = None
     pipeline: Pipeline | None = None
-    problems: dict[str, str] = field(default_factory=dict)
-    """Component -> what is wrong right now; shown by /readyz and /metrics."""
 
     @property
     def wf(self) -> Workflow:
@@ -87,7 +85,13 @@ async def start(
         rt.adapters[name] = platform_adapters.load(name, ctx)
     rt.chat = chat or load_backend(config.chat.backend).create(rt)
     rt.workflow = Workflow(
-        rt.store, config, rt.adapters, rt.chat, clock=clock, time_scale=settings.time_scale
+        rt.store,
+        config,
+        rt.adapters,
+        rt.chat,
+        clock=clock,
+        time_scale=settings.time_scale,
+        approvers=getattr(rt.chat, "approvers", None),
     )
     rt.pipeline = Pipeline(rt.workflow, Drafter())
     return rt

@@ -350,6 +350,24 @@ class Store:
             for cid, entries in zip(case_ids, rows, strict=True)
         }
 
+    # -- problems other processes must see (/readyz, /metrics) ---------------------------
+
+    async def set_problem(self, component: str, reason: str, now: datetime) -> None:
+        value = json.dumps({"reason": reason, "at": now.timestamp()})
+        await self.redis.hset(keys.PROBLEMS, component, value)
+
+    async def clear_problem(self, component: str) -> None:
+        await self.redis.hdel(keys.PROBLEMS, component)
+
+    async def problems(self, now: datetime, fresh_for: float = 600.0) -> dict[str, str]:
+        """Problems reported recently; a component that stopped reporting is not stuck red."""
+        out = {}
+        for component, raw in (await self.redis.hgetall(keys.PROBLEMS)).items():
+            entry = json.loads(raw)
+            if now.timestamp() - float(entry["at"]) <= fresh_for:
+                out[component] = str(entry["reason"])
+        return out
+
     # -- the copy-paste check -------------------------------------------------------------
 
     async def published_count(self, digest: str, day: date) -> int:

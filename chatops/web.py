@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
 
 from aiohttp import web
 from redis.exceptions import RedisError
 
 from adapters import Adapter, BadPayload, BadSignature
 from chatops.batching import AppendBatcher
+from chatops.domain import utcnow
 from chatops.metrics import Metrics
 from chatops.store import Store
 
@@ -30,7 +30,6 @@ BATCHER: web.AppKey[AppendBatcher] = web.AppKey("batcher", AppendBatcher)
 ADAPTERS: web.AppKey[dict[str, Adapter]] = web.AppKey("adapters", dict)
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
 DEPARTMENTS: web.AppKey[list[str]] = web.AppKey("departments", list)
-PROBLEMS: web.AppKey[Callable[[], dict[str, str]]] = web.AppKey("problems")
 
 
 def build_app(
@@ -38,7 +37,6 @@ def build_app(
     adapters: dict[str, Adapter],
     metrics: Metrics,
     departments: list[str],
-    problems: Callable[[], dict[str, str]] = dict,
 ) -> web.Application:
     """The aiohttp app; chat backends add their own routes (`/slack/events`, `/api/messages`)."""
     app = web.Application(client_max_size=MAX_BODY)
@@ -47,7 +45,6 @@ def build_app(
     app[ADAPTERS] = adapters
     app[METRICS] = metrics
     app[DEPARTMENTS] = departments
-    app[PROBLEMS] = problems
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_endpoint)
@@ -65,11 +62,12 @@ async def healthz(_request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
+    store = request.app[STORE]
     try:
-        await request.app[STORE].ping()
+        await store.ping()
+        problems = await store.problems(utcnow())
     except (RedisError, OSError) as exc:
         return _text(503, f"redis unreachable: {type(exc).__name__}")
-    problems = request.app[PROBLEMS]()
     if problems:
         return _text(503, "; ".join(f"{k}: {v}" for k, v in sorted(problems.items())))
     return _text(200, "ready")
@@ -93,7 +91,7 @@ async def _refresh_gauges(app: web.Application) -> None:
         metrics.open_cases.labels(dept, state).set(n)
     metrics.stream_lag.set(await store.stream_lag())
     metrics.problems.clear()
-    for component, reason in app[PROBLEMS]().items():
+    for component, reason in (await store.problems(utcnow())).items():
         metrics.problems.labels(component, reason).set(1)
 
 

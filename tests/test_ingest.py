@@ -8,7 +8,7 @@ import json
 from chatops import keys
 from chatops.chat import EventKind
 from chatops.console import ConsoleBackend
-from chatops.domain import State
+from chatops.domain import State, utcnow
 from chatops.worker import Worker
 from tests.conftest import System
 from tests.fakes import mention_json, signed
@@ -247,6 +247,6 @@ async def test_health_ready_and_metrics(system: System) -> None:
 
 
 async def test_readyz_names_a_component_problem(system: System) -> None:
-    system.rt.problems["slack"] = "invalid_auth"
+    await system.rt.store.set_problem("slack", "invalid_auth", utcnow())
     r = await system.client.get("/readyz")
     assert r.status == 503 and "slack: invalid_auth" in await r.text()

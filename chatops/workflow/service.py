@@ -8,7 +8,7 @@ compare-and-set moved the case into `publishing` talks to the platform.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -59,6 +59,7 @@ class Workflow:
         clock: Callable[[], datetime] = utcnow,
         time_scale: float = 1.0,
         extra_checks: tuple[Callable[[Case], str | None], ...] = (),
+        approvers: Callable[[], Awaitable[frozenset[str]]] | None = None,
     ) -> None:
         self.store = store
         self.config = config
@@ -66,6 +67,8 @@ class Workflow:
         self.chat = chat
         self.clock = clock
         self.time_scale = time_scale
+        self.approvers = approvers
+        """Resolves approvers at decision time (a chat backend expanding user groups)."""
         self.policy = Policy(
             approvers=frozenset(config.approval.approvers),
             departments=frozenset(d.id for d in config.departments),
@@ -221,8 +224,11 @@ class Workflow:
         for _ in range(MAX_CAS_ATTEMPTS):
             before = await self._load(case_id)
             now = self.clock()
+            policy = self.policy
+            if self.approvers is not None and cmd in (Command.APPROVE, Command.REJECT):
+                policy = replace(policy, approvers=await self.approvers())
             try:
-                after = decide(before, cmd, actor, self.policy, _with_now(args, now))
+                after = decide(before, cmd, actor, policy, _with_now(args, now))
             except Refused as refusal:
                 if refusal.remember and refusal.remember not in before.warnings:
                     await self._remember(before, refusal, actor)

@@ -1,0 +1,121 @@
+"""The Slack chat backend: every case a message in its department's channel, its thread the
+case's history. Writes go through the outbox; clicks come back through Bolt (listeners.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from chatops.chat import CaseEvent, CaseView, EventKind
+from chatops.domain import utcnow
+from chatops.slack.blocks import case_blocks, case_text, event_text, moved_blocks
+from chatops.slack.groups import UserGroups
+from chatops.slack.listeners import register
+from chatops.slack.outbox import Op, Outbox, Rendered, Sender
+
+if TYPE_CHECKING:
+    from chatops.runtime import Runtime
+    from chatops.workflow.service import Workflow
+
+log = logging.getLogger(__name__)
+
+
+class SlackBackend:
+    def __init__(self, rt: Runtime, *, client: AsyncWebClient | None = None) -> None:
+        s = rt.settings
+        self.rt = rt
+        self.client = client or AsyncWebClient(token=s.slack_bot_token, base_url=s.slack_api_url)
+        self.outbox = Outbox(rt.store)
+        self.sender = Sender(rt.store, self.client, self.outbox, self.render, self.render_moved)
+        self.groups = UserGroups(self.client, rt.store.redis)
+        self.bolt = AsyncApp(
+            client=self.client,
+            signing_secret=s.slack_signing_secret or "",
+            request_verification_enabled=not s.socket_mode,
+            logger=logging.getLogger("chatops.slack.bolt"),
+        )
+        register(self.bolt, self)
+        self._socket: Any = None
+
+    @property
+    def workflow(self) -> Workflow:
+        return self.rt.wf
+
+    # -- ChatBackend ------------------------------------------------------------------------
+
+    async def show(self, view: CaseView, event: CaseEvent) -> None:
+        case, channel = view.case, view.department.channel
+        if event.kind is EventKind.CREATED:
+            await self.outbox.post_once(case.id, channel)
+            return
+        text = event_text(view, event, user_groups=frozenset())
+        if event.kind is EventKind.REROUTED:
+            thread = await self.outbox.thread_of(case.id)
+            if thread is not None and thread[0] != channel:
+                await self.outbox.enqueue(Op("reply", case.id, thread[0], text=text, ts=thread[1]))
+                await self.outbox.enqueue(
+                    Op("moved", case.id, thread[0], text=channel, ts=thread[1])
+                )
+            await self.outbox.post_once(case.id, channel)
+            return
+        if not await self.outbox.post_once(case.id, channel):
+            await self.outbox.mark_dirty(case.id)
+        await self.outbox.enqueue(Op("reply", case.id, channel, text=text))
+
+    async def close(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+        session = getattr(self.client, "session", None)
+        if session is not None and not session.closed:
+            await session.close()
+
+    # -- rendering for the outbox (always the latest state) ---------------------------------
+
+    async def render(self, case_id: str) -> Rendered | None:
+        case = await self.rt.store.get_case(case_id)
+        if case is None:
+            return None
+        view = await self.workflow.view(case)
+        blocks = case_blocks(view, now=utcnow(), departments=self._departments())
+        return Rendered(view.department.channel, case_text(view), blocks)
+
+    async def render_moved(self, case_id: str, to_channel: str) -> list[dict[str, Any]]:
+        case = await self.rt.store.get_case(case_id)
+        assert case is not None
+        return moved_blocks(await self.workflow.view(case), to_channel)
+
+    def _departments(self) -> list[Any]:
+        return [self.workflow.department(d.id) for d in self.rt.config.departments]
+
+    async def approvers(self) -> frozenset[str]:
+        """Approvers with user groups expanded (usergroups.users.list, cached)."""
+        return await self.groups.expand(self.rt.config.approval.approvers)
+
+    # -- process roles ----------------------------------------------------------------------
+
+    def attach(self, app: web.Application) -> None:
+        """Events, interactivity and slash commands: one Request URL, `/slack/events`."""
+        if self.rt.settings.socket_mode:
+            return
+        app.router.add_post("/slack/events", self._handle)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        return await to_aiohttp_response(
+            await self.bolt.async_dispatch(await to_bolt_request(request))
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Send the outbox (and hold the Socket Mode connection when configured)."""
+        if self.rt.settings.socket_mode:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            self._socket = AsyncSocketModeHandler(self.bolt, self.rt.settings.slack_app_token)
+            await self._socket.connect_async()
+            log.info("slack: connected in Socket Mode")
+        await self.sender.run(stop)

@@ -1,0 +1,786 @@
+"""Slack layout of cases and thread events: plain data in, JSON-able Block Kit out.
+
+Pure functions without I/O, so the Slack backend, its tests and any preview tool share one
+rendering. Customers' text is always escaped (`&`, `<`, `>`): a comment must never become a
+link, a user mention or an @here in the brand's workspace. Texts are clipped to Block Kit's
+limits here, because Slack rejects the whole message when one field is too long.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from chatops.chat import CaseEvent, CaseView, Department, EventKind
+from chatops.domain import Case, Change, DismissReason, Kind, Mention, State
+from chatops.slack.ids import METADATA_EVENT, Action
+from chatops.workflow.commands import SYSTEM, Command
+from chatops.workflow.transitions import ALLOWED, target_of_publish
+
+SECTION_LIMIT = 3000
+HEADER_LIMIT = 150
+MAX_BLOCKS = 50
+FALLBACK_LIMIT = 300
+BUTTON_LIMIT = 75
+OPTION_LIMIT = 75
+SELECT_OPTIONS_LIMIT = 100
+CONFIRM_TEXT_LIMIT = 300
+CONTEXT_LIMIT = 3000
+
+_QUOTE_CHARS = 2500
+"""Raw characters of one customer text we even look at: escaping grows them, clipping follows."""
+_COMPACT_CHARS = 200
+"""Raw characters of each later mention in the compact list."""
+
+PLATFORM_NAMES = {
+    "facebook": "Facebook",
+    "instagram": "Instagram",
+    "x": "X",
+    "viber": "Viber",
+    "sandbox": "Sandbox",
+}
+
+KIND_WORDS = {
+    Kind.COMMENT: "comment",
+    Kind.REPLY: "reply",
+    Kind.DM: "private message",
+    Kind.MENTION: "mention",
+    Kind.KEYWORD: "keyword match",
+}
+
+STATE_WORDS = {
+    State.NEW: ":new: new, waiting for someone to claim it",
+    State.CLAIMED: ":raising_hand: claimed, no draft yet",
+    State.DRAFTED: ":memo: draft ready",
+    State.AWAITING_APPROVAL: ":hourglass_flowing_sand: waiting for approval",
+    State.APPROVED: ":ballot_box_with_check: approved",
+    State.PUBLISHING: ":outbox_tray: publishing…",
+    State.PUBLISHED: ":white_check_mark: published",
+    State.CLOSED: ":white_check_mark: closed",
+    State.DISMISSED: ":no_entry_sign: dismissed",
+    State.PUBLISH_UNKNOWN: ":warning: the reply may not have gone out: check, then confirm",
+}
+
+DISMISS_WORDS = {
+    DismissReason.SPAM: "spam",
+    DismissReason.NO_REPLY_NEEDED: "no reply needed",
+    DismissReason.DUPLICATE: "duplicate",
+}
+
+_BADGES: dict[str, tuple[str, str, Callable[[Case], list[str]]]] = {
+    "sensitive": (
+        ":warning:",
+        "sensitive",
+        lambda c: [reason_words(r) for r in c.sensitive_reasons],
+    ),
+    "high_reach": (":loudspeaker:", "high reach", lambda c: []),
+    "personal_data": (":lock:", "personal data", lambda c: list(c.pii)),
+    "possible_spam": (":wastebasket:", "possible spam", lambda c: []),
+}
+"""Known case flags: emoji, words, and the details worth showing next to them."""
+
+_NO_ACTIONS = frozenset({State.PUBLISHING, State.PUBLISHED, State.CLOSED, State.DISMISSED})
+
+_SLACK_ID = re.compile(r"[A-Z][A-Z0-9]{2,}")
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,}")
+_USER_ID_IN_TEXT = re.compile(r"\b[UW](?=[A-Z0-9]*\d)[A-Z0-9]{8,}\b")
+
+
+# -- text helpers -----------------------------------------------------------------------------
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters as entities, so text shows literally and links nothing."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    """Plain text cut to `limit` characters; the cut is marked with … so nobody trusts it whole."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + "…"
+
+
+def clip_mrkdwn(text: str, limit: int) -> str:
+    """Like `clip`, without leaving half an entity (`&am`) or half a link (`<http`) behind."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    for opener, closer in (("<", ">"), ("&", ";")):
+        start = cut.rfind(opener)
+        if start != -1 and closer not in cut[start:]:
+            cut = cut[:start]
+    return cut.rstrip() + "…"
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def quote(text: str, limit: int = _QUOTE_CHARS) -> str:
+    """Customer or draft text as an escaped mrkdwn block quote."""
+    lines = escape(clip(text, limit)).splitlines() or [""]
+    return "\n".join(f">{line}" for line in lines)
+
+
+def plain(text: str, limit: int) -> dict[str, Any]:
+    return {"type": "plain_text", "text": clip(text, limit) or " ", "emoji": True}
+
+
+def mrkdwn(text: str, limit: int = SECTION_LIMIT) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": clip_mrkdwn(text, limit) or " "}
+
+
+def section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": mrkdwn(text)}
+
+
+def context(*texts: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [mrkdwn(t, CONTEXT_LIMIT) for t in texts[:10]]}
+
+
+def link(url: str | None, label: str) -> str:
+    """A Slack link for http(s) URLs only; anything else (javascript:, empty) is left out."""
+    if not url or not url.startswith(("https://", "http://")):
+        return ""
+    safe = escape(url).replace("|", "%7C")
+    return f"<{safe}|{escape(label)}>"
+
+
+def who(actor: str, user_groups: frozenset[str] = frozenset()) -> str:
+    """A person or group as Slack should show it: a mention for Slack ids, plain text otherwise.
+
+    Only id-shaped values become mentions, so names from the console or tests ("anna", "lead")
+    stay readable text and a stray value can never form markup.
+    """
+    if actor in ("channel", "here"):
+        return "<!here>"
+    if _SLACK_ID.fullmatch(actor):
+        if actor in user_groups or actor.startswith("S"):
+            return f"<!subteam^{actor}>"
+        if actor.startswith(("U", "W")):
+            return f"<@{actor}>"
+    return escape(actor)
+
+
+def channel_ref(channel: str) -> str:
+    """`<#C…>` for Slack channel ids, plain text for anything else (console names like #social)."""
+    return f"<#{channel}>" if _CHANNEL_ID.fullmatch(channel) else escape(channel)
+
+
+def slack_date(when: datetime) -> str:
+    """Slack date formatting: each reader sees their own time zone; the fallback is ours."""
+    when = _aware(when)
+    fallback = f"{when:%Y-%m-%d %H:%M} {when.tzname() or 'UTC'}"
+    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def reason_words(reason: str) -> str:
+    """`keyword:lawsuit` → `“lawsuit”`, `reach:25000` → `25,000 followers`; others as given."""
+    kind, _, value = reason.partition(":")
+    if kind == "keyword" and value:
+        return f"“{value}”"
+    if kind == "reach" and value.isdigit():
+        return f"{int(value):,} followers"
+    if kind == "department" and value:
+        return f"{value} department"
+    return reason.replace("_", " ")
+
+
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _platform(name: str) -> str:
+    return PLATFORM_NAMES.get(name, name.capitalize())
+
+
+def _author(m: Mention) -> str:
+    a = m.author
+    name = f"*{escape(clip(one_line(a.name), 100))}*" if a.name.strip() else ""
+    handle = f"@{escape(clip(a.handle, 60))}" if a.handle else ""
+    if name and handle:
+        return f"{name} ({handle})"
+    return name or handle or escape(a.id)
+
+
+def _author_plain(m: Mention) -> str:
+    return one_line(m.author.name) or (f"@{m.author.handle}" if m.author.handle else m.author.id)
+
+
+def _marks(m: Mention, case: Case, *, answered: bool = True) -> str:
+    marks = []
+    if m.change is Change.EDITED:
+        marks.append("_(edited)_")
+    if m.change is Change.REMOVED:
+        marks.append("_(removed on the platform)_")
+    if answered and m.key in case.answered_keys:
+        marks.append("✓ answered")
+    return " ".join(marks)
+
+
+def _fit_lines(head: str, lines: list[str], limit: int = SECTION_LIMIT) -> str:
+    """Whole lines under a head while they fit, then `…and N more`: never half a mention."""
+    out = head
+    for index, line in enumerate(lines):
+        rest = len(lines) - index
+        tail = f"\n_…and {rest} more_"
+        if len(out) + 1 + len(line) + len(tail) > limit and index < len(lines) - 1:
+            return out + tail
+        out += "\n" + line
+    return clip_mrkdwn(out, limit)
+
+
+# -- the case message -------------------------------------------------------------------------
+
+
+def case_blocks(
+    view: CaseView,
+    *,
+    now: datetime,
+    departments: Sequence[Department] = (),
+    approvers_known: bool = True,
+) -> list[dict[str, Any]]:
+    """The whole case message: who wrote what, the draft, the status and what can be done now.
+
+    `departments` feeds the reroute menu (the case's own is left out); `approvers_known=False`
+    warns on a sensitive case that nobody is configured to approve it.
+    """
+    c = view.case
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": plain(f"Case {c.number} · {view.department.name}", 150)},
+        context(_meta_line(view)),
+    ]
+    if c.needs_approval and c.is_open and not approvers_known:
+        blocks.append(
+            context(
+                ":warning: This reply needs approval, but no approvers are configured "
+                "(`approval.approvers`): nobody can approve it."
+            )
+        )
+    if view.mentions:
+        blocks.append(section(_first_mention(view.mentions[0], c)))
+    if len(view.mentions) > 1:
+        blocks.append(section(_later_mentions(view.mentions[1:], c)))
+    if c.state is not State.DISMISSED:
+        blocks.append(section(_draft(view)))
+    if c.reject_reason and c.state in (State.DRAFTED, State.AWAITING_APPROVAL):
+        blocks.append(
+            section(f":leftwards_arrow_with_hook: *Sent back:*\n{quote(c.reject_reason)}")
+        )
+    blocks.append(section(_status(view, now)))
+    actions = case_actions(view, departments=departments)
+    if actions is not None:
+        blocks.append(actions)
+    return blocks[:MAX_BLOCKS]
+
+
+def _meta_line(view: CaseView) -> str:
+    c = view.case
+    kind = KIND_WORDS[view.mentions[0].kind] if view.mentions else ""
+    parts = [f"*{escape(_platform(c.platform))}* {kind}".rstrip()]
+    if c.account:
+        parts.append(escape(c.account))
+    parts.append(f":speech_balloon: {escape(c.language or 'language unknown')}")
+    parts.extend(_badges(c))
+    return " · ".join(parts)
+
+
+def _badges(c: Case) -> list[str]:
+    flags = list(dict.fromkeys(c.flags))
+    if c.sensitive_reasons and "sensitive" not in flags:
+        flags.insert(0, "sensitive")
+    if c.pii and "personal_data" not in flags:
+        flags.append("personal_data")
+    out = []
+    for flag in flags:
+        emoji, words, details = _BADGES.get(flag, (":triangular_flag_on_post:", flag, None))
+        badge = f"{emoji} *{escape(words.replace('_', ' '))}*"
+        extra = details(c) if details else []
+        if extra:
+            badge += f" ({escape(', '.join(extra))})"
+        out.append(badge)
+    return out
+
+
+def _first_mention(m: Mention, c: Case) -> str:
+    head = [_author(m)]
+    if m.author.followers is not None:
+        head.append(f"{m.author.followers:,} followers")
+    if view_link := link(m.url, f"View on {_platform(m.platform)}"):
+        head.append(view_link)
+    marks = _marks(m, c)
+    line = " · ".join(head) + (f"  {marks}" if marks else "")
+    return f"{line}\n{quote(m.text or '(no text)')}"
+
+
+def _later_mentions(mentions: list[Mention], c: Case) -> str:
+    lines = []
+    for m in mentions:
+        bullet = "✓" if m.key in c.answered_keys else "•"
+        text = escape(clip(one_line(m.text), _COMPACT_CHARS)) or "_(no text)_"
+        tail = " ".join(x for x in (_marks(m, c, answered=False), link(m.url, "view")) if x)
+        lines.append(f"{bullet} {_author(m)}: {text}" + (f"  {tail}" if tail else ""))
+    return _fit_lines(f"*Also in this thread* ({len(mentions)})", lines)
+
+
+def _draft(view: CaseView) -> str:
+    c = view.case
+    sent = c.state in (State.PUBLISHED, State.CLOSED) and bool(c.published)
+    label = "*Reply sent*" if sent else "*Draft*"
+    if not c.draft.strip():
+        return (
+            f"{label}: _none yet: click *Write reply*, or write `>>` and your reply in the thread_"
+        )
+    head = [label]
+    if c.draft_author == SYSTEM:
+        head.append("from the template")
+    elif c.draft_author:
+        head.append(f"by {who(c.draft_author)}")
+    details = []
+    if c.private:
+        details.append(":lock: private reply")
+    target = _reply_target(view)
+    if target is not None:
+        details.append(f"in reply to {_author(target)}")
+    if c.approved_by and c.state is not State.AWAITING_APPROVAL:
+        details.append(f"approved by {who(c.approved_by)}")
+    line = " ".join(head) + "".join(f" · {d}" for d in details)
+    return f"{line}\n{quote(c.draft)}"
+
+
+def _reply_target(view: CaseView) -> Mention | None:
+    """The mention the draft answers, named only when it is not the first one."""
+    key = view.case.reply_to
+    if not key or not view.mentions or view.mentions[0].key == key:
+        return None
+    return next((m for m in view.mentions if m.key == key), None)
+
+
+def _status(view: CaseView, now: datetime) -> str:
+    c = view.case
+    status = STATE_WORDS[c.state]
+    if c.state is State.DISMISSED and c.dismiss_reason:
+        status += f": {escape(_dismiss_words(c.dismiss_reason))}"
+    if c.state in (State.PUBLISHED, State.CLOSED) and c.published:
+        last = c.published[-1]
+        status += " privately" if last.get("private") else " publicly"
+        if url := link(last.get("url"), "view reply"):
+            status += f" · {url}"
+    parts = [f"*Status:* {status}", f"*Owner:* {who(c.owner) if c.owner else 'unclaimed'}"]
+    if view.due_at is not None and c.is_open:
+        due = f":alarm_clock: first answer due {slack_date(view.due_at)}"
+        if _aware(view.due_at) < _aware(now):
+            due += " *(overdue)*"
+        parts.append(due)
+    return " · ".join(parts)
+
+
+def _dismiss_words(reason: str) -> str:
+    try:
+        return DISMISS_WORDS[DismissReason(reason)]
+    except ValueError:
+        return reason.replace("_", " ")
+
+
+# -- actions ----------------------------------------------------------------------------------
+
+
+def case_actions(
+    view: CaseView, *, departments: Sequence[Department] = ()
+) -> dict[str, Any] | None:
+    """The actions block for the case's state, or None when nothing can be done from chat.
+
+    Buttons follow the workflow's own table (`ALLOWED`), so chat never offers a click the state
+    machine would refuse; publish buttons are also hidden while there is no draft to send.
+    """
+    c = view.case
+    if c.state in _NO_ACTIONS:
+        return None
+    if c.state is State.PUBLISH_UNKNOWN:
+        elements = [
+            button(Action.CONFIRM_SENT, "Confirm sent", c.id, style="primary"),
+            button(Action.CONFIRM_NOT_SENT, "Not sent", c.id),
+        ]
+    else:
+        elements = _work_buttons(view, departments)
+    if not elements:
+        return None
+    return {"type": "actions", "block_id": f"case-{c.id}", "elements": elements}
+
+
+def _allowed(cmd: Command, state: State) -> bool:
+    return state in ALLOWED[cmd]
+
+
+def _work_buttons(view: CaseView, departments: Sequence[Department]) -> list[dict[str, Any]]:
+    c, s = view.case, view.case.state
+    out: list[dict[str, Any]] = []
+    if _allowed(Command.CLAIM, s) and not c.owner:
+        out.append(button(Action.CLAIM, "Claim", c.id))
+    if _allowed(Command.UNCLAIM, s) and c.owner:
+        out.append(button(Action.UNCLAIM, "Give back", c.id))
+    if _allowed(Command.EDIT, s):
+        out.append(button(Action.EDIT, "Edit draft" if c.draft.strip() else "Write reply", c.id))
+    if _allowed(Command.PUBLISH, s) and c.draft.strip():
+        out.extend(_publish_buttons(view))
+    if _allowed(Command.APPROVE, s):
+        out.append(
+            button(
+                Action.APPROVE,
+                "Approve & publish",
+                c.id,
+                style="primary",
+                confirm=_confirm(
+                    "Approve and publish?",
+                    f"The reply goes out {'privately' if c.private else 'publicly'} on "
+                    f"{_platform(c.platform)} at once.",
+                    c.draft,
+                    "Approve & publish",
+                ),
+            )
+        )
+    if _allowed(Command.REJECT, s):
+        out.append(button(Action.REJECT, "Send back", c.id))
+    if _allowed(Command.REROUTE, s):
+        select = reroute_select(c, departments)
+        if select is not None:
+            out.append(select)
+    if _allowed(Command.DISMISS, s):
+        out.append(dismiss_overflow(c))
+    return out
+
+
+def _publish_buttons(view: CaseView) -> list[dict[str, Any]]:
+    """Publish and reply-privately; on a sensitive case both only ask comms first."""
+    c = view.case
+    asks = target_of_publish(c) is State.AWAITING_APPROVAL
+    where = _platform(c.platform)
+    if asks:
+        public = _confirm(
+            "Request approval?", "Comms approve the reply before it goes out.", c.draft, "Request"
+        )
+        private = _confirm(
+            "Request approval?",
+            "Comms approve the reply before it goes out as a private message.",
+            c.draft,
+            "Request",
+        )
+    else:
+        public = _confirm(
+            "Publish this reply?", f"Posted publicly on {where} at once.", c.draft, "Publish"
+        )
+        private = _confirm(
+            "Send privately?", f"Sent as a private message on {where}.", c.draft, "Send"
+        )
+    return [
+        button(
+            Action.PUBLISH,
+            "Request approval" if asks else "Publish",
+            c.id,
+            style=None if c.private else "primary",
+            confirm=public,
+        ),
+        button(
+            Action.PRIVATE,
+            "Request approval (private)" if asks else "Reply privately",
+            c.id,
+            style="primary" if c.private else None,
+            confirm=private,
+        ),
+    ]
+
+
+def button(
+    action: Action,
+    label: str,
+    case_id: str,
+    *,
+    style: str | None = None,
+    confirm: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A case button; its value is the case id (DESIGN §4.6)."""
+    out: dict[str, Any] = {
+        "type": "button",
+        "action_id": action.value,
+        "text": plain(label, BUTTON_LIMIT),
+        "value": case_id,
+    }
+    if style:
+        out["style"] = style
+    if confirm:
+        out["confirm"] = confirm
+    return out
+
+
+def reroute_select(c: Case, departments: Sequence[Department]) -> dict[str, Any] | None:
+    """Move-to menu over the other departments; None when there is nowhere to go."""
+    options = [
+        option(d.name or d.id, f"{c.id}:{d.id}") for d in departments if d.id != c.department
+    ][:SELECT_OPTIONS_LIMIT]
+    if not options:
+        return None
+    return {
+        "type": "static_select",
+        "action_id": Action.REROUTE.value,
+        "placeholder": plain("Move to…", 150),
+        "options": options,
+    }
+
+
+def dismiss_overflow(c: Case) -> dict[str, Any]:
+    """Close without reply; the confirm says that nothing is deleted on the platform."""
+    return {
+        "type": "overflow",
+        "action_id": Action.DISMISS.value,
+        "options": [
+            option(f"Dismiss: {DISMISS_WORDS[r]}", f"{c.id}:{r.value}") for r in DismissReason
+        ],
+        "confirm": _confirm(
+            "Dismiss this case?",
+            "It is closed without a reply. Nothing is deleted on the platform.",
+            "",
+            "Dismiss",
+        ),
+    }
+
+
+def option(label: str, value: str) -> dict[str, Any]:
+    return {"text": plain(label, OPTION_LIMIT), "value": value}
+
+
+def _confirm(title: str, text: str, draft: str, yes: str) -> dict[str, Any]:
+    body = text
+    if draft.strip():
+        room = CONFIRM_TEXT_LIMIT - len(text) - 4
+        body += f"\n\n“{clip(draft.strip(), room)}”"
+    return {
+        "title": plain(title, 100),
+        "text": plain(body, CONFIRM_TEXT_LIMIT),
+        "confirm": plain(yes, 30),
+        "deny": plain("Cancel", 30),
+    }
+
+
+# -- around the case message ------------------------------------------------------------------
+
+
+def case_text(view: CaseView) -> str:
+    """Plain-text fallback of the case message (notifications, screen readers), ≤ 300 chars."""
+    head = f"Case {view.case.number} · {view.department.name}"
+    if view.mentions:
+        m = view.mentions[0]
+        head += f" · {_author_plain(m)}: {one_line(clip(m.text, 600))}"
+    return clip_mrkdwn(escape(head), FALLBACK_LIMIT)
+
+
+def case_metadata(case_id: str) -> dict[str, Any]:
+    """Slack message metadata of a case message (DESIGN §4.6): lets a restart find its post."""
+    return {"event_type": METADATA_EVENT, "event_payload": {"case_id": case_id}}
+
+
+def moved_blocks(view: CaseView, to_channel: str) -> list[dict[str, Any]]:
+    """What the old message becomes after a reroute: a pointer to the new thread, no buttons."""
+    blocks: list[dict[str, Any]] = [
+        section(
+            f":twisted_rightwards_arrows: *Case {view.case.number}* moved to "
+            f"{channel_ref(to_channel)}: the thread continues there."
+        )
+    ]
+    if view.mentions:
+        m = view.mentions[0]
+        blocks.append(context(f"{_author(m)}: {escape(clip(one_line(m.text), 150))}"))
+    return blocks
+
+
+def refusal_text(reason: str) -> str:
+    """An ephemeral "no" for the person who clicked; user ids in the reason become mentions."""
+    text = _USER_ID_IN_TEXT.sub(lambda found: f"<@{found[0]}>", escape(reason))
+    return clip_mrkdwn(f":no_entry_sign: {text}", SECTION_LIMIT)
+
+
+# -- thread replies ---------------------------------------------------------------------------
+
+
+def event_text(
+    view: CaseView, event: CaseEvent, *, user_groups: frozenset[str] = frozenset()
+) -> str:
+    """The thread reply for one event: what happened, by whom, and who should look now.
+
+    Actors and `notify` ids become Slack mentions (user groups by `S…` id or `user_groups`);
+    the system actor and non-Slack names stay plain text.
+    """
+    render = _EVENTS.get(event.kind, _note)
+    body = render(view, event, who(event.actor, user_groups))
+    mentions = " ".join(who(n, user_groups) for n in event.notify)
+    if event.kind is EventKind.APPROVAL_REQUESTED:
+        body += f": {mentions}, please review." if mentions else ": nobody is set up to approve."
+    elif mentions:
+        body += f" → {mentions}"
+    return clip_mrkdwn(body, SECTION_LIMIT)
+
+
+def _by(actor: str) -> str:
+    return "" if actor == SYSTEM else f" by {actor}"
+
+
+def _subject(view: CaseView, event: CaseEvent) -> Mention | None:
+    return event.mention or (view.mentions[0] if view.mentions else None)
+
+
+def _reason(event: CaseEvent, fallback: str | None = "") -> str:
+    return (event.extra.get("reason") or fallback or "").strip()
+
+
+def _created(view: CaseView, event: CaseEvent, actor: str) -> str:
+    m = _subject(view, event)
+    if m is None:
+        return f":inbox_tray: New case {view.case.number}"
+    return f":inbox_tray: New {KIND_WORDS[m.kind]} from {_author(m)}"
+
+
+def _mention(view: CaseView, event: CaseEvent, actor: str) -> str:
+    m = _subject(view, event)
+    if m is None:
+        return escape(event.text)
+    return f"{_author(m)} wrote:\n{quote(m.text or '(no text)')}"
+
+
+def _edited(view: CaseView, event: CaseEvent, actor: str) -> str:
+    m = _subject(view, event)
+    if m is None:
+        return f":pencil2: {escape(event.text)}"
+    return f":pencil2: {_author(m)} edited their {KIND_WORDS[m.kind]}:\n{quote(m.text)}"
+
+
+def _removed(view: CaseView, event: CaseEvent, actor: str) -> str:
+    m = _subject(view, event)
+    if m is None:
+        return f":wastebasket: {escape(event.text)}"
+    return f":wastebasket: {_author(m)} removed their {KIND_WORDS[m.kind]} on the platform"
+
+
+def _claimed(view: CaseView, event: CaseEvent, actor: str) -> str:
+    return f":raising_hand: Claimed by {actor}"
+
+
+def _unclaimed(view: CaseView, event: CaseEvent, actor: str) -> str:
+    return f":wave: {actor} gave the case back: it needs a new owner"
+
+
+def _drafted(view: CaseView, event: CaseEvent, actor: str) -> str:
+    return f":memo: Draft saved{_by(actor)}"
+
+
+def _approval_requested(view: CaseView, event: CaseEvent, actor: str) -> str:
+    c = view.case
+    how = "privately" if c.private else "publicly"
+    reasons = ", ".join(reason_words(r) for r in c.sensitive_reasons)
+    why = f" ({escape(reasons)})" if reasons else ""
+    return f":eyes: {actor} asks for approval to reply {how}{why}"
+
+
+def _approved(view: CaseView, event: CaseEvent, actor: str) -> str:
+    return f":ballot_box_with_check: Approved by {actor}"
+
+
+def _rejected(view: CaseView, event: CaseEvent, actor: str) -> str:
+    reason = _reason(event, view.case.reject_reason)
+    text = f":leftwards_arrow_with_hook: {actor} sent the draft back"
+    return f"{text}:\n{quote(reason)}" if reason else text
+
+
+def _publishing(view: CaseView, event: CaseEvent, actor: str) -> str:
+    return ":outbox_tray: Publishing the reply…"
+
+
+def _published(view: CaseView, event: CaseEvent, actor: str) -> str:
+    c = view.case
+    last = c.published[-1] if c.published else {}
+    private = bool(last.get("private")) if last else c.private
+    text = f":white_check_mark: Reply published {'privately' if private else 'publicly'}"
+    text += _by(actor)
+    if url := link(last.get("url"), "view reply"):
+        text += f" · {url}"
+    return text
+
+
+def _publish_failed(view: CaseView, event: CaseEvent, actor: str) -> str:
+    detail = _reason(event, event.text.removeprefix("not published: "))
+    detail = detail[:1].upper() + detail[1:]
+    if not detail:
+        detail = "Nothing was posted: edit the draft or publish again."
+    return f":x: *The reply was not published.* {escape(detail)}"
+
+
+def _publish_unknown(view: CaseView, event: CaseEvent, actor: str) -> str:
+    reason = _reason(event)
+    why = f" ({escape(reason)})" if reason else ""
+    return (
+        f":warning: *The platform did not confirm the reply*{why}. Look on "
+        f"{_platform(view.case.platform)}: if the reply is there, click *Confirm sent*; "
+        "if not, click *Not sent*, then publish again."
+    )
+
+
+def _rerouted(view: CaseView, event: CaseEvent, actor: str) -> str:
+    dept = view.department
+    text = (
+        f":twisted_rightwards_arrows: {actor} moved the case to {channel_ref(dept.channel)} "
+        f"(*{escape(dept.name)}*)"
+    )
+    if event.previous_department is not None:
+        text += f", from *{escape(event.previous_department.name)}*"
+    return text
+
+
+def _dismissed(view: CaseView, event: CaseEvent, actor: str) -> str:
+    reason = _dismiss_words(_reason(event, view.case.dismiss_reason))
+    why = f": {escape(reason)}" if reason else ""
+    return f":no_entry_sign: {actor} dismissed the case{why}. Nothing was deleted on the platform."
+
+
+def _reopened(view: CaseView, event: CaseEvent, actor: str) -> str:
+    m = event.mention
+    if m is None:
+        return ":arrows_counterclockwise: The case is open again"
+    return (
+        f":arrows_counterclockwise: {_author(m)} wrote again, the case is open again:\n"
+        f"{quote(m.text or '(no text)')}"
+    )
+
+
+def _closed(view: CaseView, event: CaseEvent, actor: str) -> str:
+    note = event.text.strip()
+    if note and note.lower() != "closed":
+        return f":lock: Case closed: {escape(note)}"
+    return ":lock: Case closed"
+
+
+def _note(view: CaseView, event: CaseEvent, actor: str) -> str:
+    return escape(event.text)
+
+
+_EVENTS: dict[EventKind, Callable[[CaseView, CaseEvent, str], str]] = {
+    EventKind.CREATED: _created,
+    EventKind.MENTION: _mention,
+    EventKind.MENTION_EDITED: _edited,
+    EventKind.MENTION_REMOVED: _removed,
+    EventKind.CLAIMED: _claimed,
+    EventKind.UNCLAIMED: _unclaimed,
+    EventKind.DRAFTED: _drafted,
+    EventKind.APPROVAL_REQUESTED: _approval_requested,
+    EventKind.APPROVED: _approved,
+    EventKind.REJECTED: _rejected,
+    EventKind.PUBLISHING: _publishing,
+    EventKind.PUBLISHED: _published,
+    EventKind.PUBLISH_FAILED: _publish_failed,
+    EventKind.PUBLISH_UNKNOWN: _publish_unknown,
+    EventKind.REROUTED: _rerouted,
+    EventKind.DISMISSED: _dismissed,
+    EventKind.REOPENED: _reopened,
+    EventKind.CLOSED: _closed,
+    EventKind.NOTE: _note,
+}

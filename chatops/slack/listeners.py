@@ -1,0 +1,229 @@
+"""Bolt listeners: translate Slack clicks, modals and thread messages into workflow commands.
+
+Every listener acknowledges first (Slack wants an answer within 3 s) and works after. A
+refusal is told to the person who clicked, and only to them (an ephemeral message).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from chatops.domain import OPEN_STATES
+from chatops.slack.ids import (
+    DRAFT_BLOCK,
+    DRAFT_ELEMENT,
+    REASON_BLOCK,
+    REASON_ELEMENT,
+    Action,
+    View,
+)
+from chatops.slack.modals import draft_modal, read_modal_input, reject_modal
+from chatops.workflow.commands import Command
+from chatops.workflow.transitions import ALLOWED, Refused
+
+if TYPE_CHECKING:
+    from chatops.slack.backend import SlackBackend
+    from chatops.workflow.service import Workflow
+
+log = logging.getLogger(__name__)
+
+DRAFT_PREFIX = ">>"
+
+Click = Callable[["Workflow", str, str], Awaitable[Any]]
+
+BUTTONS: dict[Action, Click] = {
+    Action.CLAIM: lambda wf, case, user: wf.claim(case, user),
+    Action.UNCLAIM: lambda wf, case, user: wf.unclaim(case, user),
+    Action.PUBLISH: lambda wf, case, user: wf.publish(case, user),
+    Action.PRIVATE: lambda wf, case, user: wf.publish(case, user, private=True),
+    Action.APPROVE: lambda wf, case, user: wf.approve(case, user),
+    Action.CONFIRM_SENT: lambda wf, case, user: wf.confirm(case, user, sent=True),
+    Action.CONFIRM_NOT_SENT: lambda wf, case, user: wf.confirm(case, user, sent=False),
+}
+
+
+def register(app: AsyncApp, backend: SlackBackend) -> None:
+    for action, command in BUTTONS.items():
+        app.action(action.value)(_button(backend, command))
+    app.action(Action.EDIT.value)(_open_draft(backend))
+    app.action(Action.REJECT.value)(_open_reject(backend))
+    app.action(Action.REROUTE.value)(_select(backend, lambda wf, c, u, v: wf.reroute(c, u, v)))
+    app.action(Action.DISMISS.value)(_select(backend, lambda wf, c, u, v: wf.dismiss(c, u, v)))
+    app.view(View.DRAFT.value)(_save_draft(backend))
+    app.view(View.REJECT.value)(_save_reject(backend))
+    app.event("message")(_thread_message(backend))
+    app.command("/chatops")(_slash(backend))
+
+
+def _where(body: dict[str, Any]) -> tuple[str, str]:
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id", ""
+    )
+    return body["user"]["id"], channel
+
+
+async def _tell(
+    backend: SlackBackend, channel: str, user: str, text: str, thread_ts: str | None = None
+) -> None:
+    """An ephemeral answer: only the person who acted sees it."""
+    from chatops.slack.blocks import refusal_text
+
+    if not channel:
+        return
+    try:
+        await backend.client.chat_postEphemeral(
+            channel=channel, user=user, text=refusal_text(text), thread_ts=thread_ts
+        )
+    except SlackApiError as exc:
+        log.warning("slack: could not tell %s: %s", user, exc.response.get("error"))
+
+
+def _button(backend: SlackBackend, command: Click) -> Callable[..., Awaitable[None]]:
+    async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        user, channel = _where(body)
+        try:
+            await command(backend.workflow, action["value"], user)
+        except Refused as refusal:
+            await _tell(backend, channel, user, refusal.reason)
+
+    return listener
+
+
+def _select(
+    backend: SlackBackend, command: Callable[[Workflow, str, str, str], Awaitable[Any]]
+) -> Callable[..., Awaitable[None]]:
+    async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        user, channel = _where(body)
+        value = (action.get("selected_option") or {}).get("value", "")
+        case_id, _, choice = value.partition(":")
+        try:
+            await command(backend.workflow, case_id, user, choice)
+        except Refused as refusal:
+            await _tell(backend, channel, user, refusal.reason)
+
+    return listener
+
+
+def _open_draft(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
+    async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        user, channel = _where(body)
+        case = await backend.rt.store.get_case(action["value"])
+        if case is None or case.state not in ALLOWED[Command.EDIT]:
+            await _tell(backend, channel, user, "this case can no longer be edited")
+            return
+        await backend.client.views_open(
+            trigger_id=body["trigger_id"],
+            view=draft_modal(case.id, case.draft, title_case=case.number),
+        )
+
+    return listener
+
+
+def _open_reject(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
+    async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        user, channel = _where(body)
+        case = await backend.rt.store.get_case(action["value"])
+        if case is None or case.state not in ALLOWED[Command.REJECT]:
+            await _tell(backend, channel, user, "nothing is waiting for approval here")
+            return
+        if user not in await backend.approvers():
+            await _tell(backend, channel, user, "only approvers can send a draft back")
+            return
+        await backend.client.views_open(
+            trigger_id=body["trigger_id"], view=reject_modal(action["value"])
+        )
+
+    return listener
+
+
+def _save_draft(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
+    async def listener(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        text = read_modal_input(view, DRAFT_BLOCK, DRAFT_ELEMENT).strip()
+        if not text:
+            await ack(response_action="errors", errors={DRAFT_BLOCK: "The draft is empty."})
+            return
+        await ack()
+        user = body["user"]["id"]
+        try:
+            await backend.workflow.edit(view["private_metadata"], user, text)
+        except Refused as refusal:
+            await _tell_in_case(backend, view["private_metadata"], user, refusal.reason)
+
+    return listener
+
+
+def _save_reject(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
+    async def listener(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        reason = read_modal_input(view, REASON_BLOCK, REASON_ELEMENT).strip()
+        if not reason:
+            await ack(
+                response_action="errors", errors={REASON_BLOCK: "Say why, so the owner can fix it."}
+            )
+            return
+        await ack()
+        user = body["user"]["id"]
+        try:
+            await backend.workflow.reject(view["private_metadata"], user, reason)
+        except Refused as refusal:
+            await _tell_in_case(backend, view["private_metadata"], user, refusal.reason)
+
+    return listener
+
+
+async def _tell_in_case(backend: SlackBackend, case_id: str, user: str, text: str) -> None:
+    thread = await backend.outbox.thread_of(case_id)
+    if thread is not None:
+        await _tell(backend, thread[0], user, text, thread_ts=thread[1])
+
+
+def _thread_message(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
+    """A thread reply starting with `>>` becomes the draft; anything else stays internal."""
+
+    async def listener(event: dict[str, Any]) -> None:
+        if event.get("bot_id") or event.get("subtype") or not event.get("thread_ts"):
+            return
+        text = (event.get("text") or "").strip()
+        if not text.startswith(DRAFT_PREFIX):
+            return
+        channel, user = event["channel"], event.get("user", "")
+        case_id = await backend.outbox.case_of_thread(channel, event["thread_ts"])
+        if case_id is None:
+            return
+        try:
+            await backend.workflow.edit(case_id, user, text[len(DRAFT_PREFIX) :].strip())
+        except Refused as refusal:
+            await _tell(backend, channel, user, refusal.reason, thread_ts=event["thread_ts"])
+
+    return listener
+
+
+def _slash(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
+    """`/chatops`: the open cases of the department whose channel this is (only you see it)."""
+
+    async def listener(ack: AsyncAck, command: dict[str, Any]) -> None:
+        channel = command.get("channel_id", "")
+        config = backend.rt.config
+        depts = [d for d in config.departments if d.channel == channel] or config.departments
+        lines = []
+        for dept in depts:
+            ids = await backend.rt.store.case_ids(dept.id, OPEN_STATES)
+            for case in await backend.rt.store.get_cases(ids):
+                owner = f"<@{case.owner}>" if case.owner else "unclaimed"
+                link = ""
+                thread = await backend.outbox.thread_of(case.id)
+                if thread is not None:
+                    link = f" · <#{thread[0]}>"
+                lines.append(f"• *{case.number}* {dept.name} · {case.state.value} · {owner}{link}")
+        text = "\n".join(lines) if lines else "No open cases here. :tada:"
+        await ack(response_type="ephemeral", text=text[:3000])
+
+    return listener

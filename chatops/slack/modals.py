@@ -1,0 +1,112 @@
+"""The modals staff type into (edit a draft, say why a draft goes back) and reading them back.
+
+Ids come from `chatops.slack.ids` (DESIGN §4.6); the case id travels in `private_metadata`, so
+a submission needs no server-side session to know which case it belongs to.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chatops.slack.blocks import clip, plain
+from chatops.slack.ids import DRAFT_BLOCK, DRAFT_ELEMENT, REASON_BLOCK, REASON_ELEMENT, View
+
+DRAFT_MAX = 3000
+"""Longest draft the modal accepts: Slack's cap for a text input, and it fits a section block."""
+REASON_MAX = 1000
+TITLE_LIMIT = 24
+BUTTON_LIMIT = 24
+
+
+def draft_modal(case_id: str, draft: str, *, title_case: str) -> dict[str, Any]:
+    """Modal `case.draft`, prefilled with the current draft; `title_case` is e.g. "#1042"."""
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": DRAFT_ELEMENT,
+        "multiline": True,
+        "max_length": DRAFT_MAX,
+        "focus_on_load": True,
+        "placeholder": plain("Write the reply as the brand…", 150),
+    }
+    if draft:
+        # Slack rejects the whole view when the initial value is longer than max_length.
+        element["initial_value"] = clip(draft, DRAFT_MAX)
+    return _modal(
+        View.DRAFT,
+        case_id,
+        title=f"Edit draft {title_case}",
+        submit="Save draft",
+        block=_input(
+            DRAFT_BLOCK,
+            "Reply to the customer",
+            element,
+            hint="The customer sees exactly this once it is published.",
+        ),
+    )
+
+
+def reject_modal(case_id: str) -> dict[str, Any]:
+    """Modal `case.reject`: the approver says why, and the owner reads it in the thread."""
+    element = {
+        "type": "plain_text_input",
+        "action_id": REASON_ELEMENT,
+        "multiline": True,
+        "max_length": REASON_MAX,
+        "focus_on_load": True,
+    }
+    return _modal(
+        View.REJECT,
+        case_id,
+        title="Send back",
+        submit="Send back",
+        block=_input(
+            REASON_BLOCK,
+            "What should change?",
+            element,
+            hint="The owner of the case sees this in the thread.",
+        ),
+    )
+
+
+def read_modal_input(view_payload: dict[str, Any], block: str, element: str) -> str:
+    """`view.state.values[block][element]` of a submission as text; "" for anything missing.
+
+    Accepts the whole `view_submission` body or just its `view`; a select's chosen option
+    counts as its value.
+    """
+    view = view_payload.get("view", view_payload)
+    state = view.get("state") if isinstance(view, dict) else None
+    values = state.get("values") if isinstance(state, dict) else None
+    blocks = values.get(block) if isinstance(values, dict) else None
+    field = blocks.get(element) if isinstance(blocks, dict) else None
+    if not isinstance(field, dict):
+        return ""
+    value = field.get("value")
+    selected = field.get("selected_option")
+    if value is None and isinstance(selected, dict):
+        value = selected.get("value")
+    return value if isinstance(value, str) else ""
+
+
+def _modal(
+    callback: View, case_id: str, *, title: str, submit: str, block: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": callback.value,
+        "private_metadata": case_id,
+        "title": plain(title, TITLE_LIMIT),
+        "submit": plain(submit, BUTTON_LIMIT),
+        "close": plain("Cancel", BUTTON_LIMIT),
+        "blocks": [block],
+    }
+
+
+def _input(block_id: str, label: str, element: dict[str, Any], *, hint: str) -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, 2000),
+        "element": element,
+        "hint": plain(hint, 2000),
+    }

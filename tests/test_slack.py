@@ -1,0 +1,567 @@
+"""Slack end to end: signed requests to /slack/events, a local server speaking the Web API.
+
+The product is assembled as `chatops run` assembles it; only Slack and the sandbox platform
+are stand-ins, reached through slack_sdk and httpx via SLACK_API_URL / SANDBOX_API_URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from chatops import keys, runtime
+from chatops.config import Config, load_config_text
+from chatops.domain import Case, State
+from chatops.processes import web_app
+from chatops.runtime import Runtime
+from chatops.settings import Settings
+from chatops.slack.backend import SlackBackend
+from chatops.slack.ids import Action, View
+from chatops.store import Store
+from chatops.workflow.transitions import ALLOWED
+from tests.conftest import Clock, System
+from tests.fakes import SandboxPlatform, mention_json, signed
+from tests.slack_api import FakeSlack, event_body, interaction_body, slack_headers
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "slack"
+SECRET = "slack-signing-secret"
+ANNA, BOB, COMMS1, COMMS2 = "U0ANNA0001", "U0BOB00001", "U0COMMS001", "U0COMMS002"
+
+SLACK_CONFIG = """
+timezone: Europe/Stockholm
+brand: Acme
+chat: {backend: slack}
+platforms: {sandbox: {}}
+departments:
+  - {id: social, name: Social team, channel: C0SOCIAL01, languages: [sv, en],
+     escalate_to: [S0SOCLEAD1]}
+  - {id: billing, name: Billing, channel: C0BILLING1, languages: [sv, en]}
+  - {id: legal, name: Legal, channel: C0LEGAL001}
+routing:
+  rules: [{match: {keywords: [faktura, invoice]}, to: billing}]
+  default: social
+approval:
+  approvers: [S0COMMS001]
+  sensitive_keywords: [lawsuit, journalist]
+  min_followers: 10000
+  departments: [legal]
+"""
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 5.0) -> Any:
+    """Poll (bounded) until `check` returns something truthy; Bolt works after its ack."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.01)
+
+
+@dataclass
+class SlackSystem:
+    rt: Runtime
+    slack: FakeSlack
+    client: TestClient
+    platform: SandboxPlatform
+    clock: Clock
+
+    @property
+    def backend(self) -> SlackBackend:
+        assert isinstance(self.rt.chat, SlackBackend)
+        return self.rt.chat
+
+    async def ingest(self, *items: dict[str, Any]) -> None:
+        raw, headers = signed(list(items))
+        r = await self.client.post("/webhooks/sandbox", data=raw, headers=headers)
+        assert r.status == 200
+        await System.drain(self)  # type: ignore[arg-type]
+
+    async def flush(self) -> None:
+        """Send everything queued (rates are high in tests; nothing is paused)."""
+        redis = self.rt.store.redis
+        for _ in range(100):
+            await self.backend.sender.tick()
+            if not await redis.scard(keys.SLACK_CHANNELS) and not await redis.scard(
+                keys.SLACK_DIRTY
+            ):
+                return
+        raise AssertionError("outbox did not drain")
+
+    async def case(self, case_id: str = "1001") -> Case:
+        case = await self.rt.store.get_case(case_id)
+        assert case is not None
+        return case
+
+    async def send(self, body: bytes, **header_kw: Any) -> Any:
+        headers = slack_headers(body, SECRET, **header_kw)
+        return await self.client.post("/slack/events", data=body, headers=headers)
+
+    async def click(self, action: str, case_id: str, user: str, **extra: Any) -> Any:
+        payload = json.loads((FIXTURES / "block_actions_claim.json").read_text())
+        payload["user"]["id"] = user
+        thread = await self.backend.outbox.thread_of(case_id)
+        channel = thread[0] if thread else "C0SOCIAL01"
+        payload["channel"]["id"] = payload["container"]["channel_id"] = channel
+        payload["actions"] = [
+            {
+                "action_id": action,
+                "block_id": f"case-{case_id}",
+                "type": "button",
+                "value": case_id,
+                "action_ts": "1763884802.000200",
+                **extra,
+            }
+        ]
+        return await self.send(interaction_body(payload))
+
+    async def select(self, action: str, case_id: str, user: str, choice: str) -> Any:
+        option = {"text": {"type": "plain_text", "text": choice}, "value": f"{case_id}:{choice}"}
+        return await self.click(action, case_id, user, type="static_select", selected_option=option)
+
+    async def submit(self, callback: str, case_id: str, user: str, block: str, value: str) -> Any:
+        payload = json.loads((FIXTURES / "view_submission_draft.json").read_text())
+        payload["user"]["id"] = user
+        payload["view"]["callback_id"] = callback
+        payload["view"]["private_metadata"] = case_id
+        payload["view"]["state"]["values"] = {
+            block: {"text": {"type": "plain_text_input", "value": value}}
+        }
+        return await self.send(interaction_body(payload))
+
+    def ephemerals_to(self, user: str) -> list[str]:
+        return [e["text"] for e in self.slack.ephemerals if e["user"] == user]
+
+
+@pytest.fixture
+async def slack_config() -> Config:
+    return load_config_text(SLACK_CONFIG, source="slack.yaml")
+
+
+@pytest.fixture
+async def ss(store: Store, slack_config: Config, clock: Clock) -> AsyncIterator[SlackSystem]:
+    platform = SandboxPlatform()
+    url = await platform.start()
+    slack = FakeSlack(user_groups={"S0COMMS001": [COMMS1, COMMS2]})
+    await slack.start()
+    settings = Settings.from_env(
+        {
+            "SANDBOX_SECRET": "test-secret",
+            "SANDBOX_API_URL": url,
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": slack.url,
+        }
+    )
+    http = httpx.AsyncClient(timeout=httpx.Timeout(0.5))
+    rt = await runtime.start(settings, slack_config, store=store, http=http, clock=clock)
+    backend = rt.chat
+    assert isinstance(backend, SlackBackend)
+    backend.sender.post_rate, backend.sender.post_burst = 1000.0, 1000
+    backend.sender.update_rate, backend.sender.update_burst = 1000.0, 1000
+    backend.sender.probe_every = 0.0
+    client = TestClient(TestServer(web_app(rt)))
+    await client.start_server()
+    try:
+        yield SlackSystem(rt, slack, client, platform, clock)
+    finally:
+        await client.close()
+        await rt.close()
+        await slack.stop()
+        await platform.stop()
+
+
+def action_ids(message: dict[str, Any]) -> list[str]:
+    return [
+        e["action_id"]
+        for b in message.get("blocks", [])
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
+
+
+# -- posting ----------------------------------------------------------------------------------
+
+
+async def test_a_mention_becomes_a_message_with_metadata_in_its_channel(ss: SlackSystem) -> None:
+    await ss.ingest(mention_json("m-1", "post-1", "Var är min faktura?"))
+    await ss.flush()
+    [message] = ss.slack.messages("C0BILLING1")
+    assert message["metadata"] == {
+        "event_type": "chatops_case",
+        "event_payload": {"case_id": "1001"},
+    }
+    assert "#1001" in message["text"]
+    assert {"case.claim", "case.edit", "case.publish"} <= set(action_ids(message))
+    buttons = [
+        e
+        for b in message["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["type"] == "button"
+    ]
+    assert all(b["value"] == "1001" for b in buttons)
+    assert ss.slack.messages("C0SOCIAL01") == []
+
+
+async def test_later_comments_are_thread_replies_and_the_message_is_updated(
+    ss: SlackSystem,
+) -> None:
+    await ss.ingest(mention_json("m-1", "post-1", "Var är min faktura?"))
+    await ss.flush()
+    await ss.ingest(mention_json("m-2", "post-1", "Samma här!", author="u-2", name="Olle Nord"))
+    await ss.flush()
+    [root] = ss.slack.messages("C0BILLING1")
+    [reply] = ss.slack.thread("C0BILLING1", root["ts"])
+    assert "Olle Nord" in reply["text"] and "Samma här!" in reply["text"]
+    assert ss.slack.calls_to("chat.update"), "the case message reflects the new comment"
+
+
+# -- clicking ---------------------------------------------------------------------------------
+
+
+async def test_claim_then_a_second_click_is_told_who_owns_it(ss: SlackSystem) -> None:
+    await ss.ingest(mention_json("m-1", "post-1", "Hej, när öppnar ni?"))
+    await ss.flush()
+    r = await ss.click(Action.CLAIM, "1001", ANNA)
+    assert r.status == 200
+    await eventually(lambda: _owner(ss, ANNA))
+    await ss.click(Action.CLAIM, "1001", BOB)
+    texts = await eventually(lambda: _async(ss.ephemerals_to(BOB)))
+    assert f"<@{ANNA}>" in texts[0] and "already claimed" in texts[0]
+    await ss.flush()
+    [root] = ss.slack.messages("C0SOCIAL01")
+    replies = ss.slack.thread("C0SOCIAL01", root["ts"])
+    assert any(f"<@{ANNA}>" in r["text"] and "claim" in r["text"].lower() for r in replies)
+    assert "case.unclaim" in action_ids(root) and "case.claim" not in action_ids(root)
+
+
+async def test_two_people_click_claim_at_once_one_owns_it(ss: SlackSystem) -> None:
+    await ss.ingest(mention_json("m-1", "post-1", "Hej, när öppnar ni?"))
+    await ss.flush()
+    await asyncio.gather(ss.click(Action.CLAIM, "1001", ANNA), ss.click(Action.CLAIM, "1001", BOB))
+    await eventually(lambda: _async(len(ss.slack.ephemerals) == 1))
+    owner = (await ss.case()).owner
+    loser = BOB if owner == ANNA else ANNA
+    assert owner in (ANNA, BOB)
+    assert ss.ephemerals_to(loser) and f"<@{owner}>" in ss.ephemerals_to(loser)[0]
+
+
+async def test_edit_opens_the_prefilled_modal_and_submit_saves_the_draft(ss: SlackSystem) -> None:
+    await ss.ingest(mention_json("m-1", "post-1", "Hej, när öppnar ni?"))
+    await ss.flush()
+    draft = (await ss.case()).draft
+    await ss.click(Action.EDIT, "1001", ANNA)
+    view = await eventually(lambda: _async(list(ss.slack.views.values())))
+    modal = view[0]
+    assert modal["callback_id"] == "case.draft" and modal["private_metadata"] == "1001"
+    element = modal["blocks"][0]["element"]
+    assert modal["blocks"][0]["block_id"] == "draft" and element["action_id"] == "text"
+    assert element["initial_value"] == draft
+    r = await ss.submit(View.DRAFT, "1001", ANNA, "draft", "Hej Anna! Vi öppnar klockan 10.")
+    assert r.status == 200
+    case = await eventually(lambda: _drafted(ss))
+    assert case.draft == "Hej Anna! Vi öppnar klockan 10." and case.draft_author == ANNA
+
+
+async def test_an_empty_draft_is_refused_inside_the_modal(ss: SlackSystem) -> None:
+    await ss.ingest(mention_json("m-1", "post-1", "Hej?"))
+    r = await ss.submit(View.DRAFT, "1001", ANNA, "draft", "   ")
+    assert r.status == 200
+    body = await r.json()
+    assert body["response_action"] == "errors" and "draft" in body["errors"]
+    assert (await ss.case()).state is State.NEW
+
+
+async def test_a_thread_message_with_two_chevrons_becomes_the_draft(ss: SlackSystem) -> None:
+    await ss.ingest(mention_json("m-1", "post-1", "Hej?"))
+    await ss.flush()
+    [root] = ss.slack.messages("C0SOCIAL01")
+    event = json.loads((FIXTURES / "thread_message_event.json").read_text())
+    event["event"].update(
+        channel="C0SOCIAL01",
+        thread_ts=root["ts"],
+        user=ANNA,
+        text="just an internal note, no draft",
+    )
+    await ss.send(event_body(event))
+    event["event_id"] = "Ev0000000002"
+    event["event"].update(text=">> Hej Anna! Vi kollar direkt.", ts="1763884999.000400")
+    await ss.send(event_body(event))
+    case = await eventually(lambda: _drafted(ss))
+    assert case.draft == "Hej Anna! Vi kollar direkt."
+    assert ss.platform.received == []  # nothing typed in Slack reaches a customer
+
+
+async def test_publish_in_one_click_with_a_link_in_the_thread(ss: SlackSystem) -> None:
+    await ss.ingest(mention_json("m-1", "post-1", "Hej, när öppnar ni?"))
+    await ss.flush()
+    await ss.click(Action.PUBLISH, "1001", ANNA)
+    await eventually(lambda: _state(ss, State.PUBLISHED))
+    assert len(ss.platform.received) == 1
+    await ss.flush()
+    [root] = ss.slack.messages("C0SOCIAL01")
+    assert action_ids(root) == []  # published: nothing left to click
+    assert any("published" in r["text"].lower() for r in ss.slack.thread("C0SOCIAL01", root["ts"]))
+
+
+async def test_sensitive_case_pings_the_approver_group_and_four_eyes_hold(
+    ss: SlackSystem,
+) -> None:
+    await ss.ingest(mention_json("m-1", "post-1", "I'm a journalist, comment please?"))
+    await ss.flush()
+    await ss.submit(View.DRAFT, "1001", COMMS1, "draft", "Hello! Our press office will call.")
+    await eventually(lambda: _drafted(ss))
+    await ss.click(Action.PUBLISH, "1001", COMMS1)
+    await eventually(lambda: _state(ss, State.AWAITING_APPROVAL))
+    await ss.flush()
+    [root] = ss.slack.messages("C0SOCIAL01")
+    assert any(
+        "<!subteam^S0COMMS001>" in r["text"] for r in ss.slack.thread("C0SOCIAL01", root["ts"])
+    )
+    await ss.click(Action.APPROVE, "1001", ANNA)  # not an approver
+    await eventually(lambda: _async(ss.ephemerals_to(ANNA)))
+    await ss.click(Action.APPROVE, "1001", COMMS1)  # wrote the draft
+    texts = await eventually(lambda: _async(ss.ephemerals_to(COMMS1)))
+    assert "someone else must approve" in texts[0]
+    await ss.click(Action.APPROVE, "1001", COMMS2)
+    await eventually(lambda: _state(ss, State.PUBLISHED))
+    assert len(ss.platform.received) == 1
+
+
+async def test_reject_asks_for_a_reason_and_only_approvers_may(ss: SlackSystem) -> None:
+    await ss.ingest(mention_json("m-1", "post-1", "This is going to a lawsuit."))
+    await ss.click(Action.PUBLISH, "1001", ANNA)
+    await eventually(lambda: _state(ss, State.AWAITING_APPROVAL))
+    await ss.click(Action.REJECT, "1001", ANNA)
+    await eventually(lambda: _async(ss.ephemerals_to(ANNA)))
+    assert ss.slack.views == {}
+    await ss.click(Action.REJECT, "1001", COMMS1)
+    views = await eventually(lambda: _async(list(ss.slack.views.values())))
+    assert views[0]["callback_id"] == "case.reject"
+    r = await ss.submit(View.REJECT, "1001", COMMS1, "reason", "")
+    assert (await r.json())["response_action"] == "errors"
+    await ss.submit(View.REJECT, "1001", COMMS1, "reason", "Too casual for a legal matter")
+    case = await eventually(lambda: _drafted(ss))
+    assert case.reject_reason == "Too casual for a legal matter"
+
+
+async def test_reroute_moves_the_case_to_the_new_channel_and_says_so(ss: SlackSystem) -> None:
+    await ss.ingest(mention_json("m-1", "post-1", "Hej, när öppnar ni?"))
+    await ss.flush()
+    await ss.select(Action.REROUTE, "1001", ANNA, "billing")
+    await eventually(lambda: _dept(ss, "billing"))
+    await ss.flush()
+    [old] = ss.slack.messages("C0SOCIAL01")
+    old_thread = ss.slack.thread("C0SOCIAL01", old["ts"])
+    assert any("<#C0BILLING1>" in r["text"] for r in old_thread), old_thread
+    assert action_ids(old) == []
+    [new] = ss.slack.messages("C0BILLING1")
+    assert "case.claim" in action_ids(new)
+    assert await ss.backend.outbox.thread_of("1001") == ("C0BILLING1", new["ts"])
+
+
+async def test_dismiss_with_a_reason_never_deletes_anything(ss: SlackSystem) -> None:
+    await ss.ingest(mention_json("m-1", "post-1", "bitcoin airdrop bit.ly/x https://y.invalid"))
+    await ss.select(Action.DISMISS, "1001", ANNA, "spam")
+    case = await eventually(lambda: _state(ss, State.DISMISSED))
+    assert case.dismiss_reason == "spam" and ss.platform.received == []
+
+
+# every action id from every state, through HTTP -------------------------------------------
+
+ACTION_COMMAND = {
+    Action.CLAIM: "claim",
+    Action.UNCLAIM: "unclaim",
+    Action.PUBLISH: "publish",
+    Action.PRIVATE: "private",
+    Action.APPROVE: "approve",
+    Action.CONFIRM_SENT: "confirm_sent",
+    Action.CONFIRM_NOT_SENT: "confirm_not_sent",
+    Action.REROUTE: "reroute",
+    Action.DISMISS: "dismiss",
+    Action.EDIT: "edit",
+    Action.REJECT: "reject",
+}
+MATRIX = [(a, s) for a in Action for s in State]
+
+
+@pytest.mark.parametrize(
+    ("action", "state"), MATRIX, ids=[f"{a.value}-{s.value}" for a, s in MATRIX]
+)
+async def test_every_action_in_every_state(ss: SlackSystem, action: Action, state: State) -> None:
+    from chatops.workflow.commands import Command
+
+    await ss.ingest(mention_json("m-1", "post-1", "Hej, när öppnar ni?"))
+    case = await ss.case()
+    forced = case.model_copy(
+        update={
+            "state": state,
+            "owner": None if state is State.NEW else ANNA,
+            "draft_author": BOB,
+            "sensitive_reasons": ["keyword:lawsuit"] if state is State.AWAITING_APPROVAL else [],
+            "state_before_publish": State.DRAFTED,
+        }
+    )
+    await ss.rt.store.save_case(forced, expected_version=case.version)
+    user = COMMS1 if action in (Action.APPROVE, Action.REJECT) else ANNA
+    if action in (Action.REROUTE, Action.DISMISS):
+        choice = "billing" if action is Action.REROUTE else "no_reply_needed"
+        await ss.select(action, "1001", user, choice)
+    else:
+        await ss.click(action, "1001", user)
+    allowed = state in ALLOWED[Command(ACTION_COMMAND[action])]
+    if action in (Action.EDIT, Action.REJECT):
+        if allowed:
+            await eventually(lambda: _async(ss.slack.views))
+        else:
+            await eventually(lambda: _async(ss.ephemerals_to(user)))
+        return
+    if allowed:
+        await eventually(lambda: _changed(ss, forced))
+    else:
+        texts = await eventually(lambda: _async(ss.ephemerals_to(user)))
+        assert texts[0].strip()
+        assert (await ss.case()).state is state
+
+
+# -- signatures -------------------------------------------------------------------------------
+
+
+async def test_forged_and_replayed_requests_are_refused(ss: SlackSystem) -> None:
+    await ss.ingest(mention_json("m-1", "post-1", "Hej?"))
+    payload = json.loads((FIXTURES / "block_actions_claim.json").read_text())
+    payload["actions"][0]["value"] = "1001"
+    body = interaction_body(payload)
+    forged = slack_headers(body, "not-the-secret")
+    r = await ss.client.post("/slack/events", data=body, headers=forged)
+    assert r.status == 401
+    replayed = slack_headers(body, SECRET, timestamp=int(time.time()) - 600)
+    r = await ss.client.post("/slack/events", data=body, headers=replayed)
+    assert r.status == 401
+    r = await ss.client.post("/slack/events", data=body)
+    assert r.status == 401
+    await asyncio.sleep(0.05)  # give a wrongly accepted click the chance to show itself
+    assert (await ss.case()).state is State.NEW
+
+
+# -- the outbox against Slack's limits and failures ------------------------------------------
+
+
+async def test_429_is_honoured_and_nothing_is_lost_or_doubled(ss: SlackSystem) -> None:
+    await ss.ingest(mention_json("m-1", "post-1", "Hej?"))
+    ss.slack.force_429("chat.postMessage", times=1, retry_after=1)
+    wait = await ss.backend.sender.tick()
+    assert 0.5 <= wait <= 1.0 and ss.slack.messages("C0SOCIAL01") == []
+    assert await ss.rt.store.redis.pttl(keys.slack_pause("C0SOCIAL01")) > 0
+    await eventually(lambda: _tick_until_posted(ss, "C0SOCIAL01"), timeout=5)
+    assert len(ss.slack.messages("C0SOCIAL01")) == 1
+    assert ss.slack.rejected_429 == 1
+
+
+async def test_not_in_channel_queues_reports_and_resumes_when_invited(ss: SlackSystem) -> None:
+    ss.slack.not_in_channel.add("C0SOCIAL01")
+    await ss.ingest(mention_json("m-1", "post-1", "Hej?"))
+    await ss.backend.sender.tick()
+    r = await ss.client.get("/readyz")
+    assert r.status == 503 and "C0SOCIAL01" in await r.text() and "not_in_channel" in await r.text()
+    metrics = await (await ss.client.get("/metrics")).text()
+    assert 'component="slack:C0SOCIAL01"' in metrics
+    assert await ss.rt.store.redis.llen(keys.slack_inflight("C0SOCIAL01")) == 1  # kept
+    ss.slack.not_in_channel.discard("C0SOCIAL01")
+    await eventually(lambda: _tick_until_posted(ss, "C0SOCIAL01"))
+    assert (await ss.client.get("/readyz")).status == 200
+
+
+async def test_a_revoked_token_pauses_everything_until_it_works(ss: SlackSystem) -> None:
+    ss.slack.revoke_token()
+    await ss.ingest(mention_json("m-1", "post-1", "Hej?"))
+    await ss.backend.sender.tick()
+    await ss.backend.sender.tick()
+    r = await ss.client.get("/readyz")
+    assert r.status == 503 and "invalid_auth" in await r.text()
+    assert ss.slack.messages("C0SOCIAL01") == []
+    ss.slack.restore_token()
+    await eventually(lambda: _tick_until_posted(ss, "C0SOCIAL01"))
+    assert (await ss.client.get("/readyz")).status == 200
+
+
+async def test_a_slack_outage_only_delays(ss: SlackSystem) -> None:
+    await ss.ingest(mention_json("m-1", "post-1", "Hej?"))
+    ss.slack.fail("chat.postMessage", "internal_error", times=2, status=503)
+    await eventually(lambda: _tick_until_posted(ss, "C0SOCIAL01"), timeout=8)
+    assert len(ss.slack.messages("C0SOCIAL01")) == 1
+
+
+async def test_killed_after_slack_posted_but_before_recording_no_double_post(
+    ss: SlackSystem, store: Store, slack_config: Config, clock: Clock
+) -> None:
+    await ss.ingest(mention_json("m-1", "post-1", "Hej?"))
+    ss.slack.delay_answer = 2.0  # Slack stores the message, the answer is slow
+    crashed = asyncio.create_task(ss.backend.sender.tick())
+    await eventually(lambda: _async(ss.slack.messages("C0SOCIAL01")))
+    crashed.cancel()  # the process dies before it records the message
+    ss.slack.delay_answer = 0.0
+    await store.redis.delete(keys.slack_lease("C0SOCIAL01"))  # its lease would expire
+    # A new process starts on the same Redis.
+    settings = ss.rt.settings
+    restarted = await runtime.start(settings, slack_config, store=store, clock=clock, chat=None)
+    backend = restarted.chat
+    assert isinstance(backend, SlackBackend)
+    backend.sender.post_rate, backend.sender.post_burst = 1000.0, 1000
+    await backend.sender.tick()
+    assert len(ss.slack.messages("C0SOCIAL01")) == 1
+    [root] = ss.slack.messages("C0SOCIAL01")
+    assert await backend.outbox.thread_of("1001") == ("C0SOCIAL01", root["ts"])
+    await restarted.wf.claim("1001", ANNA)
+    await backend.sender.tick()
+    assert any("claim" in r["text"].lower() for r in ss.slack.thread("C0SOCIAL01", root["ts"]))
+    await backend.close()
+    await restarted.http.aclose()
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+async def _async(value: Any) -> Any:
+    return value
+
+
+async def _owner(ss: SlackSystem, owner: str) -> Case | None:
+    case = await ss.case()
+    return case if case.owner == owner else None
+
+
+async def _state(ss: SlackSystem, state: State) -> Case | None:
+    case = await ss.case()
+    return case if case.state is state else None
+
+
+async def _drafted(ss: SlackSystem) -> Case | None:
+    return await _state(ss, State.DRAFTED)
+
+
+async def _dept(ss: SlackSystem, dept: str) -> Case | None:
+    case = await ss.case()
+    return case if case.department == dept else None
+
+
+async def _changed(ss: SlackSystem, before: Case) -> Case | None:
+    case = await ss.case()
+    return case if case.version > before.version + 1 else None
+
+
+async def _tick_until_posted(ss: SlackSystem, channel: str) -> bool:
+    await ss.backend.sender.tick()
+    return bool(ss.slack.messages(channel))

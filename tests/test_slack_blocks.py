@@ -1,0 +1,670 @@
+"""Slack layout: the JSON of case messages, thread replies and modals, state by state."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View as SlackView
+
+from chatops.chat import CaseEvent, CaseView, Department, EventKind
+from chatops.domain import Author, Case, Change, Kind, Mention, State
+from chatops.slack.blocks import (
+    case_blocks,
+    case_metadata,
+    case_text,
+    clip_mrkdwn,
+    escape,
+    event_text,
+    link,
+    moved_blocks,
+    refusal_text,
+    who,
+)
+from chatops.slack.ids import Action, View
+from chatops.slack.modals import draft_modal, read_modal_input, reject_modal
+from chatops.workflow.commands import Command
+from chatops.workflow.transitions import ALLOWED
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+FIXTURES = Path("/work/shared/fixtures/slack")
+S, A = State, Action
+
+SOCIAL = Department("social", "Social team", "C0SOCIAL")
+BILLING = Department("billing", "Billing", "C0BILLING")
+LEGAL = Department("legal", "Legal", "C0LEGAL")
+DEPARTMENTS = (SOCIAL, BILLING, LEGAL)
+OWNER = "U0ANNA0001"
+EVIL = "Var är min faktura? <@U123> <https://evil.invalid|click> <!here> & co"
+
+
+def mention(ext: str = "m-1", text: str = "Var är min faktura?", **kw: Any) -> Mention:
+    fields: dict[str, Any] = dict(
+        platform="facebook",
+        account="1122334455",
+        external_id=ext,
+        conversation_id="post-1",
+        author=Author(id="u-1", name="Anna Berg", handle="annab", followers=120),
+        text=text,
+        url=f"https://fb.invalid/post-1#{ext}",
+        created_at=NOW,
+    )
+    fields.update(kw)
+    return Mention.model_validate(fields)
+
+
+def make_case(state: State, **kw: Any) -> Case:
+    fields: dict[str, Any] = dict(
+        id="1042",
+        state=state,
+        department="billing",
+        platform="facebook",
+        account="1122334455",
+        conversation_id="post-1",
+        created_at=NOW,
+        updated_at=NOW,
+        opened_at=NOW,
+        language="sv",
+        mention_keys=["facebook:m-1"],
+        reply_to="facebook:m-1",
+        owner=None if state is S.NEW else OWNER,
+        draft="Hej Anna! Vi kollar och återkommer.",
+        draft_author=OWNER,
+    )
+    fields.update(kw)
+    return Case.model_validate(fields)
+
+
+def make_view(
+    case: Case,
+    mentions: list[Mention] | None = None,
+    department: Department = BILLING,
+    due_at: datetime | None = None,
+) -> CaseView:
+    return CaseView(case, mentions if mentions is not None else [mention()], department, due_at)
+
+
+def blocks_of(state: State, **kw: Any) -> list[dict[str, Any]]:
+    return case_blocks(make_view(make_case(state, **kw)), now=NOW, departments=DEPARTMENTS)
+
+
+def actions_of(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+def action_ids(blocks: list[dict[str, Any]]) -> list[str]:
+    return [e["action_id"] for e in actions_of(blocks)]
+
+
+def element(blocks: list[dict[str, Any]], action: Action) -> dict[str, Any]:
+    return next(e for e in actions_of(blocks) if e["action_id"] == action)
+
+
+def texts(
+    blocks: list[dict[str, Any]], kinds: tuple[str, ...] = ("mrkdwn", "plain_text")
+) -> list[str]:
+    """Every text string of these kinds in the blocks, wherever it sits."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in kinds:
+                found.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(blocks)
+    return found
+
+
+def body(blocks: list[dict[str, Any]]) -> str:
+    return "\n".join(texts(blocks))
+
+
+def assert_valid(blocks: list[dict[str, Any]]) -> None:
+    """Slack's own models check every documented limit (text lengths, element counts…)."""
+    assert 1 <= len(blocks) <= 50
+    for block in blocks:
+        parsed = Block.parse(block)
+        assert parsed is not None
+        parsed.to_dict()
+    json.dumps(blocks)
+
+
+# -- actions by state -------------------------------------------------------------------------
+
+EXPECTED_ACTIONS: dict[State, list[str]] = {
+    S.NEW: [A.CLAIM, A.EDIT, A.PUBLISH, A.PRIVATE, A.REROUTE, A.DISMISS],
+    S.CLAIMED: [A.UNCLAIM, A.EDIT, A.PUBLISH, A.PRIVATE, A.REROUTE, A.DISMISS],
+    S.DRAFTED: [A.UNCLAIM, A.EDIT, A.PUBLISH, A.PRIVATE, A.REROUTE, A.DISMISS],
+    S.AWAITING_APPROVAL: [A.EDIT, A.APPROVE, A.REJECT, A.REROUTE, A.DISMISS],
+    S.APPROVED: [A.EDIT, A.PUBLISH, A.PRIVATE, A.REROUTE, A.DISMISS],
+    S.PUBLISHING: [],
+    S.PUBLISHED: [],
+    S.CLOSED: [],
+    S.DISMISSED: [],
+    S.PUBLISH_UNKNOWN: [A.CONFIRM_SENT, A.CONFIRM_NOT_SENT],
+}
+
+COMMAND_OF = {
+    A.CLAIM: Command.CLAIM,
+    A.UNCLAIM: Command.UNCLAIM,
+    A.EDIT: Command.EDIT,
+    A.PUBLISH: Command.PUBLISH,
+    A.PRIVATE: Command.PRIVATE,
+    A.APPROVE: Command.APPROVE,
+    A.REJECT: Command.REJECT,
+    A.REROUTE: Command.REROUTE,
+    A.DISMISS: Command.DISMISS,
+    A.CONFIRM_SENT: Command.CONFIRM_SENT,
+    A.CONFIRM_NOT_SENT: Command.CONFIRM_NOT_SENT,
+}
+
+
+@pytest.mark.parametrize("state", list(State), ids=[s.value for s in State])
+def test_actions_by_state(state: State) -> None:
+    blocks = blocks_of(state)
+    assert action_ids(blocks) == EXPECTED_ACTIONS[state]
+    assert_valid(blocks)
+    actions = [b for b in blocks if b["type"] == "actions"]
+    if EXPECTED_ACTIONS[state]:
+        assert [b["block_id"] for b in actions] == ["case-1042"]
+    else:
+        assert actions == []
+
+
+@pytest.mark.parametrize("state", list(State), ids=[s.value for s in State])
+def test_every_offered_action_is_allowed_by_the_state_machine(state: State) -> None:
+    for action_id in action_ids(blocks_of(state)):
+        assert state in ALLOWED[COMMAND_OF[Action(action_id)]]
+
+
+@pytest.mark.parametrize("state", list(State), ids=[s.value for s in State])
+def test_every_button_value_is_the_case_id(state: State) -> None:
+    for e in actions_of(blocks_of(state)):
+        if e["type"] == "button":
+            assert e["value"] == "1042"
+
+
+def test_reroute_lists_the_other_departments_as_case_and_department() -> None:
+    select = element(blocks_of(S.CLAIMED), A.REROUTE)
+    assert select["type"] == "static_select"
+    assert [o["value"] for o in select["options"]] == ["1042:social", "1042:legal"]
+    assert [o["text"]["text"] for o in select["options"]] == ["Social team", "Legal"]
+
+
+def test_no_reroute_menu_when_there_is_nowhere_else_to_go() -> None:
+    view = make_view(make_case(S.CLAIMED))
+    blocks = case_blocks(view, now=NOW, departments=[BILLING])
+    assert A.REROUTE not in action_ids(blocks)
+    assert A.REROUTE not in action_ids(case_blocks(view, now=NOW))
+
+
+def test_dismiss_is_an_overflow_with_reasons_and_a_confirm() -> None:
+    overflow = element(blocks_of(S.NEW), A.DISMISS)
+    assert overflow["type"] == "overflow"
+    assert [o["value"] for o in overflow["options"]] == [
+        "1042:spam",
+        "1042:no_reply_needed",
+        "1042:duplicate",
+    ]
+    assert "Nothing is deleted" in overflow["confirm"]["text"]["text"]
+
+
+def test_publish_is_primary_with_a_confirm_showing_the_draft() -> None:
+    publish = element(blocks_of(S.DRAFTED), A.PUBLISH)
+    assert publish["text"]["text"] == "Publish"
+    assert publish["style"] == "primary"
+    assert "Hej Anna!" in publish["confirm"]["text"]["text"]
+
+
+def test_sensitive_case_asks_for_approval_until_approved() -> None:
+    sensitive = {"sensitive_reasons": ["keyword:lawsuit"], "flags": ["sensitive"]}
+    assert element(blocks_of(S.DRAFTED, **sensitive), A.PUBLISH)["text"]["text"] == (
+        "Request approval"
+    )
+    approved = blocks_of(S.APPROVED, approved_by="U0COMMS001", **sensitive)
+    assert element(approved, A.PUBLISH)["text"]["text"] == "Publish"
+
+
+def test_approve_publishes_at_once_so_it_confirms() -> None:
+    approve = element(blocks_of(S.AWAITING_APPROVAL), A.APPROVE)
+    assert approve["value"] == "1042"
+    assert approve["confirm"]["confirm"]["text"] == "Approve & publish"
+
+
+def test_a_private_case_makes_reply_privately_the_primary_button() -> None:
+    blocks = blocks_of(S.APPROVED, private=True)
+    assert element(blocks, A.PRIVATE)["style"] == "primary"
+    assert "style" not in element(blocks, A.PUBLISH)
+
+
+def test_no_publish_buttons_without_a_draft() -> None:
+    blocks = blocks_of(S.CLAIMED, draft="", draft_author=None)
+    assert A.PUBLISH not in action_ids(blocks)
+    assert A.PRIVATE not in action_ids(blocks)
+    assert element(blocks, A.EDIT)["text"]["text"] == "Write reply"
+
+
+# -- content ----------------------------------------------------------------------------------
+
+
+def test_header_context_author_and_link() -> None:
+    blocks = blocks_of(S.NEW)
+    assert blocks[0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "Case #1042 · Billing", "emoji": True},
+    }
+    text = body(blocks)
+    assert "*Facebook* comment · 1122334455 · :speech_balloon: sv" in text
+    assert "*Anna Berg* (@annab) · 120 followers" in text
+    assert "<https://fb.invalid/post-1#m-1|View on Facebook>" in text
+    assert ">Var är min faktura?" in text
+    assert "*Owner:* unclaimed" in text
+
+
+def test_flags_are_readable_badges_with_their_reasons() -> None:
+    text = body(
+        blocks_of(
+            S.NEW,
+            flags=["sensitive", "high_reach", "personal_data", "possible_spam"],
+            sensitive_reasons=["keyword:lawsuit", "reach:25000", "department:legal"],
+            pii=["phone"],
+        )
+    )
+    assert "*sensitive* (“lawsuit”, 25,000 followers, legal department)" in text
+    assert "*high reach*" in text
+    assert "*personal data* (phone)" in text
+    assert "*possible spam*" in text
+
+
+def test_sensitive_without_approvers_warns() -> None:
+    case = make_case(S.DRAFTED, sensitive_reasons=["keyword:police"], flags=["sensitive"])
+    known = body(case_blocks(make_view(case), now=NOW))
+    unknown = body(case_blocks(make_view(case), now=NOW, approvers_known=False))
+    assert "no approvers are configured" not in known
+    assert "no approvers are configured" in unknown
+
+
+@pytest.mark.parametrize(("minutes", "overdue"), [(30, False), (-5, True)])
+def test_due_uses_slack_date_formatting_and_marks_overdue(minutes: int, overdue: bool) -> None:
+    due = NOW + timedelta(minutes=minutes)
+    text = body(case_blocks(make_view(make_case(S.NEW), due_at=due), now=NOW))
+    stamp = int(due.timestamp())
+    assert f"first answer due <!date^{stamp}^{{date_short_pretty}} {{time}}|" in text
+    assert ("(overdue)" in text) is overdue
+
+
+def test_no_due_line_once_published() -> None:
+    view = make_view(make_case(S.PUBLISHED), due_at=NOW - timedelta(hours=1))
+    assert "first answer due" not in body(case_blocks(view, now=NOW))
+
+
+def test_owner_draft_author_and_private_marker() -> None:
+    text = body(blocks_of(S.DRAFTED, private=True))
+    assert "*Owner:* <@U0ANNA0001>" in text
+    assert "*Draft* by <@U0ANNA0001> · :lock: private reply" in text
+    assert ">Hej Anna! Vi kollar och återkommer." in text
+
+
+def test_template_draft_is_credited_to_the_template() -> None:
+    assert "*Draft* from the template" in body(blocks_of(S.NEW, draft_author="chatops"))
+
+
+def test_reject_reason_is_shown_when_sent_back() -> None:
+    text = body(blocks_of(S.DRAFTED, reject_reason="too informal <b>"))
+    assert "*Sent back:*\n>too informal &lt;b&gt;" in text
+
+
+def test_published_status_links_the_reply() -> None:
+    published = [
+        {"id": "r-1", "url": "https://fb.invalid/r-1", "mention": "", "at": "", "private": ""}
+    ]
+    text = body(blocks_of(S.PUBLISHED, published=published))
+    assert "published publicly · <https://fb.invalid/r-1|view reply>" in text
+    assert "*Reply sent*" in text
+
+
+def test_dismissed_shows_the_reason_and_no_draft() -> None:
+    text = body(blocks_of(S.DISMISSED, dismiss_reason="no_reply_needed"))
+    assert "dismissed: no reply needed" in text
+    assert "Hej Anna" not in text
+
+
+def test_later_mentions_are_compact_with_answered_edited_and_removed_marks() -> None:
+    others = [
+        mention("m-2", "Samma här", author=Author(id="u-2", name="Bo"), change=Change.EDITED),
+        mention("m-3", "spam spam", author=Author(id="u-3", handle="cc"), change=Change.REMOVED),
+    ]
+    case = make_case(S.CLAIMED, answered_keys=["facebook:m-2"], reply_to="facebook:m-3")
+    text = body(case_blocks(make_view(case, [mention(), *others]), now=NOW))
+    assert "*Also in this thread* (2)" in text
+    assert "✓ *Bo*: Samma här  _(edited)_" in text
+    assert "• @cc: spam spam  _(removed on the platform)_" in text
+    assert "in reply to @cc" in text
+
+
+# -- escaping and limits ----------------------------------------------------------------------
+
+
+def test_customer_text_never_forms_links_or_mentions() -> None:
+    """mrkdwn is where Slack forms links and mentions; plain_text shows them literally."""
+    evil_author = Author(id="u-9", name="<!channel> Eve & co", handle="eve<@U1>")
+    m = mention(text=EVIL, author=evil_author)
+    case = make_case(S.DRAFTED, draft="Hej <@U123> & <!here>", reject_reason="<!here>")
+    view = make_view(case, [m, mention("m-2", EVIL, author=evil_author)])
+    rendered = [
+        *texts(case_blocks(view, now=NOW, departments=DEPARTMENTS), ("mrkdwn",)),
+        case_text(view),
+        *texts(moved_blocks(view, "C0LEGAL"), ("mrkdwn",)),
+        event_text(view, CaseEvent(EventKind.MENTION, "chatops", EVIL, m)),
+        event_text(view, CaseEvent(EventKind.MENTION_EDITED, "chatops", EVIL, m)),
+        event_text(view, CaseEvent(EventKind.REOPENED, "chatops", EVIL, m)),
+        event_text(view, CaseEvent(EventKind.NOTE, "chatops", EVIL)),
+    ]
+    joined = "\n".join(rendered)
+    for raw in ("<@U123>", "<https://evil", "<!here>", "<!channel>", "<@U1>", "& co"):
+        assert raw not in joined
+    assert "&lt;@U123&gt;" in joined
+    assert "&lt;https://evil.invalid|click&gt;" in joined
+    assert "&amp; co" in joined
+
+
+def test_escape_and_who() -> None:
+    assert escape("a & <b>") == "a &amp; &lt;b&gt;"
+    assert who("U0ANNA0001") == "<@U0ANNA0001>"
+    assert who("W0ANNA0001") == "<@W0ANNA0001>"
+    assert who("S0COMMS") == "<!subteam^S0COMMS>"
+    assert who("G0TEAM", frozenset({"G0TEAM"})) == "<!subteam^G0TEAM>"
+    assert who("channel") == who("here") == "<!here>"
+    assert who("chatops") == "chatops"
+    assert who("Sara") == "Sara"
+    assert who("<@U1>") == "&lt;@U1&gt;"
+
+
+def test_links_are_http_only_and_cannot_break_out() -> None:
+    assert link("javascript:alert(1)", "x") == ""
+    assert link(None, "x") == ""
+    assert (
+        link("https://a.invalid/?q=1|b>c&d", "go") == "<https://a.invalid/?q=1%7Cb&gt;c&amp;d|go>"
+    )
+
+
+def test_clipping_never_leaves_half_an_entity_or_link() -> None:
+    assert clip_mrkdwn("abc &amp; def", 7) == "abc…"
+    assert clip_mrkdwn("see <https://x.invalid|x>", 10) == "see…"
+    assert clip_mrkdwn("short", 10) == "short"
+
+
+def test_long_texts_stay_within_block_kit_limits() -> None:
+    huge = "<&>" * 4000
+    case = make_case(S.DRAFTED, draft="x" * 9000, reject_reason="y" * 9000)
+    long_dept = Department("billing", "B" * 500, "C0BILLING")
+    many = [mention(f"m-{i}", huge, author=Author(id=f"u-{i}", name="N" * 300)) for i in range(300)]
+    view = make_view(case, many, long_dept, due_at=NOW)
+    blocks = case_blocks(view, now=NOW, departments=[long_dept, *DEPARTMENTS])
+    assert_valid(blocks)
+    assert len(blocks[0]["text"]["text"]) <= 150
+    for b in blocks:
+        if b["type"] == "section":
+            assert len(b["text"]["text"]) <= 3000
+    text = body(blocks)
+    assert "…" in text
+    assert "more_" in text
+    assert len(case_text(view)) <= 300
+    assert_valid(moved_blocks(view, "C0LEGAL"))
+
+
+def test_case_text_is_a_short_escaped_summary() -> None:
+    view = make_view(make_case(S.NEW))
+    assert case_text(view) == "Case #1042 · Billing · Anna Berg: Var är min faktura?"
+    evil = make_view(make_case(S.NEW), [mention(text="a <@U1>\n& b " + "z" * 500)])
+    text = case_text(evil)
+    assert "<@U1>" not in text and "&lt;@U1&gt; &amp; b" in text
+    assert len(text) <= 300 and text.endswith("…")
+
+
+def test_metadata_shape() -> None:
+    assert case_metadata("1042") == {
+        "event_type": "chatops_case",
+        "event_payload": {"case_id": "1042"},
+    }
+
+
+def test_moved_blocks_point_to_the_new_channel_without_actions() -> None:
+    blocks = moved_blocks(make_view(make_case(S.CLAIMED)), "C0LEGAL")
+    assert action_ids(blocks) == []
+    text = body(blocks)
+    assert "*Case #1042* moved to <#C0LEGAL>" in text
+    assert_valid(blocks)
+
+
+def test_refusal_text() -> None:
+    assert refusal_text("already claimed by U0ANNA0001") == (
+        ":no_entry_sign: already claimed by <@U0ANNA0001>"
+    )
+    assert refusal_text("bad <input> & UNKNOWNER") == (
+        ":no_entry_sign: bad &lt;input&gt; &amp; UNKNOWNER"
+    )
+
+
+# -- thread replies ---------------------------------------------------------------------------
+
+PUBLISHED = [
+    {
+        "id": "r-1",
+        "url": "https://fb.invalid/r-1",
+        "mention": "facebook:m-1",
+        "at": "",
+        "private": "",
+    }
+]
+
+EVENT_CASES: list[tuple[EventKind, dict[str, Any], dict[str, Any], list[str]]] = [
+    (EventKind.CREATED, {}, {"actor": "chatops"}, ["New comment from *Anna Berg* (@annab)"]),
+    (EventKind.MENTION, {}, {"actor": "chatops"}, ["*Bo* wrote:\n>Samma här"]),
+    (
+        EventKind.MENTION_EDITED,
+        {},
+        {"actor": "chatops"},
+        ["*Bo* edited their comment:\n>Samma här"],
+    ),
+    (EventKind.MENTION_REMOVED, {}, {"actor": "chatops"}, ["*Bo* removed their comment"]),
+    (EventKind.CLAIMED, {}, {}, ["Claimed by <@U0ANNA0001>"]),
+    (EventKind.UNCLAIMED, {}, {}, ["<@U0ANNA0001> gave the case back"]),
+    (EventKind.DRAFTED, {}, {}, ["Draft saved by <@U0ANNA0001>"]),
+    (
+        EventKind.APPROVAL_REQUESTED,
+        {"sensitive_reasons": ["keyword:lawsuit"]},
+        {"notify": ("S0COMMS", "U0BOB00001")},
+        [
+            "<@U0ANNA0001> asks for approval to reply publicly (“lawsuit”)",
+            "<!subteam^S0COMMS> <@U0BOB00001>, please review.",
+        ],
+    ),
+    (EventKind.APPROVED, {}, {"actor": "U0COMMS001"}, ["Approved by <@U0COMMS001>"]),
+    (
+        EventKind.REJECTED,
+        {"reject_reason": "too informal"},
+        {"actor": "U0COMMS001", "notify": ("U0ANNA0001",)},
+        ["<@U0COMMS001> sent the draft back:\n>too informal", "→ <@U0ANNA0001>"],
+    ),
+    (EventKind.PUBLISHING, {}, {"actor": "chatops"}, ["Publishing the reply"]),
+    (
+        EventKind.PUBLISHED,
+        {"published": PUBLISHED},
+        {},
+        ["Reply published publicly by <@U0ANNA0001> · <https://fb.invalid/r-1|view reply>"],
+    ),
+    (
+        EventKind.PUBLISH_FAILED,
+        {},
+        {"actor": "chatops", "text": "not published: timeout. Publish again later"},
+        ["*The reply was not published.* Timeout. Publish again later"],
+    ),
+    (
+        EventKind.PUBLISH_UNKNOWN,
+        {},
+        {"actor": "chatops", "extra": {"reason": "read timeout"}, "notify": ("U0ANNA0001",)},
+        ["did not confirm the reply* (read timeout)", "*Confirm sent*", "*Not sent*"],
+    ),
+    (
+        EventKind.REROUTED,
+        {"department": "legal"},
+        {"previous_department": BILLING},
+        ["<@U0ANNA0001> moved the case to <#C0LEGAL> (*Legal*), from *Billing*"],
+    ),
+    (
+        EventKind.DISMISSED,
+        {"dismiss_reason": "no_reply_needed"},
+        {},
+        ["<@U0ANNA0001> dismissed the case: no reply needed", "Nothing was deleted"],
+    ),
+    (EventKind.REOPENED, {}, {"actor": "chatops"}, ["*Bo* wrote again", ">Samma här"]),
+    (EventKind.CLOSED, {}, {"actor": "chatops", "text": "no news after 24h"}, ["closed: no news"]),
+    (
+        EventKind.NOTE,
+        {},
+        {"actor": "chatops", "text": "unclaimed for 15m", "notify": ("channel", "lead")},
+        ["unclaimed for 15m → <!here> lead"],
+    ),
+]
+
+
+def test_every_event_kind_has_a_case() -> None:
+    assert {kind for kind, *_ in EVENT_CASES} == set(EventKind)
+
+
+@pytest.mark.parametrize(
+    ("kind", "case_kw", "event_kw", "expected"),
+    EVENT_CASES,
+    ids=[kind.value for kind, *_ in EVENT_CASES],
+)
+def test_event_text(
+    kind: EventKind, case_kw: dict[str, Any], event_kw: dict[str, Any], expected: list[str]
+) -> None:
+    bo = mention("m-2", "Samma här", author=Author(id="u-2", name="Bo"))
+    department = LEGAL if case_kw.get("department") == "legal" else BILLING
+    view = make_view(make_case(S.CLAIMED, **case_kw), [mention(), bo], department)
+    event_mention = mention() if kind is EventKind.CREATED else bo
+    fields: dict[str, Any] = {"actor": OWNER, "text": kind.value, "mention": event_mention}
+    fields.update(event_kw)
+    text = event_text(view, CaseEvent(kind, **fields))
+    for part in expected:
+        assert part in text
+    assert len(text) <= 3000
+
+
+def test_system_actor_is_plain_text() -> None:
+    view = make_view(make_case(S.CLAIMED, published=PUBLISHED))
+    text = event_text(view, CaseEvent(EventKind.PUBLISHED, "chatops", "published"))
+    assert "by " not in text and "<@chatops>" not in text
+    text = event_text(view, CaseEvent(EventKind.CLAIMED, "chatops", "claimed"))
+    assert text.endswith("Claimed by chatops")
+
+
+def test_user_groups_render_as_subteams() -> None:
+    view = make_view(make_case(S.DRAFTED))
+    event = CaseEvent(EventKind.APPROVAL_REQUESTED, OWNER, "", notify=("G0COMMS", "U0BOB00001"))
+    plain = event_text(view, event)
+    grouped = event_text(view, event, user_groups=frozenset({"G0COMMS"}))
+    assert "<!subteam^G0COMMS>" in grouped and "<!subteam^G0COMMS>" not in plain
+    assert "<@U0BOB00001>" in grouped
+
+
+def test_approval_request_without_approvers_says_so() -> None:
+    view = make_view(make_case(S.AWAITING_APPROVAL))
+    text = event_text(view, CaseEvent(EventKind.APPROVAL_REQUESTED, OWNER, ""))
+    assert text.endswith("nobody is set up to approve.")
+
+
+def test_private_publish_and_missing_url() -> None:
+    published = [{"id": "", "url": "", "mention": "", "at": "", "private": "1"}]
+    view = make_view(make_case(S.PUBLISHED, published=published, private=True))
+    text = event_text(view, CaseEvent(EventKind.PUBLISHED, OWNER, ""))
+    assert text == ":white_check_mark: Reply published privately by <@U0ANNA0001>"
+
+
+def test_reroute_to_a_non_slack_channel_stays_plain() -> None:
+    view = make_view(make_case(S.CLAIMED), department=Department("legal", "Legal", "#legal"))
+    text = event_text(view, CaseEvent(EventKind.REROUTED, OWNER, ""))
+    assert "moved the case to #legal" in text and "<#" not in text
+
+
+# -- modals -----------------------------------------------------------------------------------
+
+
+def test_draft_modal_shape() -> None:
+    modal = draft_modal("1042", "Hej Anna!", title_case="#1042")
+    assert modal["type"] == "modal"
+    assert modal["callback_id"] == View.DRAFT == "case.draft"
+    assert modal["private_metadata"] == "1042"
+    assert modal["submit"]["text"] == "Save draft"
+    assert modal["title"]["text"] == "Edit draft #1042"
+    [block] = modal["blocks"]
+    assert block["type"] == "input" and block["block_id"] == "draft"
+    el = block["element"]
+    assert el["type"] == "plain_text_input"
+    assert el["action_id"] == "text"
+    assert el["multiline"] is True
+    assert el["max_length"] == 3000
+    assert el["initial_value"] == "Hej Anna!"
+    SlackView(**modal).to_dict()
+
+
+def test_draft_modal_without_draft_has_no_initial_value() -> None:
+    modal = draft_modal("1042", "", title_case="#1042")
+    assert "initial_value" not in modal["blocks"][0]["element"]
+    long_title = draft_modal("1042", "x" * 5000, title_case="#" + "9" * 40)
+    assert len(long_title["blocks"][0]["element"]["initial_value"]) == 3000
+    SlackView(**long_title).to_dict()
+
+
+def test_reject_modal_shape() -> None:
+    modal = reject_modal("1042")
+    assert modal["callback_id"] == View.REJECT == "case.reject"
+    assert modal["private_metadata"] == "1042"
+    assert modal["submit"]["text"] == "Send back"
+    [block] = modal["blocks"]
+    assert block["block_id"] == "reason"
+    assert block["element"]["action_id"] == "text"
+    assert block["element"]["type"] == "plain_text_input"
+    SlackView(**modal).to_dict()
+
+
+def test_read_modal_input_from_the_fixture() -> None:
+    payload = json.loads((FIXTURES / "view_submission_draft.json").read_text())
+    expected = "Hej Karin! Frakten ändrades 1 november; över 499 kr är den fortfarande fri."
+    assert read_modal_input(payload, "draft", "text") == expected
+    assert read_modal_input(payload["view"], "draft", "text") == expected
+
+
+def test_read_modal_input_is_robust() -> None:
+    assert read_modal_input({}, "draft", "text") == ""
+    assert read_modal_input({"view": {"state": None}}, "draft", "text") == ""
+    empty = {"state": {"values": {"draft": {"text": {"type": "plain_text_input", "value": None}}}}}
+    assert read_modal_input(empty, "draft", "text") == ""
+    assert read_modal_input(empty, "reason", "text") == ""
+    chosen = {"state": {"values": {"b": {"e": {"selected_option": {"value": "spam"}}}}}}
+    assert read_modal_input(chosen, "b", "e") == "spam"
+
+
+def test_button_fixture_matches_what_we_render() -> None:
+    payload = json.loads((FIXTURES / "block_actions_claim.json").read_text())
+    [clicked] = payload["actions"]
+    claim = element(blocks_of(S.NEW), A.CLAIM)
+    assert (clicked["action_id"], clicked["value"]) == (claim["action_id"], claim["value"])
+    assert clicked["block_id"] == "case-1042"
+
+
+def test_kind_words_cover_every_kind() -> None:
+    for kind in Kind:
+        view = make_view(make_case(S.NEW), [mention(kind=kind)])
+        assert_valid(case_blocks(view, now=NOW))
