@@ -57,9 +57,9 @@ approval:
 """
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 5.0) -> Any:
+async def eventually(check: Callable[[], Awaitable[Any]], within: float = 5.0) -> Any:
     """Poll (bounded) until `check` returns something truthy; Bolt works after its ack."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         result = await check()
         if result:
@@ -465,7 +465,7 @@ async def test_429_is_honoured_and_nothing_is_lost_or_doubled(ss: SlackSystem) -
     wait = await ss.backend.sender.tick()
     assert 0.5 <= wait <= 1.0 and ss.slack.messages("C0SOCIAL01") == []
     assert await ss.rt.store.redis.pttl(keys.slack_pause("C0SOCIAL01")) > 0
-    await eventually(lambda: _tick_until_posted(ss, "C0SOCIAL01"), timeout=5)
+    await eventually(lambda: _tick_until_posted(ss, "C0SOCIAL01"), within=5)
     assert len(ss.slack.messages("C0SOCIAL01")) == 1
     assert ss.slack.rejected_429 == 1
 
@@ -500,7 +500,7 @@ async def test_a_revoked_token_pauses_everything_until_it_works(ss: SlackSystem)
 async def test_a_slack_outage_only_delays(ss: SlackSystem) -> None:
     await ss.ingest(mention_json("m-1", "post-1", "Hej?"))
     ss.slack.fail("chat.postMessage", "internal_error", times=2, status=503)
-    await eventually(lambda: _tick_until_posted(ss, "C0SOCIAL01"), timeout=8)
+    await eventually(lambda: _tick_until_posted(ss, "C0SOCIAL01"), within=8)
     assert len(ss.slack.messages("C0SOCIAL01")) == 1
 
 

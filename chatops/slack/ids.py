@@ -6,7 +6,7 @@ from enum import StrEnum
 
 
 class Action(StrEnum):
-    """`action_id`s of the case message's buttons and selects; each button's value is the case id."""
+    """`action_id`s of the case message's buttons and selects; a button's value is the case id."""
 
     CLAIM = "case.claim"
     UNCLAIM = "case.unclaim"
