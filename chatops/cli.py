@@ -189,6 +189,18 @@ async def _replay(file: Path) -> None:
         fail(f"{len(report.errors)} bad line(s) in {file} were skipped; see above")
 
 
+@main.command("slack-manifest")
+@click.option("--url", "base_url", default="https://chatops.example.com", show_default=True,
+              help="Public base URL of `chatops web` (Slack posts to URL/slack/events).")
+def slack_manifest_cmd(base_url: str) -> None:
+    """Print the Slack app manifest (YAML) this config needs; paste it at api.slack.com/apps."""
+    from chatops.slack.manifest import manifest_yaml
+
+    settings = settings_or_fail()
+    config = config_or_fail(settings)
+    click.echo(manifest_yaml(config, settings, base_url=base_url.rstrip("/")), nl=False)
+
+
 @main.command()
 @click.option("--since", default="7d", show_default=True, help="How far back: 90m, 24h, 7d…")
 def stats(since: str) -> None:

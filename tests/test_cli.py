@@ -15,7 +15,7 @@ from chatops import stats
 from tests.conftest import TEST_CONFIG, TEST_REDIS_URL, System
 from tests.fakes import mention_json
 
-COMMANDS = ["run", "web", "worker", "demo", "check-config", "replay", "stats"]
+COMMANDS = ["run", "web", "worker", "demo", "check-config", "replay", "stats", "slack-manifest"]
 
 
 def chatops(

@@ -565,3 +565,36 @@ async def _changed(ss: SlackSystem, before: Case) -> Case | None:
 async def _tick_until_posted(ss: SlackSystem, channel: str) -> bool:
     await ss.backend.sender.tick()
     return bool(ss.slack.messages(channel))
+
+
+async def test_slash_command_lists_the_open_cases_of_this_channel(ss: SlackSystem) -> None:
+    from tests.slack_api import slash_body
+
+    await ss.ingest(mention_json("m-1", "post-1", "Var är min faktura?"),
+                    mention_json("m-2", "post-2", "Hej, när öppnar ni?", author="u-2"))
+    r = await ss.send(slash_body("/chatops", "", ANNA, "C0BILLING1"))
+    body = await r.json()
+    assert body["response_type"] == "ephemeral"
+    assert "#1001" in body["text"] and "#1002" not in body["text"]
+    r = await ss.send(slash_body("/chatops", "help", ANNA, "C0BILLING1"))
+    assert ">>" in (await r.json())["text"]
+
+
+def test_slack_manifest_command_prints_a_manifest(tmp_path: Path) -> None:
+    import yaml
+
+    from tests.test_cli import chatops
+
+    config = tmp_path / "chatops.yaml"
+    config.write_text(SLACK_CONFIG)
+    env = {"CHATOPS_CONFIG": str(config), "SLACK_BOT_TOKEN": "xoxb-1",
+           "SLACK_SIGNING_SECRET": "s"}
+    result = chatops("slack-manifest", "--url", "https://bot.acme.example/", env=env)
+    assert result.returncode == 0, result.stderr
+    manifest = yaml.safe_load(result.stdout)
+    assert manifest["settings"]["interactivity"]["request_url"] == (
+        "https://bot.acme.example/slack/events"
+    )
+    assert "chat:write" in manifest["oauth_config"]["scopes"]["bot"]
+    socket = chatops("slack-manifest", env={**env, "SLACK_APP_TOKEN": "xapp-1"})
+    assert yaml.safe_load(socket.stdout)["settings"]["socket_mode_enabled"] is True

@@ -33,6 +33,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DRAFT_PREFIX = ">>"
+SLASH_HELP = (
+    "*/chatops* lists the open cases of this channel's department (only you see it).\n"
+    "On a case: *Claim* it, *Edit draft*, then *Publish* (sensitive cases go to comms first). "
+    "In a case's thread, a message starting with `>>` becomes the draft; anything else stays "
+    "internal and never reaches the customer."
+)
 
 Click = Callable[["Workflow", str, str], Awaitable[Any]]
 
@@ -210,6 +216,9 @@ def _slash(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
     """`/chatops`: the open cases of the department whose channel this is (only you see it)."""
 
     async def listener(ack: AsyncAck, command: dict[str, Any]) -> None:
+        if (command.get("text") or "").strip().lower() == "help":
+            await ack(response_type="ephemeral", text=SLASH_HELP)
+            return
         channel = command.get("channel_id", "")
         config = backend.rt.config
         depts = [d for d in config.departments if d.channel == channel] or config.departments

@@ -55,7 +55,7 @@ def slack_manifest(
         command["url"] = url
     command |= {
         "description": "Open cases, stats and help",
-        "usage_hint": "[help | stats | digest]",
+        "usage_hint": "[help]",
         "should_escape": False,
     }
     events: dict[str, Any] = {} if socket else {"request_url": url}

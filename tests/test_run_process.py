@@ -1,0 +1,102 @@
+"""`chatops run` as a real process, tried from the outside as a platform and as Slack would.
+
+Only the contracts are used: env variables, the config file, HTTP endpoints, action ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import TEST_REDIS_URL
+from tests.fakes import mention_json, signed
+from tests.slack_api import FakeSlack, interaction_body, slack_headers
+from tests.test_slack import SECRET, SLACK_CONFIG
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "slack"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def until(check, within: float = 20.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+@pytest.fixture
+async def running(redis, tmp_path: Path) -> AsyncIterator[tuple[str, FakeSlack]]:  # type: ignore[no-untyped-def]
+    slack = FakeSlack(user_groups={"S0COMMS001": ["U0COMMS001"]})
+    await slack.start()
+    config = tmp_path / "chatops.yaml"
+    config.write_text(SLACK_CONFIG)
+    port = free_port()
+    env = {**os.environ, "REDIS_URL": TEST_REDIS_URL, "PORT": str(port),
+           "CHATOPS_CONFIG": str(config), "SLACK_BOT_TOKEN": "xoxb-test",
+           "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack.url,
+           "SANDBOX_SECRET": "test-secret"}
+    proc = subprocess.Popen([sys.executable, "-m", "chatops", "run"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient() as client:
+            async def ready() -> bool:
+                try:
+                    return (await client.get(f"{base}/healthz")).status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            deadline = time.monotonic() + 30
+            while not await ready():
+                assert proc.poll() is None, proc.stdout.read().decode()  # type: ignore[union-attr]
+                assert time.monotonic() < deadline, "chatops run did not come up"
+                await asyncio.sleep(0.1)
+        yield base, slack
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        await slack.stop()
+
+
+async def test_from_webhook_to_slack_thread_and_a_click_back(
+    running: tuple[str, FakeSlack],
+) -> None:
+    base, slack = running
+    async with httpx.AsyncClient(base_url=base) as client:
+        raw, headers = signed(mention_json("m-1", "post-1", "Var är min faktura för oktober?"))
+        r = await client.post("/webhooks/sandbox", content=raw, headers=headers)
+        assert r.status_code == 200 and r.json() == {"accepted": 1, "duplicates": 0}
+        [message] = await until(lambda: slack.messages("C0BILLING1"))
+        assert message["metadata"]["event_payload"] == {"case_id": "1001"}
+
+        payload = json.loads((FIXTURES / "block_actions_claim.json").read_text())
+        payload["actions"][0]["value"] = "1001"
+        body = interaction_body(payload)
+        r = await client.post("/slack/events", content=body, headers=slack_headers(body, SECRET))
+        assert r.status_code == 200
+        replies = await until(lambda: slack.thread("C0BILLING1", message["ts"]))
+        assert "<@U0ANNA0001>" in replies[0]["text"]
+        assert (await client.get("/readyz")).status_code == 200
+        metrics = (await client.get("/metrics")).text
+        assert 'chatops_cases{department="billing",state="claimed"} 1.0' in metrics
