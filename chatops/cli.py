@@ -190,8 +190,13 @@ async def _replay(file: Path) -> None:
 
 
 @main.command("slack-manifest")
-@click.option("--url", "base_url", default="https://chatops.example.com", show_default=True,
-              help="Public base URL of `chatops web` (Slack posts to URL/slack/events).")
+@click.option(
+    "--url",
+    "base_url",
+    default="https://chatops.example.com",
+    show_default=True,
+    help="Public base URL of `chatops web` (Slack posts to URL/slack/events).",
+)
 def slack_manifest_cmd(base_url: str) -> None:
     """Print the Slack app manifest (YAML) this config needs; paste it at api.slack.com/apps."""
     from chatops.slack.manifest import manifest_yaml

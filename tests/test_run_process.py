@@ -49,15 +49,26 @@ async def running(redis, tmp_path: Path) -> AsyncIterator[tuple[str, FakeSlack]]
     config = tmp_path / "chatops.yaml"
     config.write_text(SLACK_CONFIG)
     port = free_port()
-    env = {**os.environ, "REDIS_URL": TEST_REDIS_URL, "PORT": str(port),
-           "CHATOPS_CONFIG": str(config), "SLACK_BOT_TOKEN": "xoxb-test",
-           "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack.url,
-           "SANDBOX_SECRET": "test-secret"}
-    proc = subprocess.Popen([sys.executable, "-m", "chatops", "run"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "REDIS_URL": TEST_REDIS_URL,
+        "PORT": str(port),
+        "CHATOPS_CONFIG": str(config),
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": slack.url,
+        "SANDBOX_SECRET": "test-secret",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chatops", "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient() as client:
+
             async def ready() -> bool:
                 try:
                     return (await client.get(f"{base}/healthz")).status_code == 200

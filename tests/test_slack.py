@@ -570,8 +570,10 @@ async def _tick_until_posted(ss: SlackSystem, channel: str) -> bool:
 async def test_slash_command_lists_the_open_cases_of_this_channel(ss: SlackSystem) -> None:
     from tests.slack_api import slash_body
 
-    await ss.ingest(mention_json("m-1", "post-1", "Var är min faktura?"),
-                    mention_json("m-2", "post-2", "Hej, när öppnar ni?", author="u-2"))
+    await ss.ingest(
+        mention_json("m-1", "post-1", "Var är min faktura?"),
+        mention_json("m-2", "post-2", "Hej, när öppnar ni?", author="u-2"),
+    )
     r = await ss.send(slash_body("/chatops", "", ANNA, "C0BILLING1"))
     body = await r.json()
     assert body["response_type"] == "ephemeral"
@@ -587,8 +589,7 @@ def test_slack_manifest_command_prints_a_manifest(tmp_path: Path) -> None:
 
     config = tmp_path / "chatops.yaml"
     config.write_text(SLACK_CONFIG)
-    env = {"CHATOPS_CONFIG": str(config), "SLACK_BOT_TOKEN": "xoxb-1",
-           "SLACK_SIGNING_SECRET": "s"}
+    env = {"CHATOPS_CONFIG": str(config), "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
     result = chatops("slack-manifest", "--url", "https://bot.acme.example/", env=env)
     assert result.returncode == 0, result.stderr
     manifest = yaml.safe_load(result.stdout)

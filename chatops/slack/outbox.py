@@ -36,7 +36,7 @@ from chatops.store import Store
 log = logging.getLogger(__name__)
 
 POST_RATE = 1.0  # chat.postMessage per second per channel (Slack's documented limit)
-POST_BURST = 1
+POST_BURST = 3  # Slack allows short bursts; a 429 beyond them is honoured
 UPDATE_RATE = 50 / 60  # chat.update is Tier 3: 50+ per minute
 UPDATE_BURST = 5
 LEASE_MS = 15_000
