@@ -9,7 +9,6 @@ import asyncio
 import json
 import os
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -59,11 +58,14 @@ async def running(redis, tmp_path: Path) -> AsyncIterator[tuple[str, FakeSlack]]
         "SLACK_API_URL": slack.url,
         "SANDBOX_SECRET": "test-secret",
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "chatops", "run"],
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "chatops",
+        "run",
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -77,15 +79,15 @@ async def running(redis, tmp_path: Path) -> AsyncIterator[tuple[str, FakeSlack]]
 
             deadline = time.monotonic() + 30
             while not await ready():
-                assert proc.poll() is None, proc.stdout.read().decode()  # type: ignore[union-attr]
+                assert proc.returncode is None, "chatops run exited"
                 assert time.monotonic() < deadline, "chatops run did not come up"
                 await asyncio.sleep(0.1)
         yield base, slack
     finally:
         proc.terminate()
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
+            await asyncio.wait_for(proc.wait(), 10)
+        except TimeoutError:
             proc.kill()
         await slack.stop()
 
