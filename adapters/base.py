@@ -6,7 +6,8 @@ import importlib
 import pkgutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import httpx
 
@@ -63,6 +64,53 @@ class Adapter(Protocol):
         ...
 
 
+@runtime_checkable
+class ChecksDrafts(Protocol):
+    """A platform with limits a draft must meet before it may be published."""
+
+    max_length: int | None
+    """Characters allowed in one reply, counted as the platform counts (None: no limit)."""
+
+    def length(self, text: str) -> int:
+        """`text`'s length as the platform counts it (X counts every URL as 23)."""
+        ...
+
+    def check(self, reply: Reply, now: datetime) -> str | None:
+        """Why this reply cannot be published now (too long, window closed), or None."""
+        ...
+
+
+@runtime_checkable
+class Enriches(Protocol):
+    """A platform whose webhooks leave out what we need (Instagram mentions carry no text).
+
+    Called by the worker, never on the webhook request path."""
+
+    async def enrich(self, mention: Mention) -> Mention: ...
+
+
+@runtime_checkable
+class Polls(Protocol):
+    """A platform read by polling (X without webhooks). Dedupe makes re-reads harmless."""
+
+    async def poll(self, cursors: Cursors, now: datetime) -> PollResult: ...
+
+
+class Cursors(Protocol):
+    """Where a poller left off, kept in Redis so a restart does not re-read everything."""
+
+    async def get(self, name: str) -> str | None: ...
+
+    async def set(self, name: str, value: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class PollResult:
+    mentions: list[Mention]
+    next_poll_in: float
+    """Seconds until the next poll: `poll_every`, or later when the platform's limit says so."""
+
+
 def load(name: str, ctx: AdapterContext) -> Adapter:
     """Import `adapters.<name>` and build its adapter."""
     if name not in names():
@@ -79,5 +127,5 @@ def names() -> list[str]:
     return sorted(
         m.name
         for m in pkgutil.iter_modules(adapters.__path__)
-        if m.name not in {"base", "errors", "http", "signing"}
+        if not m.name.startswith("_") and m.name not in {"base", "errors", "http", "signing"}
     )

@@ -25,6 +25,20 @@ def retry_after(response: httpx.Response, default: float = 60.0) -> float:
         return default
 
 
+async def send(
+    http: httpx.AsyncClient, method: str, url: str, *, platform: str, **kwargs: Any
+) -> httpx.Response:
+    """One request; transport failures mapped to *not sent* or *unknown*, responses returned."""
+    try:
+        return await http.request(method, url, **kwargs)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        raise NotSent(f"{platform} is unreachable ({type(exc).__name__})") from exc
+    except httpx.TransportError as exc:
+        raise OutcomeUnknown(
+            f"no answer from {platform} after sending ({type(exc).__name__})"
+        ) from exc
+
+
 async def post_json(
     http: httpx.AsyncClient,
     url: str,
@@ -34,14 +48,7 @@ async def post_json(
     headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """POST JSON and return the JSON answer, raising our errors for everything else."""
-    try:
-        response = await http.post(url, json=payload, headers=headers)
-    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-        raise NotSent(f"{platform} is unreachable ({type(exc).__name__})") from exc
-    except httpx.TransportError as exc:
-        raise OutcomeUnknown(
-            f"no answer from {platform} after sending ({type(exc).__name__})"
-        ) from exc
+    response = await send(http, "POST", url, platform=platform, json=payload, headers=headers)
     return check_response(response, platform)
 
 

@@ -54,6 +54,9 @@ class CaseView:
     mentions: list[Mention]  # in arrival order
     department: Department
     due_at: datetime | None = None  # next deadline, in the department's time zone
+    draft_length: int | None = None  # as the platform counts it
+    max_length: int | None = None  # the platform's limit for this reply, if any
+    blocked: str | None = None  # why Publish would be refused by the platform right now
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,10 @@ def mentions(case_id: str) -> str:
     return f"{PREFIX}:case:{{{case_id}}}:mentions"
 
 
+CURSORS = f"{G}:cursors"  # + ":<platform>": hash of polling cursors (since_id…)
+POLL_LOCK = f"{G}:poll"  # + ":<platform>": held for one poll interval by whoever polls
+RETRY = f"{G}:retry"  # zset: case id -> when to publish again (the platform said "later")
+RETRY_INFO = f"{G}:retry:info"  # hash: case id -> what was to be published (JSON)
 PROBLEMS = f"{G}:problems"  # hash: component -> JSON {reason, at}; shown by /readyz, /metrics
 
 # -- Slack outbox -------------------------------------------------------------------------

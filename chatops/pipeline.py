@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from adapters.base import Enriches
 from chatops.chat import CaseEvent, EventKind
 from chatops.classify import Classification, classify, sensitivity_reasons
 from chatops.config import Config
@@ -35,6 +36,9 @@ class Pipeline:
 
     async def handle(self, mention: Mention) -> Case | None:
         """Record one mention; returns its case (None when there was nothing to record)."""
+        adapter = self.workflow.adapters.get(mention.platform)
+        if isinstance(adapter, Enriches):
+            mention = await adapter.enrich(mention)
         if mention.change is not Change.ADD:
             case_id = await self.store.case_for_mention(mention.key)
             if case_id is not None:

@@ -350,6 +350,25 @@ class Store:
             for cid, entries in zip(case_ids, rows, strict=True)
         }
 
+    # -- automatic retries of replies a platform asked us to send later ------------------
+
+    async def schedule_retry(self, case_id: str, at: datetime, info: dict[str, Any]) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hset(keys.RETRY_INFO, case_id, json.dumps(info))
+        pipe.zadd(keys.RETRY, {case_id: at.timestamp()})
+        await pipe.execute()
+
+    async def take_due_retries(self, now: datetime) -> list[tuple[str, dict[str, Any]]]:
+        """Retries whose time has come; each is handed to exactly one caller (ZREM decides)."""
+        out = []
+        for case_id in await self.redis.zrangebyscore(keys.RETRY, "-inf", now.timestamp()):
+            if await self.redis.zrem(keys.RETRY, case_id):
+                raw = await self.redis.hget(keys.RETRY_INFO, case_id)
+                await self.redis.hdel(keys.RETRY_INFO, case_id)
+                if raw:
+                    out.append((case_id, json.loads(raw)))
+        return out
+
     # -- problems other processes must see (/readyz, /metrics) ---------------------------
 
     async def set_problem(self, component: str, reason: str, now: datetime) -> None:

@@ -63,6 +63,8 @@ class Worker:
             try:
                 handled = await self.run_once()
                 ticks += 1
+                if ticks % 10 == 0:
+                    await self.pipeline.workflow.retry_due()
                 if ticks % 100 == 0:
                     await self.store.trim_inbound()
                     await self.pipeline.workflow.recover_stalled(STALLED_PUBLISH)

@@ -97,12 +97,32 @@ async def test_platform_down_leaves_the_case_recoverable_and_visible(system: Sys
     assert len(system.platform.received) == 1
 
 
-async def test_rate_limit_says_when_to_retry(system: System) -> None:
+async def test_a_rate_limited_reply_goes_out_by_itself_later(system: System) -> None:
+    cid = await new_case(system)
+    await system.wf.edit(cid, "anna", "Hej Anna! Vi hjälper dig gärna.")
+    system.platform.mode = "rate_limited"  # 429, Retry-After: 30
+    assert (await system.wf.publish(cid, "anna")).state is State.DRAFTED
+    assert "automatically at 09:00:30" in system.chat.shown[-1][1].text
+    system.platform.mode = "ok"
+    assert await system.wf.retry_due() == []  # not yet
+    system.clock.advance(seconds=31)
+    assert await system.wf.retry_due() == [cid]
+    assert await system.wf.retry_due() == []  # once
+    case = await system.case_of("post-1")
+    assert case.state is State.PUBLISHED and case.published[0]["id"] == "r-1"
+    assert len(system.platform.received) == 1
+
+
+async def test_an_automatic_retry_is_dropped_when_the_draft_changed(system: System) -> None:
     cid = await new_case(system)
     await system.wf.edit(cid, "anna", "Hej Anna! Vi hjälper dig gärna.")
     system.platform.mode = "rate_limited"
-    assert (await system.wf.publish(cid, "anna")).state is State.DRAFTED
-    assert "wait 30s" in system.chat.shown[-1][1].text
+    await system.wf.publish(cid, "anna")
+    await system.wf.edit(cid, "bob", "Hej Anna! Bob här, vi ringer dig.")
+    system.platform.mode = "ok"
+    system.clock.advance(seconds=31)
+    assert await system.wf.retry_due() == []
+    assert system.platform.received == []
 
 
 async def test_a_timeout_after_sending_is_publish_unknown_never_a_blind_retry(

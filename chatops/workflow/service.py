@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from adapters import Adapter, NotSent, OutcomeUnknown, PermanentError, RateLimited
+from adapters.base import ChecksDrafts
 from chatops.chat import CaseEvent, CaseView, ChatBackend, Department, EventKind
 from chatops.config import Config
 from chatops.domain import AuditEntry, Case, Mention, Reply, State, utcnow
@@ -58,7 +59,6 @@ class Workflow:
         *,
         clock: Callable[[], datetime] = utcnow,
         time_scale: float = 1.0,
-        extra_checks: tuple[Callable[[Case], str | None], ...] = (),
         approvers: Callable[[], Awaitable[frozenset[str]]] | None = None,
     ) -> None:
         self.store = store
@@ -74,7 +74,6 @@ class Workflow:
             departments=frozenset(d.id for d in config.departments),
             pii_patterns=tuple(config.pii.patterns),
             repeat_limit=config.pii.repeat_warning_per_day,
-            extra_checks=extra_checks,
         )
 
     # -- commands people give -------------------------------------------------------------
@@ -100,6 +99,7 @@ class Workflow:
     async def publish(self, case_id: str, actor: str, *, private: bool = False) -> Case:
         """Publish the draft, or ask for approval first when the case is sensitive."""
         case = await self._load(case_id)
+        await self._platform_allows(case, private)
         count = await self.store.published_count(text_digest(case.draft), self.clock().date())
         cmd = Command.PRIVATE if private else Command.PUBLISH
         after = await self.command(case_id, cmd, actor, Args(repeat_count=count))
@@ -109,6 +109,8 @@ class Workflow:
 
     async def approve(self, case_id: str, actor: str) -> Case:
         """Approve and publish at once: the approver's click is the publish click."""
+        case = await self._load(case_id)
+        await self._platform_allows(case, case.private)
         approved = await self.command(case_id, Command.APPROVE, actor)
         cmd = Command.PRIVATE if approved.private else Command.PUBLISH
         after = await self.command(case_id, cmd, actor, Args(repeat_count=0))
@@ -130,6 +132,24 @@ class Workflow:
 
     # -- publishing -----------------------------------------------------------------------
 
+    def draft_check(
+        self, case: Case, mentions: Mapping[str, Mention], private: bool
+    ) -> tuple[int | None, int | None, str | None]:
+        """(length as the platform counts it, its limit, why it would refuse now)."""
+        adapter = self.adapters.get(case.platform)
+        if not isinstance(adapter, ChecksDrafts) or not case.mention_keys:
+            return None, None, None
+        target = mentions.get(case.reply_to or "") or mentions.get(case.mention_keys[-1])
+        if target is None:
+            return None, None, None
+        reply = Reply(case_id=case.id, in_reply_to=target, text=case.draft, private=private)
+        return adapter.length(case.draft), adapter.max_length, adapter.check(reply, self.clock())
+
+    async def _platform_allows(self, case: Case, private: bool) -> None:
+        _, _, reason = self.draft_check(case, await self.store.mentions(case.id), private)
+        if reason:
+            raise Refused(reason, code="platform")
+
     async def _deliver(self, case: Case, actor: str) -> Case:
         """Talk to the platform exactly once for a case this caller moved into `publishing`."""
         mentions = await self.store.mentions(case.id)
@@ -147,6 +167,12 @@ class Workflow:
             )
         except NotSent as exc:
             hint = _hint(exc)
+            if isinstance(exc, RateLimited):
+                at = self.clock() + timedelta(seconds=exc.retry_after)
+                hint = f"It goes out automatically at {at:%H:%M:%S} UTC unless the draft changes"
+                await self.store.schedule_retry(case.id, at, {
+                    "digest": text_digest(case.draft), "actor": actor, "private": case.private,
+                })
             log.warning("case %s: not published: %s", case.id, exc.reason)
             return await self.command(
                 case.id, Command.PUBLISH_FAILED, SYSTEM, Args(text=f"{exc.reason}. {hint}")
@@ -158,6 +184,22 @@ class Workflow:
             actor,
             Args(published_id=published.id, published_url=published.url),
         )
+
+    async def retry_due(self) -> list[str]:
+        """Publish what a platform asked us to send later, if nobody changed it meanwhile."""
+        done = []
+        for case_id, info in await self.store.take_due_retries(self.clock()):
+            case = await self.store.get_case(case_id)
+            if case is None or text_digest(case.draft) != info.get("digest"):
+                continue  # edited since: a person decides again
+            try:
+                await self.publish(case_id, str(info.get("actor") or SYSTEM),
+                                   private=bool(info.get("private")))
+            except Refused as refusal:
+                log.info("case %s: automatic retry not possible: %s", case_id, refusal.reason)
+                continue
+            done.append(case_id)
+        return done
 
     async def recover_stalled(self, older_than: timedelta) -> list[str]:
         """Cases left in `publishing` by a process that died mid-call become `publish_unknown`.
@@ -283,7 +325,9 @@ class Workflow:
         due = self.due(case)
         if due is not None:
             due = due.astimezone(self.config.department_tz(case.department))
-        return CaseView(case, mentions, self.department(case.department), due)
+        length, limit, blocked = self.draft_check(case, stored, case.private)
+        return CaseView(case, mentions, self.department(case.department), due,
+                        draft_length=length, max_length=limit, blocked=blocked)
 
     async def _announce(
         self, before: Case, after: Case, cmd: Command, actor: str, args: Args
@@ -325,8 +369,6 @@ def _with_now(args: Args, now: datetime) -> Args:
 
 
 def _hint(exc: NotSent) -> str:
-    if isinstance(exc, RateLimited):
-        return f"The platform asks us to wait {exc.retry_after:.0f}s; publish again after that"
     if isinstance(exc, PermanentError):
         return "Retrying will not help: fix the cause or reply privately"
     return "Nothing was posted; publish again when the platform is back"

@@ -8,8 +8,8 @@ service (workflow/service.py) loads, decides and stores with compare-and-set.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from chatops.classify import find_pii, pii_kinds
@@ -59,8 +59,6 @@ class Policy:
     departments: frozenset[str] = frozenset()
     pii_patterns: tuple[str, ...] = ()
     repeat_limit: int = 3
-    extra_checks: tuple[Callable[[Case], str | None], ...] = field(default=())
-    """Platform limits and the like: each returns a refusal reason or None."""
 
 
 @dataclass(frozen=True)
@@ -145,10 +143,6 @@ def _publish(c: Case, actor: str, p: Policy, a: Args, *, private: bool = False) 
                 "reply privately instead, or remove it",
                 code="pii",
             )
-    for check in p.extra_checks:
-        reason = check(c)
-        if reason:
-            raise Refused(reason, code="platform")
     digest = text_digest(c.draft)
     ack = f"repeat:{digest}"
     if a.repeat_count >= p.repeat_limit and ack not in c.warnings:

@@ -1,0 +1,141 @@
+"""What Facebook, Messenger and Instagram share: Meta's webhook signature and handshake, and
+the Graph API's error codes mapped to ours (shared by adapters/facebook.py and instagram.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from adapters.base import Response
+from adapters.errors import (
+    BadSignature,
+    NotSent,
+    OutcomeUnknown,
+    PermanentError,
+    PlatformError,
+    RateLimited,
+)
+from adapters.http import send
+from adapters.signing import matches_hex
+
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+THROTTLE_CODES = frozenset({4, 17, 32, 613, 80001, 80002, 80006})
+"""Graph error codes that mean "too many calls": app, user, page, custom, business use case."""
+TOKEN_CODES = frozenset({190, 102})
+PERMISSION_CODES = frozenset({10, 200, 230})
+WINDOW_SUBCODES = frozenset({2018278, 2018108, 2534022})
+"""Messenger: outside the messaging window, or a private reply no longer allowed."""
+DEFAULT_WAIT_S = 60.0
+
+
+def verify(secret: str | None, body: bytes, headers: Mapping[str, str]) -> None:
+    """`X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>`."""
+    given = headers.get(SIGNATURE_HEADER, "")
+    if not secret:
+        raise BadSignature("FACEBOOK_APP_SECRET is not set: cannot check Meta signatures")
+    if not given.startswith("sha256="):
+        raise BadSignature(f"missing {SIGNATURE_HEADER}: sha256=<hex>")
+    if not matches_hex(secret, body, given.removeprefix("sha256=")):
+        raise BadSignature("signature does not match the body")
+
+
+def handshake(verify_token: str | None, query: Mapping[str, str]) -> Response:
+    """The subscription check: echo `hub.challenge` when `hub.verify_token` is ours."""
+    if (
+        query.get("hub.mode") == "subscribe"
+        and verify_token
+        and query.get("hub.verify_token") == verify_token
+    ):
+        return Response(200, query.get("hub.challenge", ""))
+    return Response(403, "verification token mismatch")
+
+
+def wait_from_usage(response: httpx.Response) -> float:
+    """Seconds until access returns, from `X-Business-Use-Case-Usage` (minutes) if given."""
+    raw = response.headers.get("x-business-use-case-usage")
+    if not raw:
+        return DEFAULT_WAIT_S
+    try:
+        usage = json.loads(raw)
+        minutes = max(
+            float(entry.get("estimated_time_to_regain_access") or 0)
+            for entries in usage.values()
+            for entry in entries
+        )
+    except (ValueError, TypeError, AttributeError):
+        return DEFAULT_WAIT_S
+    return max(minutes * 60, 1.0)
+
+
+def graph_error(response: httpx.Response, platform: str) -> PlatformError:
+    """The most specific of our errors for a Graph API error answer."""
+    try:
+        error: dict[str, Any] = response.json().get("error") or {}
+    except (ValueError, AttributeError):
+        error = {}
+    code = int(error.get("code") or 0)
+    sub = int(error.get("error_subcode") or 0)
+    text = str(error.get("message") or f"HTTP {response.status_code}")[:300]
+    if code in THROTTLE_CODES or response.status_code == 429:
+        wait = wait_from_usage(response)
+        return RateLimited(f"{platform} rate limit ({text}), retry in {wait:.0f}s", wait)
+    if code in TOKEN_CODES:
+        return PermanentError(f"the {platform} token is invalid or expired ({text}): renew it")
+    if sub in WINDOW_SUBCODES or code == 551:
+        return PermanentError(
+            f"{platform} no longer accepts a message to this person ({text}): "
+            "the messaging window has closed"
+        )
+    if code == 100 and sub == 33:
+        return PermanentError(f"the item is gone on {platform} (deleted or hidden): {text}")
+    if code in PERMISSION_CODES:
+        return PermanentError(f"{platform} refused: missing permission ({text})")
+    if code in (1, 2) or response.status_code in (502, 503):
+        return NotSent(f"{platform} is temporarily unavailable ({text})")
+    if response.status_code >= 500:
+        return OutcomeUnknown(f"{platform} failed with HTTP {response.status_code} ({text})")
+    return PermanentError(f"{platform} refused the reply: {text}")
+
+
+async def graph_post(
+    http: httpx.AsyncClient,
+    url: str,
+    *,
+    token: str,
+    platform: str,
+    payload: dict[str, Any],
+) -> dict[str, Any]:
+    """POST to the Graph API with a page token; the JSON answer or our error."""
+    response = await send(
+        http, "POST", url, platform=platform, json=payload,
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    if response.status_code >= 400:
+        raise graph_error(response, platform)
+    try:
+        data = response.json()
+    except ValueError:
+        raise OutcomeUnknown(f"{platform} answered with something that is not JSON") from None
+    if isinstance(data, dict) and "error" in data:
+        raise graph_error(response, platform)
+    return data if isinstance(data, dict) else {}
+
+
+async def graph_get(
+    http: httpx.AsyncClient, url: str, *, token: str, platform: str, params: dict[str, str]
+) -> dict[str, Any]:
+    """GET from the Graph API (reads are safe to retry, so every failure is *not sent*)."""
+    try:
+        response = await http.get(url, params=params,
+                                  headers={"Authorization": f"Bearer {token}"})
+    except httpx.TransportError as exc:
+        raise NotSent(f"{platform} is unreachable ({type(exc).__name__})") from exc
+    if response.status_code >= 400:
+        err = graph_error(response, platform)
+        raise err if isinstance(err, NotSent) else NotSent(err.reason)
+    data = response.json()
+    return data if isinstance(data, dict) else {}
