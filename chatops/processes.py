@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from chatops.polling import Poller
 from chatops.runtime import Runtime
 from chatops.web import build_app
 from chatops.worker import Worker
@@ -67,6 +68,7 @@ async def run_roles(rt: Runtime, *, web_on: bool, worker_on: bool, host: str = "
         tasks = []
         if worker_on:
             tasks.append(asyncio.create_task(make_worker(rt).run(stop)))
+            tasks.append(asyncio.create_task(Poller(rt.store, rt.adapters).run(stop)))
         chat_loop = getattr(rt.chat, "run", None)
         if chat_loop is not None:
             tasks.append(asyncio.create_task(chat_loop(stop)))

@@ -668,3 +668,23 @@ def test_kind_words_cover_every_kind() -> None:
     for kind in Kind:
         view = make_view(make_case(S.NEW), [mention(kind=kind)])
         assert_valid(case_blocks(view, now=NOW))
+
+
+def test_draft_shows_characters_left_and_why_publish_is_refused() -> None:
+    from dataclasses import replace
+
+    from chatops.slack.blocks import case_blocks
+
+    base = _view_for_limits()
+    ok = replace(base, draft_length=200, max_length=280)
+    over = replace(base, draft_length=300, max_length=280,
+                   blocked="20 characters over X's 280")
+    text_ok = json.dumps(case_blocks(ok, now=NOW))
+    text_over = json.dumps(case_blocks(over, now=NOW))
+    assert "80 characters left" in text_ok and "Publish is refused" not in text_ok
+    assert "20 characters over the limit" in text_over
+    assert "Publish is refused:* 20 characters over X's 280" in text_over
+
+
+def _view_for_limits() -> CaseView:
+    return make_view(make_case(State.DRAFTED))

@@ -347,8 +347,15 @@ def _draft(view: CaseView) -> str:
         details.append(f"in reply to {_author(target)}")
     if c.approved_by and c.state is not State.AWAITING_APPROVAL:
         details.append(f"approved by {who(c.approved_by)}")
+    if view.max_length is not None and view.draft_length is not None and not sent:
+        left = view.max_length - view.draft_length
+        details.append(f"{left:,} characters left" if left >= 0 else
+                       f":no_entry: {-left:,} characters over the limit")
     line = " ".join(head) + "".join(f" · {d}" for d in details)
-    return f"{line}\n{quote(c.draft)}"
+    text = f"{line}\n{quote(c.draft)}"
+    if view.blocked and c.is_open and not sent:
+        text += f"\n:no_entry: *Publish is refused:* {escape(view.blocked)}"
+    return text
 
 
 def _reply_target(view: CaseView) -> Mention | None:
