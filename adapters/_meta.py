@@ -111,7 +111,11 @@ async def graph_post(
 ) -> dict[str, Any]:
     """POST to the Graph API with a page token; the JSON answer or our error."""
     response = await send(
-        http, "POST", url, platform=platform, json=payload,
+        http,
+        "POST",
+        url,
+        platform=platform,
+        json=payload,
         headers={"Authorization": f"Bearer {token}"},
     )
     if response.status_code >= 400:
@@ -130,8 +134,7 @@ async def graph_get(
 ) -> dict[str, Any]:
     """GET from the Graph API (reads are safe to retry, so every failure is *not sent*)."""
     try:
-        response = await http.get(url, params=params,
-                                  headers={"Authorization": f"Bearer {token}"})
+        response = await http.get(url, params=params, headers={"Authorization": f"Bearer {token}"})
     except httpx.TransportError as exc:
         raise NotSent(f"{platform} is unreachable ({type(exc).__name__})") from exc
     if response.status_code >= 400:

@@ -393,6 +393,7 @@ ACTION_COMMAND = {
     Action.DISMISS: "dismiss",
     Action.EDIT: "edit",
     Action.REJECT: "reject",
+    Action.REPLY_TO: "reply_to",
 }
 MATRIX = [(a, s) for a in Action for s in State]
 
@@ -416,8 +417,12 @@ async def test_every_action_in_every_state(ss: SlackSystem, action: Action, stat
     )
     await ss.rt.store.save_case(forced, expected_version=case.version)
     user = COMMS1 if action in (Action.APPROVE, Action.REJECT) else ANNA
-    if action in (Action.REROUTE, Action.DISMISS):
-        choice = "billing" if action is Action.REROUTE else "no_reply_needed"
+    if action in (Action.REROUTE, Action.DISMISS, Action.REPLY_TO):
+        choice = {
+            Action.REROUTE: "billing",
+            Action.DISMISS: "no_reply_needed",
+            Action.REPLY_TO: "sandbox:m-1",
+        }[action]
         await ss.select(action, "1001", user, choice)
     else:
         await ss.click(action, "1001", user)

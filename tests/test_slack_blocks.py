@@ -677,8 +677,7 @@ def test_draft_shows_characters_left_and_why_publish_is_refused() -> None:
 
     base = _view_for_limits()
     ok = replace(base, draft_length=200, max_length=280)
-    over = replace(base, draft_length=300, max_length=280,
-                   blocked="20 characters over X's 280")
+    over = replace(base, draft_length=300, max_length=280, blocked="20 characters over X's 280")
     text_ok = json.dumps(case_blocks(ok, now=NOW))
     text_over = json.dumps(case_blocks(over, now=NOW))
     assert "80 characters left" in text_ok and "Publish is refused" not in text_ok

@@ -47,6 +47,7 @@ EXPECTED: dict[Command, dict[State, State | None]] = {
     C.DISMISS: {
         s: S.DISMISSED for s in (S.NEW, S.CLAIMED, S.DRAFTED, S.AWAITING_APPROVAL, S.APPROVED)
     },
+    C.REPLY_TO: {s: s for s in (S.NEW, S.CLAIMED, S.DRAFTED, S.AWAITING_APPROVAL, S.APPROVED)},
     C.CONFIRM_SENT: {S.PUBLISH_UNKNOWN: S.PUBLISHED},
     C.CONFIRM_NOT_SENT: {S.PUBLISH_UNKNOWN: S.DRAFTED},
     C.PUBLISH_OK: {S.PUBLISHING: S.PUBLISHED},
@@ -61,6 +62,7 @@ ARGS: dict[Command, Args] = {
     C.REJECT: Args(text="too informal"),
     C.REROUTE: Args(department="billing"),
     C.DISMISS: Args(text="spam"),
+    C.REPLY_TO: Args(text="sandbox:m-1"),
     C.PUBLISH_OK: Args(published_id="r-1", published_url="https://x.invalid/r-1"),
 }
 

@@ -231,3 +231,19 @@ async def test_a_publish_cut_off_by_a_crash_becomes_publish_unknown(system: Syst
     assert await system.wf.recover_stalled(timedelta(minutes=5)) == [cid]
     assert (await system.case_of("post-1")).state is State.PUBLISH_UNKNOWN
     assert system.platform.received == []
+
+
+async def test_staff_pick_which_comment_the_reply_answers(system: System) -> None:
+    await system.ingest(
+        mention_json("m-1", "post-1", "Var är min faktura?"),
+        mention_json("m-2", "post-1", "Samma här!", author="u-2", name="Olle Nord"),
+    )
+    case = await system.case_of("post-1")
+    assert case.reply_to == "sandbox:m-2"  # the newest by default
+    await system.wf.reply_to(case.id, "anna", "sandbox:m-1")
+    with pytest.raises(Refused, match="not part of this case"):
+        await system.wf.reply_to(case.id, "anna", "sandbox:m-9")
+    await system.wf.edit(case.id, "anna", "Hej Anna! Fakturan kommer i dag.")
+    await system.wf.publish(case.id, "anna")
+    assert system.platform.received[0]["in_reply_to"] == "m-1"
+    assert (await system.case_of("post-1")).answered_keys == ["sandbox:m-1"]

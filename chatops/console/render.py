@@ -85,6 +85,10 @@ def case_panel(view: CaseView, now: datetime | None = None) -> Panel:
         draft = Text("draft", style="bold")
         draft.append(f" ({c.draft_author or '-'}{', private' if c.private else ''}): ", style="dim")
         draft.append(c.draft or "(empty)")
+        if view.max_length is not None and view.draft_length is not None:
+            draft.append(f"  ({view.draft_length}/{view.max_length} characters)", style="dim")
+        if view.blocked and c.is_open:
+            draft.append(f"\npublish refused: {view.blocked}", style="red")
         body.append(draft)
     return Panel(Group(*body), title=f"Case {c.number}", title_align="left", expand=True)
 

@@ -32,6 +32,7 @@ commands (N is a case number, with or without #):
   approve N            approver: approve and publish
   reject N REASON      approver: send the draft back
   reroute N DEPT       move the case to another department
+  answer N M           the draft answers comment M of the case (1 = first; default: newest)
   dismiss N REASON     close without a reply: spam, no_reply_needed or duplicate
   sent N / notsent N   after an unconfirmed publish: it is / is not on the platform
   help                 this text
@@ -62,6 +63,7 @@ class Repl:
             "dismiss": Spec(1, "REASON", lambda n, t: workflow.dismiss(n, self.user, t)),
             "sent": Spec(1, None, lambda n: workflow.confirm(n, self.user, sent=True)),
             "notsent": Spec(1, None, lambda n: workflow.confirm(n, self.user, sent=False)),
+            "answer": Spec(2, None, self.answer),
             "show": Spec(1, None, self.show),
         }
 
@@ -113,7 +115,8 @@ class Repl:
         need = spec.args + (1 if spec.free_text else 0)
         if len(rest) < need or (not spec.free_text and len(rest) > spec.args):
             extra = f" {spec.free_text}" if spec.free_text else ""
-            usage = f"{name} N" + (" DEPT" if spec.args == 2 else "") + extra
+            second = {"reroute": " DEPT", "answer": " M"}.get(name, "")
+            usage = f"{name} N{second}{extra}"
             self._say(f"usage: {usage}")
             return
         positional = [rest[0].lstrip("#"), *rest[1 : spec.args]]
@@ -133,6 +136,15 @@ class Repl:
             self.console.print("no open cases")
             return
         self.console.print(cases_table(cases, self.wf.clock()))
+
+    async def answer(self, case_id: str, position: str) -> None:
+        """Pick which comment of the case the draft answers, by its number in `show N`."""
+        case = await self.wf.store.get_case(case_id)
+        if case is None:
+            raise Refused(f"there is no case #{case_id}")
+        if not position.isdigit() or not 1 <= int(position) <= len(case.mention_keys):
+            raise Refused(f"pick a comment from 1 to {len(case.mention_keys)}")
+        await self.wf.reply_to(case_id, self.user, case.mention_keys[int(position) - 1])
 
     async def show(self, case_id: str) -> None:
         case = await self.wf.store.get_case(case_id)

@@ -349,8 +349,11 @@ def _draft(view: CaseView) -> str:
         details.append(f"approved by {who(c.approved_by)}")
     if view.max_length is not None and view.draft_length is not None and not sent:
         left = view.max_length - view.draft_length
-        details.append(f"{left:,} characters left" if left >= 0 else
-                       f":no_entry: {-left:,} characters over the limit")
+        details.append(
+            f"{left:,} characters left"
+            if left >= 0
+            else f":no_entry: {-left:,} characters over the limit"
+        )
     line = " ".join(head) + "".join(f" · {d}" for d in details)
     text = f"{line}\n{quote(c.draft)}"
     if view.blocked and c.is_open and not sent:
@@ -455,9 +458,34 @@ def _work_buttons(view: CaseView, departments: Sequence[Department]) -> list[dic
         select = reroute_select(c, departments)
         if select is not None:
             out.append(select)
+    if _allowed(Command.REPLY_TO, s) and len(view.mentions) > 1:
+        out.append(reply_to_select(view))
     if _allowed(Command.DISMISS, s):
         out.append(dismiss_overflow(c))
     return out
+
+
+def reply_to_select(view: CaseView) -> dict[str, Any]:
+    """Which comment the draft answers: the newest unless staff pick another."""
+    c = view.case
+    options = [
+        option(
+            clip(f"{m.author.name or m.author.handle or m.author.id}: {one_line(m.text)}", 75),
+            f"{c.id}:{m.key}",
+        )
+        for m in view.mentions
+        if m.key not in c.answered_keys
+    ][:SELECT_OPTIONS_LIMIT]
+    current = next((o for o in options if o["value"] == f"{c.id}:{c.reply_to}"), None)
+    select: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": Action.REPLY_TO.value,
+        "placeholder": plain("Answer…", 150),
+        "options": options or [option("(all answered)", f"{c.id}:{c.reply_to or ''}")],
+    }
+    if current is not None:
+        select["initial_option"] = current
+    return select
 
 
 def _publish_buttons(view: CaseView) -> list[dict[str, Any]]:

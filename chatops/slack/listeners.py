@@ -60,6 +60,7 @@ def register(app: AsyncApp, backend: SlackBackend) -> None:
     app.action(Action.REJECT.value)(_open_reject(backend))
     app.action(Action.REROUTE.value)(_select(backend, lambda wf, c, u, v: wf.reroute(c, u, v)))
     app.action(Action.DISMISS.value)(_select(backend, lambda wf, c, u, v: wf.dismiss(c, u, v)))
+    app.action(Action.REPLY_TO.value)(_select(backend, lambda wf, c, u, v: wf.reply_to(c, u, v)))
     app.view(View.DRAFT.value)(_save_draft(backend))
     app.view(View.REJECT.value)(_save_reject(backend))
     app.event("message")(_thread_message(backend))

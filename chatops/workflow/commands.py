@@ -16,6 +16,7 @@ class Command(StrEnum):
     REJECT = "reject"
     REROUTE = "reroute"
     DISMISS = "dismiss"
+    REPLY_TO = "reply_to"  # answer another mention of the case than the newest
     CONFIRM_SENT = "confirm_sent"  # after publish_unknown: a person saw it on the platform
     CONFIRM_NOT_SENT = "confirm_not_sent"  # after publish_unknown: it is not there
     # by the system

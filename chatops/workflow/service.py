@@ -34,6 +34,7 @@ _EVENT_OF: Mapping[Command, EventKind] = {
     Command.REJECT: EventKind.REJECTED,
     Command.REROUTE: EventKind.REROUTED,
     Command.DISMISS: EventKind.DISMISSED,
+    Command.REPLY_TO: EventKind.NOTE,
     Command.CONFIRM_SENT: EventKind.PUBLISHED,
     Command.CONFIRM_NOT_SENT: EventKind.PUBLISH_FAILED,
     Command.PUBLISH_OK: EventKind.PUBLISHED,
@@ -95,6 +96,10 @@ class Workflow:
 
     async def dismiss(self, case_id: str, actor: str, reason: str) -> Case:
         return await self.command(case_id, Command.DISMISS, actor, Args(text=reason))
+
+    async def reply_to(self, case_id: str, actor: str, mention_key: str) -> Case:
+        """Answer this mention of the case rather than the newest one."""
+        return await self.command(case_id, Command.REPLY_TO, actor, Args(text=mention_key))
 
     async def publish(self, case_id: str, actor: str, *, private: bool = False) -> Case:
         """Publish the draft, or ask for approval first when the case is sensitive."""
@@ -170,9 +175,15 @@ class Workflow:
             if isinstance(exc, RateLimited):
                 at = self.clock() + timedelta(seconds=exc.retry_after)
                 hint = f"It goes out automatically at {at:%H:%M:%S} UTC unless the draft changes"
-                await self.store.schedule_retry(case.id, at, {
-                    "digest": text_digest(case.draft), "actor": actor, "private": case.private,
-                })
+                await self.store.schedule_retry(
+                    case.id,
+                    at,
+                    {
+                        "digest": text_digest(case.draft),
+                        "actor": actor,
+                        "private": case.private,
+                    },
+                )
             log.warning("case %s: not published: %s", case.id, exc.reason)
             return await self.command(
                 case.id, Command.PUBLISH_FAILED, SYSTEM, Args(text=f"{exc.reason}. {hint}")
@@ -193,8 +204,9 @@ class Workflow:
             if case is None or text_digest(case.draft) != info.get("digest"):
                 continue  # edited since: a person decides again
             try:
-                await self.publish(case_id, str(info.get("actor") or SYSTEM),
-                                   private=bool(info.get("private")))
+                await self.publish(
+                    case_id, str(info.get("actor") or SYSTEM), private=bool(info.get("private"))
+                )
             except Refused as refusal:
                 log.info("case %s: automatic retry not possible: %s", case_id, refusal.reason)
                 continue
@@ -326,8 +338,15 @@ class Workflow:
         if due is not None:
             due = due.astimezone(self.config.department_tz(case.department))
         length, limit, blocked = self.draft_check(case, stored, case.private)
-        return CaseView(case, mentions, self.department(case.department), due,
-                        draft_length=length, max_length=limit, blocked=blocked)
+        return CaseView(
+            case,
+            mentions,
+            self.department(case.department),
+            due,
+            draft_length=length,
+            max_length=limit,
+            blocked=blocked,
+        )
 
     async def _announce(
         self, before: Case, after: Case, cmd: Command, actor: str, args: Args
@@ -397,5 +416,6 @@ def _describe(kind: EventKind, actor: str, before: Case, after: Case, args: Args
         ),
         EventKind.REOPENED: "the case is open again",
         EventKind.CLOSED: "closed",
+        EventKind.NOTE: f"{actor} chose which comment the draft answers",
     }
     return texts.get(kind, kind.value)

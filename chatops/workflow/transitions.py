@@ -29,6 +29,7 @@ ALLOWED: Mapping[Command, frozenset[State]] = {
     Command.REJECT: frozenset({S.AWAITING_APPROVAL}),
     Command.REROUTE: EDITABLE | {S.PUBLISH_UNKNOWN},
     Command.DISMISS: EDITABLE,
+    Command.REPLY_TO: EDITABLE,
     Command.CONFIRM_SENT: frozenset({S.PUBLISH_UNKNOWN}),
     Command.CONFIRM_NOT_SENT: frozenset({S.PUBLISH_UNKNOWN}),
     Command.PUBLISH_OK: frozenset({S.PUBLISHING}),
@@ -206,6 +207,12 @@ def _dismiss(c: Case, _actor: str, _p: Policy, a: Args) -> None:
     c.state = S.DISMISSED
 
 
+def _reply_to(c: Case, _actor: str, _p: Policy, a: Args) -> None:
+    if a.text not in c.mention_keys:
+        raise Refused("that mention is not part of this case")
+    c.reply_to = a.text
+
+
 def _confirm_sent(c: Case, _actor: str, _p: Policy, a: Args) -> None:
     _mark_published(c, "", "", a.now)
 
@@ -264,6 +271,7 @@ _HANDLERS = {
     Command.REJECT: _reject,
     Command.REROUTE: _reroute,
     Command.DISMISS: _dismiss,
+    Command.REPLY_TO: _reply_to,
     Command.CONFIRM_SENT: _confirm_sent,
     Command.CONFIRM_NOT_SENT: _back_to_before,
     Command.PUBLISH_OK: _publish_ok,

@@ -1,0 +1,521 @@
+"""Facebook Pages and Messenger: Meta's `object: page` webhooks in, Graph API replies out.
+
+Inbound, one POST carries up to 1,000 entries, each with `changes` (field `feed`: comments,
+replies and visitor posts) and `messaging` (Messenger) events; entries for pages that are not
+in `platforms.facebook.pages` are skipped. Everyone commenting on one post joins one case
+(`conversation_id` = the post id); a Messenger conversation is `messenger:{psid}`.
+
+Outbound, a public answer is a comment (`POST /{comment-id}/comments`, threaded one level deep
+as Facebook does), a Messenger answer or a private reply to a comment goes through the Send API
+(`POST /{page-id}/messages`), always with the page's own token.
+
+Choices worth knowing:
+- A Messenger postback (a tap on a button, "Get Started", a persistent-menu item) becomes a `dm`
+  with the text `[button] <title>`: the tap opens the 24-hour window and is often the first
+  thing a person does to reach the brand, so dropping it would lose a conversation.
+- Attachments are listed in the text as `[image] <url>` lines so staff can open them.
+- `message_edit` events (the `message_edits` field) become `dm` mentions with `change=edited`.
+- Our own comments, posts and Messenger echoes are ignored: they are the page's replies.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from adapters import _meta
+from adapters.base import AdapterContext, Published, Response
+from adapters.errors import BadPayload, OutcomeUnknown, PermanentError
+from chatops.config.models import Account
+from chatops.domain import Author, Change, Kind, Mention, Reply
+
+PLATFORM = "facebook"
+WEB_URL = "https://www.facebook.com"
+MESSENGER_PREFIX = "messenger:"
+
+COMMENT_MAX = 8_000
+"""Characters Facebook accepts in one comment."""
+MESSENGER_MAX = 2_000
+"""Characters the Send API accepts in `message.text`."""
+MESSAGING_WINDOW = timedelta(hours=24)
+"""Standard messaging: a page may answer within 24 hours of the person's last message."""
+PRIVATE_REPLY_WINDOW = timedelta(days=7)
+"""A private reply to a comment or visitor post must be sent within 7 days of it."""
+
+VERBS: Mapping[str, Change] = {
+    "add": Change.ADD,
+    "edited": Change.EDITED,
+    "remove": Change.REMOVED,
+}
+"""Feed verbs that are news to staff; `hide`/`unhide` and the rest are the page's own moderation."""
+POST_ITEMS = frozenset({"post", "status", "photo", "video"})
+"""Feed items that are a visitor's own post on the page."""
+
+_MAX_SECONDS = 253_402_300_799.0  # 9999-12-31T23:59:59Z
+_MS_THRESHOLD = 100_000_000_000  # unix seconds reach this in the year 5138: larger values are ms
+
+
+# -- reading JSON with a path for every complaint ----------------------------------------------
+
+
+def _object(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise BadPayload(f"{where}: expected an object")
+    return value
+
+
+def _required(obj: dict[str, Any], key: str, where: str) -> Any:
+    value = obj.get(key)
+    if value is None:
+        raise BadPayload(f"{where}.{key}: missing")
+    return value
+
+
+def _list(obj: dict[str, Any], key: str, where: str) -> list[Any]:
+    """An optional list: absent means empty, anything else but a list is malformed."""
+    value = obj.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BadPayload(f"{where}.{key}: expected a list")
+    return value
+
+
+def _id(value: Any, where: str) -> str:
+    """Meta sends ids as strings; a bare number is accepted, anything else is not an id."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise BadPayload(f"{where}: expected an id")
+    text = str(value).strip()
+    if not text:
+        raise BadPayload(f"{where}: empty id")
+    return text
+
+
+def _text(value: Any, where: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadPayload(f"{where}: expected a string")
+    return value
+
+
+def _optional_str(value: Any) -> str:
+    """Decorative fields (names, links) of the wrong type are dropped, not fatal."""
+    return value if isinstance(value, str) else ""
+
+
+def _timestamp(value: Any, where: str) -> datetime:
+    """Unix seconds (feed), unix milliseconds (Messenger), either as a string, or ISO 8601."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return _iso_time(value, where)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadPayload(f"{where}: expected a unix time")
+    seconds = value / 1000 if abs(value) >= _MS_THRESHOLD else float(value)
+    if not (math.isfinite(seconds) and 0 <= seconds <= _MAX_SECONDS):
+        raise BadPayload(f"{where}: time out of range")
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _iso_time(value: str, where: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadPayload(f"{where}: not a time") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+# -- inbound -------------------------------------------------------------------------------------
+
+
+def parse_body(body: bytes, pages: frozenset[str]) -> list[Mention]:
+    """A verified `object: page` webhook body -> mentions for the configured `pages`."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        raise BadPayload("body is not JSON") from None
+    root = _object(data, "body")
+    kind = root.get("object")
+    if kind != "page":
+        got = f"'{kind[:40]}'" if isinstance(kind, str) else "no object name"
+        raise BadPayload(
+            f"object: expected 'page', got {got} (Instagram events belong at /webhooks/instagram)"
+        )
+    entries = _required(root, "entry", "body")
+    if not isinstance(entries, list):
+        raise BadPayload("entry: expected a list")
+    mentions: list[Mention] = []
+    for index, raw in enumerate(entries):
+        where = f"entry[{index}]"
+        entry = _object(raw, where)
+        page_id = _id(entry.get("id"), f"{where}.id")
+        if page_id in pages:
+            mentions.extend(_entry(entry, page_id, where))
+    return mentions
+
+
+def _entry(entry: dict[str, Any], page_id: str, where: str) -> Iterator[Mention]:
+    for index, raw in enumerate(_list(entry, "changes", where)):
+        at = f"{where}.changes[{index}]"
+        change = _object(raw, at)
+        if change.get("field") != "feed":
+            continue
+        value = _object(_required(change, "value", at), f"{at}.value")
+        mention = _feed(value, page_id, (entry.get("time"), f"{where}.time"), at)
+        if mention is not None:
+            yield mention
+    for index, raw in enumerate(_list(entry, "messaging", where)):
+        at = f"{where}.messaging[{index}]"
+        mention = _messaging(_object(raw, at), page_id, at)
+        if mention is not None:
+            yield mention
+
+
+def _feed(
+    value: dict[str, Any], page_id: str, entry_time: tuple[Any, str], at: str
+) -> Mention | None:
+    """A comment, reply or visitor post (added, edited, removed); None for everything else."""
+    where = f"{at}.value"
+    verb, item = value.get("verb"), value.get("item")
+    change = VERBS.get(verb) if isinstance(verb, str) else None
+    if change is None or not (item == "comment" or item in POST_ITEMS):
+        return None
+    author = _author(value.get("from"), f"{where}.from")
+    if author.id == page_id:
+        return None
+    post_id = _id(_required(value, "post_id", where), f"{where}.post_id")
+    if item == "comment":
+        external_id = _id(_required(value, "comment_id", where), f"{where}.comment_id")
+        raw_parent = value.get("parent_id")
+        parent = post_id if raw_parent is None else _id(raw_parent, f"{where}.parent_id")
+        kind = Kind.COMMENT if parent == post_id else Kind.REPLY
+    else:
+        external_id, parent, kind = post_id, None, Kind.COMMENT
+    return Mention(
+        platform=PLATFORM,
+        account=page_id,
+        external_id=external_id,
+        conversation_id=post_id,
+        parent_id=parent,
+        author=author,
+        text=_feed_text(value, where),
+        url=_feed_url(value.get("post"), external_id),
+        created_at=_created(value, entry_time, where),
+        kind=kind,
+        change=change,
+    )
+
+
+def _created(value: dict[str, Any], entry_time: tuple[Any, str], where: str) -> datetime:
+    """`created_time`, else the entry's `time`: a missing stamp must not fail a whole batch."""
+    created = value.get("created_time")
+    fallback, fallback_where = entry_time
+    if created is None and fallback is not None:
+        return _timestamp(fallback, fallback_where)
+    return _timestamp(_required(value, "created_time", where), f"{where}.created_time")
+
+
+def _author(raw: Any, where: str) -> Author:
+    """`from {id, name}`; without it (an app lacking pages_read_user_content) the author is ""."""
+    if raw is None:
+        return Author(id="")
+    sender = _object(raw, where)
+    raw_id = sender.get("id")
+    return Author(
+        id="" if raw_id is None else _id(raw_id, f"{where}.id"),
+        name=_optional_str(sender.get("name")),
+    )
+
+
+def _feed_text(value: dict[str, Any], where: str) -> str:
+    """The message, plus a line for a photo or video so staff see what was posted."""
+    lines = [_text(value.get("message"), f"{where}.message")]
+    for key, label in (("photo", "photo"), ("video", "video")):
+        media = _optional_str(value.get(key))
+        if media:
+            lines.append(f"[{label}] {media}")
+    if value.get("item") in ("photo", "video") and _optional_str(value.get("link")):
+        lines.append(f"[{value['item']}] {value['link']}")
+    return "\n".join(line for line in lines if line)
+
+
+def _feed_url(post: Any, item_id: str) -> str:
+    permalink = _optional_str(post.get("permalink_url")) if isinstance(post, dict) else ""
+    if permalink.startswith(("https://", "http://")):
+        return permalink
+    return f"{WEB_URL}/{quote(item_id, safe='')}"
+
+
+def _messaging(event: dict[str, Any], page_id: str, at: str) -> Mention | None:
+    """A message, an edit of one, or a postback from a person; None for receipts and the rest."""
+    if "message" in event:
+        message = _object(event["message"], f"{at}.message")
+        if message.get("is_echo"):
+            return None
+        mid = _id(_required(message, "mid", f"{at}.message"), f"{at}.message.mid")
+        text = _message_text(message, f"{at}.message")
+        return _dm(event, page_id, at, mid, text, Change.ADD, _reply_to(message))
+    if "message_edit" in event:
+        edit = _object(event["message_edit"], f"{at}.message_edit")
+        mid = _id(_required(edit, "mid", f"{at}.message_edit"), f"{at}.message_edit.mid")
+        text = _text(edit.get("text"), f"{at}.message_edit.text")
+        return _dm(event, page_id, at, mid, text, Change.EDITED, None)
+    if "postback" in event:
+        postback = _object(event["postback"], f"{at}.postback")
+        title = _optional_str(postback.get("title")).strip()
+        if not title:
+            return None
+        raw_mid = postback.get("mid")
+        mid = (
+            _id(raw_mid, f"{at}.postback.mid")
+            if raw_mid is not None
+            else f"postback:{_psid(event, at)}:{_required(event, 'timestamp', at)}"
+        )
+        return _dm(event, page_id, at, mid, f"[button] {title}", Change.ADD, None)
+    return None
+
+
+def _psid(event: dict[str, Any], at: str) -> str:
+    sender = _object(_required(event, "sender", at), f"{at}.sender")
+    return _id(_required(sender, "id", f"{at}.sender"), f"{at}.sender.id")
+
+
+def _dm(
+    event: dict[str, Any],
+    page_id: str,
+    at: str,
+    mid: str,
+    text: str,
+    change: Change,
+    parent: str | None,
+) -> Mention | None:
+    psid = _psid(event, at)
+    if psid == page_id:
+        return None
+    return Mention(
+        platform=PLATFORM,
+        account=page_id,
+        external_id=mid,
+        conversation_id=MESSENGER_PREFIX + psid,
+        parent_id=parent,
+        author=Author(id=psid),
+        text=text,
+        created_at=_timestamp(_required(event, "timestamp", at), f"{at}.timestamp"),
+        kind=Kind.DM,
+        change=change,
+    )
+
+
+def _message_text(message: dict[str, Any], where: str) -> str:
+    lines = [_text(message.get("text"), f"{where}.text")]
+    for index, raw in enumerate(_list(message, "attachments", where)):
+        lines.append(_attachment_line(_object(raw, f"{where}.attachments[{index}]")))
+    text = "\n".join(line for line in lines if line)
+    return text or "[a message without text]"
+
+
+def _attachment_line(attachment: dict[str, Any]) -> str:
+    """`[image] https://…`: what it is and where staff can open it."""
+    payload = attachment.get("payload")
+    payload = payload if isinstance(payload, dict) else {}
+    kind = _optional_str(attachment.get("type")) or "attachment"
+    if payload.get("sticker_id") is not None:
+        kind = "sticker"
+    title = _optional_str(attachment.get("title")) or _optional_str(payload.get("title"))
+    url = _optional_str(payload.get("url")) or _optional_str(attachment.get("url"))
+    return " ".join(part for part in (f"[{kind}]", title, url) if part)
+
+
+def _reply_to(message: dict[str, Any]) -> str | None:
+    """The mid a message answers (Messenger's swipe-to-reply), when it names one."""
+    reply_to = message.get("reply_to")
+    mid = reply_to.get("mid") if isinstance(reply_to, dict) else None
+    return (mid.strip() or None) if isinstance(mid, str) else None
+
+
+# -- outbound ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GraphCall:
+    """One Graph API call answering a mention: `POST {GRAPH_API_URL}/{path}` with `payload`."""
+
+    path: str
+    payload: dict[str, Any]
+    messenger: bool
+
+
+def request_for(reply: Reply) -> GraphCall:
+    """Where and how Facebook takes this answer (pure, so the routing is tested on its own)."""
+    mention = reply.in_reply_to
+    page = quote(mention.account, safe="")
+    if mention.kind is Kind.DM:
+        psid = mention.conversation_id.removeprefix(MESSENGER_PREFIX)
+        return _send_api(page, {"id": psid}, reply.text)
+    is_post = mention.external_id == mention.conversation_id
+    if reply.private:
+        recipient = {"post_id" if is_post else "comment_id": mention.external_id}
+        return _send_api(page, recipient, reply.text)
+    # Facebook threads comments one level deep: a reply to a reply goes under its parent.
+    target = mention.parent_id if mention.kind is Kind.REPLY and mention.parent_id else None
+    target = target or mention.external_id
+    return GraphCall(f"{quote(target, safe='')}/comments", {"message": reply.text}, False)
+
+
+def _send_api(page: str, recipient: dict[str, str], text: str) -> GraphCall:
+    payload = {"recipient": recipient, "messaging_type": "RESPONSE", "message": {"text": text}}
+    return GraphCall(f"{page}/messages", payload, True)
+
+
+def _window_problem(reply: Reply, now: datetime) -> str | None:
+    """Messenger's 24-hour window for a DM, the 7-day limit for a private reply to a comment."""
+    mention = reply.in_reply_to
+    now = now if now.tzinfo else now.replace(tzinfo=UTC)
+    if mention.kind is Kind.DM:
+        closes = mention.created_at + MESSAGING_WINDOW
+        if now >= closes:
+            return (
+                f"the 24-hour Messenger window closed at {_clock(closes, now)}; "
+                "Messenger no longer accepts a reply from the page"
+            )
+    elif reply.private:
+        closes = mention.created_at + PRIVATE_REPLY_WINDOW
+        item = "post" if mention.external_id == mention.conversation_id else "comment"
+        if now >= closes:
+            return (
+                f"a private reply must be sent within 7 days of the {item}; that window closed "
+                f"at {_clock(closes, now)}; answer publicly instead"
+            )
+    return None
+
+
+def _clock(at: datetime, now: datetime) -> str:
+    """`14:05 UTC`, with the date when it was not today."""
+    at = at.astimezone(UTC)
+    same_day = at.date() == now.astimezone(UTC).date()
+    return at.strftime("%H:%M UTC") if same_day else at.strftime("%H:%M UTC on %Y-%m-%d")
+
+
+class FacebookAdapter:
+    """Facebook Pages and Messenger for the pages listed in the config."""
+
+    name = PLATFORM
+    max_length: int | None = MESSENGER_MAX
+    """The stricter of the two limits; `check` applies the one of the reply's channel."""
+
+    def __init__(
+        self,
+        *,
+        app_secret: str | None,
+        verify_token: str | None,
+        api_url: str,
+        pages: list[Account],
+        token: Callable[[str], str | None],
+        http: httpx.AsyncClient,
+    ) -> None:
+        self._app_secret = app_secret
+        self._verify_token = verify_token
+        self._api_url = api_url.rstrip("/")
+        self._pages = {page.id: page for page in pages}
+        self._page_ids = frozenset(self._pages)
+        self._token_of = token
+        self._http = http
+
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
+        _meta.verify(self._app_secret, body, _signature_header(headers))
+
+    def parse(self, body: bytes, headers: Mapping[str, str]) -> list[Mention]:
+        return parse_body(body, self._page_ids)
+
+    def handshake(self, query: Mapping[str, str]) -> Response:
+        return _meta.handshake(self._verify_token, query)
+
+    def length(self, text: str) -> int:
+        return len(text)
+
+    def check(self, reply: Reply, now: datetime) -> str | None:
+        mention = reply.in_reply_to
+        if mention.change is Change.REMOVED:
+            return "the person removed this on Facebook; there is nothing left to answer"
+        return _window_problem(reply, now) or self._length_problem(reply)
+
+    def _length_problem(self, reply: Reply) -> str | None:
+        if not reply.text.strip():
+            return "the reply is empty"
+        messenger = reply.private or reply.in_reply_to.kind is Kind.DM
+        limit = MESSENGER_MAX if messenger else COMMENT_MAX
+        count = self.length(reply.text)
+        if count > limit:
+            where = "Messenger" if messenger else "a Facebook comment"
+            return f"the reply is {count:,} characters; {where} allows {limit:,}"
+        return None
+
+    async def reply(self, reply: Reply) -> Published:
+        token = self._token(reply.in_reply_to.account)
+        request = request_for(reply)
+        data = await _meta.graph_post(
+            self._http,
+            f"{self._api_url}/{request.path}",
+            token=token,
+            platform=PLATFORM,
+            payload=request.payload,
+        )
+        if request.messenger:
+            return Published(id=_answer_id(data, "message_id"))
+        reply_id = _answer_id(data, "id")
+        return Published(id=reply_id, url=f"{WEB_URL}/{quote(reply_id, safe='')}")
+
+    def _token(self, page_id: str) -> str:
+        page = self._pages.get(page_id)
+        if page is None:
+            raise PermanentError(
+                f"Facebook page {page_id} is not listed in platforms.facebook.pages"
+            )
+        if not page.token_env:
+            raise PermanentError(f"Facebook page {page_id} has no token_env in the config")
+        token = self._token_of(page.token_env)
+        if not token:
+            raise PermanentError(
+                f"{page.token_env} is not set: it should hold the page token of {page_id}"
+            )
+        return token
+
+
+def _answer_id(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+        return str(value)
+    raise OutcomeUnknown(
+        f"{PLATFORM} accepted the request but did not return the {key}: check the page"
+    )
+
+
+def _signature_header(headers: Mapping[str, str]) -> Mapping[str, str]:
+    """`_meta.verify` looks the header up by its canonical name; a plain dict may differ in case."""
+    if _meta.SIGNATURE_HEADER in headers:
+        return headers
+    wanted = _meta.SIGNATURE_HEADER.lower()
+    given = next((v for k, v in headers.items() if k.lower() == wanted), "")
+    return {_meta.SIGNATURE_HEADER: given}
+
+
+def create(ctx: AdapterContext) -> FacebookAdapter:
+    s = ctx.settings
+    pages = ctx.config.platforms.accounts(PLATFORM)
+    return FacebookAdapter(
+        app_secret=s.facebook_app_secret,
+        verify_token=s.facebook_verify_token,
+        api_url=s.graph_api_url,
+        pages=pages,
+        token=s.token,
+        http=ctx.http,
+    )
