@@ -13,10 +13,11 @@ def hmac_sha256(secret: str, body: bytes) -> bytes:
 
 def matches_hex(secret: str, body: bytes, given: str) -> bool:
     """Constant-time check of a hex HMAC-SHA256 signature."""
-    return hmac.compare_digest(hmac_sha256(secret, body).hex(), given.strip().lower())
+    expected = hmac_sha256(secret, body).hex().encode()
+    return hmac.compare_digest(expected, given.strip().lower().encode("utf-8", "replace"))
 
 
 def matches_b64(secret: str, body: bytes, given: str) -> bool:
     """Constant-time check of a base64 HMAC-SHA256 signature."""
-    expected = base64.b64encode(hmac_sha256(secret, body)).decode()
-    return hmac.compare_digest(expected, given.strip())
+    expected = base64.b64encode(hmac_sha256(secret, body))
+    return hmac.compare_digest(expected, given.strip().encode("utf-8", "replace"))

@@ -129,6 +129,10 @@ async def test_bad_signature_is_refused_and_nothing_stored(system: System) -> No
     assert "signature" in (await r.json())["error"]
     r = await system.client.post("/webhooks/sandbox", data=raw)
     assert r.status == 401
+    r = await system.client.post(
+        "/webhooks/sandbox", data=raw, headers={"X-Sandbox-Signature": "sha256=\u00e9"}
+    )
+    assert r.status == 401  # not a 500 on a non-ASCII header
     assert await stored_keys(system) == []
 
 

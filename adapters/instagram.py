@@ -1,0 +1,569 @@
+"""Instagram professional accounts through Meta's Graph API (webhook object `instagram`).
+
+In: `comments` on the brand's posts (replies to comments too), `mentions` of the brand's @handle
+in someone else's comment or caption (ids only: `enrich` fetches the text later, off the webhook
+path) and Instagram Direct messages. Everyone on one post is one case (conversation = media
+id); a Direct thread is one case per person (`igdm:<IGSID>`).
+
+Out: a public reply under a comment, a comment where the brand was mentioned, a private reply
+to a commenter, or a Direct message, each with the account's own token. Signatures, the
+handshake and the Graph API's error codes are Meta's, shared with Facebook (`adapters/_meta`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Collection, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, TypeVar
+
+import httpx
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
+
+from adapters import _meta
+from adapters.base import AdapterContext, Published, Response
+from adapters.errors import BadPayload, BadSignature, NotSent, OutcomeUnknown, PermanentError
+from chatops.config.models import Account
+from chatops.domain import Author, Change, Kind, Mention, Reply, utcnow
+from chatops.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "instagram"
+UNKNOWN_AUTHOR = "unknown"
+"""`Author.id` of a mention before `enrich`: the webhook does not say who wrote it."""
+DM_PREFIX = "igdm:"
+COMMENT_MAX_CHARS = 2200
+DM_MAX_BYTES = 1000
+"""Instagram Direct text: UTF-8, at most 1,000 bytes (not characters)."""
+DM_WINDOW = timedelta(hours=24)
+PRIVATE_REPLY_WINDOW = timedelta(days=7)
+REFUSED_FIELD = "nonexisting field"
+"""What the Graph API says when a field cannot be read on a node ("(#100) Tried accessing…")."""
+
+_MAX_UNIX = 10**14
+"""Any later unix time is not a time; anything above `_MS_FROM` is in milliseconds."""
+_MS_FROM = 10**11
+_GRAPH_ID = re.compile(r"[0-9]{1,40}")
+
+COMMENT_FIELDS = (
+    "id,text,timestamp,from{id,username},media{id,permalink}",
+    "id,text,timestamp,media{id,permalink}",
+    "id,text,timestamp,media",
+)
+"""`mentioned_comment` fields, richest first. Only the last set is documented for comments on
+other people's media; the others are tried first and dropped when Meta refuses them."""
+CAPTION_FIELDS = ("id,caption,timestamp,username,permalink", "id,caption,timestamp")
+
+
+# -- the wire format ---------------------------------------------------------------------
+
+
+def _as_id(value: Any) -> Any:
+    """Graph ids are strings, but a number is the same id (bools are not)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Id = Annotated[
+    str,
+    BeforeValidator(_as_id),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+]
+UnixTime = Annotated[int, Field(ge=0, le=_MAX_UNIX)]
+_TIME: TypeAdapter[int | None] = TypeAdapter(UnixTime | None)
+
+
+class _Wire(BaseModel):
+    """Meta adds fields over time: unknown keys are ignored, nulls read as absent."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+
+class _User(_Wire):
+    id: Id
+    username: str | None = None
+
+
+class _Media(_Wire):
+    id: Id
+
+
+class _Comment(_Wire):
+    id: Id
+    text: str | None = None
+    author: _User = Field(alias="from")
+    media: _Media
+    parent_id: Id | None = None
+
+
+class _MentionRef(_Wire):
+    media_id: Id
+    comment_id: Id | None = None
+    """Absent when the brand was mentioned in the caption itself."""
+
+
+class _Party(_Wire):
+    id: Id
+
+
+class _Attachment(_Wire):
+    type: str | None = None
+    payload: dict[str, Any] | None = None
+
+
+class _Message(_Wire):
+    mid: Id
+    text: str | None = None
+    attachments: list[_Attachment] | None = None
+    is_echo: bool | None = None
+    is_deleted: bool | None = None
+    is_unsupported: bool | None = None
+
+
+class _Edit(_Wire):
+    mid: Id
+    text: str | None = None
+
+
+class _Messaging(_Wire):
+    sender: _Party
+    timestamp: UnixTime | None = None
+    message: _Message | None = None
+    message_edit: _Edit | None = None
+
+
+_W = TypeVar("_W", bound=_Wire)
+
+
+# -- parsing (pure: it runs on the webhook request path) ----------------------------------
+
+
+def parse_body(body: bytes, accounts: Collection[str], received: datetime) -> list[Mention]:
+    """A webhook body -> mentions for the configured `accounts`, or BadPayload saying where.
+
+    `received` stands in for an entry without a time."""
+    try:
+        data: Any = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise BadPayload("body is not JSON") from None
+    if not isinstance(data, dict):
+        raise BadPayload("expected a JSON object with 'object' and 'entry'")
+    if data.get("object") != PLATFORM:
+        raise BadPayload(f"object: expected 'instagram', got {_short(data.get('object'))}")
+    entries = data.get("entry")
+    if not isinstance(entries, list):
+        raise BadPayload("entry: expected a list")
+    mentions: list[Mention] = []
+    for index, entry in enumerate(entries):
+        mentions.extend(_entry(entry, f"entry[{index}]", accounts, received))
+    return mentions
+
+
+def _entry(entry: Any, where: str, accounts: Collection[str], received: datetime) -> list[Mention]:
+    account = _validate(_Party, entry, where).id
+    if account not in accounts:
+        return []
+    when = _time(entry.get("time"), f"{where}.time") or received
+    mentions: list[Mention] = []
+    for index, change in enumerate(_list(entry, "changes", where)):
+        mentions.extend(_change(change, f"{where}.changes[{index}]", account, when))
+    if "field" in entry:  # Business Login for Instagram may put one change on the entry itself
+        mentions.extend(_change(entry, where, account, when))
+    for index, item in enumerate(_list(entry, "messaging", where)):
+        mentions.extend(_messaging(item, f"{where}.messaging[{index}]", account, when))
+    return mentions
+
+
+def _change(change: Any, where: str, account: str, when: datetime) -> list[Mention]:
+    if not isinstance(change, dict):
+        raise BadPayload(f"{where}: expected an object")
+    field, value = change.get("field"), change.get("value")
+    if field == "comments":
+        return _comment(_validate(_Comment, value, f"{where}.value"), account, when)
+    if field == "mentions":
+        return [_mention(_validate(_MentionRef, value, f"{where}.value"), account, when)]
+    if field == "messages":  # the App Dashboard's test event: one messaging item as the value
+        return _messaging(value, f"{where}.value", account, when)
+    return []
+
+
+def _comment(comment: _Comment, account: str, when: datetime) -> list[Mention]:
+    if comment.author.id == account:
+        return []  # our own reply coming back
+    return [
+        Mention(
+            platform=PLATFORM,
+            account=account,
+            external_id=comment.id,
+            conversation_id=comment.media.id,
+            parent_id=comment.parent_id,
+            author=Author(id=comment.author.id, handle=comment.author.username or ""),
+            text=comment.text or "",
+            created_at=when,
+            kind=Kind.REPLY if comment.parent_id else Kind.COMMENT,
+        )
+    ]
+
+
+def _mention(ref: _MentionRef, account: str, when: datetime) -> Mention:
+    """A mention before `enrich`: ids only. A caption mention has the media id as its own id."""
+    return Mention(
+        platform=PLATFORM,
+        account=account,
+        external_id=ref.comment_id or ref.media_id,
+        conversation_id=ref.media_id,
+        author=Author(id=UNKNOWN_AUTHOR),
+        created_at=when,
+        kind=Kind.MENTION,
+    )
+
+
+def _messaging(item: Any, where: str, account: str, when: datetime) -> list[Mention]:
+    event = _validate(_Messaging, item, where)
+    sender = event.sender.id
+    if sender == account:
+        return []  # an echo of what the account sent
+    created = _from_unix(event.timestamp) if event.timestamp is not None else when
+
+    def dm(mid: str, text: str, change: Change) -> list[Mention]:
+        return [
+            Mention(
+                platform=PLATFORM,
+                account=account,
+                external_id=mid,
+                conversation_id=DM_PREFIX + sender,
+                author=Author(id=sender),
+                text=text,
+                created_at=created,
+                kind=Kind.DM,
+                change=change,
+            )
+        ]
+
+    if event.message_edit is not None:
+        return dm(event.message_edit.mid, event.message_edit.text or "", Change.EDITED)
+    message = event.message
+    if message is None or message.is_echo:
+        return []  # reads, reactions, postbacks: nothing a person must answer
+    if message.is_deleted:
+        return dm(message.mid, "", Change.REMOVED)
+    return dm(message.mid, _message_text(message), Change.ADD)
+
+
+def _message_text(message: _Message) -> str:
+    """The text, plus one line per attachment so staff can see what was sent."""
+    lines = [message.text] if message.text else []
+    for attachment in message.attachments or []:
+        url = (attachment.payload or {}).get("url")
+        label = f"[{attachment.type or 'attachment'}]"
+        lines.append(f"{label} {url}" if isinstance(url, str) and url else label)
+    if not lines and message.is_unsupported:
+        lines.append("[a message the Instagram API does not show: open it in the app]")
+    return "\n".join(lines)
+
+
+def _validate(model: type[_W], value: Any, where: str) -> _W:
+    if not isinstance(value, dict):
+        raise BadPayload(f"{where}: expected an object")
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        raise BadPayload(_first_error(exc, where)) from None
+
+
+def _first_error(exc: ValidationError, where: str) -> str:
+    error = exc.errors()[0]
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
+    return f"{where}{path}: {error['msg'].lower()}"
+
+
+def _list(entry: dict[str, Any], key: str, where: str) -> list[Any]:
+    value = entry.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BadPayload(f"{where}.{key}: expected a list")
+    return value
+
+
+def _time(value: Any, where: str) -> datetime | None:
+    try:
+        seconds = _TIME.validate_python(value)
+    except ValidationError as exc:
+        raise BadPayload(f"{where}: {exc.errors()[0]['msg'].lower()}") from None
+    return None if seconds is None else _from_unix(seconds)
+
+
+def _from_unix(value: int) -> datetime:
+    """Entries carry seconds, messaging events milliseconds: Meta uses both."""
+    return datetime.fromtimestamp(value / 1000 if value > _MS_FROM else value, UTC)
+
+
+def _short(value: Any) -> str:
+    return repr(value)[:40]
+
+
+# -- drafts --------------------------------------------------------------------------------
+
+
+def draft_problem(reply: Reply, now: datetime) -> str | None:
+    """Why Instagram would refuse this reply now, or None."""
+    mention = reply.in_reply_to
+    if not reply.text.strip():
+        return "the reply is empty"
+    if mention.kind is Kind.DM or reply.private:
+        return _message_problem(reply.text, mention, now)
+    if len(reply.text) > COMMENT_MAX_CHARS:
+        return (
+            f"too long for an Instagram comment: {len(reply.text):,} characters, "
+            f"at most {COMMENT_MAX_CHARS:,}"
+        )
+    return None
+
+
+def _message_problem(text: str, mention: Mention, now: datetime) -> str | None:
+    if mention.kind is Kind.MENTION:
+        return (
+            "Instagram allows a private reply only to comments on the account's own posts: "
+            "answer this mention publicly"
+        )
+    size = len(text.encode("utf-8"))
+    if size > DM_MAX_BYTES:
+        return (
+            f"too long for an Instagram message: {size:,} bytes of UTF-8, at most "
+            f"{DM_MAX_BYTES:,} (emoji and accented letters take 2-4 bytes each)"
+        )
+    if mention.kind is Kind.DM:
+        window, rule = DM_WINDOW, "within 24 hours of the person's last message"
+        advice = "wait until they write again"
+    else:
+        window, rule = PRIVATE_REPLY_WINDOW, "within 7 days of the comment"
+        advice = "answer publicly instead"
+    closed = (mention.created_at + window).astimezone(UTC)
+    if now > closed:
+        return (
+            f"Instagram accepts this message only {rule}; that window closed "
+            f"{closed:%Y-%m-%d %H:%M} UTC: {advice}"
+        )
+    return None
+
+
+# -- the adapter ---------------------------------------------------------------------------
+
+
+class InstagramAdapter:
+    name = PLATFORM
+    max_length: int | None = COMMENT_MAX_CHARS
+    """A public comment's limit; `check` applies the byte limit of messages."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        accounts: Mapping[str, Account],
+        http: httpx.AsyncClient,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._settings = settings
+        self._accounts = dict(accounts)
+        self._http = http
+        self._clock = clock
+        self._api = settings.graph_api_url.rstrip("/")
+        self._tier: dict[str, int] = {}
+        """Per mentioned edge, the first field set Meta accepted (skip refused ones next time)."""
+
+    # inbound
+
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
+        if not headers.get(_meta.SIGNATURE_HEADER, "").isascii():
+            raise BadSignature(f"{_meta.SIGNATURE_HEADER} is not sha256=<hex>")
+        _meta.verify(self._settings.facebook_app_secret, body, headers)
+
+    def parse(self, body: bytes, headers: Mapping[str, str]) -> list[Mention]:
+        return parse_body(body, self._accounts.keys(), self._clock())
+
+    def handshake(self, query: Mapping[str, str]) -> Response:
+        return _meta.handshake(self._settings.facebook_verify_token, query)
+
+    # drafts
+
+    def length(self, text: str) -> int:
+        return len(text)
+
+    def check(self, reply: Reply, now: datetime) -> str | None:
+        return draft_problem(reply, now)
+
+    # worker: fill in what the mentions webhook leaves out
+
+    async def enrich(self, mention: Mention) -> Mention:
+        """Fetch the text, author and link of a mention; NotSent when it cannot be read now."""
+        if mention.kind is not Kind.MENTION or mention.text:
+            return mention
+        token = self._token(mention.account)
+        account = _graph_id(mention.account, "account id")
+        target = _graph_id(mention.external_id, "mention id")
+        caption = mention.external_id == mention.conversation_id
+        edge = "mentioned_media" if caption else "mentioned_comment"
+        key = "media_id" if caption else "comment_id"
+        data = await self._read(account, edge, f"{edge}.{key}({target})", token)
+        found = data.get(edge)
+        if not isinstance(found, dict):
+            raise NotSent(f"Instagram returned no {edge} for {target}")
+        return _enriched(mention, found, caption)
+
+    async def _read(self, account: str, edge: str, expression: str, token: str) -> dict[str, Any]:
+        """GET the edge with the richest field set Meta accepts for it."""
+        field_sets = CAPTION_FIELDS if edge == "mentioned_media" else COMMENT_FIELDS
+        for tier in range(self._tier.get(edge, 0), len(field_sets)):
+            params = {"fields": f"{expression}{{{field_sets[tier]}}}"}
+            try:
+                data = await _meta.graph_get(
+                    self._http,
+                    f"{self._api}/{account}",
+                    token=token,
+                    platform=PLATFORM,
+                    params=params,
+                )
+            except NotSent as exc:
+                if REFUSED_FIELD not in exc.reason or tier == len(field_sets) - 1:
+                    raise
+                log.info(
+                    "instagram: %s refused fields %s; asking for fewer", edge, field_sets[tier]
+                )
+                continue
+            except ValueError:
+                raise NotSent("Instagram answered with something that is not JSON") from None
+            self._tier[edge] = tier
+            return data
+        raise NotSent(f"Instagram refused every field set of {edge}")
+
+    # outbound
+
+    async def reply(self, reply: Reply) -> Published:
+        mention = reply.in_reply_to
+        token = self._token(mention.account)
+        account = _graph_id(mention.account, "account id")
+        if mention.kind is Kind.DM:
+            person = mention.conversation_id.removeprefix(DM_PREFIX)
+            return await self._message(account, {"id": _graph_id(person, "IGSID")}, reply, token)
+        if reply.private:
+            if mention.kind is Kind.MENTION:
+                raise PermanentError(
+                    "Instagram allows a private reply only to comments on the account's own "
+                    "posts: answer this mention publicly"
+                )
+            comment = _graph_id(mention.external_id, "comment id")
+            return await self._message(account, {"comment_id": comment}, reply, token)
+        if mention.kind is Kind.MENTION:
+            return await self._answer_mention(account, mention, reply.text, token)
+        return await self._answer_comment(mention, reply.text, token)
+
+    async def _answer_comment(self, mention: Mention, text: str, token: str) -> Published:
+        """Instagram threads are one level deep: a reply to a reply goes under its parent."""
+        top = mention.parent_id if mention.kind is Kind.REPLY and mention.parent_id else None
+        comment = _graph_id(top or mention.external_id, "comment id")
+        data = await self._post(f"{comment}/replies", {"message": text}, token)
+        return Published(id=_published_id(data, "id"), url=mention.url or "")
+
+    async def _answer_mention(
+        self, account: str, mention: Mention, text: str, token: str
+    ) -> Published:
+        """On someone else's post the brand may comment only through its `mentions` edge."""
+        media = _graph_id(mention.conversation_id, "media id")
+        payload = {"media_id": media, "message": text}
+        if mention.external_id != mention.conversation_id:
+            payload["comment_id"] = _graph_id(mention.external_id, "comment id")
+        data = await self._post(f"{account}/mentions", payload, token)
+        return Published(id=_published_id(data, "id"), url=mention.url or "")
+
+    async def _message(
+        self, account: str, recipient: dict[str, str], reply: Reply, token: str
+    ) -> Published:
+        payload = {"recipient": recipient, "message": {"text": reply.text}}
+        data = await self._post(f"{account}/messages", payload, token)
+        return Published(id=_published_id(data, "message_id"))
+
+    async def _post(self, path: str, payload: dict[str, Any], token: str) -> dict[str, Any]:
+        return await _meta.graph_post(
+            self._http, f"{self._api}/{path}", token=token, platform=PLATFORM, payload=payload
+        )
+
+    def _token(self, account_id: str) -> str:
+        account = self._accounts.get(account_id)
+        if account is None:
+            raise PermanentError(
+                f"Instagram account {account_id!r} is not listed in platforms.instagram.accounts"
+            )
+        if not account.token_env:
+            raise PermanentError(
+                f"Instagram account {account_id} has no token_env in platforms.instagram.accounts"
+            )
+        token = self._settings.token(account.token_env)
+        if token is None:
+            raise PermanentError(
+                f"{account.token_env} is not set: it should hold the token of Instagram "
+                f"account {account_id}"
+            )
+        return token
+
+
+def _enriched(mention: Mention, found: dict[str, Any], caption: bool) -> Mention:
+    text = found.get("caption" if caption else "text")
+    raw_author = found.get("from")
+    author: dict[str, Any] = raw_author if isinstance(raw_author, dict) else {}
+    media = found if caption else found.get("media")
+    username = found.get("username") or author.get("username")
+    permalink = media.get("permalink") if isinstance(media, dict) else None
+    return mention.model_copy(
+        update={
+            "text": text if isinstance(text, str) and text else "[Instagram gave no text]",
+            "author": Author(id=_text(author.get("id")) or UNKNOWN_AUTHOR, handle=_text(username)),
+            "url": permalink if isinstance(permalink, str) and permalink else mention.url,
+            "created_at": _iso_time(found.get("timestamp")) or mention.created_at,
+        }
+    )
+
+
+def _text(value: Any) -> str:
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+
+
+def _iso_time(value: Any) -> datetime | None:
+    """Graph timestamps look like 2017-05-03T16:09:08+0000."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _graph_id(value: str, what: str) -> str:
+    """Ids go into URL paths and field expressions: only digits may."""
+    if not _GRAPH_ID.fullmatch(value):
+        raise PermanentError(f"{value[:40]!r} is not an Instagram {what}")
+    return value
+
+
+def _published_id(data: dict[str, Any], key: str) -> str:
+    value = _text(data.get(key))
+    if not value:
+        raise OutcomeUnknown(f"Instagram answered without the {key} of what it posted")
+    return value
+
+
+def create(ctx: AdapterContext) -> InstagramAdapter:
+    accounts = {account.id: account for account in ctx.config.platforms.accounts(PLATFORM)}
+    return InstagramAdapter(ctx.settings, accounts, ctx.http)
