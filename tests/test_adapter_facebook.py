@@ -1258,9 +1258,9 @@ def test_fuzz_arbitrary_page_entries(fb: FacebookAdapter, data: Any) -> None:
 
 def mutate(draw: Callable[[Any], Any], value: Any) -> Any:
     """Walk into the fixture along a drawn path and delete, replace or retype what is there."""
-    if isinstance(value, dict) and value and draw(st.integers(0, 3)):
+    if isinstance(value, dict) and value and draw(st.integers(0, 7)):
         key = draw(st.sampled_from(sorted(value)))
-        action = draw(st.sampled_from(["descend", "descend", "delete", "replace"]))
+        action = draw(st.sampled_from(["descend", "descend", "descend", "delete", "replace"]))
         out = dict(value)
         if action == "delete":
             del out[key]
@@ -1269,7 +1269,7 @@ def mutate(draw: Callable[[Any], Any], value: Any) -> Any:
         else:
             out[key] = mutate(draw, value[key])
         return out
-    if isinstance(value, list) and value and draw(st.integers(0, 3)):
+    if isinstance(value, list) and value and draw(st.integers(0, 7)):
         index = draw(st.integers(0, len(value) - 1))
         out_list = list(value)
         out_list[index] = mutate(draw, value[index])
