@@ -94,7 +94,7 @@ def graph_error(response: httpx.Response, platform: str) -> PlatformError:
         return PermanentError(f"the item is gone on {platform} (deleted or hidden): {text}")
     if code in PERMISSION_CODES:
         return PermanentError(f"{platform} refused: missing permission ({text})")
-    if code in (1, 2) or response.status_code in (502, 503):
+    if response.status_code in (502, 503) or (code in (1, 2) and response.status_code < 500):
         return NotSent(f"{platform} is temporarily unavailable ({text})")
     if response.status_code >= 500:
         return OutcomeUnknown(f"{platform} failed with HTTP {response.status_code} ({text})")

@@ -187,7 +187,7 @@ def _feed(
     where = f"{at}.value"
     verb, item = value.get("verb"), value.get("item")
     change = VERBS.get(verb) if isinstance(verb, str) else None
-    if change is None or not (item == "comment" or item in POST_ITEMS):
+    if change is None or not isinstance(item, str) or not (item == "comment" or item in POST_ITEMS):
         return None
     author = _author(value.get("from"), f"{where}.from")
     if author.id == page_id:
@@ -225,7 +225,7 @@ def _created(value: dict[str, Any], entry_time: tuple[Any, str], where: str) -> 
 
 
 def _author(raw: Any, where: str) -> Author:
-    """`from {id, name}`; without it (an app lacking pages_read_user_content) the author is ""."""
+    """`from {id, name}`; Meta sometimes leaves it out, and the comment still counts (author "")."""
     if raw is None:
         return Author(id="")
     sender = _object(raw, where)

@@ -78,8 +78,8 @@ def _as_id(value: Any) -> Any:
 
 Id = Annotated[
     str,
-    BeforeValidator(_as_id),
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    BeforeValidator(_as_id),
 ]
 UnixTime = Annotated[int, Field(ge=0, le=_MAX_UNIX)]
 _TIME: TypeAdapter[int | None] = TypeAdapter(UnixTime | None)
@@ -94,6 +94,8 @@ class _Wire(BaseModel):
 class _User(_Wire):
     id: Id
     username: str | None = None
+    self_ig_scoped_id: str | None = None
+    """Set only when the professional account itself wrote the comment."""
 
 
 class _Media(_Wire):
@@ -139,6 +141,7 @@ class _Edit(_Wire):
 
 class _Messaging(_Wire):
     sender: _Party
+    is_self: bool | None = None
     timestamp: UnixTime | None = None
     message: _Message | None = None
     message_edit: _Edit | None = None
@@ -200,7 +203,7 @@ def _change(change: Any, where: str, account: str, when: datetime) -> list[Menti
 
 
 def _comment(comment: _Comment, account: str, when: datetime) -> list[Mention]:
-    if comment.author.id == account:
+    if comment.author.id == account or comment.author.self_ig_scoped_id:
         return []  # our own reply coming back
     return [
         Mention(
@@ -233,8 +236,8 @@ def _mention(ref: _MentionRef, account: str, when: datetime) -> Mention:
 def _messaging(item: Any, where: str, account: str, when: datetime) -> list[Mention]:
     event = _validate(_Messaging, item, where)
     sender = event.sender.id
-    if sender == account:
-        return []  # an echo of what the account sent
+    if sender == account or event.is_self:
+        return []  # an echo of what the account sent or did
     created = _from_unix(event.timestamp) if event.timestamp is not None else when
 
     def dm(mid: str, text: str, change: Change) -> list[Mention]:

@@ -518,15 +518,22 @@ class XAdapter:
         wait = self._poll_every
         complete = True
         for _ in range(MAX_PAGES):
-            response = await self._get(stream, since, token)
-            if response.status_code == 400 and since and "since_id" in response.text:
-                log.warning("X refused the %s cursor as too old: reading anew", stream.cursor)
-                since = None
-                continue
-            if response.status_code == 429:
-                wait, complete = _reset_wait(response, now.timestamp()), False
+            try:
+                response = await self._get(stream, since, token)
+                if since and response.status_code == 400 and "since_id" in response.text:
+                    log.warning("X refused the %s cursor as too old: reading anew", stream.cursor)
+                    since = None
+                    continue
+                if response.status_code == 429:
+                    wait, complete = _reset_wait(response, now.timestamp()), False
+                    break
+                page = self._read_page(response)
+            except PlatformError as exc:
+                if not tweets:
+                    raise
+                log.warning("polling X %s stopped after a page: %s", stream.cursor, exc.reason)
+                complete = False
                 break
-            page = self._read_page(response)
             tweets.extend(page.data)
             users.update({u.id: u for u in page.includes.users})
             newest = newest or page.meta.newest_id

@@ -180,7 +180,7 @@ def main() -> None:
     script = tmp / "bench.lua"
     script.write_text(WRK_SCRIPT)
     have_wrk = shutil.which("wrk") is not None
-    threads = 2
+    threads = 1  # two cores: one for the server under test, the other for Redis and wrk
 
     web_port, bare_port = free_port(), free_port()
     env = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
@@ -52,6 +54,19 @@ class Metrics:
             ["component", "reason"],
             registry=self.registry,
         )
+
+    @functools.lru_cache(maxsize=256)  # noqa: B019 - one Metrics per process, labels bounded
+    def webhook(self, platform: str, outcome: str) -> Counter:
+        """The labelled child, cached: `labels()` is a locked dict lookup on the hot path."""
+        return self.webhooks.labels(platform, outcome)
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019
+    def latency(self, platform: str) -> Histogram:
+        return self.ingest_latency.labels(platform)
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019
+    def ingested(self, platform: str) -> Counter:
+        return self.mentions.labels(platform)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

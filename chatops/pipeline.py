@@ -91,7 +91,7 @@ class Pipeline:
         def change(before: Case | None) -> tuple[Case, str] | None:
             if before is None:
                 return self._new_case(case_id, mention, cls, now), "created"
-            if mention.key in before.mention_keys:
+            if mention.key in before.mention_keys or _is_our_reply(before, mention):
                 return None
             return self._joined(before, mention, cls, now), "mention"
 
@@ -204,6 +204,11 @@ class Pipeline:
         )
         await self.workflow.show(case, event)
         return case
+
+
+def _is_our_reply(case: Case, mention: Mention) -> bool:
+    """A platform echoing a reply we published (some leave out who wrote it)."""
+    return any(p.get("id") == mention.external_id for p in case.published)
 
 
 def _union(a: list[str], b: list[str]) -> list[str]:

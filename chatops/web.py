@@ -116,8 +116,8 @@ async def webhook(request: web.Request) -> web.Response:
         return _text(404, f"platform '{platform}' is not enabled in the config")
     metrics = request.app[METRICS]
     status, outcome, reply = await _ingest(request, adapter)
-    metrics.webhooks.labels(platform, outcome).inc()
-    metrics.ingest_latency.labels(platform).observe(time.perf_counter() - started)
+    metrics.webhook(platform, outcome).inc()
+    metrics.latency(platform).observe(time.perf_counter() - started)
     return reply if isinstance(reply, web.Response) else _json(status, reply)
 
 
@@ -145,7 +145,7 @@ async def _ingest(request: web.Request, adapter: Adapter) -> tuple[int, str, dic
         return 503, "unavailable", {"error": "storage unavailable, retry later"}
     new = sum(appended)
     if new:
-        request.app[METRICS].mentions.labels(adapter.name).inc(new)
+        request.app[METRICS].ingested(adapter.name).inc(new)
     return (
         200,
         "accepted" if new else "duplicate",

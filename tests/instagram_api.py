@@ -51,8 +51,10 @@ class Call:
 
 @dataclass
 class Failure:
+    """A queued answer that overrides what the server would say."""
+
     status: int
-    error: dict[str, Any]
+    body: dict[str, Any] | str
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -127,14 +129,17 @@ class FakeInstagramGraph:
         assert self._server is not None, "start() first"
         return str(self._server.make_url(f"/{VERSION}"))
 
-    def fail_next(
-        self,
-        status: int,
-        error: dict[str, Any],
-        headers: Mapping[str, str] | None = None,
+    def answer_next(
+        self, status: int, body: dict[str, Any] | str, headers: Mapping[str, str] | None = None
     ) -> None:
-        """Answer the next request with this error object (after recording it)."""
-        self.failures.append(Failure(status, error, dict(headers or {})))
+        """Answer the next request with this body, JSON or raw text (after recording it)."""
+        self.failures.append(Failure(status, body, dict(headers or {})))
+
+    def fail_next(
+        self, status: int, error: dict[str, Any], headers: Mapping[str, str] | None = None
+    ) -> None:
+        """Answer the next request with this Graph error object."""
+        self.answer_next(status, {"error": error}, headers)
 
     # -- handlers -------------------------------------------------------------------------
 
@@ -163,9 +168,11 @@ class FakeInstagramGraph:
             await self._release.wait()
         if self.failures:
             failure = self.failures.popleft()
-            return web.json_response(
-                {"error": failure.error}, status=failure.status, headers=failure.headers
-            )
+            if isinstance(failure.body, str):
+                return web.Response(
+                    text=failure.body, status=failure.status, headers=failure.headers
+                )
+            return web.json_response(failure.body, status=failure.status, headers=failure.headers)
         try:
             return web.json_response(act())
         except GraphError as exc:

@@ -1256,27 +1256,36 @@ def test_fuzz_arbitrary_page_entries(fb: FacebookAdapter, data: Any) -> None:
     assert_parses_or_refuses(fb, raw(body))
 
 
-def mutate(draw: Callable[[Any], Any], value: Any) -> Any:
-    """Walk into the fixture along a drawn path and delete, replace or retype what is there."""
-    if isinstance(value, dict) and value and draw(st.integers(0, 7)):
-        key = draw(st.sampled_from(sorted(value)))
-        action = draw(st.sampled_from(["descend", "descend", "descend", "delete", "replace"]))
-        out = dict(value)
-        if action == "delete":
-            del out[key]
-        elif action == "replace":
-            out[key] = draw(JSON)
-        else:
-            out[key] = mutate(draw, value[key])
-        return out
-    if isinstance(value, list) and value and draw(st.integers(0, 7)):
-        index = draw(st.integers(0, len(value) - 1))
-        out_list = list(value)
-        out_list[index] = mutate(draw, value[index])
+def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every place in a JSON document, so a mutation hits deep fields as often as shallow ones."""
+    children: list[tuple[Any, Any]] = []
+    if isinstance(value, dict):
+        children = list(value.items())
+    elif isinstance(value, list):
+        children = list(enumerate(value))
+    found = [prefix]
+    for key, child in children:
+        found.extend(paths(child, (*prefix, key)))
+    return found
+
+
+def mutate(draw: Callable[[Any], Any], document: Any) -> Any:
+    """Delete or replace (with any JSON) one to three places of the document."""
+    doc = copy.deepcopy(document)
+    for _ in range(draw(st.integers(1, 3))):
+        # Deepest first: Hypothesis favours the first elements of a sample.
+        places = sorted(paths(doc)[1:], key=len, reverse=True)
+        if not places:
+            return draw(JSON)
+        *parents, last = draw(st.sampled_from(places))
+        parent = doc
+        for key in parents:
+            parent = parent[key]
         if draw(st.booleans()):
-            out_list.append(out_list[index])
-        return out_list
-    return draw(JSON)
+            del parent[last]
+        else:
+            parent[last] = draw(JSON)
+    return doc
 
 
 @FUZZ

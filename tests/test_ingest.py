@@ -254,3 +254,13 @@ async def test_readyz_names_a_component_problem(system: System) -> None:
     await system.rt.store.set_problem("slack", "invalid_auth", utcnow())
     r = await system.client.get("/readyz")
     assert r.status == 503 and "slack: invalid_auth" in await r.text()
+
+
+async def test_our_own_published_reply_coming_back_is_not_a_new_mention(system: System) -> None:
+    await system.ingest(mention_json("m-1", "post-1", "Hur öppnar jag appen?"))
+    case = await system.case_of("post-1")
+    await system.wf.edit(case.id, "anna", "Hej Anna! Tryck på ikonen.")
+    await system.wf.publish(case.id, "anna")  # the sandbox answers with id r-1
+    await system.ingest(mention_json("r-1", "post-1", "Hej Anna! Tryck på ikonen.", author="acme"))
+    after = await system.case_of("post-1")
+    assert after.state is State.PUBLISHED and after.mention_keys == ["sandbox:m-1"]

@@ -38,8 +38,12 @@ BEARER = "bearer-test"
 USER_TOKENS = frozenset({"user-token-acme", "user-token-help"})
 RATE_LIMIT = 450
 
-UNAUTHORIZED = {"title": "Unauthorized", "type": "about:blank", "status": 401,
-                "detail": "Unauthorized"}
+UNAUTHORIZED = {
+    "title": "Unauthorized",
+    "type": "about:blank",
+    "status": 401,
+    "detail": "Unauthorized",
+}
 NOT_ALLOWED_TO_REPLY = (
     "Reply to this conversation is not allowed because you have not been mentioned or "
     "otherwise engaged by the author of the post you are replying to."
@@ -76,6 +80,8 @@ class Fault:
     status: int
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
+    after: int = 0
+    """Requests to let through before this one fails (to fail a later page)."""
 
 
 @dataclass
@@ -168,9 +174,16 @@ class FakeX:
         if user is not None:
             self.users[user["id"]] = user
 
-    def fail(self, route: str, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        """The next request to `route` ("tweets", "dm", "mentions", "search") gets this answer."""
-        self.faults.setdefault(route, deque()).append(Fault(status, body, headers or {}))
+    def fail(
+        self,
+        route: str,
+        status: int,
+        body: Any,
+        headers: dict[str, str] | None = None,
+        after: int = 0,
+    ) -> None:
+        """A coming request to `route` ("tweets", "dm", "mentions", "search") gets this answer."""
+        self.faults.setdefault(route, deque()).append(Fault(status, body, headers or {}, after))
 
     def limit(self, route: str, remaining: int, reset: int) -> None:
         self.limits[route] = Limit(remaining, reset)
@@ -196,7 +209,9 @@ class FakeX:
         if self.hang:
             await self._release.wait()
         queue = self.faults.get(route)
-        if queue:
+        if queue and queue[0].after > 0:
+            queue[0].after -= 1
+        elif queue:
             fault = queue.popleft()
             if isinstance(fault.body, str):
                 return web.Response(status=fault.status, text=fault.body, headers=fault.headers)
@@ -239,7 +254,8 @@ class FakeX:
         limit.remaining -= 1
         fault = await self._answer(route)
         if fault is not None:
-            fault.headers.update(_limit_headers(limit))
+            for name, value in _limit_headers(limit).items():
+                fault.headers.setdefault(name, value)
             return fault
         page_token = "next_token" if route == "search" else "pagination_token"
         body = self._page(timeline, request.query, page_token)
