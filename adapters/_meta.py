@@ -71,14 +71,21 @@ def wait_from_usage(response: httpx.Response) -> float:
     return max(minutes * 60, 1.0)
 
 
+def _int(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
 def graph_error(response: httpx.Response, platform: str) -> PlatformError:
     """The most specific of our errors for a Graph API error answer."""
     try:
         error: dict[str, Any] = response.json().get("error") or {}
     except (ValueError, AttributeError):
         error = {}
-    code = int(error.get("code") or 0)
-    sub = int(error.get("error_subcode") or 0)
+    code = _int(error.get("code"))
+    sub = _int(error.get("error_subcode"))
     text = str(error.get("message") or f"HTTP {response.status_code}")[:300]
     if code in THROTTLE_CODES or response.status_code == 429:
         wait = wait_from_usage(response)
@@ -140,5 +147,8 @@ async def graph_get(
     if response.status_code >= 400:
         err = graph_error(response, platform)
         raise err if isinstance(err, NotSent) else NotSent(err.reason)
-    data = response.json()
+    try:
+        data = response.json()
+    except ValueError:
+        raise NotSent(f"{platform} answered with something that is not JSON") from None
     return data if isinstance(data, dict) else {}

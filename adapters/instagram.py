@@ -125,10 +125,16 @@ class _Attachment(_Wire):
     payload: dict[str, Any] | None = None
 
 
+class _ReplyTo(_Wire):
+    mid: str | None = None
+    story: dict[str, Any] | None = None
+
+
 class _Message(_Wire):
     mid: Id
     text: str | None = None
     attachments: list[_Attachment] | None = None
+    reply_to: _ReplyTo | None = None
     is_echo: bool | None = None
     is_deleted: bool | None = None
     is_unsupported: bool | None = None
@@ -139,12 +145,18 @@ class _Edit(_Wire):
     text: str | None = None
 
 
+class _Postback(_Wire):
+    mid: str | None = None
+    title: str | None = None
+
+
 class _Messaging(_Wire):
     sender: _Party
     is_self: bool | None = None
     timestamp: UnixTime | None = None
     message: _Message | None = None
     message_edit: _Edit | None = None
+    postback: _Postback | None = None
 
 
 _W = TypeVar("_W", bound=_Wire)
@@ -240,13 +252,14 @@ def _messaging(item: Any, where: str, account: str, when: datetime) -> list[Ment
         return []  # an echo of what the account sent or did
     created = _from_unix(event.timestamp) if event.timestamp is not None else when
 
-    def dm(mid: str, text: str, change: Change) -> list[Mention]:
+    def dm(mid: str, text: str, change: Change, parent: str | None = None) -> list[Mention]:
         return [
             Mention(
                 platform=PLATFORM,
                 account=account,
                 external_id=mid,
                 conversation_id=DM_PREFIX + sender,
+                parent_id=parent,
                 author=Author(id=sender),
                 text=text,
                 created_at=created,
@@ -257,24 +270,38 @@ def _messaging(item: Any, where: str, account: str, when: datetime) -> list[Ment
 
     if event.message_edit is not None:
         return dm(event.message_edit.mid, event.message_edit.text or "", Change.EDITED)
+    postback = event.postback
+    if postback is not None and postback.mid and postback.title:
+        return dm(postback.mid, f"[button] {postback.title}", Change.ADD)  # an ice breaker
     message = event.message
     if message is None or message.is_echo:
-        return []  # reads, reactions, postbacks: nothing a person must answer
+        return []  # reads, reactions, referrals: nothing a person must answer
     if message.is_deleted:
         return dm(message.mid, "", Change.REMOVED)
-    return dm(message.mid, _message_text(message), Change.ADD)
+    parent = message.reply_to.mid if message.reply_to else None
+    return dm(message.mid, _message_text(message), Change.ADD, parent or None)
 
 
 def _message_text(message: _Message) -> str:
     """The text, plus one line per attachment so staff can see what was sent."""
     lines = [message.text] if message.text else []
-    for attachment in message.attachments or []:
-        url = (attachment.payload or {}).get("url")
-        label = f"[{attachment.type or 'attachment'}]"
-        lines.append(f"{label} {url}" if isinstance(url, str) and url else label)
-    if not lines and message.is_unsupported:
-        lines.append("[a message the Instagram API does not show: open it in the app]")
+    story = message.reply_to.story if message.reply_to else None
+    if story is not None:
+        lines.append(_line("story reply", story))
+    lines.extend(_line(a.type or "attachment", a.payload) for a in message.attachments or [])
+    if not lines:
+        lines.append(
+            "[a message the Instagram API does not show: open it in the app]"
+            if message.is_unsupported
+            else "[a message without text]"
+        )
     return "\n".join(lines)
+
+
+def _line(kind: str, payload: dict[str, Any] | None) -> str:
+    """`[image] https://…`: what it is and where staff can open it."""
+    url = (payload or {}).get("url")
+    return f"[{kind}] {url}" if isinstance(url, str) and url else f"[{kind}]"
 
 
 def _validate(model: type[_W], value: Any, where: str) -> _W:

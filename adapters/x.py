@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import math
 import re
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
@@ -59,12 +60,15 @@ MAX_PAGES = 10
 """Pages of 100 read per stream and poll; a longer backlog keeps only its newest 1,000."""
 LIMIT_WINDOW_S = 15 * 60.0
 """X's rate-limit window, the wait when a 429 does not say when the limit resets."""
+MAX_WAIT_S = 24 * 3600.0
+"""A reset further away than this is a bad header, not a plan."""
 NO_BEARER_WAIT_S = 24 * 3600.0
 TWEET_FIELDS = (
     "conversation_id,lang,author_id,created_at,in_reply_to_user_id,referenced_tweets,note_tweet"
 )
 USER_FIELDS = "username,name,public_metrics"
 USER_CONTEXT_ENVS = "X_CONSUMER_KEY, X_CONSUMER_SECRET, X_ACCESS_TOKEN, X_ACCESS_TOKEN_SECRET"
+HANDLED_EVENTS = frozenset({"tweet_create_events", "direct_message_events"})
 DUPLICATE_CODE = 187
 RATE_LIMIT_CODE = 88
 
@@ -244,7 +248,7 @@ def _status_url(tweet_id: str, handle: str | None) -> str:
 
 def _dm_url(one: str, other: str) -> str:
     """x.com names a one-to-one DM thread by both user ids, the smaller first."""
-    low, high = sorted((one, other), key=lambda i: (len(i), i))
+    low, high = sorted((one, other), key=_id_order)
     return f"https://x.com/messages/{low}-{high}"
 
 
@@ -284,9 +288,10 @@ def _error_words(response: httpx.Response) -> tuple[str, int | None]:
 def _reset_wait(response: httpx.Response, now: float) -> float:
     """Seconds until `x-rate-limit-reset` (unix time), else a whole window."""
     try:
-        return max(1.0, float(response.headers["x-rate-limit-reset"]) - now)
+        wait = float(response.headers["x-rate-limit-reset"]) - now
     except (KeyError, ValueError):
         return LIMIT_WINDOW_S
+    return min(max(1.0, wait), MAX_WAIT_S) if math.isfinite(wait) else LIMIT_WINDOW_S
 
 
 class _JsonOAuth1(OAuth1Auth):
@@ -375,12 +380,13 @@ class XAdapter:
             raise BadPayload(f"body is not JSON: {exc}") from None
         if not isinstance(data, dict):
             raise BadPayload("expected a JSON object")
+        if "for_user_id" not in data and not HANDLED_EVENTS & data.keys():
+            return []  # e.g. `user_event` (the app's access revoked) names no account
         account = self._for_user(data.get("for_user_id"))
-        mentions = [
+        return [
             *self._tweet_events(data.get("tweet_create_events"), account),
             *self._dm_events(data.get("direct_message_events"), data.get("users"), account),
         ]
-        return mentions
 
     def _for_user(self, value: Any) -> str:
         if isinstance(value, int) and not isinstance(value, bool):
@@ -498,7 +504,8 @@ class XAdapter:
     def _streams(self) -> list[_Stream]:
         streams = [
             _Stream(f"mentions:{a}", f"/2/users/{a}/mentions", "pagination_token", account=a)
-            for a in self._accounts
+            for a, account in self._accounts.items()
+            if not account.webhook
         ]
         if self._track:
             query = _search_query(self._track)

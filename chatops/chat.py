@@ -8,7 +8,7 @@ both; it translates people's clicks back into workflow commands and nothing more
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
@@ -34,6 +34,9 @@ class EventKind(StrEnum):
     DISMISSED = "dismissed"
     REOPENED = "reopened"
     CLOSED = "closed"
+    ESCALATED = "escalated"  # a tier fired: people are pinged
+    APPROVAL_WAITING = "approval_waiting"  # approvers reminded
+    SNOOZED = "snoozed"
     NOTE = "note"  # anything else worth a line in the thread
 
 
@@ -70,9 +73,31 @@ class CaseEvent:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class DigestItem:
+    """One line of a department's morning digest."""
+
+    case_id: str
+    number: str
+    age: timedelta
+    owner: str | None
+    state: str
+    summary: str  # who wrote and the start of what they wrote
+
+
 class ChatBackend(Protocol):
     async def show(self, view: CaseView, event: CaseEvent) -> None:
         """Bring the case's thread up to date with `view` and add `event` to it."""
+        ...
+
+    async def post_digest(
+        self, department: Department, items: list[DigestItem], now: datetime
+    ) -> None:
+        """One message in the department's channel listing its unanswered cases."""
+        ...
+
+    async def post_report(self, department: Department, text: str, chart: bytes | None) -> None:
+        """The weekly KPI report (text and a PNG chart) in the department's channel."""
         ...
 
     async def close(self) -> None:

@@ -68,7 +68,7 @@ def main(log_level: str) -> None:
     setup_logging(log_level)
 
 
-async def _roles(web_on: bool, worker_on: bool) -> None:
+async def _roles(web_on: bool, worker_on: bool, clock_on: bool = False) -> None:
     from chatops import runtime
     from chatops.processes import run_roles
 
@@ -79,7 +79,7 @@ async def _roles(web_on: bool, worker_on: bool) -> None:
     except ValueError as exc:
         fail(str(exc))
     try:
-        await run_roles(rt, web_on=web_on, worker_on=worker_on)
+        await run_roles(rt, web_on=web_on, worker_on=worker_on, clock_on=clock_on)
     finally:
         await rt.close()
 
@@ -87,7 +87,7 @@ async def _roles(web_on: bool, worker_on: bool) -> None:
 @main.command()
 def run() -> None:
     """All roles in one process: the default for a single machine."""
-    run_async(_roles(web_on=True, worker_on=True))
+    run_async(_roles(web_on=True, worker_on=True, clock_on=True))
 
 
 @main.command()
@@ -104,6 +104,42 @@ def worker() -> None:
     if not os.environ.get("REDIS_URL"):
         log.warning("worker alone without REDIS_URL: it will never receive anything")
     run_async(_roles(web_on=False, worker_on=True))
+
+
+@main.command()
+def scheduler() -> None:
+    """Stale scan, approval reminders, follow-ups, daily digests, weekly report (`clock`)."""
+    if not os.environ.get("REDIS_URL"):
+        log.warning("scheduler alone without REDIS_URL: it sees no cases")
+    run_async(_roles(web_on=False, worker_on=False, clock_on=True))
+
+
+@main.command()
+@click.option("--department", "department_id", default=None, help="Only this department.")
+def digest(department_id: str | None) -> None:
+    """Send the daily digest of unanswered cases now (every department, or one)."""
+    run_async(_digest(department_id))
+
+
+async def _digest(department_id: str | None) -> None:
+    from chatops import runtime
+    from chatops.processes import drain_chat
+    from escalation import digest as daily
+
+    settings = settings_or_fail()
+    config = config_or_fail(settings)
+    if department_id is not None and department_id not in config.department_ids:
+        fail(f"unknown department '{department_id}' (known: {', '.join(config.department_ids)})")
+    rt = await runtime.start(settings, config)
+    try:
+        targets = [department_id] if department_id else config.department_ids
+        for dept in targets:
+            listed = await daily.send(rt.wf, dept, utcnow(), once_per_day=False)
+            said = f"{listed} unanswered case(s)" if listed else "nothing open"
+            click.echo(f"{dept}: {said}")
+        await drain_chat(rt)
+    finally:
+        await rt.close()
 
 
 @main.command()

@@ -165,6 +165,16 @@ class Case(BaseModel):
     state_before_publish: State | None = None
     published: list[dict[str, str]] = Field(default_factory=list)  # {id, url, mention, at}
     first_response_at: datetime | None = None
+    escalation_tier: int = 0  # escalation tiers handled since the case (re)opened
+    approval_requested_at: datetime | None = None
+    approval_pings: int = 0  # approval-wait pings sent for the current request
+    snoozed_until: datetime | None = None  # no escalation pings before this
+
+    @property
+    def published_at(self) -> datetime | None:
+        """When the last reply went out (follow-up counts from here)."""
+        return datetime.fromisoformat(self.published[-1]["at"]) if self.published else None
+
     warnings: list[str] = Field(default_factory=list)
 
     @property

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from adapters import PermanentError
 from adapters.base import Enriches
 from chatops.chat import CaseEvent, EventKind
 from chatops.classify import Classification, classify, sensitivity_reasons
@@ -38,7 +39,7 @@ class Pipeline:
         """Record one mention; returns its case (None when there was nothing to record)."""
         adapter = self.workflow.adapters.get(mention.platform)
         if isinstance(adapter, Enriches):
-            mention = await adapter.enrich(mention)
+            mention = await self._enriched(adapter, mention)
         if mention.change is not Change.ADD:
             case_id = await self.store.case_for_mention(mention.key)
             if case_id is not None:
@@ -47,6 +48,16 @@ class Pipeline:
                 log.info("removal of unknown %s ignored", mention.key)
                 return None
         return await self._arrived(mention)
+
+    async def _enriched(self, adapter: Enriches, mention: Mention) -> Mention:
+        """Fetch what the webhook left out. A permanent failure (deleted, no token) still
+        records the mention, marked; a passing one raises so the stream redelivers it."""
+        try:
+            return await adapter.enrich(mention)
+        except PermanentError as exc:
+            log.warning("%s: cannot fetch details: %s", mention.key, exc.reason)
+            note = f"[details not available: {exc.reason}]"
+            return mention.model_copy(update={"text": (mention.text + " " + note).strip()})
 
     def classify(self, mention: Mention) -> Classification:
         a = self.config.approval

@@ -53,12 +53,26 @@ def stop_on_signals(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
 
 
+async def drain_chat(rt: Runtime, within: float = 60.0) -> None:
+    """For one-shot commands: deliver what the chat backend queued before exiting."""
+    drain = getattr(rt.chat, "drain", None)
+    if drain is not None:
+        await drain(within)
+
+
 def make_worker(rt: Runtime) -> Worker:
     assert rt.pipeline is not None
     return Worker(rt.store, rt.pipeline, rt.metrics)
 
 
-async def run_roles(rt: Runtime, *, web_on: bool, worker_on: bool, host: str = "0.0.0.0") -> None:
+async def run_roles(
+    rt: Runtime,
+    *,
+    web_on: bool,
+    worker_on: bool,
+    clock_on: bool = False,
+    host: str = "0.0.0.0",
+) -> None:
     """Run the chosen roles until SIGINT/SIGTERM."""
     stop = asyncio.Event()
     stop_on_signals(stop)
@@ -69,6 +83,10 @@ async def run_roles(rt: Runtime, *, web_on: bool, worker_on: bool, host: str = "
         if worker_on:
             tasks.append(asyncio.create_task(make_worker(rt).run(stop)))
             tasks.append(asyncio.create_task(Poller(rt.store, rt.adapters).run(stop)))
+        if clock_on:
+            from escalation.scheduler import Clock
+
+            tasks.append(asyncio.create_task(Clock(rt.wf).run(stop)))
         chat_loop = getattr(rt.chat, "run", None)
         if chat_loop is not None:
             tasks.append(asyncio.create_task(chat_loop(stop)))

@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from adapters.sandbox import sign
-from chatops.chat import CaseEvent, CaseView, EventKind
+from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
 
 
 class RecordingChat:
@@ -20,9 +21,19 @@ class RecordingChat:
 
     def __init__(self) -> None:
         self.shown: list[tuple[CaseView, CaseEvent]] = []
+        self.digests: list[tuple[Department, list[DigestItem]]] = []
+        self.reports: list[tuple[Department, str, bytes | None]] = []
 
     async def show(self, view: CaseView, event: CaseEvent) -> None:
         self.shown.append((view, event))
+
+    async def post_digest(
+        self, department: Department, items: list[DigestItem], now: datetime
+    ) -> None:
+        self.digests.append((department, items))
+
+    async def post_report(self, department: Department, text: str, chart: bytes | None) -> None:
+        self.reports.append((department, text, chart))
 
     async def close(self) -> None:
         return None

@@ -33,7 +33,7 @@ from chatops.domain import Author, Change, Kind, Mention, Reply
 from chatops.settings import Settings
 from tests.instagram_api import FakeInstagramGraph, error_body, graph_error
 
-FIXTURES = Path("/work/shared/fixtures/meta")
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "meta"
 SECRET = "meta-app-secret"
 VERIFY_TOKEN = "verify-me"
 ACCOUNT = "17841400000000001"
@@ -295,6 +295,7 @@ def test_echoes_and_non_message_events_are_ignored(offline: InstagramAdapter) ->
         {"sender": {"id": IGSID}, "recipient": {"id": ACCOUNT}, "read": {"mid": "m1"}},
         {"sender": {"id": IGSID}, "reaction": {"mid": "m1", "action": "react"}},
         {"sender": {"id": IGSID}, "postback": {"title": "Hi", "payload": "X"}},
+        {"sender": {"id": IGSID}, "referral": {"ref": "ad", "source": "ADS"}},
         dm_event("m-self") | {"is_self": True},
     ]
     assert offline.parse(body({"id": ACCOUNT, "messaging": events}), {}) == []
@@ -307,12 +308,20 @@ def test_attachments_unsends_and_edits(offline: InstagramAdapter) -> None:
         dm_event("m2", text=None, is_unsupported=True),
         dm_event("m3", is_deleted=True),
         {"sender": {"id": IGSID}, "message_edit": {"mid": "m4", "text": "Fixed", "num_edit": 1}},
+        dm_event("m5", text="Love it", reply_to={"story": {"url": "https://cdn.invalid/s"}}),
+        dm_event("m6", text="Yes that one", reply_to={"mid": "m1"}),
+        {"sender": {"id": IGSID}, "postback": {"mid": "m7", "title": "Opening hours?"}},
+        dm_event("m8", text=""),
     ]
-    m1, m2, m3, m4 = offline.parse(body({"id": ACCOUNT, "messaging": events}), {})
+    m1, m2, m3, m4, m5, m6, m7, m8 = offline.parse(body({"id": ACCOUNT, "messaging": events}), {})
     assert m1.text == "Look\n[image] https://cdn.invalid/box.jpg\n[story_mention]"
     assert "does not show" in m2.text
     assert (m3.change, m3.text) == (Change.REMOVED, "")
     assert (m4.change, m4.text, m4.external_id) == (Change.EDITED, "Fixed", "m4")
+    assert m5.text == "Love it\n[story reply] https://cdn.invalid/s"
+    assert (m6.parent_id, m6.conversation_id) == ("m1", f"igdm:{IGSID}")
+    assert (m7.text, m7.kind) == ("[button] Opening hours?", Kind.DM)
+    assert m8.text == "[a message without text]"
 
 
 def test_the_dashboards_test_message_is_read(offline: InstagramAdapter) -> None:
@@ -815,7 +824,8 @@ async def test_a_rate_limit_says_when_to_come_back(
         (400, graph_error(190, "Error validating access token"), PermanentError, "renew"),
         (403, graph_error(200, "(#200) Permissions error"), PermanentError, "permission"),
         (503, graph_error(2, "Service temporarily unavailable"), NotSent, "temporarily"),
-        (500, graph_error(1, "An unknown error occurred"), NotSent, "temporarily"),
+        (400, graph_error(2, "Service temporarily unavailable"), NotSent, "temporarily"),
+        (500, graph_error(1, "An unknown error occurred"), OutcomeUnknown, "HTTP 500"),
         (500, {"message": "internal"}, OutcomeUnknown, "HTTP 500"),
     ],
 )

@@ -300,6 +300,11 @@ def test_other_events_are_ignored(payload: dict[str, Any]) -> None:
     assert parse(json.dumps({"for_user_id": ME, **payload}).encode()) == []
 
 
+@pytest.mark.parametrize("body", [b"{}", b'{"user_event": {"revoke": {"source": {}}}}'])
+def test_events_for_no_account_are_ignored(body: bytes) -> None:
+    assert parse(body) == []
+
+
 def test_a_batch_yields_every_mention_in_order() -> None:
     body = events(
         tweet_create_events=[tweet(str(3000 + i), f"@acme {i}") for i in range(50)],
@@ -331,7 +336,8 @@ def test_the_second_account_is_accepted_and_numbers_are_ids() -> None:
     [
         (b"not json", "body is not JSON"),
         (b"[]", "expected a JSON object"),
-        (b"{}", "for_user_id: missing"),
+        (b'{"tweet_create_events": []}', "for_user_id: missing"),
+        (b'{"for_user_id": "", "favorite_events": []}', "for_user_id: missing"),
         (b'{"for_user_id": "123"}', "for_user_id: 123 is not an account in platforms.x.accounts"),
         (events(tweet_create_events={}), "tweet_create_events: expected a list"),
         (events(tweet_create_events=[1]), "tweet_create_events[0]: expected an object"),
@@ -828,7 +834,7 @@ async def test_missing_credentials_name_the_variables(
     fake: FakeX, env: dict[str, str], named: str
 ) -> None:
     with pytest.raises(PermanentError, match=named) as caught:
-        await build(fake.url, **env).reply(reply_to())
+        await build(fake.url, 2.0, **env).reply(reply_to())
     assert ACCESS_TOKEN_SECRET not in caught.value.reason
     assert fake.requests == []
 
@@ -868,8 +874,12 @@ async def test_a_429_is_rate_limited_until_the_reset(fake: FakeX) -> None:
     assert "Rate limit exceeded" in caught.value.reason
 
 
-async def test_a_429_without_a_reset_waits_a_whole_window(fake: FakeX, x: XAdapter) -> None:
-    fake.fail("tweets", 429, fixture("error_rate_limited.json"))
+@pytest.mark.parametrize("reset", [None, "soon", "inf", "nan"])
+async def test_a_429_without_a_usable_reset_waits_a_whole_window(
+    fake: FakeX, x: XAdapter, reset: str | None
+) -> None:
+    headers = {"x-rate-limit-reset": reset} if reset else {}
+    fake.fail("tweets", 429, fixture("error_rate_limited.json"), headers)
     with pytest.raises(RateLimited) as caught:
         await x.reply(reply_to())
     assert caught.value.retry_after == 900

@@ -394,6 +394,7 @@ ACTION_COMMAND = {
     Action.EDIT: "edit",
     Action.REJECT: "reject",
     Action.REPLY_TO: "reply_to",
+    Action.SNOOZE: "snooze",
 }
 MATRIX = [(a, s) for a in Action for s in State]
 
@@ -417,11 +418,12 @@ async def test_every_action_in_every_state(ss: SlackSystem, action: Action, stat
     )
     await ss.rt.store.save_case(forced, expected_version=case.version)
     user = COMMS1 if action in (Action.APPROVE, Action.REJECT) else ANNA
-    if action in (Action.REROUTE, Action.DISMISS, Action.REPLY_TO):
+    if action in (Action.REROUTE, Action.DISMISS, Action.REPLY_TO, Action.SNOOZE):
         choice = {
             Action.REROUTE: "billing",
             Action.DISMISS: "no_reply_needed",
             Action.REPLY_TO: "sandbox:m-1",
+            Action.SNOOZE: "30m",
         }[action]
         await ss.select(action, "1001", user, choice)
     else:

@@ -535,6 +535,28 @@ EVENT_CASES: list[tuple[EventKind, dict[str, Any], dict[str, Any], list[str]]] =
         {"actor": "chatops", "text": "unclaimed for 15m", "notify": ("channel", "lead")},
         ["unclaimed for 15m → <!here> lead"],
     ),
+    (
+        EventKind.ESCALATED,
+        {},
+        {
+            "actor": "chatops",
+            "text": "#1042 is still unclaimed: who takes it?",
+            "notify": ("here",),
+        },
+        [":rotating_light: #1042 is still unclaimed: who takes it? → <!here>"],
+    ),
+    (
+        EventKind.APPROVAL_WAITING,
+        {},
+        {"actor": "chatops", "text": "#1042 is waiting for approval", "notify": ("S0COMMS",)},
+        [":hourglass: #1042 is waiting for approval → <!subteam^S0COMMS>"],
+    ),
+    (
+        EventKind.SNOOZED,
+        {},
+        {"actor": "U0ANNA0001", "text": "snoozed until 2026-11-23 10:30 UTC"},
+        [":zzz: <@U0ANNA0001> snoozed the reminders until 2026-11-23 10:30 UTC"],
+    ),
 ]
 
 

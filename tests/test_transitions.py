@@ -48,6 +48,9 @@ EXPECTED: dict[Command, dict[State, State | None]] = {
         s: S.DISMISSED for s in (S.NEW, S.CLAIMED, S.DRAFTED, S.AWAITING_APPROVAL, S.APPROVED)
     },
     C.REPLY_TO: {s: s for s in (S.NEW, S.CLAIMED, S.DRAFTED, S.AWAITING_APPROVAL, S.APPROVED)},
+    C.SNOOZE: {s: s for s in (S.NEW, S.CLAIMED, S.DRAFTED, S.AWAITING_APPROVAL, S.APPROVED)},
+    C.ESCALATE: {s: s for s in (S.NEW, S.CLAIMED, S.DRAFTED, S.AWAITING_APPROVAL, S.APPROVED)},
+    C.APPROVAL_PING: {S.AWAITING_APPROVAL: S.AWAITING_APPROVAL},
     C.CONFIRM_SENT: {S.PUBLISH_UNKNOWN: S.PUBLISHED},
     C.CONFIRM_NOT_SENT: {S.PUBLISH_UNKNOWN: S.DRAFTED},
     C.PUBLISH_OK: {S.PUBLISHING: S.PUBLISHED},
@@ -63,6 +66,7 @@ ARGS: dict[Command, Args] = {
     C.REROUTE: Args(department="billing"),
     C.DISMISS: Args(text="spam"),
     C.REPLY_TO: Args(text="sandbox:m-1"),
+    C.SNOOZE: Args(until=NOW.replace(hour=10), now=NOW),
     C.PUBLISH_OK: Args(published_id="r-1", published_url="https://x.invalid/r-1"),
 }
 

@@ -163,6 +163,8 @@ class Account(_Model):
 
 class XAccount(Account):
     handle: str = ""
+    webhook: bool = False
+    """True when the account is subscribed to Account Activity webhooks: then it is not polled."""
 
     @field_validator("handle")
     @classmethod

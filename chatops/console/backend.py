@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+import tempfile
+from datetime import datetime
+from pathlib import Path
 
-from chatops.chat import CaseEvent, CaseView, EventKind
-from chatops.console.render import case_panel, event_line
+from rich.console import Console
+from rich.text import Text
+
+from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
+from chatops.console.render import case_panel, digest_table, event_line
 
 FULL_CARD = frozenset({EventKind.CREATED, EventKind.REOPENED, EventKind.REROUTED})
 
@@ -18,6 +23,18 @@ class ConsoleBackend:
         if event.kind in FULL_CARD:
             self.console.print(case_panel(view))
         self.console.print(event_line(view, event))
+
+    async def post_digest(
+        self, department: Department, items: list[DigestItem], now: datetime
+    ) -> None:
+        self.console.print(digest_table(department, items))
+
+    async def post_report(self, department: Department, text: str, chart: bytes | None) -> None:
+        self.console.print(Text(f"[{department.id}] ") + Text(text))
+        if chart is not None:
+            path = Path(tempfile.gettempdir()) / f"chatops-report-{department.id}.png"
+            path.write_bytes(chart)
+            self.console.print(f"chart: {path}")
 
     async def close(self) -> None:
         return None

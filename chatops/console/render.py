@@ -9,7 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from chatops.chat import CaseEvent, CaseView, EventKind
+from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
 from chatops.domain import AuditEntry, Case, Change, Mention, State
 
 STATE_STYLE = {
@@ -117,6 +117,21 @@ def cases_table(cases: list[Case], now: datetime) -> Table:
             c.owner or "unclaimed",
             age(now - c.opened_at),
             " ".join(c.flags),
+        )
+    return table
+
+
+def digest_table(department: Department, items: list[DigestItem]) -> Table:
+    table = Table(title=f"Unanswered in {department.name} ({department.channel})", expand=True)
+    for col in ("case", "waiting", "owner", "state", "first message"):
+        table.add_column(col)
+    for item in items:
+        table.add_row(
+            item.number,
+            age(item.age),
+            item.owner or "unclaimed",
+            item.state.replace("_", " "),
+            item.summary,
         )
     return table
 

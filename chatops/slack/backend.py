@@ -5,16 +5,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from chatops.chat import CaseEvent, CaseView, EventKind
+from chatops import keys
+from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
 from chatops.domain import utcnow
-from chatops.slack.blocks import case_blocks, case_text, event_text, moved_blocks
+from chatops.slack.blocks import (
+    case_blocks,
+    case_text,
+    digest_blocks,
+    event_text,
+    moved_blocks,
+    ping_blocks,
+)
 from chatops.slack.groups import UserGroups
 from chatops.slack.listeners import register
 from chatops.slack.outbox import Op, Outbox, Rendered, Sender
@@ -66,7 +76,63 @@ class SlackBackend:
             return
         if not await self.outbox.post_once(case.id, channel):
             await self.outbox.mark_dirty(case.id)
-        await self.outbox.enqueue(Op("reply", case.id, channel, text=text))
+        await self.outbox.enqueue(
+            Op("reply", case.id, channel, text=text, blocks=ping_blocks(view, event))
+        )
+
+    async def post_digest(
+        self, department: Department, items: list[DigestItem], now: datetime
+    ) -> None:
+        """One channel message, links to each thread from chat.getPermalink."""
+        links: dict[str, str] = {}
+        for item in items:
+            thread = await self.outbox.thread_of(item.case_id)
+            if thread is None:
+                continue
+            try:
+                result = await self.client.chat_getPermalink(
+                    channel=thread[0], message_ts=thread[1]
+                )
+                links[item.case_id] = str(result["permalink"])
+            except SlackApiError as exc:
+                log.warning(
+                    "slack: no permalink for case %s: %s", item.case_id, exc.response.get("error")
+                )
+        text = f"{len(items)} unanswered case(s) in {department.name}"
+        await self.outbox.enqueue(
+            Op(
+                "message",
+                items[0].case_id,
+                department.channel,
+                text=text,
+                blocks=digest_blocks(department, items, links),
+            )
+        )
+
+    async def post_report(self, department: Department, text: str, chart: bytes | None) -> None:
+        """The weekly report: the chart as a file with the summary as its comment."""
+        if chart is None:
+            await self.outbox.enqueue(Op("message", "", department.channel, text=text))
+            return
+        await self.client.files_upload_v2(
+            channel=department.channel,
+            content=chart,
+            filename="chatops-weekly.png",
+            title="Weekly response report",
+            initial_comment=text,
+        )
+
+    async def drain(self, within: float) -> None:
+        """Deliver what is queued (one-shot commands such as `chatops digest`)."""
+        deadline = asyncio.get_running_loop().time() + within
+        redis = self.rt.store.redis
+        while asyncio.get_running_loop().time() < deadline:
+            wait = await self.sender.tick()
+            if not await redis.scard(keys.SLACK_CHANNELS) and not await redis.scard(
+                keys.SLACK_DIRTY
+            ):
+                return
+            await asyncio.sleep(min(max(wait, 0.05), 1.0))
 
     async def close(self) -> None:
         if self._socket is not None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chatops.chat import CaseEvent, CaseView, Department, EventKind
+from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
 from chatops.domain import Case, Change, DismissReason, Kind, Mention, State
 from chatops.slack.ids import METADATA_EVENT, Action
 from chatops.workflow.commands import SYSTEM, Command
@@ -798,6 +798,19 @@ def _note(view: CaseView, event: CaseEvent, actor: str) -> str:
     return escape(event.text)
 
 
+def _escalated(view: CaseView, event: CaseEvent, actor: str) -> str:
+    return f":rotating_light: {escape(event.text)}"
+
+
+def _approval_waiting(view: CaseView, event: CaseEvent, actor: str) -> str:
+    return f":hourglass: {escape(event.text)}"
+
+
+def _snoozed(view: CaseView, event: CaseEvent, actor: str) -> str:
+    until = event.text.split(" until ", 1)[-1] if " until " in event.text else "later"
+    return f":zzz: {actor} snoozed the reminders until {escape(until)}"
+
+
 _EVENTS: dict[EventKind, Callable[[CaseView, CaseEvent, str], str]] = {
     EventKind.CREATED: _created,
     EventKind.MENTION: _mention,
@@ -818,4 +831,77 @@ _EVENTS: dict[EventKind, Callable[[CaseView, CaseEvent, str], str]] = {
     EventKind.REOPENED: _reopened,
     EventKind.CLOSED: _closed,
     EventKind.NOTE: _note,
+    EventKind.ESCALATED: _escalated,
+    EventKind.APPROVAL_WAITING: _approval_waiting,
+    EventKind.SNOOZED: _snoozed,
 }
+
+
+PINGS = frozenset({EventKind.ESCALATED, EventKind.APPROVAL_WAITING})
+
+
+def snooze_overflow(case_id: str) -> dict[str, Any]:
+    """Snooze choices: people quiet a case's pings without losing it."""
+    from escalation.snooze import CHOICES
+
+    return {
+        "type": "overflow",
+        "action_id": Action.SNOOZE.value,
+        "options": [
+            option(f"Snooze {words}", f"{case_id}:{key}") for key, words in CHOICES.items()
+        ],
+    }
+
+
+def ping_blocks(view: CaseView, event: CaseEvent) -> list[dict[str, Any]] | None:
+    """A ping is a thread reply people can act on: Claim (when unowned) and Snooze."""
+    if event.kind not in PINGS:
+        return None
+    elements: list[dict[str, Any]] = []
+    if not view.case.owner:
+        elements.append(button(Action.CLAIM, "Claim", view.case.id, style="primary"))
+    elements.append(snooze_overflow(view.case.id))
+    return [
+        section(event_text(view, event)),
+        {"type": "actions", "block_id": f"ping-{view.case.id}", "elements": elements},
+    ]
+
+
+def digest_blocks(
+    department: Department, items: Sequence[DigestItem], links: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The morning digest: one line per unanswered case, oldest first, with Claim and Snooze.
+
+    Two blocks a case; beyond Slack's 50 blocks the rest is counted, not listed."""
+    header = f"{len(items)} unanswered case{'s' if len(items) != 1 else ''} in {department.name}"
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": plain(header, 150)}]
+    shown = 0
+    for item in items:
+        if len(blocks) + 3 > MAX_BLOCKS:
+            break
+        owner = who(item.owner) if item.owner else "_unclaimed_"
+        thread = link(links.get(item.case_id), "open thread")
+        line = f"*{item.number}* · waiting {_age(item.age)} · {owner}"
+        line += f" · {escape(item.state.replace('_', ' '))}" + (f" · {thread}" if thread else "")
+        if item.summary:
+            line += f"\n{escape(clip(item.summary, 200))}"
+        elements: list[dict[str, Any]] = []
+        if not item.owner:
+            elements.append(button(Action.CLAIM, "Claim", item.case_id))
+        elements.append(snooze_overflow(item.case_id))
+        blocks.append(section(line))
+        blocks.append(
+            {"type": "actions", "block_id": f"digest-{item.case_id}", "elements": elements}
+        )
+        shown += 1
+    if shown < len(items):
+        blocks.append(context(f"…and {len(items) - shown} more: `/chatops` lists them all."))
+    return blocks
+
+
+def _age(delta: timedelta) -> str:
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours < 48 else f"{hours // 24} days"

@@ -17,6 +17,7 @@ class Action(StrEnum):
     REROUTE = "case.reroute"  # static_select; option value "<case id>:<department id>"
     DISMISS = "case.dismiss"  # overflow; option value "<case id>:<spam|no_reply_needed|duplicate>"
     PRIVATE = "case.private"
+    SNOOZE = "case.snooze"  # overflow on pings and digests; value "<case id>:<30m|1h|2h|tomorrow>"
     REPLY_TO = "case.reply_to"  # static_select; option value "<case id>:<mention key>"
     CONFIRM_SENT = "case.confirm_sent"  # after publish_unknown: the reply is on the platform
     CONFIRM_NOT_SENT = "case.confirm_not_sent"  # ... it is not

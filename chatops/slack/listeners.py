@@ -25,6 +25,7 @@ from chatops.slack.ids import (
 from chatops.slack.modals import draft_modal, read_modal_input, reject_modal
 from chatops.workflow.commands import Command
 from chatops.workflow.transitions import ALLOWED, Refused
+from escalation.snooze import snooze_until
 
 if TYPE_CHECKING:
     from chatops.slack.backend import SlackBackend
@@ -60,6 +61,7 @@ def register(app: AsyncApp, backend: SlackBackend) -> None:
     app.action(Action.REJECT.value)(_open_reject(backend))
     app.action(Action.REROUTE.value)(_select(backend, lambda wf, c, u, v: wf.reroute(c, u, v)))
     app.action(Action.DISMISS.value)(_select(backend, lambda wf, c, u, v: wf.dismiss(c, u, v)))
+    app.action(Action.SNOOZE.value)(_select(backend, _snooze(backend)))
     app.action(Action.REPLY_TO.value)(_select(backend, lambda wf, c, u, v: wf.reply_to(c, u, v)))
     app.view(View.DRAFT.value)(_save_draft(backend))
     app.view(View.REJECT.value)(_save_reject(backend))
@@ -116,6 +118,27 @@ def _select(
             await _tell(backend, channel, user, refusal.reason)
 
     return listener
+
+
+def _snooze(backend: SlackBackend) -> Callable[[Workflow, str, str, str], Awaitable[Any]]:
+    async def run(wf: Workflow, case_id: str, user: str, choice: str) -> Any:
+        case = await wf.store.get_case(case_id)
+        if case is None:
+            raise Refused(f"there is no case #{case_id}")
+        dept = wf.config.department(case.department)
+        try:
+            until = snooze_until(
+                choice,
+                wf.clock(),
+                wf.config.department_tz(dept.id),
+                dept.hours,
+                wf.config.reminders.daily_at,
+            )
+        except ValueError as exc:
+            raise Refused(str(exc)) from None
+        return await wf.snooze(case_id, user, until)
+
+    return run
 
 
 def _open_draft(backend: SlackBackend) -> Callable[..., Awaitable[None]]:

@@ -89,10 +89,12 @@ return 0
 class Op:
     """One queued write. `post` renders the case at send time, so it is never stale."""
 
-    kind: str  # "post" (the case message), "reply" (thread reply), "moved" (old message)
+    kind: str  # "post" (case message), "reply" (thread reply), "moved" (old message),
+    # "message" (a channel message of its own: the digest)
     case_id: str
     channel: str
     text: str = ""
+    blocks: list[dict[str, Any]] | None = None
     ts: str = ""  # "moved": the old message to rewrite; "reply": the thread, when not current
     event_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     queued_at: float = field(default_factory=time.time)
@@ -301,6 +303,10 @@ class Sender:
                 await self._post(op, retried)
             elif op.kind == "reply":
                 await self._reply(op, retried)
+            elif op.kind == "message":
+                await self.client.chat_postMessage(
+                    channel=op.channel, text=op.text, blocks=op.blocks, unfurl_links=False
+                )
             elif op.kind == "moved":
                 blocks = await self.render_moved(op.case_id, op.text)
                 await self.client.chat_update(
@@ -375,6 +381,7 @@ class Sender:
             channel=op.channel,
             thread_ts=thread[1],
             text=op.text,
+            blocks=op.blocks,
             metadata={
                 "event_type": REPLY_METADATA_EVENT,
                 "event_payload": {"case_id": op.case_id, "event_id": op.event_id},

@@ -23,6 +23,9 @@ class Command(StrEnum):
     PUBLISH_OK = "publish_ok"
     PUBLISH_FAILED = "publish_failed"
     PUBLISH_UNKNOWN = "publish_unknown"
+    SNOOZE = "snooze"  # quiet the escalation pings until a time
+    ESCALATE = "escalate"  # an escalation tier fired
+    APPROVAL_PING = "approval_ping"  # approvers reminded of a waiting approval
     REOPEN = "reopen"  # the customer (or someone else) wrote again
     CLOSE = "close"  # follow-up found nothing new
 

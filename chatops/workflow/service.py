@@ -20,6 +20,7 @@ from chatops.domain import AuditEntry, Case, Mention, Reply, State, utcnow
 from chatops.store import Store
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.transitions import Args, Policy, Refused, decide, text_digest
+from escalation.policy import first_response_due
 from escalation.sla import next_due
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,9 @@ _EVENT_OF: Mapping[Command, EventKind] = {
     Command.PUBLISH_FAILED: EventKind.PUBLISH_FAILED,
     Command.PUBLISH_UNKNOWN: EventKind.PUBLISH_UNKNOWN,
     Command.REOPEN: EventKind.REOPENED,
+    Command.SNOOZE: EventKind.SNOOZED,
+    Command.ESCALATE: EventKind.ESCALATED,
+    Command.APPROVAL_PING: EventKind.APPROVAL_WAITING,
     Command.CLOSE: EventKind.CLOSED,
 }
 
@@ -96,6 +100,10 @@ class Workflow:
 
     async def dismiss(self, case_id: str, actor: str, reason: str) -> Case:
         return await self.command(case_id, Command.DISMISS, actor, Args(text=reason))
+
+    async def snooze(self, case_id: str, actor: str, until: datetime) -> Case:
+        """No escalation pings for this case before `until`; the case itself stays open."""
+        return await self.command(case_id, Command.SNOOZE, actor, Args(until=until))
 
     async def reply_to(self, case_id: str, actor: str, mention_key: str) -> Case:
         """Answer this mention of the case rather than the newest one."""
@@ -325,7 +333,8 @@ class Workflow:
         )
 
     def due(self, case: Case) -> datetime | None:
-        return next_due(case, self.config.department(case.department), self.time_scale)
+        """Next time the chase must look at this case (indexed in the store)."""
+        return next_due(case, self.config, self.time_scale)
 
     def department(self, dept_id: str) -> Department:
         d = self.config.department(dept_id)
@@ -334,7 +343,7 @@ class Workflow:
     async def view(self, case: Case) -> CaseView:
         stored = await self.store.mentions(case.id)
         mentions = [stored[k] for k in case.mention_keys if k in stored]
-        due = self.due(case)
+        due = first_response_due(case, self.config, self.time_scale)
         if due is not None:
             due = due.astimezone(self.config.department_tz(case.department))
         length, limit, blocked = self.draft_check(case, stored, case.private)
@@ -379,7 +388,7 @@ class Workflow:
         kind = _EVENT_OF[cmd]
         text = _describe(kind, actor, before, after, args)
         previous = self.department(before.department) if cmd is Command.REROUTE else None
-        notify = (after.owner,) if kind is EventKind.REJECTED and after.owner else ()
+        notify = (after.owner,) if kind is EventKind.REJECTED and after.owner else args.notify
         return CaseEvent(kind, actor, text, notify=notify, previous_department=previous)
 
 
@@ -415,7 +424,12 @@ def _describe(kind: EventKind, actor: str, before: Case, after: Case, args: Args
             "reply is there, confirm it was sent; if not, confirm it was not, then publish again"
         ),
         EventKind.REOPENED: "the case is open again",
-        EventKind.CLOSED: "closed",
+        EventKind.CLOSED: args.text or "closed",
+        EventKind.ESCALATED: args.text,
+        EventKind.APPROVAL_WAITING: args.text,
+        EventKind.SNOOZED: f"{actor} snoozed the reminders until {args.until:%Y-%m-%d %H:%M} UTC"
+        if args.until
+        else "snoozed",
         EventKind.NOTE: f"{actor} chose which comment the draft answers",
     }
     return texts.get(kind, kind.value)

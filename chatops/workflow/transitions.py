@@ -30,6 +30,9 @@ ALLOWED: Mapping[Command, frozenset[State]] = {
     Command.REROUTE: EDITABLE | {S.PUBLISH_UNKNOWN},
     Command.DISMISS: EDITABLE,
     Command.REPLY_TO: EDITABLE,
+    Command.SNOOZE: EDITABLE,
+    Command.ESCALATE: EDITABLE,
+    Command.APPROVAL_PING: frozenset({S.AWAITING_APPROVAL}),
     Command.CONFIRM_SENT: frozenset({S.PUBLISH_UNKNOWN}),
     Command.CONFIRM_NOT_SENT: frozenset({S.PUBLISH_UNKNOWN}),
     Command.PUBLISH_OK: frozenset({S.PUBLISHING}),
@@ -71,6 +74,9 @@ class Args:
     published_id: str = ""  # PUBLISH_OK
     published_url: str = ""
     repeat_count: int = 0  # PUBLISH: times this exact text went out today
+    tier: int = 0  # ESCALATE / APPROVAL_PING: the step the caller saw (compare-and-set)
+    until: datetime | None = None  # SNOOZE
+    notify: tuple[str, ...] = ()  # ESCALATE / APPROVAL_PING: who is pinged
     now: datetime | None = None
 
 
@@ -159,6 +165,9 @@ def _publish(c: Case, actor: str, p: Policy, a: Args, *, private: bool = False) 
     target = target_of_publish(c)
     if target is S.PUBLISHING:
         c.state_before_publish = c.state
+    else:
+        c.approval_requested_at = a.now
+        c.approval_pings = 0
     c.state = target
 
 
@@ -213,6 +222,24 @@ def _reply_to(c: Case, _actor: str, _p: Policy, a: Args) -> None:
     c.reply_to = a.text
 
 
+def _snooze(c: Case, _actor: str, _p: Policy, a: Args) -> None:
+    if a.until is None or (a.now is not None and a.until <= a.now):
+        raise Refused("snooze needs a time in the future")
+    c.snoozed_until = a.until
+
+
+def _escalate(c: Case, _actor: str, _p: Policy, a: Args) -> None:
+    if a.tier < c.escalation_tier:
+        raise Refused("this escalation step was already taken", code="stale")
+    c.escalation_tier = a.tier + 1
+
+
+def _approval_ping(c: Case, _actor: str, _p: Policy, a: Args) -> None:
+    if a.tier != c.approval_pings:
+        raise Refused("the approvers were already reminded", code="stale")
+    c.approval_pings = a.tier + 1
+
+
 def _confirm_sent(c: Case, _actor: str, _p: Policy, a: Args) -> None:
     _mark_published(c, "", "", a.now)
 
@@ -251,6 +278,8 @@ def _publish_unknown(c: Case, _actor: str, _p: Policy, _a: Args) -> None:
 def _reopen(c: Case, _actor: str, _p: Policy, a: Args) -> None:
     if a.now is not None:
         c.opened_at = a.now
+    c.escalation_tier = 0
+    c.snoozed_until = None
     c.state = S.CLAIMED if c.owner else S.NEW
     c.dismiss_reason = None
     c.approved_by = None
@@ -272,6 +301,9 @@ _HANDLERS = {
     Command.REROUTE: _reroute,
     Command.DISMISS: _dismiss,
     Command.REPLY_TO: _reply_to,
+    Command.SNOOZE: _snooze,
+    Command.ESCALATE: _escalate,
+    Command.APPROVAL_PING: _approval_ping,
     Command.CONFIRM_SENT: _confirm_sent,
     Command.CONFIRM_NOT_SENT: _back_to_before,
     Command.PUBLISH_OK: _publish_ok,

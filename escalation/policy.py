@@ -1,0 +1,140 @@
+"""What the chase does next for a case: a pure function of the case, the config and the time.
+
+Three kinds of step, whichever comes first:
+- an escalation tier (`escalation:` in the config) while the customer waits for an answer;
+- an approval-wait reminder to the approvers, once per `sla.approval` of waiting;
+- the follow-up after publishing, which closes a case the customer did not write to again.
+SLA clocks run in the department's business hours. A snooze postpones pings, not follow-ups.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from chatops.config import Config, Department, EscalationTier
+from chatops.domain import Case, State
+from escalation.hours import add_business_time
+
+WAITING = frozenset(
+    {State.NEW, State.CLAIMED, State.DRAFTED, State.AWAITING_APPROVAL, State.APPROVED}
+)
+"""States in which the customer still waits for a first answer from us."""
+
+StepKind = Literal["tier", "approval", "follow_up"]
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: StepKind
+    index: int  # the tier's index, or how many approval reminders were already sent
+    due: datetime
+    notify: tuple[str, ...] = ()
+    text: str = ""
+
+
+def clock_due(
+    case: Case, dept: Department, tz: ZoneInfo, delay: timedelta, time_scale: float = 1.0
+) -> datetime:
+    """`delay` of the department's open time after the case (re)opened."""
+    return add_business_time(case.opened_at, delay / time_scale, dept.hours, tz)
+
+
+def first_response_due(case: Case, config: Config, time_scale: float = 1.0) -> datetime | None:
+    """When the first answer is due (shown in the case message); None once answered."""
+    if case.state not in WAITING:
+        return None
+    dept = config.department(case.department)
+    return clock_due(case, dept, config.department_tz(dept.id), dept.sla.first_response, time_scale)
+
+
+def recipients(notify: list[str], dept: Department, config: Config) -> tuple[str, ...]:
+    """Tier targets in people: the channel, the department's escalation list, approvers, ids."""
+    out: list[str] = []
+    for target in notify:
+        if target == "channel":
+            out.append("here")
+        elif target == "escalate_to":
+            out.extend(dept.escalate_to)
+        elif target == "approvers":
+            out.extend(config.approval.approvers)
+        else:
+            out.append(target)
+    return tuple(dict.fromkeys(out))
+
+
+def _tier_step(case: Case, config: Config, time_scale: float) -> Step | None:
+    if case.state not in WAITING:
+        return None
+    dept = config.department(case.department)
+    tz = config.department_tz(dept.id)
+    for index in range(case.escalation_tier, len(config.escalation)):
+        tier: EscalationTier = config.escalation[index]
+        if tier.clock == "claim" and case.owner:
+            continue  # claimed in time: this tier has nothing to chase
+        if tier.clock == "approval":
+            continue  # approval waits have their own reminders
+        due = clock_due(case, dept, tz, tier.delay(dept.sla), time_scale)
+        if case.snoozed_until is not None:
+            due = max(due, case.snoozed_until)
+        people = recipients(tier.notify, dept, config)
+        return Step("tier", index, due, people, _tier_text(case, tier))
+    return None
+
+
+def _tier_text(case: Case, tier: EscalationTier) -> str:
+    if tier.clock == "claim":
+        return f"{case.number} is still unclaimed: who takes it?"
+    if tier.clock == "first_response":
+        return f"{case.number} has had no answer within its first-response time"
+    return f"{case.number} has waited {tier.after} without an answer"
+
+
+def _approval_step(case: Case, config: Config, time_scale: float) -> Step | None:
+    if case.state is not State.AWAITING_APPROVAL or case.approval_requested_at is None:
+        return None
+    dept = config.department(case.department)
+    waited = dept.sla.approval * (case.approval_pings + 1) / time_scale
+    due = add_business_time(
+        case.approval_requested_at, waited, dept.hours, config.department_tz(dept.id)
+    )
+    if case.snoozed_until is not None:
+        due = max(due, case.snoozed_until)
+    return Step(
+        "approval",
+        case.approval_pings,
+        due,
+        tuple(config.approval.approvers),
+        f"{case.number} is waiting for approval",
+    )
+
+
+def _follow_up_step(case: Case, config: Config, time_scale: float) -> Step | None:
+    published = case.published_at
+    if case.state is not State.PUBLISHED or published is None:
+        return None
+    dept = config.department(case.department)
+    due = published + dept.follow_up / time_scale
+    return Step(
+        "follow_up",
+        0,
+        due,
+        (),
+        "followed up: the customer has not written again, so the case is closed",
+    )
+
+
+def next_step(case: Case, config: Config, time_scale: float = 1.0) -> Step | None:
+    """The earliest thing the chase must do for `case`, or None when there is nothing."""
+    steps = [
+        s
+        for s in (
+            _tier_step(case, config, time_scale),
+            _approval_step(case, config, time_scale),
+            _follow_up_step(case, config, time_scale),
+        )
+        if s is not None
+    ]
+    return min(steps, key=lambda s: s.due) if steps else None

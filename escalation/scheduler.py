@@ -1,0 +1,103 @@
+"""The `clock` role: APScheduler jobs for the stale scan, the daily digests and the weekly report.
+
+Periodic and cron jobs live in APScheduler (in memory, per process); per-case deadlines live in
+Redis (see chase.py). Every job acts only while this process leads (leader.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from chatops import keys
+from chatops.domain import utcnow
+from chatops.workflow.service import Workflow
+from escalation import digest
+from escalation.chase import Chase
+from escalation.leader import Leader
+
+log = logging.getLogger(__name__)
+
+SCAN_EVERY_S = 30.0
+HEARTBEAT_S = 5.0
+
+
+class Clock:
+    def __init__(self, workflow: Workflow, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.wf = workflow
+        self.clock = clock
+        self.chase = Chase(workflow, clock=clock)
+        self.leader = Leader(workflow.store.redis)
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self._add_jobs()
+
+    def _add_jobs(self) -> None:
+        config = self.wf.config
+        scan_every = max(1.0, SCAN_EVERY_S / self.wf.time_scale)
+        common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 3600}
+        self.scheduler.add_job(
+            self.leader.leads, IntervalTrigger(seconds=HEARTBEAT_S), id="leader", **common
+        )
+        self.scheduler.add_job(self.scan, IntervalTrigger(seconds=scan_every), id="scan", **common)
+        at = config.reminders.daily_at
+        for dept in config.departments:
+            self.scheduler.add_job(
+                self.daily_digest,
+                CronTrigger(hour=at.hour, minute=at.minute, timezone=config.department_tz(dept.id)),
+                args=[dept.id],
+                id=f"digest:{dept.id}",
+                **common,
+            )
+        self.scheduler.add_job(
+            self.weekly_report,
+            CronTrigger(day_of_week="mon", hour=at.hour, minute=at.minute, timezone=config.zone),
+            id="weekly-report",
+            **common,
+        )
+
+    async def scan(self) -> int:
+        if not await self.leader.leads():
+            return 0
+        return await self.chase.scan()
+
+    async def daily_digest(self, department: str) -> int:
+        if not await self.leader.leads():
+            return 0
+        return await digest.send(self.wf, department, self.clock(), once_per_day=True)
+
+    async def weekly_report(self) -> bool:
+        """The KPI report in the default department's channel, once per week."""
+        from escalation.report import weekly_report
+
+        if not await self.leader.leads():
+            return False
+        now = self.clock()
+        week = now.astimezone(self.wf.config.zone).strftime("%G-W%V")
+        if not await self.wf.store.redis.set(
+            f"{keys.G}:report:{week}", "1", nx=True, ex=14 * 24 * 3600
+        ):
+            return False
+        text, chart = await weekly_report(self.wf.store, now=now)
+        await self.wf.chat.post_report(
+            self.wf.department(self.wf.config.default_department.id), text, chart
+        )
+        return True
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self.scheduler.start()
+        log.info(
+            "scheduler started: scan every %.0fs, digests at %s",
+            max(1.0, SCAN_EVERY_S / self.wf.time_scale),
+            self.wf.config.reminders.daily_at,
+        )
+        try:
+            await stop.wait()
+        finally:
+            self.scheduler.shutdown(wait=False)
+            await self.leader.resign()

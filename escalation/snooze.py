@@ -1,0 +1,30 @@
+"""Snooze choices offered on every ping and digest line, turned into a time."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from chatops.config import Hours
+from escalation.hours import next_opening
+
+CHOICES: dict[str, str] = {
+    "30m": "30 minutes",
+    "1h": "1 hour",
+    "2h": "2 hours",
+    "tomorrow": "until tomorrow",
+}
+_DELTAS = {"30m": timedelta(minutes=30), "1h": timedelta(hours=1), "2h": timedelta(hours=2)}
+
+
+def snooze_until(
+    choice: str, now: datetime, tz: ZoneInfo, hours: Hours | None, morning: time
+) -> datetime:
+    """When a snooze ends: after a delay, or tomorrow at the morning digest (or opening)."""
+    if choice in _DELTAS:
+        return now + _DELTAS[choice]
+    if choice != "tomorrow":
+        raise ValueError(f"unknown snooze '{choice}' (choose {', '.join(CHOICES)})")
+    local = now.astimezone(tz)
+    tomorrow = datetime.combine(local.date() + timedelta(days=1), morning, tzinfo=tz)
+    return next_opening(tomorrow, hours, tz)
