@@ -38,19 +38,24 @@ class Chase:
         return taken
 
     async def _advance(self, case_id: str, now: datetime) -> int:
-        case = await self.wf.store.get_case(case_id)
-        if case is None:
-            return 0
-        step = next_step(case, self.wf.config, self.wf.time_scale)
-        if step is None or step.due > now:
-            await self.wf.store.reindex(case, case, self.wf.due(case))  # index was stale
-            return 0
-        try:
-            await self.wf.command(case_id, _COMMAND[step.kind], SYSTEM, _args(step))
-        except Refused as refusal:
-            log.debug("case %s: step %s not taken: %s", case_id, step.kind, refusal.reason)
-            return 0
-        return 1
+        """Take every step of the case that is due by `now` (a tier and a reminder may
+        fall due together); returns how many were taken by this caller."""
+        taken = 0
+        for _ in range(len(self.wf.config.escalation) + 2):
+            case = await self.wf.store.get_case(case_id)
+            if case is None:
+                return taken
+            step = next_step(case, self.wf.config, self.wf.time_scale, now)
+            if step is None or step.due > now:
+                await self.wf.store.reindex(case, case, self.wf.due(case))
+                return taken
+            try:
+                await self.wf.command(case_id, _COMMAND[step.kind], SYSTEM, _args(step))
+            except Refused as refusal:
+                log.debug("case %s: step %s not taken: %s", case_id, step.kind, refusal.reason)
+                return taken
+            taken += 1
+        return taken
 
 
 def _args(step: Step) -> Args:

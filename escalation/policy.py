@@ -9,6 +9,7 @@ SLA clocks run in the department's business hours. A snooze postpones pings, not
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -65,9 +66,22 @@ def recipients(notify: list[str], dept: Department, config: Config) -> tuple[str
     return tuple(dict.fromkeys(out))
 
 
-def _tier_step(case: Case, config: Config, time_scale: float) -> Step | None:
-    if case.state not in WAITING:
+def _tier_step(case: Case, config: Config, time_scale: float, now: datetime | None) -> Step | None:
+    """The next tier; when several are already overdue (after a snooze, or a scheduler that
+    was down), only the furthest one: people get one ping, at the right level."""
+    candidates = list(_tiers(case, config, time_scale))
+    if not candidates:
         return None
+    if now is not None:
+        overdue = [s for s in candidates if s.due <= now]
+        if overdue:
+            return overdue[-1]
+    return candidates[0]
+
+
+def _tiers(case: Case, config: Config, time_scale: float) -> Iterator[Step]:
+    if case.state not in WAITING:
+        return
     dept = config.department(case.department)
     tz = config.department_tz(dept.id)
     for index in range(case.escalation_tier, len(config.escalation)):
@@ -80,8 +94,7 @@ def _tier_step(case: Case, config: Config, time_scale: float) -> Step | None:
         if case.snoozed_until is not None:
             due = max(due, case.snoozed_until)
         people = recipients(tier.notify, dept, config)
-        return Step("tier", index, due, people, _tier_text(case, tier))
-    return None
+        yield Step("tier", index, due, people, _tier_text(case, tier))
 
 
 def _tier_text(case: Case, tier: EscalationTier) -> str:
@@ -126,12 +139,14 @@ def _follow_up_step(case: Case, config: Config, time_scale: float) -> Step | Non
     )
 
 
-def next_step(case: Case, config: Config, time_scale: float = 1.0) -> Step | None:
+def next_step(
+    case: Case, config: Config, time_scale: float = 1.0, now: datetime | None = None
+) -> Step | None:
     """The earliest thing the chase must do for `case`, or None when there is nothing."""
     steps = [
         s
         for s in (
-            _tier_step(case, config, time_scale),
+            _tier_step(case, config, time_scale, now),
             _approval_step(case, config, time_scale),
             _follow_up_step(case, config, time_scale),
         )

@@ -59,6 +59,10 @@ approval:
   sensitive_keywords: [lawsuit, GDPR, journalist, police, injury, advokat]
   min_followers: 10000
   departments: [legal]
+escalation:
+  - {after: claim, notify: channel}
+  - {after: first_response, notify: escalate_to}
+  - {after: 4h, notify: approvers}
 """
 
 

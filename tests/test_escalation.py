@@ -1,0 +1,309 @@
+"""The chase with an injected clock: tiers, reminders, follow-ups, snooze, digests, leaders."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chatops import runtime
+from chatops.chat import EventKind
+from chatops.config import load_config_text
+from chatops.domain import State
+from chatops.settings import Settings
+from chatops.store import Store
+from escalation import digest
+from escalation.chase import Chase
+from escalation.leader import Leader
+from escalation.scheduler import Clock as Scheduler
+from tests.conftest import TEST_CONFIG, Clock, System
+from tests.fakes import RecordingChat, mention_json
+
+# Monday 23 Nov 2026, 09:00 UTC (10:00 in Stockholm)
+MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def pings(chat: RecordingChat, case_id: str = "1001") -> list[tuple[str, tuple[str, ...]]]:
+    return [
+        (e.text, e.notify)
+        for v, e in chat.shown
+        if v.case.id == case_id and e.kind in (EventKind.ESCALATED, EventKind.APPROVAL_WAITING)
+    ]
+
+
+async def at(system: System, chase: Chase, when: datetime) -> int:
+    system.clock.now = when
+    return await chase.scan()
+
+
+@pytest.fixture
+def chase(system: System) -> Chase:
+    return Chase(system.wf, clock=system.clock)
+
+
+async def new_case(system: System, text: str = "Hej, när öppnar ni?") -> str:
+    await system.ingest(
+        mention_json("m-1", "post-1", text, created_at=system.clock.now.isoformat())
+    )
+    return (await system.case_of("post-1")).id
+
+
+async def test_each_tier_fires_once_in_order(system: System, chase: Chase) -> None:
+    system.clock.now = MONDAY
+    cid = await new_case(system)
+    assert await at(system, chase, MONDAY + timedelta(minutes=14)) == 0
+    assert await at(system, chase, MONDAY + timedelta(minutes=15)) == 1
+    assert pings(system.chat) == [("#1001 is still unclaimed: who takes it?", ("here",))]
+    assert await at(system, chase, MONDAY + timedelta(minutes=20)) == 0  # once
+    assert await at(system, chase, MONDAY + timedelta(minutes=60)) == 1
+    assert pings(system.chat)[-1][1] == ("lead",)  # the department's escalate_to
+    assert await at(system, chase, MONDAY + timedelta(hours=4)) == 1
+    assert pings(system.chat)[-1][1] == ("comms", "comms2")  # approvers
+    assert await at(system, chase, MONDAY + timedelta(days=3)) == 0  # nothing left
+    assert (await system.case_of("post-1")).escalation_tier == 3
+    assert cid == "1001"
+
+
+async def test_claiming_in_time_skips_the_claim_tier(system: System, chase: Chase) -> None:
+    system.clock.now = MONDAY
+    cid = await new_case(system)
+    await system.wf.claim(cid, "anna")
+    assert await at(system, chase, MONDAY + timedelta(minutes=30)) == 0
+    assert await at(system, chase, MONDAY + timedelta(minutes=61)) == 1
+    assert [p[1] for p in pings(system.chat)] == [("lead",)]
+
+
+async def test_answering_stops_the_chase_and_reopening_restarts_it(
+    system: System, chase: Chase
+) -> None:
+    system.clock.now = MONDAY
+    cid = await new_case(system)
+    await at(system, chase, MONDAY + timedelta(minutes=16))
+    await system.wf.edit(cid, "anna", "Hej Anna! Vi öppnar klockan 10.")
+    await system.wf.publish(cid, "anna")
+    assert await at(system, chase, MONDAY + timedelta(hours=5)) == 0
+    assert len(pings(system.chat)) == 1
+    later = MONDAY + timedelta(hours=6)
+    system.clock.now = later
+    await system.ingest(
+        mention_json(
+            "m-2", "post-1", "Det stämmer inte!", author="u-2", created_at=later.isoformat()
+        )
+    )
+    case = await system.case_of("post-1")
+    assert case.state is State.CLAIMED and case.escalation_tier == 0
+    assert await at(system, chase, later + timedelta(minutes=61)) == 1  # first_response again
+    assert pings(system.chat)[-1][1] == ("lead",)
+
+
+async def test_two_schedulers_never_notify_twice(system: System, chase: Chase) -> None:
+    system.clock.now = MONDAY
+    await new_case(system)
+    other = Chase(system.wf, clock=system.clock)
+    system.clock.now = MONDAY + timedelta(minutes=16)
+    results = await asyncio.gather(chase.scan(), other.scan(), chase.scan())
+    assert sum(results) == 1
+    assert len(pings(system.chat)) == 1
+
+
+async def test_only_one_leader_at_a_time(store: Store) -> None:
+    a, b = Leader(store.redis, lease_ms=5000), Leader(store.redis, lease_ms=5000)
+    assert await a.leads() and not await b.leads()
+    assert await a.leads()  # renews
+    await a.resign()
+    assert await b.leads() and not await a.leads()
+
+
+async def test_snooze_quiets_pings_until_it_ends(system: System, chase: Chase) -> None:
+    system.clock.now = MONDAY
+    cid = await new_case(system)
+    await system.wf.snooze(cid, "anna", MONDAY + timedelta(hours=2))
+    assert await at(system, chase, MONDAY + timedelta(minutes=90)) == 0
+    assert await at(system, chase, MONDAY + timedelta(hours=2)) == 1
+    assert await at(system, chase, MONDAY + timedelta(hours=2, minutes=1)) == 0
+    assert pings(system.chat) == [  # one ping, at the level reached: not a burst of all tiers
+        ("#1001 has had no answer within its first-response time", ("lead",))
+    ]
+
+
+async def test_approval_waits_remind_the_approvers_once_per_period(
+    system: System, chase: Chase
+) -> None:
+    system.clock.now = MONDAY
+    cid = await new_case(system, "I will sue you, my lawsuit is ready.")
+    await system.wf.claim(cid, "anna")
+    await system.wf.publish(cid, "anna")
+    assert (await system.case_of("post-1")).state is State.AWAITING_APPROVAL
+    assert await at(system, chase, MONDAY + timedelta(minutes=29)) == 0
+    assert await at(system, chase, MONDAY + timedelta(minutes=30)) == 1
+    assert pings(system.chat)[-1] == ("#1001 is waiting for approval", ("comms", "comms2"))
+    assert await at(system, chase, MONDAY + timedelta(minutes=45)) == 0
+    assert await at(system, chase, MONDAY + timedelta(minutes=60)) == 2  # tier + reminder
+    assert sum(1 for p in pings(system.chat) if "approval" in p[0]) == 2
+
+
+async def test_follow_up_closes_a_quiet_case(system: System, chase: Chase) -> None:
+    system.clock.now = MONDAY
+    cid = await new_case(system)
+    await system.wf.edit(cid, "anna", "Hej Anna! Vi öppnar klockan 10.")
+    await system.wf.publish(cid, "anna")
+    assert await at(system, chase, MONDAY + timedelta(hours=23)) == 0
+    assert await at(system, chase, MONDAY + timedelta(hours=24)) == 1
+    case = await system.case_of("post-1")
+    assert case.state is State.CLOSED
+    assert system.chat.kinds(cid)[-1] is EventKind.CLOSED
+    assert "has not written again" in system.chat.shown[-1][1].text
+
+
+async def test_a_customer_writing_again_reopens_instead_of_closing(
+    system: System, chase: Chase
+) -> None:
+    system.clock.now = MONDAY
+    cid = await new_case(system)
+    await system.wf.edit(cid, "anna", "Hej Anna! Vi öppnar klockan 10.")
+    await system.wf.publish(cid, "anna")
+    system.clock.now = MONDAY + timedelta(hours=3)
+    await system.ingest(
+        mention_json(
+            "m-2", "post-1", "Tack, men en sak till?", created_at=system.clock.now.isoformat()
+        )
+    )
+    await at(system, chase, MONDAY + timedelta(hours=25))
+    assert (await system.case_of("post-1")).state is State.CLAIMED
+    assert EventKind.CLOSED not in system.chat.kinds(cid)
+
+
+# -- business hours ---------------------------------------------------------------------------
+
+HOURS_CONFIG = TEST_CONFIG.replace(
+    "    escalate_to: [lead]\n",
+    '    escalate_to: [lead]\n    hours: {days: mon-fri, start: "08:00", end: "17:00"}\n',
+)
+
+
+@pytest.fixture
+async def office(store: Store, clock: Clock) -> AsyncIterator[System]:
+    """A system whose social department works Mon–Fri 08–17 Stockholm time."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from chatops.processes import web_app
+    from tests.fakes import SandboxPlatform
+
+    config = load_config_text(HOURS_CONFIG)
+    platform = SandboxPlatform()
+    url = await platform.start()
+    settings = Settings.from_env({"SANDBOX_SECRET": "test-secret", "SANDBOX_API_URL": url})
+    chat = RecordingChat()
+    rt = await runtime.start(settings, config, store=store, chat=chat, clock=clock)
+    client = TestClient(TestServer(web_app(rt)))
+    await client.start_server()
+    try:
+        yield System(rt, chat, platform, client, clock)
+    finally:
+        await client.close()
+        await platform.stop()
+        await rt.http.aclose()
+
+
+async def test_sla_clocks_pause_over_the_weekend(office: System) -> None:
+    friday = datetime(2026, 11, 27, 15, 30, tzinfo=UTC)  # 16:30 in Stockholm
+    office.clock.now = friday
+    await new_case(office)
+    chase = Chase(office.wf, clock=office.clock)
+    assert await at(office, chase, friday + timedelta(minutes=30)) == 1  # 15 min of open time
+    monday_0829 = datetime(2026, 11, 30, 7, 29, tzinfo=UTC)
+    assert await at(office, chase, monday_0829) == 0  # 60 min not reached: weekend paused
+    assert await at(office, chase, monday_0829 + timedelta(minutes=1)) == 1
+    view = await office.wf.view(await office.case_of("post-1"))
+    assert view.due_at is not None and view.due_at.tzname() == "CET"
+    assert (view.due_at.hour, view.due_at.minute) == (8, 30)
+
+
+async def test_sla_across_the_dst_change(office: System) -> None:
+    # Friday 23 Oct 2026 16:50 CEST; the clocks go back on Sunday 25 Oct.
+    friday = datetime(2026, 10, 23, 14, 50, tzinfo=UTC)
+    office.clock.now = friday
+    await new_case(office)
+    chase = Chase(office.wf, clock=office.clock)
+    monday_0850_cet = datetime(2026, 10, 26, 7, 50, tzinfo=UTC)  # 10 + 50 min of open time
+    assert await at(office, chase, monday_0850_cet - timedelta(minutes=45)) == 1  # claim tier
+    assert await at(office, chase, monday_0850_cet - timedelta(minutes=1)) == 0
+    assert await at(office, chase, monday_0850_cet) == 1
+
+
+# -- digests ------------------------------------------------------------------------------------
+
+
+async def test_digest_lists_unanswered_cases_oldest_first(system: System) -> None:
+    system.clock.now = MONDAY
+    await system.ingest(
+        mention_json(
+            "m-1",
+            "post-1",
+            "Hej, när öppnar ni?",
+            created_at=(MONDAY - timedelta(hours=3)).isoformat(),
+        )
+    )
+    await system.ingest(
+        mention_json(
+            "m-2",
+            "post-2",
+            "Var är butiken?",
+            author="u-2",
+            created_at=(MONDAY - timedelta(hours=5)).isoformat(),
+        )
+    )
+    await system.ingest(mention_json("m-3", "post-3", "Vad kostar frakten?", author="u-3"))
+    c3 = (await system.case_of("post-3")).id
+    await system.wf.claim((await system.case_of("post-1")).id, "anna")
+    await system.wf.edit(c3, "anna", "Hej! Frakten är gratis över 499 kr.")
+    await system.wf.publish(c3, "anna")
+    assert await digest.send(system.wf, "social", MONDAY, once_per_day=False) == 2
+    department, items = system.chat.digests[-1]
+    assert department.id == "social"
+    assert [(i.number, i.owner) for i in items] == [("#1002", None), ("#1001", "anna")]
+    assert items[0].age == timedelta(hours=5)
+    assert "Var är butiken?" in items[0].summary
+
+
+async def test_no_digest_where_nothing_is_open(system: System) -> None:
+    assert await digest.send(system.wf, "billing", MONDAY, once_per_day=False) == 0
+    assert system.chat.digests == []
+
+
+async def test_the_scheduled_digest_goes_out_once_a_day(system: System) -> None:
+    system.clock.now = MONDAY
+    await new_case(system)
+    a, b = Scheduler(system.wf, clock=system.clock), Scheduler(system.wf, clock=system.clock)
+    await b.leader.leads()  # b leads: a's job must not act
+    assert await a.daily_digest("social") == 0
+    assert await b.daily_digest("social") == 1
+    assert await b.daily_digest("social") == 0  # the same local day
+    system.clock.now = MONDAY + timedelta(days=1)
+    assert await b.daily_digest("social") == 1
+    assert len(system.chat.digests) == 2
+
+
+async def test_weekly_report_posts_text_and_chart_once(system: System) -> None:
+    system.clock.now = MONDAY
+    cid = await new_case(system)
+    await system.wf.edit(cid, "anna", "Hej Anna! Vi öppnar klockan 10.")
+    await system.wf.publish(cid, "anna")
+    system.clock.advance(hours=1)
+    scheduler = Scheduler(system.wf, clock=system.clock)
+    assert await scheduler.weekly_report() is True
+    assert await scheduler.weekly_report() is False
+    department, text, chart = system.chat.reports[0]
+    assert department.id == "social" and "Weekly response report" in text
+    assert chart is not None and chart.startswith(b"\x89PNG")
+
+
+def test_the_scheduler_has_the_jobs_of_the_config(system: System) -> None:
+    scheduler = Scheduler(system.wf, clock=system.clock)
+    ids = {job.id for job in scheduler.scheduler.get_jobs()}
+    assert {"scan", "leader", "weekly-report"} <= ids
+    assert {f"digest:{d.id}" for d in system.wf.config.departments} <= ids
+    job = scheduler.scheduler.get_job("digest:support-de")
+    assert job.trigger.timezone == system.wf.config.department_tz("support-de")
