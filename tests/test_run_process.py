@@ -6,6 +6,8 @@ Only the contracts are used: env variables, the config file, HTTP endpoints, act
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from datetime import UTC, datetime
 import json
 import os
 import socket
@@ -41,8 +43,11 @@ async def until(check, within: float = 20.0):  # type: ignore[no-untyped-def]
     raise AssertionError("condition not reached in time")
 
 
-@pytest.fixture
-async def running(redis, tmp_path: Path) -> AsyncIterator[tuple[str, FakeSlack]]:  # type: ignore[no-untyped-def]
+@contextlib.asynccontextmanager
+async def chatops_run(
+    tmp_path: Path, extra_env: dict[str, str]
+) -> AsyncIterator[tuple[str, FakeSlack]]:
+    """`chatops run` as a subprocess on the test Redis, talking to a local Slack."""
     slack = FakeSlack(user_groups={"S0COMMS001": ["U0COMMS001"]})
     await slack.start()
     config = tmp_path / "chatops.yaml"
@@ -57,6 +62,7 @@ async def running(redis, tmp_path: Path) -> AsyncIterator[tuple[str, FakeSlack]]
         "SLACK_SIGNING_SECRET": SECRET,
         "SLACK_API_URL": slack.url,
         "SANDBOX_SECRET": "test-secret",
+        **extra_env,
     }
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -92,6 +98,12 @@ async def running(redis, tmp_path: Path) -> AsyncIterator[tuple[str, FakeSlack]]
         await slack.stop()
 
 
+@pytest.fixture
+async def running(redis, tmp_path: Path) -> AsyncIterator[tuple[str, FakeSlack]]:  # type: ignore[no-untyped-def]
+    async with chatops_run(tmp_path, {}) as started:
+        yield started
+
+
 async def test_from_webhook_to_slack_thread_and_a_click_back(
     running: tuple[str, FakeSlack],
 ) -> None:
@@ -113,3 +125,29 @@ async def test_from_webhook_to_slack_thread_and_a_click_back(
         assert (await client.get("/readyz")).status_code == 200
         metrics = (await client.get("/metrics")).text
         assert 'chatops_cases{department="billing",state="claimed"} 1.0' in metrics
+
+
+async def test_short_slas_escalate_end_to_end(redis, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """CHATOPS_TIME_SCALE=900: the 15-minute claim SLA is one second; the scheduler in
+    `chatops run` pings the channel in the case's thread."""
+    async with chatops_run(tmp_path, {"CHATOPS_TIME_SCALE": "900"}) as (base, slack):
+        async with httpx.AsyncClient(base_url=base) as client:
+            now = datetime.now(UTC).isoformat()
+            raw, headers = signed(
+                mention_json("m-1", "post-1", "Hej, när öppnar ni?", created_at=now)
+            )
+            assert (
+                await client.post("/webhooks/sandbox", content=raw, headers=headers)
+            ).status_code == 200
+        [message] = await until(lambda: slack.messages("C0SOCIAL01"))
+        replies = await until(
+            lambda: [r for r in slack.thread("C0SOCIAL01", message["ts"]) if "<!here>" in r["text"]]
+        )
+        assert "unclaimed" in replies[0]["text"]
+        actions = [
+            e["action_id"]
+            for b in replies[0].get("blocks") or []
+            if b["type"] == "actions"
+            for e in b["elements"]
+        ]
+        assert "case.snooze" in actions and "case.claim" in actions
