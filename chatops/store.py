@@ -247,27 +247,55 @@ class Store:
 
         Returns the stored case (with its new version), or None when someone else won.
         """
-        stored = case.model_copy(update={"version": expected_version + 1})
-        ok = await self._save(
-            keys=[keys.case(case.id), keys.audit(case.id), keys.mentions(case.id)],
-            args=[
-                str(expected_version),
-                compact(stored),
-                compact(audit) if audit else "",
-                stored_mention(mention) if mention else "",
-            ],
-        )
-        return stored if ok else None
+        [stored] = await self.save_cases([(case, expected_version, audit, mention)])
+        return stored
+
+    async def save_cases(
+        self, writes: Sequence[tuple[Case, int, AuditEntry | None, Mention | None]]
+    ) -> list[Case | None]:
+        """Many compare-and-sets in one round trip (the stale scan); each wins or loses alone."""
+        pipe = self.redis.pipeline(transaction=False)
+        stored = []
+        for case, expected, audit, mention in writes:
+            new = case.model_copy(update={"version": expected + 1})
+            stored.append(new)
+            await self._save(
+                keys=[keys.case(case.id), keys.audit(case.id), keys.mentions(case.id)],
+                args=[
+                    str(expected),
+                    compact(new),
+                    compact(audit) if audit else "",
+                    stored_mention(mention) if mention else "",
+                ],
+                client=pipe,
+            )
+        results = await pipe.execute()
+        return [s if ok else None for s, ok in zip(stored, results, strict=True)]
 
     async def reindex(self, before: Case | None, after: Case, due: datetime | None) -> None:
         """Bring the cross-slot indexes in line with `after`; safe to repeat."""
+        await self.reindex_many([(before, after, due)])
+
+    async def reindex_many(
+        self, changes: Sequence[tuple[Case | None, Case, datetime | None]]
+    ) -> None:
         pipe = self.redis.pipeline(transaction=False)
+        for before, after, due in changes:
+            self._reindex(pipe, before, after, due)
+        await pipe.execute()
+
+    @staticmethod
+    def _reindex(pipe: Any, before: Case | None, after: Case, due: datetime | None) -> None:
         if before is not None and (before.department, before.state) != (
             after.department,
             after.state,
         ):
             pipe.srem(keys.by_state(before.department, before.state), after.id)
-        if after.state in TRACKED_STATES:
+        moved = before is None or (before.department, before.state) != (
+            after.department,
+            after.state,
+        )
+        if after.state in TRACKED_STATES and moved:
             pipe.sadd(keys.by_state(after.department, after.state), after.id)
         if before is None:
             pipe.hsetnx(keys.DAY_FIRST, after.created_at.date().isoformat(), after.id)
@@ -278,7 +306,6 @@ class Store:
             pipe.zadd(keys.DUE, {after.id: due.timestamp()})
         else:
             pipe.zrem(keys.DUE, after.id)
-        await pipe.execute()
 
     async def case_ids(self, department: str, states: Iterable[State]) -> list[str]:
         pipe = self.redis.pipeline(transaction=False)
@@ -325,6 +352,17 @@ class Store:
         rows = await self.redis.lrange(keys.mentions(case_id), 0, -1)
         found = (Mention.model_validate_json(r) for r in rows)
         return {m.key: m for m in found}
+
+    async def mentions_of(self, case_ids: Sequence[str]) -> dict[str, dict[str, Mention]]:
+        """The mentions of many cases in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        for cid in case_ids:
+            pipe.lrange(keys.mentions(cid), 0, -1)
+        out: dict[str, dict[str, Mention]] = {}
+        for cid, rows in zip(case_ids, await pipe.execute(), strict=True):
+            found = (Mention.model_validate_json(r) for r in rows)
+            out[cid] = {m.key: m for m in found}
+        return out
 
     async def put_mention(self, case_id: str, mention: Mention) -> None:
         """Replace a stored mention (an edit or a removal on the platform)."""

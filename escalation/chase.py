@@ -14,7 +14,7 @@ from datetime import datetime
 from chatops.domain import utcnow
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.service import Workflow
-from chatops.workflow.transitions import Args, Refused
+from chatops.workflow.transitions import Args
 from escalation.policy import Step, next_step
 
 log = logging.getLogger(__name__)
@@ -30,32 +30,25 @@ class Chase:
         self.clock = clock
 
     async def scan(self) -> int:
-        """One tick: carry out every due step; returns how many steps were taken."""
-        now = self.clock()
-        taken = 0
-        for case_id in await self.wf.store.due_case_ids(now, limit=BATCH):
-            taken += await self._advance(case_id, now)
-        return taken
+        """One tick: carry out every due step; returns how many steps were taken.
 
-    async def _advance(self, case_id: str, now: datetime) -> int:
-        """Take every step of the case that is due by `now` (a tier and a reminder may
-        fall due together); returns how many were taken by this caller."""
-        taken = 0
-        for _ in range(len(self.wf.config.escalation) + 2):
-            case = await self.wf.store.get_case(case_id)
-            if case is None:
-                return taken
+        The due cases are read, decided and written in batches (a few round trips for a
+        thousand cases); a case with several steps due at once gets one per tick.
+        """
+        now = self.clock()
+        due = await self.wf.store.due_case_ids(now, limit=BATCH)
+        cases = await self.wf.store.get_cases(due)
+        commands = []
+        stale = []
+        for case in cases:
             step = next_step(case, self.wf.config, self.wf.time_scale, now)
             if step is None or step.due > now:
-                await self.wf.store.reindex(case, case, self.wf.due(case))
-                return taken
-            try:
-                await self.wf.command(case_id, _COMMAND[step.kind], SYSTEM, _args(step))
-            except Refused as refusal:
-                log.debug("case %s: step %s not taken: %s", case_id, step.kind, refusal.reason)
-                return taken
-            taken += 1
-        return taken
+                stale.append((case, case, self.wf.due(case)))
+                continue
+            commands.append((case, _COMMAND[step.kind], SYSTEM, _args(step)))
+        if stale:
+            await self.wf.store.reindex_many(stale)
+        return len(await self.wf.apply_many(commands))
 
 
 def _args(step: Step) -> Args:

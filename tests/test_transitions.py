@@ -246,3 +246,13 @@ def test_publishing_or_unknown_blocks_people_with_a_reason() -> None:
         decide(make_case(S.PUBLISHING), C.EDIT, "anna", POLICY, Args(text="x"))
     with pytest.raises(Refused, match="confirm first"):
         decide(make_case(S.PUBLISH_UNKNOWN), C.PUBLISH, "anna", POLICY)
+
+
+def test_decide_copies_every_list_it_may_change() -> None:
+    from chatops.workflow.transitions import _LIST_FIELDS
+
+    lists = {n for n, f in Case.model_fields.items() if "list" in str(f.annotation)}
+    assert lists == set(_LIST_FIELDS)
+    case = make_case(S.PUBLISHING)
+    after = decide(case, C.PUBLISH_OK, "anna", POLICY, Args(published_id="r", now=NOW))
+    assert case.published == [] and case.answered_keys == [] and after.published

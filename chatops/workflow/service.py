@@ -69,6 +69,7 @@ class Workflow:
         self.store = store
         self.config = config
         self.adapters = adapters
+        self._checkers = {n: a for n, a in adapters.items() if isinstance(a, ChecksDrafts)}
         self.chat = chat
         self.clock = clock
         self.time_scale = time_scale
@@ -149,8 +150,8 @@ class Workflow:
         self, case: Case, mentions: Mapping[str, Mention], private: bool
     ) -> tuple[int | None, int | None, str | None]:
         """(length as the platform counts it, its limit, why it would refuse now)."""
-        adapter = self.adapters.get(case.platform)
-        if not isinstance(adapter, ChecksDrafts) or not case.mention_keys:
+        adapter = self._checkers.get(case.platform)
+        if adapter is None or not case.mention_keys:
             return None, None, None
         target = mentions.get(case.reply_to or "") or mentions.get(case.mention_keys[-1])
         if target is None:
@@ -220,6 +221,33 @@ class Workflow:
                 continue
             done.append(case_id)
         return done
+
+    async def apply_many(self, commands: list[tuple[Case, Command, str, Args]]) -> list[Case]:
+        """Commands on many cases, decided on the given versions and written in one round
+        trip each for cases, indexes and mentions (the stale scan). A case changed by someone
+        else meanwhile loses its compare-and-set and is simply left for the next look."""
+        now = self.clock()
+        planned = []
+        for case, cmd, actor, args in commands:
+            try:
+                after = decide(case, cmd, actor, self.policy, _with_now(args, now))
+            except Refused:
+                continue
+            planned.append((case, after, cmd, actor, args))
+        stored = await self.store.save_cases(
+            [
+                (a, b.version, self._audit(actor, cmd.value, b.state, a, args.text), None)
+                for b, a, cmd, actor, args in planned
+            ]
+        )
+        won = [(p, s) for p, s in zip(planned, stored, strict=True) if s is not None]
+        await self.store.reindex_many([(p[0], s, self.due(s)) for p, s in won])
+        mentions = await self.store.mentions_of([s.id for _, s in won])
+        for (before, _, cmd, actor, args), after in won:
+            event = self._event_for(before, after, cmd, actor, args)
+            if event is not None:
+                await self._show_view(self._view(after, mentions[after.id]), event)
+        return [s for _, s in won]
 
     async def recover_stalled(self, older_than: timedelta) -> list[str]:
         """Cases left in `publishing` by a process that died mid-call become `publish_unknown`.
@@ -341,7 +369,9 @@ class Workflow:
         return Department(id=d.id, name=d.name, channel=d.channel)
 
     async def view(self, case: Case) -> CaseView:
-        stored = await self.store.mentions(case.id)
+        return self._view(case, await self.store.mentions(case.id))
+
+    def _view(self, case: Case, stored: Mapping[str, Mention]) -> CaseView:
         mentions = [stored[k] for k in case.mention_keys if k in stored]
         due = first_response_due(case, self.config, self.time_scale)
         if due is not None:
@@ -366,10 +396,13 @@ class Workflow:
 
     async def show(self, case: Case, event: CaseEvent) -> None:
         """Hand the change to chat; a chat failure never undoes what is stored."""
+        await self._show_view(await self.view(case), event)
+
+    async def _show_view(self, view: CaseView, event: CaseEvent) -> None:
         try:
-            await self.chat.show(await self.view(case), event)
+            await self.chat.show(view, event)
         except Exception:
-            log.exception("case %s: chat backend failed to show %s", case.id, event.kind)
+            log.exception("case %s: chat backend failed to show %s", view.case.id, event.kind)
 
     def _event_for(
         self, before: Case, after: Case, cmd: Command, actor: str, args: Args

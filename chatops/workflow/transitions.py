@@ -98,11 +98,29 @@ def decide(case: Case, cmd: Command, actor: str, policy: Policy, args: Args = Ar
     if case.state not in ALLOWED[cmd]:
         raise Refused(_not_now(case, cmd))
     handler = _HANDLERS[cmd]
-    new = case.model_copy(deep=True)
+    new = _clone(case)
     handler(new, actor, policy, args)
     if args.now is not None:
         new.updated_at = args.now
     return new
+
+
+_LIST_FIELDS = (
+    "flags",
+    "sensitive_reasons",
+    "pii",
+    "spam_signals",
+    "mention_keys",
+    "answered_keys",
+    "published",
+    "warnings",
+)
+
+
+def _clone(case: Case) -> Case:
+    """A copy the handlers may change: lists are copied (handlers append to them, and never
+    edit an element in place); a deep copy would cost more than the whole decision."""
+    return case.model_copy(update={f: list(getattr(case, f)) for f in _LIST_FIELDS})
 
 
 def _not_now(case: Case, cmd: Command) -> str:
