@@ -15,7 +15,18 @@ from chatops import stats
 from tests.conftest import TEST_CONFIG, TEST_REDIS_URL, System
 from tests.fakes import mention_json
 
-COMMANDS = ["run", "web", "worker", "demo", "check-config", "replay", "stats", "slack-manifest"]
+COMMANDS = [
+    "run",
+    "web",
+    "worker",
+    "scheduler",
+    "demo",
+    "check-config",
+    "replay",
+    "stats",
+    "digest",
+    "slack-manifest",
+]
 
 
 def chatops(
@@ -178,3 +189,17 @@ async def test_stats_from_the_audit_log(system: System) -> None:
     assert result.returncode == 0, result.stderr
     assert "billing" in result.stdout and "100%" in result.stdout
     assert chatops("stats", "--since", "soon").returncode == 1
+
+
+async def test_digest_now_from_the_command_line(tmp_path: Path, system: System) -> None:
+    await system.ingest(mention_json("m-1", "post-1", "Var är min faktura?"))
+    config = tmp_path / "chatops.yaml"
+    config.write_text(TEST_CONFIG)
+    env = {"REDIS_URL": TEST_REDIS_URL, "CHATOPS_CONFIG": str(config)}
+    result = await asyncio.to_thread(chatops, "digest", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "billing: 1 unanswered case(s)" in result.stdout
+    assert "social: nothing open" in result.stdout
+    assert "#1001" in result.stdout  # the console backend prints the digest table
+    bad = await asyncio.to_thread(chatops, "digest", "--department", "nowhere", env=env)
+    assert bad.returncode == 1 and "unknown department 'nowhere'" in bad.stderr
