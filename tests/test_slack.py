@@ -606,3 +606,39 @@ def test_slack_manifest_command_prints_a_manifest(tmp_path: Path) -> None:
     assert "chat:write" in manifest["oauth_config"]["scopes"]["bot"]
     socket = chatops("slack-manifest", env={**env, "SLACK_APP_TOKEN": "xapp-1"})
     assert yaml.safe_load(socket.stdout)["settings"]["socket_mode_enabled"] is True
+
+
+async def test_digest_links_each_thread_and_offers_claim_and_snooze(ss: SlackSystem) -> None:
+    from escalation import digest
+
+    await ss.ingest(mention_json("m-1", "post-1", "Hej, när öppnar ni?"))
+    await ss.flush()
+    [root] = ss.slack.messages("C0SOCIAL01")
+    assert await digest.send(ss.rt.wf, "social", ss.clock.now, once_per_day=False) == 1
+    await ss.flush()
+    message = ss.slack.messages("C0SOCIAL01")[-1]
+    text = json.dumps(message["blocks"])
+    assert "#1001" in text and "open thread" in text
+    assert f"p{root['ts'].replace('.', '')}" in text  # chat.getPermalink's link
+    assert {"case.claim", "case.snooze"} <= set(action_ids(message))
+    await ss.select(Action.SNOOZE, "1001", ANNA, "1h")
+    case = await eventually(lambda: _snoozed(ss))
+    assert case.snoozed_until is not None
+
+
+async def test_weekly_report_is_uploaded_with_its_chart(ss: SlackSystem) -> None:
+    from chatops.chat import Department
+
+    await ss.backend.post_report(
+        Department("social", "Social team", "C0SOCIAL01"),
+        "*Weekly response report*",
+        b"\x89PNG\r\n\x1a\nfake",
+    )
+    [upload] = ss.slack.files
+    assert upload.channel_id == "C0SOCIAL01" and upload.content.startswith(b"\x89PNG")
+    assert "Weekly response report" in (upload.initial_comment or "")
+
+
+async def _snoozed(ss: SlackSystem) -> Case | None:
+    case = await ss.case()
+    return case if case.snoozed_until else None

@@ -19,6 +19,7 @@ from chatops.console.render import case_panel, cases_table, history_table
 from chatops.domain import OPEN_STATES
 from chatops.workflow.service import Workflow
 from chatops.workflow.transitions import Refused
+from escalation.snooze import snooze_until
 
 HELP = """\
 commands (N is a case number, with or without #):
@@ -33,6 +34,7 @@ commands (N is a case number, with or without #):
   reject N REASON      approver: send the draft back
   reroute N DEPT       move the case to another department
   answer N M           the draft answers comment M of the case (1 = first; default: newest)
+  snooze N WHEN        no reminders for a while: 30m, 1h, 2h or tomorrow
   dismiss N REASON     close without a reply: spam, no_reply_needed or duplicate
   sent N / notsent N   after an unconfirmed publish: it is / is not on the platform
   help                 this text
@@ -64,6 +66,7 @@ class Repl:
             "sent": Spec(1, None, lambda n: workflow.confirm(n, self.user, sent=True)),
             "notsent": Spec(1, None, lambda n: workflow.confirm(n, self.user, sent=False)),
             "answer": Spec(2, None, self.answer),
+            "snooze": Spec(2, None, self.snooze),
             "show": Spec(1, None, self.show),
         }
 
@@ -115,7 +118,7 @@ class Repl:
         need = spec.args + (1 if spec.free_text else 0)
         if len(rest) < need or (not spec.free_text and len(rest) > spec.args):
             extra = f" {spec.free_text}" if spec.free_text else ""
-            second = {"reroute": " DEPT", "answer": " M"}.get(name, "")
+            second = {"reroute": " DEPT", "answer": " M", "snooze": " WHEN"}.get(name, "")
             usage = f"{name} N{second}{extra}"
             self._say(f"usage: {usage}")
             return
@@ -136,6 +139,24 @@ class Repl:
             self.console.print("no open cases")
             return
         self.console.print(cases_table(cases, self.wf.clock()))
+
+    async def snooze(self, case_id: str, choice: str) -> None:
+        """Quiet a case's escalation pings: 30m, 1h, 2h or tomorrow."""
+        case = await self.wf.store.get_case(case_id)
+        if case is None:
+            raise Refused(f"there is no case #{case_id}")
+        dept = self.wf.config.department(case.department)
+        try:
+            until = snooze_until(
+                choice,
+                self.wf.clock(),
+                self.wf.config.department_tz(dept.id),
+                dept.hours,
+                self.wf.config.reminders.daily_at,
+            )
+        except ValueError as exc:
+            raise Refused(str(exc)) from None
+        await self.wf.snooze(case_id, self.user, until)
 
     async def answer(self, case_id: str, position: str) -> None:
         """Pick which comment of the case the draft answers, by its number in `show N`."""
