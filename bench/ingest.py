@@ -197,7 +197,7 @@ def main() -> None:
     def throughput(port: int, label: str) -> float:
         if have_wrk:
             prefix = tmp / f"reqs-{label}"
-            write_requests(prefix, threads, per_thread=args.seconds * 12000)
+            write_requests(prefix, threads, per_thread=args.seconds * 25000 // threads)
             return wrk(port, args.seconds, prefix, script, threads, args.connections)
         return asyncio.run(closed_loop(port, args.seconds, args.connections))
 
