@@ -85,7 +85,7 @@ async def main(total: int) -> None:
         f"{chat.events} chat events   target < 150 ms"
     )
     print(f"the same tick again        : {again_ms:.1f} ms, {again} steps (each fires once)")
-    await r.flushdb()
+    await r.flushdb(asynchronous=True)
     await r.aclose()
 
 

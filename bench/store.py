@@ -118,7 +118,7 @@ async def main(total: int) -> None:
         f"due scan + load, 1,000 due : median {due_med:.1f} ms, max {due_max:.1f} ms "
         f"({due_found} found)   target < 150 ms"
     )
-    await r.flushdb()
+    await r.flushdb(asynchronous=True)
     await r.aclose()
 
 

@@ -279,22 +279,30 @@ class Store:
     async def reindex_many(
         self, changes: Sequence[tuple[Case | None, Case, datetime | None]]
     ) -> None:
+        """One round trip for many cases; their deadlines in a single ZADD and ZREM."""
         pipe = self.redis.pipeline(transaction=False)
-        for before, after, due in changes:
-            self._reindex(pipe, before, after, due)
+        due: dict[str, float] = {}
+        done: list[str] = []
+        for before, after, when in changes:
+            self._reindex(pipe, before, after)
+            if when is None:
+                done.append(after.id)
+            else:
+                due[after.id] = when.timestamp()
+        if due:
+            pipe.zadd(keys.DUE, due)
+        if done:
+            pipe.zrem(keys.DUE, *done)
         await pipe.execute()
 
     @staticmethod
-    def _reindex(pipe: Any, before: Case | None, after: Case, due: datetime | None) -> None:
-        if before is not None and (before.department, before.state) != (
-            after.department,
-            after.state,
-        ):
-            pipe.srem(keys.by_state(before.department, before.state), after.id)
+    def _reindex(pipe: Any, before: Case | None, after: Case) -> None:
         moved = before is None or (before.department, before.state) != (
             after.department,
             after.state,
         )
+        if before is not None and moved:
+            pipe.srem(keys.by_state(before.department, before.state), after.id)
         if after.state in TRACKED_STATES and moved:
             pipe.sadd(keys.by_state(after.department, after.state), after.id)
         if before is None:
@@ -302,10 +310,6 @@ class Store:
         for mkey in after.mention_keys:
             if before is None or mkey not in before.mention_keys:
                 pipe.hset(keys.MENTION_CASES, mkey, after.id)
-        if due is not None:
-            pipe.zadd(keys.DUE, {after.id: due.timestamp()})
-        else:
-            pipe.zrem(keys.DUE, after.id)
 
     async def case_ids(self, department: str, states: Iterable[State]) -> list[str]:
         pipe = self.redis.pipeline(transaction=False)

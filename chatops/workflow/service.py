@@ -7,6 +7,7 @@ compare-and-set moved the case into `publishing` talks to the platform.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
@@ -241,8 +242,10 @@ class Workflow:
             ]
         )
         won = [(p, s) for p, s in zip(planned, stored, strict=True) if s is not None]
-        await self.store.reindex_many([(p[0], s, self.due(s)) for p, s in won])
-        mentions = await self.store.mentions_of([s.id for _, s in won])
+        _, mentions = await asyncio.gather(
+            self.store.reindex_many([(p[0], s, self.due(s)) for p, s in won]),
+            self.store.mentions_of([s.id for _, s in won]),
+        )
         for (before, _, cmd, actor, args), after in won:
             event = self._event_for(before, after, cmd, actor, args)
             if event is not None:

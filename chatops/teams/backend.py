@@ -1,0 +1,258 @@
+"""The Microsoft Teams chat backend: every case a post in its department's channel, its reply
+chain the case's history. Writes go through the outbox; clicks come back to bot.py through
+botbuilder's CloudAdapter at `POST /api/messages`."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
+
+from aiohttp import web
+from botbuilder.integration.aiohttp import (
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+)
+
+from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
+from chatops.settings import Settings
+from chatops.teams.bot import ChatopsBot
+from chatops.teams.cards import (
+    case_card,
+    case_summary,
+    digest_card,
+    event_message,
+    ping_card,
+    refusal_card,
+    report_card,
+    text_block,
+)
+from chatops.teams.cards import escape as card_escape
+from chatops.teams.outbox import Connector, Op, Outbox, Post, Rendered, Sender
+from chatops.teams.references import References, channel_of
+from escalation import digest
+
+if TYPE_CHECKING:
+    from chatops.runtime import Runtime
+    from chatops.workflow.service import Workflow
+
+log = logging.getLogger(__name__)
+
+MAX_INLINE_CHART = 16_000
+"""Bytes of PNG shown inside the report card: base64 makes it a third larger, and Teams
+refuses a message over about 28 KB."""
+
+
+@dataclass(frozen=True)
+class _AuthConfig:
+    """The attribute names ConfigurationBotFrameworkAuthentication reads its settings from."""
+
+    APP_ID: str
+    APP_PASSWORD: str
+    APP_TYPE: str
+    APP_TENANTID: str
+
+
+def authentication(settings: Settings) -> ConfigurationBotFrameworkAuthentication:
+    """Bot Framework authentication from our settings: on whenever MicrosoftAppId is set."""
+    config = _AuthConfig(
+        APP_ID=settings.microsoft_app_id or "",
+        APP_PASSWORD=settings.microsoft_app_password or "",
+        APP_TYPE=settings.microsoft_app_type or "MultiTenant",
+        APP_TENANTID=settings.microsoft_app_tenant_id or "",
+    )
+    if not config.APP_ID:
+        log.warning(
+            "teams: MicrosoftAppId is not set, so Bot Framework authentication is OFF and "
+            "/api/messages accepts unsigned requests: only for local tests"
+        )
+    return ConfigurationBotFrameworkAuthentication(config, logger=log)
+
+
+class TeamsBackend:
+    def __init__(self, rt: Runtime, *, adapter: CloudAdapter | None = None) -> None:
+        self.rt = rt
+        self.app_id = rt.settings.microsoft_app_id or ""
+        self.adapter = adapter or CloudAdapter(authentication(rt.settings))
+        self.references = References(rt.store.redis)
+        self.outbox = Outbox(rt.store)
+        self.sender = Sender(
+            rt.store,
+            Connector(self.adapter, self.app_id),
+            self.outbox,
+            self.references,
+            self.render,
+            self.render_moved,
+        )
+        self.bot = ChatopsBot(self)
+
+    @property
+    def workflow(self) -> Workflow:
+        return self.rt.wf
+
+    # -- ChatBackend ------------------------------------------------------------------------
+
+    async def show(self, view: CaseView, event: CaseEvent) -> None:
+        case, channel = view.case, view.department.channel
+        if event.kind is EventKind.CREATED:
+            await self.outbox.post_once(case.id, channel)
+            return
+        names = await self.references.names()
+        text, mentions = event_message(view, event, names=names)
+        card = ping_card(view, event, names=names)
+        if event.kind is EventKind.REROUTED:
+            post = await self.outbox.post_of(case.id)
+            if post is not None and post.channel != channel:
+                old = {"conversation": post.conversation}
+                await self.outbox.enqueue(
+                    Op("reply", case.id, post.channel, text=text, mentions=mentions, **old)
+                )
+                await self.outbox.enqueue(
+                    Op("moved", case.id, post.channel, text=channel, activity=post.activity, **old)
+                )
+            await self.outbox.post_once(case.id, channel)
+            return
+        if not await self.outbox.post_once(case.id, channel):
+            await self.outbox.mark_dirty(case.id)
+        await self.outbox.enqueue(
+            Op("reply", case.id, channel, text=text, mentions=mentions, card=card)
+        )
+
+    async def post_digest(
+        self, department: Department, items: list[DigestItem], now: datetime
+    ) -> None:
+        """One channel post listing the cases, each linked to its post."""
+        card = digest_card(
+            department, items, await self._links(items), names=await self.references.names()
+        )
+        text = f"{len(items)} unanswered case(s) in {department.name}"
+        case_id = items[0].case_id if items else ""
+        await self.outbox.enqueue(Op("message", case_id, department.channel, text=text, card=card))
+
+    async def post_report(self, department: Department, text: str, chart: bytes | None) -> None:
+        """The weekly report card; the chart inside it when it fits a Teams message."""
+        image = None
+        if chart is not None and len(chart) <= MAX_INLINE_CHART:
+            image = "data:image/png;base64," + base64.b64encode(chart).decode()
+        elif chart is not None:
+            log.info("teams: weekly chart (%d bytes) too large for a card; text only", len(chart))
+        card = report_card(text, image)
+        summary = text.splitlines()[0] if text else "Weekly response report"
+        await self.outbox.enqueue(Op("message", "", department.channel, text=summary, card=card))
+
+    async def drain(self, within: float) -> None:
+        """Deliver what is queued (one-shot commands such as `chatops digest`)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while loop.time() < deadline:
+            wait = await self.sender.tick()
+            if not await self.sender.pending():
+                return
+            await asyncio.sleep(min(max(wait, 0.05), 1.0))
+
+    async def close(self) -> None:
+        """Nothing is held open: each Connector call builds its client in botbuilder."""
+
+    # -- rendering (the outbox renders at send time, so a card is never stale) --------------
+
+    async def render(self, case_id: str) -> Rendered | None:
+        case = await self.rt.store.get_case(case_id)
+        if case is None:
+            return None
+        view = await self.workflow.view(case)
+        card = await self.case_card(view)
+        return Rendered(view.department.channel, card, case_summary(view))
+
+    async def render_moved(self, case_id: str, to_channel: str) -> dict[str, Any]:
+        case = await self.rt.store.get_case(case_id)
+        number = case.number if case is not None else f"#{case_id}"
+        to = next((d for d in self._departments() if d.channel == to_channel), None)
+        where = f"*{to.name}*" if to is not None else "another department"
+        return report_card(
+            f"Case {number} moved to {where}\nIts card and its thread continue in that "
+            "department's channel.",
+            None,
+        )
+
+    async def case_card(self, view: CaseView, *, notice: str | None = None) -> dict[str, Any]:
+        return case_card(
+            view,
+            now=self.workflow.clock(),
+            departments=self._departments(),
+            names=await self.references.names(),
+            approvers_known=bool(self.rt.config.approval.approvers),
+            notice=notice,
+        )
+
+    async def answer_card(
+        self, case_id: str, source: str, conversation: str, notice: str | None
+    ) -> dict[str, Any]:
+        """The card a click is answered with: it replaces the clicked card for the clicking
+        user only. A digest stays a digest (brought up to date); anything else becomes the
+        case card, with the refusal on top when there is one."""
+        case = await self.rt.store.get_case(case_id)
+        if case is None:
+            return refusal_card(notice or f"there is no case #{case_id}")
+        if source == "digest":
+            return await self._digest_card(channel_of(conversation), case.department, notice)
+        return await self.case_card(await self.workflow.view(case), notice=notice)
+
+    async def _digest_card(self, channel: str, fallback: str, notice: str | None) -> dict[str, Any]:
+        department = next(
+            (d for d in self._departments() if d.channel == channel),
+            self.workflow.department(fallback),
+        )
+        items = await digest.build(self.workflow, department.id, self.workflow.clock())
+        card = digest_card(
+            department, items, await self._links(items), names=await self.references.names()
+        )
+        if notice:
+            card["body"].insert(
+                0, text_block(f"🚫 {card_escape(notice)}", color="Attention", weight="Bolder")
+            )
+        return card
+
+    async def _links(self, items: list[DigestItem]) -> dict[str, str]:
+        links: dict[str, str] = {}
+        for item in items:
+            post = await self.outbox.post_of(item.case_id)
+            if post is not None:
+                reference = await self.references.get(post.channel)
+                tenant = (
+                    reference.conversation.tenant_id
+                    if reference and reference.conversation
+                    else None
+                )
+                links[item.case_id] = message_link(post, tenant)
+        return links
+
+    def _departments(self) -> list[Department]:
+        return [self.workflow.department(d.id) for d in self.rt.config.departments]
+
+    # -- process roles ----------------------------------------------------------------------
+
+    def attach(self, app: web.Application) -> None:
+        """Every activity Teams sends the bot arrives at one URL, `/api/messages`."""
+        app.router.add_post("/api/messages", self._messages)
+
+    async def _messages(self, request: web.Request) -> web.StreamResponse:
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return web.json_response({"error": "expected an activity as JSON"}, status=415)
+        response = await self.adapter.process(request, self.bot)
+        return response if response is not None else web.Response(status=201)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.sender.run(stop)
+
+
+def message_link(post: Post, tenant: str | None) -> str:
+    """A deep link that opens the case's post in Teams."""
+    query = {"parentMessageId": post.activity, **({"tenantId": tenant} if tenant else {})}
+    return (
+        f"https://teams.microsoft.com/l/message/{quote(post.channel, safe='')}/{post.activity}"
+        f"?{urlencode(query)}"
+    )

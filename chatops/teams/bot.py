@@ -1,0 +1,402 @@
+"""The Teams ActivityHandler: installs, card clicks and `>>` replies become workflow commands.
+
+Everything Teams sends the bot arrives here through the CloudAdapter:
+- the install (conversationUpdate with the bot in `membersAdded`, or installationUpdate): the
+  conversation references of the team's channels are stored, and queued cases go out;
+- a click on a card, an `adaptiveCard/action` invoke: the command runs at once and the invoke
+  is answered with the card the clicking user sees next. Only that user sees an invoke
+  response, which is how a refusal reaches only them;
+- a message that @mentions the bot: in a case's reply chain, text starting with `>>` becomes the
+  draft; `help` and `cases` (the manifest's commands) are answered anywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    AdaptiveCardInvokeValue,
+    ChannelAccount,
+    Mention,
+)
+from botbuilder.schema.teams import ChannelInfo, TeamInfo
+from msrest.exceptions import ClientRequestError, HttpOperationError
+
+from chatops.domain import OPEN_STATES
+from chatops.slack.ids import Action
+from chatops.teams.cards import REFRESH_VERB, Click, read_click, refusal_card
+from chatops.teams.outbox import CARD_TYPE, Post
+from chatops.teams.references import THREAD_MARK, channel_of
+from chatops.workflow.transitions import Refused
+from escalation.snooze import snooze_until
+
+if TYPE_CHECKING:
+    from chatops.teams.backend import TeamsBackend
+    from chatops.workflow.service import Workflow
+
+log = logging.getLogger(__name__)
+
+DRAFT_PREFIX = ">>"
+CHANNEL_LIST_TIMEOUT_S = 10.0
+HELP = (
+    "**chatops** posts each social-media case in its department's channel.\n\n"
+    "On a case card: **Claim** it, write the reply in the draft box and **Save draft**, then "
+    "**Publish** (sensitive cases go to comms for approval first).\n\n"
+    "In a case's thread, a reply that @mentions chatops and starts with `>>` becomes the "
+    "draft; anything else stays internal and never reaches the customer.\n\n"
+    "`@chatops cases` lists the open cases of this channel's department."
+)
+
+Command = Callable[["Workflow", Click, str], Awaitable[Any]]
+
+
+async def _edit(wf: Workflow, click: Click, user: str) -> Any:
+    text = click.value.strip()
+    if not text:
+        raise Refused("The draft is empty: write the reply first.")
+    return await wf.edit(click.case_id, user, text)
+
+
+def _publish(private: bool) -> Command:
+    async def run(wf: Workflow, click: Click, user: str) -> Any:
+        """Publish what the box shows: a changed, unsaved draft is saved first."""
+        case = await wf.store.get_case(click.case_id)
+        box = _lines(click.draft or "")
+        if case is not None and box and box != _lines(case.draft):
+            await wf.edit(case.id, user, box)
+        return await wf.publish(click.case_id, user, private=private)
+
+    return run
+
+
+def _required(value: str, refusal: str) -> str:
+    if not value.strip():
+        raise Refused(refusal)
+    return value.strip()
+
+
+async def _reject(wf: Workflow, click: Click, user: str) -> Any:
+    reason = _required(click.value, "Say why the draft goes back, so the owner can fix it.")
+    return await wf.reject(click.case_id, user, reason)
+
+
+async def _reroute(wf: Workflow, click: Click, user: str) -> Any:
+    department = _required(click.value, "Choose the department to move the case to.")
+    return await wf.reroute(click.case_id, user, department)
+
+
+async def _dismiss(wf: Workflow, click: Click, user: str) -> Any:
+    reason = _required(click.value, "Choose why the case is dismissed.")
+    return await wf.dismiss(click.case_id, user, reason)
+
+
+async def _reply_to(wf: Workflow, click: Click, user: str) -> Any:
+    key = _required(click.value, "Choose the comment the draft answers.")
+    return await wf.reply_to(click.case_id, user, key)
+
+
+async def _snooze(wf: Workflow, click: Click, user: str) -> Any:
+    case = await wf.store.get_case(click.case_id)
+    if case is None:
+        raise Refused(f"there is no case #{click.case_id}")
+    department = wf.config.department(case.department)
+    try:
+        until = snooze_until(
+            click.value,
+            wf.clock(),
+            wf.config.department_tz(department.id),
+            department.hours,
+            wf.config.reminders.daily_at,
+        )
+    except ValueError as exc:
+        raise Refused(str(exc)) from None
+    return await wf.snooze(case.id, user, until)
+
+
+VERBS: Mapping[str, Command] = {
+    Action.CLAIM: lambda wf, click, user: wf.claim(click.case_id, user),
+    Action.UNCLAIM: lambda wf, click, user: wf.unclaim(click.case_id, user),
+    Action.EDIT: _edit,
+    Action.PUBLISH: _publish(private=False),
+    Action.PRIVATE: _publish(private=True),
+    Action.APPROVE: lambda wf, click, user: wf.approve(click.case_id, user),
+    Action.REJECT: _reject,
+    Action.REROUTE: _reroute,
+    Action.DISMISS: _dismiss,
+    Action.SNOOZE: _snooze,
+    Action.REPLY_TO: _reply_to,
+    Action.CONFIRM_SENT: lambda wf, click, user: wf.confirm(click.case_id, user, sent=True),
+    Action.CONFIRM_NOT_SENT: lambda wf, click, user: wf.confirm(click.case_id, user, sent=False),
+}
+"""Card verb (the Slack action ids of DESIGN §4.6) -> the workflow command it gives."""
+
+
+class ChatopsBot(TeamsActivityHandler):
+    def __init__(self, backend: TeamsBackend) -> None:
+        self.backend = backend
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        await self._learn(turn_context.activity)
+        await super().on_turn(turn_context)
+
+    # -- installation -----------------------------------------------------------------------
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        me = activity.recipient.id if activity.recipient else ""
+        if any(m.id == me for m in activity.members_added or []):
+            await self._install(turn_context)
+        elif any(m.id == me for m in activity.members_removed or []):
+            await self._uninstall(activity)
+        elif not (activity.members_added or activity.members_removed):
+            await super().on_conversation_update_activity(turn_context)  # channel events
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self._install(turn_context)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        await self._uninstall(turn_context.activity)
+
+    async def on_teams_channel_created(
+        self, channel_info: ChannelInfo, team_info: TeamInfo, turn_context: TurnContext
+    ) -> None:
+        await self._store(turn_context.activity, [channel_info.id], _team_of(turn_context.activity))
+
+    async def on_teams_channel_restored(
+        self, channel_info: Any, team_info: Any, turn_context: TurnContext
+    ) -> None:
+        await self._store(
+            turn_context.activity, [_id(channel_info)], _team_of(turn_context.activity)
+        )
+
+    async def on_teams_channel_deleted(
+        self, channel_info: Any, team_info: Any, turn_context: TurnContext
+    ) -> None:
+        await self.backend.references.forget_channel(_id(channel_info))
+
+    async def _install(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        channel, team = _channel_of(activity), _team_of(activity)
+        if channel is None:
+            kind = activity.conversation.conversation_type if activity.conversation else None
+            log.info("teams: installed in a %s chat: no channel to post cases to", kind)
+            return
+        channels = [channel]
+        if team:
+            try:
+                channels += await self._team_channels(turn_context, team)
+            except (HttpOperationError, ClientRequestError, ValueError) as exc:
+                log.warning(
+                    "teams: could not list the channels of team %s (%s); the others become "
+                    "known when chatops is used in them",
+                    team,
+                    exc,
+                )
+        await self._store(activity, channels, team)
+
+    async def _team_channels(self, turn_context: TurnContext, team: str) -> list[str]:
+        """The team's channels (TeamsInfo's client, which blocks: called in a thread)."""
+        client = await TeamsInfo.get_teams_connector_client(turn_context)
+        client.config.connection.timeout = CHANNEL_LIST_TIMEOUT_S
+        result = await asyncio.to_thread(client.teams.get_teams_channels, team)
+        return [c.id for c in result.conversations or [] if c.id]
+
+    async def _store(self, activity: Activity, channels: list[str], team: str | None) -> None:
+        channels = list(dict.fromkeys(c for c in channels if c))
+        if not channels:
+            return
+        reference = TurnContext.get_conversation_reference(activity)
+        new = await self.backend.references.save(reference, channels, team)
+        for channel in channels:
+            await self.backend.outbox.resume(channel)
+        log.info(
+            "teams: %d channel(s) of team %s can be posted to (%d new)",
+            len(channels),
+            team,
+            len(new),
+        )
+
+    async def _uninstall(self, activity: Activity) -> None:
+        team = _team_of(activity)
+        channel = _channel_of(activity)
+        if team:
+            gone = await self.backend.references.forget_team(team)
+            log.warning("teams: removed from team %s; %d channel(s) forgotten", team, len(gone))
+        elif channel:
+            await self.backend.references.forget_channel(channel)
+
+    async def _learn(self, activity: Activity) -> None:
+        """Remember who people are and every channel seen: a Redis that lost the install
+        learns the channel again from the next click or mention there."""
+        person = activity.from_property
+        if person is not None and person.aad_object_id and person.name:
+            await self.backend.references.remember_name(person.aad_object_id, person.name)
+        if activity.type in (ActivityTypes.conversation_update, ActivityTypes.installation_update):
+            return
+        channel = _channel_of(activity)
+        if channel is None:
+            return
+        reference = TurnContext.get_conversation_reference(activity)
+        if await self.backend.references.learn(reference, channel, _team_of(activity)):
+            log.info("teams: learnt channel %s from an activity in it", channel)
+            await self.backend.outbox.resume(channel)
+
+    # -- card clicks ------------------------------------------------------------------------
+
+    async def on_adaptive_card_invoke(
+        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
+    ) -> AdaptiveCardInvokeResponse:
+        activity = turn_context.activity
+        action = invoke_value.action or {}
+        verb = str(action.get("verb") or "")
+        try:
+            click = read_click(verb, action.get("data"))
+        except ValueError as exc:
+            return _card_response(refusal_card(str(exc)))
+        conversation = activity.conversation.id if activity.conversation else ""
+        if click.source == "case":
+            await self._adopt(click.case_id, conversation, activity.reply_to_id)
+        notice = None
+        if verb != REFRESH_VERB:
+            command = VERBS.get(verb)
+            try:
+                if command is None:
+                    raise Refused(f"this version of chatops does not know '{verb}'")
+                await command(self.backend.workflow, click, actor(activity))
+            except Refused as refusal:
+                notice = refusal.reason
+        card = await self.backend.answer_card(click.case_id, click.source, conversation, notice)
+        return _card_response(card)
+
+    async def _adopt(self, case_id: str, conversation: str, post_id: str | None) -> None:
+        """A click on a case card that is a post of its own tells us where that post is: if a
+        crash lost the answer to posting it, it is recorded now instead of posted again."""
+        if not post_id or not conversation.endswith(f"{THREAD_MARK}{post_id}"):
+            return
+        case = await self.backend.rt.store.get_case(case_id)
+        if case is None:
+            return
+        channel = channel_of(conversation)
+        if self.backend.workflow.department(case.department).channel == channel:
+            await self.backend.outbox.adopt(case_id, Post(channel, conversation, post_id))
+
+    # -- messages ---------------------------------------------------------------------------
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        text = message_text(activity)
+        conversation = activity.conversation.id if activity.conversation else ""
+        if text.startswith(DRAFT_PREFIX):
+            await self._draft(turn_context, conversation, text[len(DRAFT_PREFIX) :].strip())
+        elif text.lower() in ("cases", "/cases"):
+            await turn_context.send_activity(MessageFactory.text(await self._cases(conversation)))
+        elif text.lower() in ("help", "/help", ""):
+            await turn_context.send_activity(MessageFactory.text(HELP))
+
+    async def _draft(self, turn_context: TurnContext, conversation: str, text: str) -> None:
+        case_id = await self.backend.outbox.case_of_thread(conversation)
+        user = actor(turn_context.activity)
+        try:
+            if case_id is None:
+                raise Refused("`>>` sets the draft only in the thread of a case's post.")
+            if not text:
+                raise Refused("The draft is empty: write the reply after `>>`.")
+            await self.backend.workflow.edit(case_id, user, text)
+        except Refused as refusal:
+            await turn_context.send_activity(_to(turn_context.activity, refusal.reason))
+
+    async def _cases(self, conversation: str) -> str:
+        """The open cases of the department whose channel this is (of all, elsewhere)."""
+        backend = self.backend
+        channel = channel_of(conversation)
+        config = backend.rt.config
+        departments = [d for d in config.departments if d.channel == channel] or config.departments
+        lines = []
+        for department in departments:
+            ids = await backend.rt.store.case_ids(department.id, OPEN_STATES)
+            for case in await backend.rt.store.get_cases(ids):
+                owner = "claimed" if case.owner else "unclaimed"
+                lines.append(
+                    f"- **{case.number}** {department.name} · "
+                    f"{case.state.value.replace('_', ' ')} · {owner}"
+                )
+        return "\n".join(lines) if lines else "No open cases here. 🎉"
+
+
+def actor(activity: Activity) -> str:
+    """Who clicked or wrote: the AAD object id (what approvers are configured as)."""
+    person = activity.from_property or ChannelAccount()
+    return person.aad_object_id or person.id or ""
+
+
+_BREAK = re.compile(r"<br\s*/?>|</p>|</div>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def message_text(activity: Activity) -> str:
+    """The message as its author typed it, without the `<at>…</at>` that addressed the bot."""
+    text = activity.text or ""
+    me = activity.recipient.id if activity.recipient else None
+    for entity in activity.entities or []:
+        props = getattr(entity, "additional_properties", None) or {}
+        mentioned = props.get("mentioned") or {}
+        if entity.type == "mention" and me and mentioned.get("id") == me and props.get("text"):
+            text = text.replace(props["text"], "")
+    return html.unescape(_TAG.sub("", _BREAK.sub("\n", text))).strip()
+
+
+def _to(activity: Activity, text: str) -> Activity:
+    """A reply that @mentions the person it answers."""
+    person = activity.from_property or ChannelAccount(id="")
+    name = html.escape(person.name or "you")
+    reply = MessageFactory.text(f"<at>{name}</at> {text}")
+    reply.entities = [
+        Mention(
+            mentioned=ChannelAccount(id=person.id, name=person.name),
+            text=f"<at>{name}</at>",
+            type="mention",
+        )
+    ]
+    return reply
+
+
+def _card_response(card: dict[str, Any]) -> AdaptiveCardInvokeResponse:
+    return AdaptiveCardInvokeResponse(status_code=200, type=CARD_TYPE, value=card)
+
+
+def _lines(text: str) -> str:
+    return text.replace("\r\n", "\n").strip()
+
+
+def _id(info: Any) -> str:
+    if isinstance(info, dict):
+        return str(info.get("id") or "")
+    return str(getattr(info, "id", "") or "")
+
+
+def _channel_of(activity: Activity) -> str | None:
+    """The team channel an activity comes from (None in personal and group chats)."""
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    channel = (data.get("channel") or {}).get("id") or data.get("teamsChannelId")
+    if channel:
+        return str(channel)
+    conversation = activity.conversation
+    if conversation is not None and conversation.conversation_type == "channel":
+        return channel_of(conversation.id or "") or None
+    return None
+
+
+def _team_of(activity: Activity) -> str | None:
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    team = (data.get("team") or {}).get("id") or data.get("teamsTeamId")
+    return str(team) if team else None

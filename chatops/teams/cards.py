@@ -1,0 +1,1164 @@
+"""Microsoft Teams layout of cases and thread events: plain data in, JSON-able Adaptive Cards out.
+
+Pure functions without I/O, so the Teams backend, its tests and any preview tool share one
+rendering. Cards use Universal Actions: every button is an `Action.Execute` whose `verb` is the
+DESIGN §4.6 id (`case.claim`, …) and whose `data` carries `case_id`, so a click reaches the bot
+as an `adaptiveCard/action` invoke that it answers with the updated card for the clicking user.
+`case.refresh` (the card's `refresh` action, also "Refresh card" in the card's menu) is answered
+with the current `case_card`.
+
+Teams renders TextBlock text as a Markdown subset and turns `<at>…</at>` into mentions, so
+customer text always has `&`, `<`, `>`, `[` and `]` replaced by entities: a comment must never
+become a mention or a link in the brand's tenant. Teams refuses a message over about 28 KB, so
+texts are clipped here and a case card sheds detail until it fits `CARD_LIMIT`.
+
+Input ids are unique within a card: Teams mobile does not render a card whose inputs share an
+id, even across `Action.ShowCard`s. That is why the dismiss reasons are buttons carrying
+`reason` in their static `data` while the reject reason is the `Input.Text` `reason`: the bot
+reads `data["reason"]` for both (see `read_click`).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from urllib.parse import quote as url_quote
+
+from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
+from chatops.domain import Case, Change, DismissReason, Mention, State
+from chatops.slack.blocks import DISMISS_WORDS, KIND_WORDS, PLATFORM_NAMES, reason_words
+from chatops.slack.ids import Action
+from chatops.workflow.commands import SYSTEM, Command
+from chatops.workflow.transitions import ALLOWED, target_of_publish
+from escalation.snooze import CHOICES as SNOOZE_CHOICES
+
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.4"
+REFRESH_VERB = "case.refresh"
+"""Not a §4.6 id: the bot answers it with the current case card (refresh and "Back to the case")."""
+
+CARD_LIMIT = 26_000
+"""Bytes of card JSON (ASCII-escaped, as the widest serialiser sends it): Teams' ~28 KB message
+limit minus room for the activity around the card."""
+DRAFT_LIMIT = 3000
+"""The longest draft the card edits (the `draft` input's maxLength)."""
+TOP_ACTIONS = 6
+"""Teams shows at most this many actions in a row; more are cut off."""
+CHOICES_LIMIT = 100
+TITLE_CHARS = 75
+NAME_CHARS = 64
+
+
+class Input(StrEnum):
+    """Ids of the card's inputs, i.e. the keys the bot finds next to `case_id` in `data`."""
+
+    DRAFT = "draft"  # case.edit (and sent along with every case-card click): the draft box
+    REASON = "reason"  # case.reject: Input.Text, required; case.dismiss: static data
+    DEPARTMENT = "department"  # case.reroute: department id
+    SNOOZE = "snooze"  # case.snooze: a key of escalation.snooze.CHOICES
+    MENTION = "mention"  # case.reply_to: a mention key
+
+
+CASE_ID = "case_id"
+SOURCE = "source"
+"""`data.source`: which card was clicked, "case", "digest" or "ping", because an invoke response
+card replaces the card that was clicked and a digest must not turn into a case card."""
+
+ARGUMENT_OF: Mapping[str, Input] = {
+    Action.EDIT.value: Input.DRAFT,
+    Action.REJECT.value: Input.REASON,
+    Action.DISMISS.value: Input.REASON,
+    Action.REROUTE.value: Input.DEPARTMENT,
+    Action.SNOOZE.value: Input.SNOOZE,
+    Action.REPLY_TO.value: Input.MENTION,
+}
+"""Verb -> the data key holding its argument."""
+
+_QUOTE_CHARS = 2500
+_LATER_CHARS = 200
+_REASON_CHARS = 500
+_LINE_CHARS = 300
+
+
+@dataclass(frozen=True)
+class _Budget:
+    """How much of each text a case card shows; the editable draft is never cut (saving it
+    would lose the rest), everything else shrinks until the card fits `CARD_LIMIT`."""
+
+    first: int  # characters of the first mention
+    later: int  # later mentions listed
+    later_chars: int  # characters of each
+    draft: int  # characters of a draft shown as text (not editable)
+    answerable: int  # comments offered in the reply-to choice
+    reason: int  # characters of reasons, refusals and flag details
+    edit: bool = True  # False: the draft is shown, not edited (last resort, it never fits)
+
+
+_BUDGETS = (
+    _Budget(_QUOTE_CHARS, 20, _LATER_CHARS, DRAFT_LIMIT, 25, _REASON_CHARS),
+    _Budget(1000, 10, 120, 1500, 10, 300),
+    _Budget(400, 5, 80, 600, 5, 200),
+    _Budget(100, 0, 0, 200, 3, 60),
+    _Budget(100, 0, 0, 1000, 3, 60, edit=False),
+)
+
+STATE_WORDS = {
+    State.NEW: "🆕 new, waiting for someone to claim it",
+    State.CLAIMED: "🙋 claimed, no draft yet",
+    State.DRAFTED: "📝 draft ready",
+    State.AWAITING_APPROVAL: "⏳ waiting for approval",
+    State.APPROVED: "☑️ approved",
+    State.PUBLISHING: "📤 publishing…",
+    State.PUBLISHED: "✅ published",
+    State.CLOSED: "✅ closed",
+    State.DISMISSED: "🚫 dismissed",
+    State.PUBLISH_UNKNOWN: "⚠️ the reply may not have gone out: check, then confirm",
+}
+
+_BADGES: dict[str, tuple[str, str, Callable[[Case], list[str]]]] = {
+    "sensitive": ("⚠️", "sensitive", lambda c: [reason_words(r) for r in c.sensitive_reasons]),
+    "high_reach": ("📢", "high reach", lambda c: []),
+    "personal_data": ("🔒", "personal data", lambda c: list(c.pii)),
+    "possible_spam": ("🗑️", "possible spam", lambda c: []),
+}
+
+_TOO_LONG = "_Too long to edit in the card: reply in the thread with >> and the new draft._"
+_NO_ACTIONS = frozenset({State.PUBLISHING, State.PUBLISHED, State.CLOSED, State.DISMISSED})
+_GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+_TEAMS_USER = re.compile(r"29:[A-Za-z0-9_\-]+")
+_CHANNEL = ("channel", "here")
+_SLACK_BOLD = re.compile(r"(?<![*\w])\*([^*\n]+)\*(?![*\w])")
+
+Mentions = list[tuple[str, str]]
+"""(AAD object id or Teams user id, the text inside `<at>…</at>` exactly as in the message)."""
+
+
+# -- text helpers -----------------------------------------------------------------------------
+
+
+def escape(text: str) -> str:
+    """Entities for Markdown and tag characters, so text shows literally and links nobody."""
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("[", "&#91;")
+        .replace("]", "&#93;")
+    )
+
+
+def clip(text: str, limit: int) -> str:
+    """Raw text cut to `limit` characters, marked with …; clip before escaping, never after."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)].rstrip() + "…"
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def paragraphs(text: str, limit: int) -> str:
+    """Customer or draft text as escaped Markdown; Teams needs a blank line to break a line."""
+    lines = [line.strip() for line in clip(text, limit).splitlines()]
+    return "\n\n".join(escape(line) for line in lines if line)
+
+
+def link(url: str | None, label: str) -> str:
+    """A Markdown link for http(s) URLs only; characters that could end the link are encoded."""
+    if not url or not url.startswith(("https://", "http://")):
+        return ""
+    safe = url_quote(url, safe=":/?#@!$&*+,;=%~-._")
+    return f"[{escape(label)}]({safe})"
+
+
+def is_person(actor: str) -> bool:
+    """AAD object ids (GUIDs) and Teams user ids (`29:…`) can be mentioned; names cannot."""
+    return bool(_GUID.fullmatch(actor) or _TEAMS_USER.fullmatch(actor))
+
+
+def mention_entities(pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Mention entities as Teams expects them, in a card's `msteams.entities` or an activity's
+    `entities`: the `text` must match the `<at>…</at>` in the message exactly."""
+    return [
+        {
+            "type": "mention",
+            "text": f"<at>{display}</at>",
+            "mentioned": {"id": person, "name": html.unescape(display)},
+        }
+        for person, display in pairs
+    ]
+
+
+def teams_date(when: datetime) -> str:
+    """Adaptive Card date functions: each reader sees the time in their own time zone."""
+    stamp = _aware(when).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{{{{DATE({stamp}, SHORT)}}}} {{{{TIME({stamp})}}}}"
+
+
+def card_size(card: Mapping[str, Any]) -> int:
+    """Bytes of the card as JSON with non-ASCII escaped: the most any serialiser will send."""
+    return len(json.dumps(card))
+
+
+class _People:
+    """Renders people and remembers whom the text mentions (for the mention entities)."""
+
+    def __init__(self, names: Mapping[str, str] | None) -> None:
+        self.names = names or {}
+        self.pairs: Mentions = []
+
+    def display(self, actor: str) -> str:
+        return escape(clip(one_line(self.names.get(actor, "")), NAME_CHARS)) or escape(actor)
+
+    def who(self, actor: str) -> str:
+        """A mention for ids, "@channel" for the channel, plain escaped text for anything else."""
+        if actor in _CHANNEL:
+            return "@channel"
+        if not is_person(actor):
+            return escape(actor)
+        pair = (actor, self.display(actor))
+        if pair not in self.pairs:
+            self.pairs.append(pair)
+        return f"<at>{pair[1]}</at>"
+
+    def name(self, actor: str) -> str:
+        """A person named without notifying them (draft author, approver)."""
+        return self.display(actor) if is_person(actor) else escape(actor)
+
+
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _platform(name: str) -> str:
+    return PLATFORM_NAMES.get(name, name.capitalize())
+
+
+def _author(m: Mention) -> str:
+    a = m.author
+    name = f"**{escape(clip(one_line(a.name), 100))}**" if a.name.strip() else ""
+    handle = f"@{escape(clip(a.handle, 60))}" if a.handle else ""
+    if name and handle:
+        return f"{name} ({handle})"
+    return name or handle or escape(a.id)
+
+
+def _author_plain(m: Mention) -> str:
+    return one_line(m.author.name) or (f"@{m.author.handle}" if m.author.handle else m.author.id)
+
+
+def _marks(m: Mention, case: Case, *, answered: bool = True) -> str:
+    marks = []
+    if m.change is Change.EDITED:
+        marks.append("_(edited)_")
+    if m.change is Change.REMOVED:
+        marks.append("_(removed on the platform)_")
+    if answered and m.key in case.answered_keys:
+        marks.append("✓ answered")
+    return " ".join(marks)
+
+
+def _dismiss_words(reason: str) -> str:
+    try:
+        return DISMISS_WORDS[DismissReason(reason)]
+    except ValueError:
+        return reason.replace("_", " ")
+
+
+# -- card elements ----------------------------------------------------------------------------
+
+
+def text_block(text: str, **props: Any) -> dict[str, Any]:
+    """A wrapping TextBlock; `props` are Adaptive Card properties (size, weight, isSubtle, …)."""
+    return {"type": "TextBlock", "text": text or " ", "wrap": True, **props}
+
+
+def execute(
+    verb: str,
+    title: str,
+    case_id: str,
+    *,
+    style: str | None = None,
+    source: str = "case",
+    **extra: str,
+) -> dict[str, Any]:
+    """An `Action.Execute`; its data always carries the case id (the contract)."""
+    action: dict[str, Any] = {
+        "type": "Action.Execute",
+        "title": clip(title, TITLE_CHARS),
+        "verb": str(verb),
+        "data": {CASE_ID: case_id, SOURCE: source, **extra},
+    }
+    if style:
+        action["style"] = style
+    return action
+
+
+def show_card(
+    title: str, body: list[dict[str, Any]], actions: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Secondary actions folded away, so the card stays compact until someone needs them."""
+    return {
+        "type": "Action.ShowCard",
+        "title": title,
+        "card": {"type": "AdaptiveCard", "body": body, "actions": actions},
+    }
+
+
+def action_set(actions: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "ActionSet", "actions": actions}
+
+
+def choice_set(
+    input_id: Input, choices: Sequence[tuple[str, str]], *, placeholder: str, value: str = ""
+) -> dict[str, Any]:
+    """A compact dropdown; choice titles are plain text, so they are clipped, not escaped."""
+    out: dict[str, Any] = {
+        "type": "Input.ChoiceSet",
+        "id": input_id.value,
+        "style": "compact",
+        "placeholder": placeholder,
+        "choices": [
+            {"title": clip(title, TITLE_CHARS), "value": choice}
+            for title, choice in choices[:CHOICES_LIMIT]
+        ],
+    }
+    if value:
+        out["value"] = value
+    return out
+
+
+def _card(
+    body: list[dict[str, Any]],
+    actions: list[dict[str, Any]],
+    *,
+    pairs: Sequence[tuple[str, str]] = (),
+    refresh_case: str | None = None,
+) -> dict[str, Any]:
+    card: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": VERSION,
+        "body": body,
+        "actions": actions,
+        "msteams": {"width": "Full"},
+    }
+    if refresh_case is not None:
+        card["refresh"] = {
+            "action": {
+                "type": "Action.Execute",
+                "verb": REFRESH_VERB,
+                "data": {CASE_ID: refresh_case},
+            },
+            "userIds": [],
+        }
+    if pairs:
+        card["msteams"]["entities"] = mention_entities(pairs)
+    return card
+
+
+# -- the case card ----------------------------------------------------------------------------
+
+
+def case_card(
+    view: CaseView,
+    *,
+    now: datetime,
+    departments: Sequence[Department] = (),
+    names: Mapping[str, str] | None = None,
+    approvers_known: bool = True,
+    notice: str | None = None,
+) -> dict[str, Any]:
+    """The whole case: who wrote what, the draft (editable in place), status and actions.
+
+    `names` maps AAD/Teams ids to display names for `<at>` mentions (ids show otherwise).
+    `notice` is a line on top for the clicking user only (a refusal answered to an invoke).
+    `refresh.userIds` is empty: no automatic refresh per viewer (that would be one invoke per
+    person opening the channel), but "Refresh card" in the card's menu works for everyone.
+    The owner's mention entity is already in `msteams.entities`.
+    """
+    card: dict[str, Any] = {}
+    for budget in _BUDGETS:
+        people = _People(names)
+        body = _case_body(view, now, people, budget, approvers_known, notice)
+        actions = case_actions(
+            view, departments=departments, answerable=budget.answerable, edit=budget.edit
+        )
+        card = _card(body, actions, pairs=people.pairs, refresh_case=view.case.id)
+        if card_size(card) <= CARD_LIMIT:
+            break
+    return card
+
+
+def card_mentions(view: CaseView, *, names: Mapping[str, str] | None = None) -> Mentions:
+    """Whom the case card mentions (its owner), as `case_card` renders them."""
+    people = _People(names)
+    if view.case.owner:
+        people.who(view.case.owner)
+    return people.pairs
+
+
+def case_summary(view: CaseView) -> str:
+    """Plain one-line preview for the activity's `summary` (notifications), ≤ 300 characters."""
+    head = f"Case {view.case.number} · {view.department.name}"
+    if view.mentions:
+        m = view.mentions[0]
+        head += f" · {_author_plain(m)}: {one_line(clip(m.text, 600))}"
+    return clip(head, 300)
+
+
+def _case_body(
+    view: CaseView,
+    now: datetime,
+    people: _People,
+    budget: _Budget,
+    approvers_known: bool,
+    notice: str | None,
+) -> list[dict[str, Any]]:
+    c = view.case
+    body: list[dict[str, Any]] = []
+    if notice:
+        body.append(
+            text_block(
+                f"🚫 {escape(clip(notice, budget.reason))}", color="Attention", weight="Bolder"
+            )
+        )
+    body.append(
+        text_block(
+            f"Case {c.number} · {escape(view.department.name)}", size="Medium", weight="Bolder"
+        )
+    )
+    body.append(text_block(_meta_line(view, budget.reason), isSubtle=True, spacing="None"))
+    if c.needs_approval and c.is_open and not approvers_known:
+        body.append(
+            text_block(
+                "⚠️ This reply needs approval, but no approvers are configured "
+                "(approval.approvers): nobody can approve it.",
+                color="Warning",
+            )
+        )
+    if view.mentions:
+        body.append(_first_mention(view.mentions[0], c, budget.first))
+    if len(view.mentions) > 1:
+        body.extend(_later_mentions(view.mentions[1:], c, budget.later, budget.later_chars))
+    if c.state is not State.DISMISSED:
+        body.extend(_draft(view, people, budget))
+    if c.reject_reason and c.state in (State.DRAFTED, State.AWAITING_APPROVAL):
+        body.append(
+            text_block(
+                f"↩️ **Sent back:** {escape(clip(one_line(c.reject_reason), budget.reason))}",
+                color="Warning",
+            )
+        )
+    body.append(text_block(_status(view, now, people), separator=True))
+    return body
+
+
+def _meta_line(view: CaseView, chars: int) -> str:
+    c = view.case
+    kind = KIND_WORDS[view.mentions[0].kind] if view.mentions else ""
+    parts = [f"**{escape(_platform(c.platform))}** {kind}".rstrip()]
+    if c.account:
+        parts.append(escape(c.account))
+    parts.append(f"🗨️ {escape(c.language or 'language unknown')}")
+    parts.extend(_badges(c, chars))
+    return " · ".join(parts)
+
+
+def _badges(c: Case, chars: int) -> list[str]:
+    flags = list(dict.fromkeys(c.flags))
+    if c.sensitive_reasons and "sensitive" not in flags:
+        flags.insert(0, "sensitive")
+    if c.pii and "personal_data" not in flags:
+        flags.append("personal_data")
+    out = []
+    for flag in flags:
+        emoji, words, details = _BADGES.get(flag, ("🚩", flag, None))
+        badge = f"{emoji} **{escape(words.replace('_', ' '))}**"
+        extra = details(c) if details else []
+        if extra:
+            badge += f" ({escape(clip(', '.join(extra), chars))})"
+        out.append(badge)
+    return out
+
+
+def _first_mention(m: Mention, c: Case, chars: int) -> dict[str, Any]:
+    head = [_author(m)]
+    if m.author.followers is not None:
+        head.append(f"{m.author.followers:,} followers")
+    if view_link := link(m.url, f"View on {_platform(m.platform)}"):
+        head.append(view_link)
+    marks = _marks(m, c)
+    line = " · ".join(head) + (f"  {marks}" if marks else "")
+    quote = paragraphs(m.text, chars) or "_(no text)_"
+    return {
+        "type": "Container",
+        "style": "emphasis",
+        "items": [text_block(line), text_block(quote, spacing="Small")],
+    }
+
+
+def _later_mentions(
+    mentions: list[Mention], c: Case, count: int, chars: int
+) -> list[dict[str, Any]]:
+    out = [text_block(f"**Also in this thread** ({len(mentions)})")]
+    for m in mentions[:count]:
+        bullet = "✓" if m.key in c.answered_keys else "•"
+        text = escape(clip(one_line(m.text), chars)) or "_(no text)_"
+        tail = " ".join(x for x in (_marks(m, c, answered=False), link(m.url, "view")) if x)
+        line = f"{bullet} {_author(m)}: {text}" + (f"  {tail}" if tail else "")
+        out.append(text_block(line, spacing="None"))
+    if len(mentions) > count:
+        out.append(text_block(f"_…and {len(mentions) - count} more_", spacing="None"))
+    return out
+
+
+def _draft(view: CaseView, people: _People, budget: _Budget) -> list[dict[str, Any]]:
+    c = view.case
+    sent = c.state in (State.PUBLISHED, State.CLOSED) and bool(c.published)
+    editable = _editable(c, budget.edit)
+    label = "**Reply sent**" if sent else "**Draft**"
+    out: list[dict[str, Any]] = []
+    if not c.draft.strip():
+        hint = "none yet: write the reply below and click **Save draft**" if editable else "none"
+        out.append(text_block(f"{label}: {hint}"))
+    else:
+        out.append(text_block(_draft_head(view, label, sent, people)))
+        if not editable:
+            out.append(text_block(paragraphs(c.draft, budget.draft), spacing="Small"))
+            if c.state in ALLOWED[Command.EDIT]:
+                out.append(text_block(_TOO_LONG, isSubtle=True))
+    if editable:
+        out.append(
+            {
+                "type": "Input.Text",
+                "id": Input.DRAFT.value,
+                "isMultiline": True,
+                "value": c.draft,
+                "maxLength": DRAFT_LIMIT,
+                "placeholder": "Write the reply to the customer…",
+            }
+        )
+    if view.blocked and c.is_open and not sent:
+        out.append(
+            text_block(
+                f"⛔ **Publish is refused:** {escape(clip(view.blocked, budget.reason))}",
+                color="Attention",
+            )
+        )
+    return out
+
+
+def _draft_head(view: CaseView, label: str, sent: bool, people: _People) -> str:
+    c = view.case
+    head = label
+    if c.draft_author == SYSTEM:
+        head += " from the template"
+    elif c.draft_author:
+        head += f" by {people.name(c.draft_author)}"
+    details = []
+    if c.private:
+        details.append("🔒 private reply")
+    target = _reply_target(view)
+    if target is not None:
+        details.append(f"in reply to {_author(target)}")
+    if c.approved_by and c.state is not State.AWAITING_APPROVAL:
+        details.append(f"approved by {people.name(c.approved_by)}")
+    if view.max_length is not None and view.draft_length is not None and not sent:
+        left = view.max_length - view.draft_length
+        details.append(
+            f"{left:,} characters left" if left >= 0 else f"⛔ {-left:,} characters over the limit"
+        )
+    return head + "".join(f" · {d}" for d in details)
+
+
+def _reply_target(view: CaseView) -> Mention | None:
+    """The mention the draft answers, named only when it is not the first one."""
+    key = view.case.reply_to
+    if not key or not view.mentions or view.mentions[0].key == key:
+        return None
+    return next((m for m in view.mentions if m.key == key), None)
+
+
+def _status(view: CaseView, now: datetime, people: _People) -> str:
+    c = view.case
+    status = STATE_WORDS[c.state]
+    if c.state is State.DISMISSED and c.dismiss_reason:
+        status += f": {escape(_dismiss_words(c.dismiss_reason))}"
+    if c.state in (State.PUBLISHED, State.CLOSED) and c.published:
+        last = c.published[-1]
+        status += " privately" if last.get("private") else " publicly"
+        if url := link(last.get("url"), "view reply"):
+            status += f" · {url}"
+    owner = people.who(c.owner) if c.owner else "unclaimed"
+    parts = [f"**Status:** {status}", f"**Owner:** {owner}"]
+    if view.due_at is not None and c.is_open:
+        due = f"⏰ first answer due {teams_date(view.due_at)}"
+        if _aware(view.due_at) < _aware(now):
+            due += " **(overdue)**"
+        parts.append(due)
+    return " · ".join(parts)
+
+
+# -- actions ----------------------------------------------------------------------------------
+
+
+def _allowed(cmd: Command, state: State) -> bool:
+    return state in ALLOWED[cmd]
+
+
+def _editable(c: Case, edit: bool = True) -> bool:
+    """Editing in the card: the state allows it and the draft fits the input whole."""
+    return edit and _allowed(Command.EDIT, c.state) and len(c.draft) <= DRAFT_LIMIT
+
+
+def case_actions(
+    view: CaseView,
+    *,
+    departments: Sequence[Department] = (),
+    answerable: int = 25,
+    edit: bool = True,
+) -> list[dict[str, Any]]:
+    """The card's actions for the case's state, empty when nothing can be done from chat.
+
+    They follow the workflow's own table (`ALLOWED`), as in Slack, so the card never offers a
+    click the state machine would refuse; publishing also needs a draft. Irreversible clicks
+    (publish, approve) open a short confirmation first, like Slack's confirm dialogs.
+    `answerable` caps the comments offered to answer (the newest, and the current one);
+    `edit=False` leaves out editing in the card (a draft too big for the card's size limit).
+    """
+    c = view.case
+    if c.state in _NO_ACTIONS:
+        return []
+    if c.state is State.PUBLISH_UNKNOWN:
+        return [
+            execute(Action.CONFIRM_SENT, "Confirm sent", c.id, style="positive"),
+            execute(Action.CONFIRM_NOT_SENT, "Not sent", c.id),
+        ]
+    s = c.state
+    out: list[dict[str, Any]] = []
+    if _allowed(Command.CLAIM, s) and not c.owner:
+        out.append(execute(Action.CLAIM, "Claim", c.id, style="positive"))
+    if _allowed(Command.UNCLAIM, s) and c.owner:
+        out.append(execute(Action.UNCLAIM, "Give back", c.id))
+    if _editable(c, edit):
+        out.append(execute(Action.EDIT, "Save draft", c.id))
+    if _allowed(Command.PUBLISH, s) and c.draft.strip():
+        out.extend(_publish_actions(view))
+    if _allowed(Command.APPROVE, s):
+        how = "privately" if c.private else "publicly"
+        out.append(
+            show_card(
+                "Approve & publish…",
+                [text_block(f"The reply goes out {how} on {_platform(c.platform)} at once.")],
+                [execute(Action.APPROVE, "Approve & publish", c.id, style="positive")],
+            )
+        )
+    if _allowed(Command.REJECT, s):
+        out.append(_reject_card(c))
+    more = _more_card(view, departments, answerable)
+    if more is not None:
+        out.append(more)
+    return out[:TOP_ACTIONS]
+
+
+def _publish_actions(view: CaseView) -> list[dict[str, Any]]:
+    """Publish and reply privately; on a sensitive case both only ask comms, so no confirm."""
+    c = view.case
+    where = _platform(c.platform)
+    if target_of_publish(c) is State.AWAITING_APPROVAL:
+        return [
+            execute(Action.PUBLISH, "Request approval", c.id, style="positive"),
+            execute(Action.PRIVATE, "Request approval (private)", c.id),
+        ]
+    return [
+        show_card(
+            "Publish…",
+            [text_block(f"Posted publicly on {where} at once.")],
+            [execute(Action.PUBLISH, "Publish now", c.id, style="positive")],
+        ),
+        show_card(
+            "Reply privately…",
+            [text_block(f"Sent as a private message on {where}.")],
+            [execute(Action.PRIVATE, "Send privately", c.id, style="positive")],
+        ),
+    ]
+
+
+def _reject_card(c: Case) -> dict[str, Any]:
+    reason = {
+        "type": "Input.Text",
+        "id": Input.REASON.value,
+        "label": "Why does it go back? The owner sees this.",
+        "isMultiline": True,
+        "isRequired": True,
+        "errorMessage": "Say why, so the owner can fix it.",
+        "maxLength": 1000,
+    }
+    return show_card(
+        "Send back…",
+        [reason],
+        [execute(Action.REJECT, "Send back", c.id, style="destructive")],
+    )
+
+
+def _more_card(
+    view: CaseView, departments: Sequence[Department], answerable: int
+) -> dict[str, Any] | None:
+    """Reroute, answer another comment, snooze and dismiss behind one "More…" button.
+
+    No input here is required: all of them are sent with any click in this card, and a
+    required one would block the others. An empty department is refused by the workflow.
+    """
+    c, s = view.case, view.case.state
+    body: list[dict[str, Any]] = []
+    others = [(d.name or d.id, d.id) for d in departments if d.id != c.department]
+    if _allowed(Command.REROUTE, s) and others:
+        body += [
+            text_block("**Move to another department**"),
+            choice_set(Input.DEPARTMENT, others, placeholder="Choose a department"),
+            action_set([execute(Action.REROUTE, "Move", c.id)]),
+        ]
+    open_mentions = [m for m in view.mentions if m.key not in c.answered_keys]
+    if _allowed(Command.REPLY_TO, s) and len(open_mentions) >= 2:
+        offered = open_mentions[-answerable:]
+        offered += [m for m in open_mentions if m.key == c.reply_to and m not in offered]
+        choices = [(clip(f"{_author_plain(m)}: {one_line(m.text)}", 50), m.key) for m in offered]
+        current = c.reply_to if c.reply_to in {key for _, key in choices} else ""
+        body += [
+            text_block("**Which comment the draft answers**", separator=bool(body)),
+            choice_set(Input.MENTION, choices, placeholder="Choose a comment", value=current),
+            action_set([execute(Action.REPLY_TO, "Answer this one", c.id)]),
+        ]
+    if _allowed(Command.SNOOZE, s):
+        choices = [(words.capitalize(), key) for key, words in SNOOZE_CHOICES.items()]
+        body += [
+            text_block("**Quiet the reminders**", separator=bool(body)),
+            choice_set(Input.SNOOZE, choices, placeholder="For how long", value=choices[0][1]),
+            action_set([execute(Action.SNOOZE, "Snooze", c.id)]),
+        ]
+    if _allowed(Command.DISMISS, s):
+        body += [
+            text_block(
+                "**Dismiss**: closes the case without a reply. Nothing is deleted on the platform.",
+                separator=bool(body),
+            ),
+            action_set(
+                [
+                    execute(
+                        Action.DISMISS,
+                        DISMISS_WORDS[r].capitalize(),
+                        c.id,
+                        style="destructive",
+                        **{Input.REASON.value: r.value},
+                    )
+                    for r in DismissReason
+                ]
+            ),
+        ]
+    return show_card("More…", body, []) if body else None
+
+
+# -- reading clicks ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Click:
+    """What an `Action.Execute` from our cards asks: the verb, the case, the verb's argument."""
+
+    verb: str
+    case_id: str
+    value: str = ""  # draft, reject/dismiss reason, department, snooze choice or mention key
+    source: str = "case"
+    draft: str | None = None  # the draft box as the user left it (sent with every case click)
+
+
+def read_click(verb: str, data: Mapping[str, Any] | None) -> Click:
+    """Parse an invoke's `action.verb` and `action.data`; ValueError when no case id came."""
+    data = data or {}
+    case_id = str(data.get(CASE_ID) or "").strip()
+    if not case_id:
+        raise ValueError("the card sent no case id")
+    key = ARGUMENT_OF.get(verb)
+    value = "" if key is None else str(data.get(key.value) or "")
+    draft = data.get(Input.DRAFT.value)
+    return Click(
+        verb=verb,
+        case_id=case_id,
+        value=value,
+        source=str(data.get(SOURCE) or "case"),
+        draft=None if draft is None else str(draft),
+    )
+
+
+# -- refusals ---------------------------------------------------------------------------------
+
+
+def refusal_card(reason: str, *, case_id: str | None = None) -> dict[str, Any]:
+    """A small "no" returned as the invoke response, so only the clicking user sees it.
+
+    It replaces the clicked card for that user, so with a case id it offers the way back
+    (`case.refresh`); when the case can be rendered, `case_card(..., notice=reason)` is better.
+    """
+    body = [text_block(f"🚫 {escape(clip(reason, _LINE_CHARS * 2))}", color="Attention")]
+    actions = []
+    if case_id is not None:
+        actions.append(
+            {
+                "type": "Action.Execute",
+                "title": "Back to the case",
+                "verb": REFRESH_VERB,
+                "data": {CASE_ID: case_id},
+            }
+        )
+    return _card(body, actions, refresh_case=case_id)
+
+
+# -- thread replies ---------------------------------------------------------------------------
+
+
+def event_message(
+    view: CaseView, event: CaseEvent, *, names: Mapping[str, str] | None = None
+) -> tuple[str, Mentions]:
+    """The reply in the case post's thread for one event, and the mentions in it.
+
+    Ids in `actor` and `notify` (AAD object ids, `29:` user ids) become `<at>` mentions, whose
+    entities the caller attaches (`mention_entities`); "channel"/"here" become "@channel" text
+    (a real channel mention needs the team's channel id); the system actor stays plain.
+    """
+    people = _People(names)
+    render = _EVENTS.get(event.kind, _note)
+    body = render(view, event, people)
+    notify = " ".join(people.who(n) for n in event.notify)
+    if event.kind is EventKind.APPROVAL_REQUESTED:
+        body += f": {notify}, please review." if notify else ": nobody is set up to approve."
+    elif notify:
+        body += f" → {notify}"
+    return body, people.pairs
+
+
+PINGS = frozenset({EventKind.ESCALATED, EventKind.APPROVAL_WAITING})
+
+
+def ping_card(
+    view: CaseView, event: CaseEvent, *, names: Mapping[str, str] | None = None
+) -> dict[str, Any] | None:
+    """A ping people can act on: the event line, Claim (while unowned) and Snooze; None for
+    events that are not pings. Its mention entities are in the card."""
+    if event.kind not in PINGS:
+        return None
+    text, pairs = event_message(view, event, names=names)
+    case_id = view.case.id
+    actions = []
+    if not view.case.owner:
+        actions.append(execute(Action.CLAIM, "Claim", case_id, style="positive", source="ping"))
+    actions.append(_snooze_buttons(case_id, source="ping"))
+    return _card([text_block(text)], actions, pairs=pairs)
+
+
+def _snooze_buttons(case_id: str, *, source: str) -> dict[str, Any]:
+    """Snooze choices as buttons with static data: no inputs, so many fit in one card."""
+    return show_card(
+        "Snooze…",
+        [],
+        [
+            execute(
+                Action.SNOOZE,
+                f"Snooze {words}",
+                case_id,
+                source=source,
+                **{Input.SNOOZE.value: key},
+            )
+            for key, words in SNOOZE_CHOICES.items()
+        ],
+    )
+
+
+def _by(actor: str) -> str:
+    return "" if actor == SYSTEM else f" by {actor}"
+
+
+def _subject(view: CaseView, event: CaseEvent) -> Mention | None:
+    return event.mention or (view.mentions[0] if view.mentions else None)
+
+
+def _reason(event: CaseEvent, fallback: str | None = "") -> str:
+    return (event.extra.get("reason") or fallback or "").strip()
+
+
+def _line(text: str) -> str:
+    return escape(clip(one_line(text), _REASON_CHARS))
+
+
+def _quote(text: str) -> str:
+    lines = [line for line in paragraphs(text, _QUOTE_CHARS).split("\n\n") if line]
+    return "\n\n".join(f"> {line}" for line in lines) or "> _(no text)_"
+
+
+def _created(view: CaseView, event: CaseEvent, people: _People) -> str:
+    m = _subject(view, event)
+    if m is None:
+        return f"📥 New case {view.case.number}"
+    return f"📥 New {KIND_WORDS[m.kind]} from {_author(m)}"
+
+
+def _mention(view: CaseView, event: CaseEvent, people: _People) -> str:
+    m = _subject(view, event)
+    if m is None:
+        return _line(event.text)
+    return f"{_author(m)} wrote:\n\n{_quote(m.text)}"
+
+
+def _edited(view: CaseView, event: CaseEvent, people: _People) -> str:
+    m = _subject(view, event)
+    if m is None:
+        return f"✏️ {_line(event.text)}"
+    return f"✏️ {_author(m)} edited their {KIND_WORDS[m.kind]}:\n\n{_quote(m.text)}"
+
+
+def _removed(view: CaseView, event: CaseEvent, people: _People) -> str:
+    m = _subject(view, event)
+    if m is None:
+        return f"🗑️ {_line(event.text)}"
+    return f"🗑️ {_author(m)} removed their {KIND_WORDS[m.kind]} on the platform"
+
+
+def _claimed(view: CaseView, event: CaseEvent, people: _People) -> str:
+    return f"🙋 Claimed by {people.who(event.actor)}"
+
+
+def _unclaimed(view: CaseView, event: CaseEvent, people: _People) -> str:
+    return f"👋 {people.who(event.actor)} gave the case back: it needs a new owner"
+
+
+def _drafted(view: CaseView, event: CaseEvent, people: _People) -> str:
+    return f"📝 Draft saved{_by(people.who(event.actor))}"
+
+
+def _approval_requested(view: CaseView, event: CaseEvent, people: _People) -> str:
+    c = view.case
+    how = "privately" if c.private else "publicly"
+    reasons = ", ".join(reason_words(r) for r in c.sensitive_reasons)
+    why = f" ({escape(reasons)})" if reasons else ""
+    return f"👀 {people.who(event.actor)} asks for approval to reply {how}{why}"
+
+
+def _approved(view: CaseView, event: CaseEvent, people: _People) -> str:
+    return f"☑️ Approved by {people.who(event.actor)}"
+
+
+def _rejected(view: CaseView, event: CaseEvent, people: _People) -> str:
+    reason = _reason(event, view.case.reject_reason)
+    text = f"↩️ {people.who(event.actor)} sent the draft back"
+    return f"{text}:\n\n{_quote(reason)}" if reason else text
+
+
+def _publishing(view: CaseView, event: CaseEvent, people: _People) -> str:
+    return "📤 Publishing the reply…"
+
+
+def _published(view: CaseView, event: CaseEvent, people: _People) -> str:
+    c = view.case
+    last = c.published[-1] if c.published else {}
+    private = bool(last.get("private")) if last else c.private
+    text = f"✅ Reply published {'privately' if private else 'publicly'}"
+    text += _by(people.who(event.actor))
+    if url := link(last.get("url"), "view reply"):
+        text += f" · {url}"
+    return text
+
+
+def _publish_failed(view: CaseView, event: CaseEvent, people: _People) -> str:
+    detail = _reason(event, event.text.removeprefix("not published: "))
+    detail = detail[:1].upper() + detail[1:]
+    if not detail:
+        detail = "Nothing was posted: edit the draft or publish again."
+    return f"❌ **The reply was not published.** {_line(detail)}"
+
+
+def _publish_unknown(view: CaseView, event: CaseEvent, people: _People) -> str:
+    reason = _reason(event)
+    why = f" ({_line(reason)})" if reason else ""
+    return (
+        f"⚠️ **The platform did not confirm the reply**{why}. Look on "
+        f"{_platform(view.case.platform)}: if the reply is there, click **Confirm sent**; "
+        "if not, click **Not sent**, then publish again."
+    )
+
+
+def _rerouted(view: CaseView, event: CaseEvent, people: _People) -> str:
+    text = f"🔀 {people.who(event.actor)} moved the case to **{escape(view.department.name)}**"
+    if event.previous_department is not None:
+        text += f", from **{escape(event.previous_department.name)}**"
+    return text
+
+
+def _dismissed(view: CaseView, event: CaseEvent, people: _People) -> str:
+    reason = _dismiss_words(_reason(event, view.case.dismiss_reason))
+    why = f": {escape(reason)}" if reason else ""
+    actor = people.who(event.actor)
+    return f"🚫 {actor} dismissed the case{why}. Nothing was deleted on the platform."
+
+
+def _reopened(view: CaseView, event: CaseEvent, people: _People) -> str:
+    m = event.mention
+    if m is None:
+        return "🔄 The case is open again"
+    return f"🔄 {_author(m)} wrote again, the case is open again:\n\n{_quote(m.text)}"
+
+
+def _closed(view: CaseView, event: CaseEvent, people: _People) -> str:
+    note = event.text.strip()
+    if note and note.lower() != "closed":
+        return f"🔒 Case closed: {_line(note)}"
+    return "🔒 Case closed"
+
+
+def _note(view: CaseView, event: CaseEvent, people: _People) -> str:
+    return _line(event.text)
+
+
+def _escalated(view: CaseView, event: CaseEvent, people: _People) -> str:
+    return f"🚨 {_line(event.text)}"
+
+
+def _approval_waiting(view: CaseView, event: CaseEvent, people: _People) -> str:
+    return f"⏳ {_line(event.text)}"
+
+
+def _snoozed(view: CaseView, event: CaseEvent, people: _People) -> str:
+    until = event.text.split(" until ", 1)[-1] if " until " in event.text else "later"
+    return f"💤 {people.who(event.actor)} snoozed the reminders until {_line(until)}"
+
+
+_EVENTS: dict[EventKind, Callable[[CaseView, CaseEvent, _People], str]] = {
+    EventKind.CREATED: _created,
+    EventKind.MENTION: _mention,
+    EventKind.MENTION_EDITED: _edited,
+    EventKind.MENTION_REMOVED: _removed,
+    EventKind.CLAIMED: _claimed,
+    EventKind.UNCLAIMED: _unclaimed,
+    EventKind.DRAFTED: _drafted,
+    EventKind.APPROVAL_REQUESTED: _approval_requested,
+    EventKind.APPROVED: _approved,
+    EventKind.REJECTED: _rejected,
+    EventKind.PUBLISHING: _publishing,
+    EventKind.PUBLISHED: _published,
+    EventKind.PUBLISH_FAILED: _publish_failed,
+    EventKind.PUBLISH_UNKNOWN: _publish_unknown,
+    EventKind.REROUTED: _rerouted,
+    EventKind.DISMISSED: _dismissed,
+    EventKind.REOPENED: _reopened,
+    EventKind.CLOSED: _closed,
+    EventKind.NOTE: _note,
+    EventKind.ESCALATED: _escalated,
+    EventKind.APPROVAL_WAITING: _approval_waiting,
+    EventKind.SNOOZED: _snoozed,
+}
+
+
+# -- digest and report ------------------------------------------------------------------------
+
+
+def digest_card(
+    department: Department,
+    items: Sequence[DigestItem],
+    links: dict[str, str],
+    *,
+    names: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The morning digest: one line per unanswered case with Claim (while unowned) and Snooze.
+
+    `links` maps case ids to their thread's URL. Lines that would push the card past
+    `CARD_LIMIT` are counted, not listed.
+    """
+    shown = len(items)
+    while True:
+        people = _People(names)
+        body = _digest_body(department, items, links, people, shown)
+        card = _card(body, [], pairs=people.pairs)
+        if shown == 0 or card_size(card) <= CARD_LIMIT:
+            return card
+        shown = min(shown - 1, shown * 3 // 4)
+
+
+def _digest_body(
+    department: Department,
+    items: Sequence[DigestItem],
+    links: dict[str, str],
+    people: _People,
+    shown: int,
+) -> list[dict[str, Any]]:
+    plural = "s" if len(items) != 1 else ""
+    header = f"{len(items)} unanswered case{plural} in {escape(department.name)}"
+    body: list[dict[str, Any]] = [text_block(header, size="Medium", weight="Bolder")]
+    for item in items[:shown]:
+        owner = people.who(item.owner) if item.owner else "_unclaimed_"
+        line = f"**{escape(item.number)}** · waiting {_age(item.age)} · {owner}"
+        line += f" · {escape(item.state.replace('_', ' '))}"
+        if thread := link(links.get(item.case_id), "open thread"):
+            line += f" · {thread}"
+        lines = [text_block(line)]
+        if item.summary:
+            lines.append(
+                text_block(escape(clip(one_line(item.summary), 200)), isSubtle=True, spacing="None")
+            )
+        actions = []
+        if not item.owner:
+            actions.append(execute(Action.CLAIM, "Claim", item.case_id, source="digest"))
+        actions.append(_snooze_buttons(item.case_id, source="digest"))
+        body.append(
+            {"type": "Container", "separator": True, "items": [*lines, action_set(actions)]}
+        )
+    if shown < len(items):
+        body.append(text_block(f"_…and {len(items) - shown} more._", isSubtle=True))
+    return body
+
+
+def _age(delta: timedelta) -> str:
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours < 48 else f"{hours // 24} days"
+
+
+def report_card(text: str, image_url: str | None) -> dict[str, Any]:
+    """The weekly KPI report: its lines, then the chart.
+
+    `text` is the report as `escalation.report.weekly_text` writes it (Slack mrkdwn, `&<>`
+    already entities): `*bold*` becomes `**bold**` and nothing is escaped twice. The chart is
+    shown when `image_url` is https or a `data:image/…` URI (mind the card size limit).
+    """
+    lines = [line for line in text.splitlines() if line.strip()][:50]
+    body = [
+        text_block(
+            _from_mrkdwn(clip(line, _LINE_CHARS * 2)),
+            **({"size": "Medium"} if index == 0 else {"spacing": "None"}),
+        )
+        for index, line in enumerate(lines)
+    ]
+    if image_url and image_url.startswith(("https://", "data:image/")):
+        body.append(
+            {
+                "type": "Image",
+                "url": image_url,
+                "altText": "Weekly response chart",
+                "size": "Stretch",
+            }
+        )
+    return _card(body or [text_block("Weekly response report")], [])
+
+
+def _from_mrkdwn(line: str) -> str:
+    line = (
+        line.replace("<", "&lt;").replace(">", "&gt;").replace("[", "&#91;").replace("]", "&#93;")
+    )
+    return _SLACK_BOLD.sub(r"**\1**", line)
