@@ -242,6 +242,35 @@ def slack_manifest_cmd(base_url: str) -> None:
     click.echo(manifest_yaml(config, settings, base_url=base_url.rstrip("/")), nl=False)
 
 
+@main.command("teams-manifest")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    default=Path("chatops-teams.zip"),
+    show_default=True,
+    help="Where to write the app package (a .zip, or a folder).",
+)
+@click.option(
+    "--url",
+    "base_url",
+    default="https://chatops.example.com",
+    show_default=True,
+    help="Public base URL of `chatops web` (Teams posts to URL/api/messages).",
+)
+def teams_manifest_cmd(out: Path, base_url: str) -> None:
+    """Write the Teams app package (manifest.json and the two icons) for this bot."""
+    from chatops.teams.manifest import write_package
+
+    settings = settings_or_fail()
+    config = config_or_fail(settings)
+    try:
+        written = write_package(config, settings, out, base_url=base_url.rstrip("/"))
+    except ValueError as exc:
+        fail(str(exc))
+    click.echo(f"wrote {written}: upload it in Teams (Apps > Manage your apps > Upload an app)")
+
+
 @main.command()
 @click.option("--since", default="7d", show_default=True, help="How far back: 90m, 24h, 7d…")
 def stats(since: str) -> None:

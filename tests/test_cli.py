@@ -26,6 +26,7 @@ COMMANDS = [
     "stats",
     "digest",
     "slack-manifest",
+    "teams-manifest",
 ]
 
 
@@ -203,3 +204,22 @@ async def test_digest_now_from_the_command_line(tmp_path: Path, system: System) 
     assert "#1001" in result.stdout  # the console backend prints the digest table
     bad = await asyncio.to_thread(chatops, "digest", "--department", "nowhere", env=env)
     assert bad.returncode == 1 and "unknown department 'nowhere'" in bad.stderr
+
+
+def test_teams_manifest_writes_the_app_package(tmp_path: Path) -> None:
+    import zipfile
+
+    config = tmp_path / "chatops.yaml"
+    config.write_text(TEST_CONFIG)
+    out = tmp_path / "app.zip"
+    env = {"CHATOPS_CONFIG": str(config), "MicrosoftAppId": "00000000-0000-0000-0000-00000000b07"}
+    result = chatops(
+        "teams-manifest", "--out", str(out), "--url", "https://bot.acme.example", env=env
+    )
+    assert result.returncode == 0, result.stderr
+    names = set(zipfile.ZipFile(out).namelist())
+    assert names == {"manifest.json", "color.png", "outline.png"}
+    manifest = json.loads(zipfile.ZipFile(out).read("manifest.json"))
+    assert manifest["bots"][0]["botId"] == env["MicrosoftAppId"]
+    missing = chatops("teams-manifest", "--out", str(out), env={"CHATOPS_CONFIG": str(config)})
+    assert missing.returncode == 1 and "MicrosoftAppId" in missing.stderr
