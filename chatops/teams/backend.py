@@ -107,12 +107,26 @@ class TeamsBackend:
         if event.kind is EventKind.REROUTED:
             post = await self.outbox.post_of(case.id)
             if post is not None and post.channel != channel:
-                old = {"conversation": post.conversation}
+                old = post.conversation
                 await self.outbox.enqueue(
-                    Op("reply", case.id, post.channel, text=text, mentions=mentions, **old)
+                    Op(
+                        "reply",
+                        case.id,
+                        post.channel,
+                        text=text,
+                        mentions=mentions,
+                        conversation=old,
+                    )
                 )
                 await self.outbox.enqueue(
-                    Op("moved", case.id, post.channel, text=channel, activity=post.activity, **old)
+                    Op(
+                        "moved",
+                        case.id,
+                        post.channel,
+                        text=channel,
+                        conversation=old,
+                        activity=post.activity,
+                    )
                 )
             await self.outbox.post_once(case.id, channel)
             return

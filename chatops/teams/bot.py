@@ -19,7 +19,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import (
     Activity,
@@ -27,6 +27,7 @@ from botbuilder.schema import (
     AdaptiveCardInvokeResponse,
     AdaptiveCardInvokeValue,
     ChannelAccount,
+    ConversationReference,
     Mention,
 )
 from botbuilder.schema.teams import ChannelInfo, TeamInfo
@@ -215,7 +216,7 @@ class ChatopsBot(TeamsActivityHandler):
         channels = list(dict.fromkeys(c for c in channels if c))
         if not channels:
             return
-        reference = TurnContext.get_conversation_reference(activity)
+        reference = _reference(activity)
         new = await self.backend.references.save(reference, channels, team)
         for channel in channels:
             await self.backend.outbox.resume(channel)
@@ -246,12 +247,31 @@ class ChatopsBot(TeamsActivityHandler):
         channel = _channel_of(activity)
         if channel is None:
             return
-        reference = TurnContext.get_conversation_reference(activity)
+        reference = _reference(activity)
         if await self.backend.references.learn(reference, channel, _team_of(activity)):
             log.info("teams: learnt channel %s from an activity in it", channel)
             await self.backend.outbox.resume(channel)
 
     # -- card clicks ------------------------------------------------------------------------
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        """`adaptiveCard/action` answered with the card model itself: CloudAdapter serialises
+        the InvokeResponse body, and ActivityHandler's own path hands it a dict it cannot take."""
+        activity = turn_context.activity
+        if activity.name != "adaptiveCard/action":
+            return await super().on_invoke_activity(turn_context)
+        value = activity.value if isinstance(activity.value, dict) else {}
+        action = value.get("action")
+        if not isinstance(action, dict) or action.get("type") != "Action.Execute":
+            error = {"code": "BadRequest", "message": "expected an Action.Execute"}
+            body = AdaptiveCardInvokeResponse(
+                status_code=400, type="application/vnd.microsoft.error", value=error
+            )
+            return InvokeResponse(status=400, body=body)
+        invoke_value = AdaptiveCardInvokeValue(action=action, state=value.get("state"))
+        return InvokeResponse(
+            status=200, body=await self.on_adaptive_card_invoke(turn_context, invoke_value)
+        )
 
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
@@ -394,6 +414,17 @@ def _channel_of(activity: Activity) -> str | None:
     if conversation is not None and conversation.conversation_type == "channel":
         return channel_of(conversation.id or "") or None
     return None
+
+
+def _reference(activity: Activity) -> ConversationReference:
+    """The activity's conversation reference, with the tenant it names in `channelData`
+    (botbuilder reads the conversation's `tenantId` under another key and drops it)."""
+    reference = TurnContext.get_conversation_reference(activity)
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = (data.get("tenant") or {}).get("id")
+    if reference.conversation is not None and not reference.conversation.tenant_id and tenant:
+        reference.conversation.tenant_id = str(tenant)
+    return reference
 
 
 def _team_of(activity: Activity) -> str | None:

@@ -33,6 +33,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import requests
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import (
@@ -306,6 +307,10 @@ class Connector:
             raise _connector_error(exc) from exc
         except ClientRequestError as exc:
             raise ConnectorError(0, f"network: {type(exc.inner_exception).__name__}") from exc
+        except PermissionError as exc:  # no token: Microsoft Entra refused the app's credentials
+            raise ConnectorError(401, "token_refused") from exc
+        except requests.RequestException as exc:  # the token endpoint could not be reached
+            raise ConnectorError(0, f"network: {type(exc).__name__}") from exc
         return results[0]
 
 
@@ -463,9 +468,9 @@ class Sender:
                 await self.redis.hdel(post_key(op.case_id), f"queued:{op.channel}")
                 log.info("teams: case %s was posted before a crash; not posting again", op.case_id)
                 return
-            log.warning(
-                "teams: case %s: the answer to an earlier post was lost and Teams cannot be "
-                "searched for it; posting again",
+            log.info(
+                "teams: case %s: an earlier attempt to post did not finish; posting again "
+                "(Teams cannot be searched for a post whose answer was lost)",
                 op.case_id,
             )
         activity = _card_activity(rendered.card, rendered.summary)
@@ -551,6 +556,11 @@ class Sender:
         if exc.status == 401:
             await self._pause_all(exc)
             return self.probe_every
+        if exc.status == 404 and op.kind in ("reply", "moved"):
+            log.warning(
+                "teams: the post of case %s is gone (%s); its %s dropped", op.case_id, exc, op.kind
+            )
+            return None
         if exc.status in (403, 404):
             hint = (
                 "the bot is not a member of this channel's team: add the chatops app to it"
