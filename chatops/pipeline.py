@@ -15,7 +15,7 @@ from chatops.chat import CaseEvent, EventKind
 from chatops.classify import Classification, classify, sensitivity_reasons
 from chatops.config import Config
 from chatops.domain import AuditEntry, Case, Change, Mention, State
-from chatops.drafting import LANGUAGES, Drafter, choose_intent
+from chatops.drafting import LANGUAGES, Drafter, Intent, choose_intent
 from chatops.routing import route
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.service import Workflow
@@ -84,8 +84,18 @@ class Pipeline:
             kind=mention.kind.value,
         )
 
-    def draft_for(self, mention: Mention, cls: Classification, language: str | None, n: str) -> str:
-        intent = choose_intent(mention.text, asks_for_pii=cls.asks_for_pii, has_pii=bool(cls.pii))
+    def intent_for(self, mention: Mention, cls: Classification, thread: str | None) -> Intent:
+        """What the draft should do. Sensitive keywords (an injury, a lawyer) call for an
+        apology; a "me too" with no signal of its own follows the thread's first message."""
+        hint = "negative" if any(r.startswith("keyword:") for r in cls.sensitive_reasons) else None
+        intent = choose_intent(
+            mention.text, asks_for_pii=cls.asks_for_pii, has_pii=bool(cls.pii), sentiment_hint=hint
+        )
+        if intent is Intent.GREETING and thread:
+            return Intent(thread)
+        return intent
+
+    def draft_for(self, mention: Mention, intent: Intent, language: str | None, n: str) -> str:
         return self.drafter.draft(
             language=language or DRAFT_LANGUAGE_FALLBACK,
             intent=intent,
@@ -132,7 +142,8 @@ class Pipeline:
             language=cls.language,
             mention_keys=[m.key],
             reply_to=m.key,
-            draft=self.draft_for(m, cls, cls.language, case_id),
+            intent=(intent := self.intent_for(m, cls, None)).value,
+            draft=self.draft_for(m, intent, cls.language, case_id),
             draft_author=SYSTEM,
         )
         return self._merge_flags(case, m, cls)
@@ -148,7 +159,8 @@ class Pipeline:
         case.reply_to = m.key
         case.updated_at = now
         if case.draft_author == SYSTEM:
-            case.draft = self.draft_for(m, cls, case.language or cls.language, case.id)
+            intent = self.intent_for(m, cls, case.intent)
+            case.draft = self.draft_for(m, intent, case.language or cls.language, case.id)
         return self._merge_flags(case, m, cls)
 
     def _merge_flags(self, case: Case, m: Mention, cls: Classification) -> Case:

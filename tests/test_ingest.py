@@ -264,3 +264,26 @@ async def test_our_own_published_reply_coming_back_is_not_a_new_mention(system: 
     await system.ingest(mention_json("r-1", "post-1", "Hej Anna! Tryck på ikonen.", author="acme"))
     after = await system.case_of("post-1")
     assert after.state is State.PUBLISHED and after.mention_keys == ["sandbox:m-1"]
+
+
+async def test_drafts_fit_the_situation(system: System) -> None:
+    await system.ingest(
+        mention_json("m-1", "post-1", "Jag halkade i butiken och min advokat hör av sig."),
+        mention_json("m-2", "post-2", "Varför är min leverans sen igen?", author="u-2"),
+    )
+    assert (await system.case_of("post-1")).intent == "apology"  # sensitive: no cheerful hello
+    await system.ingest(mention_json("m-3", "post-2", "Samma här.", author="u-3", name="Olle Nord"))
+    joined = await system.case_of("post-2")
+    first_intent = joined.intent
+    assert first_intent in ("apology", "looking_into_it")
+    assert joined.draft.startswith("Hej Olle") or "Olle" in joined.draft
+    from chatops.drafting import Drafter, Intent
+
+    greeting = Drafter().draft(
+        language="sv",
+        intent=Intent.GREETING,
+        author_name="Olle Nord",
+        brand="Acme",
+        variant=int(joined.id),
+    )
+    assert joined.draft != greeting  # "me too" follows the thread, not a blank hello
