@@ -7,6 +7,8 @@ dedupe-and-append and the case-number scripts atomic there as well.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 PREFIX = "chatops"
 G = f"{PREFIX}:{{g}}"
 
@@ -60,38 +62,80 @@ RETRY = f"{G}:retry"  # zset: case id -> when to publish again (the platform sai
 RETRY_INFO = f"{G}:retry:info"  # hash: case id -> what was to be published (JSON)
 PROBLEMS = f"{G}:problems"  # hash: component -> JSON {reason, at}; shown by /readyz, /metrics
 
+# -- chat outboxes (chatops/outbox.py) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChatKeys:
+    """The key shapes of one chat backend's outbox; `chat` is "slack" or "teams"."""
+
+    chat: str
+
+    @property
+    def channels(self) -> str:
+        """Set of channels with queued writes."""
+        return f"{G}:{self.chat}:channels"
+
+    @property
+    def dirty(self) -> str:
+        """Set of case ids whose message (card) needs an update in place."""
+        return f"{G}:{self.chat}:dirty"
+
+    @property
+    def threads(self) -> str:
+        """Hash: a case message's thread (Slack "<channel>:<ts>", Teams reply chain) -> case."""
+        return f"{G}:{self.chat}:threads"
+
+    @property
+    def paused(self) -> str:
+        """Every write waits (credentials refused): value = reason."""
+        return f"{G}:{self.chat}:paused"
+
+    def queue(self, channel: str) -> str:
+        """FIFO of writes to one channel: posts and thread replies, in the order they happened."""
+        return f"{G}:{self.chat}:q:{channel}"
+
+    def inflight(self, channel: str) -> str:
+        """The write being sent to a channel right now; found here after a crash, it is retried."""
+        return f"{G}:{self.chat}:inflight:{channel}"
+
+    def lease(self, channel: str) -> str:
+        return f"{G}:{self.chat}:lease:{channel}"
+
+    def bucket(self, name: str) -> str:
+        """Token bucket shared by every process: per channel for posts, one for updates."""
+        return f"{G}:{self.chat}:bucket:{name}"
+
+    def pause(self, channel: str) -> str:
+        """Set (with a TTL) while a channel must not be written to: Retry-After, backoff, errors."""
+        return f"{G}:{self.chat}:pause:{channel}"
+
+    def case(self, case_id: str) -> str:
+        """Hash: where the case's message is (`channel` and the chat's ids of it);
+        `queued:<channel>` while a post waits."""
+        return f"{PREFIX}:case:{{{case_id}}}:{self.chat}"
+
+
 # -- Slack outbox -------------------------------------------------------------------------
-SLACK_CHANNELS = f"{G}:slack:channels"  # set of channels with queued writes
-SLACK_DIRTY = f"{G}:slack:dirty"  # set of case ids whose message needs chat.update
-SLACK_THREADS = f"{G}:slack:threads"  # hash: "<channel>:<ts>" -> case id
-SLACK_PAUSED = f"{G}:slack:paused"  # global pause (token revoked): value = reason, with TTL
+SLACK = ChatKeys("slack")
+SLACK_CHANNELS = SLACK.channels
+SLACK_DIRTY = SLACK.dirty
+SLACK_THREADS = SLACK.threads  # "<channel>:<ts>" -> case id
+SLACK_PAUSED = SLACK.paused  # until auth.test passes again
 SLACK_USER_GROUPS = f"{G}:slack:groups"  # + ":<group id>": cached members, with TTL
+slack_queue = SLACK.queue
+slack_inflight = SLACK.inflight
+slack_lease = SLACK.lease
+slack_bucket = SLACK.bucket
+slack_pause = SLACK.pause
+slack_thread = SLACK.case  # `channel`, `ts` of the case's message
+
+# -- Teams outbox and conversation references --------------------------------------------
+TEAMS = ChatKeys("teams")  # case hash: `channel`, `conversation`, `activity` of the case's post
+TEAMS_REFERENCES = f"{G}:teams:refs"  # hash: Teams channel id -> ConversationReference JSON
+TEAMS_NAMES = f"{G}:teams:names"  # hash: AAD object id -> display name, as Teams last sent it
 
 
-def slack_queue(channel: str) -> str:
-    """FIFO of writes to one channel: posts and thread replies, in the order they happened."""
-    return f"{G}:slack:q:{channel}"
-
-
-def slack_inflight(channel: str) -> str:
-    """The write being sent to a channel right now; found here after a crash, it is retried."""
-    return f"{G}:slack:inflight:{channel}"
-
-
-def slack_lease(channel: str) -> str:
-    return f"{G}:slack:lease:{channel}"
-
-
-def slack_bucket(name: str) -> str:
-    """Token bucket shared by every process: per channel for posts, one for updates."""
-    return f"{G}:slack:bucket:{name}"
-
-
-def slack_pause(channel: str) -> str:
-    """Set (with a TTL) while a channel must not be written to: Retry-After, backoff, errors."""
-    return f"{G}:slack:pause:{channel}"
-
-
-def slack_thread(case_id: str) -> str:
-    """Hash: `channel`, `ts` of the case's message; `queued:<channel>` while a post waits."""
-    return f"{PREFIX}:case:{{{case_id}}}:slack"
+def teams_team(team: str) -> str:
+    """Set of a team's channel ids (forgotten together when the app is removed)."""
+    return f"{G}:teams:team:{team}"

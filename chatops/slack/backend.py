@@ -14,7 +14,6 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from chatops import keys
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
 from chatops.domain import utcnow
 from chatops.slack.blocks import (
@@ -125,12 +124,9 @@ class SlackBackend:
     async def drain(self, within: float) -> None:
         """Deliver what is queued (one-shot commands such as `chatops digest`)."""
         deadline = asyncio.get_running_loop().time() + within
-        redis = self.rt.store.redis
         while asyncio.get_running_loop().time() < deadline:
             wait = await self.sender.tick()
-            if not await redis.scard(keys.SLACK_CHANNELS) and not await redis.scard(
-                keys.SLACK_DIRTY
-            ):
+            if not await self.sender.pending():
                 return
             await asyncio.sleep(min(max(wait, 0.05), 1.0))
 

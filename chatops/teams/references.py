@@ -15,12 +15,8 @@ from botbuilder.schema import ConversationAccount, ConversationReference
 
 from chatops import keys
 
-REFERENCES = f"{keys.G}:teams:refs"
-"""Hash: Teams channel id -> its ConversationReference as JSON."""
-TEAM_CHANNELS = f"{keys.G}:teams:team"
-"""+ ":<team id>": set of the team's channel ids (forgotten together when the app is removed)."""
-NAMES = f"{keys.G}:teams:names"
-"""Hash: AAD object id -> display name, as Teams last sent it (mentions show names, not ids)."""
+REFERENCES = keys.TEAMS_REFERENCES
+NAMES = keys.TEAMS_NAMES
 
 THREAD_MARK = ";messageid="
 """A reply chain's conversation id is `<channel id>;messageid=<id of its first post>`."""
@@ -74,7 +70,7 @@ class References:
         for channel in channels:
             pipe.hset(REFERENCES, channel, dumps(readdressed(reference, channel)))
         if team and channels:
-            pipe.sadd(f"{TEAM_CHANNELS}:{team}", *channels)
+            pipe.sadd(keys.teams_team(team), *channels)
         await pipe.execute()
         return [c for c, raw in zip(channels, known, strict=True) if raw is None]
 
@@ -96,11 +92,11 @@ class References:
 
     async def forget_team(self, team: str) -> list[str]:
         """The app was removed from the team: none of its channels can be posted to now."""
-        channels = sorted(await self.redis.smembers(f"{TEAM_CHANNELS}:{team}"))
+        channels = sorted(await self.redis.smembers(keys.teams_team(team)))
         pipe = self.redis.pipeline(transaction=False)
         if channels:
             pipe.hdel(REFERENCES, *channels)
-        pipe.delete(f"{TEAM_CHANNELS}:{team}")
+        pipe.delete(keys.teams_team(team))
         await pipe.execute()
         return channels
 

@@ -1,0 +1,561 @@
+"""The outbox both chat backends write through: queued in Redis, rate-limited, retried.
+
+What is the same for Slack and Teams lives here; each backend's outbox (chatops/slack/outbox.py,
+chatops/teams/outbox.py) adds only its wire calls and how its errors read.
+
+- One FIFO per channel keeps a case's message before its thread replies. The write being sent
+  sits in an "inflight" slot; a sender that crashes leaves it there and the next one retries it
+  (after asking the backend whether the case message was posted after all).
+- A lease per channel lets one sender at a time drain it; any number of processes run one.
+- A token bucket per channel (posts) and one for updates, shared by every process through Redis,
+  spends the chat's own limit; a rate limit answer pauses the channel for exactly `Retry-After`
+  and empties our bucket, so that no burst follows the pause.
+- Network errors and 5xx back off and retry: an outage only delays.
+- Refused credentials pause every write, a channel the bot cannot post to pauses that channel:
+  the writes stay queued, the problem shows in /readyz and /metrics (`<chat>` or
+  `<chat>:<channel>`), and sending resumes by itself once it is fixed.
+- Updates of case messages are coalesced: a set of dirty case ids, ten clicks are one update.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, Protocol, Self, TypedDict, TypeVar, Unpack
+
+from chatops import keys
+from chatops.domain import utcnow
+from chatops.store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_S = 60.0
+
+TAKE_TOKEN = """
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local b = redis.call('HMGET', KEYS[1], 't', 'ts')
+local tokens = tonumber(b[1]) or burst
+local ts = tonumber(b[2]) or now_ms
+tokens = math.min(burst, tokens + (now_ms - ts) * rate)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) / rate) end
+redis.call('HSET', KEYS[1], 't', tostring(tokens), 'ts', now_ms)
+redis.call('PEXPIRE', KEYS[1], 600000)
+return wait
+"""
+"""Take a token from the bucket KEYS[1] (ARGV: rate per ms, burst): 0, or ms to wait."""
+
+SLOW_DOWN = """
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('HSET', KEYS[1], 't', '1', 'ts', now_ms + tonumber(ARGV[1]))
+redis.call('PEXPIRE', KEYS[1], 600000)
+return 1
+"""
+"""The chat said "too many": the bucket KEYS[1] refills from one token after ARGV[1] ms."""
+
+RELEASE_IF_EMPTY = """
+if redis.call('LLEN', KEYS[1]) == 0 and redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.call('SREM', KEYS[3], ARGV[1])
+  return 1
+end
+return 0
+"""
+"""Forget the channel ARGV[1] in the set KEYS[3] when its queue and inflight slot are empty."""
+
+RELEASE_LEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+"""Release the lease KEYS[1] if it is still ours (ARGV[1])."""
+
+
+@dataclass
+class Op:
+    """One queued write. A case post renders the case when it is sent, so it is never stale.
+
+    `kind`: "post" (the case message), "reply" (in its thread), "moved" (the old message after
+    a reroute, `text` = the new channel), "message" (a channel message of its own: digest)."""
+
+    kind: str
+    case_id: str
+    channel: str
+    text: str = ""
+    event_id: str = field(default_factory=lambda: uuid.uuid4().hex, kw_only=True)
+    queued_at: float = field(default_factory=time.time, kw_only=True)
+
+    def dumps(self) -> str:
+        return json.dumps(self.__dict__, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def loads(cls, raw: str) -> Self:
+        return cls(**json.loads(raw))
+
+
+class Placed(Protocol):
+    """Anything that names the channel it is in: a rendered case message, a posted one."""
+
+    @property
+    def channel(self) -> str: ...
+
+
+OpT = TypeVar("OpT", bound=Op)
+RenderedT = TypeVar("RenderedT", bound=Placed)
+WhereT = TypeVar("WhereT", bound=Placed)
+
+
+# -- how a failed call reads, as the backend classifies it ----------------------------------
+
+
+@dataclass(frozen=True)
+class RateLimited:
+    """Too many writes: wait exactly `retry_after`, the op stays inflight."""
+
+    retry_after: float
+
+
+@dataclass(frozen=True)
+class AuthRefused:
+    """The credentials are refused: every write waits until they work again."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class ChannelProblem:
+    """This channel cannot be written to (bot not in it, no such channel): it waits."""
+
+    reason: str  # shown in /readyz, with what to do about it
+
+
+@dataclass(frozen=True)
+class Transient:
+    """Network, 5xx: back off and retry."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Refused:
+    """This one write is refused for good: dropped, and reported unless `quiet`."""
+
+    reason: str
+    quiet: bool = False
+
+
+Failure = RateLimited | AuthRefused | ChannelProblem | Transient | Refused
+
+
+class ChannelUnavailable(Exception):
+    """Raised by `Sender.open_channel`: the channel cannot be posted to now (and why)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Outbox(Generic[OpT, WhereT]):
+    """Enqueue side, used wherever cases change (web for clicks, worker for arrivals)."""
+
+    keys: ClassVar[keys.ChatKeys]
+    op_type: type[OpT]
+    where_type: type[WhereT]
+    """A NamedTuple: `channel`, then the chat's ids of the case message, as the case hash
+    (`keys.case`) holds them."""
+
+    def __init__(self, store: Store) -> None:
+        self.redis = store.redis
+        self.local_wake = asyncio.Event()
+
+    async def enqueue(self, op: OpT) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.rpush(self.keys.queue(op.channel), op.dumps())
+        pipe.sadd(self.keys.channels, op.channel)
+        await pipe.execute()
+        self.local_wake.set()
+
+    async def post_once(self, case_id: str, channel: str) -> bool:
+        """Queue the case message for `channel` unless it is there or already queued."""
+        key = self.keys.case(case_id)
+        if await self.redis.hget(key, "channel") == channel:
+            return False
+        if not await self.redis.hsetnx(key, f"queued:{channel}", "1"):
+            return False
+        await self.enqueue(self.op_type("post", case_id, channel))
+        return True
+
+    async def unqueue(self, case_id: str, channel: str) -> None:
+        """The post queued for `channel` is done with (sent, superseded or dropped)."""
+        await self.redis.hdel(self.keys.case(case_id), f"queued:{channel}")
+
+    async def mark_dirty(self, case_id: str) -> None:
+        await self.redis.sadd(self.keys.dirty, case_id)
+        self.local_wake.set()
+
+    async def resume(self, channel: str) -> None:
+        """What kept `channel` from being written to is fixed: try its queued writes now."""
+        await self.redis.delete(self.keys.pause(channel))
+        self.local_wake.set()
+
+    async def where(self, case_id: str) -> WhereT | None:
+        """Where the case message is, once posted."""
+        fields = list(self.where_type._fields)  # type: ignore[attr-defined]
+        got = await self.redis.hmget(self.keys.case(case_id), fields)
+        return self.where_type(*got) if all(got) else None
+
+    async def record(self, case_id: str, where: WhereT, thread: str) -> None:
+        """The case message is posted (`where`); `thread` names its thread for case_of_thread."""
+        key = self.keys.case(case_id)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hset(key, mapping=where._asdict())  # type: ignore[attr-defined]
+        pipe.hdel(key, f"queued:{where.channel}")
+        pipe.hset(self.keys.threads, thread, case_id)
+        await pipe.execute()
+
+    async def _case_of(self, thread: str) -> str | None:
+        return await self.redis.hget(self.keys.threads, thread)
+
+
+class Tuning(TypedDict, total=False):
+    """A Sender's knobs (tests and the benchmarks set them; the defaults are the chat's)."""
+
+    post_rate: float  # per channel and second
+    post_burst: int
+    update_rate: float  # updates per second, all channels together
+    update_burst: int
+    probe_every: float  # seconds between retries of a channel or credentials that failed
+    lease_ms: int
+    name: str | None
+
+
+class Sender(Generic[OpT, RenderedT, WhereT]):
+    """Drains an outbox to the chat. Any number of processes may run one.
+
+    A backend's Sender says what it is (`chat`, `tuning`, `auth_hint`) and implements the
+    hooks: the wire call of each op kind, `classify` of what they raise, and the optional
+    `open_channel`, `already_posted` and `check_auth`."""
+
+    chat: ClassVar[str]  # "slack", "teams": names the logs and the problems
+    tuning: ClassVar[Tuning]  # the defaults
+    auth_hint: ClassVar[str]  # what to check when the credentials are refused
+    can_check_auth: ClassVar[bool] = False
+    """True: refused credentials pause every write until `check_auth` (tried every
+    `probe_every`) passes. False: they pause for `probe_every`, and the next write is the test."""
+
+    def __init__(
+        self,
+        store: Store,
+        outbox: Outbox[OpT, WhereT],
+        render: Callable[[str], Awaitable[RenderedT | None]],
+        render_moved: Callable[[str, str], Awaitable[Any]],
+        **tuning: Unpack[Tuning],
+    ) -> None:
+        options: Tuning = {**self.tuning, **tuning}
+        self.store = store
+        self.redis = store.redis
+        self.outbox = outbox
+        self.keys = outbox.keys
+        self.render = render
+        """Case id -> its current message (None: the case is gone)."""
+        self.render_moved = render_moved
+        """(case id, new channel) -> what its old message becomes."""
+        self.post_rate = options["post_rate"]
+        self.post_burst = options["post_burst"]
+        self.update_rate = options["update_rate"]
+        self.update_burst = options["update_burst"]
+        self.probe_every = options["probe_every"]
+        self.lease_ms = options["lease_ms"]
+        self.name = options.get("name") or uuid.uuid4().hex
+        self._take = self.redis.register_script(TAKE_TOKEN)
+        self._slow_down = self.redis.register_script(SLOW_DOWN)
+        self._release_if_empty = self.redis.register_script(RELEASE_IF_EMPTY)
+        self._release_lease = self.redis.register_script(RELEASE_LEASE)
+        self._backoff: dict[str, float] = {}
+        self._next_probe = 0.0
+        self.sent = 0
+
+    # -- the hooks of a backend -----------------------------------------------------------
+
+    def classify(self, exc: Exception, op: OpT | None) -> Failure | None:
+        """What a failed call means (`op` None: an update); None: not the chat's, raised."""
+        raise NotImplementedError
+
+    async def open_channel(self, channel: str) -> Any:
+        """What writing to `channel` needs, passed to the op hooks as `target`; raises
+        ChannelUnavailable when it cannot be written to now."""
+        return None
+
+    async def already_posted(self, op: OpT, target: Any) -> bool:
+        """A post is retried after a crash: was it posted (and is it recorded now)?"""
+        return False
+
+    async def post(self, op: OpT, rendered: RenderedT, target: Any) -> None:
+        """Post the case message and `outbox.record` where it is."""
+        raise NotImplementedError
+
+    async def reply(self, op: OpT, target: Any, retried: bool) -> None:
+        raise NotImplementedError
+
+    async def message(self, op: OpT, target: Any) -> None:
+        raise NotImplementedError
+
+    async def moved(self, op: OpT, target: Any) -> None:
+        raise NotImplementedError
+
+    async def update(self, where: WhereT, rendered: RenderedT) -> None:
+        """Rewrite the case message in place."""
+        raise NotImplementedError
+
+    async def check_auth(self) -> bool:
+        """Do the credentials work again? (Only with `can_check_auth`.)"""
+        raise NotImplementedError
+
+    # -- the loop -------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                wait = await self.tick()
+            except Exception:
+                log.exception("%s sender: tick failed; retrying", self.chat)
+                wait = 1.0
+            if wait > 0:
+                await self._sleep(stop, wait)
+
+    async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:
+        """Wait for work queued by this process, or `seconds` (work queued by others is
+        found on the next tick; every role that changes cases runs a sender of its own)."""
+        self.outbox.local_wake.clear()
+        waiters = [
+            asyncio.create_task(stop.wait()),
+            asyncio.create_task(self.outbox.local_wake.wait()),
+        ]
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waiters:
+                w.cancel()
+
+    async def tick(self) -> float:
+        """Send what may be sent now; returns how long to wait before the next tick."""
+        paused = await self._globally_paused()
+        if paused is not None:
+            return paused
+        waits = [5.0]
+        for channel in await self.redis.smembers(self.keys.channels):
+            waits.append(await self._drain_channel(channel))
+        waits.append(await self._flush_updates())
+        return max(0.0, min(waits))
+
+    async def pending(self) -> bool:
+        """Anything left to send (for one-shot commands and tests)."""
+        return bool(
+            await self.redis.scard(self.keys.channels) or await self.redis.scard(self.keys.dirty)
+        )
+
+    async def _globally_paused(self) -> float | None:
+        """Seconds to wait while every write is paused, None when writing may go on."""
+        paused_ms = await self.redis.pttl(self.keys.paused)
+        if paused_ms > 0:
+            return paused_ms / 1000
+        if paused_ms != -1 or not self.can_check_auth:
+            return None  # no pause (a pause without a TTL waits for check_auth)
+        if time.monotonic() < self._next_probe:
+            return 1.0
+        self._next_probe = time.monotonic() + self.probe_every
+        if not await self.check_auth():
+            return 1.0
+        log.info("%s: the credentials work again, resuming", self.chat)
+        await self.redis.delete(self.keys.paused)
+        await self.store.clear_problem(self.chat)
+        return None
+
+    # -- channel queues -------------------------------------------------------------------
+
+    async def _drain_channel(self, channel: str) -> float:
+        pause_ms = await self.redis.pttl(self.keys.pause(channel))
+        if pause_ms > 0:
+            return pause_ms / 1000
+        lease = self.keys.lease(channel)
+        if not await self.redis.set(lease, self.name, nx=True, px=self.lease_ms):
+            return 0.5
+        queue, inflight = self.keys.queue(channel), self.keys.inflight(channel)
+        try:
+            while True:
+                raw = await self.redis.lindex(inflight, 0)
+                retried = raw is not None
+                if raw is None:
+                    raw = await self.redis.lmove(queue, inflight, "LEFT", "RIGHT")
+                if raw is None:
+                    await self._release_if_empty(
+                        keys=[queue, inflight, self.keys.channels], args=[channel]
+                    )
+                    return 5.0
+                try:
+                    target = await self.open_channel(channel)
+                except ChannelUnavailable as exc:
+                    return await self._channel_problem(channel, exc.reason)
+                wait_ms = await self._take(
+                    keys=[self.keys.bucket(channel)], args=[self.post_rate / 1000, self.post_burst]
+                )
+                if wait_ms:
+                    return int(wait_ms) / 1000
+                outcome = await self._send(self.outbox.op_type.loads(raw), target, retried)
+                if outcome is not None:
+                    return outcome
+                await self.redis.delete(inflight)
+                self._backoff.pop(channel, None)
+        finally:
+            await self._release_lease(keys=[lease], args=[self.name])
+
+    async def _send(self, op: OpT, target: Any, retried: bool) -> float | None:
+        """Send one op; None when done (sent, skipped or dropped), else seconds to wait."""
+        try:
+            if op.kind == "post":
+                await self._post(op, target, retried)
+            elif op.kind == "reply":
+                await self.reply(op, target, retried)
+            elif op.kind == "message":
+                await self.message(op, target)
+            elif op.kind == "moved":
+                await self.moved(op, target)
+            else:
+                log.error("%s outbox: unknown op %s dropped", self.chat, op.kind)
+        except Exception as exc:
+            failure = self.classify(exc, op)
+            if failure is None:
+                raise
+            return await self._failed(op, failure)
+        self.sent += 1
+        await self.store.clear_problem(f"{self.chat}:{op.channel}")
+        await self.store.clear_problem(self.chat)
+        return None
+
+    async def _post(self, op: OpT, target: Any, retried: bool) -> None:
+        rendered = await self.render(op.case_id)
+        if rendered is None or rendered.channel != op.channel:
+            await self.outbox.unqueue(op.case_id, op.channel)
+            return  # rerouted meanwhile: the post queued for the new channel takes over
+        if retried and await self.already_posted(op, target):
+            return
+        await self.post(op, rendered, target)
+
+    # -- updates of case messages ---------------------------------------------------------
+
+    async def _flush_updates(self) -> float:
+        """Update every case message that changed: coalesced, so ten clicks are one update."""
+        dirty = self.keys.dirty
+        while True:
+            case_id = await self.redis.spop(dirty)
+            if case_id is None:
+                return 5.0
+            where = await self.outbox.where(case_id)
+            if where is None:
+                continue  # not posted yet: the post renders the latest state
+            wait_ms = await self._take(
+                keys=[self.keys.bucket("update")], args=[self.update_rate / 1000, self.update_burst]
+            )
+            if wait_ms:
+                await self.redis.sadd(dirty, case_id)
+                return int(wait_ms) / 1000
+            rendered = await self.render(case_id)
+            if rendered is None or rendered.channel != where.channel:
+                continue  # rerouted: the old message was rewritten by its "moved" op
+            try:
+                await self.update(where, rendered)
+            except Exception as exc:
+                failure = self.classify(exc, None)
+                if failure is None:
+                    raise
+                if isinstance(failure, Refused):
+                    log.warning("%s: case %s not updated: %s", self.chat, case_id, failure.reason)
+                    continue
+                await self.redis.sadd(dirty, case_id)
+                if isinstance(failure, RateLimited):
+                    return await self._slowed_down("update", failure.retry_after)
+                if isinstance(failure, AuthRefused):
+                    return await self._pause_all(failure.reason)
+                log.warning("%s: update of case %s failed: %s", self.chat, case_id, failure.reason)
+                return 2.0
+
+    # -- failures -------------------------------------------------------------------------
+
+    async def _failed(self, op: OpT, failure: Failure) -> float | None:
+        channel = op.channel
+        if isinstance(failure, RateLimited):
+            wait = failure.retry_after
+            log.info("%s: %s rate limited, retrying in %.1fs", self.chat, channel, wait)
+            return await self._pause(channel, await self._slowed_down(channel, wait), None)
+        if isinstance(failure, AuthRefused):
+            return await self._pause_all(failure.reason)
+        if isinstance(failure, ChannelProblem):
+            return await self._channel_problem(channel, failure.reason)
+        if isinstance(failure, Transient):
+            return await self._pause(channel, self._next_backoff(channel), failure.reason)
+        if failure.quiet:
+            log.warning(
+                "%s: %s of case %s dropped: %s", self.chat, op.kind, op.case_id, failure.reason
+            )
+            return None
+        log.error(
+            "%s: %s for case %s refused (%s); dropped",
+            self.chat,
+            op.kind,
+            op.case_id,
+            failure.reason,
+        )
+        component = f"{self.chat}:{channel}:{op.kind}"
+        await self._set_problem(component, f"last write refused: {failure.reason}")
+        if op.kind == "post":
+            await self.outbox.unqueue(op.case_id, channel)
+        return None
+
+    async def _slowed_down(self, bucket: str, seconds: float) -> float:
+        """The chat's own bucket is empty: ours must not burst after the pause either, or
+        every burst would cost another rate limit answer and another pause."""
+        await self._slow_down(keys=[self.keys.bucket(bucket)], args=[int(seconds * 1000)])
+        return seconds
+
+    async def _channel_problem(self, channel: str, reason: str) -> float:
+        log.error("%s: cannot post to %s: %s. Cases stay queued.", self.chat, channel, reason)
+        await self._set_problem(f"{self.chat}:{channel}", reason)
+        return await self._pause(channel, self.probe_every, None)
+
+    async def _pause(self, channel: str, seconds: float, reason: str | None) -> float:
+        """Leave the op inflight and the channel untouched for `seconds`."""
+        if reason:
+            log.warning(
+                "%s: %s failed (%s); retrying in %.1fs", self.chat, channel, reason, seconds
+            )
+        await self.redis.set(self.keys.pause(channel), "1", px=max(1, int(seconds * 1000)))
+        return seconds
+
+    async def _pause_all(self, reason: str) -> float:
+        log.error(
+            "%s: %s: every write stays queued until the credentials work again", self.chat, reason
+        )
+        if self.can_check_auth:
+            await self.redis.set(self.keys.paused, reason)
+            self._next_probe = time.monotonic() + self.probe_every
+            wait = 1.0
+        else:
+            await self.redis.set(self.keys.paused, reason, px=max(1, int(self.probe_every * 1000)))
+            wait = self.probe_every
+        await self._set_problem(self.chat, f"{reason}: {self.auth_hint}")
+        return wait
+
+    def _next_backoff(self, channel: str) -> float:
+        current = self._backoff.get(channel, 0.5)
+        self._backoff[channel] = min(MAX_BACKOFF_S, current * 2)
+        return current * (0.8 + 0.4 * random.random())
+
+    async def _set_problem(self, component: str, reason: str) -> None:
+        await self.store.set_problem(component, reason, utcnow())
