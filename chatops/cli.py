@@ -172,12 +172,35 @@ def check_config_cmd(path: Path | None) -> None:
     """Validate the config and the environment; list every problem with its location."""
     settings = settings_or_fail()
     target = path or settings.config_path
-    problems = check_config(target, os.environ)
+    problems: list[Any] = list(check_config(target, os.environ))
+    if not problems and settings.redis_url:
+        problems += run_async(_teams_channels_missing(settings, target))
     for p in problems:
         click.echo(str(p))
     if problems:
         fail(f"{len(problems)} problem(s) in {target}")
     click.echo(f"{target}: ok")
+
+
+async def _teams_channels_missing(settings: Settings, path: Path) -> list[str]:
+    """Teams: departments whose channel the bot was never added to (no stored reference)."""
+    from chatops import keys
+    from chatops.store import connect
+
+    config = load_config(path)
+    if config.chat.backend != "teams":
+        return []
+    redis = connect(settings.redis_url)
+    try:
+        known = set(await redis.hkeys(keys.TEAMS_REFERENCES))
+    finally:
+        await redis.aclose()
+    return [
+        f"{path}: departments[{i}].channel: the bot is not in Teams channel {d.channel} "
+        "(add the app to its team)"
+        for i, d in enumerate(config.departments)
+        if d.channel not in known
+    ]
 
 
 @main.command()

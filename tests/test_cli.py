@@ -223,3 +223,27 @@ def test_teams_manifest_writes_the_app_package(tmp_path: Path) -> None:
     assert manifest["bots"][0]["botId"] == env["MicrosoftAppId"]
     missing = chatops("teams-manifest", "--out", str(out), env={"CHATOPS_CONFIG": str(config)})
     assert missing.returncode == 1 and "MicrosoftAppId" in missing.stderr
+
+
+async def test_check_config_names_teams_channels_the_bot_is_not_in(
+    tmp_path: Path, system: System
+) -> None:
+    from chatops import keys
+
+    config = tmp_path / "chatops.yaml"
+    config.write_text(
+        "chat: {backend: teams}\n"
+        "departments:\n"
+        "  - {id: social, name: Social, channel: '19:abc@thread.tacv2'}\n"
+        "  - {id: billing, name: Billing, channel: '19:def@thread.tacv2'}\n"
+        "routing: {default: social}\n"
+    )
+    await system.rt.store.redis.hset(keys.TEAMS_REFERENCES, "19:abc@thread.tacv2", "{}")
+    env = {
+        "REDIS_URL": TEST_REDIS_URL,
+        "MicrosoftAppId": "00000000-0000-0000-0000-000000000b07",
+        "MicrosoftAppPassword": "p",
+    }
+    result = await asyncio.to_thread(chatops, "check-config", str(config), env=env)
+    assert result.returncode == 1
+    assert "19:def@thread.tacv2" in result.stdout and "19:abc" not in result.stdout
