@@ -10,11 +10,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
-from chatops.domain import Case, Change, DismissReason, Kind, Mention, State
+from chatops.domain import Case, Change, DismissReason, Mention, State
+from chatops.event_wording import (
+    DISMISS_WORDS,
+    KIND_WORDS,
+    Style,
+    dismiss_words,
+    event_sentence,
+    platform_name,
+    reason_words,
+)
 from chatops.slack.ids import METADATA_EVENT, Action
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.transitions import ALLOWED, target_of_publish
@@ -34,22 +44,6 @@ _QUOTE_CHARS = 2500
 _COMPACT_CHARS = 200
 """Raw characters of each later mention in the compact list."""
 
-PLATFORM_NAMES = {
-    "facebook": "Facebook",
-    "instagram": "Instagram",
-    "x": "X",
-    "viber": "Viber",
-    "sandbox": "Sandbox",
-}
-
-KIND_WORDS = {
-    Kind.COMMENT: "comment",
-    Kind.REPLY: "reply",
-    Kind.DM: "private message",
-    Kind.MENTION: "mention",
-    Kind.KEYWORD: "keyword match",
-}
-
 STATE_WORDS = {
     State.NEW: ":new: new, waiting for someone to claim it",
     State.CLAIMED: ":raising_hand: claimed, no draft yet",
@@ -61,12 +55,6 @@ STATE_WORDS = {
     State.CLOSED: ":white_check_mark: closed",
     State.DISMISSED: ":no_entry_sign: dismissed",
     State.PUBLISH_UNKNOWN: ":warning: the reply may not have gone out: check, then confirm",
-}
-
-DISMISS_WORDS = {
-    DismissReason.SPAM: "spam",
-    DismissReason.NO_REPLY_NEEDED: "no reply needed",
-    DismissReason.DUPLICATE: "duplicate",
 }
 
 _BADGES: dict[str, tuple[str, str, Callable[[Case], list[str]]]] = {
@@ -177,24 +165,8 @@ def slack_date(when: datetime) -> str:
     return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
-def reason_words(reason: str) -> str:
-    """`keyword:lawsuit` → `“lawsuit”`, `reach:25000` → `25,000 followers`; others as given."""
-    kind, _, value = reason.partition(":")
-    if kind == "keyword" and value:
-        return f"“{value}”"
-    if kind == "reach" and value.isdigit():
-        return f"{int(value):,} followers"
-    if kind == "department" and value:
-        return f"{value} department"
-    return reason.replace("_", " ")
-
-
 def _aware(when: datetime) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-
-
-def _platform(name: str) -> str:
-    return PLATFORM_NAMES.get(name, name.capitalize())
 
 
 def _author(m: Mention) -> str:
@@ -280,7 +252,7 @@ def case_blocks(
 def _meta_line(view: CaseView) -> str:
     c = view.case
     kind = KIND_WORDS[view.mentions[0].kind] if view.mentions else ""
-    parts = [f"*{escape(_platform(c.platform))}* {kind}".rstrip()]
+    parts = [f"*{escape(platform_name(c.platform))}* {kind}".rstrip()]
     if c.account:
         parts.append(escape(c.account))
     parts.append(f":speech_balloon: {escape(c.language or 'language unknown')}")
@@ -309,7 +281,7 @@ def _first_mention(m: Mention, c: Case) -> str:
     head = [_author(m)]
     if m.author.followers is not None:
         head.append(f"{m.author.followers:,} followers")
-    if view_link := link(m.url, f"View on {_platform(m.platform)}"):
+    if view_link := link(m.url, f"View on {platform_name(m.platform)}"):
         head.append(view_link)
     marks = _marks(m, c)
     line = " · ".join(head) + (f"  {marks}" if marks else "")
@@ -373,7 +345,7 @@ def _status(view: CaseView, now: datetime) -> str:
     c = view.case
     status = STATE_WORDS[c.state]
     if c.state is State.DISMISSED and c.dismiss_reason:
-        status += f": {escape(_dismiss_words(c.dismiss_reason))}"
+        status += f": {escape(dismiss_words(c.dismiss_reason))}"
     if c.state in (State.PUBLISHED, State.CLOSED) and c.published:
         last = c.published[-1]
         status += " privately" if last.get("private") else " publicly"
@@ -386,13 +358,6 @@ def _status(view: CaseView, now: datetime) -> str:
             due += " *(overdue)*"
         parts.append(due)
     return " · ".join(parts)
-
-
-def _dismiss_words(reason: str) -> str:
-    try:
-        return DISMISS_WORDS[DismissReason(reason)]
-    except ValueError:
-        return reason.replace("_", " ")
 
 
 # -- actions ----------------------------------------------------------------------------------
@@ -446,7 +411,7 @@ def _work_buttons(view: CaseView, departments: Sequence[Department]) -> list[dic
                 confirm=_confirm(
                     "Approve and publish?",
                     f"The reply goes out {'privately' if c.private else 'publicly'} on "
-                    f"{_platform(c.platform)} at once.",
+                    f"{platform_name(c.platform)} at once.",
                     c.draft,
                     "Approve & publish",
                 ),
@@ -492,7 +457,7 @@ def _publish_buttons(view: CaseView) -> list[dict[str, Any]]:
     """Publish and reply-privately; on a sensitive case both only ask comms first."""
     c = view.case
     asks = target_of_publish(c) is State.AWAITING_APPROVAL
-    where = _platform(c.platform)
+    where = platform_name(c.platform)
     if asks:
         public = _confirm(
             "Request approval?", "Comms approve the reply before it goes out.", c.draft, "Request"
@@ -647,194 +612,27 @@ def event_text(
     Actors and `notify` ids become Slack mentions (user groups by `S…` id or `user_groups`);
     the system actor and non-Slack names stay plain text.
     """
-    render = _EVENTS.get(event.kind, _note)
-    body = render(view, event, who(event.actor, user_groups))
-    mentions = " ".join(who(n, user_groups) for n in event.notify)
-    if event.kind is EventKind.APPROVAL_REQUESTED:
-        body += f": {mentions}, please review." if mentions else ": nobody is set up to approve."
-    elif mentions:
-        body += f" → {mentions}"
-    return clip_mrkdwn(body, SECTION_LIMIT)
+    style = replace(_STYLE, person=lambda actor: who(actor, user_groups))
+    return clip_mrkdwn(event_sentence(view, event, style), SECTION_LIMIT)
 
 
-def _by(actor: str) -> str:
-    return "" if actor == SYSTEM else f" by {actor}"
+def _place(dept: Department) -> str:
+    return f"{channel_ref(dept.channel)} (*{escape(dept.name)}*)"
 
 
-def _subject(view: CaseView, event: CaseEvent) -> Mention | None:
-    return event.mention or (view.mentions[0] if view.mentions else None)
-
-
-def _reason(event: CaseEvent, fallback: str | None = "") -> str:
-    return (event.extra.get("reason") or fallback or "").strip()
-
-
-def _created(view: CaseView, event: CaseEvent, actor: str) -> str:
-    m = _subject(view, event)
-    if m is None:
-        return f":inbox_tray: New case {view.case.number}"
-    return f":inbox_tray: New {KIND_WORDS[m.kind]} from {_author(m)}"
-
-
-def _mention(view: CaseView, event: CaseEvent, actor: str) -> str:
-    m = _subject(view, event)
-    if m is None:
-        return escape(event.text)
-    return f"{_author(m)} wrote:\n{quote(m.text or '(no text)')}"
-
-
-def _edited(view: CaseView, event: CaseEvent, actor: str) -> str:
-    m = _subject(view, event)
-    if m is None:
-        return f":pencil2: {escape(event.text)}"
-    return f":pencil2: {_author(m)} edited their {KIND_WORDS[m.kind]}:\n{quote(m.text)}"
-
-
-def _removed(view: CaseView, event: CaseEvent, actor: str) -> str:
-    m = _subject(view, event)
-    if m is None:
-        return f":wastebasket: {escape(event.text)}"
-    return f":wastebasket: {_author(m)} removed their {KIND_WORDS[m.kind]} on the platform"
-
-
-def _claimed(view: CaseView, event: CaseEvent, actor: str) -> str:
-    return f":raising_hand: Claimed by {actor}"
-
-
-def _unclaimed(view: CaseView, event: CaseEvent, actor: str) -> str:
-    return f":wave: {actor} gave the case back: it needs a new owner"
-
-
-def _drafted(view: CaseView, event: CaseEvent, actor: str) -> str:
-    return f":memo: Draft saved{_by(actor)}"
-
-
-def _approval_requested(view: CaseView, event: CaseEvent, actor: str) -> str:
-    c = view.case
-    how = "privately" if c.private else "publicly"
-    reasons = ", ".join(reason_words(r) for r in c.sensitive_reasons)
-    why = f" ({escape(reasons)})" if reasons else ""
-    return f":eyes: {actor} asks for approval to reply {how}{why}"
-
-
-def _approved(view: CaseView, event: CaseEvent, actor: str) -> str:
-    return f":ballot_box_with_check: Approved by {actor}"
-
-
-def _rejected(view: CaseView, event: CaseEvent, actor: str) -> str:
-    reason = _reason(event, view.case.reject_reason)
-    text = f":leftwards_arrow_with_hook: {actor} sent the draft back"
-    return f"{text}:\n{quote(reason)}" if reason else text
-
-
-def _publishing(view: CaseView, event: CaseEvent, actor: str) -> str:
-    return ":outbox_tray: Publishing the reply…"
-
-
-def _published(view: CaseView, event: CaseEvent, actor: str) -> str:
-    c = view.case
-    last = c.published[-1] if c.published else {}
-    private = bool(last.get("private")) if last else c.private
-    text = f":white_check_mark: Reply published {'privately' if private else 'publicly'}"
-    text += _by(actor)
-    if url := link(last.get("url"), "view reply"):
-        text += f" · {url}"
-    return text
-
-
-def _publish_failed(view: CaseView, event: CaseEvent, actor: str) -> str:
-    detail = _reason(event, event.text.removeprefix("not published: "))
-    detail = detail[:1].upper() + detail[1:]
-    if not detail:
-        detail = "Nothing was posted: edit the draft or publish again."
-    return f":x: *The reply was not published.* {escape(detail)}"
-
-
-def _publish_unknown(view: CaseView, event: CaseEvent, actor: str) -> str:
-    reason = _reason(event)
-    why = f" ({escape(reason)})" if reason else ""
-    return (
-        f":warning: *The platform did not confirm the reply*{why}. Look on "
-        f"{_platform(view.case.platform)}: if the reply is there, click *Confirm sent*; "
-        "if not, click *Not sent*, then publish again."
-    )
-
-
-def _rerouted(view: CaseView, event: CaseEvent, actor: str) -> str:
-    dept = view.department
-    text = (
-        f":twisted_rightwards_arrows: {actor} moved the case to {channel_ref(dept.channel)} "
-        f"(*{escape(dept.name)}*)"
-    )
-    if event.previous_department is not None:
-        text += f", from *{escape(event.previous_department.name)}*"
-    return text
-
-
-def _dismissed(view: CaseView, event: CaseEvent, actor: str) -> str:
-    reason = _dismiss_words(_reason(event, view.case.dismiss_reason))
-    why = f": {escape(reason)}" if reason else ""
-    return f":no_entry_sign: {actor} dismissed the case{why}. Nothing was deleted on the platform."
-
-
-def _reopened(view: CaseView, event: CaseEvent, actor: str) -> str:
-    m = event.mention
-    if m is None:
-        return ":arrows_counterclockwise: The case is open again"
-    return (
-        f":arrows_counterclockwise: {_author(m)} wrote again, the case is open again:\n"
-        f"{quote(m.text or '(no text)')}"
-    )
-
-
-def _closed(view: CaseView, event: CaseEvent, actor: str) -> str:
-    note = event.text.strip()
-    if note and note.lower() != "closed":
-        return f":lock: Case closed: {escape(note)}"
-    return ":lock: Case closed"
-
-
-def _note(view: CaseView, event: CaseEvent, actor: str) -> str:
-    return escape(event.text)
-
-
-def _escalated(view: CaseView, event: CaseEvent, actor: str) -> str:
-    return f":rotating_light: {escape(event.text)}"
-
-
-def _approval_waiting(view: CaseView, event: CaseEvent, actor: str) -> str:
-    return f":hourglass: {escape(event.text)}"
-
-
-def _snoozed(view: CaseView, event: CaseEvent, actor: str) -> str:
-    until = event.text.split(" until ", 1)[-1] if " until " in event.text else "later"
-    return f":zzz: {actor} snoozed the reminders until {escape(until)}"
-
-
-_EVENTS: dict[EventKind, Callable[[CaseView, CaseEvent, str], str]] = {
-    EventKind.CREATED: _created,
-    EventKind.MENTION: _mention,
-    EventKind.MENTION_EDITED: _edited,
-    EventKind.MENTION_REMOVED: _removed,
-    EventKind.CLAIMED: _claimed,
-    EventKind.UNCLAIMED: _unclaimed,
-    EventKind.DRAFTED: _drafted,
-    EventKind.APPROVAL_REQUESTED: _approval_requested,
-    EventKind.APPROVED: _approved,
-    EventKind.REJECTED: _rejected,
-    EventKind.PUBLISHING: _publishing,
-    EventKind.PUBLISHED: _published,
-    EventKind.PUBLISH_FAILED: _publish_failed,
-    EventKind.PUBLISH_UNKNOWN: _publish_unknown,
-    EventKind.REROUTED: _rerouted,
-    EventKind.DISMISSED: _dismissed,
-    EventKind.REOPENED: _reopened,
-    EventKind.CLOSED: _closed,
-    EventKind.NOTE: _note,
-    EventKind.ESCALATED: _escalated,
-    EventKind.APPROVAL_WAITING: _approval_waiting,
-    EventKind.SNOOZED: _snoozed,
-}
+_STYLE = Style(
+    escape=escape,
+    line=escape,
+    bold=lambda text: f"*{text}*",
+    emoji=lambda name: f":{name}:",
+    person=who,
+    author=_author,
+    quote=quote,
+    link=link,
+    place=_place,
+    para="\n",
+    no_text="(no text)",
+)
 
 
 PINGS = frozenset({EventKind.ESCALATED, EventKind.APPROVAL_WAITING})

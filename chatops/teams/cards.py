@@ -24,7 +24,7 @@ import html
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -32,7 +32,15 @@ from urllib.parse import quote as url_quote
 
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
 from chatops.domain import Case, Change, DismissReason, Mention, State
-from chatops.slack.blocks import DISMISS_WORDS, KIND_WORDS, PLATFORM_NAMES, reason_words
+from chatops.event_wording import (
+    DISMISS_WORDS,
+    KIND_WORDS,
+    Style,
+    dismiss_words,
+    event_sentence,
+    platform_name,
+    reason_words,
+)
 from chatops.slack.ids import Action
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.transitions import ALLOWED, target_of_publish
@@ -237,10 +245,6 @@ def _aware(when: datetime) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
-def _platform(name: str) -> str:
-    return PLATFORM_NAMES.get(name, name.capitalize())
-
-
 def _author(m: Mention) -> str:
     a = m.author
     name = f"**{escape(clip(one_line(a.name), 100))}**" if a.name.strip() else ""
@@ -263,13 +267,6 @@ def _marks(m: Mention, case: Case, *, answered: bool = True) -> str:
     if answered and m.key in case.answered_keys:
         marks.append("✓ answered")
     return " ".join(marks)
-
-
-def _dismiss_words(reason: str) -> str:
-    try:
-        return DISMISS_WORDS[DismissReason(reason)]
-    except ValueError:
-        return reason.replace("_", " ")
 
 
 # -- card elements ----------------------------------------------------------------------------
@@ -464,7 +461,7 @@ def _case_body(
 def _meta_line(view: CaseView, chars: int) -> str:
     c = view.case
     kind = KIND_WORDS[view.mentions[0].kind] if view.mentions else ""
-    parts = [f"**{escape(_platform(c.platform))}** {kind}".rstrip()]
+    parts = [f"**{escape(platform_name(c.platform))}** {kind}".rstrip()]
     if c.account:
         parts.append(escape(c.account))
     parts.append(f"🗨️ {escape(c.language or 'language unknown')}")
@@ -493,7 +490,7 @@ def _first_mention(m: Mention, c: Case, chars: int) -> dict[str, Any]:
     head = [_author(m)]
     if m.author.followers is not None:
         head.append(f"{m.author.followers:,} followers")
-    if view_link := link(m.url, f"View on {_platform(m.platform)}"):
+    if view_link := link(m.url, f"View on {platform_name(m.platform)}"):
         head.append(view_link)
     marks = _marks(m, c)
     line = " · ".join(head) + (f"  {marks}" if marks else "")
@@ -591,7 +588,7 @@ def _status(view: CaseView, now: datetime, people: _People) -> str:
     c = view.case
     status = STATE_WORDS[c.state]
     if c.state is State.DISMISSED and c.dismiss_reason:
-        status += f": {escape(_dismiss_words(c.dismiss_reason))}"
+        status += f": {escape(dismiss_words(c.dismiss_reason))}"
     if c.state in (State.PUBLISHED, State.CLOSED) and c.published:
         last = c.published[-1]
         status += " privately" if last.get("private") else " publicly"
@@ -657,7 +654,7 @@ def case_actions(
         out.append(
             show_card(
                 "Approve & publish…",
-                [text_block(f"The reply goes out {how} on {_platform(c.platform)} at once.")],
+                [text_block(f"The reply goes out {how} on {platform_name(c.platform)} at once.")],
                 [execute(Action.APPROVE, "Approve & publish", c.id, style="positive")],
             )
         )
@@ -672,7 +669,7 @@ def case_actions(
 def _publish_actions(view: CaseView) -> list[dict[str, Any]]:
     """Publish and reply privately; on a sensitive case both only ask comms, so no confirm."""
     c = view.case
-    where = _platform(c.platform)
+    where = platform_name(c.platform)
     if target_of_publish(c) is State.AWAITING_APPROVAL:
         return [
             execute(Action.PUBLISH, "Request approval", c.id, style="positive"),
@@ -834,14 +831,7 @@ def event_message(
     (a real channel mention needs the team's channel id); the system actor stays plain.
     """
     people = _People(names)
-    render = _EVENTS.get(event.kind, _note)
-    body = render(view, event, people)
-    notify = " ".join(people.who(n) for n in event.notify)
-    if event.kind is EventKind.APPROVAL_REQUESTED:
-        body += f": {notify}, please review." if notify else ": nobody is set up to approve."
-    elif notify:
-        body += f" → {notify}"
-    return body, people.pairs
+    return event_sentence(view, event, replace(_STYLE, person=people.who)), people.pairs
 
 
 PINGS = frozenset({EventKind.ESCALATED, EventKind.APPROVAL_WAITING})
@@ -881,18 +871,6 @@ def _snooze_buttons(case_id: str, *, source: str) -> dict[str, Any]:
     )
 
 
-def _by(actor: str) -> str:
-    return "" if actor == SYSTEM else f" by {actor}"
-
-
-def _subject(view: CaseView, event: CaseEvent) -> Mention | None:
-    return event.mention or (view.mentions[0] if view.mentions else None)
-
-
-def _reason(event: CaseEvent, fallback: str | None = "") -> str:
-    return (event.extra.get("reason") or fallback or "").strip()
-
-
 def _line(text: str) -> str:
     return escape(clip(one_line(text), _REASON_CHARS))
 
@@ -902,166 +880,43 @@ def _quote(text: str) -> str:
     return "\n\n".join(f"> {line}" for line in lines) or "> _(no text)_"
 
 
-def _created(view: CaseView, event: CaseEvent, people: _People) -> str:
-    m = _subject(view, event)
-    if m is None:
-        return f"📥 New case {view.case.number}"
-    return f"📥 New {KIND_WORDS[m.kind]} from {_author(m)}"
-
-
-def _mention(view: CaseView, event: CaseEvent, people: _People) -> str:
-    m = _subject(view, event)
-    if m is None:
-        return _line(event.text)
-    return f"{_author(m)} wrote:\n\n{_quote(m.text)}"
-
-
-def _edited(view: CaseView, event: CaseEvent, people: _People) -> str:
-    m = _subject(view, event)
-    if m is None:
-        return f"✏️ {_line(event.text)}"
-    return f"✏️ {_author(m)} edited their {KIND_WORDS[m.kind]}:\n\n{_quote(m.text)}"
-
-
-def _removed(view: CaseView, event: CaseEvent, people: _People) -> str:
-    m = _subject(view, event)
-    if m is None:
-        return f"🗑️ {_line(event.text)}"
-    return f"🗑️ {_author(m)} removed their {KIND_WORDS[m.kind]} on the platform"
-
-
-def _claimed(view: CaseView, event: CaseEvent, people: _People) -> str:
-    return f"🙋 Claimed by {people.who(event.actor)}"
-
-
-def _unclaimed(view: CaseView, event: CaseEvent, people: _People) -> str:
-    return f"👋 {people.who(event.actor)} gave the case back: it needs a new owner"
-
-
-def _drafted(view: CaseView, event: CaseEvent, people: _People) -> str:
-    return f"📝 Draft saved{_by(people.who(event.actor))}"
-
-
-def _approval_requested(view: CaseView, event: CaseEvent, people: _People) -> str:
-    c = view.case
-    how = "privately" if c.private else "publicly"
-    reasons = ", ".join(reason_words(r) for r in c.sensitive_reasons)
-    why = f" ({escape(reasons)})" if reasons else ""
-    return f"👀 {people.who(event.actor)} asks for approval to reply {how}{why}"
-
-
-def _approved(view: CaseView, event: CaseEvent, people: _People) -> str:
-    return f"☑️ Approved by {people.who(event.actor)}"
-
-
-def _rejected(view: CaseView, event: CaseEvent, people: _People) -> str:
-    reason = _reason(event, view.case.reject_reason)
-    text = f"↩️ {people.who(event.actor)} sent the draft back"
-    return f"{text}:\n\n{_quote(reason)}" if reason else text
-
-
-def _publishing(view: CaseView, event: CaseEvent, people: _People) -> str:
-    return "📤 Publishing the reply…"
-
-
-def _published(view: CaseView, event: CaseEvent, people: _People) -> str:
-    c = view.case
-    last = c.published[-1] if c.published else {}
-    private = bool(last.get("private")) if last else c.private
-    text = f"✅ Reply published {'privately' if private else 'publicly'}"
-    text += _by(people.who(event.actor))
-    if url := link(last.get("url"), "view reply"):
-        text += f" · {url}"
-    return text
-
-
-def _publish_failed(view: CaseView, event: CaseEvent, people: _People) -> str:
-    detail = _reason(event, event.text.removeprefix("not published: "))
-    detail = detail[:1].upper() + detail[1:]
-    if not detail:
-        detail = "Nothing was posted: edit the draft or publish again."
-    return f"❌ **The reply was not published.** {_line(detail)}"
-
-
-def _publish_unknown(view: CaseView, event: CaseEvent, people: _People) -> str:
-    reason = _reason(event)
-    why = f" ({_line(reason)})" if reason else ""
-    return (
-        f"⚠️ **The platform did not confirm the reply**{why}. Look on "
-        f"{_platform(view.case.platform)}: if the reply is there, click **Confirm sent**; "
-        "if not, click **Not sent**, then publish again."
-    )
-
-
-def _rerouted(view: CaseView, event: CaseEvent, people: _People) -> str:
-    text = f"🔀 {people.who(event.actor)} moved the case to **{escape(view.department.name)}**"
-    if event.previous_department is not None:
-        text += f", from **{escape(event.previous_department.name)}**"
-    return text
-
-
-def _dismissed(view: CaseView, event: CaseEvent, people: _People) -> str:
-    reason = _dismiss_words(_reason(event, view.case.dismiss_reason))
-    why = f": {escape(reason)}" if reason else ""
-    actor = people.who(event.actor)
-    return f"🚫 {actor} dismissed the case{why}. Nothing was deleted on the platform."
-
-
-def _reopened(view: CaseView, event: CaseEvent, people: _People) -> str:
-    m = event.mention
-    if m is None:
-        return "🔄 The case is open again"
-    return f"🔄 {_author(m)} wrote again, the case is open again:\n\n{_quote(m.text)}"
-
-
-def _closed(view: CaseView, event: CaseEvent, people: _People) -> str:
-    note = event.text.strip()
-    if note and note.lower() != "closed":
-        return f"🔒 Case closed: {_line(note)}"
-    return "🔒 Case closed"
-
-
-def _note(view: CaseView, event: CaseEvent, people: _People) -> str:
-    return _line(event.text)
-
-
-def _escalated(view: CaseView, event: CaseEvent, people: _People) -> str:
-    return f"🚨 {_line(event.text)}"
-
-
-def _approval_waiting(view: CaseView, event: CaseEvent, people: _People) -> str:
-    return f"⏳ {_line(event.text)}"
-
-
-def _snoozed(view: CaseView, event: CaseEvent, people: _People) -> str:
-    until = event.text.split(" until ", 1)[-1] if " until " in event.text else "later"
-    return f"💤 {people.who(event.actor)} snoozed the reminders until {_line(until)}"
-
-
-_EVENTS: dict[EventKind, Callable[[CaseView, CaseEvent, _People], str]] = {
-    EventKind.CREATED: _created,
-    EventKind.MENTION: _mention,
-    EventKind.MENTION_EDITED: _edited,
-    EventKind.MENTION_REMOVED: _removed,
-    EventKind.CLAIMED: _claimed,
-    EventKind.UNCLAIMED: _unclaimed,
-    EventKind.DRAFTED: _drafted,
-    EventKind.APPROVAL_REQUESTED: _approval_requested,
-    EventKind.APPROVED: _approved,
-    EventKind.REJECTED: _rejected,
-    EventKind.PUBLISHING: _publishing,
-    EventKind.PUBLISHED: _published,
-    EventKind.PUBLISH_FAILED: _publish_failed,
-    EventKind.PUBLISH_UNKNOWN: _publish_unknown,
-    EventKind.REROUTED: _rerouted,
-    EventKind.DISMISSED: _dismissed,
-    EventKind.REOPENED: _reopened,
-    EventKind.CLOSED: _closed,
-    EventKind.NOTE: _note,
-    EventKind.ESCALATED: _escalated,
-    EventKind.APPROVAL_WAITING: _approval_waiting,
-    EventKind.SNOOZED: _snoozed,
+_EMOJI = {
+    "inbox_tray": "📥",
+    "pencil2": "✏️",
+    "wastebasket": "🗑️",
+    "raising_hand": "🙋",
+    "wave": "👋",
+    "memo": "📝",
+    "eyes": "👀",
+    "ballot_box_with_check": "☑️",
+    "leftwards_arrow_with_hook": "↩️",
+    "outbox_tray": "📤",
+    "white_check_mark": "✅",
+    "x": "❌",
+    "warning": "⚠️",
+    "twisted_rightwards_arrows": "🔀",
+    "no_entry_sign": "🚫",
+    "arrows_counterclockwise": "🔄",
+    "lock": "🔒",
+    "rotating_light": "🚨",
+    "hourglass": "⏳",
+    "zzz": "💤",
 }
+"""Unicode for the Slack emoji names the shared event wording uses."""
+
+_STYLE = Style(
+    escape=escape,
+    line=_line,
+    bold=lambda text: f"**{text}**",
+    emoji=_EMOJI.__getitem__,
+    person=escape,  # replaced per message by `_People.who`
+    author=_author,
+    quote=_quote,
+    link=link,
+    place=lambda dept: f"**{escape(dept.name)}**",
+    para="\n\n",
+    no_text="",
+)
 
 
 # -- digest and report ------------------------------------------------------------------------
