@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from chatops.chat import CaseEvent, CaseView, Department, EventKind
-from chatops.domain import DismissReason, Kind, Mention
+from chatops.domain import Case, Change, DismissReason, Kind, Mention
 from chatops.workflow.commands import SYSTEM
 
 PLATFORM_NAMES = {
@@ -284,3 +285,45 @@ _EVENTS: dict[EventKind, Callable[[CaseView, CaseEvent, Style], str]] = {
     EventKind.APPROVAL_WAITING: _approval_waiting,
     EventKind.SNOOZED: _snoozed,
 }
+
+
+def clip(text: str, limit: int) -> str:
+    """Raw text cut to `limit` characters, marked with … so nobody trusts it whole; clip
+    before escaping, never after."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)].rstrip() + "…"
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def aware(when: datetime) -> datetime:
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def author_label(m: Mention, *, escape: Callable[[str], str], bold: Callable[[str], str]) -> str:
+    """The author as "**Name** (@handle)", in the chat's own markup."""
+    a = m.author
+    name = bold(escape(clip(one_line(a.name), 100))) if a.name.strip() else ""
+    handle = f"@{escape(clip(a.handle, 60))}" if a.handle else ""
+    if name and handle:
+        return f"{name} ({handle})"
+    return name or handle or escape(a.id)
+
+
+def author_plain(m: Mention) -> str:
+    return one_line(m.author.name) or (f"@{m.author.handle}" if m.author.handle else m.author.id)
+
+
+def mention_marks(m: Mention, case: Case, *, answered: bool = True) -> str:
+    """Edited, removed on the platform, answered: what staff should notice about a comment."""
+    marks = []
+    if m.change is Change.EDITED:
+        marks.append("_(edited)_")
+    if m.change is Change.REMOVED:
+        marks.append("_(removed on the platform)_")
+    if answered and m.key in case.answered_keys:
+        marks.append("✓ answered")
+    return " ".join(marks)

@@ -11,20 +11,26 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
-from chatops.domain import Case, Change, DismissReason, Mention, State
+from chatops.domain import Case, DismissReason, Mention, State
 from chatops.event_wording import (
     DISMISS_WORDS,
     KIND_WORDS,
     Style,
+    author_label,
+    clip,
     dismiss_words,
     event_sentence,
+    one_line,
     platform_name,
     reason_words,
 )
+from chatops.event_wording import author_plain as _author_plain
+from chatops.event_wording import aware as _aware
+from chatops.event_wording import mention_marks as _marks
 from chatops.slack.ids import METADATA_EVENT, Action
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.transitions import ALLOWED, target_of_publish
@@ -84,13 +90,6 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def clip(text: str, limit: int) -> str:
-    """Plain text cut to `limit` characters; the cut is marked with … so nobody trusts it whole."""
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rstrip() + "…"
-
-
 def clip_mrkdwn(text: str, limit: int) -> str:
     """Like `clip`, without leaving half an entity (`&am`) or half a link (`<http`) behind."""
     if len(text) <= limit:
@@ -101,10 +100,6 @@ def clip_mrkdwn(text: str, limit: int) -> str:
         if start != -1 and closer not in cut[start:]:
             cut = cut[:start]
     return cut.rstrip() + "…"
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def quote(text: str, limit: int = _QUOTE_CHARS) -> str:
@@ -163,34 +158,6 @@ def slack_date(when: datetime) -> str:
     when = _aware(when)
     fallback = f"{when:%Y-%m-%d %H:%M} {when.tzname() or 'UTC'}"
     return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
-
-
-def _aware(when: datetime) -> datetime:
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-
-
-def _author(m: Mention) -> str:
-    a = m.author
-    name = f"*{escape(clip(one_line(a.name), 100))}*" if a.name.strip() else ""
-    handle = f"@{escape(clip(a.handle, 60))}" if a.handle else ""
-    if name and handle:
-        return f"{name} ({handle})"
-    return name or handle or escape(a.id)
-
-
-def _author_plain(m: Mention) -> str:
-    return one_line(m.author.name) or (f"@{m.author.handle}" if m.author.handle else m.author.id)
-
-
-def _marks(m: Mention, case: Case, *, answered: bool = True) -> str:
-    marks = []
-    if m.change is Change.EDITED:
-        marks.append("_(edited)_")
-    if m.change is Change.REMOVED:
-        marks.append("_(removed on the platform)_")
-    if answered and m.key in case.answered_keys:
-        marks.append("✓ answered")
-    return " ".join(marks)
 
 
 def _fit_lines(head: str, lines: list[str], limit: int = SECTION_LIMIT) -> str:
@@ -618,6 +585,11 @@ def event_text(
 
 def _place(dept: Department) -> str:
     return f"{channel_ref(dept.channel)} (*{escape(dept.name)}*)"
+
+
+def _author(m: Mention) -> str:
+    """The author in this chat's markup."""
+    return author_label(m, escape=escape, bold=lambda t: f"*{t}*")
 
 
 _STYLE = Style(

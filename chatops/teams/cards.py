@@ -31,16 +31,22 @@ from typing import Any
 from urllib.parse import quote as url_quote
 
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
-from chatops.domain import Case, Change, DismissReason, Mention, State
+from chatops.domain import Case, DismissReason, Mention, State
 from chatops.event_wording import (
     DISMISS_WORDS,
     KIND_WORDS,
     Style,
+    author_label,
+    clip,
     dismiss_words,
     event_sentence,
+    one_line,
     platform_name,
     reason_words,
 )
+from chatops.event_wording import author_plain as _author_plain
+from chatops.event_wording import aware as _aware
+from chatops.event_wording import mention_marks as _marks
 from chatops.slack.ids import Action
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.transitions import ALLOWED, target_of_publish
@@ -161,17 +167,6 @@ def escape(text: str) -> str:
     )
 
 
-def clip(text: str, limit: int) -> str:
-    """Raw text cut to `limit` characters, marked with …; clip before escaping, never after."""
-    if len(text) <= limit:
-        return text
-    return text[: max(limit - 1, 0)].rstrip() + "…"
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def paragraphs(text: str, limit: int) -> str:
     """Customer or draft text as escaped Markdown; Teams needs a blank line to break a line."""
     lines = [line.strip() for line in clip(text, limit).splitlines()]
@@ -239,34 +234,6 @@ class _People:
     def name(self, actor: str) -> str:
         """A person named without notifying them (draft author, approver)."""
         return self.display(actor) if is_person(actor) else escape(actor)
-
-
-def _aware(when: datetime) -> datetime:
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-
-
-def _author(m: Mention) -> str:
-    a = m.author
-    name = f"**{escape(clip(one_line(a.name), 100))}**" if a.name.strip() else ""
-    handle = f"@{escape(clip(a.handle, 60))}" if a.handle else ""
-    if name and handle:
-        return f"{name} ({handle})"
-    return name or handle or escape(a.id)
-
-
-def _author_plain(m: Mention) -> str:
-    return one_line(m.author.name) or (f"@{m.author.handle}" if m.author.handle else m.author.id)
-
-
-def _marks(m: Mention, case: Case, *, answered: bool = True) -> str:
-    marks = []
-    if m.change is Change.EDITED:
-        marks.append("_(edited)_")
-    if m.change is Change.REMOVED:
-        marks.append("_(removed on the platform)_")
-    if answered and m.key in case.answered_keys:
-        marks.append("✓ answered")
-    return " ".join(marks)
 
 
 # -- card elements ----------------------------------------------------------------------------
@@ -903,6 +870,12 @@ _EMOJI = {
     "zzz": "💤",
 }
 """Unicode for the Slack emoji names the shared event wording uses."""
+
+
+def _author(m: Mention) -> str:
+    """The author in this chat's markup."""
+    return author_label(m, escape=escape, bold=lambda t: f"**{t}**")
+
 
 _STYLE = Style(
     escape=escape,
