@@ -327,3 +327,13 @@ def mention_marks(m: Mention, case: Case, *, answered: bool = True) -> str:
     if answered and m.key in case.answered_keys:
         marks.append("✓ answered")
     return " ".join(marks)
+
+
+def shown_flags(case: Case) -> list[str]:
+    """The case's badges in display order: sensitive first, personal data whenever found."""
+    flags = list(dict.fromkeys(case.flags))
+    if case.sensitive_reasons and "sensitive" not in flags:
+        flags.insert(0, "sensitive")
+    if case.pii and "personal_data" not in flags:
+        flags.append("personal_data")
+    return flags

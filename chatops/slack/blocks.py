@@ -27,6 +27,7 @@ from chatops.event_wording import (
     one_line,
     platform_name,
     reason_words,
+    shown_flags,
 )
 from chatops.event_wording import author_plain as _author_plain
 from chatops.event_wording import aware as _aware
@@ -228,13 +229,8 @@ def _meta_line(view: CaseView) -> str:
 
 
 def _badges(c: Case) -> list[str]:
-    flags = list(dict.fromkeys(c.flags))
-    if c.sensitive_reasons and "sensitive" not in flags:
-        flags.insert(0, "sensitive")
-    if c.pii and "personal_data" not in flags:
-        flags.append("personal_data")
     out = []
-    for flag in flags:
+    for flag in shown_flags(c):
         emoji, words, details = _BADGES.get(flag, (":triangular_flag_on_post:", flag, None))
         badge = f"{emoji} *{escape(words.replace('_', ' '))}*"
         extra = details(c) if details else []

@@ -43,6 +43,7 @@ from chatops.event_wording import (
     one_line,
     platform_name,
     reason_words,
+    shown_flags,
 )
 from chatops.event_wording import author_plain as _author_plain
 from chatops.event_wording import aware as _aware
@@ -437,13 +438,8 @@ def _meta_line(view: CaseView, chars: int) -> str:
 
 
 def _badges(c: Case, chars: int) -> list[str]:
-    flags = list(dict.fromkeys(c.flags))
-    if c.sensitive_reasons and "sensitive" not in flags:
-        flags.insert(0, "sensitive")
-    if c.pii and "personal_data" not in flags:
-        flags.append("personal_data")
     out = []
-    for flag in flags:
+    for flag in shown_flags(c):
         emoji, words, details = _BADGES.get(flag, ("🚩", flag, None))
         badge = f"{emoji} **{escape(words.replace('_', ' '))}**"
         extra = details(c) if details else []
