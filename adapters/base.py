@@ -5,9 +5,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import httpx
 
@@ -42,7 +42,6 @@ class AdapterContext:
     settings: Settings
     config: Config
     http: httpx.AsyncClient
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Adapter(Protocol):

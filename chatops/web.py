@@ -23,7 +23,6 @@ from chatops.store import Store
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024
-METRICS_REFRESH_S = 5.0
 
 STORE: web.AppKey[Store] = web.AppKey("store", Store)
 BATCHER: web.AppKey[AppendBatcher] = web.AppKey("batcher", AppendBatcher)

@@ -11,7 +11,6 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Callable
 from datetime import timedelta
 
 from redis.exceptions import RedisError
@@ -43,7 +42,6 @@ class Worker:
         block_ms: int = 1000,
         claim_idle_ms: int = 30_000,
         max_deliveries: int = 5,
-        on_idle: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
         self.pipeline = pipeline
@@ -53,7 +51,6 @@ class Worker:
         self.block_ms = block_ms
         self.claim_idle_ms = claim_idle_ms
         self.max_deliveries = max_deliveries
-        self.on_idle = on_idle
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.store.ensure_group()
@@ -61,7 +58,7 @@ class Worker:
         ticks = 0
         while not stop.is_set():
             try:
-                handled = await self.run_once()
+                await self.run_once()
                 ticks += 1
                 if ticks % 10 == 0:
                     await self.pipeline.workflow.retry_due()
@@ -72,8 +69,6 @@ class Worker:
                 log.error("worker: redis unavailable (%s); retrying", type(exc).__name__)
                 await _wait(stop, 1.0)
                 continue
-            if not handled and self.on_idle:
-                self.on_idle()
 
     async def run_once(self) -> int:
         """One round: take over abandoned entries, then read new ones; returns how many."""

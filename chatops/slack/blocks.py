@@ -37,7 +37,6 @@ from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.transitions import ALLOWED, target_of_publish
 
 SECTION_LIMIT = 3000
-HEADER_LIMIT = 150
 MAX_BLOCKS = 50
 FALLBACK_LIMIT = 300
 BUTTON_LIMIT = 75

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from chatops import keys, outbox
+from chatops.slack.blocks import case_metadata
 from chatops.slack.ids import METADATA_EVENT, REPLY_METADATA_EVENT
 from chatops.store import Store
 
@@ -164,7 +165,7 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
             channel=op.channel,
             text=rendered.text,
             blocks=rendered.blocks,
-            metadata={"event_type": METADATA_EVENT, "event_payload": {"case_id": op.case_id}},
+            metadata=case_metadata(op.case_id),
             unfurl_links=False,
             unfurl_media=False,
         )

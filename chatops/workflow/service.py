@@ -283,15 +283,19 @@ class Workflow:
         *,
         mention: Mention | None,
         actor: str = SYSTEM,
+        detail: str = "",
     ) -> tuple[Case | None, Case] | None:
-        """Compare-and-set a change computed from the stored case; None when nothing changed."""
+        """Compare-and-set a change computed from the stored case; None when nothing changed.
+
+        `change` is pure and is simply called again on the newer case when someone else
+        wrote first; it may raise Refused."""
         for _ in range(MAX_CAS_ATTEMPTS):
             before = await self.store.get_case(case_id)
             result = change(before)
             if result is None:
                 return None
             after, action = result
-            entry = self._audit(actor, action, before.state if before else None, after, "")
+            entry = self._audit(actor, action, before.state if before else None, after, detail)
             stored = await self.store.save_case(
                 after,
                 expected_version=before.version if before else 0,
@@ -314,32 +318,39 @@ class Workflow:
     async def _transition(
         self, case_id: str, cmd: Command, actor: str, args: Args
     ) -> tuple[Case, Case]:
-        for _ in range(MAX_CAS_ATTEMPTS):
-            before = await self._load(case_id)
-            now = self.clock()
-            policy = self.policy
-            if self.approvers is not None and cmd in (Command.APPROVE, Command.REJECT):
-                policy = replace(policy, approvers=await self.approvers())
-            try:
-                after = decide(before, cmd, actor, policy, _with_now(args, now))
-            except Refused as refusal:
-                if refusal.remember and refusal.remember not in before.warnings:
-                    await self._remember(before, refusal, actor)
-                raise
+        case_id = case_id.lstrip("#")
+        policy = self.policy
+        if self.approvers is not None and cmd in (Command.APPROVE, Command.REJECT):
+            policy = replace(policy, approvers=await self.approvers())
+
+        def change(before: Case | None) -> tuple[Case, str]:
+            if before is None:
+                raise CaseNotFound(case_id)
+            after = decide(before, cmd, actor, policy, _with_now(args, self.clock()))
             if cmd is Command.REROUTE:
                 after = self._resensitise(after)
-            entry = self._audit(actor, cmd.value, before.state, after, args.text)
-            stored = await self.store.save_case(after, expected_version=before.version, audit=entry)
-            if stored is not None:
-                await self.store.reindex(before, stored, self.due(stored))
-                return before, stored
-        raise RuntimeError(f"case {case_id}: too much contention, giving up")
+            return after, cmd.value
 
-    async def _remember(self, case: Case, refusal: Refused, actor: str) -> None:
+        try:
+            result = await self.record(case_id, change, mention=None, actor=actor, detail=args.text)
+        except Refused as refusal:
+            if refusal.remember:
+                await self._remember(case_id, refusal, actor)
+            raise
+        assert result is not None and result[0] is not None
+        return result[0], result[1]
+
+    async def _remember(self, case_id: str, refusal: Refused, actor: str) -> None:
         """Keep a warning on the case so the next identical click goes through."""
-        warned = case.model_copy(update={"warnings": [*case.warnings, refusal.remember]})
-        entry = self._audit(actor, "warning", case.state, warned, refusal.reason)
-        await self.store.save_case(warned, expected_version=case.version, audit=entry)
+
+        def warn(case: Case | None) -> tuple[Case, str] | None:
+            if case is None or refusal.remember in case.warnings:
+                return None
+            return case.model_copy(
+                update={"warnings": [*case.warnings, refusal.remember]}
+            ), "warning"
+
+        await self.record(case_id, warn, mention=None, actor=actor, detail=refusal.reason)
 
     def _resensitise(self, case: Case) -> Case:
         """Department-based approval follows the case to its new department."""
