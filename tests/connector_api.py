@@ -20,10 +20,11 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+
+from tests.local_server import LocalServer
 
 TENANT = "5d2b1a3e-0000-4000-8000-00000000acme"
 BOT_ID = "28:0c0ffee0-0000-4000-8000-00000000b0t5"
@@ -91,7 +92,7 @@ class _Refused(Exception):
         self.message = message or code
 
 
-class FakeConnector:
+class FakeConnector(LocalServer):
     """The Bot Connector for one team on 127.0.0.1:<ephemeral port>, state in memory.
 
     `channels`: channel id -> name, the team's channels (the bot may post in each).
@@ -108,38 +109,19 @@ class FakeConnector:
         self.messages: dict[str, Message] = {}
         self._faults: dict[str, deque[_Fault]] = {}
         self._ids = itertools.count(FIRST_MESSAGE_ID, 1000)
-        self._server: TestServer | None = None
 
-    async def start(self) -> str:
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/v3/conversations", self._conversations)
         app.router.add_post("/v3/conversations/{conversation}/activities", self._send)
         app.router.add_route(
             "*", "/v3/conversations/{conversation}/activities/{activity}", self._activity
         )
         app.router.add_get("/v3/teams/{team}/conversations", self._team_channels)
-        self._server = TestServer(app, host="127.0.0.1")
-        await self._server.start_server()
-        return self.url
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            await self._server.close()
-            self._server = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     @property
     def url(self) -> str:
         """The serviceUrl, with the trailing slash Teams' service URLs have."""
-        if self._server is None or self._server.port is None:
-            raise RuntimeError("FakeConnector is not started")
-        return f"http://127.0.0.1:{self._server.port}/"
+        return f"{self.origin}/"
 
     # --- inspection ---
 

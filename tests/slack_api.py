@@ -22,13 +22,14 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 from slack_sdk.web.async_client import AsyncWebClient
+
+from tests.local_server import LocalServer
 
 TOKEN = "xoxb-test"
 TEAM_ID = "T0ACME"
@@ -157,7 +158,7 @@ def _limit(args: Args, default: int, maximum: int) -> int:
     return max(1, min(value, maximum))
 
 
-class FakeSlack:
+class FakeSlack(LocalServer):
     """The Slack Web API on 127.0.0.1:<ephemeral port>, state in memory.
 
     `channels`: the channel ids that exist (None: any id starting with C or G).
@@ -205,7 +206,6 @@ class FakeSlack:
         self._uploads: dict[str, _Upload] = {}
         self._ts_seq = itertools.count()
         self._ids = itertools.count(1)
-        self._server: TestServer | None = None
         self._methods: dict[str, Callable[[Args], Args]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
@@ -223,31 +223,9 @@ class FakeSlack:
             "files.completeUploadExternal": self._files_complete_upload,
         }
 
-    async def start(self) -> str:
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
-        self._server = TestServer(app, host="127.0.0.1")
-        await self._server.start_server()
-        return self.url
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            await self._server.close()
-            self._server = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    @property
-    def origin(self) -> str:
-        if self._server is None or self._server.port is None:
-            raise RuntimeError("FakeSlack is not started")
-        return f"http://127.0.0.1:{self._server.port}"
 
     @property
     def url(self) -> str:

@@ -21,11 +21,12 @@ import json
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 from urllib.parse import quote, unquote
 
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+
+from tests.local_server import LocalServer
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "x"
 
@@ -117,7 +118,7 @@ def parse_oauth_header(value: str) -> dict[str, str]:
     return params
 
 
-class FakeX:
+class FakeX(LocalServer):
     def __init__(self) -> None:
         self.requests: list[Seen] = []
         self.timelines: dict[str, list[dict[str, Any]]] = {}
@@ -134,38 +135,18 @@ class FakeX:
         """search: a `since_id` older than this is refused, as X refuses ids over 7 days old."""
         self._ids = itertools.count(int(fixture("post_tweet_response.json")["data"]["id"]))
         self._release = asyncio.Event()
-        self._server: TestServer | None = None
 
     # life cycle
 
-    async def start(self) -> str:
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/2/users/{user_id}/mentions", self._mentions)
         app.router.add_get("/2/tweets/search/recent", self._search)
         app.router.add_post("/2/tweets", self._post_tweet)
         app.router.add_post("/2/dm_conversations/with/{participant}/messages", self._post_dm)
-        self._server = TestServer(app, host="127.0.0.1")
-        await self._server.start_server()
-        return self.url
 
     async def stop(self) -> None:
         self._release.set()
-        if self._server is not None:
-            await self._server.close()
-            self._server = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    @property
-    def url(self) -> str:
-        if self._server is None or self._server.port is None:
-            raise RuntimeError("FakeX is not started")
-        return f"http://127.0.0.1:{self._server.port}"
+        await super().stop()
 
     # controls
 
