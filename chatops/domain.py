@@ -149,7 +149,7 @@ class Case(BaseModel):
     opened_at: datetime  # created_at, or when a reopening mention was written: SLAs start here
     language: str | None = None
     intent: str | None = None  # what the first message called for (apology, question…)
-    flags: list[str] = Field(default_factory=list)
+    flags: list[str] = Field(default_factory=list)  # "sensitive" is derived, never stored
     sensitive_reasons: list[str] = Field(default_factory=list)
     pii: list[str] = Field(default_factory=list)
     spam_signals: list[str] = Field(default_factory=list)

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
 from chatops.domain import AuditEntry, Case, Change, Mention, State
+from chatops.event_wording import shown_flags
 
 STATE_STYLE = {
     State.NEW: "bold yellow",
@@ -60,7 +61,7 @@ def case_panel(view: CaseView, now: datetime | None = None) -> Panel:
     meta.append(f"{view.department.name} ({view.department.channel})", style="bold")
     meta.append(f" · {c.platform}{'/' + c.account if c.account else ''}")
     meta.append(f" · {c.language or '?'}")
-    for flag in c.flags:
+    for flag in shown_flags(c):
         meta.append(f"  [{flag.replace('_', ' ')}]", style="bold red")
     body.append(meta)
     for m in view.mentions:
@@ -116,7 +117,7 @@ def cases_table(cases: list[Case], now: datetime) -> Table:
             state_text(c.state),
             c.owner or "unclaimed",
             age(now - c.opened_at),
-            " ".join(c.flags),
+            " ".join(shown_flags(c)),
         )
     return table
 

@@ -358,8 +358,6 @@ class Workflow:
         if case.department in self.config.approval.departments:
             reasons.append(f"department:{case.department}")
         case.sensitive_reasons = reasons
-        flags = [f for f in case.flags if f != "sensitive"]
-        case.flags = (["sensitive"] if reasons else []) + flags
         return case
 
     def _audit(
