@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+
+from tests.local_server import LocalServer
 
 VERSION = "v25.0"
 MESSENGER_TEXT_MAX = 2_000
@@ -62,7 +63,7 @@ def graph_error(
     return {"error": error}
 
 
-class FakeGraph:
+class FakeGraph(LocalServer):
     """The Graph API edges the Facebook adapter calls, with per-page tokens."""
 
     def __init__(self, page_tokens: dict[str, str]) -> None:
@@ -77,26 +78,19 @@ class FakeGraph:
         self._answers: deque[Answer] = deque()
         self._ids = itertools.count(2001)
         self._release = asyncio.Event()
-        self._server: TestServer | None = None
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "start() first"
-        return str(self._server.make_url(f"/{VERSION}"))
+        return f"{self.origin}/{VERSION}"
 
-    async def start(self) -> str:
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/{version}/{object_id}/comments", self._comments)
         app.router.add_post("/{version}/{page_id}/messages", self._messages)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
-        self._server = TestServer(app, host="127.0.0.1")
-        await self._server.start_server()
-        return self.url
 
     async def stop(self) -> None:
         self._release.set()
-        if self._server is not None:
-            await self._server.close()
+        await super().stop()
 
     def answer_next(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         """The next request gets this answer instead of being processed (a str body: as HTML)."""

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+
+from tests.local_server import LocalServer
 
 VERSION = "v25.0"
 MAX_MESSAGE_BYTES = 1000
@@ -89,7 +90,7 @@ def _gone(object_id: str) -> GraphError:
     )
 
 
-class FakeInstagramGraph:
+class FakeInstagramGraph(LocalServer):
     """Instagram professional accounts (IG user id -> token) and what exists on the platform."""
 
     def __init__(self, tokens: Mapping[str, str]) -> None:
@@ -107,27 +108,20 @@ class FakeInstagramGraph:
         self.posted: list[dict[str, Any]] = []
         self._ids = itertools.count(17_950_000_000_000_001)
         self._release = asyncio.Event()
-        self._server: TestServer | None = None
 
     # -- control --------------------------------------------------------------------------
 
-    async def start(self) -> str:
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
         app.router.add_get(f"/{VERSION}/{{node}}", self._node)
         app.router.add_post(f"/{VERSION}/{{node}}/{{edge}}", self._edge)
-        self._server = TestServer(app, host="127.0.0.1")
-        await self._server.start_server()
-        return self.url
 
     async def stop(self) -> None:
         self._release.set()
-        if self._server is not None:
-            await self._server.close()
+        await super().stop()
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "start() first"
-        return str(self._server.make_url(f"/{VERSION}"))
+        return f"{self.origin}/{VERSION}"
 
     def answer_next(
         self, status: int, body: dict[str, Any] | str, headers: Mapping[str, str] | None = None
