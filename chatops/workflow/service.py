@@ -21,8 +21,7 @@ from chatops.domain import AuditEntry, Case, Mention, Reply, State, utcnow
 from chatops.store import Store
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.transitions import Args, Policy, Refused, decide, text_digest
-from escalation.policy import first_response_due
-from escalation.sla import next_due
+from escalation.policy import first_response_due, next_step
 
 log = logging.getLogger(__name__)
 
@@ -374,7 +373,8 @@ class Workflow:
 
     def due(self, case: Case) -> datetime | None:
         """Next time the chase must look at this case (indexed in the store)."""
-        return next_due(case, self.config, self.time_scale)
+        step = next_step(case, self.config, self.time_scale)
+        return step.due if step else None
 
     def department(self, dept_id: str) -> Department:
         d = self.config.department(dept_id)
