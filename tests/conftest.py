@@ -1,15 +1,20 @@
-"""Shared fixtures: a real Redis (flushed per test), a test config, a clock, fake platforms.
+"""Shared fixtures: a real Redis (a database of its own per test), a test config, a clock,
+fake platforms.
 
-Redis: REDIS_URL if set, else 127.0.0.1:6379 (database 9, so a developer's data in 0 is safe).
+Redis: CHATOPS_TEST_REDIS_URL, default the local server. Never REDIS_URL: that holds a user's
+data. Each test leases one of the server's numbered databases (1-15) with a key in the URL's own
+database, so two test runs on one Redis never flush each other's data.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -27,7 +32,9 @@ from chatops.worker import Worker
 from chatops.workflow.service import Workflow
 from tests.fakes import RecordingChat, SandboxPlatform, signed
 
-TEST_REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/9"
+TEST_REDIS_URL = os.environ.get("CHATOPS_TEST_REDIS_URL") or "redis://127.0.0.1:6379"
+LEASED_DATABASES = range(1, 16)
+LEASE_S = 900  # longer than any one test; a crashed run's leases expire by themselves
 
 TEST_CONFIG = """
 timezone: Europe/Stockholm
@@ -94,12 +101,41 @@ def settings() -> Settings:
     return Settings.from_env({"SANDBOX_SECRET": "test-secret"})
 
 
+def _with_db(url: str, db: int) -> str:
+    parsed = urlsplit(url)
+    return urlunsplit(parsed._replace(path=f"/{db}"))
+
+
 @pytest.fixture
-async def redis() -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.from_url(TEST_REDIS_URL, decode_responses=True)
-    await client.flushdb()
+async def redis_url() -> AsyncIterator[str]:
+    """The URL of a database leased to this test alone, empty at start and flushed after."""
+    base = aioredis.from_url(TEST_REDIS_URL, decode_responses=True)
+    token = secrets.token_hex(8)
+    try:
+        for db in LEASED_DATABASES:
+            lease = f"chatops-test:lease:{db}"
+            if await base.set(lease, token, nx=True, ex=LEASE_S):
+                break
+        else:
+            pytest.fail(f"all test databases of {TEST_REDIS_URL} are leased by other runs")
+        url = _with_db(TEST_REDIS_URL, db)
+        client = aioredis.from_url(url)
+        await client.flushdb()
+        try:
+            yield url
+        finally:
+            await client.flushdb()
+            await client.aclose()
+            if await base.get(lease) == token:
+                await base.delete(lease)
+    finally:
+        await base.aclose()
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.from_url(redis_url, decode_responses=True)
     yield client
-    await client.flushdb()
     await client.aclose()
 
 
@@ -117,6 +153,7 @@ class System:
     platform: SandboxPlatform
     client: TestClient
     clock: Clock
+    redis_url: str  # the test's own database, for a second process or a subprocess
 
     @property
     def wf(self) -> Workflow:
@@ -150,7 +187,9 @@ class System:
 
 
 @pytest.fixture
-async def system(store: Store, config: Config, clock: Clock) -> AsyncIterator[System]:
+async def system(
+    store: Store, config: Config, clock: Clock, redis_url: str
+) -> AsyncIterator[System]:
     platform = SandboxPlatform()
     url = await platform.start()
     settings = Settings.from_env({"SANDBOX_SECRET": "test-secret", "SANDBOX_API_URL": url})
@@ -160,7 +199,7 @@ async def system(store: Store, config: Config, clock: Clock) -> AsyncIterator[Sy
     client = TestClient(TestServer(web_app(rt)))
     await client.start_server()
     try:
-        yield System(rt, chat, platform, client, clock)
+        yield System(rt, chat, platform, client, clock, redis_url)
     finally:
         await client.close()
         await platform.stop()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from chatops import stats
-from tests.conftest import TEST_CONFIG, TEST_REDIS_URL, System
+from tests.conftest import TEST_CONFIG, System
 from tests.fakes import mention_json
 
 COMMANDS = [
@@ -112,7 +112,7 @@ async def test_replay_ingests_good_lines_and_names_bad_ones(tmp_path: Path, syst
     backlog.write_text("\n".join(lines) + "\n")
     config = tmp_path / "chatops.yaml"
     config.write_text(TEST_CONFIG)
-    env = {"REDIS_URL": TEST_REDIS_URL, "CHATOPS_CONFIG": str(config)}
+    env = {"REDIS_URL": system.redis_url, "CHATOPS_CONFIG": str(config)}
     result = await asyncio.to_thread(chatops, "replay", str(backlog), env=env)
     assert result.returncode == 1  # bad input was skipped: say so
     assert "line 3: body is not JSON" in result.stderr
@@ -185,7 +185,7 @@ async def test_stats_from_the_audit_log(system: System) -> None:
     assert billing.median is not None and billing.median.total_seconds() == 42 * 60 + 3600
     assert (social.cases, social.answered, social.rate) == (1, 0, 0.0)  # spam not counted
     result = await asyncio.to_thread(
-        chatops, "stats", "--since", "100000d", env={"REDIS_URL": TEST_REDIS_URL}
+        chatops, "stats", "--since", "100000d", env={"REDIS_URL": system.redis_url}
     )
     assert result.returncode == 0, result.stderr
     assert "billing" in result.stdout and "100%" in result.stdout
@@ -196,7 +196,7 @@ async def test_digest_now_from_the_command_line(tmp_path: Path, system: System) 
     await system.ingest(mention_json("m-1", "post-1", "Var är min faktura?"))
     config = tmp_path / "chatops.yaml"
     config.write_text(TEST_CONFIG)
-    env = {"REDIS_URL": TEST_REDIS_URL, "CHATOPS_CONFIG": str(config)}
+    env = {"REDIS_URL": system.redis_url, "CHATOPS_CONFIG": str(config)}
     result = await asyncio.to_thread(chatops, "digest", env=env)
     assert result.returncode == 0, result.stderr
     assert "billing: 1 unanswered case(s)" in result.stdout
@@ -240,7 +240,7 @@ async def test_check_config_names_teams_channels_the_bot_is_not_in(
     )
     await system.rt.store.redis.hset(keys.TEAMS_REFERENCES, "19:abc@thread.tacv2", "{}")
     env = {
-        "REDIS_URL": TEST_REDIS_URL,
+        "REDIS_URL": system.redis_url,
         "MicrosoftAppId": "00000000-0000-0000-0000-000000000b07",
         "MicrosoftAppPassword": "p",
     }

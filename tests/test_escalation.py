@@ -187,7 +187,7 @@ HOURS_CONFIG = TEST_CONFIG.replace(
 
 
 @pytest.fixture
-async def office(store: Store, clock: Clock) -> AsyncIterator[System]:
+async def office(store: Store, clock: Clock, redis_url: str) -> AsyncIterator[System]:
     """A system whose social department works Mon–Fri 08–17 Stockholm time."""
     from aiohttp.test_utils import TestClient, TestServer
 
@@ -203,7 +203,7 @@ async def office(store: Store, clock: Clock) -> AsyncIterator[System]:
     client = TestClient(TestServer(web_app(rt)))
     await client.start_server()
     try:
-        yield System(rt, chat, platform, client, clock)
+        yield System(rt, chat, platform, client, clock, redis_url)
     finally:
         await client.close()
         await platform.stop()

@@ -19,7 +19,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import TEST_REDIS_URL
 from tests.fakes import mention_json, signed
 from tests.slack_api import FakeSlack, interaction_body, slack_headers
 from tests.test_slack import SECRET, SLACK_CONFIG
@@ -45,7 +44,7 @@ async def until(check, within: float = 20.0):  # type: ignore[no-untyped-def]
 
 @contextlib.asynccontextmanager
 async def chatops_run(
-    tmp_path: Path, extra_env: dict[str, str]
+    tmp_path: Path, redis_url: str, extra_env: dict[str, str]
 ) -> AsyncIterator[tuple[str, FakeSlack]]:
     """`chatops run` as a subprocess on the test Redis, talking to a local Slack."""
     slack = FakeSlack(user_groups={"S0COMMS001": ["U0COMMS001"]})
@@ -55,7 +54,7 @@ async def chatops_run(
     port = free_port()
     env = {
         **os.environ,
-        "REDIS_URL": TEST_REDIS_URL,
+        "REDIS_URL": redis_url,
         "PORT": str(port),
         "CHATOPS_CONFIG": str(config),
         "SLACK_BOT_TOKEN": "xoxb-test",
@@ -99,8 +98,8 @@ async def chatops_run(
 
 
 @pytest.fixture
-async def running(redis, tmp_path: Path) -> AsyncIterator[tuple[str, FakeSlack]]:  # type: ignore[no-untyped-def]
-    async with chatops_run(tmp_path, {}) as started:
+async def running(redis_url: str, tmp_path: Path) -> AsyncIterator[tuple[str, FakeSlack]]:
+    async with chatops_run(tmp_path, redis_url, {}) as started:
         yield started
 
 
@@ -127,10 +126,10 @@ async def test_from_webhook_to_slack_thread_and_a_click_back(
         assert 'chatops_cases{department="billing",state="claimed"} 1.0' in metrics
 
 
-async def test_short_slas_escalate_end_to_end(redis, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_short_slas_escalate_end_to_end(redis_url: str, tmp_path: Path) -> None:
     """CHATOPS_TIME_SCALE=900: the 15-minute claim SLA is one second; the scheduler in
     `chatops run` pings the channel in the case's thread."""
-    async with chatops_run(tmp_path, {"CHATOPS_TIME_SCALE": "900"}) as (base, slack):
+    async with chatops_run(tmp_path, redis_url, {"CHATOPS_TIME_SCALE": "900"}) as (base, slack):
         async with httpx.AsyncClient(base_url=base) as client:
             now = datetime.now(UTC).isoformat()
             raw, headers = signed(

@@ -12,7 +12,7 @@ from chatops.domain import State
 from chatops.store import Store
 from chatops.workflow.service import Workflow
 from chatops.workflow.transitions import Refused
-from tests.conftest import TEST_REDIS_URL, System
+from tests.conftest import System
 from tests.fakes import RecordingChat, mention_json
 
 
@@ -23,7 +23,7 @@ async def new_case(system: System, text: str = "Hur gör jag en beställning?", 
 
 async def second_process(system: System) -> tuple[Workflow, aioredis.Redis]:
     """Another process's view of the same Redis: own connection, own workflow."""
-    client = aioredis.from_url(TEST_REDIS_URL, decode_responses=True)
+    client = aioredis.from_url(system.redis_url, decode_responses=True)
     wf = Workflow(
         Store(client), system.rt.config, system.rt.adapters, RecordingChat(), clock=system.clock
     )
