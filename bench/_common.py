@@ -10,7 +10,8 @@ import sys
 import time
 from collections.abc import Iterator
 
-BENCH_REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/14"
+BENCH_REDIS_URL = os.environ.get("CHATOPS_BENCH_REDIS_URL") or "redis://127.0.0.1:6379/14"
+"""Flushed by the benchmarks: never REDIS_URL, which holds a user's data."""
 
 
 def free_port() -> int:
