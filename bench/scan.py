@@ -4,7 +4,8 @@ Prints the tick's time with nothing due (target < 5 ms) and with 1,000 due (targ
 each due case gets its escalation step: a compare-and-set, an audit entry, a chat event), and
 Redis memory per open case (target ≤ 2 KiB).
 
-Usage: python -m bench.scan [--cases 1000000]   (CHATOPS_BENCH_REDIS_URL or 127.0.0.1:6379/14, flushed)
+Usage: python -m bench.scan [--cases 1000000]
+(flushes CHATOPS_BENCH_REDIS_URL, default 127.0.0.1:6379/14)
 """
 
 from __future__ import annotations

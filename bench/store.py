@@ -4,7 +4,8 @@ Prints Redis memory per open case (target ≤ 2 KiB: the case, its first mention
 audit entry and every index entry) and the time to find what is due with nothing due and
 with 1,000 due (targets < 5 ms and < 150 ms).
 
-Usage: python bench/store.py [--cases 1000000]   (uses CHATOPS_BENCH_REDIS_URL or 127.0.0.1:6379/14, flushed)
+Usage: python bench/store.py [--cases 1000000]
+(flushes CHATOPS_BENCH_REDIS_URL, default 127.0.0.1:6379/14)
 """
 
 from __future__ import annotations
