@@ -33,6 +33,7 @@ class Settings:
     microsoft_app_password: str | None = _secret()
     microsoft_app_type: str | None = None
     microsoft_app_tenant_id: str | None = None
+    teams_auth: str | None = None  # CHATOPS_TEAMS_AUTH: only "off" disables Bot Framework auth
     facebook_app_secret: str | None = _secret()
     facebook_verify_token: str | None = _secret()
     graph_api_url: str = "https://graph.facebook.com/v25.0"
@@ -128,6 +129,7 @@ _VARIABLES: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("microsoft_app_password", "MicrosoftAppPassword", _text),
     ("microsoft_app_type", "MicrosoftAppType", _text),
     ("microsoft_app_tenant_id", "MicrosoftAppTenantId", _text),
+    ("teams_auth", "CHATOPS_TEAMS_AUTH", _text),
     ("facebook_app_secret", "FACEBOOK_APP_SECRET", _text),
     ("facebook_verify_token", "FACEBOOK_VERIFY_TOKEN", _text),
     ("graph_api_url", "GRAPH_API_URL", _base_url),
