@@ -1,0 +1,89 @@
+"""A redis-server of the test's own, for fault tests: killed, restarted, filled.
+
+The shared test Redis must never be killed (other runs use it), so a test that injects faults
+starts its own server on a free port, in its own folder, and stops it at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import redis.asyncio as aioredis
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RedisServer:
+    """One redis-server process; `kill()` is SIGKILL (no shutdown save), `start()` restarts it
+    on the same port and folder, so an append-only file brings the data back."""
+
+    def __init__(self, folder: Path, *args: str) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed")
+        self.binary = binary
+        self.folder = folder
+        self.port = _free_port()
+        self.args = args
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}"
+
+    async def start(self, within: float = 10.0) -> None:
+        self.proc = subprocess.Popen(  # noqa: ASYNC220 - starts at once, never waited on here
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.folder),
+                "--save",
+                "",
+                *self.args,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = aioredis.from_url(self.url)
+        deadline = time.monotonic() + within
+        try:
+            while True:
+                try:
+                    if await client.ping():
+                        return
+                except (OSError, aioredis.ConnectionError, aioredis.BusyLoadingError):
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("redis-server did not start")
+                await asyncio.sleep(0.02)
+        finally:
+            await client.aclose()
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None

@@ -1,0 +1,124 @@
+"""Redis going away, and Redis refusing writes: a webhook is either stored and acknowledged,
+or refused so that the platform retries. Never acknowledged and lost.
+
+Each test runs a redis-server of its own (tests/redis_server.py): the shared one is never
+killed or filled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+from aiohttp.test_utils import TestClient, TestServer
+
+from chatops import runtime
+from chatops.chat import EventKind
+from chatops.config import Config
+from chatops.processes import web_app
+from chatops.runtime import Runtime
+from chatops.settings import Settings
+from chatops.store import Store
+from chatops.worker import Worker
+from tests.conftest import Clock
+from tests.fakes import RecordingChat, mention_json, signed
+from tests.redis_server import RedisServer
+
+pytestmark = pytest.mark.skipif(
+    __import__("shutil").which("redis-server") is None, reason="needs redis-server"
+)
+
+
+async def _assemble(url: str, config: Config, clock: Clock) -> tuple[Runtime, RecordingChat]:
+    chat = RecordingChat()
+    store = Store(aioredis.from_url(url, decode_responses=True))
+    settings = Settings.from_env({"SANDBOX_SECRET": "test-secret"})
+    rt = await runtime.start(settings, config, store=store, chat=chat, clock=clock)
+    return rt, chat
+
+
+@pytest.fixture
+async def durable(tmp_path: Path) -> AsyncIterator[RedisServer]:
+    """A server that writes every command to its append-only file before answering."""
+    server = RedisServer(tmp_path, "--appendonly", "yes", "--appendfsync", "always")
+    await server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def _post(client: TestClient, i: int) -> int:
+    raw, headers = signed(mention_json(f"m-{i}", f"post-{i}", f"Fråga nummer {i}?"))
+    response = await client.post("/webhooks/sandbox", data=raw, headers=headers)
+    return response.status
+
+
+async def _drain(rt: Runtime) -> None:
+    assert rt.pipeline is not None
+    worker = Worker(rt.store, rt.pipeline, rt.metrics, consumer="test", block_ms=1)
+    await rt.store.ensure_group()
+    while await worker.run_once():
+        pass
+
+
+async def test_redis_killed_and_restarted_loses_nothing_acknowledged(
+    durable: RedisServer, config: Config, clock: Clock
+) -> None:
+    rt, chat = await _assemble(durable.url, config, clock)
+    client = TestClient(TestServer(web_app(rt)))
+    await client.start_server()
+    acknowledged: set[int] = set()
+    try:
+        for i in range(20):
+            if await _post(client, i) == 200:
+                acknowledged.add(i)
+        durable.kill()
+        refused = [i for i in range(20, 30) if await _post(client, i) != 200]
+        assert refused == list(range(20, 30)), "nothing may be acknowledged while Redis is down"
+        assert {await _post(client, i) for i in range(20, 30)} == {503}
+        await durable.start()
+        for i in range(20, 40):  # the platform retries what was refused, then sends more
+            if await _post(client, i) == 200:
+                acknowledged.add(i)
+        await _drain(rt)
+    finally:
+        await client.close()
+        await rt.close()
+
+    assert acknowledged == set(range(40))
+    created = [v.case.id for v, e in chat.shown if e.kind is EventKind.CREATED]
+    assert len(created) == len(set(created)) == 40, "every mention one case, shown once"
+    conversations = {v.case.conversation_id for v, e in chat.shown}
+    assert conversations == {f"post-{i}" for i in range(40)}
+
+
+async def test_a_full_redis_refuses_the_webhook_until_memory_is_free(
+    tmp_path: Path, config: Config, clock: Clock
+) -> None:
+    server = RedisServer(tmp_path, "--maxmemory-policy", "noeviction")
+    await server.start()
+    admin = aioredis.from_url(server.url)
+    rt, chat = await _assemble(server.url, config, clock)
+    client = TestClient(TestServer(web_app(rt)))
+    await client.start_server()
+    try:
+        assert await _post(client, 1) == 200
+        await admin.config_set("maxmemory", "100kb")  # less than it holds: every write refused
+        with pytest.raises(aioredis.ResponseError, match="maxmemory"):
+            await admin.set("probe", "x")
+        during = {i: await _post(client, i) for i in range(2, 7)}
+        assert set(during.values()) == {503}  # refused: Meta/X/Viber retry later
+        await admin.config_set("maxmemory", "0")  # memory is free again
+        for i in during:
+            assert await _post(client, i) == 200
+        await _drain(rt)
+    finally:
+        await client.close()
+        await rt.close()
+        await admin.aclose()
+        server.stop()
+    created = {v.case.conversation_id for v, e in chat.shown if e.kind is EventKind.CREATED}
+    assert created == {f"post-{i}" for i in range(1, 7)}
