@@ -61,6 +61,7 @@ POLL_LOCK = f"{G}:poll"  # + ":<platform>": held for one poll interval by whoeve
 RETRY = f"{G}:retry"  # zset: case id -> when to publish again (the platform said "later")
 RETRY_INFO = f"{G}:retry:info"  # hash: case id -> what was to be published (JSON)
 PROBLEMS = f"{G}:problems"  # hash: component -> JSON {reason, at}; shown by /readyz, /metrics
+EPOCH = f"{G}:epoch"  # written once at the first start; gone = the store was wiped
 
 # -- chat outboxes (chatops/outbox.py) ----------------------------------------------------
 
