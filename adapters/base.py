@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import httpx
 
@@ -35,6 +37,37 @@ class Response:
     content_type: str = "text/plain"
 
 
+class SkipReason(StrEnum):
+    """Why an item of a delivery was skipped (a metrics label, so a small fixed set)."""
+
+    MALFORMED = "malformed"  # lacks what its documented shape requires, or has the wrong types
+    NO_SENDER = "no_sender"  # nobody we could ever answer: no sender id of any kind
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """One item of a delivery that cannot become a mention: kept (dead-lettered), not fatal.
+
+    `detail` says where and what is wrong without quoting the customer; `item` is the raw
+    item as JSON, for a person to look at or replay."""
+
+    reason: SkipReason
+    detail: str
+    item: str
+
+    @classmethod
+    def of(cls, reason: SkipReason, detail: str, item: Any) -> Skipped:
+        return cls(reason, detail, json.dumps(item, ensure_ascii=False, separators=(",", ":")))
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What one verified webhook body holds: the usable mentions and the items skipped."""
+
+    mentions: list[Mention] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
 @dataclass
 class AdapterContext:
     """What an adapter may use: settings (secrets, base URLs), the config, one HTTP client."""
@@ -50,8 +83,10 @@ class Adapter(Protocol):
     def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
         """Raise BadSignature unless the body was signed by the platform."""
 
-    def parse(self, body: bytes, headers: Mapping[str, str]) -> list[Mention]:
-        """Turn a verified body into mentions (possibly none); raise BadPayload with a reason."""
+    def parse(self, body: bytes, headers: Mapping[str, str]) -> Parsed:
+        """Turn a verified body into mentions (possibly none) and the items it had to skip;
+        raise BadPayload with a reason only when the body as a whole is not the platform's
+        format (one odd item must never cost the others)."""
         ...
 
     def handshake(self, query: Mapping[str, str]) -> Response:

@@ -31,7 +31,7 @@ from urllib.parse import quote
 import httpx
 
 from adapters import _meta
-from adapters.base import AdapterContext, Published, Response
+from adapters.base import AdapterContext, Parsed, Published, Response
 from adapters.errors import BadPayload, OutcomeUnknown, PermanentError
 from chatops.config.models import Account
 from chatops.domain import Author, Change, Kind, Mention, Reply
@@ -433,8 +433,8 @@ class FacebookAdapter:
     def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
         _meta.verify(self._app_secret, body, _signature_header(headers))
 
-    def parse(self, body: bytes, headers: Mapping[str, str]) -> list[Mention]:
-        return parse_body(body, self._page_ids)
+    def parse(self, body: bytes, headers: Mapping[str, str]) -> Parsed:
+        return Parsed(parse_body(body, self._page_ids))
 
     def handshake(self, query: Mapping[str, str]) -> Response:
         return _meta.handshake(self._verify_token, query)

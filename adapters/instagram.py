@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from adapters import _meta
-from adapters.base import AdapterContext, Published, Response
+from adapters.base import AdapterContext, Parsed, Published, Response
 from adapters.errors import BadPayload, BadSignature, NotSent, OutcomeUnknown, PermanentError
 from chatops.config.models import Account
 from chatops.domain import Author, Change, Kind, Mention, Reply, utcnow
@@ -420,8 +420,8 @@ class InstagramAdapter:
             raise BadSignature(f"{_meta.SIGNATURE_HEADER} is not sha256=<hex>")
         _meta.verify(self._settings.facebook_app_secret, body, headers)
 
-    def parse(self, body: bytes, headers: Mapping[str, str]) -> list[Mention]:
-        return parse_body(body, self._accounts.keys(), self._clock())
+    def parse(self, body: bytes, headers: Mapping[str, str]) -> Parsed:
+        return Parsed(parse_body(body, self._accounts.keys(), self._clock()))
 
     def handshake(self, query: Mapping[str, str]) -> Response:
         return _meta.handshake(self._settings.facebook_verify_token, query)

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from adapters.base import AdapterContext, Published, Response
+from adapters.base import AdapterContext, Parsed, Published, Response
 from adapters.errors import BadPayload, BadSignature
 from adapters.http import post_json
 from adapters.signing import hmac_sha256, matches_hex
@@ -130,8 +130,10 @@ class SandboxAdapter:
         if not matches_hex(self._secret, body, given.removeprefix("sha256=")):
             raise BadSignature("signature does not match the body")
 
-    def parse(self, body: bytes, headers: Mapping[str, str]) -> list[Mention]:
-        return parse_items(body)
+    def parse(self, body: bytes, headers: Mapping[str, str]) -> Parsed:
+        """All or nothing: the sandbox's senders are our own tools (demo, replay, tests),
+        where a bad item is a bug to show at once, not a platform quirk to tolerate."""
+        return Parsed(parse_items(body))
 
     def handshake(self, query: Mapping[str, str]) -> Response:
         return Response(status=405, body="the sandbox takes POST only")

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import httpx
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError
 
-from adapters.base import AdapterContext, Published, Response
+from adapters.base import AdapterContext, Parsed, Published, Response
 from adapters.errors import (
     BadPayload,
     BadSignature,
@@ -284,8 +284,8 @@ class ViberAdapter:
         if not given.isascii() or not matches_hex(self._token, body, given):
             raise BadSignature("signature does not match the body")
 
-    def parse(self, body: bytes, headers: Mapping[str, str]) -> list[Mention]:
-        return parse_event(body, account=self._account)
+    def parse(self, body: bytes, headers: Mapping[str, str]) -> Parsed:
+        return Parsed(parse_event(body, account=self._account))
 
     def handshake(self, query: Mapping[str, str]) -> Response:
         return Response(status=405, body="Viber posts to this URL; it makes no GET check")

@@ -34,7 +34,7 @@ from authlib.oauth1.rfc5849.errors import OAuth1Error  # type: ignore[import-unt
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from twitter_text import parse_tweet  # type: ignore[import-untyped]
 
-from adapters.base import AdapterContext, Cursors, PollResult, Published, Response
+from adapters.base import AdapterContext, Cursors, Parsed, PollResult, Published, Response
 from adapters.errors import (
     BadPayload,
     BadSignature,
@@ -373,7 +373,10 @@ class XAdapter:
         body = json.dumps({"response_token": f"sha256={digest}"})
         return Response(200, body, "application/json")
 
-    def parse(self, body: bytes, headers: Mapping[str, str]) -> list[Mention]:
+    def parse(self, body: bytes, headers: Mapping[str, str]) -> Parsed:
+        return Parsed(self._mentions(body))
+
+    def _mentions(self, body: bytes) -> list[Mention]:
         try:
             data: Any = json.loads(body)
         except (ValueError, RecursionError) as exc:

@@ -24,6 +24,12 @@ class Metrics:
             ["platform"],
             registry=self.registry,
         )
+        self.items_skipped = Counter(
+            "chatops_webhook_items_skipped",
+            "Webhook items that could not become mentions, kept in the dead-letter stream",
+            ["platform", "reason"],
+            registry=self.registry,
+        )
         self.ingest_latency = Histogram(
             "chatops_ingest_seconds",
             "Time from webhook request to acknowledgement",
@@ -67,6 +73,9 @@ class Metrics:
     @functools.lru_cache(maxsize=64)  # noqa: B019
     def ingested(self, platform: str) -> Counter:
         return self.mentions.labels(platform)
+
+    def skipped(self, platform: str, reason: str) -> Counter:
+        return self.items_skipped.labels(platform, reason)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -8,12 +8,13 @@ that the stream guarantees.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 from pydantic import BaseModel
@@ -21,6 +22,9 @@ from redis.exceptions import ResponseError
 
 from chatops import keys
 from chatops.domain import AuditEntry, Case, Change, Mention, State
+
+if TYPE_CHECKING:
+    from adapters.base import Skipped
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +81,21 @@ return 0
 """
 
 
+_DEAD_LETTER_ITEMS = """
+local out = {}
+for i = 2, #KEYS do
+  local new = redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) ~= false
+  if new then
+    local a = 4 * (i - 2) + 2
+    redis.call('XADD', KEYS[1], '*', 'from', 'webhook', 'platform', ARGV[a],
+      'reason', ARGV[a + 1], 'detail', ARGV[a + 2], 'item', ARGV[a + 3])
+  end
+  out[#out + 1] = new and 1 or 0
+end
+return out
+"""
+
+
 @dataclass(frozen=True)
 class Inbound:
     """One stream entry handed to a worker."""
@@ -95,6 +114,7 @@ class Store:
         self._resolve = redis.register_script(_RESOLVE_CASE)
         self._save = redis.register_script(_SAVE_CASE)
         self._replace_mention = redis.register_script(_REPLACE_MENTION)
+        self._dead_letter_items = redis.register_script(_DEAD_LETTER_ITEMS)
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -169,6 +189,23 @@ class Store:
         """Keep an entry no worker could process, then acknowledge it: visible, not lost."""
         await self.redis.xadd(keys.DEAD, {"m": entry.raw, "reason": reason, "from": entry.entry_id})
         await self.ack([entry.entry_id])
+
+    async def dead_letter_items(self, platform: str, items: Sequence[Skipped]) -> list[bool]:
+        """Keep webhook items that could not become mentions, with their reason; True = kept now.
+
+        A platform retrying the same delivery keeps an item once: a marker per item (with the
+        TTL of the inbound dedupe markers) makes the write idempotent, in one atomic step."""
+        if not items:
+            return []
+        markers = [
+            keys.seen(f"skip:{platform}:{hashlib.sha256(i.item.encode()).hexdigest()[:32]}")
+            for i in items
+        ]
+        args: list[str | int] = [keys.SEEN_TTL_S]
+        for item in items:
+            args += [platform, item.reason, item.detail, item.item]
+        result = await self._dead_letter_items(keys=[keys.DEAD, *markers], args=args)
+        return [bool(x) for x in result]
 
     async def stream_lag(self) -> int:
         """Entries not yet delivered to any worker plus those delivered but not acknowledged."""

@@ -15,6 +15,7 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from adapters import Adapter, BadPayload, BadSignature
+from adapters.base import Skipped
 from chatops.batching import AppendBatcher
 from chatops.domain import utcnow
 from chatops.metrics import Metrics
@@ -132,27 +133,42 @@ async def _ingest(request: web.Request, adapter: Adapter) -> tuple[int, str, dic
     except BadSignature as exc:
         return 401, "bad_signature", {"error": exc.reason}
     try:
-        mentions = adapter.parse(body, request.headers)
+        parsed = adapter.parse(body, request.headers)
     except BadPayload as exc:
         return 400, "bad_payload", {"error": exc.reason}
-    if not mentions:
+    mentions, skipped = parsed.mentions, parsed.skipped
+    if not mentions and not skipped:
         return 200, "ignored", {"accepted": 0, "duplicates": 0}
     try:
-        appended = await request.app[BATCHER].append(mentions)
+        appended = await request.app[BATCHER].append(mentions) if mentions else []
+        kept = await request.app[STORE].dead_letter_items(adapter.name, skipped)
     except (RedisError, OSError) as exc:
         log.error("webhook %s: cannot store (%s); the platform will retry", adapter.name, exc)
         return 503, "unavailable", {"error": "storage unavailable, retry later"}
     new = sum(appended)
     if new:
         request.app[METRICS].ingested(adapter.name).inc(new)
-    return (
-        200,
-        "accepted" if new else "duplicate",
-        {
-            "accepted": new,
-            "duplicates": len(appended) - new,
-        },
-    )
+    _report_skipped(request.app[METRICS], adapter.name, skipped, kept)
+    answer = {"accepted": new, "duplicates": len(appended) - new}
+    if skipped:
+        answer["skipped"] = len(skipped)
+    outcome = "accepted" if new else "duplicate" if appended else "skipped"
+    return 200, outcome, answer
+
+
+def _report_skipped(
+    metrics: Metrics, platform: str, skipped: list[Skipped], kept: list[bool]
+) -> None:
+    """Count and log each skipped item once: a platform's retry of it is neither."""
+    for item, new in zip(skipped, kept, strict=True):
+        if new:
+            metrics.skipped(platform, item.reason).inc()
+            log.warning(
+                "webhook %s: item skipped (%s), kept in the dead-letter stream: %s",
+                platform,
+                item.reason,
+                item.detail,
+            )
 
 
 def _json(status: int, payload: dict) -> web.Response:

@@ -113,7 +113,7 @@ def fb() -> FacebookAdapter:
 
 def parse(adapter: FacebookAdapter, data: Any) -> list[Mention]:
     body = data if isinstance(data, bytes) else raw(data)
-    return adapter.parse(body, {"X-Hub-Signature-256": signature(body)})
+    return adapter.parse(body, {"X-Hub-Signature-256": signature(body)}).mentions
 
 
 def page_body(*entries: dict[str, Any]) -> dict[str, Any]:
@@ -1220,7 +1220,7 @@ FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCh
 
 def assert_parses_or_refuses(adapter: FacebookAdapter, body: bytes) -> None:
     try:
-        mentions = adapter.parse(body, {})
+        mentions = adapter.parse(body, {}).mentions
     except BadPayload as exc:
         assert exc.reason and len(exc.reason) < 300
         return

@@ -167,7 +167,7 @@ def reply_to(target: Mention, text: str = "Hej Lisa!", private: bool = False) ->
 
 def test_the_comment_fixture_is_one_comment_on_its_post(offline: InstagramAdapter) -> None:
     raw = (FIXTURES / "instagram_comment.json").read_bytes()
-    [m] = offline.parse(raw, signed(raw))
+    [m] = offline.parse(raw, signed(raw)).mentions
     assert m == Mention(
         platform="instagram",
         account=ACCOUNT,
@@ -184,7 +184,7 @@ def test_the_comment_fixture_is_one_comment_on_its_post(offline: InstagramAdapte
 
 
 def test_the_mention_fixture_carries_ids_only(offline: InstagramAdapter) -> None:
-    [m] = offline.parse((FIXTURES / "instagram_mention.json").read_bytes(), {})
+    [m] = offline.parse((FIXTURES / "instagram_mention.json").read_bytes(), {}).mentions
     assert (m.kind, m.external_id, m.conversation_id) == (
         Kind.MENTION,
         "17860000000000999",
@@ -196,7 +196,7 @@ def test_the_mention_fixture_carries_ids_only(offline: InstagramAdapter) -> None
 
 def test_a_caption_mention_is_the_media_itself(offline: InstagramAdapter) -> None:
     raw = body(entry({"field": "mentions", "value": {"media_id": "17900000000000111"}}))
-    [m] = offline.parse(raw, {})
+    [m] = offline.parse(raw, {}).mentions
     assert (m.kind, m.external_id, m.conversation_id) == (
         Kind.MENTION,
         "17900000000000111",
@@ -207,13 +207,13 @@ def test_a_caption_mention_is_the_media_itself(offline: InstagramAdapter) -> Non
 def test_a_reply_in_a_thread_joins_the_post_and_names_its_parent(
     offline: InstagramAdapter,
 ) -> None:
-    [m] = offline.parse(body(entry(comment("17860000000000790", parent_id=COMMENT))), {})
+    [m] = offline.parse(body(entry(comment("17860000000000790", parent_id=COMMENT))), {}).mentions
     assert (m.kind, m.parent_id, m.conversation_id) == (Kind.REPLY, COMMENT, MEDIA)
 
 
 def test_everyone_on_one_post_shares_a_conversation(offline: InstagramAdapter) -> None:
     raw = body(entry(comment("1", author="11"), comment("2", author="22")))
-    first, second = offline.parse(raw, {})
+    first, second = offline.parse(raw, {}).mentions
     assert first.conversation_key == second.conversation_key == f"instagram:{ACCOUNT}:{MEDIA}"
     assert first.author.id != second.author.id
 
@@ -221,12 +221,13 @@ def test_everyone_on_one_post_shares_a_conversation(offline: InstagramAdapter) -
 def test_the_accounts_own_comments_are_ignored(offline: InstagramAdapter) -> None:
     own = comment()
     own["value"]["from"]["self_ig_scoped_id"] = "9988776655"
-    assert offline.parse(body(entry(comment(author=ACCOUNT), own)), {}) == []
+    assert offline.parse(body(entry(comment(author=ACCOUNT), own)), {}).mentions == []
 
 
 def test_entries_for_other_accounts_are_ignored_unread(offline: InstagramAdapter) -> None:
     stranger = {"id": "999", "changes": "not even a list", "time": "later"}
-    assert offline.parse(body(stranger, entry(comment(), account="17841499999999999")), {}) == []
+    raw = body(stranger, entry(comment(), account="17841499999999999"))
+    assert offline.parse(raw, {}).mentions == []
 
 
 def test_unknown_fields_and_keys_are_ignored(offline: InstagramAdapter) -> None:
@@ -238,12 +239,12 @@ def test_unknown_fields_and_keys_are_ignored(offline: InstagramAdapter) -> None:
             new_entry_key="ignored",
         )
     )
-    assert [m.external_id for m in offline.parse(raw, {})] == [COMMENT]
+    assert [m.external_id for m in offline.parse(raw, {}).mentions] == [COMMENT]
 
 
 def test_ids_given_as_numbers_are_the_same_ids(offline: InstagramAdapter) -> None:
     raw = body(entry({"field": "mentions", "value": {"media_id": 17900, "comment_id": 17860}}))
-    [m] = offline.parse(raw, {})
+    [m] = offline.parse(raw, {}).mentions
     assert (m.external_id, m.conversation_id) == ("17860", "17900")
 
 
@@ -254,7 +255,7 @@ def test_a_batch_yields_every_mention_in_order(offline: InstagramAdapter) -> Non
         {"id": ACCOUNT, "time": 1763885600123, "messaging": [dm_event("m1"), dm_event("m2")]},
         *[entry(comment(str(n))) for n in range(100, 400)],
     )
-    mentions = offline.parse(raw, {})
+    mentions = offline.parse(raw, {}).mentions
     assert [m.external_id for m in mentions[:5]] == ["1", "6", "2", "m1", "m2"]
     assert [m.account for m in mentions[:3]] == [ACCOUNT, ACCOUNT, OTHER]
     assert len(mentions) == 305
@@ -262,14 +263,14 @@ def test_a_batch_yields_every_mention_in_order(offline: InstagramAdapter) -> Non
 
 def test_a_duplicate_delivery_gives_the_same_keys(offline: InstagramAdapter) -> None:
     raw = body(entry(comment()), {"id": ACCOUNT, "messaging": [dm_event()]})
-    first, again = offline.parse(raw, {}), offline.parse(raw, {})
+    first, again = offline.parse(raw, {}).mentions, offline.parse(raw, {}).mentions
     assert [m.delivery_key for m in first] == [m.delivery_key for m in again]
     assert [m.key for m in first] == [f"instagram:{COMMENT}", "instagram:aWdfZAG1fmid1"]
 
 
 def test_the_flat_business_login_shape_is_read(offline: InstagramAdapter) -> None:
     flat = {"id": ACCOUNT, "time": 1763885600, **comment()}
-    [m] = offline.parse(body(flat), {})
+    [m] = offline.parse(body(flat), {}).mentions
     assert m.external_id == COMMENT
 
 
@@ -277,7 +278,7 @@ def test_the_flat_business_login_shape_is_read(offline: InstagramAdapter) -> Non
 
 
 def test_a_direct_message_is_a_dm_in_the_persons_thread(offline: InstagramAdapter) -> None:
-    [m] = offline.parse(body({"id": ACCOUNT, "time": 1, "messaging": [dm_event()]}), {})
+    [m] = offline.parse(body({"id": ACCOUNT, "time": 1, "messaging": [dm_event()]}), {}).mentions
     assert (m.kind, m.conversation_id, m.author.id, m.text) == (
         Kind.DM,
         f"igdm:{IGSID}",
@@ -298,7 +299,7 @@ def test_echoes_and_non_message_events_are_ignored(offline: InstagramAdapter) ->
         {"sender": {"id": IGSID}, "referral": {"ref": "ad", "source": "ADS"}},
         dm_event("m-self") | {"is_self": True},
     ]
-    assert offline.parse(body({"id": ACCOUNT, "messaging": events}), {}) == []
+    assert offline.parse(body({"id": ACCOUNT, "messaging": events}), {}).mentions == []
 
 
 def test_attachments_unsends_and_edits(offline: InstagramAdapter) -> None:
@@ -313,7 +314,8 @@ def test_attachments_unsends_and_edits(offline: InstagramAdapter) -> None:
         {"sender": {"id": IGSID}, "postback": {"mid": "m7", "title": "Opening hours?"}},
         dm_event("m8", text=""),
     ]
-    m1, m2, m3, m4, m5, m6, m7, m8 = offline.parse(body({"id": ACCOUNT, "messaging": events}), {})
+    raw = body({"id": ACCOUNT, "messaging": events})
+    m1, m2, m3, m4, m5, m6, m7, m8 = offline.parse(raw, {}).mentions
     assert m1.text == "Look\n[image] https://cdn.invalid/box.jpg\n[story_mention]"
     assert "does not show" in m2.text
     assert (m3.change, m3.text) == (Change.REMOVED, "")
@@ -326,7 +328,7 @@ def test_attachments_unsends_and_edits(offline: InstagramAdapter) -> None:
 
 def test_the_dashboards_test_message_is_read(offline: InstagramAdapter) -> None:
     value = dm_event("random_mid", "random_text") | {"timestamp": "1527459824"}
-    [m] = offline.parse(body(entry({"field": "messages", "value": value})), {})
+    [m] = offline.parse(body(entry({"field": "messages", "value": value})), {}).mentions
     assert (m.external_id, m.text) == ("random_mid", "random_text")
     assert m.created_at == datetime.fromtimestamp(1527459824, UTC)
 
@@ -429,7 +431,7 @@ def _mutate(document: Any, path: list[int], replacement: Any) -> Any:
 
 def _parses_or_refuses(adapter: InstagramAdapter, raw: bytes) -> None:
     try:
-        mentions = adapter.parse(raw, {})
+        mentions = adapter.parse(raw, {}).mentions
     except BadPayload as exc:
         assert exc.reason
         return

@@ -124,7 +124,7 @@ def test_viber_own_test_vector() -> None:
     viber, _ = build(env={"VIBER_AUTH_TOKEN": VECTOR_TOKEN})
     viber.verify(VECTOR_BODY, {"X-Viber-Content-Signature": VECTOR_SIGNATURE})
     viber.verify(VECTOR_BODY, {"X-Viber-Content-Signature": VECTOR_SIGNATURE.upper()})
-    assert viber.parse(VECTOR_BODY, {}) == []
+    assert viber.parse(VECTOR_BODY, {}).mentions == []
 
 
 def test_signed_fixtures_verify(offline: ViberAdapter) -> None:
@@ -188,7 +188,7 @@ def test_found_by_name() -> None:
 
 
 def test_message_fixture(offline: ViberAdapter) -> None:
-    [mention] = offline.parse(fixture("message.json"), {})
+    [mention] = offline.parse(fixture("message.json"), {}).mentions
     assert mention == Mention(
         platform="viber",
         account="",
@@ -205,7 +205,7 @@ def test_message_fixture(offline: ViberAdapter) -> None:
 
 @pytest.mark.parametrize("name", ["conversation_started.json", "webhook_check.json"])
 def test_fixtures_without_mentions(offline: ViberAdapter, name: str) -> None:
-    assert offline.parse(fixture(name), {}) == []
+    assert offline.parse(fixture(name), {}).mentions == []
 
 
 @pytest.mark.parametrize(
@@ -223,30 +223,32 @@ def test_fixtures_without_mentions(offline: ViberAdapter, name: str) -> None:
     ],
 )
 def test_ignored_events(offline: ViberAdapter, event: str) -> None:
-    assert offline.parse(json.dumps(other_event(event)).encode(), {}) == []
+    assert offline.parse(json.dumps(other_event(event)).encode(), {}).mentions == []
 
 
 def test_message_tokens_keep_every_digit(offline: ViberAdapter) -> None:
     for token in (2**63 - 1, 2**64 - 1, 9_007_199_254_740_993, 0):
-        [mention] = offline.parse(json.dumps(text_event("x", token=token)).encode(), {})
+        [mention] = offline.parse(json.dumps(text_event("x", token=token)).encode(), {}).mentions
         assert mention.external_id == str(token)
     as_string = dict(text_event("x"), message_token="5740912374123400001")
-    assert offline.parse(json.dumps(as_string).encode(), {})[0].external_id == "5740912374123400001"
+    [mention] = offline.parse(json.dumps(as_string).encode(), {}).mentions
+    assert mention.external_id == "5740912374123400001"
 
 
 def test_duplicate_delivery_same_external_id(offline: ViberAdapter) -> None:
     body, headers = signed(text_event("Gdje je moja pošiljka?", token=5740912374123400777))
-    first = offline.parse(body, headers)
-    again = offline.parse(body, headers)
+    first = offline.parse(body, headers).mentions
+    again = offline.parse(body, headers).mentions
     assert first == again
     assert first[0].key == "viber:5740912374123400777"
 
 
 def test_one_case_per_customer(offline: ViberAdapter) -> None:
-    a = offline.parse(json.dumps(text_event("one", token=1)).encode(), {})[0]
-    b = offline.parse(json.dumps(text_event("two", token=2)).encode(), {})[0]
+    a = offline.parse(json.dumps(text_event("one", token=1)).encode(), {}).mentions[0]
+    b = offline.parse(json.dumps(text_event("two", token=2)).encode(), {}).mentions[0]
     other = user("Zm9vYmFyYmF6+/==", name="Marko", language="en")
-    c = offline.parse(json.dumps(text_event("three", token=3, sender=other)).encode(), {})[0]
+    third = json.dumps(text_event("three", token=3, sender=other)).encode()
+    [c] = offline.parse(third, {}).mentions
     assert a.conversation_key == b.conversation_key != c.conversation_key
     assert c.conversation_id == "viber:Zm9vYmFyYmF6+/=="
     assert (c.author.name, c.lang) == ("Marko", "en")
@@ -254,7 +256,7 @@ def test_one_case_per_customer(offline: ViberAdapter) -> None:
 
 def test_account_is_the_first_configured() -> None:
     viber, _ = build(viber='{accounts: [{id: "acme-bot"}, {id: "second"}]}')
-    assert viber.parse(fixture("message.json"), {})[0].account == "acme-bot"
+    assert viber.parse(fixture("message.json"), {}).mentions[0].account == "acme-bot"
 
 
 MEDIA = "https://dl-media.viber.example.invalid/5.0/1/abc.jpg"
@@ -293,7 +295,7 @@ MEDIA = "https://dl-media.viber.example.invalid/5.0/1/abc.jpg"
     ],
 )
 def test_message_types(offline: ViberAdapter, message: dict[str, Any], text: str) -> None:
-    [mention] = offline.parse(json.dumps(message_event(message)).encode(), {})
+    [mention] = offline.parse(json.dumps(message_event(message)).encode(), {}).mentions
     assert mention.text == text
     assert mention.kind is Kind.DM
 
@@ -304,7 +306,7 @@ def test_optional_fields(offline: ViberAdapter) -> None:
     [mention] = parse_event(json.dumps(event).encode(), now=NOW)
     assert (mention.author.name, mention.lang, mention.created_at) == ("", None, NOW)
     event = text_event("hi", sender={"id": CUSTOMER, "language": "a-very-long-language-tag"})
-    assert offline.parse(json.dumps(event).encode(), {})[0].lang is None
+    assert offline.parse(json.dumps(event).encode(), {}).mentions[0].lang is None
 
 
 @pytest.mark.parametrize(
@@ -508,7 +510,7 @@ async def test_reply_to_a_picture_goes_to_its_sender(api: FakeViber, adapter: Vi
     other = user("Zm9vYmFyYmF6+/==", name="Marko")
     api.user_wrote("Zm9vYmFyYmF6+/==")
     event = message_event({"type": "picture", "media": MEDIA}, sender=other)
-    [mention] = adapter.parse(json.dumps(event).encode(), {})
+    [mention] = adapter.parse(json.dumps(event).encode(), {}).mentions
     await adapter.reply(Reply(case_id="7", in_reply_to=mention, text="Žao nam je!"))
     assert api.sent()[0]["receiver"] == "Zm9vYmFyYmF6+/=="
 

@@ -139,7 +139,7 @@ def events(**lists: Any) -> bytes:
 
 
 def parse(body: bytes) -> list[Mention]:
-    return ADAPTER.parse(body, sign(body))
+    return ADAPTER.parse(body, sign(body)).mentions
 
 
 # --- the CRC handshake ---
@@ -386,7 +386,7 @@ def test_deep_nesting_is_a_bad_payload_not_a_crash() -> None:
 
 def _parse_or_refuse(body: bytes) -> None:
     try:
-        mentions = ADAPTER.parse(body, {})
+        mentions = ADAPTER.parse(body, {}).mentions
     except BadPayload as exc:
         assert exc.reason
         return
