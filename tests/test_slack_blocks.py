@@ -11,21 +11,28 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View as SlackView
 
-from chatops.chat import CaseEvent, CaseView, Department, EventKind
+from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
 from chatops.domain import Author, Case, Change, Kind, Mention, State
 from chatops.slack.blocks import (
     case_blocks,
     case_metadata,
     case_text,
     clip_mrkdwn,
+    digest_blocks,
     escape,
     event_text,
+    fallback_blocks,
     link,
     moved_blocks,
+    ping_blocks,
     refusal_text,
+    reply_to_key,
+    reply_to_value,
+    section,
     who,
 )
 from chatops.slack.ids import Action, View
+from chatops.slack.limits import LIMITS, blocks_text_length, message_violations, view_violations
 from chatops.slack.modals import draft_modal, read_modal_input, reject_modal
 from chatops.workflow.commands import Command
 from chatops.workflow.transitions import ALLOWED
@@ -129,8 +136,9 @@ def body(blocks: list[dict[str, Any]]) -> str:
 
 
 def assert_valid(blocks: list[dict[str, Any]]) -> None:
-    """Slack's own models check every documented limit (text lengths, element counts…)."""
+    """Our limits table (chatops/slack/limits.py) and Slack's own models agree it is valid."""
     assert 1 <= len(blocks) <= 50
+    assert message_violations(blocks) == []
     for block in blocks:
         parsed = Block.parse(block)
         assert parsed is not None
@@ -709,3 +717,312 @@ def test_draft_shows_characters_left_and_why_publish_is_refused() -> None:
 
 def _view_for_limits() -> CaseView:
     return make_view(make_case(State.DRAFTED))
+
+
+# -- every layout within the limits table ----------------------------------------------------
+
+IG_DM_1 = "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDAwMDAwMDAwMDAwOjM0MDI4MjM2Njg0MTcxMDMwMDk0OTEyODEzMjY1MDY1NTMzNDI0MDozMjI1NzQzNzk5MzM2NDUxMjQ0OTY4MzYwNzU1NDQ1OTg0MTAwMDAA"  # noqa: E501
+IG_DM_1 = IG_DM_1[:164]
+IG_DM_2 = IG_DM_1[:-10] + "QUJDREVGRw"
+NAMES = "Xenophon-Ångström de la Montaña Ørsted-Papadopoulou " * 4
+
+
+def ig_dm(mid: str, text: str = "Hej, var är mitt paket?") -> Mention:
+    return mention(mid, text, platform="instagram", kind="dm", conversation_id="thread-1")
+
+
+def ig_case(state: State, mentions: list[Mention], **kw: Any) -> Case:
+    keys = [m.key for m in mentions]
+    fields: dict[str, Any] = dict(platform="instagram", mention_keys=keys, reply_to=keys[-1])
+    fields.update(kw)
+    return make_case(state, **fields)
+
+
+def many_departments(n: int) -> list[Department]:
+    return [Department(f"dept-{i:03d}", f"{NAMES[:60]} {i}", f"C0D{i:06d}") for i in range(n)]
+
+
+def _huge_view(state: State) -> CaseView:
+    """Every text as long as it gets: 60 mentions of 5000 characters full of markup."""
+    huge = "<&> Hallå! " * 500
+    mentions = [
+        mention(f"m-{i}", huge, author=Author(id=f"u-{i}", name=NAMES, followers=10**9))
+        for i in range(60)
+    ]
+    case = make_case(
+        state,
+        mention_keys=[m.key for m in mentions],
+        reply_to="facebook:m-30",
+        draft="Hej! " * 2000,
+        reject_reason="Nej. " * 2000,
+        dismiss_reason="spam" if state is S.DISMISSED else None,
+        sensitive_reasons=["keyword:lawsuit", "followers:10000"],
+        pii=["email", "phone", "iban"],
+        flags=["high_reach", "personal_data", "possible_spam", "x" * 500],
+        published=[{"id": "r", "url": "https://fb.invalid/" + "r" * 3000, "at": NOW.isoformat()}],
+        approved_by="U0COMMS001",
+    )
+    dept = Department("billing", NAMES, "C0BILLING")
+    return CaseView(case, mentions, dept, NOW, draft_length=10_000, max_length=8000, blocked=huge)
+
+
+LAYOUTS: dict[str, Any] = {
+    "case_blocks": lambda v: case_blocks(v, now=NOW, departments=many_departments(250)),
+    "fallback_blocks": fallback_blocks,
+    "moved_blocks": lambda v: moved_blocks(v, "C0LEGAL"),
+    "ping_blocks": lambda v: ping_blocks(v, CaseEvent(EventKind.ESCALATED, "U0X", "late")) or [],
+    "digest_blocks": lambda v: digest_blocks(v.department, _digest(200), _links(200)),
+}
+MODALS: dict[str, Any] = {
+    "draft_modal": lambda v: draft_modal(v.case.id, v.case.draft, title_case=v.case.number),
+    "reject_modal": lambda v: reject_modal(v.case.id),
+}
+
+
+def _digest(n: int) -> list[DigestItem]:
+    return [
+        DigestItem(f"{1000 + i}", f"#{1000 + i}", timedelta(hours=i), None, "new", NAMES * 3)
+        for i in range(n)
+    ]
+
+
+def _links(n: int) -> dict[str, str]:
+    return {f"{1000 + i}": f"https://acme.slack.com/archives/C0X/p{i:016d}" for i in range(n)}
+
+
+def test_every_layout_function_is_checked_here() -> None:
+    """A new layout in blocks.py or modals.py must join LAYOUTS/MODALS, or this fails."""
+    import chatops.slack.blocks as blocks_module
+    import chatops.slack.modals as modals_module
+
+    found = {n for n in dir(blocks_module) if n.endswith("_blocks") and not n.startswith("_")}
+    found |= {n for n in dir(modals_module) if n.endswith("_modal") and not n.startswith("_")}
+    assert found == set(LAYOUTS) | set(MODALS)
+
+
+@pytest.mark.parametrize("state", list(State), ids=[s.value for s in State])
+@pytest.mark.parametrize("name", list(LAYOUTS) + list(MODALS))
+def test_every_layout_fits_slacks_limits_even_when_everything_is_huge(
+    name: str, state: State
+) -> None:
+    for view in (_huge_view(state), make_view(make_case(state)), make_view(make_case(state), [])):
+        if name in MODALS:
+            assert view_violations(MODALS[name](view)) == []
+            continue
+        blocks = LAYOUTS[name](view)
+        assert message_violations(blocks, case_text(view)) == [], name
+        if blocks:
+            assert_valid(blocks)
+
+
+def test_thread_texts_fit() -> None:
+    view = _huge_view(S.DRAFTED)
+    huge = "<&>" * 20_000
+    for kind in EventKind:
+        event = CaseEvent(kind, NAMES, huge, mention(text=huge), notify=("U0A",) * 500)
+        text = event_text(view, event)
+        assert len(text) <= 3000 and message_violations([section(text)], text) == []
+    assert len(refusal_text(huge)) <= 3000
+
+
+def test_two_instagram_dms_get_short_reply_to_values_that_map_back() -> None:
+    assert len(IG_DM_1) == 164
+    dms = [ig_dm(IG_DM_1), ig_dm(IG_DM_2, "Och en sak till")]
+    case = ig_case(S.CLAIMED, dms, reply_to=dms[0].key)
+    blocks = case_blocks(make_view(case, dms), now=NOW, departments=DEPARTMENTS)
+    assert_valid(blocks)
+    menu = element(blocks, A.REPLY_TO)
+    values = [o["value"] for o in menu["options"]]
+    assert all(len(v) <= 150 for v in values)
+    assert menu["initial_option"]["value"] == values[0]
+    keys = [reply_to_key(case, v.partition(":")[2]) for v in values]
+    assert keys == [dms[0].key, dms[1].key]
+    assert all(v.startswith("1042:") for v in values)
+
+
+def test_a_stale_reply_to_choice_names_no_comment() -> None:
+    dms = [ig_dm(IG_DM_1), ig_dm(IG_DM_2)]
+    case = ig_case(S.CLAIMED, dms)
+    value = reply_to_value(case, dms[1].key).partition(":")[2]
+    moved = case.model_copy(update={"mention_keys": [dms[1].key, dms[0].key]})
+    assert reply_to_key(moved, value) is None
+    assert reply_to_key(case, "7:abcdef") is None
+    assert reply_to_key(case, "x") is None
+    assert reply_to_key(case, dms[0].key) == dms[0].key  # menus rendered before indices
+
+
+def test_sixty_mentions_offer_the_newest_unanswered_in_the_menu() -> None:
+    mentions = [mention(f"m-{i}", f"kommentar {i}") for i in range(60)]
+    case = make_case(
+        S.CLAIMED,
+        mention_keys=[m.key for m in mentions],
+        answered_keys=[m.key for m in mentions[:10]],
+        reply_to=mentions[-1].key,
+    )
+    blocks = case_blocks(make_view(case, mentions), now=NOW, departments=DEPARTMENTS)
+    assert_valid(blocks)
+    menu = element(blocks, A.REPLY_TO)
+    labels = [o["text"]["text"] for o in menu["options"]]
+    assert len(labels) == 50 and labels[-1].endswith("kommentar 59")
+    assert menu["initial_option"] == menu["options"][-1]
+
+
+def test_no_reply_to_menu_when_every_comment_is_answered() -> None:
+    mentions = [mention("m-1"), mention("m-2")]
+    keys = [m.key for m in mentions]
+    case = make_case(S.CLAIMED, mention_keys=keys, answered_keys=keys, reply_to=keys[-1])
+    blocks = case_blocks(make_view(case, mentions), now=NOW, departments=DEPARTMENTS)
+    assert A.REPLY_TO not in action_ids(blocks)
+
+
+@pytest.mark.parametrize("n", [3, 100, 101, 250])
+def test_many_departments_are_paged_into_option_groups(n: int) -> None:
+    depts = many_departments(n)
+    case = make_case(S.CLAIMED, department=depts[0].id)
+    blocks = case_blocks(make_view(case, department=depts[0]), now=NOW, departments=depts)
+    assert_valid(blocks)
+    menu = element(blocks, A.REROUTE)
+    if n - 1 <= 100:
+        offered = menu["options"]
+        assert "option_groups" not in menu
+    else:
+        assert "options" not in menu
+        offered = [o for g in menu["option_groups"] for o in g["options"]]
+    assert [o["value"] for o in offered] == [f"1042:{d.id}" for d in depts[1:]]
+
+
+def test_the_fallback_is_small_and_keeps_the_main_buttons() -> None:
+    view = _huge_view(S.DRAFTED)
+    blocks = fallback_blocks(view)
+    assert_valid(blocks)
+    assert action_ids(blocks) == [A.EDIT, A.PUBLISH]
+    assert "Open it on Facebook" in body(blocks)
+    new = fallback_blocks(make_view(make_case(S.NEW, draft="")))
+    assert action_ids(new) == [A.CLAIM, A.EDIT]
+    assert action_ids(fallback_blocks(make_view(make_case(S.PUBLISHED)))) == []
+
+
+def test_a_long_case_shows_less_of_each_text_instead_of_breaking_the_total() -> None:
+    blocks = case_blocks(_huge_view(S.DRAFTED), now=NOW, departments=DEPARTMENTS)
+    assert blocks_text_length(blocks) <= LIMITS.blocks_text_budget
+    short = case_blocks(_view_for_limits(), now=NOW, departments=DEPARTMENTS)
+    assert "Hej Anna! Vi kollar och återkommer." in body(short)
+
+
+def test_a_big_digest_stops_listing_within_the_limits() -> None:
+    blocks = digest_blocks(BILLING, _digest(200), _links(200))
+    assert_valid(blocks)
+    assert "more: `/chatops` lists them all" in body(blocks)
+
+
+# -- the checker itself: it must catch what Slack refuses ------------------------------------
+
+
+def _select(options: list[dict[str, Any]], **kw: Any) -> list[dict[str, Any]]:
+    menu = {"type": "static_select", "action_id": "a", "options": options, **kw}
+    menu["placeholder"] = {"type": "plain_text", "text": "Pick"}
+    return [{"type": "actions", "elements": [menu]}]
+
+
+def _opt(text: str = "x", value: str = "v") -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": text}, "value": value}
+
+
+REFUSED: list[tuple[str, Any, str]] = [
+    ("option value 151", _select([_opt(value="v" * 151)]), "options[0].value: 151 > 150"),
+    ("option text 76", _select([_opt(text="t" * 76)]), "options[0].text.text: 76 > 75"),
+    ("101 options", _select([_opt(value=str(i)) for i in range(101)]), "101 items > 100"),
+    ("initial not an option", _select([_opt()], initial_option=_opt(value="w")), "initial"),
+    ("no options", _select([]), "at least one"),
+    (
+        "overflow with 6",
+        [{"type": "actions", "elements": [{"type": "overflow", "options": [_opt()] * 6}]}],
+        "6 items > 5",
+    ),
+    ("header 151", [{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}], "151"),
+    (
+        "header in mrkdwn",
+        [{"type": "header", "text": {"type": "mrkdwn", "text": "h"}}],
+        "not a plain_text",
+    ),
+    ("section 3001", [{"type": "section", "text": {"type": "mrkdwn", "text": "s" * 3001}}], ">"),
+    ("empty text", [{"type": "section", "text": {"type": "mrkdwn", "text": ""}}], "empty"),
+    ("51 blocks", [{"type": "divider"}] * 51, "51 items > 50"),
+    (
+        "block_id twice",
+        [{"type": "divider", "block_id": "b"}, {"type": "divider", "block_id": "b"}],
+        "used twice",
+    ),
+    ("unknown block", [{"type": "banner"}], "not a known block"),
+    (
+        "button value 2001",
+        [
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": "b",
+                        "text": {"type": "plain_text", "text": "B"},
+                        "value": "v" * 2001,
+                    }
+                ],
+            }
+        ],
+        "value: 2001 > 2000",
+    ),
+    (
+        "confirm text 301",
+        [
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": "b",
+                        "text": {"type": "plain_text", "text": "B"},
+                        "confirm": {
+                            "title": {"type": "plain_text", "text": "T"},
+                            "text": {"type": "plain_text", "text": "c" * 301},
+                            "confirm": {"type": "plain_text", "text": "Y"},
+                            "deny": {"type": "plain_text", "text": "N"},
+                        },
+                    }
+                ],
+            }
+        ],
+        "confirm.text.text: 301 > 300",
+    ),
+    (
+        "11 context elements",
+        [{"type": "context", "elements": [{"type": "mrkdwn", "text": "c"}] * 11}],
+        "11 items > 10",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "blocks", "says"), REFUSED, ids=[r[0] for r in REFUSED])
+def test_the_checker_names_what_slack_refuses(name: str, blocks: Any, says: str) -> None:
+    found = message_violations(blocks)
+    assert found and any(says in str(v) for v in found), found
+    assert {v.error for v in found} == {"invalid_blocks"}
+
+
+def test_the_checker_knows_text_and_total_limits() -> None:
+    assert [v.error for v in message_violations(None, "x" * 40_001)] == ["msg_too_long"]
+    assert message_violations(None, "x" * 40_000) == []
+    sections = [{"type": "section", "text": {"type": "mrkdwn", "text": "s" * 3000}}] * 4
+    assert [v.error for v in message_violations(sections)] == ["msg_blocks_too_long"]
+
+
+def test_the_checker_knows_view_limits() -> None:
+    modal = draft_modal("1042", "x" * 5000, title_case="#1042")
+    assert view_violations(modal) == []
+    too_long = {**modal, "title": {"type": "plain_text", "text": "t" * 25}}
+    assert "view.title.text: 25 > 24" in str(view_violations(too_long))
+    element = {**modal["blocks"][0]["element"], "initial_value": "x" * 3001}
+    bad_input = {**modal, "blocks": [{**modal["blocks"][0], "element": element}]}
+    assert "initial_value: 3001 > 3000" in str(view_violations(bad_input))
+    no_submit = {k: v for k, v in modal.items() if k != "submit"}
+    assert "submit" in str(view_violations(no_submit))
+    assert view_violations({"type": "dialog"})

@@ -8,9 +8,10 @@ limits here, because Slack rejects the whole message when one field is too long.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,22 +34,45 @@ from chatops.event_wording import author_plain as _author_plain
 from chatops.event_wording import aware as _aware
 from chatops.event_wording import mention_marks as _marks
 from chatops.slack.ids import METADATA_EVENT, Action
+from chatops.slack.limits import LIMITS, blocks_text_length
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.transitions import ALLOWED, target_of_publish
 
-SECTION_LIMIT = 3000
-MAX_BLOCKS = 50
+SECTION_LIMIT = LIMITS.section_text
+MAX_BLOCKS = LIMITS.message_blocks
 FALLBACK_LIMIT = 300
-BUTTON_LIMIT = 75
-OPTION_LIMIT = 75
-SELECT_OPTIONS_LIMIT = 100
-CONFIRM_TEXT_LIMIT = 300
-CONTEXT_LIMIT = 3000
+"""Our own cap for a message's `text` (the notification line), far under Slack's."""
+BUTTON_LIMIT = LIMITS.button_text
+OPTION_LIMIT = LIMITS.option_text
+SELECT_OPTIONS_LIMIT = LIMITS.select_options
+CONFIRM_TEXT_LIMIT = LIMITS.confirm_text
+CONTEXT_LIMIT = LIMITS.context_text
 
 _QUOTE_CHARS = 2500
 """Raw characters of one customer text we even look at: escaping grows them, clipping follows."""
 _COMPACT_CHARS = 200
 """Raw characters of each later mention in the compact list."""
+
+
+@dataclass(frozen=True)
+class Room:
+    """How much of the customers' and staff's texts one case message shows."""
+
+    quote: int = _QUOTE_CHARS  # raw characters of the first mention, the draft, a reason
+    compact: int = _COMPACT_CHARS  # raw characters of each later mention
+    later: int = SECTION_LIMIT  # the whole "also in this thread" section
+    choices: int = SELECT_OPTIONS_LIMIT  # comments offered in the "answer…" menu (newest)
+    label: int = OPTION_LIMIT  # characters of each menu entry
+
+
+ROOMS = (
+    Room(),
+    Room(1500, 100, 1500, 25, 60),
+    Room(600, 60, 600, 10, 40),
+    Room(200, 40, 300, 5, 20),
+    Room(100, 20, 200, 3, 12),
+)
+"""Tried in turn until a case message's texts fit Slack's total (`LIMITS.blocks_text_budget`)."""
 
 STATE_WORDS = {
     State.NEW: ":new: new, waiting for someone to claim it",
@@ -185,8 +209,23 @@ def case_blocks(
     """The whole case message: who wrote what, the draft, the status and what can be done now.
 
     `departments` feeds the reroute menu (the case's own is left out); `approvers_known=False`
-    warns on a sensitive case that nobody is configured to approve it.
+    warns on a sensitive case that nobody is configured to approve it. Long cases show less of
+    each text (`ROOMS`) rather than break Slack's limit on a message's text as a whole.
     """
+    for room in ROOMS:
+        blocks = _case_blocks(view, now, departments, approvers_known, room)
+        if blocks_text_length(blocks) <= LIMITS.blocks_text_budget:
+            break
+    return blocks
+
+
+def _case_blocks(
+    view: CaseView,
+    now: datetime,
+    departments: Sequence[Department],
+    approvers_known: bool,
+    room: Room,
+) -> list[dict[str, Any]]:
     c = view.case
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": plain(f"Case {c.number} · {view.department.name}", 150)},
@@ -200,17 +239,16 @@ def case_blocks(
             )
         )
     if view.mentions:
-        blocks.append(section(_first_mention(view.mentions[0], c)))
+        blocks.append(section(_first_mention(view.mentions[0], c, room.quote)))
     if len(view.mentions) > 1:
-        blocks.append(section(_later_mentions(view.mentions[1:], c)))
+        blocks.append(section(_later_mentions(view.mentions[1:], c, room)))
     if c.state is not State.DISMISSED:
-        blocks.append(section(_draft(view)))
+        blocks.append(section(_draft(view, room.quote)))
     if c.reject_reason and c.state in (State.DRAFTED, State.AWAITING_APPROVAL):
-        blocks.append(
-            section(f":leftwards_arrow_with_hook: *Sent back:*\n{quote(c.reject_reason)}")
-        )
+        reason = quote(c.reject_reason, room.quote)
+        blocks.append(section(f":leftwards_arrow_with_hook: *Sent back:*\n{reason}"))
     blocks.append(section(_status(view, now)))
-    actions = case_actions(view, departments=departments)
+    actions = case_actions(view, departments=departments, room=room)
     if actions is not None:
         blocks.append(actions)
     return blocks[:MAX_BLOCKS]
@@ -239,7 +277,7 @@ def _badges(c: Case) -> list[str]:
     return out
 
 
-def _first_mention(m: Mention, c: Case) -> str:
+def _first_mention(m: Mention, c: Case, chars: int = _QUOTE_CHARS) -> str:
     head = [_author(m)]
     if m.author.followers is not None:
         head.append(f"{m.author.followers:,} followers")
@@ -247,20 +285,20 @@ def _first_mention(m: Mention, c: Case) -> str:
         head.append(view_link)
     marks = _marks(m, c)
     line = " · ".join(head) + (f"  {marks}" if marks else "")
-    return f"{line}\n{quote(m.text or '(no text)')}"
+    return f"{line}\n{quote(m.text or '(no text)', chars)}"
 
 
-def _later_mentions(mentions: list[Mention], c: Case) -> str:
+def _later_mentions(mentions: list[Mention], c: Case, room: Room = ROOMS[0]) -> str:
     lines = []
     for m in mentions:
         bullet = "✓" if m.key in c.answered_keys else "•"
-        text = escape(clip(one_line(m.text), _COMPACT_CHARS)) or "_(no text)_"
+        text = escape(clip(one_line(m.text), room.compact)) or "_(no text)_"
         tail = " ".join(x for x in (_marks(m, c, answered=False), link(m.url, "view")) if x)
         lines.append(f"{bullet} {_author(m)}: {text}" + (f"  {tail}" if tail else ""))
-    return _fit_lines(f"*Also in this thread* ({len(mentions)})", lines)
+    return _fit_lines(f"*Also in this thread* ({len(mentions)})", lines, room.later)
 
 
-def _draft(view: CaseView) -> str:
+def _draft(view: CaseView, chars: int = _QUOTE_CHARS) -> str:
     c = view.case
     sent = c.state in (State.PUBLISHED, State.CLOSED) and bool(c.published)
     label = "*Reply sent*" if sent else "*Draft*"
@@ -289,7 +327,7 @@ def _draft(view: CaseView) -> str:
             else f":no_entry: {-left:,} characters over the limit"
         )
     line = " ".join(head) + "".join(f" · {d}" for d in details)
-    text = f"{line}\n{quote(c.draft)}"
+    text = f"{line}\n{quote(c.draft, chars)}"
     if view.blocked and c.is_open and not sent:
         text += f"\n:no_entry: *Publish is refused:* {escape(view.blocked)}"
     return text
@@ -326,7 +364,10 @@ def _status(view: CaseView, now: datetime) -> str:
 
 
 def case_actions(
-    view: CaseView, *, departments: Sequence[Department] = ()
+    view: CaseView,
+    *,
+    departments: Sequence[Department] = (),
+    room: Room = ROOMS[0],
 ) -> dict[str, Any] | None:
     """The actions block for the case's state, or None when nothing can be done from chat.
 
@@ -342,7 +383,7 @@ def case_actions(
             button(Action.CONFIRM_NOT_SENT, "Not sent", c.id),
         ]
     else:
-        elements = _work_buttons(view, departments)
+        elements = _work_buttons(view, departments, room)
     if not elements:
         return None
     return {"type": "actions", "block_id": f"case-{c.id}", "elements": elements}
@@ -352,7 +393,9 @@ def _allowed(cmd: Command, state: State) -> bool:
     return state in ALLOWED[cmd]
 
 
-def _work_buttons(view: CaseView, departments: Sequence[Department]) -> list[dict[str, Any]]:
+def _work_buttons(
+    view: CaseView, departments: Sequence[Department], room: Room
+) -> list[dict[str, Any]]:
     c, s = view.case, view.case.state
     out: list[dict[str, Any]] = []
     if _allowed(Command.CLAIM, s) and not c.owner:
@@ -382,37 +425,71 @@ def _work_buttons(view: CaseView, departments: Sequence[Department]) -> list[dic
     if _allowed(Command.REJECT, s):
         out.append(button(Action.REJECT, "Send back", c.id))
     if _allowed(Command.REROUTE, s):
-        select = reroute_select(c, departments)
+        select = reroute_select(c, departments, room.label)
         if select is not None:
             out.append(select)
     if _allowed(Command.REPLY_TO, s) and len(view.mentions) > 1:
-        out.append(reply_to_select(view))
+        menu = reply_to_select(view, room.choices, room.label)
+        if menu is not None:
+            out.append(menu)
     if _allowed(Command.DISMISS, s):
         out.append(dismiss_overflow(c))
     return out
 
 
-def reply_to_select(view: CaseView) -> dict[str, Any]:
-    """Which comment the draft answers: the newest unless staff pick another."""
+def reply_to_select(
+    view: CaseView, choices: int = SELECT_OPTIONS_LIMIT, label: int = OPTION_LIMIT
+) -> dict[str, Any] | None:
+    """Which comment the draft answers: the newest unless staff pick another; None when every
+    comment is answered.
+
+    Option values are `reply_to_value` (the mention's place in the case, not its platform id:
+    an Instagram message id alone is 164 characters, Slack allows 150 in a value)."""
     c = view.case
     options = [
         option(
-            clip(f"{m.author.name or m.author.handle or m.author.id}: {one_line(m.text)}", 75),
-            f"{c.id}:{m.key}",
+            clip(f"{m.author.name or m.author.handle or m.author.id}: {one_line(m.text)}", label),
+            reply_to_value(c, m.key),
         )
         for m in view.mentions
-        if m.key not in c.answered_keys
-    ][:SELECT_OPTIONS_LIMIT]
-    current = next((o for o in options if o["value"] == f"{c.id}:{c.reply_to}"), None)
+        if m.key not in c.answered_keys and m.key in c.mention_keys
+    ][-max(1, min(choices, SELECT_OPTIONS_LIMIT)) :]
+    if not options:
+        return None
+    chosen = reply_to_value(c, c.reply_to) if c.reply_to in c.mention_keys else None
     select: dict[str, Any] = {
         "type": "static_select",
         "action_id": Action.REPLY_TO.value,
-        "placeholder": plain("Answer…", 150),
-        "options": options or [option("(all answered)", f"{c.id}:{c.reply_to or ''}")],
+        "placeholder": plain("Answer…", LIMITS.placeholder),
+        "options": options,
     }
+    current = next((o for o in options if o["value"] == chosen), None)
     if current is not None:
         select["initial_option"] = current
     return select
+
+
+def reply_to_value(case: Case, key: str | None) -> str:
+    """`<case id>:<n>:<check>`: the mention's index in `case.mention_keys` and 6 hex digits of
+    its key, so a click on a stale menu can never pick another comment."""
+    n = case.mention_keys.index(key) if key in case.mention_keys else -1
+    return f"{case.id}:{n}:{_key_check(key or '')}"
+
+
+def reply_to_key(case: Case, choice: str) -> str | None:
+    """The mention key a reply-to option names (`choice` is its value after `<case id>:`);
+    None when it names no comment of this case any more."""
+    if choice in case.mention_keys:
+        return choice  # a menu rendered before values were indices
+    index, _, check = choice.partition(":")
+    if not index.isdigit() or int(index) >= len(case.mention_keys):
+        return None
+    key = case.mention_keys[int(index)]
+    return key if _key_check(key) == check else None
+
+
+def _key_check(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:6]
 
 
 def _publish_buttons(view: CaseView) -> list[dict[str, Any]]:
@@ -477,19 +554,41 @@ def button(
     return out
 
 
-def reroute_select(c: Case, departments: Sequence[Department]) -> dict[str, Any] | None:
-    """Move-to menu over the other departments; None when there is nowhere to go."""
+def reroute_select(
+    c: Case, departments: Sequence[Department], label: int = OPTION_LIMIT
+) -> dict[str, Any] | None:
+    """Move-to menu over the other departments; None when there is nowhere to go.
+
+    Beyond Slack's 100 options a menu, the departments are paged into option groups of 100
+    (named by their first and last department); a department id too long for an option value
+    cannot be offered and is left out."""
     options = [
-        option(d.name or d.id, f"{c.id}:{d.id}") for d in departments if d.id != c.department
-    ][:SELECT_OPTIONS_LIMIT]
+        option(clip(d.name or d.id, label), f"{c.id}:{d.id}")
+        for d in departments
+        if d.id != c.department and len(f"{c.id}:{d.id}") <= LIMITS.option_value
+    ]
     if not options:
         return None
-    return {
+    menu: dict[str, Any] = {
         "type": "static_select",
         "action_id": Action.REROUTE.value,
-        "placeholder": plain("Move to…", 150),
-        "options": options,
+        "placeholder": plain("Move to…", LIMITS.placeholder),
     }
+    size = SELECT_OPTIONS_LIMIT
+    if len(options) <= size:
+        menu["options"] = options
+        return menu
+    pages = [options[i : i + size] for i in range(0, len(options), size)]
+    menu["option_groups"] = [
+        {"label": plain(_page_label(page), LIMITS.option_group_label), "options": page}
+        for page in pages[: LIMITS.select_option_groups]
+    ]
+    return menu
+
+
+def _page_label(page: list[dict[str, Any]]) -> str:
+    first, last = page[0]["text"]["text"], page[-1]["text"]["text"]
+    return f"{clip(first, 35)} – {clip(last, 35)}"
 
 
 def dismiss_overflow(c: Case) -> dict[str, Any]:
@@ -536,6 +635,33 @@ def case_text(view: CaseView) -> str:
         m = view.mentions[0]
         head += f" · {_author_plain(m)}: {one_line(clip(m.text, 600))}"
     return clip_mrkdwn(escape(head), FALLBACK_LIMIT)
+
+
+def fallback_blocks(view: CaseView) -> list[dict[str, Any]]:
+    """What a case message becomes when Slack refused the full one: the notification line, a
+    link to the conversation on the platform and the main buttons (Claim, Edit, Publish), all
+    far under every limit, so the case never stays frozen in an old state."""
+    c = view.case
+    lines = [f"*Case {escape(c.number)}* · {escape(view.department.name)} · {STATE_WORDS[c.state]}"]
+    lines.append(case_text(view))
+    url = view.mentions[0].url if view.mentions else None
+    if where := link(url, f"Open it on {platform_name(c.platform)}"):
+        lines.append(where)
+    lines.append("_Slack refused the full case message; it is tried again on the next change._")
+    blocks: list[dict[str, Any]] = [section("\n".join(lines))]
+    elements: list[dict[str, Any]] = []
+    s = c.state
+    if _allowed(Command.CLAIM, s) and not c.owner:
+        elements.append(button(Action.CLAIM, "Claim", c.id))
+    if _allowed(Command.EDIT, s):
+        elements.append(
+            button(Action.EDIT, "Edit draft" if c.draft.strip() else "Write reply", c.id)
+        )
+    if _allowed(Command.PUBLISH, s) and c.draft.strip():
+        elements.append(_publish_buttons(view)[0])
+    if elements:
+        blocks.append({"type": "actions", "block_id": f"case-{c.id}", "elements": elements})
+    return blocks
 
 
 def case_metadata(case_id: str) -> dict[str, Any]:
@@ -640,7 +766,7 @@ def digest_blocks(
     Two blocks a case; beyond Slack's 50 blocks the rest is counted, not listed."""
     header = f"{len(items)} unanswered case{'s' if len(items) != 1 else ''} in {department.name}"
     blocks: list[dict[str, Any]] = [{"type": "header", "text": plain(header, 150)}]
-    shown = 0
+    shown, used = 0, blocks_text_length(blocks)
     for item in items:
         if len(blocks) + 3 > MAX_BLOCKS:
             break
@@ -654,10 +780,14 @@ def digest_blocks(
         if not item.owner:
             elements.append(button(Action.CLAIM, "Claim", item.case_id))
         elements.append(snooze_overflow(item.case_id))
-        blocks.append(section(line))
-        blocks.append(
-            {"type": "actions", "block_id": f"digest-{item.case_id}", "elements": elements}
-        )
+        pair = [
+            section(line),
+            {"type": "actions", "block_id": f"digest-{item.case_id}", "elements": elements},
+        ]
+        used += blocks_text_length(pair)
+        if used > LIMITS.blocks_text_budget - 200:  # room for the "…and N more" line
+            break
+        blocks.extend(pair)
         shown += 1
     if shown < len(items):
         blocks.append(context(f"…and {len(items) - shown} more: `/chatops` lists them all."))

@@ -62,7 +62,7 @@ def register(app: AsyncApp, backend: SlackBackend) -> None:
     app.action(Action.REROUTE.value)(_select(backend, lambda wf, c, u, v: wf.reroute(c, u, v)))
     app.action(Action.DISMISS.value)(_select(backend, lambda wf, c, u, v: wf.dismiss(c, u, v)))
     app.action(Action.SNOOZE.value)(_select(backend, _snooze(backend)))
-    app.action(Action.REPLY_TO.value)(_select(backend, lambda wf, c, u, v: wf.reply_to(c, u, v)))
+    app.action(Action.REPLY_TO.value)(_select(backend, _reply_to))
     app.view(View.DRAFT.value)(_save_draft(backend))
     app.view(View.REJECT.value)(_save_reject(backend))
     app.event("message")(_thread_message(backend))
@@ -112,12 +112,28 @@ def _select(
         user, channel = _where(body)
         value = (action.get("selected_option") or {}).get("value", "")
         case_id, _, choice = value.partition(":")
+        if not case_id or not choice:  # a cleared menu: nothing was chosen
+            await _tell(backend, channel, user, "nothing was chosen: pick an entry in the menu")
+            return
         try:
             await command(backend.workflow, case_id, user, choice)
         except Refused as refusal:
             await _tell(backend, channel, user, refusal.reason)
 
     return listener
+
+
+async def _reply_to(wf: Workflow, case_id: str, user: str, choice: str) -> Any:
+    """The menu names a comment by its place in the case (`blocks.reply_to_value`)."""
+    from chatops.slack.blocks import reply_to_key
+
+    case = await wf.store.get_case(case_id)
+    if case is None:
+        raise Refused(f"there is no case #{case_id}")
+    key = reply_to_key(case, choice)
+    if key is None:
+        raise Refused("that comment is no longer in the menu: choose again")
+    return await wf.reply_to(case_id, user, key)
 
 
 def _snooze(backend: SlackBackend) -> Callable[[Workflow, str, str, str], Awaitable[Any]]:
@@ -216,22 +232,30 @@ async def _tell_in_case(backend: SlackBackend, case_id: str, user: str, text: st
 
 
 def _thread_message(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
-    """A thread reply starting with `>>` becomes the draft; anything else stays internal."""
+    """A thread reply starting with `>>` becomes the draft (also sent to the channel, with a
+    file, or edited later: `drafts.thread_draft`); anything else stays internal."""
+    from chatops.slack.drafts import thread_draft
+    from chatops.slack.outbox import Op
 
     async def listener(event: dict[str, Any]) -> None:
-        if event.get("bot_id") or event.get("subtype") or not event.get("thread_ts"):
+        draft = thread_draft(event)
+        if draft is None:
             return
-        text = (event.get("text") or "").strip()
-        if not text.startswith(DRAFT_PREFIX):
-            return
-        channel, user = event["channel"], event.get("user", "")
-        case_id = await backend.outbox.case_of_thread(channel, event["thread_ts"])
+        channel, user, thread_ts = draft.channel, draft.user, draft.thread_ts
+        case_id = await backend.outbox.case_of_thread(channel, thread_ts)
         if case_id is None:
             return
         try:
-            await backend.workflow.edit(case_id, user, text[len(DRAFT_PREFIX) :].strip())
+            await backend.workflow.edit(case_id, user, draft.text)
         except Refused as refusal:
-            await _tell(backend, channel, user, refusal.reason, thread_ts=event["thread_ts"])
+            await _tell(backend, channel, user, refusal.reason, thread_ts=thread_ts)
+            return
+        if draft.has_files:
+            note = (
+                ":paperclip: (a file was attached in Slack and is not sent): only the text "
+                "after `>>` is the draft."
+            )
+            await backend.outbox.enqueue(Op("reply", case_id, channel, text=note, ts=thread_ts))
 
     return listener
 

@@ -10,12 +10,13 @@ from typing import Any
 
 from chatops.slack.blocks import clip, plain
 from chatops.slack.ids import DRAFT_BLOCK, DRAFT_ELEMENT, REASON_BLOCK, REASON_ELEMENT, View
+from chatops.slack.limits import LIMITS
 
-DRAFT_MAX = 3000
+DRAFT_MAX = LIMITS.text_input_length
 """Longest draft the modal accepts: Slack's cap for a text input, and it fits a section block."""
 REASON_MAX = 1000
-TITLE_LIMIT = 24
-BUTTON_LIMIT = 24
+TITLE_LIMIT = LIMITS.view_title
+BUTTON_LIMIT = LIMITS.view_button
 
 
 def draft_modal(case_id: str, draft: str, *, title_case: str) -> dict[str, Any]:
@@ -26,7 +27,7 @@ def draft_modal(case_id: str, draft: str, *, title_case: str) -> dict[str, Any]:
         "multiline": True,
         "max_length": DRAFT_MAX,
         "focus_on_load": True,
-        "placeholder": plain("Write the reply as the brand…", 150),
+        "placeholder": plain("Write the reply as the brand…", LIMITS.placeholder),
     }
     if draft:
         # Slack rejects the whole view when the initial value is longer than max_length.
@@ -94,7 +95,7 @@ def _modal(
     return {
         "type": "modal",
         "callback_id": callback.value,
-        "private_metadata": case_id,
+        "private_metadata": case_id[: LIMITS.private_metadata],
         "title": plain(title, TITLE_LIMIT),
         "submit": plain(submit, BUTTON_LIMIT),
         "close": plain("Cancel", BUTTON_LIMIT),
@@ -106,7 +107,7 @@ def _input(block_id: str, label: str, element: dict[str, Any], *, hint: str) -> 
     return {
         "type": "input",
         "block_id": block_id,
-        "label": plain(label, 2000),
+        "label": plain(label, LIMITS.input_label),
         "element": element,
-        "hint": plain(hint, 2000),
+        "hint": plain(hint, LIMITS.input_hint),
     }
