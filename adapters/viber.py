@@ -191,7 +191,9 @@ def _describe(message: _Message) -> str:
 
 
 def _language(value: str | None) -> str | None:
-    """The phone's language: only a hint of the message's language, and sometimes absent."""
+    """The phone's UI language, sometimes absent: not the message's language (a German may
+    write from an English phone), so classification uses it only to break ties on very short
+    texts (chatops/classify/language.py)."""
     code = (value or "").strip()
     return code if 2 <= len(code) <= 16 else None
 

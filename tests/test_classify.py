@@ -223,8 +223,31 @@ def test_department_is_not_classify_business() -> None:
     assert c.sensitive_reasons == ()
 
 
-def test_hint_wins_in_classify() -> None:
-    assert run("Where is my invoice?", lang_hint="de").language == "de"
+def test_what_was_written_beats_the_hint_in_classify() -> None:
+    assert run("Where is my invoice?", lang_hint="de").language == "en"
+    assert run("Wo bleibt meine Rechnung? Ich warte schon lange.", lang_hint="en").language == "de"
+
+
+def test_hint_breaks_a_tie_in_classify() -> None:
+    assert run("Hej", lang_hint="sv").language == "sv"
+    assert run("Hej", lang_hint="da").language == "da"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["你好，我的订单在哪里？", "Bonjour, où est ma facture ? J'attends depuis deux semaines."],
+)
+def test_a_language_nobody_answers_in_is_flagged(text: str) -> None:
+    c = run(text, lang_hint="sv")
+    assert c.language is None and c.language_unknown
+    assert c.flags == ("unknown_language",)
+
+
+@pytest.mark.parametrize("text", ["👍👍👍", "ok", "https://acme.se/x"])
+def test_text_without_language_is_not_flagged(text: str) -> None:
+    c = run(text)
+    assert c.language is None and not c.language_unknown
+    assert "unknown_language" not in c.flags
 
 
 @settings(max_examples=150, deadline=None)
@@ -232,5 +255,12 @@ def test_hint_wins_in_classify() -> None:
 def test_classify_never_raises(text: str, followers: int | None) -> None:
     c = run(text, author_followers=followers)
     assert c.language is None or c.language in SEVEN
-    assert set(c.flags) <= {"sensitive", "high_reach", "personal_data", "possible_spam"}
+    assert not (c.language_unknown and c.language is not None)
+    assert set(c.flags) <= {
+        "sensitive",
+        "high_reach",
+        "personal_data",
+        "possible_spam",
+        "unknown_language",
+    }
     assert c.spam == is_spam(c.spam_signals)

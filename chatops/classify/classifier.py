@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from chatops.classify.language import detect_language
+from chatops.classify.language import detect
 from chatops.classify.pii import asks_for_pii, find_pii, pii_kinds
 from chatops.classify.sensitivity import keyword_reasons, reach_reason
 from chatops.classify.spam import is_spam, spam_signals
@@ -28,6 +28,8 @@ class Classification:
     spam_signals: tuple[str, ...]
     spam: bool
     high_reach: bool
+    language_unknown: bool = False
+    """Written in a language the brand does not answer in (`language` is then None)."""
 
     @property
     def sensitive(self) -> bool:
@@ -42,6 +44,7 @@ class Classification:
             ("high_reach", self.high_reach),
             ("personal_data", bool(self.pii) or self.asks_for_pii),
             ("possible_spam", self.spam),
+            ("unknown_language", self.language_unknown),
         )
         return tuple(name for name, on in held if on)
 
@@ -68,12 +71,14 @@ def classify(
     if reach is not None:
         reasons.append(reach)
     signals = spam_signals(text, author_followers=author_followers, author_handle=author_handle)
+    language = detect(text, allowed_languages, lang_hint)
     return Classification(
-        language=detect_language(text, allowed_languages, lang_hint),
+        language=language.language,
         sensitive_reasons=tuple(reasons),
         pii=tuple(pii_kinds(find_pii(text, pii_patterns))),
         asks_for_pii=asks_for_pii(text),
         spam_signals=tuple(signals),
         spam=is_spam(signals),
         high_reach=reach is not None,
+        language_unknown=language.unknown,
     )
