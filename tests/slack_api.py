@@ -29,6 +29,7 @@ import pytest
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
+from chatops.slack.limits import message_violations, view_violations
 from tests.local_server import LocalServer
 
 TOKEN = "xoxb-test"
@@ -93,9 +94,20 @@ class ManualClock:
 
 
 class _ApiError(Exception):
-    def __init__(self, error: str) -> None:
+    """`{"ok": false, "error": …}`; `details` become `errors` and `response_metadata.messages`
+    (`[ERROR] …`), as Slack lists what it refused in blocks and views."""
+
+    def __init__(self, error: str, details: Iterable[str] = ()) -> None:
         super().__init__(error)
         self.error = error
+        self.details = list(details)
+
+    def body(self) -> Args:
+        out: Args = {"ok": False, "error": self.error}
+        if self.details:
+            out["errors"] = self.details
+            out["response_metadata"] = {"messages": [f"[ERROR] {d}" for d in self.details]}
+        return out
 
 
 class _RateLimited(Exception):
@@ -196,6 +208,7 @@ class FakeSlack(LocalServer):
         self.calls: list[Call] = []
         self.ephemerals: list[dict[str, Any]] = []
         self.views: dict[str, dict[str, Any]] = {}
+        self.home_views: dict[str, dict[str, Any]] = {}  # user id -> their Home tab
         self.files: list[UploadedFile] = []
         self.rejected_429 = 0
         self._post_rate: tuple[float, int] | None = None
@@ -217,6 +230,7 @@ class FakeSlack(LocalServer):
             "views.open": self._views_open,
             "views.push": self._views_open,
             "views.update": self._views_update,
+            "views.publish": self._views_publish,
             "usergroups.users.list": self._usergroups_users_list,
             "users.info": self._users_info,
             "files.getUploadURLExternal": self._files_get_upload_url,
@@ -357,7 +371,7 @@ class FakeSlack(LocalServer):
         except _RateLimited as e:
             return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(e.retry_after)}
         except _ApiError as e:
-            return 200, {"ok": False, "error": e.error}, {}
+            return 200, e.body(), {}
 
     def _auth_error(self, token: str | None) -> str | None:
         if not token:
@@ -447,7 +461,9 @@ class FakeSlack(LocalServer):
 
     @staticmethod
     def _content(args: Args, *, required: bool = True) -> Args:
-        """Validate text/blocks/attachments/metadata the way Slack refuses malformed ones."""
+        """Validate text/blocks/attachments/metadata the way Slack refuses malformed ones:
+        every documented Block Kit limit (chatops/slack/limits.py), `msg_too_long` past 40,000
+        characters of text, `msg_blocks_too_long` past the blocks' total text."""
         text, blocks, attachments = args.get("text"), args.get("blocks"), args.get("attachments")
         if required and not (text or blocks or attachments):
             raise _ApiError("no_text")
@@ -459,6 +475,9 @@ class FakeSlack(LocalServer):
             and all(isinstance(b, dict) and isinstance(b.get("type"), str) for b in blocks)
         ):
             raise _ApiError("invalid_blocks")
+        found = message_violations(blocks, text)
+        if found:
+            raise _ApiError(found[0].error, [v.where for v in found if v.error == found[0].error])
         if attachments is not None and not isinstance(attachments, list):
             raise _ApiError("invalid_attachments")
         metadata = args.get("metadata")
@@ -630,6 +649,21 @@ class FakeSlack(LocalServer):
         self.views[view_id] = stored
         return {"view": stored}
 
+    def _views_publish(self, args: Args) -> Args:
+        """A user's Home tab: one view per user, replaced on every publish."""
+        if not args.get("user_id"):
+            raise _ApiError("invalid_arguments")
+        view = self._valid_view(args.get("view"))
+        if view.get("type") != "home":
+            raise _ApiError("invalid_arguments")
+        current = self.home_views.get(args["user_id"])
+        if args.get("hash") and current is not None and args["hash"] != current["hash"]:
+            raise _ApiError("hash_conflict")
+        view_id = current["id"] if current is not None else self._next_id("V")
+        stored = self._stored_view(view, view_id)
+        self.home_views[args["user_id"]] = stored
+        return {"view": stored}
+
     def _views_update(self, args: Args) -> Args:
         view = self._valid_view(args.get("view"))
         current = None
@@ -652,6 +686,9 @@ class FakeSlack(LocalServer):
     def _valid_view(view: Any) -> dict[str, Any]:
         if not isinstance(view, dict) or view.get("type") not in {"modal", "home"}:
             raise _ApiError("invalid_arguments")
+        found = view_violations(view)
+        if found:
+            raise _ApiError("invalid_arguments", [v.where for v in found])
         return view
 
     def _stored_view(self, view: dict[str, Any], view_id: str) -> dict[str, Any]:

@@ -485,3 +485,87 @@ def test_inbound_bodies_have_slack_shapes() -> None:
         CH,
     )
     assert slash["trigger_id"] and slash["response_url"].startswith("https://hooks.slack.com/")
+
+
+# -- Block Kit limits: the fake refuses what Slack refuses ------------------------------------
+
+
+def _menu_message(value: str) -> list[dict[str, Any]]:
+    option = {"text": {"type": "plain_text", "text": "Anna: hej"}, "value": value}
+    menu = {
+        "type": "static_select",
+        "action_id": "case.reply_to",
+        "placeholder": {"type": "plain_text", "text": "Answer…"},
+        "options": [option],
+    }
+    return [{"type": "actions", "block_id": "case-1042", "elements": [menu]}]
+
+
+async def test_invalid_blocks_are_refused_everywhere_a_message_goes(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    too_long = _menu_message("1042:instagram:" + "a" * 164)
+    fine = _menu_message("1042:1:abcdef")
+    posted = await client.chat_postMessage(channel=CH, text="case", blocks=fine)
+    calls = {
+        "chat.postMessage": client.chat_postMessage(channel=CH, text="x", blocks=too_long),
+        "chat.update": client.chat_update(channel=CH, ts=posted["ts"], text="x", blocks=too_long),
+        "chat.postEphemeral": client.chat_postEphemeral(
+            channel=CH, user="U0ANNA0001", text="x", blocks=too_long
+        ),
+    }
+    for method, call in calls.items():
+        e = await api_error(call)
+        assert e.response["error"] == "invalid_blocks", method
+        [error] = e.response["errors"]
+        assert error == "blocks[0].elements[0].options[0].value: 179 > 150"  # as in the issue
+        assert e.response["response_metadata"]["messages"] == [f"[ERROR] {error}"]
+    assert slack.messages(CH)[-1]["blocks"] == fine  # the refused update changed nothing
+    assert slack.ephemerals == []
+
+
+async def test_text_and_total_limits(client: AsyncWebClient) -> None:
+    assert (await client.chat_postMessage(channel=CH, text="x" * 40_000))["ok"]
+    e = await api_error(client.chat_postMessage(channel=CH, text="x" * 40_001))
+    assert e.response["error"] == "msg_too_long"
+    section = {"type": "section", "text": {"type": "mrkdwn", "text": "s" * 3000}}
+    e = await api_error(client.chat_postMessage(channel=CH, text="x", blocks=[section] * 4))
+    assert e.response["error"] == "msg_blocks_too_long"
+    header = {"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}
+    e = await api_error(client.chat_postMessage(channel=CH, text="x", blocks=[header]))
+    assert e.response["error"] == "invalid_blocks"
+
+
+async def test_views_are_held_to_the_view_limits(slack: FakeSlack, client: AsyncWebClient) -> None:
+    from chatops.slack.modals import draft_modal
+
+    modal = draft_modal("1042", "Hej!", title_case="#1042")
+    opened = (await client.views_open(trigger_id="t", view=modal))["view"]
+    long_title = {**modal, "title": {"type": "plain_text", "text": "Edit draft #1042 " * 3}}
+    for call in (
+        client.views_open(trigger_id="t", view=long_title),
+        client.views_push(trigger_id="t", view=long_title),
+        client.views_update(view_id=opened["id"], view=long_title),
+    ):
+        e = await api_error(call)
+        assert e.response["error"] == "invalid_arguments"
+        assert "view.title.text: 51 > 24" in e.response["errors"]
+    assert slack.views[opened["id"]]["title"] == modal["title"]
+
+
+async def test_views_publish_keeps_one_home_tab_per_user(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    home = {
+        "type": "home",
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}],
+    }
+    first = (await client.views_publish(user_id="U0ANNA0001", view=home))["view"]
+    again = (await client.views_publish(user_id="U0ANNA0001", view=home))["view"]
+    assert first["id"] == again["id"] and slack.home_views["U0ANNA0001"]["type"] == "home"
+    too_many = {**home, "blocks": home["blocks"] * 101}
+    e = await api_error(client.views_publish(user_id="U0ANNA0001", view=too_many))
+    assert e.response["error"] == "invalid_arguments"
+    assert "view.blocks: 101 items > 100" in e.response["errors"]
+    e = await api_error(client.views_publish(user_id="U0ANNA0001", view={**home, "type": "modal"}))
+    assert e.response["error"] == "invalid_arguments"
