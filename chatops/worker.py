@@ -13,7 +13,7 @@ import os
 import socket
 from datetime import timedelta
 
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from chatops.metrics import Metrics
 from chatops.pipeline import Pipeline
@@ -71,7 +71,20 @@ class Worker:
                 continue
 
     async def run_once(self) -> int:
-        """One round: take over abandoned entries, then read new ones; returns how many."""
+        """One round: take over abandoned entries, then read new ones; returns how many.
+
+        A group that vanished (the store was wiped, or the stream deleted under a blocked
+        read) is created again, so what the web appends next is consumed, not looped over."""
+        try:
+            return await self._round()
+        except ResponseError as exc:
+            if not _group_gone(exc):
+                raise
+        log.warning("worker: the inbound consumer group is gone (was Redis wiped?): recreating it")
+        await self.store.ensure_group()
+        return 0
+
+    async def _round(self) -> int:
         entries = await self.store.claim_abandoned(self.consumer, self.claim_idle_ms, self.batch)
         if entries:
             entries = await self._drop_poison(entries)
@@ -109,6 +122,12 @@ class Worker:
             else:
                 keep.append(e)
         return keep
+
+
+def _group_gone(exc: ResponseError) -> bool:
+    """Redis's answers when the group or its stream no longer exists."""
+    message = str(exc)
+    return "NOGROUP" in message or "stream key no longer exists" in message
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
