@@ -124,6 +124,7 @@ SLACK_DIRTY = SLACK.dirty
 SLACK_THREADS = SLACK.threads  # "<channel>:<ts>" -> case id
 SLACK_PAUSED = SLACK.paused  # until auth.test passes again
 SLACK_USER_GROUPS = f"{G}:slack:groups"  # + ":<group id>": cached members, with TTL
+SLACK_VIEWS = f"{G}:slack:view"  # + ":<view id>": case id of a modal we opened (TTL)
 slack_queue = SLACK.queue
 slack_inflight = SLACK.inflight
 slack_lease = SLACK.lease

@@ -135,6 +135,13 @@ class SlackSystem:
         payload["user"]["id"] = user
         payload["view"]["callback_id"] = callback
         payload["view"]["private_metadata"] = case_id
+        opened = [
+            v
+            for v in self.slack.views.values()
+            if v.get("callback_id") == callback and v.get("private_metadata") == case_id
+        ]
+        if opened:  # the modal the click opened; else a view we never opened (refused)
+            payload["view"]["id"] = opened[-1]["id"]
         payload["view"]["state"]["values"] = {
             block: {"text": {"type": "plain_text_input", "value": value}}
         }
@@ -277,10 +284,13 @@ async def test_edit_opens_the_prefilled_modal_and_submit_saves_the_draft(ss: Sla
 
 async def test_an_empty_draft_is_refused_inside_the_modal(ss: SlackSystem) -> None:
     await ss.ingest(mention_json("m-1", "post-1", "Hej?"))
+    await ss.click(Action.EDIT, "1001", ANNA)
+    await eventually(lambda: _async(ss.slack.views))
     r = await ss.submit(View.DRAFT, "1001", ANNA, "draft", "   ")
     assert r.status == 200
     body = await r.json()
     assert body["response_action"] == "errors" and "draft" in body["errors"]
+    assert "empty" in body["errors"]["draft"]
     assert (await ss.case()).state is State.NEW
 
 
@@ -450,6 +460,7 @@ async def test_forged_and_replayed_requests_are_refused(ss: SlackSystem) -> None
     await ss.ingest(mention_json("m-1", "post-1", "Hej?"))
     payload = json.loads((FIXTURES / "block_actions_claim.json").read_text())
     payload["actions"][0]["value"] = "1001"
+    payload["channel"]["id"] = payload["container"]["channel_id"] = "C0SOCIAL01"  # the case's
     body = interaction_body(payload)
     forged = slack_headers(body, "not-the-secret")
     r = await ss.client.post("/slack/events", data=body, headers=forged)

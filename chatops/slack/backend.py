@@ -8,6 +8,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
@@ -27,6 +28,7 @@ from chatops.slack.blocks import (
 from chatops.slack.groups import UserGroups
 from chatops.slack.listeners import register
 from chatops.slack.outbox import Op, Outbox, Rendered, Sender
+from chatops.slack.scope import Scope
 
 if TYPE_CHECKING:
     from chatops.runtime import Runtime
@@ -49,6 +51,9 @@ class SlackBackend:
             request_verification_enabled=not s.socket_mode,
             logger=logging.getLogger("chatops.slack.bolt"),
         )
+        self._team_id: str | None = None
+        self._team_lock = asyncio.Lock()
+        self.bolt.middleware(Scope(self))
         register(self.bolt, self)
         self._socket: Any = None
 
@@ -155,6 +160,25 @@ class SlackBackend:
     def _departments(self) -> list[Any]:
         return [self.workflow.department(d.id) for d in self.rt.config.departments]
 
+    async def team_id(self) -> str | None:
+        """Our workspace: the team of the bot token (`auth.test`), asked once and kept.
+
+        None while Slack cannot tell us (requests are then refused, never let through)."""
+        if self._team_id is not None:
+            return self._team_id
+        async with self._team_lock:
+            if self._team_id is None:
+                try:
+                    result = await self.client.auth_test()
+                except SlackApiError as exc:
+                    log.warning("slack: auth.test failed: %s", exc.response.get("error"))
+                    return None
+                except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                    log.warning("slack: auth.test unreachable: %s", type(exc).__name__)
+                    return None
+                self._team_id = str(result.get("team_id") or "") or None
+        return self._team_id
+
     async def approvers(self) -> frozenset[str]:
         """Approvers with user groups expanded (usergroups.users.list, cached)."""
         return await self.groups.expand(self.rt.config.approval.approvers)
@@ -166,6 +190,11 @@ class SlackBackend:
         if self.rt.settings.socket_mode:
             return
         app.router.add_post("/slack/events", self._handle)
+        app.on_startup.append(self._learn_team)
+
+    async def _learn_team(self, app: web.Application) -> None:
+        """Ask for our workspace when the web server starts, not on the first click."""
+        await self.team_id()
 
     async def _handle(self, request: web.Request) -> web.Response:
         return await to_aiohttp_response(
@@ -177,6 +206,7 @@ class SlackBackend:
         if self.rt.settings.socket_mode:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+            await self.team_id()
             self._socket = AsyncSocketModeHandler(self.bolt, self.rt.settings.slack_app_token)
             await self._socket.connect_async()
             log.info("slack: connected in Socket Mode")

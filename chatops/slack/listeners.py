@@ -23,6 +23,7 @@ from chatops.slack.ids import (
     View,
 )
 from chatops.slack.modals import draft_modal, read_modal_input, reject_modal
+from chatops.slack.scope import remember_view
 from chatops.workflow.commands import Command
 from chatops.workflow.transitions import ALLOWED, Refused
 from escalation.snooze import snooze_until
@@ -165,10 +166,11 @@ def _open_draft(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
         if case is None or case.state not in ALLOWED[Command.EDIT]:
             await _tell(backend, channel, user, "this case can no longer be edited")
             return
-        await backend.client.views_open(
+        opened = await backend.client.views_open(
             trigger_id=body["trigger_id"],
             view=draft_modal(case.id, case.draft, title_case=case.number),
         )
+        await remember_view(backend, opened.get("view") or {}, case.id)
 
     return listener
 
@@ -184,9 +186,10 @@ def _open_reject(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
         if user not in await backend.approvers():
             await _tell(backend, channel, user, "only approvers can send a draft back")
             return
-        await backend.client.views_open(
+        opened = await backend.client.views_open(
             trigger_id=body["trigger_id"], view=reject_modal(action["value"])
         )
+        await remember_view(backend, opened.get("view") or {}, case.id)
 
     return listener
 
@@ -261,26 +264,31 @@ def _thread_message(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
 
 
 def _slash(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
-    """`/chatops`: the open cases of the department whose channel this is (only you see it)."""
+    """`/chatops`: the open cases of the department whose channel this is; anywhere else (a DM,
+    a channel of no department) only your own cases. Only you see the answer."""
 
     async def listener(ack: AsyncAck, command: dict[str, Any]) -> None:
         if (command.get("text") or "").strip().lower() == "help":
             await ack(response_type="ephemeral", text=SLASH_HELP)
             return
-        channel = command.get("channel_id", "")
+        channel, user = command.get("channel_id", ""), command.get("user_id", "")
         config = backend.rt.config
-        depts = [d for d in config.departments if d.channel == channel] or config.departments
+        depts = [d for d in config.departments if d.channel == channel]
+        mine = not depts
         lines = []
-        for dept in depts:
+        for dept in depts or config.departments:
             ids = await backend.rt.store.case_ids(dept.id, OPEN_STATES)
             for case in await backend.rt.store.get_cases(ids):
+                if mine and case.owner != user:
+                    continue
                 owner = f"<@{case.owner}>" if case.owner else "unclaimed"
                 link = ""
                 thread = await backend.outbox.thread_of(case.id)
                 if thread is not None:
                     link = f" · <#{thread[0]}>"
                 lines.append(f"• *{case.number}* {dept.name} · {case.state.value} · {owner}{link}")
-        text = "\n".join(lines) if lines else "No open cases here. :tada:"
+        empty = "You own no open cases. :tada:" if mine else "No open cases here. :tada:"
+        text = "\n".join(lines) if lines else empty
         await ack(response_type="ephemeral", text=text[:3000])
 
     return listener
