@@ -11,6 +11,8 @@ import asyncio
 import logging
 import os
 import socket
+import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from redis.exceptions import RedisError, ResponseError
@@ -23,6 +25,35 @@ log = logging.getLogger(__name__)
 
 STALLED_PUBLISH = timedelta(minutes=5)
 """A publish with no outcome for this long was cut off by a crash (HTTP timeouts are 10 s)."""
+
+
+class Outage:
+    """Logs Redis going away once and coming back once: one line per change of state, never a
+    traceback or a line per retry. `failures` counts the retries of the current outage."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+        self.failures = 0
+
+    def failed(self, exc: BaseException, now: float) -> None:
+        self.failures += 1
+        if self.since is None:
+            self.since = now
+            log.error(
+                "worker: Redis unavailable (%s: %s); retrying quietly until it is back",
+                type(exc).__name__,
+                str(exc)[:200],
+            )
+
+    def ok(self, now: float) -> None:
+        if self.since is not None:
+            log.warning(
+                "worker: Redis reachable again after %.1f s (%d retries)",
+                now - self.since,
+                self.failures,
+            )
+            self.since = None
+            self.failures = 0
 
 
 def consumer_name() -> str:
@@ -42,6 +73,8 @@ class Worker:
         block_ms: int = 1000,
         claim_idle_ms: int = 30_000,
         max_deliveries: int = 5,
+        retry_pause: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self.pipeline = pipeline
@@ -51,13 +84,20 @@ class Worker:
         self.block_ms = block_ms
         self.claim_idle_ms = claim_idle_ms
         self.max_deliveries = max_deliveries
+        self.retry_pause = retry_pause
+        self.monotonic = monotonic
+        self.outage = Outage()
 
     async def run(self, stop: asyncio.Event) -> None:
-        await self.store.ensure_group()
+        """Consume until `stop`; a Redis outage (even at start) is waited out, not fatal."""
         log.info("worker %s consuming", self.consumer)
+        grouped = False
         ticks = 0
         while not stop.is_set():
             try:
+                if not grouped:
+                    await self.store.ensure_group()
+                    grouped = True
                 await self.run_once()
                 ticks += 1
                 if ticks % 10 == 0:
@@ -66,9 +106,10 @@ class Worker:
                     await self.store.trim_inbound()
                     await self.pipeline.workflow.recover_stalled(STALLED_PUBLISH)
             except (RedisError, OSError) as exc:
-                log.error("worker: redis unavailable (%s); retrying", type(exc).__name__)
-                await _wait(stop, 1.0)
+                self.outage.failed(exc, self.monotonic())
+                await _wait(stop, self.retry_pause)
                 continue
+            self.outage.ok(self.monotonic())
 
     async def run_once(self) -> int:
         """One round: take over abandoned entries, then read new ones; returns how many.

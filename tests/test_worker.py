@@ -8,14 +8,29 @@ polling with a deadline.
 from __future__ import annotations
 
 import asyncio
+import logging
+import shutil
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import pytest
+import redis.asyncio as aioredis
+from aiohttp.test_utils import TestClient, TestServer
 
+from chatops import runtime
+from chatops.config import Config
+from chatops.processes import web_app
+from chatops.settings import Settings
+from chatops.store import Store
 from chatops.worker import Worker
-from tests.conftest import System
-from tests.fakes import mention_json
+from tests.conftest import Clock, System
+from tests.fakes import RecordingChat, mention_json, signed
+from tests.redis_server import RedisServer
+
+needs_redis_server = pytest.mark.skipif(
+    shutil.which("redis-server") is None, reason="needs redis-server"
+)
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
@@ -82,3 +97,61 @@ async def test_every_wipe_is_survived(system: System, running: Running) -> None:
         await system.rt.store.redis.flushdb()
         await _post(system, n)
         await eventually(_has_case(system, n))
+
+
+def _worker_lines(caplog: pytest.LogCaptureFixture, words: str) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "chatops.worker" and words in r.getMessage()]
+
+
+@needs_redis_server
+async def test_an_outage_logs_one_line_going_down_and_one_coming_back(
+    tmp_path: Path, config: Config, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="chatops.worker")
+    server = RedisServer(tmp_path)
+    await server.start()
+    store = Store(aioredis.from_url(server.url, decode_responses=True))
+    settings = Settings.from_env({"SANDBOX_SECRET": "test-secret"})
+    rt = await runtime.start(settings, config, store=store, chat=RecordingChat(), clock=clock)
+    assert rt.pipeline is not None
+    client = TestClient(TestServer(web_app(rt)))
+    await client.start_server()
+    worker = Worker(rt.store, rt.pipeline, rt.metrics, consumer="w1", block_ms=20, retry_pause=0.01)
+    running = Running(worker)
+
+    async def deliver(n: int) -> None:
+        """Like a platform: retried until the webhook is answered 200 (503 while Redis is away)."""
+        raw, headers = signed(mention_json(f"m-{n}", f"post-{n}", f"Var är paketet {n}?"))
+
+        async def accepted() -> bool:
+            r = await client.post("/webhooks/sandbox", data=raw, headers=headers)
+            return r.status == 200
+
+        await eventually(accepted)
+
+    async def recorded(n: int) -> bool:
+        return await rt.store.case_for_mention(f"sandbox:m-{n}") is not None
+
+    try:
+        await deliver(1)
+        await eventually(lambda: recorded(1))
+        server.kill()
+
+        async def retried_a_while() -> bool:
+            return worker.outage.failures >= 20
+
+        await eventually(retried_a_while)
+        await server.start()
+        await deliver(2)  # the restarted server kept nothing: a new stream, no group yet
+        await eventually(lambda: recorded(2))
+    finally:
+        await running.close()
+        await client.close()
+        await rt.close()
+        server.stop()
+    down = _worker_lines(caplog, "Redis unavailable")
+    back = _worker_lines(caplog, "Redis reachable again")
+    assert len(down) == 1 and len(back) == 1
+    assert down[0].levelno == logging.ERROR and back[0].levelno == logging.WARNING
+    assert "retries" in back[0].getMessage()
+    assert not [r for r in caplog.records if r.exc_info]
