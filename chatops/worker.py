@@ -25,6 +25,27 @@ log = logging.getLogger(__name__)
 
 STALLED_PUBLISH = timedelta(minutes=5)
 """A publish with no outcome for this long was cut off by a crash (HTTP timeouts are 10 s)."""
+RETRY_EVERY_S = 5.0
+"""How often replies a platform asked us to send later are looked at."""
+HOUSEKEEPING_EVERY_S = 60.0
+"""How often acknowledged stream history is trimmed and stalled publishes are recovered."""
+
+
+class Every:
+    """Due once per `seconds` of a monotonic clock, the first time at once.
+
+    Periodic work runs on time, not on loop counters: a busy worker loops thousands of times a
+    minute and an idle one once per blocking read, so `ticks % 10` meant anything."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._next: float | None = None
+
+    def due(self, now: float) -> bool:
+        if self._next is not None and now < self._next:
+            return False
+        self._next = now + self.seconds
+        return True
 
 
 class Outage:
@@ -74,6 +95,8 @@ class Worker:
         claim_idle_ms: int = 30_000,
         max_deliveries: int = 5,
         retry_pause: float = 1.0,
+        retry_every: float = RETRY_EVERY_S,
+        housekeeping_every: float = HOUSEKEEPING_EVERY_S,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
@@ -87,29 +110,38 @@ class Worker:
         self.retry_pause = retry_pause
         self.monotonic = monotonic
         self.outage = Outage()
+        self._retries = Every(retry_every)
+        self._housekeeping = Every(housekeeping_every)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop`; a Redis outage (even at start) is waited out, not fatal."""
         log.info("worker %s consuming", self.consumer)
         grouped = False
-        ticks = 0
         while not stop.is_set():
             try:
                 if not grouped:
                     await self.store.ensure_group()
                     grouped = True
                 await self.run_once()
-                ticks += 1
-                if ticks % 10 == 0:
-                    await self.pipeline.workflow.retry_due()
-                if ticks % 100 == 0:
-                    await self.store.trim_inbound()
-                    await self.pipeline.workflow.recover_stalled(STALLED_PUBLISH)
+                await self.periodic()
             except (RedisError, OSError) as exc:
                 self.outage.failed(exc, self.monotonic())
                 await _wait(stop, self.retry_pause)
                 continue
             self.outage.ok(self.monotonic())
+
+    async def periodic(self) -> list[str]:
+        """The time-based jobs that are due, run now; returns their names."""
+        now = self.monotonic()
+        ran = []
+        if self._retries.due(now):
+            await self.pipeline.workflow.retry_due()
+            ran.append("retries")
+        if self._housekeeping.due(now):
+            await self.store.trim_inbound()
+            await self.pipeline.workflow.recover_stalled(STALLED_PUBLISH)
+            ran.append("housekeeping")
+        return ran
 
     async def run_once(self) -> int:
         """One round: take over abandoned entries, then read new ones; returns how many.

@@ -18,12 +18,12 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient, TestServer
 
-from chatops import runtime
+from chatops import keys, runtime
 from chatops.config import Config
 from chatops.processes import web_app
 from chatops.settings import Settings
 from chatops.store import Store
-from chatops.worker import Worker
+from chatops.worker import Every, Worker
 from tests.conftest import Clock, System
 from tests.fakes import RecordingChat, mention_json, signed
 from tests.redis_server import RedisServer
@@ -155,3 +155,54 @@ async def test_an_outage_logs_one_line_going_down_and_one_coming_back(
     assert down[0].levelno == logging.ERROR and back[0].levelno == logging.WARNING
     assert "retries" in back[0].getMessage()
     assert not [r for r in caplog.records if r.exc_info]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "times", "due"),
+    [
+        (5.0, [0.0, 4.9, 5.0, 9.9, 10.0], [True, False, True, False, True]),
+        (5.0, [100.0, 100.0, 104.0, 106.0, 110.0, 111.0], [True, False, False, True, False, True]),
+        (60.0, [0.0, 30.0, 59.999, 60.0, 500.0, 501.0], [True, False, False, True, True, False]),
+    ],
+)
+def test_every(seconds: float, times: list[float], due: list[bool]) -> None:
+    every = Every(seconds)
+    assert [every.due(t) for t in times] == due
+
+
+class Monotonic:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_periodic_work_runs_on_time_not_on_loop_counts(system: System) -> None:
+    assert system.rt.pipeline is not None
+    clock = Monotonic()
+    worker = Worker(
+        system.rt.store, system.rt.pipeline, system.rt.metrics, block_ms=1, monotonic=clock
+    )
+    await system.rt.store.ensure_group()
+    redis = system.rt.store.redis
+    ran: dict[float, list[str]] = {}
+    for n, at in enumerate([0.0, 1.0, 4.9, 5.0, 30.0, 59.9, 60.0, 61.0]):
+        await _post(system, n)
+        while await worker.run_once():
+            pass
+        clock.now = 1000.0 + at
+        ran[at] = await worker.periodic()
+        if at == 59.9:
+            assert await redis.xlen(keys.INBOUND) > 2, "trimmed before its time"
+    assert ran == {
+        0.0: ["retries", "housekeeping"],
+        1.0: [],
+        4.9: [],
+        5.0: ["retries"],
+        30.0: ["retries"],
+        59.9: ["retries"],
+        60.0: ["housekeeping"],
+        61.0: [],
+    }
+    assert await redis.xlen(keys.INBOUND) <= 2
