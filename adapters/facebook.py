@@ -1,9 +1,12 @@
 """Facebook Pages and Messenger: Meta's `object: page` webhooks in, Graph API replies out.
 
 Inbound, one POST carries up to 1,000 entries, each with `changes` (field `feed`: comments,
-replies and visitor posts) and `messaging` (Messenger) events; entries for pages that are not
-in `platforms.facebook.pages` are skipped. Everyone commenting on one post joins one case
-(`conversation_id` = the post id); a Messenger conversation is `messenger:{psid}`.
+replies, visitor posts and shares; `ratings`: reviews of the page; `mention`: the page named in
+a post or comment elsewhere) and `messaging` (Messenger) events; entries for pages that are not
+in `platforms.facebook.pages` are skipped. One item that cannot be read is skipped with its
+reason (the web keeps it in the dead-letter stream), never the batch. Everyone commenting on
+one post joins one case (`conversation_id` = the post id); a Messenger conversation is
+`messenger:{psid}`, or `messenger-guest:{user_ref}` for a website chat-plugin guest.
 
 Outbound, a public answer is a comment (`POST /{comment-id}/comments`, threaded one level deep
 as Facebook does), a Messenger answer or a private reply to a comment goes through the Send API
@@ -14,15 +17,20 @@ Choices worth knowing:
   with the text `[button] <title>`: the tap opens the 24-hour window and is often the first
   thing a person does to reach the brand, so dropping it would lose a conversation.
 - Attachments are listed in the text as `[image] <url>` lines so staff can open them.
-- `message_edit` events (the `message_edits` field) become `dm` mentions with `change=edited`.
-- Our own comments, posts and Messenger echoes are ignored: they are the page's replies.
+- `message_edit` events (the `message_edits` field) become `dm` mentions with `change=edited`;
+  a message with `is_deleted` (the person unsent it) is a removal.
+- Locations get an OpenStreetMap link; templates and products list their elements' titles.
+- A review with words is a case (answered under its story); a bare star rating is not.
+- A page mention is read through the Graph API by `enrich` (on the worker, not the webhook).
+- Our own comments, posts and Messenger echoes are ignored: they are the page's replies; the
+  older `sender_id` / `sender_name` shape is read like `from`, for authors and for this check.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,14 +39,16 @@ from urllib.parse import quote
 import httpx
 
 from adapters import _meta
-from adapters.base import AdapterContext, Parsed, Published, Response
+from adapters.base import AdapterContext, Parsed, Published, Response, Skipped, SkipReason
 from adapters.errors import BadPayload, OutcomeUnknown, PermanentError
 from chatops.config.models import Account
-from chatops.domain import Author, Change, Kind, Mention, Reply
+from chatops.domain import Author, Change, Kind, Mention, Reply, utcnow
 
 PLATFORM = "facebook"
 WEB_URL = "https://www.facebook.com"
 MESSENGER_PREFIX = "messenger:"
+GUEST_PREFIX = "messenger-guest:"
+"""A website chat-plugin guest: no PSID, only a `user_ref`, which the Send API also takes."""
 
 COMMENT_MAX = 8_000
 """Characters Facebook accepts in one comment."""
@@ -48,15 +58,19 @@ MESSAGING_WINDOW = timedelta(hours=24)
 """Standard messaging: a page may answer within 24 hours of the person's last message."""
 PRIVATE_REPLY_WINDOW = timedelta(days=7)
 """A private reply to a comment or visitor post must be sent within 7 days of it."""
+MENTION_FIELDS = "id,message,from{id,name},created_time,permalink_url"
+"""What `enrich` reads of a post or comment that mentions the page."""
 
 VERBS: Mapping[str, Change] = {
     "add": Change.ADD,
     "edited": Change.EDITED,
+    "edit": Change.EDITED,
     "remove": Change.REMOVED,
 }
-"""Feed verbs that are news to staff; `hide`/`unhide` and the rest are the page's own moderation."""
-POST_ITEMS = frozenset({"post", "status", "photo", "video"})
-"""Feed items that are a visitor's own post on the page."""
+"""Verbs that are news to staff (Meta sends both `edited` and `edit`, the latter for visitor
+posts); `hide`/`unhide` and the rest are the page's own moderation."""
+POST_ITEMS = frozenset({"post", "status", "photo", "video", "share"})
+"""Feed items that are a visitor's own post on the page (`share`: a link shared onto it)."""
 
 _MAX_SECONDS = 253_402_300_799.0  # 9999-12-31T23:59:59Z
 _MS_THRESHOLD = 100_000_000_000  # unix seconds reach this in the year 5138: larger values are ms
@@ -137,8 +151,16 @@ def _iso_time(value: str, where: str) -> datetime:
 # -- inbound -------------------------------------------------------------------------------------
 
 
-def parse_body(body: bytes, pages: frozenset[str]) -> list[Mention]:
-    """A verified `object: page` webhook body -> mentions for the configured `pages`."""
+class _NoSender(BadPayload):
+    """A messaging event naming nobody we could answer (neither `sender.id` nor `user_ref`)."""
+
+
+def parse_body(body: bytes, pages: frozenset[str]) -> Parsed:
+    """A verified `object: page` webhook body -> mentions for the configured `pages`.
+
+    Only a body that is not Meta's envelope (`object: page` with an `entry` list) is refused;
+    an entry, change or messaging event that cannot be read is skipped with its reason and
+    the rest of the batch still counts (Meta retries a refused batch until it gives up)."""
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):
@@ -153,43 +175,68 @@ def parse_body(body: bytes, pages: frozenset[str]) -> list[Mention]:
     entries = _required(root, "entry", "body")
     if not isinstance(entries, list):
         raise BadPayload("entry: expected a list")
-    mentions: list[Mention] = []
+    parsed = Parsed()
     for index, raw in enumerate(entries):
         where = f"entry[{index}]"
-        entry = _object(raw, where)
-        page_id = _id(entry.get("id"), f"{where}.id")
-        if page_id in pages:
-            mentions.extend(_entry(entry, page_id, where))
-    return mentions
-
-
-def _entry(entry: dict[str, Any], page_id: str, where: str) -> Iterator[Mention]:
-    for index, raw in enumerate(_list(entry, "changes", where)):
-        at = f"{where}.changes[{index}]"
-        change = _object(raw, at)
-        if change.get("field") != "feed":
+        try:
+            entry = _object(raw, where)
+            page_id = _id(entry.get("id"), f"{where}.id")
+            if page_id not in pages:
+                continue
+            items = _items(entry, where)
+        except BadPayload as exc:
+            parsed.skipped.append(Skipped.of(SkipReason.MALFORMED, exc.reason, raw))
             continue
-        value = _object(_required(change, "value", at), f"{at}.value")
-        mention = _feed(value, page_id, (entry.get("time"), f"{where}.time"), at)
-        if mention is not None:
-            yield mention
-    for index, raw in enumerate(_list(entry, "messaging", where)):
-        at = f"{where}.messaging[{index}]"
-        mention = _messaging(_object(raw, at), page_id, at)
-        if mention is not None:
-            yield mention
+        entry_time = (entry.get("time"), f"{where}.time")
+        for at, item, read in items:
+            try:
+                mention = read(item, page_id, entry_time, at)
+            except _NoSender as exc:
+                parsed.skipped.append(Skipped.of(SkipReason.NO_SENDER, exc.reason, item))
+            except BadPayload as exc:
+                parsed.skipped.append(Skipped.of(SkipReason.MALFORMED, exc.reason, item))
+            else:
+                if mention is not None:
+                    parsed.mentions.append(mention)
+    return parsed
+
+
+_Reader = Callable[[Any, str, tuple[Any, str], str], "Mention | None"]
+
+
+def _items(entry: dict[str, Any], where: str) -> list[tuple[str, Any, _Reader]]:
+    """Each change and messaging event of an entry, with the function that reads it."""
+    changes = _list(entry, "changes", where)
+    messaging = _list(entry, "messaging", where)
+    return [
+        *((f"{where}.changes[{i}]", raw, _change) for i, raw in enumerate(changes)),
+        *((f"{where}.messaging[{i}]", raw, _messaging) for i, raw in enumerate(messaging)),
+    ]
+
+
+def _change(raw: Any, page_id: str, entry_time: tuple[Any, str], at: str) -> Mention | None:
+    change = _object(raw, at)
+    field = change.get("field")
+    if field not in ("feed", "ratings", "mention"):
+        return None
+    value = _object(_required(change, "value", at), f"{at}.value")
+    if field == "mention":
+        return _page_mention(value, page_id, entry_time, f"{at}.value")
+    if field == "ratings" and value.get("item") == "rating":
+        return _rating(value, page_id, entry_time, f"{at}.value")
+    return _feed(value, page_id, entry_time, at)  # ratings: comments on a review read the same
 
 
 def _feed(
     value: dict[str, Any], page_id: str, entry_time: tuple[Any, str], at: str
 ) -> Mention | None:
-    """A comment, reply or visitor post (added, edited, removed); None for everything else."""
+    """A comment, reply, visitor post or share (added, edited, removed); None for the rest."""
     where = f"{at}.value"
     verb, item = value.get("verb"), value.get("item")
     change = VERBS.get(verb) if isinstance(verb, str) else None
     if change is None or not isinstance(item, str) or not (item == "comment" or item in POST_ITEMS):
         return None
-    author = _author(value.get("from"), f"{where}.from")
+    author = _author(value, where)
     if author.id == page_id:
         return None
     post_id = _id(_required(value, "post_id", where), f"{where}.post_id")
@@ -215,36 +262,124 @@ def _feed(
     )
 
 
-def _created(value: dict[str, Any], entry_time: tuple[Any, str], where: str) -> datetime:
-    """`created_time`, else the entry's `time`: a missing stamp must not fail a whole batch."""
+def _rating(
+    value: dict[str, Any], page_id: str, entry_time: tuple[Any, str], where: str
+) -> Mention | None:
+    """A recommendation (review) of the page: a case when it has words, not for bare stars.
+
+    Its `open_graph_story_id` is the review's story: the thread staff answer in."""
+    verb = value.get("verb")
+    change = VERBS.get(verb) if isinstance(verb, str) else None
+    text = _text(value.get("review_text"), f"{where}.review_text").strip()
+    if change is None or (change is not Change.REMOVED and not text):
+        return None
+    story = _id(_required(value, "open_graph_story_id", where), f"{where}.open_graph_story_id")
+    reviewer = value.get("reviewer_id")
+    author = Author(
+        id="" if reviewer is None else _id(reviewer, f"{where}.reviewer_id"),
+        name=_optional_str(value.get("reviewer_name")),
+    )
+    return Mention(
+        platform=PLATFORM,
+        account=page_id,
+        external_id=story,
+        conversation_id=story,
+        author=author,
+        text=f"{_verdict(value)} {text}".strip() if text else "",
+        url=f"{WEB_URL}/{quote(story, safe='')}",
+        created_at=_created(value, entry_time, where, required=False),
+        kind=Kind.COMMENT,
+        change=change,
+    )
+
+
+def _verdict(value: dict[str, Any]) -> str:
+    """`[recommends]`, `[does not recommend]` or `[rating 4/5]`: what the reviewer chose."""
+    kind = _optional_str(value.get("recommendation_type")).lower()
+    if kind in ("positive", "negative"):
+        return "[recommends]" if kind == "positive" else "[does not recommend]"
+    rating = value.get("rating")
+    if isinstance(rating, int) and not isinstance(rating, bool) and 1 <= rating <= 5:
+        return f"[rating {rating}/5]"
+    return "[review]"
+
+
+def _page_mention(
+    value: dict[str, Any], page_id: str, entry_time: tuple[Any, str], where: str
+) -> Mention | None:
+    """The page @mentioned in a post or comment elsewhere. The webhook may carry neither the
+    text nor the author: `enrich` reads the post or comment through the Graph API."""
+    verb, item = value.get("verb"), value.get("item")
+    change = VERBS.get(verb) if isinstance(verb, str) else None
+    if change is None or item not in ("post", "comment"):
+        return None
+    author = _author(value, where)
+    if author.id == page_id:
+        return None
+    post_id = _id(_required(value, "post_id", where), f"{where}.post_id")
+    external_id = (
+        _id(_required(value, "comment_id", where), f"{where}.comment_id")
+        if item == "comment"
+        else post_id
+    )
+    return Mention(
+        platform=PLATFORM,
+        account=page_id,
+        external_id=external_id,
+        conversation_id=post_id,
+        author=author,
+        text=_text(value.get("message"), f"{where}.message"),
+        url=f"{WEB_URL}/{quote(external_id, safe='')}",
+        created_at=_created(value, entry_time, where, required=False),
+        kind=Kind.MENTION,
+        change=change,
+    )
+
+
+def _created(
+    value: dict[str, Any], entry_time: tuple[Any, str], where: str, *, required: bool = True
+) -> datetime:
+    """`created_time`, else the entry's `time`: a missing stamp must not cost the item."""
     created = value.get("created_time")
     fallback, fallback_where = entry_time
     if created is None and fallback is not None:
         return _timestamp(fallback, fallback_where)
+    if created is None and not required:
+        return utcnow()
     return _timestamp(_required(value, "created_time", where), f"{where}.created_time")
 
 
-def _author(raw: Any, where: str) -> Author:
-    """`from {id, name}`; Meta sometimes leaves it out, and the comment still counts (author "")."""
+def _author(value: dict[str, Any], where: str) -> Author:
+    """`from {id, name}`, or the older `sender_id` / `sender_name`; Meta sometimes sends
+    neither, and the item still counts (author "")."""
+    raw = value.get("from")
     if raw is None:
-        return Author(id="")
-    sender = _object(raw, where)
-    raw_id = sender.get("id")
+        sender = value.get("sender_id")
+        return Author(
+            id="" if sender is None else _id(sender, f"{where}.sender_id"),
+            name=_optional_str(value.get("sender_name")),
+        )
+    person = _object(raw, f"{where}.from")
+    raw_id = person.get("id")
     return Author(
-        id="" if raw_id is None else _id(raw_id, f"{where}.id"),
-        name=_optional_str(sender.get("name")),
+        id="" if raw_id is None else _id(raw_id, f"{where}.from.id"),
+        name=_optional_str(person.get("name")),
     )
 
 
 def _feed_text(value: dict[str, Any], where: str) -> str:
-    """The message, plus a line for a photo or video so staff see what was posted."""
+    """The message, plus a line per photo, video or shared link so staff see what was posted."""
     lines = [_text(value.get("message"), f"{where}.message")]
     for key, label in (("photo", "photo"), ("video", "video")):
         media = _optional_str(value.get(key))
         if media:
             lines.append(f"[{label}] {media}")
-    if value.get("item") in ("photo", "video") and _optional_str(value.get("link")):
-        lines.append(f"[{value['item']}] {value['link']}")
+    photos = value.get("photos")
+    if isinstance(photos, list):
+        lines.extend(f"[photo] {url}" for url in photos if _optional_str(url))
+    link = _optional_str(value.get("link"))
+    if link and value.get("item") in ("photo", "video", "share"):
+        lines.append(f"[{'link' if value['item'] == 'share' else value['item']}] {link}")
     return "\n".join(line for line in lines if line)
 
 
@@ -255,13 +390,16 @@ def _feed_url(post: Any, item_id: str) -> str:
     return f"{WEB_URL}/{quote(item_id, safe='')}"
 
 
-def _messaging(event: dict[str, Any], page_id: str, at: str) -> Mention | None:
-    """A message, an edit of one, or a postback from a person; None for receipts and the rest."""
+def _messaging(raw: Any, page_id: str, entry_time: tuple[Any, str], at: str) -> Mention | None:
+    """A message, an edit or removal of one, or a postback; None for receipts and the rest."""
+    event = _object(raw, at)
     if "message" in event:
         message = _object(event["message"], f"{at}.message")
         if message.get("is_echo"):
             return None
         mid = _id(_required(message, "mid", f"{at}.message"), f"{at}.message.mid")
+        if message.get("is_deleted") is True:  # the person unsent it
+            return _dm(event, page_id, at, mid, "", Change.REMOVED, None)
         text = _message_text(message, f"{at}.message")
         return _dm(event, page_id, at, mid, text, Change.ADD, _reply_to(message))
     if "message_edit" in event:
@@ -278,15 +416,23 @@ def _messaging(event: dict[str, Any], page_id: str, at: str) -> Mention | None:
         mid = (
             _id(raw_mid, f"{at}.postback.mid")
             if raw_mid is not None
-            else f"postback:{_psid(event, at)}:{_required(event, 'timestamp', at)}"
+            else f"postback:{_sender(event, at)[1]}:{_required(event, 'timestamp', at)}"
         )
         return _dm(event, page_id, at, mid, f"[button] {title}", Change.ADD, None)
     return None
 
 
-def _psid(event: dict[str, Any], at: str) -> str:
-    sender = _object(_required(event, "sender", at), f"{at}.sender")
-    return _id(_required(sender, "id", f"{at}.sender"), f"{at}.sender.id")
+def _sender(event: dict[str, Any], at: str) -> tuple[str, str]:
+    """(conversation prefix, id): a PSID, or the `user_ref` of a website chat-plugin guest,
+    who has no PSID and is answered through `recipient.user_ref`."""
+    if event.get("sender") is None:
+        raise _NoSender(f"{at}.sender: missing")
+    sender = _object(event["sender"], f"{at}.sender")
+    if sender.get("id") is not None:
+        return MESSENGER_PREFIX, _id(sender["id"], f"{at}.sender.id")
+    if sender.get("user_ref") is not None:
+        return GUEST_PREFIX, _id(sender["user_ref"], f"{at}.sender.user_ref")
+    raise _NoSender(f"{at}.sender: neither id nor user_ref")
 
 
 def _dm(
@@ -298,16 +444,16 @@ def _dm(
     change: Change,
     parent: str | None,
 ) -> Mention | None:
-    psid = _psid(event, at)
-    if psid == page_id:
+    prefix, person = _sender(event, at)
+    if person == page_id:
         return None
     return Mention(
         platform=PLATFORM,
         account=page_id,
         external_id=mid,
-        conversation_id=MESSENGER_PREFIX + psid,
+        conversation_id=prefix + person,
         parent_id=parent,
-        author=Author(id=psid),
+        author=Author(id=person),
         text=text,
         created_at=_timestamp(_required(event, "timestamp", at), f"{at}.timestamp"),
         kind=Kind.DM,
@@ -318,21 +464,67 @@ def _dm(
 def _message_text(message: dict[str, Any], where: str) -> str:
     lines = [_text(message.get("text"), f"{where}.text")]
     for index, raw in enumerate(_list(message, "attachments", where)):
-        lines.append(_attachment_line(_object(raw, f"{where}.attachments[{index}]")))
+        lines.extend(_attachment_lines(_object(raw, f"{where}.attachments[{index}]")))
     text = "\n".join(line for line in lines if line)
     return text or "[a message without text]"
 
 
-def _attachment_line(attachment: dict[str, Any]) -> str:
-    """`[image] https://…`: what it is and where staff can open it."""
+def _attachment_lines(attachment: dict[str, Any]) -> list[str]:
+    """`[image] https://…`: what it is and where staff can open it; a location with a map
+    link, a template or product with the titles of its elements."""
     payload = attachment.get("payload")
     payload = payload if isinstance(payload, dict) else {}
     kind = _optional_str(attachment.get("type")) or "attachment"
     if payload.get("sticker_id") is not None:
         kind = "sticker"
     title = _optional_str(attachment.get("title")) or _optional_str(payload.get("title"))
+    if kind == "location":
+        return [_line("location", title, _map_link(payload.get("coordinates")))]
+    elements = _elements(payload)
+    if elements:
+        label = "product" if isinstance(payload.get("product"), dict) else kind
+        return [_line(label, *element) for element in elements]
     url = _optional_str(payload.get("url")) or _optional_str(attachment.get("url"))
-    return " ".join(part for part in (f"[{kind}]", title, url) if part)
+    return [_line(kind, title, url)]
+
+
+def _line(kind: str, *parts: str) -> str:
+    return " ".join(part for part in (f"[{kind}]", *parts) if part)
+
+
+def _elements(payload: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(title, subtitle, link) of each element of a generic template or a product."""
+    product = payload.get("product")
+    raw = product.get("elements") if isinstance(product, dict) else payload.get("elements")
+    if not isinstance(raw, list):
+        return []
+    out = []
+    for element in raw:
+        if not isinstance(element, dict):
+            continue
+        action = element.get("default_action")
+        link = _optional_str(element.get("url")) or (
+            _optional_str(action.get("url")) if isinstance(action, dict) else ""
+        )
+        title = _optional_str(element.get("title"))
+        subtitle = _optional_str(element.get("subtitle"))
+        if title or subtitle or link:
+            out.append((title, f"({subtitle})" if subtitle else "", link))
+    return out
+
+
+def _map_link(coordinates: Any) -> str:
+    """An OpenStreetMap link for Messenger's `coordinates {lat, long}`, when they are sane."""
+    if not isinstance(coordinates, dict):
+        return ""
+    lat, lon = coordinates.get("lat"), coordinates.get("long")
+    numbers = [v for v in (lat, lon) if isinstance(v, int | float) and not isinstance(v, bool)]
+    if len(numbers) != 2 or not all(math.isfinite(v) for v in numbers):
+        return ""
+    lat_f, lon_f = float(numbers[0]), float(numbers[1])
+    if not (-90 <= lat_f <= 90 and -180 <= lon_f <= 180):
+        return ""
+    return f"https://www.openstreetmap.org/?mlat={lat_f:.6f}&mlon={lon_f:.6f}#map=16/{lat_f:.6f}/{lon_f:.6f}"
 
 
 def _reply_to(message: dict[str, Any]) -> str | None:
@@ -359,6 +551,9 @@ def request_for(reply: Reply) -> GraphCall:
     mention = reply.in_reply_to
     page = quote(mention.account, safe="")
     if mention.kind is Kind.DM:
+        if mention.conversation_id.startswith(GUEST_PREFIX):
+            guest = mention.conversation_id.removeprefix(GUEST_PREFIX)
+            return _send_api(page, {"user_ref": guest}, reply.text)
         psid = mention.conversation_id.removeprefix(MESSENGER_PREFIX)
         return _send_api(page, {"id": psid}, reply.text)
     is_post = mention.external_id == mention.conversation_id
@@ -434,10 +629,25 @@ class FacebookAdapter:
         _meta.verify(self._app_secret, body, _signature_header(headers))
 
     def parse(self, body: bytes, headers: Mapping[str, str]) -> Parsed:
-        return Parsed(parse_body(body, self._page_ids))
+        return parse_body(body, self._page_ids)
 
     def handshake(self, query: Mapping[str, str]) -> Response:
         return _meta.handshake(self._verify_token, query)
+
+    async def enrich(self, mention: Mention) -> Mention:
+        """Read a page mention's post or comment (the webhook may carry neither its text nor
+        its author); NotSent when it cannot be read now, PermanentError when it is gone."""
+        if mention.kind is not Kind.MENTION or (mention.text and mention.author.id):
+            return mention
+        token = self._token(mention.account)
+        data = await _meta.graph_get(
+            self._http,
+            f"{self._api_url}/{quote(mention.external_id, safe='')}",
+            token=token,
+            platform=PLATFORM,
+            params={"fields": MENTION_FIELDS},
+        )
+        return _read_mention(mention, data)
 
     def length(self, text: str) -> int:
         return len(text)
@@ -488,6 +698,31 @@ class FacebookAdapter:
                 f"{page.token_env} is not set: it should hold the page token of {page_id}"
             )
         return token
+
+
+def _read_mention(mention: Mention, data: dict[str, Any]) -> Mention:
+    """The mention with what the Graph API says of its post or comment filled in."""
+    author = data.get("from")
+    author = author if isinstance(author, dict) else {}
+    raw_id = author.get("id")
+    found_id = str(raw_id) if isinstance(raw_id, str | int) and not isinstance(raw_id, bool) else ""
+    text = _optional_str(data.get("message"))
+    permalink = _optional_str(data.get("permalink_url"))
+    created = data.get("created_time")
+    try:
+        when = _timestamp(created, "created_time") if created is not None else None
+    except BadPayload:
+        when = None
+    return mention.model_copy(
+        update={
+            "text": mention.text or text or "[Facebook gave no text]",
+            "author": mention.author
+            if mention.author.id
+            else Author(id=found_id, name=_optional_str(author.get("name"))),
+            "url": permalink if permalink.startswith("https://") else mention.url,
+            "created_at": when or mention.created_at,
+        }
+    )
 
 
 def _answer_id(data: dict[str, Any], key: str) -> str:

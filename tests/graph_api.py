@@ -2,11 +2,13 @@
 
 Tests point `GRAPH_API_URL` at `FakeGraph.url` (version included, as in production) and reach it
 through the real `httpx.AsyncClient`, so URL building, bearer auth, JSON bodies and the mapping of
-Graph error bodies run for real. It serves the two edges the adapter publishes to:
+Graph error bodies run for real. It serves the two edges the adapter publishes to, and reads:
 
 - `POST /{version}/{object-id}/comments` with `message` -> `{"id": ...}` (a public comment);
-- `POST /{version}/{page-id}/messages` (the Send API) with `recipient {id | comment_id | post_id}`,
-  `messaging_type`, `message {text}` -> `{"recipient_id": ..., "message_id": ...}`.
+- `POST /{version}/{page-id}/messages` (the Send API) with `recipient {id | user_ref | comment_id |
+  post_id}`, `messaging_type`, `message {text}` -> `{"recipient_id": ..., "message_id": ...}`;
+- `GET /{version}/{object-id}?fields=a,b{c}` -> the fields asked for of a post or comment put in
+  `objects` (with any page's token, as a post that mentions a page is readable to it).
 
 Rules it enforces as Graph does: a page token (bearer header or `access_token`) that belongs to
 the page it writes as, a non-empty `message`, Messenger's 2,000-character text limit, one
@@ -72,6 +74,8 @@ class FakeGraph(LocalServer):
         self.comments: dict[str, list[dict[str, str]]] = {}
         self.messages: list[dict[str, Any]] = []
         self.deleted: set[str] = set()
+        self.objects: dict[str, dict[str, Any]] = {}
+        """Posts and comments that can be read: object id -> its fields."""
         self.closed_windows: set[str] = set()
         self.hang = False
         self._private_replied: set[str] = set()
@@ -86,6 +90,7 @@ class FakeGraph(LocalServer):
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/{version}/{object_id}/comments", self._comments)
         app.router.add_post("/{version}/{page_id}/messages", self._messages)
+        app.router.add_get("/{version}/{object_id}", self._read)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
 
     async def stop(self) -> None:
@@ -189,7 +194,7 @@ class FakeGraph(LocalServer):
             return _error(400, graph_error(100, problem))
         recipient: dict[str, str] = body["recipient"]
         target = next(iter(recipient.values()))
-        if "id" in recipient:
+        if "id" in recipient or "user_ref" in recipient:
             if target in self.closed_windows:
                 return _error(
                     400,
@@ -211,6 +216,21 @@ class FakeGraph(LocalServer):
         self.messages.append({"page": page_id, "recipient": recipient, "text": body["message"]})
         return web.json_response({"recipient_id": psid, "message_id": message_id})
 
+    async def _read(self, request: web.Request) -> web.Response:
+        object_id = request.match_info["object_id"]
+        received = await self._record(request, object_id)
+        canned = await self._held_or_canned()
+        if canned is not None:
+            return canned
+        refused = self._auth_error(received, None)
+        if refused is not None:
+            return refused
+        if object_id in self.deleted or object_id not in self.objects:
+            return _gone(object_id)
+        node = self.objects[object_id]
+        wanted = [_field_name(f) for f in _top_level(received.query.get("fields", "id"))]
+        return web.json_response({k: node[k] for k in wanted if k in node} | {"id": object_id})
+
     async def _unknown(self, request: web.Request) -> web.Response:
         await self._record(request, request.path)
         return _error(
@@ -221,14 +241,39 @@ class FakeGraph(LocalServer):
         )
 
 
+def _top_level(fields: str) -> list[str]:
+    """`a,b{c,d},e` -> ["a", "b{c,d}", "e"]: commas inside braces belong to a sub-selection."""
+    out, depth, current = [], 0, ""
+    for char in fields:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            out.append(current)
+            current = ""
+        else:
+            current += char
+    return [f.strip() for f in [*out, current] if f.strip()]
+
+
+def _field_name(field: str) -> str:
+    return field.split("{", 1)[0]
+
+
+RECIPIENTS = ("id", "user_ref", "comment_id", "post_id")
+RECIPIENT_PROBLEM = "(#100) param recipient must be one of {id, user_ref, comment_id, post_id}"
+
+
 def _send_api_problem(body: dict[str, Any]) -> str | None:
     recipient = body.get("recipient")
     if not isinstance(recipient, dict) or len(recipient) != 1:
-        return "(#100) param recipient must be one of {id, comment_id, post_id}"
+        return RECIPIENT_PROBLEM
     ((key, value),) = recipient.items()
-    if key not in ("id", "comment_id", "post_id") or not isinstance(value, str) or not value:
-        return "(#100) param recipient must be one of {id, comment_id, post_id}"
-    if key == "id" and body.get("messaging_type") not in ("RESPONSE", "UPDATE", "MESSAGE_TAG"):
+    if key not in RECIPIENTS or not isinstance(value, str) or not value:
+        return RECIPIENT_PROBLEM
+    if key in ("id", "user_ref") and body.get("messaging_type") not in (
+        "RESPONSE",
+        "UPDATE",
+        "MESSAGE_TAG",
+    ):
         return "(#100) The parameter messaging_type is required"
     message = body.get("message")
     text = message.get("text") if isinstance(message, dict) else None

@@ -19,12 +19,13 @@ from typing import Any
 
 import httpx
 import pytest
+import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters import base
-from adapters.base import AdapterContext, ChecksDrafts, Published
+from adapters.base import AdapterContext, ChecksDrafts, Enriches, Parsed, Published, SkipReason
 from adapters.errors import (
     BadPayload,
     BadSignature,
@@ -35,6 +36,7 @@ from adapters.errors import (
     RateLimited,
 )
 from adapters.facebook import FacebookAdapter, create, request_for
+from chatops import keys
 from chatops.config import load_config_text
 from chatops.domain import Author, Change, Kind, Mention, Reply
 from chatops.metrics import Metrics
@@ -111,9 +113,15 @@ def fb() -> FacebookAdapter:
     return make_adapter()
 
 
-def parse(adapter: FacebookAdapter, data: Any) -> list[Mention]:
+def parse_all(adapter: FacebookAdapter, data: Any) -> Parsed:
     body = data if isinstance(data, bytes) else raw(data)
-    return adapter.parse(body, {"X-Hub-Signature-256": signature(body)}).mentions
+    return adapter.parse(body, {"X-Hub-Signature-256": signature(body)})
+
+
+def parse(adapter: FacebookAdapter, data: Any) -> list[Mention]:
+    parsed = parse_all(adapter, data)
+    assert parsed.skipped == [], parsed.skipped
+    return parsed.mentions
 
 
 def page_body(*entries: dict[str, Any]) -> dict[str, Any]:
@@ -300,7 +308,6 @@ def test_comment_with_a_photo_and_no_text(fb: FacebookAdapter) -> None:
         comment(verb="unhide"),
         comment(item="reaction", reaction_type="like"),
         comment(item="like"),
-        comment(item="share", share_id="1"),
         comment(**{"from": {"id": PAGE, "name": "Acme Sverige"}}),
         {"item": "status", "verb": "add", "post_id": f"{PAGE}_1", "from": {"id": PAGE}},
         {"item": "comment", "verb": "unknown-future-verb", "post_id": f"{PAGE}_1"},
@@ -311,7 +318,6 @@ def test_comment_with_a_photo_and_no_text(fb: FacebookAdapter) -> None:
         "unhide",
         "reaction",
         "like",
-        "share",
         "own-comment",
         "own-post",
         "future-verb",
@@ -327,8 +333,8 @@ def test_other_change_fields_are_ignored(fb: FacebookAdapter) -> None:
         "id": PAGE,
         "time": 1,
         "changes": [
-            {"field": "ratings", "value": {"whatever": True}},
-            {"field": "mention", "value": None},
+            {"field": "leadgen", "value": {"whatever": True}},
+            {"field": "conversations", "value": None},
             {"field": "feed", "value": comment()},
         ],
     }
@@ -560,6 +566,358 @@ def test_standby_events_of_another_app_are_ignored(fb: FacebookAdapter) -> None:
     assert parse(fb, page_body(entry)) == []
 
 
+# -- every documented variant (shapes from Meta's webhook references) -------------------------
+
+
+def test_a_chat_plugin_guest_is_a_dm_answered_through_user_ref(fb: FacebookAdapter) -> None:
+    guest = {
+        "sender": {"user_ref": "ref-5550001"},
+        "recipient": {"id": PAGE},
+        "timestamp": 1763885299456,
+        "message": {"mid": "m_guest", "text": "Hej från er webbplats"},
+    }
+    ordinary = message_event({"mid": "m_1", "text": "Hej"})
+    guest_dm, plain = parse(fb, page_body(messaging_entry(guest, ordinary)))
+    assert (guest_dm.kind, guest_dm.conversation_id, guest_dm.author.id) == (
+        Kind.DM,
+        "messenger-guest:ref-5550001",
+        "ref-5550001",
+    )
+    assert plain.conversation_id == "messenger:7012345678901234"
+    call = request_for(reply_to(guest_dm))
+    assert (call.path, call.payload["recipient"]) == (
+        f"{PAGE}/messages",
+        {"user_ref": "ref-5550001"},
+    )
+
+
+def test_an_unsent_messenger_message_is_a_removal(fb: FacebookAdapter) -> None:
+    [m] = parse(fb, page_body(messaging_entry(message_event({"mid": "m_1", "is_deleted": True}))))
+    assert (m.change, m.text, m.external_id) == (Change.REMOVED, "", "m_1")
+
+
+@pytest.mark.parametrize("verb", ["edit", "edited"])
+def test_both_edit_verbs_are_edits(fb: FacebookAdapter, verb: str) -> None:
+    post = {
+        "item": "post",
+        "verb": verb,
+        "post_id": f"{PAGE}_7293",
+        "message": "Rättat: ordern kom aldrig",
+        "created_time": 1763884790,
+        "from": {"id": 8423678347823, "name": "Joe"},
+    }
+    [m] = parse(fb, page_body(feed_entry(post)))
+    assert (m.change, m.external_id, m.author.id) == (
+        Change.EDITED,
+        f"{PAGE}_7293",
+        "8423678347823",
+    )
+
+
+def test_a_visitor_sharing_a_link_is_a_case_with_the_link(fb: FacebookAdapter) -> None:
+    share = {
+        "item": "share",
+        "verb": "add",
+        "share_id": 98735342324352,
+        "post_id": f"{PAGE}_98735342324352",
+        "from": {"id": "6543210987", "name": "Karin Lund"},
+        "created_time": 1763884790,
+        "message": "Titta vad de skriver om er",
+        "link": "https://news.example.invalid/acme",
+    }
+    [m] = parse(fb, page_body(feed_entry(share)))
+    assert (m.kind, m.external_id, m.conversation_id) == (
+        Kind.COMMENT,
+        share["post_id"],
+        share["post_id"],
+    )
+    assert m.text == "Titta vad de skriver om er\n[link] https://news.example.invalid/acme"
+
+
+def test_a_status_with_photos_keeps_every_photo(fb: FacebookAdapter) -> None:
+    status = {
+        "item": "status",
+        "verb": "add",
+        "photos": [
+            "https://scontent.example.invalid/1.jpg",
+            "https://scontent.example.invalid/2.jpg",
+        ],
+        "post_id": f"{PAGE}_9301",
+        "from": {"id": "6543210987", "name": "Karin Lund"},
+        "created_time": 1763884790,
+        "message": "Så här såg paketet ut",
+    }
+    [m] = parse(fb, page_body(feed_entry(status)))
+    assert m.text.splitlines() == [
+        "Så här såg paketet ut",
+        "[photo] https://scontent.example.invalid/1.jpg",
+        "[photo] https://scontent.example.invalid/2.jpg",
+    ]
+
+
+def test_the_legacy_sender_shape_names_the_author_and_our_own(fb: FacebookAdapter) -> None:
+    legacy = comment(sender_id=1231231231, sender_name="Omar Diaz")
+    del legacy["from"]
+    ours = comment(comment_id="778899_9", sender_id=int(PAGE), sender_name="Acme Sverige")
+    del ours["from"]
+    [m] = parse(fb, page_body(feed_entry(legacy, ours)))
+    assert m.author == Author(id="1231231231", name="Omar Diaz")
+
+
+def test_a_location_gets_a_map_link(fb: FacebookAdapter) -> None:
+    location = {"type": "location", "payload": {"coordinates": {"lat": 59.3293, "long": 18.0686}}}
+    [m] = parse(
+        fb, page_body(messaging_entry(message_event({"mid": "m_1", "attachments": [location]})))
+    )
+    assert m.text == (
+        "[location] https://www.openstreetmap.org/?mlat=59.329300&mlon=18.068600"
+        "#map=16/59.329300/18.068600"
+    )
+
+
+@pytest.mark.parametrize(
+    ("attachment", "lines"),
+    [
+        (
+            {
+                "type": "template",
+                "payload": {
+                    "product": {
+                        "elements": [
+                            {
+                                "id": "1",
+                                "retailer_id": "r1",
+                                "title": "Ryggsäck 30 l",
+                                "subtitle": "499 kr",
+                            },
+                            {"id": "2", "title": "Vattenflaska"},
+                        ]
+                    }
+                },
+            },
+            ["[product] Ryggsäck 30 l (499 kr)", "[product] Vattenflaska"],
+        ),
+        (
+            {
+                "type": "template",
+                "payload": {
+                    "template_type": "generic",
+                    "elements": [
+                        {
+                            "title": "Order 4411",
+                            "default_action": {"url": "https://acme.invalid/o/4411"},
+                        }
+                    ],
+                },
+            },
+            ["[template] Order 4411 https://acme.invalid/o/4411"],
+        ),
+        (
+            {
+                "type": "fallback",
+                "title": "Acme blog",
+                "url": "https://acme.invalid/blog",
+                "payload": "BLOB",
+            },
+            ["[fallback] Acme blog https://acme.invalid/blog"],
+        ),
+        (
+            {"type": "location", "payload": {"coordinates": {"lat": 91, "long": 0}}},
+            ["[location]"],
+        ),
+    ],
+    ids=["product", "generic-template", "fallback", "location-out-of-range"],
+)
+def test_templates_and_products_show_their_titles(
+    fb: FacebookAdapter, attachment: dict[str, Any], lines: list[str]
+) -> None:
+    [m] = parse(
+        fb, page_body(messaging_entry(message_event({"mid": "m_1", "attachments": [attachment]})))
+    )
+    assert m.text.splitlines() == lines
+
+
+def rating(**overrides: Any) -> dict[str, Any]:
+    value = {
+        "item": "rating",
+        "verb": "add",
+        "open_graph_story_id": 904801129604590,
+        "reviewer_id": 705955836155788,
+        "reviewer_name": "Lena Holm",
+        "rating": 2,
+        "review_text": "Leveransen tog tre veckor.",
+        "recommendation_type": "NEGATIVE",
+        "created_time": 1763884790,
+    }
+    value.update(overrides)
+    return value
+
+
+def test_a_review_with_words_is_a_case_on_its_story(fb: FacebookAdapter) -> None:
+    ratings = {"id": PAGE, "time": 1763884800, "changes": [{"field": "ratings", "value": rating()}]}
+    [m] = parse(fb, page_body(ratings))
+    assert (m.kind, m.external_id, m.conversation_id) == (
+        Kind.COMMENT,
+        "904801129604590",
+        "904801129604590",
+    )
+    assert m.author == Author(id="705955836155788", name="Lena Holm")
+    assert m.text == "[does not recommend] Leveransen tog tre veckor."
+    assert request_for(reply_to(m)).path == "904801129604590/comments"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (rating(review_text=None), None),
+        (rating(review_text="   "), None),
+        (rating(verb="edit"), Change.EDITED),
+        (rating(verb="remove", review_text=None), Change.REMOVED),
+        (rating(item="like"), None),
+    ],
+    ids=["bare-stars", "blank-text", "edited", "removed", "like"],
+)
+def test_bare_star_ratings_are_not_cases(
+    fb: FacebookAdapter, value: dict[str, Any], expected: Change | None
+) -> None:
+    entry = {"id": PAGE, "time": 1763884800, "changes": [{"field": "ratings", "value": value}]}
+    found = parse(fb, page_body(entry))
+    assert [m.change for m in found] == ([] if expected is None else [expected])
+
+
+def test_a_comment_on_a_review_joins_the_review(fb: FacebookAdapter) -> None:
+    value = {
+        "item": "comment",
+        "verb": "add",
+        "comment_id": "904801129604590_904802532937783",
+        "post_id": "904801129604590",
+        "parent_id": "904801129604590",
+        "sender_id": 705955836155788,
+        "sender_name": "Lena Holm",
+        "created_time": 1763884790,
+        "message": "Och ingen svarar i telefon.",
+    }
+    entry = {"id": PAGE, "time": 1763884800, "changes": [{"field": "ratings", "value": value}]}
+    [m] = parse(fb, page_body(entry))
+    assert (m.conversation_id, m.author.name, m.kind) == (
+        "904801129604590",
+        "Lena Holm",
+        Kind.COMMENT,
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "external_id"),
+    [
+        (
+            {
+                "item": "post",
+                "verb": "add",
+                "post_id": "44444444_5555",
+                "sender_id": 44444444,
+                "sender_name": "Per Ek",
+            },
+            "44444444_5555",
+        ),
+        (
+            {
+                "item": "comment",
+                "verb": "add",
+                "post_id": "44444444_5555",
+                "comment_id": "5555_6666",
+                "message": "@Acme Sverige varför svarar ni inte?",
+                "created_time": 1763884790,
+            },
+            "5555_6666",
+        ),
+    ],
+    ids=["post", "comment"],
+)
+def test_a_mention_of_the_page_elsewhere_is_a_mention(
+    fb: FacebookAdapter, value: dict[str, Any], external_id: str
+) -> None:
+    entry = {"id": PAGE, "time": 1763884800, "changes": [{"field": "mention", "value": value}]}
+    [m] = parse(fb, page_body(entry))
+    assert (m.kind, m.external_id, m.conversation_id) == (
+        Kind.MENTION,
+        external_id,
+        "44444444_5555",
+    )
+    assert request_for(reply_to(m)).path == f"{external_id}/comments"
+
+
+async def test_enrich_reads_the_post_that_mentions_the_page(
+    live: FacebookAdapter, graph: FakeGraph
+) -> None:
+    assert isinstance(live, Enriches)
+    graph.objects["44444444_5555"] = {
+        "message": "Har någon annan väntat på Acme i veckor?",
+        "from": {"id": "44444444", "name": "Per Ek"},
+        "created_time": "2026-11-23T07:00:00+0000",
+        "permalink_url": "https://www.facebook.com/44444444/posts/5555",
+    }
+    entry = {
+        "id": PAGE,
+        "time": 1763884800,
+        "changes": [
+            {
+                "field": "mention",
+                "value": {"item": "post", "verb": "add", "post_id": "44444444_5555"},
+            }
+        ],
+    }
+    [bare] = parse(live, page_body(entry))
+    assert (bare.text, bare.author.id) == ("", "")
+    m = await live.enrich(bare)
+    assert m.text == "Har någon annan väntat på Acme i veckor?"
+    assert m.author == Author(id="44444444", name="Per Ek")
+    assert m.url == "https://www.facebook.com/44444444/posts/5555"
+    assert m.created_at == datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+    [req] = graph.received
+    assert (req.method, req.path, req.headers["Authorization"]) == (
+        "GET",
+        "44444444_5555",
+        f"Bearer {PAGE_TOKEN}",
+    )
+    assert req.query["fields"].startswith("id,message,from")
+    plain = one(live, "feed_comment_add")
+    assert await live.enrich(plain) is plain
+
+
+async def test_enrich_of_a_deleted_mention_is_permanent(
+    live: FacebookAdapter, graph: FakeGraph
+) -> None:
+    entry = {
+        "id": PAGE,
+        "changes": [
+            {
+                "field": "mention",
+                "value": {"item": "post", "verb": "add", "post_id": "1_2", "created_time": 1},
+            }
+        ],
+    }
+    [bare] = parse(live, page_body(entry))
+    with pytest.raises(PermanentError, match="gone"):
+        await live.enrich(bare)
+
+
+async def test_a_reply_to_a_chat_plugin_guest_goes_to_user_ref(
+    live: FacebookAdapter, graph: FakeGraph, fb: FacebookAdapter
+) -> None:
+    guest = {
+        "sender": {"user_ref": "ref-5550001"},
+        "recipient": {"id": PAGE},
+        "timestamp": int(datetime.now(UTC).timestamp() * 1000),
+        "message": {"mid": "m_guest", "text": "Hej"},
+    }
+    [m] = parse(fb, page_body(messaging_entry(guest)))
+    published = await live.reply(reply_to(m))
+    [req] = graph.received
+    assert req.body["recipient"] == {"user_ref": "ref-5550001"}
+    assert req.body["messaging_type"] == "RESPONSE"
+    assert published.id.startswith("m_fake")
+
+
 # -- malformed bodies ----------------------------------------------------------------------------
 
 
@@ -574,6 +932,19 @@ def test_standby_events_of_another_app_are_ignored(fb: FacebookAdapter) -> None:
         (b'{"object": "user", "entry": []}', "object: expected 'page', got 'user'"),
         (b'{"entry": []}', "object: expected 'page', got no object name"),
         (b'{"object": "page", "entry": {}}', "entry: expected a list"),
+    ],
+)
+def test_bodies_that_are_not_metas_envelope_are_refused(
+    fb: FacebookAdapter, body: bytes, reason: str
+) -> None:
+    with pytest.raises(BadPayload) as caught:
+        parse_all(fb, body)
+    assert caught.value.reason.startswith(reason)
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
         (b'{"object": "page", "entry": [7]}', "entry[0]: expected an object"),
         (b'{"object": "page", "entry": [{}]}', "entry[0].id: expected an id"),
         (raw(page_body({"id": PAGE, "changes": {}})), "entry[0].changes: expected a list"),
@@ -610,10 +981,6 @@ def test_standby_events_of_another_app_are_ignored(fb: FacebookAdapter) -> None:
             "entry[0].messaging[0].message.mid: missing",
         ),
         (
-            raw(page_body(messaging_entry({"message": {"mid": "m_1", "text": "x"}}))),
-            "entry[0].messaging[0].sender: missing",
-        ),
-        (
             raw(page_body(messaging_entry(message_event({"mid": "m_1"}, timestamp=True)))),
             "entry[0].messaging[0].timestamp: expected a unix time",
         ),
@@ -623,17 +990,35 @@ def test_standby_events_of_another_app_are_ignored(fb: FacebookAdapter) -> None:
         ),
     ],
 )
-def test_malformed_bodies_name_what_is_wrong(fb: FacebookAdapter, body: bytes, reason: str) -> None:
-    with pytest.raises(BadPayload) as caught:
-        parse(fb, body)
-    assert caught.value.reason.startswith(reason)
+def test_an_unreadable_item_is_skipped_saying_what_is_wrong(
+    fb: FacebookAdapter, body: bytes, reason: str
+) -> None:
+    parsed = parse_all(fb, body)
+    assert parsed.mentions == []
+    [skipped] = parsed.skipped
+    assert skipped.reason is SkipReason.MALFORMED
+    assert skipped.detail.startswith(reason)
+    json.loads(skipped.item)  # the raw item, kept for a person to look at
 
 
-def test_one_bad_entry_of_a_configured_page_refuses_the_batch(fb: FacebookAdapter) -> None:
-    # Meta retries the whole POST: better a 400 in the metrics than a silently half-read batch.
-    body = page_body(feed_entry(comment()), feed_entry(comment(post_id=None)))
-    with pytest.raises(BadPayload, match=r"entry\[1\]"):
-        parse(fb, body)
+def test_one_bad_item_costs_only_itself(fb: FacebookAdapter) -> None:
+    # Meta retries a refused POST until it disables the subscription: the good items must count.
+    bad_comment = comment(comment_id="778899_2", post_id=None)
+    guestless = {"recipient": {"id": PAGE}, "timestamp": 1, "message": {"mid": "m_x", "text": "?"}}
+    body = page_body(
+        feed_entry(comment(), bad_comment),
+        {"id": PAGE, "changes": "not a list"},
+        messaging_entry(message_event({"mid": "m_ok", "text": "Hej"}), guestless),
+    )
+    parsed = parse_all(fb, body)
+    assert [m.external_id for m in parsed.mentions] == ["778899_1001", "m_ok"]
+    assert [(s.reason, s.detail) for s in parsed.skipped] == [
+        (SkipReason.MALFORMED, "entry[0].changes[1].value.post_id: missing"),
+        (SkipReason.MALFORMED, "entry[1].changes: expected a list"),
+        (SkipReason.NO_SENDER, "entry[2].messaging[1].sender: missing"),
+    ]
+    assert json.loads(parsed.skipped[0].item) == {"field": "feed", "value": bad_comment}
+    assert "Karin" not in " ".join(s.detail for s in parsed.skipped)
 
 
 # -- signatures and the handshake ----------------------------------------------------------------
@@ -752,6 +1137,60 @@ async def test_webhook_end_to_end_accepts_then_dedupes(web_client: TestClient) -
     query = {"hub.mode": "subscribe", "hub.challenge": "42", "hub.verify_token": VERIFY_TOKEN}
     handshake = await web_client.get("/webhooks/facebook", params=query)
     assert (handshake.status, await handshake.text()) == (200, "42")
+
+
+async def test_a_batch_with_an_unusable_item_is_stored_and_the_item_kept(
+    store: Store, fb: FacebookAdapter, caplog: pytest.LogCaptureFixture
+) -> None:
+    metrics = Metrics()
+    client = TestClient(TestServer(build_app(store, {"facebook": fb}, metrics, ["social"])))
+    await client.start_server()
+    nobody = {
+        "recipient": {"id": PAGE},
+        "timestamp": 1,
+        "message": {"mid": "m_x", "text": "Hemligt"},
+    }
+    body = raw(page_body(messaging_entry(message_event({"mid": "m_ok", "text": "Hej"}), nobody)))
+    headers = {"X-Hub-Signature-256": signature(body)}
+    try:
+        first = await client.post("/webhooks/facebook", data=body, headers=headers)
+        assert (first.status, await first.json()) == (
+            200,
+            {"accepted": 1, "duplicates": 0, "skipped": 1},
+        )
+        again = await client.post("/webhooks/facebook", data=body, headers=headers)
+        assert (again.status, await again.json()) == (
+            200,
+            {"accepted": 0, "duplicates": 1, "skipped": 1},
+        )
+        text = await (await client.get("/metrics")).text()
+    finally:
+        await client.close()
+    [stored] = await store.redis.xrange(keys.INBOUND)
+    assert Mention.model_validate_json(stored[1]["m"]).external_id == "m_ok"
+    [(_, dead)] = await store.redis.xrange(keys.DEAD)  # once, though Meta delivered it twice
+    assert (dead["platform"], dead["reason"], dead["from"]) == ("facebook", "no_sender", "webhook")
+    assert dead["detail"] == "entry[0].messaging[1].sender: missing"
+    assert json.loads(dead["item"]) == nobody
+    assert 'chatops_webhook_items_skipped_total{platform="facebook",reason="no_sender"} 1.0' in text
+    logged = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
+    assert len(logged) == 1 and "Hemligt" not in logged[0]
+
+
+async def test_nothing_is_acknowledged_when_the_store_is_down(fb: FacebookAdapter) -> None:
+    down = Store(aioredis.from_url(f"redis://127.0.0.1:{closed_port()}", decode_responses=True))
+    client = TestClient(TestServer(build_app(down, {"facebook": fb}, Metrics(), ["social"])))
+    await client.start_server()
+    nobody = {"recipient": {"id": PAGE}, "timestamp": 1, "message": {"mid": "m_x"}}
+    try:
+        for entry in (messaging_entry(nobody), messaging_entry(message_event({"mid": "m_1"}))):
+            body = raw(page_body(entry))
+            headers = {"X-Hub-Signature-256": signature(body)}
+            r = await client.post("/webhooks/facebook", data=body, headers=headers)
+            assert r.status == 503  # a skipped item is kept before the 200, like a mention
+    finally:
+        await client.close()
+        await down.close()
 
 
 # -- replies -----------------------------------------------------------------------------------
@@ -1220,10 +1659,14 @@ FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCh
 
 def assert_parses_or_refuses(adapter: FacebookAdapter, body: bytes) -> None:
     try:
-        mentions = adapter.parse(body, {}).mentions
+        parsed = adapter.parse(body, {})
     except BadPayload as exc:
         assert exc.reason and len(exc.reason) < 300
         return
+    for skipped in parsed.skipped:
+        assert skipped.reason in SkipReason and 0 < len(skipped.detail) < 300
+        json.loads(skipped.item)
+    mentions = parsed.mentions
     for m in mentions:
         assert isinstance(m, Mention)
         assert m.platform == "facebook" and m.account in {
