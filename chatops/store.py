@@ -96,6 +96,20 @@ return out
 """
 
 
+_REMOVE_IDLE_CONSUMERS = """
+local gone = {}
+for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local f = {}
+  for i = 1, #c, 2 do f[c[i]] = c[i + 1] end
+  if f['name'] ~= ARGV[3] and f['pending'] == 0 and f['idle'] >= tonumber(ARGV[2]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], f['name'])
+    gone[#gone + 1] = f['name']
+  end
+end
+return gone
+"""
+
+
 @dataclass(frozen=True)
 class Inbound:
     """One stream entry handed to a worker."""
@@ -115,6 +129,7 @@ class Store:
         self._save = redis.register_script(_SAVE_CASE)
         self._replace_mention = redis.register_script(_REPLACE_MENTION)
         self._dead_letter_items = redis.register_script(_DEAD_LETTER_ITEMS)
+        self._remove_idle_consumers = redis.register_script(_REMOVE_IDLE_CONSUMERS)
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -239,6 +254,20 @@ class Store:
         if summary and summary.get("pending"):
             floor = min(floor, summary["min"], key=_id_key)
         await self.redis.xtrim(keys.INBOUND, minid=floor, approximate=False)
+
+    async def remove_idle_consumers(self, idle_ms: int, keep: str) -> list[str]:
+        """Forget the inbound group's consumers idle for `idle_ms` with nothing pending (workers
+        that died or were scaled away); never `keep`. Checked and removed in one atomic step, so
+        a consumer that reads meanwhile never loses entries with its name."""
+        try:
+            gone = await self._remove_idle_consumers(
+                keys=[keys.INBOUND], args=[keys.INBOUND_GROUP, idle_ms, keep]
+            )
+        except ResponseError as exc:
+            if "NOGROUP" in str(exc) or "no such key" in str(exc).lower():
+                return []
+            raise
+        return [str(name) for name in gone]
 
     # -- cases ----------------------------------------------------------------------------
 

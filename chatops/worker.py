@@ -28,7 +28,11 @@ STALLED_PUBLISH = timedelta(minutes=5)
 RETRY_EVERY_S = 5.0
 """How often replies a platform asked us to send later are looked at."""
 HOUSEKEEPING_EVERY_S = 60.0
-"""How often acknowledged stream history is trimmed and stalled publishes are recovered."""
+"""How often acknowledged stream history is trimmed, stalled publishes are recovered and dead
+consumers are removed."""
+DEAD_CONSUMER = timedelta(hours=1)
+"""A consumer of the group silent this long with nothing pending is a worker that is gone: a
+live one reads (or blocks reading) every second. Its name would otherwise stay forever."""
 
 
 class Every:
@@ -97,6 +101,7 @@ class Worker:
         retry_pause: float = 1.0,
         retry_every: float = RETRY_EVERY_S,
         housekeeping_every: float = HOUSEKEEPING_EVERY_S,
+        dead_consumer: timedelta = DEAD_CONSUMER,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
@@ -112,6 +117,7 @@ class Worker:
         self.outage = Outage()
         self._retries = Every(retry_every)
         self._housekeeping = Every(housekeeping_every)
+        self.dead_consumer_ms = int(dead_consumer.total_seconds() * 1000)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop`; a Redis outage (even at start) is waited out, not fatal."""
@@ -140,6 +146,9 @@ class Worker:
         if self._housekeeping.due(now):
             await self.store.trim_inbound()
             await self.pipeline.workflow.recover_stalled(STALLED_PUBLISH)
+            gone = await self.store.remove_idle_consumers(self.dead_consumer_ms, self.consumer)
+            if gone:
+                log.info("worker: removed %d dead consumer(s): %s", len(gone), ", ".join(gone))
             ran.append("housekeeping")
         return ran
 

@@ -12,6 +12,7 @@ import logging
 import shutil
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -206,3 +207,46 @@ async def test_periodic_work_runs_on_time_not_on_loop_counts(system: System) -> 
         61.0: [],
     }
     assert await redis.xlen(keys.INBOUND) <= 2
+
+
+async def test_dead_consumers_leave_the_group_once_nothing_is_pending(system: System) -> None:
+    assert system.rt.pipeline is not None
+    redis = system.rt.store.redis
+    await system.rt.store.ensure_group()
+    await _post(system, 1)
+    await redis.xreadgroup(keys.INBOUND_GROUP, "gone-busy", {keys.INBOUND: ">"}, count=1)
+    for name in ("gone-idle", "w1"):
+        await redis.xgroup_createconsumer(keys.INBOUND, keys.INBOUND_GROUP, name)
+
+    async def consumers() -> set[str]:
+        return {c["name"] for c in await redis.xinfo_consumers(keys.INBOUND, keys.INBOUND_GROUP)}
+
+    clock = Monotonic()
+    patient = Worker(system.rt.store, system.rt.pipeline, system.rt.metrics, consumer="w1")
+    assert await patient.periodic() == ["retries", "housekeeping"]
+    assert await consumers() == {"gone-busy", "gone-idle", "w1"}, "an hour has not passed"
+
+    worker = Worker(
+        system.rt.store,
+        system.rt.pipeline,
+        system.rt.metrics,
+        consumer="w1",
+        block_ms=1,
+        claim_idle_ms=3_600_000,
+        dead_consumer=timedelta(milliseconds=2),
+        monotonic=clock,
+    )
+
+    def left(expected: set[str]) -> Callable[[], Awaitable[bool]]:
+        async def check() -> bool:
+            clock.now += 60
+            await worker.periodic()
+            return await consumers() == expected
+
+        return check
+
+    await eventually(left({"gone-busy", "w1"}))  # its entry is still pending: it stays
+    worker.claim_idle_ms = 0  # the entry is taken over, as from any dead worker
+    assert await worker.run_once() == 1
+    assert await system.rt.store.case_for_mention("sandbox:m-1") is not None
+    await eventually(left({"w1"}))
