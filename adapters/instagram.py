@@ -3,7 +3,10 @@
 In: `comments` on the brand's posts (replies to comments too), `mentions` of the brand's @handle
 in someone else's comment or caption (ids only: `enrich` fetches the text later, off the webhook
 path) and Instagram Direct messages. Everyone on one post is one case (conversation = media
-id); a Direct thread is one case per person (`igdm:<IGSID>`).
+id); a Direct thread is one case per person (`igdm:<IGSID>`). A comment in the older shape
+without `from` (and sometimes without `media`) is kept with an unknown author; `enrich` asks
+the Graph API who wrote it and on which post. One item that cannot be read is skipped with its
+reason (kept in the dead-letter stream by the web), never the whole batch.
 
 Out: a public reply under a comment, a comment where the brand was mentioned, a private reply
 to a commenter, or a Direct message, each with the account's own token. Signatures, the
@@ -31,7 +34,7 @@ from pydantic import (
 )
 
 from adapters import _meta
-from adapters.base import AdapterContext, Parsed, Published, Response
+from adapters.base import AdapterContext, Parsed, Published, Response, Skipped, SkipReason
 from adapters.errors import BadPayload, BadSignature, NotSent, OutcomeUnknown, PermanentError
 from chatops.config.models import Account
 from chatops.domain import Author, Change, Kind, Mention, Reply, utcnow
@@ -43,6 +46,8 @@ PLATFORM = "instagram"
 UNKNOWN_AUTHOR = "unknown"
 """`Author.id` of a mention before `enrich`: the webhook does not say who wrote it."""
 DM_PREFIX = "igdm:"
+UNREAD_MEDIA_PREFIX = "igcomment:"
+"""Conversation of a comment whose webhook did not name its post, until `enrich` reads it."""
 COMMENT_MAX_CHARS = 2200
 DM_MAX_BYTES = 1000
 """Instagram Direct text: UTF-8, at most 1,000 bytes (not characters)."""
@@ -64,6 +69,16 @@ COMMENT_FIELDS = (
 """`mentioned_comment` fields, richest first. Only the last set is documented for comments on
 other people's media; the others are tried first and dropped when Meta refuses them."""
 CAPTION_FIELDS = ("id,caption,timestamp,username,permalink", "id,caption,timestamp")
+COMMENT_NODE_FIELDS = (
+    "id,text,timestamp,username,from{id,username},media{id,permalink},parent_id",
+    "id,text,timestamp,username,media{id,permalink},parent_id",
+)
+"""A comment on the account's own media, read when its webhook left out author and post."""
+FIELD_SETS = {
+    "mentioned_comment": COMMENT_FIELDS,
+    "mentioned_media": CAPTION_FIELDS,
+    "comment": COMMENT_NODE_FIELDS,
+}
 
 
 # -- the wire format ---------------------------------------------------------------------
@@ -105,8 +120,10 @@ class _Media(_Wire):
 class _Comment(_Wire):
     id: Id
     text: str | None = None
-    author: _User = Field(alias="from")
-    media: _Media
+    author: _User | None = Field(default=None, alias="from")
+    """Absent in the older comment shape (then `enrich` asks the Graph API who wrote it)."""
+    media: _Media | None = None
+    """Absent in the older shape too: the comment is its own conversation until `enrich`."""
     parent_id: Id | None = None
 
 
@@ -165,10 +182,19 @@ _W = TypeVar("_W", bound=_Wire)
 # -- parsing (pure: it runs on the webhook request path) ----------------------------------
 
 
-def parse_body(body: bytes, accounts: Collection[str], received: datetime) -> list[Mention]:
-    """A webhook body -> mentions for the configured `accounts`, or BadPayload saying where.
+class _NoSender(BadPayload):
+    """A messaging event naming nobody we could answer."""
 
-    `received` stands in for an entry without a time."""
+
+_Reader = Callable[[Any, str, str, datetime], list[Mention]]
+
+
+def parse_body(body: bytes, accounts: Collection[str], received: datetime) -> Parsed:
+    """A webhook body -> mentions for the configured `accounts` and the items skipped.
+
+    Only a body that is not Meta's envelope (`object: instagram`, an `entry` list) raises
+    BadPayload; an entry, change or message that cannot be read is skipped with its reason,
+    and the rest of the batch counts. `received` stands in for an entry without a time."""
     try:
         data: Any = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
@@ -180,25 +206,39 @@ def parse_body(body: bytes, accounts: Collection[str], received: datetime) -> li
     entries = data.get("entry")
     if not isinstance(entries, list):
         raise BadPayload("entry: expected a list")
-    mentions: list[Mention] = []
+    parsed = Parsed()
     for index, entry in enumerate(entries):
-        mentions.extend(_entry(entry, f"entry[{index}]", accounts, received))
-    return mentions
+        where = f"entry[{index}]"
+        try:
+            account = _validate(_Party, entry, where).id
+            if account not in accounts:
+                continue
+            when = _time(entry.get("time"), f"{where}.time") or received
+            items = _items(entry, where)
+        except BadPayload as exc:
+            parsed.skipped.append(Skipped.of(SkipReason.MALFORMED, exc.reason, entry))
+            continue
+        for at, item, read in items:
+            try:
+                parsed.mentions.extend(read(item, at, account, when))
+            except _NoSender as exc:
+                parsed.skipped.append(Skipped.of(SkipReason.NO_SENDER, exc.reason, item))
+            except BadPayload as exc:
+                parsed.skipped.append(Skipped.of(SkipReason.MALFORMED, exc.reason, item))
+    return parsed
 
 
-def _entry(entry: Any, where: str, accounts: Collection[str], received: datetime) -> list[Mention]:
-    account = _validate(_Party, entry, where).id
-    if account not in accounts:
-        return []
-    when = _time(entry.get("time"), f"{where}.time") or received
-    mentions: list[Mention] = []
-    for index, change in enumerate(_list(entry, "changes", where)):
-        mentions.extend(_change(change, f"{where}.changes[{index}]", account, when))
+def _items(entry: dict[str, Any], where: str) -> list[tuple[str, Any, _Reader]]:
+    """Each change and messaging event of an entry, with the function that reads it."""
+    changes = _list(entry, "changes", where)
+    messaging = _list(entry, "messaging", where)
+    items: list[tuple[str, Any, _Reader]] = [
+        (f"{where}.changes[{i}]", change, _change) for i, change in enumerate(changes)
+    ]
     if "field" in entry:  # Business Login for Instagram may put one change on the entry itself
-        mentions.extend(_change(entry, where, account, when))
-    for index, item in enumerate(_list(entry, "messaging", where)):
-        mentions.extend(_messaging(item, f"{where}.messaging[{index}]", account, when))
-    return mentions
+        items.append((where, entry, _change))
+    items += [(f"{where}.messaging[{i}]", item, _messaging) for i, item in enumerate(messaging)]
+    return items
 
 
 def _change(change: Any, where: str, account: str, when: datetime) -> list[Mention]:
@@ -215,16 +255,23 @@ def _change(change: Any, where: str, account: str, when: datetime) -> list[Menti
 
 
 def _comment(comment: _Comment, account: str, when: datetime) -> list[Mention]:
-    if comment.author.id == account or comment.author.self_ig_scoped_id:
+    person = comment.author
+    if person is not None and (person.id == account or person.self_ig_scoped_id):
         return []  # our own reply coming back
+    author = (
+        Author(id=person.id, handle=person.username or "")
+        if person is not None
+        else Author(id=UNKNOWN_AUTHOR)
+    )
+    media = comment.media.id if comment.media is not None else UNREAD_MEDIA_PREFIX + comment.id
     return [
         Mention(
             platform=PLATFORM,
             account=account,
             external_id=comment.id,
-            conversation_id=comment.media.id,
+            conversation_id=media,
             parent_id=comment.parent_id,
-            author=Author(id=comment.author.id, handle=comment.author.username or ""),
+            author=author,
             text=comment.text or "",
             created_at=when,
             kind=Kind.REPLY if comment.parent_id else Kind.COMMENT,
@@ -246,6 +293,8 @@ def _mention(ref: _MentionRef, account: str, when: datetime) -> Mention:
 
 
 def _messaging(item: Any, where: str, account: str, when: datetime) -> list[Mention]:
+    if isinstance(item, dict) and item.get("sender") is None:
+        raise _NoSender(f"{where}.sender: missing")
     event = _validate(_Messaging, item, where)
     sender = event.sender.id
     if sender == account or event.is_self:
@@ -421,7 +470,7 @@ class InstagramAdapter:
         _meta.verify(self._settings.facebook_app_secret, body, headers)
 
     def parse(self, body: bytes, headers: Mapping[str, str]) -> Parsed:
-        return Parsed(parse_body(body, self._accounts.keys(), self._clock()))
+        return parse_body(body, self._accounts.keys(), self._clock())
 
     def handshake(self, query: Mapping[str, str]) -> Response:
         return _meta.handshake(self._settings.facebook_verify_token, query)
@@ -437,7 +486,10 @@ class InstagramAdapter:
     # worker: fill in what the mentions webhook leaves out
 
     async def enrich(self, mention: Mention) -> Mention:
-        """Fetch the text, author and link of a mention; NotSent when it cannot be read now."""
+        """Fetch the text, author and link of a mention, or the author and post of a comment
+        that arrived in the older shape without them; NotSent when it cannot be read now."""
+        if mention.kind in (Kind.COMMENT, Kind.REPLY) and mention.author.id == UNKNOWN_AUTHOR:
+            return await self._enrich_comment(mention)
         if mention.kind is not Kind.MENTION or mention.text:
             return mention
         token = self._token(mention.account)
@@ -452,15 +504,23 @@ class InstagramAdapter:
             raise NotSent(f"Instagram returned no {edge} for {target}")
         return _enriched(mention, found, caption)
 
-    async def _read(self, account: str, edge: str, expression: str, token: str) -> dict[str, Any]:
-        """GET the edge with the richest field set Meta accepts for it."""
-        field_sets = CAPTION_FIELDS if edge == "mentioned_media" else COMMENT_FIELDS
+    async def _enrich_comment(self, mention: Mention) -> Mention:
+        token = self._token(mention.account)
+        comment = _graph_id(mention.external_id, "comment id")
+        data = await self._read(comment, "comment", "", token)
+        return _comment_read(mention, data)
+
+    async def _read(self, node: str, edge: str, expression: str, token: str) -> dict[str, Any]:
+        """GET the edge (or, without an expression, the node's own fields) with the richest
+        field set Meta accepts for it."""
+        field_sets = FIELD_SETS[edge]
         for tier in range(self._tier.get(edge, 0), len(field_sets)):
-            params = {"fields": f"{expression}{{{field_sets[tier]}}}"}
+            fields = field_sets[tier]
+            params = {"fields": f"{expression}{{{fields}}}" if expression else fields}
             try:
                 data = await _meta.graph_get(
                     self._http,
-                    f"{self._api}/{account}",
+                    f"{self._api}/{node}",
                     token=token,
                     platform=PLATFORM,
                     params=params,
@@ -561,6 +621,31 @@ def _enriched(mention: Mention, found: dict[str, Any], caption: bool) -> Mention
             "author": Author(id=_text(author.get("id")) or UNKNOWN_AUTHOR, handle=_text(username)),
             "url": permalink if isinstance(permalink, str) and permalink else mention.url,
             "created_at": _iso_time(found.get("timestamp")) or mention.created_at,
+        }
+    )
+
+
+def _comment_read(mention: Mention, found: dict[str, Any]) -> Mention:
+    """A comment of the older shape with its author, post and thread filled in."""
+    raw_author = found.get("from")
+    author: dict[str, Any] = raw_author if isinstance(raw_author, dict) else {}
+    media = found.get("media")
+    media = media if isinstance(media, dict) else {}
+    media_id = _text(media.get("id"))
+    permalink = media.get("permalink")
+    parent = _text(found.get("parent_id")) or mention.parent_id
+    text = found.get("text")
+    return mention.model_copy(
+        update={
+            "author": Author(
+                id=_text(author.get("id")) or UNKNOWN_AUTHOR,
+                handle=_text(found.get("username") or author.get("username")),
+            ),
+            "conversation_id": media_id or mention.conversation_id,
+            "parent_id": parent,
+            "kind": Kind.REPLY if parent else Kind.COMMENT,
+            "text": mention.text or (text if isinstance(text, str) else ""),
+            "url": permalink if isinstance(permalink, str) and permalink else mention.url,
         }
     )
 

@@ -85,6 +85,18 @@ class DigestItem:
     summary: str  # who wrote and the start of what they wrote
 
 
+@dataclass(frozen=True)
+class PingItem:
+    """One case of a batched escalation ping (escalation/chase.py gathers one scan's tiers).
+
+    `case_id` is the link target: each chat finds the case's thread from it."""
+
+    case_id: str
+    number: str
+    text: str  # what fired: "#1042 is still unclaimed: who takes it?"
+    owner: str | None = None
+
+
 class ChatBackend(Protocol):
     async def show(self, view: CaseView, event: CaseEvent) -> None:
         """Bring the case's thread up to date with `view` and add `event` to it."""
@@ -98,6 +110,13 @@ class ChatBackend(Protocol):
 
     async def post_report(self, department: Department, text: str, chart: bytes | None) -> None:
         """The weekly KPI report (text and a PNG chart) in the department's channel."""
+        ...
+
+    async def post_pings(
+        self, department: Department, items: list[PingItem], notify: tuple[str, ...]
+    ) -> None:
+        """One message in the department's channel listing the cases one scan escalated,
+        mentioning `notify` once ("here" = the channel) instead of once per case."""
         ...
 
     async def close(self) -> None:

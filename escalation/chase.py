@@ -3,6 +3,10 @@
 Only what is due is read (`ZRANGEBYSCORE … LIMIT`), so a tick costs O(what is due). Each step
 is a compare-and-set on the case (the tier or reminder number it saw), so a second scheduler
 or a retried job finds the step taken and notifies nobody.
+
+Escalation pings are batched: each case's thread gets its own line (mentioning nobody), and the
+people are called once per department and recipients per scan, in one message listing the
+cases (`ChatBackend.post_pings`): twelve overdue cases are one `@here`, not twelve.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from chatops.domain import utcnow
+from chatops.chat import PingItem
+from chatops.domain import Case, utcnow
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.service import Workflow
 from chatops.workflow.transitions import Args
@@ -40,16 +45,48 @@ class Chase:
         cases = await self.wf.store.get_cases(due)
         commands = []
         stale = []
+        tiers: dict[str, Step] = {}
         for case in cases:
             step = next_step(case, self.wf.config, self.wf.time_scale, now)
             if step is None or step.due > now:
                 stale.append((case, case, self.wf.due(case)))
                 continue
+            if step.kind == "tier":
+                tiers[case.id] = step
             commands.append((case, _COMMAND[step.kind], SYSTEM, _args(step)))
         if stale:
             await self.wf.store.reindex_many(stale)
-        return len(await self.wf.apply_many(commands))
+        taken = await self.wf.apply_many(commands)
+        await self._ping([(case, tiers[case.id]) for case in taken if case.id in tiers])
+        return len(taken)
+
+    async def _ping(self, fired: list[tuple[Case, Step]]) -> None:
+        """One message per department and recipients for the tiers this scan took."""
+        for (dept_id, notify), items in ping_batches(fired).items():
+            try:
+                await self.wf.chat.post_pings(self.wf.department(dept_id), items, notify)
+            except Exception:
+                log.exception("chase: chat failed to post %d pings in %s", len(items), dept_id)
+
+
+def ping_batches(
+    fired: list[tuple[Case, Step]],
+) -> dict[tuple[str, tuple[str, ...]], list[PingItem]]:
+    """The tiers of one scan grouped by (department, recipients), in case-number order; tiers
+    that call nobody (a spam case's channel tier) stay a line in their own thread only."""
+    batches: dict[tuple[str, tuple[str, ...]], list[PingItem]] = {}
+    for case, step in sorted(fired, key=lambda f: _number(f[0].id)):
+        if step.notify:
+            item = PingItem(case.id, case.number, step.text, case.owner)
+            batches.setdefault((case.department, step.notify), []).append(item)
+    return batches
+
+
+def _number(case_id: str) -> tuple[int, str]:
+    return (int(case_id), "") if case_id.isdigit() else (0, case_id)
 
 
 def _args(step: Step) -> Args:
-    return Args(tier=step.index, text=step.text, notify=step.notify)
+    """A tier's thread line mentions nobody: the batch (`Chase._ping`) calls the people."""
+    notify = () if step.kind == "tier" else step.notify
+    return Args(tier=step.index, text=step.text, notify=notify)

@@ -51,12 +51,18 @@ def first_response_due(case: Case, config: Config, time_scale: float = 1.0) -> d
     return clock_due(case, dept, config.department_tz(dept.id), dept.sla.first_response, time_scale)
 
 
-def recipients(notify: list[str], dept: Department, config: Config) -> tuple[str, ...]:
-    """Tier targets in people: the channel, the department's escalation list, approvers, ids."""
+def recipients(
+    notify: list[str], dept: Department, config: Config, *, spam: bool = False
+) -> tuple[str, ...]:
+    """Tier targets in people: the channel, the department's escalation list, approvers, ids.
+
+    A spam-flagged case never calls the whole channel (`@here`): a flood of spam must not
+    page everyone; the named people of later tiers still hear of it."""
     out: list[str] = []
     for target in notify:
-        if target == "channel":
-            out.append("here")
+        if target in ("channel", "here"):
+            if not spam:
+                out.append("here")
         elif target == "escalate_to":
             out.extend(dept.escalate_to)
         elif target == "approvers":
@@ -93,7 +99,7 @@ def _tiers(case: Case, config: Config, time_scale: float) -> Iterator[Step]:
         due = clock_due(case, dept, tz, tier.delay(dept.sla), time_scale)
         if case.snoozed_until is not None:
             due = max(due, case.snoozed_until)
-        people = recipients(tier.notify, dept, config)
+        people = recipients(tier.notify, dept, config, spam=bool(case.spam_signals))
         yield Step("tier", index, due, people, _tier_text(case, tier))
 
 

@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from adapters.sandbox import sign
-from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
+from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
 
 
 class RecordingChat:
@@ -23,6 +23,7 @@ class RecordingChat:
         self.shown: list[tuple[CaseView, CaseEvent]] = []
         self.digests: list[tuple[Department, list[DigestItem]]] = []
         self.reports: list[tuple[Department, str, bytes | None]] = []
+        self.pings: list[tuple[Department, list[PingItem], tuple[str, ...]]] = []
 
     async def show(self, view: CaseView, event: CaseEvent) -> None:
         self.shown.append((view, event))
@@ -34,6 +35,11 @@ class RecordingChat:
 
     async def post_report(self, department: Department, text: str, chart: bytes | None) -> None:
         self.reports.append((department, text, chart))
+
+    async def post_pings(
+        self, department: Department, items: list[PingItem], notify: tuple[str, ...]
+    ) -> None:
+        self.pings.append((department, items, notify))
 
     async def close(self) -> None:
         return None

@@ -9,6 +9,8 @@ be told to refuse fields, fail the next requests, or never answer.
 Endpoints (each after `/{VERSION}`):
 - `GET /{ig-user-id}?fields=mentioned_comment.comment_id(<id>){fields}` (or
   `mentioned_media.media_id(<id>){fields}`) -> `{"mentioned_comment": {...}, "id": <ig-user-id>}`
+- `GET /{ig-comment-id}?fields=a,b{c}` -> those fields of a comment on an account's own media
+  (`comment_nodes`), read with that account's token
 - `POST /{ig-comment-id}/replies` `{message}` -> `{"id"}`
 - `POST /{ig-user-id}/mentions` `{media_id, comment_id?, message}` -> `{"id"}`
 - `POST /{ig-user-id}/messages` `{recipient: {id} | {comment_id}, message: {text}}`
@@ -101,6 +103,8 @@ class FakeInstagramGraph(LocalServer):
         self.mentioned_comments: dict[str, dict[str, Any]] = {}
         """Comments elsewhere that mention an account: comment id -> IG Comment fields."""
         self.mentioned_media: dict[str, dict[str, Any]] = {}
+        self.comment_nodes: dict[str, dict[str, Any]] = {}
+        """Comments on the accounts' own media as IG Comment nodes (`comments` says whose)."""
         self.refused_fields: set[str] = set()
         """Fields answered with "(#100) Tried accessing nonexisting field"."""
         self.failures: deque[Failure] = deque()
@@ -180,7 +184,10 @@ class FakeInstagramGraph(LocalServer):
             )
 
     def _read(self, request: web.Request) -> dict[str, Any]:
-        account = request.match_info["node"]
+        node = request.match_info["node"]
+        if node in self.comment_nodes:
+            return self._read_comment(request, node)
+        account = node
         self._authorize(request, account)
         match = _EXPRESSION.fullmatch(request.query.get("fields", ""))
         if match is None:
@@ -202,6 +209,21 @@ class FakeInstagramGraph(LocalServer):
         if object_id not in store:
             raise _gone(object_id)
         return {edge: _project(store[object_id], fields), "id": account}
+
+    def _read_comment(self, request: web.Request, comment: str) -> dict[str, Any]:
+        self._authorize(request, self.comments.get(comment, ""))
+        fields = _split(request.query.get("fields", "id"))
+        for name, _ in fields:
+            if name in self.refused_fields:
+                raise GraphError(
+                    400,
+                    graph_error(
+                        100,
+                        f"(#100) Tried accessing nonexisting field ({name}) "
+                        "on node type (IGComment)",
+                    ),
+                )
+        return _project(self.comment_nodes[comment], fields) | {"id": comment}
 
     def _write(self, request: web.Request, body: Any) -> dict[str, Any]:
         node, edge = request.match_info["node"], request.match_info["edge"]

@@ -1166,9 +1166,11 @@ async def test_a_batch_with_an_unusable_item_is_stored_and_the_item_kept(
         text = await (await client.get("/metrics")).text()
     finally:
         await client.close()
-    [stored] = await store.redis.xrange(keys.INBOUND)
-    assert Mention.model_validate_json(stored[1]["m"]).external_id == "m_ok"
-    [(_, dead)] = await store.redis.xrange(keys.DEAD)  # once, though Meta delivered it twice
+    inbound: Any = await store.redis.xrange(keys.INBOUND)
+    [(_, stored)] = inbound
+    assert Mention.model_validate_json(stored["m"]).external_id == "m_ok"
+    dead_letters: Any = await store.redis.xrange(keys.DEAD)
+    [(_, dead)] = dead_letters  # once, though Meta delivered it twice
     assert (dead["platform"], dead["reason"], dead["from"]) == ("facebook", "no_sender", "webhook")
     assert dead["detail"] == "entry[0].messaging[1].sender: missing"
     assert json.loads(dead["item"]) == nobody

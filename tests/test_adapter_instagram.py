@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters import instagram
-from adapters.base import AdapterContext, ChecksDrafts, Enriches, Published, load
+from adapters.base import AdapterContext, ChecksDrafts, Enriches, Published, SkipReason, load
 from adapters.errors import (
     BadPayload,
     BadSignature,
@@ -342,6 +342,10 @@ BAD = [
     (b"[]", "expected a JSON object"),
     (json.dumps({"object": "page", "entry": []}).encode(), "object: expected 'instagram'"),
     (json.dumps({"object": "instagram"}).encode(), "entry: expected a list"),
+]
+"""Bodies that are not Meta's envelope: refused whole (400)."""
+
+BAD_ITEMS = [
     (body("x"), "entry[0]: expected an object"),  # type: ignore[arg-type]
     (body({"time": 1}), "entry[0].id: field required"),
     (body({"id": True}), "entry[0].id: input should be a valid string"),
@@ -352,17 +356,16 @@ BAD = [
     (body(entry("x")), "entry[0].changes[0]: expected an object"),  # type: ignore[arg-type]
     (body(entry({"field": "comments", "value": None})), "changes[0].value: expected an object"),
     (body(entry(comment(id=""))), "changes[0].value.id: string should have at least 1"),
-    (body(entry(comment(media=None))), "changes[0].value.media: input should be"),
+    (body(entry(comment(media="17900"))), "changes[0].value.media: input should be"),
     (body(entry(comment(text=["a"]))), "changes[0].value.text: input should be a valid string"),
-    (
-        body(entry({"field": "comments", "value": {"id": "1", "media": {"id": "2"}}})),
-        "changes[0].value.from: field required",
-    ),
     (
         body(entry({"field": "mentions", "value": {"comment_id": "1"}})),
         "changes[0].value.media_id: field required",
     ),
-    (body({"id": ACCOUNT, "messaging": [{"message": {}}]}), "messaging[0].sender: field required"),
+    (
+        body({"id": ACCOUNT, "messaging": [{"sender": {}, "message": {}}]}),
+        "messaging[0].sender.id: field required",
+    ),
     (
         body({"id": ACCOUNT, "messaging": [dm_event(attachments="x")]}),
         "messaging[0].message.attachments: input should be a valid list",
@@ -372,6 +375,7 @@ BAD = [
         "messaging[0].timestamp: input should be less than or equal",
     ),
 ]
+"""Items that cannot be read: each skipped with its reason, the rest of the batch counts."""
 
 
 @pytest.mark.parametrize(("raw", "reason"), BAD)
@@ -382,6 +386,90 @@ def test_malformed_bodies_say_what_is_wrong(
         offline.parse(raw, {})
     assert reason in caught.value.reason
     assert len(caught.value.reason) < 200
+
+
+@pytest.mark.parametrize(("raw", "reason"), BAD_ITEMS)
+def test_an_unreadable_item_is_skipped_saying_what_is_wrong(
+    offline: InstagramAdapter, raw: bytes, reason: str
+) -> None:
+    good = {"id": ACCOUNT, "messaging": [dm_event("m-good")]}
+    document = json.loads(raw)
+    document["entry"].append(good)
+    parsed = offline.parse(json.dumps(document).encode(), {})
+    assert [m.external_id for m in parsed.mentions] == ["m-good"]
+    [skipped] = parsed.skipped
+    assert skipped.reason is SkipReason.MALFORMED
+    assert reason in skipped.detail and len(skipped.detail) < 200
+    json.loads(skipped.item)
+
+
+def test_a_message_from_nobody_is_skipped_and_the_batch_still_counts(
+    offline: InstagramAdapter,
+) -> None:
+    nobody = {"recipient": {"id": ACCOUNT}, "message": {"mid": "m-x", "text": "Hemligt"}}
+    raw = body(entry(comment()), {"id": ACCOUNT, "messaging": [nobody, dm_event("m1")]})
+    parsed = offline.parse(raw, {})
+    assert [m.external_id for m in parsed.mentions] == [COMMENT, "m1"]
+    assert [(s.reason, s.detail) for s in parsed.skipped] == [
+        (SkipReason.NO_SENDER, "entry[1].messaging[0].sender: missing")
+    ]
+
+
+def test_the_older_comment_shape_without_from_keeps_the_comment(
+    offline: InstagramAdapter,
+) -> None:
+    old = {"field": "comments", "value": {"id": "17865799348089039", "text": "Hur länge till?"}}
+    with_media = {
+        "field": "comments",
+        "value": {"id": "1786", "text": "Hej", "media": {"id": MEDIA}},
+    }
+    first, second = offline.parse(body(entry(old, with_media)), {}).mentions
+    assert (first.author.id, first.conversation_id, first.text) == (
+        instagram.UNKNOWN_AUTHOR,
+        "igcomment:17865799348089039",
+        "Hur länge till?",
+    )
+    assert (second.author.id, second.conversation_id) == (instagram.UNKNOWN_AUTHOR, MEDIA)
+
+
+async def test_enrich_asks_who_wrote_a_comment_of_the_older_shape(
+    adapter: InstagramAdapter, graph: FakeInstagramGraph
+) -> None:
+    old = {"field": "comments", "value": {"id": COMMENT, "text": "Hur länge till?"}}
+    [bare] = adapter.parse(body(entry(old)), {}).mentions
+    graph.comments[COMMENT] = ACCOUNT
+    graph.comment_nodes[COMMENT] = {
+        "text": "Hur länge till?",
+        "username": "lisa.travels",
+        "from": {"id": "17850000000000123", "username": "lisa.travels"},
+        "media": {"id": MEDIA, "permalink": "https://www.instagram.com/p/A/"},
+        "timestamp": "2025-11-23T08:15:00+0000",
+    }
+    m = await adapter.enrich(bare)
+    assert m.author == Author(id="17850000000000123", handle="lisa.travels")
+    assert (m.conversation_id, m.kind, m.url) == (
+        MEDIA,
+        Kind.COMMENT,
+        "https://www.instagram.com/p/A/",
+    )
+    [call] = graph.calls
+    assert (call.path, call.authorization) == (f"/{COMMENT}", f"Bearer {TOKEN}")
+    assert call.query["fields"].startswith("id,text,timestamp,username,from{id,username}")
+    graph.refused_fields = {"from"}
+    m = await adapter.enrich(bare)
+    assert (m.author, m.conversation_id) == (
+        Author(id=instagram.UNKNOWN_AUTHOR, handle="lisa.travels"),
+        MEDIA,
+    )
+
+
+async def test_enrich_of_a_vanished_old_shape_comment_is_permanent(
+    adapter: InstagramAdapter, graph: FakeInstagramGraph
+) -> None:
+    old = {"field": "comments", "value": {"id": COMMENT, "text": "x"}}
+    [bare] = adapter.parse(body(entry(old)), {}).mentions
+    with pytest.raises(NotSent):
+        await adapter.enrich(bare)
 
 
 # -- fuzzing -----------------------------------------------------------------------------
@@ -431,10 +519,14 @@ def _mutate(document: Any, path: list[int], replacement: Any) -> Any:
 
 def _parses_or_refuses(adapter: InstagramAdapter, raw: bytes) -> None:
     try:
-        mentions = adapter.parse(raw, {}).mentions
+        parsed = adapter.parse(raw, {})
     except BadPayload as exc:
         assert exc.reason
         return
+    for skipped in parsed.skipped:
+        assert skipped.reason in SkipReason and skipped.detail
+        json.loads(skipped.item)
+    mentions = parsed.mentions
     assert all(isinstance(m, Mention) and m.platform == "instagram" for m in mentions)
     assert all(m.account in (ACCOUNT, OTHER, NO_TOKEN_ENV, UNSET_ENV) for m in mentions)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -10,13 +11,14 @@ import pytest
 
 from chatops import runtime
 from chatops.chat import EventKind
-from chatops.config import load_config_text
+from chatops.config import Config, load_config_text
 from chatops.domain import State
 from chatops.settings import Settings
 from chatops.store import Store
 from escalation import digest
 from escalation.chase import Chase
 from escalation.leader import Leader
+from escalation.policy import recipients
 from escalation.scheduler import Clock as Scheduler
 from tests.conftest import TEST_CONFIG, Clock, System
 from tests.fakes import RecordingChat, mention_json
@@ -26,10 +28,22 @@ MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def pings(chat: RecordingChat, case_id: str = "1001") -> list[tuple[str, tuple[str, ...]]]:
+    """Who was called about a case: tiers through the batched pings, then approval reminders."""
+    tiers = [
+        (i.text, notify) for _, items, notify in chat.pings for i in items if i.case_id == case_id
+    ]
+    return tiers + [
+        (e.text, e.notify)
+        for v, e in chat.shown
+        if v.case.id == case_id and e.kind is EventKind.APPROVAL_WAITING
+    ]
+
+
+def thread_lines(chat: RecordingChat, case_id: str = "1001") -> list[tuple[str, tuple[str, ...]]]:
     return [
         (e.text, e.notify)
         for v, e in chat.shown
-        if v.case.id == case_id and e.kind in (EventKind.ESCALATED, EventKind.APPROVAL_WAITING)
+        if v.case.id == case_id and e.kind is EventKind.ESCALATED
     ]
 
 
@@ -56,6 +70,8 @@ async def test_each_tier_fires_once_in_order(system: System, chase: Chase) -> No
     assert await at(system, chase, MONDAY + timedelta(minutes=14)) == 0
     assert await at(system, chase, MONDAY + timedelta(minutes=15)) == 1
     assert pings(system.chat) == [("#1001 is still unclaimed: who takes it?", ("here",))]
+    # the thread keeps its own line, calling nobody: the batch did
+    assert thread_lines(system.chat) == [("#1001 is still unclaimed: who takes it?", ())]
     assert await at(system, chase, MONDAY + timedelta(minutes=20)) == 0  # once
     assert await at(system, chase, MONDAY + timedelta(minutes=60)) == 1
     assert pings(system.chat)[-1][1] == ("lead",)  # the department's escalate_to
@@ -310,3 +326,73 @@ def test_the_scheduler_has_the_jobs_of_the_config(system: System) -> None:
     assert {f"digest:{d.id}" for d in system.wf.config.departments} <= ids
     job = scheduler.scheduler.get_job("digest:support-de")
     assert job.trigger.timezone == system.wf.config.department_tz("support-de")
+
+
+# -- batched pings, spam ----------------------------------------------------------------------
+
+
+async def test_twelve_cases_due_in_one_scan_are_one_ping(system: System, chase: Chase) -> None:
+    system.clock.now = MONDAY
+    at_ = MONDAY.isoformat()
+    await system.ingest(
+        *[
+            mention_json(
+                f"m-{n}", f"post-{n}", f"Fråga nummer {n}?", author=f"u-{n}", created_at=at_
+            )
+            for n in range(12)
+        ],
+        mention_json("m-b", "post-b", "Var är min faktura?", author="u-b", created_at=at_),
+    )
+    assert await at(system, chase, MONDAY + timedelta(minutes=15)) == 13
+    by_dept = {(d.id, notify): items for d, items, notify in system.chat.pings}
+    assert set(by_dept) == {("social", ("here",)), ("billing", ("here",))}
+    social = by_dept["social", ("here",)]
+    assert [i.number for i in social] == sorted(i.number for i in social)
+    assert len(social) == 12 and len(system.chat.pings) == 2
+    assert all(e.notify == () for _, e in system.chat.shown if e.kind is EventKind.ESCALATED)
+    assert len([e for _, e in system.chat.shown if e.kind is EventKind.ESCALATED]) == 13
+
+
+async def test_a_spam_case_never_calls_the_channel(system: System, chase: Chase) -> None:
+    system.clock.now = MONDAY
+    cid = await new_case(system, "FREE bitcoin airdrop!!! bit.ly/x https://y.invalid claim now")
+    assert (await system.case_of("post-1")).spam_signals
+    assert await at(system, chase, MONDAY + timedelta(minutes=15)) == 1  # the tier is taken
+    assert pings(system.chat, cid) == [] and system.chat.pings == []
+    assert thread_lines(system.chat, cid) == [("#1001 is still unclaimed: who takes it?", ())]
+    assert await at(system, chase, MONDAY + timedelta(minutes=60)) == 1
+    assert pings(system.chat, cid) == [
+        ("#1001 has had no answer within its first-response time", ("lead",))
+    ]
+
+
+def test_recipients_leave_the_channel_out_for_spam(config: Config) -> None:
+    dept = config.department("social")
+    assert recipients(["channel", "escalate_to"], dept, config) == ("here", "lead")
+    assert recipients(["channel", "escalate_to"], dept, config, spam=True) == ("lead",)
+    assert recipients(["channel"], dept, config, spam=True) == ()
+
+
+def test_a_batched_ping_as_a_teams_card_and_console_text() -> None:
+    from rich.console import Console
+
+    from chatops.chat import Department, PingItem
+    from chatops.console.backend import ConsoleBackend
+    from chatops.teams.cards import CARD_LIMIT, card_size, ping_batch_card
+
+    dept = Department("social", "Social team", "19:social@thread.tacv2")
+    items = [
+        PingItem(str(1001 + n), f"#{1001 + n}", f"#{1001 + n} is still unclaimed: who takes it?")
+        for n in range(12)
+    ] + [PingItem("1013", "#1013", "#1013 has waited 4h without an answer", owner="aad-anna")]
+    card = ping_batch_card(dept, items, {}, ("here",), names={"aad-anna": "Anna"})
+    text = json.dumps(card)
+    assert card_size(card) <= CARD_LIMIT and text.count("@channel") == 1
+    assert (
+        all(f"#{1001 + n}" in text for n in range(13)) and text.count('"verb": "case.claim"') == 12
+    )
+    console = Console(record=True, width=120)
+    asyncio.run(ConsoleBackend(console).post_pings(dept, items, ("here",)))
+    printed = console.export_text()
+    assert printed.count("@here") == 1 and "13 cases need someone now" in printed
+    assert "#1013 has waited 4h without an answer · aad-anna" in printed

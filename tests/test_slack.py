@@ -657,3 +657,37 @@ async def test_weekly_report_is_uploaded_with_its_chart(ss: SlackSystem) -> None
 async def _snoozed(ss: SlackSystem) -> Case | None:
     case = await ss.case()
     return case if case.snoozed_until else None
+
+
+async def test_twelve_due_cases_are_one_batched_ping_within_block_kit_limits(
+    ss: SlackSystem,
+) -> None:
+
+    from chatops.slack.limits import message_violations
+    from escalation.chase import Chase
+
+    now = ss.clock.now.isoformat()
+    await ss.ingest(
+        *[
+            mention_json(f"m-{n}", f"post-{n}", f"Hej, fråga {n}?", author=f"u-{n}", created_at=now)
+            for n in range(12)
+        ]
+    )
+    await ss.flush()
+    ss.clock.advance(minutes=15)
+    assert await Chase(ss.rt.wf, clock=ss.clock).scan() == 12
+    await ss.flush()
+    roots = ss.slack.messages("C0SOCIAL01")
+    [batch] = [m for m in roots if not m.get("metadata")]
+    assert len(roots) == 13  # twelve case messages and one ping
+    assert message_violations(batch["blocks"], batch["text"]) == []
+    listed = json.dumps(batch["blocks"])
+    assert all(f"#{1001 + n}" in listed for n in range(12))
+    assert listed.count("case.claim") == 12
+    threads = [
+        r for m in roots if m.get("metadata") for r in ss.slack.thread("C0SOCIAL01", m["ts"])
+    ]
+    assert len(threads) == 12 and all("unclaimed" in r["text"] for r in threads)
+    everything = json.dumps([roots, threads])
+    assert everything.count("<!here>") == 2  # once in the batch's blocks, once in its text
+    assert "<!here>" in batch["text"]

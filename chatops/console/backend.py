@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
+from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
 from chatops.console.render import case_panel, digest_table, event_line
 
 FULL_CARD = frozenset({EventKind.CREATED, EventKind.REOPENED, EventKind.REROUTED})
@@ -28,6 +28,17 @@ class ConsoleBackend:
         self, department: Department, items: list[DigestItem], now: datetime
     ) -> None:
         self.console.print(digest_table(department, items))
+
+    async def post_pings(
+        self, department: Department, items: list[PingItem], notify: tuple[str, ...]
+    ) -> None:
+        """One block per scan and department: who is called, then a line per case."""
+        people = ", ".join("@here" if n in ("here", "channel") else n for n in notify)
+        plural = "s" if len(items) != 1 else ""
+        head = f"[{department.id}] {people + ': ' if people else ''}{len(items)} case{plural} "
+        self.console.print(Text(head + "need someone now", style="bold red"))
+        for item in items:
+            self.console.print(Text(f"  • {item.text} · {item.owner or 'unclaimed'}"))
 
     async def post_report(self, department: Department, text: str, chart: bytes | None) -> None:
         self.console.print(Text(f"[{department.id}] ") + Text(text))

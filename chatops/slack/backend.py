@@ -15,7 +15,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
+from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
 from chatops.domain import utcnow
 from chatops.slack.blocks import (
     case_blocks,
@@ -23,6 +23,8 @@ from chatops.slack.blocks import (
     digest_blocks,
     event_text,
     moved_blocks,
+    ping_batch_blocks,
+    ping_batch_text,
     ping_blocks,
 )
 from chatops.slack.groups import UserGroups
@@ -88,20 +90,7 @@ class SlackBackend:
         self, department: Department, items: list[DigestItem], now: datetime
     ) -> None:
         """One channel message, links to each thread from chat.getPermalink."""
-        links: dict[str, str] = {}
-        for item in items:
-            thread = await self.outbox.thread_of(item.case_id)
-            if thread is None:
-                continue
-            try:
-                result = await self.client.chat_getPermalink(
-                    channel=thread[0], message_ts=thread[1]
-                )
-                links[item.case_id] = str(result["permalink"])
-            except SlackApiError as exc:
-                log.warning(
-                    "slack: no permalink for case %s: %s", item.case_id, exc.response.get("error")
-                )
+        links = await self._permalinks([item.case_id for item in items])
         text = f"{len(items)} unanswered case(s) in {department.name}"
         await self.outbox.enqueue(
             Op(
@@ -112,6 +101,41 @@ class SlackBackend:
                 blocks=digest_blocks(department, items, links),
             )
         )
+
+    async def post_pings(
+        self, department: Department, items: list[PingItem], notify: tuple[str, ...]
+    ) -> None:
+        """One channel message for one scan's escalations: one mention, a line per case."""
+        if not items:
+            return
+        links = await self._permalinks([item.case_id for item in items])
+        await self.outbox.enqueue(
+            Op(
+                "message",
+                items[0].case_id,
+                department.channel,
+                text=ping_batch_text(department, items, notify),
+                blocks=ping_batch_blocks(department, items, links, notify),
+            )
+        )
+
+    async def _permalinks(self, case_ids: list[str]) -> dict[str, str]:
+        """Case id -> the link of its thread (chat.getPermalink), for the cases posted so far."""
+        links: dict[str, str] = {}
+        for case_id in case_ids:
+            thread = await self.outbox.thread_of(case_id)
+            if thread is None:
+                continue
+            try:
+                result = await self.client.chat_getPermalink(
+                    channel=thread[0], message_ts=thread[1]
+                )
+                links[case_id] = str(result["permalink"])
+            except SlackApiError as exc:
+                log.warning(
+                    "slack: no permalink for case %s: %s", case_id, exc.response.get("error")
+                )
+        return links
 
     async def post_report(self, department: Department, text: str, chart: bytes | None) -> None:
         """The weekly report: the chart as a file with the summary as its comment."""

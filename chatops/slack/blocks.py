@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
+from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
 from chatops.domain import Case, DismissReason, Mention, State
 from chatops.event_wording import (
     DISMISS_WORDS,
@@ -800,3 +800,50 @@ def _age(delta: timedelta) -> str:
         return f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min" if hours < 48 else f"{hours // 24} days"
+
+def ping_batch_blocks(
+    department: Department,
+    items: Sequence[PingItem],
+    links: dict[str, str],
+    notify: Sequence[str],
+) -> list[dict[str, Any]]:
+    """One scan's escalations in one department: `notify` mentioned once, then a line per case
+    (what fired, its owner, a link to its thread) with Claim while unowned, else Snooze.
+
+    One block a case, within Slack's 50 blocks and text budget; the rest is counted."""
+    count = f"{len(items)} case{'s' if len(items) != 1 else ''}"
+    people = " ".join(who(n) for n in notify)
+    head = f":rotating_light: {people}{' ' if people else ''}{count} in *{escape(department.name)}*"
+    blocks: list[dict[str, Any]] = [section(head + " need someone now")]
+    used = blocks_text_length(blocks)
+    shown = 0
+    for item in items:
+        if len(blocks) + 2 > LIMITS.message_blocks:
+            break
+        owner = who(item.owner) if item.owner else "_unclaimed_"
+        line = f"{escape(clip(one_line(item.text), 300))} · {owner}"
+        if thread := link(links.get(item.case_id), "open thread"):
+            line += f" · {thread}"
+        block = section(line)
+        block["block_id"] = f"pings-{item.case_id}"
+        if item.owner:
+            block["accessory"] = snooze_overflow(item.case_id)
+        else:
+            block["accessory"] = button(Action.CLAIM, "Claim", item.case_id, style="primary")
+        used += blocks_text_length([block])
+        if used > LIMITS.blocks_text_budget - 200:
+            break
+        blocks.append(block)
+        shown += 1
+    if shown < len(items):
+        blocks.append(context(f"…and {len(items) - shown} more: `/chatops` lists them all."))
+    return blocks
+
+
+def ping_batch_text(
+    department: Department, items: Sequence[PingItem], notify: Sequence[str]
+) -> str:
+    """The notification text of a batched ping (what phones and screen readers show)."""
+    people = " ".join(who(n) for n in notify)
+    count = f"{len(items)} case{'s' if len(items) != 1 else ''}"
+    return f"{people}{' ' if people else ''}{count} in {escape(department.name)} need someone now"

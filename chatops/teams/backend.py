@@ -18,7 +18,7 @@ from botbuilder.integration.aiohttp import (
     ConfigurationBotFrameworkAuthentication,
 )
 
-from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
+from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
 from chatops.settings import Settings
 from chatops.teams.bot import ChatopsBot
 from chatops.teams.cards import (
@@ -26,6 +26,7 @@ from chatops.teams.cards import (
     case_summary,
     digest_card,
     event_message,
+    ping_batch_card,
     ping_card,
     refusal_card,
     report_card,
@@ -146,6 +147,28 @@ class TeamsBackend:
         text = f"{len(items)} unanswered case(s) in {department.name}"
         case_id = items[0].case_id if items else ""
         await self.outbox.enqueue(Op("message", case_id, department.channel, text=text, card=card))
+
+    async def post_pings(
+        self, department: Department, items: list[PingItem], notify: tuple[str, ...]
+    ) -> None:
+        """One channel post for one scan's escalations: one mention, a line per case."""
+        if not items:
+            return
+        links: dict[str, str] = {}
+        for item in items:
+            post = await self.outbox.post_of(item.case_id)
+            if post is not None:
+                reference = await self.references.get(post.channel)
+                conversation = reference.conversation if reference else None
+                tenant = conversation.tenant_id if conversation else None
+                links[item.case_id] = message_link(post, tenant)
+        card = ping_batch_card(
+            department, items, links, notify, names=await self.references.names()
+        )
+        text = f"{len(items)} case(s) in {department.name} need someone now"
+        await self.outbox.enqueue(
+            Op("message", items[0].case_id, department.channel, text=text, card=card)
+        )
 
     async def post_report(self, department: Department, text: str, chart: bytes | None) -> None:
         """The weekly report card; the chart inside it when it fits a Teams message."""

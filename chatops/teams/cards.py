@@ -30,7 +30,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import quote as url_quote
 
-from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
+from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
 from chatops.domain import Case, DismissReason, Mention, State
 from chatops.event_wording import (
     DISMISS_WORDS,
@@ -986,3 +986,52 @@ def _from_mrkdwn(line: str) -> str:
         line.replace("<", "&lt;").replace(">", "&gt;").replace("[", "&#91;").replace("]", "&#93;")
     )
     return _SLACK_BOLD.sub(r"**\1**", line)
+
+def ping_batch_card(
+    department: Department,
+    items: Sequence[PingItem],
+    links: dict[str, str],
+    notify: Sequence[str],
+    *,
+    names: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """One scan's escalations in one department: `notify` mentioned once, then a line per case
+    (what fired, its owner, a link to its post) with Claim while unowned, else Snooze.
+
+    Lines that would push the card past `CARD_LIMIT` are counted, not listed."""
+    shown = len(items)
+    while True:
+        people = _People(names)
+        body = _ping_batch_body(department, items, links, notify, people, shown)
+        card = _card(body, [], pairs=people.pairs)
+        if shown == 0 or card_size(card) <= CARD_LIMIT:
+            return card
+        shown = min(shown - 1, shown * 3 // 4)
+
+
+def _ping_batch_body(
+    department: Department,
+    items: Sequence[PingItem],
+    links: dict[str, str],
+    notify: Sequence[str],
+    people: _People,
+    shown: int,
+) -> list[dict[str, Any]]:
+    called = " ".join(people.who(n) for n in notify)
+    count = f"{len(items)} case{'s' if len(items) != 1 else ''}"
+    head = f"{called}{' ' if called else ''}{count} in **{escape(department.name)}**"
+    body: list[dict[str, Any]] = [text_block(head + " need someone now", weight="Bolder")]
+    for item in items[:shown]:
+        owner = people.who(item.owner) if item.owner else "_unclaimed_"
+        line = f"{escape(clip(one_line(item.text), 300))} · {owner}"
+        if thread := link(links.get(item.case_id), "open thread"):
+            line += f" · {thread}"
+        if item.owner:
+            act = _snooze_buttons(item.case_id, source="ping")
+        else:
+            act = execute(Action.CLAIM, "Claim", item.case_id, style="positive", source="ping")
+        lines = [text_block(line), action_set([act])]
+        body.append({"type": "Container", "separator": True, "items": lines})
+    if shown < len(items):
+        body.append(text_block(f"_…and {len(items) - shown} more._", isSubtle=True))
+    return body
