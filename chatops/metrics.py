@@ -60,6 +60,12 @@ class Metrics:
             ["component", "reason"],
             registry=self.registry,
         )
+        self.slack_fallbacks = Counter(
+            "chatops_slack_fallbacks",
+            "Writes Slack refused for their content, sent in a minimal form instead",
+            ["reason"],
+            registry=self.registry,
+        )
 
     @functools.lru_cache(maxsize=256)  # noqa: B019 - one Metrics per process, labels bounded
     def webhook(self, platform: str, outcome: str) -> Counter:

@@ -15,6 +15,10 @@ chatops/teams/outbox.py) adds only its wire calls and how its errors read.
   the writes stay queued, the problem shows in /readyz and /metrics (`<chat>` or
   `<chat>:<channel>`), and sending resumes by itself once it is fixed.
 - Updates of case messages are coalesced: a set of dirty case ids, ten clicks are one update.
+- A write the chat refuses for what it contains (too long, a field over a limit:
+  `Refused(content=True)`) goes out in its minimal form instead (text, a link, the main
+  buttons), counted and logged with the case; the next change tries the full form again, so a
+  case message never freezes in an old state.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, ClassVar, Generic, Protocol, Self, TypedDict, TypeVar, Unpack
 
 from chatops import keys
@@ -145,10 +150,12 @@ class Transient:
 
 @dataclass(frozen=True)
 class Refused:
-    """This one write is refused for good: dropped, and reported unless `quiet`."""
+    """This one write is refused for good: dropped, and reported unless `quiet`. `content`:
+    refused for what it contains, so its minimal form (`Sender.minimal`) may still pass."""
 
     reason: str
     quiet: bool = False
+    content: bool = False
 
 
 Failure = RateLimited | AuthRefused | ChannelProblem | Transient | Refused
@@ -249,6 +256,9 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
     can_check_auth: ClassVar[bool] = False
     """True: refused credentials pause every write until `check_auth` (tried every
     `probe_every`) passes. False: they pause for `probe_every`, and the next write is the test."""
+    can_fall_back: ClassVar[bool] = False
+    """True: a write refused for its content (`Refused.content`) goes out as `minimal` /
+    `minimal_update` instead of being dropped."""
 
     def __init__(
         self,
@@ -317,6 +327,17 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
     async def check_auth(self) -> bool:
         """Do the credentials work again? (Only with `can_check_auth`.)"""
         raise NotImplementedError
+
+    async def minimal(self, op: OpT, target: Any) -> None:
+        """Send the minimal form of `op`, whose full form was refused (`can_fall_back`)."""
+        raise NotImplementedError
+
+    async def minimal_update(self, where: WhereT, rendered: RenderedT) -> None:
+        """Rewrite the case message in its minimal form (`can_fall_back`)."""
+        raise NotImplementedError
+
+    def fell_back(self, reason: str) -> None:
+        """A minimal form went out instead of a refused one (metrics)."""
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -433,7 +454,11 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
             failure = self.classify(exc, op)
             if failure is None:
                 raise
-            return await self._failed(op, failure)
+            failure = await self._fall_back(
+                op.case_id, op.kind, failure, lambda: self.minimal(op, target), op
+            )
+            if failure is not None:
+                return await self._failed(op, failure)
         self.sent += 1
         await self.store.clear_problem(f"{self.chat}:{op.channel}")
         await self.store.clear_problem(self.chat)
@@ -475,8 +500,15 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
                 failure = self.classify(exc, None)
                 if failure is None:
                     raise
+                failure = await self._fall_back(
+                    str(case_id), "update", failure, partial(self.minimal_update, where, rendered)
+                )
+                if failure is None:
+                    continue
                 if isinstance(failure, Refused):
-                    log.warning("%s: case %s not updated: %s", self.chat, case_id, failure.reason)
+                    log.error("%s: case %s not updated: %s", self.chat, case_id, failure.reason)
+                    component = f"{self.chat}:{where.channel}:update"
+                    await self._set_problem(component, f"last update refused: {failure.reason}")
                     continue
                 await self.redis.sadd(dirty, case_id)
                 if isinstance(failure, RateLimited):
@@ -487,6 +519,35 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
                 return 2.0
 
     # -- failures -------------------------------------------------------------------------
+
+    async def _fall_back(
+        self,
+        case_id: str,
+        kind: str,
+        failure: Failure,
+        minimal: Callable[[], Awaitable[None]],
+        op: OpT | None = None,
+    ) -> Failure | None:
+        """A write refused for its content goes out in its minimal form: None when it did,
+        else how the minimal form failed. Any other failure is returned as it came."""
+        if not (isinstance(failure, Refused) and failure.content and self.can_fall_back):
+            return failure
+        log.error(
+            "%s: %s of case %s refused (%s); sending its minimal form instead",
+            self.chat,
+            kind,
+            case_id,
+            failure.reason,
+        )
+        try:
+            await minimal()
+        except Exception as exc:
+            again = self.classify(exc, op)
+            if again is None:
+                raise
+            return again
+        self.fell_back(failure.reason)
+        return None
 
     async def _failed(self, op: OpT, failure: Failure) -> float | None:
         channel = op.channel

@@ -556,7 +556,7 @@ async def test_views_are_held_to_the_view_limits(slack: FakeSlack, client: Async
 async def test_views_publish_keeps_one_home_tab_per_user(
     slack: FakeSlack, client: AsyncWebClient
 ) -> None:
-    home = {
+    home: dict[str, Any] = {
         "type": "home",
         "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}],
     }

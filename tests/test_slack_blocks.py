@@ -11,7 +11,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View as SlackView
 
-from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
+from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
 from chatops.domain import Author, Case, Change, Kind, Mention, State
 from chatops.slack.blocks import (
     case_blocks,
@@ -24,6 +24,7 @@ from chatops.slack.blocks import (
     fallback_blocks,
     link,
     moved_blocks,
+    ping_batch_blocks,
     ping_blocks,
     refusal_text,
     reply_to_key,
@@ -768,10 +769,13 @@ def _huge_view(state: State) -> CaseView:
 
 LAYOUTS: dict[str, Any] = {
     "case_blocks": lambda v: case_blocks(v, now=NOW, departments=many_departments(250)),
-    "fallback_blocks": fallback_blocks,
+    "fallback_blocks": lambda v: _fallback(v),
     "moved_blocks": lambda v: moved_blocks(v, "C0LEGAL"),
     "ping_blocks": lambda v: ping_blocks(v, CaseEvent(EventKind.ESCALATED, "U0X", "late")) or [],
     "digest_blocks": lambda v: digest_blocks(v.department, _digest(200), _links(200)),
+    "ping_batch_blocks": lambda v: ping_batch_blocks(
+        v.department, _pings(200), _links(200), ["S0LEAD0001"] * 400
+    ),
 }
 MODALS: dict[str, Any] = {
     "draft_modal": lambda v: draft_modal(v.case.id, v.case.draft, title_case=v.case.number),
@@ -782,6 +786,13 @@ MODALS: dict[str, Any] = {
 def _digest(n: int) -> list[DigestItem]:
     return [
         DigestItem(f"{1000 + i}", f"#{1000 + i}", timedelta(hours=i), None, "new", NAMES * 3)
+        for i in range(n)
+    ]
+
+
+def _pings(n: int) -> list[PingItem]:
+    return [
+        PingItem(f"{1000 + i}", f"#{1000 + i}", NAMES * 8, "U0A" if i % 2 else None)
         for i in range(n)
     ]
 
@@ -891,15 +902,32 @@ def test_many_departments_are_paged_into_option_groups(n: int) -> None:
     assert [o["value"] for o in offered] == [f"1042:{d.id}" for d in depts[1:]]
 
 
+def _fallback(view: CaseView) -> list[dict[str, Any]]:
+    full = case_blocks(view, now=NOW, departments=DEPARTMENTS)
+    return fallback_blocks(case_text(view), full)
+
+
 def test_the_fallback_is_small_and_keeps_the_main_buttons() -> None:
     view = _huge_view(S.DRAFTED)
-    blocks = fallback_blocks(view)
+    blocks = _fallback(view)
     assert_valid(blocks)
     assert action_ids(blocks) == [A.EDIT, A.PUBLISH]
-    assert "Open it on Facebook" in body(blocks)
-    new = fallback_blocks(make_view(make_case(S.NEW, draft="")))
+    assert element(blocks, A.PUBLISH)["confirm"]  # never a one-click publish
+    assert "|View on Facebook>" in body(blocks)
+    assert "<https://fb.invalid/post-1#m-0|" in body(blocks)
+    assert blocks[1]["block_id"] == "case-1042"
+    new = _fallback(make_view(make_case(S.NEW, draft="")))
     assert action_ids(new) == [A.CLAIM, A.EDIT]
-    assert action_ids(fallback_blocks(make_view(make_case(S.PUBLISHED)))) == []
+    published = _fallback(make_view(make_case(S.PUBLISHED)))
+    assert action_ids(published) == [] and len(published) == 1
+
+
+def test_the_fallback_drops_buttons_that_break_the_limits() -> None:
+    bad = {"type": "button", "action_id": A.CLAIM.value, "text": {"type": "plain_text", "text": ""}}
+    blocks = fallback_blocks("Case #1042", [{"type": "actions", "elements": [bad]}])
+    assert_valid(blocks)
+    assert action_ids(blocks) == []
+    assert "Case #1042" in body(blocks)
 
 
 def test_a_long_case_shows_less_of_each_text_instead_of_breaking_the_total() -> None:

@@ -45,7 +45,9 @@ class SlackBackend:
         self.rt = rt
         self.client = client or AsyncWebClient(token=s.slack_bot_token, base_url=s.slack_api_url)
         self.outbox = Outbox(rt.store)
-        self.sender = Sender(rt.store, self.client, self.outbox, self.render, self.render_moved)
+        self.sender = Sender(
+            rt.store, self.client, self.outbox, self.render, self.render_moved, metrics=rt.metrics
+        )
         self.groups = UserGroups(self.client, rt.store.redis)
         self.bolt = AsyncApp(
             client=self.client,

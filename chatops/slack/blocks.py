@@ -34,7 +34,7 @@ from chatops.event_wording import author_plain as _author_plain
 from chatops.event_wording import aware as _aware
 from chatops.event_wording import mention_marks as _marks
 from chatops.slack.ids import METADATA_EVENT, Action
-from chatops.slack.limits import LIMITS, blocks_text_length
+from chatops.slack.limits import LIMITS, blocks_text_length, message_violations
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.transitions import ALLOWED, target_of_publish
 
@@ -637,31 +637,44 @@ def case_text(view: CaseView) -> str:
     return clip_mrkdwn(escape(head), FALLBACK_LIMIT)
 
 
-def fallback_blocks(view: CaseView) -> list[dict[str, Any]]:
-    """What a case message becomes when Slack refused the full one: the notification line, a
-    link to the conversation on the platform and the main buttons (Claim, Edit, Publish), all
-    far under every limit, so the case never stays frozen in an old state."""
-    c = view.case
-    lines = [f"*Case {escape(c.number)}* · {escape(view.department.name)} · {STATE_WORDS[c.state]}"]
-    lines.append(case_text(view))
-    url = view.mentions[0].url if view.mentions else None
-    if where := link(url, f"Open it on {platform_name(c.platform)}"):
-        lines.append(where)
+def fallback_blocks(text: str, blocks: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What a case message becomes when Slack refused the full one (`blocks`): its
+    notification line (`text`), the link to the conversation on the platform and the main
+    buttons (Claim, Edit, Publish with its confirm), taken from the full message and far under
+    every limit, so the case never stays frozen in an old state. Without the buttons when even
+    they do not pass the limits table."""
+    lines = [clip_mrkdwn(text, 1000) or "A case"]
+    for found in (_VIEW_LINK.search(t) for t in _mrkdwn_texts(blocks)):
+        if found is not None:
+            lines.append(f"<{found[1]}|{clip_mrkdwn(found[2], 100)}>")
+            break
     lines.append("_Slack refused the full case message; it is tried again on the next change._")
-    blocks: list[dict[str, Any]] = [section("\n".join(lines))]
-    elements: list[dict[str, Any]] = []
-    s = c.state
-    if _allowed(Command.CLAIM, s) and not c.owner:
-        elements.append(button(Action.CLAIM, "Claim", c.id))
-    if _allowed(Command.EDIT, s):
-        elements.append(
-            button(Action.EDIT, "Edit draft" if c.draft.strip() else "Write reply", c.id)
-        )
-    if _allowed(Command.PUBLISH, s) and c.draft.strip():
-        elements.append(_publish_buttons(view)[0])
-    if elements:
-        blocks.append({"type": "actions", "block_id": f"case-{c.id}", "elements": elements})
-    return blocks
+    minimal: list[dict[str, Any]] = [section("\n".join(lines))]
+    for block in blocks:
+        if block.get("type") != "actions":
+            continue
+        main = [
+            e
+            for e in block.get("elements", [])
+            if e.get("type") == "button" and e.get("action_id") in MAIN_ACTIONS
+        ]
+        actions = {**block, "elements": main}
+        if main and not message_violations([*minimal, actions], text):
+            return [*minimal, actions]
+    return minimal
+
+
+MAIN_ACTIONS = frozenset({Action.CLAIM.value, Action.EDIT.value, Action.PUBLISH.value})
+"""The buttons a fallback case message keeps."""
+_VIEW_LINK = re.compile(r"<(https?://[^|>\s]{1,2900})\|(View on [^>]{1,100})>")
+
+
+def _mrkdwn_texts(blocks: Sequence[dict[str, Any]]) -> list[str]:
+    return [
+        str(b["text"].get("text", ""))
+        for b in blocks
+        if b.get("type") == "section" and isinstance(b.get("text"), dict)
+    ]
 
 
 def case_metadata(case_id: str) -> dict[str, Any]:
@@ -800,6 +813,7 @@ def _age(delta: timedelta) -> str:
         return f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min" if hours < 48 else f"{hours // 24} days"
+
 
 def ping_batch_blocks(
     department: Department,

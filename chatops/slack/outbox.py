@@ -5,23 +5,29 @@
   `not_in_channel`/`channel_not_found` pause that channel.
 - A retried write first looks in the channel's history for its message metadata, so that
   nothing is posted twice after a crash.
+- Blocks or text Slack refuses (`invalid_blocks`, `msg_too_long`, …) are sent again in a
+  minimal form (`blocks.fallback_blocks`: text, link, main buttons; text only for thread
+  replies), counted in `chatops_slack_fallbacks_total{reason}`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, NamedTuple, Unpack
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, NamedTuple, Unpack
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from chatops import keys, outbox
-from chatops.slack.blocks import case_metadata
+from chatops.slack.blocks import SECTION_LIMIT, case_metadata, clip_mrkdwn, fallback_blocks
 from chatops.slack.ids import METADATA_EVENT, REPLY_METADATA_EVENT
 from chatops.store import Store
+
+if TYPE_CHECKING:
+    from chatops.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +39,17 @@ SERVER_ERRORS = frozenset(
     {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )
 NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
+CONTENT_ERRORS = frozenset(
+    {
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "msg_too_long",
+        "msg_blocks_too_long",
+        "invalid_attachments",
+        "too_many_attachments",
+    }
+)
+"""Slack refused what a write contains: its minimal form is sent instead."""
 
 
 @dataclass
@@ -95,6 +112,7 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
     )
     auth_hint = "check SLACK_BOT_TOKEN"
     can_check_auth = True
+    can_fall_back = True
 
     def __init__(
         self,
@@ -103,11 +121,13 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
         outbox: Outbox,
         render: Renderer,
         render_moved: MovedRenderer,
+        metrics: Metrics | None = None,
         **tuning: Unpack[outbox.Tuning],
     ) -> None:
         super().__init__(store, outbox, render, render_moved, **tuning)
         self.client = client
         self.outbox: Outbox = outbox
+        self.metrics = metrics
 
     def classify(self, exc: Exception, op: Op | None) -> outbox.Failure | None:
         if isinstance(exc, NETWORK_ERRORS):
@@ -129,7 +149,7 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
             return outbox.ChannelProblem(f"{error}: {hint}")
         if status >= 500 or error in SERVER_ERRORS:
             return outbox.Transient(error)
-        return outbox.Refused(error)
+        return outbox.Refused(error, content=error in CONTENT_ERRORS)
 
     async def check_auth(self) -> bool:
         try:
@@ -161,10 +181,13 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
         return False
 
     async def post(self, op: Op, rendered: Rendered, target: Any) -> None:
+        await self._post_case(op, rendered.text, rendered.blocks)
+
+    async def _post_case(self, op: Op, text: str, blocks: list[dict[str, Any]]) -> None:
         result = await self.client.chat_postMessage(
             channel=op.channel,
-            text=rendered.text,
-            blocks=rendered.blocks,
+            text=text,
+            blocks=blocks,
             metadata=case_metadata(op.case_id),
             unfurl_links=False,
             unfurl_media=False,
@@ -217,6 +240,38 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
         await self.client.chat_update(
             channel=where.channel, ts=where.ts, text=rendered.text, blocks=rendered.blocks
         )
+
+    # -- when Slack refuses what a write contains -----------------------------------------
+
+    async def minimal(self, op: Op, target: Any) -> None:
+        """The case message as `fallback_blocks`; replies, digests and "moved" as text only."""
+        text = clip_mrkdwn(op.text, SECTION_LIMIT)
+        if op.kind == "post":
+            rendered = await self.render(op.case_id)
+            if rendered is None or rendered.channel != op.channel:
+                await self.outbox.unqueue(op.case_id, op.channel)
+                return
+            await self._post_case(
+                op, rendered.text, fallback_blocks(rendered.text, rendered.blocks)
+            )
+        elif op.kind == "reply":
+            await self.reply(replace(op, text=text, blocks=None), target, retried=False)
+        elif op.kind == "message":
+            await self.message(replace(op, text=text, blocks=None), target)
+        elif op.kind == "moved":
+            await self.client.chat_update(
+                channel=op.channel, ts=op.ts, text=f"moved to <#{op.text}>", blocks=[]
+            )
+
+    async def minimal_update(self, where: Thread, rendered: Rendered) -> None:
+        blocks = fallback_blocks(rendered.text, rendered.blocks)
+        await self.client.chat_update(
+            channel=where.channel, ts=where.ts, text=rendered.text, blocks=blocks
+        )
+
+    def fell_back(self, reason: str) -> None:
+        if self.metrics is not None:
+            self.metrics.slack_fallbacks.labels(reason).inc()
 
 
 def _error(exc: SlackApiError) -> str:
