@@ -74,6 +74,8 @@ async def run_roles(
     host: str = "0.0.0.0",
 ) -> None:
     """Run the chosen roles until SIGINT/SIGTERM."""
+    if getattr(rt.chat, "local_only", False):  # unauthenticated chat (CHATOPS_TEAMS_AUTH=off)
+        host = "127.0.0.1"
     stop = asyncio.Event()
     stop_on_signals(stop)
     async with contextlib.AsyncExitStack() as stack:

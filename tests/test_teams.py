@@ -2,14 +2,14 @@
 
 The product is assembled as `chatops run` assembles it, with `chat.backend: teams`; only Teams
 (tests/connector_api.py, reached by botbuilder's own ConnectorClient through the activities'
-`serviceUrl`) and the sandbox platform are stand-ins. MicrosoftAppId is empty, so Bot
-Framework authentication is off, as it may only be for local tests.
+`serviceUrl`) and the sandbox platform are stand-ins. CHATOPS_TEAMS_AUTH=off, so Bot Framework
+authentication is off and the loopback Connector is accepted, as only local tests may do;
+tests/test_teams_security.py runs the same endpoint with real token validation.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -36,7 +36,6 @@ from chatops.slack.ids import Action
 from chatops.store import Store
 from chatops.teams.backend import TeamsBackend
 from chatops.teams.outbox import pause_key
-from chatops.teams.references import References
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.transitions import ALLOWED, Args
 from tests.conftest import Clock, System
@@ -170,12 +169,18 @@ def teams_config() -> Config:
     return load_config_text(TEAMS_CONFIG, source="teams.yaml")
 
 
-async def start_system(store: Store, config: Config, clock: Clock) -> TeamsSystem:
+LOCAL_ONLY = {"CHATOPS_TEAMS_AUTH": "off"}
+
+
+async def start_system(
+    store: Store, config: Config, clock: Clock, env: dict[str, str] = LOCAL_ONLY
+) -> TeamsSystem:
+    """The product as `chatops run` assembles it; `env` the Teams variables."""
     platform = SandboxPlatform()
     url = await platform.start()
     connector = FakeConnector({SOCIAL: "Social", BILLING: "Billing", LEGAL: "Legal"})
     await connector.start()
-    settings = Settings.from_env({"SANDBOX_SECRET": "test-secret", "SANDBOX_API_URL": url})
+    settings = Settings.from_env({"SANDBOX_SECRET": "test-secret", "SANDBOX_API_URL": url, **env})
     http = httpx.AsyncClient(timeout=httpx.Timeout(2.0))
     rt = await runtime.start(settings, config, store=store, http=http, clock=clock)
     backend = rt.chat
@@ -273,7 +278,7 @@ async def test_adding_the_app_to_a_team_stores_a_reference_for_each_channel(
     bare: TeamsSystem,
 ) -> None:
     await bare.install()
-    references = References(bare.rt.store.redis)
+    references = bare.backend.references
     for channel in (TEAM, SOCIAL, BILLING, LEGAL):
         reference = await references.get(channel)
         assert reference is not None, channel
@@ -290,7 +295,7 @@ async def test_an_installation_update_stores_its_channel_even_if_listing_fails(
     bare.connector.fail("channels", 403, "Forbidden")
     r = await bare.send(installation_update(bare.connector.url, ANNA, BILLING))
     assert r.status in (200, 201)
-    references = References(bare.rt.store.redis)
+    references = bare.backend.references
     assert await references.get(BILLING) is not None
     assert await references.get(SOCIAL) is None
 
@@ -327,7 +332,7 @@ async def test_a_channel_is_learnt_again_from_any_activity_in_it(bare: TeamsSyst
 async def test_removing_the_app_forgets_the_team_and_its_cases_wait(ts: TeamsSystem) -> None:
     r = await ts.send(installation_update(ts.connector.url, ANNA, SOCIAL, action="remove"))
     assert r.status in (200, 201)
-    references = References(ts.rt.store.redis)
+    references = ts.backend.references
     assert all([await references.get(c) is None for c in (TEAM, SOCIAL, BILLING, LEGAL)])
     await ts.ingest(mention_json("m-1", "post-1", "Hej?"))
     await ts.backend.sender.tick()
@@ -503,6 +508,139 @@ async def test_a_sensitive_case_mentions_the_approvers_and_four_eyes_hold(
     assert len(ts.platform.received) == 1
 
 
+# -- what you see is what you publish --------------------------------------------------------
+
+
+async def card_click(
+    ts: TeamsSystem, card: dict[str, Any], verb: str, person: Person, *, box: str | None = None
+) -> dict[str, Any]:
+    """Click `verb` on `card` exactly as Teams sends it: the action's own data (with the
+    fingerprint of the draft the card shows) and the draft box, as left or as typed."""
+    [action] = [a for a in actions_of(card) if a["verb"] == verb]
+    [draft] = [e for e in card["body"] if e.get("id") == "draft"]
+    data = {**action["data"], "draft": draft["value"] if box is None else box}
+    post = await ts.post()
+    activity = card_action(
+        ts.connector.url, person, verb, data, channel=post.channel, post_id=post.id
+    )
+    return await ts.invoke(activity)
+
+
+def told(card: dict[str, Any]) -> str:
+    """What a click did instead of what its label says (the ℹ️ line on top), or ""."""
+    return next((b["text"] for b in card.get("body", []) if b.get("text", "").startswith("ℹ️")), "")
+
+
+def box_of(card: dict[str, Any]) -> str:
+    [draft] = [e for e in card["body"] if e.get("id") == "draft"]
+    return str(draft["value"])
+
+
+async def awaiting_approval(ts: TeamsSystem, draft: str) -> dict[str, Any]:
+    """A sensitive case Anna drafted and sent for approval; the card everyone sees."""
+    await ts.ingest(mention_json("m-1", "post-1", "I'm a journalist, comment please?"))
+    await ts.flush()
+    await ts.click(Action.EDIT, ANNA, draft=draft)
+    await ts.click(Action.PUBLISH, ANNA)
+    assert (await ts.case()).state is State.AWAITING_APPROVAL
+    await ts.flush()
+    return (await ts.post()).card or {}
+
+
+async def test_an_approvers_edit_is_a_new_draft_another_approver_must_approve(
+    ts: TeamsSystem,
+) -> None:
+    card = await awaiting_approval(ts, "Hello! Our press office will call.")
+    edited = "Hello! Our press office will call you today."
+    # Anna owns the case: the approver's change is refused with the reason, and kept.
+    answer = await card_click(ts, card, Action.APPROVE, COMMS1, box=edited)
+    assert "take it over" in (notice(answer) or "")
+    assert box_of(answer) == edited  # the text typed is not lost
+    case = await ts.case()
+    assert case.draft == "Hello! Our press office will call." and ts.platform.received == []
+    await ts.rt.wf.take_over("1001", COMMS1.aad)
+    # Approve with the changed box: nothing is approved, the text is a new draft of COMMS1's.
+    answer = await card_click(ts, answer, Action.APPROVE, COMMS1)
+    assert notice(answer) is None
+    assert "Not approved" in told(answer) and "another approver" in told(answer)
+    case = await ts.case()
+    assert case.state is State.AWAITING_APPROVAL and case.draft == edited
+    assert case.draft_author == COMMS1.aad and ts.platform.received == []
+    answer = await card_click(ts, answer, Action.APPROVE, COMMS1)  # four eyes: not alone
+    assert "someone else must approve" in (notice(answer) or "")
+    assert ts.platform.received == []
+    await ts.flush()
+    answer = await card_click(ts, (await ts.post()).card or {}, Action.APPROVE, COMMS2)
+    assert notice(answer) is None and (await ts.case()).state is State.PUBLISHED
+    assert [r["text"] for r in ts.platform.received] == [edited]  # what COMMS2 saw
+
+
+async def test_saving_a_draft_that_awaits_approval_says_what_happened(ts: TeamsSystem) -> None:
+    card = await awaiting_approval(ts, "Hello! Our press office will call.")
+    answer = await card_click(ts, card, Action.EDIT, ANNA, box="Hello! We call you at 10.")
+    assert notice(answer) is None and "approval" in told(answer)
+    case = await ts.case()
+    assert case.state is State.AWAITING_APPROVAL and case.draft == "Hello! We call you at 10."
+    await ts.flush()
+    await card_click(ts, (await ts.post()).card or {}, Action.APPROVE, COMMS1)
+    assert [r["text"] for r in ts.platform.received] == ["Hello! We call you at 10."]
+
+
+async def test_approving_from_a_card_older_than_the_draft_is_refused(ts: TeamsSystem) -> None:
+    old = await awaiting_approval(ts, "Hello! Our press office will call.")
+    await ts.click(Action.EDIT, ANNA, draft="Hello! We call you at 10.")
+    answer = await card_click(ts, old, Action.APPROVE, COMMS1)  # the box shows the old text
+    assert "changed since this card was shown" in (notice(answer) or "")
+    assert box_of(answer) == "Hello! We call you at 10."  # the new text, to read first
+    case = await ts.case()
+    assert case.draft == "Hello! We call you at 10." and case.draft_author == ANNA.aad
+    assert ts.platform.received == []
+
+
+async def test_publishing_from_an_old_card_never_sends_or_saves_its_old_text(
+    ts: TeamsSystem,
+) -> None:
+    await ts.ingest(mention_json("m-1", "post-1", "Hej, när öppnar ni?"))
+    await ts.flush()
+    await ts.click(Action.EDIT, ANNA, draft="Hej! Vi öppnar 10.")
+    await ts.flush()
+    old = (await ts.post()).card or {}
+    post = await ts.post()
+    newer = channel_message(
+        ts.connector.url, ANNA, ">> Hej! Vi öppnar 9.", channel=SOCIAL, post_id=post.id
+    )
+    await ts.send(newer)
+    answer = await card_click(ts, old, Action.PUBLISH, ANNA)
+    assert "changed since" in (notice(answer) or "") and ts.platform.received == []
+    assert (await ts.case()).draft == "Hej! Vi öppnar 9."
+
+
+async def test_two_people_editing_at_once_neither_text_is_lost(ts: TeamsSystem) -> None:
+    await ts.ingest(mention_json("m-1", "post-1", "Hej, när öppnar ni?"))
+    await ts.flush()
+    await ts.click(Action.EDIT, ANNA, draft="Hej! Vi öppnar 10.")
+    await ts.flush()
+    old = (await ts.post()).card or {}
+    await ts.click(Action.EDIT, ANNA, draft="Hej! Vi öppnar 9.")  # in another window
+    answer = await card_click(ts, old, Action.EDIT, ANNA, box="Hej! Vi öppnar 11.")
+    assert "Hej! Vi öppnar 9." in (notice(answer) or "")  # theirs, to compare
+    assert box_of(answer) == "Hej! Vi öppnar 11."  # mine, still in the box
+    assert (await ts.case()).draft == "Hej! Vi öppnar 9."
+    answer = await card_click(ts, answer, Action.EDIT, ANNA)  # saved, knowingly
+    assert notice(answer) is None and (await ts.case()).draft == "Hej! Vi öppnar 11."
+
+
+async def test_an_emptied_draft_box_publishes_nothing(ts: TeamsSystem) -> None:
+    await ts.ingest(mention_json("m-1", "post-1", "Hej, när öppnar ni?"))
+    await ts.flush()
+    await ts.click(Action.EDIT, ANNA, draft="Hej! Vi öppnar 10.")
+    await ts.flush()
+    card = (await ts.post()).card or {}
+    answer = await card_click(ts, card, Action.PUBLISH, ANNA, box="  ")
+    assert "box is empty" in (notice(answer) or "") and ts.platform.received == []
+    assert (await ts.case()).state is State.DRAFTED
+
+
 async def test_reject_needs_a_reason(ts: TeamsSystem) -> None:
     await ts.ingest(mention_json("m-1", "post-1", "This is going to a lawsuit."))
     await ts.flush()
@@ -643,7 +781,8 @@ async def test_every_verb_in_every_state(ts: TeamsSystem, verb: Action) -> None:
         )
         stored = await ts.rt.store.save_case(forced, expected_version=case.version)
         assert stored is not None
-        card = await ts.click(verb, user, **{**ARGUMENT.get(verb, {}), "draft": forced.draft})
+        box = forced.draft + (" Välkomna!" if verb is Action.EDIT else "")  # a real change
+        card = await ts.click(verb, user, **{**ARGUMENT.get(verb, {}), "draft": box})
         allowed = state in ALLOWED[VERB_COMMAND[verb]]
         after = await ts.case()
         if allowed:
@@ -747,47 +886,6 @@ async def test_a_refused_write_is_reported_not_retried_forever(ts: TeamsSystem) 
     ts.connector.not_member.discard(SOCIAL)
     await eventually(lambda: _tick_until_posted(ts, SOCIAL), within=5)
     assert (await ts.client.get("/readyz")).status == 200
-
-
-# -- authentication ---------------------------------------------------------------------------
-
-
-async def test_authentication_is_on_when_an_app_id_is_set(
-    store: Store, teams_config: Config, clock: Clock, caplog: pytest.LogCaptureFixture
-) -> None:
-    settings = Settings.from_env(
-        {"MicrosoftAppId": "0c0ffee0-0000-4000-8000-00000000b0t5", "MicrosoftAppPassword": "pw"}
-    )
-    with caplog.at_level(logging.WARNING, logger="chatops.teams"):
-        rt = await runtime.start(settings, teams_config, store=store, clock=clock)
-    assert not any("authentication is OFF" in r.message for r in caplog.records)
-    client = TestClient(TestServer(web_app(rt)))
-    await client.start_server()
-    try:
-        activity = card_action(
-            "http://127.0.0.1:9/",
-            ANNA,
-            Action.CLAIM,
-            {"case_id": "1001"},
-            channel=SOCIAL,
-            post_id="1",
-        )
-        r = await client.post("/api/messages", json=activity)
-        assert r.status == 401
-        r = await client.post("/api/messages", data=b"not json")
-        assert r.status == 415
-    finally:
-        await client.close()
-        await rt.close()
-
-
-async def test_without_an_app_id_authentication_is_off_and_says_so(
-    store: Store, teams_config: Config, clock: Clock, caplog: pytest.LogCaptureFixture
-) -> None:
-    with caplog.at_level(logging.WARNING, logger="chatops.teams"):
-        rt = await runtime.start(Settings.from_env({}), teams_config, store=store, clock=clock)
-    assert any("authentication is OFF" in r.message for r in caplog.records)
-    await rt.close()
 
 
 # -- the ActivityHandler on botbuilder's TestAdapter ------------------------------------------

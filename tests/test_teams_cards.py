@@ -35,7 +35,7 @@ from chatops.teams.cards import (
     report_card,
 )
 from chatops.workflow.commands import Command
-from chatops.workflow.transitions import ALLOWED
+from chatops.workflow.transitions import ALLOWED, fingerprint
 from escalation.snooze import CHOICES
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -160,9 +160,11 @@ def test_verbs_follow_the_state(state: State) -> None:
 @pytest.mark.parametrize("state", list(State))
 def test_every_action_carries_the_case_id(state: State) -> None:
     card = card_of(state)
+    seen = fingerprint(make_case(state))
     for action in executes(card):
         assert action["data"]["case_id"] == "1042"
         assert action["data"]["source"] == "case"
+        assert action["data"]["seen"] == seen  # the draft the card shows (teams/drafts.py)
     assert card["refresh"] == {
         "action": {"type": "Action.Execute", "verb": REFRESH_VERB, "data": {"case_id": "1042"}},
         "userIds": [],

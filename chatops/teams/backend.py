@@ -7,21 +7,26 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from aiohttp import web
-from botbuilder.integration.aiohttp import (
-    CloudAdapter,
-    ConfigurationBotFrameworkAuthentication,
-)
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity
+from msrest.exceptions import DeserializationError
 
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
-from chatops.settings import Settings
+from chatops.teams.auth import (
+    AuthUnavailable,
+    UntrustedActivity,
+    auth_off,
+    authentication,
+    service_url_allowed,
+)
 from chatops.teams.bot import ChatopsBot
 from chatops.teams.cards import (
+    Click,
     case_card,
     case_summary,
     digest_card,
@@ -33,6 +38,7 @@ from chatops.teams.cards import (
     text_block,
 )
 from chatops.teams.cards import escape as card_escape
+from chatops.teams.drafts import Box, read_box
 from chatops.teams.outbox import Connector, Op, Outbox, Post, Rendered, Sender
 from chatops.teams.references import References, channel_of
 from escalation import digest
@@ -48,38 +54,16 @@ MAX_INLINE_CHART = 16_000
 refuses a message over about 28 KB."""
 
 
-@dataclass(frozen=True)
-class _AuthConfig:
-    """The attribute names ConfigurationBotFrameworkAuthentication reads its settings from."""
-
-    APP_ID: str
-    APP_PASSWORD: str
-    APP_TYPE: str
-    APP_TENANTID: str
-
-
-def authentication(settings: Settings) -> ConfigurationBotFrameworkAuthentication:
-    """Bot Framework authentication from our settings: on whenever MicrosoftAppId is set."""
-    config = _AuthConfig(
-        APP_ID=settings.microsoft_app_id or "",
-        APP_PASSWORD=settings.microsoft_app_password or "",
-        APP_TYPE=settings.microsoft_app_type or "MultiTenant",
-        APP_TENANTID=settings.microsoft_app_tenant_id or "",
-    )
-    if not config.APP_ID:
-        log.warning(
-            "teams: MicrosoftAppId is not set, so Bot Framework authentication is OFF and "
-            "/api/messages accepts unsigned requests: only for local tests"
-        )
-    return ConfigurationBotFrameworkAuthentication(config, logger=log)
-
-
 class TeamsBackend:
     def __init__(self, rt: Runtime, *, adapter: CloudAdapter | None = None) -> None:
         self.rt = rt
-        self.app_id = rt.settings.microsoft_app_id or ""
+        self.local_only = auth_off(rt.settings)
+        """CHATOPS_TEAMS_AUTH=off: nothing is authenticated, so the web binds to 127.0.0.1."""
+        self.app_id = "" if self.local_only else rt.settings.microsoft_app_id or ""
         self.adapter = adapter or CloudAdapter(authentication(rt.settings))
-        self.references = References(rt.store.redis)
+        self.references = References(
+            rt.store.redis, accept=lambda url: service_url_allowed(url, local=self.local_only)
+        )
         self.outbox = Outbox(rt.store)
         self.sender = Sender(
             rt.store,
@@ -215,7 +199,14 @@ class TeamsBackend:
             None,
         )
 
-    async def case_card(self, view: CaseView, *, notice: str | None = None) -> dict[str, Any]:
+    async def case_card(
+        self,
+        view: CaseView,
+        *,
+        notice: str | None = None,
+        told: str | None = None,
+        box: str | None = None,
+    ) -> dict[str, Any]:
         return case_card(
             view,
             now=self.workflow.clock(),
@@ -223,20 +214,36 @@ class TeamsBackend:
             names=await self.references.names(),
             approvers_known=bool(self.rt.config.approval.approvers),
             notice=notice,
+            told=told,
+            box=box,
         )
 
     async def answer_card(
-        self, case_id: str, source: str, conversation: str, notice: str | None
+        self,
+        case_id: str,
+        source: str,
+        conversation: str,
+        notice: str | None,
+        *,
+        told: str | None = None,
+        click: Click | None = None,
     ) -> dict[str, Any]:
         """The card a click is answered with: it replaces the clicked card for the clicking
         user only. A digest stays a digest (brought up to date); anything else becomes the
-        case card, with the refusal on top when there is one."""
+        case card, with the refusal (or what the click did instead) on top. Text the user
+        typed in the draft box and the click did not save stays in the box: no click loses
+        it, and a card that was merely out of date shows the new draft."""
         case = await self.rt.store.get_case(case_id)
         if case is None:
             return refusal_card(notice or f"there is no case #{case_id}")
         if source == "digest":
             return await self._digest_card(channel_of(conversation), case.department, notice)
-        return await self.case_card(await self.workflow.view(case), notice=notice)
+        view = await self.workflow.view(case)
+        box = None
+        if click is not None and click.draft is not None:
+            if read_box(case, click.draft, click.seen) in (Box.EDITED, Box.CONFLICT, Box.EMPTIED):
+                box = click.draft
+        return await self.case_card(view, notice=notice, told=told, box=box)
 
     async def _digest_card(self, channel: str, fallback: str, notice: str | None) -> dict[str, Any]:
         department = next(
@@ -277,13 +284,35 @@ class TeamsBackend:
         app.router.add_post("/api/messages", self._messages)
 
     async def _messages(self, request: web.Request) -> web.StreamResponse:
+        """401 for a missing or bad token (CloudAdapter, PermissionError), 403 for a valid token
+        from a channel or host we do not answer to, 400 for what is not an activity."""
         if "application/json" not in request.headers.get("Content-Type", ""):
             return web.json_response({"error": "expected an activity as JSON"}, status=415)
-        response = await self.adapter.process(request, self.bot)
+        problem = await _not_an_activity(request)
+        if problem is not None:
+            return web.json_response({"error": problem}, status=400)
+        try:
+            response = await self.adapter.process(request, self.bot)
+        except UntrustedActivity as refused:
+            return web.json_response({"error": str(refused)}, status=403)
+        except AuthUnavailable as exc:
+            return web.json_response({"error": str(exc)}, status=503)
         return response if response is not None else web.Response(status=201)
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.sender.run(stop)
+
+
+async def _not_an_activity(request: web.Request) -> str | None:
+    """Why the body is not an activity botbuilder can read, or None (its parser would 500)."""
+    try:
+        body = await request.json()
+        activity = Activity().deserialize(body) if isinstance(body, dict) else None
+    except (ValueError, RecursionError, DeserializationError):
+        return "the body is not a JSON activity"
+    if activity is None or not activity.type:
+        return "the body is not an activity (no type)"
+    return None
 
 
 def message_link(post: Post, tenant: str | None) -> str:

@@ -17,9 +17,10 @@ import html
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
+from botbuilder.core import BotAdapter, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import (
     Activity,
@@ -33,12 +34,15 @@ from botbuilder.schema import (
 from botbuilder.schema.teams import ChannelInfo, TeamInfo
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
-from chatops.domain import OPEN_STATES
+from chatops.domain import OPEN_STATES, Case, State
+from chatops.event_wording import clip, one_line
 from chatops.slack.ids import Action
+from chatops.teams.auth import untrusted_activity, untrusted_identity
 from chatops.teams.cards import REFRESH_VERB, Click, read_click, refusal_card
+from chatops.teams.drafts import Box, lines, read_box
 from chatops.teams.outbox import CARD_TYPE, Post
 from chatops.teams.references import THREAD_MARK, channel_of
-from chatops.workflow.transitions import Refused
+from chatops.workflow.transitions import Refused, fingerprint
 from escalation.snooze import snooze_until
 
 if TYPE_CHECKING:
@@ -61,23 +65,119 @@ HELP = (
 Command = Callable[["Workflow", Click, str], Awaitable[Any]]
 
 
+@dataclass(frozen=True)
+class Told:
+    """A command's word to the clicking user alone, on top of the card it is answered with:
+    the click did something other than its label says, and why."""
+
+    text: str
+
+
 async def _edit(wf: Workflow, click: Click, user: str) -> Any:
-    text = click.value.strip()
+    """Save draft: the box becomes the draft, unless it would overwrite a newer one."""
+    before = await _case(wf, click.case_id)
+    text = lines(click.value)
     if not text:
         raise Refused("The draft is empty: write the reply first.")
-    return await wf.edit(click.case_id, user, text)
+    _refuse_out_of_date(before, read_box(before, click.value, click.seen))
+    after = await wf.edit(before.id, user, text)
+    return Told(_changed(before, after)) if before.state in ASKING else after
 
 
 def _publish(private: bool) -> Command:
     async def run(wf: Workflow, click: Click, user: str) -> Any:
-        """Publish what the box shows: a changed, unsaved draft is saved first."""
-        case = await wf.store.get_case(click.case_id)
-        box = _lines(click.draft or "")
-        if case is not None and box and box != _lines(case.draft):
-            await wf.edit(case.id, user, box)
-        return await wf.publish(click.case_id, user, private=private)
+        """Publish what the box shows: a changed draft is saved first (and an approval of
+        the old text does not cover it); a cleared or out-of-date box publishes nothing."""
+        before = await _case(wf, click.case_id)
+        box = read_box(before, click.draft, click.seen)
+        _refuse_out_of_date(before, box)
+        if box is Box.EMPTIED:
+            raise Refused("The draft box is empty: nothing is published.")
+        if box is Box.UNCHANGED:
+            return await wf.publish(before.id, user, private=private, seen=click.seen)
+        edited = await wf.edit(before.id, user, lines(click.draft or ""))
+        try:
+            after = await wf.publish(edited.id, user, private=private, seen=fingerprint(edited))
+        except Refused as refusal:
+            raise Refused(
+                f"Your text is saved as the draft, but not published: {refusal.reason}"
+            ) from None
+        return Told(_changed(before, after)) if before.state in ASKING else after
 
     return run
+
+
+async def _approve(wf: Workflow, click: Click, user: str) -> Any:
+    """Approve exactly what the box shows. An approver who changed the text approves
+    nothing: their text becomes the draft, they are its author, so another approver must
+    approve it, and it awaits approval again."""
+    before = await _case(wf, click.case_id)
+    box = read_box(before, click.draft, click.seen)
+    _refuse_out_of_date(before, box)
+    if box is Box.EMPTIED:
+        raise Refused("The draft box is empty: nothing is approved.")
+    if box is Box.UNCHANGED:
+        return await wf.approve(before.id, user, seen=click.seen)
+    after = await wf.edit(before.id, user, lines(click.draft or ""))
+    if after.state is not State.AWAITING_APPROVAL and after.needs_approval:
+        try:
+            after = await wf.publish(after.id, user, private=after.private, seen=fingerprint(after))
+        except Refused as refusal:
+            raise Refused(
+                "Not approved: you changed the draft, so your text is saved as a new draft, "
+                f"but asking for its approval was refused: {refusal.reason}"
+            ) from None
+    return Told(
+        "Not approved: you changed the draft, so your text is saved as a new draft. "
+        + (
+            "It awaits approval again, and as its author you may not approve it: another "
+            "approver must."
+            if after.state is State.AWAITING_APPROVAL
+            else "It needs no approval: publish it when it is ready."
+        )
+    )
+
+
+ASKING = (State.AWAITING_APPROVAL, State.APPROVED)
+"""States in which an approval was asked for or given: a change of the draft withdraws it."""
+
+
+async def _case(wf: Workflow, case_id: str) -> Case:
+    case = await wf.store.get_case(case_id)
+    if case is None:
+        raise Refused(f"there is no case #{case_id}")
+    return case
+
+
+def _refuse_out_of_date(case: Case, box: Box) -> None:
+    """Never save a card's old text over a newer draft, nor one edit over another unseen."""
+    if box is Box.STALE:
+        raise Refused("The draft changed since this card was shown: check the new text first.")
+    if box is Box.CONFLICT:
+        raise Refused(
+            "Someone changed the draft while you edited it; your text is kept in the box. "
+            f"Theirs: «{clip(one_line(case.draft), 300)}». Save again to replace it."
+        )
+
+
+def _changed(before: Case, after: Case) -> str:
+    """What the clicking user's change did to an approval asked for or given."""
+    if after.state is State.AWAITING_APPROVAL:
+        if before.state is State.APPROVED:
+            return (
+                "You changed the approved draft: the approval does not cover the new text, "
+                "which awaits approval."
+            )
+        return (
+            "You changed the draft: the approval request now shows your new text, and as "
+            "its author you may not approve it."
+        )
+    if after.state in (State.PUBLISHING, State.PUBLISHED):
+        return "You changed the draft; the new text needs no approval and is published."
+    return (
+        "You changed the draft, so the approval is withdrawn: request approval of the new "
+        "text when it is ready."
+    )
 
 
 def _required(value: str, refusal: str) -> str:
@@ -130,7 +230,7 @@ VERBS: Mapping[str, Command] = {
     Action.EDIT: _edit,
     Action.PUBLISH: _publish(private=False),
     Action.PRIVATE: _publish(private=True),
-    Action.APPROVE: lambda wf, click, user: wf.approve(click.case_id, user),
+    Action.APPROVE: _approve,
     Action.REJECT: _reject,
     Action.REROUTE: _reroute,
     Action.DISMISS: _dismiss,
@@ -147,7 +247,18 @@ class ChatopsBot(TeamsActivityHandler):
         self.backend = backend
 
     async def on_turn(self, turn_context: TurnContext) -> None:
-        await self._learn(turn_context.activity)
+        """Nothing is learnt or done for a turn the Bot Connector did not authenticate for
+        this bot (CloudAdapter refuses those already; this holds for any other caller)."""
+        activity = turn_context.activity
+        backend = self.backend
+        identity = turn_context.turn_state.get(BotAdapter.BOT_IDENTITY_KEY)
+        reason = untrusted_identity(
+            identity, app_id=backend.app_id, local=backend.local_only
+        ) or untrusted_activity(activity, local=backend.local_only)
+        if reason is not None:
+            log.warning("teams: ignoring a %s activity: %s", activity.type, reason)
+            return
+        await self._learn(activity)
         await super().on_turn(turn_context)
 
     # -- installation -----------------------------------------------------------------------
@@ -286,16 +397,20 @@ class ChatopsBot(TeamsActivityHandler):
         conversation = activity.conversation.id if activity.conversation else ""
         if click.source == "case":
             await self._adopt(click.case_id, conversation, activity.reply_to_id)
-        notice = None
+        notice = told = None
         if verb != REFRESH_VERB:
             command = VERBS.get(verb)
             try:
                 if command is None:
                     raise Refused(f"this version of chatops does not know '{verb}'")
-                await command(self.backend.workflow, click, actor(activity))
+                result = await command(self.backend.workflow, click, actor(activity))
             except Refused as refusal:
                 notice = refusal.reason
-        card = await self.backend.answer_card(click.case_id, click.source, conversation, notice)
+            else:
+                told = result.text if isinstance(result, Told) else None
+        card = await self.backend.answer_card(
+            click.case_id, click.source, conversation, notice, told=told, click=click
+        )
         return _card_response(card)
 
     async def _adopt(self, case_id: str, conversation: str, post_id: str | None) -> None:
@@ -392,10 +507,6 @@ def _to(activity: Activity, text: str) -> Activity:
 
 def _card_response(card: dict[str, Any]) -> AdaptiveCardInvokeResponse:
     return AdaptiveCardInvokeResponse(status_code=200, type=CARD_TYPE, value=card)
-
-
-def _lines(text: str) -> str:
-    return text.replace("\r\n", "\n").strip()
 
 
 def _id(info: Any) -> str:

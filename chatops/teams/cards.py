@@ -50,7 +50,7 @@ from chatops.event_wording import aware as _aware
 from chatops.event_wording import mention_marks as _marks
 from chatops.slack.ids import Action
 from chatops.workflow.commands import SYSTEM, Command
-from chatops.workflow.transitions import ALLOWED, target_of_publish
+from chatops.workflow.transitions import ALLOWED, fingerprint, target_of_publish
 from escalation.snooze import CHOICES as SNOOZE_CHOICES
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -81,6 +81,9 @@ class Input(StrEnum):
 
 
 CASE_ID = "case_id"
+SEEN = "seen"
+"""`data.seen` on a case card's actions: the fingerprint of the draft the card shows
+(transitions.fingerprint), so a click acts only on the draft the user saw (teams/drafts.py)."""
 SOURCE = "source"
 """`data.source`: which card was clicked, "case", "digest" or "ping", because an invoke response
 card replaces the card that was clicked and a digest must not turn into a case card."""
@@ -340,11 +343,15 @@ def case_card(
     names: Mapping[str, str] | None = None,
     approvers_known: bool = True,
     notice: str | None = None,
+    told: str | None = None,
+    box: str | None = None,
 ) -> dict[str, Any]:
     """The whole case: who wrote what, the draft (editable in place), status and actions.
 
     `names` maps AAD/Teams ids to display names for `<at>` mentions (ids show otherwise).
-    `notice` is a line on top for the clicking user only (a refusal answered to an invoke).
+    `notice` is a line on top for the clicking user only (a refusal answered to an invoke);
+    `told` one that explains what their click did instead of what its label says; `box` what
+    the draft box keeps instead of the draft (their unsaved text, after a refusal).
     `refresh.userIds` is empty: no automatic refresh per viewer (that would be one invoke per
     person opening the channel), but "Refresh card" in the card's menu works for everyone.
     The owner's mention entity is already in `msteams.entities`.
@@ -352,14 +359,28 @@ def case_card(
     card: dict[str, Any] = {}
     for budget in _BUDGETS:
         people = _People(names)
-        body = _case_body(view, now, people, budget, approvers_known, notice)
+        body = _case_body(view, now, people, budget, approvers_known, notice, told, box)
         actions = case_actions(
             view, departments=departments, answerable=budget.answerable, edit=budget.edit
         )
         card = _card(body, actions, pairs=people.pairs, refresh_case=view.case.id)
+        _stamp(card, fingerprint(view.case))
         if card_size(card) <= CARD_LIMIT:
             break
     return card
+
+
+def _stamp(node: Any, seen: str) -> None:
+    """Put `seen` in the data of every action of a case card (not its refresh)."""
+    if isinstance(node, dict):
+        data = node.get("data")
+        if node.get("type") == "Action.Execute" and isinstance(data, dict) and SOURCE in data:
+            data[SEEN] = seen
+        for value in node.values():
+            _stamp(value, seen)
+    elif isinstance(node, list):
+        for value in node:
+            _stamp(value, seen)
 
 
 def card_mentions(view: CaseView, *, names: Mapping[str, str] | None = None) -> Mentions:
@@ -386,6 +407,8 @@ def _case_body(
     budget: _Budget,
     approvers_known: bool,
     notice: str | None,
+    told: str | None = None,
+    box: str | None = None,
 ) -> list[dict[str, Any]]:
     c = view.case
     body: list[dict[str, Any]] = []
@@ -394,6 +417,10 @@ def _case_body(
             text_block(
                 f"🚫 {escape(clip(notice, budget.reason))}", color="Attention", weight="Bolder"
             )
+        )
+    if told:
+        body.append(
+            text_block(f"ℹ️ {escape(clip(told, budget.reason))}", color="Warning", weight="Bolder")
         )
     body.append(
         text_block(
@@ -414,7 +441,7 @@ def _case_body(
     if len(view.mentions) > 1:
         body.extend(_later_mentions(view.mentions[1:], c, budget.later, budget.later_chars))
     if c.state is not State.DISMISSED:
-        body.extend(_draft(view, people, budget))
+        body.extend(_draft(view, people, budget, box))
     if c.reject_reason and c.state in (State.DRAFTED, State.AWAITING_APPROVAL):
         body.append(
             text_block(
@@ -480,7 +507,9 @@ def _later_mentions(
     return out
 
 
-def _draft(view: CaseView, people: _People, budget: _Budget) -> list[dict[str, Any]]:
+def _draft(
+    view: CaseView, people: _People, budget: _Budget, box: str | None = None
+) -> list[dict[str, Any]]:
     c = view.case
     sent = c.state in (State.PUBLISHED, State.CLOSED) and bool(c.published)
     editable = _editable(c, budget.edit)
@@ -501,7 +530,7 @@ def _draft(view: CaseView, people: _People, budget: _Budget) -> list[dict[str, A
                 "type": "Input.Text",
                 "id": Input.DRAFT.value,
                 "isMultiline": True,
-                "value": c.draft,
+                "value": c.draft if box is None else box[:DRAFT_LIMIT],
                 "maxLength": DRAFT_LIMIT,
                 "placeholder": "Write the reply to the customer…",
             }
@@ -738,6 +767,7 @@ class Click:
     value: str = ""  # draft, reject/dismiss reason, department, snooze choice or mention key
     source: str = "case"
     draft: str | None = None  # the draft box as the user left it (sent with every case click)
+    seen: str | None = None  # fingerprint of the draft the clicked card showed
 
 
 def read_click(verb: str, data: Mapping[str, Any] | None) -> Click:
@@ -755,6 +785,7 @@ def read_click(verb: str, data: Mapping[str, Any] | None) -> Click:
         value=value,
         source=str(data.get(SOURCE) or "case"),
         draft=None if draft is None else str(draft),
+        seen=str(data.get(SEEN) or "") or None,
     )
 
 
@@ -986,6 +1017,7 @@ def _from_mrkdwn(line: str) -> str:
         line.replace("<", "&lt;").replace(">", "&gt;").replace("[", "&#91;").replace("]", "&#93;")
     )
     return _SLACK_BOLD.sub(r"**\1**", line)
+
 
 def ping_batch_card(
     department: Department,

@@ -8,6 +8,8 @@ all). They are kept in Redis, keyed by channel id, so that every process can pos
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
 from copy import copy
 
 import redis.asyncio as aioredis
@@ -17,6 +19,8 @@ from chatops import keys
 
 REFERENCES = keys.TEAMS_REFERENCES
 NAMES = keys.TEAMS_NAMES
+
+log = logging.getLogger(__name__)
 
 THREAD_MARK = ";messageid="
 """A reply chain's conversation id is `<channel id>;messageid=<id of its first post>`."""
@@ -58,13 +62,25 @@ def loads(raw: str) -> ConversationReference:
 
 
 class References:
-    def __init__(self, redis: aioredis.Redis) -> None:
+    """`accept` says whether a service URL may be posted to: a reference to any other is
+    neither stored nor used (one stored before the rule existed is ignored, with a warning)."""
+
+    def __init__(
+        self, redis: aioredis.Redis, *, accept: Callable[[str | None], bool] = lambda _: False
+    ) -> None:
         self.redis = redis
+        self.accept = accept
 
     async def save(
         self, reference: ConversationReference, channels: list[str], team: str | None
     ) -> list[str]:
         """Store `reference` readdressed to each channel; returns the channels new to us."""
+        if not self.accept(reference.service_url):
+            log.warning(
+                "teams: not storing channel(s) %s: their serviceUrl is not a Teams Bot Connector",
+                ", ".join(channels),
+            )
+            return []
         known = await self.redis.hmget(REFERENCES, channels) if channels else []
         pipe = self.redis.pipeline(transaction=False)
         for channel in channels:
@@ -77,15 +93,23 @@ class References:
     async def learn(self, reference: ConversationReference, channel: str, team: str | None) -> bool:
         """Remember a channel seen in passing (a click, a message); True when it was unknown.
 
-        This heals a Redis that lost the install: any activity from a channel reopens it."""
-        if await self.redis.hexists(REFERENCES, channel):
+        This heals a Redis that lost the install (or holds a reference `accept` now refuses):
+        any authenticated activity from a channel reopens it."""
+        if await self.get(channel) is not None:
             return False
-        await self.save(reference, [channel], team)
-        return True
+        return bool(await self.save(reference, [channel], team))
 
     async def get(self, channel: str) -> ConversationReference | None:
         raw = await self.redis.hget(REFERENCES, channel)
-        return loads(raw) if raw else None
+        if not raw:
+            return None
+        reference = loads(raw)
+        if not self.accept(reference.service_url):
+            log.warning(
+                "teams: ignoring the stored reference of channel %s: bad serviceUrl", channel
+            )
+            return None
+        return reference
 
     async def forget_channel(self, channel: str) -> None:
         await self.redis.hdel(REFERENCES, channel)
