@@ -596,6 +596,19 @@ EVENTS: dict[EventKind, tuple[CaseEvent, str]] = {
         "👀 <at>Anna Lind</at> asks for approval to reply publicly (“lawsuit”): "
         "<at>Comms &lt;Team&gt;</at>, please review.",
     ),
+    EventKind.TAKEN_OVER: (
+        CaseEvent(
+            EventKind.TAKEN_OVER, COMMS, "", notify=(OWNER,), extra={"previous_owner": OWNER}
+        ),
+        "🙋 <at>Comms &lt;Team&gt;</at> took the case over from <at>Anna Lind</at>",
+    ),
+    EventKind.APPROVAL_WITHDRAWN: (
+        CaseEvent(
+            EventKind.APPROVAL_WITHDRAWN, OWNER, "", notify=(COMMS,), extra={"changed": "text"}
+        ),
+        "⚠️ Approval withdrawn: <at>Anna Lind</at> changed the draft (text). It needs approval "
+        "again before it goes out → <at>Comms &lt;Team&gt;</at>",
+    ),
     EventKind.APPROVED: (
         CaseEvent(EventKind.APPROVED, COMMS, ""),
         "☑️ Approved by <at>Comms &lt;Team&gt;</at>",

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botbuilder.core.adapters import TestAdapter
+from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 from botframework.connector.auth import ChannelValidation
 
 from chatops import keys
@@ -256,6 +258,25 @@ async def test_a_reference_stored_before_the_rule_is_never_used(secure: TeamsSys
     assert await secure.backend.references.get(SOCIAL) is None
     await secure.backend.sender.tick()
     assert f"teams:{SOCIAL}" in await (await secure.client.get("/readyz")).text()
+
+
+async def test_a_turn_that_bypassed_the_adapter_does_nothing(secure: TeamsSystem) -> None:
+    """Defence in depth: the bot itself ignores a turn without the Bot Connector's identity
+    for this app (here botbuilder's TestAdapter, which authenticates nothing)."""
+    template = Activity(
+        channel_id="msteams",
+        service_url=SMBA,
+        conversation=ConversationAccount(
+            id=f"{SOCIAL};messageid={POST_ID}", is_group=True, conversation_type="channel"
+        ),
+        recipient=ChannelAccount(id=BOT_ID, name="chatops"),
+        from_property=ChannelAccount(id=ANNA.id, name=ANNA.name, aad_object_id=ANNA.aad),
+        channel_data={"channel": {"id": SOCIAL}, "team": {"id": TEAM}},
+    )
+    adapter = TestAdapter(secure.backend.bot.on_turn, template)
+    await adapter.send(Activity(type="message", text="cases"))
+    assert adapter.activity_buffer == []
+    assert await nothing_learnt(secure)
 
 
 async def test_malformed_bodies_are_400_not_500(secure: TeamsSystem) -> None:

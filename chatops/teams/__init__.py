@@ -24,22 +24,19 @@ def auth_off(settings: Settings) -> bool:
 
 
 def required_env(settings: Settings) -> list[tuple[str, str]]:
-    """Every variable the Teams backend cannot start without, as (name, message)."""
+    """Every variable the Teams backend cannot start without, as (name, message): the app id
+    and its secret authenticate every request, and nothing else may (CHATOPS_TEAMS_AUTH)."""
     if auth_off(settings):
         return []
     app_type = settings.microsoft_app_type or "MultiTenant"
     if app_type not in APP_TYPES:
         return [("MicrosoftAppType", f"must be one of {', '.join(APP_TYPES)}")]
-    why = (
-        "is not set: the Teams backend needs it to authenticate Bot Framework requests "
-        "(CHATOPS_TEAMS_AUTH=off runs without authentication, for local tests only)"
-    )
     needed = [("MicrosoftAppId", settings.microsoft_app_id)]
     if app_type != "UserAssignedMSI":  # a managed identity has no password
         needed.append(("MicrosoftAppPassword", settings.microsoft_app_password))
     if app_type != "MultiTenant":
         needed.append(("MicrosoftAppTenantId", settings.microsoft_app_tenant_id))
-    return [(name, why) for name, value in needed if not value]
+    return [(name, "is not set") for name, value in needed if not value]
 
 
 def create(rt: Runtime) -> TeamsBackend:

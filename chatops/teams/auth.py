@@ -161,7 +161,11 @@ def authentication(settings: Settings) -> GuardedAuthentication:
         return GuardedAuthentication(_AuthConfig("", "", "MultiTenant", ""), local=True)
     missing = required_env(settings)
     if missing:
-        raise ValueError("; ".join(f"{name} {why}" for name, why in missing))
+        raise ValueError(
+            "; ".join(f"{name} {why}" for name, why in missing)
+            + " (the Teams backend authenticates every request with them; CHATOPS_TEAMS_AUTH=off"
+            " runs without, for local tests only)"
+        )
     config = _AuthConfig(
         APP_ID=settings.microsoft_app_id or "",
         APP_PASSWORD=settings.microsoft_app_password or "",

@@ -825,7 +825,8 @@ def event_message(
     (a real channel mention needs the team's channel id); the system actor stays plain.
     """
     people = _People(names)
-    return event_sentence(view, event, replace(_STYLE, person=people.who)), people.pairs
+    text = event_sentence(view, event, replace(_STYLE, person=people.who))
+    return text, sorted(people.pairs, key=lambda pair: text.find(f"<at>{pair[1]}</at>"))
 
 
 PINGS = frozenset({EventKind.ESCALATED, EventKind.APPROVAL_WAITING})
