@@ -4,6 +4,8 @@ A pure function of the mention's fields and the rules, run for every mention, so
 compiled once (and kept on the rule). Keywords match whole words or word prefixes (`Rechnung`
 matches `Rechnungen`) in any script, ignoring case *and* accents: customers type `racun` for
 `račun` and `счет` for `счёт`, and a missed route costs more than a slightly wider one.
+Keywords are looked for in the text's matching form (`normalise`: no zero-width characters,
+full-width letters made plain, look-alike letters folded in mixed-script words).
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from chatops.classify.normalise import normalise
 from chatops.config.models import Match, Rule
 
 
 def fold(text: str) -> str:
-    """Case- and accent-free form of `text` (`Счёт` → `счет`, `Straße` → `strasse`)."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    """Case- and accent-free matching form of `text` (`Счёт` → `счет`, `Straße` → `strasse`)."""
+    decomposed = unicodedata.normalize("NFKD", normalise(text).casefold())
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 

@@ -51,6 +51,22 @@ def test_spam_signals(text: str, followers: int | None, handle: str, expected: l
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Earn $500 a day! Click h\u200bere bit\u200b.ly/x1", ["shortener", "giveaway"]),
+        ("FREE BIT\u200dCOIN AIRDROP https://a.example/a https://a.example/b", ["links", "crypto"]),
+        ("ｃｒｙｐｔｏ giveaway", ["crypto", "giveaway"]),
+        ("free \u0456phone: bit.ly/x1", ["shortener", "giveaway"]),  # Cyrillic і
+    ],
+)
+def test_spam_signals_see_through_invisible_and_look_alike_letters(
+    text: str, expected: list[str]
+) -> None:
+    assert spam_signals(text) == expected
+    assert is_spam(expected)
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Earn $500 a day from home! Click here bit.ly/x1",
@@ -115,6 +131,18 @@ def test_is_spam_rule(signals: list[str], spam: bool) -> None:
         ("the nonlawsuit case", []),
         ("Крымсуд", []),
         ("All good, thanks", []),
+        # what looks the same on screen matches the same
+        ("We will file a law\u200bsuit", ["keyword:lawsuit"]),
+        ("We will file a l\u0430wsuit", ["keyword:lawsuit"]),  # Cyrillic а
+        ("We will file a \u217cawsuit", ["keyword:lawsuit"]),  # Roman numeral ⅼ
+        ("\u202egdpr\u202c breach", ["keyword:GDPR"]),
+        ("ＧＤＰＲ", ["keyword:GDPR"]),
+        ("𝐥𝐚𝐰𝐬𝐮𝐢𝐭", ["keyword:lawsuit"]),
+        ("pol\u00adice", ["keyword:police"]),
+        ("data\u00a0breach", ["keyword:data breach"]),
+        ("Обращусь в с\u200bуд", ["keyword:суд"]),
+        ("Обращусь в cуд", ["keyword:суд"]),  # Latin c in a Russian word
+        ("Пойду в суд", ["keyword:суд"]),
     ],
 )
 def test_keyword_reasons(text: str, expected: list[str]) -> None:
@@ -264,3 +292,16 @@ def test_classify_never_raises(text: str, followers: int | None) -> None:
         "unknown_language",
     }
     assert c.spam == is_spam(c.spam_signals)
+
+
+def test_the_brands_own_contact_details_are_not_personal_data() -> None:
+    text = "I mailed support@acme.se and called 08-123 45 67, no answer"
+    assert classify(text).pii == ("email", "phone")
+    allowed = classify(text, pii_allow=("support@acme.se", "+46 8 123 45 67"))
+    assert allowed.pii == ()
+    assert "personal_data" not in allowed.flags
+
+
+def test_built_in_order_numbers_are_personal_data_in_classify() -> None:
+    assert classify("Wo ist meine Bestellung 12345678?").pii == ("order",)
+    assert classify("Где заказ 7654321?").pii == ("order",)

@@ -132,3 +132,18 @@ def test_fold_and_keyword_pattern() -> None:
     assert pattern is not None
     assert pattern.search(fold("Billing question"))
     assert not pattern.search(fold("rebill"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My fak\u200btura is wrong",
+        "My ｆａｋｔｕｒａ is wrong",
+        "My f\u0430ktura is wrong",  # Cyrillic а in a Latin word
+        "Где мой с\u200bчёт?",
+        "Где мой cчёт?",  # Latin c in a Russian word
+        "\u202erefund\u202c please",
+    ],
+)
+def test_keywords_see_through_invisible_and_look_alike_letters(text: str) -> None:
+    assert routed(text, language="sv") == "billing"

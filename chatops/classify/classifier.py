@@ -64,8 +64,13 @@ def classify(
     sensitive_keywords: Sequence[str] = (),
     min_followers: int | None = None,
     pii_patterns: Sequence[str] = (),
+    pii_allow: Sequence[str] = (),
 ) -> Classification:
-    """Classify one mention. Sensitivity covers keywords and reach only (see module docstring)."""
+    """Classify one mention. Sensitivity covers keywords and reach only (see module docstring).
+
+    `pii_allow` are the brand's own contact details (`pii.allow`): quoting them is not sharing
+    personal data.
+    """
     reasons = keyword_reasons(text, sensitive_keywords)
     reach = reach_reason(author_followers, min_followers)
     if reach is not None:
@@ -75,7 +80,7 @@ def classify(
     return Classification(
         language=language.language,
         sensitive_reasons=tuple(reasons),
-        pii=tuple(pii_kinds(find_pii(text, pii_patterns))),
+        pii=tuple(pii_kinds(find_pii(text, pii_patterns, pii_allow))),
         asks_for_pii=asks_for_pii(text),
         spam_signals=tuple(signals),
         spam=is_spam(signals),

@@ -1,7 +1,8 @@
 """Why a reply needs comms approval (four eyes): keywords, the author's reach, the department.
 
 Each reason is a readable code (`keyword:lawsuit`, `reach:25000`, `department:legal`) so the
-approver sees at once why the case waits for them.
+approver sees at once why the case waits for them. Keywords are looked for in the text's
+matching form (`normalise`), so `law\u200bsuit` or `lаwsuit` with a Cyrillic `а` still counts.
 """
 
 from __future__ import annotations
@@ -10,13 +11,15 @@ import functools
 import re
 from collections.abc import Sequence
 
+from chatops.classify.normalise import normalise
+
 
 @functools.lru_cache(maxsize=32)
 def _keyword_patterns(keywords: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
     """One pattern per keyword: case-insensitive, at a word start, matching as prefix too."""
     out: list[tuple[str, re.Pattern[str]]] = []
     for kw in keywords:
-        words = kw.split()
+        words = normalise(kw).split()
         if not words:
             continue
         body = r"\s+".join(re.escape(w) for w in words)
@@ -27,9 +30,10 @@ def _keyword_patterns(keywords: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[
 def keyword_reasons(text: str, keywords: Sequence[str]) -> list[str]:
     """`keyword:<kw>` for each configured keyword found as a word or a word's start ("lawsuits")."""
     reasons: list[str] = []
+    plain = normalise(text)
     for kw, rx in _keyword_patterns(tuple(keywords)):
         reason = f"keyword:{kw}"
-        if reason not in reasons and rx.search(text):
+        if reason not in reasons and rx.search(plain):
             reasons.append(reason)
     return reasons
 

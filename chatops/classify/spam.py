@@ -2,13 +2,17 @@
 
 Spam and an angry customer in a hurry look alike, so every signal is a short code staff can read,
 and `is_spam` demands link or solicitation content: capitals, exclamation marks and swearing alone
-never make a mention spam. Spam is only ever flagged, never deleted.
+never make a mention spam. Spam is only ever flagged, never deleted. Signals are looked for in the
+text's matching form (`normalise`), so zero-width and look-alike characters do not hide a
+shortener or a giveaway.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+
+from chatops.classify.normalise import normalise
 
 URL_RE = re.compile(
     r"(?i)\b(?:https?://|www\.)[^\s<>\"']+"
@@ -75,6 +79,8 @@ def spam_signals(
     text: str, *, author_followers: int | None = None, author_handle: str = ""
 ) -> list[str]:
     """Every spam signal the mention shows, in a fixed order, so staff see why it was flagged."""
+    text = normalise(text)
+    author_handle = normalise(author_handle)
     links = [u for u in URL_RE.findall(text) if _host(u) not in _PLATFORM_WRAPPERS]
     signals: list[str] = []
     if len(links) >= 2:

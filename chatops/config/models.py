@@ -28,6 +28,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from chatops.classify.pii import find_pii
 from chatops.config.durations import Duration, format_duration, parse_duration
 
 PLATFORMS: tuple[str, ...] = ("facebook", "instagram", "x", "viber", "sandbox")
@@ -56,7 +57,7 @@ NOTIFY_TARGETS: tuple[str, ...] = ("channel", "escalate_to", "approvers")
 
 DEFAULT_PII_PATTERNS: tuple[str, ...] = (
     r"(?i)\border\s*#?\d{6}\b",
-    r"(?i)\bbooking\s*(?:no|nr|number)?[:#]?\s*[A-Z0-9]{6}\b",
+    r"(?i)\bbooking\s*(?:no|nr|number)?[:#]?\s*(?=[A-Z]{0,5}\d)[A-Z0-9]{6}\b",
 )
 
 Loc = tuple[str | int, ...]
@@ -388,10 +389,30 @@ class Reminders(_Model):
     daily_at: ClockTime = time(9, 0)
 
 
+def _check_allowed_contact(value: str) -> str:
+    value = value.strip()
+    hits = find_pii(value)
+    if len(hits) != 1 or (hits[0].start, hits[0].end) != (0, len(value)):
+        raise ValueError(
+            f"'{value}' is not one e-mail address, phone number or IBAN: list the brand's own "
+            "contact details as they are written, e.g. support@acme.se or +46 8 123 45 67"
+        )
+    return value
+
+
+AllowedContact = Annotated[str, AfterValidator(_check_allowed_contact)]
+
+
 class PiiConfig(_Model):
-    """Extra personal-data patterns (order and booking numbers) that block public replies."""
+    """Personal data that blocks public replies, and the brand's own details that do not.
+
+    Order and booking numbers in every language we answer in are built in
+    (`chatops.classify.pii`); `patterns` adds more. `allow` lists the brand's own e-mail
+    addresses, phone numbers (and e.g. a donation IBAN), which a public reply may contain.
+    """
 
     patterns: list[Regex] = list(DEFAULT_PII_PATTERNS)
+    allow: list[AllowedContact] = Field(default_factory=list)
     repeat_warning_per_day: Annotated[int, Field(ge=1)] = 3
     _compiled: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
 
