@@ -36,9 +36,9 @@ from pydantic import (
 from adapters import _meta
 from adapters.base import AdapterContext, Parsed, Published, Response, Skipped, SkipReason
 from adapters.errors import BadPayload, BadSignature, NotSent, OutcomeUnknown, PermanentError
-from chatops.config.models import Account
+from chatops.config.models import Account, PlatformsConfig
 from chatops.domain import Author, Change, Kind, Mention, Reply, utcnow
-from chatops.settings import Settings
+from chatops.settings import EnvProblem, Settings
 
 log = logging.getLogger(__name__)
 
@@ -681,4 +681,8 @@ def _published_id(data: dict[str, Any], key: str) -> str:
 
 def create(ctx: AdapterContext) -> InstagramAdapter:
     accounts = {account.id: account for account in ctx.config.platforms.accounts(PLATFORM)}
+
+
+def required_env(settings: Settings, platforms: PlatformsConfig) -> list[EnvProblem]:
+    return _meta.required_env(settings, PLATFORM, "accounts", platforms.accounts(PLATFORM))
     return InstagramAdapter(ctx.settings, accounts, ctx.http)

@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -22,10 +22,17 @@ from adapters.errors import BadPayload, BadSignature
 from adapters.http import post_json
 from adapters.signing import hmac_sha256, matches_hex
 from chatops.domain import Author, Change, Kind, Mention, Reply
+from chatops.settings import EnvProblem
+
+if TYPE_CHECKING:
+    from chatops.config import PlatformsConfig
+    from chatops.settings import Settings
 
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Sandbox-Signature"
+PUBLIC_SECRET = "sandbox"
+"""SANDBOX_SECRET's default (DESIGN §4.2): published, so only `chatops demo` may run with it."""
 
 
 class _Author(BaseModel):
@@ -117,8 +124,11 @@ def _first_error(exc: ValidationError) -> str:
 class SandboxAdapter:
     name = "sandbox"
 
-    def __init__(self, secret: str, api_url: str | None, http: httpx.AsyncClient) -> None:
+    def __init__(
+        self, secret: str, api_url: str | None, http: httpx.AsyncClient, *, log_text: bool = False
+    ) -> None:
         self._secret = secret
+        self._log_text = log_text
         self._api_url = api_url.rstrip("/") if api_url else None
         self._http = http
         self._local_ids = itertools.count(1)
@@ -147,7 +157,8 @@ class SandboxAdapter:
         }
         if self._api_url is None:
             local_id = f"local-{next(self._local_ids)}"
-            log.info("sandbox reply %s to %s: %s", local_id, payload["in_reply_to"], reply.text)
+            shown = reply.text if self._log_text else f"({len(reply.text)} characters)"
+            log.info("sandbox reply %s to %s: %s", local_id, payload["in_reply_to"], shown)
             return Published(id=local_id)
         data = await post_json(self._http, f"{self._api_url}/replies", payload, platform="sandbox")
         reply_id = str(data.get("id") or "")
@@ -157,4 +168,18 @@ class SandboxAdapter:
 
 def create(ctx: AdapterContext) -> SandboxAdapter:
     s = ctx.settings
-    return SandboxAdapter(s.sandbox_secret, s.sandbox_api_url, ctx.http)
+    return SandboxAdapter(
+        s.sandbox_secret, s.sandbox_api_url, ctx.http, log_text=s.log_customer_text
+    )
+
+
+def required_env(settings: Settings, platforms: PlatformsConfig) -> list[EnvProblem]:
+    """A secret of the operator's own: with the public default anyone can sign mentions."""
+    if settings.sandbox_secret and settings.sandbox_secret != PUBLIC_SECRET:
+        return []
+    return [
+        EnvProblem(
+            "SANDBOX_SECRET",
+            f"is unset or the public default '{PUBLIC_SECRET}', which anyone can sign with",
+        )
+    ]

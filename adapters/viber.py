@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import httpx
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError
 
-from adapters.base import AdapterContext, Parsed, Published, Response
+from adapters.base import AdapterContext, Parsed, Published, Response, token_envs, unset
 from adapters.errors import (
     BadPayload,
     BadSignature,
@@ -41,8 +41,8 @@ from adapters.signing import matches_hex
 from chatops.domain import Author, Change, Kind, Mention, Reply
 
 if TYPE_CHECKING:
-    from chatops.config import Config
-    from chatops.settings import Settings
+    from chatops.config import Config, PlatformsConfig
+    from chatops.settings import EnvProblem, Settings
 
 PLATFORM = "Viber"
 SIGNATURE_HEADER = "X-Viber-Content-Signature"
@@ -379,3 +379,11 @@ def create(ctx: AdapterContext) -> ViberAdapter:
         sender_name=sender,
         http=ctx.http,
     )
+
+
+def required_env(settings: Settings, platforms: PlatformsConfig) -> list[EnvProblem]:
+    """The bot's token, which both signs callbacks and sends replies: the first account's
+    `token_env`, else VIBER_AUTH_TOKEN (and every `token_env` the config names)."""
+    accounts = platforms.accounts(ViberAdapter.name)
+    default = [] if accounts and accounts[0].token_env else [(TOKEN_ENV, settings.viber_auth_token)]
+    return unset(*default) + token_envs(settings, ViberAdapter.name, "accounts", accounts)

@@ -34,7 +34,16 @@ from authlib.oauth1.rfc5849.errors import OAuth1Error  # type: ignore[import-unt
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from twitter_text import parse_tweet  # type: ignore[import-untyped]
 
-from adapters.base import AdapterContext, Cursors, Parsed, PollResult, Published, Response
+from adapters.base import (
+    AdapterContext,
+    Cursors,
+    Parsed,
+    PollResult,
+    Published,
+    Response,
+    token_envs,
+    unset,
+)
 from adapters.errors import (
     BadPayload,
     BadSignature,
@@ -46,9 +55,9 @@ from adapters.errors import (
 )
 from adapters.http import check_response, send
 from adapters.signing import hmac_sha256, matches_b64
-from chatops.config.models import XAccount, XConfig
+from chatops.config.models import PlatformsConfig, XAccount, XConfig
 from chatops.domain import Author, Kind, Mention, Reply
-from chatops.settings import Settings
+from chatops.settings import EnvProblem, Settings
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +89,10 @@ _MAX_MS = 253_402_300_799_000  # 9999-12-31T23:59:59Z
 
 
 # --- time formats ---
+MAX_CRC_TOKEN = 256
+CRC_TOKEN = re.compile(rf"[A-Za-z0-9+/=_-]{{1,{MAX_CRC_TOKEN}}}")
+"""X's crc_token: a short random base64 (or base64url) string. Never `{`, `[`, quotes or
+whitespace: nothing that could be (part of) a JSON body."""
 
 
 def _v1_time(value: Any) -> datetime:
@@ -362,7 +375,12 @@ class XAdapter:
             raise BadSignature("signature does not match the body")
 
     def handshake(self, query: Mapping[str, str]) -> Response:
-        """The CRC check X sends on registration and about hourly: prove we hold the secret."""
+        """The CRC check X sends on registration and about hourly: prove we hold the secret.
+
+        The answer is the HMAC that also signs POST bodies, so answering any token would sign
+        any body for anyone. Only tokens shaped as X sends them are answered (`CRC_TOKEN`):
+        such a token holds no `{`, and a POST body must be a JSON object (`parse`), so no
+        answer can ever be the signature of a body we accept."""
         token = query.get("crc_token", "")
         if not token:
             return Response(400, "missing crc_token")
@@ -376,6 +394,8 @@ class XAdapter:
     def parse(self, body: bytes, headers: Mapping[str, str]) -> Parsed:
         return Parsed(self._mentions(body))
 
+        if not CRC_TOKEN.fullmatch(token):
+            return Response(400, f"crc_token must be 1 to {MAX_CRC_TOKEN} base64 characters")
     def _mentions(self, body: bytes) -> list[Mention]:
         try:
             data: Any = json.loads(body)
@@ -805,3 +825,18 @@ def _data_field(data: dict[str, Any], key: str) -> str:
 
 def create(ctx: AdapterContext) -> XAdapter:
     return XAdapter(ctx.settings, ctx.config.platforms.x or XConfig(), ctx.http)
+
+
+def required_env(settings: Settings, platforms: PlatformsConfig) -> list[EnvProblem]:
+    """The consumer secret (webhook signatures, CRC); the bearer token when anything is
+    polled; user context for replies: each account's own token, else X_ACCESS_TOKEN (plus
+    X_CONSUMER_KEY when X_ACCESS_TOKEN_SECRET makes it OAuth 1.0a)."""
+    x = platforms.x or XConfig()
+    needed = [("X_CONSUMER_SECRET", settings.x_consumer_secret)]
+    if x.track or any(not account.webhook for account in x.accounts):
+        needed.append(("X_BEARER_TOKEN", settings.x_bearer_token))
+    if not x.accounts or any(not account.token_env for account in x.accounts):
+        needed.append(("X_ACCESS_TOKEN", settings.x_access_token))
+        if settings.x_access_token_secret:
+            needed.append(("X_CONSUMER_KEY", settings.x_consumer_key))
+    return unset(*needed) + token_envs(settings, XAdapter.name, "accounts", x.accounts)

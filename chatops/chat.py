@@ -21,10 +21,12 @@ class EventKind(StrEnum):
     MENTION_EDITED = "mention_edited"
     MENTION_REMOVED = "mention_removed"
     CLAIMED = "claimed"
+    TAKEN_OVER = "taken_over"  # someone else became the owner; the previous one is told
     UNCLAIMED = "unclaimed"
     DRAFTED = "drafted"
     APPROVAL_REQUESTED = "approval_requested"
     APPROVED = "approved"
+    APPROVAL_WITHDRAWN = "approval_withdrawn"  # the draft changed after approval
     REJECTED = "rejected"
     PUBLISHING = "publishing"
     PUBLISHED = "published"

@@ -161,6 +161,8 @@ class Case(BaseModel):
     draft_author: str | None = None  # who last wrote the draft ("chatops" for the template)
     private: bool = False  # answer by private message instead of publicly
     approved_by: str | None = None
+    approved_fingerprint: str | None = None  # what the approval covers (transitions.fingerprint)
+    approval_requested_by: str | None = None  # who asked for the current approval: an author
     reject_reason: str | None = None
     dismiss_reason: str | None = None
     state_before_publish: State | None = None

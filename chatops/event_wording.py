@@ -94,7 +94,17 @@ def event_sentence(view: CaseView, event: CaseEvent, style: Style) -> str:
     body = render(view, event, style)
     notify = " ".join(style.person(n) for n in event.notify)
     if event.kind is EventKind.APPROVAL_REQUESTED:
-        body += f": {notify}, please review." if notify else ": nobody is set up to approve."
+        if notify:
+            body += f": {notify}, please review."
+        elif "no_other_approver" in event.extra:
+            body += (
+                ": nobody else can approve it, every approver is an author of this draft "
+                "(ask an admin to add an approver to approval.approvers)."
+            )
+        else:
+            body += ": nobody is set up to approve."
+    elif event.kind is EventKind.TAKEN_OVER and "previous_owner" in event.extra:
+        pass  # the previous owner is named (and so notified) in the sentence itself
     elif notify:
         body += f" → {notify}"
     return body
@@ -160,9 +170,30 @@ def _drafted(view: CaseView, event: CaseEvent, s: Style) -> str:
 def _approval_requested(view: CaseView, event: CaseEvent, s: Style) -> str:
     c = view.case
     how = "privately" if c.private else "publicly"
+    changed = event.extra.get("changed")
+    if changed:
+        return (
+            f"{s.emoji('pencil2')} {s.person(event.actor)} changed the draft's "
+            f"{s.escape(changed)} while it waited: approve the new text, replying {how}"
+        )
     reasons = ", ".join(reason_words(r) for r in c.sensitive_reasons)
     why = f" ({s.escape(reasons)})" if reasons else ""
     return f"{s.emoji('eyes')} {s.person(event.actor)} asks for approval to reply {how}{why}"
+
+
+def _approval_withdrawn(view: CaseView, event: CaseEvent, s: Style) -> str:
+    changed = event.extra.get("changed")
+    what = f" ({s.escape(changed)})" if changed else ""
+    return (
+        f"{s.emoji('warning')} Approval withdrawn: {s.person(event.actor)} changed the "
+        f"draft{what}. It needs approval again before it goes out"
+    )
+
+
+def _taken_over(view: CaseView, event: CaseEvent, s: Style) -> str:
+    previous = event.extra.get("previous_owner")
+    before = f" from {s.person(previous)}" if previous else ""
+    return f"{s.emoji('raising_hand')} {s.person(event.actor)} took the case over{before}"
 
 
 def _approved(view: CaseView, event: CaseEvent, s: Style) -> str:
@@ -267,10 +298,12 @@ _EVENTS: dict[EventKind, Callable[[CaseView, CaseEvent, Style], str]] = {
     EventKind.MENTION_EDITED: _edited,
     EventKind.MENTION_REMOVED: _removed,
     EventKind.CLAIMED: _claimed,
+    EventKind.TAKEN_OVER: _taken_over,
     EventKind.UNCLAIMED: _unclaimed,
     EventKind.DRAFTED: _drafted,
     EventKind.APPROVAL_REQUESTED: _approval_requested,
     EventKind.APPROVED: _approved,
+    EventKind.APPROVAL_WITHDRAWN: _approval_withdrawn,
     EventKind.REJECTED: _rejected,
     EventKind.PUBLISHING: _publishing,
     EventKind.PUBLISHED: _published,

@@ -25,6 +25,12 @@ log = logging.getLogger(__name__)
 
 DRAFT_LANGUAGE_FALLBACK = "en"
 
+_ASKED = frozenset(
+    {State.AWAITING_APPROVAL, State.APPROVED, State.PUBLISHING, State.PUBLISH_UNKNOWN}
+)
+"""Once someone asked for approval or a publish is under way, a new comment never rewrites
+the draft nor moves its reply target: an approval covers exactly what goes out."""
+
 
 class Pipeline:
     def __init__(self, workflow: Workflow, drafter: Drafter) -> None:
@@ -156,8 +162,10 @@ class Pipeline:
             written = min(m.created_at, now)
             case = decide(case, Command.REOPEN, SYSTEM, self.workflow.policy, Args(now=written))
         case.mention_keys.append(m.key)
-        case.reply_to = m.key
         case.updated_at = now
+        if case.state in _ASKED:
+            return self._merge_flags(case, m, cls)  # only shown: what comms see stays put
+        case.reply_to = m.key
         if case.draft_author == SYSTEM:
             intent = self.intent_for(m, cls, case.intent)
             case.draft = self.draft_for(m, intent, case.language or cls.language, case.id)

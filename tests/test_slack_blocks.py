@@ -36,7 +36,7 @@ from chatops.slack.ids import Action, View
 from chatops.slack.limits import LIMITS, blocks_text_length, message_violations, view_violations
 from chatops.slack.modals import draft_modal, read_modal_input, reject_modal
 from chatops.workflow.commands import Command
-from chatops.workflow.transitions import ALLOWED
+from chatops.workflow.transitions import ALLOWED, fingerprint
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 FIXTURES = Path("/work/shared/fixtures/slack")
@@ -151,10 +151,10 @@ def assert_valid(blocks: list[dict[str, Any]]) -> None:
 
 EXPECTED_ACTIONS: dict[State, list[str]] = {
     S.NEW: [A.CLAIM, A.EDIT, A.PUBLISH, A.PRIVATE, A.REROUTE, A.DISMISS],
-    S.CLAIMED: [A.UNCLAIM, A.EDIT, A.PUBLISH, A.PRIVATE, A.REROUTE, A.DISMISS],
-    S.DRAFTED: [A.UNCLAIM, A.EDIT, A.PUBLISH, A.PRIVATE, A.REROUTE, A.DISMISS],
-    S.AWAITING_APPROVAL: [A.EDIT, A.APPROVE, A.REJECT, A.REROUTE, A.DISMISS],
-    S.APPROVED: [A.EDIT, A.PUBLISH, A.PRIVATE, A.REROUTE, A.DISMISS],
+    S.CLAIMED: [A.UNCLAIM, A.TAKE_OVER, A.EDIT, A.PUBLISH, A.PRIVATE, A.REROUTE, A.DISMISS],
+    S.DRAFTED: [A.UNCLAIM, A.TAKE_OVER, A.EDIT, A.PUBLISH, A.PRIVATE, A.REROUTE, A.DISMISS],
+    S.AWAITING_APPROVAL: [A.TAKE_OVER, A.EDIT, A.APPROVE, A.REJECT, A.REROUTE, A.DISMISS],
+    S.APPROVED: [A.TAKE_OVER, A.EDIT, A.PUBLISH, A.PRIVATE, A.REROUTE, A.DISMISS],
     S.PUBLISHING: [],
     S.PUBLISHED: [],
     S.CLOSED: [],
@@ -165,6 +165,7 @@ EXPECTED_ACTIONS: dict[State, list[str]] = {
 COMMAND_OF = {
     A.CLAIM: Command.CLAIM,
     A.UNCLAIM: Command.UNCLAIM,
+    A.TAKE_OVER: Command.TAKE_OVER,
     A.EDIT: Command.EDIT,
     A.PUBLISH: Command.PUBLISH,
     A.PRIVATE: Command.PRIVATE,
@@ -239,8 +240,23 @@ def test_sensitive_case_asks_for_approval_until_approved() -> None:
     assert element(blocks_of(S.DRAFTED, **sensitive), A.PUBLISH)["text"]["text"] == (
         "Request approval"
     )
-    approved = blocks_of(S.APPROVED, approved_by="U0COMMS001", **sensitive)
+    case = make_case(S.APPROVED, approved_by="U0COMMS001", **sensitive)
+    stale = case_blocks(make_view(case), now=NOW)  # approved, but not this text
+    assert element(stale, A.PUBLISH)["text"]["text"] == "Request approval"
+    case.approved_fingerprint = fingerprint(case)
+    approved = case_blocks(make_view(case), now=NOW)
     assert element(approved, A.PUBLISH)["text"]["text"] == "Publish"
+    # an approval of the public reply does not cover a private one
+    assert element(approved, A.PRIVATE)["text"]["text"] == "Request approval (private)"
+
+
+def test_a_claimed_case_offers_everyone_to_take_it_over_with_a_confirm() -> None:
+    take = element(blocks_of(S.DRAFTED), A.TAKE_OVER)
+    assert take["value"] == "1042" and take["text"]["text"] == "Take over"
+    assert take["confirm"]["title"]["text"] == "Take over #1042?"
+    assert take["confirm"]["text"]["text"].startswith("Take over #1042 from <@U0ANNA0001>?")
+    assert A.TAKE_OVER not in action_ids(blocks_of(S.NEW))
+    assert A.TAKE_OVER in action_ids(blocks_of(S.AWAITING_APPROVAL))
 
 
 def test_approve_publishes_at_once_so_it_confirms() -> None:
@@ -488,6 +504,21 @@ EVENT_CASES: list[tuple[EventKind, dict[str, Any], dict[str, Any], list[str]]] =
     (EventKind.MENTION_REMOVED, {}, {"actor": "chatops"}, ["*Bo* removed their comment"]),
     (EventKind.CLAIMED, {}, {}, ["Claimed by <@U0ANNA0001>"]),
     (EventKind.UNCLAIMED, {}, {}, ["<@U0ANNA0001> gave the case back"]),
+    (
+        EventKind.TAKEN_OVER,
+        {},
+        {"actor": "U0BOB00001", "notify": (OWNER,), "extra": {"previous_owner": OWNER}},
+        [":raising_hand: <@U0BOB00001> took the case over from <@U0ANNA0001>"],
+    ),
+    (
+        EventKind.APPROVAL_WITHDRAWN,
+        {},
+        {"notify": ("U0COMMS001",), "extra": {"changed": "text"}},
+        [
+            ":warning: Approval withdrawn: <@U0ANNA0001> changed the draft (text)",
+            "→ <@U0COMMS001>",
+        ],
+    ),
     (EventKind.DRAFTED, {}, {}, ["Draft saved by <@U0ANNA0001>"]),
     (
         EventKind.APPROVAL_REQUESTED,

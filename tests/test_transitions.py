@@ -8,7 +8,16 @@ import pytest
 
 from chatops.domain import Case, State
 from chatops.workflow.commands import Command
-from chatops.workflow.transitions import ALLOWED, Args, Policy, Refused, decide
+from chatops.workflow.transitions import (
+    ALLOWED,
+    SPAM_ACK,
+    Args,
+    Policy,
+    Refused,
+    decide,
+    fingerprint,
+    other_approvers,
+)
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 POLICY = Policy(
@@ -24,8 +33,15 @@ S, C = State, Command
 # "anna" with a draft; None = refused from that state.
 EXPECTED: dict[Command, dict[State, State | None]] = {
     C.CLAIM: {S.NEW: S.CLAIMED},
+    C.TAKE_OVER: {s: s for s in (S.CLAIMED, S.DRAFTED, S.AWAITING_APPROVAL, S.APPROVED)},
     C.UNCLAIM: {S.CLAIMED: S.NEW, S.DRAFTED: S.NEW},
-    C.EDIT: {s: S.DRAFTED for s in (S.NEW, S.CLAIMED, S.DRAFTED, S.AWAITING_APPROVAL, S.APPROVED)},
+    C.EDIT: {
+        S.NEW: S.DRAFTED,
+        S.CLAIMED: S.DRAFTED,
+        S.DRAFTED: S.DRAFTED,
+        S.AWAITING_APPROVAL: S.AWAITING_APPROVAL,  # a new request for the new text
+        S.APPROVED: S.DRAFTED,  # the approval is withdrawn
+    },
     C.PUBLISH: {
         S.NEW: S.PUBLISHING,
         S.CLAIMED: S.PUBLISHING,
@@ -38,7 +54,7 @@ EXPECTED: dict[Command, dict[State, State | None]] = {
         S.DRAFTED: S.PUBLISHING,
         S.APPROVED: S.PUBLISHING,
     },
-    C.APPROVE: {S.AWAITING_APPROVAL: S.APPROVED},
+    C.APPROVE: {S.AWAITING_APPROVAL: S.PUBLISHING},  # approve and publish: one step
     C.REJECT: {S.AWAITING_APPROVAL: S.DRAFTED},
     C.REROUTE: {
         s: s
@@ -98,7 +114,7 @@ CASES = [(cmd, st) for cmd in Command for st in State]
 @pytest.mark.parametrize(("cmd", "state"), CASES, ids=[f"{c.value}-{s.value}" for c, s in CASES])
 def test_every_command_from_every_state(cmd: Command, state: State) -> None:
     case = make_case(state)
-    actor = "comms" if cmd in (C.APPROVE, C.REJECT) else "anna"
+    actor = {C.APPROVE: "comms", C.REJECT: "comms", C.TAKE_OVER: "bob"}.get(cmd, "anna")
     expected = EXPECTED[cmd].get(state)
     if expected is None:
         with pytest.raises(Refused):
@@ -165,8 +181,14 @@ def test_reject_needs_a_reason() -> None:
         decide(case, C.REJECT, "comms", POLICY, Args(text=""))
 
 
+def approved(**kw: object) -> Case:
+    """A sensitive case whose public draft comms approved (a send failed since)."""
+    case = make_case(S.APPROVED, sensitive_reasons=["x"], approved_by="comms", **kw)
+    return case.model_copy(update={"approved_fingerprint": fingerprint(case)})
+
+
 def test_approved_case_publishes_without_asking_again() -> None:
-    case = make_case(S.APPROVED, sensitive_reasons=["x"], approved_by="comms")
+    case = approved()
     after = decide(case, C.PUBLISH, "comms", POLICY)
     assert (after.state, after.state_before_publish) == (S.PUBLISHING, S.APPROVED)
     assert decide(after, C.PUBLISH_FAILED, "chatops", POLICY).state is S.APPROVED
@@ -256,3 +278,198 @@ def test_decide_copies_every_list_it_may_change() -> None:
     case = make_case(S.PUBLISHING)
     after = decide(case, C.PUBLISH_OK, "anna", POLICY, Args(published_id="r", now=NOW))
     assert case.published == [] and case.answered_keys == [] and after.published
+
+
+# -- an approval covers exactly what goes out (issue 9) ----------------------------------------
+
+
+def waiting(**kw: object) -> Case:
+    """A sensitive case whose owner anna wrote the draft and asked comms to approve it."""
+    fields: dict[str, object] = {"sensitive_reasons": ["keyword:lawsuit"]}
+    fields.update(kw)
+    case = make_case(S.DRAFTED, **fields)
+    return decide(case, C.PUBLISH, "anna", POLICY, Args(now=NOW))
+
+
+def test_approve_is_one_step_into_publishing_carrying_the_fingerprint() -> None:
+    case = waiting()
+    assert (case.state, case.approval_requested_by) == (S.AWAITING_APPROVAL, "anna")
+    after = decide(case, C.APPROVE, "comms", POLICY, Args(fingerprint=fingerprint(case)))
+    assert after.state is S.PUBLISHING and after.state_before_publish is S.APPROVED
+    assert after.approved_fingerprint == fingerprint(case) == fingerprint(after)
+    assert after.approved_by == "comms"
+
+
+def test_approve_refuses_a_draft_that_changed_since_the_approver_looked() -> None:
+    case = waiting()
+    seen = fingerprint(case)
+    edited = decide(case, C.EDIT, "anna", POLICY, Args(text="Hej! Ny text.", now=NOW))
+    with pytest.raises(Refused) as info:
+        decide(edited, C.APPROVE, "comms", POLICY, Args(fingerprint=seen))
+    assert info.value.code == "changed"
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        {"draft": "Hej! Något annat."},
+        {"reply_to": "sandbox:m-2"},
+        {"private": True},
+        {"platform": "x"},
+        {"account": "brand-2"},
+    ],
+    ids=["text", "target", "visibility", "platform", "account"],
+)
+def test_every_part_of_what_goes_out_is_in_the_fingerprint(update: dict[str, object]) -> None:
+    case = make_case(S.DRAFTED, mention_keys=["sandbox:m-1", "sandbox:m-2"])
+    assert fingerprint(case.model_copy(update=update)) != fingerprint(case)
+    unrelated = {"department": "billing", "owner": "bob", "flags": ["x"], "warnings": ["w"]}
+    assert fingerprint(case.model_copy(update=unrelated)) == fingerprint(case)
+
+
+@pytest.mark.parametrize(
+    ("cmd", "args", "what"),
+    [
+        (C.EDIT, Args(text="Hej! Något annat.", now=NOW), "text"),
+        (C.REPLY_TO, Args(text="sandbox:m-2", now=NOW), "target"),
+    ],
+)
+def test_a_change_after_approval_withdraws_it(cmd: Command, args: Args, what: str) -> None:
+    case = approved(mention_keys=["sandbox:m-1", "sandbox:m-2"])
+    after = decide(case, cmd, "anna", POLICY, args)
+    assert after.state is S.DRAFTED, what
+    assert after.approved_fingerprint is None and after.approved_by is None
+    assert decide(after, C.PUBLISH, "anna", POLICY, Args(now=NOW)).state is S.AWAITING_APPROVAL
+
+
+def test_an_approval_for_a_private_reply_does_not_allow_a_public_one() -> None:
+    case = approved(private=True)
+    assert decide(case, C.PRIVATE, "anna", POLICY).state is S.PUBLISHING
+    public = decide(case, C.PUBLISH, "anna", POLICY, Args(now=NOW))
+    assert public.state is S.AWAITING_APPROVAL and not public.private
+    assert public.approved_fingerprint is None and public.approval_requested_by == "anna"
+
+
+def test_publishing_cannot_start_from_a_stale_approval() -> None:
+    case = approved().model_copy(update={"draft": "changed behind the workflow's back"})
+    assert decide(case, C.PUBLISH, "anna", POLICY, Args(now=NOW)).state is S.AWAITING_APPROVAL
+    sending = case.model_copy(update={"state": S.PUBLISHING, "state_before_publish": S.APPROVED})
+    back = decide(sending, C.PUBLISH_FAILED, "chatops", POLICY)
+    assert back.state is S.DRAFTED and back.approved_fingerprint is None
+
+
+def test_a_failed_send_keeps_the_approval_for_the_same_text() -> None:
+    sending = decide(waiting(), C.APPROVE, "comms", POLICY)
+    back = decide(sending, C.PUBLISH_FAILED, "chatops", POLICY)
+    assert back.state is S.APPROVED and back.approved_fingerprint == fingerprint(back)
+    assert decide(back, C.PUBLISH, "anna", POLICY).state is S.PUBLISHING
+    assert decide(back, C.PUBLISH, "comms", POLICY).state is S.PUBLISHING  # the approver too
+    with pytest.raises(Refused, match="claimed by anna"):
+        decide(back, C.PUBLISH, "bob", POLICY)
+
+
+def test_editing_a_waiting_draft_is_a_new_request_for_the_new_text() -> None:
+    case = waiting().model_copy(update={"approval_pings": 2})
+    later = NOW.replace(hour=11)
+    after = decide(case, C.EDIT, "anna", POLICY, Args(text="Hej! Ny text.", now=later))
+    assert after.state is S.AWAITING_APPROVAL and after.draft == "Hej! Ny text."
+    assert (after.approval_requested_at, after.approval_pings) == (later, 0)
+    assert decide(after, C.APPROVE, "comms", POLICY).state is S.PUBLISHING
+    with pytest.raises(Refused) as info:
+        decide(after, C.EDIT, "anna", POLICY, Args(text="Hej! Ny text."))
+    assert info.value.code == "unchanged"
+
+
+# -- four eyes are two people ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("requester", "editor", "approver", "allowed"),
+    [
+        ("anna", "anna", "comms", True),
+        ("comms", "anna", "comms", False),  # the requester
+        ("anna", "comms", "comms", False),  # the last editor
+        ("comms", "chatops", "comms", False),  # the template: its requester is its author
+        ("anna", "chatops", "comms", True),
+        ("comms", "comms", "comms2", True),
+    ],
+)
+def test_neither_requester_nor_last_editor_may_approve(
+    requester: str, editor: str, approver: str, allowed: bool
+) -> None:
+    case = make_case(S.DRAFTED, sensitive_reasons=["x"], draft_author=editor, owner=requester)
+    case = decide(case, C.PUBLISH, requester, POLICY, Args(now=NOW))
+    assert case.state is S.AWAITING_APPROVAL
+    if allowed:
+        assert decide(case, C.APPROVE, approver, POLICY).approved_by == approver
+    else:
+        with pytest.raises(Refused, match="someone else must approve") as info:
+            decide(case, C.APPROVE, approver, POLICY)
+        assert info.value.code == "four_eyes"
+
+
+def test_approve_explains_when_no_other_approver_exists() -> None:
+    lonely = Policy(approvers=frozenset({"comms"}), departments=POLICY.departments)
+    case = make_case(S.DRAFTED, sensitive_reasons=["x"], draft_author="chatops", owner="comms")
+    case = decide(case, C.PUBLISH, "comms", lonely, Args(now=NOW))
+    assert other_approvers(case, lonely.approvers) == frozenset()
+    with pytest.raises(Refused, match="no other approver is set up") as info:
+        decide(case, C.APPROVE, "comms", lonely)
+    assert info.value.code == "four_eyes"
+
+
+# -- claim means ownership ---------------------------------------------------------------------
+
+OWNER_ONLY = [
+    (C.EDIT, Args(text="Hej! Bob skriver.")),
+    (C.PUBLISH, Args()),
+    (C.PRIVATE, Args()),
+    (C.REPLY_TO, Args(text="sandbox:m-1")),
+]
+
+
+@pytest.mark.parametrize(("cmd", "args"), OWNER_ONLY, ids=[c.value for c, _ in OWNER_ONLY])
+def test_only_the_owner_acts_on_a_claimed_case(cmd: Command, args: Args) -> None:
+    case = make_case(S.DRAFTED)
+    with pytest.raises(Refused, match=r"claimed by anna: take it over first") as info:
+        decide(case, cmd, "bob", POLICY, args)
+    assert info.value.code == "not_owner"
+    taken = decide(case, C.TAKE_OVER, "bob", POLICY)
+    assert taken.owner == "bob" and taken.state is S.DRAFTED
+    decide(taken, cmd, "bob", POLICY, args)
+    with pytest.raises(Refused, match="claimed by bob"):
+        decide(taken, cmd, "anna", POLICY, args)
+
+
+def test_take_over_needs_someone_else_to_own_it() -> None:
+    with pytest.raises(Refused, match="you already own"):
+        decide(make_case(S.CLAIMED), C.TAKE_OVER, "anna", POLICY)
+    with pytest.raises(Refused, match="claim it"):
+        decide(make_case(S.NEW), C.TAKE_OVER, "bob", POLICY)
+
+
+def test_approvers_approve_and_reject_without_owning_the_case() -> None:
+    case = waiting()
+    assert case.owner == "anna"
+    assert decide(case, C.APPROVE, "comms2", POLICY).state is S.PUBLISHING
+    assert decide(case, C.REJECT, "comms2", POLICY, Args(text="no")).state is S.DRAFTED
+
+
+def test_the_system_is_never_blocked_by_ownership() -> None:
+    case = make_case(S.DRAFTED)
+    assert decide(case, C.ESCALATE, "chatops", POLICY).owner == "anna"
+    assert decide(case, C.EDIT, "chatops", POLICY, Args(text="Hej!")).owner == "anna"
+
+
+# -- a spam-looking case asks first ------------------------------------------------------------
+
+
+def test_publishing_a_spam_flagged_case_asks_for_confirmation_first() -> None:
+    case = make_case(S.DRAFTED, spam_signals=["link_shortener", "crypto"])
+    for cmd in (C.PUBLISH, C.PRIVATE):
+        with pytest.raises(Refused, match=r"looks like spam \(link_shortener, crypto\)") as info:
+            decide(case, cmd, "anna", POLICY)
+        assert info.value.code == "spam_confirm" and info.value.remember == SPAM_ACK
+    confirmed = case.model_copy(update={"warnings": [SPAM_ACK]})
+    assert decide(confirmed, C.PUBLISH, "anna", POLICY).state is S.PUBLISHING
+    assert decide(make_case(S.DRAFTED), C.PUBLISH, "anna", POLICY).state is S.PUBLISHING

@@ -7,12 +7,13 @@ import asyncio
 import pytest
 import redis.asyncio as aioredis
 
-from chatops.chat import EventKind
+from chatops.chat import CaseEvent, EventKind
+from chatops.config import load_config_text
 from chatops.domain import State
 from chatops.store import Store
 from chatops.workflow.service import Workflow
-from chatops.workflow.transitions import Refused
-from tests.conftest import System
+from chatops.workflow.transitions import Refused, fingerprint
+from tests.conftest import TEST_CONFIG, System
 from tests.fakes import RecordingChat, mention_json
 
 
@@ -72,9 +73,9 @@ async def test_two_publish_clicks_at_once_reach_the_platform_once(system: System
     cid = await new_case(system)
     await system.wf.edit(cid, "anna", "Hej Anna! Vi hjälper dig gärna.")
     other, client = await second_process(system)
-    try:
+    try:  # the owner clicks in two windows (anyone else is refused: claim means ownership)
         results = await asyncio.gather(
-            system.wf.publish(cid, "anna"), other.publish(cid, "bob"), return_exceptions=True
+            system.wf.publish(cid, "anna"), other.publish(cid, "anna"), return_exceptions=True
         )
     finally:
         await client.aclose()
@@ -118,7 +119,7 @@ async def test_an_automatic_retry_is_dropped_when_the_draft_changed(system: Syst
     await system.wf.edit(cid, "anna", "Hej Anna! Vi hjälper dig gärna.")
     system.platform.mode = "rate_limited"
     await system.wf.publish(cid, "anna")
-    await system.wf.edit(cid, "bob", "Hej Anna! Bob här, vi ringer dig.")
+    await system.wf.edit(cid, "anna", "Hej Anna! Anna här, vi ringer dig.")
     system.platform.mode = "ok"
     system.clock.advance(seconds=31)
     assert await system.wf.retry_due() == []
@@ -162,6 +163,9 @@ async def test_sensitive_case_needs_another_persons_approval(system: System) -> 
     with pytest.raises(Refused, match="only approvers"):
         await system.wf.approve(cid, "anna")
     await system.wf.reject(cid, "comms", "too casual for a legal matter")
+    with pytest.raises(Refused, match="claimed by anna: take it over first"):
+        await system.wf.edit(cid, "comms", "Hello Anna, our legal team will contact you today.")
+    await system.wf.take_over(cid, "comms")
     await system.wf.edit(cid, "comms", "Hello Anna, our legal team will contact you today.")
     await system.wf.publish(cid, "comms")
     with pytest.raises(Refused, match="someone else must approve"):
@@ -247,3 +251,219 @@ async def test_staff_pick_which_comment_the_reply_answers(system: System) -> Non
     await system.wf.publish(case.id, "anna")
     assert system.platform.received[0]["in_reply_to"] == "m-1"
     assert (await system.case_of("post-1")).answered_keys == ["sandbox:m-1"]
+
+
+# -- an approval covers exactly what goes out (issue 9) ----------------------------------------
+
+LAWSUIT = "I will file a lawsuit about this."
+APPROVED_TEXT = "Hello Anna, our legal team will call you today."
+
+
+async def awaiting(system: System, text: str = APPROVED_TEXT) -> str:
+    """A sensitive case: anna claimed it, wrote `text` and asked comms to approve it."""
+    cid = await new_case(system, LAWSUIT)
+    await system.wf.claim(cid, "anna")
+    await system.wf.edit(cid, "anna", text)
+    assert (await system.wf.publish(cid, "anna")).state is State.AWAITING_APPROVAL
+    return cid
+
+
+def events(system: System, cid: str) -> list[CaseEvent]:
+    return [e for v, e in system.chat.shown if v.case.id == cid]
+
+
+async def test_approve_and_publish_is_one_transition_covering_the_text(system: System) -> None:
+    cid = await awaiting(system)
+    case = await system.wf.approve(cid, "comms")
+    assert case.state is State.PUBLISHED and case.approved_by == "comms"
+    assert case.approved_fingerprint == fingerprint(case)
+    assert [r["text"] for r in system.platform.received] == [APPROVED_TEXT]
+    audit = await system.rt.store.audit_log(cid)
+    assert [(e.action, e.before, e.after) for e in audit[-2:]] == [
+        ("approve", State.AWAITING_APPROVAL, State.PUBLISHING),
+        ("publish_ok", State.PUBLISHING, State.PUBLISHED),
+    ]
+
+
+async def test_editing_a_waiting_draft_asks_again_for_the_new_text(system: System) -> None:
+    cid = await awaiting(system)
+    case = await system.wf.edit(cid, "anna", "Hello Anna, legal will call you within the hour.")
+    assert case.state is State.AWAITING_APPROVAL
+    event = events(system, cid)[-1]
+    assert event.kind is EventKind.APPROVAL_REQUESTED and event.notify == ("comms", "comms2")
+    assert "draft changed while waiting" in event.text and "approve the new text" in event.text
+    done = await system.wf.approve(cid, "comms")  # never "cannot approve a case that is drafted"
+    assert done.state is State.PUBLISHED
+    assert system.platform.received[0]["text"] == "Hello Anna, legal will call you within the hour."
+
+
+async def test_approve_refuses_what_the_approver_did_not_see(system: System) -> None:
+    cid = await awaiting(system)
+    seen = fingerprint(await system.case_of("post-1"))
+    await system.wf.edit(cid, "anna", "Something else entirely.")
+    with pytest.raises(Refused, match="changed while you looked") as info:
+        await system.wf.approve(cid, "comms", seen=seen)
+    assert info.value.code == "changed" and system.platform.received == []
+    assert (await system.case_of("post-1")).state is State.AWAITING_APPROVAL
+
+
+async def test_a_failed_send_retries_only_the_approved_text(system: System) -> None:
+    cid = await awaiting(system)
+    system.platform.mode = "unavailable"
+    case = await system.wf.approve(cid, "comms")
+    assert case.state is State.APPROVED and case.approved_fingerprint == fingerprint(case)
+    system.platform.mode = "ok"
+    # a new commenter arrives: the approved reply keeps its text and its target
+    await system.ingest(mention_json("m-2", "post-1", "Me too!", author="u-2", name="Olle Nord"))
+    case = await system.case_of("post-1")
+    assert (case.draft, case.reply_to, case.state) == (APPROVED_TEXT, "sandbox:m-1", State.APPROVED)
+    assert events(system, cid)[-1].kind is EventKind.MENTION
+    done = await system.wf.publish(cid, "anna")  # the retry sends what was approved
+    assert done.state is State.PUBLISHED
+    assert [(r["text"], r["in_reply_to"]) for r in system.platform.received] == [
+        (APPROVED_TEXT, "m-1")
+    ]
+
+
+async def test_a_change_after_approval_withdraws_it_visibly(system: System) -> None:
+    cid = await awaiting(system)
+    system.platform.mode = "unavailable"
+    await system.wf.approve(cid, "comms")
+    system.platform.mode = "ok"
+    case = await system.wf.edit(cid, "anna", "Hello Anna! Quick fix before it goes out.")
+    assert case.state is State.DRAFTED and case.approved_fingerprint is None
+    event = events(system, cid)[-1]
+    assert event.kind is EventKind.APPROVAL_WITHDRAWN and event.notify == ("comms",)
+    assert event.text.startswith("approval withdrawn: anna changed the draft")
+    assert (await system.wf.publish(cid, "anna")).state is State.AWAITING_APPROVAL
+    assert system.platform.received == []
+
+
+async def test_an_approval_for_a_private_reply_does_not_send_a_public_one(
+    system: System,
+) -> None:
+    cid = await new_case(system, LAWSUIT)
+    await system.wf.edit(cid, "anna", APPROVED_TEXT)
+    assert (await system.wf.publish(cid, "anna", private=True)).private
+    system.platform.mode = "unavailable"
+    await system.wf.approve(cid, "comms")
+    system.platform.mode = "ok"
+    case = await system.wf.publish(cid, "anna")  # publicly now: not what comms approved
+    assert case.state is State.AWAITING_APPROVAL and not case.private
+    kinds = [e.kind for e in events(system, cid)[-2:]]
+    assert kinds == [EventKind.APPROVAL_WITHDRAWN, EventKind.APPROVAL_REQUESTED]
+    assert system.platform.received == []
+
+
+async def test_an_arrival_never_rewrites_a_waiting_template_draft(system: System) -> None:
+    cid = await new_case(system, LAWSUIT)
+    template = (await system.case_of("post-1")).draft
+    await system.wf.publish(cid, "anna")  # the template, as drafted by chatops
+    await system.ingest(mention_json("m-2", "post-1", "Samma här!", author="u-2", name="Olle"))
+    case = await system.case_of("post-1")
+    assert (case.draft, case.reply_to) == (template, "sandbox:m-1")
+    assert case.state is State.AWAITING_APPROVAL and case.mention_keys[-1] == "sandbox:m-2"
+    await system.wf.approve(cid, "comms")
+    assert system.platform.received[0]["in_reply_to"] == "m-1"
+
+
+async def test_an_automatic_retry_checks_the_approval(system: System) -> None:
+    cid = await awaiting(system)
+    system.platform.mode = "rate_limited"
+    assert (await system.wf.approve(cid, "comms")).state is State.APPROVED
+    system.platform.mode = "ok"
+    system.clock.advance(seconds=31)
+    assert await system.wf.retry_due() == [cid]  # approved text, unchanged: it goes out
+    assert [r["text"] for r in system.platform.received] == [APPROVED_TEXT]
+
+
+async def test_an_automatic_retry_is_dropped_when_the_approval_was_withdrawn(
+    system: System,
+) -> None:
+    cid = await awaiting(system)
+    system.platform.mode = "rate_limited"
+    await system.wf.approve(cid, "comms")
+    await system.wf.edit(cid, "anna", "Hello Anna! Changed after approval.")
+    system.platform.mode = "ok"
+    system.clock.advance(seconds=31)
+    assert await system.wf.retry_due() == []
+    assert system.platform.received == []
+    assert "automatic retry was dropped" in events(system, cid)[-1].text
+
+
+# -- four eyes are two people ------------------------------------------------------------------
+
+
+async def test_the_requester_of_the_template_draft_cannot_approve_it(system: System) -> None:
+    cid = await new_case(system, LAWSUIT)
+    await system.wf.claim(cid, "comms")
+    case = await system.wf.publish(cid, "comms")  # the system's template
+    assert case.draft_author == "chatops" and case.approval_requested_by == "comms"
+    assert events(system, cid)[-1].notify == ("comms2",)  # not the requester
+    with pytest.raises(Refused, match="you asked for this approval: someone else"):
+        await system.wf.approve(cid, "comms")
+    assert system.platform.received == []
+    assert (await system.wf.approve(cid, "comms2")).state is State.PUBLISHED
+
+
+async def test_the_thread_says_when_no_other_approver_exists(system: System) -> None:
+    lonely = load_config_text(
+        TEST_CONFIG.replace("approvers: [comms, comms2]", "approvers: [comms]"), source="t.yaml"
+    )
+    chat = RecordingChat()
+    wf = Workflow(system.rt.store, lonely, system.rt.adapters, chat, clock=system.clock)
+    cid = await new_case(system, LAWSUIT)
+    await wf.claim(cid, "comms")
+    await wf.publish(cid, "comms")
+    event = chat.shown[-1][1]
+    assert event.kind is EventKind.APPROVAL_REQUESTED and event.notify == ()
+    assert "no other approver" in event.text and "no_other_approver" in event.extra
+    with pytest.raises(Refused, match="no other approver is set up"):
+        await wf.approve(cid, "comms")
+
+
+# -- claim means ownership ---------------------------------------------------------------------
+
+
+async def test_another_person_takes_over_before_editing_or_publishing(system: System) -> None:
+    cid = await new_case(system)
+    await system.wf.claim(cid, "anna")
+    for attempt in (
+        system.wf.edit(cid, "bob", "Hej! Bob här."),
+        system.wf.publish(cid, "bob"),
+        system.wf.publish(cid, "bob", private=True),
+        system.wf.reply_to(cid, "bob", "sandbox:m-1"),
+    ):
+        with pytest.raises(Refused, match="claimed by anna: take it over first"):
+            await attempt
+    case = await system.wf.take_over(cid, "bob")
+    assert case.owner == "bob" and case.state is State.CLAIMED
+    event = events(system, cid)[-1]
+    assert event.kind is EventKind.TAKEN_OVER and event.notify == ("anna",)
+    assert event.extra == {"previous_owner": "anna"}
+    audit = (await system.rt.store.audit_log(cid))[-1]
+    assert (audit.actor, audit.action) == ("bob", "take_over")
+    await system.wf.edit(cid, "bob", "Hej! Bob här.")
+    assert (await system.wf.publish(cid, "bob")).state is State.PUBLISHED
+    assert system.platform.received[0]["text"] == "Hej! Bob här."
+
+
+async def test_arrivals_and_escalation_are_never_blocked_by_ownership(system: System) -> None:
+    cid = await new_case(system)
+    await system.wf.claim(cid, "anna")
+    await system.ingest(mention_json("m-2", "post-1", "Hallå?", author="u-2", name="Olle"))
+    case = await system.case_of("post-1")
+    assert case.mention_keys == ["sandbox:m-1", "sandbox:m-2"] and case.owner == "anna"
+
+
+# -- spam ------------------------------------------------------------------------------------
+
+
+async def test_a_spam_flagged_case_asks_before_publishing(system: System) -> None:
+    cid = await new_case(system, "Earn $500 a day, bitcoin airdrop! bit.ly/abc https://x.invalid")
+    assert (await system.case_of("post-1")).spam_signals
+    await system.wf.edit(cid, "anna", "Hej! Vi svarar inte på sådant.")
+    with pytest.raises(Refused, match="looks like spam") as info:
+        await system.wf.publish(cid, "anna")
+    assert info.value.code == "spam_confirm" and system.platform.received == []
+    assert (await system.wf.publish(cid, "anna")).state is State.PUBLISHED  # answered anyway

@@ -402,6 +402,8 @@ def _work_buttons(
         out.append(button(Action.CLAIM, "Claim", c.id))
     if _allowed(Command.UNCLAIM, s) and c.owner:
         out.append(button(Action.UNCLAIM, "Give back", c.id))
+    if _allowed(Command.TAKE_OVER, s) and c.owner:
+        out.append(take_over_button(c))
     if _allowed(Command.EDIT, s):
         out.append(button(Action.EDIT, "Edit draft" if c.draft.strip() else "Write reply", c.id))
     if _allowed(Command.PUBLISH, s) and c.draft.strip():
@@ -492,15 +494,37 @@ def _key_check(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:6]
 
 
+def take_over_button(c: Case) -> dict[str, Any]:
+    """Shown to everyone while someone owns the case; the confirm names who loses it."""
+    confirm = {
+        "title": plain(f"Take over {c.number}?", LIMITS.confirm_title),
+        "text": mrkdwn(
+            f"Take over {c.number} from {who(c.owner or '')}? They are told in the thread; "
+            "from then on only you edit and publish it.",
+            CONFIRM_TEXT_LIMIT,
+        ),
+        "confirm": plain("Take over", LIMITS.confirm_button),
+        "deny": plain("Cancel", LIMITS.confirm_button),
+    }
+    return button(Action.TAKE_OVER, "Take over", c.id, confirm=confirm)
+
+
 def _publish_buttons(view: CaseView) -> list[dict[str, Any]]:
-    """Publish and reply-privately; on a sensitive case both only ask comms first."""
+    """Publish and reply-privately; on a sensitive case each asks comms first unless an
+    approval covers exactly that reply (one for a private reply does not cover a public one)."""
     c = view.case
-    asks = target_of_publish(c) is State.AWAITING_APPROVAL
+    asks_public = target_of_publish(c, private=False) is State.AWAITING_APPROVAL
+    asks_private = target_of_publish(c, private=True) is State.AWAITING_APPROVAL
     where = platform_name(c.platform)
-    if asks:
+    if asks_public:
         public = _confirm(
             "Request approval?", "Comms approve the reply before it goes out.", c.draft, "Request"
         )
+    else:
+        public = _confirm(
+            "Publish this reply?", f"Posted publicly on {where} at once.", c.draft, "Publish"
+        )
+    if asks_private:
         private = _confirm(
             "Request approval?",
             "Comms approve the reply before it goes out as a private message.",
@@ -508,23 +532,20 @@ def _publish_buttons(view: CaseView) -> list[dict[str, Any]]:
             "Request",
         )
     else:
-        public = _confirm(
-            "Publish this reply?", f"Posted publicly on {where} at once.", c.draft, "Publish"
-        )
         private = _confirm(
             "Send privately?", f"Sent as a private message on {where}.", c.draft, "Send"
         )
     return [
         button(
             Action.PUBLISH,
-            "Request approval" if asks else "Publish",
+            "Request approval" if asks_public else "Publish",
             c.id,
             style=None if c.private else "primary",
             confirm=public,
         ),
         button(
             Action.PRIVATE,
-            "Request approval (private)" if asks else "Reply privately",
+            "Request approval (private)" if asks_private else "Reply privately",
             c.id,
             style="primary" if c.private else None,
             confirm=private,

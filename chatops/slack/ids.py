@@ -10,6 +10,7 @@ class Action(StrEnum):
 
     CLAIM = "case.claim"
     UNCLAIM = "case.unclaim"
+    TAKE_OVER = "case.take_over"  # become the owner of a case someone else claimed (confirmed)
     EDIT = "case.edit"  # opens the modal View.DRAFT
     PUBLISH = "case.publish"  # on a sensitive case: requests approval instead
     APPROVE = "case.approve"

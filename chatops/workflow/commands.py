@@ -8,6 +8,7 @@ from enum import StrEnum
 class Command(StrEnum):
     # by people, from chat
     CLAIM = "claim"
+    TAKE_OVER = "take_over"  # become the owner of a case someone else claimed
     UNCLAIM = "unclaim"
     EDIT = "edit"
     PUBLISH = "publish"

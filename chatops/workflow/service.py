@@ -20,15 +20,32 @@ from chatops.config import Config
 from chatops.domain import AuditEntry, Case, Mention, Reply, State, utcnow
 from chatops.store import Store
 from chatops.workflow.commands import SYSTEM, Command
-from chatops.workflow.transitions import Args, Policy, Refused, decide, text_digest
+from chatops.workflow.transitions import (
+    Args,
+    Policy,
+    Refused,
+    authors,
+    decide,
+    fingerprint,
+    is_covered,
+    text_digest,
+)
 from escalation.policy import first_response_due, next_step
 
 log = logging.getLogger(__name__)
 
 MAX_CAS_ATTEMPTS = 20
 
+_RESOLVE_APPROVERS = frozenset({Command.APPROVE, Command.REJECT, Command.PUBLISH, Command.PRIVATE})
+"""Commands whose decision depends on who the approvers are (publish: an approver may send
+what they approved without owning the case)."""
+
+_CHANGES = frozenset({Command.EDIT, Command.REPLY_TO, Command.PUBLISH, Command.PRIVATE})
+"""Commands by which a person can change what a publish would send."""
+
 _EVENT_OF: Mapping[Command, EventKind] = {
     Command.CLAIM: EventKind.CLAIMED,
+    Command.TAKE_OVER: EventKind.TAKEN_OVER,
     Command.UNCLAIM: EventKind.UNCLAIMED,
     Command.EDIT: EventKind.DRAFTED,
     Command.APPROVE: EventKind.APPROVED,
@@ -90,6 +107,10 @@ class Workflow:
     async def unclaim(self, case_id: str, actor: str) -> Case:
         return await self.command(case_id, Command.UNCLAIM, actor)
 
+    async def take_over(self, case_id: str, actor: str) -> Case:
+        """Become the owner of a case someone else claimed; they are told in the thread."""
+        return await self.command(case_id, Command.TAKE_OVER, actor)
+
     async def edit(self, case_id: str, actor: str, text: str) -> Case:
         return await self.command(case_id, Command.EDIT, actor, Args(text=text))
 
@@ -110,24 +131,30 @@ class Workflow:
         """Answer this mention of the case rather than the newest one."""
         return await self.command(case_id, Command.REPLY_TO, actor, Args(text=mention_key))
 
-    async def publish(self, case_id: str, actor: str, *, private: bool = False) -> Case:
-        """Publish the draft, or ask for approval first when the case is sensitive."""
+    async def publish(
+        self, case_id: str, actor: str, *, private: bool = False, seen: str | None = None
+    ) -> Case:
+        """Publish the draft, or ask for approval first when the case is sensitive.
+
+        `seen` is the fingerprint of the draft the person looked at (default: the draft as
+        loaded now); a draft that changed under the click is refused, never sent."""
         case = await self._load(case_id)
         await self._platform_allows(case, private)
         count = await self.store.published_count(text_digest(case.draft), self.clock().date())
         cmd = Command.PRIVATE if private else Command.PUBLISH
-        after = await self.command(case_id, cmd, actor, Args(repeat_count=count))
+        args = Args(repeat_count=count, fingerprint=seen or fingerprint(case))
+        after = await self.command(case_id, cmd, actor, args)
         if after.state is State.PUBLISHING:
             return await self._deliver(after, actor)
         return after
 
-    async def approve(self, case_id: str, actor: str) -> Case:
-        """Approve and publish at once: the approver's click is the publish click."""
+    async def approve(self, case_id: str, actor: str, *, seen: str | None = None) -> Case:
+        """Approve and publish in one compare-and-set: the approver's click is the publish
+        click, and it covers only the draft the approver saw (`seen`, default: as loaded)."""
         case = await self._load(case_id)
         await self._platform_allows(case, case.private)
-        approved = await self.command(case_id, Command.APPROVE, actor)
-        cmd = Command.PRIVATE if approved.private else Command.PUBLISH
-        after = await self.command(case_id, cmd, actor, Args(repeat_count=0))
+        args = Args(fingerprint=seen or fingerprint(case))
+        after = await self.command(case_id, Command.APPROVE, actor, args)
         return await self._deliver(after, actor)
 
     async def confirm(self, case_id: str, actor: str, *, sent: bool) -> Case:
@@ -165,7 +192,12 @@ class Workflow:
             raise Refused(reason, code="platform")
 
     async def _deliver(self, case: Case, actor: str) -> Case:
-        """Talk to the platform exactly once for a case this caller moved into `publishing`."""
+        """Talk to the platform exactly once for a case this caller moved into `publishing`,
+        and only with what its approval covers when it needs one."""
+        if case.needs_approval and not is_covered(case):
+            log.error("case %s: publishing a draft its approval does not cover: stopped", case.id)
+            reason = "the draft is not the approved one. Ask for approval again"
+            return await self.command(case.id, Command.PUBLISH_FAILED, SYSTEM, Args(text=reason))
         mentions = await self.store.mentions(case.id)
         target = mentions.get(case.reply_to or "") or mentions[case.mention_keys[-1]]
         adapter = self.adapters.get(case.platform)
@@ -187,11 +219,7 @@ class Workflow:
                 await self.store.schedule_retry(
                     case.id,
                     at,
-                    {
-                        "digest": text_digest(case.draft),
-                        "actor": actor,
-                        "private": case.private,
-                    },
+                    {"fingerprint": fingerprint(case), "actor": actor, "private": case.private},
                 )
             log.warning("case %s: not published: %s", case.id, exc.reason)
             return await self.command(
@@ -206,21 +234,35 @@ class Workflow:
         )
 
     async def retry_due(self) -> list[str]:
-        """Publish what a platform asked us to send later, if nobody changed it meanwhile."""
+        """Publish what a platform asked us to send later, only if it is exactly what was
+        tried (text, target, visibility, account) and, on a sensitive case, still approved."""
         done = []
         for case_id, info in await self.store.take_due_retries(self.clock()):
             case = await self.store.get_case(case_id)
-            if case is None or text_digest(case.draft) != info.get("digest"):
-                continue  # edited since: a person decides again
+            if case is None:
+                continue
+            tried = str(info.get("fingerprint") or "")
+            if fingerprint(case) != tried or (case.needs_approval and not is_covered(case)):
+                await self._retry_dropped(case, "the draft changed since")
+                continue
             try:
                 await self.publish(
-                    case_id, str(info.get("actor") or SYSTEM), private=bool(info.get("private"))
+                    case_id,
+                    str(info.get("actor") or SYSTEM),
+                    private=bool(info.get("private")),
+                    seen=tried,
                 )
             except Refused as refusal:
                 log.info("case %s: automatic retry not possible: %s", case_id, refusal.reason)
+                await self._retry_dropped(case, refusal.reason)
                 continue
             done.append(case_id)
         return done
+
+    async def _retry_dropped(self, case: Case, why: str) -> None:
+        if case.is_open:
+            text = f"the automatic retry was dropped ({why}): a person decides again"
+            await self.show(case, CaseEvent(EventKind.NOTE, SYSTEM, text))
 
     async def apply_many(self, commands: list[tuple[Case, Command, str, Args]]) -> list[Case]:
         """Commands on many cases, decided on the given versions and written in one round
@@ -246,8 +288,7 @@ class Workflow:
             self.store.mentions_of([s.id for _, s in won]),
         )
         for (before, _, cmd, actor, args), after in won:
-            event = self._event_for(before, after, cmd, actor, args)
-            if event is not None:
+            for event in self._events_for(before, after, cmd, actor, args):
                 await self._show_view(self._view(after, mentions[after.id]), event)
         return [s for _, s in won]
 
@@ -319,7 +360,7 @@ class Workflow:
     ) -> tuple[Case, Case]:
         case_id = case_id.lstrip("#")
         policy = self.policy
-        if self.approvers is not None and cmd in (Command.APPROVE, Command.REJECT):
+        if self.approvers is not None and cmd in _RESOLVE_APPROVERS:
             policy = replace(policy, approvers=await self.approvers())
 
         def change(before: Case | None) -> tuple[Case, str]:
@@ -352,11 +393,14 @@ class Workflow:
         await self.record(case_id, warn, mention=None, actor=actor, detail=refusal.reason)
 
     def _resensitise(self, case: Case) -> Case:
-        """Department-based approval follows the case to its new department."""
+        """Department-based approval follows the case to its new department; a request for
+        approval that the new department does not need lapses."""
         reasons = [r for r in case.sensitive_reasons if not r.startswith("department:")]
         if case.department in self.config.approval.departments:
             reasons.append(f"department:{case.department}")
         case.sensitive_reasons = reasons
+        if case.state is State.AWAITING_APPROVAL and not case.needs_approval:
+            case.state = State.DRAFTED
         return case
 
     def _audit(
@@ -402,9 +446,11 @@ class Workflow:
     async def _announce(
         self, before: Case, after: Case, cmd: Command, actor: str, args: Args
     ) -> None:
-        event = self._event_for(before, after, cmd, actor, args)
-        if event is not None:
-            await self.show(after, event)
+        events = self._events_for(before, after, cmd, actor, args)
+        if events:
+            view = await self.view(after)
+            for event in events:
+                await self._show_view(view, event)
 
     async def show(self, case: Case, event: CaseEvent) -> None:
         """Hand the change to chat; a chat failure never undoes what is stored."""
@@ -416,25 +462,59 @@ class Workflow:
         except Exception:
             log.exception("case %s: chat backend failed to show %s", view.case.id, event.kind)
 
-    def _event_for(
+    def _events_for(
         self, before: Case, after: Case, cmd: Command, actor: str, args: Args
-    ) -> CaseEvent | None:
-        if cmd in (Command.PUBLISH, Command.PRIVATE):
-            if after.state is State.AWAITING_APPROVAL:
-                how = "privately" if after.private else "publicly"
-                return CaseEvent(
-                    EventKind.APPROVAL_REQUESTED,
-                    actor,
-                    f"{actor} asks for approval to reply {how} "
-                    f"({', '.join(after.sensitive_reasons)})",
-                    notify=tuple(self.config.approval.approvers),
-                )
-            return None  # publishing: the outcome is announced
+    ) -> list[CaseEvent]:
+        """What the thread says about one command; a change to an approved or waiting draft
+        says so on a line of its own, addressed to the approvers."""
+        events: list[CaseEvent] = []
+        if cmd in _CHANGES and before.approved_fingerprint and not after.approved_fingerprint:
+            events.append(self._withdrawn(before, actor, cmd))
+        if cmd in _CHANGES and after.state is State.AWAITING_APPROVAL:
+            if before.state is not State.AWAITING_APPROVAL:
+                return [*events, self._approval_requested(after, actor, changed="")]
+            if fingerprint(before) != fingerprint(after):
+                changed = "reply target" if cmd is Command.REPLY_TO else "text"
+                return [*events, self._approval_requested(after, actor, changed=changed)]
+        if events or cmd in (Command.PUBLISH, Command.PRIVATE):
+            return events  # publishing: the outcome is announced
         kind = _EVENT_OF[cmd]
         text = _describe(kind, actor, before, after, args)
         previous = self.department(before.department) if cmd is Command.REROUTE else None
         notify = (after.owner,) if kind is EventKind.REJECTED and after.owner else args.notify
-        return CaseEvent(kind, actor, text, notify=notify, previous_department=previous)
+        extra: dict[str, str] = {}
+        if kind is EventKind.TAKEN_OVER and before.owner:
+            notify, extra = (before.owner,), {"previous_owner": before.owner}
+        return [
+            CaseEvent(kind, actor, text, notify=notify, previous_department=previous, extra=extra)
+        ]
+
+    def _approval_requested(self, case: Case, actor: str, *, changed: str) -> CaseEvent:
+        """Ask the approvers who did not write or request this draft (four eyes)."""
+        configured = self.config.approval.approvers
+        excluded = authors(case)
+        notify = tuple(a for a in configured if a not in excluded)
+        how = "privately" if case.private else "publicly"
+        text = f"{actor} asks for approval to reply {how} ({', '.join(case.sensitive_reasons)})"
+        extra: dict[str, str] = {}
+        if changed:
+            text = f"draft changed while waiting ({changed}): approve the new text"
+            extra["changed"] = changed
+        if configured and not notify:
+            extra["no_other_approver"] = ", ".join(sorted(excluded))
+            text += "; no other approver is set up: nobody else can approve it"
+        return CaseEvent(EventKind.APPROVAL_REQUESTED, actor, text, notify=notify, extra=extra)
+
+    def _withdrawn(self, before: Case, actor: str, cmd: Command) -> CaseEvent:
+        what = {Command.REPLY_TO: "reply target", Command.EDIT: "text"}.get(cmd, "public/private")
+        notify = (before.approved_by,) if before.approved_by else ()
+        return CaseEvent(
+            EventKind.APPROVAL_WITHDRAWN,
+            actor,
+            f"approval withdrawn: {actor} changed the draft ({what})",
+            notify=notify,
+            extra={"changed": what},
+        )
 
 
 def _with_now(args: Args, now: datetime) -> Args:
@@ -451,6 +531,7 @@ def _describe(kind: EventKind, actor: str, before: Case, after: Case, args: Args
     last = after.published[-1] if after.published else {}
     texts = {
         EventKind.CLAIMED: f"{actor} claimed the case",
+        EventKind.TAKEN_OVER: f"{actor} took the case over from {before.owner}",
         EventKind.UNCLAIMED: f"{actor} gave the case back",
         EventKind.DRAFTED: f"{actor} saved a new draft",
         EventKind.APPROVED: f"{actor} approved the reply",

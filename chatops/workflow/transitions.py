@@ -8,6 +8,7 @@ service (workflow/service.py) loads, decides and stores with compare-and-set.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,14 +19,17 @@ from chatops.workflow.commands import SYSTEM, Command
 
 S = State
 EDITABLE = frozenset({S.NEW, S.CLAIMED, S.DRAFTED, S.AWAITING_APPROVAL, S.APPROVED})
+OWNED = frozenset({S.CLAIMED, S.DRAFTED, S.AWAITING_APPROVAL, S.APPROVED})
+"""States in which a case can have an owner whom another person must take it over from."""
 
 ALLOWED: Mapping[Command, frozenset[State]] = {
     Command.CLAIM: frozenset({S.NEW}),
+    Command.TAKE_OVER: OWNED,
     Command.UNCLAIM: frozenset({S.CLAIMED, S.DRAFTED}),
     Command.EDIT: EDITABLE,
     Command.PUBLISH: frozenset({S.NEW, S.CLAIMED, S.DRAFTED, S.APPROVED}),
     Command.PRIVATE: frozenset({S.NEW, S.CLAIMED, S.DRAFTED, S.APPROVED}),
-    Command.APPROVE: frozenset({S.AWAITING_APPROVAL}),
+    Command.APPROVE: frozenset({S.AWAITING_APPROVAL}),  # straight on to publishing
     Command.REJECT: frozenset({S.AWAITING_APPROVAL}),
     Command.REROUTE: EDITABLE | {S.PUBLISH_UNKNOWN},
     Command.DISMISS: EDITABLE,
@@ -75,6 +79,7 @@ class Args:
     published_url: str = ""
     repeat_count: int = 0  # PUBLISH: times this exact text went out today
     tier: int = 0  # ESCALATE / APPROVAL_PING: the step the caller saw (compare-and-set)
+    fingerprint: str = ""  # PUBLISH / PRIVATE / APPROVE: the draft the person saw (`fingerprint`)
     until: datetime | None = None  # SNOOZE
     notify: tuple[str, ...] = ()  # ESCALATE / APPROVAL_PING: who is pinged
     now: datetime | None = None
@@ -86,11 +91,36 @@ def text_digest(text: str) -> str:
     return hashlib.sha1(norm.encode()).hexdigest()[:16]
 
 
-def target_of_publish(case: Case) -> State:
-    """Sensitive cases wait for comms; approved ones and the rest go straight out."""
-    if case.state is S.APPROVED or not case.needs_approval:
+def fingerprint(case: Case, *, private: bool | None = None) -> str:
+    """Identity of exactly what a publish sends: the text, the mention it answers, public or
+    private, and the platform account it goes out from. An approval covers one fingerprint."""
+    shown = case.private if private is None else private
+    what = [case.draft, case.reply_to or "", shown, case.platform, case.account]
+    return hashlib.sha256(json.dumps(what, ensure_ascii=False).encode()).hexdigest()[:32]
+
+
+def is_covered(case: Case, *, private: bool | None = None) -> bool:
+    """An approval exists and covers what would go out now (with `private` if given)."""
+    fp = case.approved_fingerprint
+    return bool(fp) and fp == fingerprint(case, private=private)
+
+
+def target_of_publish(case: Case, *, private: bool | None = None) -> State:
+    """Sensitive cases wait for comms; the rest, and what an approval covers, go straight out."""
+    if not case.needs_approval or is_covered(case, private=private):
         return S.PUBLISHING
     return S.AWAITING_APPROVAL
+
+
+def authors(case: Case) -> frozenset[str]:
+    """Who may not approve: whoever asked for the approval and whoever last wrote the draft
+    (the template's author is the system, so for it the requester is the author)."""
+    return frozenset(a for a in (case.approval_requested_by, case.draft_author) if a) - {SYSTEM}
+
+
+def other_approvers(case: Case, approvers: frozenset[str]) -> frozenset[str]:
+    """The approvers who are not authors of the draft: the four eyes that can approve it."""
+    return approvers - authors(case)
 
 
 def decide(case: Case, cmd: Command, actor: str, policy: Policy, args: Args = Args()) -> Case:
@@ -126,16 +156,58 @@ def _clone(case: Case) -> Case:
 def _not_now(case: Case, cmd: Command) -> str:
     if cmd is Command.CLAIM and case.owner:
         return f"already claimed by {case.owner}"
+    if cmd is Command.TAKE_OVER and case.state is S.NEW:
+        return "nobody owns this case: claim it instead"
     if case.state is S.PUBLISHING:
         return "a reply is being published right now"
     if case.state is S.PUBLISH_UNKNOWN:
         return "the last publish may have gone out: check the platform and confirm first"
-    return f"cannot {cmd.value} a case that is {case.state.value.replace('_', ' ')}"
+    return (
+        f"cannot {cmd.value.replace('_', ' ')} a case that is {case.state.value.replace('_', ' ')}"
+    )
 
 
 def _claim(c: Case, actor: str, _p: Policy, _a: Args) -> None:
     c.owner = actor
     c.state = S.CLAIMED
+
+
+def _take_over(c: Case, actor: str, _p: Policy, _a: Args) -> None:
+    if not c.owner:
+        raise Refused("nobody owns this case: claim it instead")
+    if c.owner == actor:
+        raise Refused("you already own this case")
+    c.owner = actor
+
+
+def _require_owner(c: Case, actor: str) -> None:
+    """Claim means ownership: on a claimed case only its owner acts (the system always may)."""
+    if c.owner and c.owner != actor and actor != SYSTEM:
+        raise Refused(f"claimed by {c.owner}: take it over first", code="not_owner")
+
+
+def _require_unchanged(c: Case, a: Args) -> None:
+    """The person acted on the draft they saw, not on one that changed under their click."""
+    if a.fingerprint and a.fingerprint != fingerprint(c):
+        raise Refused(
+            "the draft changed while you looked at it: check the new text and click again",
+            code="changed",
+        )
+
+
+def _withdraw(c: Case) -> None:
+    """What was approved is no longer what would go out: the approval no longer counts."""
+    c.approved_by = None
+    c.approved_fingerprint = None
+    if c.state is S.APPROVED:
+        c.state = S.DRAFTED
+
+
+def _rerequest(c: Case, a: Args) -> None:
+    """A change while comms look at the draft is a new request for the new text."""
+    c.approval_requested_at = a.now
+    c.approval_pings = 0
+    c.reject_reason = None
 
 
 def _unclaim(c: Case, actor: str, _p: Policy, _a: Args) -> None:
@@ -146,28 +218,38 @@ def _unclaim(c: Case, actor: str, _p: Policy, _a: Args) -> None:
 
 
 def _edit(c: Case, actor: str, _p: Policy, a: Args) -> None:
+    _require_owner(c, actor)
     text = a.text.strip()
     if not text:
         raise Refused("the draft is empty")
+    waiting = c.state is S.AWAITING_APPROVAL
+    if text == c.draft and (waiting or c.state is S.APPROVED):
+        raise Refused("the draft is unchanged: the approval stands", code="unchanged")
     c.draft = text
     c.draft_author = actor
     c.owner = c.owner or actor
-    c.approved_by = None
-    c.state = S.DRAFTED
+    _withdraw(c)
+    if waiting:
+        _rerequest(c, a)
+    else:
+        c.state = S.DRAFTED
 
 
 def _publish(c: Case, actor: str, p: Policy, a: Args, *, private: bool = False) -> None:
+    if not (c.state is S.APPROVED and actor in p.approvers and is_covered(c, private=private)):
+        _require_owner(c, actor)  # an approver may send what they approved, owner or not
+    _require_unchanged(c, a)
     if not c.draft.strip():
         raise Refused("write a draft first")
     c.private = private
-    if not private:
-        found = pii_kinds(find_pii(c.draft, p.pii_patterns))
-        if found:
-            raise Refused(
-                f"the reply contains personal data ({', '.join(found)}): "
-                "reply privately instead, or remove it",
-                code="pii",
-            )
+    _check_public(c, p)
+    if c.spam_signals and SPAM_ACK not in c.warnings:
+        raise Refused(
+            f"this case looks like spam ({', '.join(c.spam_signals)}): "
+            "publish again to answer anyway",
+            code="spam_confirm",
+            remember=SPAM_ACK,
+        )
     digest = text_digest(c.draft)
     ack = f"repeat:{digest}"
     if a.repeat_count >= p.repeat_limit and ack not in c.warnings:
@@ -184,22 +266,58 @@ def _publish(c: Case, actor: str, p: Policy, a: Args, *, private: bool = False) 
     if target is S.PUBLISHING:
         c.state_before_publish = c.state
     else:
-        c.approval_requested_at = a.now
-        c.approval_pings = 0
+        _withdraw(c)  # e.g. approved privately, now asked publicly: that is a new request
+        c.approval_requested_by = actor
+        _rerequest(c, a)
     c.state = target
+
+
+SPAM_ACK = "spam_ok"
+"""The warning a case keeps once someone chose to answer a spam-looking case anyway."""
+
+
+def _check_public(c: Case, p: Policy) -> None:
+    if c.private:
+        return
+    found = pii_kinds(find_pii(c.draft, p.pii_patterns))
+    if found:
+        raise Refused(
+            f"the reply contains personal data ({', '.join(found)}): "
+            "reply privately instead, or remove it",
+            code="pii",
+        )
 
 
 def _private(c: Case, actor: str, p: Policy, a: Args) -> None:
     _publish(c, actor, p, a, private=True)
 
 
-def _approve(c: Case, actor: str, p: Policy, _a: Args) -> None:
+def _approve(c: Case, actor: str, p: Policy, a: Args) -> None:
+    """Approve and publish in one step: the approval covers this version's fingerprint, and the
+    case moves straight into `publishing` with it, so nothing can change in between."""
     _require_approver(actor, p)
-    if actor == c.draft_author:
-        raise Refused("you wrote this draft: someone else must approve it", code="four_eyes")
+    if actor in authors(c):
+        why = (
+            "you asked for this approval"
+            if actor == c.approval_requested_by
+            else "you wrote this draft"
+        )
+        if not other_approvers(c, p.approvers):
+            raise Refused(
+                f"{why}, and no other approver is set up (approval.approvers): "
+                "ask an admin to add one",
+                code="four_eyes",
+            )
+        raise Refused(f"{why}: someone else must approve it", code="four_eyes")
+    _require_unchanged(c, a)
+    if not c.draft.strip():
+        raise Refused("there is no draft to approve")
+    _check_public(c, p)
     c.approved_by = actor
+    c.approved_fingerprint = fingerprint(c)
     c.reject_reason = None
-    c.state = S.APPROVED
+    c.state_before_publish = S.APPROVED
+    c.state = S.PUBLISHING
 
 
 def _reject(c: Case, actor: str, p: Policy, a: Args) -> None:
@@ -234,10 +352,16 @@ def _dismiss(c: Case, _actor: str, _p: Policy, a: Args) -> None:
     c.state = S.DISMISSED
 
 
-def _reply_to(c: Case, _actor: str, _p: Policy, a: Args) -> None:
+def _reply_to(c: Case, actor: str, _p: Policy, a: Args) -> None:
+    _require_owner(c, actor)
     if a.text not in c.mention_keys:
         raise Refused("that mention is not part of this case")
+    if a.text == c.reply_to:
+        return
     c.reply_to = a.text
+    _withdraw(c)
+    if c.state is S.AWAITING_APPROVAL:
+        _rerequest(c, a)
 
 
 def _snooze(c: Case, _actor: str, _p: Policy, a: Args) -> None:
@@ -263,7 +387,13 @@ def _confirm_sent(c: Case, _actor: str, _p: Policy, a: Args) -> None:
 
 
 def _back_to_before(c: Case, _actor: str, _p: Policy, _a: Args) -> None:
-    c.state = c.state_before_publish or (S.APPROVED if c.approved_by else S.DRAFTED)
+    """Nothing went out: back to where the publish started. An approval still stands only
+    while it covers the draft (it always does: nobody edits a case in `publishing`)."""
+    back = c.state_before_publish or S.DRAFTED
+    if back is S.APPROVED and not is_covered(c):
+        _withdraw(c)
+        back = S.DRAFTED
+    c.state = back
 
 
 def _publish_ok(c: Case, _actor: str, _p: Policy, a: Args) -> None:
@@ -301,6 +431,8 @@ def _reopen(c: Case, _actor: str, _p: Policy, a: Args) -> None:
     c.state = S.CLAIMED if c.owner else S.NEW
     c.dismiss_reason = None
     c.approved_by = None
+    c.approved_fingerprint = None
+    c.approval_requested_by = None
     c.private = False
 
 
@@ -310,6 +442,7 @@ def _close(c: Case, _actor: str, _p: Policy, _a: Args) -> None:
 
 _HANDLERS = {
     Command.CLAIM: _claim,
+    Command.TAKE_OVER: _take_over,
     Command.UNCLAIM: _unclaim,
     Command.EDIT: _edit,
     Command.PUBLISH: _publish,
@@ -333,4 +466,16 @@ _HANDLERS = {
 
 assert set(_HANDLERS) == set(Command) == set(ALLOWED), "every command needs a rule"
 
-__all__ = ["ALLOWED", "SYSTEM", "Args", "Policy", "Refused", "decide", "text_digest"]
+__all__ = [
+    "ALLOWED",
+    "SYSTEM",
+    "Args",
+    "Policy",
+    "Refused",
+    "authors",
+    "decide",
+    "fingerprint",
+    "is_covered",
+    "other_approvers",
+    "text_digest",
+]
