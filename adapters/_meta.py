@@ -4,13 +4,14 @@ the Graph API's error codes mapped to ours (shared by adapters/facebook.py and i
 
 from __future__ import annotations
 
+import hmac
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from adapters.base import Response
+from adapters.base import Response, token_envs, unset
 from adapters.errors import (
     BadSignature,
     NotSent,
@@ -21,6 +22,11 @@ from adapters.errors import (
 )
 from adapters.http import send
 from adapters.signing import matches_hex
+from chatops.settings import EnvProblem
+
+if TYPE_CHECKING:
+    from chatops.config import Account
+    from chatops.settings import Settings
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 THROTTLE_CODES = frozenset({4, 17, 32, 613, 80001, 80002, 80006})
@@ -44,14 +50,27 @@ def verify(secret: str | None, body: bytes, headers: Mapping[str, str]) -> None:
 
 
 def handshake(verify_token: str | None, query: Mapping[str, str]) -> Response:
-    """The subscription check: echo `hub.challenge` when `hub.verify_token` is ours."""
+    """The subscription check: echo `hub.challenge` when `hub.verify_token` is ours (compared
+    in constant time; the echo is no MAC, so it signs nothing a caller chose)."""
+    given = query.get("hub.verify_token", "").encode("utf-8", "replace")
     if (
         query.get("hub.mode") == "subscribe"
         and verify_token
-        and query.get("hub.verify_token") == verify_token
+        and hmac.compare_digest(given, verify_token.encode("utf-8", "replace"))
     ):
         return Response(200, query.get("hub.challenge", ""))
     return Response(403, "verification token mismatch")
+
+
+def required_env(
+    settings: Settings, platform: str, key: str, accounts: Sequence[Account]
+) -> list[EnvProblem]:
+    """Meta's app secret (webhook signatures), the verify token (subscription check) and the
+    token each configured page or account names (replies)."""
+    return unset(
+        ("FACEBOOK_APP_SECRET", settings.facebook_app_secret),
+        ("FACEBOOK_VERIFY_TOKEN", settings.facebook_verify_token),
+    ) + token_envs(settings, platform, key, accounts)
 
 
 def wait_from_usage(response: httpx.Response) -> float:

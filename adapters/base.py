@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import httpx
 
 from chatops.domain import Mention, Reply
+from chatops.settings import EnvProblem
 
 if TYPE_CHECKING:
-    from chatops.config import Config
+    from chatops.config import Account, Config, PlatformsConfig
     from chatops.settings import Settings
 
 
@@ -145,13 +146,51 @@ class PollResult:
     """Seconds until the next poll: `poll_every`, or later when the platform's limit says so."""
 
 
-def load(name: str, ctx: AdapterContext) -> Adapter:
-    """Import `adapters.<name>` and build its adapter."""
+@runtime_checkable
+class PlatformModule(Protocol):
+    """What `adapters/<name>.py` offers: its adapter, and the variables it cannot run without."""
+
+    def create(self, ctx: AdapterContext) -> Adapter: ...
+
+    def required_env(self, settings: Settings, platforms: PlatformsConfig) -> list[EnvProblem]:
+        """Each variable this platform needs (as configured in `platforms`) that is unset or
+        unusable in `settings`; start-up refuses to run and `check-config` lists them."""
+        ...
+
+
+def _module(name: str) -> PlatformModule:
     if name not in names():
         raise KeyError(f"no adapter for platform '{name}'")
     module = importlib.import_module(f"adapters.{name}")
-    adapter: Adapter = module.create(ctx)
-    return adapter
+    if not isinstance(module, PlatformModule):
+        raise TypeError(f"adapters.{name} must define create(ctx) and required_env(...)")
+    return module
+
+
+def load(name: str, ctx: AdapterContext) -> Adapter:
+    """Import `adapters.<name>` and build its adapter."""
+    return _module(name).create(ctx)
+
+
+def required_env(name: str, settings: Settings, platforms: PlatformsConfig) -> list[EnvProblem]:
+    """What platform `name` lacks in the environment (see `PlatformModule.required_env`)."""
+    return _module(name).required_env(settings, platforms)
+
+
+def unset(*variables: tuple[str, str | None]) -> list[EnvProblem]:
+    """The (name, value) pairs whose value is unset (Settings reads empty as unset)."""
+    return [EnvProblem(name) for name, value in variables if not value]
+
+
+def token_envs(
+    settings: Settings, platform: str, key: str, accounts: Sequence[Account]
+) -> list[EnvProblem]:
+    """Each account's `token_env` that names an unset variable, located at that account."""
+    return [
+        EnvProblem(account.token_env, loc=("platforms", platform, key, index, "token_env"))
+        for index, account in enumerate(accounts)
+        if account.token_env and settings.token(account.token_env) is None
+    ]
 
 
 def names() -> list[str]:

@@ -42,8 +42,8 @@ from adapters import _meta
 from adapters.base import AdapterContext, Parsed, Published, Response, Skipped, SkipReason
 from adapters.errors import BadPayload, OutcomeUnknown, PermanentError
 from chatops.config.models import Account, PlatformsConfig
-from chatops.settings import EnvProblem, Settings
 from chatops.domain import Author, Change, Kind, Mention, Reply, utcnow
+from chatops.settings import EnvProblem, Settings
 
 PLATFORM = "facebook"
 WEB_URL = "https://www.facebook.com"
@@ -754,8 +754,8 @@ def create(ctx: AdapterContext) -> FacebookAdapter:
         pages=pages,
         token=s.token,
         http=ctx.http,
+    )
 
 
 def required_env(settings: Settings, platforms: PlatformsConfig) -> list[EnvProblem]:
     return _meta.required_env(settings, PLATFORM, "pages", platforms.accounts(PLATFORM))
-    )

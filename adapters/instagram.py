@@ -681,8 +681,8 @@ def _published_id(data: dict[str, Any], key: str) -> str:
 
 def create(ctx: AdapterContext) -> InstagramAdapter:
     accounts = {account.id: account for account in ctx.config.platforms.accounts(PLATFORM)}
+    return InstagramAdapter(ctx.settings, accounts, ctx.http)
 
 
 def required_env(settings: Settings, platforms: PlatformsConfig) -> list[EnvProblem]:
     return _meta.required_env(settings, PLATFORM, "accounts", platforms.accounts(PLATFORM))
-    return InstagramAdapter(ctx.settings, accounts, ctx.http)

@@ -79,6 +79,10 @@ USER_FIELDS = "username,name,public_metrics"
 USER_CONTEXT_ENVS = "X_CONSUMER_KEY, X_CONSUMER_SECRET, X_ACCESS_TOKEN, X_ACCESS_TOKEN_SECRET"
 HANDLED_EVENTS = frozenset({"tweet_create_events", "direct_message_events"})
 DUPLICATE_CODE = 187
+MAX_CRC_TOKEN = 256
+CRC_TOKEN = re.compile(rf"[A-Za-z0-9+/=_-]{{1,{MAX_CRC_TOKEN}}}")
+"""X's crc_token: a short random base64 (or base64url) string. Never `{`, `[`, quotes or
+whitespace: nothing that could be (part of) a JSON body."""
 RATE_LIMIT_CODE = 88
 
 _V1_TIME = re.compile(
@@ -89,10 +93,6 @@ _MAX_MS = 253_402_300_799_000  # 9999-12-31T23:59:59Z
 
 
 # --- time formats ---
-MAX_CRC_TOKEN = 256
-CRC_TOKEN = re.compile(rf"[A-Za-z0-9+/=_-]{{1,{MAX_CRC_TOKEN}}}")
-"""X's crc_token: a short random base64 (or base64url) string. Never `{`, `[`, quotes or
-whitespace: nothing that could be (part of) a JSON body."""
 
 
 def _v1_time(value: Any) -> datetime:
@@ -384,6 +384,8 @@ class XAdapter:
         token = query.get("crc_token", "")
         if not token:
             return Response(400, "missing crc_token")
+        if not CRC_TOKEN.fullmatch(token):
+            return Response(400, f"crc_token must be 1 to {MAX_CRC_TOKEN} base64 characters")
         secret = self._settings.x_consumer_secret
         if not secret:
             return Response(503, "X_CONSUMER_SECRET is not set: cannot answer X's CRC check")
@@ -394,8 +396,6 @@ class XAdapter:
     def parse(self, body: bytes, headers: Mapping[str, str]) -> Parsed:
         return Parsed(self._mentions(body))
 
-        if not CRC_TOKEN.fullmatch(token):
-            return Response(400, f"crc_token must be 1 to {MAX_CRC_TOKEN} base64 characters")
     def _mentions(self, body: bytes) -> list[Mention]:
         try:
             data: Any = json.loads(body)

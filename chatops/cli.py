@@ -16,7 +16,7 @@ from rich.console import Console
 
 from chatops.config import ConfigError, check_config, load_config, parse_duration
 from chatops.domain import utcnow
-from chatops.settings import Settings
+from chatops.settings import Settings, logs_customer_text
 
 log = logging.getLogger("chatops")
 
@@ -27,6 +27,19 @@ def fail(reason: str) -> NoReturn:
     sys.exit(1)
 
 
+BODY_LOGGERS = (
+    "slack_bolt",
+    "slack_sdk",
+    "chatops.slack.bolt",
+    "botbuilder",
+    "botframework",
+    "msrest",
+    "aiohttp",
+    "httpcore",
+)
+"""Libraries that log whole request or response bodies, customers' text included, at DEBUG."""
+
+
 def setup_logging(level: str = "INFO") -> None:
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO),
@@ -34,6 +47,11 @@ def setup_logging(level: str = "INFO") -> None:
     )
     for noisy in ("httpx", "aiohttp.access", "apscheduler.executors.default"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if not logs_customer_text(os.environ):
+        floor = max(logging.INFO, logging.getLogger().level)
+        for name in BODY_LOGGERS:
+            logger = logging.getLogger(name)
+            logger.setLevel(max(floor, logger.level))
 
 
 def settings_or_fail() -> Settings:
@@ -68,12 +86,25 @@ def main(log_level: str) -> None:
     setup_logging(log_level)
 
 
-async def _roles(web_on: bool, worker_on: bool, clock_on: bool = False) -> None:
+def startable_or_fail() -> tuple[Settings, Any]:
+    """Settings and config of a long-running role, or exit 1 naming every secret that the
+    configured chat backend and platforms lack: a process never runs open for lack of one."""
     from chatops import runtime
-    from chatops.processes import run_roles
 
     settings = settings_or_fail()
     config = config_or_fail(settings)
+    missing = runtime.required_env(settings, config)
+    if missing:
+        fail("cannot start: " + "; ".join(missing))
+    return settings, config
+
+
+async def _roles(
+    settings: Settings, config: Any, web_on: bool, worker_on: bool, clock_on: bool = False
+) -> None:
+    from chatops import runtime
+    from chatops.processes import run_roles
+
     try:
         rt = await runtime.start(settings, config)
     except ValueError as exc:
@@ -87,31 +118,35 @@ async def _roles(web_on: bool, worker_on: bool, clock_on: bool = False) -> None:
 @main.command()
 def run() -> None:
     """All roles in one process: the default for a single machine."""
-    run_async(_roles(web_on=True, worker_on=True, clock_on=True))
+    settings, config = startable_or_fail()
+    run_async(_roles(settings, config, web_on=True, worker_on=True, clock_on=True))
 
 
 @main.command()
 def web() -> None:
     """HTTP only: webhooks, chat events, /healthz, /readyz, /metrics (Procfile `web`)."""
+    settings, config = startable_or_fail()
     if not os.environ.get("REDIS_URL"):
         log.warning("web alone without REDIS_URL: no worker can see what it receives")
-    run_async(_roles(web_on=True, worker_on=False))
+    run_async(_roles(settings, config, web_on=True, worker_on=False))
 
 
 @main.command()
 def worker() -> None:
     """Consume the inbound stream and post cases to chat (Procfile `worker`)."""
+    settings, config = startable_or_fail()
     if not os.environ.get("REDIS_URL"):
         log.warning("worker alone without REDIS_URL: it will never receive anything")
-    run_async(_roles(web_on=False, worker_on=True))
+    run_async(_roles(settings, config, web_on=False, worker_on=True))
 
 
 @main.command()
 def scheduler() -> None:
     """Stale scan, approval reminders, follow-ups, daily digests, weekly report (`clock`)."""
+    settings, config = startable_or_fail()
     if not os.environ.get("REDIS_URL"):
         log.warning("scheduler alone without REDIS_URL: it sees no cases")
-    run_async(_roles(web_on=False, worker_on=False, clock_on=True))
+    run_async(_roles(settings, config, web_on=False, worker_on=False, clock_on=True))
 
 
 @main.command()

@@ -24,6 +24,7 @@ def web_app(rt: Runtime) -> web.Application:
         rt.adapters,
         rt.metrics,
         [d.id for d in rt.config.departments],
+        metrics_token=rt.settings.metrics_token,
     )
     attach = getattr(rt.chat, "attach", None)
     if attach is not None:

@@ -7,22 +7,23 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
 import adapters as platform_adapters
 from adapters import Adapter, AdapterContext
+from adapters.base import required_env as platform_env
 from chatops.chat import ChatBackend
 from chatops.config import Config
 from chatops.domain import utcnow
 from chatops.drafting import Drafter
 from chatops.metrics import Metrics
 from chatops.pipeline import Pipeline
-from chatops.settings import Settings
+from chatops.settings import EnvProblem, Settings
 from chatops.store import Store, connect
 from chatops.workflow.service import Workflow
 
@@ -61,6 +62,41 @@ def load_backend(name: str) -> Any:
         return importlib.import_module(f"chatops.{name}")
     except ModuleNotFoundError:
         raise ValueError(f"chat backend '{name}' is not available in this version") from None
+
+
+@runtime_checkable
+class DeclaresEnv(Protocol):
+    """A chat backend package that names the variables it cannot start without."""
+
+    def required_env(self, settings: Settings) -> Sequence[tuple[str, str]]:
+        """(variable, what is wrong with it) for each one unset or unusable."""
+        ...
+
+
+def backend_env(name: str, settings: Settings) -> list[EnvProblem]:
+    """What chat backend `name` lacks in the environment (nothing, if it declares no needs)."""
+    package = load_backend(name)
+    if not isinstance(package, DeclaresEnv):
+        return []
+    return [EnvProblem(variable, problem) for variable, problem in package.required_env(settings)]
+
+
+def required_env(settings: Settings, config: Config) -> list[str]:
+    """Every variable the configured chat backend and platforms cannot start without, each
+    named once with who needs it; empty when the process may start."""
+    found: dict[str, tuple[EnvProblem, list[str]]] = {}
+    backend = config.chat.backend
+    sources = [(f"the {backend} backend", backend_env(backend, settings))]
+    sources += [
+        (name, platform_env(name, settings, config.platforms))
+        for name in config.platforms.enabled()
+    ]
+    for who, problems in sources:
+        for problem in problems:
+            users = found.setdefault(problem.name, (problem, []))[1]
+            if who not in users:
+                users.append(who)
+    return [f"{problem} (needed by {', '.join(users)})" for problem, users in found.values()]
 
 
 async def start(

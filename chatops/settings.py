@@ -48,14 +48,23 @@ class Settings:
     sandbox_secret: str = _secret("sandbox")
     sandbox_api_url: str | None = None
     time_scale: float = 1.0
+    metrics_token: str | None = _secret()
+    """CHATOPS_METRICS_TOKEN: when set, `/metrics` and the detail of `/readyz` need it as a
+    bearer token (they name departments, volumes and failure reasons)."""
+    log_customer_text: bool = False
+    """CHATOPS_LOG_CUSTOMER_TEXT: customers' text and drafts may reach the logs (off by default,
+    even at DEBUG)."""
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     """Snapshot of the environment, for the per-account tokens the config names by variable."""
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
-        """Read every variable; ValueError naming each bad one (never showing a secret)."""
+    def from_env(cls, env: Mapping[str, str] = os.environ, *, strict: bool = True) -> Settings:
+        """Read every variable; ValueError naming each bad one (never showing a secret).
+
+        `strict=False` keeps the defaults of badly formed variables instead, for
+        `check-config`, which reports those separately (`env_problems`)."""
         values, problems = _read(env)
-        if problems:
+        if problems and strict:
             raise ValueError("; ".join(f"{name} {message}" for name, message in problems))
         return cls(**values, environ=MappingProxyType(dict(env)))
 
@@ -117,6 +126,18 @@ def _text(value: str) -> str:
     return value
 
 
+_ON = ("1", "true", "yes", "on")
+_OFF = ("0", "false", "no", "off")
+
+
+def _switch(value: str) -> bool:
+    if value.lower() in _ON:
+        return True
+    if value.lower() in _OFF:
+        return False
+    raise ValueError(f"must be on or off (got '{value[:20]}')")
+
+
 _VARIABLES: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("config_path", "CHATOPS_CONFIG", Path),
     ("redis_url", "REDIS_URL", _redis_url),
@@ -144,6 +165,8 @@ _VARIABLES: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("sandbox_secret", "SANDBOX_SECRET", _text),
     ("sandbox_api_url", "SANDBOX_API_URL", _base_url),
     ("time_scale", "CHATOPS_TIME_SCALE", _time_scale),
+    ("metrics_token", "CHATOPS_METRICS_TOKEN", _text),
+    ("log_customer_text", "CHATOPS_LOG_CUSTOMER_TEXT", _switch),
 )
 """Settings field, environment variable, parser. Unset variables keep the field's default."""
 
@@ -165,6 +188,32 @@ def _read(env: Mapping[str, str]) -> tuple[dict[str, Any], list[tuple[str, str]]
 def env_problems(env: Mapping[str, str]) -> list[tuple[str, str]]:
     """Every badly formed variable as (name, message), for `chatops check-config`."""
     return _read(env)[1]
+
+
+def logs_customer_text(env: Mapping[str, str]) -> bool:
+    """CHATOPS_LOG_CUSTOMER_TEXT alone, for logging set up before the rest is read (a bad
+    value counts as off here; reading the settings then reports it)."""
+    try:
+        return _switch((env.get("CHATOPS_LOG_CUSTOMER_TEXT") or "off").strip() or "off")
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class EnvProblem:
+    """A variable a chat backend or platform cannot start without, and what is wrong with it.
+
+    Declared by each backend package and platform module (`required_env`), so start-up and
+    `check-config` read one list and adding a platform stays adding a module."""
+
+    name: str
+    problem: str = "is not set"
+    loc: tuple[str | int, ...] = ()
+    """Where the config names the variable (an account's `token_env`), from the config's root;
+    () when the backend or platform needs it just by being enabled."""
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.problem}"
 
 
 ENV_NAMES: tuple[str, ...] = tuple(name for _, name, _ in _VARIABLES)

@@ -7,11 +7,14 @@ then acknowledged: nothing on this path talks to chat or to a platform, so platf
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 import json
 import logging
 import time
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from redis.exceptions import RedisError
 
 from adapters import Adapter, BadPayload, BadSignature
@@ -24,12 +27,17 @@ from chatops.store import Store
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024
+BODY_TIMEOUT_S = 10.0
+"""A request body must arrive within this long: client_max_size bounds its size, this its
+time, so a client dripping a body byte by byte cannot hold a connection open for ever."""
 
 STORE: web.AppKey[Store] = web.AppKey("store", Store)
 BATCHER: web.AppKey[AppendBatcher] = web.AppKey("batcher", AppendBatcher)
 ADAPTERS: web.AppKey[dict[str, Adapter]] = web.AppKey("adapters", dict)
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
 DEPARTMENTS: web.AppKey[list[str]] = web.AppKey("departments", list)
+METRICS_TOKEN: web.AppKey[str] = web.AppKey("metrics_token", str)
+BODY_TIMEOUT: web.AppKey[float] = web.AppKey("body_timeout", float)
 
 
 def build_app(
@@ -37,9 +45,17 @@ def build_app(
     adapters: dict[str, Adapter],
     metrics: Metrics,
     departments: list[str],
+    *,
+    metrics_token: str | None = None,
+    body_timeout: float = BODY_TIMEOUT_S,
 ) -> web.Application:
-    """The aiohttp app; chat backends add their own routes (`/slack/events`, `/api/messages`)."""
-    app = web.Application(client_max_size=MAX_BODY)
+    """The aiohttp app; chat backends add their own routes (`/slack/events`, `/api/messages`).
+
+    `metrics_token` (CHATOPS_METRICS_TOKEN): when given, `/metrics` and the detail of
+    `/readyz` need it as `Authorization: Bearer <token>`; `/healthz` stays open."""
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[_body_in_time])
+    app[METRICS_TOKEN] = metrics_token or ""
+    app[BODY_TIMEOUT] = body_timeout
     app[STORE] = store
     app[BATCHER] = AppendBatcher(store.append_inbound)
     app[ADAPTERS] = adapters
@@ -57,23 +73,64 @@ def _text(status: int, text: str) -> web.Response:
     return web.Response(status=status, text=text + "\n")
 
 
+@web.middleware
+async def _body_in_time(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Read every request body within the time allowed, before any handler (the chat
+    backends' too) sees it; aiohttp keeps it, so their own `read()` returns it at once."""
+    if request.body_exists and (request.content_length or 0) <= MAX_BODY:
+        try:
+            async with asyncio.timeout(request.app[BODY_TIMEOUT]):
+                await request.read()
+        except TimeoutError:
+            answer = _text(408, "request body not received in time")
+            answer.force_close()
+            return answer
+        except web.HTTPRequestEntityTooLarge:
+            return _json(413, {"error": f"body over {MAX_BODY} bytes"})
+    return await handler(request)
+
+
+def _may_see_detail(request: web.Request) -> bool:
+    """No metrics token configured, or the request carries it (compared in constant time)."""
+    token = request.app[METRICS_TOKEN]
+    if not token:
+        return True
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode("utf-8", "replace"), token.encode("utf-8", "replace")
+    )
+
+
 async def healthz(_request: web.Request) -> web.Response:
     return _text(200, "ok")
 
 
 async def readyz(request: web.Request) -> web.Response:
-    store = request.app[STORE]
+    """200 or 503; what is wrong only for those who may see it (component names, reasons)."""
+    status, detail = await _readiness(request.app[STORE])
+    if not _may_see_detail(request):
+        return _text(status, "ready" if status == 200 else "not ready")
+    return _text(status, detail)
+
+
+async def _readiness(store: Store) -> tuple[int, str]:
     try:
         await store.ping()
         problems = await store.problems(utcnow())
     except (RedisError, OSError) as exc:
-        return _text(503, f"redis unreachable: {type(exc).__name__}")
+        return 503, f"redis unreachable: {type(exc).__name__}"
     if problems:
-        return _text(503, "; ".join(f"{k}: {v}" for k, v in sorted(problems.items())))
-    return _text(200, "ready")
+        return 503, "; ".join(f"{k}: {v}" for k, v in sorted(problems.items()))
+    return 200, "ready"
 
 
 async def metrics_endpoint(request: web.Request) -> web.Response:
+    if not _may_see_detail(request):
+        return web.Response(
+            status=401,
+            text="/metrics needs Authorization: Bearer <CHATOPS_METRICS_TOKEN>\n",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     app = request.app
     metrics = app[METRICS]
     try:

@@ -84,7 +84,7 @@ def test_check_config_lists_every_problem_and_exits_1(tmp_path: Path) -> None:
 def test_check_config_on_a_good_file(tmp_path: Path) -> None:
     good = tmp_path / "chatops.yaml"
     good.write_text(TEST_CONFIG)
-    result = chatops("check-config", str(good))
+    result = chatops("check-config", str(good), env={"SANDBOX_SECRET": "test-secret"})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok" in result.stdout
 

@@ -83,7 +83,9 @@ FULL_ENV = {
     "FACEBOOK_VERIFY_TOKEN": "verify",
     "X_CONSUMER_SECRET": "consumer",
     "X_BEARER_TOKEN": "bearer",
+    "X_ACCESS_TOKEN": "x-user-token",
     "VIBER_AUTH_TOKEN": "viber",
+    "SANDBOX_SECRET": "not-the-public-default",
 }
 
 MINIMAL = """\
@@ -368,8 +370,10 @@ def test_check_config_reads_a_path_and_names_it(tmp_path: Path) -> None:
         load_config(path)
 
 
-def test_demo_config_is_clean_with_an_empty_environment() -> None:
-    assert check_config_text(demo_config_text(), {}) == []
+def test_demo_config_needs_only_a_sandbox_secret_of_its_own() -> None:
+    assert check_config_text(demo_config_text(), {"SANDBOX_SECRET": "own"}) == []
+    # Outside `chatops demo`, the sandbox's public default secret is refused.
+    assert [p.path for p in check_config_text(demo_config_text(), {})] == ["platforms.sandbox"]
     demo = load_demo_config()
     assert demo.chat.backend == "console"
     assert demo.platforms.enabled() == ["sandbox"]

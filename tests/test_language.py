@@ -204,6 +204,17 @@ def test_close_kin_of_a_configured_language_is_read_by_it() -> None:
     )
 
 
+@pytest.mark.parametrize("text", ["ʼʼʼ", "ʼʼ 12", "ˮʼʻ"])
+def test_modifier_letters_are_no_script(text: str) -> None:
+    assert detect(text, SEVEN) == Detected(None)
+
+
+def test_an_apostrophe_letter_does_not_make_text_foreign() -> None:
+    assert detect("Пишу вам вʼяте разʼяснення: де моє замовлення?", ("uk", "ru")) == (
+        Detected("uk")
+    )
+
+
 def test_hint_in_another_script_is_ignored() -> None:
     assert detect("ok", SEVEN, "ru") == Detected(None)
 

@@ -198,10 +198,11 @@ def _script(char: str) -> str:
 
 
 def _scripts(text: str) -> Counter[str]:
-    """Weighted letters per script (see `_DENSE`)."""
+    """Weighted letters per script (see `_DENSE`). Modifier letters (`ʼ` as an apostrophe) are
+    punctuation in practice, not a script of their own."""
     weights: Counter[str] = Counter()
     for char in text:
-        if char.isalpha():
+        if char.isalpha() and unicodedata.category(char) != "Lm":
             script = _script(char)
             weights[script] += 3 if script in _DENSE else 1
     return weights

@@ -13,39 +13,25 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from pydantic import ValidationError
+
+from adapters.base import required_env
 from chatops.config.loader import Analysis, ConfigError, Problem, analyse, read_config_text
 from chatops.config.models import (
-    ACCOUNT_LISTS,
     BACKENDS,
-    ENV_NAME,
     NOTIFY_TARGETS,
     PLATFORMS,
     Loc,
+    PlatformsConfig,
     as_id,
 )
-from chatops.settings import env_problems
+from chatops.settings import EnvProblem, Settings, env_problems
 
 ENVIRONMENT = "environment"
 """`Problem.source` of problems with an environment variable's value."""
 
-_PLATFORM_ENV: Mapping[str, tuple[str, ...]] = {
-    "facebook": ("FACEBOOK_APP_SECRET", "FACEBOOK_VERIFY_TOKEN"),
-    "instagram": ("FACEBOOK_APP_SECRET", "FACEBOOK_VERIFY_TOKEN"),
-    "x": ("X_CONSUMER_SECRET", "X_BEARER_TOKEN"),
-    "viber": ("VIBER_AUTH_TOKEN",),
-    "sandbox": (),  # SANDBOX_SECRET has a default
-}
-_TEAMS_APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
 _SLACK_CHANNEL = re.compile(r"[CGD][A-Z0-9]{6,}")
 _SLACK_PRINCIPAL = re.compile(r"[SUW][A-Z0-9]{6,}")
-
-
-def _is_set(env: Mapping[str, str], name: str) -> bool:
-    return bool(env.get(name, "").strip())
-
-
-def _not_set(name: str, needed_by: str = "") -> str:
-    return f"env variable {name} is not set" + (f" (needed by {needed_by})" if needed_by else "")
 
 
 def _section(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -63,55 +49,37 @@ def _backend(data: Mapping[str, Any]) -> str | None:
     return backend if backend in BACKENDS else None
 
 
-def _backend_env(analysis: Analysis, backend: str, env: Mapping[str, str]) -> list[Problem]:
-    loc: Loc = ("chat", "backend")
-    needed: list[str] = []
-    if backend == "slack":
-        needed = ["SLACK_BOT_TOKEN"]
-        if not _is_set(env, "SLACK_APP_TOKEN"):  # Socket Mode needs no signing secret
-            needed.append("SLACK_SIGNING_SECRET")
-    elif backend == "teams":
-        app_type = env.get("MicrosoftAppType", "").strip() or "MultiTenant"
-        if app_type not in _TEAMS_APP_TYPES:
-            return [
-                analysis.problem(
-                    loc, f"MicrosoftAppType must be one of {', '.join(_TEAMS_APP_TYPES)}"
-                )
-            ]
-        needed = ["MicrosoftAppId"]
-        if app_type != "UserAssignedMSI":
-            needed.append("MicrosoftAppPassword")
-        if app_type != "MultiTenant":
-            needed.append("MicrosoftAppTenantId")
+def _backend_env(analysis: Analysis, backend: str, settings: Settings) -> list[Problem]:
+    """What the chat backend's package says it lacks (`required_env`), at `chat.backend`."""
+    from chatops.runtime import backend_env
+
     return [
-        analysis.problem(loc, _not_set(name, f"the {backend} backend"))
-        for name in needed
-        if not _is_set(env, name)
+        analysis.problem(
+            ("chat", "backend"), f"env variable {problem} (needed by the {backend} backend)"
+        )
+        for problem in backend_env(backend, settings)
     ]
 
 
-def _platform_env(analysis: Analysis, env: Mapping[str, str]) -> list[Problem]:
+def _platform_env(analysis: Analysis, settings: Settings) -> list[Problem]:
+    """What each enabled platform's module says it lacks (`required_env`): a variable shared by
+    several platforms once, at the first; a `token_env` at the account that names it."""
     platforms = _section(analysis.data, "platforms")
-    enabled = [name for name in PLATFORMS if name in platforms]
     problems: list[Problem] = []
-    reported: set[str] = set()
-    for platform in enabled:
-        for name in _PLATFORM_ENV[platform]:
-            if name in reported or _is_set(env, name):
-                continue
-            reported.add(name)
-            users = ", ".join(p for p in enabled if name in _PLATFORM_ENV[p])
-            problems.append(analysis.problem(("platforms", platform), _not_set(name, users)))
-        key = ACCOUNT_LISTS[platform]
-        for index, account in _items(platforms.get(platform), key):
-            token_env = account.get("token_env") if isinstance(account, Mapping) else None
-            if (
-                isinstance(token_env, str)
-                and ENV_NAME.fullmatch(token_env)
-                and not _is_set(env, token_env)
-            ):
-                loc: Loc = ("platforms", platform, key, index, "token_env")
-                problems.append(analysis.problem(loc, _not_set(token_env)))
+    shared: dict[str, tuple[EnvProblem, str, list[str]]] = {}
+    for platform in (name for name in PLATFORMS if name in platforms):
+        try:
+            section = PlatformsConfig.model_validate({platform: platforms[platform]})
+        except ValidationError:
+            continue  # its schema problems are reported already
+        for problem in required_env(platform, settings, section):
+            if problem.loc:
+                problems.append(analysis.problem(problem.loc, f"env variable {problem}"))
+            else:
+                shared.setdefault(problem.name, (problem, platform, []))[2].append(platform)
+    for problem, first, users in shared.values():
+        message = f"env variable {problem} (needed by {', '.join(users)})"
+        problems.append(analysis.problem(("platforms", first), message))
     return problems
 
 
@@ -217,10 +185,11 @@ def check_config_text(
     analysis = analyse(text, source)
     problems = list(analysis.problems)
     if isinstance(analysis.data, Mapping):
+        settings = Settings.from_env(env, strict=False)
         backend = _backend(analysis.data)
         if backend is not None:
-            problems += _backend_env(analysis, backend, env) + _backend_ids(analysis, backend)
-        problems += _platform_env(analysis, env) + _approval(analysis)
+            problems += _backend_env(analysis, backend, settings) + _backend_ids(analysis, backend)
+        problems += _platform_env(analysis, settings) + _approval(analysis)
     problems.sort(key=lambda problem: problem.line or 0)
     problems += [Problem(ENVIRONMENT, None, name, msg) for name, msg in env_problems(env)]
     return problems
