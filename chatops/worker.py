@@ -3,6 +3,10 @@
 At-least-once: an entry is acknowledged only after its mention is recorded. Entries a dead
 worker left behind are claimed after `claim_idle` (XAUTOCLAIM); an entry that keeps failing
 goes to the dead-letter stream after `max_deliveries`, so it is visible and kept, not lost.
+
+Redis going away is waited out (one log line when it goes, one when it is back); a wiped store's
+consumer group is created again on NOGROUP; consumers of workers that are gone are removed.
+Periodic work runs on a monotonic clock, injectable for tests.
 """
 
 from __future__ import annotations
