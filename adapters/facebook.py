@@ -28,7 +28,6 @@ Choices worth knowing:
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -38,7 +37,7 @@ from urllib.parse import quote
 
 import httpx
 
-from adapters import _meta
+from adapters import _json, _meta
 from adapters.base import AdapterContext, Parsed, Published, Response, Skipped, SkipReason
 from adapters.errors import BadPayload, OutcomeUnknown, PermanentError
 from chatops.config.models import Account, PlatformsConfig
@@ -163,7 +162,7 @@ def parse_body(body: bytes, pages: frozenset[str]) -> Parsed:
     an entry, change or messaging event that cannot be read is skipped with its reason and
     the rest of the batch still counts (Meta retries a refused batch until it gives up)."""
     try:
-        data = json.loads(body)
+        data = _json.loads(body)
     except (ValueError, RecursionError):
         raise BadPayload("body is not JSON") from None
     root = _object(data, "body")

@@ -15,7 +15,6 @@ handshake and the Graph API's error codes are Meta's, shared with Facebook (`ada
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable, Collection, Mapping
@@ -33,7 +32,7 @@ from pydantic import (
     ValidationError,
 )
 
-from adapters import _meta
+from adapters import _json, _meta
 from adapters.base import AdapterContext, Parsed, Published, Response, Skipped, SkipReason
 from adapters.errors import BadPayload, BadSignature, NotSent, OutcomeUnknown, PermanentError
 from chatops.config.models import Account, PlatformsConfig
@@ -196,7 +195,7 @@ def parse_body(body: bytes, accounts: Collection[str], received: datetime) -> Pa
     BadPayload; an entry, change or message that cannot be read is skipped with its reason,
     and the rest of the batch counts. `received` stands in for an entry without a time."""
     try:
-        data: Any = json.loads(body)
+        data: Any = _json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadPayload("body is not JSON") from None
     if not isinstance(data, dict):

@@ -8,7 +8,6 @@ It backs the demo, the end-to-end tests and staff training.
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from adapters import _json
 from adapters.base import AdapterContext, Parsed, Published, Response
 from adapters.errors import BadPayload, BadSignature
 from adapters.http import post_json
@@ -70,7 +70,7 @@ def sign(secret: str, body: bytes) -> str:
 def parse_items(body: bytes, *, now: datetime | None = None) -> list[Mention]:
     """Sandbox JSON (one object or a list) -> mentions, or BadPayload naming what is wrong."""
     try:
-        data: Any = json.loads(body)
+        data: Any = _json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadPayload(f"body is not JSON: {exc}") from None
     items = data if isinstance(data, list) else [data]

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import httpx
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError
 
+from adapters import _json
 from adapters.base import AdapterContext, Parsed, Published, Response, token_envs, unset
 from adapters.errors import (
     BadPayload,
@@ -134,7 +135,7 @@ def parse_event(body: bytes, *, account: str = "", now: datetime | None = None) 
 def _load(body: bytes) -> dict[str, Any]:
     # Python's json keeps big integers exact; RecursionError guards deeply nested junk.
     try:
-        data: Any = json.loads(body)
+        data: Any = _json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadPayload(f"body is not JSON: {str(exc)[:120]}") from None
     if not isinstance(data, dict):

@@ -34,6 +34,7 @@ from authlib.oauth1.rfc5849.errors import OAuth1Error  # type: ignore[import-unt
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from twitter_text import parse_tweet  # type: ignore[import-untyped]
 
+from adapters import _json
 from adapters.base import (
     AdapterContext,
     Cursors,
@@ -398,7 +399,7 @@ class XAdapter:
 
     def _mentions(self, body: bytes) -> list[Mention]:
         try:
-            data: Any = json.loads(body)
+            data: Any = _json.loads(body)
         except (ValueError, RecursionError) as exc:
             raise BadPayload(f"body is not JSON: {exc}") from None
         if not isinstance(data, dict):

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateNotFound
 
+from chatops.classify.normalise import normalise
+
 
 class Intent(StrEnum):
     """What the first reply has to do; the value is the template's file name."""
@@ -168,33 +170,92 @@ def choose_intent(
 
 
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "herr", "frau", "fru"})
-_NAME_CHARS = frozenset("-'’")
+_APOSTROPHES = "'’"
 # Longer single words are nearly always run-together handles, and they would push a reply past
 # X's 280-character limit.
 _MAX_NAME = 24
+_MAX_WORDS = 3
+
+# Words that are not anyone's name, in the languages we answer in: greeting "Hi Idiots!" or
+# "Hej Crypto!" in public is worse than a salutation without a name. Stems match word starts
+# ("idiots", "scammers"); short or name-like words match only exactly.
+_NOT_NAME_STEMS = (
+    "idiot", "moron", "stupid", "scam", "fraud", "crypto", "bitcoin", "fuck", "shit", "bitch",
+    "bastard", "asshole", "wanker", "cunt", "loser", "boycott", "nazi", "hitler", "scheiss",
+    "scheiß", "arschloch", "jävla", "jävel", "jævla", "helvete", "drittsekk", "kurac", "pička",
+    "govno", "дурак", "идиот", "мошенни", "ублюд", "пизд", "хуй", "говн", "дебил", "крипто",
+    "кидал", "лохотрон",
+)  # fmt: skip
+_NOT_NAMES = frozenset(
+    "admin administrator anon anonymous bank banks bot bots customer customers deals fake free "
+    "giveaway guest hate hater haters liar liars money news nobody none null official promo "
+    "service shop spam store support team thief thieves troll trolls unknown user winner "
+    "facebook instagram twitter viber telegram whatsapp tiktok youtube google "
+    "kund kunde kunden kundeservice kundtjänst butik företag bedrift firma ".split()
+)
+_HANDLE_OR_TAG = re.compile(r"[@#]\S*")
+_IN_PARENTHESES = re.compile(r"\([^()]*\)")
+_INITIAL_OR_TITLE = re.compile(r"[^\W\d_]{1,4}\.")
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 
 
-def first_name(display_name: str) -> str:
-    """The first usable word of a display name, for the salutation; "" if there is none.
+def first_name(display_name: str, *, brand: str = "") -> str:
+    """The name to greet the customer with, or "" for a neutral greeting.
 
-    Handles, emoji, initials, titles and words with digits are skipped, because "Hej @annab_92!"
-    or "Hi Dr!" is worse than a salutation without a name. All-lower or all-caps names are
-    title-cased ("ANNA" -> "Anna"); mixed case is kept ("McKenzie").
+    A display name is used only when it looks like a person's name: letters (with hyphens or
+    apostrophes inside a word) in one to three words, in one script, not shouted in capitals,
+    and not an insult, a brand (ours or a platform's), a handle or a link. Emoji, `@handles`,
+    `#tags` and a part in parentheses around a name are ignored ("🌸 Åsa (@asa) 🌸" is Åsa);
+    anything else odd makes the whole name unusable, because "Hej @annab_92!" or "Hi Idiots!"
+    in public is worse than no name. The first word that is not a title or an initial is the
+    salutation; all-lower names are title-cased ("anna" -> "Anna"), mixed case is kept.
     """
-    for token in unicodedata.normalize("NFC", display_name).split():
-        if "@" in token or token.startswith("#") or any(c.isdigit() for c in token):
+    words = _name_words(display_name)
+    if not words or _all_caps(words):
+        return ""
+    banned = {w.casefold() for w in normalise(brand).split() if len(w) >= 3}
+    for word in words:
+        bare = word.rstrip(".").casefold()
+        if bare in _NOT_NAMES or bare in banned or bare.startswith(_NOT_NAME_STEMS):
+            return ""
+    for word in words:
+        if _is_initial(word) or word.rstrip(".").casefold() in _TITLES:
             continue
-        word = "".join(
-            c
-            for c in token
-            if c.isalpha() or c in _NAME_CHARS or unicodedata.category(c).startswith("M")
-        ).strip("-'’")
-        if len(word) < 2 or len(word) > _MAX_NAME or word.casefold() in _TITLES:
-            continue
-        if word.islower() or word.isupper():
-            word = word.title()
-        return word
+        return word.title() if word.islower() else word
     return ""
+
+
+def _name_words(display_name: str) -> list[str]:
+    """The words of a display name that looks like a name, or [] when it does not."""
+    plain = normalise(display_name)
+    plain = "".join(" " if unicodedata.category(c)[0] in "SC" else c for c in plain)
+    plain = _IN_PARENTHESES.sub(" ", plain)
+    plain = _HANDLE_OR_TAG.sub(" ", plain)
+    words = plain.split()
+    if not 1 <= len(words) <= _MAX_WORDS:
+        return []
+    for word in words:
+        if _INITIAL_OR_TITLE.fullmatch(word):
+            continue
+        if not _NAME_WORD.fullmatch(word) or len(word) > _MAX_NAME or _mixed_scripts(word):
+            return []
+    return words
+
+
+def _all_caps(words: list[str]) -> bool:
+    """Written in capitals ("IDIOTS", "ANNA BERG"): shouting, not a name to repeat in public."""
+    cased = [c for w in words if not _is_initial(w) for c in w if c.lower() != c.upper()]
+    return len(cased) >= 2 and all(c.isupper() for c in cased)
+
+
+def _is_initial(word: str) -> bool:
+    letters = word.rstrip(".")
+    return len(letters) == 1 or (word.endswith(".") and letters.casefold() not in _TITLES)
+
+
+def _mixed_scripts(word: str) -> bool:
+    scripts = {unicodedata.name(c, "?").split()[0] for c in word if c.isalpha()}
+    return len(scripts) > 1
 
 
 def variant_for(key: str) -> int:
@@ -251,7 +312,7 @@ class Drafter:
         something stable per case, such as :func:`variant_for` of the case id.
         """
         text = self._template(language, Intent(intent)).render(
-            first_name=first_name(author_name),
+            first_name=first_name(author_name, brand=brand),
             brand=_collapse(brand),
             agent=_collapse(agent),
             private_channel=_collapse(private_channel or "") or None,

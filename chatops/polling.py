@@ -2,7 +2,8 @@
 
 Every worker runs a poller; a lock in Redis that lives as long as the interval decides who
 polls this time, so adding workers does not multiply calls against the platform's limits.
-What a poll finds goes into the inbound stream like a webhook's mentions (deduplicated).
+What a poll finds goes into the inbound stream like a webhook's mentions (sanitised, then
+deduplicated).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from adapters import Adapter, PlatformError
 from adapters.base import Polls
 from chatops import keys
 from chatops.domain import utcnow
+from chatops.hygiene import sanitise
 from chatops.store import Store
 
 log = logging.getLogger(__name__)
@@ -74,8 +76,9 @@ class Poller:
             log.warning("polling %s failed: %s", name, exc.reason)
             await self.store.redis.pexpire(lock, int(RETRY_AFTER_FAILURE_S * 1000))
             return RETRY_AFTER_FAILURE_S
-        if result.mentions:
-            appended = await self.store.append_inbound(result.mentions)
+        mentions = sanitise(result.mentions, self.clock())
+        if mentions:
+            appended = await self.store.append_inbound(mentions)
             log.info("polling %s: %d new of %d", name, sum(appended), len(appended))
         wait = max(1.0, result.next_poll_in)
         await self.store.redis.pexpire(lock, int(wait * 1000))

@@ -1,7 +1,8 @@
 """`chatops replay FILE.jsonl`: ingest a backlog of sandbox-format mentions.
 
 Each line is parsed like a sandbox webhook body; a bad line is reported with its number and
-skipped, everything else is appended to the inbound stream (deduplicated as usual).
+skipped, everything else is sanitised and appended to the inbound stream (deduplicated as usual),
+exactly like a webhook's mentions.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from adapters import BadPayload
 from adapters.sandbox import parse_items
-from chatops.domain import Mention
+from chatops.domain import Mention, utcnow
+from chatops.hygiene import sanitise
 from chatops.store import Store
 
 BATCH = 500
@@ -55,7 +57,7 @@ async def replay(store: Store, path: Path, console: Console) -> ReplayReport:
         task = progress.add_task("replay", total=len(lines))
         for start in range(0, len(lines), BATCH):
             chunk = lines[start : start + BATCH]
-            mentions = parse_lines(chunk, report)
+            mentions = sanitise(parse_lines(chunk, report), utcnow())
             appended = await store.append_inbound(mentions)
             report.accepted += sum(appended)
             report.duplicates += len(appended) - sum(appended)

@@ -21,6 +21,7 @@ from adapters import Adapter, BadPayload, BadSignature
 from adapters.base import Skipped
 from chatops.batching import AppendBatcher
 from chatops.domain import utcnow
+from chatops.hygiene import sanitise
 from chatops.metrics import Metrics
 from chatops.store import Store
 
@@ -193,7 +194,7 @@ async def _ingest(request: web.Request, adapter: Adapter) -> tuple[int, str, dic
         parsed = adapter.parse(body, request.headers)
     except BadPayload as exc:
         return 400, "bad_payload", {"error": exc.reason}
-    mentions, skipped = parsed.mentions, parsed.skipped
+    mentions, skipped = sanitise(parsed.mentions, utcnow()), parsed.skipped
     if not mentions and not skipped:
         return 200, "ignored", {"accepted": 0, "duplicates": 0}
     try:

@@ -245,7 +245,7 @@ def test_short_words_do_not_fire_inside_longer_ones() -> None:
         ("Anna Berg", "Anna"),
         ("  Anna-Karin   Svensson ", "Anna-Karin"),
         ("anna berg", "Anna"),
-        ("ANNA BERG", "Anna"),
+        ("ANNA BERG", ""),  # shouting
         ("McKenzie Smith", "McKenzie"),
         ("O'Neil", "O'Neil"),
         ("🌸 Åsa Öberg 🌸", "Åsa"),
@@ -266,3 +266,54 @@ def test_short_words_do_not_fire_inside_longer_ones() -> None:
 )
 def test_first_name(display_name: str, expected: str) -> None:
     assert first_name(display_name) == expected
+
+
+@pytest.mark.parametrize(
+    ("display_name", "expected"),
+    [
+        ("Idiots", ""),
+        ("IDIOTS", ""),
+        ("Crypto", ""),
+        ("Crypto King", ""),
+        ("Scammers Inc", ""),
+        ("ANNA", ""),  # shouting
+        ("Лохотрон", ""),
+        ("Идиоты", ""),
+        ("Acme Support", ""),  # a brand word
+        ("Acme", ""),  # our own brand
+        ("Facebook User", ""),
+        ("acme.se", ""),
+        ("www.example.com", ""),
+        ("https://example.com", ""),
+        ("shop_fan_88", ""),
+        ("Anna Maria Berg Svensson", ""),  # more than three words
+        ("\u0406diots", ""),  # a Cyrillic І does not disguise an insult
+        ("Anna\u200b", "Anna"),  # invisible characters do not matter
+        ("Ｊｕｌｉａ", "Julia"),  # full-width letters are letters
+        ("Anna!", ""),
+        ("Anna & Bo", ""),
+        ("<b>Anna</b>", ""),
+        ("{{ brand }}", ""),
+        ("Zoë D'Arcy-Smith", "Zoë"),
+        ("Ivan Petrović", "Ivan"),
+        ("Jürgen", "Jürgen"),
+        ("Ølstrøm", "Ølstrøm"),
+        ("Mr. Bean", "Bean"),
+    ],
+)
+def test_only_a_name_that_looks_like_one_is_used(display_name: str, expected: str) -> None:
+    assert first_name(display_name, brand="Acme Retail") == expected
+
+
+@pytest.mark.parametrize(("lang", "intent"), CASES)
+def test_an_insult_as_display_name_gets_a_neutral_greeting(
+    drafter: Drafter, lang: str, intent: Intent
+) -> None:
+    neutral = drafter.draft(
+        language=lang, intent=intent, author_name="", brand="Acme", variant=1
+    )
+    for author in ("Idiots", "Crypto", "SCAM BANK", "acme.se", "Acme Fans", "@idiot_99"):
+        text = drafter.draft(
+            language=lang, intent=intent, author_name=author, brand="Acme", variant=1
+        )
+        assert text == neutral, (author, text)

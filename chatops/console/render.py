@@ -1,7 +1,15 @@
-"""Pure layout of cases for a terminal: data in, rich renderables out."""
+"""Pure layout of cases for a terminal: data in, rich renderables out.
+
+Everything a customer (or anyone outside the team) could have written, from comments and
+names to drafts and audit details, reaches the terminal only through `safe`: escape sequences
+(CSI, OSC such as a title change or an OSC 52 clipboard write, DCS and the rest) and control
+characters other than newline and tab are removed, and the result is a `Text`, never a string
+rich would read as markup, so `[bold]` or `[link=…]` in a comment prints as written.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from rich.console import Group
@@ -12,6 +20,21 @@ from rich.text import Text
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
 from chatops.domain import AuditEntry, Case, Change, Mention, State
 from chatops.event_wording import shown_flags
+from chatops.hygiene import ESCAPE_SEQUENCES
+
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """`text` without escape sequences, control characters (but newline and tab) or bidi
+    overrides: what prints is what was written, and nothing acts on the terminal."""
+    return _CONTROLS.sub("", ESCAPE_SEQUENCES.sub("", text))
+
+
+def safe(text: str | None, style: str = "") -> Text:
+    """Outside text as a rich `Text`: cleaned for the terminal and never parsed as markup."""
+    return Text(terminal_safe(text or ""), style=style)
+
 
 STATE_STYLE = {
     State.NEW: "bold yellow",
@@ -40,12 +63,12 @@ def state_text(state: State) -> Text:
 
 def mention_line(m: Mention) -> Text:
     line = Text()
-    line.append(f"{m.author.display}", style="bold")
+    line.append_text(safe(m.author.display, "bold"))
     if m.author.followers is not None:
         line.append(f" · {m.author.followers:,} followers", style="dim")
     line.append(f" · {m.kind.value} · {m.created_at:%Y-%m-%d %H:%M}Z\n", style="dim")
     style = "strike dim" if m.change is Change.REMOVED else ""
-    line.append(m.text or "(no text)", style=style)
+    line.append_text(safe(m.text or "(no text)", style))
     if m.change is Change.EDITED:
         line.append("  (edited)", style="dim italic")
     if m.change is Change.REMOVED:
@@ -58,9 +81,9 @@ def case_panel(view: CaseView, now: datetime | None = None) -> Panel:
     c = view.case
     body: list[Text | Table] = []
     meta = Text()
-    meta.append(f"{view.department.name} ({view.department.channel})", style="bold")
-    meta.append(f" · {c.platform}{'/' + c.account if c.account else ''}")
-    meta.append(f" · {c.language or '?'}")
+    meta.append_text(safe(f"{view.department.name} ({view.department.channel})", "bold"))
+    meta.append_text(safe(f" · {c.platform}{'/' + c.account if c.account else ''}"))
+    meta.append_text(safe(f" · {c.language or '?'}"))
     for flag in shown_flags(c):
         meta.append(f"  [{flag.replace('_', ' ')}]", style="bold red")
     body.append(meta)
@@ -70,39 +93,41 @@ def case_panel(view: CaseView, now: datetime | None = None) -> Panel:
         if answered:
             line.append("  ✓ answered", style="green")
         if m.url:
-            line.append(f"\n{m.url}", style="dim underline")
+            line.append_text(safe(f"\n{m.url}", "dim underline"))
         body.append(line)
     status = Text("status: ")
     status.append_text(state_text(c.state))
-    status.append(f" · owner: {c.owner or 'unclaimed'}")
+    status.append_text(safe(f" · owner: {c.owner or 'unclaimed'}"))
     if view.due_at is not None:
         status.append(f" · first answer due {view.due_at:%H:%M %Z}".rstrip())
     if c.reject_reason and c.state is State.DRAFTED:
-        status.append(f"\nsent back: {c.reject_reason}", style="magenta")
+        status.append_text(safe(f"\nsent back: {c.reject_reason}", "magenta"))
     if c.dismiss_reason:
-        status.append(f" · dismissed: {c.dismiss_reason}")
+        status.append_text(safe(f" · dismissed: {c.dismiss_reason}"))
     body.append(status)
     if c.state not in (State.DISMISSED, State.CLOSED):
         draft = Text("draft", style="bold")
-        draft.append(f" ({c.draft_author or '-'}{', private' if c.private else ''}): ", style="dim")
-        draft.append(c.draft or "(empty)")
+        author = f" ({c.draft_author or '-'}{', private' if c.private else ''}): "
+        draft.append_text(safe(author, "dim"))
+        draft.append_text(safe(c.draft or "(empty)"))
         if view.max_length is not None and view.draft_length is not None:
             draft.append(f"  ({view.draft_length}/{view.max_length} characters)", style="dim")
         if view.blocked and c.is_open:
-            draft.append(f"\npublish refused: {view.blocked}", style="red")
+            draft.append_text(safe(f"\npublish refused: {view.blocked}", "red"))
         body.append(draft)
-    return Panel(Group(*body), title=f"Case {c.number}", title_align="left", expand=True)
+    title = safe(f"Case {c.number}")
+    return Panel(Group(*body), title=title, title_align="left", expand=True)
 
 
 def event_line(view: CaseView, event: CaseEvent) -> Text:
     """One line per thread event, prefixed with the case it belongs to."""
-    line = Text(f"{view.case.number} ", style="bold")
-    line.append(f"[{view.department.id}] ", style="dim")
-    line.append(event.text, style=EVENT_STYLE.get(event.kind, ""))
+    line = safe(f"{view.case.number} ", "bold")
+    line.append_text(safe(f"[{view.department.id}] ", "dim"))
+    line.append_text(safe(event.text, EVENT_STYLE.get(event.kind, "")))
     if event.notify:
-        line.append("  → " + ", ".join(f"@{n}" for n in event.notify), style="magenta")
+        line.append_text(safe("  → " + ", ".join(f"@{n}" for n in event.notify), "magenta"))
     if event.kind is EventKind.REROUTED:
-        line.append(f"  (now in {view.department.channel})", style="dim")
+        line.append_text(safe(f"  (now in {view.department.channel})", "dim"))
     return line
 
 
@@ -112,27 +137,28 @@ def cases_table(cases: list[Case], now: datetime) -> Table:
         table.add_column(col)
     for c in cases:
         table.add_row(
-            c.number,
-            c.department,
+            safe(c.number),
+            safe(c.department),
             state_text(c.state),
-            c.owner or "unclaimed",
-            age(now - c.opened_at),
-            " ".join(shown_flags(c)),
+            safe(c.owner or "unclaimed"),
+            safe(age(now - c.opened_at)),
+            safe(" ".join(shown_flags(c))),
         )
     return table
 
 
 def digest_table(department: Department, items: list[DigestItem]) -> Table:
-    table = Table(title=f"Unanswered in {department.name} ({department.channel})", expand=True)
+    title = safe(f"Unanswered in {department.name} ({department.channel})")
+    table = Table(title=title, expand=True)
     for col in ("case", "waiting", "owner", "state", "first message"):
         table.add_column(col)
     for item in items:
         table.add_row(
-            item.number,
-            age(item.age),
-            item.owner or "unclaimed",
-            item.state.replace("_", " "),
-            item.summary,
+            safe(item.number),
+            safe(age(item.age)),
+            safe(item.owner or "unclaimed"),
+            safe(item.state.replace("_", " ")),
+            safe(item.summary),
         )
     return table
 
@@ -143,11 +169,11 @@ def history_table(entries: list[AuditEntry]) -> Table:
         table.add_column(col)
     for e in entries:
         table.add_row(
-            f"{e.at:%H:%M:%S}",
-            e.actor,
-            e.action,
-            f"{e.before.value if e.before else '-'} → {e.after.value}",
-            e.detail,
+            safe(f"{e.at:%H:%M:%S}"),
+            safe(e.actor),
+            safe(e.action),
+            safe(f"{e.before.value if e.before else '-'} → {e.after.value}"),
+            safe(e.detail),
         )
     return table
 
