@@ -394,6 +394,7 @@ async def test_dismiss_with_a_reason_never_deletes_anything(ss: SlackSystem) -> 
 ACTION_COMMAND = {
     Action.CLAIM: "claim",
     Action.UNCLAIM: "unclaim",
+    Action.TAKE_OVER: "take_over",
     Action.PUBLISH: "publish",
     Action.PRIVATE: "private",
     Action.APPROVE: "approve",
@@ -427,7 +428,7 @@ async def test_every_action_in_every_state(ss: SlackSystem, action: Action, stat
         }
     )
     await ss.rt.store.save_case(forced, expected_version=case.version)
-    user = COMMS1 if action in (Action.APPROVE, Action.REJECT) else ANNA
+    user = {Action.APPROVE: COMMS1, Action.REJECT: COMMS1, Action.TAKE_OVER: BOB}.get(action, ANNA)
     if action in (Action.REROUTE, Action.DISMISS, Action.REPLY_TO, Action.SNOOZE):
         choice = {
             Action.REROUTE: "billing",
@@ -691,3 +692,47 @@ async def test_twelve_due_cases_are_one_batched_ping_within_block_kit_limits(
     everything = json.dumps([roots, threads])
     assert everything.count("<!here>") == 2  # once in the batch's blocks, once in its text
     assert "<!here>" in batch["text"]
+
+
+# -- claim means ownership (issue 9) ------------------------------------------------------------
+
+
+async def test_a_non_owner_is_refused_and_takes_over_through_the_confirmed_button(
+    ss: SlackSystem,
+) -> None:
+    await ss.ingest(mention_json("m-1", "post-1", "Hej, när öppnar ni?"))
+    await ss.flush()
+    await ss.click(Action.CLAIM, "1001", ANNA)
+    await eventually(lambda: _owner(ss, ANNA))
+    await ss.flush()
+    [root] = ss.slack.messages("C0SOCIAL01")
+    [take] = [
+        e
+        for b in root["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == Action.TAKE_OVER
+    ]
+    assert take["confirm"]["title"]["text"] == "Take over #1001?"
+    assert take["confirm"]["text"]["text"].startswith(f"Take over #1001 from <@{ANNA}>?")
+    # Bob edits in the modal and clicks Publish: both refused, nothing changes
+    await ss.click(Action.EDIT, "1001", BOB)
+    await eventually(lambda: _async(ss.slack.views))
+    await ss.submit(View.DRAFT, "1001", BOB, "draft", "Hej! Bob svarar i stället.")
+    await ss.click(Action.PUBLISH, "1001", BOB)
+    refusals = await eventually(
+        lambda: _async(len(ss.ephemerals_to(BOB)) >= 2 and ss.ephemerals_to(BOB))
+    )
+    assert all(f"claimed by <@{ANNA}>: take it over first" in t for t in refusals)
+    case = await ss.case()
+    assert (case.owner, case.state, case.draft_author) == (ANNA, State.CLAIMED, "chatops")
+    assert ss.platform.received == []
+    # confirmed in Slack's dialog, the click takes the case over; Anna is told in the thread
+    await ss.click(Action.TAKE_OVER, "1001", BOB)
+    await eventually(lambda: _owner(ss, BOB))
+    await ss.flush()
+    replies = ss.slack.thread("C0SOCIAL01", root["ts"])
+    assert any(f"<@{BOB}> took the case over from <@{ANNA}>" in r["text"] for r in replies)
+    await ss.click(Action.PUBLISH, "1001", BOB)
+    await eventually(lambda: _state(ss, State.PUBLISHED))
+    assert len(ss.platform.received) == 1

@@ -738,6 +738,7 @@ async def test_the_weekly_report_is_a_card_with_its_chart(ts: TeamsSystem) -> No
 VERB_COMMAND = {
     Action.CLAIM: Command.CLAIM,
     Action.UNCLAIM: Command.UNCLAIM,
+    Action.TAKE_OVER: Command.TAKE_OVER,
     Action.EDIT: Command.EDIT,
     Action.PUBLISH: Command.PUBLISH,
     Action.PRIVATE: Command.PRIVATE,
@@ -763,7 +764,7 @@ ARGUMENT = {
 async def test_every_verb_in_every_state(ts: TeamsSystem, verb: Action) -> None:
     await ts.ingest(mention_json("m-1", "post-1", "Hej, när öppnar ni?"))
     await ts.flush()
-    user = COMMS1 if verb in (Action.APPROVE, Action.REJECT) else ANNA
+    user = {Action.APPROVE: COMMS1, Action.REJECT: COMMS1, Action.TAKE_OVER: BOB}.get(verb, ANNA)
     for state in State:
         case = await ts.case()
         forced = case.model_copy(

@@ -27,6 +27,7 @@ commands (N is a case number, with or without #):
   show N               a case with its thread history
   as USER              act as USER from now on (the demo's approver is 'comms')
   claim N / unclaim N  take a case / give it back
+  take N               take over a case someone else claimed (they are told)
   draft N TEXT         replace the draft with TEXT
   publish N            publish the draft (asks for approval when the case is sensitive)
   private N            answer by private message instead of publicly
@@ -56,6 +57,7 @@ class Repl:
         self.specs: dict[str, Spec] = {
             "claim": Spec(1, None, lambda n: workflow.claim(n, self.user)),
             "unclaim": Spec(1, None, lambda n: workflow.unclaim(n, self.user)),
+            "take": Spec(1, None, lambda n: workflow.take_over(n, self.user)),
             "draft": Spec(1, "TEXT", lambda n, t: workflow.edit(n, self.user, t)),
             "publish": Spec(1, None, lambda n: workflow.publish(n, self.user)),
             "private": Spec(1, None, lambda n: workflow.publish(n, self.user, private=True)),

@@ -47,6 +47,7 @@ Click = Callable[["Workflow", str, str], Awaitable[Any]]
 BUTTONS: dict[Action, Click] = {
     Action.CLAIM: lambda wf, case, user: wf.claim(case, user),
     Action.UNCLAIM: lambda wf, case, user: wf.unclaim(case, user),
+    Action.TAKE_OVER: lambda wf, case, user: wf.take_over(case, user),
     Action.PUBLISH: lambda wf, case, user: wf.publish(case, user),
     Action.PRIVATE: lambda wf, case, user: wf.publish(case, user, private=True),
     Action.APPROVE: lambda wf, case, user: wf.approve(case, user),

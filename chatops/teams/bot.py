@@ -227,6 +227,7 @@ async def _snooze(wf: Workflow, click: Click, user: str) -> Any:
 VERBS: Mapping[str, Command] = {
     Action.CLAIM: lambda wf, click, user: wf.claim(click.case_id, user),
     Action.UNCLAIM: lambda wf, click, user: wf.unclaim(click.case_id, user),
+    Action.TAKE_OVER: lambda wf, click, user: wf.take_over(click.case_id, user),
     Action.EDIT: _edit,
     Action.PUBLISH: _publish(private=False),
     Action.PRIVATE: _publish(private=True),

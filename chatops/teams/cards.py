@@ -637,6 +637,19 @@ def case_actions(
         out.append(execute(Action.CLAIM, "Claim", c.id, style="positive"))
     if _allowed(Command.UNCLAIM, s) and c.owner:
         out.append(execute(Action.UNCLAIM, "Give back", c.id))
+    if _allowed(Command.TAKE_OVER, s) and c.owner:
+        out.append(
+            show_card(
+                "Take over…",
+                [
+                    text_block(
+                        f"Take over {c.number} from its owner? They are told in the thread; "
+                        "from then on only you edit and publish it."
+                    )
+                ],
+                [execute(Action.TAKE_OVER, "Take over", c.id, style="positive")],
+            )
+        )
     if _editable(c, edit):
         out.append(execute(Action.EDIT, "Save draft", c.id))
     if _allowed(Command.PUBLISH, s) and c.draft.strip():

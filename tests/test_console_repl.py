@@ -1,0 +1,28 @@
+"""The console's line commands against the real workflow: what Slack buttons do, typed."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from chatops.chat import EventKind
+from chatops.console.repl import Repl
+from tests.conftest import System
+from tests.fakes import mention_json
+
+
+async def test_take_over_a_case_someone_else_claimed(system: System) -> None:
+    await system.ingest(mention_json("m-1", "post-1", "Hej, när öppnar ni?"))
+    out = io.StringIO()
+    repl = Repl(system.wf, Console(file=out, width=200), user="anna")
+    for line in ("claim 1001", "as bob", "draft 1001 Hej! Bob här.", "take 1001", "take"):
+        assert await repl.execute(line)
+    text = out.getvalue()
+    assert "draft #1001: claimed by anna: take it over first" in text
+    assert "usage: take N" in text
+    case = await system.case_of("post-1")
+    assert case.owner == "bob" and case.draft != "Hej! Bob här."
+    assert system.chat.kinds("1001")[-1] is EventKind.TAKEN_OVER
+    assert await repl.execute("draft 1001 Hej! Bob här.")
+    assert (await system.case_of("post-1")).draft == "Hej! Bob här."
