@@ -500,15 +500,17 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
                 failure = self.classify(exc, None)
                 if failure is None:
                     raise
+                first = failure
                 failure = await self._fall_back(
                     str(case_id), "update", failure, partial(self.minimal_update, where, rendered)
                 )
                 if failure is None:
                     continue
                 if isinstance(failure, Refused):
-                    log.error("%s: case %s not updated: %s", self.chat, case_id, failure.reason)
-                    component = f"{self.chat}:{where.channel}:update"
-                    await self._set_problem(component, f"last update refused: {failure.reason}")
+                    log.warning("%s: case %s not updated: %s", self.chat, case_id, failure.reason)
+                    if isinstance(first, Refused) and first.content:  # even the minimal form
+                        component = f"{self.chat}:{where.channel}:update"
+                        await self._set_problem(component, f"case message refused: {first.reason}")
                     continue
                 await self.redis.sadd(dirty, case_id)
                 if isinstance(failure, RateLimited):

@@ -15,6 +15,7 @@ import pytest
 
 from chatops.domain import Case, State
 from chatops.slack.blocks import reply_to_value
+from chatops.slack.drafts import thread_draft
 from chatops.slack.ids import Action
 from chatops.slack.limits import message_violations
 from tests import test_slack
@@ -280,3 +281,60 @@ async def test_an_edited_draft_reply_becomes_the_new_draft(ss: SlackSystem) -> N
     case = await ss.case()
     assert case.draft == "Hej! Vi kollar och återkommer i dag."
     assert case.state is State.DRAFTED
+
+
+# -- which message events carry a draft (pure) -----------------------------------------------
+
+ROOT_TS, REPLY_TS = "1763884801.000100", "1763884900.000300"
+PLAIN = {"type": "message", "channel": CHANNEL, "user": ANNA, "ts": REPLY_TS, "thread_ts": ROOT_TS}
+
+
+def _changed(new: dict[str, Any], old_text: str = ">> old") -> dict[str, Any]:
+    message = {**PLAIN, **new}
+    message.pop("channel")
+    previous = {**PLAIN, "text": old_text}
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "channel": CHANNEL,
+        "message": message,
+        "previous_message": previous,
+    }
+
+
+DRAFT_EVENTS: list[tuple[str, dict[str, Any], str | None]] = [
+    ("plain reply", {**PLAIN, "text": ">> Hej!"}, "Hej!"),
+    ("internal note", {**PLAIN, "text": "just a note"}, None),
+    ("broadcast", {**PLAIN, "text": ">> Hej!", "subtype": "thread_broadcast"}, "Hej!"),
+    (
+        "file share",
+        {**PLAIN, "text": ">> Se bild", "subtype": "file_share", "files": [{}]},
+        "Se bild",
+    ),
+    ("file without text", {**PLAIN, "text": "", "subtype": "file_share", "files": [{}]}, None),
+    ("top level", {**PLAIN, "text": ">> Hej!", "thread_ts": None}, None),
+    ("a bot", {**PLAIN, "text": ">> Hej!", "bot_id": "B0BOT"}, None),
+    ("bot message", {**PLAIN, "text": ">> Hej!", "subtype": "bot_message"}, None),
+    ("joined", {**PLAIN, "text": ">> Hej!", "subtype": "channel_join"}, None),
+    (
+        "deleted",
+        {**PLAIN, "subtype": "message_deleted", "previous_message": {"text": ">> x"}},
+        None,
+    ),
+    ("edited", _changed({"text": ">> new"}), "new"),
+    ("edited, same text", _changed({"text": ">> old"}), None),
+    ("edited into a note", _changed({"text": "a note"}), None),
+    ("a note edited into a draft", _changed({"text": ">> now"}, "note"), "now"),
+    ("our own update", _changed({"text": ">> x", "bot_id": "B0BOT"}), None),
+    ("the parent edited", _changed({"text": ">> x", "ts": ROOT_TS}), None),
+    ("edited tombstone", _changed({"text": ">> x", "subtype": "tombstone"}), None),
+]
+
+
+@pytest.mark.parametrize(("name", "event", "draft"), DRAFT_EVENTS, ids=[d[0] for d in DRAFT_EVENTS])
+def test_which_events_carry_a_draft(name: str, event: dict[str, Any], draft: str | None) -> None:
+    found = thread_draft(event)
+    assert (found.text if found else None) == draft
+    if found is not None:
+        assert (found.channel, found.thread_ts, found.user) == (CHANNEL, ROOT_TS, ANNA)
+        assert found.has_files == (event.get("subtype") == "file_share")
