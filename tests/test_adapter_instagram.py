@@ -338,7 +338,7 @@ def test_the_dashboards_test_message_is_read(offline: InstagramAdapter) -> None:
 BAD = [
     (b"", "not JSON"),
     (b"\xff\xfe", "not JSON"),
-    (b"[" * 100_000, "not JSON"),
+    (b"[" * 100_000, "body is"),  # not JSON, or nested too deeply to read
     (b"[]", "expected a JSON object"),
     (json.dumps({"object": "page", "entry": []}).encode(), "object: expected 'instagram'"),
     (json.dumps({"object": "instagram"}).encode(), "entry: expected a list"),
