@@ -292,8 +292,9 @@ def _mention(ref: _MentionRef, account: str, when: datetime) -> Mention:
 
 
 def _messaging(item: Any, where: str, account: str, when: datetime) -> list[Mention]:
-    if isinstance(item, dict) and item.get("sender") is None:
-        raise _NoSender(f"{where}.sender: missing")
+    sender = item.get("sender") if isinstance(item, dict) else {}
+    if sender is None or (isinstance(sender, dict) and sender.get("id") is None):
+        raise _NoSender(f"{where}.sender: {'missing' if sender is None else 'no id'}")
     event = _validate(_Messaging, item, where)
     sender = event.sender.id
     if sender == account or event.is_self:

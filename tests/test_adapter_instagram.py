@@ -363,8 +363,8 @@ BAD_ITEMS = [
         "changes[0].value.media_id: field required",
     ),
     (
-        body({"id": ACCOUNT, "messaging": [{"sender": {}, "message": {}}]}),
-        "messaging[0].sender.id: field required",
+        body({"id": ACCOUNT, "messaging": [{"sender": "7012", "message": {}}]}),
+        "messaging[0].sender: input should be a valid dictionary",
     ),
     (
         body({"id": ACCOUNT, "messaging": [dm_event(attachments="x")]}),
@@ -407,11 +407,13 @@ def test_a_message_from_nobody_is_skipped_and_the_batch_still_counts(
     offline: InstagramAdapter,
 ) -> None:
     nobody = {"recipient": {"id": ACCOUNT}, "message": {"mid": "m-x", "text": "Hemligt"}}
-    raw = body(entry(comment()), {"id": ACCOUNT, "messaging": [nobody, dm_event("m1")]})
+    idless = nobody | {"sender": {"username": "x"}}
+    raw = body(entry(comment()), {"id": ACCOUNT, "messaging": [nobody, dm_event("m1"), idless]})
     parsed = offline.parse(raw, {})
     assert [m.external_id for m in parsed.mentions] == [COMMENT, "m1"]
     assert [(s.reason, s.detail) for s in parsed.skipped] == [
-        (SkipReason.NO_SENDER, "entry[1].messaging[0].sender: missing")
+        (SkipReason.NO_SENDER, "entry[1].messaging[0].sender: missing"),
+        (SkipReason.NO_SENDER, "entry[1].messaging[2].sender: no id"),
     ]
 
 
