@@ -197,6 +197,8 @@ async def _ingest(request: web.Request, adapter: Adapter) -> tuple[int, str, dic
     mentions, skipped = sanitise(parsed.mentions, utcnow()), parsed.skipped
     if not mentions and not skipped:
         return 200, "ignored", {"accepted": 0, "duplicates": 0}
+    # Both writes land before the 200, or the platform gets a 503 and retries; each is
+    # idempotent (dedupe keys, one marker per skipped item), so a retry never doubles either.
     try:
         appended = await request.app[BATCHER].append(mentions) if mentions else []
         kept = await request.app[STORE].dead_letter_items(adapter.name, skipped)
