@@ -41,6 +41,7 @@ class OpenIdServer:
         self.kid = uuid.uuid4().hex
         self.endorsements = list(endorsements)
         self.requests: list[str] = []
+        self.delay = 0.0  # seconds before each answer: a slow login.botframework.com
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -106,6 +107,7 @@ class OpenIdServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 owner.requests.append(self.path)
+                time.sleep(owner.delay)
                 if self.path == "/v1/.well-known/openidconfiguration":
                     self._json(owner.metadata())
                 elif self.path == "/keys":

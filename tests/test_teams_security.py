@@ -8,6 +8,7 @@ assembles it, with MicrosoftAppId set and CHATOPS_TEAMS_AUTH unset.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -195,6 +196,29 @@ async def test_a_key_not_endorsed_for_teams_is_refused(
     openid.endorsements = ["webchat"]  # before botbuilder first fetches the keys
     r = await post(secure, claim_click(), f"Bearer {openid.token(APP_ID, SMBA)}")
     assert r.status == 401
+    assert await nothing_learnt(secure)
+
+
+async def test_a_slow_key_server_is_503_and_never_stalls_the_process(
+    secure: TeamsSystem, openid: OpenIdServer
+) -> None:
+    """botbuilder fetches the keys with blocking calls without a timeout: they run off the
+    event loop, bounded, so health checks and webhooks keep being answered meanwhile."""
+    openid.delay = 2.0
+    auth = secure.backend.auth
+    assert auth is not None
+    auth.timeout = 0.5
+    started = time.monotonic()
+    pending = asyncio.ensure_future(
+        post(secure, claim_click(), f"Bearer {openid.token(APP_ID, SMBA)}")
+    )
+    while not openid.requests:  # botbuilder is now waiting for the keys
+        assert time.monotonic() - started < 5
+        await asyncio.sleep(0.01)
+    health = await secure.client.get("/healthz")
+    assert health.status == 200 and time.monotonic() - started < 0.5  # the loop is free
+    r = await pending
+    assert r.status == 503 and time.monotonic() - started < 1.5
     assert await nothing_learnt(secure)
 
 

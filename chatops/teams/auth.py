@@ -14,8 +14,10 @@ botbuilder's validation:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -101,6 +103,14 @@ class AuthUnavailable(Exception):
     """The Bot Framework's signing keys could not be fetched (503: the Connector retries)."""
 
 
+AUTH_TIMEOUT_S = 10.0
+"""botframework-connector fetches its signing keys with blocking `requests` calls that have
+no timeout (on the first request, then daily, and at most hourly for an unknown key id), from
+inside the event loop. Validation therefore runs on a few threads of its own, each turn with
+its own loop, bounded by this: a slow login.botframework.com gives a 503, never a stalled
+process."""
+
+
 class GuardedAuthentication(ConfigurationBotFrameworkAuthentication):
     """botbuilder's authentication, failing closed: every validation error is a
     PermissionError (CloudAdapter answers 401), and an authenticated activity is refused
@@ -109,16 +119,28 @@ class GuardedAuthentication(ConfigurationBotFrameworkAuthentication):
     def __init__(self, configuration: Any, *, local: bool) -> None:
         super().__init__(configuration, logger=log)
         self.local = local
+        self.timeout = AUTH_TIMEOUT_S
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="teams-auth")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
     async def authenticate_request(
         self, activity: Activity, auth_header: str
     ) -> AuthenticateRequestResult:
+        validate = super().authenticate_request
+        loop = asyncio.get_running_loop()
         try:
-            result = await super().authenticate_request(activity, auth_header)
+            result = await asyncio.wait_for(
+                loop.run_in_executor(
+                    self._pool, lambda: asyncio.run(validate(activity, auth_header))
+                ),
+                self.timeout,
+            )
         except PermissionError as exc:
             log.warning("teams: refused an activity (401): %s", _first_line(exc))
             raise
-        except requests.RequestException as exc:
+        except (requests.RequestException, TimeoutError) as exc:
             log.error("teams: cannot fetch the Bot Framework signing keys: %s", type(exc).__name__)
             raise AuthUnavailable("Bot Framework signing keys unavailable") from None
         except Exception as exc:  # a token botbuilder cannot even read: garbage in, 401 out

@@ -60,7 +60,8 @@ class TeamsBackend:
         self.local_only = auth_off(rt.settings)
         """CHATOPS_TEAMS_AUTH=off: nothing is authenticated, so the web binds to 127.0.0.1."""
         self.app_id = "" if self.local_only else rt.settings.microsoft_app_id or ""
-        self.adapter = adapter or CloudAdapter(authentication(rt.settings))
+        self.auth = authentication(rt.settings) if adapter is None else None
+        self.adapter = adapter or CloudAdapter(self.auth)
         self.references = References(
             rt.store.redis, accept=lambda url: service_url_allowed(url, local=self.local_only)
         )
@@ -176,7 +177,9 @@ class TeamsBackend:
             await asyncio.sleep(min(max(wait, 0.05), 1.0))
 
     async def close(self) -> None:
-        """Nothing is held open: each Connector call builds its client in botbuilder."""
+        """Only authentication's threads are held: each Connector call builds its client."""
+        if self.auth is not None:
+            self.auth.close()
 
     # -- rendering (the outbox renders at send time, so a card is never stale) --------------
 
