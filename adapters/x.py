@@ -3,7 +3,8 @@
 Inbound, the Account Activity API POSTs v1.1-style events for each subscribed account
 (`for_user_id`): `tweet_create_events` become `mention` / `reply` mentions and
 `direct_message_events` become `dm` ones; our own posts, retweets and every other event type
-(likes, follows, deletes, …) are ignored. Accounts without a webhook subscription and the
+(likes, follows, deletes, …) are ignored; a post or message that cannot be read is skipped with
+its reason, never the others of the delivery. Accounts without a webhook subscription and the
 `track` keywords are read by polling API v2 (`poll`); dedupe by tweet id makes a tweet that
 arrives both ways one mention.
 
@@ -42,6 +43,8 @@ from adapters.base import (
     PollResult,
     Published,
     Response,
+    Skipped,
+    SkipReason,
     token_envs,
     unset,
 )
@@ -395,9 +398,8 @@ class XAdapter:
         return Response(200, body, "application/json")
 
     def parse(self, body: bytes, headers: Mapping[str, str]) -> Parsed:
-        return Parsed(self._mentions(body))
-
-    def _mentions(self, body: bytes) -> list[Mention]:
+        """Only a body that is not an Account Activity event for one of our accounts is
+        refused; a tweet or message in it that cannot be read is skipped, the others count."""
         try:
             data: Any = _json.loads(body)
         except (ValueError, RecursionError) as exc:
@@ -405,12 +407,24 @@ class XAdapter:
         if not isinstance(data, dict):
             raise BadPayload("expected a JSON object")
         if "for_user_id" not in data and not HANDLED_EVENTS & data.keys():
-            return []  # e.g. `user_event` (the app's access revoked) names no account
+            return Parsed()  # e.g. `user_event` (the app's access revoked) names no account
         account = self._for_user(data.get("for_user_id"))
-        return [
-            *self._tweet_events(data.get("tweet_create_events"), account),
-            *self._dm_events(data.get("direct_message_events"), data.get("users"), account),
-        ]
+        users = data.get("users") if isinstance(data.get("users"), dict) else {}
+        tweets = _event_list(data.get("tweet_create_events"), "tweet_create_events")
+        messages = _event_list(data.get("direct_message_events"), "direct_message_events")
+        parsed = Parsed()
+        for where, item, read in [
+            *((f"tweet_create_events[{i}]", item, self._tweet) for i, item in enumerate(tweets)),
+            *((f"direct_message_events[{i}]", item, self._dm) for i, item in enumerate(messages)),
+        ]:
+            try:
+                mention = read(item, account, where, users)
+            except BadPayload as exc:
+                parsed.skipped.append(Skipped.of(SkipReason.MALFORMED, exc.reason, item))
+            else:
+                if mention is not None:
+                    parsed.mentions.append(mention)
+        return parsed
 
     def _for_user(self, value: Any) -> str:
         if isinstance(value, int) and not isinstance(value, bool):
@@ -421,22 +435,19 @@ class XAdapter:
             raise BadPayload(f"for_user_id: {value[:40]} is not an account in platforms.x.accounts")
         return value
 
-    def _tweet_events(self, events: Any, account: str) -> list[Mention]:
-        out = []
-        for index, item in enumerate(_event_list(events, "tweet_create_events")):
-            where = f"tweet_create_events[{index}]"
-            if not isinstance(item, dict):
-                raise BadPayload(f"{where}: expected an object")
-            if item.get("retweeted_status") is not None:
-                continue
-            try:
-                tweet = _V1Tweet.model_validate(item)
-            except ValidationError as exc:
-                raise BadPayload(_first_error(exc, where)) from None
-            if tweet.user.id_str == account:
-                continue
-            out.append(self._from_v1(tweet, account, where))
-        return out
+    def _tweet(self, item: Any, account: str, where: str, users: Any) -> Mention | None:
+        """One `tweet_create_events` item; None for retweets and our own posts."""
+        if not isinstance(item, dict):
+            raise BadPayload(f"{where}: expected an object")
+        if item.get("retweeted_status") is not None:
+            return None
+        try:
+            tweet = _V1Tweet.model_validate(item)
+        except ValidationError as exc:
+            raise BadPayload(_first_error(exc, where)) from None
+        if tweet.user.id_str == account:
+            return None
+        return self._from_v1(tweet, account, where)
 
     def _from_v1(self, tweet: _V1Tweet, account: str, where: str) -> Mention:
         text = tweet.body
@@ -463,36 +474,30 @@ class XAdapter:
             kind=Kind.REPLY if parent else Kind.MENTION,
         )
 
-    def _dm_events(self, events: Any, users: Any, account: str) -> list[Mention]:
-        out = []
-        users = users if isinstance(users, dict) else {}
-        for index, item in enumerate(_event_list(events, "direct_message_events")):
-            where = f"direct_message_events[{index}]"
-            if not isinstance(item, dict):
-                raise BadPayload(f"{where}: expected an object")
-            if item.get("type") != "message_create":
-                continue
-            try:
-                event = _DmEvent.model_validate(item)
-            except ValidationError as exc:
-                raise BadPayload(_first_error(exc, where)) from None
-            sender = event.message_create.sender_id
-            if sender == account:
-                continue
-            out.append(
-                Mention(
-                    platform=self.name,
-                    account=account,
-                    external_id=event.id,
-                    conversation_id=f"dm:{sender}",
-                    author=_dm_author(sender, users.get(sender)),
-                    text=event.message_create.message_data.text or "",
-                    url=_dm_url(sender, account),
-                    created_at=event.created_timestamp,
-                    kind=Kind.DM,
-                )
-            )
-        return out
+    def _dm(self, item: Any, account: str, where: str, users: Any) -> Mention | None:
+        """One `direct_message_events` item; None for other event types and our own."""
+        if not isinstance(item, dict):
+            raise BadPayload(f"{where}: expected an object")
+        if item.get("type") != "message_create":
+            return None
+        try:
+            event = _DmEvent.model_validate(item)
+        except ValidationError as exc:
+            raise BadPayload(_first_error(exc, where)) from None
+        sender = event.message_create.sender_id
+        if sender == account:
+            return None
+        return Mention(
+            platform=self.name,
+            account=account,
+            external_id=event.id,
+            conversation_id=f"dm:{sender}",
+            author=_dm_author(sender, users.get(sender)),
+            text=event.message_create.message_data.text or "",
+            url=_dm_url(sender, account),
+            created_at=event.created_timestamp,
+            kind=Kind.DM,
+        )
 
     # polling
 

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters import load
-from adapters.base import AdapterContext, ChecksDrafts, Polls
+from adapters.base import AdapterContext, ChecksDrafts, Polls, SkipReason
 from adapters.errors import (
     BadPayload,
     BadSignature,
@@ -340,6 +340,17 @@ def test_the_second_account_is_accepted_and_numbers_are_ids() -> None:
         (b'{"for_user_id": "", "favorite_events": []}', "for_user_id: missing"),
         (b'{"for_user_id": "123"}', "for_user_id: 123 is not an account in platforms.x.accounts"),
         (events(tweet_create_events={}), "tweet_create_events: expected a list"),
+    ],
+)
+def test_bad_bodies_are_refused_with_a_reason(body: bytes, reason: str) -> None:
+    with pytest.raises(BadPayload) as caught:
+        parse(body)
+    assert caught.value.reason.startswith(reason)
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
         (events(tweet_create_events=[1]), "tweet_create_events[0]: expected an object"),
         (
             events(tweet_create_events=[tweet("1"), {**tweet("2"), "id_str": ""}]),
@@ -370,10 +381,14 @@ def test_the_second_account_is_accepted_and_numbers_are_ids() -> None:
         ),
     ],
 )
-def test_bad_bodies_are_refused_with_a_reason(body: bytes, reason: str) -> None:
-    with pytest.raises(BadPayload) as caught:
-        parse(body)
-    assert caught.value.reason.startswith(reason)
+def test_an_unreadable_event_is_skipped_and_the_others_count(body: bytes, reason: str) -> None:
+    document = json.loads(body)
+    document.setdefault("tweet_create_events", []).append(tweet("7"))
+    parsed = ADAPTER.parse(json.dumps(document).encode(), {})
+    assert [m.external_id for m in parsed.mentions][-1] == "7"
+    [skipped] = parsed.skipped
+    assert (skipped.reason, skipped.detail[: len(reason)]) == (SkipReason.MALFORMED, reason)
+    json.loads(skipped.item)
 
 
 def test_deep_nesting_is_a_bad_payload_not_a_crash() -> None:
