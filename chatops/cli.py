@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Coroutine
 from datetime import timedelta
 from pathlib import Path
@@ -38,6 +39,14 @@ BODY_LOGGERS = (
     "httpcore",
 )
 """Libraries that log whole request or response bodies, customers' text included, at DEBUG."""
+
+
+def quiet_library_deprecations() -> None:
+    """authlib switches its deprecation warnings to "always" on import, onto stderr: they speak
+    to chatops' developers, not to whoever runs it, and would break one-line errors."""
+    from authlib.deprecate import AuthlibDeprecationWarning  # type: ignore[import-untyped]
+
+    warnings.filterwarnings("ignore", category=AuthlibDeprecationWarning)
 
 
 def setup_logging(level: str = "INFO") -> None:
@@ -83,6 +92,7 @@ def run_async(coro: Coroutine[Any, Any, Any]) -> Any:
 @click.option("--log-level", default="INFO", show_default=True, help="DEBUG, INFO, WARNING…")
 def main(log_level: str) -> None:
     """chatops: social-media mentions as threads in Slack, Teams or a terminal."""
+    quiet_library_deprecations()
     setup_logging(log_level)
 
 
