@@ -32,6 +32,8 @@ BOT_NAME = "chatops"
 TEAM = "19:general0acme@thread.tacv2"
 """A team's id is its General channel's id."""
 THREAD = ";messageid="
+PERSONAL_MARK = "a:"
+"""A personal chat's conversation id starts with this."""
 FIRST_MESSAGE_ID = 1763884801000
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 
@@ -139,6 +141,10 @@ class FakeConnector(LocalServer):
 
     def calls_to(self, route: str) -> list[Call]:
         return [c for c in self.calls if c.route == route]
+
+    def user_post(self, channel: str, text: str = "") -> str:
+        """A post a person wrote in `channel` (Teams holds it; the bot may reply in its chain)."""
+        return self._store(channel, None, {"type": "message", "text": text}).id
 
     # --- controls ---
 
@@ -252,9 +258,12 @@ class FakeConnector(LocalServer):
         return 201, {"id": f"{channel}{THREAD}{message.id}", "activityId": message.id}
 
     def _post_in(self, conversation: str, body: Any) -> tuple[int, Json]:
-        """Send to a conversation: into the reply chain it names, or a new channel post."""
+        """Send to a conversation: into the reply chain it names, a new channel post, or a
+        personal chat with a user (ids `a:…`)."""
         if not isinstance(body, dict) or body.get("type") != "message":
             raise _Refused(400, "BadArgument", "a message activity is required")
+        if conversation.startswith(PERSONAL_MARK):
+            return 201, {"id": self._store(conversation, None, body).id}
         channel, _, root = conversation.partition(THREAD)
         self._postable(channel)
         if root:
@@ -405,4 +414,19 @@ def channel_message(
             {"type": "mention", "text": at, "mentioned": {"id": BOT_ID, "name": BOT_NAME}},
             {"type": "clientInfo", "locale": "en-US", "platform": "Web"},
         ]
+    return activity
+
+
+def personal_message(service_url: str, person: Person, text: str) -> Json:
+    """A message in the personal chat between `person` and the bot."""
+    activity = _base(service_url, "message", f"{PERSONAL_MARK}1{person.aad[:8]}", "", "")
+    activity["conversation"] = {
+        "conversationType": "personal",
+        "tenantId": TENANT,
+        "id": activity["conversation"]["id"],
+    }
+    activity["channelData"] = {"tenant": {"id": TENANT}}
+    activity["from"] = person.account()
+    activity["text"] = text
+    activity["textFormat"] = "plain"
     return activity

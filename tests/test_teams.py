@@ -52,6 +52,7 @@ from tests.connector_api import (
     card_action,
     channel_message,
     installation_update,
+    personal_message,
 )
 from tests.fakes import SandboxPlatform, mention_json, signed
 
@@ -327,6 +328,33 @@ async def test_a_channel_is_learnt_again_from_any_activity_in_it(bare: TeamsSyst
     assert "#1001" in answer.body["text"]
     await bare.flush()
     assert len(bare.connector.posts(SOCIAL)) == 1
+
+
+async def test_cases_lists_this_channels_department_or_my_own_never_all(
+    ts: TeamsSystem,
+) -> None:
+    await ts.ingest(mention_json("m-1", "post-1", "Hej, när öppnar ni?"))
+    await ts.ingest(mention_json("m-2", "post-2", "Var är min faktura?", author="u-2"))
+    await ts.flush()
+    await ts.click(Action.CLAIM, ANNA, case_id="1002")
+    url = ts.connector.url
+
+    async def answer(activity: dict[str, Any]) -> str:
+        before = len(ts.connector.calls_to("reply")) + len(ts.connector.calls_to("send"))
+        r = await ts.send(activity)
+        assert r.status in (200, 201), await r.text()
+        calls = ts.connector.calls_to("reply") + ts.connector.calls_to("send")
+        assert len(calls) == before + 1
+        return str(max(calls, key=lambda c: c.at).body["text"])
+
+    here = ts.connector.user_post(SOCIAL)
+    social = await answer(channel_message(url, BOB, "cases", channel=SOCIAL, post_id=here))
+    assert "#1001" in social and "#1002" not in social
+    there = ts.connector.user_post(TEAM)
+    general = await answer(channel_message(url, BOB, "cases", channel=TEAM, post_id=there))
+    assert "#100" not in general and "no department's channel" in general
+    assert "#1002" in await answer(personal_message(url, ANNA, "cases"))
+    assert "#100" not in await answer(personal_message(url, BOB, "cases"))
 
 
 async def test_removing_the_app_forgets_the_team_and_its_cases_wait(ts: TeamsSystem) -> None:

@@ -435,7 +435,8 @@ class ChatopsBot(TeamsActivityHandler):
         if text.startswith(DRAFT_PREFIX):
             await self._draft(turn_context, conversation, text[len(DRAFT_PREFIX) :].strip())
         elif text.lower() in ("cases", "/cases"):
-            await turn_context.send_activity(MessageFactory.text(await self._cases(conversation)))
+            listing = await self._cases(activity)
+            await turn_context.send_activity(MessageFactory.text(listing))
         elif text.lower() in ("help", "/help", ""):
             await turn_context.send_activity(MessageFactory.text(HELP))
 
@@ -451,16 +452,29 @@ class ChatopsBot(TeamsActivityHandler):
         except Refused as refusal:
             await turn_context.send_activity(_to(turn_context.activity, refusal.reason))
 
-    async def _cases(self, conversation: str) -> str:
-        """The open cases of the department whose channel this is (of all, elsewhere)."""
+    async def _cases(self, activity: Activity) -> str:
+        """The open cases of the department whose channel this is; in a personal chat with
+        the bot, the asker's own; elsewhere none (no channel shows another's cases)."""
         backend = self.backend
-        channel = channel_of(conversation)
+        conversation = activity.conversation
+        channel = channel_of(conversation.id or "") if conversation else ""
+        personal = conversation is not None and conversation.conversation_type == "personal"
         config = backend.rt.config
-        departments = [d for d in config.departments if d.channel == channel] or config.departments
+        departments = [d for d in config.departments if d.channel == channel]
+        mine = actor(activity) if personal else None
+        if personal:
+            departments = list(config.departments)
+        elif not departments:
+            return (
+                "This is no department's channel: `cases` lists a department's open cases in "
+                "its channel, and your own in a personal chat with chatops."
+            )
         lines = []
         for department in departments:
             ids = await backend.rt.store.case_ids(department.id, OPEN_STATES)
             for case in await backend.rt.store.get_cases(ids):
+                if mine is not None and case.owner != mine:
+                    continue
                 owner = "claimed" if case.owner else "unclaimed"
                 lines.append(
                     f"- **{case.number}** {department.name} · "
