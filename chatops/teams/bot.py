@@ -1,13 +1,18 @@
 """The Teams ActivityHandler: installs, card clicks and `>>` replies become workflow commands.
 
-Everything Teams sends the bot arrives here through the CloudAdapter:
+Everything Teams sends the bot arrives here through the CloudAdapter, and only turns the Bot
+Connector authenticated for this bot, from Teams through a Bot Connector host (teams/auth.py),
+are acted on or learnt from:
 - the install (conversationUpdate with the bot in `membersAdded`, or installationUpdate): the
   conversation references of the team's channels are stored, and queued cases go out;
 - a click on a card, an `adaptiveCard/action` invoke: the command runs at once and the invoke
   is answered with the card the clicking user sees next. Only that user sees an invoke
-  response, which is how a refusal reaches only them;
+  response, which is how a refusal reaches only them. What the user sees is what is acted on:
+  the draft box is saved when changed, and a card older than the draft saves nothing
+  (teams/drafts.py);
 - a message that @mentions the bot: in a case's reply chain, text starting with `>>` becomes the
-  draft; `help` and `cases` (the manifest's commands) are answered anywhere.
+  draft; `help` is answered anywhere, `cases` in a department's channel (its cases) and in a
+  personal chat (the asker's own).
 """
 
 from __future__ import annotations
