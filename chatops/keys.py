@@ -27,6 +27,21 @@ LEADER = f"{G}:leader"  # scheduler leader lock
 SEEN_TTL_S = 7 * 24 * 3600  # platforms retry for up to 36 h (Meta); keep a margin
 
 
+def flood_author(author: str) -> str:
+    """Zset: the new mentions of one `platform:author id` by time, for the flood guard (TTL)."""
+    return f"{G}:flood:a:{author}"
+
+
+def flood_conversation(conversation_key: str) -> str:
+    """Zset: the mentions into one conversation by time, for the flood guard (TTL)."""
+    return f"{G}:flood:c:{conversation_key}"
+
+
+def flood_case(author: str) -> str:
+    """The open case a burst from `platform:author id` gathers in (TTL: the flood window)."""
+    return f"{G}:flood:case:{author}"
+
+
 def seen(mention_key: str) -> str:
     """Dedupe marker of one edit or removal delivery (new mentions dedupe in MENTION_CASES)."""
     return f"{G}:seen:{mention_key}"
@@ -60,6 +75,7 @@ CURSORS = f"{G}:cursors"  # + ":<platform>": hash of polling cursors (since_idâ€
 POLL_LOCK = f"{G}:poll"  # + ":<platform>": held for one poll interval by whoever polls
 RETRY = f"{G}:retry"  # zset: case id -> when to publish again (the platform said "later")
 RETRY_INFO = f"{G}:retry:info"  # hash: case id -> what was to be published (JSON)
+RECONCILE = f"{G}:reconcile"  # + ":<platform>": hash of `since` (cursor), `streak`, `warning`
 PROBLEMS = f"{G}:problems"  # hash: component -> JSON {reason, at}; shown by /readyz, /metrics
 EPOCH = f"{G}:epoch"  # written once at the first start; gone = the store was wiped
 

@@ -16,6 +16,7 @@ from chatops.classify import Classification, classify, sensitivity_reasons
 from chatops.config import Config
 from chatops.domain import AuditEntry, Case, Change, Mention, State
 from chatops.drafting import LANGUAGES, Drafter, Intent, choose_intent
+from chatops.flood import FloodGuard, flagged, show_arrival
 from chatops.routing import route
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.service import Workflow
@@ -38,6 +39,7 @@ class Pipeline:
         self.drafter = drafter
         self.config: Config = workflow.config
         self.store = workflow.store
+        self.flood = FloodGuard(self.store.redis, self.config.flood)
         langs = {lang for d in self.config.departments for lang in d.languages}
         self.languages: tuple[str, ...] = tuple(sorted(langs)) or LANGUAGES
 
@@ -112,15 +114,18 @@ class Pipeline:
 
     async def _arrived(self, mention: Mention) -> Case:
         cls = self.classify(mention)
-        case_id, _ = await self.store.resolve_case_id(mention.conversation_key)
         now = self.workflow.clock()
+        flood = await self.flood.check(mention, spam=cls.spam, now=now)
+        case_id = flood.case_id or (await self.store.resolve_case_id(mention.conversation_key))[0]
 
         def change(before: Case | None) -> tuple[Case, str] | None:
             if before is None:
-                return self._new_case(case_id, mention, cls, now), "created"
-            if mention.key in before.mention_keys or _is_our_reply(before, mention):
+                case, action = self._new_case(case_id, mention, cls, now), "created"
+            elif mention.key in before.mention_keys or _is_our_reply(before, mention):
                 return None
-            return self._joined(before, mention, cls, now), "mention"
+            else:
+                case, action = self._joined(before, mention, cls, now), "mention"
+            return flagged(case, flood.decision), action
 
         result = await self.workflow.record(case_id, change, mention=mention)
         if result is None:
@@ -130,7 +135,10 @@ class Pipeline:
             log.debug("duplicate delivery of %s ignored", mention.key)
             return case
         before, after = result
-        await self.workflow.show(after, self._arrival_event(before, after, mention))
+        if before is None or flood.case_id is not None:
+            await self.flood.recorded(mention, after)
+        event = self._arrival_event(before, after, mention)
+        await show_arrival(self.workflow, after, event, mention, flood.decision)
         return after
 
     def _new_case(self, case_id: str, m: Mention, cls: Classification, now: datetime) -> Case:

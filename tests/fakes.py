@@ -24,9 +24,13 @@ class RecordingChat:
         self.digests: list[tuple[Department, list[DigestItem]]] = []
         self.reports: list[tuple[Department, str, bytes | None]] = []
         self.pings: list[tuple[Department, list[PingItem], tuple[str, ...]]] = []
+        self.refreshed: list[CaseView] = []
 
     async def show(self, view: CaseView, event: CaseEvent) -> None:
         self.shown.append((view, event))
+
+    async def refresh(self, view: CaseView) -> None:
+        self.refreshed.append(view)
 
     async def post_digest(
         self, department: Department, items: list[DigestItem], now: datetime

@@ -38,10 +38,15 @@ async def test_each_language_reaches_its_department(system: System) -> None:
     await system.ingest(
         mention_json("m-1", "p-de", "Meine Bestellung ist seit zwei Wochen nicht angekommen."),
         mention_json(
-            "m-2", "p-hr", "Pozdrav, gdje je moja pošiljka? Naručila sam prije deset dana."
+            "m-2",
+            "p-hr",
+            "Pozdrav, gdje je moja pošiljka? Naručila sam prije deset dana.",
+            author="u-2",
         ),
-        mention_json("m-3", "p-ru", "Здравствуйте, приложение не работает второй день."),
-        mention_json("m-4", "p-en", "Hello, when does your new store open?"),
+        mention_json(
+            "m-3", "p-ru", "Здравствуйте, приложение не работает второй день.", author="u-3"
+        ),
+        mention_json("m-4", "p-en", "Hello, when does your new store open?", author="u-4"),
     )
     got = {c: (await system.case_of(c)).department for c in ("p-de", "p-hr", "p-ru", "p-en")}
     assert got == {
@@ -170,7 +175,10 @@ async def test_unknown_platform_is_404(system: System) -> None:
 
 
 async def test_a_worker_killed_mid_batch_leaves_work_another_finishes(system: System) -> None:
-    items = [mention_json(f"m-{i}", f"post-{i % 4}", f"fråga nummer {i}?") for i in range(10)]
+    items = [
+        mention_json(f"m-{i}", f"post-{i % 4}", f"fråga nummer {i}?", author=f"u-{i % 4}")
+        for i in range(10)
+    ]  # four people: one person's burst would be one case (the flood guard)
     await system.post(items)
     store = system.rt.store
     await store.ensure_group()

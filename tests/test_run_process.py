@@ -128,7 +128,8 @@ async def test_from_webhook_to_slack_thread_and_a_click_back(
 
 async def test_short_slas_escalate_end_to_end(redis_url: str, tmp_path: Path) -> None:
     """CHATOPS_TIME_SCALE=900: the 15-minute claim SLA is one second; the scheduler in
-    `chatops run` pings the channel in the case's thread."""
+    `chatops run` pings the channel once per scan (a channel message listing the cases) and
+    adds a line, with Claim and Snooze, to the case's thread."""
     async with chatops_run(tmp_path, redis_url, {"CHATOPS_TIME_SCALE": "900"}) as (base, slack):
         async with httpx.AsyncClient(base_url=base) as client:
             now = datetime.now(UTC).isoformat()
@@ -138,11 +139,19 @@ async def test_short_slas_escalate_end_to_end(redis_url: str, tmp_path: Path) ->
             assert (
                 await client.post("/webhooks/sandbox", content=raw, headers=headers)
             ).status_code == 200
-        [message] = await until(lambda: slack.messages("C0SOCIAL01"))
-        replies = await until(
-            lambda: [r for r in slack.thread("C0SOCIAL01", message["ts"]) if "<!here>" in r["text"]]
+        [message] = await until(
+            lambda: [m for m in slack.messages("C0SOCIAL01") if m.get("metadata")]
         )
-        assert "unclaimed" in replies[0]["text"]
+        batch = await until(
+            lambda: [m for m in slack.messages("C0SOCIAL01") if "<!here>" in m["text"]]
+        )
+        assert "#1001" in json.dumps(batch[0]["blocks"])
+        replies = await until(
+            lambda: [
+                r for r in slack.thread("C0SOCIAL01", message["ts"]) if "unclaimed" in r["text"]
+            ]
+        )
+        assert "<!here>" not in replies[0]["text"]
         actions = [
             e["action_id"]
             for b in replies[0].get("blocks") or []

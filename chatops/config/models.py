@@ -424,7 +424,29 @@ class PiiConfig(_Model):
         return self._compiled
 
 
-_SECTIONS = ("chat", "platforms", "routing", "approval", "reminders", "pii", "escalation")
+class Flood(_Model):
+    """Bursts from one source become one case with a counter (chatops/flood.py).
+
+    More than `per_author` new mentions from one author within `window` (`spam_per_author`
+    when the mention looks like spam) join the author's open case; more than
+    `per_conversation` into one conversation are counted on its case instead of each posted."""
+
+    window: Duration = timedelta(minutes=10)
+    per_author: Annotated[int, Field(ge=1)] = 3
+    per_conversation: Annotated[int, Field(ge=1)] = 5
+    spam_per_author: Annotated[int, Field(ge=1)] = 1
+
+
+_SECTIONS = (
+    "chat",
+    "platforms",
+    "routing",
+    "approval",
+    "reminders",
+    "pii",
+    "escalation",
+    "flood",
+)
 
 
 class Config(_Model):
@@ -440,6 +462,7 @@ class Config(_Model):
     escalation: list[EscalationTier] = Field(default_factory=_default_escalation)
     reminders: Reminders = Reminders()
     pii: PiiConfig = PiiConfig()
+    flood: Flood = Flood()
     _by_id: dict[str, Department] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="before")

@@ -24,6 +24,9 @@ class ConsoleBackend:
             self.console.print(case_panel(view))
         self.console.print(event_line(view, event))
 
+    async def refresh(self, view: CaseView) -> None:
+        """A flood's further mentions print nothing: the terminal has no message to update."""
+
     async def post_digest(
         self, department: Department, items: list[DigestItem], now: datetime
     ) -> None:

@@ -88,6 +88,11 @@ class SlackBackend:
             Op("reply", case.id, channel, text=text, blocks=ping_blocks(view, event))
         )
 
+    async def refresh(self, view: CaseView) -> None:
+        """The case message brought up to date without a thread line (a flood's mentions)."""
+        if not await self.outbox.post_once(view.case.id, view.department.channel):
+            await self.outbox.mark_dirty(view.case.id)
+
     async def post_digest(
         self, department: Department, items: list[DigestItem], now: datetime
     ) -> None:

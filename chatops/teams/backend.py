@@ -133,6 +133,11 @@ class TeamsBackend:
         case_id = items[0].case_id if items else ""
         await self.outbox.enqueue(Op("message", case_id, department.channel, text=text, card=card))
 
+    async def refresh(self, view: CaseView) -> None:
+        """The case card brought up to date without a reply (a flood's mentions)."""
+        if not await self.outbox.post_once(view.case.id, view.department.channel):
+            await self.outbox.mark_dirty(view.case.id)
+
     async def post_pings(
         self, department: Department, items: list[PingItem], notify: tuple[str, ...]
     ) -> None:
