@@ -173,8 +173,8 @@ def _approval_requested(view: CaseView, event: CaseEvent, s: Style) -> str:
     changed = event.extra.get("changed")
     if changed:
         return (
-            f"{s.emoji('pencil2')} {s.person(event.actor)} changed the draft's "
-            f"{s.escape(changed)} while it waited: approve the new text, replying {how}"
+            f"{s.emoji('pencil2')} Draft changed while waiting: {s.person(event.actor)} changed "
+            f"its {s.escape(changed)}. Approve the new text (reply {how})"
         )
     reasons = ", ".join(reason_words(r) for r in c.sensitive_reasons)
     why = f" ({s.escape(reasons)})" if reasons else ""

@@ -250,6 +250,21 @@ def test_sensitive_case_asks_for_approval_until_approved() -> None:
     assert element(approved, A.PRIVATE)["text"]["text"] == "Request approval (private)"
 
 
+def test_approvers_are_told_what_changed_and_when_nobody_else_can_approve() -> None:
+    view = make_view(make_case(S.AWAITING_APPROVAL, sensitive_reasons=["keyword:lawsuit"]))
+    changed = CaseEvent(
+        EventKind.APPROVAL_REQUESTED, OWNER, "", notify=("U0COMMS001",), extra={"changed": "text"}
+    )
+    assert event_text(view, changed).endswith(
+        "Draft changed while waiting: <@U0ANNA0001> changed its text. Approve the new text "
+        "(reply publicly): <@U0COMMS001>, please review."
+    )
+    alone = CaseEvent(
+        EventKind.APPROVAL_REQUESTED, OWNER, "", extra={"no_other_approver": "U0ANNA0001"}
+    )
+    assert "nobody else can approve it, every approver is an author" in event_text(view, alone)
+
+
 def test_a_claimed_case_offers_everyone_to_take_it_over_with_a_confirm() -> None:
     take = element(blocks_of(S.DRAFTED), A.TAKE_OVER)
     assert take["value"] == "1042" and take["text"]["text"] == "Take over"

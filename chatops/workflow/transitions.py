@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -440,7 +440,10 @@ def _close(c: Case, _actor: str, _p: Policy, _a: Args) -> None:
     c.state = S.CLOSED
 
 
-_HANDLERS = {
+Handler = Callable[[Case, str, Policy, Args], None]
+"""Changes the (copied) case in place, or raises Refused."""
+
+_HANDLERS: Mapping[Command, Handler] = {
     Command.CLAIM: _claim,
     Command.TAKE_OVER: _take_over,
     Command.UNCLAIM: _unclaim,
