@@ -262,3 +262,34 @@ async def test_slash_outside_a_department_lists_only_your_own_cases(
 async def _in(ss: SlackSystem, dept: str) -> Any:
     case = await ss.case()
     return case if case.department == dept else None
+
+
+async def test_while_our_workspace_is_unknown_every_request_is_refused(ss: SlackSystem) -> None:
+    """Fail closed: a process that could not ask Slack who we are acts on nothing (Bolt's own
+    authorization answers first), and lets our workspace in as soon as `auth.test` answers."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from chatops.slack.backend import SlackBackend
+    from tests.slack_api import slack_headers
+    from tests.test_slack import SECRET
+
+    await posted(ss)
+    ss.slack.revoke_token()
+    backend = SlackBackend(ss.rt)  # a second process starting while the token is refused
+    app = web.Application()
+    backend.attach(app)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        body = interaction_body(click_payload(Action.CLAIM, "1001", ANNA, "C0SOCIAL01"))
+        r = await client.post("/slack/events", data=body, headers=slack_headers(body, SECRET))
+        assert "claim" not in [e.action for e in await ss.rt.store.audit_log("1001")]
+        assert await backend.team_id() is None
+        ss.slack.restore_token()
+        r = await client.post("/slack/events", data=body, headers=slack_headers(body, SECRET))
+        assert r.status == 200
+        await eventually(lambda: _owner(ss, ANNA))
+    finally:
+        await client.close()
+        await backend.close()
