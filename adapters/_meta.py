@@ -7,6 +7,7 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -171,3 +172,61 @@ async def graph_get(
     except ValueError:
         raise NotSent(f"{platform} answered with something that is not JSON") from None
     return data if isinstance(data, dict) else {}
+
+
+# -- listing (reconciliation) ----------------------------------------------------------------
+
+
+class GraphReader:
+    """Reads Graph API listings with one token, counting its requests (what a pass costs).
+
+    A throttle answer raises RateLimited, anything else that stops a read raises NotSent."""
+
+    def __init__(self, http: httpx.AsyncClient, api_url: str, token: str, platform: str) -> None:
+        self._http = http
+        self._api_url = api_url.rstrip("/")
+        self._token = token
+        self._platform = platform
+        self.calls = 0
+
+    async def get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
+        self.calls += 1
+        return await graph_get(
+            self._http,
+            f"{self._api_url}/{path}",
+            token=self._token,
+            platform=self._platform,
+            params=params,
+        )
+
+
+def listed(data: Any) -> list[dict[str, Any]]:
+    """The objects of a listing (`{"data": [...], "paging": {...}}`), skipping non-objects."""
+    items = data.get("data") if isinstance(data, dict) else None
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
+def after(data: Any) -> str | None:
+    """The cursor of the next page, when Graph says there is one (`paging.next` present)."""
+    paging = data.get("paging") if isinstance(data, dict) else None
+    if not isinstance(paging, dict) or not paging.get("next"):
+        return None
+    cursors = paging.get("cursors")
+    cursor = cursors.get("after") if isinstance(cursors, dict) else None
+    return cursor if isinstance(cursor, str) and cursor else None
+
+
+def graph_time(value: Any) -> datetime | None:
+    """Graph listings give times as ISO 8601 (`2026-11-23T08:00:00+0000`) or unix seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            return datetime.fromtimestamp(float(value), UTC)
+        except (ValueError, OverflowError, OSError):
+            return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)

@@ -124,6 +124,28 @@ class Enriches(Protocol):
     async def enrich(self, mention: Mention) -> Mention: ...
 
 
+@dataclass(frozen=True)
+class Listing:
+    """What one reconciliation read of a platform found, and what it cost."""
+
+    mentions: list[Mention]
+    calls: int
+    """Requests made to the platform's API (a pass spends its rate limit)."""
+    stopped: str | None = None
+    """Why the listing ended early (rate limit, error), or None when it read everything since
+    the cursor; an unfinished pass leaves the cursor where it was, so the next one resumes."""
+
+
+@runtime_checkable
+class Reconciles(Protocol):
+    """A platform whose recent items can be listed, to catch what its webhooks dropped.
+
+    The mentions are built exactly as the webhook parser builds them (same ids, same
+    conversations), so the inbound dedupe drops what a webhook already delivered."""
+
+    async def recent(self, since: datetime) -> Listing: ...
+
+
 @runtime_checkable
 class Polls(Protocol):
     """A platform read by polling (X without webhooks). Dedupe makes re-reads harmless."""

@@ -28,6 +28,7 @@ Choices worth knowing:
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -38,11 +39,21 @@ from urllib.parse import quote
 import httpx
 
 from adapters import _json, _meta
-from adapters.base import AdapterContext, Parsed, Published, Response, Skipped, SkipReason
-from adapters.errors import BadPayload, OutcomeUnknown, PermanentError
+from adapters.base import (
+    AdapterContext,
+    Listing,
+    Parsed,
+    Published,
+    Response,
+    Skipped,
+    SkipReason,
+)
+from adapters.errors import BadPayload, NotSent, OutcomeUnknown, PermanentError
 from chatops.config.models import Account, PlatformsConfig
 from chatops.domain import Author, Change, Kind, Mention, Reply, utcnow
 from chatops.settings import EnvProblem, Settings
+
+log = logging.getLogger(__name__)
 
 PLATFORM = "facebook"
 WEB_URL = "https://www.facebook.com"
@@ -649,6 +660,24 @@ class FacebookAdapter:
         )
         return _read_mention(mention, data)
 
+    async def recent(self, since: datetime) -> Listing:
+        """Comments, visitor posts and Messenger messages of every page since `since`, read
+        through the Graph API (reconciliation); stops at the first refusal or throttle."""
+        found: list[Mention] = []
+        calls = 0
+        for page_id in self._pages:
+            try:
+                token = self._token(page_id)
+            except PermanentError as exc:
+                return Listing(found, calls, exc.reason)
+            reader = _meta.GraphReader(self._http, self._api_url, token, PLATFORM)
+            try:
+                await list_page(reader, page_id, since, found)
+            except NotSent as exc:
+                return Listing(found, calls + reader.calls, exc.reason)
+            calls += reader.calls
+        return Listing(found, calls)
+
     def length(self, text: str) -> int:
         return len(text)
 
@@ -741,6 +770,164 @@ def _signature_header(headers: Mapping[str, str]) -> Mapping[str, str]:
     wanted = _meta.SIGNATURE_HEADER.lower()
     given = next((v for k, v in headers.items() if k.lower() == wanted), "")
     return {_meta.SIGNATURE_HEADER: given}
+
+
+# -- listing (reconciliation) ------------------------------------------------------------------
+
+LIST_COMMENT_FIELDS = "id,message,created_time,from{id,name},parent{id}"
+FEED_PAGE = 25
+"""Posts per feed page; each carries its newest comments, so a quiet post costs no call."""
+COMMENTS_PAGE = 100
+"""Comments per page when a post has more new ones than its feed entry carried."""
+FEED_FIELDS = (
+    "id,created_time,updated_time,message,permalink_url,from{id,name},"
+    f"comments.filter(stream).order(reverse_chronological).limit({FEED_PAGE}){{{LIST_COMMENT_FIELDS}}}"
+)
+CONVERSATION_FIELDS = "id,updated_time,messages.limit(20){id,message,from{id,name},created_time}"
+"""Meta gives the details of a conversation's 20 most recent messages."""
+MAX_LIST_PAGES = 200
+"""Pages of one listing read in one pass at most (a runaway listing must end)."""
+
+
+async def list_page(
+    reader: _meta.GraphReader, page_id: str, since: datetime, found: list[Mention]
+) -> None:
+    """Append to `found` what the page holds since `since`, as the webhook would have sent it:
+    posts updated since then (`since` applies to a post's `updated_time`, which a new comment
+    moves) with their comments newest first, then Messenger conversations updated since then."""
+    page = quote(page_id, safe="")
+    cursor: str | None = None
+    for _ in range(MAX_LIST_PAGES):
+        params = {"fields": FEED_FIELDS, "limit": str(FEED_PAGE), "since": _unix(since)}
+        data = await reader.get(f"{page}/feed", params | ({"after": cursor} if cursor else {}))
+        for post in _meta.listed(data):
+            await _list_post(reader, page_id, post, since, found)
+        cursor = _meta.after(data)
+        if cursor is None:
+            break
+    await _list_conversations(reader, page_id, since, found)
+
+
+async def _list_post(
+    reader: _meta.GraphReader,
+    page_id: str,
+    post: dict[str, Any],
+    since: datetime,
+    found: list[Mention],
+) -> None:
+    post_id = post.get("id")
+    if not isinstance(post_id, str) or not post_id:
+        return
+    created = _meta.graph_time(post.get("created_time"))
+    if created is not None and created >= since:
+        _keep(found, _listed_post(post, post_id, page_id))
+    comments = post.get("comments")
+    permalink = post.get("permalink_url")
+    for _ in range(MAX_LIST_PAGES):
+        items = _meta.listed(comments)
+        for comment in items:
+            when = _meta.graph_time(comment.get("created_time"))
+            if when is None or when < since:
+                return  # newest first: the rest are older
+            _keep(found, _listed_comment(comment, post_id, permalink, page_id))
+        cursor = _meta.after(comments)
+        if cursor is None or not items:
+            return
+        params = {
+            "fields": LIST_COMMENT_FIELDS,
+            "filter": "stream",
+            "order": "reverse_chronological",
+            "limit": str(COMMENTS_PAGE),
+            "after": cursor,
+        }
+        comments = await reader.get(f"{quote(post_id, safe='')}/comments", params)
+
+
+async def _list_conversations(
+    reader: _meta.GraphReader, page_id: str, since: datetime, found: list[Mention]
+) -> None:
+    """Conversations come most recently updated first and have no time filter: read pages
+    until one was last updated before `since`."""
+    cursor: str | None = None
+    for _ in range(MAX_LIST_PAGES):
+        params = {"platform": "messenger", "fields": CONVERSATION_FIELDS, "limit": "25"}
+        data = await reader.get(
+            f"{quote(page_id, safe='')}/conversations",
+            params | ({"after": cursor} if cursor else {}),
+        )
+        for conversation in _meta.listed(data):
+            updated = _meta.graph_time(conversation.get("updated_time"))
+            if updated is not None and updated < since:
+                return
+            for message in _meta.listed(conversation.get("messages")):
+                when = _meta.graph_time(message.get("created_time"))
+                if when is not None and when >= since:
+                    _keep(found, _listed_message(message, when, page_id))
+        cursor = _meta.after(data)
+        if cursor is None:
+            return
+
+
+def _keep(found: list[Mention], read: Callable[[], Mention | None]) -> None:
+    """Read one listed item with the webhook's own functions; one odd item is skipped."""
+    try:
+        mention = read()
+    except BadPayload as exc:
+        log.info("facebook: a listed item was skipped: %s", exc.reason)
+        return
+    if mention is not None:
+        found.append(mention)
+
+
+def _listed_post(post: dict[str, Any], post_id: str, page_id: str) -> Callable[[], Mention | None]:
+    """A visitor's post, shaped as its `feed` webhook value (the page's own posts drop out)."""
+    value = {
+        "item": "post",
+        "verb": "add",
+        "post_id": post_id,
+        "from": post.get("from"),
+        "message": post.get("message"),
+        "created_time": post.get("created_time"),
+        "post": {"permalink_url": post.get("permalink_url")},
+    }
+    return lambda: _feed(value, page_id, (None, "post"), f"post {post_id}")
+
+
+def _listed_comment(
+    comment: dict[str, Any], post_id: str, permalink: Any, page_id: str
+) -> Callable[[], Mention | None]:
+    """A comment or reply, shaped as its `feed` webhook value."""
+    parent = comment.get("parent")
+    value = {
+        "item": "comment",
+        "verb": "add",
+        "comment_id": comment.get("id"),
+        "post_id": post_id,
+        "parent_id": parent.get("id") if isinstance(parent, dict) else post_id,
+        "from": comment.get("from"),
+        "message": comment.get("message"),
+        "created_time": comment.get("created_time"),
+        "post": {"permalink_url": permalink},
+    }
+    return lambda: _feed(value, page_id, (None, "comment"), f"comment of {post_id}")
+
+
+def _listed_message(
+    message: dict[str, Any], when: datetime, page_id: str
+) -> Callable[[], Mention | None]:
+    """A Messenger message, shaped as its webhook event (the page's own answers drop out)."""
+    sender = message.get("from")
+    event = {
+        "sender": {"id": sender.get("id")} if isinstance(sender, dict) else None,
+        "recipient": {"id": page_id},
+        "timestamp": int(when.timestamp() * 1000),
+        "message": {"mid": message.get("id"), "text": message.get("message")},
+    }
+    return lambda: _messaging(event, page_id, (None, "message"), "message")
+
+
+def _unix(moment: datetime) -> str:
+    return str(int(moment.timestamp()))
 
 
 def create(ctx: AdapterContext) -> FacebookAdapter:

@@ -33,7 +33,15 @@ from pydantic import (
 )
 
 from adapters import _json, _meta
-from adapters.base import AdapterContext, Parsed, Published, Response, Skipped, SkipReason
+from adapters.base import (
+    AdapterContext,
+    Listing,
+    Parsed,
+    Published,
+    Response,
+    Skipped,
+    SkipReason,
+)
 from adapters.errors import BadPayload, BadSignature, NotSent, OutcomeUnknown, PermanentError
 from chatops.config.models import Account, PlatformsConfig
 from chatops.domain import Author, Change, Kind, Mention, Reply, utcnow
@@ -538,6 +546,27 @@ class InstagramAdapter:
             return data
         raise NotSent(f"Instagram refused every field set of {edge}")
 
+    # reconciliation: what the webhooks may have dropped
+
+    async def recent(self, since: datetime) -> Listing:
+        """Comments on each account's recent media and Direct messages since `since`, read
+        through the Graph API; stops at the first refusal or throttle."""
+        found: list[Mention] = []
+        calls = 0
+        for account in self._accounts:
+            try:
+                token = self._token(account)
+                node = _graph_id(account, "account id")
+            except PermanentError as exc:
+                return Listing(found, calls, exc.reason)
+            reader = _meta.GraphReader(self._http, self._api, token, PLATFORM)
+            try:
+                await list_account(reader, node, since, found)
+            except NotSent as exc:
+                return Listing(found, calls + reader.calls, exc.reason)
+            calls += reader.calls
+        return Listing(found, calls)
+
     # outbound
 
     async def reply(self, reply: Reply) -> Published:
@@ -677,6 +706,126 @@ def _published_id(data: dict[str, Any], key: str) -> str:
     if not value:
         raise OutcomeUnknown(f"Instagram answered without the {key} of what it posted")
     return value
+
+
+# -- listing (reconciliation) ------------------------------------------------------------
+
+LIST_COMMENT_FIELDS = "id,text,timestamp,from{id,username},parent_id"
+LIST_REPLY_FIELDS = f"replies.limit(50){{{LIST_COMMENT_FIELDS}}}"
+MEDIA_PAGE = 25
+"""The most recent media read in a pass: Instagram media have no "last commented" time, so
+comments on older posts are left to the webhooks (and to `enrich`)."""
+COMMENTS_PAGE = 100
+MEDIA_FIELDS = (
+    f"id,timestamp,comments.limit({MEDIA_PAGE}){{{LIST_COMMENT_FIELDS},{LIST_REPLY_FIELDS}}}"
+)
+CONVERSATION_FIELDS = (
+    "id,updated_time,messages.limit(20){id,message,from{id,username},created_time}"
+)
+MAX_LIST_PAGES = 200
+
+
+async def list_account(
+    reader: _meta.GraphReader, account: str, since: datetime, found: list[Mention]
+) -> None:
+    """Append to `found` what the account holds since `since`, as the webhook would have sent
+    it: comments (newest first since Graph v3.2) and their replies on the most recent media,
+    then Direct conversations updated since then."""
+    data = await reader.get(f"{account}/media", {"fields": MEDIA_FIELDS, "limit": str(MEDIA_PAGE)})
+    for media in _meta.listed(data):
+        media_id = media.get("id")
+        if isinstance(media_id, str | int) and not isinstance(media_id, bool):
+            await _list_media(reader, account, str(media_id), media.get("comments"), since, found)
+    await _list_conversations(reader, account, since, found)
+
+
+async def _list_media(
+    reader: _meta.GraphReader,
+    account: str,
+    media_id: str,
+    comments: Any,
+    since: datetime,
+    found: list[Mention],
+) -> None:
+    for _ in range(MAX_LIST_PAGES):
+        items = _meta.listed(comments)
+        newest_first_done = False
+        for comment in items:
+            for reply in _meta.listed(comment.get("replies")):
+                _keep_comment(found, reply, account, media_id, since)
+            if not _keep_comment(found, comment, account, media_id, since):
+                newest_first_done = True
+                break
+        cursor = _meta.after(comments)
+        if newest_first_done or cursor is None or not items:
+            return
+        params = {
+            "fields": f"{LIST_COMMENT_FIELDS},{LIST_REPLY_FIELDS}",
+            "limit": str(COMMENTS_PAGE),
+            "after": cursor,
+        }
+        comments = await reader.get(f"{_graph_id(media_id, 'media id')}/comments", params)
+
+
+def _keep_comment(
+    found: list[Mention], comment: dict[str, Any], account: str, media_id: str, since: datetime
+) -> bool:
+    """Keep a comment written since `since`, read as its webhook; False when it is older."""
+    when = _meta.graph_time(comment.get("timestamp"))
+    if when is None or when < since:
+        return False
+    value = {
+        "id": comment.get("id"),
+        "text": comment.get("text"),
+        "from": comment.get("from"),
+        "media": {"id": media_id},
+        "parent_id": comment.get("parent_id"),
+    }
+    try:
+        found.extend(_comment(_validate(_Comment, value, "listed comment"), account, when))
+    except BadPayload as exc:
+        log.info("instagram: a listed comment was skipped: %s", exc.reason)
+    return True
+
+
+async def _list_conversations(
+    reader: _meta.GraphReader, account: str, since: datetime, found: list[Mention]
+) -> None:
+    """Conversations come most recently updated first and have no time filter: read pages
+    until one was last updated before `since`."""
+    cursor: str | None = None
+    for _ in range(MAX_LIST_PAGES):
+        params = {"platform": PLATFORM, "fields": CONVERSATION_FIELDS, "limit": "25"}
+        data = await reader.get(
+            f"{account}/conversations", params | ({"after": cursor} if cursor else {})
+        )
+        for conversation in _meta.listed(data):
+            updated = _meta.graph_time(conversation.get("updated_time"))
+            if updated is not None and updated < since:
+                return
+            for message in _meta.listed(conversation.get("messages")):
+                when = _meta.graph_time(message.get("created_time"))
+                if when is not None and when >= since:
+                    _keep_message(found, message, account, when)
+        cursor = _meta.after(data)
+        if cursor is None:
+            return
+
+
+def _keep_message(
+    found: list[Mention], message: dict[str, Any], account: str, when: datetime
+) -> None:
+    """A Direct message read as its webhook event (the account's own answers drop out)."""
+    sender = message.get("from")
+    event = {
+        "sender": {"id": sender.get("id")} if isinstance(sender, dict) else None,
+        "timestamp": int(when.timestamp() * 1000),
+        "message": {"mid": message.get("id"), "text": message.get("message")},
+    }
+    try:
+        found.extend(_messaging(event, "listed message", account, when))
+    except BadPayload as exc:
+        log.info("instagram: a listed message was skipped: %s", exc.reason)
 
 
 def create(ctx: AdapterContext) -> InstagramAdapter:

@@ -368,5 +368,48 @@ async def _stats(window: timedelta) -> None:
     console.print(kpi.table(rows, since))
 
 
+@main.command()
+@click.option("--since", default="24h", show_default=True, help="How far back: 90m, 24h, 7d…")
+def reconcile(since: str) -> None:
+    """List recent comments and conversations on the configured Facebook pages and Instagram
+    accounts and ingest what no webhook delivered."""
+    try:
+        window: timedelta = parse_duration(since)
+    except ValueError as exc:
+        fail(f"--since: {exc}")
+    run_async(_reconcile(window))
+
+
+async def _reconcile(window: timedelta) -> None:
+    import httpx
+
+    import adapters as platform_adapters
+    from adapters import AdapterContext
+    from chatops.reconcile import Reconciler
+    from chatops.runtime import HTTP_TIMEOUT
+    from chatops.store import Store, connect
+
+    settings = settings_or_fail()
+    config = config_or_fail(settings)
+    if not settings.redis_url:
+        fail("reconcile needs REDIS_URL: what it finds goes to the workers through Redis")
+    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
+        ctx = AdapterContext(settings=settings, config=config, http=http)
+        enabled = {n: platform_adapters.load(n, ctx) for n in config.platforms.enabled()}
+        store = Store(connect(settings.redis_url))
+        try:
+            reconciler = Reconciler(store, enabled)
+            if not reconciler.platforms:
+                fail("nothing to reconcile: no Facebook page or Instagram account in the config")
+            results = await reconciler.run_all(window)
+        finally:
+            await store.close()
+    for r in results:
+        click.echo(f"{r.platform}: {r.listed} listed, {r.new} new ({r.calls} API calls)")
+    stopped = [f"{r.platform}: {r.stopped}" for r in results if r.stopped]
+    if stopped:
+        fail("stopped early, run again later: " + "; ".join(stopped))
+
+
 if __name__ == "__main__":
     main()

@@ -67,6 +67,13 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.reconciled = Counter(
+            "chatops_reconciled",
+            "Mentions only reconciliation found (no webhook delivered them)",
+            ["platform"],
+            registry=self.registry,
+        )
+
     @functools.lru_cache(maxsize=256)  # noqa: B019 - one Metrics per process, labels bounded
     def webhook(self, platform: str, outcome: str) -> Counter:
         """The labelled child, cached: `labels()` is a locked dict lookup on the hot path."""

@@ -14,9 +14,12 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from redis.exceptions import RedisError
 
-from chatops import keys
+from chatops import keys, reconcile
 from chatops.domain import utcnow
+from chatops.metrics import Metrics
+from chatops.reconcile import PassResult, Reconciler
 from chatops.workflow.service import Workflow
 from escalation import digest
 from escalation.chase import Chase
@@ -29,11 +32,20 @@ HEARTBEAT_S = 5.0
 
 
 class Clock:
-    def __init__(self, workflow: Workflow, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        workflow: Workflow,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.wf = workflow
         self.clock = clock
         self.chase = Chase(workflow, clock=clock)
         self.leader = Leader(workflow.store.redis)
+        self.reconciler = Reconciler(
+            workflow.store, workflow.adapters, metrics=metrics, clock=clock
+        )
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._add_jobs()
 
@@ -54,6 +66,23 @@ class Clock:
                 id=f"digest:{dept.id}",
                 **common,
             )
+        for platform in self.reconciler.platforms:
+            interval = reconcile.every(config, platform)
+            if interval is not None:
+                self.scheduler.add_job(
+                    self.reconcile,
+                    IntervalTrigger(seconds=interval.total_seconds()),
+                    args=[platform],
+                    id=f"reconcile:{platform}",
+                    **common,
+                )
+        if self.reconciler.platforms:
+            self.scheduler.add_job(
+                self.reconcile_warnings,
+                IntervalTrigger(seconds=reconcile.WARNING_REFRESH_S),
+                id="reconcile-warnings",
+                **common,
+            )
         self.scheduler.add_job(
             self.weekly_report,
             CronTrigger(day_of_week="mon", hour=at.hour, minute=at.minute, timezone=config.zone),
@@ -65,6 +94,20 @@ class Clock:
         if not await self.leader.leads():
             return 0
         return await self.chase.scan()
+
+    async def reconcile(self, platform: str) -> PassResult | None:
+        """List the platform for what webhooks dropped (leader only)."""
+        if not await self.leader.leads():
+            return None
+        try:
+            return await self.reconciler.run(platform)
+        except (RedisError, OSError) as exc:
+            log.warning("reconcile %s: redis unreachable (%s)", platform, type(exc).__name__)
+            return None
+
+    async def reconcile_warnings(self) -> None:
+        if await self.leader.leads():
+            await self.reconciler.refresh_warnings()
 
     async def daily_digest(self, department: str) -> int:
         if not await self.leader.leads():

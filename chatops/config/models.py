@@ -175,10 +175,14 @@ class XAccount(Account):
 
 class FacebookConfig(_Model):
     pages: list[Account] = []
+    reconcile_every: Duration | None = None
+    """Overrides the top-level `reconcile_every` for Facebook."""
 
 
 class InstagramConfig(_Model):
     accounts: list[Account] = []
+    reconcile_every: Duration | None = None
+    """Overrides the top-level `reconcile_every` for Instagram."""
 
 
 class XConfig(_Model):
@@ -463,6 +467,8 @@ class Config(_Model):
     reminders: Reminders = Reminders()
     pii: PiiConfig = PiiConfig()
     flood: Flood = Flood()
+    reconcile_every: Duration = timedelta(minutes=15)
+    """How often Facebook and Instagram are listed for what webhooks dropped (chatops/reconcile)."""
     _by_id: dict[str, Department] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="before")
