@@ -17,6 +17,7 @@ from chatops.classify import (
     pii_kinds,
     redact,
 )
+from chatops.config import ConfigError, load_config_text
 
 ORDER = r"(?i)order\s*#?\d{6}"
 
@@ -386,3 +387,27 @@ def test_find_pii_never_raises_and_stays_in_bounds(text: str) -> None:
 def test_find_pii_on_number_soup(text: str) -> None:
     for hit in find_pii(text):
         assert 0 <= hit.start < hit.end <= len(text)
+
+
+# --- pii.allow in the config ---------------------------------------------------------------
+CONFIG_HEAD = (
+    "chat: {backend: console}\n"
+    "departments: [{id: social, channel: '#social'}]\n"
+    "routing: {default: social}\n"
+)
+
+
+def test_pii_allow_is_read_from_the_config() -> None:
+    config = load_config_text(
+        CONFIG_HEAD + "pii: {allow: ['support@acme.se', '+46 8 123 45 67']}\n"
+    )
+    assert config.pii.allow == ["support@acme.se", "+46 8 123 45 67"]
+    assert load_config_text(CONFIG_HEAD).pii.allow == []
+    text = "Mejla support@acme.se eller ring 08-123 45 67"
+    assert find_pii(text, config.pii.patterns, config.pii.allow) == []
+
+
+@pytest.mark.parametrize("entry", ["support@acme", "acme.se", "call us", "12345"])
+def test_pii_allow_entries_must_be_contact_details(entry: str) -> None:
+    with pytest.raises(ConfigError, match=r"pii\.allow\[0\]: .* is not one e-mail address"):
+        load_config_text(CONFIG_HEAD + f"pii: {{allow: ['{entry}']}}\n")
