@@ -40,6 +40,8 @@ FEW = 3
 """More missed items than this in one pass means the pass "found things"."""
 WARN_AFTER = 2
 """Consecutive passes that found things before `/readyz` warns."""
+APPEND_BATCH = 500
+"""Mentions per dedupe-and-append script: a big listing must not hold Redis for long."""
 WARNING_REFRESH_S = 60.0
 """How often the leader re-asserts a standing warning (problems fade after ten minutes)."""
 
@@ -137,7 +139,9 @@ class Reconciler:
         since = since_for(state.get("since"), started, window)
         listing = await self.listers[platform].recent(since)
         mentions = sanitise(listing.mentions, started)
-        new = sum(await self.store.append_inbound(mentions)) if mentions else 0
+        new = 0
+        for start in range(0, len(mentions), APPEND_BATCH):
+            new += sum(await self.store.append_inbound(mentions[start : start + APPEND_BATCH]))
         if self.metrics is not None and new:
             self.metrics.reconciled.labels(platform).inc(new)
         complete = listing.stopped is None

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -89,6 +90,8 @@ class FakeListing(LocalServer):
         self.nodes: dict[str, Node] = {}
         self.conversations: dict[str, Conversation] = {}
         self.calls = 0
+        self.busy_s = 0.0
+        """Time spent answering, so a benchmark can tell its own cost from the server's."""
         self.paths: list[str] = []
         self._throttle_after: int | None = None
 
@@ -145,7 +148,14 @@ class FakeListing(LocalServer):
     # -- the server ------------------------------------------------------------------------
 
     def add_routes(self, app: web.Application) -> None:
-        app.router.add_get(f"/{VERSION}/{{node}}/{{edge}}", self._edge)
+        app.router.add_get(f"/{VERSION}/{{node}}/{{edge}}", self._timed)
+
+    async def _timed(self, request: web.Request) -> web.Response:
+        began = time.perf_counter()
+        try:
+            return await self._edge(request)
+        finally:
+            self.busy_s += time.perf_counter() - began
 
     async def _edge(self, request: web.Request) -> web.Response:
         node_id, edge = request.match_info["node"], request.match_info["edge"]
@@ -199,7 +209,7 @@ class FakeListing(LocalServer):
     def _page(
         self, request: web.Request, items: list[Any], after: int, limit: int, shape: Any
     ) -> web.Response:
-        return web.json_response(_listing([shape(i) for i in items], after, limit, request.url))
+        return web.json_response(_listing(items, after, limit, request.url, shape))
 
     def _fb_post(self, node: Node, embedded: int) -> dict[str, Any]:
         return {
@@ -209,9 +219,7 @@ class FakeListing(LocalServer):
             "message": node.text,
             "permalink_url": f"https://www.facebook.com/{node.id}",
             "from": {"id": node.author[0], "name": node.author[1]},
-            "comments": _listing(
-                [_fb_comment(c) for c in _newest_first(node.comments)], 0, embedded, None
-            ),
+            "comments": _listing(_newest_first(node.comments), 0, embedded, None, _fb_comment),
         }
 
     def _ig_media(self, node: Node, embedded: int) -> dict[str, Any]:
@@ -219,7 +227,7 @@ class FakeListing(LocalServer):
         return {
             "id": node.id,
             "timestamp": graph_time(node.created),
-            "comments": _listing([_ig_comment(c, node) for c in tops], 0, embedded, None),
+            "comments": _listing(tops, 0, embedded, None, lambda c: _ig_comment(c, node)),
         }
 
 
@@ -232,9 +240,12 @@ def _embedded_limit(fields: str) -> int:
     return int(found[1]) if found else 25
 
 
-def _listing(items: list[Any], after: int, limit: int, url: Any) -> dict[str, Any]:
+def _listing(
+    items: list[Any], after: int, limit: int, url: Any, shape: Any = None
+) -> dict[str, Any]:
+    """One page of `items` (each put in wire form by `shape`), with Graph's paging."""
     page = items[after : after + limit]
-    out: dict[str, Any] = {"data": page}
+    out: dict[str, Any] = {"data": [shape(i) for i in page] if shape else page}
     if page:
         paging: dict[str, Any] = {"cursors": {"before": str(after), "after": str(after + limit)}}
         if after + limit < len(items):
