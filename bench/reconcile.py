@@ -92,7 +92,9 @@ async def main(comments: int, ingested: int, conversations: int) -> None:
         step = max(1, comments // max(1, ingested)) if ingested else 0
         delivered = list(range(0, comments, step))[:ingested] if ingested else []
         for start in range(0, len(delivered), 1000):  # Meta batches up to 1,000 per POST
-            parsed = fb.parse_body(webhook_body(delivered[start : start + 1000], graph), {PAGE})
+            parsed = fb.parse_body(
+                webhook_body(delivered[start : start + 1000], graph), frozenset({PAGE})
+            )
             await store.append_inbound(parsed.mentions)
         reconciler = Reconciler(store, {"facebook": adapter}, metrics=Metrics())
 

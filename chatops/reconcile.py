@@ -42,6 +42,8 @@ WARN_AFTER = 2
 """Consecutive passes that found things before `/readyz` warns."""
 APPEND_BATCH = 500
 """Mentions per dedupe-and-append script: a big listing must not hold Redis for long."""
+START_DELAY_S = 60.0
+"""The scheduler's first pass after it starts (then every `reconcile_every`)."""
 WARNING_REFRESH_S = 60.0
 """How often the leader re-asserts a standing warning (problems fade after ten minutes)."""
 

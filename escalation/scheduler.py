@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -74,6 +74,8 @@ class Clock:
                     IntervalTrigger(seconds=interval.total_seconds()),
                     args=[platform],
                     id=f"reconcile:{platform}",
+                    # soon after a start too: a restart often follows the outage that lost webhooks
+                    next_run_time=self.clock() + timedelta(seconds=reconcile.START_DELAY_S),
                     **common,
                 )
         if self.reconciler.platforms:

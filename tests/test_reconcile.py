@@ -372,6 +372,7 @@ async def test_the_scheduler_runs_it_on_its_leader_only(meta: Meta) -> None:
     clock = SchedulerClock(meta.rt.wf, clock=meta.clock, metrics=meta.rt.metrics)
     job = clock.scheduler.get_job("reconcile:facebook")
     assert job is not None and job.trigger.interval == timedelta(minutes=5)
+    assert job.next_run_time == meta.clock.now + timedelta(minutes=1)  # soon after a start
     ig_job = clock.scheduler.get_job("reconcile:instagram")
     assert ig_job is not None and ig_job.trigger.interval == timedelta(minutes=15)
     other = SchedulerClock(meta.rt.wf, clock=meta.clock)
