@@ -45,6 +45,9 @@ def cases(size: int) -> dict[str, str]:
         "long local part": _fill("a", size - 6) + "@b.se",
         "long domain": "a@" + _fill("b.", size - 2),
         "prices and dates": _fill("12 345 kr 2026-11-23 10:00 ", size),
+        "zero-width spliced digits": _fill("4\u200b1\u2060", size),
+        "full-width digits": _fill("４１１１ ", size),
+        "Cyrillic in Latin words": _fill("l\u0430wsuit \u043erder ", size),
         "normal text": _fill(NORMAL, size),
     }
 
