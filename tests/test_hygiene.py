@@ -16,10 +16,18 @@ from rich.console import Console
 
 from adapters import BadPayload
 from adapters._json import MAX_DEPTH, depth, loads
+from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
 from chatops.classify.normalise import normalise, normalise_mapped
 from chatops.console import ConsoleBackend
-from chatops.console.render import terminal_safe
-from chatops.domain import Author, Kind, Mention
+from chatops.console.render import (
+    case_panel,
+    cases_table,
+    digest_table,
+    event_line,
+    history_table,
+    terminal_safe,
+)
+from chatops.domain import AuditEntry, Author, Case, Kind, Mention, State
 from chatops.hygiene import cap, clean_text, sane_time, sanitise, text_max
 from escalation.chase import Chase
 from tests.conftest import System
@@ -327,3 +335,50 @@ async def test_console_prints_no_escape_sequences_from_a_comment(system: System)
     assert "\x1b" not in out and "\x07" not in out and "\x9b" not in out and "\x00" not in out
     assert "Hi there [bold]not bold[/bold] [link=https://evil.example]x[/link]" in out
     assert "Eve Red" in out
+
+
+EVIL = "Hi\x1b]0;owned\x07 \x1b]52;c;ZXZpbA==\x1b\\[bold]x[/bold]\x1b[2J\x1bc\x9b31m[link=https://e.example]y[/link]"
+SHOWN = "Hi [bold]x[/bold][link=https://e.example]y[/link]"
+
+
+def printed(*renderables: object) -> str:
+    console = Console(record=True, width=200, force_terminal=True, color_system="truecolor")
+    for renderable in renderables:
+        console.print(renderable)
+    return console.export_text(styles=False)
+
+
+def test_every_console_layout_prints_outside_text_without_escapes_or_markup() -> None:
+    """Straight into the layouts, past `sanitise`: drafts, reasons, digests and history are
+    written after ingest and reach the terminal only through the render module."""
+    m = mention(text=EVIL, author=Author(id="u", name=EVIL, handle="h"))
+    case = Case(
+        id="1001",
+        department="social",
+        platform="sandbox",
+        conversation_id="post-1",
+        created_at=RECEIVED,
+        updated_at=RECEIVED,
+        opened_at=RECEIVED,
+        owner=EVIL,
+        draft=EVIL,
+        draft_author=EVIL,
+        dismiss_reason=EVIL,
+    )
+    view = CaseView(case, [m], Department("social", EVIL, "#social"), blocked=EVIL)
+    event = CaseEvent(EventKind.CREATED, "chatops", EVIL, notify=(EVIL,))
+    digest = [DigestItem("1001", "#1001", timedelta(hours=2), EVIL, "new", EVIL)]
+    history = [
+        AuditEntry(at=RECEIVED, actor=EVIL, action=EVIL, before=None, after=State.NEW, detail=EVIL)
+    ]
+    out = printed(
+        case_panel(view),
+        event_line(view, event),
+        cases_table([case], RECEIVED),
+        digest_table(view.department, digest),
+        history_table(history),
+    )
+    for control in ("\x1b", "\x07", "\x9b", "\x00"):
+        assert control not in out
+    assert out.count("[bold]x[/bold]") >= 8 and out.count("[link=https://e.example]") >= 8
+    assert SHOWN in out
