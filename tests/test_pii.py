@@ -411,3 +411,17 @@ def test_pii_allow_is_read_from_the_config() -> None:
 def test_pii_allow_entries_must_be_contact_details(entry: str) -> None:
     with pytest.raises(ConfigError, match=r"pii\.allow\[0\]: .* is not one e-mail address"):
         load_config_text(CONFIG_HEAD + f"pii: {{allow: ['{entry}']}}\n")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet="0123456789 +-@.ab\u200b\u2060\u00ad\uff10\uff14\ufb01\u0301\u0430", max_size=80
+    )
+)
+def test_spans_stay_on_the_original_text_whatever_is_spliced_in(text: str) -> None:
+    hits = find_pii(text, (ORDER,))
+    previous_end = 0
+    for hit in hits:
+        assert previous_end <= hit.start < hit.end <= len(text)
+        previous_end = hit.end

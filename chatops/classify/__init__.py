@@ -2,6 +2,7 @@
 
 from chatops.classify.classifier import Classification, classify
 from chatops.classify.language import detect_language
+from chatops.classify.normalise import normalise
 from chatops.classify.pii import (
     IBAN_LENGTHS,
     PiiHit,
@@ -29,6 +30,7 @@ __all__ = [
     "is_spam",
     "keyword_reasons",
     "luhn_valid",
+    "normalise",
     "pii_kinds",
     "reach_reason",
     "redact",
