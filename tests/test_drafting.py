@@ -309,9 +309,7 @@ def test_only_a_name_that_looks_like_one_is_used(display_name: str, expected: st
 def test_an_insult_as_display_name_gets_a_neutral_greeting(
     drafter: Drafter, lang: str, intent: Intent
 ) -> None:
-    neutral = drafter.draft(
-        language=lang, intent=intent, author_name="", brand="Acme", variant=1
-    )
+    neutral = drafter.draft(language=lang, intent=intent, author_name="", brand="Acme", variant=1)
     for author in ("Idiots", "Crypto", "SCAM BANK", "acme.se", "Acme Fans", "@idiot_99"):
         text = drafter.draft(
             language=lang, intent=intent, author_name=author, brand="Acme", variant=1
