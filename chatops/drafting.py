@@ -180,16 +180,16 @@ _MAX_WORDS = 3
 # "Hej Crypto!" in public is worse than a salutation without a name. Stems match word starts
 # ("idiots", "scammers"); short or name-like words match only exactly.
 _NOT_NAME_STEMS = (
-    "idiot", "moron", "stupid", "scam", "fraud", "crypto", "bitcoin", "fuck", "shit", "bitch",
-    "bastard", "asshole", "wanker", "cunt", "loser", "boycott", "nazi", "hitler", "scheiss",
-    "scheiß", "arschloch", "jävla", "jävel", "jævla", "helvete", "drittsekk", "kurac", "pička",
-    "govno", "дурак", "идиот", "мошенни", "ублюд", "пизд", "хуй", "говн", "дебил", "крипто",
-    "кидал", "лохотрон",
+    "idiot", "stupid", "scam", "fraud", "crypto", "bitcoin", "fuck", "shit", "bitch", "bastard",
+    "asshole", "wanker", "cunt", "boycott", "scheiss", "scheiß", "arschloch", "vollidiot",
+    "jävla", "jävel", "jævla", "helvete", "drittsekk", "kurac", "pička", "govno", "дурак",
+    "идиот", "мошенни", "ублюд", "пизд", "хуй", "говн", "дебил", "крипто", "кидал", "лохотрон",
 )  # fmt: skip
 _NOT_NAMES = frozenset(
     "admin administrator anon anonymous bank banks bot bots customer customers deals fake free "
-    "giveaway guest hate hater haters liar liars money news nobody none null official promo "
-    "service shop spam store support team thief thieves troll trolls unknown user winner "
+    "giveaway guest hate hater haters hitler liar liars loser losers money moron morons nazi "
+    "nazis news nobody none null official promo service shop spam store support team thief "
+    "thieves troll trolls unknown user winner dummkopf trottel svin лох "
     "facebook instagram twitter viber telegram whatsapp tiktok youtube google "
     "kund kunde kunden kundeservice kundtjänst butik företag bedrift firma ".split()
 )
