@@ -6,8 +6,10 @@ HTTP endpoint, the worker, the escalation scan and the console backend.
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -16,6 +18,7 @@ from rich.console import Console
 
 from adapters import BadPayload
 from adapters._json import MAX_DEPTH, depth, loads
+from adapters.base import Cursors, PollResult
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
 from chatops.classify.normalise import normalise, normalise_mapped
 from chatops.console import ConsoleBackend
@@ -29,6 +32,8 @@ from chatops.console.render import (
 )
 from chatops.domain import AuditEntry, Author, Case, Kind, Mention, State
 from chatops.hygiene import cap, clean_text, sane_time, sanitise, text_max
+from chatops.polling import Poller
+from chatops.replay import replay
 from escalation.chase import Chase
 from tests.conftest import System
 from tests.fakes import mention_json, signed
@@ -382,3 +387,45 @@ def test_every_console_layout_prints_outside_text_without_escapes_or_markup() ->
         assert control not in out
     assert out.count("[bold]x[/bold]") >= 8 and out.count("[link=https://e.example]") >= 8
     assert SHOWN in out
+
+
+# --- every way in: replay and polling sanitise like the webhook -------------------------------
+
+LONG = "Ring mig! " + "z" * 12_000
+
+
+async def test_replay_sanitises_like_a_webhook(system: System, tmp_path: Path) -> None:
+    lines = [
+        mention_json("m-1", "post-1", LONG, created_at="0001-01-01T00:00:00-05:00"),
+        mention_json("m-2", "post-2", "law\u200bsuit \x1b]0;owned\x07!"),
+    ]
+    path = tmp_path / "backlog.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    before = datetime.now(UTC)
+    report = await replay(system.rt.store, path, Console(file=io.StringIO()))
+    assert (report.accepted, report.errors) == (2, [])
+    await system.drain()
+    [long] = (await system.rt.store.mentions((await system.case_of("post-1")).id)).values()
+    assert long.text.endswith(" … [cut: 2,010 characters more]")
+    assert long.created_at >= before
+    case = await system.case_of("post-2")
+    [short] = (await system.rt.store.mentions(case.id)).values()
+    assert short.text == "law\u200bsuit !" and "keyword:lawsuit" in case.sensitive_reasons
+
+
+class PolledPlatform:
+    """A platform read by polling that hands out one long, badly dated post."""
+
+    name = "sandbox"
+
+    async def poll(self, cursors: Cursors, now: datetime) -> PollResult:
+        return PollResult([mention(text=LONG, created_at=datetime(3000, 1, 1, tzinfo=UTC))], 60)
+
+
+async def test_polling_sanitises_like_a_webhook(system: System) -> None:
+    poller = Poller(system.rt.store, {"sandbox": PolledPlatform()}, clock=system.clock)  # type: ignore[dict-item]
+    await poller.poll_once("sandbox")
+    await system.drain()
+    [polled] = (await system.rt.store.mentions((await system.case_of("post-1")).id)).values()
+    assert polled.text.endswith(" … [cut: 2,010 characters more]")
+    assert polled.created_at == system.clock()
