@@ -17,9 +17,11 @@ import httpx
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from adapters import sandbox
+from adapters.base import AdapterContext
 from chatops import runtime
 from chatops.config import load_config_text
-from chatops.domain import utcnow
+from chatops.domain import Reply, utcnow
 from chatops.processes import web_app
 from chatops.runtime import Runtime
 from chatops.settings import Settings
@@ -289,3 +291,22 @@ async def test_a_body_that_arrives_in_time_is_taken(system: System) -> None:
         assert r.status == 200 and (await r.json())["accepted"] == 1
     finally:
         await client.close()
+
+
+# -- our own logs -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("on", [False, True])
+async def test_a_sandbox_reply_is_logged_without_its_text_unless_enabled(
+    on: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without SANDBOX_API_URL the sandbox logs what it would have sent: the reply's length."""
+    env = {"SANDBOX_SECRET": "s"} | ({"CHATOPS_LOG_CUSTOMER_TEXT": "on"} if on else {})
+    config = load_config_text(PLATFORMS_CONFIG, source="test.yaml")
+    [mention] = sandbox.parse_items(json.dumps(mention_json("m-1", "p-1", "Hej")).encode())
+    async with httpx.AsyncClient() as http:
+        adapter = sandbox.create(AdapterContext(Settings.from_env(env), config, http))
+        with caplog.at_level("DEBUG"):
+            await adapter.reply(Reply(case_id="1", in_reply_to=mention, text="Hej Anna, 4471!"))
+    assert ("Hej Anna, 4471!" in caplog.text) is on
+    assert "m-1" in caplog.text
