@@ -72,7 +72,7 @@ async def platforms(store: Store, clock: Clock) -> AsyncIterator[tuple[Runtime, 
 
 
 async def stored_keys(rt: Runtime) -> list[str]:
-    return sorted(await rt.store.redis.keys("*"))
+    return sorted(str(key) for key in await rt.store.redis.keys("*"))
 
 
 def x_event() -> bytes:
