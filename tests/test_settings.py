@@ -170,3 +170,23 @@ def test_the_environment_snapshot_is_read_only() -> None:
     assert settings.token("FB_PAGE_TOKEN_SE") == "one"
     with pytest.raises(TypeError):
         settings.environ["FB_PAGE_TOKEN_SE"] = "three"  # type: ignore[index]
+
+
+def test_metrics_token_and_customer_text_switch() -> None:
+    settings = Settings.from_env(
+        {"CHATOPS_METRICS_TOKEN": "metrics-secret-16", "CHATOPS_LOG_CUSTOMER_TEXT": "On"}
+    )
+
+    assert settings.metrics_token == "metrics-secret-16"
+    assert settings.log_customer_text
+    assert "metrics-secret-16" not in repr(settings)
+    assert not Settings.from_env({}).log_customer_text
+    assert not Settings.from_env({"CHATOPS_LOG_CUSTOMER_TEXT": "off"}).log_customer_text
+    with pytest.raises(ValueError, match="CHATOPS_LOG_CUSTOMER_TEXT must be on or off"):
+        Settings.from_env({"CHATOPS_LOG_CUSTOMER_TEXT": "maybe"})
+
+
+def test_lenient_reading_keeps_defaults_for_bad_values() -> None:
+    settings = Settings.from_env({"PORT": "http", "SLACK_BOT_TOKEN": "x"}, strict=False)
+
+    assert (settings.port, settings.slack_bot_token) == (3000, "x")
