@@ -51,7 +51,8 @@ async def durable(tmp_path: Path) -> AsyncIterator[RedisServer]:
 
 
 async def _post(client: TestClient, i: int) -> int:
-    raw, headers = signed(mention_json(f"m-{i}", f"post-{i}", f"Fråga nummer {i}?"))
+    mention = mention_json(f"m-{i}", f"post-{i}", f"Fråga nummer {i}?", author=f"u-{i}")
+    raw, headers = signed(mention)
     response = await client.post("/webhooks/sandbox", data=raw, headers=headers)
     return response.status
 
