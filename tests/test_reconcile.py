@@ -146,11 +146,11 @@ class Meta:
             total += n
         return total
 
-    async def webhook(self, body: dict[str, Any]) -> None:
+    async def webhook(self, body: dict[str, Any], platform: str = "facebook") -> None:
         raw = json.dumps(body).encode()
         digest = hmac.new(APP_SECRET.encode(), raw, hashlib.sha256).hexdigest()
         answer = await self.client.post(
-            "/webhooks/facebook",
+            f"/webhooks/{platform}",
             data=raw,
             headers={"X-Hub-Signature-256": f"sha256={digest}", "Content-Type": "application/json"},
         )
@@ -234,6 +234,38 @@ async def test_a_comment_a_webhook_delivered_is_not_doubled(meta: Meta) -> None:
     assert case_id is not None
     assert await meta.rt.store.case_for_mention("facebook:9001_2") == case_id  # same post
     assert set(await meta.rt.store.mentions(case_id)) == {"facebook:9001_1", "facebook:9001_2"}
+    assert await meta.rt.store.mention_count() == 2
+
+
+async def test_instagram_items_a_webhook_delivered_are_not_doubled(meta: Meta) -> None:
+    t = meta.clock.now - timedelta(hours=1)
+    meta.graph.media(IG, "1790000000002", t - timedelta(days=1))
+    meta.graph.comment("1790000000002", "1790000000201", t, ("555", "kund"), "Refund?")
+    meta.graph.message(IG, "instagram", ("777", "kund3"), "aWdfZAG2", t, "Hello?")
+    stamp = int(t.timestamp())
+    comment = {
+        "field": "comments",
+        "value": {
+            "id": "1790000000201",
+            "text": "Refund?",
+            "from": {"id": "555", "username": "kund"},
+            "media": {"id": "1790000000002", "media_product_type": "FEED"},
+        },
+    }
+    message = {
+        "sender": {"id": "777"},
+        "recipient": {"id": IG},
+        "timestamp": stamp * 1000,
+        "message": {"mid": "aWdfZAG2", "text": "Hello?"},
+    }
+    entry = {"id": IG, "time": stamp, "changes": [comment], "messaging": [message]}
+    await meta.webhook({"object": "instagram", "entry": [entry]}, "instagram")
+    assert await meta.drain() == 2
+
+    result = await meta.reconciler().run("instagram")
+
+    assert (result.listed, result.new) == (2, 0)
+    assert meta.reconciled("instagram") == 0
     assert await meta.rt.store.mention_count() == 2
 
 
