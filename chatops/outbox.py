@@ -24,12 +24,13 @@ chatops/teams/outbox.py) adds only its wire calls and how its errors read.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, ClassVar, Generic, Protocol, Self, TypedDict, TypeVar, Unpack
@@ -81,6 +82,12 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 """Release the lease KEYS[1] if it is still ours (ARGV[1])."""
+
+RENEW_LEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+"""Extend the lease KEYS[1] by ARGV[2] ms if it is still ours (ARGV[1])."""
 
 
 @dataclass
@@ -190,13 +197,18 @@ class Outbox(Generic[OpT, WhereT]):
         self.local_wake.set()
 
     async def post_once(self, case_id: str, channel: str) -> bool:
-        """Queue the case message for `channel` unless it is there or already queued."""
+        """Queue the case message for `channel` unless it is there or already queued.
+
+        The post is queued before it is marked as queued: a crash in between leaves a second
+        post op at worst, which the sender skips (the message exists by then), never a mark
+        with nothing behind it, which would keep the case out of chat for good."""
         key = self.keys.case(case_id)
         if await self.redis.hget(key, "channel") == channel:
             return False
-        if not await self.redis.hsetnx(key, f"queued:{channel}", "1"):
+        if await self.redis.hexists(key, f"queued:{channel}"):
             return False
         await self.enqueue(self.op_type("post", case_id, channel))
+        await self.redis.hset(key, f"queued:{channel}", "1")
         return True
 
     async def unqueue(self, case_id: str, channel: str) -> None:
@@ -288,6 +300,7 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
         self._slow_down = self.redis.register_script(SLOW_DOWN)
         self._release_if_empty = self.redis.register_script(RELEASE_IF_EMPTY)
         self._release_lease = self.redis.register_script(RELEASE_LEASE)
+        self._renew_lease = self.redis.register_script(RENEW_LEASE)
         self._backoff: dict[str, float] = {}
         self._next_probe = 0.0
         self.sent = 0
@@ -429,13 +442,34 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
                 )
                 if wait_ms:
                     return int(wait_ms) / 1000
-                outcome = await self._send(self.outbox.op_type.loads(raw), target, retried)
+                async with self._holding(lease):
+                    outcome = await self._send(self.outbox.op_type.loads(raw), target, retried)
                 if outcome is not None:
                     return outcome
                 await self.redis.delete(inflight)
                 self._backoff.pop(channel, None)
         finally:
             await self._release_lease(keys=[lease], args=[self.name])
+
+    @contextlib.asynccontextmanager
+    async def _holding(self, lease: str) -> AsyncIterator[None]:
+        """Keep the channel's lease while a call is under way, however slow the chat answers:
+        a lease that ran out mid-call would let another sender post the same write again."""
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(self.lease_ms / 3000)
+                if not await self._renew_lease(keys=[lease], args=[self.name, self.lease_ms]):
+                    log.warning("%s: lost the lease of %s during a call", self.chat, lease)
+                    return
+
+        keeper = asyncio.create_task(renew())
+        try:
+            yield
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await keeper
 
     async def _send(self, op: OpT, target: Any, retried: bool) -> float | None:
         """Send one op; None when done (sent, skipped or dropped), else seconds to wait."""
@@ -469,6 +503,10 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
         if rendered is None or rendered.channel != op.channel:
             await self.outbox.unqueue(op.case_id, op.channel)
             return  # rerouted meanwhile: the post queued for the new channel takes over
+        where = await self.outbox.where(op.case_id)
+        if where is not None and where.channel == op.channel:
+            await self.outbox.unqueue(op.case_id, op.channel)
+            return  # a second post op for the same message (queued again after a crash)
         if retried and await self.already_posted(op, target):
             return
         await self.post(op, rendered, target)

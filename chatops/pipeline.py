@@ -132,7 +132,12 @@ class Pipeline:
             case = await self.store.get_case(case_id)
             assert case is not None
             await self.store.reindex(None, case, self.workflow.due(case))
-            log.debug("duplicate delivery of %s ignored", mention.key)
+            if mention.key == case.mention_keys[0]:
+                # A redelivery: the process that saved the case may have died before chat was
+                # told. Showing the creation again queues the case message if it is missing
+                # (chat backends post a case message once), and changes nothing otherwise.
+                await self.workflow.show(case, self._arrival_event(None, case, mention))
+            log.debug("duplicate delivery of %s: recorded already", mention.key)
             return case
         before, after = result
         if before is None or flood.case_id is not None:

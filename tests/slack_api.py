@@ -203,6 +203,7 @@ class FakeSlack(LocalServer):
         # Message ts are times, as on Slack (tests that compare exact ts pin the first one).
         self._first_ts = _ts_key(first_ts) if first_ts else int(time.time() * 1_000_000)
         self.delay = 0.0
+        self.delays: dict[str, float] = {}  # method -> seconds before acting, for that method
         self.delay_answer = 0.0  # seconds between acting and answering: "Slack did it, the
         # answer never came" when the client gives up first
         self.calls: list[Call] = []
@@ -341,8 +342,9 @@ class FakeSlack(LocalServer):
             args, parse_error = {}, e.error
         call = Call(method, args, self.clock())
         self.calls.append(call)
-        if self.delay > 0:
-            await asyncio.sleep(self.delay)
+        delay = self.delays.get(method, self.delay)
+        if delay > 0:
+            await asyncio.sleep(delay)
         status, body, headers = self._respond(method, args, token, parse_error)
         if self.delay_answer > 0:
             await asyncio.sleep(self.delay_answer)

@@ -15,7 +15,7 @@ import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient, TestServer
 
 from chatops import runtime
-from chatops.chat import EventKind
+from chatops.chat import CaseEvent, CaseView, EventKind
 from chatops.config import Config
 from chatops.processes import web_app
 from chatops.runtime import Runtime
@@ -123,3 +123,46 @@ async def test_a_full_redis_refuses_the_webhook_until_memory_is_free(
         server.stop()
     created = {v.case.conversation_id for v, e in chat.shown if e.kind is EventKind.CREATED}
     assert created == {f"post-{i}" for i in range(1, 7)}
+
+
+class ChatLosingItsStore(RecordingChat):
+    """A chat backend whose Redis (its outbox) goes away for the first `fail` shows."""
+
+    def __init__(self, fail: int) -> None:
+        super().__init__()
+        self.fail = fail
+
+    async def show(self, view: CaseView, event: CaseEvent) -> None:
+        if self.fail:
+            self.fail -= 1
+            raise aioredis.ConnectionError("outbox unreachable")
+        await super().show(view, event)
+
+
+async def test_a_case_saved_but_never_queued_for_chat_is_shown_on_redelivery(
+    store: Store, config: Config, clock: Clock
+) -> None:
+    """The crash window between saving a case and queueing its chat post: the stream entry is
+    not acknowledged, and its redelivery shows the case instead of skipping a duplicate."""
+    chat = ChatLosingItsStore(fail=1)
+    settings = Settings.from_env({"SANDBOX_SECRET": "test-secret"})
+    rt = await runtime.start(settings, config, store=store, chat=chat, clock=clock)
+    assert rt.pipeline is not None
+    client = TestClient(TestServer(web_app(rt)))
+    await client.start_server()
+    try:
+        assert await _post(client, 1) == 200
+        first = Worker(store, rt.pipeline, rt.metrics, consumer="dies", block_ms=1)
+        await store.ensure_group()
+        with pytest.raises(aioredis.ConnectionError):
+            await first.run_once()
+        assert chat.shown == []
+        assert (await store.get_case("1001")) is not None  # saved, not yet shown
+        other = Worker(store, rt.pipeline, rt.metrics, consumer="next", claim_idle_ms=0)
+        while await other.run_once():
+            pass
+    finally:
+        await client.close()
+        await rt.http.aclose()
+    assert [(v.case.id, e.kind) for v, e in chat.shown] == [("1001", EventKind.CREATED)]
+    assert await store.stream_lag() == 0

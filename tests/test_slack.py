@@ -554,6 +554,45 @@ async def test_killed_after_slack_posted_but_before_recording_no_double_post(
     await restarted.http.aclose()
 
 
+async def test_a_post_slower_than_the_lease_is_not_posted_twice(
+    ss: SlackSystem, store: Store, slack_config: Config, clock: Clock
+) -> None:
+    """Slack takes longer to post than the channel lease lasts: the sender keeps renewing it,
+    so a second sender (another process) waits instead of posting the same case again."""
+    await ss.ingest(mention_json("m-1", "post-1", "Hej?"))
+    other = await runtime.start(ss.rt.settings, slack_config, store=store, clock=clock, chat=None)
+    second = other.chat
+    assert isinstance(second, SlackBackend)
+    for sender in (ss.backend.sender, second.sender):
+        sender.lease_ms = 300
+        sender.post_rate, sender.post_burst = 1000.0, 1000
+    ss.slack.delays["chat.postMessage"] = 1.0  # Slack posts only after a second
+    slow = asyncio.create_task(ss.backend.sender.tick())
+    await asyncio.sleep(0.05)
+    for _ in range(10):  # the other process tries again and again while the call is under way
+        await second.sender.tick()
+        await asyncio.sleep(0.1)
+    await slow
+    ss.slack.delays.clear()
+    await second.sender.tick()
+    assert len(ss.slack.messages("C0SOCIAL01")) == 1
+    await second.close()
+    await other.http.aclose()
+
+
+async def test_a_second_post_op_for_a_posted_case_is_skipped(ss: SlackSystem) -> None:
+    """A crash between queueing a case message and marking it queued leaves a second post op
+    behind when the case is shown again: the sender sees the message exists and skips it."""
+    await ss.ingest(mention_json("m-1", "post-1", "Hej?"))
+    await ss.flush()
+    await ss.backend.outbox.unqueue("1001", "C0SOCIAL01")
+    from chatops.slack.outbox import Op
+
+    await ss.backend.outbox.enqueue(Op("post", "1001", "C0SOCIAL01"))
+    await ss.flush()
+    assert len(ss.slack.messages("C0SOCIAL01")) == 1
+
+
 # -- helpers ----------------------------------------------------------------------------------
 
 

@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from redis.exceptions import RedisError
+
 from adapters import Adapter, NotSent, OutcomeUnknown, PermanentError, RateLimited
 from adapters.base import ChecksDrafts
 from chatops.chat import CaseEvent, CaseView, ChatBackend, Department, EventKind
@@ -457,8 +459,13 @@ class Workflow:
         await self._show_view(await self.view(case), event)
 
     async def _show_view(self, view: CaseView, event: CaseEvent) -> None:
+        """Hand the event to chat. A chat failure never undoes what is stored, but the store
+        itself failing (chat backends queue in Redis) is raised: the stream then redelivers
+        the arrival, which shows the case again, instead of acknowledging a case never shown."""
         try:
             await self.chat.show(view, event)
+        except (RedisError, OSError):
+            raise
         except Exception:
             log.exception("case %s: chat backend failed to show %s", view.case.id, event.kind)
 
