@@ -89,7 +89,7 @@ async def run_roles(
         if clock_on:
             from escalation.scheduler import Clock
 
-            tasks.append(asyncio.create_task(Clock(rt.wf).run(stop)))
+            tasks.append(asyncio.create_task(Clock(rt.wf, metrics=rt.metrics).run(stop)))
         chat_loop = getattr(rt.chat, "run", None)
         if chat_loop is not None:
             tasks.append(asyncio.create_task(chat_loop(stop)))
