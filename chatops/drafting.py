@@ -154,7 +154,9 @@ def choose_intent(
     Order matters: privacy beats everything (never invite personal data in public), an upset
     customer must get an apology even if they also say "thanks", and praise outranks a question
     mark because a thank-you with a by-the-way question still deserves a warm answer first.
+    The words are looked for in the text's matching form (`normalise`).
     """
+    text = normalise(text)
     if asks_for_pii or has_pii or _PRIVATE_TOPICS.search(text):
         return Intent.MOVE_TO_PRIVATE
     hint = (sentiment_hint or "").strip().casefold()

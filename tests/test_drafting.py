@@ -318,3 +318,16 @@ def test_an_insult_as_display_name_gets_a_neutral_greeting(
             language=lang, intent=intent, author_name=author, brand="Acme", variant=1
         )
         assert text == neutral, (author, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Mitt order\u200bnummer är 123456", Intent.MOVE_TO_PRIVATE),
+        ("ｍｙ ａｄｄｒｅｓｓ is wrong", Intent.MOVE_TO_PRIVATE),
+        ("The app is br\u043eken", Intent.APOLOGY),  # Cyrillic о
+        ("Tha\u200bnks a lot", Intent.THANKS),
+    ],
+)
+def test_intent_sees_through_invisible_and_look_alike_letters(text: str, expected: Intent) -> None:
+    assert choose_intent(text, asks_for_pii=False, has_pii=False) is expected
