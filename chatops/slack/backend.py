@@ -28,6 +28,7 @@ from chatops.slack.blocks import (
     ping_blocks,
 )
 from chatops.slack.groups import UserGroups
+from chatops.slack.limits import LIMITS
 from chatops.slack.listeners import register
 from chatops.slack.outbox import Op, Outbox, Rendered, Sender
 from chatops.slack.scope import Scope
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     from chatops.workflow.service import Workflow
 
 log = logging.getLogger(__name__)
+
+PERMALINK_CONCURRENCY = 4
 
 
 class SlackBackend:
@@ -115,7 +118,8 @@ class SlackBackend:
         """One channel message for one scan's escalations: one mention, a line per case."""
         if not items:
             return
-        links = await self._permalinks([item.case_id for item in items])
+        listed = LIMITS.message_blocks  # the layout lists no more (one block a case)
+        links = await self._permalinks([item.case_id for item in items[:listed]])
         await self.outbox.enqueue(
             Op(
                 "message",
@@ -127,22 +131,27 @@ class SlackBackend:
         )
 
     async def _permalinks(self, case_ids: list[str]) -> dict[str, str]:
-        """Case id -> the link of its thread (chat.getPermalink), for the cases posted so far."""
-        links: dict[str, str] = {}
-        for case_id in case_ids:
+        """Case id -> the link of its thread (chat.getPermalink), for the cases posted so far;
+        a few calls at a time, so a scan with many due cases is not one long queue of them."""
+        gate = asyncio.Semaphore(PERMALINK_CONCURRENCY)
+
+        async def one(case_id: str) -> tuple[str, str | None]:
             thread = await self.outbox.thread_of(case_id)
             if thread is None:
-                continue
-            try:
-                result = await self.client.chat_getPermalink(
-                    channel=thread[0], message_ts=thread[1]
-                )
-                links[case_id] = str(result["permalink"])
-            except SlackApiError as exc:
-                log.warning(
-                    "slack: no permalink for case %s: %s", case_id, exc.response.get("error")
-                )
-        return links
+                return case_id, None
+            async with gate:
+                try:
+                    result = await self.client.chat_getPermalink(
+                        channel=thread[0], message_ts=thread[1]
+                    )
+                except SlackApiError as exc:
+                    error = exc.response.get("error")
+                    log.warning("slack: no permalink for case %s: %s", case_id, error)
+                    return case_id, None
+            return case_id, str(result["permalink"])
+
+        found = await asyncio.gather(*(one(case_id) for case_id in case_ids))
+        return {case_id: link for case_id, link in found if link}
 
     async def post_report(self, department: Department, text: str, chart: bytes | None) -> None:
         """The weekly report: the chart as a file with the summary as its comment."""
