@@ -976,3 +976,108 @@ async def _tick_until_posted(ts: TeamsSystem, channel: str) -> bool:
 async def _drained(ts: TeamsSystem) -> bool:
     await ts.backend.sender.tick()
     return not await ts.backend.sender.pending()
+
+
+# -- dialogs: the choice sets a case card sheds -------------------------------------------------
+
+MANY_DEPARTMENTS = "".join(
+    f'  - {{id: dept-{i:03d}, name: "Avdelning {i:03d} {"Ö" * 60}", '
+    f'channel: "19:dept{i:03d}@thread.tacv2"}}\n'
+    for i in range(247)
+)
+
+
+@pytest.fixture
+async def crowded(store: Store, clock: Clock) -> AsyncIterator[TeamsSystem]:
+    """The product installed, with 250 departments: no case card can list them all."""
+    text = TEAMS_CONFIG.replace("departments:\n", "departments:\n" + MANY_DEPARTMENTS, 1)
+    ts = await start_system(store, load_config_text(text, source="teams.yaml"), clock)
+    try:
+        await ts.install()
+        yield ts
+    finally:
+        await stop_system(ts)
+
+
+def dialog_opener(card: dict[str, Any], verb: str) -> dict[str, Any]:
+    """The data of the card's button that opens the dialog for `verb` (task/fetch)."""
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            data = node.get("data")
+            if node.get("type") == "Action.Submit" and isinstance(data, dict):
+                if data.get("msteams") == {"type": "task/fetch"} and data.get("dialog") == verb:
+                    found.append(data)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(card)
+    [data] = found
+    return data
+
+
+async def task(ts: TeamsSystem, name: str, person: Person, data: dict[str, Any]) -> dict[str, Any]:
+    """A `task/fetch` or `task/submit` invoke from the case's post, as Teams sends it; returns
+    the `task` of the TaskModuleResponse."""
+    post = await ts.post()
+    activity = card_action(ts.connector.url, person, "", {}, channel=post.channel, post_id=post.id)
+    activity["name"] = name
+    activity["value"] = {"type": name, "data": data, "context": {"theme": "default"}}
+    r = await ts.send(activity)
+    assert r.status == 200, await r.text()
+    body = await r.json()
+    return body["task"]
+
+
+def dialog_page(answer: dict[str, Any]) -> dict[str, Any]:
+    assert answer["type"] == "continue"
+    assert answer["value"]["card"]["contentType"] == CARD_TYPE
+    card = answer["value"]["card"]["content"]
+    assert card["version"] == "1.5"
+    return card
+
+
+async def test_a_shed_department_choice_is_reached_through_its_dialog(
+    crowded: TeamsSystem,
+) -> None:
+    ts = crowded
+    await ts.ingest(mention_json("m-1", "post-1", "Hej, när öppnar ni?"))
+    await ts.flush()
+    card = (await ts.post()).card or {}
+    assert card["version"] == "1.5"
+    opener = dialog_opener(card, Action.REROUTE)
+    page = dialog_page(await task(ts, "task/fetch", ANNA, opener))
+    seen: list[str] = []
+    while True:
+        [choice] = [e for e in page["body"] if e["type"] == "Input.ChoiceSet"]
+        seen += [c["value"] for c in choice["choices"]]
+        nexts = [a for a in page["actions"] if a["title"] == "Next page"]
+        if not nexts:
+            break
+        page = dialog_page(await task(ts, "task/submit", ANNA, nexts[0]["data"]))
+        assert (await ts.case()).department == "social"  # paging changes nothing
+    assert len(seen) == len(set(seen)) == 249 and "dept-246" in seen
+    [move] = [a for a in page["actions"] if a["title"] == "Move"]
+
+    refused = dialog_page(await task(ts, "task/submit", ANNA, move["data"]))
+    assert "Choose the department" in refused["body"][0]["text"]
+    done = await task(ts, "task/submit", ANNA, {**move["data"], "department": "dept-246"})
+    assert done["type"] == "message" and "moved to Avdelning 246" in done["value"]
+    assert (await ts.case()).department == "dept-246"
+
+
+async def test_a_dialog_without_a_case_or_a_known_choice_is_answered_not_acted_on(
+    ts: TeamsSystem,
+) -> None:
+    await ts.ingest(mention_json("m-1", "post-1", "Hej, när öppnar ni?"))
+    await ts.flush()
+    for data in ({"dialog": "case.reroute"}, {"case_id": "1001", "dialog": "case.publish"}):
+        answer = await task(ts, "task/submit", ANNA, data)
+        assert answer["type"] == "message"
+    gone = await task(ts, "task/fetch", ANNA, {"case_id": "9999", "dialog": "case.reroute"})
+    assert gone == {"type": "message", "value": "There is no case #9999."}
+    assert (await ts.case()).state is State.NEW

@@ -10,27 +10,33 @@ from typing import Any
 
 import pytest
 
-from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
+from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
 from chatops.domain import Author, Case, Change, Mention, State
 from chatops.slack.ids import Action
 from chatops.teams.cards import (
     ARGUMENT_OF,
     CARD_LIMIT,
     DRAFT_LIMIT,
+    PINGS,
+    REFRESH_USERS,
     REFRESH_VERB,
     TOP_ACTIONS,
+    VERSION,
     card_mentions,
     card_size,
     case_card,
     case_summary,
+    dialog_card,
     digest_card,
     escape,
     event_message,
     is_person,
     link,
     mention_entities,
+    ping_batch_card,
     ping_card,
     read_click,
+    read_dialog,
     refusal_card,
     report_card,
 )
@@ -175,7 +181,7 @@ def test_card_envelope() -> None:
     card = card_of(S.NEW)
     assert card["type"] == "AdaptiveCard"
     assert card["$schema"] == "http://adaptivecards.io/schemas/adaptive-card.json"
-    assert card["version"] == "1.4"
+    assert card["version"] == "1.5"
     assert card["body"][0]["text"] == "Case #1042 · Billing"
     json.dumps(card)
 
@@ -699,3 +705,195 @@ def test_only_ids_become_mentions() -> None:
     assert is_person(OWNER) and is_person(COMMS)
     for plain in ("chatops", "anna", "U0ANNA0001", "29:", "channel", "8:orgid:x"):
         assert not is_person(plain)
+
+
+# -- version and size: every card, every state, the worst inputs ------------------------------
+
+MANY_DEPARTMENTS = tuple(
+    Department(f"department-{i:03d}-{'k' * 40}", f"Avdelning {i:03d} {'Ö' * 70}", f"19:d{i}@thread")
+    for i in range(250)
+)
+LONG_TEXT = ("Ж😀<&[ " * 1000)[:5000]
+HUGE = "Ж😀" * 5000
+IG_ID = "a" * 164
+
+
+def long_mentions(n: int = 60) -> list[Mention]:
+    """`n` Instagram-sized mentions: 164-character ids, 5,000 characters of text."""
+    return [
+        mention(
+            f"{i:03d}{IG_ID}"[:164],
+            LONG_TEXT,
+            platform="instagram",
+            author=Author(id=IG_ID, name="Ж" * 200, handle="h" * 100, followers=10**6),
+            url=f"https://instagram.invalid/{IG_ID}/{i}",
+        )
+        for i in range(n)
+    ]
+
+
+def worst_view(state: State, n: int = 60) -> CaseView:
+    mentions = long_mentions(n)
+    case = make_case(
+        state,
+        platform="instagram",
+        mention_keys=[m.key for m in mentions],
+        reply_to=mentions[-1].key,
+        draft="д" * DRAFT_LIMIT,
+        reject_reason=HUGE,
+        sensitive_reasons=["keyword:" + "x" * 500] * 20,
+        pii=["email"] * 50,
+    )
+    return make_view(case, mentions, blocked=HUGE)
+
+
+def assert_card_ok(card: dict[str, Any]) -> None:
+    """What Teams requires of every card we send: Universal Actions at the version that has
+    them, the message under the size limit, a refresh within its user limit."""
+    assert card["version"] == VERSION == "1.5"
+    assert card["$schema"] == "http://adaptivecards.io/schemas/adaptive-card.json"
+    assert card_size(card) <= CARD_LIMIT, card_size(card)
+    assert len(card.get("refresh", {}).get("userIds", [])) <= REFRESH_USERS
+    for action in walk(card):
+        if action.get("type") == "Action.Execute":
+            assert action["verb"] and "case_id" in action["data"]
+
+
+def dialog_buttons(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The dialog openers of a card by verb: Action.Submit with `msteams.type` task/fetch."""
+    found = [
+        n
+        for n in walk(card)
+        if n.get("type") == "Action.Submit" and n["data"].get("msteams") == {"type": "task/fetch"}
+    ]
+    return {n["data"]["dialog"]: n for n in found}
+
+
+def dialog_choices(view: CaseView, verb: str, departments: Any = ()) -> list[str]:
+    """Every choice a dialog offers, page after page, each page checked like any card."""
+    values: list[str] = []
+    offset: int | None = 0
+    while offset is not None:
+        page = dialog_card(view, verb, departments=departments, offset=offset)
+        assert_card_ok(page)
+        [choice] = [n for n in walk(page) if n.get("type") == "Input.ChoiceSet"]
+        assert choice["style"] == "filtered"
+        values += [c["value"] for c in choice["choices"]]
+        nexts = [a for a in page["actions"] if a["title"] == "Next page"]
+        offset = nexts[0]["data"]["offset"] if nexts else None
+    return values
+
+
+@pytest.mark.parametrize("state", list(State))
+def test_every_case_card_declares_1_5_and_fits_with_the_worst_inputs(state: State) -> None:
+    view = worst_view(state)
+    names = {OWNER: "Ж" * 500}
+    for notice in (None, HUGE):
+        card = case_card(
+            view, now=NOW, departments=MANY_DEPARTMENTS, names=names, notice=notice, told=notice
+        )
+        assert_card_ok(card)
+        expected = {a.value for a in EXPECTED[state]}
+        if A.REROUTE.value in expected and state in ALLOWED[Command.REPLY_TO]:
+            expected.add(A.REPLY_TO.value)
+        shed = dialog_buttons(card)
+        offered = verbs(card) | set(shed)
+        if A.EDIT.value in expected - offered:  # the last resort: shown, not edited
+            assert "Too long to edit in the card" in texts(card)
+        assert offered | ({A.EDIT.value} & expected) == expected
+        if A.REROUTE.value in expected:  # 249 departments: only a dialog holds them all
+            assert "department" not in inputs(card) and A.REROUTE.value in shed
+            assert A.REPLY_TO.value in shed
+
+
+def test_the_shed_choice_sets_are_whole_in_their_dialogs() -> None:
+    view = worst_view(S.CLAIMED)
+    departments = dialog_choices(view, A.REROUTE.value, MANY_DEPARTMENTS)
+    assert departments == [d.id for d in MANY_DEPARTMENTS if d.id != "billing"]
+    comments = dialog_choices(view, A.REPLY_TO.value)
+    assert comments == [m.key for m in view.mentions]
+    first = dialog_card(view, A.REPLY_TO.value)
+    assert "value" not in next(n for n in walk(first) if n.get("type") == "Input.ChoiceSet")
+    last = dialog_card(view, A.REPLY_TO.value, offset=59)
+    assert inputs(last)["mention"]["value"] == view.case.reply_to  # the current one, preselected
+    submit = last["actions"][0]
+    assert submit["type"] == "Action.Submit" and submit["data"]["dialog"] == A.REPLY_TO.value
+    assert [a["title"] for a in last["actions"]] == ["Answer this one", "First page"]
+
+
+def test_texts_are_trimmed_and_comments_collapsed_before_choice_sets_leave_the_card() -> None:
+    mentions = long_mentions(2)
+    case = make_case(S.CLAIMED, mention_keys=[m.key for m in mentions], draft="")
+    card = case_card(make_view(case, mentions), now=NOW, departments=DEPARTMENTS)
+    assert_card_ok(card)
+    assert set(inputs(card)) == {"draft", "department", "mention", "snooze"}
+    assert dialog_buttons(card) == {}
+    assert "…" in texts(card) and LONG_TEXT[:3000] not in texts(card)
+
+
+def test_choice_sets_go_to_dialogs_when_trimming_is_not_enough() -> None:
+    """90 departments could be offered inline (≤ 100 choices) but not within the size limit."""
+    departments = MANY_DEPARTMENTS[:90]
+    card = case_card(make_view(make_case(S.CLAIMED)), now=NOW, departments=departments)
+    assert_card_ok(card)
+    assert "department" not in inputs(card)
+    button = dialog_buttons(card)[A.REROUTE.value]
+    assert button["data"] == {
+        "msteams": {"type": "task/fetch"},
+        "case_id": "1042",
+        "dialog": A.REROUTE.value,
+    }
+    assert "draft" in inputs(card)  # the draft is still edited in the card
+
+
+def test_more_comments_than_an_inline_choice_offers_open_a_dialog() -> None:
+    mentions = [mention(f"m-{i}", f"Fråga {i}") for i in range(30)]
+    case = make_case(S.CLAIMED, mention_keys=[m.key for m in mentions])
+    card = case_card(make_view(case, mentions), now=NOW, departments=DEPARTMENTS)
+    assert "mention" not in inputs(card) and A.REPLY_TO.value in dialog_buttons(card)
+    assert "department" in inputs(card)  # the departments still fit inline
+
+
+def test_every_other_card_declares_1_5_and_fits_with_the_worst_inputs() -> None:
+    view = worst_view(S.NEW)
+    people = tuple(f"{i:08d}-1111-4222-8333-444455556666" for i in range(60))
+    names = {p: "Ж" * 500 for p in people}
+    for kind in PINGS:
+        event = CaseEvent(kind, people[0], HUGE, mention=view.mentions[0], notify=people)
+        card = ping_card(view, event, names=names)
+        assert card is not None
+        assert_card_ok(card)
+    items = [
+        DigestItem(str(i), f"#{i}", timedelta(days=3), people[i % 60], "claimed", HUGE)
+        for i in range(300)
+    ]
+    links = {str(i): f"https://teams.invalid/{IG_ID}/{i}" for i in range(300)}
+    assert_card_ok(digest_card(MANY_DEPARTMENTS[0], items, links, names=names))
+    pings = [PingItem(str(i), f"#{i}", HUGE, people[i % 60] if i % 2 else None) for i in range(300)]
+    assert_card_ok(ping_batch_card(MANY_DEPARTMENTS[0], pings, links, people, names=names))
+    chart = "data:image/png;base64," + "A" * 100_000
+    report = report_card("\n".join(["*Weekly* " + HUGE] * 60), chart)
+    assert_card_ok(report)
+    assert "too big for a Teams message" in texts(report)
+    assert_card_ok(report_card("Weekly", "data:image/png;base64,AAAA"))
+    assert_card_ok(refusal_card(HUGE, case_id="1042"))
+    assert_card_ok(refusal_card(HUGE))
+
+
+def test_read_dialog() -> None:
+    data = {"case_id": "1042", "dialog": A.REROUTE.value, "offset": 5, "department": "legal"}
+    ask = read_dialog(data)
+    assert (ask.verb, ask.case_id, ask.value, ask.offset, ask.page) == (
+        A.REROUTE.value,
+        "1042",
+        "legal",
+        5,
+        False,
+    )
+    assert read_dialog({**data, "next": True, "offset": "x"}).page is True
+    assert read_dialog({**data, "offset": "x"}).offset == 0
+    for bad in ({}, {"dialog": A.REROUTE.value}, {"case_id": "1042", "dialog": A.PUBLISH.value}):
+        with pytest.raises(ValueError):
+            read_dialog(bad)
+    with pytest.raises(ValueError):
+        dialog_card(make_view(make_case(S.NEW)), A.PUBLISH.value)

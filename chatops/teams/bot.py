@@ -10,6 +10,8 @@ are acted on or learnt from:
   response, which is how a refusal reaches only them. What the user sees is what is acted on:
   the draft box is saved when changed, and a card older than the draft saves nothing
   (teams/drafts.py);
+- a dialog, `task/fetch` then `task/submit` invokes: a case card too big for Teams holds the
+  department and reply-to choices in a dialog (cards.dialog_card), whose submit runs like a click;
 - a message that @mentions the bot: in a case's reply chain, text starting with `>>` becomes the
   draft; `help` is answered anywhere, `cases` in a department's channel (its cases) and in a
   personal chat (the asker's own).
@@ -32,18 +34,35 @@ from botbuilder.schema import (
     ActivityTypes,
     AdaptiveCardInvokeResponse,
     AdaptiveCardInvokeValue,
+    Attachment,
     ChannelAccount,
     ConversationReference,
     Mention,
 )
-from botbuilder.schema.teams import ChannelInfo, TeamInfo
+from botbuilder.schema.teams import (
+    ChannelInfo,
+    TaskModuleContinueResponse,
+    TaskModuleMessageResponse,
+    TaskModuleResponse,
+    TaskModuleTaskInfo,
+    TeamInfo,
+)
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
+from chatops.chat import Department
 from chatops.domain import OPEN_STATES, Case, State
 from chatops.event_wording import clip, one_line
 from chatops.slack.ids import Action
 from chatops.teams.auth import untrusted_activity, untrusted_identity
-from chatops.teams.cards import REFRESH_VERB, Click, read_click, refusal_card
+from chatops.teams.cards import (
+    REFRESH_VERB,
+    Click,
+    DialogClick,
+    dialog_card,
+    read_click,
+    read_dialog,
+    refusal_card,
+)
 from chatops.teams.drafts import Box, lines, read_box
 from chatops.teams.outbox import CARD_TYPE, Post
 from chatops.teams.references import THREAD_MARK, channel_of
@@ -375,6 +394,8 @@ class ChatopsBot(TeamsActivityHandler):
         """`adaptiveCard/action` answered with the card model itself: CloudAdapter serialises
         the InvokeResponse body, and ActivityHandler's own path hands it a dict it cannot take."""
         activity = turn_context.activity
+        if activity.name in ("task/fetch", "task/submit"):
+            return InvokeResponse(status=200, body=await self._dialog(turn_context))
         if activity.name != "adaptiveCard/action":
             return await super().on_invoke_activity(turn_context)
         value = activity.value if isinstance(activity.value, dict) else {}
@@ -430,6 +451,54 @@ class ChatopsBot(TeamsActivityHandler):
         channel = channel_of(conversation)
         if self.backend.workflow.department(case.department).channel == channel:
             await self.backend.outbox.adopt(case_id, Post(channel, conversation, post_id))
+
+    # -- dialogs ----------------------------------------------------------------------------
+
+    async def _dialog(self, turn_context: TurnContext) -> TaskModuleResponse:
+        """`task/fetch` opens the dialog a case card's button names; `task/submit` runs its
+        verb like a click (answered with a line saying what happened), shows another page, or
+        shows the dialog again with the refusal on top. The case card itself is brought up to
+        date for everyone by the command, as after any click."""
+        activity = turn_context.activity
+        value = activity.value if isinstance(activity.value, dict) else {}
+        data = value.get("data")
+        try:
+            ask = read_dialog(data if isinstance(data, dict) else None)
+        except ValueError as exc:
+            return _dialog_message(str(exc))
+        notice = None
+        if activity.name == "task/submit" and not ask.page:
+            click = Click(verb=ask.verb, case_id=ask.case_id, value=ask.value, source="dialog")
+            try:
+                after = await VERBS[ask.verb](self.backend.workflow, click, actor(activity))
+            except Refused as refusal:
+                notice = refusal.reason
+            else:
+                return _dialog_message(self._dialog_done(ask, after))
+        case = await self.backend.rt.store.get_case(ask.case_id)
+        if case is None:
+            return _dialog_message(f"There is no case #{ask.case_id}.")
+        view = await self.backend.workflow.view(case)
+        card = dialog_card(
+            view, ask.verb, departments=self._departments(), offset=ask.offset, notice=notice
+        )
+        info = TaskModuleTaskInfo(
+            title=f"Case {case.number}",
+            height="medium",
+            width="medium",
+            card=Attachment(content_type=CARD_TYPE, content=card),
+        )
+        return TaskModuleResponse(task=TaskModuleContinueResponse(value=info))
+
+    def _dialog_done(self, ask: DialogClick, after: Any) -> str:
+        if ask.verb == Action.REROUTE and isinstance(after, Case):
+            department = self.backend.workflow.department(after.department)
+            return f"Case {after.number} is moved to {department.name}."
+        return "Done: the case card shows the change."
+
+    def _departments(self) -> list[Department]:
+        workflow = self.backend.workflow
+        return [workflow.department(d.id) for d in self.backend.rt.config.departments]
 
     # -- messages ---------------------------------------------------------------------------
 
@@ -523,6 +592,11 @@ def _to(activity: Activity, text: str) -> Activity:
         )
     ]
     return reply
+
+
+def _dialog_message(text: str) -> TaskModuleResponse:
+    """A dialog answered with a line of text (Teams shows it in the dialog)."""
+    return TaskModuleResponse(task=TaskModuleMessageResponse(value=text))
 
 
 def _card_response(card: dict[str, Any]) -> AdaptiveCardInvokeResponse:

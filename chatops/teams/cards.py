@@ -5,12 +5,19 @@ rendering. Cards use Universal Actions: every button is an `Action.Execute` whos
 DESIGN §4.6 id (`case.claim`, …) and whose `data` carries `case_id`, so a click reaches the bot
 as an `adaptiveCard/action` invoke that it answers with the updated card for the clicking user.
 `case.refresh` (the card's `refresh` action, also "Refresh card" in the card's menu) is answered
-with the current `case_card`.
+with the current `case_card`. Teams documents Universal Actions (`Action.Execute`, `refresh`) from
+card version 1.5 on: a card below 1.5 that uses them stops working in Teams, so every card here
+declares `VERSION`.
 
 Teams renders TextBlock text as a Markdown subset and turns `<at>…</at>` into mentions, so
 customer text always has `&`, `<`, `>`, `[` and `]` replaced by entities: a comment must never
 become a mention or a link in the brand's tenant. Teams refuses a message over about 28 KB, so
-texts are clipped here and a case card sheds detail until it fits `CARD_LIMIT`.
+texts are clipped here and every card sheds detail until its message fits `CARD_LIMIT`. A case
+card sheds in a fixed order (`_BUDGETS`): long texts are trimmed (with "…"), older comments
+collapse into a count, then the department and reply-to choice sets become buttons that open
+a dialog (a task module fetched with `task/fetch`) holding the whole choice set, and only as a
+last resort is the draft shown instead of edited. So a case with any number of departments or
+comments is always posted, and every department and comment stays reachable.
 
 Input ids are unique within a card: Teams mobile does not render a card whose inputs share an
 id, even across `Action.ShowCard`s. That is why the dismiss reasons are buttons carrying
@@ -54,13 +61,24 @@ from chatops.workflow.transitions import ALLOWED, fingerprint, target_of_publish
 from escalation.snooze import CHOICES as SNOOZE_CHOICES
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
-VERSION = "1.4"
+VERSION = "1.5"
 REFRESH_VERB = "case.refresh"
 """Not a §4.6 id: the bot answers it with the current case card (refresh and "Back to the case")."""
 
-CARD_LIMIT = 26_000
-"""Bytes of card JSON (ASCII-escaped, as the widest serialiser sends it): Teams' ~28 KB message
-limit minus room for the activity around the card."""
+CARD_TYPE = "application/vnd.microsoft.card.adaptive"
+CARD_LIMIT = 28_000
+"""Bytes of the whole message carrying a card (`card_size`). Teams documents its limit as the
+payload's UTF-16 size (100 KB today, 80 KB recommended; 40 KB on older pages) and Graph refuses
+a channel message over about 28 KB. JSON with non-ASCII escaped is at least the UTF-8 size and
+at least half the UTF-16 size, so 28,000 of its bytes keep every one of those limits."""
+ENVELOPE_ROOM = 2_500
+"""Bytes for what the Connector client sends around the attachment: type, ids of the
+conversation, sender and recipient, serviceUrl, channelId, and the ≤ 300-character summary."""
+REFRESH_USERS = 60
+"""Teams refreshes a card automatically for at most 60 `refresh.userIds`; ours is empty (every
+viewer may use "Refresh card"), which is also within the limit."""
+DIALOG_VERBS = frozenset({Action.REROUTE.value, Action.REPLY_TO.value})
+"""The verbs whose choice set a case card may move into a dialog (`dialog_card`)."""
 DRAFT_LIMIT = 3000
 """The longest draft the card edits (the `draft` input's maxLength)."""
 TOP_ACTIONS = 6
@@ -113,8 +131,9 @@ class _Budget:
     later: int  # later mentions listed
     later_chars: int  # characters of each
     draft: int  # characters of a draft shown as text (not editable)
-    answerable: int  # comments offered in the reply-to choice
+    answerable: int  # most comments in an inline reply-to choice (more: a dialog)
     reason: int  # characters of reasons, refusals and flag details
+    dialogs: bool = False  # True: the department and reply-to choices open a dialog
     edit: bool = True  # False: the draft is shown, not edited (last resort, it never fits)
 
 
@@ -122,8 +141,9 @@ _BUDGETS = (
     _Budget(_QUOTE_CHARS, 20, _LATER_CHARS, DRAFT_LIMIT, 25, _REASON_CHARS),
     _Budget(1000, 10, 120, 1500, 10, 300),
     _Budget(400, 5, 80, 600, 5, 200),
-    _Budget(100, 0, 0, 200, 3, 60),
-    _Budget(100, 0, 0, 1000, 3, 60, edit=False),
+    _Budget(400, 5, 80, 600, 5, 200, dialogs=True),
+    _Budget(100, 0, 0, 200, 3, 60, dialogs=True),
+    _Budget(100, 0, 0, 1000, 3, 60, dialogs=True, edit=False),
 )
 
 STATE_WORDS = {
@@ -210,19 +230,27 @@ def teams_date(when: datetime) -> str:
 
 
 def card_size(card: Mapping[str, Any]) -> int:
-    """Bytes of the card as JSON with non-ASCII escaped: the most any serialiser will send."""
-    return len(json.dumps(card))
+    """Bytes of the message that carries `card` as Teams receives it: the activity with the card
+    as its one attachment, as JSON with non-ASCII escaped (the most any serialiser sends), plus
+    `ENVELOPE_ROOM` for the fields the Connector client adds."""
+    attachment = {"contentType": CARD_TYPE, "content": card}
+    return len(json.dumps({"type": "message", "attachments": [attachment]})) + ENVELOPE_ROOM
+
+
+def fits(card: Mapping[str, Any]) -> bool:
+    return card_size(card) <= CARD_LIMIT
 
 
 class _People:
     """Renders people and remembers whom the text mentions (for the mention entities)."""
 
-    def __init__(self, names: Mapping[str, str] | None) -> None:
+    def __init__(self, names: Mapping[str, str] | None, chars: int = NAME_CHARS) -> None:
         self.names = names or {}
+        self.chars = chars
         self.pairs: Mentions = []
 
     def display(self, actor: str) -> str:
-        return escape(clip(one_line(self.names.get(actor, "")), NAME_CHARS)) or escape(actor)
+        return escape(clip(one_line(self.names.get(actor, "")), self.chars)) or escape(actor)
 
     def who(self, actor: str) -> str:
         """A mention for ids, "@channel" for the channel, plain escaped text for anything else."""
@@ -285,13 +313,19 @@ def action_set(actions: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def choice_set(
-    input_id: Input, choices: Sequence[tuple[str, str]], *, placeholder: str, value: str = ""
+    input_id: Input,
+    choices: Sequence[tuple[str, str]],
+    *,
+    placeholder: str,
+    value: str = "",
+    style: str = "compact",
 ) -> dict[str, Any]:
-    """A compact dropdown; choice titles are plain text, so they are clipped, not escaped."""
+    """A dropdown (`filtered`: one you can type in); choice titles are plain text, so they are
+    clipped, not escaped."""
     out: dict[str, Any] = {
         "type": "Input.ChoiceSet",
         "id": input_id.value,
-        "style": "compact",
+        "style": style,
         "placeholder": placeholder,
         "choices": [
             {"title": clip(title, TITLE_CHARS), "value": choice}
@@ -361,11 +395,15 @@ def case_card(
         people = _People(names)
         body = _case_body(view, now, people, budget, approvers_known, notice, told, box)
         actions = case_actions(
-            view, departments=departments, answerable=budget.answerable, edit=budget.edit
+            view,
+            departments=departments,
+            answerable=budget.answerable,
+            dialogs=budget.dialogs,
+            edit=budget.edit,
         )
         card = _card(body, actions, pairs=people.pairs, refresh_case=view.case.id)
         _stamp(card, fingerprint(view.case))
-        if card_size(card) <= CARD_LIMIT:
+        if fits(card):
             break
     return card
 
@@ -613,6 +651,7 @@ def case_actions(
     *,
     departments: Sequence[Department] = (),
     answerable: int = 25,
+    dialogs: bool = False,
     edit: bool = True,
 ) -> list[dict[str, Any]]:
     """The card's actions for the case's state, empty when nothing can be done from chat.
@@ -620,7 +659,9 @@ def case_actions(
     They follow the workflow's own table (`ALLOWED`), as in Slack, so the card never offers a
     click the state machine would refuse; publishing also needs a draft. Irreversible clicks
     (publish, approve) open a short confirmation first, like Slack's confirm dialogs.
-    `answerable` caps the comments offered to answer (the newest, and the current one);
+    `answerable` caps the comments an inline choice offers, `dialogs=True` moves the
+    department and reply-to choices into dialogs (either way, a choice set that would not
+    offer every department or open comment becomes a dialog button);
     `edit=False` leaves out editing in the card (a draft too big for the card's size limit).
     """
     c = view.case
@@ -665,7 +706,7 @@ def case_actions(
         )
     if _allowed(Command.REJECT, s):
         out.append(_reject_card(c))
-    more = _more_card(view, departments, answerable)
+    more = _more_card(view, departments, answerable, dialogs)
     if more is not None:
         out.append(more)
     return out[:TOP_ACTIONS]
@@ -712,33 +753,38 @@ def _reject_card(c: Case) -> dict[str, Any]:
 
 
 def _more_card(
-    view: CaseView, departments: Sequence[Department], answerable: int
+    view: CaseView, departments: Sequence[Department], answerable: int, dialogs: bool = False
 ) -> dict[str, Any] | None:
     """Reroute, answer another comment, snooze and dismiss behind one "More…" button.
 
     No input here is required: all of them are sent with any click in this card, and a
     required one would block the others. An empty department is refused by the workflow.
+    A choice set that does not fit (`dialogs`) or would leave choices out is a button that
+    opens it in a dialog instead.
     """
     c, s = view.case, view.case.state
     body: list[dict[str, Any]] = []
-    others = [(d.name or d.id, d.id) for d in departments if d.id != c.department]
+    others = _department_choices(view, departments)
     if _allowed(Command.REROUTE, s) and others:
-        body += [
-            text_block("**Move to another department**"),
-            choice_set(Input.DEPARTMENT, others, placeholder="Choose a department"),
-            action_set([execute(Action.REROUTE, "Move", c.id)]),
-        ]
-    open_mentions = [m for m in view.mentions if m.key not in c.answered_keys]
-    if _allowed(Command.REPLY_TO, s) and len(open_mentions) >= 2:
-        offered = open_mentions[-answerable:]
-        offered += [m for m in open_mentions if m.key == c.reply_to and m not in offered]
-        choices = [(clip(f"{_author_plain(m)}: {one_line(m.text)}", 50), m.key) for m in offered]
-        current = c.reply_to if c.reply_to in {key for _, key in choices} else ""
-        body += [
-            text_block("**Which comment the draft answers**", separator=bool(body)),
-            choice_set(Input.MENTION, choices, placeholder="Choose a comment", value=current),
-            action_set([execute(Action.REPLY_TO, "Answer this one", c.id)]),
-        ]
+        body.append(text_block("**Move to another department**"))
+        if dialogs or len(others) > CHOICES_LIMIT:
+            body.append(action_set([dialog_button("Choose the department…", c.id, Action.REROUTE)]))
+        else:
+            body += [
+                choice_set(Input.DEPARTMENT, others, placeholder="Choose a department"),
+                action_set([execute(Action.REROUTE, "Move", c.id)]),
+            ]
+    choices = _mention_choices(view)
+    if _allowed(Command.REPLY_TO, s) and len(choices) >= 2:
+        body.append(text_block("**Which comment the draft answers**", separator=bool(body)))
+        if dialogs or len(choices) > min(answerable, CHOICES_LIMIT):
+            body.append(action_set([dialog_button("Choose the comment…", c.id, Action.REPLY_TO)]))
+        else:
+            current = c.reply_to if c.reply_to in {key for _, key in choices} else ""
+            body += [
+                choice_set(Input.MENTION, choices, placeholder="Choose a comment", value=current),
+                action_set([execute(Action.REPLY_TO, "Answer this one", c.id)]),
+            ]
     if _allowed(Command.SNOOZE, s):
         choices = [(words.capitalize(), key) for key, words in SNOOZE_CHOICES.items()]
         body += [
@@ -766,6 +812,166 @@ def _more_card(
             ),
         ]
     return show_card("More…", body, []) if body else None
+
+
+# -- dialogs ----------------------------------------------------------------------------------
+
+DIALOG = "dialog"
+"""`data.dialog`: the verb whose choice set a dialog holds (one of `DIALOG_VERBS`)."""
+OFFSET = "offset"
+"""`data.offset`: the index of the first choice on the dialog's page."""
+NEXT = "next"
+"""`data.next`: set on the dialog's paging buttons, which show another page and change nothing."""
+TASK_FETCH = {"type": "task/fetch"}
+
+
+def _department_choices(view: CaseView, departments: Sequence[Department]) -> list[tuple[str, str]]:
+    return [(d.name or d.id, d.id) for d in departments if d.id != view.case.department]
+
+
+def _mention_choices(view: CaseView) -> list[tuple[str, str]]:
+    """Every comment of the case not answered yet, oldest first."""
+    c = view.case
+    return [
+        (clip(f"{_author_plain(m)}: {one_line(m.text)}", 50), m.key)
+        for m in view.mentions
+        if m.key not in c.answered_keys
+    ]
+
+
+def dialog_button(title: str, case_id: str, verb: str) -> dict[str, Any]:
+    """A button that opens `dialog_card` for `verb`. Universal Actions cannot open a dialog;
+    Teams documents an `Action.Submit` whose `data.msteams.type` is `task/fetch`: Teams sends
+    the bot a `task/fetch` invoke with this data and shows the card it answers as a dialog."""
+    return {
+        "type": "Action.Submit",
+        "title": clip(title, TITLE_CHARS),
+        "data": {"msteams": dict(TASK_FETCH), CASE_ID: case_id, DIALOG: str(verb)},
+    }
+
+
+def dialog_card(
+    view: CaseView,
+    verb: str,
+    *,
+    departments: Sequence[Department] = (),
+    offset: int = 0,
+    notice: str | None = None,
+) -> dict[str, Any]:
+    """The dialog holding a choice set shed from the case card: the departments to move the
+    case to, or the open comments its draft may answer, every one reachable. A page shows as
+    many choices from `offset` as fit Teams' size limit (at most `CHOICES_LIMIT`), with buttons
+    to the next page and back to the first. Its submit (`task/submit`) carries `data.dialog`,
+    the case id and the choice (`read_dialog`). ValueError for a verb without a dialog."""
+    if verb == Action.REROUTE.value:
+        choices = _department_choices(view, departments)
+    elif verb == Action.REPLY_TO.value:
+        choices = _mention_choices(view)
+    else:
+        raise ValueError(f"'{verb}' has no dialog")
+    offset = max(0, min(offset, len(choices) - 1))
+    count = min(len(choices) - offset, CHOICES_LIMIT)
+    while True:
+        card = _dialog_page(view, verb, choices, offset, count, notice)
+        if count <= 1 or fits(card):
+            return card
+        count = max(1, min(count - 1, count * 3 // 4))
+
+
+def _dialog_page(
+    view: CaseView,
+    verb: str,
+    choices: Sequence[tuple[str, str]],
+    offset: int,
+    count: int,
+    notice: str | None,
+) -> dict[str, Any]:
+    c = view.case
+    body: list[dict[str, Any]] = []
+    if notice:
+        body.append(
+            text_block(
+                f"🚫 {escape(clip(notice, _REASON_CHARS))}", color="Attention", weight="Bolder"
+            )
+        )
+    reroute = verb == Action.REROUTE.value
+    head = (
+        f"Move case {escape(c.number)} to another department"
+        if reroute
+        else f"Which comment the draft of case {escape(c.number)} answers"
+    )
+    body.append(text_block(head, size="Medium", weight="Bolder"))
+    data = {CASE_ID: c.id, DIALOG: verb}
+    actions: list[dict[str, Any]] = []
+    if not choices:
+        body.append(text_block("There is nothing to choose from any more."))
+        return _card(body, actions)
+    page = choices[offset : offset + count]
+    current = "" if reroute or c.reply_to not in {key for _, key in page} else c.reply_to
+    body.append(
+        choice_set(
+            Input.DEPARTMENT if reroute else Input.MENTION,
+            page,
+            placeholder="Choose a department" if reroute else "Choose a comment",
+            value=current,
+            style="filtered",
+        )
+    )
+    if count < len(choices):
+        body.append(
+            text_block(
+                f"Showing {offset + 1}–{offset + len(page)} of {len(choices)}.", isSubtle=True
+            )
+        )
+    title = "Move" if reroute else "Answer this one"
+    actions.append(_submit(title, {**data, OFFSET: offset}, style="positive"))
+    if offset + count < len(choices):
+        actions.append(_submit("Next page", {**data, OFFSET: offset + count, NEXT: True}))
+    if offset > 0:
+        actions.append(_submit("First page", {**data, OFFSET: 0, NEXT: True}))
+    return _card(body, actions)
+
+
+def _submit(title: str, data: dict[str, Any], *, style: str | None = None) -> dict[str, Any]:
+    action: dict[str, Any] = {"type": "Action.Submit", "title": title, "data": data}
+    if style:
+        action["style"] = style
+    return action
+
+
+@dataclass(frozen=True)
+class DialogClick:
+    """What a dialog's `task/fetch` or `task/submit` asks."""
+
+    verb: str
+    case_id: str
+    value: str = ""  # the department or mention key chosen
+    offset: int = 0
+    page: bool = False  # a paging button: show the page at `offset`, change nothing
+
+
+def read_dialog(data: Mapping[str, Any] | None) -> DialogClick:
+    """Parse a `task/fetch` or `task/submit` invoke's `data`; ValueError when it names no case
+    or no verb with a dialog."""
+    data = data or {}
+    case_id = str(data.get(CASE_ID) or "").strip()
+    verb = str(data.get(DIALOG) or "")
+    if not case_id:
+        raise ValueError("the dialog sent no case id")
+    if verb not in DIALOG_VERBS:
+        raise ValueError("the dialog names no choice chatops knows")
+    try:
+        offset = max(0, int(data.get(OFFSET) or 0))
+    except (TypeError, ValueError):
+        offset = 0
+    key = ARGUMENT_OF[verb]
+    return DialogClick(
+        verb=verb,
+        case_id=case_id,
+        value=str(data.get(key.value) or ""),
+        offset=offset,
+        page=bool(data.get(NEXT)),
+    )
 
 
 # -- reading clicks ---------------------------------------------------------------------------
@@ -837,9 +1043,26 @@ def event_message(
     entities the caller attaches (`mention_entities`); "channel"/"here" become "@channel" text
     (a real channel mention needs the team's channel id); the system actor stays plain.
     """
-    people = _People(names)
-    text = event_sentence(view, event, replace(_STYLE, person=people.who))
+    return _event_text(view, event, _People(names), _QUOTE_CHARS, _REASON_CHARS)
+
+
+def _event_text(
+    view: CaseView, event: CaseEvent, people: _People, quote: int, line: int
+) -> tuple[str, Mentions]:
+    style = replace(
+        _STYLE,
+        person=people.who,
+        line=lambda text: escape(clip(one_line(text), line)),
+        quote=lambda text: _quote(text, quote),
+    )
+    text = event_sentence(view, event, style)
     return text, sorted(people.pairs, key=lambda pair: text.find(f"<at>{pair[1]}</at>"))
+
+
+_NAME_WIDTHS = (NAME_CHARS, 24, 8)
+"""Characters of people's names in a card, narrowed when the people it names overflow it."""
+_PING_TEXTS = ((_QUOTE_CHARS, _REASON_CHARS), (600, 200), (100, 100))
+"""Characters of the quote and of other lines in a ping, shortened until the card fits."""
 
 
 PINGS = frozenset({EventKind.ESCALATED, EventKind.APPROVAL_WAITING})
@@ -852,13 +1075,37 @@ def ping_card(
     events that are not pings. Its mention entities are in the card."""
     if event.kind not in PINGS:
         return None
-    text, pairs = event_message(view, event, names=names)
     case_id = view.case.id
     actions = []
     if not view.case.owner:
         actions.append(execute(Action.CLAIM, "Claim", case_id, style="positive", source="ping"))
     actions.append(_snooze_buttons(case_id, source="ping"))
-    return _card([text_block(text)], actions, pairs=pairs)
+    card: dict[str, Any] = {}
+    for width in _NAME_WIDTHS:
+        for quote, line in _PING_TEXTS:
+            text, pairs = _event_text(view, event, _People(names, width), quote, line)
+            card = _card([text_block(text)], actions, pairs=pairs)
+            if fits(card):
+                return card
+    return card
+
+
+def _fitting(
+    build: Callable[[_People, int], dict[str, Any]], count: int, names: Any
+) -> dict[str, Any]:
+    """The card `build` makes with as many of its `count` lines as fit; when even none fit
+    (many people named), the same with narrower names."""
+    card: dict[str, Any] = {}
+    for width in _NAME_WIDTHS:
+        shown = count
+        while True:
+            card = build(_People(names, width), shown)
+            if fits(card):
+                return card
+            if shown == 0:
+                break
+            shown = min(shown - 1, shown * 3 // 4)
+    return card
 
 
 def _snooze_buttons(case_id: str, *, source: str) -> dict[str, Any]:
@@ -883,8 +1130,8 @@ def _line(text: str) -> str:
     return escape(clip(one_line(text), _REASON_CHARS))
 
 
-def _quote(text: str) -> str:
-    lines = [line for line in paragraphs(text, _QUOTE_CHARS).split("\n\n") if line]
+def _quote(text: str, chars: int = _QUOTE_CHARS) -> str:
+    lines = [line for line in paragraphs(text, chars).split("\n\n") if line]
     return "\n\n".join(f"> {line}" for line in lines) or "> _(no text)_"
 
 
@@ -948,14 +1195,12 @@ def digest_card(
     `links` maps case ids to their thread's URL. Lines that would push the card past
     `CARD_LIMIT` are counted, not listed.
     """
-    shown = len(items)
-    while True:
-        people = _People(names)
+
+    def build(people: _People, shown: int) -> dict[str, Any]:
         body = _digest_body(department, items, links, people, shown)
-        card = _card(body, [], pairs=people.pairs)
-        if shown == 0 or card_size(card) <= CARD_LIMIT:
-            return card
-        shown = min(shown - 1, shown * 3 // 4)
+        return _card(body, [], pairs=people.pairs)
+
+    return _fitting(build, len(items), names)
 
 
 def _digest_body(
@@ -1004,9 +1249,23 @@ def report_card(text: str, image_url: str | None) -> dict[str, Any]:
 
     `text` is the report as `escalation.report.weekly_text` writes it (Slack mrkdwn, `&<>`
     already entities): `*bold*` becomes `**bold**` and nothing is escaped twice. The chart is
-    shown when `image_url` is https or a `data:image/…` URI (mind the card size limit).
+    shown when `image_url` is https or a `data:image/…` URI. A card over Teams' size limit
+    leaves out the chart first (the lines say the same), then its last lines.
     """
     lines = [line for line in text.splitlines() if line.strip()][:50]
+    image = image_url if image_url and image_url.startswith(("https://", "data:image/")) else None
+    shown, dropped = len(lines), False
+    while True:
+        card = _card(_report_body(lines[:shown], image, dropped), [])
+        if fits(card) or (shown == 0 and image is None):
+            return card
+        if image is not None:
+            image, dropped = None, True
+        else:
+            shown = min(shown - 1, shown * 3 // 4)
+
+
+def _report_body(lines: list[str], image: str | None, chart_left_out: bool) -> list[dict[str, Any]]:
     body = [
         text_block(
             _from_mrkdwn(clip(line, _LINE_CHARS * 2)),
@@ -1014,16 +1273,13 @@ def report_card(text: str, image_url: str | None) -> dict[str, Any]:
         )
         for index, line in enumerate(lines)
     ]
-    if image_url and image_url.startswith(("https://", "data:image/")):
+    if image is not None:
         body.append(
-            {
-                "type": "Image",
-                "url": image_url,
-                "altText": "Weekly response chart",
-                "size": "Stretch",
-            }
+            {"type": "Image", "url": image, "altText": "Weekly response chart", "size": "Stretch"}
         )
-    return _card(body or [text_block("Weekly response report")], [])
+    elif chart_left_out:
+        body.append(text_block("_The chart is too big for a Teams message._", isSubtle=True))
+    return body or [text_block("Weekly response report")]
 
 
 def _from_mrkdwn(line: str) -> str:
@@ -1045,14 +1301,12 @@ def ping_batch_card(
     (what fired, its owner, a link to its post) with Claim while unowned, else Snooze.
 
     Lines that would push the card past `CARD_LIMIT` are counted, not listed."""
-    shown = len(items)
-    while True:
-        people = _People(names)
+
+    def build(people: _People, shown: int) -> dict[str, Any]:
         body = _ping_batch_body(department, items, links, notify, people, shown)
-        card = _card(body, [], pairs=people.pairs)
-        if shown == 0 or card_size(card) <= CARD_LIMIT:
-            return card
-        shown = min(shown - 1, shown * 3 // 4)
+        return _card(body, [], pairs=people.pairs)
+
+    return _fitting(build, len(items), names)
 
 
 def _ping_batch_body(
