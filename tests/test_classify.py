@@ -139,6 +139,7 @@ def test_is_spam_rule(signals: list[str], spam: bool) -> None:
         ("ＧＤＰＲ", ["keyword:GDPR"]),
         ("𝐥𝐚𝐰𝐬𝐮𝐢𝐭", ["keyword:lawsuit"]),
         ("pol\u00adice", ["keyword:police"]),
+        ("l\u0337a\u0337w\u0337s\u0337u\u0337i\u0337t\u0337", ["keyword:lawsuit"]),
         ("data\u00a0breach", ["keyword:data breach"]),
         ("Обращусь в с\u200bуд", ["keyword:суд"]),
         ("Обращусь в cуд", ["keyword:суд"]),  # Latin c in a Russian word

@@ -64,6 +64,11 @@ RECEIVED = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
         ("tab\tand\nnewline", "tab\tand\nnewline"),
         ("nul\x00bell\x07esc\x1b", "nulbellesc"),
         ("e\u0301", "é"),
+        ("cafe\u0301", "café"),  # composed, not stripped
+        ("l\u0337a\u0337w\u0337s\u0337u\u0337i\u0337t\u0337", "lawsuit"),  # strike-through
+        ("G\u0336D\u0336P\u0336R\u0336", "GDPR"),
+        ("4\u0336\u035c1\u20dd1", "411"),
+        ("и\u0306", "й"),
     ],
 )
 def test_matching_form(text: str, plain: str) -> None:

@@ -234,6 +234,11 @@ def test_order_words_without_an_order_number(text: str) -> None:
         ("ａｎｎａ＠ｅｘａｍｐｌｅ．ｓｅ!", "email", "ａｎｎａ＠ｅｘａｍｐｌｅ．ｓｅ"),
         ("\u202eSE45 5000 0000 0583 9825 7466", "iban", "SE45 5000 0000 0583 9825 7466"),
         ("ordernummer 1234\u200d5678", "order", "ordernummer 1234\u200d5678"),
+        (
+            "kort 4\u03361\u03361\u03361\u0336 1111 1111 1111",
+            "card",
+            "4\u03361\u03361\u03361\u0336 1111 1111 1111",
+        ),
     ],
 )
 def test_invisible_and_styled_characters_do_not_hide_personal_data(

@@ -4,7 +4,8 @@ Customers (and attackers) write `law\\u200bsuit`, `ＧＤＰＲ`, `4111\\u206011
 with a Cyrillic `а`: all look like the plain word on screen, none matches a plain pattern. The
 checks therefore run on a matching form: NFKC (full-width and styled letters become plain ones),
 invisible characters removed (zero-width, bidi controls, soft hyphen, variation selectors, tag
-characters, C0/C1 controls except white space), and, inside a word that mixes Latin with
+characters, C0/C1 controls except white space) and so are combining marks NFKC could not
+compose into a letter (strike-through and "Zalgo" stacks), and, inside a word that mixes Latin with
 Cyrillic or Greek letters, the look-alike letters folded into the word's main script. A word
 written in one script is left alone, so Russian text still matches Russian keywords.
 
@@ -39,6 +40,10 @@ _INVISIBLE_RANGES = (
     "\U000e0000-\U000e0fff"  # tag characters and variation selectors supplement
 )
 _INVISIBLE = re.compile(f"[{_INVISIBLE_RANGES}]")
+_MARK_RANGES = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+"""The generic combining marks (Latin, Cyrillic, symbols): what is left of them after NFKC
+composed the accents it could is decoration (`l̷a̷w̷s̷u̷i̷t̷`, `4̶1̶1̶1̶`), not part of a word."""
+_HIDDEN = re.compile(f"[{_INVISIBLE_RANGES}{_MARK_RANGES}]")
 _NEEDS_WORK = re.compile("[^\t\n\r\x20-\x7e]")
 """Anything outside printable ASCII: plain ASCII text is already in matching form."""
 
@@ -83,8 +88,8 @@ def normalise(text: str) -> str:
     """`text` in matching form (see the module docstring)."""
     if not _NEEDS_WORK.search(text):
         return text
-    visible = _INVISIBLE.sub("", text)
-    return fold_lookalikes(unicodedata.normalize("NFKC", visible))
+    visible = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))
+    return fold_lookalikes(_HIDDEN.sub("", visible))
 
 
 def normalise_mapped(text: str) -> Normalised:
@@ -96,10 +101,9 @@ def normalise_mapped(text: str) -> Normalised:
     """
     if not _NEEDS_WORK.search(text):
         return Normalised(text)
-    visible = _INVISIBLE.sub("", text)
-    if unicodedata.is_normalized("NFKC", visible):
-        deleted = tuple(m.start() - i for i, m in enumerate(_INVISIBLE.finditer(text)))
-        return Normalised(fold_lookalikes(visible), deleted)
+    if unicodedata.is_normalized("NFKC", _INVISIBLE.sub("", text)):
+        deleted = tuple(m.start() - i for i, m in enumerate(_HIDDEN.finditer(text)))
+        return Normalised(fold_lookalikes(_HIDDEN.sub("", text)), deleted)
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -112,7 +116,7 @@ def normalise_mapped(text: str) -> Normalised:
             pos += 1
             continue
         for char in unicodedata.normalize("NFKC", text[pos:end]):
-            if not _INVISIBLE.match(char):
+            if not _HIDDEN.match(char):
                 out.append(char)
                 starts.append(pos)
                 ends.append(end)
