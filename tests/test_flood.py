@@ -148,3 +148,17 @@ async def test_a_redelivery_counts_once_and_strangers_are_never_merged(system: S
     for n in range(10):
         out = await guard.check(mention(n, ""), spam=True, now=now)
         assert out.decision == CALM and out.case_id is None
+
+
+def test_flood_keys_are_checked_like_every_config_key() -> None:
+    from chatops.config import load_config_text
+    from chatops.config.loader import ConfigError
+    from tests.conftest import TEST_CONFIG
+
+    config = load_config_text(TEST_CONFIG + "flood: {per_author: 5, window: 5m}\n")
+    assert config.flood.per_author == 5 and config.flood.window == timedelta(minutes=5)
+    assert config.flood.per_conversation == 5  # the default
+    with pytest.raises(ConfigError) as err:
+        load_config_text(TEST_CONFIG + "flood: {per_author: 0, windw: 5m}\n", source="t.yaml")
+    assert "flood.per_author: must be at least 1" in str(err.value)
+    assert "did you mean 'window'" in str(err.value)
