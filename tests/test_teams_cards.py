@@ -757,6 +757,53 @@ def assert_card_ok(card: dict[str, Any]) -> None:
     for action in walk(card):
         if action.get("type") == "Action.Execute":
             assert action["verb"] and "case_id" in action["data"]
+    assert_schema_1_5(card)
+
+
+ELEMENTS = {"TextBlock", "Container", "ActionSet", "Image", "Input.Text", "Input.ChoiceSet"}
+ACTIONS = {"Action.Execute", "Action.Submit", "Action.ShowCard"}
+
+
+def assert_schema_1_5(card: dict[str, Any]) -> None:
+    """The parts of the Adaptive Card 1.5 schema our cards use (no validator or local copy of
+    the schema is available here): known element and action types in their places, inputs
+    with ids, choice set styles of 1.5, objects as action data."""
+
+    def element(node: dict[str, Any]) -> None:
+        assert node["type"] in ELEMENTS, node["type"]
+        if node["type"] == "TextBlock":
+            assert isinstance(node["text"], str) and node["text"]
+        if node["type"].startswith("Input."):
+            assert node["id"]
+        if node["type"] == "Input.ChoiceSet":
+            assert node["style"] in ("compact", "expanded", "filtered")
+            assert all(set(c) == {"title", "value"} for c in node["choices"])
+        for item in node.get("items", []):
+            element(item)
+        for item in node.get("actions", []):
+            action(item)
+
+    def action(node: dict[str, Any]) -> None:
+        assert node["type"] in ACTIONS, node["type"]
+        assert node.get("title") or node is card.get("refresh", {}).get("action")
+        if node["type"] == "Action.ShowCard":
+            adaptive(node["card"], top=False)
+        else:
+            assert isinstance(node["data"], dict)
+
+    def adaptive(node: dict[str, Any], *, top: bool) -> None:
+        assert node["type"] == "AdaptiveCard"
+        if top:
+            assert node["version"] == "1.5" and node["$schema"]
+        for item in node["body"]:
+            element(item)
+        for item in node["actions"]:
+            action(item)
+
+    adaptive(card, top=True)
+    if "refresh" in card:
+        refresh = card["refresh"]["action"]
+        assert refresh["type"] == "Action.Execute" and refresh["verb"]
 
 
 def dialog_buttons(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -897,3 +944,15 @@ def test_read_dialog() -> None:
             read_dialog(bad)
     with pytest.raises(ValueError):
         dialog_card(make_view(make_case(S.NEW)), A.PUBLISH.value)
+
+
+def test_a_case_too_big_for_every_rendering_still_posts_its_status_and_actions() -> None:
+    """A comment's link is not clipped (it must work): one absurdly long still gets a card."""
+    url = "https://fb.invalid/" + "p" * 60_000
+    case = make_case(S.CLAIMED)
+    card = case_card(make_view(case, [mention(url=url)]), now=NOW, departments=DEPARTMENTS)
+    assert_card_ok(card)
+    assert "too big to show here" in texts(card)
+    assert {A.UNCLAIM.value, A.PUBLISH.value, A.SNOOZE.value} <= verbs(card)
+    assert A.REROUTE.value in dialog_buttons(card)
+    assert all(a["data"]["seen"] == fingerprint(case) for a in executes(card))

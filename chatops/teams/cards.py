@@ -404,7 +404,27 @@ def case_card(
         card = _card(body, actions, pairs=people.pairs, refresh_case=view.case.id)
         _stamp(card, fingerprint(view.case))
         if fits(card):
-            break
+            return card
+    return _minimal_case_card(view, now, departments)
+
+
+def _minimal_case_card(
+    view: CaseView, now: datetime, departments: Sequence[Department]
+) -> dict[str, Any]:
+    """The case when even its shortest rendering is too big (a huge link or name, say): its
+    number, department and status, and its actions with the choices in dialogs. Nobody is
+    mentioned, so no name can make it grow."""
+    c = view.case
+    body = [
+        text_block(f"Case {escape(c.number)} · {escape(clip(view.department.name, NAME_CHARS))}"),
+        text_block(
+            f"**Status:** {STATE_WORDS[c.state]}. The case is too big to show here in full: "
+            "its comments are on the platform and in the thread."
+        ),
+    ]
+    actions = case_actions(view, departments=departments, answerable=0, dialogs=True, edit=False)
+    card = _card(body, actions, refresh_case=c.id)
+    _stamp(card, fingerprint(c))
     return card
 
 
