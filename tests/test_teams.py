@@ -1081,3 +1081,24 @@ async def test_a_dialog_without_a_case_or_a_known_choice_is_answered_not_acted_o
     gone = await task(ts, "task/fetch", ANNA, {"case_id": "9999", "dialog": "case.reroute"})
     assert gone == {"type": "message", "value": "There is no case #9999."}
     assert (await ts.case()).state is State.NEW
+
+
+async def test_a_shed_reply_to_choice_is_reached_through_its_dialog(ts: TeamsSystem) -> None:
+    """Thirty comments with Instagram-sized ids (164 characters) in one case: more than the
+    card offers inline, so the comment the draft answers is chosen in a dialog."""
+    ids = [f"{i:03d}".ljust(164, "x") for i in range(30)]
+    await ts.ingest(*(mention_json(mid, "post-1", f"Fråga {i}?") for i, mid in enumerate(ids)))
+    await ts.flush()
+    case = await ts.case()
+    assert len(case.mention_keys) == 30
+    await ts.click(Action.CLAIM, ANNA)
+    await ts.flush()
+    card = (await ts.post()).card or {}
+    page = dialog_page(await task(ts, "task/fetch", ANNA, dialog_opener(card, Action.REPLY_TO)))
+    [choice] = [e for e in page["body"] if e["type"] == "Input.ChoiceSet"]
+    assert [c["value"] for c in choice["choices"]] == case.mention_keys
+    [answer] = [a for a in page["actions"] if a["title"] == "Answer this one"]
+    chosen = case.mention_keys[3]
+    done = await task(ts, "task/submit", ANNA, {**answer["data"], "mention": chosen})
+    assert done["type"] == "message"
+    assert (await ts.case()).reply_to == chosen
