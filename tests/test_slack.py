@@ -350,6 +350,52 @@ async def test_sensitive_case_pings_the_approver_group_and_four_eyes_hold(
     assert len(ss.platform.received) == 1
 
 
+async def test_approve_covers_the_draft_the_clicked_message_showed(ss: SlackSystem) -> None:
+    """The approver clicks Approve on a message rendered before the owner changed the draft:
+    the click carries that message's fingerprint (block_id) and is refused; nothing goes out
+    until Approve is clicked on the message showing the new text."""
+    await ss.ingest(mention_json("m-1", "post-1", "I'm a journalist, comment please?"))
+    await ss.flush()
+    await ss.click(Action.CLAIM, "1001", ANNA)
+    await eventually(lambda: _owner(ss, ANNA))
+    await _edit(ss, ANNA, "Hello! Our press office will call.")
+    await ss.click(Action.PUBLISH, "1001", ANNA)
+    await eventually(lambda: _state(ss, State.AWAITING_APPROVAL))
+    await ss.flush()
+    [root] = ss.slack.messages("C0SOCIAL01")
+    seen_by_comms = _case_block_id(root)
+    await _edit(ss, ANNA, "Hello! We will sue you.")
+    await ss.click(Action.APPROVE, "1001", COMMS1, block_id=seen_by_comms)
+    texts = await eventually(lambda: _async(ss.ephemerals_to(COMMS1)))
+    assert "changed while you looked" in texts[-1]
+    assert ss.platform.received == [] and (await ss.case()).state is State.AWAITING_APPROVAL
+    await ss.flush()
+    [root] = ss.slack.messages("C0SOCIAL01")
+    await ss.click(Action.APPROVE, "1001", COMMS1, block_id=_case_block_id(root))
+    await eventually(lambda: _state(ss, State.PUBLISHED))
+    assert [r["text"] for r in ss.platform.received] == ["Hello! We will sue you."]
+
+
+def _case_block_id(message: dict[str, Any]) -> str:
+    return next(
+        b["block_id"] for b in message["blocks"] if b.get("block_id", "").startswith("case-")
+    )
+
+
+async def _edit(ss: SlackSystem, user: str, text: str) -> None:
+    """Edit draft as a person does it: the button opens the modal, the modal is submitted."""
+    opened = len(ss.slack.views)
+    await ss.click(Action.EDIT, "1001", user)
+    await eventually(lambda: _async(len(ss.slack.views) > opened))
+    await ss.submit(View.DRAFT, "1001", user, "draft", text)
+    await eventually(lambda: _draft_is(ss, text))
+
+
+async def _draft_is(ss: SlackSystem, text: str) -> Case | None:
+    case = await ss.case()
+    return case if case.draft == text else None
+
+
 async def test_reject_asks_for_a_reason_and_only_approvers_may(ss: SlackSystem) -> None:
     await ss.ingest(mention_json("m-1", "post-1", "This is going to a lawsuit."))
     await ss.click(Action.PUBLISH, "1001", ANNA)

@@ -36,7 +36,7 @@ from chatops.event_wording import mention_marks as _marks
 from chatops.slack.ids import METADATA_EVENT, Action
 from chatops.slack.limits import LIMITS, blocks_text_length, message_violations
 from chatops.workflow.commands import SYSTEM, Command
-from chatops.workflow.transitions import ALLOWED, target_of_publish
+from chatops.workflow.transitions import ALLOWED, fingerprint, target_of_publish
 
 SECTION_LIMIT = LIMITS.section_text
 MAX_BLOCKS = LIMITS.message_blocks
@@ -386,7 +386,23 @@ def case_actions(
         elements = _work_buttons(view, departments, room)
     if not elements:
         return None
-    return {"type": "actions", "block_id": f"case-{c.id}", "elements": elements}
+    return {"type": "actions", "block_id": case_block_id(c), "elements": elements}
+
+
+def case_block_id(case: Case) -> str:
+    """The case actions' block id carries the fingerprint of the draft the message shows
+    (a button's value must stay the case id): Publish and Approve act on exactly that draft,
+    and a click on a message older than the draft is refused, never sent."""
+    return f"case-{case.id}-{fingerprint(case)}"
+
+
+def seen_draft(block_id: str) -> str | None:
+    """The fingerprint a case actions block was rendered with (None for other blocks)."""
+    found = _CASE_BLOCK.fullmatch(block_id or "")
+    return found.group(1) if found else None
+
+
+_CASE_BLOCK = re.compile(r"case-[^-]+-([0-9a-f]{32})")
 
 
 def _allowed(cmd: Command, state: State) -> bool:

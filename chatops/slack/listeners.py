@@ -14,6 +14,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from chatops.domain import OPEN_STATES
+from chatops.slack.blocks import seen_draft
 from chatops.slack.ids import (
     DRAFT_BLOCK,
     DRAFT_ELEMENT,
@@ -42,17 +43,18 @@ SLASH_HELP = (
     "internal and never reaches the customer."
 )
 
-Click = Callable[["Workflow", str, str], Awaitable[Any]]
+Click = Callable[["Workflow", str, str, str | None], Awaitable[Any]]
+"""(workflow, case id, user, fingerprint of the draft the clicked message showed)."""
 
 BUTTONS: dict[Action, Click] = {
-    Action.CLAIM: lambda wf, case, user: wf.claim(case, user),
-    Action.UNCLAIM: lambda wf, case, user: wf.unclaim(case, user),
-    Action.TAKE_OVER: lambda wf, case, user: wf.take_over(case, user),
-    Action.PUBLISH: lambda wf, case, user: wf.publish(case, user),
-    Action.PRIVATE: lambda wf, case, user: wf.publish(case, user, private=True),
-    Action.APPROVE: lambda wf, case, user: wf.approve(case, user),
-    Action.CONFIRM_SENT: lambda wf, case, user: wf.confirm(case, user, sent=True),
-    Action.CONFIRM_NOT_SENT: lambda wf, case, user: wf.confirm(case, user, sent=False),
+    Action.CLAIM: lambda wf, case, user, _seen: wf.claim(case, user),
+    Action.UNCLAIM: lambda wf, case, user, _seen: wf.unclaim(case, user),
+    Action.TAKE_OVER: lambda wf, case, user, _seen: wf.take_over(case, user),
+    Action.PUBLISH: lambda wf, case, user, seen: wf.publish(case, user, seen=seen),
+    Action.PRIVATE: lambda wf, case, user, seen: wf.publish(case, user, private=True, seen=seen),
+    Action.APPROVE: lambda wf, case, user, seen: wf.approve(case, user, seen=seen),
+    Action.CONFIRM_SENT: lambda wf, case, user, _seen: wf.confirm(case, user, sent=True),
+    Action.CONFIRM_NOT_SENT: lambda wf, case, user, _seen: wf.confirm(case, user, sent=False),
 }
 
 
@@ -98,8 +100,9 @@ def _button(backend: SlackBackend, command: Click) -> Callable[..., Awaitable[No
     async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         user, channel = _where(body)
+        seen = seen_draft(str(action.get("block_id") or ""))
         try:
-            await command(backend.workflow, action["value"], user)
+            await command(backend.workflow, action["value"], user, seen)
         except Refused as refusal:
             await _tell(backend, channel, user, refusal.reason)
 
