@@ -20,7 +20,7 @@ import redis.asyncio as aioredis
 
 from bench._common import BENCH_REDIS_URL
 from bench.store import NOW, fill
-from chatops.chat import CaseEvent, CaseView, Department, DigestItem
+from chatops.chat import CaseEvent, CaseView, Department, DigestItem, PingItem
 from chatops.config import load_config_text
 from chatops.store import Store
 from chatops.workflow.service import Workflow
@@ -39,6 +39,7 @@ class CountingChat:
 
     def __init__(self) -> None:
         self.events = 0
+        self.pings = 0
 
     async def show(self, view: CaseView, event: CaseEvent) -> None:
         self.events += 1
@@ -50,6 +51,11 @@ class CountingChat:
 
     async def post_report(self, department: Department, text: str, chart: bytes | None) -> None:
         return None
+
+    async def post_pings(
+        self, department: Department, items: list[PingItem], notify: tuple[str, ...]
+    ) -> None:
+        self.pings += len(items)
 
     async def close(self) -> None:
         return None
@@ -83,7 +89,7 @@ async def main(total: int) -> None:
     )
     print(
         f"scan tick, 1,000 due       : {busy_ms:.0f} ms, {taken} escalation steps, "
-        f"{chat.events} chat events   target < 150 ms"
+        f"{chat.events} chat events, {chat.pings} cases pinged   target < 150 ms"
     )
     print(f"the same tick again        : {again_ms:.1f} ms, {again} steps (each fires once)")
     await r.flushdb(asynchronous=True)
