@@ -107,19 +107,24 @@ def normalise_mapped(text: str) -> Normalised:
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
+    done: dict[str, str] = {}  # a letter with its marks -> its matching form
     pos, n = 0, len(text)
     while pos < n:
         end = pos + 1
-        while end < n and unicodedata.combining(text[end]) and not _INVISIBLE.match(text, end):
+        while end < n and unicodedata.combining(text[end]):
             end += 1
-        if _INVISIBLE.match(text, pos):
-            pos += 1
-            continue
-        for char in unicodedata.normalize("NFKC", text[pos:end]):
-            if not _HIDDEN.match(char):
-                out.append(char)
-                starts.append(pos)
-                ends.append(end)
+        group = text[pos:end]
+        piece = done.get(group)
+        if piece is None:
+            piece = done[group] = _HIDDEN.sub("", unicodedata.normalize("NFKC", group))
+        if len(piece) == 1:
+            out.append(piece)
+            starts.append(pos)
+            ends.append(end)
+        elif piece:
+            out.append(piece)
+            starts.extend([pos] * len(piece))
+            ends.extend([end] * len(piece))
         pos = end
     return Normalised(fold_lookalikes("".join(out)), (), tuple(starts), tuple(ends))
 
