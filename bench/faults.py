@@ -237,13 +237,15 @@ async def consuming_within(
 
 
 async def backlog(r: aioredis.Redis) -> int | None:
-    """Inbound entries not yet handed to a worker plus those handed out and not acknowledged."""
-    try:
-        for g in await r.xinfo_groups(keys.INBOUND):
-            if g["name"] == keys.INBOUND_GROUP:
-                return int(g.get("lag") or 0) + int(g.get("pending") or 0)
-    except RedisError:
-        pass
+    """Inbound entries not yet handed to a worker plus those handed out and not acknowledged.
+    Tried twice: the first command after a restart may meet a connection of the old server."""
+    for _ in range(2):
+        try:
+            for g in await r.xinfo_groups(keys.INBOUND):
+                if g["name"] == keys.INBOUND_GROUP:
+                    return int(g.get("lag") or 0) + int(g.get("pending") or 0)
+        except RedisError:
+            continue
     return None
 
 
