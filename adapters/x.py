@@ -33,7 +33,7 @@ import httpx
 from authlib.integrations.httpx_client import OAuth1Auth  # type: ignore[import-untyped]
 from authlib.oauth1.rfc5849.errors import OAuth1Error  # type: ignore[import-untyped]
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
-from twitter_text import parse_tweet  # type: ignore[import-untyped]
+from twitter_text import parse_tweet
 
 from adapters import _json
 from adapters.base import (

@@ -50,7 +50,8 @@ class AppendBatcher:
                 offset += len(mentions)
 
     def _take(self) -> list[tuple[Sequence[Mention], asyncio.Future[list[bool]]]]:
-        taken, count = [], 0
+        taken: list[tuple[Sequence[Mention], asyncio.Future[list[bool]]]] = []
+        count = 0
         while self._queue and (not taken or count + len(self._queue[0][0]) <= self._max):
             item = self._queue.pop(0)
             taken.append(item)

@@ -37,6 +37,7 @@ from typing import Any, ClassVar, Generic, Protocol, Self, TypedDict, TypeVar, U
 
 from chatops import keys
 from chatops.domain import utcnow
+from chatops.redis_text import maybe_text, text, texts
 from chatops.store import Store
 
 log = logging.getLogger(__name__)
@@ -240,7 +241,7 @@ class Outbox(Generic[OpT, WhereT]):
         await pipe.execute()
 
     async def _case_of(self, thread: str) -> str | None:
-        return await self.redis.hget(self.keys.threads, thread)
+        return maybe_text(await self.redis.hget(self.keys.threads, thread))
 
 
 class Tuning(TypedDict, total=False):
@@ -384,7 +385,7 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
         if paused is not None:
             return paused
         waits = [5.0]
-        for channel in await self.redis.smembers(self.keys.channels):
+        for channel in texts(await self.redis.smembers(self.keys.channels)):
             waits.append(await self._drain_channel(channel))
         waits.append(await self._flush_updates())
         return max(0.0, min(waits))
@@ -443,7 +444,8 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
                 if wait_ms:
                     return int(wait_ms) / 1000
                 async with self._holding(lease):
-                    outcome = await self._send(self.outbox.op_type.loads(raw), target, retried)
+                    op = self.outbox.op_type.loads(text(raw))
+                    outcome = await self._send(op, target, retried)
                 if outcome is not None:
                     return outcome
                 await self.redis.delete(inflight)
@@ -517,9 +519,10 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
         """Update every case message that changed: coalesced, so ten clicks are one update."""
         dirty = self.keys.dirty
         while True:
-            case_id = await self.redis.spop(dirty)
-            if case_id is None:
+            popped = await self.redis.spop(dirty)
+            if popped is None:
                 return 5.0
+            case_id = text(popped)  # type: ignore[arg-type]  # SPOP without a count: one member
             where = await self.outbox.where(case_id)
             if where is None:
                 continue  # not posted yet: the post renders the latest state

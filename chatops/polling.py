@@ -18,6 +18,7 @@ from adapters.base import Polls
 from chatops import keys
 from chatops.domain import utcnow
 from chatops.hygiene import sanitise
+from chatops.redis_text import maybe_text
 from chatops.store import Store
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ class RedisCursors:
         self.key = f"{keys.CURSORS}:{platform}"
 
     async def get(self, name: str) -> str | None:
-        return await self.redis.hget(self.key, name)
+        return maybe_text(await self.redis.hget(self.key, name))
 
     async def set(self, name: str, value: str) -> None:
         await self.redis.hset(self.key, name, value)

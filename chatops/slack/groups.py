@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 import redis.asyncio as aioredis
 from slack_sdk.errors import SlackApiError
@@ -36,7 +37,8 @@ class UserGroups:
         except SlackApiError as exc:
             log.warning("slack: cannot list members of %s: %s", group, exc.response.get("error"))
             return frozenset()
-        users = [str(u) for u in result.get("users", [])]
+        listed: list[Any] = result.get("users") or []
+        users = [str(u) for u in listed]
         await self.redis.set(key, json.dumps(users), ex=CACHE_S)
         return frozenset(users)
 

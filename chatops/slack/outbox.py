@@ -171,7 +171,8 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
             limit=200,
             include_all_metadata=True,
         )
-        for message in result.get("messages", []):
+        messages: list[dict[str, Any]] = result.get("messages") or []
+        for message in messages:
             meta = message.get("metadata") or {}
             payload = meta.get("event_payload") or {}
             if meta.get("event_type") == METADATA_EVENT and payload.get("case_id") == op.case_id:
@@ -220,9 +221,10 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
         result = await self.client.conversations_replies(
             channel=op.channel, ts=thread_ts, include_all_metadata=True, limit=200
         )
+        replies: list[dict[str, Any]] = result.get("messages") or []
         return any(
             ((m.get("metadata") or {}).get("event_payload") or {}).get("event_id") == op.event_id
-            for m in result.get("messages", [])
+            for m in replies
         )
 
     async def message(self, op: Op, target: Any) -> None:

@@ -16,6 +16,7 @@ import redis.asyncio as aioredis
 from botbuilder.schema import ConversationAccount, ConversationReference
 
 from chatops import keys
+from chatops.redis_text import text, text_map, texts
 
 REFERENCES = keys.TEAMS_REFERENCES
 NAMES = keys.TEAMS_NAMES
@@ -103,7 +104,7 @@ class References:
         raw = await self.redis.hget(REFERENCES, channel)
         if not raw:
             return None
-        reference = loads(raw)
+        reference = loads(text(raw))
         if not self.accept(reference.service_url):
             log.warning(
                 "teams: ignoring the stored reference of channel %s: bad serviceUrl", channel
@@ -116,7 +117,7 @@ class References:
 
     async def forget_team(self, team: str) -> list[str]:
         """The app was removed from the team: none of its channels can be posted to now."""
-        channels = sorted(await self.redis.smembers(keys.teams_team(team)))
+        channels = sorted(texts(await self.redis.smembers(keys.teams_team(team))))
         pipe = self.redis.pipeline(transaction=False)
         if channels:
             pipe.hdel(REFERENCES, *channels)
@@ -129,4 +130,4 @@ class References:
             await self.redis.hset(NAMES, person, name)
 
     async def names(self) -> dict[str, str]:
-        return await self.redis.hgetall(NAMES)
+        return text_map(await self.redis.hgetall(NAMES))
