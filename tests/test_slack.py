@@ -800,9 +800,10 @@ async def test_a_non_owner_is_refused_and_takes_over_through_the_confirmed_butto
     ]
     assert take["confirm"]["title"]["text"] == "Take over #1001?"
     assert take["confirm"]["text"]["text"].startswith(f"Take over #1001 from <@{ANNA}>?")
-    # Bob edits in the modal and clicks Publish: both refused, nothing changes
+    # Bob's Edit opens no modal, a draft he submits anyway and his Publish are refused
     await ss.click(Action.EDIT, "1001", BOB)
-    await eventually(lambda: _async(ss.slack.views))
+    await eventually(lambda: _async(ss.ephemerals_to(BOB)))
+    assert ss.slack.views == {}
     await ss.submit(View.DRAFT, "1001", BOB, "draft", "Hej! Bob svarar i stället.")
     await ss.click(Action.PUBLISH, "1001", BOB)
     refusals = await eventually(

@@ -170,6 +170,9 @@ def _open_draft(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
         if case is None or case.state not in ALLOWED[Command.EDIT]:
             await _tell(backend, channel, user, "this case can no longer be edited")
             return
+        if case.owner and case.owner != user:  # told now, not after typing a whole reply
+            await _tell(backend, channel, user, f"claimed by {case.owner}: take it over first")
+            return
         opened = await backend.client.views_open(
             trigger_id=body["trigger_id"],
             view=draft_modal(case.id, case.draft, title_case=case.number),
