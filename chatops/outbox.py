@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, ClassVar, Generic, Protocol, Self, TypedDict, TypeVar, Unpack
 
+from redis.exceptions import RedisError
+
 from chatops import keys
 from chatops.domain import utcnow
 from chatops.redis_text import maybe_text, text, texts
@@ -83,6 +85,15 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 """Release the lease KEYS[1] if it is still ours (ARGV[1])."""
+
+TAKE_LEASE = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+"""Take the lease KEYS[1] for ARGV[1], or extend it if it is already ours: a lease this sender
+could not release (Redis went away mid-drain and came back from its append-only file) must not
+keep its own channel waiting."""
 
 RENEW_LEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
@@ -302,6 +313,7 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
         self._release_if_empty = self.redis.register_script(RELEASE_IF_EMPTY)
         self._release_lease = self.redis.register_script(RELEASE_LEASE)
         self._renew_lease = self.redis.register_script(RENEW_LEASE)
+        self._take_lease = self.redis.register_script(TAKE_LEASE)
         self._backoff: dict[str, float] = {}
         self._next_probe = 0.0
         self.sent = 0
@@ -356,12 +368,26 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
     # -- the loop -------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
+        down_since: float | None = None  # Redis unreachable: said once, and once when back
         while not stop.is_set():
             try:
                 wait = await self.tick()
+            except (RedisError, OSError) as exc:
+                if down_since is None:
+                    down_since = time.monotonic()
+                    log.error("%s sender: Redis unavailable (%s); waiting", self.chat, exc)
+                wait = 1.0
             except Exception:
                 log.exception("%s sender: tick failed; retrying", self.chat)
                 wait = 1.0
+            else:
+                if down_since is not None:
+                    log.warning(
+                        "%s sender: Redis is back after %.0f s",
+                        self.chat,
+                        time.monotonic() - down_since,
+                    )
+                    down_since = None
             if wait > 0:
                 await self._sleep(stop, wait)
 
@@ -420,7 +446,7 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
         if pause_ms > 0:
             return pause_ms / 1000
         lease = self.keys.lease(channel)
-        if not await self.redis.set(lease, self.name, nx=True, px=self.lease_ms):
+        if not await self._take_lease(keys=[lease], args=[self.name, self.lease_ms]):
             return 0.5
         queue, inflight = self.keys.queue(channel), self.keys.inflight(channel)
         try:

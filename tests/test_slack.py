@@ -626,6 +626,23 @@ async def test_a_post_slower_than_the_lease_is_not_posted_twice(
     await other.http.aclose()
 
 
+async def test_a_lease_left_behind_by_this_sender_does_not_hold_up_its_channel(
+    ss: SlackSystem,
+) -> None:
+    """Redis went away mid-drain and came back from its append-only file with this sender's
+    lease on the channel: the sender takes it again at once; another sender's lease holds."""
+    await ss.ingest(mention_json("m-1", "post-1", "Hej?"))
+    lease = keys.slack_lease("C0SOCIAL01")
+    sender = ss.backend.sender
+    sender.post_rate, sender.post_burst = 1000.0, 1000
+    await ss.rt.store.redis.set(lease, "another-process", px=60_000)
+    await sender.tick()
+    assert ss.slack.messages("C0SOCIAL01") == []
+    await ss.rt.store.redis.set(lease, sender.name, px=60_000)
+    await sender.tick()
+    assert len(ss.slack.messages("C0SOCIAL01")) == 1
+
+
 async def test_a_second_post_op_for_a_posted_case_is_skipped(ss: SlackSystem) -> None:
     """A crash between queueing a case message and marking it queued leaves a second post op
     behind when the case is shown again: the sender sees the message exists and skips it."""
