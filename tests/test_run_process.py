@@ -116,6 +116,7 @@ async def test_from_webhook_to_slack_thread_and_a_click_back(
 
         payload = json.loads((FIXTURES / "block_actions_claim.json").read_text())
         payload["actions"][0]["value"] = "1001"
+        payload["container"]["message_ts"] = payload["message"]["ts"] = message["ts"]
         body = interaction_body(payload)
         r = await client.post("/slack/events", content=body, headers=slack_headers(body, SECRET))
         assert r.status_code == 200

@@ -114,6 +114,8 @@ class SlackSystem:
         thread = await self.backend.outbox.thread_of(case_id)
         channel = thread[0] if thread else "C0SOCIAL01"
         payload["channel"]["id"] = payload["container"]["channel_id"] = channel
+        if thread is not None:  # the click comes from the case's own message
+            payload["container"]["message_ts"] = payload["message"]["ts"] = thread[1]
         payload["actions"] = [
             {
                 "action_id": action,

@@ -293,3 +293,34 @@ async def test_while_our_workspace_is_unknown_every_request_is_refused(ss: Slack
     finally:
         await client.close()
         await backend.close()
+
+
+async def test_an_old_message_whose_number_names_another_case_acts_on_nothing(
+    ss: SlackSystem,
+) -> None:
+    """The store was wiped and numbered again: the old message of an earlier #1001 is still in
+    the channel. A click on it names #1001, comes from the right channel, and is refused,
+    because it is not the message recorded for today's #1001."""
+    root = await posted(ss)
+    old = click_payload(
+        Action.CLAIM,
+        "1001",
+        ANNA,
+        "C0SOCIAL01",
+        block_id="case-1001",
+        container={"message_ts": "1700000000.000100"},
+    )
+    await ss.send(interaction_body(old))
+    told = await eventually(lambda: _async(ss.ephemerals_to(ANNA)))
+    assert "no longer belongs to that case" in told[0]
+    assert (await ss.case()).owner is None
+    current = click_payload(
+        Action.CLAIM,
+        "1001",
+        ANNA,
+        "C0SOCIAL01",
+        block_id="case-1001",
+        container={"message_ts": root},
+    )
+    await ss.send(interaction_body(current))
+    await eventually(lambda: _owner(ss, ANNA))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -95,6 +95,29 @@ def click_allowed(place: Place, channel: str) -> bool:
     return bool(channel) and channel in allowed
 
 
+def message_allowed(place: Place, block_id: str, body: dict[str, Any]) -> bool:
+    """A click on a case message, or on a ping in its thread, must come from the message
+    recorded for that case: an old message whose number now names another case (a store that
+    was wiped and numbered again) can never act on it. Digests and batched pings list cases
+    from messages of their own and are held by the channel check alone."""
+    if place.thread is None:
+        return True
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    if block_id.startswith("case-"):
+        clicked = container.get("message_ts") or message.get("ts")
+        return str(clicked or "") == place.thread[1]
+    if block_id.startswith("ping-"):
+        thread = message.get("thread_ts") or container.get("thread_ts")
+        return str(thread or "") == place.thread[1]
+    return True
+
+
+STALE_MESSAGE = (
+    ":no_entry_sign: this message no longer belongs to that case: use the case's current message"
+)
+
+
 def thread_allowed(place: Place, channel: str, thread_ts: str) -> bool:
     """A thread message belongs to the case only in the case's current thread."""
     return place.thread == (channel, thread_ts)
@@ -163,9 +186,15 @@ class Scope:
     async def _click(self, body: dict[str, Any]) -> bool:
         user = str((body.get("user") or {}).get("id", ""))
         channel, thread_ts = action_origin(body)
-        for case_id in _unique(case_of_action(a) for a in body.get("actions") or []):
-            place = await self._place(case_id)
-            if place is None or click_allowed(place, channel) or await self._approver(user):
+        for action in body.get("actions") or []:
+            case_id = case_of_action(action)
+            place = await self._place(case_id) if case_id else None
+            if place is None:
+                continue
+            if not message_allowed(place, str(action.get("block_id") or ""), body):
+                await self._tell(user, channel, STALE_MESSAGE, thread_ts)
+                return False
+            if click_allowed(place, channel) or await self._approver(user):
                 continue
             await self._tell(user, channel, refusal(place), thread_ts)
             return False
@@ -220,7 +249,3 @@ class Scope:
 
 def _kind(body: dict[str, Any]) -> str:
     return str(body.get("type") or body.get("command") or "unknown")
-
-
-def _unique(items: Iterable[str | None]) -> list[str]:
-    return [i for i in dict.fromkeys(items) if i]
