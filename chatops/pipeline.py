@@ -78,6 +78,7 @@ class Pipeline:
             sensitive_keywords=a.sensitive_keywords,
             min_followers=a.min_followers,
             pii_patterns=self.config.pii.patterns,
+            pii_allow=self.config.pii.allow,
         )
 
     def route(self, mention: Mention, language: str | None) -> str:

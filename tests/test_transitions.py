@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -212,6 +213,25 @@ def test_personal_data_blocks_public_publishing_but_not_private(draft: str, kind
     assert kind in info.value.reason and "privately" in info.value.reason
     after = decide(case, C.PRIVATE, "anna", POLICY)
     assert after.state is S.PUBLISHING and after.private
+
+
+@pytest.mark.parametrize(
+    ("draft", "goes_out"),
+    [
+        ("Mejla oss på support@acme.se så hjälper vi dig", True),
+        ("Ring oss på 08-123 45 67", True),  # the allowed +46 8 123 45 67, written nationally
+        ("Mejla anna.berg@example.com eller support@acme.se", False),  # a customer's address
+        ("Ring +46 70 123 45 67", False),
+    ],
+)
+def test_the_brands_own_contacts_may_be_published(draft: str, goes_out: bool) -> None:
+    policy = replace(POLICY, pii_allow=("support@acme.se", "+46 8 123 45 67"))
+    case = make_case(S.DRAFTED, draft=draft)
+    if goes_out:
+        assert decide(case, C.PUBLISH, "anna", policy).state is S.PUBLISHING
+    else:
+        with pytest.raises(Refused, match="personal data"):
+            decide(case, C.PUBLISH, "anna", policy)
 
 
 def test_a_card_number_failing_luhn_is_not_personal_data() -> None:

@@ -20,6 +20,7 @@ from adapters.base import ChecksDrafts
 from chatops.chat import CaseEvent, CaseView, ChatBackend, Department, EventKind
 from chatops.config import Config
 from chatops.domain import AuditEntry, Case, Mention, Reply, State, utcnow
+from chatops.inflight import InFlight
 from chatops.store import Store
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.transitions import (
@@ -94,10 +95,13 @@ class Workflow:
         self.time_scale = time_scale
         self.approvers = approvers
         """Resolves approvers at decision time (a chat backend expanding user groups)."""
+        self.in_flight = InFlight()
+        """Publishes under way: a stopping process lets them finish (chatops.processes)."""
         self.policy = Policy(
             approvers=frozenset(config.approval.approvers),
             departments=frozenset(d.id for d in config.departments),
             pii_patterns=tuple(config.pii.patterns),
+            pii_allow=tuple(config.pii.allow),
             repeat_limit=config.pii.repeat_warning_per_day,
         )
 
@@ -147,7 +151,8 @@ class Workflow:
         args = Args(repeat_count=count, fingerprint=seen or fingerprint(case))
         after = await self.command(case_id, cmd, actor, args)
         if after.state is State.PUBLISHING:
-            return await self._deliver(after, actor)
+            async with self.in_flight:
+                return await self._deliver(after, actor)
         return after
 
     async def approve(self, case_id: str, actor: str, *, seen: str | None = None) -> Case:
@@ -157,7 +162,8 @@ class Workflow:
         await self._platform_allows(case, case.private)
         args = Args(fingerprint=seen or fingerprint(case))
         after = await self.command(case_id, Command.APPROVE, actor, args)
-        return await self._deliver(after, actor)
+        async with self.in_flight:
+            return await self._deliver(after, actor)
 
     async def confirm(self, case_id: str, actor: str, *, sent: bool) -> Case:
         """After `publish_unknown`, a person says whether the reply is on the platform."""

@@ -66,6 +66,7 @@ class Policy:
     approvers: frozenset[str] = frozenset()
     departments: frozenset[str] = frozenset()
     pii_patterns: tuple[str, ...] = ()
+    pii_allow: tuple[str, ...] = ()  # the brand's own contacts, allowed in public replies
     repeat_limit: int = 3
 
 
@@ -279,7 +280,7 @@ SPAM_ACK = "spam_ok"
 def _check_public(c: Case, p: Policy) -> None:
     if c.private:
         return
-    found = pii_kinds(find_pii(c.draft, p.pii_patterns))
+    found = pii_kinds(find_pii(c.draft, p.pii_patterns, p.pii_allow))
     if found:
         raise Refused(
             f"the reply contains personal data ({', '.join(found)}): "
