@@ -222,9 +222,30 @@ def check_config_cmd(path: Path | None) -> None:
         problems += run_async(_teams_channels_missing(settings, target))
     for p in problems:
         click.echo(str(p))
+    if settings.redis_url:
+        for warning in run_async(_redis_warnings(settings)):
+            click.echo(f"warning: {warning}")
     if problems:
         fail(f"{len(problems)} problem(s) in {target}")
     click.echo(f"{target}: ok")
+
+
+async def _redis_warnings(settings: Settings) -> list[str]:
+    """Why this Redis may lose data (no persistence, evicting keys). Warnings, not problems:
+    the config is valid either way and a managed Redis may hide its settings, so they never
+    make `check-config` fail; they are also logged at every role's start."""
+    from redis.exceptions import RedisError
+
+    from chatops.redis_checks import durability
+    from chatops.store import connect
+
+    redis = connect(settings.redis_url)
+    try:
+        return await durability(redis)
+    except (RedisError, OSError) as exc:
+        return [f"cannot check Redis (REDIS_URL) now: {type(exc).__name__}"]
+    finally:
+        await redis.aclose()
 
 
 async def _teams_channels_missing(settings: Settings, path: Path) -> list[str]:
@@ -249,12 +270,51 @@ async def _teams_channels_missing(settings: Settings, path: Path) -> list[str]:
 
 
 @main.command()
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-def replay(file: Path) -> None:
-    """Ingest a backlog of mentions, one sandbox-format JSON object a line."""
+@click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--dead", is_flag=True, help="Replay the dead-letter stream instead of a file (REDIS_URL)."
+)
+def replay(file: Path | None, dead: bool) -> None:
+    """Ingest a backlog of mentions, one sandbox-format JSON object a line; or, with --dead,
+    put what the dead-letter stream holds back through the pipeline."""
+    if (file is None) == (not dead):
+        raise click.UsageError("give exactly one of FILE or --dead")
+    if file is None:
+        run_async(_replay_dead())
+        return
     if not file.exists():
         fail(f"cannot read {file}: no such file")
     run_async(_replay(file))
+
+
+async def _replay_dead() -> None:
+    import httpx
+
+    import adapters as platform_adapters
+    from adapters import AdapterContext
+    from chatops.replay import replay_dead
+    from chatops.runtime import HTTP_TIMEOUT
+    from chatops.store import Store, connect
+
+    settings = settings_or_fail()
+    config = config_or_fail(settings)
+    if not settings.redis_url:
+        fail("replay --dead needs REDIS_URL: the dead-letter stream lives in Redis")
+    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
+        ctx = AdapterContext(settings=settings, config=config, http=http)
+        enabled = {n: platform_adapters.load(n, ctx) for n in config.platforms.enabled()}
+        store = Store(connect(settings.redis_url))
+        try:
+            report = await replay_dead(store, enabled)
+        finally:
+            await store.close()
+    kept = sum(report.kept.values())
+    click.echo(
+        f"dead letters: {report.replayed} replayed, {report.recorded} already in a case "
+        f"(removed), {kept} kept"
+    )
+    for reason, n in sorted(report.kept.items()):
+        click.echo(f"  kept {n}: {reason}")
 
 
 async def _replay(file: Path) -> None:

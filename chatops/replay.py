@@ -3,20 +3,25 @@
 Each line is parsed like a sandbox webhook body; a bad line is reported with its number and
 skipped, everything else is sanitised and appended to the inbound stream (deduplicated as usual),
 exactly like a webhook's mentions.
+
+`chatops replay --dead`: put the dead-letter stream back through the pipeline (`replay_dead`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from adapters import BadPayload
+from adapters.base import Parsed
 from adapters.sandbox import parse_items
-from chatops.domain import Mention, utcnow
+from chatops.domain import Change, Mention, utcnow
 from chatops.hygiene import sanitise
 from chatops.store import Store
 
@@ -63,3 +68,87 @@ async def replay(store: Store, path: Path, console: Console) -> ReplayReport:
             report.duplicates += len(appended) - sum(appended)
             progress.advance(task, len(chunk))
     return report
+
+
+@runtime_checkable
+class ReparsesItems(Protocol):
+    """A platform adapter that can read one item it once skipped (a `Skipped.item`) again."""
+
+    def reparse(self, item: str) -> Parsed:
+        """The mentions the raw item yields now (none when it is still unusable)."""
+        ...
+
+
+@dataclass
+class DeadReport:
+    replayed: int = 0
+    """Put back on the inbound stream (and removed from the dead letters)."""
+    recorded: int = 0
+    """Already in a case: removed from the dead letters, nothing to replay."""
+    kept: Counter[str] = field(default_factory=Counter)
+    """Left in the dead-letter stream, by why."""
+
+
+async def replay_dead(store: Store, adapters: Mapping[str, Any]) -> DeadReport:
+    """Replay the dead-letter stream: each entry is removed only once it is safely back on the
+    inbound stream (one atomic step for a worker's dead letter), and kept, with the reason
+    counted, when it cannot be replayed.
+
+    Two shapes: a worker's dead letter (`m`: the mention JSON) goes back as it was, its dedupe
+    marker checked so a mention no case recorded is not dropped as a duplicate; a webhook
+    item (`from=webhook`) is re-read by its platform adapter and goes in only if it now
+    yields a mention (then deduplicated as any webhook's)."""
+    report = DeadReport()
+    after: str | None = None
+    while batch := await store.dead_letters(after):
+        for dead_id, fields in batch:
+            after = dead_id
+            if fields.get("from") == "webhook":
+                await _replay_item(store, adapters, dead_id, fields, report)
+            else:
+                await _replay_entry(store, dead_id, fields, report)
+    return report
+
+
+async def _replay_entry(
+    store: Store, dead_id: str, fields: Mapping[str, str], report: DeadReport
+) -> None:
+    raw = fields.get("m", "")
+    try:
+        mention = Mention.model_validate_json(raw)
+    except ValueError:
+        report.kept["unreadable entry (not a mention)"] += 1
+        return
+    marker = mention.key if mention.change is Change.ADD else None
+    if await store.requeue_dead(dead_id, raw, marker) is None:
+        report.replayed += 1
+    else:
+        report.recorded += 1
+
+
+async def _replay_item(
+    store: Store,
+    adapters: Mapping[str, Any],
+    dead_id: str,
+    fields: Mapping[str, str],
+    report: DeadReport,
+) -> None:
+    platform = fields.get("platform", "?")
+    adapter = adapters.get(platform)
+    if adapter is None:
+        report.kept[f"{platform} items: the platform is not enabled in the config"] += 1
+        return
+    if not isinstance(adapter, ReparsesItems):
+        report.kept[f"{platform} items: its adapter cannot re-read a single item"] += 1
+        return
+    try:
+        parsed = adapter.reparse(fields.get("item", ""))
+    except BadPayload:
+        parsed = Parsed()
+    mentions = sanitise(parsed.mentions, utcnow())
+    if not mentions:
+        report.kept[f"{platform} items still unusable ({fields.get('reason', '?')})"] += 1
+        return
+    await store.append_inbound(mentions)
+    await store.drop_dead(dead_id)
+    report.replayed += 1

@@ -23,6 +23,7 @@ from chatops.domain import utcnow
 from chatops.drafting import Drafter
 from chatops.metrics import Metrics
 from chatops.pipeline import Pipeline
+from chatops.redis_checks import WipeWatch
 from chatops.settings import EnvProblem, Settings
 from chatops.store import Store, connect
 from chatops.workflow.service import Workflow
@@ -43,6 +44,8 @@ class Runtime:
     chat: ChatBackend | None = None
     workflow: Workflow | None = None
     pipeline: Pipeline | None = None
+    wipes: WipeWatch | None = None
+    """Notices the store being wiped; shared by the worker loop, the scheduler and /readyz."""
 
     @property
     def wf(self) -> Workflow:
@@ -116,6 +119,7 @@ async def start(
         http=http or httpx.AsyncClient(timeout=HTTP_TIMEOUT),
         metrics=Metrics(),
     )
+    rt.wipes = WipeWatch(rt.store)  # wall time: /readyz judges problems by it
     ctx = AdapterContext(settings=settings, config=config, http=rt.http)
     for name in config.platforms.enabled():
         rt.adapters[name] = platform_adapters.load(name, ctx)

@@ -48,6 +48,9 @@ class Settings:
     sandbox_secret: str = _secret("sandbox")
     sandbox_api_url: str | None = None
     time_scale: float = 1.0
+    metrics_port: int | None = None
+    """CHATOPS_METRICS_PORT: a worker or scheduler without the web serves /metrics (and
+    /healthz, /readyz) on this port; `chatops run` and `chatops web` serve them on PORT."""
     metrics_token: str | None = _secret()
     """CHATOPS_METRICS_TOKEN: when set, `/metrics` and the detail of `/readyz` need it as a
     bearer token (they name departments, volumes and failure reasons)."""
@@ -117,8 +120,15 @@ def _slack_api_url(value: str) -> str:
 
 
 def _redis_url(value: str) -> str:
+    """redis:// and rediss:// (TLS; options such as ssl_cert_reqs in the query string reach
+    redis-py's from_url), unix://, or redis+sentinel://host:port,…/service[/db]."""
+    if value.startswith("redis+sentinel://"):
+        from chatops.sentinel import parse_sentinel_url
+
+        parse_sentinel_url(value)
+        return value
     if not value.startswith(("redis://", "rediss://", "unix://")):
-        raise ValueError("must start with redis://, rediss:// or unix://")
+        raise ValueError("must start with redis://, rediss://, unix:// or redis+sentinel://")
     return value
 
 
@@ -166,6 +176,7 @@ _VARIABLES: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("sandbox_api_url", "SANDBOX_API_URL", _base_url),
     ("time_scale", "CHATOPS_TIME_SCALE", _time_scale),
     ("metrics_token", "CHATOPS_METRICS_TOKEN", _text),
+    ("metrics_port", "CHATOPS_METRICS_PORT", _port),
     ("log_customer_text", "CHATOPS_LOG_CUSTOMER_TEXT", _switch),
 )
 """Settings field, environment variable, parser. Unset variables keep the field's default."""

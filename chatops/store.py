@@ -22,6 +22,8 @@ from redis.exceptions import ResponseError
 
 from chatops import keys
 from chatops.domain import AuditEntry, Case, Change, Mention, State
+from chatops.sentinel import SCHEME as SENTINEL_SCHEME
+from chatops.sentinel import SentinelTarget, parse_sentinel_url
 
 if TYPE_CHECKING:
     from adapters.base import Skipped
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FIRST_CASE_NUMBER = 1001
+INBOUND_FAILURES = f"{keys.G}:inbound:failures"
+"""Hash: inbound entry id -> times the pipeline failed on it (not Redis refusing a write)."""
 TRACKED_STATES = [s for s in State if s not in (State.CLOSED, State.DISMISSED)]
 """States with an index set; closed and dismissed grow forever and are not listed."""
 
@@ -51,7 +55,10 @@ return out
 _RESOLVE_CASE = """
 local id = redis.call('HGET', KEYS[1], ARGV[1])
 if id then return {id, 0} end
-if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SET', KEYS[2], ARGV[2]) end
+local floor = tonumber(ARGV[2])
+if tonumber(redis.call('GET', KEYS[2]) or '0') < floor then
+  redis.call('SET', KEYS[2], string.format('%d', floor))
+end
 id = tostring(redis.call('INCR', KEYS[2]))
 redis.call('HSET', KEYS[1], ARGV[1], id)
 return {id, 1}
@@ -96,6 +103,20 @@ return out
 """
 
 
+_REQUEUE_DEAD = """
+local mark = false
+if ARGV[3] ~= '' then mark = redis.call('HGET', KEYS[3], ARGV[3]) end
+if mark and mark ~= ARGV[4] then
+  redis.call('XDEL', KEYS[2], ARGV[1])
+  return mark
+end
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[3], ARGV[3], ARGV[4]) end
+redis.call('XADD', KEYS[1], '*', 'm', ARGV[2])
+redis.call('XDEL', KEYS[2], ARGV[1])
+return ''
+"""
+
+
 _REMOVE_IDLE_CONSUMERS = """
 local gone = {}
 for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
@@ -130,6 +151,10 @@ class Store:
         self._replace_mention = redis.register_script(_REPLACE_MENTION)
         self._dead_letter_items = redis.register_script(_DEAD_LETTER_ITEMS)
         self._remove_idle_consumers = redis.register_script(_REMOVE_IDLE_CONSUMERS)
+        self._requeue_dead = redis.register_script(_REQUEUE_DEAD)
+        self.highest_case = 0
+        """The highest case number this process has seen: after a wipe, numbering goes on
+        above it instead of restarting at FIRST_CASE_NUMBER (see resolve_case_id)."""
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -186,19 +211,24 @@ class Store:
             start = nxt
         return out
 
-    async def delivery_counts(self, entry_ids: Sequence[str]) -> dict[str, int]:
-        if not entry_ids:
-            return {}
-        lo, hi = min(entry_ids, key=_id_key), max(entry_ids, key=_id_key)
-        rows = await self.redis.xpending_range(
-            keys.INBOUND, keys.INBOUND_GROUP, min=lo, max=hi, count=len(entry_ids) * 4
-        )
-        wanted = set(entry_ids)
-        return {r["message_id"]: r["times_delivered"] for r in rows if r["message_id"] in wanted}
-
     async def ack(self, entry_ids: Sequence[str]) -> None:
         if entry_ids:
-            await self.redis.xack(keys.INBOUND, keys.INBOUND_GROUP, *entry_ids)
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.xack(keys.INBOUND, keys.INBOUND_GROUP, *entry_ids)
+            pipe.hdel(INBOUND_FAILURES, *entry_ids)
+            await pipe.execute()
+
+    async def count_failure(self, entry_id: str) -> int:
+        """One more failure of the pipeline on this entry; returns how many so far."""
+        return int(await self.redis.hincrby(INBOUND_FAILURES, entry_id, 1))
+
+    async def failures(self, entry_ids: Sequence[str]) -> dict[str, int]:
+        """Pipeline failures per entry (0 when none): unlike XPENDING's delivery count, a
+        delivery that failed only because Redis refused a write is not one of them."""
+        if not entry_ids:
+            return {}
+        found = await self.redis.hmget(INBOUND_FAILURES, list(entry_ids))
+        return {eid: int(n or 0) for eid, n in zip(entry_ids, found, strict=True)}
 
     async def dead_letter(self, entry: Inbound, reason: str) -> None:
         """Keep an entry no worker could process, then acknowledge it: visible, not lost."""
@@ -221,6 +251,33 @@ class Store:
             args += [platform, item.reason, item.detail, item.item]
         result = await self._dead_letter_items(keys=[keys.DEAD, *markers], args=args)
         return [bool(x) for x in result]
+
+    async def dead_letters(
+        self, after: str | None = None, count: int = 500
+    ) -> list[tuple[str, dict[str, str]]]:
+        """Entries of the dead-letter stream, oldest first, after entry id `after`."""
+        rows: Any = await self.redis.xrange(
+            keys.DEAD, min=f"({after}" if after else "-", count=count
+        )
+        return [(str(eid), dict(fields)) for eid, fields in rows]
+
+    async def requeue_dead(self, dead_id: str, raw: str, mention_key: str | None) -> str | None:
+        """Put a worker's dead letter back on the inbound stream and remove it from the
+        dead-letter stream, in one atomic step; returns None when re-queued, or the case the
+        mention is already recorded in (then the dead letter is only removed).
+
+        A new mention's dedupe marker was written when the web accepted it and still says
+        "pending" (no case recorded it), so the ordinary dedupe-and-append would drop the
+        replay as a duplicate: the marker is checked here instead, and only a marker naming a
+        case makes it one."""
+        found = await self._requeue_dead(
+            keys=[keys.INBOUND, keys.DEAD, keys.MENTION_CASES],
+            args=[dead_id, raw, mention_key or "", keys.PENDING],
+        )
+        return str(found) or None
+
+    async def drop_dead(self, dead_id: str) -> None:
+        await self.redis.xdel(keys.DEAD, dead_id)
 
     async def stream_lag(self) -> int:
         """Entries not yet delivered to any worker plus those delivered but not acknowledged."""
@@ -272,11 +329,20 @@ class Store:
     # -- cases ----------------------------------------------------------------------------
 
     async def resolve_case_id(self, conversation_key: str) -> tuple[str, bool]:
-        """The case of a conversation, numbering a new one if needed: (id, newly numbered)."""
+        """The case of a conversation, numbering a new one if needed: (id, newly numbered).
+
+        Case numbers are never reused where this process can know better: it remembers the
+        highest number it has seen, and the script raises the sequence to at least that before
+        numbering, atomically (a no-op unless the store lost its sequence: a wipe). So after a
+        wipe while processes run, numbering continues above every number they saw. The limit:
+        a wipe while no process runs (or a restart onto an emptied store) starts again at
+        FIRST_CASE_NUMBER, since nothing remembers; old chat messages then carry numbers that
+        new cases get, which is why clicks are checked against the message they came from."""
         case_id, created = await self._resolve(
             keys=[keys.CONVERSATIONS, keys.CASE_SEQ],
-            args=[conversation_key, FIRST_CASE_NUMBER - 1],
+            args=[conversation_key, max(FIRST_CASE_NUMBER - 1, self.highest_case)],
         )
+        self.highest_case = max(self.highest_case, int(case_id))
         return str(case_id), bool(int(created))
 
     async def mention_count(self) -> int:
@@ -524,6 +590,8 @@ def _id_key(entry_id: str) -> tuple[int, int]:
 
 def connect(url: str | None) -> aioredis.Redis:
     """A Redis client for `url`, or an embedded in-process server when there is none."""
+    if url and url.startswith(SENTINEL_SCHEME):
+        return _sentinel_master(parse_sentinel_url(url))
     if url:
         return aioredis.from_url(url, decode_responses=True, health_check_interval=30)
     import fakeredis
@@ -533,6 +601,24 @@ def connect(url: str | None) -> aioredis.Redis:
         "all cases are lost when it exits"
     )
     return fakeredis.FakeAsyncRedis(decode_responses=True)
+
+
+def _sentinel_master(target: SentinelTarget) -> aioredis.Redis:
+    """A client of the master Sentinel names for `target.service`; after a failover it asks
+    the sentinels again and reconnects to the new master."""
+    from redis.asyncio.sentinel import Sentinel
+
+    sentinel_kwargs = {"password": target.sentinel_password} if target.sentinel_password else {}
+    sentinel = Sentinel(
+        list(target.sentinels),
+        sentinel_kwargs=sentinel_kwargs,
+        username=target.username,
+        password=target.password,
+        db=target.db,
+        decode_responses=True,
+        health_check_interval=30,
+    )
+    return sentinel.master_for(target.service, decode_responses=True)
 
 
 def compact(model: BaseModel) -> str:

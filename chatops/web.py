@@ -23,6 +23,7 @@ from chatops.batching import AppendBatcher
 from chatops.domain import utcnow
 from chatops.hygiene import sanitise
 from chatops.metrics import Metrics
+from chatops.redis_checks import WipeWatch
 from chatops.store import Store
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
 DEPARTMENTS: web.AppKey[list[str]] = web.AppKey("departments", list)
 METRICS_TOKEN: web.AppKey[str] = web.AppKey("metrics_token", str)
 BODY_TIMEOUT: web.AppKey[float] = web.AppKey("body_timeout", float)
+WIPES: web.AppKey[WipeWatch | None] = web.AppKey("wipes")
 
 
 def build_app(
@@ -49,6 +51,7 @@ def build_app(
     *,
     metrics_token: str | None = None,
     body_timeout: float = BODY_TIMEOUT_S,
+    wipes: WipeWatch | None = None,
 ) -> web.Application:
     """The aiohttp app; chat backends add their own routes (`/slack/events`, `/api/messages`).
 
@@ -57,6 +60,7 @@ def build_app(
     app = web.Application(client_max_size=MAX_BODY, middlewares=[_body_in_time])
     app[METRICS_TOKEN] = metrics_token or ""
     app[BODY_TIMEOUT] = body_timeout
+    app[WIPES] = wipes
     app[STORE] = store
     app[BATCHER] = AppendBatcher(store.append_inbound)
     app[ADAPTERS] = adapters
@@ -108,15 +112,17 @@ async def healthz(_request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     """200 or 503; what is wrong only for those who may see it (component names, reasons)."""
-    status, detail = await _readiness(request.app[STORE])
+    status, detail = await _readiness(request.app[STORE], request.app.get(WIPES))
     if not _may_see_detail(request):
         return _text(status, "ready" if status == 200 else "not ready")
     return _text(status, detail)
 
 
-async def _readiness(store: Store) -> tuple[int, str]:
+async def _readiness(store: Store, wipes: WipeWatch | None = None) -> tuple[int, str]:
     try:
         await store.ping()
+        if wipes is not None:
+            await wipes.check()  # a wipe sets a problem, reported just below
         problems = await store.problems(utcnow())
     except (RedisError, OSError) as exc:
         return 503, f"redis unreachable: {type(exc).__name__}"

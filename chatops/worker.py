@@ -1,8 +1,11 @@
 """The worker role: consume the inbound stream and run each mention through the pipeline.
 
 At-least-once: an entry is acknowledged only after its mention is recorded. Entries a dead
-worker left behind are claimed after `claim_idle` (XAUTOCLAIM); an entry that keeps failing
-goes to the dead-letter stream after `max_deliveries`, so it is visible and kept, not lost.
+worker left behind are claimed after `claim_idle` (XAUTOCLAIM); an entry the pipeline keeps
+failing on goes to the dead-letter stream after `max_deliveries` failures, so it is visible and
+kept, not lost. Only the pipeline's own failures count (kept per entry by us, not XPENDING's
+delivery count): an entry that could not be processed because Redis refused a write (gone, or
+out of memory) is retried until Redis takes it, never dead-lettered for it.
 
 Redis going away is waited out (one log line when it goes, one when it is back); a wiped store's
 consumer group is created again on NOGROUP; consumers of workers that are gone are removed.
@@ -23,6 +26,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from chatops.metrics import Metrics
 from chatops.pipeline import Pipeline
+from chatops.redis_checks import WipeWatch
 from chatops.store import Inbound, Store
 
 log = logging.getLogger(__name__)
@@ -34,6 +38,8 @@ RETRY_EVERY_S = 5.0
 HOUSEKEEPING_EVERY_S = 60.0
 """How often acknowledged stream history is trimmed, stalled publishes are recovered and dead
 consumers are removed."""
+WIPE_CHECK_EVERY_S = 5.0
+"""How often the store's epoch is compared with the one this process started on."""
 DEAD_CONSUMER = timedelta(hours=1)
 """A consumer of the group silent this long with nothing pending is a worker that is gone: a
 live one reads (or blocks reading) every second. Its name would otherwise stay forever."""
@@ -107,6 +113,8 @@ class Worker:
         housekeeping_every: float = HOUSEKEEPING_EVERY_S,
         dead_consumer: timedelta = DEAD_CONSUMER,
         monotonic: Callable[[], float] = time.monotonic,
+        wipes: WipeWatch | None = None,
+        wipe_check_every: float = WIPE_CHECK_EVERY_S,
     ) -> None:
         self.store = store
         self.pipeline = pipeline
@@ -121,6 +129,8 @@ class Worker:
         self.outage = Outage()
         self._retries = Every(retry_every)
         self._housekeeping = Every(housekeeping_every)
+        self.wipes = wipes
+        self._wipe_checks = Every(wipe_check_every)
         self.dead_consumer_ms = int(dead_consumer.total_seconds() * 1000)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -144,6 +154,10 @@ class Worker:
         """The time-based jobs that are due, run now; returns their names."""
         now = self.monotonic()
         ran = []
+        if self.wipes is not None and self._wipe_checks.due(now):
+            if await self.wipes.check():
+                await self.store.ensure_group()
+            ran.append("wipe check")
         if self._retries.due(now):
             await self.pipeline.workflow.retry_due()
             ran.append("retries")
@@ -192,15 +206,16 @@ class Worker:
         except Exception:
             log.exception("worker: %s failed; it stays pending for a retry", entry.mention.key)
             self.metrics.processed.labels("failed").inc()
+            await self.store.count_failure(entry.entry_id)
             return
         await self.store.ack([entry.entry_id])
         self.metrics.processed.labels("ok").inc()
 
     async def _drop_poison(self, entries: list[Inbound]) -> list[Inbound]:
-        counts = await self.store.delivery_counts([e.entry_id for e in entries])
+        counts = await self.store.failures([e.entry_id for e in entries])
         keep = []
         for e in entries:
-            if counts.get(e.entry_id, 0) > self.max_deliveries:
+            if counts.get(e.entry_id, 0) >= self.max_deliveries:
                 times = counts[e.entry_id]
                 log.error("worker: %s failed %d times: dead-lettered", e.entry_id, times)
                 await self.store.dead_letter(e, f"failed {times} times")

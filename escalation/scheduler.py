@@ -20,6 +20,7 @@ from chatops import keys, reconcile
 from chatops.domain import utcnow
 from chatops.metrics import Metrics
 from chatops.reconcile import PassResult, Reconciler
+from chatops.redis_checks import WipeWatch
 from chatops.workflow.service import Workflow
 from escalation import digest
 from escalation.chase import Chase
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 SCAN_EVERY_S = 30.0
 HEARTBEAT_S = 5.0
+WIPE_CHECK_S = 5.0
 
 
 class Clock:
@@ -38,8 +40,10 @@ class Clock:
         *,
         clock: Callable[[], datetime] = utcnow,
         metrics: Metrics | None = None,
+        wipes: WipeWatch | None = None,
     ) -> None:
         self.wf = workflow
+        self.wipes = wipes
         self.clock = clock
         self.chase = Chase(workflow, clock=clock)
         self.leader = Leader(workflow.store.redis)
@@ -57,6 +61,10 @@ class Clock:
             self.leader.leads, IntervalTrigger(seconds=HEARTBEAT_S), id="leader", **common
         )
         self.scheduler.add_job(self.scan, IntervalTrigger(seconds=scan_every), id="scan", **common)
+        if self.wipes is not None:
+            self.scheduler.add_job(
+                self.check_wipe, IntervalTrigger(seconds=WIPE_CHECK_S), id="wipe-check", **common
+            )
         at = config.reminders.daily_at
         for dept in config.departments:
             self.scheduler.add_job(
@@ -91,6 +99,15 @@ class Clock:
             id="weekly-report",
             **common,
         )
+
+    async def check_wipe(self) -> bool:
+        """Every scheduler, leader or not: a wiped store is logged and reported (WipeWatch)."""
+        if self.wipes is None:
+            return False
+        try:
+            return await self.wipes.check()
+        except (RedisError, OSError):
+            return False  # an outage, not a wipe: the leader heartbeat reports those
 
     async def scan(self) -> int:
         if not await self.leader.leads():

@@ -57,10 +57,13 @@ class SandboxPlatform:
     """The sandbox platform's reply API: POST /replies -> {"id": ...}.
 
     `mode` decides the answer: "ok", "unavailable" (503), "rate_limited" (429 Retry-After),
-    "refuse" (400), "hang" (never answers: the client times out after sending).
+    "refuse" (400), "hang" (never answers: the client times out after sending), "slow"
+    (answers as "ok" after `delay` seconds; `arrived` is set when a request comes in).
     """
 
     mode: str = "ok"
+    delay: float = 0.3
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
     received: list[dict[str, Any]] = field(default_factory=list)
     server: TestServer | None = None
     _release: asyncio.Event = field(default_factory=asyncio.Event)
@@ -79,6 +82,9 @@ class SandboxPlatform:
 
     async def _replies(self, request: web.Request) -> web.Response:
         body = await request.json()
+        if self.mode == "slow":
+            self.arrived.set()
+            await asyncio.sleep(self.delay)
         if self.mode == "hang":
             self.received.append(body)
             await self._release.wait()

@@ -582,7 +582,7 @@ def test_bad_environment_values_are_reported_without_echoing_urls() -> None:
     env = {"PORT": "eighty", "REDIS_URL": "http://:hunter2@redis"}
 
     assert str_problems(check_config_text(MINIMAL, env)) == [
-        "environment: REDIS_URL: must start with redis://, rediss:// or unix://",
+        "environment: REDIS_URL: must start with redis://, rediss://, unix:// or redis+sentinel://",
         "environment: PORT: must be a whole number from 1 to 65535 (got 'eighty')",
     ]
 

@@ -142,7 +142,7 @@ def test_secrets_never_appear_in_repr() -> None:
         ({"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL must start with http:// or https://"),
         (
             {"REDIS_URL": "localhost:6379"},
-            "REDIS_URL must start with redis://, rediss:// or unix://",
+            "REDIS_URL must start with redis://, rediss://, unix:// or redis+sentinel://",
         ),
     ],
 )
