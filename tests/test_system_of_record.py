@@ -43,6 +43,11 @@ from escalation.scheduler import Clock as SchedulerClock
 from tests.conftest import TEST_CONFIG, Clock, System
 from tests.fakes import RecordingChat, SandboxPlatform, mention_json, signed
 from tests.redis_server import RedisServer
+from tests.slack_api import FakeSlack, interaction_body, slack_headers
+from tests.test_slack import SECRET as SLACK_SECRET
+from tests.test_slack import SLACK_CONFIG
+
+SLACK_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "slack"
 
 needs_redis_server = pytest.mark.skipif(
     shutil.which("redis-server") is None, reason="needs redis-server"
@@ -537,3 +542,86 @@ async def test_a_store_reached_through_sentinel(tmp_path: Path) -> None:
         sentinel.terminate()
         sentinel.wait(10)
         master.stop()
+
+
+async def test_sigterm_during_a_publish_clicked_in_slack_lets_it_finish(
+    redis_url: str, store: Store, tmp_path: Path
+) -> None:
+    """`chatops run` as a real process: Publish clicked in Slack, the platform slow to answer,
+    SIGTERM meanwhile. The process waits for Bolt's listener: the case ends `published`."""
+    platform = SandboxPlatform(mode="slow", delay=2.0)
+    slack = FakeSlack(user_groups={"S0COMMS001": ["U0COMMS001"]})
+    await slack.start()
+    config = tmp_path / "chatops.yaml"
+    config.write_text(SLACK_CONFIG)
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "REDIS_URL"},
+        "REDIS_URL": redis_url,
+        "PORT": str(port),
+        "CHATOPS_CONFIG": str(config),
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SLACK_SECRET,
+        "SLACK_API_URL": slack.url,
+        "SANDBOX_SECRET": "test-secret",
+        "SANDBOX_API_URL": await platform.start(),
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "chatops",
+        "run",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+
+            async def up() -> bool:
+                assert proc.returncode is None, "chatops run exited"
+                try:
+                    return (await client.get("/healthz")).status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            await eventually(up, within=30)
+            raw, headers = signed(mention_json("m-1", "post-1", "Hej, när öppnar ni?"))
+            assert (await client.post("/webhooks/sandbox", content=raw, headers=headers)).is_success
+
+            async def posted() -> bool:
+                return bool(slack.messages("C0SOCIAL01"))
+
+            await eventually(posted)
+            metrics = (await client.get("/metrics")).text  # one registry for every role
+            assert 'chatops_worker_processed_total{outcome="ok"} 1.0' in metrics
+            [message] = slack.messages("C0SOCIAL01")
+            [(block_id, button)] = [
+                (b["block_id"], e)
+                for b in message["blocks"]
+                if b["type"] == "actions"
+                for e in b["elements"]
+                if e.get("action_id") == "case.publish"
+            ]
+            payload = json.loads((SLACK_FIXTURES / "block_actions_claim.json").read_text())
+            payload["user"]["id"] = "U0ANNA0001"
+            payload["channel"]["id"] = payload["container"]["channel_id"] = "C0SOCIAL01"
+            payload["container"]["message_ts"] = payload["message"]["ts"] = message["ts"]
+            payload["actions"] = [{**button, "block_id": block_id, "action_ts": "1.2"}]
+            body = interaction_body(payload)
+            answer = await client.post(
+                "/slack/events", content=body, headers=slack_headers(body, SLACK_SECRET)
+            )
+            assert answer.status_code == 200
+        await asyncio.wait_for(platform.arrived.wait(), 10)
+        proc.terminate()  # SIGTERM while the platform is still answering
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        await slack.stop()
+        await platform.stop()
+    case = await store.get_case("1001")
+    assert case is not None and case.state is State.PUBLISHED
+    assert len(platform.received) == 1
