@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 STOP_GRACE_S = 20.0
 """How long a stopping process waits for requests, publishes and chat listeners under way."""
+STARTUP_CHECK_S = 10.0
+"""The start-up checks of Redis never hold a role back longer than this."""
 
 
 def web_app(rt: Runtime) -> web.Application:
@@ -111,10 +113,11 @@ async def check_store(rt: Runtime) -> None:
     if rt.settings.embedded_store:
         return
     try:
-        await log_durability(rt.store.redis)
-        if rt.wipes is not None:
-            await rt.wipes.start()
-    except (RedisError, OSError) as exc:
+        async with asyncio.timeout(STARTUP_CHECK_S):
+            await log_durability(rt.store.redis)
+            if rt.wipes is not None:
+                await rt.wipes.start()
+    except (RedisError, OSError) as exc:  # TimeoutError is an OSError
         log.warning("start-up: Redis unreachable (%s); its checks are skipped", type(exc).__name__)
 
 
