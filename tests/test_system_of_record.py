@@ -183,6 +183,9 @@ async def test_a_full_redis_never_sends_an_acknowledged_mention_to_the_dead_lett
         for _ in range(30):  # each round reads or reclaims the entries, and fails to write
             with pytest.raises(aioredis.ResponseError, match="maxmemory"):
                 await worker.run_once()
+        pending = await admin.xpending_range(keys.INBOUND, keys.INBOUND_GROUP, "-", "+", 100)
+        assert len(pending) == 8
+        assert min(p["times_delivered"] for p in pending) > worker.max_deliveries
         await admin.config_set("maxmemory", "0")
         while await worker.run_once():
             pass
