@@ -59,11 +59,14 @@ class SandboxPlatform:
     `mode` decides the answer: "ok", "unavailable" (503), "rate_limited" (429 Retry-After),
     "refuse" (400), "hang" (never answers: the client times out after sending), "slow"
     (answers as "ok" after `delay` seconds; `arrived` is set when a request comes in).
+    With a `gate`, every request is held (after `arrived` is set) until the test sets it:
+    the order of events is then the test's, not the clock's.
     """
 
     mode: str = "ok"
     delay: float = 0.3
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    gate: asyncio.Event | None = None
     received: list[dict[str, Any]] = field(default_factory=list)
     server: TestServer | None = None
     _release: asyncio.Event = field(default_factory=asyncio.Event)
@@ -77,11 +80,16 @@ class SandboxPlatform:
 
     async def stop(self) -> None:
         self._release.set()
+        if self.gate is not None:
+            self.gate.set()
         if self.server is not None:
             await self.server.close()
 
     async def _replies(self, request: web.Request) -> web.Response:
         body = await request.json()
+        if self.gate is not None:
+            self.arrived.set()
+            await self.gate.wait()
         if self.mode == "slow":
             self.arrived.set()
             await asyncio.sleep(self.delay)

@@ -138,32 +138,47 @@ class Workflow:
         return await self.command(case_id, Command.REPLY_TO, actor, Args(text=mention_key))
 
     async def publish(
-        self, case_id: str, actor: str, *, private: bool = False, seen: str | None = None
+        self,
+        case_id: str,
+        actor: str,
+        *,
+        private: bool = False,
+        seen: str | None = None,
+        deliver: bool = True,
     ) -> Case:
         """Publish the draft, or ask for approval first when the case is sensitive.
 
         `seen` is the fingerprint of the draft the person looked at (default: the draft as
-        loaded now); a draft that changed under the click is refused, never sent."""
+        loaded now); a draft that changed under the click is refused, never sent. With
+        `deliver=False` only the decision is made: a case returned in `publishing` is this
+        caller's to hand to `deliver` (a chat that must answer the click first)."""
         case = await self._load(case_id)
         await self._platform_allows(case, private)
         count = await self.store.published_count(text_digest(case.draft), self.clock().date())
         cmd = Command.PRIVATE if private else Command.PUBLISH
         args = Args(repeat_count=count, fingerprint=seen or fingerprint(case))
         after = await self.command(case_id, cmd, actor, args)
-        if after.state is State.PUBLISHING:
-            async with self.in_flight:
-                return await self._deliver(after, actor)
+        if after.state is State.PUBLISHING and deliver:
+            return await self.deliver(after, actor)
         return after
 
-    async def approve(self, case_id: str, actor: str, *, seen: str | None = None) -> Case:
+    async def approve(
+        self, case_id: str, actor: str, *, seen: str | None = None, deliver: bool = True
+    ) -> Case:
         """Approve and publish in one compare-and-set: the approver's click is the publish
-        click, and it covers only the draft the approver saw (`seen`, default: as loaded)."""
+        click, and it covers only the draft the approver saw (`seen`, default: as loaded).
+        With `deliver=False` the case is returned in `publishing`, for `deliver`."""
         case = await self._load(case_id)
         await self._platform_allows(case, case.private)
         args = Args(fingerprint=seen or fingerprint(case))
         after = await self.command(case_id, Command.APPROVE, actor, args)
+        return await self.deliver(after, actor) if deliver else after
+
+    async def deliver(self, case: Case, actor: str) -> Case:
+        """The platform half of `publish`/`approve(..., deliver=False)`: call it exactly once
+        with the case that call returned in `publishing` (at-most-once rests on that)."""
         async with self.in_flight:
-            return await self._deliver(after, actor)
+            return await self._deliver(case, actor)
 
     async def confirm(self, case_id: str, actor: str, *, sent: bool) -> Case:
         """After `publish_unknown`, a person says whether the reply is on the platform."""
