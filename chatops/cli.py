@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 import click
 from rich.console import Console
 
-from chatops.config import ConfigError, check_config, load_config, parse_duration
+from chatops.config import Config, ConfigError, check_config, load_config, parse_duration
 from chatops.domain import utcnow
 from chatops.settings import Settings, logs_customer_text
 
@@ -70,7 +70,7 @@ def settings_or_fail() -> Settings:
         fail(str(exc))
 
 
-def config_or_fail(settings: Settings) -> Any:
+def config_or_fail(settings: Settings) -> Config:
     try:
         return load_config(settings.config_path)
     except ConfigError as exc:
@@ -330,7 +330,7 @@ async def _replay(file: Path) -> None:
     store = Store(connect(settings.redis_url))
     try:
         report = await do_replay(store, file, console)
-        if embedded:
+        if config is not None:  # the embedded store: this process is the worker too
             from chatops.console import ConsoleBackend
             from chatops.processes import make_worker
 

@@ -12,7 +12,7 @@ import time
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import httpx
 from rich.console import Console
@@ -37,7 +37,7 @@ def demo_config(path: Path | None = None) -> Config:
     return load_config_text(text, source="demo.yaml")
 
 
-def sample_mentions() -> list[dict]:
+def sample_mentions() -> list[dict[str, Any]]:
     """The built-in samples, timestamped in the recent past so ages look real."""
     raw = resources.files("chatops").joinpath("demo_mentions.jsonl").read_text(encoding="utf-8")
     items = [json.loads(line) for line in raw.splitlines() if line.strip()]
@@ -47,7 +47,7 @@ def sample_mentions() -> list[dict]:
     return items
 
 
-async def feed(base_url: str, secret: str, items: list[dict]) -> None:
+async def feed(base_url: str, secret: str, items: list[dict[str, Any]]) -> None:
     """Deliver each sample as its own signed webhook, as a platform would."""
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
         for item in items:

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import redis.asyncio as aioredis
 from pydantic import BaseModel
@@ -22,6 +22,7 @@ from redis.exceptions import ResponseError
 
 from chatops import keys
 from chatops.domain import AuditEntry, Case, Change, Mention, State
+from chatops.redis_text import Raw, maybe_text, text_map, texts
 from chatops.sentinel import SCHEME as SENTINEL_SCHEME
 from chatops.sentinel import SentinelTarget, parse_sentinel_url
 
@@ -195,7 +196,8 @@ class Store:
         )
         if not reply:
             return []
-        return [_inbound(eid, fields) for eid, fields in reply[0][1]]
+        [(_stream, entries)] = cast(list[tuple[str, list[tuple[str, dict[str, str]]]]], reply)
+        return [_inbound(eid, fields) for eid, fields in entries]
 
     async def claim_abandoned(self, consumer: str, min_idle_ms: int, count: int) -> list[Inbound]:
         """Take over entries another worker read but never acknowledged (it died)."""
@@ -289,11 +291,10 @@ class Store:
             if g["name"] == keys.INBOUND_GROUP:
                 lag = g.get("lag")
                 if lag is None:  # Redis cannot tell after trimming: count what is left
-                    lag = len(
-                        await self.redis.xrange(
-                            keys.INBOUND, f"({g['last-delivered-id']}", "+", count=100_000
-                        )
+                    left = await self.redis.xrange(
+                        keys.INBOUND, f"({g['last-delivered-id']}", "+", count=100_000
                     )
+                    lag = len(left or [])
                 return int(lag) + int(g.get("pending") or 0)
         return int(await self.redis.xlen(keys.INBOUND))
 
@@ -350,7 +351,7 @@ class Store:
         return int(await self.redis.hlen(keys.MENTION_CASES))
 
     async def case_for_mention(self, mention_key: str) -> str | None:
-        found = await self.redis.hget(keys.MENTION_CASES, mention_key)
+        found = maybe_text(await self.redis.hget(keys.MENTION_CASES, mention_key))
         return None if found in (None, keys.PENDING) else found
 
     async def get_case(self, case_id: str) -> Case | None:
@@ -466,7 +467,7 @@ class Store:
         from the first day at or after `since` onwards cover every candidate; the exact
         time is then checked on the cases themselves.
         """
-        days = await self.redis.hgetall(keys.DAY_FIRST)
+        days = text_map(await self.redis.hgetall(keys.DAY_FIRST))
         firsts = [int(i) for day, i in days.items() if day >= since.date().isoformat()]
         if not firsts:
             return []
@@ -480,9 +481,8 @@ class Store:
 
     async def due_case_ids(self, now: datetime, limit: int = 1000) -> list[str]:
         """Cases whose next deadline has passed: cost grows with what is due, not with all."""
-        return list(
-            await self.redis.zrangebyscore(keys.DUE, "-inf", now.timestamp(), start=0, num=limit)
-        )
+        due = await self.redis.zrangebyscore(keys.DUE, "-inf", now.timestamp(), start=0, num=limit)
+        return texts(cast(list[Raw], due))
 
     async def mentions(self, case_id: str) -> dict[str, Mention]:
         rows = await self.redis.lrange(keys.mentions(case_id), 0, -1)
@@ -534,8 +534,9 @@ class Store:
 
     async def take_due_retries(self, now: datetime) -> list[tuple[str, dict[str, Any]]]:
         """Retries whose time has come; each is handed to exactly one caller (ZREM decides)."""
-        out = []
-        for case_id in await self.redis.zrangebyscore(keys.RETRY, "-inf", now.timestamp()):
+        out: list[tuple[str, dict[str, Any]]] = []
+        due = await self.redis.zrangebyscore(keys.RETRY, "-inf", now.timestamp())
+        for case_id in texts(cast(list[Raw], due)):
             if await self.redis.zrem(keys.RETRY, case_id):
                 raw = await self.redis.hget(keys.RETRY_INFO, case_id)
                 await self.redis.hdel(keys.RETRY_INFO, case_id)
@@ -554,8 +555,8 @@ class Store:
 
     async def problems(self, now: datetime, fresh_for: float = 600.0) -> dict[str, str]:
         """Problems reported recently; a component that stopped reporting is not stuck red."""
-        out = {}
-        for component, raw in (await self.redis.hgetall(keys.PROBLEMS)).items():
+        out: dict[str, str] = {}
+        for component, raw in text_map(await self.redis.hgetall(keys.PROBLEMS)).items():
             entry = json.loads(raw)
             if now.timestamp() - float(entry["at"]) <= fresh_for:
                 out[component] = str(entry["reason"])
@@ -609,7 +610,7 @@ def _sentinel_master(target: SentinelTarget) -> aioredis.Redis:
     from redis.asyncio.sentinel import Sentinel
 
     sentinel_kwargs = {"password": target.sentinel_password} if target.sentinel_password else {}
-    sentinel = Sentinel(
+    sentinel = Sentinel(  # type: ignore[no-untyped-call]
         list(target.sentinels),
         sentinel_kwargs=sentinel_kwargs,
         username=target.username,
@@ -618,7 +619,8 @@ def _sentinel_master(target: SentinelTarget) -> aioredis.Redis:
         decode_responses=True,
         health_check_interval=30,
     )
-    return sentinel.master_for(target.service, decode_responses=True)
+    master: aioredis.Redis = sentinel.master_for(target.service, decode_responses=True)
+    return master
 
 
 def compact(model: BaseModel) -> str:

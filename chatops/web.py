@@ -12,6 +12,7 @@ import hmac
 import json
 import logging
 import time
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -37,7 +38,7 @@ STORE: web.AppKey[Store] = web.AppKey("store", Store)
 BATCHER: web.AppKey[AppendBatcher] = web.AppKey("batcher", AppendBatcher)
 ADAPTERS: web.AppKey[dict[str, Adapter]] = web.AppKey("adapters", dict)
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
-DEPARTMENTS: web.AppKey[list[str]] = web.AppKey("departments", list)
+DEPARTMENTS: web.AppKey[list[str]] = web.AppKey("departments", list[str])
 METRICS_TOKEN: web.AppKey[str] = web.AppKey("metrics_token", str)
 BODY_TIMEOUT: web.AppKey[float] = web.AppKey("body_timeout", float)
 WIPES: web.AppKey[WipeWatch | None] = web.AppKey("wipes")
@@ -150,7 +151,8 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
 
 async def _refresh_gauges(app: web.Application) -> None:
     store, metrics = app[STORE], app[METRICS]
-    counts = await store.counts_by_state(app[DEPARTMENTS])
+    departments: list[str] = app[DEPARTMENTS]
+    counts = await store.counts_by_state(departments)
     for (dept, state), n in counts.items():
         metrics.open_cases.labels(dept, state).set(n)
     metrics.stream_lag.set(await store.stream_lag())
@@ -185,7 +187,9 @@ async def webhook(request: web.Request) -> web.Response:
     return reply if isinstance(reply, web.Response) else _json(status, reply)
 
 
-async def _ingest(request: web.Request, adapter: Adapter) -> tuple[int, str, dict | web.Response]:
+async def _ingest(
+    request: web.Request, adapter: Adapter
+) -> tuple[int, str, dict[str, Any] | web.Response]:
     if (request.content_length or 0) > MAX_BODY:
         return 413, "too_large", {"error": f"body over {MAX_BODY} bytes"}
     try:
@@ -237,5 +241,5 @@ def _report_skipped(
             )
 
 
-def _json(status: int, payload: dict) -> web.Response:
+def _json(status: int, payload: dict[str, Any]) -> web.Response:
     return web.Response(status=status, text=json.dumps(payload), content_type="application/json")

@@ -226,7 +226,7 @@ def _foreign(sample: str, candidates: tuple[str, ...]) -> bool:
     ranked = _base_identifier().rank(sample)
     kin = _kin(candidates)
     mass = sum(p for lang, p in ranked if lang in kin)
-    return ranked[0][1] >= _FOREIGN_TOP and mass <= _FOREIGN_MASS
+    return bool(ranked[0][1] >= _FOREIGN_TOP and mass <= _FOREIGN_MASS)
 
 
 def detect(text: str, allowed: Sequence[str] = (), hint: str | None = None) -> Detected:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatops.slack.blocks import clip, plain
+from chatops.event_wording import clip
+from chatops.slack.blocks import plain
 from chatops.slack.ids import DRAFT_BLOCK, DRAFT_ELEMENT, REASON_BLOCK, REASON_ELEMENT, View
 from chatops.slack.limits import LIMITS
 
