@@ -10,7 +10,11 @@ chatops/teams/outbox.py) adds only its wire calls and how its errors read.
 - A token bucket per channel (posts) and one for updates, shared by every process through Redis,
   spends the chat's own limit; a rate limit answer pauses the channel for exactly `Retry-After`
   and empties our bucket, so that no burst follows the pause.
-- Network errors and 5xx back off and retry: an outage only delays.
+- Network errors and 5xx mean the chat is down, not one channel: every write waits, and one
+  write at a time probes it with a short exponential backoff (capped at `MAX_BACKOFF_S`, with
+  jitter, shared by every process through Redis), so that writing resumes within a few seconds
+  of the chat answering again without hammering it while it is down. An outage logs one line
+  when it starts and one when it ends.
 - Refused credentials pause every write, a channel the bot cannot post to pauses that channel:
   the writes stay queued, the problem shows in /readyz and /metrics (`<chat>` or
   `<chat>:<channel>`), and sending resumes by itself once it is fixed.
@@ -44,7 +48,47 @@ from chatops.store import Store
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF_S = 60.0
+FIRST_BACKOFF_S = 0.25
+MAX_BACKOFF_S = 3.0
+"""The longest wait between two probes of a chat that is down: how late writing may resume
+once it answers again. One call every few seconds costs the chat nothing."""
+OUTAGE_MEMORY_S = 120.0
+"""How long the outage state outlives its last failed probe in Redis (a sender that died
+mid-outage must not leave the next one waiting, nor restart the backoff from the bottom)."""
+
+
+def outage_backoff(failures: int, draw: float) -> float:
+    """Seconds before the next probe after `failures` failed calls in a row: doubling from
+    FIRST_BACKOFF_S up to MAX_BACKOFF_S, spread over the upper half of that by `draw` (0..1)
+    so that the senders of several processes do not probe in step."""
+    ceiling = min(MAX_BACKOFF_S, FIRST_BACKOFF_S * 2 ** min(max(failures - 1, 0), 16))
+    return ceiling * (0.5 + 0.5 * min(max(draw, 0.0), 1.0))
+
+
+@dataclass(frozen=True)
+class Outage:
+    """The chat is down (network errors, 5xx) since `since`; the next probe is at `until`
+    (`Sender.clock` seconds), after `failures` failed calls in a row."""
+
+    since: float
+    until: float
+    failures: int
+
+    def dumps(self) -> str:
+        return json.dumps(self.__dict__, separators=(",", ":"))
+
+    @classmethod
+    def loads(cls, raw: str | bytes) -> Outage | None:
+        try:
+            got = json.loads(raw)
+            return cls(float(got["since"]), float(got["until"]), int(got["failures"]))
+        except (ValueError, TypeError, KeyError):
+            return None
+
+    def after_failure(self, now: float, draw: float) -> Outage:
+        failures = self.failures + 1
+        return Outage(self.since, now + outage_backoff(failures, draw), failures)
+
 
 TAKE_TOKEN = """
 local now = redis.call('TIME')
@@ -314,8 +358,16 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
         self._release_lease = self.redis.register_script(RELEASE_LEASE)
         self._renew_lease = self.redis.register_script(RENEW_LEASE)
         self._take_lease = self.redis.register_script(TAKE_LEASE)
-        self._backoff: dict[str, float] = {}
         self._next_probe = 0.0
+        self._auth_probe_failures = 1
+        self.clock: Callable[[], float] = time.time
+        """Wall-clock seconds for the outage backoff, which every process reads from Redis
+        (tests set a clock of their own and move it)."""
+        self.random: Callable[[], float] = random.random
+        """The backoff's jitter (0..1)."""
+        self._outage_key = f"{self.keys.paused}:outage"
+        self._probing = False  # this tick's first write tests whether the chat answers again
+        self._down: float | None = None  # set when a write of this tick found the chat down
         self.sent = 0
 
     # -- the hooks of a backend -----------------------------------------------------------
@@ -410,10 +462,18 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
         paused = await self._globally_paused()
         if paused is not None:
             return paused
+        outage = await self._outage()
+        if outage is not None and outage.until > self.clock():
+            return outage.until - self.clock()
+        self._probing, self._down = outage is not None, None
         waits = [5.0]
         for channel in texts(await self.redis.smembers(self.keys.channels)):
             waits.append(await self._drain_channel(channel))
+            if self._down is not None:
+                return self._down  # the chat is down: the other channels need not try it
         waits.append(await self._flush_updates())
+        if self._down is not None:
+            return self._down
         return max(0.0, min(waits))
 
     async def pending(self) -> bool:
@@ -432,7 +492,19 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
         if time.monotonic() < self._next_probe:
             return 1.0
         self._next_probe = time.monotonic() + self.probe_every
-        if not await self.check_auth():
+        try:
+            works = await self.check_auth()
+        except Exception as exc:
+            if not isinstance(self.classify(exc, None), Transient):
+                raise
+            # The chat is down, which says nothing about the credentials: ask again soon
+            # rather than after `probe_every`, so that writing resumes when it answers.
+            wait = outage_backoff(self._auth_probe_failures, self.random())
+            self._auth_probe_failures += 1
+            self._next_probe = time.monotonic() + wait
+            return wait
+        self._auth_probe_failures = 1
+        if not works:
             return 1.0
         log.info("%s: the credentials work again, resuming", self.chat)
         await self.redis.delete(self.keys.paused)
@@ -475,7 +547,6 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
                 if outcome is not None:
                     return outcome
                 await self.redis.delete(inflight)
-                self._backoff.pop(channel, None)
         finally:
             await self._release_lease(keys=[lease], args=[self.name])
 
@@ -522,6 +593,7 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
             if failure is not None:
                 return await self._failed(op, failure)
         self.sent += 1
+        await self._answered()
         await self.store.clear_problem(f"{self.chat}:{op.channel}")
         await self.store.clear_problem(self.chat)
         return None
@@ -563,6 +635,7 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
                 continue  # rerouted: the old message was rewritten by its "moved" op
             try:
                 await self.update(where, rendered)
+                await self._answered()
             except Exception as exc:
                 failure = self.classify(exc, None)
                 if failure is None:
@@ -584,8 +657,7 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
                     return await self._slowed_down("update", failure.retry_after)
                 if isinstance(failure, AuthRefused):
                     return await self._pause_all(failure.reason)
-                log.warning("%s: update of case %s failed: %s", self.chat, case_id, failure.reason)
-                return 2.0
+                return await self._went_down(failure.reason)
 
     # -- failures -------------------------------------------------------------------------
 
@@ -629,7 +701,7 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
         if isinstance(failure, ChannelProblem):
             return await self._channel_problem(channel, failure.reason)
         if isinstance(failure, Transient):
-            return await self._pause(channel, self._next_backoff(channel), failure.reason)
+            return await self._went_down(failure.reason)
         if failure.quiet:
             log.warning(
                 "%s: %s of case %s dropped: %s", self.chat, op.kind, op.case_id, failure.reason
@@ -682,10 +754,45 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
         await self._set_problem(self.chat, f"{reason}: {self.auth_hint}")
         return wait
 
-    def _next_backoff(self, channel: str) -> float:
-        current = self._backoff.get(channel, 0.5)
-        self._backoff[channel] = min(MAX_BACKOFF_S, current * 2)
-        return current * (0.8 + 0.4 * random.random())
+    # -- the chat being down -------------------------------------------------------------
+
+    async def _outage(self) -> Outage | None:
+        raw = await self.redis.get(self._outage_key)
+        return Outage.loads(raw) if raw is not None else None
+
+    async def _went_down(self, reason: str) -> float:
+        """A write found the chat down: every write waits for the next probe (the op stays
+        inflight, its channel untouched). One line when the outage starts, not one a probe."""
+        now = self.clock()
+        outage = (await self._outage() or Outage(now, now, 0)).after_failure(now, self.random())
+        wait = max(0.0, outage.until - now)
+        await self.redis.set(
+            self._outage_key, outage.dumps(), px=int((wait + OUTAGE_MEMORY_S) * 1000)
+        )
+        if outage.failures == 1:
+            log.warning(
+                "%s is not answering (%s); writes stay queued, probing every %.0f s at most",
+                self.chat,
+                reason,
+                MAX_BACKOFF_S,
+            )
+        self._down = wait
+        return wait
+
+    async def _answered(self) -> None:
+        """A write went through: if it was the probe of an outage, the outage is over."""
+        if not self._probing:
+            return
+        self._probing = False
+        outage = await self._outage()
+        if outage is None:
+            return
+        await self.redis.delete(self._outage_key)
+        log.warning(
+            "%s answers again after %.0f s; sending what was queued",
+            self.chat,
+            max(0.0, self.clock() - outage.since),
+        )
 
     async def _set_problem(self, component: str, reason: str) -> None:
         await self.store.set_problem(component, reason, utcnow())

@@ -216,6 +216,7 @@ class FakeSlack(LocalServer):
         self._buckets: dict[str, tuple[float, float]] = {}
         self._faults: dict[str, deque[_Fault]] = {}
         self._revoked: str | None = None
+        self._down: int | None = None
         self._history: dict[str, list[dict[str, Any]]] = {}
         self._uploads: dict[str, _Upload] = {}
         self._ts_seq = itertools.count()
@@ -325,6 +326,15 @@ class FakeSlack(LocalServer):
     def restore_token(self) -> None:
         self._revoked = None
 
+    def go_down(self, status: int = 503) -> None:
+        """An outage: every method answers HTTP `status` with an HTML page, as an edge proxy
+        does when Slack is down, until `come_back`; `status=0` closes each connection without
+        an answer instead."""
+        self._down = status
+
+    def come_back(self) -> None:
+        self._down = None
+
     def _add_fault(self, method: str, fault: _Fault, times: int) -> None:
         self._faults.setdefault(method, deque()).extend([fault] * times)
 
@@ -342,6 +352,13 @@ class FakeSlack(LocalServer):
             args, parse_error = {}, e.error
         call = Call(method, args, self.clock())
         self.calls.append(call)
+        if self._down is not None:
+            call.status, call.error = self._down or None, "outage"
+            if not self._down and request.transport is not None:
+                request.transport.abort()
+            return web.Response(
+                status=self._down or 503, text="<html>down</html>", content_type="text/html"
+            )
         delay = self.delays.get(method, self.delay)
         if delay > 0:
             await asyncio.sleep(delay)

@@ -2,7 +2,8 @@
 
 - Slack allows ~1 message/s per channel with short bursts; `Retry-After` on a 429 is honoured.
 - `invalid_auth`/`account_inactive` pause everything until `auth.test` passes again;
-  `not_in_channel`/`channel_not_found` pause that channel.
+  `not_in_channel`/`channel_not_found` pause that channel; 5xx and network errors mean Slack is
+  down: every write waits and one probes it every few seconds (chatops/outbox.py).
 - A retried write first looks in the channel's history for its message metadata, so that
   nothing is posted twice after a crash.
 - Blocks or text Slack refuses (`invalid_blocks`, `msg_too_long`, …) are sent again in a
@@ -152,12 +153,14 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
         return outbox.Refused(error, content=error in CONTENT_ERRORS)
 
     async def check_auth(self) -> bool:
+        """False when Slack refuses the token; Slack being down (network, 5xx) is raised, so
+        that the next probe comes after the outage backoff rather than `probe_every`."""
         try:
             await self.client.auth_test()
         except SlackApiError as exc:
+            if isinstance(self.classify(exc, None), outbox.Transient):
+                raise
             await self._set_problem("slack", f"{_error(exc)}: {self.auth_hint}")
-            return False
-        except (aiohttp.ClientError, TimeoutError):
             return False
         return True
 
