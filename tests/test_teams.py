@@ -143,7 +143,7 @@ class TeamsSystem:
         return self.connector.messages[post.activity]
 
     async def click(
-        self, verb: str, person: Person, case_id: str = "1001", **data: Any
+        self, verb: str, person: Person, case_id: str = "1001", *, settle: bool = True, **data: Any
     ) -> dict[str, Any]:
         """Click an Action.Execute on the case's post; returns the card the invoke answers."""
         post = await self.post(case_id)
@@ -155,13 +155,17 @@ class TeamsSystem:
             channel=post.channel,
             post_id=post.id,
         )
-        return await self.invoke(activity)
+        return await self.invoke(activity, settle=settle)
 
-    async def invoke(self, activity: dict[str, Any]) -> dict[str, Any]:
+    async def invoke(self, activity: dict[str, Any], *, settle: bool = True) -> dict[str, Any]:
+        """The card the invoke answers with; then, unless `settle=False`, the platform call a
+        publish or approval started after that answer has finished too."""
         r = await self.send(activity)
         assert r.status == 200, await r.text()
         body = await r.json()
         assert body["statusCode"] == 200 and body["type"] == CARD_TYPE
+        if settle:
+            assert await self.backend.settle(5.0), "a publish started by the click never ended"
         return body["value"]
 
 
@@ -536,11 +540,101 @@ async def test_a_sensitive_case_mentions_the_approvers_and_four_eyes_hold(
     assert len(ts.platform.received) == 1
 
 
+# -- the invoke is answered first, the platform called after ------------------------------
+
+
+async def held_publish(ts: TeamsSystem, person: Person = ANNA) -> dict[str, Any]:
+    """Anna publishes a case while the platform holds every request until the test lets it
+    go; returns the card her click is answered with."""
+    await ts.ingest(mention_json("m-1", "post-1", "Hej, när öppnar ni?"))
+    await ts.flush()
+    ts.platform.gate = asyncio.Event()
+    return await ts.click(Action.PUBLISH, person, draft="Hej! Vi öppnar 10.", settle=False)
+
+
+async def test_a_publish_is_answered_before_the_platform_is_called_and_sent_once(
+    ts: TeamsSystem,
+) -> None:
+    card = await held_publish(ts)
+    # The answer came while the platform still holds the request: it shows `publishing…`.
+    assert notice(card) is None and "publishing…" in text_of(card)
+    assert verbs(card) <= {"case.refresh"}
+    assert (await ts.case()).state is State.PUBLISHING and ts.platform.received == []
+    await asyncio.wait_for(ts.platform.arrived.wait(), 5)  # the call follows the answer
+    again = await ts.click(Action.PUBLISH, ANNA, settle=False)  # a second click meanwhile
+    assert notice(again) is not None and "publishing…" in text_of(again)
+    assert ts.platform.gate is not None
+    ts.platform.gate.set()
+    assert await ts.backend.settle(5.0)
+    case = await ts.case()
+    assert case.state is State.PUBLISHED and len(case.published) == 1
+    assert [r["text"] for r in ts.platform.received] == ["Hej! Vi öppnar 10."]
+    await ts.flush()  # the outcome reaches the card and the thread through the outbox
+    post = await ts.post()
+    assert [r for r in ts.connector.replies(post) if "published" in r.text.lower()]
+    assert "✅ published" in text_of(post.card or {})
+
+
+async def test_an_approval_is_answered_before_the_platform_and_refusals_still_come_back(
+    ts: TeamsSystem,
+) -> None:
+    card = await awaiting_approval(ts, "Hello! Our press office will call.")
+    answer = await ts.click(Action.PUBLISH, BOB, settle=False)  # not the owner
+    assert notice(answer) is not None
+    ts.platform.gate = asyncio.Event()
+    answer = await card_click(ts, card, Action.APPROVE, ANNA, settle=False)  # the author
+    assert notice(answer) is not None
+    assert (await ts.case()).state is State.AWAITING_APPROVAL and not ts.platform.arrived.is_set()
+    answer = await card_click(ts, card, Action.APPROVE, COMMS1, settle=False)
+    assert notice(answer) is None and "publishing…" in text_of(answer)
+    assert (await ts.case()).state is State.PUBLISHING and ts.platform.received == []
+    await asyncio.wait_for(ts.platform.arrived.wait(), 5)
+    late = await card_click(ts, card, Action.APPROVE, COMMS2, settle=False)  # too late
+    assert notice(late) is not None
+    ts.platform.gate.set()
+    assert await ts.backend.settle(5.0)
+    case = await ts.case()
+    assert case.state is State.PUBLISHED and case.approved_by == COMMS1.aad
+    assert [r["text"] for r in ts.platform.received] == ["Hello! Our press office will call."]
+
+
+async def test_closing_waits_for_a_publish_under_way(ts: TeamsSystem) -> None:
+    await held_publish(ts)
+    await asyncio.wait_for(ts.platform.arrived.wait(), 5)
+    closing = asyncio.create_task(ts.backend.close())
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert not closing.done()  # the platform has not answered: closing waits
+    assert ts.platform.gate is not None
+    ts.platform.gate.set()
+    await asyncio.wait_for(closing, 5)
+    case = await ts.case()
+    assert case.state is State.PUBLISHED and len(ts.platform.received) == 1
+
+
+async def test_closing_gives_up_on_a_publish_after_its_grace_and_says_so(
+    ts: TeamsSystem, caplog: pytest.LogCaptureFixture
+) -> None:
+    await held_publish(ts)
+    await asyncio.wait_for(ts.platform.arrived.wait(), 5)
+    ts.backend.close_grace = 0.2  # the bound, not a stand-in for the platform's time
+    await asyncio.wait_for(ts.backend.close(), 5)
+    assert "still under way" in caplog.text
+    assert (await ts.case()).state is State.PUBLISHING  # for recovery: publish_unknown
+    assert await ts.backend.settle(0)
+
+
 # -- what you see is what you publish --------------------------------------------------------
 
 
 async def card_click(
-    ts: TeamsSystem, card: dict[str, Any], verb: str, person: Person, *, box: str | None = None
+    ts: TeamsSystem,
+    card: dict[str, Any],
+    verb: str,
+    person: Person,
+    *,
+    box: str | None = None,
+    settle: bool = True,
 ) -> dict[str, Any]:
     """Click `verb` on `card` exactly as Teams sends it: the action's own data (with the
     fingerprint of the draft the card shows) and the draft box, as left or as typed."""
@@ -551,7 +645,7 @@ async def card_click(
     activity = card_action(
         ts.connector.url, person, verb, data, channel=post.channel, post_id=post.id
     )
-    return await ts.invoke(activity)
+    return await ts.invoke(activity, settle=settle)
 
 
 def told(card: dict[str, Any]) -> str:

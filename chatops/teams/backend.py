@@ -17,6 +17,7 @@ from botbuilder.schema import Activity
 from msrest.exceptions import DeserializationError
 
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
+from chatops.domain import Case
 from chatops.teams.auth import (
     AuthUnavailable,
     UntrustedActivity,
@@ -53,6 +54,10 @@ MAX_INLINE_CHART = 16_000
 """Bytes of PNG shown inside the report card: base64 makes it a third larger, and Teams
 refuses a message over about 28 KB."""
 
+CLOSE_GRACE_S = 15.0
+"""How long closing waits for publishes started by clicks: longer than a platform call may
+take, so a stop lets the reply be recorded rather than leave the case for recovery."""
+
 
 class TeamsBackend:
     def __init__(self, rt: Runtime, *, adapter: CloudAdapter | None = None) -> None:
@@ -75,6 +80,9 @@ class TeamsBackend:
             self.render_moved,
         )
         self.bot = ChatopsBot(self)
+        self.close_grace = CLOSE_GRACE_S
+        self._deliveries: set[asyncio.Task[None]] = set()
+        """Publishes started by clicks and run after the invoke was answered."""
 
     @property
     def workflow(self) -> Workflow:
@@ -87,40 +95,39 @@ class TeamsBackend:
         if event.kind is EventKind.CREATED:
             await self.outbox.post_once(case.id, channel)
             return
-        if event.kind is EventKind.REROUTED:
-            await self.moved_away(view, event)
-            await self.outbox.post_once(case.id, channel)
-            return
         names = await self.references.names()
         text, mentions = event_message(view, event, names=names)
         card = ping_card(view, event, names=names)
+        if event.kind is EventKind.REROUTED:
+            post = await self.outbox.post_of(case.id)
+            if post is not None and post.channel != channel:
+                old = post.conversation
+                await self.outbox.enqueue(
+                    Op(
+                        "reply",
+                        case.id,
+                        post.channel,
+                        text=text,
+                        mentions=mentions,
+                        conversation=old,
+                    )
+                )
+                await self.outbox.enqueue(
+                    Op(
+                        "moved",
+                        case.id,
+                        post.channel,
+                        text=channel,
+                        conversation=old,
+                        activity=post.activity,
+                    )
+                )
+            await self.outbox.post_once(case.id, channel)
+            return
         if not await self.outbox.post_once(case.id, channel):
             await self.outbox.mark_dirty(case.id)
         await self.outbox.enqueue(
             Op("reply", case.id, channel, text=text, mentions=mentions, card=card)
-        )
-
-    async def moved_away(self, view: CaseView, event: CaseEvent) -> None:
-        """A reroute out of the case's channel (to another Teams channel, or to a department
-        in another chat): a last reply in the old chain, and its card replaced by a pointer."""
-        case, channel = view.case, view.department.channel
-        post = await self.outbox.post_of(case.id)
-        if post is None or post.channel == channel:
-            return
-        text, mentions = event_message(view, event, names=await self.references.names())
-        old = post.conversation
-        await self.outbox.enqueue(
-            Op("reply", case.id, post.channel, text=text, mentions=mentions, conversation=old)
-        )
-        await self.outbox.enqueue(
-            Op(
-                "moved",
-                case.id,
-                post.channel,
-                text=channel,
-                conversation=old,
-                activity=post.activity,
-            )
         )
 
     async def post_digest(
@@ -183,9 +190,49 @@ class TeamsBackend:
             await asyncio.sleep(min(max(wait, 0.05), 1.0))
 
     async def close(self) -> None:
-        """Only authentication's threads are held: each Connector call builds its client."""
+        """Publishes under way finish first (bounded by `close_grace`), then authentication's
+        threads are closed: each Connector call builds its own client."""
+        left = list(self._deliveries)
+        if not await self.settle(self.close_grace):
+            log.warning(
+                "teams: closing with %d publish(es) still under way after %.0f s: cancelled, "
+                "their cases will be marked publish_unknown",
+                len(self._deliveries),
+                self.close_grace,
+            )
+            for task in left:
+                task.cancel()
+            await asyncio.gather(*left, return_exceptions=True)
         if self.auth is not None:
             self.auth.close()
+            self.auth = None
+
+    # -- publishing after the click ---------------------------------------------------------
+
+    def deliver_later(self, case: Case, actor: str) -> None:
+        """Talk to the platform for a case this click moved into `publishing`, after the
+        invoke is answered: Teams waits only seconds for that answer, a platform may take
+        ten. The outcome reaches the card as the workflow's published/failed event."""
+        task = asyncio.create_task(self._deliver(case, actor), name=f"teams-publish-{case.id}")
+        self._deliveries.add(task)
+        task.add_done_callback(self._deliveries.discard)
+
+    async def _deliver(self, case: Case, actor: str) -> None:
+        try:
+            await self.workflow.deliver(case, actor)
+        except Exception:
+            log.exception(
+                "case %s: publishing after the click failed; the case stays publishing until "
+                "recovery marks it publish_unknown",
+                case.id,
+            )
+
+    async def settle(self, within: float) -> bool:
+        """Wait for the publishes clicks started, at most `within` seconds; True when none
+        is left."""
+        if self._deliveries:
+            await asyncio.wait(list(self._deliveries), timeout=within)
+        return all(task.done() for task in self._deliveries)
 
     # -- rendering (the outbox renders at send time, so a card is never stale) --------------
 

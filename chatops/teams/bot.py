@@ -5,11 +5,13 @@ Connector authenticated for this bot, from Teams through a Bot Connector host (t
 are acted on or learnt from:
 - the install (conversationUpdate with the bot in `membersAdded`, or installationUpdate): the
   conversation references of the team's channels are stored, and queued cases go out;
-- a click on a card, an `adaptiveCard/action` invoke: the command runs at once and the invoke
-  is answered with the card the clicking user sees next. Only that user sees an invoke
-  response, which is how a refusal reaches only them. What the user sees is what is acted on:
-  the draft box is saved when changed, and a card older than the draft saves nothing
-  (teams/drafts.py);
+- a click on a card, an `adaptiveCard/action` invoke: the command is decided and stored at
+  once and the invoke is answered with the card the clicking user sees next. Only that user
+  sees an invoke response, which is how a refusal reaches only them. Teams waits only seconds
+  for that answer, so a publish (or approval) answers with the case `publishing…` and the
+  platform is called after the answer, as Slack acks first (backend.deliver_later). What the
+  user sees is what is acted on: the draft box is saved when changed, and a card older than
+  the draft saves nothing (teams/drafts.py);
 - a dialog, `task/fetch` then `task/submit` invokes: a case card too big for Teams holds the
   department and reply-to choices in a dialog (cards.dialog_card), whose submit runs like a click;
 - a message that @mentions the bot: in a case's reply chain, text starting with `>>` becomes the
@@ -95,6 +97,8 @@ class Told:
     the click did something other than its label says, and why."""
 
     text: str
+    case: Case | None = None
+    """The case as the command left it (a publish started by it is delivered after the answer)."""
 
 
 async def _edit(wf: Workflow, click: Click, user: str) -> Any:
@@ -118,15 +122,19 @@ def _publish(private: bool) -> Command:
         if box is Box.EMPTIED:
             raise Refused("The draft box is empty: nothing is published.")
         if box is Box.UNCHANGED:
-            return await wf.publish(before.id, user, private=private, seen=click.seen)
+            return await wf.publish(
+                before.id, user, private=private, seen=click.seen, deliver=False
+            )
         edited = await wf.edit(before.id, user, lines(click.draft or ""))
         try:
-            after = await wf.publish(edited.id, user, private=private, seen=fingerprint(edited))
+            after = await wf.publish(
+                edited.id, user, private=private, seen=fingerprint(edited), deliver=False
+            )
         except Refused as refusal:
             raise Refused(
                 f"Your text is saved as the draft, but not published: {refusal.reason}"
             ) from None
-        return Told(_changed(before, after)) if before.state in ASKING else after
+        return Told(_changed(before, after), after) if before.state in ASKING else after
 
     return run
 
@@ -141,11 +149,13 @@ async def _approve(wf: Workflow, click: Click, user: str) -> Any:
     if box is Box.EMPTIED:
         raise Refused("The draft box is empty: nothing is approved.")
     if box is Box.UNCHANGED:
-        return await wf.approve(before.id, user, seen=click.seen)
+        return await wf.approve(before.id, user, seen=click.seen, deliver=False)
     after = await wf.edit(before.id, user, lines(click.draft or ""))
     if after.state is not State.AWAITING_APPROVAL and after.needs_approval:
         try:
-            after = await wf.publish(after.id, user, private=after.private, seen=fingerprint(after))
+            after = await wf.publish(
+                after.id, user, private=after.private, seen=fingerprint(after), deliver=False
+            )
         except Refused as refusal:
             raise Refused(
                 "Not approved: you changed the draft, so your text is saved as a new draft, "
@@ -158,7 +168,8 @@ async def _approve(wf: Workflow, click: Click, user: str) -> Any:
             "approver must."
             if after.state is State.AWAITING_APPROVAL
             else "It needs no approval: publish it when it is ready."
-        )
+        ),
+        after,
     )
 
 
@@ -196,7 +207,9 @@ def _changed(before: Case, after: Case) -> str:
             "You changed the draft: the approval request now shows your new text, and as "
             "its author you may not approve it."
         )
-    if after.state in (State.PUBLISHING, State.PUBLISHED):
+    if after.state is State.PUBLISHING:
+        return "You changed the draft; the new text needs no approval and is being published."
+    if after.state is State.PUBLISHED:
         return "You changed the draft; the new text needs no approval and is published."
     return (
         "You changed the draft, so the approval is withdrawn: request approval of the new "
@@ -265,6 +278,18 @@ VERBS: Mapping[str, Command] = {
     Action.CONFIRM_NOT_SENT: lambda wf, click, user: wf.confirm(click.case_id, user, sent=False),
 }
 """Card verb (the Slack action ids of DESIGN §4.6) -> the workflow command it gives."""
+
+STARTS_PUBLISHING = frozenset({Action.PUBLISH, Action.PRIVATE, Action.APPROVE})
+"""Verbs decided with `deliver=False`: a case they return in `publishing` was moved there by
+this click's own compare-and-set, and only this click may hand it to the platform."""
+
+
+def started(verb: str, result: Any) -> Case | None:
+    """The case a click moved into `publishing`, whose platform call follows the answer."""
+    case = result.case if isinstance(result, Told) else result
+    if verb in STARTS_PUBLISHING and isinstance(case, Case) and case.state is State.PUBLISHING:
+        return case
+    return None
 
 
 class ChatopsBot(TeamsActivityHandler):
@@ -424,7 +449,7 @@ class ChatopsBot(TeamsActivityHandler):
         conversation = activity.conversation.id if activity.conversation else ""
         if click.source == "case":
             await self._adopt(click.case_id, conversation, activity.reply_to_id)
-        notice = told = None
+        notice = told = publishing = None
         if verb != REFRESH_VERB:
             command = VERBS.get(verb)
             try:
@@ -435,9 +460,14 @@ class ChatopsBot(TeamsActivityHandler):
                 notice = refusal.reason
             else:
                 told = result.text if isinstance(result, Told) else None
-        card = await self.backend.answer_card(
-            click.case_id, click.source, conversation, notice, told=told, click=click
-        )
+                publishing = started(verb, result)
+        try:
+            card = await self.backend.answer_card(
+                click.case_id, click.source, conversation, notice, told=told, click=click
+            )
+        finally:
+            if publishing is not None:  # even if the answer fails: never left in `publishing`
+                self.backend.deliver_later(publishing, actor(activity))
         return _card_response(card)
 
     async def _adopt(self, case_id: str, conversation: str, post_id: str | None) -> None:
@@ -474,6 +504,9 @@ class ChatopsBot(TeamsActivityHandler):
             except Refused as refusal:
                 notice = refusal.reason
             else:
+                publishing = started(ask.verb, after)
+                if publishing is not None:
+                    self.backend.deliver_later(publishing, actor(activity))
                 return _dialog_message(self._dialog_done(ask, after))
         case = await self.backend.rt.store.get_case(ask.case_id)
         if case is None:
