@@ -67,6 +67,16 @@ def load_backend(name: str) -> Any:
         raise ValueError(f"chat backend '{name}' is not available in this version") from None
 
 
+def create_chat(rt: Runtime) -> ChatBackend:
+    """The configured chat backend; with departments in several chats, one over them all."""
+    backends = {name: load_backend(name).create(rt) for name in rt.config.chats}
+    if len(backends) == 1:
+        return next(iter(backends.values()))
+    from chatops.mixed import MixedChat
+
+    return MixedChat(backends, rt.config)
+
+
 @runtime_checkable
 class DeclaresEnv(Protocol):
     """A chat backend package that names the variables it cannot start without."""
@@ -88,8 +98,7 @@ def required_env(settings: Settings, config: Config) -> list[str]:
     """Every variable the configured chat backend and platforms cannot start without, each
     named once with who needs it; empty when the process may start."""
     found: dict[str, tuple[EnvProblem, list[str]]] = {}
-    backend = config.chat.backend
-    sources = [(f"the {backend} backend", backend_env(backend, settings))]
+    sources = [(f"the {chat} backend", backend_env(chat, settings)) for chat in config.chats]
     sources += [
         (name, platform_env(name, settings, config.platforms))
         for name in config.platforms.enabled()
@@ -123,7 +132,7 @@ async def start(
     ctx = AdapterContext(settings=settings, config=config, http=rt.http)
     for name in config.platforms.enabled():
         rt.adapters[name] = platform_adapters.load(name, ctx)
-    rt.chat = chat or load_backend(config.chat.backend).create(rt)
+    rt.chat = chat or create_chat(rt)
     rt.workflow = Workflow(
         rt.store,
         config,

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
+from chatops.chat.actions import Action
 from chatops.domain import Author, Case, Change, Mention, State
-from chatops.slack.ids import Action
 from chatops.teams.cards import (
     ARGUMENT_OF,
     CARD_LIMIT,

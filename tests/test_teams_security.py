@@ -26,10 +26,10 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 from botframework.connector.auth import ChannelValidation
 
 from chatops import keys
+from chatops.chat.actions import Action
 from chatops.config import Config, load_config_text
 from chatops.domain import State
 from chatops.settings import Settings
-from chatops.slack.ids import Action
 from chatops.store import Store
 from chatops.teams import required_env
 from chatops.teams.auth import SERVICE_HOSTS, service_url_allowed

@@ -32,6 +32,8 @@ ENVIRONMENT = "environment"
 
 _SLACK_CHANNEL = re.compile(r"[CGD][A-Z0-9]{6,}")
 _SLACK_PRINCIPAL = re.compile(r"[SUW][A-Z0-9]{6,}")
+_AAD_ID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+"""A Microsoft Entra (AAD) object id: how Teams names a person."""
 
 
 def _section(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -49,15 +51,35 @@ def _backend(data: Mapping[str, Any]) -> str | None:
     return backend if backend in BACKENDS else None
 
 
-def _backend_env(analysis: Analysis, backend: str, settings: Settings) -> list[Problem]:
-    """What the chat backend's package says it lacks (`required_env`), at `chat.backend`."""
+def _department_chats(data: Mapping[str, Any]) -> list[tuple[int, Mapping[str, Any], str | None]]:
+    """Each department (index, entry) with the chat it lives in: its own `chat`, else
+    `chat.backend`; None when that is no known backend (the schema reports it)."""
+    default = _section(data, "chat").get("backend", "console")
+    found = []
+    for index, department in _items(data, "departments"):
+        if isinstance(department, Mapping):
+            chat = department.get("chat")
+            chat = default if chat is None else chat
+            found.append((index, department, chat if chat in BACKENDS else None))
+    return found
+
+
+def _backend_env(analysis: Analysis, settings: Settings) -> list[Problem]:
+    """What each used chat backend's package says it lacks (`required_env`): at `chat.backend`,
+    or at the first department that names a chat of its own."""
     from chatops.runtime import backend_env
 
+    used: dict[str, Loc] = {}
+    top = _backend(analysis.data)
+    for index, _department, chat in _department_chats(analysis.data):
+        if chat is not None and chat not in used:
+            used[chat] = ("chat", "backend") if chat == top else ("departments", index, "chat")
+    if not _items(analysis.data, "departments") and top is not None:
+        used[top] = ("chat", "backend")
     return [
-        analysis.problem(
-            ("chat", "backend"), f"env variable {problem} (needed by the {backend} backend)"
-        )
-        for problem in backend_env(backend, settings)
+        analysis.problem(loc, f"env variable {problem} (needed by the {chat} backend)")
+        for chat, loc in used.items()
+        for problem in backend_env(chat, settings)
     ]
 
 
@@ -111,41 +133,60 @@ def _notify_targets(data: Mapping[str, Any]) -> list[tuple[Loc, Any]]:
     return targets
 
 
-def _backend_ids(analysis: Analysis, backend: str) -> list[Problem]:
+def _backend_ids(analysis: Analysis) -> list[Problem]:
+    """Channels and people that cannot be ids of the chat they are used in: each department's
+    against its own chat; approvers and `notify` against every chat in use."""
     data = analysis.data
-    departments = _items(data, "departments")
-    channels = [
-        (("departments", index, "channel"), department.get("channel"))
-        for index, department in departments
-        if isinstance(department, Mapping)
-    ]
-    if backend == "teams":
-        return _ids(
-            analysis,
-            channels,
-            lambda value: value.startswith("19:") and len(value) > 3,
-            "a Teams channel id (19:…@thread.tacv2)",
-        )
-    if backend != "slack":
-        return []
+    departments = _department_chats(data)
+    used = {chat for _, _, chat in departments}
+    problems = _ids(
+        analysis,
+        [
+            (("departments", index, "channel"), department.get("channel"))
+            for index, department, chat in departments
+            if chat == "teams"
+        ],
+        lambda value: value.startswith("19:") and len(value) > 3,
+        "a Teams channel id (19:…@thread.tacv2)",
+    )
+    if "slack" not in used:
+        return problems
+    problems += _ids(
+        analysis,
+        [
+            (("departments", index, "channel"), department.get("channel"))
+            for index, department, chat in departments
+            if chat == "slack"
+        ],
+        lambda value: bool(_SLACK_CHANNEL.fullmatch(value)),
+        "a Slack channel id (like C0123ABCD; use the id, not the #name)",
+    )
+    problems += _ids(
+        analysis,
+        [
+            (("departments", index, "escalate_to", position), principal)
+            for index, department, chat in departments
+            if chat == "slack"
+            for position, principal in _items(department, "escalate_to")
+        ],
+        lambda value: bool(_SLACK_PRINCIPAL.fullmatch(value)),
+        "a Slack user or user-group id (U…, W… or S…)",
+    )
     people: list[tuple[Loc, Any]] = [
-        (("departments", index, "escalate_to", position), principal)
-        for index, department in departments
-        for position, principal in _items(department, "escalate_to")
-    ]
-    people += [
         (("approval", "approvers", position), principal)
         for position, principal in _items(data.get("approval"), "approvers")
     ]
     people += [
         (loc, target) for loc, target in _notify_targets(data) if target not in NOTIFY_TARGETS
     ]
-    return _ids(
-        analysis,
-        channels,
-        lambda value: bool(_SLACK_CHANNEL.fullmatch(value)),
-        "a Slack channel id (like C0123ABCD; use the id, not the #name)",
-    ) + _ids(
+    if "teams" in used:  # one list for both chats: Slack ids and AAD object ids side by side
+        return problems + _ids(
+            analysis,
+            people,
+            lambda value: bool(_SLACK_PRINCIPAL.fullmatch(value) or _AAD_ID.fullmatch(value)),
+            "a Slack user or user-group id (U…, W… or S…) or a Teams user's AAD object id",
+        )
+    return problems + _ids(
         analysis,
         people,
         lambda value: bool(_SLACK_PRINCIPAL.fullmatch(value)),
@@ -186,9 +227,7 @@ def check_config_text(
     problems = list(analysis.problems)
     if isinstance(analysis.data, Mapping):
         settings = Settings.from_env(env, strict=False)
-        backend = _backend(analysis.data)
-        if backend is not None:
-            problems += _backend_env(analysis, backend, settings) + _backend_ids(analysis, backend)
+        problems += _backend_env(analysis, settings) + _backend_ids(analysis)
         problems += _platform_env(analysis, settings) + _approval(analysis)
     problems.sort(key=lambda problem: problem.line or 0)
     problems += [Problem(ENVIRONMENT, None, name, msg) for name, msg in env_problems(env)]

@@ -230,8 +230,12 @@ class PlatformsConfig(_Model):
         return list(getattr(section, ACCOUNT_LISTS[platform])) if section is not None else []
 
 
+ChatName = Literal["slack", "teams", "console"]
+
+
 class ChatConfig(_Model):
-    backend: Literal["slack", "teams", "console"] = "console"
+    backend: ChatName = "console"
+    """The chat of every department that names none of its own (`departments[].chat`)."""
 
 
 class Hours(_Model):
@@ -293,6 +297,8 @@ class Department(_Model):
     id: Id
     name: str = ""
     channel: Id
+    chat: ChatName | None = None
+    """The chat this department lives in, when not `chat.backend` (Slack and Teams mixed)."""
     languages: list[Language] = []
     escalate_to: list[Id] = []
     hours: Hours | None = None
@@ -527,6 +533,16 @@ class Config(_Model):
 
     def department_tz(self, department_id: str) -> ZoneInfo:
         return self.department(department_id).tz(self.timezone)
+
+    def chat_of(self, department_id: str) -> str:
+        """The chat backend the department's cases are shown in."""
+        return self.department(department_id).chat or self.chat.backend
+
+    @property
+    def chats(self) -> list[str]:
+        """Every chat backend some department uses, `chat.backend` first when used."""
+        used: list[str] = [d.chat or self.chat.backend for d in self.departments]
+        return sorted(set(used), key=lambda name: (name != self.chat.backend, used.index(name)))
 
 
 def _entries(section: Any, key: str) -> list[tuple[int, Any]]:

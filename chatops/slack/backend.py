@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 
 PERMALINK_CONCURRENCY = 4
 
+CHAT_NAMES = {"teams": "Microsoft Teams", "console": "console"}
+"""How the old message names the chat a case moved to, when it left Slack."""
+
 
 class SlackBackend:
     def __init__(self, rt: Runtime, *, client: AsyncWebClient | None = None) -> None:
@@ -75,21 +78,26 @@ class SlackBackend:
         if event.kind is EventKind.CREATED:
             await self.outbox.post_once(case.id, channel)
             return
-        text = event_text(view, event, user_groups=frozenset())
         if event.kind is EventKind.REROUTED:
-            thread = await self.outbox.thread_of(case.id)
-            if thread is not None and thread[0] != channel:
-                await self.outbox.enqueue(Op("reply", case.id, thread[0], text=text, ts=thread[1]))
-                await self.outbox.enqueue(
-                    Op("moved", case.id, thread[0], text=channel, ts=thread[1])
-                )
+            await self.moved_away(view, event)
             await self.outbox.post_once(case.id, channel)
             return
+        text = event_text(view, event, user_groups=frozenset())
         if not await self.outbox.post_once(case.id, channel):
             await self.outbox.mark_dirty(case.id)
         await self.outbox.enqueue(
             Op("reply", case.id, channel, text=text, blocks=ping_blocks(view, event))
         )
+
+    async def moved_away(self, view: CaseView, event: CaseEvent) -> None:
+        """A reroute out of the case's channel (to another Slack channel, or to a department
+        in another chat): a last line in the old thread, and its message rewritten as moved."""
+        case, channel = view.case, view.department.channel
+        thread = await self.outbox.thread_of(case.id)
+        if thread is not None and thread[0] != channel:
+            text = event_text(view, event, user_groups=frozenset())
+            await self.outbox.enqueue(Op("reply", case.id, thread[0], text=text, ts=thread[1]))
+            await self.outbox.enqueue(Op("moved", case.id, thread[0], text=channel, ts=thread[1]))
 
     async def refresh(self, view: CaseView) -> None:
         """The case message brought up to date without a thread line (a flood's mentions)."""
@@ -195,7 +203,11 @@ class SlackBackend:
     async def render_moved(self, case_id: str, to_channel: str) -> list[dict[str, Any]]:
         case = await self.rt.store.get_case(case_id)
         assert case is not None
-        return moved_blocks(await self.workflow.view(case), to_channel)
+        view = await self.workflow.view(case)
+        chat = self.rt.config.chat_of(view.department.id)
+        if chat != "slack":  # a department in another chat: named, its channel means nothing here
+            to_channel = f"{view.department.name} ({CHAT_NAMES.get(chat, chat)})"
+        return moved_blocks(view, to_channel)
 
     def _departments(self) -> list[Any]:
         return [self.workflow.department(d.id) for d in self.rt.config.departments]

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
+from chatops.chat.actions import Action
 from chatops.domain import Case, DismissReason, Mention, State
 from chatops.event_wording import (
     DISMISS_WORDS,
@@ -33,7 +34,7 @@ from chatops.event_wording import (
 from chatops.event_wording import author_plain as _author_plain
 from chatops.event_wording import aware as _aware
 from chatops.event_wording import mention_marks as _marks
-from chatops.slack.ids import METADATA_EVENT, Action
+from chatops.slack.ids import METADATA_EVENT
 from chatops.slack.limits import LIMITS, blocks_text_length, message_violations
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.transitions import ALLOWED, fingerprint, target_of_publish

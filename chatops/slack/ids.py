@@ -1,27 +1,25 @@
-"""Slack interaction ids (DESIGN §4.6, a public contract) and our own additions."""
+"""Slack-only interaction ids (DESIGN §4.6, a public contract) and our own additions.
+
+The case actions every chat front end shares are `chatops.chat.actions.Action`, re-exported
+here for code that still names them through Slack.
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
+from chatops.chat.actions import Action
 
-class Action(StrEnum):
-    """`action_id`s of the case message's buttons and selects; a button's value is the case id."""
-
-    CLAIM = "case.claim"
-    UNCLAIM = "case.unclaim"
-    TAKE_OVER = "case.take_over"  # become the owner of a case someone else claimed (confirmed)
-    EDIT = "case.edit"  # opens the modal View.DRAFT
-    PUBLISH = "case.publish"  # on a sensitive case: requests approval instead
-    APPROVE = "case.approve"
-    REJECT = "case.reject"  # opens the modal View.REJECT for the reason
-    REROUTE = "case.reroute"  # static_select; option value "<case id>:<department id>"
-    DISMISS = "case.dismiss"  # overflow; option value "<case id>:<spam|no_reply_needed|duplicate>"
-    PRIVATE = "case.private"
-    SNOOZE = "case.snooze"  # overflow on pings and digests; value "<case id>:<30m|1h|2h|tomorrow>"
-    REPLY_TO = "case.reply_to"  # static_select; option value "<case id>:<mention key>"
-    CONFIRM_SENT = "case.confirm_sent"  # after publish_unknown: the reply is on the platform
-    CONFIRM_NOT_SENT = "case.confirm_not_sent"  # ... it is not
+__all__ = [
+    "DRAFT_BLOCK",
+    "DRAFT_ELEMENT",
+    "METADATA_EVENT",
+    "REASON_BLOCK",
+    "REASON_ELEMENT",
+    "REPLY_METADATA_EVENT",
+    "Action",
+    "View",
+]
 
 
 class View(StrEnum):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 
+from chatops.chat.actions import Action
 from chatops.domain import OPEN_STATES
 from chatops.slack.blocks import seen_draft
 from chatops.slack.ids import (
@@ -20,7 +21,6 @@ from chatops.slack.ids import (
     DRAFT_ELEMENT,
     REASON_BLOCK,
     REASON_ELEMENT,
-    Action,
     View,
 )
 from chatops.slack.modals import draft_modal, read_modal_input, reject_modal

@@ -95,39 +95,40 @@ class TeamsBackend:
         if event.kind is EventKind.CREATED:
             await self.outbox.post_once(case.id, channel)
             return
+        if event.kind is EventKind.REROUTED:
+            await self.moved_away(view, event)
+            await self.outbox.post_once(case.id, channel)
+            return
         names = await self.references.names()
         text, mentions = event_message(view, event, names=names)
         card = ping_card(view, event, names=names)
-        if event.kind is EventKind.REROUTED:
-            post = await self.outbox.post_of(case.id)
-            if post is not None and post.channel != channel:
-                old = post.conversation
-                await self.outbox.enqueue(
-                    Op(
-                        "reply",
-                        case.id,
-                        post.channel,
-                        text=text,
-                        mentions=mentions,
-                        conversation=old,
-                    )
-                )
-                await self.outbox.enqueue(
-                    Op(
-                        "moved",
-                        case.id,
-                        post.channel,
-                        text=channel,
-                        conversation=old,
-                        activity=post.activity,
-                    )
-                )
-            await self.outbox.post_once(case.id, channel)
-            return
         if not await self.outbox.post_once(case.id, channel):
             await self.outbox.mark_dirty(case.id)
         await self.outbox.enqueue(
             Op("reply", case.id, channel, text=text, mentions=mentions, card=card)
+        )
+
+    async def moved_away(self, view: CaseView, event: CaseEvent) -> None:
+        """A reroute out of the case's channel (to another Teams channel, or to a department
+        in another chat): a last reply in the old chain, and its card replaced by a pointer."""
+        case, channel = view.case, view.department.channel
+        post = await self.outbox.post_of(case.id)
+        if post is None or post.channel == channel:
+            return
+        text, mentions = event_message(view, event, names=await self.references.names())
+        old = post.conversation
+        await self.outbox.enqueue(
+            Op("reply", case.id, post.channel, text=text, mentions=mentions, conversation=old)
+        )
+        await self.outbox.enqueue(
+            Op(
+                "moved",
+                case.id,
+                post.channel,
+                text=channel,
+                conversation=old,
+                activity=post.activity,
+            )
         )
 
     async def post_digest(

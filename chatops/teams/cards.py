@@ -38,6 +38,7 @@ from typing import Any
 from urllib.parse import quote as url_quote
 
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
+from chatops.chat.actions import Action
 from chatops.domain import Case, DismissReason, Mention, State
 from chatops.event_wording import (
     DISMISS_WORDS,
@@ -55,7 +56,6 @@ from chatops.event_wording import (
 from chatops.event_wording import author_plain as _author_plain
 from chatops.event_wording import aware as _aware
 from chatops.event_wording import mention_marks as _marks
-from chatops.slack.ids import Action
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.transitions import ALLOWED, fingerprint, target_of_publish
 from escalation.snooze import CHOICES as SNOOZE_CHOICES

@@ -1,0 +1,28 @@
+"""Ids of what people can do to a case, shared by every chat front end.
+
+The values are a public contract (DESIGN §4.6): Slack sends them as `action_id`s,
+Teams as card verbs, so an id never changes once shipped.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    """What a button or menu on a case does; a button's value is the case id."""
+
+    CLAIM = "case.claim"
+    UNCLAIM = "case.unclaim"
+    TAKE_OVER = "case.take_over"  # become the owner of a case someone else claimed (confirmed)
+    EDIT = "case.edit"  # Slack: opens the draft modal; Teams: saves the draft box
+    PUBLISH = "case.publish"  # on a sensitive case: requests approval instead
+    APPROVE = "case.approve"
+    REJECT = "case.reject"  # with the reason (Slack asks for it in a modal)
+    REROUTE = "case.reroute"  # static_select; option value "<case id>:<department id>"
+    DISMISS = "case.dismiss"  # overflow; option value "<case id>:<spam|no_reply_needed|duplicate>"
+    PRIVATE = "case.private"
+    SNOOZE = "case.snooze"  # overflow on pings and digests; value "<case id>:<30m|1h|2h|tomorrow>"
+    REPLY_TO = "case.reply_to"  # static_select; option value "<case id>:<mention key>"
+    CONFIRM_SENT = "case.confirm_sent"  # after publish_unknown: the reply is on the platform
+    CONFIRM_NOT_SENT = "case.confirm_not_sent"  # ... it is not

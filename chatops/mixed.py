@@ -1,0 +1,110 @@
+"""Slack and Teams in one organisation: departments in different chats, one backend to the rest.
+
+`MixedChat` is what the workflow, the escalation jobs and the process roles see when the
+departments use more than one chat (`departments[].chat`): it hands each call to the backend of
+the department concerned. A case rerouted to a department in another chat leaves its old
+message rewritten as moved (the old backend's `moved_away`) and is posted afresh by the new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from aiohttp import web
+
+from chatops.chat import (
+    CaseEvent,
+    CaseView,
+    ChatBackend,
+    Department,
+    DigestItem,
+    EventKind,
+    PingItem,
+)
+from chatops.config import Config
+
+
+@runtime_checkable
+class MovesAway(Protocol):
+    """A backend that can close its part of a case that left for another chat."""
+
+    async def moved_away(self, view: CaseView, event: CaseEvent) -> None: ...
+
+
+class MixedChat:
+    """A ChatBackend over several: each department's calls go to its own chat's backend."""
+
+    def __init__(self, backends: Mapping[str, ChatBackend], config: Config) -> None:
+        self.backends = dict(backends)
+        self.config = config
+        self.local_only = any(getattr(b, "local_only", False) for b in self.backends.values())
+        """True when any backend runs unauthenticated (CHATOPS_TEAMS_AUTH=off): the web binds
+        to 127.0.0.1 for all of them."""
+
+    def backend_of(self, department_id: str) -> ChatBackend:
+        return self.backends[self.config.chat_of(department_id)]
+
+    def _with(self, capability: str) -> list[Callable[..., Any]]:
+        """The bound `capability` method of every backend that has it."""
+        found = (getattr(b, capability, None) for b in self.backends.values())
+        return [method for method in found if method is not None]
+
+    # -- ChatBackend ------------------------------------------------------------------------
+
+    async def show(self, view: CaseView, event: CaseEvent) -> None:
+        new = self.backend_of(view.department.id)
+        previous = event.previous_department
+        if event.kind is EventKind.REROUTED and previous is not None:
+            old = self.backend_of(previous.id)
+            if old is not new and isinstance(old, MovesAway):
+                await old.moved_away(view, event)
+        await new.show(view, event)
+
+    async def refresh(self, view: CaseView) -> None:
+        refresh = getattr(self.backend_of(view.department.id), "refresh", None)
+        if refresh is not None:
+            await refresh(view)
+
+    async def post_digest(
+        self, department: Department, items: list[DigestItem], now: datetime
+    ) -> None:
+        await self.backend_of(department.id).post_digest(department, items, now)
+
+    async def post_report(self, department: Department, text: str, chart: bytes | None) -> None:
+        await self.backend_of(department.id).post_report(department, text, chart)
+
+    async def post_pings(
+        self, department: Department, items: list[PingItem], notify: tuple[str, ...]
+    ) -> None:
+        await self.backend_of(department.id).post_pings(department, items, notify)
+
+    async def close(self) -> None:
+        for backend in self.backends.values():
+            await backend.close()
+
+    # -- optional capabilities, each the union of the backends' ------------------------------
+
+    async def approvers(self) -> frozenset[str]:
+        """Approvers are listed once for both chats (Slack ids and AAD object ids side by
+        side); each backend expands what is its own (Slack user groups) and keeps the rest."""
+        found = set(self.config.approval.approvers)
+        for expand in self._with("approvers"):
+            found |= await expand()
+        return frozenset(found)
+
+    def attach(self, app: web.Application) -> None:
+        """Every backend's routes (`/slack/events`, `/api/messages`) on the one web app."""
+        for attach in self._with("attach"):
+            attach(app)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Every backend's loop (its outbox sender), until `stop`."""
+        loops: list[Awaitable[None]] = [run(stop) for run in self._with("run")]
+        await asyncio.gather(*loops)
+
+    async def drain(self, within: float) -> None:
+        """Deliver what every backend queued (one-shot commands), side by side."""
+        await asyncio.gather(*(drain(within) for drain in self._with("drain")))
