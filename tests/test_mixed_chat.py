@@ -151,14 +151,16 @@ class MixedSystem:
         assert post is not None, f"case {case_id} has no Teams post"
         return self.connector.messages[post.activity]
 
-    async def teams_click(self, verb: str, person: Person, case_id: str) -> dict[str, Any]:
+    async def teams_click(
+        self, verb: str, person: Person, case_id: str, **data: Any
+    ) -> dict[str, Any]:
         """An Action.Execute invoke on the case's Teams post; returns the card it answers."""
         post = await self.teams_post(case_id)
         activity = card_action(
             self.connector.url,
             person,
             verb,
-            {"case_id": case_id, "source": "case"},
+            {"case_id": case_id, "source": "case", **data},
             channel=post.channel,
             post_id=post.id,
         )
@@ -274,6 +276,21 @@ async def test_one_config_runs_both_chats_and_a_reroute_moves_a_case_to_teams(
     await ms.flush()
     assert ms.connector.replies(moved), "the new chain carries the case on"
     assert ms.slack.calls[slack_calls:] == [], "nothing more is written to Slack"
+
+
+async def test_a_reroute_from_teams_to_slack_moves_the_case_to_slack(ms: MixedSystem) -> None:
+    await ms.ingest(mention_json("m-2", "post-2", "Wo ist meine Bestellung?", author="u-2"))
+    await ms.flush()
+    old = await ms.teams_post("1001")
+    await ms.teams_click(Action.REROUTE, JONAS, "1001", department="social")
+    assert (await ms.case("1001")).department == "social"
+    await ms.flush()
+    old = ms.connector.messages[old.id]
+    assert "moved to **Social team**" in json.dumps(old.card, ensure_ascii=False)
+    assert any("Social team" in r.text for r in ms.connector.replies(old))
+    [new] = ms.slack.messages(SOCIAL)
+    assert "#1001" in new["text"] and "case.claim" in slack_actions(new)
+    assert len(ms.connector.posts(SUPPORT_DE)) == 1, "no new post in Teams"
 
 
 async def test_the_process_loop_runs_both_chats_senders(ms: MixedSystem) -> None:
