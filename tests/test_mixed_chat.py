@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from chatops import keys, runtime
@@ -76,7 +77,7 @@ class MixedSystem:
     rt: runtime.Runtime
     slack: FakeSlack
     connector: FakeConnector
-    client: TestClient
+    client: TestClient[web.Request, web.Application]
     platform: SandboxPlatform
 
     @property
