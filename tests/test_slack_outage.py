@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import logging
 import random
+from typing import Any
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
 from chatops.outbox import FIRST_BACKOFF_S, MAX_BACKOFF_S, outage_backoff
+from chatops.slack.backend import SlackBackend
+from chatops.slack.identity import IDENTITY, RETRY_MAX_S, retry_wait
+from chatops.slack.ids import Action
 from tests import test_slack
 from tests.fakes import mention_json
-from tests.slack_api import ManualClock
-from tests.test_slack import ANNA, SlackSystem, eventually
-from tests.test_slack_scope import posted
+from tests.slack_api import TEAM_ID, ManualClock, interaction_body, slack_headers
+from tests.test_slack import ANNA, SECRET, SlackSystem, _owner, eventually
+from tests.test_slack_scope import click_payload, posted
 
 ss = test_slack.ss  # the fixtures: Slack end to end as `chatops run` assembles it
 slack_config = test_slack.slack_config
@@ -46,6 +52,11 @@ def test_the_outage_backoff_doubles_up_to_a_cap_of_a_few_seconds(
     assert outage_backoff(failures, 1.0) == pytest.approx(high)
     assert low <= outage_backoff(failures, random.random()) <= high
     assert MAX_BACKOFF_S <= 5.0  # how late writing may resume once Slack answers
+
+
+def test_the_auth_test_retry_is_bounded() -> None:
+    assert [retry_wait(n, 1.0) for n in (1, 2, 3)] == [0.5, 1.0, 2.0]
+    assert retry_wait(100, 1.0) == RETRY_MAX_S and retry_wait(100, 0.0) == RETRY_MAX_S / 2
 
 
 # -- the outbox during an outage --------------------------------------------------------------
@@ -125,3 +136,82 @@ async def test_slack_down_while_the_token_was_refused_probes_again_within_second
     assert await sender.tick() <= MAX_BACKOFF_S  # the check failed: Slack is down
     ss.slack.come_back()
     await eventually(lambda: test_slack._tick_until_posted(ss, SOCIAL), within=MAX_BACKOFF_S + 1.0)
+
+
+# -- clicks while auth.test does not answer ---------------------------------------------------
+
+
+async def _second_process(ss: SlackSystem) -> tuple[SlackBackend, TestClient]:
+    """Another web process starting on the same Redis (Slack's state as it is now)."""
+    backend = SlackBackend(ss.rt)
+    app = web.Application()
+    backend.attach(app)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    return backend, client
+
+
+async def _claim(client: TestClient) -> Any:
+    body = interaction_body(click_payload(Action.CLAIM, "1001", ANNA, SOCIAL))
+    return await client.post("/slack/events", data=body, headers=slack_headers(body, SECRET))
+
+
+async def test_a_click_while_slack_is_down_still_changes_the_case(ss: SlackSystem) -> None:
+    """Slack does not retry an interactivity payload: a process that starts while auth.test
+    fails acts on the click as the workspace an earlier answer named (cached in Redis), and
+    its thread line waits in the outbox until Slack answers."""
+    root = await posted(ss)
+    assert await ss.rt.store.redis.hget(IDENTITY, "team_id") == TEAM_ID  # learnt at start
+    ss.slack.go_down()
+    backend, client = await _second_process(ss)
+    try:
+        r = await _claim(client)
+        assert r.status == 200
+        await eventually(lambda: _owner(ss, ANNA))
+        assert await backend.team_id() == TEAM_ID
+        assert not backend.identity.confirmed  # auth.test has not answered this process
+        ss.slack.come_back()
+        await eventually(lambda: _learnt(backend))
+        await ss.flush()
+        assert any("claim" in m["text"].lower() for m in ss.slack.thread(SOCIAL, root))
+    finally:
+        await client.close()
+        await backend.close()
+
+
+async def test_without_a_cached_answer_a_click_while_slack_is_down_is_refused(
+    ss: SlackSystem,
+) -> None:
+    """Fail closed: nobody ever told us our workspace, so nothing is let in."""
+    await posted(ss)
+    await ss.rt.store.redis.delete(IDENTITY)
+    ss.slack.go_down()
+    backend, client = await _second_process(ss)
+    try:
+        r = await _claim(client)
+        assert r.status == 503
+        assert (await ss.case()).owner is None
+        ss.slack.come_back()
+        await eventually(lambda: _learnt(backend))
+        assert (await _claim(client)).status == 200
+        await eventually(lambda: _owner(ss, ANNA))
+    finally:
+        await client.close()
+        await backend.close()
+
+
+async def test_a_cached_answer_never_stands_in_for_another_token(ss: SlackSystem) -> None:
+    await posted(ss)
+    await ss.rt.store.redis.hset(IDENTITY, "token", "digest-of-another-token")
+    ss.slack.go_down()
+    backend, client = await _second_process(ss)
+    try:
+        assert (await _claim(client)).status == 503
+        assert (await ss.case()).owner is None
+    finally:
+        await client.close()
+        await backend.close()
+
+
+async def _learnt(backend: SlackBackend) -> bool:
+    return backend.identity.confirmed

@@ -8,7 +8,6 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
@@ -28,6 +27,7 @@ from chatops.slack.blocks import (
     ping_blocks,
 )
 from chatops.slack.groups import UserGroups
+from chatops.slack.identity import WhoWeAre
 from chatops.slack.limits import LIMITS
 from chatops.slack.listeners import register
 from chatops.slack.outbox import Op, Outbox, Rendered, Sender
@@ -55,14 +55,16 @@ class SlackBackend:
             rt.store, self.client, self.outbox, self.render, self.render_moved, metrics=rt.metrics
         )
         self.groups = UserGroups(self.client, rt.store.redis)
+        self.identity = WhoWeAre(self.client, rt.store.redis, self.client.token or "")
         self.bolt = AsyncApp(
-            client=self.client,
+            # Bolt's own client only seeds each request's client, whose token `authorize`
+            # sets; without a token of its own Bolt does not warn that it ignores one.
+            client=AsyncWebClient(base_url=self.client.base_url, timeout=self.client.timeout),
+            authorize=self.identity.bolt_authorize(),
             signing_secret=s.slack_signing_secret or "",
             request_verification_enabled=not s.socket_mode,
             logger=logging.getLogger("chatops.slack.bolt"),
         )
-        self._team_id: str | None = None
-        self._team_lock = asyncio.Lock()
         self.bolt.middleware(Scope(self))
         register(self.bolt, self)
         self._socket: Any = None
@@ -184,6 +186,7 @@ class SlackBackend:
             await asyncio.sleep(min(max(wait, 0.05), 1.0))
 
     async def close(self) -> None:
+        await self.identity.close()
         if self._socket is not None:
             await self._socket.close_async()
         session = getattr(self.client, "session", None)
@@ -213,23 +216,9 @@ class SlackBackend:
         return [self.workflow.department(d.id) for d in self.rt.config.departments]
 
     async def team_id(self) -> str | None:
-        """Our workspace: the team of the bot token (`auth.test`), asked once and kept.
-
-        None while Slack cannot tell us (requests are then refused, never let through)."""
-        if self._team_id is not None:
-            return self._team_id
-        async with self._team_lock:
-            if self._team_id is None:
-                try:
-                    result = await self.client.auth_test()
-                except SlackApiError as exc:
-                    log.warning("slack: auth.test failed: %s", exc.response.get("error"))
-                    return None
-                except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-                    log.warning("slack: auth.test unreachable: %s", type(exc).__name__)
-                    return None
-                self._team_id = str(result.get("team_id") or "") or None
-        return self._team_id
+        """Our workspace (identity.py): known from `auth.test`, or cached from an earlier
+        answer while Slack does not answer. None: requests are refused, never let through."""
+        return await self.identity.team_id()
 
     async def approvers(self) -> frozenset[str]:
         """Approvers with user groups expanded (usergroups.users.list, cached)."""
