@@ -61,7 +61,7 @@ def outage_backoff(failures: int, draw: float) -> float:
     """Seconds before the next probe after `failures` failed calls in a row: doubling from
     FIRST_BACKOFF_S up to MAX_BACKOFF_S, spread over the upper half of that by `draw` (0..1)
     so that the senders of several processes do not probe in step."""
-    ceiling = min(MAX_BACKOFF_S, FIRST_BACKOFF_S * 2 ** min(max(failures - 1, 0), 16))
+    ceiling = min(MAX_BACKOFF_S, FIRST_BACKOFF_S * 2.0 ** min(max(failures - 1, 0), 16))
     return ceiling * (0.5 + 0.5 * min(max(draw, 0.0), 1.0))
 
 

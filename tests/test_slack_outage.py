@@ -141,7 +141,9 @@ async def test_slack_down_while_the_token_was_refused_probes_again_within_second
 # -- clicks while auth.test does not answer ---------------------------------------------------
 
 
-async def _second_process(ss: SlackSystem) -> tuple[SlackBackend, TestClient]:
+async def _second_process(
+    ss: SlackSystem,
+) -> tuple[SlackBackend, TestClient[web.Request, web.Application]]:
     """Another web process starting on the same Redis (Slack's state as it is now)."""
     backend = SlackBackend(ss.rt)
     app = web.Application()
@@ -151,7 +153,7 @@ async def _second_process(ss: SlackSystem) -> tuple[SlackBackend, TestClient]:
     return backend, client
 
 
-async def _claim(client: TestClient) -> Any:
+async def _claim(client: TestClient[web.Request, web.Application]) -> Any:
     body = interaction_body(click_payload(Action.CLAIM, "1001", ANNA, SOCIAL))
     return await client.post("/slack/events", data=body, headers=slack_headers(body, SECRET))
 

@@ -103,7 +103,7 @@ def slack_down(exc: Exception) -> bool:
 
 def retry_wait(attempt: int, draw: float) -> float:
     """Seconds before background retry `attempt` (1, 2, …) of `auth.test`."""
-    ceiling = min(RETRY_MAX_S, RETRY_FIRST_S * 2 ** min(max(attempt - 1, 0), 16))
+    ceiling = min(RETRY_MAX_S, RETRY_FIRST_S * 2.0 ** min(max(attempt - 1, 0), 16))
     return ceiling * (0.5 + 0.5 * min(max(draw, 0.0), 1.0))
 
 
