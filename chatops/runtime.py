@@ -69,7 +69,9 @@ def load_backend(name: str) -> Any:
 
 def create_chat(rt: Runtime) -> ChatBackend:
     """The configured chat backend; with departments in several chats, one over them all."""
-    backends = {name: load_backend(name).create(rt) for name in rt.config.chats}
+    backends: dict[str, ChatBackend] = {
+        name: load_backend(name).create(rt) for name in rt.config.chats
+    }
     if len(backends) == 1:
         return next(iter(backends.values()))
     from chatops.mixed import MixedChat

@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from aiohttp import web
+from azure.core.exceptions import DeserializationError
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
-from msrest.exceptions import DeserializationError
 
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
 from chatops.domain import Case
+from chatops.teams import auth_off
 from chatops.teams.auth import (
     AuthUnavailable,
     UntrustedActivity,
-    auth_off,
     authentication,
     service_url_allowed,
 )
