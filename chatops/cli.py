@@ -403,11 +403,15 @@ def teams_manifest_cmd(out: Path, base_url: str) -> None:
 @click.option("--since", default="7d", show_default=True, help="How far back: 90m, 24h, 7d…")
 def stats(since: str) -> None:
     """Response rate and median/p90 first-response time per department and platform."""
+    run_async(_stats(window_or_fail(since)))
+
+
+def window_or_fail(since: str) -> timedelta:
+    """The `--since` option as a duration, or a one-line error."""
     try:
-        window: timedelta = parse_duration(since)
+        return parse_duration(since)
     except ValueError as exc:
         fail(f"--since: {exc}")
-    run_async(_stats(window))
 
 
 async def _stats(window: timedelta) -> None:
@@ -433,11 +437,7 @@ async def _stats(window: timedelta) -> None:
 def reconcile(since: str) -> None:
     """List recent comments and conversations on the configured Facebook pages and Instagram
     accounts and ingest what no webhook delivered."""
-    try:
-        window: timedelta = parse_duration(since)
-    except ValueError as exc:
-        fail(f"--since: {exc}")
-    run_async(_reconcile(window))
+    run_async(_reconcile(window_or_fail(since)))
 
 
 async def _reconcile(window: timedelta) -> None:
