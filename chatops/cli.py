@@ -251,21 +251,22 @@ async def _redis_warnings(settings: Settings) -> list[str]:
 async def _teams_channels_missing(settings: Settings, path: Path) -> list[str]:
     """Teams: departments whose channel the bot was never added to (no stored reference)."""
     from chatops import keys
+    from chatops.redis_text import texts
     from chatops.store import connect
 
     config = load_config(path)
-    if config.chat.backend != "teams":
+    if "teams" not in config.chats:
         return []
     redis = connect(settings.redis_url)
     try:
-        known = set(await redis.hkeys(keys.TEAMS_REFERENCES))
+        known = set(texts(await redis.hkeys(keys.TEAMS_REFERENCES)))
     finally:
         await redis.aclose()
     return [
         f"{path}: departments[{i}].channel: the bot is not in Teams channel {d.channel} "
         "(add the app to its team)"
         for i, d in enumerate(config.departments)
-        if d.channel not in known
+        if config.chat_of(d.id) == "teams" and d.channel not in known
     ]
 
 
