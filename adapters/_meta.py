@@ -74,6 +74,24 @@ def required_env(
     ) + token_envs(settings, platform, key, accounts)
 
 
+def entry_body(kind: str, entry: Any) -> dict[str, Any]:
+    """The smallest webhook body of `object: kind` holding an entry that could not be read."""
+    return {"object": kind, "entry": [entry]}
+
+
+def item_body(kind: str, entry: dict[str, Any], key: str | None, item: Any) -> dict[str, Any]:
+    """The smallest webhook body of `object: kind` holding one skipped item of `entry`: a
+    `changes` or `messaging` item (`key`) under the entry's id and time (its readers need to
+    know where it came to), or, `key` None, the change the entry carries on itself."""
+    if key is None:
+        return entry_body(kind, {k: v for k, v in entry.items() if k not in _LISTS})
+    envelope = {k: entry[k] for k in ("id", "time") if k in entry}
+    return entry_body(kind, {**envelope, key: [item]})
+
+
+_LISTS = ("changes", "messaging")
+
+
 def wait_from_usage(response: httpx.Response) -> float:
     """Seconds until access returns, from `X-Business-Use-Case-Usage` (minutes) if given."""
     raw = response.headers.get("x-business-use-case-usage")

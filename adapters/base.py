@@ -49,16 +49,18 @@ class SkipReason(StrEnum):
 class Skipped:
     """One item of a delivery that cannot become a mention: kept (dead-lettered), not fatal.
 
-    `detail` says where and what is wrong without quoting the customer; `item` is the raw
-    item as JSON, for a person to look at or replay."""
+    `detail` says where and what is wrong without quoting the customer; `item` is the
+    smallest body of the platform's own format that holds just this item with its envelope
+    (the page or account it came to), as JSON: a person can look at it, and
+    `chatops replay --dead` reads it again with the adapter's ordinary `parse`."""
 
     reason: SkipReason
     detail: str
     item: str
 
     @classmethod
-    def of(cls, reason: SkipReason, detail: str, item: Any) -> Skipped:
-        return cls(reason, detail, json.dumps(item, ensure_ascii=False, separators=(",", ":")))
+    def of(cls, reason: SkipReason, detail: str, body: Any) -> Skipped:
+        return cls(reason, detail, json.dumps(body, ensure_ascii=False, separators=(",", ":")))
 
 
 @dataclass(frozen=True)

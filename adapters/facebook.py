@@ -196,16 +196,17 @@ def parse_body(body: bytes, pages: frozenset[str]) -> Parsed:
                 continue
             items = _items(entry, where)
         except BadPayload as exc:
-            parsed.skipped.append(Skipped.of(SkipReason.MALFORMED, exc.reason, raw))
+            held = _meta.entry_body("page", raw)
+            parsed.skipped.append(Skipped.of(SkipReason.MALFORMED, exc.reason, held))
             continue
         entry_time = (entry.get("time"), f"{where}.time")
-        for at, item, read in items:
+        for at, key, item, read in items:
             try:
                 mention = read(item, page_id, entry_time, at)
-            except _NoSender as exc:
-                parsed.skipped.append(Skipped.of(SkipReason.NO_SENDER, exc.reason, item))
             except BadPayload as exc:
-                parsed.skipped.append(Skipped.of(SkipReason.MALFORMED, exc.reason, item))
+                why = SkipReason.NO_SENDER if isinstance(exc, _NoSender) else SkipReason.MALFORMED
+                held = _meta.item_body("page", entry, key, item)
+                parsed.skipped.append(Skipped.of(why, exc.reason, held))
             else:
                 if mention is not None:
                     parsed.mentions.append(mention)
@@ -215,13 +216,17 @@ def parse_body(body: bytes, pages: frozenset[str]) -> Parsed:
 _Reader = Callable[[Any, str, tuple[Any, str], str], "Mention | None"]
 
 
-def _items(entry: dict[str, Any], where: str) -> list[tuple[str, Any, _Reader]]:
-    """Each change and messaging event of an entry, with the function that reads it."""
+def _items(entry: dict[str, Any], where: str) -> list[tuple[str, str, Any, _Reader]]:
+    """Each change and messaging event of an entry: where, in which list, the item, and the
+    function that reads it."""
     changes = _list(entry, "changes", where)
     messaging = _list(entry, "messaging", where)
     return [
-        *((f"{where}.changes[{i}]", raw, _change) for i, raw in enumerate(changes)),
-        *((f"{where}.messaging[{i}]", raw, _messaging) for i, raw in enumerate(messaging)),
+        *((f"{where}.changes[{i}]", "changes", raw, _change) for i, raw in enumerate(changes)),
+        *(
+            (f"{where}.messaging[{i}]", "messaging", raw, _messaging)
+            for i, raw in enumerate(messaging)
+        ),
     ]
 
 

@@ -223,28 +223,33 @@ def parse_body(body: bytes, accounts: Collection[str], received: datetime) -> Pa
             when = _time(entry.get("time"), f"{where}.time") or received
             items = _items(entry, where)
         except BadPayload as exc:
-            parsed.skipped.append(Skipped.of(SkipReason.MALFORMED, exc.reason, entry))
+            held = _meta.entry_body(PLATFORM, entry)
+            parsed.skipped.append(Skipped.of(SkipReason.MALFORMED, exc.reason, held))
             continue
-        for at, item, read in items:
+        for at, key, item, read in items:
             try:
                 parsed.mentions.extend(read(item, at, account, when))
-            except _NoSender as exc:
-                parsed.skipped.append(Skipped.of(SkipReason.NO_SENDER, exc.reason, item))
             except BadPayload as exc:
-                parsed.skipped.append(Skipped.of(SkipReason.MALFORMED, exc.reason, item))
+                why = SkipReason.NO_SENDER if isinstance(exc, _NoSender) else SkipReason.MALFORMED
+                held = _meta.item_body(PLATFORM, entry, key, item)
+                parsed.skipped.append(Skipped.of(why, exc.reason, held))
     return parsed
 
 
-def _items(entry: dict[str, Any], where: str) -> list[tuple[str, Any, _Reader]]:
-    """Each change and messaging event of an entry, with the function that reads it."""
+def _items(entry: dict[str, Any], where: str) -> list[tuple[str, str | None, Any, _Reader]]:
+    """Each change and messaging event of an entry: where, in which list (None: the entry's
+    own change), the item, and the function that reads it."""
     changes = _list(entry, "changes", where)
     messaging = _list(entry, "messaging", where)
-    items: list[tuple[str, Any, _Reader]] = [
-        (f"{where}.changes[{i}]", change, _change) for i, change in enumerate(changes)
+    items: list[tuple[str, str | None, Any, _Reader]] = [
+        (f"{where}.changes[{i}]", "changes", change, _change) for i, change in enumerate(changes)
     ]
     if "field" in entry:  # Business Login for Instagram may put one change on the entry itself
-        items.append((where, entry, _change))
-    items += [(f"{where}.messaging[{i}]", item, _messaging) for i, item in enumerate(messaging)]
+        items.append((where, None, entry, _change))
+    items += [
+        (f"{where}.messaging[{i}]", "messaging", item, _messaging)
+        for i, item in enumerate(messaging)
+    ]
     return items
 
 

@@ -413,14 +413,21 @@ class XAdapter:
         tweets = _event_list(data.get("tweet_create_events"), "tweet_create_events")
         messages = _event_list(data.get("direct_message_events"), "direct_message_events")
         parsed = Parsed()
-        for where, item, read in [
-            *((f"tweet_create_events[{i}]", item, self._tweet) for i, item in enumerate(tweets)),
-            *((f"direct_message_events[{i}]", item, self._dm) for i, item in enumerate(messages)),
+        for where, key, item, read in [
+            *(
+                (f"tweet_create_events[{i}]", "tweet_create_events", item, self._tweet)
+                for i, item in enumerate(tweets)
+            ),
+            *(
+                (f"direct_message_events[{i}]", "direct_message_events", item, self._dm)
+                for i, item in enumerate(messages)
+            ),
         ]:
             try:
                 mention = read(item, account, where, users)
             except BadPayload as exc:
-                parsed.skipped.append(Skipped.of(SkipReason.MALFORMED, exc.reason, item))
+                held = _item_body(data["for_user_id"], key, item, users)
+                parsed.skipped.append(Skipped.of(SkipReason.MALFORMED, exc.reason, held))
             else:
                 if mention is not None:
                     parsed.mentions.append(mention)
@@ -818,6 +825,15 @@ def _dm_author(sender: str, user: Any) -> Author:
         handle=handle if isinstance(handle, str) else "",
         followers=followers if valid else None,
     )
+
+
+def _item_body(for_user_id: Any, key: str, item: Any, users: Any) -> dict[str, Any]:
+    """The smallest Account Activity body holding one skipped event: the account it came to
+    and, for a direct message, the `users` map its sender's details are read from."""
+    body: dict[str, Any] = {"for_user_id": for_user_id, key: [item]}
+    if key == "direct_message_events" and users:
+        body["users"] = users
+    return body
 
 
 def _data_field(data: dict[str, Any], key: str) -> str:

@@ -13,13 +13,12 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from adapters import BadPayload
-from adapters.base import Parsed
+from adapters.base import Adapter
 from adapters.sandbox import parse_items
 from chatops.domain import Change, Mention, utcnow
 from chatops.hygiene import sanitise
@@ -70,34 +69,28 @@ async def replay(store: Store, path: Path, console: Console) -> ReplayReport:
     return report
 
 
-@runtime_checkable
-class ReparsesItems(Protocol):
-    """A platform adapter that can read one item it once skipped (a `Skipped.item`) again."""
-
-    def reparse(self, item: str) -> Parsed:
-        """The mentions the raw item yields now (none when it is still unusable)."""
-        ...
-
-
 @dataclass
 class DeadReport:
     replayed: int = 0
     """Put back on the inbound stream (and removed from the dead letters)."""
     recorded: int = 0
-    """Already in a case: removed from the dead letters, nothing to replay."""
+    """Already in a case (a webhook item: already delivered again): removed from the dead
+    letters, nothing to replay."""
     kept: Counter[str] = field(default_factory=Counter)
     """Left in the dead-letter stream, by why."""
 
 
-async def replay_dead(store: Store, adapters: Mapping[str, Any]) -> DeadReport:
+async def replay_dead(store: Store, adapters: Mapping[str, Adapter]) -> DeadReport:
     """Replay the dead-letter stream: each entry is removed only once it is safely back on the
     inbound stream (one atomic step for a worker's dead letter), and kept, with the reason
     counted, when it cannot be replayed.
 
     Two shapes: a worker's dead letter (`m`: the mention JSON) goes back as it was, its dedupe
     marker checked so a mention no case recorded is not dropped as a duplicate; a webhook
-    item (`from=webhook`) is re-read by its platform adapter and goes in only if it now
-    yields a mention (then deduplicated as any webhook's)."""
+    item (`from=webhook`: `item` is the smallest body of the platform's own format holding
+    it, see `Skipped`) is read again by its adapter's ordinary `parse` (no signature check:
+    it is our own stored data) and its mentions go in as any webhook's, deduplicated; it
+    stays while the adapter still skips any of it or finds nothing in it."""
     report = DeadReport()
     after: str | None = None
     while batch := await store.dead_letters(after):
@@ -128,7 +121,7 @@ async def _replay_entry(
 
 async def _replay_item(
     store: Store,
-    adapters: Mapping[str, Any],
+    adapters: Mapping[str, Adapter],
     dead_id: str,
     fields: Mapping[str, str],
     report: DeadReport,
@@ -138,17 +131,22 @@ async def _replay_item(
     if adapter is None:
         report.kept[f"{platform} items: the platform is not enabled in the config"] += 1
         return
-    if not isinstance(adapter, ReparsesItems):
-        report.kept[f"{platform} items: its adapter cannot re-read a single item"] += 1
-        return
     try:
-        parsed = adapter.reparse(fields.get("item", ""))
+        parsed = adapter.parse(fields.get("item", "").encode(), {})
     except BadPayload:
-        parsed = Parsed()
+        report.kept[f"{platform} items: not a {platform} webhook body"] += 1
+        return
+    if parsed.skipped:
+        reasons = ", ".join(sorted({s.reason.value for s in parsed.skipped}))
+        report.kept[f"{platform} items still unusable ({reasons})"] += 1
+        return
     mentions = sanitise(parsed.mentions, utcnow())
     if not mentions:
-        report.kept[f"{platform} items still unusable ({fields.get('reason', '?')})"] += 1
+        report.kept[f"{platform} items that yield no mention"] += 1
         return
-    await store.append_inbound(mentions)
+    appended = await store.append_inbound(mentions)
     await store.drop_dead(dead_id)
-    report.replayed += 1
+    if any(appended):
+        report.replayed += 1
+    else:
+        report.recorded += 1

@@ -1017,7 +1017,11 @@ def test_one_bad_item_costs_only_itself(fb: FacebookAdapter) -> None:
         (SkipReason.MALFORMED, "entry[1].changes: expected a list"),
         (SkipReason.NO_SENDER, "entry[2].messaging[1].sender: missing"),
     ]
-    assert json.loads(parsed.skipped[0].item) == {"field": "feed", "value": bad_comment}
+    # each skipped part is kept as the smallest page body holding it, with its page and time
+    assert json.loads(parsed.skipped[0].item) == page_body(
+        {"id": PAGE, "time": 1763884800, "changes": [{"field": "feed", "value": bad_comment}]}
+    )
+    assert json.loads(parsed.skipped[1].item) == page_body({"id": PAGE, "changes": "not a list"})
     assert "Karin" not in " ".join(s.detail for s in parsed.skipped)
 
 
@@ -1173,7 +1177,7 @@ async def test_a_batch_with_an_unusable_item_is_stored_and_the_item_kept(
     [(_, dead)] = dead_letters  # once, though Meta delivered it twice
     assert (dead["platform"], dead["reason"], dead["from"]) == ("facebook", "no_sender", "webhook")
     assert dead["detail"] == "entry[0].messaging[1].sender: missing"
-    assert json.loads(dead["item"]) == nobody
+    assert json.loads(dead["item"]) == page_body(messaging_entry(nobody))  # it, with its page
     assert 'chatops_webhook_items_skipped_total{platform="facebook",reason="no_sender"} 1.0' in text
     logged = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
     assert len(logged) == 1 and "Hemligt" not in logged[0]

@@ -25,8 +25,7 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters import BadPayload
-from adapters.base import Parsed, Skipped, SkipReason
+from adapters.base import Skipped, SkipReason
 from adapters.sandbox import parse_items
 from chatops import keys, runtime
 from chatops.chat import EventKind
@@ -265,7 +264,7 @@ async def test_replay_dead_puts_dead_letters_back_and_keeps_what_cannot_go(syste
     assert report.replayed == 1
     assert report.recorded == 1
     assert sum(report.kept.values()) == 2
-    assert any("cannot re-read" in reason for reason in report.kept)
+    assert any("not a sandbox webhook body" in reason for reason in report.kept)
     left = [fields for _, fields in await store.dead_letters()]
     assert len(left) == 2 and {f.get("from") for f in left} == {"2-1", "webhook"}
     await system.drain()
@@ -282,26 +281,15 @@ def _skipped() -> Skipped:
     return Skipped.of(SkipReason.MALFORMED, "entry[0]: no id", {"text": "x"})
 
 
-class ReadsItemsAgain:
-    """The sandbox format read by an adapter that implements `reparse` (as Meta's adapters
-    may, once an item they skipped is understood)."""
-
-    name = "sandbox"
-
-    def reparse(self, item: str) -> Parsed:
-        try:
-            return Parsed(mentions=parse_items(item.encode()))
-        except BadPayload:
-            return Parsed()
-
-
 async def test_a_webhook_item_goes_back_once_its_adapter_reads_it(system: System) -> None:
+    # A skipped item is kept as a body of its platform's format; the sandbox adapter's `parse`
+    # reads this one now (as a fixed adapter would), and still refuses the other.
     store = system.rt.store
     readable = Skipped(SkipReason.MALFORMED, "read by a newer version", json.dumps(_item("m-7")))
     unreadable = Skipped(SkipReason.MALFORMED, "still odd", json.dumps({"odd": True}))
     await store.dead_letter_items("sandbox", [readable, unreadable])
 
-    report = await replay_dead(store, {"sandbox": ReadsItemsAgain()})
+    report = await replay_dead(store, system.rt.adapters)
 
     assert (report.replayed, sum(report.kept.values())) == (1, 1)
     [(_, left)] = await store.dead_letters()
