@@ -27,12 +27,12 @@ from botbuilder.schema import (
 )
 
 from chatops import runtime
+from chatops.chat.actions import Action
 from chatops.config import Config, load_config_text
 from chatops.domain import Case, State
 from chatops.processes import web_app
 from chatops.runtime import Runtime
 from chatops.settings import Settings
-from chatops.slack.ids import Action
 from chatops.store import Store
 from chatops.teams.backend import TeamsBackend
 from chatops.teams.outbox import pause_key

@@ -15,11 +15,12 @@ from typing import TextIO
 
 from rich.console import Console
 
+from chatops.chat.actions import Action
+from chatops.chat.commands import case_of, run_action
 from chatops.console.render import case_panel, cases_table, history_table
 from chatops.domain import OPEN_STATES
 from chatops.workflow.service import Workflow
 from chatops.workflow.transitions import Refused
-from escalation.snooze import snooze_until
 
 HELP = """\
 commands (N is a case number, with or without #):
@@ -55,22 +56,30 @@ class Repl:
         self.console = console
         self.user = user
         self.specs: dict[str, Spec] = {
-            "claim": Spec(1, None, lambda n: workflow.claim(n, self.user)),
-            "unclaim": Spec(1, None, lambda n: workflow.unclaim(n, self.user)),
-            "take": Spec(1, None, lambda n: workflow.take_over(n, self.user)),
-            "draft": Spec(1, "TEXT", lambda n, t: workflow.edit(n, self.user, t)),
-            "publish": Spec(1, None, lambda n: workflow.publish(n, self.user)),
-            "private": Spec(1, None, lambda n: workflow.publish(n, self.user, private=True)),
-            "approve": Spec(1, None, lambda n: workflow.approve(n, self.user)),
-            "reject": Spec(1, "REASON", lambda n, t: workflow.reject(n, self.user, t)),
-            "reroute": Spec(2, None, lambda n, d: workflow.reroute(n, self.user, d)),
-            "dismiss": Spec(1, "REASON", lambda n, t: workflow.dismiss(n, self.user, t)),
-            "sent": Spec(1, None, lambda n: workflow.confirm(n, self.user, sent=True)),
-            "notsent": Spec(1, None, lambda n: workflow.confirm(n, self.user, sent=False)),
+            "claim": Spec(1, None, self._act(Action.CLAIM)),
+            "unclaim": Spec(1, None, self._act(Action.UNCLAIM)),
+            "take": Spec(1, None, self._act(Action.TAKE_OVER)),
+            "draft": Spec(1, "TEXT", self._act(Action.EDIT)),
+            "publish": Spec(1, None, self._act(Action.PUBLISH)),
+            "private": Spec(1, None, self._act(Action.PRIVATE)),
+            "approve": Spec(1, None, self._act(Action.APPROVE)),
+            "reject": Spec(1, "REASON", self._act(Action.REJECT)),
+            "reroute": Spec(2, None, self._act(Action.REROUTE)),
+            "dismiss": Spec(1, "REASON", self._act(Action.DISMISS)),
+            "sent": Spec(1, None, self._act(Action.CONFIRM_SENT)),
+            "notsent": Spec(1, None, self._act(Action.CONFIRM_NOT_SENT)),
             "answer": Spec(2, None, self.answer),
-            "snooze": Spec(2, None, self.snooze),
+            "snooze": Spec(2, None, self._act(Action.SNOOZE)),
             "show": Spec(1, None, self.show),
         }
+
+    def _act(self, action: Action) -> Callable[..., Awaitable[object]]:
+        """A line command that is a case action (chat.commands), as whoever `as` named."""
+
+        def run(case_id: str, choice: str | None = None) -> Awaitable[object]:
+            return run_action(self.wf, action, case_id, self.user, choice)
+
+        return run
 
     async def run(self, stream: TextIO = sys.stdin) -> None:
         interactive = stream.isatty()
@@ -142,32 +151,13 @@ class Repl:
             return
         self.console.print(cases_table(cases, self.wf.clock()))
 
-    async def snooze(self, case_id: str, choice: str) -> None:
-        """Quiet a case's escalation pings: 30m, 1h, 2h or tomorrow."""
-        case = await self.wf.store.get_case(case_id)
-        if case is None:
-            raise Refused(f"there is no case #{case_id}")
-        dept = self.wf.config.department(case.department)
-        try:
-            until = snooze_until(
-                choice,
-                self.wf.clock(),
-                self.wf.config.department_tz(dept.id),
-                dept.hours,
-                self.wf.config.reminders.daily_at,
-            )
-        except ValueError as exc:
-            raise Refused(str(exc)) from None
-        await self.wf.snooze(case_id, self.user, until)
-
     async def answer(self, case_id: str, position: str) -> None:
         """Pick which comment of the case the draft answers, by its number in `show N`."""
-        case = await self.wf.store.get_case(case_id)
-        if case is None:
-            raise Refused(f"there is no case #{case_id}")
+        case = await case_of(self.wf, case_id)
         if not position.isdigit() or not 1 <= int(position) <= len(case.mention_keys):
             raise Refused(f"pick a comment from 1 to {len(case.mention_keys)}")
-        await self.wf.reply_to(case_id, self.user, case.mention_keys[int(position) - 1])
+        key = case.mention_keys[int(position) - 1]
+        await run_action(self.wf, Action.REPLY_TO, case_id, self.user, key)
 
     async def show(self, case_id: str) -> None:
         case = await self.wf.store.get_case(case_id)

@@ -14,6 +14,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from chatops.chat.actions import Action
+from chatops.chat.commands import case_of, run_action
 from chatops.domain import OPEN_STATES
 from chatops.slack.blocks import seen_draft
 from chatops.slack.ids import (
@@ -27,7 +28,6 @@ from chatops.slack.modals import draft_modal, read_modal_input, reject_modal
 from chatops.slack.scope import remember_view
 from chatops.workflow.commands import Command
 from chatops.workflow.transitions import ALLOWED, Refused
-from escalation.snooze import snooze_until
 
 if TYPE_CHECKING:
     from chatops.slack.backend import SlackBackend
@@ -43,29 +43,29 @@ SLASH_HELP = (
     "internal and never reaches the customer."
 )
 
-Click = Callable[["Workflow", str, str, str | None], Awaitable[Any]]
-"""(workflow, case id, user, fingerprint of the draft the clicked message showed)."""
+BUTTONS = (
+    Action.CLAIM,
+    Action.UNCLAIM,
+    Action.TAKE_OVER,
+    Action.PUBLISH,
+    Action.PRIVATE,
+    Action.APPROVE,
+    Action.CONFIRM_SENT,
+    Action.CONFIRM_NOT_SENT,
+)
+"""Buttons whose value is the case id and whose click is the whole command (chat.commands)."""
 
-BUTTONS: dict[Action, Click] = {
-    Action.CLAIM: lambda wf, case, user, _seen: wf.claim(case, user),
-    Action.UNCLAIM: lambda wf, case, user, _seen: wf.unclaim(case, user),
-    Action.TAKE_OVER: lambda wf, case, user, _seen: wf.take_over(case, user),
-    Action.PUBLISH: lambda wf, case, user, seen: wf.publish(case, user, seen=seen),
-    Action.PRIVATE: lambda wf, case, user, seen: wf.publish(case, user, private=True, seen=seen),
-    Action.APPROVE: lambda wf, case, user, seen: wf.approve(case, user, seen=seen),
-    Action.CONFIRM_SENT: lambda wf, case, user, _seen: wf.confirm(case, user, sent=True),
-    Action.CONFIRM_NOT_SENT: lambda wf, case, user, _seen: wf.confirm(case, user, sent=False),
-}
+Choose = Callable[["Workflow", str, str, str], Awaitable[Any]]
+"""(workflow, case id, user, the chosen option's value after the case id)."""
 
 
 def register(app: AsyncApp, backend: SlackBackend) -> None:
-    for action, command in BUTTONS.items():
-        app.action(action.value)(_button(backend, command))
+    for action in BUTTONS:
+        app.action(action.value)(_button(backend, action))
     app.action(Action.EDIT.value)(_open_draft(backend))
     app.action(Action.REJECT.value)(_open_reject(backend))
-    app.action(Action.REROUTE.value)(_select(backend, lambda wf, c, u, v: wf.reroute(c, u, v)))
-    app.action(Action.DISMISS.value)(_select(backend, lambda wf, c, u, v: wf.dismiss(c, u, v)))
-    app.action(Action.SNOOZE.value)(_select(backend, _snooze(backend)))
+    for action in (Action.REROUTE, Action.DISMISS, Action.SNOOZE):
+        app.action(action.value)(_select(backend, _chosen(action)))
     app.action(Action.REPLY_TO.value)(_select(backend, _reply_to))
     app.view(View.DRAFT.value)(_save_draft(backend))
     app.view(View.REJECT.value)(_save_reject(backend))
@@ -96,22 +96,20 @@ async def _tell(
         log.warning("slack: could not tell %s: %s", user, exc.response.get("error"))
 
 
-def _button(backend: SlackBackend, command: Click) -> Callable[..., Awaitable[None]]:
+def _button(backend: SlackBackend, clicked: Action) -> Callable[..., Awaitable[None]]:
     async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         user, channel = _where(body)
         seen = seen_draft(str(action.get("block_id") or ""))
         try:
-            await command(backend.workflow, action["value"], user, seen)
+            await run_action(backend.workflow, clicked, action["value"], user, seen=seen)
         except Refused as refusal:
             await _tell(backend, channel, user, refusal.reason)
 
     return listener
 
 
-def _select(
-    backend: SlackBackend, command: Callable[[Workflow, str, str, str], Awaitable[Any]]
-) -> Callable[..., Awaitable[None]]:
+def _select(backend: SlackBackend, command: Choose) -> Callable[..., Awaitable[None]]:
     async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         user, channel = _where(body)
@@ -128,38 +126,24 @@ def _select(
     return listener
 
 
+def _chosen(action: Action) -> Choose:
+    """A menu whose option value, after the case id, is the choice itself."""
+
+    def run(wf: Workflow, case_id: str, user: str, choice: str) -> Awaitable[Any]:
+        return run_action(wf, action, case_id, user, choice)
+
+    return run
+
+
 async def _reply_to(wf: Workflow, case_id: str, user: str, choice: str) -> Any:
     """The menu names a comment by its place in the case (`blocks.reply_to_value`)."""
     from chatops.slack.blocks import reply_to_key
 
-    case = await wf.store.get_case(case_id)
-    if case is None:
-        raise Refused(f"there is no case #{case_id}")
+    case = await case_of(wf, case_id)
     key = reply_to_key(case, choice)
     if key is None:
         raise Refused("that comment is no longer in the menu: choose again")
-    return await wf.reply_to(case_id, user, key)
-
-
-def _snooze(backend: SlackBackend) -> Callable[[Workflow, str, str, str], Awaitable[Any]]:
-    async def run(wf: Workflow, case_id: str, user: str, choice: str) -> Any:
-        case = await wf.store.get_case(case_id)
-        if case is None:
-            raise Refused(f"there is no case #{case_id}")
-        dept = wf.config.department(case.department)
-        try:
-            until = snooze_until(
-                choice,
-                wf.clock(),
-                wf.config.department_tz(dept.id),
-                dept.hours,
-                wf.config.reminders.daily_at,
-            )
-        except ValueError as exc:
-            raise Refused(str(exc)) from None
-        return await wf.snooze(case_id, user, until)
-
-    return run
+    return await run_action(wf, Action.REPLY_TO, case_id, user, key)
 
 
 def _open_draft(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
@@ -210,7 +194,7 @@ def _save_draft(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
         await ack()
         user = body["user"]["id"]
         try:
-            await backend.workflow.edit(view["private_metadata"], user, text)
+            await run_action(backend.workflow, Action.EDIT, view["private_metadata"], user, text)
         except Refused as refusal:
             await _tell_in_case(backend, view["private_metadata"], user, refusal.reason)
 
@@ -228,7 +212,8 @@ def _save_reject(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
         await ack()
         user = body["user"]["id"]
         try:
-            await backend.workflow.reject(view["private_metadata"], user, reason)
+            case_id = view["private_metadata"]
+            await run_action(backend.workflow, Action.REJECT, case_id, user, reason)
         except Refused as refusal:
             await _tell_in_case(backend, view["private_metadata"], user, refusal.reason)
 

@@ -52,9 +52,10 @@ from botbuilder.schema.teams import (
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from chatops.chat import Department
+from chatops.chat.actions import Action
+from chatops.chat.commands import run_action
 from chatops.domain import OPEN_STATES, Case, State
 from chatops.event_wording import clip, one_line
-from chatops.slack.ids import Action
 from chatops.teams.auth import untrusted_activity, untrusted_identity
 from chatops.teams.cards import (
     REFRESH_VERB,
@@ -69,7 +70,6 @@ from chatops.teams.drafts import Box, lines, read_box
 from chatops.teams.outbox import CARD_TYPE, Post
 from chatops.teams.references import THREAD_MARK, channel_of
 from chatops.workflow.transitions import Refused, fingerprint
-from escalation.snooze import snooze_until
 
 if TYPE_CHECKING:
     from chatops.teams.backend import TeamsBackend
@@ -217,65 +217,31 @@ def _changed(before: Case, after: Case) -> str:
     )
 
 
-def _required(value: str, refusal: str) -> str:
-    if not value.strip():
-        raise Refused(refusal)
-    return value.strip()
+def _shared(action: Action) -> Command:
+    """A click that does what it does in every chat (chat.commands): the card's input, if
+    any, is the choice."""
 
+    def run(wf: Workflow, click: Click, user: str) -> Awaitable[Any]:
+        return run_action(wf, action, click.case_id, user, click.value, click.seen)
 
-async def _reject(wf: Workflow, click: Click, user: str) -> Any:
-    reason = _required(click.value, "Say why the draft goes back, so the owner can fix it.")
-    return await wf.reject(click.case_id, user, reason)
-
-
-async def _reroute(wf: Workflow, click: Click, user: str) -> Any:
-    department = _required(click.value, "Choose the department to move the case to.")
-    return await wf.reroute(click.case_id, user, department)
-
-
-async def _dismiss(wf: Workflow, click: Click, user: str) -> Any:
-    reason = _required(click.value, "Choose why the case is dismissed.")
-    return await wf.dismiss(click.case_id, user, reason)
-
-
-async def _reply_to(wf: Workflow, click: Click, user: str) -> Any:
-    key = _required(click.value, "Choose the comment the draft answers.")
-    return await wf.reply_to(click.case_id, user, key)
-
-
-async def _snooze(wf: Workflow, click: Click, user: str) -> Any:
-    case = await wf.store.get_case(click.case_id)
-    if case is None:
-        raise Refused(f"there is no case #{click.case_id}")
-    department = wf.config.department(case.department)
-    try:
-        until = snooze_until(
-            click.value,
-            wf.clock(),
-            wf.config.department_tz(department.id),
-            department.hours,
-            wf.config.reminders.daily_at,
-        )
-    except ValueError as exc:
-        raise Refused(str(exc)) from None
-    return await wf.snooze(case.id, user, until)
+    return run
 
 
 VERBS: Mapping[str, Command] = {
-    Action.CLAIM: lambda wf, click, user: wf.claim(click.case_id, user),
-    Action.UNCLAIM: lambda wf, click, user: wf.unclaim(click.case_id, user),
-    Action.TAKE_OVER: lambda wf, click, user: wf.take_over(click.case_id, user),
+    Action.CLAIM: _shared(Action.CLAIM),
+    Action.UNCLAIM: _shared(Action.UNCLAIM),
+    Action.TAKE_OVER: _shared(Action.TAKE_OVER),
     Action.EDIT: _edit,
     Action.PUBLISH: _publish(private=False),
     Action.PRIVATE: _publish(private=True),
     Action.APPROVE: _approve,
-    Action.REJECT: _reject,
-    Action.REROUTE: _reroute,
-    Action.DISMISS: _dismiss,
-    Action.SNOOZE: _snooze,
-    Action.REPLY_TO: _reply_to,
-    Action.CONFIRM_SENT: lambda wf, click, user: wf.confirm(click.case_id, user, sent=True),
-    Action.CONFIRM_NOT_SENT: lambda wf, click, user: wf.confirm(click.case_id, user, sent=False),
+    Action.REJECT: _shared(Action.REJECT),
+    Action.REROUTE: _shared(Action.REROUTE),
+    Action.DISMISS: _shared(Action.DISMISS),
+    Action.SNOOZE: _shared(Action.SNOOZE),
+    Action.REPLY_TO: _shared(Action.REPLY_TO),
+    Action.CONFIRM_SENT: _shared(Action.CONFIRM_SENT),
+    Action.CONFIRM_NOT_SENT: _shared(Action.CONFIRM_NOT_SENT),
 }
 """Card verb (the Slack action ids of DESIGN §4.6) -> the workflow command it gives."""
 
