@@ -243,7 +243,8 @@ VERBS: Mapping[str, Command] = {
     Action.CONFIRM_SENT: _shared(Action.CONFIRM_SENT),
     Action.CONFIRM_NOT_SENT: _shared(Action.CONFIRM_NOT_SENT),
 }
-"""Card verb (the Slack action ids of DESIGN §4.6) -> the workflow command it gives."""
+"""Card verb (chat.actions ids, DESIGN §4.6) -> what the click does; the ones whose draft
+box matters are Teams' own, the others are chat.commands' shared meaning."""
 
 STARTS_PUBLISHING = frozenset({Action.PUBLISH, Action.PRIVATE, Action.APPROVE})
 """Verbs decided with `deliver=False`: a case they return in `publishing` was moved there by
