@@ -48,6 +48,7 @@ def loads(body: bytes | str) -> Any:
     adapter reports in its own words.
     """
     raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
-    if depth(raw) > MAX_DEPTH:
+    opening = raw.count(b"[") + raw.count(b"{")  # too few to nest deeply: no scan (most bodies)
+    if opening > MAX_DEPTH and depth(raw) > MAX_DEPTH:
         raise BadPayload(f"body is too deeply nested (over {MAX_DEPTH} levels)")
     return json.loads(body)
