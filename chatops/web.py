@@ -83,7 +83,8 @@ def _text(status: int, text: str) -> web.Response:
 async def _body_in_time(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Read every request body within the time allowed, before any handler (the chat
     backends' too) sees it; aiohttp keeps it, so their own `read()` returns it at once."""
-    if request.body_exists and (request.content_length or 0) <= MAX_BODY:
+    arrived = request.content.is_eof()  # the usual small webhook came with its headers
+    if request.body_exists and not arrived and (request.content_length or 0) <= MAX_BODY:
         try:
             async with asyncio.timeout(request.app[BODY_TIMEOUT]):
                 await request.read()
