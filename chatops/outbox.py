@@ -43,6 +43,7 @@ from redis.exceptions import RedisError
 
 from chatops import keys
 from chatops.domain import utcnow
+from chatops.outage import RedisOutage
 from chatops.redis_text import maybe_text, text, texts
 from chatops.store import Store
 
@@ -420,26 +421,18 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
     # -- the loop -------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        down_since: float | None = None  # Redis unreachable: said once, and once when back
+        outage = RedisOutage(f"{self.chat} sender", log)
         while not stop.is_set():
             try:
                 wait = await self.tick()
             except (RedisError, OSError) as exc:
-                if down_since is None:
-                    down_since = time.monotonic()
-                    log.error("%s sender: Redis unavailable (%s); waiting", self.chat, exc)
+                outage.failed(exc, time.monotonic())
                 wait = 1.0
             except Exception:
                 log.exception("%s sender: tick failed; retrying", self.chat)
                 wait = 1.0
             else:
-                if down_since is not None:
-                    log.warning(
-                        "%s sender: Redis is back after %.0f s",
-                        self.chat,
-                        time.monotonic() - down_since,
-                    )
-                    down_since = None
+                outage.ok(time.monotonic())
             if wait > 0:
                 await self._sleep(stop, wait)
 

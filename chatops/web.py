@@ -24,6 +24,7 @@ from chatops.batching import AppendBatcher
 from chatops.domain import utcnow
 from chatops.hygiene import sanitise
 from chatops.metrics import Metrics
+from chatops.outage import RedisOutage
 from chatops.redis_checks import WipeWatch
 from chatops.store import Store
 
@@ -42,6 +43,7 @@ DEPARTMENTS: web.AppKey[list[str]] = web.AppKey("departments", list[str])
 METRICS_TOKEN: web.AppKey[str] = web.AppKey("metrics_token", str)
 BODY_TIMEOUT: web.AppKey[float] = web.AppKey("body_timeout", float)
 WIPES: web.AppKey[WipeWatch | None] = web.AppKey("wipes")
+OUTAGE: web.AppKey[RedisOutage] = web.AppKey("outage", RedisOutage)
 
 
 def build_app(
@@ -64,6 +66,7 @@ def build_app(
     app[WIPES] = wipes
     app[STORE] = store
     app[BATCHER] = AppendBatcher(store.append_inbound)
+    app[OUTAGE] = RedisOutage("webhooks", log)
     app[ADAPTERS] = adapters
     app[METRICS] = metrics
     app[DEPARTMENTS] = departments
@@ -214,8 +217,9 @@ async def _ingest(
         appended = await request.app[BATCHER].append(mentions) if mentions else []
         kept = await request.app[STORE].dead_letter_items(adapter.name, skipped)
     except (RedisError, OSError) as exc:
-        log.error("webhook %s: cannot store (%s); the platform will retry", adapter.name, exc)
+        request.app[OUTAGE].failed(exc, time.monotonic())  # the platform retries: said once
         return 503, "unavailable", {"error": "storage unavailable, retry later"}
+    request.app[OUTAGE].ok(time.monotonic())
     new = sum(appended)
     if new:
         request.app[METRICS].ingested(adapter.name).inc(new)

@@ -25,6 +25,7 @@ from datetime import timedelta
 from redis.exceptions import RedisError, ResponseError
 
 from chatops.metrics import Metrics
+from chatops.outage import RedisOutage
 from chatops.pipeline import Pipeline
 from chatops.redis_checks import WipeWatch
 from chatops.store import Inbound, Store
@@ -62,35 +63,6 @@ class Every:
         return True
 
 
-class Outage:
-    """Logs Redis going away once and coming back once: one line per change of state, never a
-    traceback or a line per retry. `failures` counts the retries of the current outage."""
-
-    def __init__(self) -> None:
-        self.since: float | None = None
-        self.failures = 0
-
-    def failed(self, exc: BaseException, now: float) -> None:
-        self.failures += 1
-        if self.since is None:
-            self.since = now
-            log.error(
-                "worker: Redis unavailable (%s: %s); retrying quietly until it is back",
-                type(exc).__name__,
-                str(exc)[:200],
-            )
-
-    def ok(self, now: float) -> None:
-        if self.since is not None:
-            log.warning(
-                "worker: Redis reachable again after %.1f s (%d retries)",
-                now - self.since,
-                self.failures,
-            )
-            self.since = None
-            self.failures = 0
-
-
 def consumer_name() -> str:
     """Unique per process, stable for its life: pending entries are tracked per consumer."""
     return f"{socket.gethostname()}-{os.getpid()}"
@@ -126,7 +98,7 @@ class Worker:
         self.max_deliveries = max_deliveries
         self.retry_pause = retry_pause
         self.monotonic = monotonic
-        self.outage = Outage()
+        self.outage = RedisOutage("worker", log)
         self._retries = Every(retry_every)
         self._housekeeping = Every(housekeeping_every)
         self.wipes = wipes

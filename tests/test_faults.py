@@ -66,7 +66,7 @@ async def _drain(rt: Runtime) -> None:
 
 
 async def test_redis_killed_and_restarted_loses_nothing_acknowledged(
-    durable: RedisServer, config: Config, clock: Clock
+    durable: RedisServer, config: Config, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     rt, chat = await _assemble(durable.url, config, clock)
     client = TestClient(TestServer(web_app(rt)))
@@ -90,6 +90,9 @@ async def test_redis_killed_and_restarted_loses_nothing_acknowledged(
         await rt.close()
 
     assert acknowledged == set(range(40))
+    said = [r.getMessage() for r in caplog.records if r.name == "chatops.web"]
+    assert len([m for m in said if "Redis unavailable" in m]) == 1  # 20 refusals, one line
+    assert len([m for m in said if "Redis reachable again" in m]) == 1
     created = [v.case.id for v, e in chat.shown if e.kind is EventKind.CREATED]
     assert len(created) == len(set(created)) == 40, "every mention one case, shown once"
     conversations = {v.case.conversation_id for v, e in chat.shown}
