@@ -14,6 +14,7 @@ G = f"{PREFIX}:{{g}}"
 
 INBOUND = f"{G}:inbound"  # stream of parsed mentions waiting for a worker
 INBOUND_GROUP = "workers"
+INBOUND_FAILURES = f"{G}:inbound:failures"  # hash: inbound entry id -> times the pipeline failed
 DEAD = f"{G}:dead"  # stream of inbound entries no worker could process (kept, visible)
 CASE_SEQ = f"{G}:seq"  # human case numbers
 CONVERSATIONS = f"{G}:conv"  # hash: platform:account:conversation -> case id
@@ -53,7 +54,18 @@ def by_state(department: str, state: str) -> str:
 
 
 def published_texts(day: str) -> str:
+    """Hash of one day: digest of a published text -> times it was published."""
     return f"{PUBLISHED_TEXTS}:{day}"
+
+
+def digest_sent(department: str, day: str) -> str:
+    """Marker (TTL) that one department's digest of `day` (yyyy-mm-dd, its zone) went out."""
+    return f"{G}:digest:{department}:{day}"
+
+
+def report_sent(week: str) -> str:
+    """Marker (TTL) that the weekly report of ISO `week` ("2026-W48") went out."""
+    return f"{G}:report:{week}"
 
 
 def case(case_id: str) -> str:
@@ -78,6 +90,22 @@ RETRY_INFO = f"{G}:retry:info"  # hash: case id -> what was to be published (JSO
 RECONCILE = f"{G}:reconcile"  # + ":<platform>": hash of `since` (cursor), `streak`, `warning`
 PROBLEMS = f"{G}:problems"  # hash: component -> JSON {reason, at}; shown by /readyz, /metrics
 EPOCH = f"{G}:epoch"  # written once at the first start; gone = the store was wiped
+
+
+def cursors(platform: str) -> str:
+    """Hash of one platform's polling cursors (since_id…), kept across restarts."""
+    return f"{CURSORS}:{platform}"
+
+
+def poll_lock(name: str) -> str:
+    """Held (TTL) for one poll interval by whichever process polls `name`."""
+    return f"{POLL_LOCK}:{name}"
+
+
+def reconcile(platform: str) -> str:
+    """Hash of one platform's reconcile pass: `since` (cursor), `streak`, `warning`."""
+    return f"{RECONCILE}:{platform}"
+
 
 # -- chat outboxes (chatops/outbox.py) ----------------------------------------------------
 
@@ -141,12 +169,24 @@ SLACK_THREADS = SLACK.threads  # "<channel>:<ts>" -> case id
 SLACK_PAUSED = SLACK.paused  # until auth.test passes again
 SLACK_USER_GROUPS = f"{G}:slack:groups"  # + ":<group id>": cached members, with TTL
 SLACK_VIEWS = f"{G}:slack:view"  # + ":<view id>": case id of a modal we opened (TTL)
+SLACK_IDENTITY = f"{G}:slack:identity"  # hash: what auth.test last answered for the token
 slack_queue = SLACK.queue
 slack_inflight = SLACK.inflight
 slack_lease = SLACK.lease
 slack_bucket = SLACK.bucket
 slack_pause = SLACK.pause
 slack_thread = SLACK.case  # `channel`, `ts` of the case's message
+
+
+def slack_user_group(group: str) -> str:
+    """The cached members of one Slack user group, as JSON (TTL)."""
+    return f"{SLACK_USER_GROUPS}:{group}"
+
+
+def slack_view(view_id: str) -> str:
+    """The case id of a Slack modal we opened (TTL)."""
+    return f"{SLACK_VIEWS}:{view_id}"
+
 
 # -- Teams outbox and conversation references --------------------------------------------
 TEAMS = ChatKeys("teams")  # case hash: `channel`, `conversation`, `activity` of the case's post

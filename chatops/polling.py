@@ -31,7 +31,7 @@ class RedisCursors:
 
     def __init__(self, store: Store, platform: str) -> None:
         self.redis = store.redis
-        self.key = f"{keys.CURSORS}:{platform}"
+        self.key = keys.cursors(platform)
 
     async def get(self, name: str) -> str | None:
         return maybe_text(await self.redis.hget(self.key, name))
@@ -64,7 +64,7 @@ class Poller:
 
     async def poll_once(self, name: str) -> float:
         """Poll `name` if no other process did within its interval; seconds until the next."""
-        lock = f"{keys.POLL_LOCK}:{name}"
+        lock = keys.poll_lock(name)
         ttl = await self.store.redis.pttl(lock)
         if ttl > 0:
             return ttl / 1000

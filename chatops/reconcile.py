@@ -135,7 +135,7 @@ class Reconciler:
 
     async def run(self, platform: str, window: timedelta | None = None) -> PassResult:
         """List `platform` since its cursor (or `window` ago) and ingest what is new."""
-        key = f"{keys.RECONCILE}:{platform}"
+        key = keys.reconcile(platform)
         started = self.clock()
         state = {_text(k): _text(v) for k, v in (await self.store.redis.hgetall(key)).items()}
         since = since_for(state.get("since"), started, window)
@@ -163,12 +163,12 @@ class Reconciler:
         """Re-assert each standing warning, so it stays on `/readyz` between passes."""
         now = self.clock()
         for platform in self.platforms:
-            text = await self.store.redis.hget(f"{keys.RECONCILE}:{platform}", "warning")
+            text = await self.store.redis.hget(keys.reconcile(platform), "warning")
             if text:
                 await self.store.set_problem(component(platform), _text(text), now)
 
     async def _warn(self, platform: str, text: str | None, now: datetime) -> None:
-        key = f"{keys.RECONCILE}:{platform}"
+        key = keys.reconcile(platform)
         if text is None:
             await self.store.redis.hdel(key, "warning")
             await self.store.clear_problem(component(platform))

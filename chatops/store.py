@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FIRST_CASE_NUMBER = 1001
-INBOUND_FAILURES = f"{keys.G}:inbound:failures"
+INBOUND_FAILURES = keys.INBOUND_FAILURES
 """Hash: inbound entry id -> times the pipeline failed on it (not Redis refusing a write)."""
 TRACKED_STATES = [s for s in State if s not in (State.CLOSED, State.DISMISSED)]
 """States with an index set; closed and dismissed grow forever and are not listed."""

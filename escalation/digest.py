@@ -45,7 +45,7 @@ async def send(wf: Workflow, department: str, now: datetime, *, once_per_day: bo
         return 0
     if once_per_day:
         day = now.astimezone(wf.config.department_tz(department)).date().isoformat()
-        marker = f"{keys.G}:digest:{department}:{day}"
+        marker = keys.digest_sent(department, day)
         if not await wf.store.redis.set(marker, "1", nx=True, ex=3 * 24 * 3600):
             return 0  # another scheduler sent today's already
     await wf.chat.post_digest(wf.department(department), items, now)

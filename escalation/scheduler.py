@@ -142,7 +142,7 @@ class Clock:
         now = self.clock()
         week = now.astimezone(self.wf.config.zone).strftime("%G-W%V")
         if not await self.wf.store.redis.set(
-            f"{keys.G}:report:{week}", "1", nx=True, ex=14 * 24 * 3600
+            keys.report_sent(week), "1", nx=True, ex=14 * 24 * 3600
         ):
             return False
         text, chart = await weekly_report(self.wf.store, now=now)

@@ -28,7 +28,7 @@ class UserGroups:
         self.redis = redis
 
     async def members(self, group: str) -> frozenset[str]:
-        key = f"{keys.SLACK_USER_GROUPS}:{group}"
+        key = keys.slack_user_group(group)
         cached = await self.redis.get(key)
         if cached is not None:
             return frozenset(json.loads(cached))

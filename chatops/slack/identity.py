@@ -36,7 +36,7 @@ from chatops.slack.outbox import NETWORK_ERRORS, SERVER_ERRORS
 
 log = logging.getLogger(__name__)
 
-IDENTITY = f"{keys.G}:slack:identity"
+IDENTITY = keys.SLACK_IDENTITY
 """Hash: what `auth.test` last answered for the token whose digest is `token`."""
 RETRY_FIRST_S = 0.5
 RETRY_MAX_S = 10.0

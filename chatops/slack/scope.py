@@ -134,7 +134,7 @@ def refusal(place: Place, *, mrkdwn: bool = True) -> str:
 
 
 def view_key(view_id: str) -> str:
-    return f"{keys.SLACK_VIEWS}:{view_id}"
+    return keys.slack_view(view_id)
 
 
 async def remember_view(backend: SlackBackend, view: dict[str, Any], case_id: str) -> None:
