@@ -21,12 +21,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
 
 from chatops import keys
-from chatops.chat import CaseEvent, CaseView, EventKind
+from chatops.chat import CaseEvent, EventKind, Refreshes
 from chatops.config.models import Flood
 from chatops.domain import Case, Mention
 from chatops.workflow.commands import SYSTEM
@@ -103,13 +103,6 @@ def announcement(decision: Decision, mention: Mention, limits: Flood) -> str:
 def _minutes(limits: Flood) -> str:
     minutes = int(limits.window.total_seconds() // 60)
     return f"{minutes} min" if minutes else f"{int(limits.window.total_seconds())} s"
-
-
-@runtime_checkable
-class Refreshes(Protocol):
-    """A chat that can bring a case's message up to date without a line in its thread."""
-
-    async def refresh(self, view: CaseView) -> None: ...
 
 
 @dataclass(frozen=True)

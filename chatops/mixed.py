@@ -9,29 +9,28 @@ message rewritten as moved (the old backend's `moved_away`) and is posted afresh
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Mapping
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
 
 from aiohttp import web
 
 from chatops.chat import (
+    Attaches,
     CaseEvent,
     CaseView,
     ChatBackend,
     Department,
     DigestItem,
+    Drains,
     EventKind,
+    ListsApprovers,
+    MovesAway,
     PingItem,
+    Refreshes,
+    Runs,
+    local_only,
 )
 from chatops.config import Config
-
-
-@runtime_checkable
-class MovesAway(Protocol):
-    """A backend that can close its part of a case that left for another chat."""
-
-    async def moved_away(self, view: CaseView, event: CaseEvent) -> None: ...
 
 
 class MixedChat:
@@ -40,17 +39,12 @@ class MixedChat:
     def __init__(self, backends: Mapping[str, ChatBackend], config: Config) -> None:
         self.backends = dict(backends)
         self.config = config
-        self.local_only = any(getattr(b, "local_only", False) for b in self.backends.values())
+        self.local_only = any(local_only(b) for b in self.backends.values())
         """True when any backend runs unauthenticated (CHATOPS_TEAMS_AUTH=off): the web binds
         to 127.0.0.1 for all of them."""
 
     def backend_of(self, department_id: str) -> ChatBackend:
         return self.backends[self.config.chat_of(department_id)]
-
-    def _with(self, capability: str) -> list[Callable[..., Any]]:
-        """The bound `capability` method of every backend that has it."""
-        found = (getattr(b, capability, None) for b in self.backends.values())
-        return [method for method in found if method is not None]
 
     # -- ChatBackend ------------------------------------------------------------------------
 
@@ -64,9 +58,9 @@ class MixedChat:
         await new.show(view, event)
 
     async def refresh(self, view: CaseView) -> None:
-        refresh = getattr(self.backend_of(view.department.id), "refresh", None)
-        if refresh is not None:
-            await refresh(view)
+        backend = self.backend_of(view.department.id)
+        if isinstance(backend, Refreshes):
+            await backend.refresh(view)
 
     async def post_digest(
         self, department: Department, items: list[DigestItem], now: datetime
@@ -91,20 +85,25 @@ class MixedChat:
         """Approvers are listed once for both chats (Slack ids and AAD object ids side by
         side); each backend expands what is its own (Slack user groups) and keeps the rest."""
         found = set(self.config.approval.approvers)
-        for expand in self._with("approvers"):
-            found |= await expand()
+        for backend in self.backends.values():
+            if isinstance(backend, ListsApprovers):
+                found |= await backend.approvers()
         return frozenset(found)
 
     def attach(self, app: web.Application) -> None:
         """Every backend's routes (`/slack/events`, `/api/messages`) on the one web app."""
-        for attach in self._with("attach"):
-            attach(app)
+        for backend in self.backends.values():
+            if isinstance(backend, Attaches):
+                backend.attach(app)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Every backend's loop (its outbox sender), until `stop`."""
-        loops: list[Awaitable[None]] = [run(stop) for run in self._with("run")]
+        loops: list[Awaitable[None]] = [
+            b.run(stop) for b in self.backends.values() if isinstance(b, Runs)
+        ]
         await asyncio.gather(*loops)
 
     async def drain(self, within: float) -> None:
         """Deliver what every backend queued (one-shot commands), side by side."""
-        await asyncio.gather(*(drain(within) for drain in self._with("drain")))
+        drains = [b.drain(within) for b in self.backends.values() if isinstance(b, Drains)]
+        await asyncio.gather(*drains)

@@ -18,6 +18,7 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from chatops import web as web_routes
+from chatops.chat import Attaches, Drains, Runs, local_only
 from chatops.polling import Poller
 from chatops.redis_checks import log_durability
 from chatops.runtime import Runtime
@@ -41,9 +42,8 @@ def web_app(rt: Runtime) -> web.Application:
         metrics_token=rt.settings.metrics_token,
         wipes=rt.wipes,
     )
-    attach = getattr(rt.chat, "attach", None)
-    if attach is not None:
-        attach(app)
+    if isinstance(rt.chat, Attaches):
+        rt.chat.attach(app)
     return app
 
 
@@ -95,9 +95,8 @@ def stop_on_signals(stop: asyncio.Event) -> None:
 
 async def drain_chat(rt: Runtime, within: float = 60.0) -> None:
     """For one-shot commands: deliver what the chat backend queued before exiting."""
-    drain = getattr(rt.chat, "drain", None)
-    if drain is not None:
-        await drain(within)
+    if isinstance(rt.chat, Drains):
+        await rt.chat.drain(within)
 
 
 def make_worker(rt: Runtime) -> Worker:
@@ -160,7 +159,7 @@ async def run_roles(
     grace: float = STOP_GRACE_S,
 ) -> None:
     """Run the chosen roles until SIGINT/SIGTERM (or `stop`), then stop within `grace`."""
-    if getattr(rt.chat, "local_only", False):  # unauthenticated chat (CHATOPS_TEAMS_AUTH=off)
+    if local_only(rt.chat):  # unauthenticated chat (CHATOPS_TEAMS_AUTH=off)
         host = "127.0.0.1"
     if stop is None:
         stop = asyncio.Event()
@@ -183,9 +182,8 @@ async def run_roles(
 
             clock = Clock(rt.wf, metrics=rt.metrics, wipes=rt.wipes)
             tasks.append(asyncio.create_task(clock.run(stop)))
-        chat_loop = getattr(rt.chat, "run", None)
-        if chat_loop is not None:
-            tasks.append(asyncio.create_task(chat_loop(stop)))
+        if isinstance(rt.chat, Runs):
+            tasks.append(asyncio.create_task(rt.chat.run(stop)))
         await stop.wait()
         log.info("stopping")
         stopping = loop.time()

@@ -17,7 +17,7 @@ import httpx
 import adapters as platform_adapters
 from adapters import Adapter, AdapterContext
 from adapters.base import required_env as platform_env
-from chatops.chat import ChatBackend
+from chatops.chat import ChatBackend, ListsApprovers
 from chatops.config import Config
 from chatops.domain import utcnow
 from chatops.drafting import Drafter
@@ -142,7 +142,7 @@ async def start(
         rt.chat,
         clock=clock,
         time_scale=settings.time_scale,
-        approvers=getattr(rt.chat, "approvers", None),
+        approvers=rt.chat.approvers if isinstance(rt.chat, ListsApprovers) else None,
     )
     rt.pipeline = Pipeline(rt.workflow, Drafter())
     return rt

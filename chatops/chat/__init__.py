@@ -1,7 +1,8 @@
 """The chat-neutral layer: what Slack, Teams and the console share.
 
 `backend` holds the interface a chat backend implements and the data it is given; `actions`
-the ids of what people can click; `commands` what each action does, for every front end.
+the ids of what people can click; `commands` what each action does, for every front end;
+`capabilities` what a backend may do beyond the interface (web routes, a loop, a drain…).
 """
 
 from chatops.chat.backend import (
@@ -13,13 +14,31 @@ from chatops.chat.backend import (
     EventKind,
     PingItem,
 )
+from chatops.chat.capabilities import (
+    Attaches,
+    Drains,
+    ListsApprovers,
+    LocalOnly,
+    MovesAway,
+    Refreshes,
+    Runs,
+    local_only,
+)
 
 __all__ = [
+    "Attaches",
     "CaseEvent",
     "CaseView",
     "ChatBackend",
     "Department",
     "DigestItem",
+    "Drains",
     "EventKind",
+    "ListsApprovers",
+    "LocalOnly",
+    "MovesAway",
     "PingItem",
+    "Refreshes",
+    "Runs",
+    "local_only",
 ]

@@ -1,0 +1,71 @@
+"""What a chat backend may do beyond `ChatBackend`, each as a typed, checkable Protocol.
+
+The roles ask `isinstance(chat, Runs)` instead of looking a method up by name: a backend that
+lacks a capability is simply skipped (the console has no web routes, no outbox loop), and the
+type checker sees the signature of what is called.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from chatops.chat.backend import CaseEvent, CaseView
+
+
+@runtime_checkable
+class Attaches(Protocol):
+    """A backend with web routes of its own (`/slack/events`, `/api/messages`)."""
+
+    def attach(self, app: web.Application) -> None: ...
+
+
+@runtime_checkable
+class Runs(Protocol):
+    """A backend with a loop of its own (its outbox sender), run until `stop`."""
+
+    async def run(self, stop: asyncio.Event) -> None: ...
+
+
+@runtime_checkable
+class Drains(Protocol):
+    """A backend that queues writes: a one-shot command delivers them before exiting."""
+
+    async def drain(self, within: float) -> None: ...
+
+
+@runtime_checkable
+class ListsApprovers(Protocol):
+    """A backend that expands the configured approvers (Slack user groups into members)."""
+
+    async def approvers(self) -> frozenset[str]: ...
+
+
+@runtime_checkable
+class Refreshes(Protocol):
+    """A backend that can bring a case's message up to date without a line in its thread."""
+
+    async def refresh(self, view: CaseView) -> None: ...
+
+
+@runtime_checkable
+class MovesAway(Protocol):
+    """A backend that can close its part of a case that left for another chat."""
+
+    async def moved_away(self, view: CaseView, event: CaseEvent) -> None: ...
+
+
+@runtime_checkable
+class LocalOnly(Protocol):
+    """A backend that may run unauthenticated (CHATOPS_TEAMS_AUTH=off): when `local_only`
+    is true, the web binds to 127.0.0.1."""
+
+    local_only: bool
+
+
+def local_only(chat: object) -> bool:
+    """True when `chat` runs unauthenticated and must only be reachable locally."""
+    return isinstance(chat, LocalOnly) and bool(chat.local_only)
