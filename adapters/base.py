@@ -1,4 +1,10 @@
-"""The small interface every platform implements, and how a platform is found by name."""
+"""The small interface every platform implements, and how a platform is found by name.
+
+A platform is one module, `adapters/<name>.py`, declaring everything the rest reads about it
+(`PlatformModule`): its adapter, its display name, its config model (the section
+`platforms.<name>` of the config file), the environment variables it needs, and, by convention,
+its webhook route `/webhooks/<name>` (`webhook_route`), served by the web app for every platform.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import httpx
@@ -17,6 +24,8 @@ from chatops.domain import Mention, Reply
 from chatops.settings import EnvProblem
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from chatops.config import Account, Config, PlatformsConfig
     from chatops.settings import Settings
 
@@ -172,7 +181,14 @@ class PollResult:
 
 @runtime_checkable
 class PlatformModule(Protocol):
-    """What `adapters/<name>.py` offers: its adapter, and the variables it cannot run without."""
+    """What `adapters/<name>.py` offers: its adapter, its display name, its config model, and
+    the variables it cannot run without."""
+
+    DISPLAY_NAME: str
+    """How people see the platform's name ("View on Facebook")."""
+
+    CONFIG: type[BaseModel]
+    """The model of the config section `platforms.<name>`."""
 
     def create(self, ctx: AdapterContext) -> Adapter: ...
 
@@ -187,7 +203,9 @@ def _module(name: str) -> PlatformModule:
         raise KeyError(f"no adapter for platform '{name}'")
     module = importlib.import_module(f"adapters.{name}")
     if not isinstance(module, PlatformModule):
-        raise TypeError(f"adapters.{name} must define create(ctx) and required_env(...)")
+        raise TypeError(
+            f"adapters.{name} must define DISPLAY_NAME, CONFIG, create(ctx) and required_env(...)"
+        )
     return module
 
 
@@ -199,6 +217,23 @@ def load(name: str, ctx: AdapterContext) -> Adapter:
 def required_env(name: str, settings: Settings, platforms: PlatformsConfig) -> list[EnvProblem]:
     """What platform `name` lacks in the environment (see `PlatformModule.required_env`)."""
     return _module(name).required_env(settings, platforms)
+
+
+@cache
+def display_name(name: str) -> str:
+    """Platform `name` as people read it; a name with no module (a case stored before its
+    platform was removed) capitalised."""
+    return _module(name).DISPLAY_NAME if name in names() else name.capitalize()
+
+
+def config_model(name: str) -> type[BaseModel]:
+    """The model of the config section `platforms.<name>`."""
+    return _module(name).CONFIG
+
+
+def webhook_route(name: str) -> str:
+    """Where platform `name`'s webhooks arrive: `/webhooks/<name>`, by convention."""
+    return f"/webhooks/{name}"
 
 
 def unset(*variables: tuple[str, str | None]) -> list[EnvProblem]:

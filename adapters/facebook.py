@@ -49,13 +49,16 @@ from adapters.base import (
     SkipReason,
 )
 from adapters.errors import BadPayload, NotSent, OutcomeUnknown, PermanentError
-from chatops.config.models import Account, PlatformsConfig
+from chatops.config.models import Account, FacebookConfig, PlatformsConfig
 from chatops.domain import Author, Change, Kind, Mention, Reply, utcnow
 from chatops.settings import EnvProblem, Settings
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "facebook"
+DISPLAY_NAME = "Facebook"
+CONFIG = FacebookConfig
+"""The model of `platforms.facebook` in the config file."""
 WEB_URL = "https://www.facebook.com"
 MESSENGER_PREFIX = "messenger:"
 GUEST_PREFIX = "messenger-guest:"

@@ -43,13 +43,16 @@ from adapters.base import (
     SkipReason,
 )
 from adapters.errors import BadPayload, BadSignature, NotSent, OutcomeUnknown, PermanentError
-from chatops.config.models import Account, PlatformsConfig
+from chatops.config.models import Account, InstagramConfig, PlatformsConfig
 from chatops.domain import Author, Change, Kind, Mention, Reply, utcnow
 from chatops.settings import EnvProblem, Settings
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "instagram"
+DISPLAY_NAME = "Instagram"
+CONFIG = InstagramConfig
+"""The model of `platforms.instagram` in the config file."""
 UNKNOWN_AUTHOR = "unknown"
 """`Author.id` of a mention before `enrich`: the webhook does not say who wrote it."""
 DM_PREFIX = "igdm:"

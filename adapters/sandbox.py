@@ -21,6 +21,7 @@ from adapters.base import AdapterContext, Parsed, Published, Response
 from adapters.errors import BadPayload, BadSignature
 from adapters.http import post_json
 from adapters.signing import hmac_sha256, matches_hex
+from chatops.config.models import SandboxConfig
 from chatops.domain import Author, Change, Kind, Mention, Reply
 from chatops.settings import EnvProblem
 
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+DISPLAY_NAME = "Sandbox"
+CONFIG = SandboxConfig
+"""The model of `platforms.sandbox` in the config file."""
 SIGNATURE_HEADER = "X-Sandbox-Signature"
 PUBLIC_SECRET = "sandbox"
 """SANDBOX_SECRET's default (DESIGN §4.2): published, so only `chatops demo` may run with it."""

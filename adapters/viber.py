@@ -39,6 +39,7 @@ from adapters.errors import (
 )
 from adapters.http import check_response, send
 from adapters.signing import matches_hex
+from chatops.config.models import ViberConfig
 from chatops.domain import Author, Change, Kind, Mention, Reply
 
 if TYPE_CHECKING:
@@ -46,6 +47,9 @@ if TYPE_CHECKING:
     from chatops.settings import EnvProblem, Settings
 
 PLATFORM = "Viber"
+DISPLAY_NAME = "Viber"
+CONFIG = ViberConfig
+"""The model of `platforms.viber` in the config file."""
 SIGNATURE_HEADER = "X-Viber-Content-Signature"
 AUTH_HEADER = "X-Viber-Auth-Token"
 TOKEN_ENV = "VIBER_AUTH_TOKEN"

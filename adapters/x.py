@@ -66,6 +66,9 @@ from chatops.settings import EnvProblem, Settings
 log = logging.getLogger(__name__)
 
 PLATFORM = "X"
+DISPLAY_NAME = "X"
+CONFIG = XConfig
+"""The model of `platforms.x` in the config file."""
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"
 MAX_POST = 280
 MAX_DM = 10_000

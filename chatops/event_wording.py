@@ -11,17 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from adapters.base import display_name
 from chatops.chat import CaseEvent, CaseView, Department, EventKind
 from chatops.domain import Case, Change, DismissReason, Kind, Mention
 from chatops.workflow.commands import SYSTEM
-
-PLATFORM_NAMES = {
-    "facebook": "Facebook",
-    "instagram": "Instagram",
-    "x": "X",
-    "viber": "Viber",
-    "sandbox": "Sandbox",
-}
 
 KIND_WORDS = {
     Kind.COMMENT: "comment",
@@ -51,7 +44,8 @@ def reason_words(reason: str) -> str:
 
 
 def platform_name(name: str) -> str:
-    return PLATFORM_NAMES.get(name, name.capitalize())
+    """The platform's display name, as its module in `adapters/` declares it."""
+    return display_name(name)
 
 
 def dismiss_words(reason: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime, time, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -30,18 +30,6 @@ from pydantic_core import PydanticCustomError
 
 from chatops.classify.pii import find_pii
 from chatops.config.durations import Duration, format_duration, parse_duration
-
-PLATFORMS: tuple[str, ...] = ("facebook", "instagram", "x", "viber", "sandbox")
-"""Platform names, in display order; each is a key under `platforms:`."""
-
-ACCOUNT_LISTS: Mapping[str, str] = {
-    "facebook": "pages",
-    "instagram": "accounts",
-    "x": "accounts",
-    "viber": "accounts",
-    "sandbox": "accounts",
-}
-"""Which key of each platform section lists its accounts (Facebook calls them pages)."""
 
 BACKENDS: tuple[str, ...] = ("slack", "teams", "console")
 """Chat backends (`chat.backend`)."""
@@ -173,30 +161,40 @@ class XAccount(Account):
         return value.strip().lstrip("@")
 
 
-class FacebookConfig(_Model):
+class _PlatformConfig(_Model):
+    """The section `platforms.<name>` of one platform (declared by `adapters/<name>.py` as its
+    `CONFIG`)."""
+
+    ACCOUNTS: ClassVar[str] = "accounts"
+    """The key that lists the platform's accounts (Facebook calls them pages)."""
+
+
+class FacebookConfig(_PlatformConfig):
+    ACCOUNTS: ClassVar[str] = "pages"
+
     pages: list[Account] = []
     reconcile_every: Duration | None = None
     """Overrides the top-level `reconcile_every` for Facebook."""
 
 
-class InstagramConfig(_Model):
+class InstagramConfig(_PlatformConfig):
     accounts: list[Account] = []
     reconcile_every: Duration | None = None
     """Overrides the top-level `reconcile_every` for Instagram."""
 
 
-class XConfig(_Model):
+class XConfig(_PlatformConfig):
     accounts: list[XAccount] = []
     track: list[Text] = []
     poll_every: Duration = timedelta(seconds=60)
 
 
-class ViberConfig(_Model):
+class ViberConfig(_PlatformConfig):
     sender_name: str = ""
     accounts: list[Account] = []
 
 
-class SandboxConfig(_Model):
+class SandboxConfig(_PlatformConfig):
     accounts: list[Account] = []
 
 
@@ -227,7 +225,12 @@ class PlatformsConfig(_Model):
     def accounts(self, platform: str) -> list[Account]:
         """The configured accounts of one platform (empty when it is off or lists none)."""
         section = getattr(self, platform, None) if platform in PLATFORMS else None
-        return list(getattr(section, ACCOUNT_LISTS[platform])) if section is not None else []
+        return list(getattr(section, section.ACCOUNTS)) if section is not None else []
+
+
+PLATFORMS: tuple[str, ...] = tuple(PlatformsConfig.model_fields)
+"""Platform names, in display order; each is a key under `platforms:`, with the model its
+module in `adapters/` declares as `CONFIG`."""
 
 
 ChatName = Literal["slack", "teams", "console"]
