@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from tests.conftest import Clock, System
 from tests.connector_api import CARD_TYPE, FakeConnector, Message, Person, bot_added, card_action
 from tests.fakes import SandboxPlatform, mention_json, signed
 from tests.slack_api import FakeSlack, interaction_body, slack_headers
+from tests.waiting import eventually
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "slack"
 SECRET = "slack-signing-secret"
@@ -58,18 +58,6 @@ routing:
 approval:
   approvers: [S0COMMS001, "{COMMS.aad}"]
 """
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], within: float = 5.0) -> Any:
-    """Poll (bounded) until `check` returns something truthy; both chats work after their ack."""
-    deadline = time.monotonic() + within
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.01)
 
 
 @dataclass

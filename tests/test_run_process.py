@@ -22,6 +22,7 @@ import pytest
 from tests.fakes import mention_json, signed
 from tests.slack_api import FakeSlack, interaction_body, slack_headers
 from tests.test_slack import SECRET, SLACK_CONFIG
+from tests.waiting import until
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "slack"
 
@@ -30,16 +31,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-async def until(check, within: float = 20.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 @contextlib.asynccontextmanager

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from chatops.workflow.transitions import ALLOWED
 from tests.conftest import Clock, System
 from tests.fakes import SandboxPlatform, mention_json, signed
 from tests.slack_api import FakeSlack, event_body, interaction_body, slack_headers
+from tests.waiting import eventually
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "slack"
 SECRET = "slack-signing-secret"
@@ -55,18 +56,6 @@ approval:
   min_followers: 10000
   departments: [legal]
 """
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], within: float = 5.0) -> Any:
-    """Poll (bounded) until `check` returns something truthy; Bolt works after its ack."""
-    deadline = time.monotonic() + within
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.01)
 
 
 @dataclass

@@ -21,7 +21,8 @@ from chatops.slack.limits import message_violations
 from tests import test_slack
 from tests.fakes import mention_json
 from tests.slack_api import event_body
-from tests.test_slack import ANNA, SlackSystem, action_ids, eventually
+from tests.test_slack import ANNA, SlackSystem, action_ids
+from tests.waiting import eventually
 
 slack_config = test_slack.slack_config  # the fixtures of tests/test_slack.py
 ss = test_slack.ss

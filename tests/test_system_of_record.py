@@ -16,8 +16,7 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -46,20 +45,13 @@ from tests.redis_server import RedisServer
 from tests.slack_api import FakeSlack, interaction_body, slack_headers
 from tests.test_slack import SECRET as SLACK_SECRET
 from tests.test_slack import SLACK_CONFIG
+from tests.waiting import eventually
 
 SLACK_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "slack"
 
 needs_redis_server = pytest.mark.skipif(
     shutil.which("redis-server") is None, reason="needs redis-server"
 )
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while not await check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"not within {within} s")
-        await asyncio.sleep(0.01)
 
 
 def _wipe_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:

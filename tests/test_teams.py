@@ -10,8 +10,7 @@ tests/test_teams_security.py runs the same endpoint with real token validation.
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +54,7 @@ from tests.connector_api import (
     personal_message,
 )
 from tests.fakes import SandboxPlatform, mention_json, signed
+from tests.waiting import eventually
 
 SOCIAL = "19:social0acme@thread.tacv2"
 BILLING = "19:billing0acme@thread.tacv2"
@@ -84,17 +84,6 @@ approval:
   min_followers: 10000
   departments: [legal]
 """
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], within: float = 5.0) -> Any:
-    deadline = time.monotonic() + within
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.02)
 
 
 @dataclass

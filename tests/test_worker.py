@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -28,18 +27,11 @@ from chatops.worker import Every, Worker
 from tests.conftest import Clock, System
 from tests.fakes import RecordingChat, mention_json, signed
 from tests.redis_server import RedisServer
+from tests.waiting import eventually
 
 needs_redis_server = pytest.mark.skipif(
     shutil.which("redis-server") is None, reason="needs redis-server"
 )
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while not await check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"not within {within} s")
-        await asyncio.sleep(0.01)
 
 
 class Running:
