@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
 import warnings
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from rich.console import Console
@@ -18,6 +19,10 @@ from rich.console import Console
 from chatops.config import Config, ConfigError, check_config, load_config, parse_duration
 from chatops.domain import utcnow
 from chatops.settings import Settings, logs_customer_text
+
+if TYPE_CHECKING:
+    from adapters import Adapter
+    from chatops.store import Store
 
 log = logging.getLogger("chatops")
 
@@ -289,26 +294,11 @@ def replay(file: Path | None, dead: bool) -> None:
 
 
 async def _replay_dead() -> None:
-    import httpx
-
-    import adapters as platform_adapters
-    from adapters import AdapterContext
     from chatops.replay import replay_dead
-    from chatops.runtime import HTTP_TIMEOUT
-    from chatops.store import Store, connect
 
-    settings = settings_or_fail()
-    config = config_or_fail(settings)
-    if not settings.redis_url:
-        fail("replay --dead needs REDIS_URL: the dead-letter stream lives in Redis")
-    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
-        ctx = AdapterContext(settings=settings, config=config, http=http)
-        enabled = {n: platform_adapters.load(n, ctx) for n in config.platforms.enabled()}
-        store = Store(connect(settings.redis_url))
-        try:
-            report = await replay_dead(store, enabled)
-        finally:
-            await store.close()
+    why = "replay --dead needs REDIS_URL: the dead-letter stream lives in Redis"
+    async with _platforms_and_store(why) as (enabled, store):
+        report = await replay_dead(store, enabled)
     kept = sum(report.kept.values())
     click.echo(
         f"dead letters: {report.replayed} replayed, {report.recorded} already in a case "
@@ -442,34 +432,46 @@ def reconcile(since: str) -> None:
 
 
 async def _reconcile(window: timedelta) -> None:
+    from chatops.reconcile import Reconciler
+
+    why = "reconcile needs REDIS_URL: what it finds goes to the workers through Redis"
+    async with _platforms_and_store(why) as (enabled, store):
+        reconciler = Reconciler(store, enabled)
+        if not reconciler.platforms:
+            fail("nothing to reconcile: no Facebook page or Instagram account in the config")
+        results = await reconciler.run_all(window)
+    for r in results:
+        click.echo(f"{r.platform}: {r.listed} listed, {r.new} new ({r.calls} API calls)")
+    stopped = [f"{r.platform}: {r.stopped}" for r in results if r.stopped]
+    if stopped:
+        fail("stopped early, run again later: " + "; ".join(stopped))
+
+
+@contextlib.asynccontextmanager
+async def _platforms_and_store(
+    why_redis: str,
+) -> AsyncIterator[tuple[dict[str, Adapter], Store]]:
+    """The enabled platforms and the shared store, for one-shot commands that work on what a
+    running chatops holds (so the embedded store is refused with `why_redis`)."""
     import httpx
 
     import adapters as platform_adapters
     from adapters import AdapterContext
-    from chatops.reconcile import Reconciler
     from chatops.runtime import HTTP_TIMEOUT
     from chatops.store import Store, connect
 
     settings = settings_or_fail()
     config = config_or_fail(settings)
     if not settings.redis_url:
-        fail("reconcile needs REDIS_URL: what it finds goes to the workers through Redis")
+        fail(why_redis)
     async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
         ctx = AdapterContext(settings=settings, config=config, http=http)
         enabled = {n: platform_adapters.load(n, ctx) for n in config.platforms.enabled()}
         store = Store(connect(settings.redis_url))
         try:
-            reconciler = Reconciler(store, enabled)
-            if not reconciler.platforms:
-                fail("nothing to reconcile: no Facebook page or Instagram account in the config")
-            results = await reconciler.run_all(window)
+            yield enabled, store
         finally:
             await store.close()
-    for r in results:
-        click.echo(f"{r.platform}: {r.listed} listed, {r.new} new ({r.calls} API calls)")
-    stopped = [f"{r.platform}: {r.stopped}" for r in results if r.stopped]
-    if stopped:
-        fail("stopped early, run again later: " + "; ".join(stopped))
 
 
 if __name__ == "__main__":
