@@ -11,9 +11,19 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import Self
 
 import redis.asyncio as aioredis
+
+from chatops import runtime
+from chatops.config import Config
+from chatops.runtime import Runtime
+from chatops.settings import Settings
+from chatops.store import Store
+from tests.fakes import RecordingChat
 
 
 def _free_port() -> int:
@@ -87,3 +97,21 @@ class RedisServer:
                 self.proc.kill()
                 self.proc.wait()
             self.proc = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.stop()
+
+
+async def assemble_on(
+    url: str, config: Config, clock: Callable[[], datetime]
+) -> tuple[Runtime, RecordingChat]:
+    """The product as `chatops run` assembles it, on the Redis at `url`, chat recorded."""
+    chat = RecordingChat()
+    store = Store(aioredis.from_url(url, decode_responses=True))
+    settings = Settings.from_env({"SANDBOX_SECRET": "test-secret"})
+    rt = await runtime.start(settings, config, store=store, chat=chat, clock=clock)
+    return rt, chat

@@ -24,30 +24,18 @@ from chatops.store import Store
 from chatops.worker import Worker
 from tests.conftest import Clock
 from tests.fakes import RecordingChat, mention_json, signed
-from tests.redis_server import RedisServer
+from tests.redis_server import RedisServer, assemble_on
 
 pytestmark = pytest.mark.skipif(
     __import__("shutil").which("redis-server") is None, reason="needs redis-server"
 )
 
 
-async def _assemble(url: str, config: Config, clock: Clock) -> tuple[Runtime, RecordingChat]:
-    chat = RecordingChat()
-    store = Store(aioredis.from_url(url, decode_responses=True))
-    settings = Settings.from_env({"SANDBOX_SECRET": "test-secret"})
-    rt = await runtime.start(settings, config, store=store, chat=chat, clock=clock)
-    return rt, chat
-
-
 @pytest.fixture
 async def durable(tmp_path: Path) -> AsyncIterator[RedisServer]:
     """A server that writes every command to its append-only file before answering."""
-    server = RedisServer(tmp_path, "--appendonly", "yes", "--appendfsync", "always")
-    await server.start()
-    try:
+    async with RedisServer(tmp_path, "--appendonly", "yes", "--appendfsync", "always") as server:
         yield server
-    finally:
-        server.stop()
 
 
 async def _post(client: TestClient, i: int) -> int:
@@ -68,7 +56,7 @@ async def _drain(rt: Runtime) -> None:
 async def test_redis_killed_and_restarted_loses_nothing_acknowledged(
     durable: RedisServer, config: Config, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    rt, chat = await _assemble(durable.url, config, clock)
+    rt, chat = await assemble_on(durable.url, config, clock)
     client = TestClient(TestServer(web_app(rt)))
     await client.start_server()
     acknowledged: set[int] = set()
@@ -105,7 +93,7 @@ async def test_a_full_redis_refuses_the_webhook_until_memory_is_free(
     server = RedisServer(tmp_path, "--maxmemory-policy", "noeviction")
     await server.start()
     admin = aioredis.from_url(server.url)
-    rt, chat = await _assemble(server.url, config, clock)
+    rt, chat = await assemble_on(server.url, config, clock)
     client = TestClient(TestServer(web_app(rt)))
     await client.start_server()
     try:

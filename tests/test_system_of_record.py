@@ -33,7 +33,6 @@ from chatops.domain import Mention, State, utcnow
 from chatops.processes import run_roles, web_app
 from chatops.redis_checks import WipeWatch
 from chatops.replay import replay_dead
-from chatops.runtime import Runtime
 from chatops.sentinel import SentinelTarget, parse_sentinel_url
 from chatops.settings import Settings
 from chatops.store import Store, connect
@@ -41,7 +40,7 @@ from chatops.worker import Worker
 from escalation.scheduler import Clock as SchedulerClock
 from tests.conftest import TEST_CONFIG, Clock, System
 from tests.fakes import RecordingChat, SandboxPlatform, mention_json, signed
-from tests.redis_server import RedisServer
+from tests.redis_server import RedisServer, assemble_on
 from tests.slack_api import FakeSlack, interaction_body, slack_headers
 from tests.test_slack import SECRET as SLACK_SECRET
 from tests.test_slack import SLACK_CONFIG
@@ -143,14 +142,6 @@ async def test_a_process_that_saw_higher_numbers_raises_a_reseeded_sequence(
 # -- Redis refusing writes ---------------------------------------------------------------------
 
 
-async def _assemble(url: str, config: Config, clock: Clock) -> tuple[Runtime, RecordingChat]:
-    chat = RecordingChat()
-    store = Store(aioredis.from_url(url, decode_responses=True))
-    settings = Settings.from_env({"SANDBOX_SECRET": "test-secret"})
-    rt = await runtime.start(settings, config, store=store, chat=chat, clock=clock)
-    return rt, chat
-
-
 @needs_redis_server
 async def test_a_full_redis_never_sends_an_acknowledged_mention_to_the_dead_letters(
     tmp_path: Path, config: Config, clock: Clock
@@ -158,7 +149,7 @@ async def test_a_full_redis_never_sends_an_acknowledged_mention_to_the_dead_lett
     server = RedisServer(tmp_path, "--maxmemory-policy", "noeviction")
     await server.start()
     admin = aioredis.from_url(server.url)
-    rt, chat = await _assemble(server.url, config, clock)
+    rt, chat = await assemble_on(server.url, config, clock)
     assert rt.pipeline is not None
     client = TestClient(TestServer(web_app(rt)))
     await client.start_server()
@@ -328,12 +319,10 @@ def _chatops(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
 @pytest.fixture
 async def forgetful(tmp_path: Path) -> AsyncIterator[RedisServer]:
     """A Redis that keeps nothing on disk and evicts keys when full."""
-    server = RedisServer(tmp_path, "--appendonly", "no", "--maxmemory-policy", "allkeys-lru")
-    await server.start()
-    try:
+    async with RedisServer(
+        tmp_path, "--appendonly", "no", "--maxmemory-policy", "allkeys-lru"
+    ) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @needs_redis_server
