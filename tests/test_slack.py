@@ -605,10 +605,13 @@ async def test_a_post_slower_than_the_lease_is_not_posted_twice(
         sender.post_rate, sender.post_burst = 1000.0, 1000
     ss.slack.delays["chat.postMessage"] = 1.0  # Slack posts only after a second
     slow = asyncio.create_task(ss.backend.sender.tick())
-    await asyncio.sleep(0.05)
-    for _ in range(10):  # the other process tries again and again while the call is under way
+    await eventually(lambda: _async(any(c.method == "chat.postMessage" for c in ss.slack.calls)))
+    started, tries = time.monotonic(), 0
+    while not slow.done():  # the other process tries again and again while the call is under way
         await second.sender.tick()
-        await asyncio.sleep(0.1)
+        tries += 1
+        await asyncio.sleep(0.05)  # the pace of its retries; the lease runs on Redis' own clock
+    assert time.monotonic() - started > 0.3 * 2 and tries > 5  # well past one lease
     await slow
     ss.slack.delays.clear()
     await second.sender.tick()
