@@ -27,7 +27,7 @@ from chatops.slack.ids import (
 from chatops.slack.modals import draft_modal, read_modal_input, reject_modal
 from chatops.slack.scope import remember_view
 from chatops.workflow.commands import Command
-from chatops.workflow.transitions import ALLOWED, Refused
+from chatops.workflow.transitions import ALLOWED, Refused, not_owner
 
 if TYPE_CHECKING:
     from chatops.slack.backend import SlackBackend
@@ -154,8 +154,8 @@ def _open_draft(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
         if case is None or case.state not in ALLOWED[Command.EDIT]:
             await _tell(backend, channel, user, "this case can no longer be edited")
             return
-        if case.owner and case.owner != user:  # told now, not after typing a whole reply
-            await _tell(backend, channel, user, f"claimed by {case.owner}: take it over first")
+        if (refusal := not_owner(case, user)) is not None:  # now, not after a whole reply
+            await _tell(backend, channel, user, refusal)
             return
         opened = await backend.client.views_open(
             trigger_id=body["trigger_id"],

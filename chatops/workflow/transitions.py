@@ -181,10 +181,18 @@ def _take_over(c: Case, actor: str, _p: Policy, _a: Args) -> None:
     c.owner = actor
 
 
-def _require_owner(c: Case, actor: str) -> None:
-    """Claim means ownership: on a claimed case only its owner acts (the system always may)."""
+def not_owner(c: Case, actor: str) -> str | None:
+    """Why `actor` may not work on the case (someone else owns it), or None. Claim means
+    ownership: on a claimed case only its owner acts (the system always may)."""
     if c.owner and c.owner != actor and actor != SYSTEM:
-        raise Refused(f"claimed by {c.owner}: take it over first", code="not_owner")
+        return f"claimed by {c.owner}: take it over first"
+    return None
+
+
+def _require_owner(c: Case, actor: str) -> None:
+    reason = not_owner(c, actor)
+    if reason is not None:
+        raise Refused(reason, code="not_owner")
 
 
 def _require_unchanged(c: Case, a: Args) -> None:
@@ -480,6 +488,7 @@ __all__ = [
     "decide",
     "fingerprint",
     "is_covered",
+    "not_owner",
     "other_approvers",
     "text_digest",
 ]
