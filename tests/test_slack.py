@@ -25,6 +25,7 @@ from chatops.processes import web_app
 from chatops.runtime import Runtime
 from chatops.settings import Settings
 from chatops.slack.backend import SlackBackend
+from chatops.slack.blocks import case_block_id
 from chatops.slack.ids import Action, View
 from chatops.store import Store
 from chatops.workflow.transitions import ALLOWED
@@ -105,10 +106,11 @@ class SlackSystem:
         payload["channel"]["id"] = payload["container"]["channel_id"] = channel
         if thread is not None:  # the click comes from the case's own message
             payload["container"]["message_ts"] = payload["message"]["ts"] = thread[1]
+        case = await self.rt.store.get_case(case_id)  # clicked on a message showing it now
         payload["actions"] = [
             {
                 "action_id": action,
-                "block_id": f"case-{case_id}",
+                "block_id": case_block_id(case) if case else f"case-{case_id}",
                 "type": "button",
                 "value": case_id,
                 "action_ts": "1763884802.000200",
@@ -365,6 +367,19 @@ async def test_approve_covers_the_draft_the_clicked_message_showed(ss: SlackSyst
     await ss.click(Action.APPROVE, "1001", COMMS1, block_id=_case_block_id(root))
     await eventually(lambda: _state(ss, State.PUBLISHED))
     assert [r["text"] for r in ss.platform.received] == ["Hello! We will sue you."]
+
+
+async def test_a_send_button_that_does_not_name_its_draft_sends_nothing(ss: SlackSystem) -> None:
+    """A message rendered before buttons carried the draft's fingerprint: Publish from it could
+    send a draft nobody saw, so it is refused; the case's current message works."""
+    await ss.ingest(mention_json("m-1", "post-1", "Hej, när öppnar ni?"))
+    await ss.flush()
+    await ss.click(Action.PUBLISH, "1001", ANNA, block_id="case-1001")
+    told = await eventually(lambda: _async(ss.ephemerals_to(ANNA)))
+    assert "does not say which draft it showed" in told[0]
+    assert ss.platform.received == [] and (await ss.case()).state is State.NEW
+    await ss.click(Action.PUBLISH, "1001", ANNA)
+    await eventually(lambda: _state(ss, State.PUBLISHED))
 
 
 def _case_block_id(message: dict[str, Any]) -> str:

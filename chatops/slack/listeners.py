@@ -96,12 +96,19 @@ async def _tell(
         log.warning("slack: could not tell %s: %s", user, exc.response.get("error"))
 
 
+SENDS = frozenset({Action.PUBLISH, Action.PRIVATE, Action.APPROVE})
+"""Buttons that send to a customer: they act only on the draft their message showed."""
+STALE_BUTTON = "this message does not say which draft it showed: use the case's current message"
+
+
 def _button(backend: SlackBackend, clicked: Action) -> Callable[..., Awaitable[None]]:
     async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         user, channel = _where(body)
         seen = seen_draft(str(action.get("block_id") or ""))
         try:
+            if seen is None and clicked in SENDS:
+                raise Refused(STALE_BUTTON)
             await run_action(backend.workflow, clicked, action["value"], user, seen=seen)
         except Refused as refusal:
             await _tell(backend, channel, user, refusal.reason)
