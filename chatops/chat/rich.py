@@ -1,0 +1,195 @@
+"""Chat-neutral rich text: what a line says, as data, for every chat to mark up.
+
+A `Line` is a tuple of spans. The chat-neutral layer (`wording`, `present`) decides the words,
+who is named and what is linked; Slack, Teams and the console only turn each span into their
+markup (`*bold*` or `**bold**`, `<@U1>` or `<at>`, `:memo:` or 📝) and escape literal text their
+own way. No span ever carries markup, so customers' text can never become any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """Literal text, shown as written (each chat escapes it)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Strong:
+    """Literal text, emphasised."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Faint:
+    """Literal text, de-emphasised: "(edited)", "unclaimed", "…and 3 more"."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """A command or setting name: `/chatops`, `approval.approvers`."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Emoji:
+    """By Slack short name (`inbox_tray`); `EMOJI` holds the Unicode for the other chats."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """An actor or a person to notify, by the chat's own id (or a plain name from the console).
+
+    `notify=False` names someone without calling them (a draft's author, its approver) where the
+    chat can tell the two apart."""
+
+    id: str
+    notify: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Everyone:
+    """The audience "the department": everyone in its channel (`@here`, `@channel`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A link; each chat shows only http(s) URLs and drops anything else."""
+
+    url: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class When:
+    """A moment, which a chat may show in each reader's own time zone."""
+
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A department's channel, named: where a case went."""
+
+    channel: str
+    name: str
+
+
+Span = Text | Strong | Faint | Code | Emoji | Person | Everyone | Link | When | Place
+Line = tuple[Span, ...]
+
+EVERYONE = ("here", "channel")
+"""How configuration and escalation tiers name the audience "the department"."""
+
+
+def audience(ids: Iterable[str]) -> Line:
+    """People and groups to notify, "here"/"channel" as `Everyone`, separated by spaces."""
+    spans: list[Span] = []
+    for who in ids:
+        if spans:
+            spans.append(Text(" "))
+        spans.append(Everyone() if who in EVERYONE else Person(who))
+    return tuple(spans)
+
+
+def joined(parts: Iterable[Line], sep: str = " · ") -> Line:
+    """The non-empty `parts` with `sep` between them."""
+    out: list[Span] = []
+    for part in parts:
+        if not part:
+            continue
+        if out:
+            out.append(Text(sep))
+        out.extend(part)
+    return tuple(out)
+
+
+def render(line: Line, mark: Callable[[Span], str]) -> str:
+    """`line` as one chat's markup, `mark` turning each span into a string."""
+    return "".join(mark(span) for span in line)
+
+
+def plain_span(span: Span) -> str:
+    """A span as plain text, for notification lines, previews and terminals."""
+    match span:
+        case Text(text) | Strong(text) | Faint(text) | Code(text):
+            return text
+        case Emoji(name):
+            return EMOJI.get(name, "")
+        case Person(who):
+            return who
+        case Everyone():
+            return "@here"
+        case Link(_, label):
+            return label
+        case When(at):
+            at = aware(at)
+            return f"{at:%Y-%m-%d %H:%M} {at.tzname() or 'UTC'}"
+        case Place(_, name):
+            return name
+    raise TypeError(f"not a span: {span!r}")
+
+
+def plain(line: Line) -> str:
+    return render(line, plain_span)
+
+
+def clip(text: str, limit: int) -> str:
+    """Raw text cut to `limit` characters, marked with … so nobody trusts it whole; clip
+    before escaping, never after."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)].rstrip() + "…"
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def aware(when: datetime) -> datetime:
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+EMOJI = {
+    "alarm_clock": "⏰",
+    "arrows_counterclockwise": "🔄",
+    "ballot_box_with_check": "☑️",
+    "eyes": "👀",
+    "hourglass": "⏳",
+    "hourglass_flowing_sand": "⏳",
+    "inbox_tray": "📥",
+    "information_source": "ℹ️",
+    "leftwards_arrow_with_hook": "↩️",
+    "lock": "🔒",
+    "loudspeaker": "📢",
+    "memo": "📝",
+    "new": "🆕",
+    "no_entry": "⛔",
+    "no_entry_sign": "🚫",
+    "outbox_tray": "📤",
+    "pencil2": "✏️",
+    "raising_hand": "🙋",
+    "rotating_light": "🚨",
+    "speech_balloon": "🗨️",
+    "triangular_flag_on_post": "🚩",
+    "twisted_rightwards_arrows": "🔀",
+    "warning": "⚠️",
+    "wastebasket": "🗑️",
+    "wave": "👋",
+    "white_check_mark": "✅",
+    "x": "❌",
+    "zzz": "💤",
+}
+"""Unicode for every emoji name the chat-neutral layer uses (a test checks none is missing)."""

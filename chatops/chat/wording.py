@@ -1,0 +1,416 @@
+"""Every sentence the chats say about a case, worded once.
+
+Slack, Teams and the console say the same sentences and differ only in markup, so the words
+live here as rich text (`chatops.chat.rich`): a `Sentence` is a line of spans and, where the
+event quotes someone (a customer's comment, a reviewer's reason), the quoted text. The word
+tables the case card shares (kinds, dismiss reasons, sensitivity reasons) live here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from adapters.base import display_name
+from chatops.chat.backend import CaseEvent, CaseView, EventKind
+from chatops.chat.rich import (
+    Emoji,
+    Faint,
+    Line,
+    Link,
+    Person,
+    Place,
+    Span,
+    Strong,
+    Text,
+    audience,
+    clip,
+    one_line,
+)
+from chatops.domain import Case, Change, DismissReason, Kind, Mention
+from chatops.workflow.commands import SYSTEM
+
+KIND_WORDS = {
+    Kind.COMMENT: "comment",
+    Kind.REPLY: "reply",
+    Kind.DM: "private message",
+    Kind.MENTION: "mention",
+    Kind.KEYWORD: "keyword match",
+}
+
+DISMISS_WORDS = {
+    DismissReason.SPAM: "spam",
+    DismissReason.NO_REPLY_NEEDED: "no reply needed",
+    DismissReason.DUPLICATE: "duplicate",
+}
+
+LINE_CHARS = 500
+"""Characters of a free-text detail (a failure's reason, a note) shown in a sentence."""
+
+
+def reason_words(reason: str) -> str:
+    """`keyword:lawsuit` → `“lawsuit”`, `reach:25000` → `25,000 followers`; others as given."""
+    kind, _, value = reason.partition(":")
+    if kind == "keyword" and value:
+        return f"“{value}”"
+    if kind == "reach" and value.isdigit():
+        return f"{int(value):,} followers"
+    if kind == "department" and value:
+        return f"{value} department"
+    return reason.replace("_", " ")
+
+
+def platform_name(name: str) -> str:
+    """The platform's display name, as its module in `adapters/` declares it."""
+    return display_name(name)
+
+
+def dismiss_words(reason: str) -> str:
+    try:
+        return DISMISS_WORDS[DismissReason(reason)]
+    except ValueError:
+        return reason.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One thing said in a case's thread: a line, and the text it quotes (if any)."""
+
+    line: Line
+    quote: str | None = None
+
+
+def event_sentence(view: CaseView, event: CaseEvent) -> Sentence:
+    """The thread reply for one event: what happened, by whom, and who should look now."""
+    said = _EVENTS.get(event.kind, _note)(view, event)
+    notify = audience(event.notify)
+    if event.kind is EventKind.APPROVAL_REQUESTED:
+        if notify:
+            tail: Line = (Text(": "), *notify, Text(", please review."))
+        elif "no_other_approver" in event.extra:
+            tail = (
+                Text(
+                    ": nobody else can approve it, every approver is an author of this draft "
+                    "(ask an admin to add an approver to approval.approvers)."
+                ),
+            )
+        else:
+            tail = (Text(": nobody is set up to approve."),)
+    elif event.kind is EventKind.TAKEN_OVER and "previous_owner" in event.extra:
+        tail = ()  # the previous owner is named (and so notified) in the sentence itself
+    elif notify:
+        tail = (Text(" → "), *notify)
+    else:
+        tail = ()
+    return Sentence((*said.line, *tail), said.quote)
+
+
+def author(m: Mention) -> Line:
+    """The customer who wrote `m`: "**Name** (@handle)", or whichever of them exists."""
+    a = m.author
+    name = clip(one_line(a.name), 100) if a.name.strip() else ""
+    handle = f"@{clip(a.handle, 60)}" if a.handle else ""
+    if name and handle:
+        return (Strong(name), Text(f" ({handle})"))
+    if name:
+        return (Strong(name),)
+    return (Text(handle or a.id),)
+
+
+def author_plain(m: Mention) -> str:
+    return one_line(m.author.name) or (f"@{m.author.handle}" if m.author.handle else m.author.id)
+
+
+def mention_marks(m: Mention, case: Case, *, answered: bool = True) -> Line:
+    """Edited, removed on the platform, answered: what staff should notice about a comment."""
+    marks: list[Span] = []
+    if m.change is Change.EDITED:
+        marks.append(Faint("(edited)"))
+    if m.change is Change.REMOVED:
+        marks.append(Faint("(removed on the platform)"))
+    if answered and m.key in case.answered_keys:
+        marks.append(Text("✓ answered"))
+    out: list[Span] = []
+    for mark in marks:
+        out.extend((Text(" "), mark) if out else (mark,))
+    return tuple(out)
+
+
+def shown_flags(case: Case) -> list[str]:
+    """The case's badges in display order: sensitive first, personal data whenever found."""
+    flags = list(dict.fromkeys(case.flags))
+    if case.sensitive_reasons and "sensitive" not in flags:
+        flags.insert(0, "sensitive")
+    if case.pii and "personal_data" not in flags:
+        flags.append("personal_data")
+    return flags
+
+
+def _by(actor: str) -> Line:
+    return () if actor == SYSTEM else (Text(" by "), Person(actor))
+
+
+def _subject(view: CaseView, event: CaseEvent) -> Mention | None:
+    return event.mention or (view.mentions[0] if view.mentions else None)
+
+
+def _reason(event: CaseEvent, fallback: str | None = "") -> str:
+    return (event.extra.get("reason") or fallback or "").strip()
+
+
+def _detail(text: str) -> Text:
+    """A free-text detail on one line, clipped: it is never the main thing said."""
+    return Text(clip(one_line(text), LINE_CHARS))
+
+
+def _said(*spans: Span, quote: str | None = None) -> Sentence:
+    return Sentence(tuple(spans), quote)
+
+
+def _created(view: CaseView, event: CaseEvent) -> Sentence:
+    m = _subject(view, event)
+    if m is None:
+        return _said(Emoji("inbox_tray"), Text(f" New case {view.case.number}"))
+    return _said(Emoji("inbox_tray"), Text(f" New {KIND_WORDS[m.kind]} from "), *author(m))
+
+
+def _mention(view: CaseView, event: CaseEvent) -> Sentence:
+    m = _subject(view, event)
+    if m is None:
+        return _said(_detail(event.text))
+    return _said(*author(m), Text(" wrote:"), quote=m.text)
+
+
+def _edited(view: CaseView, event: CaseEvent) -> Sentence:
+    m = _subject(view, event)
+    if m is None:
+        return _said(Emoji("pencil2"), Text(" "), _detail(event.text))
+    return _said(
+        Emoji("pencil2"),
+        Text(" "),
+        *author(m),
+        Text(f" edited their {KIND_WORDS[m.kind]}:"),
+        quote=m.text,
+    )
+
+
+def _removed(view: CaseView, event: CaseEvent) -> Sentence:
+    m = _subject(view, event)
+    if m is None:
+        return _said(Emoji("wastebasket"), Text(" "), _detail(event.text))
+    return _said(
+        Emoji("wastebasket"),
+        Text(" "),
+        *author(m),
+        Text(f" removed their {KIND_WORDS[m.kind]} on the platform"),
+    )
+
+
+def _claimed(view: CaseView, event: CaseEvent) -> Sentence:
+    return _said(Emoji("raising_hand"), Text(" Claimed by "), Person(event.actor))
+
+
+def _unclaimed(view: CaseView, event: CaseEvent) -> Sentence:
+    return _said(
+        Emoji("wave"),
+        Text(" "),
+        Person(event.actor),
+        Text(" gave the case back: it needs a new owner"),
+    )
+
+
+def _drafted(view: CaseView, event: CaseEvent) -> Sentence:
+    return _said(Emoji("memo"), Text(" Draft saved"), *_by(event.actor))
+
+
+def _approval_requested(view: CaseView, event: CaseEvent) -> Sentence:
+    c = view.case
+    how = "privately" if c.private else "publicly"
+    changed = event.extra.get("changed")
+    if changed:
+        return _said(
+            Emoji("pencil2"),
+            Text(" Draft changed while waiting: "),
+            Person(event.actor),
+            Text(f" changed its {changed}. Approve the new text (reply {how})"),
+        )
+    reasons = ", ".join(reason_words(r) for r in c.sensitive_reasons)
+    why = f" ({reasons})" if reasons else ""
+    return _said(
+        Emoji("eyes"),
+        Text(" "),
+        Person(event.actor),
+        Text(f" asks for approval to reply {how}{why}"),
+    )
+
+
+def _approval_withdrawn(view: CaseView, event: CaseEvent) -> Sentence:
+    changed = event.extra.get("changed")
+    what = f" ({changed})" if changed else ""
+    return _said(
+        Emoji("warning"),
+        Text(" Approval withdrawn: "),
+        Person(event.actor),
+        Text(f" changed the draft{what}. It needs approval again before it goes out"),
+    )
+
+
+def _taken_over(view: CaseView, event: CaseEvent) -> Sentence:
+    previous = event.extra.get("previous_owner")
+    before: Line = (Text(" from "), Person(previous)) if previous else ()
+    return _said(
+        Emoji("raising_hand"), Text(" "), Person(event.actor), Text(" took the case over"), *before
+    )
+
+
+def _approved(view: CaseView, event: CaseEvent) -> Sentence:
+    return _said(Emoji("ballot_box_with_check"), Text(" Approved by "), Person(event.actor))
+
+
+def _rejected(view: CaseView, event: CaseEvent) -> Sentence:
+    reason = _reason(event, view.case.reject_reason)
+    line = (Emoji("leftwards_arrow_with_hook"), Text(" "), Person(event.actor))
+    if reason:
+        return _said(*line, Text(" sent the draft back:"), quote=reason)
+    return _said(*line, Text(" sent the draft back"))
+
+
+def _publishing(view: CaseView, event: CaseEvent) -> Sentence:
+    return _said(Emoji("outbox_tray"), Text(" Publishing the reply…"))
+
+
+def _published(view: CaseView, event: CaseEvent) -> Sentence:
+    c = view.case
+    last = c.published[-1] if c.published else {}
+    private = bool(last.get("private")) if last else c.private
+    spans: list[Span] = [
+        Emoji("white_check_mark"),
+        Text(f" Reply published {'privately' if private else 'publicly'}"),
+        *_by(event.actor),
+    ]
+    url = last.get("url")
+    if url:
+        spans += [Text(" · "), Link(str(url), "view reply")]
+    return _said(*spans)
+
+
+def _publish_failed(view: CaseView, event: CaseEvent) -> Sentence:
+    detail = _reason(event, event.text.removeprefix("not published: "))
+    detail = detail[:1].upper() + detail[1:]
+    if not detail:
+        detail = "Nothing was posted: edit the draft or publish again."
+    return _said(
+        Emoji("x"), Text(" "), Strong("The reply was not published."), Text(" "), _detail(detail)
+    )
+
+
+def _publish_unknown(view: CaseView, event: CaseEvent) -> Sentence:
+    reason = _reason(event)
+    why: Line = (Text(" ("), _detail(reason), Text(")")) if reason else ()
+    return _said(
+        Emoji("warning"),
+        Text(" "),
+        Strong("The platform did not confirm the reply"),
+        *why,
+        Text(f". Look on {platform_name(view.case.platform)}: if the reply is there, click "),
+        Strong("Confirm sent"),
+        Text("; if not, click "),
+        Strong("Not sent"),
+        Text(", then publish again."),
+    )
+
+
+def _rerouted(view: CaseView, event: CaseEvent) -> Sentence:
+    dept = view.department
+    spans: list[Span] = [
+        Emoji("twisted_rightwards_arrows"),
+        Text(" "),
+        Person(event.actor),
+        Text(" moved the case to "),
+        Place(dept.channel, dept.name),
+    ]
+    if event.previous_department is not None:
+        spans += [Text(", from "), Strong(event.previous_department.name)]
+    return _said(*spans)
+
+
+def _dismissed(view: CaseView, event: CaseEvent) -> Sentence:
+    reason = dismiss_words(_reason(event, view.case.dismiss_reason))
+    why = f": {reason}" if reason else ""
+    return _said(
+        Emoji("no_entry_sign"),
+        Text(" "),
+        Person(event.actor),
+        Text(f" dismissed the case{why}. Nothing was deleted on the platform."),
+    )
+
+
+def _reopened(view: CaseView, event: CaseEvent) -> Sentence:
+    m = event.mention
+    if m is None:
+        return _said(Emoji("arrows_counterclockwise"), Text(" The case is open again"))
+    return _said(
+        Emoji("arrows_counterclockwise"),
+        Text(" "),
+        *author(m),
+        Text(" wrote again, the case is open again:"),
+        quote=m.text,
+    )
+
+
+def _closed(view: CaseView, event: CaseEvent) -> Sentence:
+    note = event.text.strip()
+    if note and note.lower() != "closed":
+        return _said(Emoji("lock"), Text(" Case closed: "), _detail(note))
+    return _said(Emoji("lock"), Text(" Case closed"))
+
+
+def _note(view: CaseView, event: CaseEvent) -> Sentence:
+    return _said(_detail(event.text))
+
+
+def _escalated(view: CaseView, event: CaseEvent) -> Sentence:
+    return _said(Emoji("rotating_light"), Text(" "), _detail(event.text))
+
+
+def _approval_waiting(view: CaseView, event: CaseEvent) -> Sentence:
+    return _said(Emoji("hourglass"), Text(" "), _detail(event.text))
+
+
+def _snoozed(view: CaseView, event: CaseEvent) -> Sentence:
+    until = event.text.split(" until ", 1)[-1] if " until " in event.text else "later"
+    return _said(
+        Emoji("zzz"),
+        Text(" "),
+        Person(event.actor),
+        Text(" snoozed the reminders until "),
+        _detail(until),
+    )
+
+
+_EVENTS: dict[EventKind, Callable[[CaseView, CaseEvent], Sentence]] = {
+    EventKind.CREATED: _created,
+    EventKind.MENTION: _mention,
+    EventKind.MENTION_EDITED: _edited,
+    EventKind.MENTION_REMOVED: _removed,
+    EventKind.CLAIMED: _claimed,
+    EventKind.TAKEN_OVER: _taken_over,
+    EventKind.UNCLAIMED: _unclaimed,
+    EventKind.DRAFTED: _drafted,
+    EventKind.APPROVAL_REQUESTED: _approval_requested,
+    EventKind.APPROVED: _approved,
+    EventKind.APPROVAL_WITHDRAWN: _approval_withdrawn,
+    EventKind.REJECTED: _rejected,
+    EventKind.PUBLISHING: _publishing,
+    EventKind.PUBLISHED: _published,
+    EventKind.PUBLISH_FAILED: _publish_failed,
+    EventKind.PUBLISH_UNKNOWN: _publish_unknown,
+    EventKind.REROUTED: _rerouted,
+    EventKind.DISMISSED: _dismissed,
+    EventKind.REOPENED: _reopened,
+    EventKind.CLOSED: _closed,
+    EventKind.NOTE: _note,
+    EventKind.ESCALATED: _escalated,
+    EventKind.APPROVAL_WAITING: _approval_waiting,
+    EventKind.SNOOZED: _snoozed,
+}

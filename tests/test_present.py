@@ -1,0 +1,282 @@
+"""The chat-neutral presentation: case cards, controls, sentences and listings as data.
+
+Every chat marks up these same values, so what a case shows and offers is tested once here;
+the Slack, Teams and console tests check only their markup.
+"""
+
+from __future__ import annotations
+
+import ast
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chatops.chat import (
+    CaseEvent,
+    CaseView,
+    Department,
+    DigestItem,
+    EventKind,
+    PingItem,
+    present,
+    rich,
+    wording,
+)
+from chatops.chat.actions import Action
+from chatops.chat.present import Button, Menu, Tone
+from chatops.domain import Author, Case, Kind, Mention, State
+from chatops.workflow.commands import SYSTEM, Command
+from chatops.workflow.transitions import ALLOWED, fingerprint
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+BILLING = Department("billing", "Billing", "C0BILLING")
+LEGAL = Department("legal", "Legal", "C0LEGAL")
+OWNER = "U0ANNA0001"
+CHAT = Path(__file__).resolve().parents[1] / "chatops" / "chat"
+
+
+def mention(ext: str = "m-1", text: str = "Var är min faktura?", **kw: Any) -> Mention:
+    fields: dict[str, Any] = dict(
+        platform="facebook",
+        account="1122334455",
+        external_id=ext,
+        conversation_id="post-1",
+        author=Author(id="u-1", name="Anna Berg", handle="annab", followers=120),
+        text=text,
+        url=f"https://fb.invalid/post-1#{ext}",
+        created_at=NOW,
+    )
+    fields.update(kw)
+    return Mention.model_validate(fields)
+
+
+def make_case(state: State, **kw: Any) -> Case:
+    fields: dict[str, Any] = dict(
+        id="1042",
+        state=state,
+        department="billing",
+        platform="facebook",
+        account="1122334455",
+        conversation_id="post-1",
+        created_at=NOW,
+        updated_at=NOW,
+        opened_at=NOW,
+        language="sv",
+        mention_keys=["facebook:m-1"],
+        reply_to="facebook:m-1",
+        owner=None if state is State.NEW else OWNER,
+        draft="Hej Anna! Vi kollar och återkommer.",
+        draft_author=OWNER,
+    )
+    fields.update(kw)
+    return Case.model_validate(fields)
+
+
+def view_of(case: Case, mentions: list[Mention] | None = None, **kw: Any) -> CaseView:
+    return CaseView(case, [mention()] if mentions is None else mentions, BILLING, **kw)
+
+
+def actions(card: present.CaseCard) -> list[Action]:
+    return [control.action for control in card.controls]
+
+
+@pytest.mark.parametrize("state", list(State))
+def test_controls_never_offer_what_the_workflow_refuses(state: State) -> None:
+    case = make_case(state, mention_keys=["facebook:m-1", "facebook:m-2"])
+    view = view_of(case, [mention(), mention("m-2", "och?")])
+    card = present.case_card(view, now=NOW, departments=(BILLING, LEGAL))
+    command_of = {
+        Action.CLAIM: Command.CLAIM,
+        Action.UNCLAIM: Command.UNCLAIM,
+        Action.TAKE_OVER: Command.TAKE_OVER,
+        Action.EDIT: Command.EDIT,
+        Action.PUBLISH: Command.PUBLISH,
+        Action.PRIVATE: Command.PUBLISH,
+        Action.APPROVE: Command.APPROVE,
+        Action.REJECT: Command.REJECT,
+        Action.REROUTE: Command.REROUTE,
+        Action.REPLY_TO: Command.REPLY_TO,
+        Action.SNOOZE: Command.SNOOZE,
+        Action.DISMISS: Command.DISMISS,
+    }
+    for action in actions(card):
+        if action in command_of:
+            assert state in ALLOWED[command_of[action]], (state, action)
+    if state in (State.PUBLISHING, State.PUBLISHED, State.CLOSED, State.DISMISSED):
+        assert card.controls == ()
+    if state is State.PUBLISH_UNKNOWN:
+        assert actions(card) == [Action.CONFIRM_SENT, Action.CONFIRM_NOT_SENT]
+
+
+def test_new_case_invites_a_claim_and_drafted_case_a_confirmed_publish() -> None:
+    new = present.case_card(view_of(make_case(State.NEW, draft="")), now=NOW)
+    assert actions(new)[0] is Action.CLAIM
+    assert isinstance(new.controls[0], Button) and new.controls[0].tone is Tone.PRIMARY
+    assert Action.PUBLISH not in actions(new)  # nothing to publish without a draft
+    drafted = present.case_card(view_of(make_case(State.DRAFTED)), now=NOW)
+    publish = next(c for c in drafted.controls if c.action is Action.PUBLISH)
+    assert isinstance(publish, Button) and publish.confirm is not None
+    assert publish.confirm.quote == "Hej Anna! Vi kollar och återkommer."
+    assert "Facebook" in publish.confirm.text
+
+
+def test_sensitive_case_asks_for_approval_without_a_confirmation() -> None:
+    case = make_case(State.DRAFTED, sensitive_reasons=["keyword:lawsuit"])
+    card = present.case_card(view_of(case), now=NOW)
+    publish = next(c for c in card.controls if c.action is Action.PUBLISH)
+    assert isinstance(publish, Button)
+    assert publish.label == "Request approval" and publish.confirm is None
+
+
+def test_menus_carry_neutral_values() -> None:
+    case = make_case(State.DRAFTED, mention_keys=["facebook:m-1", "facebook:m-2"])
+    view = view_of(case, [mention(), mention("m-2", "och?")])
+    card = present.case_card(view, now=NOW, departments=(BILLING, LEGAL))
+    menus = {c.action: c for c in card.controls if isinstance(c, Menu)}
+    assert [o.value for o in menus[Action.REROUTE].options] == ["legal"]
+    assert [o.value for o in menus[Action.REPLY_TO].options] == ["facebook:m-1", "facebook:m-2"]
+    assert menus[Action.REPLY_TO].current == "facebook:m-1"
+    assert [o.value for o in menus[Action.DISMISS].options] == [
+        "spam",
+        "no_reply_needed",
+        "duplicate",
+    ]
+    assert menus[Action.DISMISS].confirm is not None
+    assert menus[Action.SNOOZE].options
+
+
+def test_card_sections_and_fingerprint() -> None:
+    case = make_case(
+        State.AWAITING_APPROVAL,
+        sensitive_reasons=["keyword:lawsuit", "reach:25000"],
+        reject_reason="too cold",
+        mention_keys=["facebook:m-1", "facebook:m-2"],
+    )
+    view = view_of(case, [mention(), mention("m-2", "")], due_at=NOW - timedelta(minutes=5))
+    card = present.case_card(view, now=NOW, approvers_known=False)
+    assert card.seen == fingerprint(case)
+    assert card.title == "Case #1042 · Billing"
+    meta = rich.plain(card.meta)
+    assert "Facebook" in meta and "“lawsuit”, 25,000 followers" in meta
+    assert card.warning is not None and "approval.approvers" in rich.plain(card.warning)
+    assert card.first is not None and card.first.text == "Var är min faktura?"
+    assert card.later_total == 1 and "(no text)" in rich.plain(card.later[0])
+    assert card.sent_back == "too cold"
+    status = rich.plain(card.status)
+    assert "waiting for approval" in status and "(overdue)" in status
+    assert card.draft is not None and card.draft.text.startswith("Hej Anna")
+
+
+def test_room_shortens_texts_but_never_the_draft() -> None:
+    long = "x" * 5000
+    case = make_case(State.DRAFTED, draft=long)
+    card = present.case_card(view_of(case, [mention(text=long)]), now=NOW, room=present.ROOMS[-1])
+    assert card.first is not None and len(card.first.text) <= present.ROOMS[-1].quote
+    assert card.draft is not None and card.draft.text == long
+
+
+def test_dismissed_case_has_no_draft_section() -> None:
+    card = present.case_card(view_of(make_case(State.DISMISSED, dismiss_reason="spam")), now=NOW)
+    assert card.draft is None and "dismissed: spam" in rich.plain(card.status)
+
+
+def sentence(kind: EventKind, case: Case | None = None, **kw: Any) -> wording.Sentence:
+    view = view_of(case or make_case(State.CLAIMED))
+    return wording.event_sentence(view, CaseEvent(kind, kw.pop("actor", OWNER), "", **kw))
+
+
+@pytest.mark.parametrize("kind", list(EventKind))
+def test_every_event_kind_is_worded(kind: EventKind) -> None:
+    said = sentence(kind)
+    assert isinstance(said.line, tuple)
+    assert all(isinstance(span, rich.Span.__args__) for span in said.line)  # type: ignore[attr-defined]
+
+
+def test_sentences_name_people_and_audiences_as_spans() -> None:
+    said = sentence(EventKind.CLAIMED)
+    assert rich.Person(OWNER) in said.line
+    asked = sentence(
+        EventKind.APPROVAL_REQUESTED,
+        make_case(State.AWAITING_APPROVAL, sensitive_reasons=["keyword:lawsuit"]),
+        notify=("S0COMMS", "here"),
+    )
+    assert rich.Person("S0COMMS") in asked.line and rich.Everyone() in asked.line
+    assert rich.plain(asked.line).endswith(", please review.")
+    system = sentence(EventKind.DRAFTED, actor=SYSTEM)
+    assert rich.plain(system.line).endswith("Draft saved")
+
+
+def test_a_customers_words_are_quoted_never_spans_of_markup() -> None:
+    evil = mention(text="<@U123> *bold* <!here>")
+    view = view_of(make_case(State.NEW), [evil])
+    said = wording.event_sentence(view, CaseEvent(EventKind.MENTION, SYSTEM, "", evil))
+    assert said.quote == "<@U123> *bold* <!here>"
+    assert all(not isinstance(s, (rich.Person, rich.Everyone)) for s in said.line)
+
+
+def test_listings() -> None:
+    items = [
+        DigestItem("1", "#1001", timedelta(hours=3), None, "new", "Anna: hej"),
+        DigestItem("2", "#1002", timedelta(minutes=5), OWNER, "claimed", ""),
+    ]
+    listing = present.digest(BILLING, items, {"1": "https://chat.invalid/t/1"})
+    assert listing.notification == "2 unanswered cases in Billing"
+    first, second = listing.entries
+    assert [c.action for c in first.controls] == [Action.CLAIM, Action.SNOOZE]
+    assert [c.action for c in second.controls] == [Action.SNOOZE]
+    assert rich.Link("https://chat.invalid/t/1", "open thread") in first.line
+    assert "waiting 3 h 00 min" in rich.plain(first.line)
+    assert "1 more" in rich.plain(listing.more(1))
+    batch = present.pings(
+        BILLING, [PingItem("1", "#1001", "#1001 is still unclaimed")], {}, ("here",)
+    )
+    assert rich.Everyone() in batch.head
+    assert batch.notification == "@here 1 case in Billing need someone now"
+
+
+def test_ages() -> None:
+    assert present.age(timedelta(minutes=5)) == "5 min"
+    assert present.age(timedelta(hours=3, minutes=7)) == "3 h 07 min"
+    assert present.age(timedelta(days=3)) == "3 days"
+
+
+def _emoji_names() -> set[str]:
+    names: set[str] = set()
+    for path in CHAT.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Emoji":
+                arg = node.args[0] if node.args else None
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    names.add(arg.value)
+    for emoji, _ in [*present.STATE_WORDS.values(), *present.BADGES.values()]:
+        names.add(emoji)
+    names.add("triangular_flag_on_post")
+    return names
+
+
+def test_every_emoji_has_its_unicode() -> None:
+    names = _emoji_names()
+    assert len(names) > 20
+    assert names <= set(rich.EMOJI), names - set(rich.EMOJI)
+
+
+def test_plain_rendering_of_every_span() -> None:
+    line: rich.Line = (
+        rich.Text("a "),
+        rich.Strong("b"),
+        rich.Faint(" c"),
+        rich.Code(" /d"),
+        rich.Emoji("memo"),
+        rich.Person("U1"),
+        rich.Everyone(),
+        rich.Link("https://x.invalid", " e"),
+        rich.When(datetime(2026, 1, 2, 3, 4, tzinfo=UTC)),
+        rich.Place("C1", " f"),
+    )
+    assert rich.plain(line) == "a b c /d📝U1@here e2026-01-02 03:04 UTC f"
+
+
+def test_kinds_are_worded() -> None:
+    assert set(wording.KIND_WORDS) == set(Kind)
