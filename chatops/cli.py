@@ -181,10 +181,11 @@ async def _digest(department_id: str | None) -> None:
     if department_id is not None and department_id not in config.department_ids:
         fail(f"unknown department '{department_id}' (known: {', '.join(config.department_ids)})")
     rt = await runtime.start(settings, config)
+    assert rt.chat is not None, "runtime not started"
     try:
         targets = [department_id] if department_id else config.department_ids
         for dept in targets:
-            listed = await daily.send(rt.wf, dept, utcnow(), once_per_day=False)
+            listed = await daily.send(rt.wf, rt.chat, dept, utcnow(), once_per_day=False)
             said = f"{listed} unanswered case(s)" if listed else "nothing open"
             click.echo(f"{dept}: {said}")
         await drain_chat(rt)

@@ -180,7 +180,8 @@ async def run_roles(
         if clock_on:
             from escalation.scheduler import Clock
 
-            clock = Clock(rt.wf, metrics=rt.metrics, wipes=rt.wipes)
+            assert rt.chat is not None, "runtime not started"
+            clock = Clock(rt.wf, rt.chat, metrics=rt.metrics, wipes=rt.wipes)
             tasks.append(asyncio.create_task(clock.run(stop)))
         if isinstance(rt.chat, Runs):
             tasks.append(asyncio.create_task(rt.chat.run(stop)))

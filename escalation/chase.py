@@ -15,12 +15,12 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from chatops.chat import PingItem
+from chatops.chat import ChatBackend, PingItem
 from chatops.domain import Case, utcnow
 from chatops.workflow.commands import SYSTEM, Command
+from chatops.workflow.policy import Step, next_step
 from chatops.workflow.service import Workflow
 from chatops.workflow.transitions import Args
-from escalation.policy import Step, next_step
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +30,11 @@ _COMMAND = {"tier": Command.ESCALATE, "approval": Command.APPROVAL_PING, "follow
 
 
 class Chase:
-    def __init__(self, workflow: Workflow, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, workflow: Workflow, chat: ChatBackend, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self.wf = workflow
+        self.chat = chat
         self.clock = clock
 
     async def scan(self) -> int:
@@ -64,7 +67,7 @@ class Chase:
         """One message per department and recipients for the tiers this scan took."""
         for (dept_id, notify), items in ping_batches(fired).items():
             try:
-                await self.wf.chat.post_pings(self.wf.department(dept_id), items, notify)
+                await self.chat.post_pings(self.wf.department(dept_id), items, notify)
             except Exception:
                 log.exception("chase: chat failed to post %d pings in %s", len(items), dept_id)
 

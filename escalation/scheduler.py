@@ -17,6 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from redis.exceptions import RedisError
 
 from chatops import keys, reconcile
+from chatops.chat import ChatBackend
 from chatops.domain import utcnow
 from chatops.metrics import Metrics
 from chatops.reconcile import PassResult, Reconciler
@@ -37,15 +38,17 @@ class Clock:
     def __init__(
         self,
         workflow: Workflow,
+        chat: ChatBackend,
         *,
         clock: Callable[[], datetime] = utcnow,
         metrics: Metrics | None = None,
         wipes: WipeWatch | None = None,
     ) -> None:
         self.wf = workflow
+        self.chat = chat
         self.wipes = wipes
         self.clock = clock
-        self.chase = Chase(workflow, clock=clock)
+        self.chase = Chase(workflow, chat, clock=clock)
         self.leader = Leader(workflow.store.redis)
         self.reconciler = Reconciler(
             workflow.store, workflow.adapters, metrics=metrics, clock=clock
@@ -131,7 +134,7 @@ class Clock:
     async def daily_digest(self, department: str) -> int:
         if not await self.leader.leads():
             return 0
-        return await digest.send(self.wf, department, self.clock(), once_per_day=True)
+        return await digest.send(self.wf, self.chat, department, self.clock(), once_per_day=True)
 
     async def weekly_report(self) -> bool:
         """The KPI report in the default department's channel, once per week."""
@@ -146,7 +149,7 @@ class Clock:
         ):
             return False
         text, chart = await weekly_report(self.wf.store, now=now)
-        await self.wf.chat.post_report(
+        await self.chat.post_report(
             self.wf.department(self.wf.config.default_department.id), text, chart
         )
         return True

@@ -1,4 +1,4 @@
-"""Business-time arithmetic (escalation.hours): SLA clocks that pause outside opening hours.
+"""Business-time arithmetic (chatops.workflow.hours): SLA clocks that pause outside opening hours.
 
 Fixed cases pin the behaviour people see (Friday afternoon → Monday morning, DST nights);
 a minute-by-minute oracle built on `Hours.is_open` checks DST days in every zone we care
@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chatops.config import Hours
-from escalation.hours import (
+from chatops.workflow.hours import (
     HORIZON,
     add_business_time,
     business_time_between,

@@ -12,6 +12,7 @@ import pytest
 
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
 from chatops.chat.actions import Action
+from chatops.chat.snooze import CHOICES
 from chatops.domain import Author, Case, Change, Mention, State
 from chatops.teams.cards import (
     ARGUMENT_OF,
@@ -42,7 +43,6 @@ from chatops.teams.cards import (
 )
 from chatops.workflow.commands import Command
 from chatops.workflow.transitions import ALLOWED, fingerprint
-from escalation.snooze import CHOICES
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 S, A = State, Action

@@ -1,8 +1,9 @@
 """The chat-neutral layer: what Slack, Teams and the console share.
 
 `backend` holds the interface a chat backend implements and the data it is given; `actions`
-the ids of what people can click; `commands` what each action does, for every front end;
-`capabilities` what a backend may do beyond the interface (web routes, a loop, a drain…).
+the ids of what people can click; `commands` what each action does, for every front end, and
+`snooze` the snooze choices it reads; `digest` what a morning digest lists; `capabilities` what
+a backend may do beyond the interface (web routes, a loop, a drain…).
 """
 
 from chatops.chat.backend import (

@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 
 from chatops.chat.actions import Action
+from chatops.chat.snooze import snooze_until
 from chatops.domain import Case
 from chatops.workflow.transitions import Refused
-from escalation.snooze import snooze_until
 
 if TYPE_CHECKING:
     from chatops.workflow.service import Workflow

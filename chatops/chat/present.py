@@ -37,6 +37,7 @@ from chatops.chat.rich import (
     joined,
     one_line,
 )
+from chatops.chat.snooze import CHOICES as SNOOZE_CHOICES
 from chatops.chat.wording import (
     DISMISS_WORDS,
     KIND_WORDS,
@@ -51,7 +52,6 @@ from chatops.chat.wording import (
 from chatops.domain import Case, DismissReason, Mention, State
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.transitions import ALLOWED, fingerprint, target_of_publish
-from escalation.snooze import CHOICES as SNOOZE_CHOICES
 
 
 @dataclass(frozen=True)

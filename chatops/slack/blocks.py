@@ -784,7 +784,7 @@ PINGS = frozenset({EventKind.ESCALATED, EventKind.APPROVAL_WAITING})
 
 def snooze_overflow(case_id: str) -> dict[str, Any]:
     """Snooze choices: people quiet a case's pings without losing it."""
-    from escalation.snooze import CHOICES
+    from chatops.chat.snooze import CHOICES
 
     return {
         "type": "overflow",

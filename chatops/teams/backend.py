@@ -16,7 +16,7 @@ from azure.core.exceptions import DeserializationError
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
-from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
+from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem, digest
 from chatops.domain import Case
 from chatops.teams import auth_off
 from chatops.teams.auth import (
@@ -42,7 +42,6 @@ from chatops.teams.cards import escape as card_escape
 from chatops.teams.drafts import Box, read_box
 from chatops.teams.outbox import Connector, Op, Outbox, Post, Rendered, Sender
 from chatops.teams.references import References, channel_of
-from escalation import digest
 
 if TYPE_CHECKING:
     from chatops.runtime import Runtime

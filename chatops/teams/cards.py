@@ -39,6 +39,7 @@ from urllib.parse import quote as url_quote
 
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
 from chatops.chat.actions import Action
+from chatops.chat.snooze import CHOICES as SNOOZE_CHOICES
 from chatops.domain import Case, DismissReason, Mention, State
 from chatops.event_wording import (
     DISMISS_WORDS,
@@ -58,7 +59,6 @@ from chatops.event_wording import aware as _aware
 from chatops.event_wording import mention_marks as _marks
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.transitions import ALLOWED, fingerprint, target_of_publish
-from escalation.snooze import CHOICES as SNOOZE_CHOICES
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
@@ -94,7 +94,7 @@ class Input(StrEnum):
     DRAFT = "draft"  # case.edit (and sent along with every case-card click): the draft box
     REASON = "reason"  # case.reject: Input.Text, required; case.dismiss: static data
     DEPARTMENT = "department"  # case.reroute: department id
-    SNOOZE = "snooze"  # case.snooze: a key of escalation.snooze.CHOICES
+    SNOOZE = "snooze"  # case.snooze: a key of chatops.chat.snooze.CHOICES
     MENTION = "mention"  # case.reply_to: a mention key
 
 

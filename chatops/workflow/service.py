@@ -17,12 +17,13 @@ from redis.exceptions import RedisError
 
 from adapters import Adapter, NotSent, OutcomeUnknown, PermanentError, RateLimited
 from adapters.base import ChecksDrafts
-from chatops.chat import CaseEvent, CaseView, ChatBackend, Department, EventKind
 from chatops.config import Config
 from chatops.domain import AuditEntry, Case, Mention, Reply, State, utcnow
 from chatops.inflight import InFlight
 from chatops.store import Store
 from chatops.workflow.commands import SYSTEM, Command
+from chatops.workflow.events import CaseEvent, CaseView, Department, EventKind, Shows
+from chatops.workflow.policy import first_response_due, next_step
 from chatops.workflow.transitions import (
     Args,
     Policy,
@@ -33,7 +34,6 @@ from chatops.workflow.transitions import (
     is_covered,
     text_digest,
 )
-from escalation.policy import first_response_due, next_step
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class Workflow:
         store: Store,
         config: Config,
         adapters: Mapping[str, Adapter],
-        chat: ChatBackend,
+        chat: Shows,
         *,
         clock: Callable[[], datetime] = utcnow,
         time_scale: float = 1.0,

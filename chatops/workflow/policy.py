@@ -5,6 +5,9 @@ Three kinds of step, whichever comes first:
 - an approval-wait reminder to the approvers, once per `sla.approval` of waiting;
 - the follow-up after publishing, which closes a case the customer did not write to again.
 SLA clocks run in the department's business hours. A snooze postpones pings, not follow-ups.
+
+The workflow owns the policy: it indexes each case by its next due time and shows the
+first-response deadline; escalation's jobs only carry out the steps it names.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from chatops.config import Config, Department, EscalationTier
 from chatops.domain import Case, State
-from escalation.hours import add_business_time
+from chatops.workflow.hours import add_business_time
 
 WAITING = frozenset(
     {State.NEW, State.CLAIMED, State.DRAFTED, State.AWAITING_APPROVAL, State.APPROVED}

@@ -1,4 +1,8 @@
-"""Snooze choices offered on every ping and digest line, turned into a time."""
+"""Snooze choices offered on every ping and digest line, turned into a time.
+
+Command vocabulary shared by every front end: Slack and Teams list `CHOICES`, the console
+reads them typed, and `commands.snooze` turns the one chosen into the end of the snooze.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from chatops.config import Hours
-from escalation.hours import next_opening
+from chatops.workflow.hours import next_opening
 
 CHOICES: dict[str, str] = {
     "30m": "30 minutes",

@@ -1,0 +1,83 @@
+"""What the workflow tells a chat: what happened to a case and how the case looks now.
+
+The workflow produces these and needs one thing of a chat, `Shows`; they live here, with the
+workflow, so the workflow imports no chat code. `chatops.chat` re-exports them with the rest of
+the backend interface, which is what Slack, Teams and the console implement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from chatops.domain import Case, Mention
+
+
+class EventKind(StrEnum):
+    CREATED = "created"
+    MENTION = "mention"  # another mention joined the case
+    MENTION_EDITED = "mention_edited"
+    MENTION_REMOVED = "mention_removed"
+    CLAIMED = "claimed"
+    TAKEN_OVER = "taken_over"  # someone else became the owner; the previous one is told
+    UNCLAIMED = "unclaimed"
+    DRAFTED = "drafted"
+    APPROVAL_REQUESTED = "approval_requested"
+    APPROVED = "approved"
+    APPROVAL_WITHDRAWN = "approval_withdrawn"  # the draft changed after approval
+    REJECTED = "rejected"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    PUBLISH_FAILED = "publish_failed"
+    PUBLISH_UNKNOWN = "publish_unknown"
+    REROUTED = "rerouted"
+    DISMISSED = "dismissed"
+    REOPENED = "reopened"
+    CLOSED = "closed"
+    ESCALATED = "escalated"  # a tier fired: people are pinged
+    APPROVAL_WAITING = "approval_waiting"  # approvers reminded
+    SNOOZED = "snoozed"
+    NOTE = "note"  # anything else worth a line in the thread
+
+
+@dataclass(frozen=True)
+class Department:
+    """What a backend needs of a department to address it."""
+
+    id: str
+    name: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case with everything needed to render it, as of one version."""
+
+    case: Case
+    mentions: list[Mention]  # in arrival order
+    department: Department
+    due_at: datetime | None = None  # next deadline, in the department's time zone
+    draft_length: int | None = None  # as the platform counts it
+    max_length: int | None = None  # the platform's limit for this reply, if any
+    blocked: str | None = None  # why Publish would be refused by the platform right now
+
+
+@dataclass(frozen=True)
+class CaseEvent:
+    kind: EventKind
+    actor: str
+    text: str  # one human line for the thread
+    mention: Mention | None = None
+    notify: tuple[str, ...] = ()  # people or groups to mention with this event
+    previous_department: Department | None = None  # set on REROUTED
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class Shows(Protocol):
+    """What the workflow needs of a chat: every backend (`chatops.chat.ChatBackend`) does it."""
+
+    async def show(self, view: CaseView, event: CaseEvent) -> None:
+        """Bring the case's thread up to date with `view` and add `event` to it."""
+        ...
