@@ -379,16 +379,18 @@ def test_recipients_leave_the_channel_out_for_spam(config: Config) -> None:
 def test_a_batched_ping_as_a_teams_card_and_console_text() -> None:
     from rich.console import Console
 
-    from chatops.chat import Department, PingItem
+    from chatops.chat import Department, PingItem, present
     from chatops.console.backend import ConsoleBackend
-    from chatops.teams.cards import CARD_LIMIT, card_size, ping_batch_card
+    from chatops.teams.cards import listing_card
+    from chatops.teams.markup import CARD_LIMIT, card_size
 
     dept = Department("social", "Social team", "19:social@thread.tacv2")
     items = [
         PingItem(str(1001 + n), f"#{1001 + n}", f"#{1001 + n} is still unclaimed: who takes it?")
         for n in range(12)
     ] + [PingItem("1013", "#1013", "#1013 has waited 4h without an answer", owner="aad-anna")]
-    card = ping_batch_card(dept, items, {}, ("here",), names={"aad-anna": "Anna"})
+    listing = present.pings(dept, items, {}, ("here",))
+    card = listing_card(listing, "ping", names={"aad-anna": "Anna"})
     text = json.dumps(card)
     assert card_size(card) <= CARD_LIMIT and text.count("@channel") == 1
     assert (

@@ -177,6 +177,12 @@ def test_room_shortens_texts_but_never_the_draft() -> None:
     assert card.draft is not None and card.draft.text == long
 
 
+def test_preview_is_one_short_plain_line() -> None:
+    view = view_of(make_case(State.CLAIMED))
+    assert present.preview(view) == "Case #1042 · Billing · Anna Berg: Var är min faktura?"
+    assert len(present.preview(view_of(make_case(State.NEW), [mention(text="a" * 900)]))) <= 300
+
+
 def test_dismissed_case_has_no_draft_section() -> None:
     card = present.case_card(view_of(make_case(State.DISMISSED, dismiss_reason="spam")), now=NOW)
     assert card.draft is None and "dismissed: spam" in rich.plain(card.status)

@@ -508,10 +508,11 @@ class Listing:
     entries: tuple[Entry, ...]
     notification: str  # the plain text a phone shows
 
-    def more(self, shown: int) -> Line:
-        """What stands for the entries a chat could not fit."""
+    def more(self, shown: int, lister: str = "/chatops") -> Line:
+        """What stands for the entries a chat could not fit; `lister` is the chat's command
+        that lists them all."""
         left = len(self.entries) - shown
-        return (Faint(f"…and {left} more: "), Code("/chatops"), Faint(" lists them all."))
+        return (Faint(f"…and {left} more: "), Code(lister), Faint(" lists them all."))
 
 
 def age(delta: timedelta) -> str:

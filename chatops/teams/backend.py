@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
@@ -16,7 +17,17 @@ from azure.core.exceptions import DeserializationError
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
-from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem, digest
+from chatops.chat import (
+    CaseEvent,
+    CaseView,
+    Department,
+    DigestItem,
+    EventKind,
+    PingItem,
+    digest,
+    present,
+)
+from chatops.chat.drafts import Box, read_box
 from chatops.domain import Case
 from chatops.teams import auth_off
 from chatops.teams.auth import (
@@ -27,19 +38,17 @@ from chatops.teams.auth import (
 )
 from chatops.teams.bot import ChatopsBot
 from chatops.teams.cards import (
-    Click,
+    alert,
     case_card,
-    case_summary,
-    digest_card,
     event_message,
-    ping_batch_card,
+    listing_card,
+    moved_card,
     ping_card,
     refusal_card,
     report_card,
-    text_block,
 )
-from chatops.teams.cards import escape as card_escape
-from chatops.teams.drafts import Box, read_box
+from chatops.teams.clicks import Click
+from chatops.teams.markup import plain
 from chatops.teams.outbox import Connector, Op, Outbox, Post, Rendered, Sender
 from chatops.teams.references import References, channel_of
 
@@ -134,12 +143,12 @@ class TeamsBackend:
         self, department: Department, items: list[DigestItem], now: datetime
     ) -> None:
         """One channel post listing the cases, each linked to its post."""
-        card = digest_card(
-            department, items, await self._links(items), names=await self.references.names()
-        )
-        text = f"{len(items)} unanswered case(s) in {department.name}"
+        listing = present.digest(department, items, await self._links(items))
+        card = listing_card(listing, "digest", names=await self.references.names())
         case_id = items[0].case_id if items else ""
-        await self.outbox.enqueue(Op("message", case_id, department.channel, text=text, card=card))
+        await self.outbox.enqueue(
+            Op("message", case_id, department.channel, text=listing.notification, card=card)
+        )
 
     async def refresh(self, view: CaseView) -> None:
         """The case card brought up to date without a reply (a flood's mentions)."""
@@ -152,18 +161,10 @@ class TeamsBackend:
         """One channel post for one scan's escalations: one mention, a line per case."""
         if not items:
             return
-        links: dict[str, str] = {}
-        for item in items:
-            post = await self.outbox.post_of(item.case_id)
-            if post is not None:
-                reference = await self.references.get(post.channel)
-                conversation = reference.conversation if reference else None
-                tenant = conversation.tenant_id if conversation else None
-                links[item.case_id] = message_link(post, tenant)
-        card = ping_batch_card(
-            department, items, links, notify, names=await self.references.names()
-        )
-        text = f"{len(items)} case(s) in {department.name} need someone now"
+        listing = present.pings(department, items, await self._links(items), notify)
+        names = await self.references.names()
+        card = listing_card(listing, "ping", names=names)
+        text = plain(listing.head, names)
         await self.outbox.enqueue(
             Op("message", items[0].case_id, department.channel, text=text, card=card)
         )
@@ -242,18 +243,18 @@ class TeamsBackend:
             return None
         view = await self.workflow.view(case)
         card = await self.case_card(view)
-        return Rendered(view.department.channel, card, case_summary(view))
+        return Rendered(view.department.channel, card, present.preview(view))
 
     async def render_moved(self, case_id: str, to_channel: str) -> dict[str, Any]:
         case = await self.rt.store.get_case(case_id)
-        number = case.number if case is not None else f"#{case_id}"
-        to = next((d for d in self._departments() if d.channel == to_channel), None)
-        where = f"*{to.name}*" if to is not None else "another department"
-        return report_card(
-            f"Case {number} moved to {where}\nIts card and its thread continue in that "
-            "department's channel.",
-            None,
+        if case is None:
+            return refusal_card(f"there is no case #{case_id}")
+        to = next(
+            (d for d in self._departments() if d.channel == to_channel),
+            Department("", "another department", to_channel),
         )
+        view = await self.workflow.view(case)
+        return moved_card(view, to, names=await self.references.names())
 
     async def case_card(
         self,
@@ -307,26 +308,21 @@ class TeamsBackend:
             self.workflow.department(fallback),
         )
         items = await digest.build(self.workflow, department.id, self.workflow.clock())
-        card = digest_card(
-            department, items, await self._links(items), names=await self.references.names()
-        )
+        listing = present.digest(department, items, await self._links(items))
+        card = listing_card(listing, "digest", names=await self.references.names())
         if notice:
-            card["body"].insert(
-                0, text_block(f"🚫 {card_escape(notice)}", color="Attention", weight="Bolder")
-            )
+            card["body"].insert(0, alert(notice))
         return card
 
-    async def _links(self, items: list[DigestItem]) -> dict[str, str]:
+    async def _links(self, items: Sequence[DigestItem | PingItem]) -> dict[str, str]:
+        """Case id -> a deep link to its post, for the cases that have one."""
         links: dict[str, str] = {}
         for item in items:
             post = await self.outbox.post_of(item.case_id)
             if post is not None:
                 reference = await self.references.get(post.channel)
-                tenant = (
-                    reference.conversation.tenant_id
-                    if reference and reference.conversation
-                    else None
-                )
+                conversation = reference.conversation if reference else None
+                tenant = conversation.tenant_id if conversation else None
                 links[item.case_id] = message_link(post, tenant)
         return links
 

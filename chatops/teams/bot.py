@@ -11,7 +11,7 @@ are acted on or learnt from:
   for that answer, so a publish (or approval) answers with the case `publishing…` and the
   platform is called after the answer, as Slack acks first (backend.deliver_later). What the
   user sees is what is acted on: the draft box is saved when changed, and a card older than
-  the draft saves nothing (teams/drafts.py);
+  the draft saves nothing (chat/drafts.py);
 - a dialog, `task/fetch` then `task/submit` invokes: a case card too big for Teams holds the
   department and reply-to choices in a dialog (cards.dialog_card), whose submit runs like a click;
 - a message that @mentions the bot: in a case's reply chain, text starting with `>>` becomes the
@@ -26,7 +26,6 @@ import html
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botbuilder.core import BotAdapter, InvokeResponse, MessageFactory, TurnContext
@@ -51,25 +50,18 @@ from botbuilder.schema.teams import (
 )
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
-from chatops.chat import Department
+from chatops.chat import Department, drafts
 from chatops.chat.actions import Action
 from chatops.chat.commands import run_action
-from chatops.domain import OPEN_STATES, Case, State
-from chatops.event_wording import clip, one_line
+from chatops.chat.drafts import Told, started
+from chatops.domain import OPEN_STATES, Case
 from chatops.teams.auth import untrusted_activity, untrusted_identity
-from chatops.teams.cards import (
-    REFRESH_VERB,
-    Click,
-    DialogClick,
-    dialog_card,
-    read_click,
-    read_dialog,
-    refusal_card,
-)
-from chatops.teams.drafts import Box, lines, read_box
-from chatops.teams.outbox import CARD_TYPE, Post
+from chatops.teams.cards import dialog_card, refusal_card
+from chatops.teams.clicks import REFRESH_VERB, Click, DialogClick, read_click, read_dialog
+from chatops.teams.markup import CARD_TYPE
+from chatops.teams.outbox import Post
 from chatops.teams.references import THREAD_MARK, channel_of
-from chatops.workflow.transitions import Refused, fingerprint
+from chatops.workflow.transitions import Refused
 
 if TYPE_CHECKING:
     from chatops.teams.backend import TeamsBackend
@@ -88,175 +80,39 @@ HELP = (
     "`@chatops cases` lists the open cases of this channel's department."
 )
 
-Command = Callable[["Workflow", Click, str], Awaitable[Any]]
-
-
-@dataclass(frozen=True)
-class Told:
-    """A command's word to the clicking user alone, on top of the card it is answered with:
-    the click did something other than its label says, and why."""
-
-    text: str
-    case: Case | None = None
-    """The case as the command left it (a publish started by it is delivered after the answer)."""
-
-
-async def _edit(wf: Workflow, click: Click, user: str) -> Any:
-    """Save draft: the box becomes the draft, unless it would overwrite a newer one."""
-    before = await _case(wf, click.case_id)
-    text = lines(click.value)
-    if not text:
-        raise Refused("The draft is empty: write the reply first.")
-    _refuse_out_of_date(before, read_box(before, click.value, click.seen))
-    after = await wf.edit(before.id, user, text)
-    return Told(_changed(before, after)) if before.state in ASKING else after
-
-
-def _publish(private: bool) -> Command:
-    async def run(wf: Workflow, click: Click, user: str) -> Any:
-        """Publish what the box shows: a changed draft is saved first (and an approval of
-        the old text does not cover it); a cleared or out-of-date box publishes nothing."""
-        before = await _case(wf, click.case_id)
-        box = read_box(before, click.draft, click.seen)
-        _refuse_out_of_date(before, box)
-        if box is Box.EMPTIED:
-            raise Refused("The draft box is empty: nothing is published.")
-        if box is Box.UNCHANGED:
-            return await wf.publish(
-                before.id, user, private=private, seen=click.seen, deliver=False
-            )
-        edited = await wf.edit(before.id, user, lines(click.draft or ""))
-        try:
-            after = await wf.publish(
-                edited.id, user, private=private, seen=fingerprint(edited), deliver=False
-            )
-        except Refused as refusal:
-            raise Refused(
-                f"Your text is saved as the draft, but not published: {refusal.reason}"
-            ) from None
-        return Told(_changed(before, after), after) if before.state in ASKING else after
-
-    return run
-
-
-async def _approve(wf: Workflow, click: Click, user: str) -> Any:
-    """Approve exactly what the box shows. An approver who changed the text approves
-    nothing: their text becomes the draft, they are its author, so another approver must
-    approve it, and it awaits approval again."""
-    before = await _case(wf, click.case_id)
-    box = read_box(before, click.draft, click.seen)
-    _refuse_out_of_date(before, box)
-    if box is Box.EMPTIED:
-        raise Refused("The draft box is empty: nothing is approved.")
-    if box is Box.UNCHANGED:
-        return await wf.approve(before.id, user, seen=click.seen, deliver=False)
-    after = await wf.edit(before.id, user, lines(click.draft or ""))
-    if after.state is not State.AWAITING_APPROVAL and after.needs_approval:
-        try:
-            after = await wf.publish(
-                after.id, user, private=after.private, seen=fingerprint(after), deliver=False
-            )
-        except Refused as refusal:
-            raise Refused(
-                "Not approved: you changed the draft, so your text is saved as a new draft, "
-                f"but asking for its approval was refused: {refusal.reason}"
-            ) from None
-    return Told(
-        "Not approved: you changed the draft, so your text is saved as a new draft. "
-        + (
-            "It awaits approval again, and as its author you may not approve it: another "
-            "approver must."
-            if after.state is State.AWAITING_APPROVAL
-            else "It needs no approval: publish it when it is ready."
-        ),
-        after,
-    )
-
-
-ASKING = (State.AWAITING_APPROVAL, State.APPROVED)
-"""States in which an approval was asked for or given: a change of the draft withdraws it."""
-
-
-async def _case(wf: Workflow, case_id: str) -> Case:
-    case = await wf.store.get_case(case_id)
-    if case is None:
-        raise Refused(f"there is no case #{case_id}")
-    return case
-
-
-def _refuse_out_of_date(case: Case, box: Box) -> None:
-    """Never save a card's old text over a newer draft, nor one edit over another unseen."""
-    if box is Box.STALE:
-        raise Refused("The draft changed since this card was shown: check the new text first.")
-    if box is Box.CONFLICT:
-        raise Refused(
-            "Someone changed the draft while you edited it; your text is kept in the box. "
-            f"Theirs: «{clip(one_line(case.draft), 300)}». Save again to replace it."
-        )
-
-
-def _changed(before: Case, after: Case) -> str:
-    """What the clicking user's change did to an approval asked for or given."""
-    if after.state is State.AWAITING_APPROVAL:
-        if before.state is State.APPROVED:
-            return (
-                "You changed the approved draft: the approval does not cover the new text, "
-                "which awaits approval."
-            )
-        return (
-            "You changed the draft: the approval request now shows your new text, and as "
-            "its author you may not approve it."
-        )
-    if after.state is State.PUBLISHING:
-        return "You changed the draft; the new text needs no approval and is being published."
-    if after.state is State.PUBLISHED:
-        return "You changed the draft; the new text needs no approval and is published."
-    return (
-        "You changed the draft, so the approval is withdrawn: request approval of the new "
-        "text when it is ready."
-    )
+Command = Callable[["Workflow", Click, str], Awaitable["Case | Told"]]
 
 
 def _shared(action: Action) -> Command:
     """A click that does what it does in every chat (chat.commands): the card's input, if
     any, is the choice."""
 
-    def run(wf: Workflow, click: Click, user: str) -> Awaitable[Any]:
+    def run(wf: Workflow, click: Click, user: str) -> Awaitable[Case | Told]:
         return run_action(wf, action, click.case_id, user, click.value, click.seen)
 
     return run
 
 
+def _publish(private: bool) -> Command:
+    def run(wf: Workflow, click: Click, user: str) -> Awaitable[Case | Told]:
+        return drafts.publish(wf, click.case_id, user, click.draft, click.seen, private=private)
+
+    return run
+
+
 VERBS: Mapping[str, Command] = {
-    Action.CLAIM: _shared(Action.CLAIM),
-    Action.UNCLAIM: _shared(Action.UNCLAIM),
-    Action.TAKE_OVER: _shared(Action.TAKE_OVER),
-    Action.EDIT: _edit,
+    **{action: _shared(action) for action in Action},
+    Action.EDIT: lambda wf, click, user: drafts.save(
+        wf, click.case_id, user, click.value, click.seen
+    ),
     Action.PUBLISH: _publish(private=False),
     Action.PRIVATE: _publish(private=True),
-    Action.APPROVE: _approve,
-    Action.REJECT: _shared(Action.REJECT),
-    Action.REROUTE: _shared(Action.REROUTE),
-    Action.DISMISS: _shared(Action.DISMISS),
-    Action.SNOOZE: _shared(Action.SNOOZE),
-    Action.REPLY_TO: _shared(Action.REPLY_TO),
-    Action.CONFIRM_SENT: _shared(Action.CONFIRM_SENT),
-    Action.CONFIRM_NOT_SENT: _shared(Action.CONFIRM_NOT_SENT),
+    Action.APPROVE: lambda wf, click, user: drafts.approve(
+        wf, click.case_id, user, click.draft, click.seen
+    ),
 }
-"""Card verb (chat.actions ids, DESIGN §4.6) -> what the click does; the ones whose draft
-box matters are Teams' own, the others are chat.commands' shared meaning."""
-
-STARTS_PUBLISHING = frozenset({Action.PUBLISH, Action.PRIVATE, Action.APPROVE})
-"""Verbs decided with `deliver=False`: a case they return in `publishing` was moved there by
-this click's own compare-and-set, and only this click may hand it to the platform."""
-
-
-def started(verb: str, result: Any) -> Case | None:
-    """The case a click moved into `publishing`, whose platform call follows the answer."""
-    case = result.case if isinstance(result, Told) else result
-    if verb in STARTS_PUBLISHING and isinstance(case, Case) and case.state is State.PUBLISHING:
-        return case
-    return None
+"""Card verb (chat.actions ids, DESIGN §4.6) -> what the click does: the draft box's verbs
+act on what the box shows (chat.drafts), the others mean what they mean in every chat."""
 
 
 class ChatopsBot(TeamsActivityHandler):
@@ -520,9 +376,7 @@ class ChatopsBot(TeamsActivityHandler):
         try:
             if case_id is None:
                 raise Refused("`>>` sets the draft only in the thread of a case's post.")
-            if not text:
-                raise Refused("The draft is empty: write the reply after `>>`.")
-            await self.backend.workflow.edit(case_id, user, text)
+            await run_action(self.backend.workflow, Action.EDIT, case_id, user, text)
         except Refused as refusal:
             await turn_context.send_activity(_to(turn_context.activity, refusal.reason))
 

@@ -45,11 +45,11 @@ from msrest.exceptions import ClientRequestError
 
 from chatops import keys, outbox
 from chatops.store import Store
+from chatops.teams.markup import CARD_TYPE
 from chatops.teams.references import References, readdressed, thread_id
 
 log = logging.getLogger(__name__)
 
-CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 CALL_TIMEOUT_S = 15.0
 
 pause_key = keys.TEAMS.pause  # tests pause and inspect channels with it
