@@ -16,7 +16,6 @@ from chatops.chat.snooze import CHOICES
 from chatops.domain import Author, Case, Change, Mention, State
 from chatops.teams.cards import (
     DRAFT_LIMIT,
-    PINGS,
     TOP_ACTIONS,
     case_card,
     dialog_card,
@@ -532,7 +531,8 @@ def test_digest_card_lines_claim_and_snooze() -> None:
 def test_a_long_digest_fits_and_counts_the_rest() -> None:
     card = listing_card(present.digest(BILLING, digest_items(300), {}), "digest")
     assert card_size(card) <= CARD_LIMIT
-    assert re.search(r"…and \d+ more", texts(card))
+    # emphasis around the words only: Markdown shows "_x _" with its underscores
+    assert re.search(r"_…and \d+ more:_ @chatops cases _lists them all\._", texts(card))
 
 
 def test_report_card() -> None:
@@ -904,7 +904,7 @@ def test_every_other_card_declares_1_5_and_fits_with_the_worst_inputs() -> None:
     view = worst_view(S.NEW)
     people = tuple(f"{i:08d}-1111-4222-8333-444455556666" for i in range(60))
     names = {p: "Ж" * 500 for p in people}
-    for kind in PINGS:
+    for kind in present.PINGS:
         event = CaseEvent(kind, people[0], HUGE, mention=view.mentions[0], notify=people)
         card = ping_card(view, event, names=names)
         assert card is not None

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from chatops.chat.actions import Action
-from chatops.chat.backend import CaseView, Department, DigestItem, PingItem
+from chatops.chat.backend import CaseView, Department, DigestItem, EventKind, PingItem
 from chatops.chat.rich import (
     Code,
     Emoji,
@@ -594,6 +594,10 @@ def pings(
     people = " ".join("@here" if n in ("here", "channel") else n for n in notify)
     text = f"{people}{' ' if people else ''}{count} in {department.name} need someone now"
     return Listing(head, tuple(entries), text)
+
+
+PINGS = frozenset({EventKind.ESCALATED, EventKind.APPROVAL_WAITING})
+"""Events that call people to act on a case: shown with `ping_controls`."""
 
 
 def ping_controls(view: CaseView) -> tuple[Control, ...]:

@@ -250,7 +250,7 @@ class TeamsBackend:
         if case is None:
             return refusal_card(f"there is no case #{case_id}")
         to = next(
-            (d for d in self._departments() if d.channel == to_channel),
+            (d for d in self.departments() if d.channel == to_channel),
             Department("", "another department", to_channel),
         )
         view = await self.workflow.view(case)
@@ -267,7 +267,7 @@ class TeamsBackend:
         return case_card(
             view,
             now=self.workflow.clock(),
-            departments=self._departments(),
+            departments=self.departments(),
             names=await self.references.names(),
             approvers_known=bool(self.rt.config.approval.approvers),
             notice=notice,
@@ -304,7 +304,7 @@ class TeamsBackend:
 
     async def _digest_card(self, channel: str, fallback: str, notice: str | None) -> dict[str, Any]:
         department = next(
-            (d for d in self._departments() if d.channel == channel),
+            (d for d in self.departments() if d.channel == channel),
             self.workflow.department(fallback),
         )
         items = await digest.build(self.workflow, department.id, self.workflow.clock())
@@ -326,7 +326,8 @@ class TeamsBackend:
                 links[item.case_id] = message_link(post, tenant)
         return links
 
-    def _departments(self) -> list[Department]:
+    def departments(self) -> list[Department]:
+        """Every department of the config, as a chat addresses it (any chat's, when mixed)."""
         return [self.workflow.department(d.id) for d in self.rt.config.departments]
 
     # -- process roles ----------------------------------------------------------------------

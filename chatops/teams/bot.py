@@ -50,10 +50,9 @@ from botbuilder.schema.teams import (
 )
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
-from chatops.chat import Department, drafts
+from chatops.chat import drafts
 from chatops.chat.actions import Action
 from chatops.chat.commands import run_action
-from chatops.chat.drafts import Told, started
 from chatops.domain import OPEN_STATES, Case
 from chatops.teams.auth import untrusted_activity, untrusted_identity
 from chatops.teams.cards import dialog_card, refusal_card
@@ -80,21 +79,21 @@ HELP = (
     "`@chatops cases` lists the open cases of this channel's department."
 )
 
-Command = Callable[["Workflow", Click, str], Awaitable["Case | Told"]]
+Command = Callable[["Workflow", Click, str], Awaitable["Case | drafts.Told"]]
 
 
 def _shared(action: Action) -> Command:
     """A click that does what it does in every chat (chat.commands): the card's input, if
     any, is the choice."""
 
-    def run(wf: Workflow, click: Click, user: str) -> Awaitable[Case | Told]:
+    def run(wf: Workflow, click: Click, user: str) -> Awaitable[Case | drafts.Told]:
         return run_action(wf, action, click.case_id, user, click.value, click.seen)
 
     return run
 
 
 def _publish(private: bool) -> Command:
-    def run(wf: Workflow, click: Click, user: str) -> Awaitable[Case | Told]:
+    def run(wf: Workflow, click: Click, user: str) -> Awaitable[Case | drafts.Told]:
         return drafts.publish(wf, click.case_id, user, click.draft, click.seen, private=private)
 
     return run
@@ -282,8 +281,8 @@ class ChatopsBot(TeamsActivityHandler):
             except Refused as refusal:
                 notice = refusal.reason
             else:
-                told = result.text if isinstance(result, Told) else None
-                publishing = started(verb, result)
+                told = result.text if isinstance(result, drafts.Told) else None
+                publishing = drafts.started(verb, result)
         try:
             card = await self.backend.answer_card(
                 click.case_id, click.source, conversation, notice, told=told, click=click
@@ -327,7 +326,7 @@ class ChatopsBot(TeamsActivityHandler):
             except Refused as refusal:
                 notice = refusal.reason
             else:
-                publishing = started(ask.verb, after)
+                publishing = drafts.started(ask.verb, after)
                 if publishing is not None:
                     self.backend.deliver_later(publishing, actor(activity))
                 return _dialog_message(self._dialog_done(ask, after))
@@ -336,7 +335,7 @@ class ChatopsBot(TeamsActivityHandler):
             return _dialog_message(f"There is no case #{ask.case_id}.")
         view = await self.backend.workflow.view(case)
         card = dialog_card(
-            view, ask.verb, departments=self._departments(), offset=ask.offset, notice=notice
+            view, ask.verb, departments=self.backend.departments(), offset=ask.offset, notice=notice
         )
         info = TaskModuleTaskInfo(
             title=f"Case {case.number}",
@@ -351,10 +350,6 @@ class ChatopsBot(TeamsActivityHandler):
             department = self.backend.workflow.department(after.department)
             return f"Case {after.number} is moved to {department.name}."
         return "Done: the case card shows the change."
-
-    def _departments(self) -> list[Department]:
-        workflow = self.backend.workflow
-        return [workflow.department(d.id) for d in self.backend.rt.config.departments]
 
     # -- messages ---------------------------------------------------------------------------
 

@@ -27,9 +27,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chatops.chat import CaseEvent, CaseView, Department, EventKind
+from chatops.chat import CaseEvent, CaseView, Department
 from chatops.chat.actions import Action
 from chatops.chat.present import (
+    PINGS,
     ROOMS,
     STATE_WORDS,
     Button,
@@ -83,7 +84,6 @@ TOP_ACTIONS = 6
 """Teams shows at most this many actions in a row; more are cut off."""
 LISTER = "@chatops cases"
 """What lists a department's open cases in Teams (bot.py), named where a card leaves some out."""
-PINGS = frozenset({EventKind.ESCALATED, EventKind.APPROVAL_WAITING})
 SUBMIT = {Action.REROUTE: "Move", Action.REPLY_TO: "Answer this one"}
 """The button under a choice set: Teams' dropdowns do not act when a choice is picked."""
 
