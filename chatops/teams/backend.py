@@ -100,11 +100,9 @@ class TeamsBackend:
 
     async def show(self, view: CaseView, event: CaseEvent) -> None:
         case, channel = view.case, view.department.channel
-        if event.kind is EventKind.CREATED:
-            await self.outbox.post_once(case.id, channel)
-            return
         if event.kind is EventKind.REROUTED:
             await self.moved_away(view, event)
+        if event.kind in (EventKind.CREATED, EventKind.REROUTED):  # the new post says it
             await self.outbox.post_once(case.id, channel)
             return
         names = await self.references.names()
