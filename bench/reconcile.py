@@ -95,7 +95,7 @@ async def main(comments: int, ingested: int, conversations: int) -> None:
             parsed = fb.parse_body(
                 webhook_body(delivered[start : start + 1000], graph), frozenset({PAGE})
             )
-            await store.append_inbound(parsed.mentions)
+            await store.inbound.append(parsed.mentions)
         reconciler = Reconciler(store, {"facebook": adapter}, metrics=Metrics())
 
         began = time.perf_counter()

@@ -91,8 +91,8 @@ async def timed(store: Store, now: datetime, runs: int = 50) -> tuple[float, flo
     found = 0
     for _ in range(runs):
         t = time.perf_counter()
-        ids = await store.due_case_ids(now, limit=1000)
-        cases = await store.get_cases(ids)
+        ids = await store.indexes.due(now, limit=1000)
+        cases = await store.cases.get_many(ids)
         samples.append((time.perf_counter() - t) * 1000)
         found = len(cases)
     return statistics.median(samples), max(samples), found

@@ -299,7 +299,7 @@ async def _replay_dead() -> None:
 
     why = "replay --dead needs REDIS_URL: the dead-letter stream lives in Redis"
     async with _platforms_and_store(why) as (enabled, store):
-        report = await replay_dead(store, enabled)
+        report = await replay_dead(store.inbound, enabled)
     kept = sum(report.kept.values())
     click.echo(
         f"dead letters: {report.replayed} replayed, {report.recorded} already in a case "
@@ -321,7 +321,7 @@ async def _replay(file: Path) -> None:
 
     store = Store(connect(settings.redis_url))
     try:
-        report = await do_replay(store, file, console)
+        report = await do_replay(store.inbound, file, console)
         if config is not None:  # the embedded store: this process is the worker too
             from chatops.console import ConsoleBackend
             from chatops.processes import make_worker

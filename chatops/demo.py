@@ -68,7 +68,7 @@ async def wait_ingested(store: Store, mention_keys: list[str]) -> None:
     deadline = time.monotonic() + WAIT_FOR_INGEST_S
     waiting = list(mention_keys)
     while time.monotonic() < deadline:
-        waiting = [k for k in waiting if await store.case_for_mention(k) is None]
+        waiting = [k for k in waiting if await store.indexes.case_for_mention(k) is None]
         if not waiting:
             return
         await asyncio.sleep(0.05)

@@ -501,7 +501,7 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
             return 1.0
         log.info("%s: the credentials work again, resuming", self.chat)
         await self.redis.delete(self.keys.paused)
-        await self.store.clear_problem(self.chat)
+        await self.store.problems.clear(self.chat)
         return None
 
     # -- channel queues -------------------------------------------------------------------
@@ -587,8 +587,8 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
                 return await self._failed(op, failure)
         self.sent += 1
         await self._answered()
-        await self.store.clear_problem(f"{self.chat}:{op.channel}")
-        await self.store.clear_problem(self.chat)
+        await self.store.problems.clear(f"{self.chat}:{op.channel}")
+        await self.store.problems.clear(self.chat)
         return None
 
     async def _post(self, op: OpT, target: Any, retried: bool) -> None:
@@ -788,4 +788,4 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
         )
 
     async def _set_problem(self, component: str, reason: str) -> None:
-        await self.store.set_problem(component, reason, utcnow())
+        await self.store.problems.set(component, reason, utcnow())

@@ -49,7 +49,7 @@ class Pipeline:
         if isinstance(adapter, Enriches):
             mention = await self._enriched(adapter, mention)
         if mention.change is not Change.ADD:
-            case_id = await self.store.case_for_mention(mention.key)
+            case_id = await self.store.indexes.case_for_mention(mention.key)
             if case_id is not None:
                 return await self._changed(case_id, mention)
             if mention.change is Change.REMOVED:
@@ -117,7 +117,7 @@ class Pipeline:
         cls = self.classify(mention)
         now = self.workflow.clock()
         flood = await self.flood.check(mention, spam=cls.spam, now=now)
-        case_id = flood.case_id or (await self.store.resolve_case_id(mention.conversation_key))[0]
+        case_id = flood.case_id or (await self.store.cases.resolve_id(mention.conversation_key))[0]
 
         def change(before: Case | None) -> tuple[Case, str] | None:
             if before is None:
@@ -130,9 +130,9 @@ class Pipeline:
 
         result = await self.workflow.record(case_id, change, mention=mention)
         if result is None:
-            case = await self.store.get_case(case_id)
+            case = await self.store.cases.get(case_id)
             assert case is not None
-            await self.store.reindex(None, case, self.workflow.due(case))
+            await self.store.indexes.reindex(None, case, self.workflow.due(case))
             if mention.key == case.mention_keys[0]:
                 # A redelivery: the process that saved the case may have died before chat was
                 # told. Showing the creation again queues the case message if it is missing
@@ -216,17 +216,17 @@ class Pipeline:
 
     async def _changed(self, case_id: str, mention: Mention) -> Case | None:
         """An edit or removal on the platform: update the stored mention, tell the thread."""
-        stored = (await self.store.mentions(case_id)).get(mention.key)
+        stored = (await self.store.cases.mentions(case_id)).get(mention.key)
         update = mention
         if mention.change is Change.REMOVED and stored is not None:
             update = stored.model_copy(update={"change": Change.REMOVED})
-        await self.store.put_mention(case_id, update)
-        case = await self.store.get_case(case_id)
+        await self.store.cases.put_mention(case_id, update)
+        case = await self.store.cases.get(case_id)
         if case is None:
             return None
         now = self.workflow.clock()
         removed = mention.change is Change.REMOVED
-        await self.store.append_audit(
+        await self.store.audit.append(
             case_id,
             AuditEntry(
                 at=now,

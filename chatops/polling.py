@@ -79,7 +79,7 @@ class Poller:
             return RETRY_AFTER_FAILURE_S
         mentions = sanitise(result.mentions, self.clock())
         if mentions:
-            appended = await self.store.append_inbound(mentions)
+            appended = await self.store.inbound.append(mentions)
             log.info("polling %s: %d new of %d", name, sum(appended), len(appended))
         wait = max(1.0, result.next_poll_in)
         await self.store.redis.pexpire(lock, int(wait * 1000))

@@ -101,7 +101,7 @@ async def drain_chat(rt: Runtime, within: float = 60.0) -> None:
 
 def make_worker(rt: Runtime) -> Worker:
     assert rt.pipeline is not None
-    return Worker(rt.store, rt.pipeline, rt.metrics, wipes=rt.wipes)
+    return Worker(rt.store.inbound, rt.pipeline, rt.metrics, wipes=rt.wipes)
 
 
 async def check_store(rt: Runtime) -> None:

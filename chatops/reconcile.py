@@ -4,7 +4,7 @@ Webhooks get lost: a server down longer than Meta's 36 hours of retries, a subsc
 disabled after failures, notifications a platform simply drops. Every `reconcile_every` the
 scheduler's leader asks each platform that can list its recent items (`adapters.base.Reconciles`)
 for everything since a cursor kept in Redis, and feeds it through the webhook's own path:
-sanitised, then deduplicated and appended by `Store.append_inbound`, so what a webhook already
+sanitised, then deduplicated and appended by `InboundStream.append`, so what a webhook already
 brought is dropped and nothing doubles. What only reconciliation found is counted
 (`chatops_reconciled_total{platform}`); a platform that keeps missing things in consecutive
 passes shows as a problem on `/readyz` (its webhook subscription is probably broken).
@@ -143,7 +143,7 @@ class Reconciler:
         mentions = sanitise(listing.mentions, started)
         new = 0
         for start in range(0, len(mentions), APPEND_BATCH):
-            new += sum(await self.store.append_inbound(mentions[start : start + APPEND_BATCH]))
+            new += sum(await self.store.inbound.append(mentions[start : start + APPEND_BATCH]))
         if self.metrics is not None and new:
             self.metrics.reconciled.labels(platform).inc(new)
         complete = listing.stopped is None
@@ -165,16 +165,16 @@ class Reconciler:
         for platform in self.platforms:
             text = await self.store.redis.hget(keys.reconcile(platform), "warning")
             if text:
-                await self.store.set_problem(component(platform), _text(text), now)
+                await self.store.problems.set(component(platform), _text(text), now)
 
     async def _warn(self, platform: str, text: str | None, now: datetime) -> None:
         key = keys.reconcile(platform)
         if text is None:
             await self.store.redis.hdel(key, "warning")
-            await self.store.clear_problem(component(platform))
+            await self.store.problems.clear(component(platform))
             return
         await self.store.redis.hset(key, "warning", text)
-        await self.store.set_problem(component(platform), text, now)
+        await self.store.problems.set(component(platform), text, now)
         log.warning("%s", text)
 
 

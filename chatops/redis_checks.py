@@ -109,7 +109,7 @@ class WipeWatch:
         )
         self.epoch = await claim_epoch(self.redis)
         reason = f"the Redis data was wiped (noticed {now:%Y-%m-%d %H:%M:%S} UTC)"
-        await self.store.set_problem(WIPED, reason, now)
+        await self.store.problems.set(WIPED, reason, now)
         return True
 
 

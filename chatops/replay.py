@@ -22,7 +22,7 @@ from adapters.base import Adapter
 from adapters.sandbox import parse_items
 from chatops.domain import Change, Mention, utcnow
 from chatops.hygiene import sanitise
-from chatops.store import Store
+from chatops.store import InboundStream
 
 BATCH = 500
 
@@ -46,7 +46,7 @@ def parse_lines(lines: Iterable[tuple[int, str]], report: ReplayReport) -> list[
     return out
 
 
-async def replay(store: Store, path: Path, console: Console) -> ReplayReport:
+async def replay(inbound: InboundStream, path: Path, console: Console) -> ReplayReport:
     """Append every good line to the inbound stream, in batches, with a progress bar."""
     report = ReplayReport()
     with path.open(encoding="utf-8", errors="replace") as fh:
@@ -62,7 +62,7 @@ async def replay(store: Store, path: Path, console: Console) -> ReplayReport:
         for start in range(0, len(lines), BATCH):
             chunk = lines[start : start + BATCH]
             mentions = sanitise(parse_lines(chunk, report), utcnow())
-            appended = await store.append_inbound(mentions)
+            appended = await inbound.append(mentions)
             report.accepted += sum(appended)
             report.duplicates += len(appended) - sum(appended)
             progress.advance(task, len(chunk))
@@ -80,7 +80,7 @@ class DeadReport:
     """Left in the dead-letter stream, by why."""
 
 
-async def replay_dead(store: Store, adapters: Mapping[str, Adapter]) -> DeadReport:
+async def replay_dead(inbound: InboundStream, adapters: Mapping[str, Adapter]) -> DeadReport:
     """Replay the dead-letter stream: each entry is removed only once it is safely back on the
     inbound stream (one atomic step for a worker's dead letter), and kept, with the reason
     counted, when it cannot be replayed.
@@ -93,18 +93,18 @@ async def replay_dead(store: Store, adapters: Mapping[str, Adapter]) -> DeadRepo
     stays while the adapter still skips any of it or finds nothing in it."""
     report = DeadReport()
     after: str | None = None
-    while batch := await store.dead_letters(after):
+    while batch := await inbound.dead_letters(after):
         for dead_id, fields in batch:
             after = dead_id
             if fields.get("from") == "webhook":
-                await _replay_item(store, adapters, dead_id, fields, report)
+                await _replay_item(inbound, adapters, dead_id, fields, report)
             else:
-                await _replay_entry(store, dead_id, fields, report)
+                await _replay_entry(inbound, dead_id, fields, report)
     return report
 
 
 async def _replay_entry(
-    store: Store, dead_id: str, fields: Mapping[str, str], report: DeadReport
+    inbound: InboundStream, dead_id: str, fields: Mapping[str, str], report: DeadReport
 ) -> None:
     raw = fields.get("m", "")
     try:
@@ -113,14 +113,14 @@ async def _replay_entry(
         report.kept["unreadable entry (not a mention)"] += 1
         return
     marker = mention.key if mention.change is Change.ADD else None
-    if await store.requeue_dead(dead_id, raw, marker) is None:
+    if await inbound.requeue_dead(dead_id, raw, marker) is None:
         report.replayed += 1
     else:
         report.recorded += 1
 
 
 async def _replay_item(
-    store: Store,
+    inbound: InboundStream,
     adapters: Mapping[str, Adapter],
     dead_id: str,
     fields: Mapping[str, str],
@@ -144,8 +144,8 @@ async def _replay_item(
     if not mentions:
         report.kept[f"{platform} items that yield no mention"] += 1
         return
-    appended = await store.append_inbound(mentions)
-    await store.drop_dead(dead_id)
+    appended = await inbound.append(mentions)
+    await inbound.drop_dead(dead_id)
     if any(appended):
         report.replayed += 1
     else:

@@ -83,8 +83,8 @@ def _median(values: list[timedelta]) -> timedelta | None:
 
 
 async def load(store: Store, since: datetime) -> list[Row]:
-    cases = await store.cases_since(since)
-    return compute(cases, await store.audit_logs([c.id for c in cases]))
+    cases = await store.cases.since(since)
+    return compute(cases, await store.audit.entries_of([c.id for c in cases]))
 
 
 def fmt(d: timedelta | None) -> str:

@@ -65,7 +65,7 @@ def build_app(
     app[BODY_TIMEOUT] = body_timeout
     app[WIPES] = wipes
     app[STORE] = store
-    app[BATCHER] = AppendBatcher(store.append_inbound)
+    app[BATCHER] = AppendBatcher(store.inbound.append)
     app[OUTAGE] = RedisOutage("webhooks", log)
     app[ADAPTERS] = adapters
     app[METRICS] = metrics
@@ -128,7 +128,7 @@ async def _readiness(store: Store, wipes: WipeWatch | None = None) -> tuple[int,
         await store.ping()
         if wipes is not None:
             await wipes.check()  # a wipe sets a problem, reported just below
-        problems = await store.problems(utcnow())
+        problems = await store.problems.current(utcnow())
     except (RedisError, OSError) as exc:
         return 503, f"redis unreachable: {type(exc).__name__}"
     if problems:
@@ -156,12 +156,12 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
 async def _refresh_gauges(app: web.Application) -> None:
     store, metrics = app[STORE], app[METRICS]
     departments: list[str] = app[DEPARTMENTS]
-    counts = await store.counts_by_state(departments)
+    counts = await store.indexes.counts_by_state(departments)
     for (dept, state), n in counts.items():
         metrics.open_cases.labels(dept, state).set(n)
-    metrics.stream_lag.set(await store.stream_lag())
+    metrics.stream_lag.set(await store.inbound.lag())
     metrics.problems.clear()
-    for component, reason in (await store.problems(utcnow())).items():
+    for component, reason in (await store.problems.current(utcnow())).items():
         metrics.problems.labels(component, reason).set(1)
 
 
@@ -215,7 +215,7 @@ async def _ingest(
     # idempotent (dedupe keys, one marker per skipped item), so a retry never doubles either.
     try:
         appended = await request.app[BATCHER].append(mentions) if mentions else []
-        kept = await request.app[STORE].dead_letter_items(adapter.name, skipped)
+        kept = await request.app[STORE].inbound.dead_letter_items(adapter.name, skipped)
     except (RedisError, OSError) as exc:
         request.app[OUTAGE].failed(exc, time.monotonic())  # the platform retries: said once
         return 503, "unavailable", {"error": "storage unavailable, retry later"}

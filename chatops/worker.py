@@ -28,7 +28,7 @@ from chatops.metrics import Metrics
 from chatops.outage import RedisOutage
 from chatops.pipeline import Pipeline
 from chatops.redis_checks import WipeWatch
-from chatops.store import Inbound, Store
+from chatops.store import Inbound, InboundStream
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def consumer_name() -> str:
 class Worker:
     def __init__(
         self,
-        store: Store,
+        inbound: InboundStream,
         pipeline: Pipeline,
         metrics: Metrics,
         *,
@@ -88,7 +88,7 @@ class Worker:
         wipes: WipeWatch | None = None,
         wipe_check_every: float = WIPE_CHECK_EVERY_S,
     ) -> None:
-        self.store = store
+        self.inbound = inbound
         self.pipeline = pipeline
         self.metrics = metrics
         self.consumer = consumer or consumer_name()
@@ -112,7 +112,7 @@ class Worker:
         while not stop.is_set():
             try:
                 if not grouped:
-                    await self.store.ensure_group()
+                    await self.inbound.ensure_group()
                     grouped = True
                 await self.run_once()
                 await self.periodic()
@@ -128,15 +128,15 @@ class Worker:
         ran = []
         if self.wipes is not None and self._wipe_checks.due(now):
             if await self.wipes.check():
-                await self.store.ensure_group()
+                await self.inbound.ensure_group()
             ran.append("wipe check")
         if self._retries.due(now):
             await self.pipeline.workflow.retry_due()
             ran.append("retries")
         if self._housekeeping.due(now):
-            await self.store.trim_inbound()
+            await self.inbound.trim()
             await self.pipeline.workflow.recover_stalled(STALLED_PUBLISH)
-            gone = await self.store.remove_idle_consumers(self.dead_consumer_ms, self.consumer)
+            gone = await self.inbound.remove_idle_consumers(self.dead_consumer_ms, self.consumer)
             if gone:
                 log.info("worker: removed %d dead consumer(s): %s", len(gone), ", ".join(gone))
             ran.append("housekeeping")
@@ -153,22 +153,22 @@ class Worker:
             if not _group_gone(exc):
                 raise
         log.warning("worker: the inbound consumer group is gone (was Redis wiped?): recreating it")
-        await self.store.ensure_group()
+        await self.inbound.ensure_group()
         return 0
 
     async def _round(self) -> int:
-        entries = await self.store.claim_abandoned(self.consumer, self.claim_idle_ms, self.batch)
+        entries = await self.inbound.claim_abandoned(self.consumer, self.claim_idle_ms, self.batch)
         if entries:
             entries = await self._drop_poison(entries)
         else:
-            entries = await self.store.read_inbound(self.consumer, self.batch, self.block_ms)
+            entries = await self.inbound.read(self.consumer, self.batch, self.block_ms)
         for entry in entries:
             await self._handle(entry)
         return len(entries)
 
     async def _handle(self, entry: Inbound) -> None:
         if entry.mention is None:
-            await self.store.dead_letter(entry, "unreadable entry")
+            await self.inbound.dead_letter(entry, "unreadable entry")
             self.metrics.processed.labels("dead_letter").inc()
             return
         try:
@@ -178,19 +178,19 @@ class Worker:
         except Exception:
             log.exception("worker: %s failed; it stays pending for a retry", entry.mention.key)
             self.metrics.processed.labels("failed").inc()
-            await self.store.count_failure(entry.entry_id)
+            await self.inbound.count_failure(entry.entry_id)
             return
-        await self.store.ack([entry.entry_id])
+        await self.inbound.ack([entry.entry_id])
         self.metrics.processed.labels("ok").inc()
 
     async def _drop_poison(self, entries: list[Inbound]) -> list[Inbound]:
-        counts = await self.store.failures([e.entry_id for e in entries])
+        counts = await self.inbound.failures([e.entry_id for e in entries])
         keep = []
         for e in entries:
             if counts.get(e.entry_id, 0) >= self.max_deliveries:
                 times = counts[e.entry_id]
                 log.error("worker: %s failed %d times: dead-lettered", e.entry_id, times)
-                await self.store.dead_letter(e, f"failed {times} times")
+                await self.inbound.dead_letter(e, f"failed {times} times")
                 self.metrics.processed.labels("dead_letter").inc()
             else:
                 keep.append(e)

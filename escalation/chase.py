@@ -44,8 +44,8 @@ class Chase:
         thousand cases); a case with several steps due at once gets one per tick.
         """
         now = self.clock()
-        due = await self.wf.store.due_case_ids(now, limit=BATCH)
-        cases = await self.wf.store.get_cases(due)
+        due = await self.wf.store.indexes.due(now, limit=BATCH)
+        cases = await self.wf.store.cases.get_many(due)
         commands = []
         stale = []
         tiers: dict[str, Step] = {}
@@ -58,7 +58,7 @@ class Chase:
                 tiers[case.id] = step
             commands.append((case, _COMMAND[step.kind], SYSTEM, _args(step)))
         if stale:
-            await self.wf.store.reindex_many(stale)
+            await self.wf.store.indexes.reindex_many(stale)
         taken = await self.wf.apply_many(commands)
         await self._ping([(case, tiers[case.id]) for case in taken if case.id in tiers])
         return len(taken)

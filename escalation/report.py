@@ -220,8 +220,8 @@ async def weekly_report(store: Store, *, now: datetime, days: int = 7) -> tuple[
     loop meanwhile serves webhooks.
     """
     since = now - timedelta(days=days)
-    cases = [c for c in await store.cases_since(since) if c.created_at < now]
-    logs = await store.audit_logs([c.id for c in cases])
+    cases = [c for c in await store.cases.since(since) if c.created_at < now]
+    logs = await store.audit.entries_of([c.id for c in cases])
     history = {cid: [e for e in entries if e.at <= now] for cid, entries in logs.items()}
     total = summarise("all", cases, history)
     text = weekly_text(compute(cases, history), since, now, total=total)

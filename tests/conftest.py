@@ -166,9 +166,9 @@ class System:
     async def drain(self) -> int:
         """Let a worker process everything in the stream (no waiting on time)."""
         worker = Worker(
-            self.rt.store, self.rt.pipeline, self.rt.metrics, consumer="test", block_ms=1
+            self.rt.store.inbound, self.rt.pipeline, self.rt.metrics, consumer="test", block_ms=1
         )
-        await self.rt.store.ensure_group()
+        await self.rt.store.inbound.ensure_group()
         total = 0
         while n := await worker.run_once():
             total += n
@@ -180,8 +180,8 @@ class System:
         await self.drain()
 
     async def case_of(self, conversation: str) -> Case:
-        case_id, _ = await self.rt.store.resolve_case_id(f"sandbox:acme:{conversation}")
-        case = await self.rt.store.get_case(case_id)
+        case_id, _ = await self.rt.store.cases.resolve_id(f"sandbox:acme:{conversation}")
+        case = await self.rt.store.cases.get(case_id)
         assert case is not None
         return case
 

@@ -47,8 +47,8 @@ async def _post(client: TestClient, i: int) -> int:
 
 async def _drain(rt: Runtime) -> None:
     assert rt.pipeline is not None
-    worker = Worker(rt.store, rt.pipeline, rt.metrics, consumer="test", block_ms=1)
-    await rt.store.ensure_group()
+    worker = Worker(rt.store.inbound, rt.pipeline, rt.metrics, consumer="test", block_ms=1)
+    await rt.store.inbound.ensure_group()
     while await worker.run_once():
         pass
 
@@ -143,17 +143,17 @@ async def test_a_case_saved_but_never_queued_for_chat_is_shown_on_redelivery(
     await client.start_server()
     try:
         assert await _post(client, 1) == 200
-        first = Worker(store, rt.pipeline, rt.metrics, consumer="dies", block_ms=1)
-        await store.ensure_group()
+        first = Worker(store.inbound, rt.pipeline, rt.metrics, consumer="dies", block_ms=1)
+        await store.inbound.ensure_group()
         with pytest.raises(aioredis.ConnectionError):
             await first.run_once()
         assert chat.shown == []
-        assert (await store.get_case("1001")) is not None  # saved, not yet shown
-        other = Worker(store, rt.pipeline, rt.metrics, consumer="next", claim_idle_ms=0)
+        assert (await store.cases.get("1001")) is not None  # saved, not yet shown
+        other = Worker(store.inbound, rt.pipeline, rt.metrics, consumer="next", claim_idle_ms=0)
         while await other.run_once():
             pass
     finally:
         await client.close()
         await rt.http.aclose()
     assert [(v.case.id, e.kind) for v, e in chat.shown] == [("1001", EventKind.CREATED)]
-    assert await store.stream_lag() == 0
+    assert await store.inbound.lag() == 0

@@ -264,7 +264,7 @@ async def test_a_zero_width_spliced_keyword_makes_a_sensitive_case(system: Syste
     case = await system.case_of("post-1")
     assert "keyword:lawsuit" in case.sensitive_reasons
     assert case.needs_approval
-    [stored] = (await system.rt.store.mentions(case.id)).values()
+    [stored] = (await system.rt.store.cases.mentions(case.id)).values()
     assert stored.text == "I will file a law\u200bsuit over this"  # kept as written
 
 
@@ -287,7 +287,7 @@ async def test_a_megabyte_of_iban_shaped_text_is_processed(system: System) -> No
     assert await system.drain() == 50
     case = await system.case_of("post-49")
     assert "iban" in case.pii
-    [stored] = (await system.rt.store.mentions(case.id)).values()
+    [stored] = (await system.rt.store.cases.mentions(case.id)).values()
     assert stored.text.endswith(" … [cut: 9,000 characters more]")
     assert len(stored.text) < 10_100
 
@@ -314,7 +314,7 @@ async def test_a_year_one_time_is_clamped_and_the_scan_runs(system: System) -> N
     )
     for conversation in ("post-1", "post-2"):
         case = await system.case_of(conversation)
-        [stored] = (await system.rt.store.mentions(case.id)).values()
+        [stored] = (await system.rt.store.cases.mentions(case.id)).values()
         assert before <= stored.created_at <= datetime.now(UTC)  # the receive time
         assert case.created_at <= system.clock()
     system.clock.advance(hours=2)
@@ -410,11 +410,11 @@ async def test_replay_sanitises_like_a_webhook(system: System, tmp_path: Path) -
     report = await replay(system.rt.store, path, Console(file=io.StringIO()))
     assert (report.accepted, report.errors) == (2, [])
     await system.drain()
-    [long] = (await system.rt.store.mentions((await system.case_of("post-1")).id)).values()
+    [long] = (await system.rt.store.cases.mentions((await system.case_of("post-1")).id)).values()
     assert long.text.endswith(" … [cut: 2,010 characters more]")
     assert long.created_at >= before
     case = await system.case_of("post-2")
-    [short] = (await system.rt.store.mentions(case.id)).values()
+    [short] = (await system.rt.store.cases.mentions(case.id)).values()
     assert short.text == "law\u200bsuit !" and "keyword:lawsuit" in case.sensitive_reasons
 
 
@@ -431,6 +431,6 @@ async def test_polling_sanitises_like_a_webhook(system: System) -> None:
     poller = Poller(system.rt.store, {"sandbox": PolledPlatform()}, clock=system.clock)  # type: ignore[dict-item]
     await poller.poll_once("sandbox")
     await system.drain()
-    [polled] = (await system.rt.store.mentions((await system.case_of("post-1")).id)).values()
+    [polled] = (await system.rt.store.cases.mentions((await system.case_of("post-1")).id)).values()
     assert polled.text.endswith(" … [cut: 2,010 characters more]")
     assert polled.created_at == system.clock()

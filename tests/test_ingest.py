@@ -82,7 +82,7 @@ async def test_duplicate_deliveries_make_one_case(system: System) -> None:
     assert await (await system.post(body)).json() == {"accepted": 0, "duplicates": 1}
     assert await (await system.post([body, body])).json() == {"accepted": 0, "duplicates": 2}
     assert await system.drain() == 1
-    assert await system.rt.store.mention_count() == 1
+    assert await system.rt.store.indexes.mention_count() == 1
 
 
 async def test_a_batch_in_one_webhook_is_split_into_mentions(system: System) -> None:
@@ -100,7 +100,7 @@ async def test_an_edit_updates_the_mention_and_a_removal_is_shown(system: System
     )
     await system.ingest(mention_json("m-1", "post-1", "", change="removed"))
     case = await system.case_of("post-1")
-    stored = (await system.rt.store.mentions(case.id))["sandbox:m-1"]
+    stored = (await system.rt.store.cases.mentions(case.id))["sandbox:m-1"]
     assert stored.text == "Vad kostar frakten?? Svara!"
     assert stored.change.value == "removed"
     assert case.state is State.NEW and case.mention_keys == ["sandbox:m-1"]
@@ -181,16 +181,16 @@ async def test_a_worker_killed_mid_batch_leaves_work_another_finishes(system: Sy
     ]  # four people: one person's burst would be one case (the flood guard)
     await system.post(items)
     store = system.rt.store
-    await store.ensure_group()
+    await store.inbound.ensure_group()
     # Worker A reads the batch, records three mentions and dies before acknowledging any.
-    batch = await store.read_inbound("worker-a", 100, 1)
+    batch = await store.inbound.read("worker-a", 100, 1)
     assert len(batch) == 10
     for entry in batch[:3]:
         assert entry.mention is not None
         await system.rt.pipeline.handle(entry.mention)
     # Worker B takes over what A left pending.
     b = Worker(
-        store,
+        store.inbound,
         system.rt.pipeline,
         system.rt.metrics,
         consumer="worker-b",
@@ -199,24 +199,24 @@ async def test_a_worker_killed_mid_batch_leaves_work_another_finishes(system: Sy
     )
     assert await b.run_once() == 10
     assert await b.run_once() == 0
-    assert await store.mention_count() == 10
+    assert await store.indexes.mention_count() == 10
     assert await store.redis.get(keys.CASE_SEQ) == "1004"  # four conversations, four cases
     all_keys = []
     for c in range(4):
         all_keys += (await system.case_of(f"post-{c}")).mention_keys
     assert sorted(all_keys) == sorted(f"sandbox:m-{i}" for i in range(10))
-    assert await store.stream_lag() == 0
+    assert await store.inbound.lag() == 0
 
 
 async def test_an_entry_that_keeps_failing_goes_to_dead_letters(system: System) -> None:
     store = system.rt.store
-    await store.ensure_group()
+    await store.inbound.ensure_group()
     await store.redis.xadd(keys.INBOUND, {"m": "{broken"})
-    w = Worker(store, system.rt.pipeline, system.rt.metrics, consumer="w", block_ms=1)
+    w = Worker(store.inbound, system.rt.pipeline, system.rt.metrics, consumer="w", block_ms=1)
     assert await w.run_once() == 1
     dead = await store.redis.xrange(keys.DEAD)
     assert len(dead) == 1 and dead[0][1]["m"] == "{broken"
-    assert await store.stream_lag() == 0
+    assert await store.inbound.lag() == 0
 
 
 async def test_concurrent_workers_never_split_a_conversation(system: System) -> None:
@@ -225,9 +225,16 @@ async def test_concurrent_workers_never_split_a_conversation(system: System) -> 
     ]
     await system.post(items)
     store = system.rt.store
-    await store.ensure_group()
+    await store.inbound.ensure_group()
     workers = [
-        Worker(store, system.rt.pipeline, system.rt.metrics, consumer=f"w{i}", batch=3, block_ms=1)
+        Worker(
+            store.inbound,
+            system.rt.pipeline,
+            system.rt.metrics,
+            consumer=f"w{i}",
+            batch=3,
+            block_ms=1,
+        )
         for i in range(4)
     ]
 
@@ -259,7 +266,7 @@ async def test_health_ready_and_metrics(system: System) -> None:
 
 
 async def test_readyz_names_a_component_problem(system: System) -> None:
-    await system.rt.store.set_problem("slack", "invalid_auth", utcnow())
+    await system.rt.store.problems.set("slack", "invalid_auth", utcnow())
     r = await system.client.get("/readyz")
     assert r.status == 503 and "slack: invalid_auth" in await r.text()
 

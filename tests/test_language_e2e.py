@@ -48,8 +48,8 @@ class Product:
 
     async def drain(self) -> None:
         assert self.rt.pipeline is not None
-        worker = Worker(self.rt.store, self.rt.pipeline, self.rt.metrics, block_ms=1)
-        await self.rt.store.ensure_group()
+        worker = Worker(self.rt.store.inbound, self.rt.pipeline, self.rt.metrics, block_ms=1)
+        await self.rt.store.inbound.ensure_group()
         while await worker.run_once():
             pass
 
@@ -83,9 +83,9 @@ class Product:
         return await self.case_of("sandbox:m-1")
 
     async def case_of(self, mention_key: str) -> Case:
-        case_id = await self.rt.store.case_for_mention(mention_key)
+        case_id = await self.rt.store.indexes.case_for_mention(mention_key)
         assert case_id is not None, f"{mention_key} made no case"
-        case = await self.rt.store.get_case(case_id)
+        case = await self.rt.store.cases.get(case_id)
         assert case is not None
         return case
 

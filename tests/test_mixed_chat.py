@@ -105,7 +105,7 @@ class MixedSystem:
         raise AssertionError("outboxes did not drain")
 
     async def case(self, case_id: str) -> Case:
-        case = await self.rt.store.get_case(case_id)
+        case = await self.rt.store.cases.get(case_id)
         assert case is not None
         return case
 

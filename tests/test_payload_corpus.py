@@ -154,8 +154,8 @@ async def stream(store: Store, key: str) -> list[dict[str, str]]:
 
 async def run_worker(rt: Runtime) -> None:
     assert rt.pipeline is not None
-    worker = Worker(rt.store, rt.pipeline, rt.metrics, consumer="corpus", block_ms=1)
-    await rt.store.ensure_group()
+    worker = Worker(rt.store.inbound, rt.pipeline, rt.metrics, consumer="corpus", block_ms=1)
+    await rt.store.inbound.ensure_group()
     while await worker.run_once():
         pass
 
@@ -202,7 +202,7 @@ async def test_payload(
             found = await store.redis.hget(keys.CONVERSATIONS, want["conversation_key"])
             assert found, f"no case for {want['conversation_key']}"
             case_id = str(found)
-            mentions = list((await store.mentions(case_id)).values())
+            mentions = list((await store.cases.mentions(case_id)).values())
             assert [m.author.id for m in mentions] == want.get(
                 "authors", [m.author.id for m in mentions]
             )

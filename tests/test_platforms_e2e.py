@@ -67,8 +67,8 @@ class Platforms:
         else:
             headers = {"X-Hub-Signature-256": "sha256=" + hmac_sha256(APP_SECRET, raw).hex()}
         r = await self.client.post(f"/webhooks/{platform}", data=raw, headers=headers)
-        worker = Worker(self.rt.store, self.rt.pipeline, self.rt.metrics, block_ms=1)
-        await self.rt.store.ensure_group()
+        worker = Worker(self.rt.store.inbound, self.rt.pipeline, self.rt.metrics, block_ms=1)
+        await self.rt.store.inbound.ensure_group()
         while await worker.run_once():
             pass
         return r
@@ -128,7 +128,7 @@ async def test_facebook_comment_thread_edit_and_public_reply(platforms: Platform
     await platforms.deliver("facebook", fixture("meta/feed_comment_edited.json"))
     duplicate = await platforms.deliver("facebook", fixture("meta/feed_comment_add.json"))
     assert await duplicate.json() == {"accepted": 0, "duplicates": 1}
-    case = await platforms.rt.store.get_case("1001")
+    case = await platforms.rt.store.cases.get("1001")
     assert case is not None and case.platform == "facebook" and case.account == PAGE
     assert case.mention_keys == ["facebook:778899_1001", "facebook:778899_1002"]
     assert EventKind.MENTION_EDITED in platforms.chat.kinds("1001")
@@ -152,7 +152,7 @@ async def test_a_closed_messenger_window_refuses_publish_with_the_reason(
     wf = platforms.rt.wf
     await wf.edit("1001", "anna", "Hej! Skicka gärna den nya adressen här.")
     platforms.clock.now += timedelta(hours=25)
-    view = await wf.view(await wf.store.get_case("1001"))  # type: ignore[arg-type]
+    view = await wf.view(await wf.store.cases.get("1001"))  # type: ignore[arg-type]
     assert view.blocked is not None and "24-hour" in view.blocked
     with pytest.raises(Refused, match="24-hour"):
         await wf.publish("1001", "anna")
@@ -174,7 +174,7 @@ async def test_viber_message_becomes_a_private_case_and_the_reply_goes_out(
     assert (await platforms.deliver("viber", fixture("viber/webhook_check.json"))).status == 200
     await platforms.deliver("viber", fixture("viber/message.json"))
     platforms.viber.user_wrote("01234567890A=")  # Viber lets a bot answer who wrote to it
-    case = await platforms.rt.store.get_case("1001")
+    case = await platforms.rt.store.cases.get("1001")
     assert case is not None and case.platform == "viber" and case.language == "hr"
     assert case.draft.startswith(("Pozdrav", "Dobar", "Poštovan", "Hvala", "Žao"))
     wf = platforms.rt.wf

@@ -139,8 +139,10 @@ class Meta:
 
     async def drain(self) -> int:
         assert self.rt.pipeline is not None
-        worker = Worker(self.rt.store, self.rt.pipeline, self.rt.metrics, consumer="t", block_ms=1)
-        await self.rt.store.ensure_group()
+        worker = Worker(
+            self.rt.store.inbound, self.rt.pipeline, self.rt.metrics, consumer="t", block_ms=1
+        )
+        await self.rt.store.inbound.ensure_group()
         total = 0
         while n := await worker.run_once():
             total += n
@@ -230,11 +232,14 @@ async def test_a_comment_a_webhook_delivered_is_not_doubled(meta: Meta) -> None:
     assert (result.listed, result.new, result.stopped) == (2, 1, None)
     assert meta.reconciled("facebook") == 1  # only what no webhook delivered
     assert await meta.drain() == 1
-    case_id = await meta.rt.store.case_for_mention("facebook:9001_1")
+    case_id = await meta.rt.store.indexes.case_for_mention("facebook:9001_1")
     assert case_id is not None
-    assert await meta.rt.store.case_for_mention("facebook:9001_2") == case_id  # same post
-    assert set(await meta.rt.store.mentions(case_id)) == {"facebook:9001_1", "facebook:9001_2"}
-    assert await meta.rt.store.mention_count() == 2
+    assert await meta.rt.store.indexes.case_for_mention("facebook:9001_2") == case_id  # same post
+    assert set(await meta.rt.store.cases.mentions(case_id)) == {
+        "facebook:9001_1",
+        "facebook:9001_2",
+    }
+    assert await meta.rt.store.indexes.mention_count() == 2
 
 
 async def test_instagram_items_a_webhook_delivered_are_not_doubled(meta: Meta) -> None:
@@ -266,7 +271,7 @@ async def test_instagram_items_a_webhook_delivered_are_not_doubled(meta: Meta) -
 
     assert (result.listed, result.new) == (2, 0)
     assert meta.reconciled("instagram") == 0
-    assert await meta.rt.store.mention_count() == 2
+    assert await meta.rt.store.indexes.mention_count() == 2
 
 
 async def test_what_no_webhook_delivered_becomes_cases_on_every_listing(meta: Meta) -> None:
@@ -294,14 +299,19 @@ async def test_what_no_webhook_delivered_becomes_cases_on_every_listing(meta: Me
     assert await meta.drain() == 6
     store = meta.rt.store
     for key in ("facebook:7001_1", f"facebook:{PAGE}_7002", "facebook:m_abc"):
-        assert await store.case_for_mention(key) not in (None, keys.PENDING), key
-    assert await store.case_for_mention("facebook:7001_2") is None  # the page's own comment
-    assert await store.case_for_mention("facebook:m_abd") is None  # the page's own message
-    comment_case = await store.case_for_mention("instagram:1790000000101")
-    assert comment_case and await store.case_for_mention("instagram:1790000000102") == comment_case
-    case = await store.get_case(comment_case)
+        assert await store.indexes.case_for_mention(key) not in (None, keys.PENDING), key
+    assert await store.indexes.case_for_mention("facebook:7001_2") is None  # the page's own comment
+    assert await store.indexes.case_for_mention("facebook:m_abd") is None  # the page's own message
+    comment_case = await store.indexes.case_for_mention("instagram:1790000000101")
+    assert (
+        comment_case
+        and await store.indexes.case_for_mention("instagram:1790000000102") == comment_case
+    )
+    case = await store.cases.get(comment_case)
     assert case is not None and case.conversation_id == "1790000000001"
-    dm_case = await store.get_case(await store.case_for_mention("instagram:aWdfZAG1") or "")
+    dm_case = await store.cases.get(
+        await store.indexes.case_for_mention("instagram:aWdfZAG1") or ""
+    )
     assert dm_case is not None and dm_case.conversation_id == "igdm:777"
     shown = {view.case.id for view, _ in meta.chat.shown}
     assert comment_case in shown and dm_case.id in shown
@@ -364,7 +374,7 @@ async def test_a_throttle_stops_the_pass_and_the_next_resumes(meta: Meta) -> Non
     assert second.since == first.since  # the cursor did not move past what was not read
     assert (second.listed, second.new) == (130, 5)
     assert await meta.drain() == 130
-    assert await meta.rt.store.mention_count() == 130
+    assert await meta.rt.store.indexes.mention_count() == 130
 
 
 async def test_passes_that_keep_finding_things_make_readyz_warn(meta: Meta) -> None:
@@ -390,7 +400,7 @@ async def test_passes_that_keep_finding_things_make_readyz_warn(meta: Meta) -> N
     assert "reconcile:facebook" in text and "subscription" in text
     meta.clock.advance(minutes=11)  # problems fade after ten minutes unless re-asserted
     await reconciler.refresh_warnings()
-    problems = await meta.rt.store.problems(meta.clock.now)
+    problems = await meta.rt.store.problems.current(meta.clock.now)
     assert "reconcile:facebook" in problems
 
     meta.clock.advance(minutes=5)
@@ -451,7 +461,7 @@ async def test_reconcile_by_hand_from_the_command_line(meta: Meta, tmp_path: Pat
     assert "facebook: 1 listed, 0 new" in result.stdout
     assert "instagram: 1 listed, 1 new" in result.stdout
     assert await meta.drain() == 2  # the webhook's comment and the listed message
-    assert await meta.rt.store.case_for_mention("instagram:aWdfZAG9") is not None
+    assert await meta.rt.store.indexes.case_for_mention("instagram:aWdfZAG9") is not None
 
     meta.graph.throttle_after(meta.graph.calls)
     throttled = await asyncio.to_thread(chatops, "reconcile", env=env)

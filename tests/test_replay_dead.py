@@ -172,8 +172,10 @@ class FacebookSystem:
 
     async def drain(self) -> None:
         assert self.rt.pipeline is not None
-        worker = Worker(self.store, self.rt.pipeline, self.rt.metrics, consumer="t", block_ms=1)
-        await self.store.ensure_group()
+        worker = Worker(
+            self.store.inbound, self.rt.pipeline, self.rt.metrics, consumer="t", block_ms=1
+        )
+        await self.store.inbound.ensure_group()
         while await worker.run_once():
             pass
 
@@ -183,7 +185,7 @@ class FacebookSystem:
         return None if found in (None, keys.PENDING) else str(found)
 
     async def dead(self) -> list[dict[str, str]]:
-        return [fields for _, fields in await self.store.dead_letters()]
+        return [fields for _, fields in await self.store.inbound.dead_letters()]
 
 
 @pytest.fixture
@@ -211,7 +213,7 @@ async def test_replay_keeps_what_is_still_unreadable_and_brings_back_what_now_re
     [dead] = await fsys.dead()
     assert (dead["from"], dead["platform"], dead["reason"]) == ("webhook", "facebook", "no_sender")
 
-    report = await replay_dead(fsys.store, fsys.rt.adapters)
+    report = await replay_dead(fsys.store.inbound, fsys.rt.adapters)
     assert (report.replayed, report.recorded) == (0, 0)
     assert dict(report.kept) == {"facebook items still unusable (no_sender)": 1}
     assert await fsys.dead() == [dead]
@@ -225,23 +227,23 @@ async def test_replay_keeps_what_is_still_unreadable_and_brings_back_what_now_re
     readable = json.loads(dead["item"])
     readable["entry"][0]["messaging"][0]["message"]["mid"] = "m_fixed"
     readable["entry"][0]["messaging"][0]["sender"] = {"id": "7012345678900000"}
-    await fsys.store.dead_letter_items(
+    await fsys.store.inbound.dead_letter_items(
         "facebook",
         [Skipped.of(SkipReason.NO_SENDER, "entry[0].messaging[0].sender: missing", readable)],
     )
     assert len(await fsys.dead()) == 2
 
-    report = await replay_dead(fsys.store, fsys.rt.adapters)
+    report = await replay_dead(fsys.store.inbound, fsys.rt.adapters)
     assert (report.replayed, report.recorded, sum(report.kept.values())) == (1, 0, 1)
     assert await fsys.dead() == [dead]
     await fsys.drain()
     fixed_case = await fsys.case_of("m_fixed")
     assert fixed_case is not None
-    case = await fsys.store.get_case(fixed_case)
+    case = await fsys.store.cases.get(fixed_case)
     assert case is not None and case.mention_keys == ["facebook:m_fixed"]
 
     inbound = await fsys.store.redis.xlen(keys.INBOUND)
-    again = await replay_dead(fsys.store, fsys.rt.adapters)
+    again = await replay_dead(fsys.store.inbound, fsys.rt.adapters)
     assert (again.replayed, again.recorded, sum(again.kept.values())) == (0, 0, 1)
     assert await fsys.store.redis.xlen(keys.INBOUND) == inbound
     assert await fsys.dead() == [dead]
@@ -252,10 +254,12 @@ async def test_an_item_already_delivered_again_is_only_removed(fsys: FacebookSys
     # dedupe holds, nothing doubles, and the dead letter goes.
     good = fb.page_body(fb.messaging_entry(fb.message_event({"mid": "m_twice", "text": "Hej"})))
     await fsys.deliver(fb.raw(good))
-    await fsys.store.dead_letter_items("facebook", [Skipped.of(SkipReason.MALFORMED, "x", good)])
+    await fsys.store.inbound.dead_letter_items(
+        "facebook", [Skipped.of(SkipReason.MALFORMED, "x", good)]
+    )
     inbound = await fsys.store.redis.xlen(keys.INBOUND)
 
-    report = await replay_dead(fsys.store, fsys.rt.adapters)
+    report = await replay_dead(fsys.store.inbound, fsys.rt.adapters)
 
     assert (report.replayed, report.recorded, sum(report.kept.values())) == (0, 1, 0)
     assert await fsys.dead() == []
@@ -272,9 +276,9 @@ async def test_what_is_not_the_platforms_format_or_for_no_page_is_kept(
         fb.messaging_entry(fb.message_event({"mid": "m_o", "text": "Hej"}), page=fb.OTHER_PAGE)
     )
     gone = Skipped.of(SkipReason.MALFORMED, "x", other_page)
-    await fsys.store.dead_letter_items("facebook", [bare, gone])
+    await fsys.store.inbound.dead_letter_items("facebook", [bare, gone])
 
-    report = await replay_dead(fsys.store, fsys.rt.adapters)
+    report = await replay_dead(fsys.store.inbound, fsys.rt.adapters)
 
     assert dict(report.kept) == {
         "facebook items: not a facebook webhook body": 1,

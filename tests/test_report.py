@@ -241,13 +241,13 @@ def test_chart_edge_cases(departments: list[DeptRow]) -> None:
 
 async def put(store: Store, c: Case, history: list[AuditEntry]) -> None:
     """A case as the workflow leaves it: numbered, saved, indexed, with its history."""
-    case_id, _ = await store.resolve_case_id(f"{c.platform}:acme:{c.conversation_id}")
+    case_id, _ = await store.cases.resolve_id(f"{c.platform}:acme:{c.conversation_id}")
     c = c.model_copy(update={"id": case_id})
-    saved = await store.save_case(c, expected_version=0)
+    saved = await store.cases.save(c, expected_version=0)
     assert saved is not None
-    await store.reindex(None, saved, None)
+    await store.indexes.reindex(None, saved, None)
     for entry in history:
-        await store.append_audit(case_id, entry)
+        await store.audit.append(case_id, entry)
 
 
 async def test_weekly_report_from_the_store(store: Store) -> None:

@@ -223,7 +223,7 @@ async def test_readyz_tells_strangers_only_ready_or_not(
 ) -> None:
     r = await guarded.get("/readyz")
     assert (r.status, await r.text()) == (200, "ready\n")
-    await system.rt.store.set_problem("slack", "invalid_auth", utcnow())
+    await system.rt.store.problems.set("slack", "invalid_auth", utcnow())
     r = await guarded.get("/readyz")
     assert (r.status, await r.text()) == (503, "not ready\n")
     r = await guarded.get("/readyz", headers={"Authorization": "Bearer guess"})
@@ -239,7 +239,7 @@ async def test_healthz_stays_open(guarded: TestClient) -> None:
 
 async def test_without_a_token_metrics_and_readyz_stay_open(system: System) -> None:
     assert (await system.client.get("/metrics")).status == 200
-    await system.rt.store.set_problem("slack", "invalid_auth", utcnow())
+    await system.rt.store.problems.set("slack", "invalid_auth", utcnow())
     assert "slack: invalid_auth" in await (await system.client.get("/readyz")).text()
 
 

@@ -90,7 +90,7 @@ class SlackSystem:
         raise AssertionError("outbox did not drain")
 
     async def case(self, case_id: str = "1001") -> Case:
-        case = await self.rt.store.get_case(case_id)
+        case = await self.rt.store.cases.get(case_id)
         assert case is not None
         return case
 
@@ -106,7 +106,7 @@ class SlackSystem:
         payload["channel"]["id"] = payload["container"]["channel_id"] = channel
         if thread is not None:  # the click comes from the case's own message
             payload["container"]["message_ts"] = payload["message"]["ts"] = thread[1]
-        case = await self.rt.store.get_case(case_id)  # clicked on a message showing it now
+        case = await self.rt.store.cases.get(case_id)  # clicked on a message showing it now
         payload["actions"] = [
             {
                 "action_id": action,
@@ -479,7 +479,7 @@ async def test_every_action_in_every_state(ss: SlackSystem, action: Action, stat
             "state_before_publish": State.DRAFTED,
         }
     )
-    await ss.rt.store.save_case(forced, expected_version=case.version)
+    await ss.rt.store.cases.save(forced, expected_version=case.version)
     user = {Action.APPROVE: COMMS1, Action.REJECT: COMMS1, Action.TAKE_OVER: BOB}.get(action, ANNA)
     if action in (Action.REROUTE, Action.DISMISS, Action.REPLY_TO, Action.SNOOZE):
         choice = {
@@ -527,7 +527,7 @@ async def test_forged_and_replayed_requests_are_refused(ss: SlackSystem) -> None
     # history shows exactly one claim, so the refused requests changed nothing.
     assert (await ss.send(body)).status == 200
     await eventually(lambda: _owner(ss, "U0ANNA0001"))
-    claims = [e for e in await ss.rt.store.audit_log("1001") if e.action == "claim"]
+    claims = [e for e in await ss.rt.store.audit.entries("1001") if e.action == "claim"]
     assert len(claims) == 1
 
 

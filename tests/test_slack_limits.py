@@ -180,7 +180,7 @@ async def test_when_even_the_minimal_form_is_refused_it_is_reported(ss: SlackSys
     await ss.click(Action.CLAIM, "1001", ANNA)
     await eventually(lambda: _owned(ss))
     await ss.flush()
-    problems = await ss.rt.store.problems(ss.clock())
+    problems = await ss.rt.store.problems.current(ss.clock())
     assert any("invalid_blocks" in str(v) for v in problems.values()), problems
     assert await _fallbacks(ss, "invalid_blocks") == 0
 

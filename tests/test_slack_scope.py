@@ -141,7 +141,7 @@ async def test_a_correctly_signed_click_from_another_workspace_is_refused(
     assert ours["team"]["id"] == TEAM_ID
     assert (await ss.send(interaction_body(ours))).status == 200
     await eventually(lambda: _owner(ss, ANNA))
-    claims = [e for e in await ss.rt.store.audit_log("1001") if e.action == "claim"]
+    claims = [e for e in await ss.rt.store.audit.entries("1001") if e.action == "claim"]
     assert [c.actor for c in claims] == [ANNA]
     assert ss.slack.ephemerals == []
 
@@ -169,7 +169,7 @@ async def test_a_click_from_an_unrelated_channel_is_refused_and_told(ss: SlackSy
     assert {e["channel"] for e in ss.slack.ephemerals} == {ELSEWHERE}
     case = await ss.case()
     assert case.owner is None and case.state is State.NEW and ss.platform.received == []
-    assert [e.action for e in await ss.rt.store.audit_log("1001")] == ["created"]
+    assert [e.action for e in await ss.rt.store.audit.entries("1001")] == ["created"]
 
 
 async def test_a_select_from_another_department_channel_is_refused(ss: SlackSystem) -> None:
@@ -284,7 +284,7 @@ async def test_while_our_workspace_is_unknown_every_request_is_refused(ss: Slack
     try:
         body = interaction_body(click_payload(Action.CLAIM, "1001", ANNA, "C0SOCIAL01"))
         r = await client.post("/slack/events", data=body, headers=slack_headers(body, SECRET))
-        assert "claim" not in [e.action for e in await ss.rt.store.audit_log("1001")]
+        assert "claim" not in [e.action for e in await ss.rt.store.audit.entries("1001")]
         assert await backend.team_id() is None
         ss.slack.restore_token()
         r = await client.post("/slack/events", data=body, headers=slack_headers(body, SECRET))

@@ -43,25 +43,25 @@ def case(case_id: str) -> Case:
 async def test_case_numbers_start_at_1001_and_a_conversation_keeps_its_number(
     store: Store,
 ) -> None:
-    first = await store.resolve_case_id("sandbox:acme:post-1")
-    again = await store.resolve_case_id("sandbox:acme:post-1")
-    other = await store.resolve_case_id("sandbox:acme:post-2")
+    first = await store.cases.resolve_id("sandbox:acme:post-1")
+    again = await store.cases.resolve_id("sandbox:acme:post-1")
+    other = await store.cases.resolve_id("sandbox:acme:post-2")
     assert first == (str(FIRST_CASE_NUMBER), True)
     assert again == (str(FIRST_CASE_NUMBER), False)
     assert other == (str(FIRST_CASE_NUMBER + 1), True)
 
 
 async def test_compare_and_set_lets_exactly_one_writer_win(store: Store) -> None:
-    created = await store.save_case(case("1001"), expected_version=0)
+    created = await store.cases.save(case("1001"), expected_version=0)
     assert created is not None and created.version == 1
-    assert await store.save_case(case("1001"), expected_version=0) is None  # exists already
+    assert await store.cases.save(case("1001"), expected_version=0) is None  # exists already
     a = created.model_copy(update={"owner": "anna", "state": State.CLAIMED})
     b = created.model_copy(update={"owner": "bob", "state": State.CLAIMED})
     results = await asyncio.gather(
-        store.save_case(a, expected_version=1), store.save_case(b, expected_version=1)
+        store.cases.save(a, expected_version=1), store.cases.save(b, expected_version=1)
     )
     assert sum(r is not None for r in results) == 1
-    stored = await store.get_case("1001")
+    stored = await store.cases.get("1001")
     assert stored is not None and stored.version == 2 and stored.owner in ("anna", "bob")
 
 
@@ -84,19 +84,19 @@ async def test_one_case_keeps_its_keys_in_one_hash_slot() -> None:
 
 async def test_new_mentions_dedupe_for_good_edits_with_their_own_marker(store: Store) -> None:
     m = mention(1)
-    assert await store.append_inbound([m, m]) == [True, False]
+    assert await store.inbound.append([m, m]) == [True, False]
     edited = m.model_copy(update={"change": Change.EDITED, "text": "hej igen"})
-    assert await store.append_inbound([edited, edited]) == [True, False]
+    assert await store.inbound.append([edited, edited]) == [True, False]
     assert await store.redis.xlen(keys.INBOUND) == 2
-    assert await store.case_for_mention(m.key) is None  # accepted, not yet in a case
+    assert await store.indexes.case_for_mention(m.key) is None  # accepted, not yet in a case
 
 
 async def test_the_inbound_stream_is_trimmed_only_behind_the_slowest_reader(store: Store) -> None:
-    await store.ensure_group()
-    await store.append_inbound([mention(i) for i in range(10)])
-    read = await store.read_inbound("w", 4, 1)
-    await store.ack([e.entry_id for e in read[:2]])
-    await store.trim_inbound()
+    await store.inbound.ensure_group()
+    await store.inbound.append([mention(i) for i in range(10)])
+    read = await store.inbound.read("w", 4, 1)
+    await store.inbound.ack([e.entry_id for e in read[:2]])
+    await store.inbound.trim()
     left = await store.redis.xrange(keys.INBOUND)
     assert [e[0] for e in left][:2] == [read[2].entry_id, read[3].entry_id]
     assert len(left) == 8  # two pending + six never delivered
@@ -107,7 +107,7 @@ async def test_group_commit_batches_concurrent_requests_and_answers_each(store: 
 
     async def write(ms: Sequence[Mention]) -> list[bool]:
         calls.append(len(ms))
-        return await store.append_inbound(ms)
+        return await store.inbound.append(ms)
 
     batcher = AppendBatcher(write)
     results = await asyncio.gather(*(batcher.append([mention(i), mention(i)]) for i in range(50)))

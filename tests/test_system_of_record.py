@@ -82,7 +82,7 @@ async def test_the_worker_loop_and_the_scheduler_notice_a_wipe(
     assert system.rt.pipeline is not None and wipes is not None
     await wipes.start()
     worker = Worker(
-        system.rt.store,
+        system.rt.store.inbound,
         system.rt.pipeline,
         system.rt.metrics,
         consumer="w",
@@ -90,13 +90,13 @@ async def test_the_worker_loop_and_the_scheduler_notice_a_wipe(
         wipes=wipes,
         wipe_check_every=0,
     )
-    await system.rt.store.ensure_group()
+    await system.rt.store.inbound.ensure_group()
     await system.rt.store.redis.flushdb()
     caplog.set_level(logging.INFO)
     assert "wipe check" in await worker.periodic()
     assert len(_wipe_lines(caplog)) == 1
     assert await system.rt.store.redis.exists(keys.INBOUND), "the group is back"
-    problems = await system.rt.store.problems(utcnow())
+    problems = await system.rt.store.problems.current(utcnow())
     assert "wiped" in problems["redis"]
 
     other = WipeWatch(system.rt.store)  # the scheduler of another process
@@ -129,11 +129,11 @@ async def test_a_process_that_saw_higher_numbers_raises_a_reseeded_sequence(
     other = Store(aioredis.from_url(redis_url, decode_responses=True))
     try:
         for n in range(5):
-            await store.resolve_case_id(f"c:{n}")  # 1001..1005, seen by `store` only
-        await other.resolve_case_id("c:0")  # `other` saw 1001 only
+            await store.cases.resolve_id(f"c:{n}")  # 1001..1005, seen by `store` only
+        await other.cases.resolve_id("c:0")  # `other` saw 1001 only
         await store.redis.flushdb()
-        low, _ = await other.resolve_case_id("c:new-1")
-        high, _ = await store.resolve_case_id("c:new-2")
+        low, _ = await other.cases.resolve_id("c:new-1")
+        high, _ = await store.cases.resolve_id("c:new-2")
         assert int(low) == 1002 and int(high) == 1006
     finally:
         await other.close()
@@ -159,9 +159,9 @@ async def test_a_full_redis_never_sends_an_acknowledged_mention_to_the_dead_lett
                 mention_json(f"m-{i}", f"post-{i}", f"Fråga {i}?", author=f"u{i}")
             )
             assert (await client.post("/webhooks/sandbox", data=raw, headers=headers)).status == 200
-        await rt.store.ensure_group()
+        await rt.store.inbound.ensure_group()
         await admin.config_set("maxmemory", "100kb")  # every write refused from now on
-        worker = Worker(rt.store, rt.pipeline, rt.metrics, consumer="w", block_ms=1)
+        worker = Worker(rt.store.inbound, rt.pipeline, rt.metrics, consumer="w", block_ms=1)
         worker.claim_idle_ms = 0
         for _ in range(30):  # each round reads or reclaims the entries, and fails to write
             with pytest.raises(aioredis.ResponseError, match="maxmemory"):
@@ -173,7 +173,7 @@ async def test_a_full_redis_never_sends_an_acknowledged_mention_to_the_dead_lett
         while await worker.run_once():
             pass
         dead = await admin.xlen(keys.DEAD)
-        lag = await rt.store.stream_lag()
+        lag = await rt.store.inbound.lag()
     finally:
         await client.close()
         await rt.close()
@@ -202,14 +202,16 @@ async def test_the_pipeline_failing_still_dead_letters_after_max_deliveries(
     assert rt.pipeline is not None
     rt.adapters["sandbox"] = DetailsUnavailable()  # type: ignore[assignment]
     try:
-        await store.append_inbound([_mention("m-1", "post-1")])
-        await store.ensure_group()
-        worker = Worker(store, rt.pipeline, rt.metrics, consumer="w", block_ms=1, claim_idle_ms=0)
+        await store.inbound.append([_mention("m-1", "post-1")])
+        await store.inbound.ensure_group()
+        worker = Worker(
+            store.inbound, rt.pipeline, rt.metrics, consumer="w", block_ms=1, claim_idle_ms=0
+        )
         for _ in range(6):
             await worker.run_once()
-        dead = await store.dead_letters()
+        dead = await store.inbound.dead_letters()
         assert len(dead) == 1 and dead[0][1]["reason"] == "failed 5 times"
-        assert await store.stream_lag() == 0
+        assert await store.inbound.lag() == 0
         assert not await store.redis.hgetall(f"{keys.G}:inbound:failures"), "forgotten on ack"
     finally:
         await rt.http.aclose()
@@ -225,11 +227,11 @@ def _mention(mid: str, conversation: str, text: str = "Hur gör jag?") -> Mentio
 
 async def test_replay_dead_puts_dead_letters_back_and_keeps_what_cannot_go(system: System) -> None:
     store = system.rt.store
-    await store.ensure_group()
+    await store.inbound.ensure_group()
     # A mention the web accepted (its dedupe marker says "pending"), then dead-lettered.
     await system.post(mention_json("m-lost", "post-lost", "Var är mitt paket?", author="u-9"))
-    [entry] = await store.read_inbound("dies", 10, 1)
-    await store.dead_letter(entry, "failed 5 times")
+    [entry] = await store.inbound.read("dies", 10, 1)
+    await store.inbound.dead_letter(entry, "failed 5 times")
     assert await store.redis.hget(keys.MENTION_CASES, "sandbox:m-lost") == keys.PENDING
     # One already in a case, dead-lettered by a worker that failed after recording it.
     await system.ingest(mention_json("m-done", "post-done", "Tack för svaret!", author="u-8"))
@@ -240,15 +242,15 @@ async def test_replay_dead_puts_dead_letters_back_and_keeps_what_cannot_go(syste
     await store.redis.xadd(  # an entry no worker could read
         keys.DEAD, {"m": "{broken", "reason": "unreadable entry", "from": "2-1"}
     )
-    await store.dead_letter_items("sandbox", [_skipped()])
+    await store.inbound.dead_letter_items("sandbox", [_skipped()])
 
-    report = await replay_dead(store, system.rt.adapters)
+    report = await replay_dead(store.inbound, system.rt.adapters)
 
     assert report.replayed == 1
     assert report.recorded == 1
     assert sum(report.kept.values()) == 2
     assert any("not a sandbox webhook body" in reason for reason in report.kept)
-    left = [fields for _, fields in await store.dead_letters()]
+    left = [fields for _, fields in await store.inbound.dead_letters()]
     assert len(left) == 2 and {f.get("from") for f in left} == {"2-1", "webhook"}
     await system.drain()
     lost = await system.case_of("post-lost")
@@ -270,12 +272,12 @@ async def test_a_webhook_item_goes_back_once_its_adapter_reads_it(system: System
     store = system.rt.store
     readable = Skipped(SkipReason.MALFORMED, "read by a newer version", json.dumps(_item("m-7")))
     unreadable = Skipped(SkipReason.MALFORMED, "still odd", json.dumps({"odd": True}))
-    await store.dead_letter_items("sandbox", [readable, unreadable])
+    await store.inbound.dead_letter_items("sandbox", [readable, unreadable])
 
-    report = await replay_dead(store, system.rt.adapters)
+    report = await replay_dead(store.inbound, system.rt.adapters)
 
     assert (report.replayed, sum(report.kept.values())) == (1, 1)
-    [(_, left)] = await store.dead_letters()
+    [(_, left)] = await store.inbound.dead_letters()
     assert left["detail"] == "still odd"
     await system.drain()
     assert (await system.case_of("post-7")).mention_keys == ["sandbox:m-7"]
@@ -379,9 +381,9 @@ async def test_a_stop_lets_a_publish_under_way_finish(
     rt = await runtime.start(settings, config, store=store, chat=chat, http=http, clock=clock)
     assert rt.pipeline is not None
     try:
-        await store.append_inbound([_mention("m-1", "post-1")])
-        await store.ensure_group()
-        await Worker(store, rt.pipeline, rt.metrics, consumer="w", block_ms=1).run_once()
+        await store.inbound.append([_mention("m-1", "post-1")])
+        await store.inbound.ensure_group()
+        await Worker(store.inbound, rt.pipeline, rt.metrics, consumer="w", block_ms=1).run_once()
         await rt.wf.claim("1001", "anna")
         await rt.wf.edit("1001", "anna", "Hej! Du hittar det under Mina sidor.")
         stop = asyncio.Event()
@@ -538,7 +540,7 @@ async def test_a_store_reached_through_sentinel(tmp_path: Path) -> None:
                 return False
 
         await eventually(reachable)
-        case_id, created = await store.resolve_case_id("sandbox:acme:post-1")
+        case_id, created = await store.cases.resolve_id("sandbox:acme:post-1")
         assert (case_id, created) == ("1001", True)
         assert await direct.get(keys.CASE_SEQ) == "1001", "written on the master, database 2"
     finally:
@@ -627,6 +629,6 @@ async def test_sigterm_during_a_publish_clicked_in_slack_lets_it_finish(
             await proc.wait()
         await slack.stop()
         await platform.stop()
-    case = await store.get_case("1001")
+    case = await store.cases.get("1001")
     assert case is not None and case.state is State.PUBLISHED
     assert len(platform.received) == 1

@@ -121,7 +121,7 @@ class TeamsSystem:
         assert r.status in (200, 201), await r.text()
 
     async def case(self, case_id: str = "1001") -> Case:
-        case = await self.rt.store.get_case(case_id)
+        case = await self.rt.store.cases.get(case_id)
         assert case is not None
         return case
 
@@ -891,7 +891,7 @@ async def test_every_verb_in_every_state(ts: TeamsSystem, verb: Action) -> None:
                 "state_before_publish": State.DRAFTED,
             }
         )
-        stored = await ts.rt.store.save_case(forced, expected_version=case.version)
+        stored = await ts.rt.store.cases.save(forced, expected_version=case.version)
         assert stored is not None
         box = forced.draft + (" Välkomna!" if verb is Action.EDIT else "")  # a real change
         card = await ts.click(verb, user, **{**ARGUMENT.get(verb, {}), "draft": box})

@@ -51,7 +51,7 @@ class Running:
 async def running(system: System) -> AsyncIterator[Running]:
     assert system.rt.pipeline is not None
     worker = Worker(
-        system.rt.store, system.rt.pipeline, system.rt.metrics, consumer="w1", block_ms=20
+        system.rt.store.inbound, system.rt.pipeline, system.rt.metrics, consumer="w1", block_ms=20
     )
     r = Running(worker)
     try:
@@ -67,7 +67,7 @@ async def _post(system: System, n: int) -> None:
 
 def _has_case(system: System, n: int) -> Callable[[], Awaitable[bool]]:
     async def check() -> bool:
-        return await system.rt.store.case_for_mention(f"sandbox:m-{n}") is not None
+        return await system.rt.store.indexes.case_for_mention(f"sandbox:m-{n}") is not None
 
     return check
 
@@ -109,7 +109,9 @@ async def test_an_outage_logs_one_line_going_down_and_one_coming_back(
     assert rt.pipeline is not None
     client = TestClient(TestServer(web_app(rt)))
     await client.start_server()
-    worker = Worker(rt.store, rt.pipeline, rt.metrics, consumer="w1", block_ms=20, retry_pause=0.01)
+    worker = Worker(
+        rt.store.inbound, rt.pipeline, rt.metrics, consumer="w1", block_ms=20, retry_pause=0.01
+    )
     running = Running(worker)
 
     async def deliver(n: int) -> None:
@@ -123,7 +125,7 @@ async def test_an_outage_logs_one_line_going_down_and_one_coming_back(
         await eventually(accepted)
 
     async def recorded(n: int) -> bool:
-        return await rt.store.case_for_mention(f"sandbox:m-{n}") is not None
+        return await rt.store.indexes.case_for_mention(f"sandbox:m-{n}") is not None
 
     try:
         await deliver(1)
@@ -175,9 +177,9 @@ async def test_periodic_work_runs_on_time_not_on_loop_counts(system: System) -> 
     assert system.rt.pipeline is not None
     clock = Monotonic()
     worker = Worker(
-        system.rt.store, system.rt.pipeline, system.rt.metrics, block_ms=1, monotonic=clock
+        system.rt.store.inbound, system.rt.pipeline, system.rt.metrics, block_ms=1, monotonic=clock
     )
-    await system.rt.store.ensure_group()
+    await system.rt.store.inbound.ensure_group()
     redis = system.rt.store.redis
     ran: dict[float, list[str]] = {}
     for n, at in enumerate([0.0, 1.0, 4.9, 5.0, 30.0, 59.9, 60.0, 61.0]):
@@ -204,7 +206,7 @@ async def test_periodic_work_runs_on_time_not_on_loop_counts(system: System) -> 
 async def test_dead_consumers_leave_the_group_once_nothing_is_pending(system: System) -> None:
     assert system.rt.pipeline is not None
     redis = system.rt.store.redis
-    await system.rt.store.ensure_group()
+    await system.rt.store.inbound.ensure_group()
     await _post(system, 1)
     await redis.xreadgroup(keys.INBOUND_GROUP, "gone-busy", {keys.INBOUND: ">"}, count=1)
     for name in ("gone-idle", "w1"):
@@ -214,12 +216,12 @@ async def test_dead_consumers_leave_the_group_once_nothing_is_pending(system: Sy
         return {c["name"] for c in await redis.xinfo_consumers(keys.INBOUND, keys.INBOUND_GROUP)}
 
     clock = Monotonic()
-    patient = Worker(system.rt.store, system.rt.pipeline, system.rt.metrics, consumer="w1")
+    patient = Worker(system.rt.store.inbound, system.rt.pipeline, system.rt.metrics, consumer="w1")
     assert await patient.periodic() == ["retries", "housekeeping"]
     assert await consumers() == {"gone-busy", "gone-idle", "w1"}, "an hour has not passed"
 
     worker = Worker(
-        system.rt.store,
+        system.rt.store.inbound,
         system.rt.pipeline,
         system.rt.metrics,
         consumer="w1",
@@ -240,5 +242,5 @@ async def test_dead_consumers_leave_the_group_once_nothing_is_pending(system: Sy
     await eventually(left({"gone-busy", "w1"}))  # its entry is still pending: it stays
     worker.claim_idle_ms = 0  # the entry is taken over, as from any dead worker
     assert await worker.run_once() == 1
-    assert await system.rt.store.case_for_mention("sandbox:m-1") is not None
+    assert await system.rt.store.indexes.case_for_mention("sandbox:m-1") is not None
     await eventually(left({"w1"}))

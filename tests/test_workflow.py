@@ -48,7 +48,7 @@ async def test_publish_sends_the_draft_once_and_records_it(system: System) -> No
     assert case.published[0]["id"] == "r-1"
     assert case.first_response_at == system.clock.now
     assert system.chat.kinds(cid)[-1] is EventKind.PUBLISHED
-    audit = [e.action for e in await system.rt.store.audit_log(cid)]
+    audit = [e.action for e in await system.rt.store.audit.entries(cid)]
     assert audit == ["created", "claim", "edit", "publish", "publish_ok"]
 
 
@@ -278,7 +278,7 @@ async def test_approve_and_publish_is_one_transition_covering_the_text(system: S
     assert case.state is State.PUBLISHED and case.approved_by == "comms"
     assert case.approved_fingerprint == fingerprint(case)
     assert [r["text"] for r in system.platform.received] == [APPROVED_TEXT]
-    audit = await system.rt.store.audit_log(cid)
+    audit = await system.rt.store.audit.entries(cid)
     assert [(e.action, e.before, e.after) for e in audit[-2:]] == [
         ("approve", State.AWAITING_APPROVAL, State.PUBLISHING),
         ("publish_ok", State.PUBLISHING, State.PUBLISHED),
@@ -441,7 +441,7 @@ async def test_another_person_takes_over_before_editing_or_publishing(system: Sy
     event = events(system, cid)[-1]
     assert event.kind is EventKind.TAKEN_OVER and event.notify == ("anna",)
     assert event.extra == {"previous_owner": "anna"}
-    audit = (await system.rt.store.audit_log(cid))[-1]
+    audit = (await system.rt.store.audit.entries(cid))[-1]
     assert (audit.actor, audit.action) == ("bob", "take_over")
     await system.wf.edit(cid, "bob", "Hej! Bob här.")
     assert (await system.wf.publish(cid, "bob")).state is State.PUBLISHED

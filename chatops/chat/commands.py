@@ -26,7 +26,7 @@ Run = Callable[["Workflow", str, str, "str | None", "str | None"], Awaitable[Cas
 
 async def case_of(workflow: Workflow, case_id: str) -> Case:
     """The case an action names, or a refusal the person who acted can read."""
-    case = await workflow.store.get_case(case_id)
+    case = await workflow.store.cases.get(case_id)
     if case is None:
         raise Refused(f"there is no case #{case_id}")
     return case

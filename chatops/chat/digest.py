@@ -26,11 +26,11 @@ def digest_items(cases: list[Case], first_lines: dict[str, str], now: datetime) 
 
 
 async def build(wf: Workflow, department: str, now: datetime) -> list[DigestItem]:
-    ids = await wf.store.case_ids(department, WAITING)
-    cases = await wf.store.get_cases(ids)
+    ids = await wf.store.indexes.case_ids(department, WAITING)
+    cases = await wf.store.cases.get_many(ids)
     lines = {}
     for case in cases:
-        mentions = await wf.store.mentions(case.id)
+        mentions = await wf.store.cases.mentions(case.id)
         first = mentions.get(case.mention_keys[0]) if case.mention_keys else None
         if first is not None:
             lines[case.id] = f"{first.author.display}: {' '.join(first.text.split())[:80]}"

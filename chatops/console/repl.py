@@ -144,8 +144,8 @@ class Repl:
         store = self.wf.store
         ids: list[str] = []
         for dept in self.wf.config.departments:
-            ids += await store.case_ids(dept.id, OPEN_STATES)
-        cases = sorted(await store.get_cases(ids), key=lambda c: int(c.id))
+            ids += await store.indexes.case_ids(dept.id, OPEN_STATES)
+        cases = sorted(await store.cases.get_many(ids), key=lambda c: int(c.id))
         if not cases:
             self.console.print("no open cases")
             return
@@ -160,11 +160,11 @@ class Repl:
         await run_action(self.wf, Action.REPLY_TO, case_id, self.user, key)
 
     async def show(self, case_id: str) -> None:
-        case = await self.wf.store.get_case(case_id)
+        case = await self.wf.store.cases.get(case_id)
         if case is None:
             raise Refused(f"there is no case #{case_id}")
         self.console.print(case_panel(await self.wf.view(case)))
-        self.console.print(history_table(await self.wf.store.audit_log(case_id)))
+        self.console.print(history_table(await self.wf.store.audit.entries(case_id)))
 
     def _say(self, text: str) -> None:
         self.console.print(text, style="yellow", highlight=False, markup=False)

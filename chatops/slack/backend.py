@@ -196,7 +196,7 @@ class SlackBackend:
     # -- rendering for the outbox (always the latest state) ---------------------------------
 
     async def render(self, case_id: str) -> Rendered | None:
-        case = await self.rt.store.get_case(case_id)
+        case = await self.rt.store.cases.get(case_id)
         if case is None:
             return None
         view = await self.workflow.view(case)
@@ -204,7 +204,7 @@ class SlackBackend:
         return Rendered(view.department.channel, case_text(view), blocks)
 
     async def render_moved(self, case_id: str, to_channel: str) -> list[dict[str, Any]]:
-        case = await self.rt.store.get_case(case_id)
+        case = await self.rt.store.cases.get(case_id)
         assert case is not None
         view = await self.workflow.view(case)
         chat = self.rt.config.chat_of(view.department.id)

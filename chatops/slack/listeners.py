@@ -157,7 +157,7 @@ def _open_draft(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
     async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         user, channel = _where(body)
-        case = await backend.rt.store.get_case(action["value"])
+        case = await backend.rt.store.cases.get(action["value"])
         if case is None or case.state not in ALLOWED[Command.EDIT]:
             await _tell(backend, channel, user, "this case can no longer be edited")
             return
@@ -177,7 +177,7 @@ def _open_reject(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
     async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         user, channel = _where(body)
-        case = await backend.rt.store.get_case(action["value"])
+        case = await backend.rt.store.cases.get(action["value"])
         if case is None or case.state not in ALLOWED[Command.REJECT]:
             await _tell(backend, channel, user, "nothing is waiting for approval here")
             return
@@ -276,8 +276,8 @@ def _slash(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
         mine = not depts
         lines = []
         for dept in depts or config.departments:
-            ids = await backend.rt.store.case_ids(dept.id, OPEN_STATES)
-            for case in await backend.rt.store.get_cases(ids):
+            ids = await backend.rt.store.indexes.case_ids(dept.id, OPEN_STATES)
+            for case in await backend.rt.store.cases.get_many(ids):
                 if mine and case.owner != user:
                     continue
                 owner = f"<@{case.owner}>" if case.owner else "unclaimed"

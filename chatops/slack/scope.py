@@ -173,7 +173,7 @@ class Scope:
         return resp
 
     async def _place(self, case_id: str) -> Place | None:
-        case = await self.backend.rt.store.get_case(case_id)
+        case = await self.backend.rt.store.cases.get(case_id)
         if case is None:
             return None
         dept = self.backend.rt.config.department(case.department)

@@ -236,7 +236,7 @@ class TeamsBackend:
     # -- rendering (the outbox renders at send time, so a card is never stale) --------------
 
     async def render(self, case_id: str) -> Rendered | None:
-        case = await self.rt.store.get_case(case_id)
+        case = await self.rt.store.cases.get(case_id)
         if case is None:
             return None
         view = await self.workflow.view(case)
@@ -244,7 +244,7 @@ class TeamsBackend:
         return Rendered(view.department.channel, card, present.preview(view))
 
     async def render_moved(self, case_id: str, to_channel: str) -> dict[str, Any]:
-        case = await self.rt.store.get_case(case_id)
+        case = await self.rt.store.cases.get(case_id)
         if case is None:
             return refusal_card(f"there is no case #{case_id}")
         to = next(
@@ -288,7 +288,7 @@ class TeamsBackend:
         case card, with the refusal (or what the click did instead) on top. Text the user
         typed in the draft box and the click did not save stays in the box: no click loses
         it, and a card that was merely out of date shows the new draft."""
-        case = await self.rt.store.get_case(case_id)
+        case = await self.rt.store.cases.get(case_id)
         if case is None:
             return refusal_card(notice or f"there is no case #{case_id}")
         if source == "digest":

@@ -297,7 +297,7 @@ class ChatopsBot(TeamsActivityHandler):
         crash lost the answer to posting it, it is recorded now instead of posted again."""
         if not post_id or not conversation.endswith(f"{THREAD_MARK}{post_id}"):
             return
-        case = await self.backend.rt.store.get_case(case_id)
+        case = await self.backend.rt.store.cases.get(case_id)
         if case is None:
             return
         channel = channel_of(conversation)
@@ -330,7 +330,7 @@ class ChatopsBot(TeamsActivityHandler):
                 if publishing is not None:
                     self.backend.deliver_later(publishing, actor(activity))
                 return _dialog_message(self._dialog_done(ask, after))
-        case = await self.backend.rt.store.get_case(ask.case_id)
+        case = await self.backend.rt.store.cases.get(ask.case_id)
         if case is None:
             return _dialog_message(f"There is no case #{ask.case_id}.")
         view = await self.backend.workflow.view(case)
@@ -394,8 +394,8 @@ class ChatopsBot(TeamsActivityHandler):
             )
         lines = []
         for department in departments:
-            ids = await backend.rt.store.case_ids(department.id, OPEN_STATES)
-            for case in await backend.rt.store.get_cases(ids):
+            ids = await backend.rt.store.indexes.case_ids(department.id, OPEN_STATES)
+            for case in await backend.rt.store.cases.get_many(ids):
                 if mine is not None and case.owner != mine:
                     continue
                 owner = "claimed" if case.owner else "unclaimed"

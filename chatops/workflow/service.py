@@ -154,7 +154,7 @@ class Workflow:
         caller's to hand to `deliver` (a chat that must answer the click first)."""
         case = await self._load(case_id)
         await self._platform_allows(case, private)
-        count = await self.store.published_count(text_digest(case.draft), self.clock().date())
+        count = await self.store.published.count(text_digest(case.draft), self.clock().date())
         cmd = Command.PRIVATE if private else Command.PUBLISH
         args = Args(repeat_count=count, fingerprint=seen or fingerprint(case))
         after = await self.command(case_id, cmd, actor, args)
@@ -210,7 +210,7 @@ class Workflow:
         return adapter.length(case.draft), adapter.max_length, adapter.check(reply, self.clock())
 
     async def _platform_allows(self, case: Case, private: bool) -> None:
-        _, _, reason = self.draft_check(case, await self.store.mentions(case.id), private)
+        _, _, reason = self.draft_check(case, await self.store.cases.mentions(case.id), private)
         if reason:
             raise Refused(reason, code="platform")
 
@@ -221,7 +221,7 @@ class Workflow:
             log.error("case %s: publishing a draft its approval does not cover: stopped", case.id)
             reason = "the draft is not the approved one. Ask for approval again"
             return await self.command(case.id, Command.PUBLISH_FAILED, SYSTEM, Args(text=reason))
-        mentions = await self.store.mentions(case.id)
+        mentions = await self.store.cases.mentions(case.id)
         target = mentions.get(case.reply_to or "") or mentions[case.mention_keys[-1]]
         adapter = self.adapters.get(case.platform)
         reply = Reply(case_id=case.id, in_reply_to=target, text=case.draft, private=case.private)
@@ -239,7 +239,7 @@ class Workflow:
             if isinstance(exc, RateLimited):
                 at = self.clock() + timedelta(seconds=exc.retry_after)
                 hint = f"It goes out automatically at {at:%H:%M:%S} UTC unless the draft changes"
-                await self.store.schedule_retry(
+                await self.store.retries.schedule(
                     case.id,
                     at,
                     {"fingerprint": fingerprint(case), "actor": actor, "private": case.private},
@@ -248,7 +248,7 @@ class Workflow:
             return await self.command(
                 case.id, Command.PUBLISH_FAILED, SYSTEM, Args(text=f"{exc.reason}. {hint}")
             )
-        await self.store.count_published(text_digest(case.draft), self.clock().date())
+        await self.store.published.add(text_digest(case.draft), self.clock().date())
         return await self.command(
             case.id,
             Command.PUBLISH_OK,
@@ -260,8 +260,8 @@ class Workflow:
         """Publish what a platform asked us to send later, only if it is exactly what was
         tried (text, target, visibility, account) and, on a sensitive case, still approved."""
         done = []
-        for case_id, info in await self.store.take_due_retries(self.clock()):
-            case = await self.store.get_case(case_id)
+        for case_id, info in await self.store.retries.take_due(self.clock()):
+            case = await self.store.cases.get(case_id)
             if case is None:
                 continue
             tried = str(info.get("fingerprint") or "")
@@ -299,7 +299,7 @@ class Workflow:
             except Refused:
                 continue
             planned.append((case, after, cmd, actor, args))
-        stored = await self.store.save_cases(
+        stored = await self.store.cases.save_many(
             [
                 (a, b.version, self._audit(actor, cmd.value, b.state, a, args.text), None)
                 for b, a, cmd, actor, args in planned
@@ -307,8 +307,8 @@ class Workflow:
         )
         won = [(p, s) for p, s in zip(planned, stored, strict=True) if s is not None]
         _, mentions = await asyncio.gather(
-            self.store.reindex_many([(p[0], s, self.due(s)) for p, s in won]),
-            self.store.mentions_of([s.id for _, s in won]),
+            self.store.indexes.reindex_many([(p[0], s, self.due(s)) for p, s in won]),
+            self.store.cases.mentions_of([s.id for _, s in won]),
         )
         for (before, _, cmd, actor, args), after in won:
             for event in self._events_for(before, after, cmd, actor, args):
@@ -324,8 +324,8 @@ class Workflow:
         cutoff = self.clock() - older_than
         stalled: list[str] = []
         for dept in self.config.departments:
-            ids = await self.store.case_ids(dept.id, [State.PUBLISHING])
-            for case in await self.store.get_cases(ids):
+            ids = await self.store.indexes.case_ids(dept.id, [State.PUBLISHING])
+            for case in await self.store.cases.get_many(ids):
                 if case.state is State.PUBLISHING and case.updated_at < cutoff:
                     reason = "the publishing process stopped before the platform answered"
                     try:
@@ -353,27 +353,27 @@ class Workflow:
         `change` is pure and is simply called again on the newer case when someone else
         wrote first; it may raise Refused."""
         for _ in range(MAX_CAS_ATTEMPTS):
-            before = await self.store.get_case(case_id)
+            before = await self.store.cases.get(case_id)
             result = change(before)
             if result is None:
                 return None
             after, action = result
             entry = self._audit(actor, action, before.state if before else None, after, detail)
-            stored = await self.store.save_case(
+            stored = await self.store.cases.save(
                 after,
                 expected_version=before.version if before else 0,
                 audit=entry,
                 mention=mention,
             )
             if stored is not None:
-                await self.store.reindex(before, stored, self.due(stored))
+                await self.store.indexes.reindex(before, stored, self.due(stored))
                 return before, stored
         raise RuntimeError(f"case {case_id}: too much contention, giving up")
 
     # -- internals ------------------------------------------------------------------------
 
     async def _load(self, case_id: str) -> Case:
-        case = await self.store.get_case(case_id.lstrip("#"))
+        case = await self.store.cases.get(case_id.lstrip("#"))
         if case is None:
             raise CaseNotFound(case_id)
         return case
@@ -448,7 +448,7 @@ class Workflow:
         return Department(id=d.id, name=d.name, channel=d.channel)
 
     async def view(self, case: Case) -> CaseView:
-        return self._view(case, await self.store.mentions(case.id))
+        return self._view(case, await self.store.cases.mentions(case.id))
 
     def _view(self, case: Case, stored: Mapping[str, Mention]) -> CaseView:
         mentions = [stored[k] for k in case.mention_keys if k in stored]

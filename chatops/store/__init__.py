@@ -1,0 +1,68 @@
+"""Redis persistence, one small part per concern over one client.
+
+- `InboundStream`: webhook intake (deduplicated), the workers' consumer group, dead letters
+- `Cases`: numbering, compare-and-set writes, the mentions each case holds
+- `Indexes`: open cases by department and state, deadlines, mention -> case
+- `Audit`: each case's history
+- `Retries`, `Problems`, `PublishedTexts`: publish retries, problems for /readyz, the
+  copy-paste check
+
+Atomicity lives in small Lua scripts that each touch one hash slot: dedupe+append on the
+global slot, compare-and-set on a case's slot. Index updates that span slots follow a
+successful write and are idempotent, so a crash in between is repaired by the redelivery
+that the stream guarantees. Every key shape comes from `chatops.keys`.
+
+`Store` holds one of each for the process that assembles them (chatops.runtime); everything
+else takes the parts it uses.
+"""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+
+from chatops.store.audit import Audit
+from chatops.store.cases import FIRST_CASE_NUMBER, Cases
+from chatops.store.codec import compact, stored_mention
+from chatops.store.connection import connect
+from chatops.store.inbound import Inbound, InboundStream
+from chatops.store.indexes import TRACKED_STATES, Indexes
+from chatops.store.problems import Problems
+from chatops.store.published import PublishedTexts
+from chatops.store.retries import Retries
+
+__all__ = [
+    "FIRST_CASE_NUMBER",
+    "TRACKED_STATES",
+    "Audit",
+    "Cases",
+    "Inbound",
+    "InboundStream",
+    "Indexes",
+    "Problems",
+    "PublishedTexts",
+    "Retries",
+    "Store",
+    "compact",
+    "connect",
+    "stored_mention",
+]
+
+
+class Store:
+    """The parts of the store over one Redis client (one per process, one connection pool)."""
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self.redis = redis
+        self.inbound = InboundStream(redis)
+        self.cases = Cases(redis)
+        self.indexes = Indexes(redis)
+        self.audit = Audit(redis)
+        self.retries = Retries(redis)
+        self.problems = Problems(redis)
+        self.published = PublishedTexts(redis)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+    async def ping(self) -> bool:
+        return bool(await self.redis.ping())

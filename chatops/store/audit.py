@@ -1,0 +1,38 @@
+"""Each case's history: what was done, by whom, when (read by stats and the weekly report).
+
+A change of the case itself appends its entry in the same atomic write (cases.py); this part
+appends what changes no case (edits and removals on the platform) and reads the history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import redis.asyncio as aioredis
+
+from chatops import keys
+from chatops.domain import AuditEntry
+from chatops.store.codec import compact
+
+
+class Audit:
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self.redis = redis
+
+    async def append(self, case_id: str, entry: AuditEntry) -> None:
+        await self.redis.rpush(keys.audit(case_id), compact(entry))
+
+    async def entries(self, case_id: str) -> list[AuditEntry]:
+        rows = await self.redis.lrange(keys.audit(case_id), 0, -1)
+        return [AuditEntry.model_validate_json(r) for r in rows]
+
+    async def entries_of(self, case_ids: Sequence[str]) -> dict[str, list[AuditEntry]]:
+        """The histories of many cases in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        for cid in case_ids:
+            pipe.lrange(keys.audit(cid), 0, -1)
+        rows = await pipe.execute()
+        return {
+            cid: [AuditEntry.model_validate_json(r) for r in entries]
+            for cid, entries in zip(case_ids, rows, strict=True)
+        }

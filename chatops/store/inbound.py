@@ -1,0 +1,275 @@
+"""The inbound stream: webhook intake (deduplicated), the workers' consumer group, dead letters.
+
+Dedupe and append are one Lua script on the global slot, so a platform's retry of a delivery
+the web already took is dropped atomically; what no worker could process is kept, visible, in
+the dead-letter stream until `chatops replay --dead` puts it back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+import redis.asyncio as aioredis
+from redis.exceptions import ResponseError
+
+from chatops import keys
+from chatops.domain import Change, Mention
+from chatops.store.codec import compact
+
+if TYPE_CHECKING:
+    from adapters.base import Skipped
+
+_APPEND_INBOUND = """
+local out = {}
+for i = 3, #KEYS do
+  local field, payload = ARGV[2 * i - 3], ARGV[2 * i - 2]
+  local new
+  if KEYS[i] == KEYS[2] then
+    new = redis.call('HSETNX', KEYS[2], field, ARGV[2]) == 1
+  else
+    new = redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) ~= false
+  end
+  if new then redis.call('XADD', KEYS[1], '*', 'm', payload) end
+  out[#out + 1] = new and 1 or 0
+end
+return out
+"""
+
+_DEAD_LETTER_ITEMS = """
+local out = {}
+for i = 2, #KEYS do
+  local new = redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) ~= false
+  if new then
+    local a = 4 * (i - 2) + 2
+    redis.call('XADD', KEYS[1], '*', 'from', 'webhook', 'platform', ARGV[a],
+      'reason', ARGV[a + 1], 'detail', ARGV[a + 2], 'item', ARGV[a + 3])
+  end
+  out[#out + 1] = new and 1 or 0
+end
+return out
+"""
+
+_REQUEUE_DEAD = """
+local mark = false
+if ARGV[3] ~= '' then mark = redis.call('HGET', KEYS[3], ARGV[3]) end
+if mark and mark ~= ARGV[4] then
+  redis.call('XDEL', KEYS[2], ARGV[1])
+  return mark
+end
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[3], ARGV[3], ARGV[4]) end
+redis.call('XADD', KEYS[1], '*', 'm', ARGV[2])
+redis.call('XDEL', KEYS[2], ARGV[1])
+return ''
+"""
+
+_REMOVE_IDLE_CONSUMERS = """
+local gone = {}
+for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local f = {}
+  for i = 1, #c, 2 do f[c[i]] = c[i + 1] end
+  if f['name'] ~= ARGV[3] and f['pending'] == 0 and f['idle'] >= tonumber(ARGV[2]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], f['name'])
+    gone[#gone + 1] = f['name']
+  end
+end
+return gone
+"""
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One stream entry handed to a worker."""
+
+    entry_id: str
+    mention: Mention | None  # None: the entry could not be read back (kept in dead letters)
+    raw: str
+
+
+class InboundStream:
+    """The web (and polling, reconcile, replay) append here; workers read, ack, dead-letter."""
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self.redis = redis
+        self._append = redis.register_script(_APPEND_INBOUND)
+        self._dead_letter_items = redis.register_script(_DEAD_LETTER_ITEMS)
+        self._remove_idle_consumers = redis.register_script(_REMOVE_IDLE_CONSUMERS)
+        self._requeue_dead = redis.register_script(_REQUEUE_DEAD)
+
+    async def append(self, mentions: Sequence[Mention]) -> list[bool]:
+        """Dedupe and append the new ones, atomically; True = appended.
+
+        A new mention is marked in MENTION_CASES (kept for good: a platform retrying days
+        later is still a duplicate); an edit or removal gets a marker key with a TTL.
+        """
+        if not mentions:
+            return []
+        markers = [
+            keys.MENTION_CASES if m.change is Change.ADD else keys.seen(m.delivery_key)
+            for m in mentions
+        ]
+        args: list[str | int] = [keys.SEEN_TTL_S, keys.PENDING]
+        for m in mentions:
+            args += [m.key, compact(m)]
+        result = await self._append(keys=[keys.INBOUND, keys.MENTION_CASES, *markers], args=args)
+        return [bool(x) for x in result]
+
+    async def ensure_group(self) -> None:
+        try:
+            await self.redis.xgroup_create(keys.INBOUND, keys.INBOUND_GROUP, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def read(self, consumer: str, count: int, block_ms: int) -> list[Inbound]:
+        reply = await self.redis.xreadgroup(
+            keys.INBOUND_GROUP, consumer, {keys.INBOUND: ">"}, count=count, block=block_ms
+        )
+        if not reply:
+            return []
+        [(_stream, entries)] = cast(list[tuple[str, list[tuple[str, dict[str, str]]]]], reply)
+        return [_inbound(eid, fields) for eid, fields in entries]
+
+    async def claim_abandoned(self, consumer: str, min_idle_ms: int, count: int) -> list[Inbound]:
+        """Take over entries another worker read but never acknowledged (it died)."""
+        out: list[Inbound] = []
+        start = "0-0"
+        while len(out) < count:
+            nxt, entries, *_ = await self.redis.xautoclaim(
+                keys.INBOUND, keys.INBOUND_GROUP, consumer, min_idle_ms, start, count=count
+            )
+            out.extend(_inbound(eid, fields) for eid, fields in entries if fields)
+            if nxt in ("0-0", b"0-0") or not entries:
+                break
+            start = nxt
+        return out
+
+    async def ack(self, entry_ids: Sequence[str]) -> None:
+        if entry_ids:
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.xack(keys.INBOUND, keys.INBOUND_GROUP, *entry_ids)
+            pipe.hdel(keys.INBOUND_FAILURES, *entry_ids)
+            await pipe.execute()
+
+    async def count_failure(self, entry_id: str) -> int:
+        """One more failure of the pipeline on this entry; returns how many so far."""
+        return int(await self.redis.hincrby(keys.INBOUND_FAILURES, entry_id, 1))
+
+    async def failures(self, entry_ids: Sequence[str]) -> dict[str, int]:
+        """Pipeline failures per entry (0 when none): unlike XPENDING's delivery count, a
+        delivery that failed only because Redis refused a write is not one of them."""
+        if not entry_ids:
+            return {}
+        found = await self.redis.hmget(keys.INBOUND_FAILURES, list(entry_ids))
+        return {eid: int(n or 0) for eid, n in zip(entry_ids, found, strict=True)}
+
+    async def dead_letter(self, entry: Inbound, reason: str) -> None:
+        """Keep an entry no worker could process, then acknowledge it: visible, not lost."""
+        await self.redis.xadd(keys.DEAD, {"m": entry.raw, "reason": reason, "from": entry.entry_id})
+        await self.ack([entry.entry_id])
+
+    async def dead_letter_items(self, platform: str, items: Sequence[Skipped]) -> list[bool]:
+        """Keep webhook items that could not become mentions, with their reason; True = kept now.
+
+        A platform retrying the same delivery keeps an item once: a marker per item (with the
+        TTL of the inbound dedupe markers) makes the write idempotent, in one atomic step."""
+        if not items:
+            return []
+        markers = [
+            keys.seen(f"skip:{platform}:{hashlib.sha256(i.item.encode()).hexdigest()[:32]}")
+            for i in items
+        ]
+        args: list[str | int] = [keys.SEEN_TTL_S]
+        for item in items:
+            args += [platform, item.reason, item.detail, item.item]
+        result = await self._dead_letter_items(keys=[keys.DEAD, *markers], args=args)
+        return [bool(x) for x in result]
+
+    async def dead_letters(
+        self, after: str | None = None, count: int = 500
+    ) -> list[tuple[str, dict[str, str]]]:
+        """Entries of the dead-letter stream, oldest first, after entry id `after`."""
+        rows: Any = await self.redis.xrange(
+            keys.DEAD, min=f"({after}" if after else "-", count=count
+        )
+        return [(str(eid), dict(fields)) for eid, fields in rows]
+
+    async def requeue_dead(self, dead_id: str, raw: str, mention_key: str | None) -> str | None:
+        """Put a worker's dead letter back on the inbound stream and remove it from the
+        dead-letter stream, in one atomic step; returns None when re-queued, or the case the
+        mention is already recorded in (then the dead letter is only removed).
+
+        A new mention's dedupe marker was written when the web accepted it and still says
+        "pending" (no case recorded it), so the ordinary dedupe-and-append would drop the
+        replay as a duplicate: the marker is checked here instead, and only a marker naming a
+        case makes it one."""
+        found = await self._requeue_dead(
+            keys=[keys.INBOUND, keys.DEAD, keys.MENTION_CASES],
+            args=[dead_id, raw, mention_key or "", keys.PENDING],
+        )
+        return str(found) or None
+
+    async def drop_dead(self, dead_id: str) -> None:
+        await self.redis.xdel(keys.DEAD, dead_id)
+
+    async def lag(self) -> int:
+        """Entries not yet delivered to any worker plus those delivered but not acknowledged."""
+        try:
+            groups = await self.redis.xinfo_groups(keys.INBOUND)
+        except ResponseError:
+            return 0
+        for g in groups:
+            if g["name"] == keys.INBOUND_GROUP:
+                lag = g.get("lag")
+                if lag is None:  # Redis cannot tell after trimming: count what is left
+                    left = await self.redis.xrange(
+                        keys.INBOUND, f"({g['last-delivered-id']}", "+", count=100_000
+                    )
+                    lag = len(left or [])
+                return int(lag) + int(g.get("pending") or 0)
+        return int(await self.redis.xlen(keys.INBOUND))
+
+    async def trim(self) -> None:
+        """Drop acknowledged history: everything older than the oldest entry still needed."""
+        try:
+            groups = await self.redis.xinfo_groups(keys.INBOUND)
+        except ResponseError:
+            return
+        group = next((g for g in groups if g["name"] == keys.INBOUND_GROUP), None)
+        if group is None:
+            return
+        floor = group["last-delivered-id"]
+        summary = await self.redis.xpending(keys.INBOUND, keys.INBOUND_GROUP)
+        if summary and summary.get("pending"):
+            floor = min(floor, summary["min"], key=_id_key)
+        await self.redis.xtrim(keys.INBOUND, minid=floor, approximate=False)
+
+    async def remove_idle_consumers(self, idle_ms: int, keep: str) -> list[str]:
+        """Forget the inbound group's consumers idle for `idle_ms` with nothing pending (workers
+        that died or were scaled away); never `keep`. Checked and removed in one atomic step, so
+        a consumer that reads meanwhile never loses entries with its name."""
+        try:
+            gone = await self._remove_idle_consumers(
+                keys=[keys.INBOUND], args=[keys.INBOUND_GROUP, idle_ms, keep]
+            )
+        except ResponseError as exc:
+            if "NOGROUP" in str(exc) or "no such key" in str(exc).lower():
+                return []
+            raise
+        return [str(name) for name in gone]
+
+
+def _inbound(entry_id: Any, fields: dict[str, str]) -> Inbound:
+    raw = fields.get("m", "")
+    try:
+        mention: Mention | None = Mention.model_validate_json(raw)
+    except ValueError:
+        mention = None
+    return Inbound(str(entry_id), mention, raw)
+
+
+def _id_key(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
