@@ -77,8 +77,9 @@ async def main(total: int) -> None:
     per_case = ((await r.info("memory"))["used_memory"] - base) / total
     clock = [NOW]
     chat = CountingChat()
-    wf = Workflow(Store(r), load_config_text(CONFIG), {}, chat, clock=lambda: clock[0])
-    chase = Chase(wf, chat, clock=lambda: clock[0])
+    store = Store(r)
+    wf = Workflow(store, load_config_text(CONFIG), {}, chat, clock=lambda: clock[0])
+    chase = Chase(wf, chat, store.cases, store.indexes, clock=lambda: clock[0])
     idle = [await tick(chase, clock, NOW - timedelta(minutes=5)) for _ in range(50)]
     busy_ms, taken = await tick(chase, clock, NOW + timedelta(minutes=16))
     again_ms, again = await tick(chase, clock, NOW + timedelta(minutes=16))

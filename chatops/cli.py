@@ -185,7 +185,7 @@ async def _digest(department_id: str | None) -> None:
     try:
         targets = [department_id] if department_id else config.department_ids
         for dept in targets:
-            listed = await daily.send(rt.wf, rt.chat, dept, utcnow(), once_per_day=False)
+            listed = await daily.send(rt.wf, rt.chat, rt.store, dept, utcnow(), once_per_day=False)
             said = f"{listed} unanswered case(s)" if listed else "nothing open"
             click.echo(f"{dept}: {said}")
         await drain_chat(rt)

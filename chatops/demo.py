@@ -96,7 +96,7 @@ async def run_demo(
             await feed(f"http://127.0.0.1:{bound}", settings.sandbox_secret, items)
             await wait_ingested(store, [f"sandbox:{item['id']}" for item in items])
             console.rule("your turn: type help (you are 'agent'; the approver is 'comms')")
-            await Repl(rt.wf, console).run(stdin)
+            await Repl(rt.wf, rt.store.audit, console, clock=rt.clock).run(stdin)
             stop.set()
             await worker
     finally:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import redis.asyncio as aioredis
 
 from chatops import keys
-from chatops.chat import CaseEvent, EventKind, Refreshes
+from chatops.chat import CaseEvent, ChatBackend, EventKind, Refreshes
 from chatops.config.models import Flood
 from chatops.domain import Case, Mention
 from chatops.workflow.commands import SYSTEM
@@ -184,17 +184,22 @@ def flagged(case: Case, decision: Decision) -> Case:
 
 
 async def show_arrival(
-    workflow: Workflow, case: Case, event: CaseEvent, mention: Mention, decision: Decision
+    workflow: Workflow,
+    chat: ChatBackend,
+    case: Case,
+    event: CaseEvent,
+    mention: Mention,
+    decision: Decision,
+    settings: Flood,
 ) -> None:
     """Show an arrival as the guard decided: as usual, as the one coalesced line, or (quiet)
     only as an update of the case message where the chat can do that."""
     if decision.announce is not None and event.kind is EventKind.MENTION:
-        text = announcement(decision, mention, workflow.config.flood)
+        text = announcement(decision, mention, settings)
         event = CaseEvent(EventKind.NOTE, SYSTEM, text, mention)
     if not decision.quiet or event.kind is not EventKind.MENTION:
         await workflow.show(case, event)
         return
-    chat = workflow.chat
     if not isinstance(chat, Refreshes):
         return  # the next event shows the case as it is by then
     try:

@@ -7,17 +7,19 @@ mention already recorded in its case is recognised and only re-shown, never re-a
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from adapters import PermanentError
+from adapters import Adapter, PermanentError
 from adapters.base import Enriches
-from chatops.chat import CaseEvent, EventKind
+from chatops.chat import CaseEvent, ChatBackend, EventKind
 from chatops.classify import Classification, classify, sensitivity_reasons
 from chatops.config import Config
-from chatops.domain import AuditEntry, Case, Change, Mention, State
+from chatops.domain import AuditEntry, Case, Change, Mention, State, utcnow
 from chatops.drafting import LANGUAGES, Drafter, Intent, choose_intent
 from chatops.flood import FloodGuard, flagged, show_arrival
 from chatops.routing import route
+from chatops.store import Store
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.service import Workflow
 from chatops.workflow.transitions import Args, decide
@@ -34,18 +36,31 @@ the draft nor moves its reply target: an approval covers exactly what goes out."
 
 
 class Pipeline:
-    def __init__(self, workflow: Workflow, drafter: Drafter) -> None:
+    def __init__(
+        self,
+        workflow: Workflow,
+        store: Store,
+        config: Config,
+        adapters: Mapping[str, Adapter],
+        chat: ChatBackend,
+        drafter: Drafter,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.workflow = workflow
+        self.store = store
+        self.config = config
+        self.adapters = adapters
+        self.chat = chat
         self.drafter = drafter
-        self.config: Config = workflow.config
-        self.store = workflow.store
-        self.flood = FloodGuard(self.store.redis, self.config.flood)
+        self.clock = clock
+        self.flood = FloodGuard(store.redis, config.flood)
         langs = {lang for d in self.config.departments for lang in d.languages}
         self.languages: tuple[str, ...] = tuple(sorted(langs)) or LANGUAGES
 
     async def handle(self, mention: Mention) -> Case | None:
         """Record one mention; returns its case (None when there was nothing to record)."""
-        adapter = self.workflow.adapters.get(mention.platform)
+        adapter = self.adapters.get(mention.platform)
         if isinstance(adapter, Enriches):
             mention = await self._enriched(adapter, mention)
         if mention.change is not Change.ADD:
@@ -115,7 +130,7 @@ class Pipeline:
 
     async def _arrived(self, mention: Mention) -> Case:
         cls = self.classify(mention)
-        now = self.workflow.clock()
+        now = self.clock()
         flood = await self.flood.check(mention, spam=cls.spam, now=now)
         case_id = flood.case_id or (await self.store.cases.resolve_id(mention.conversation_key))[0]
 
@@ -144,7 +159,9 @@ class Pipeline:
         if before is None or flood.case_id is not None:
             await self.flood.recorded(mention, after)
         event = self._arrival_event(before, after, mention)
-        await show_arrival(self.workflow, after, event, mention, flood.decision)
+        await show_arrival(
+            self.workflow, self.chat, after, event, mention, flood.decision, self.config.flood
+        )
         return after
 
     def _new_case(self, case_id: str, m: Mention, cls: Classification, now: datetime) -> Case:
@@ -224,7 +241,7 @@ class Pipeline:
         case = await self.store.cases.get(case_id)
         if case is None:
             return None
-        now = self.workflow.clock()
+        now = self.clock()
         removed = mention.change is Change.REMOVED
         await self.store.audit.append(
             case_id,

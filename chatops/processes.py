@@ -181,7 +181,16 @@ async def run_roles(
             from escalation.scheduler import Clock
 
             assert rt.chat is not None, "runtime not started"
-            clock = Clock(rt.wf, rt.chat, metrics=rt.metrics, wipes=rt.wipes)
+            clock = Clock(
+                rt.wf,
+                rt.chat,
+                rt.store,
+                rt.config,
+                rt.adapters,
+                time_scale=rt.settings.time_scale,
+                metrics=rt.metrics,
+                wipes=rt.wipes,
+            )
             tasks.append(asyncio.create_task(clock.run(stop)))
         if isinstance(rt.chat, Runs):
             tasks.append(asyncio.create_task(rt.chat.run(stop)))

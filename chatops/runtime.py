@@ -46,6 +46,8 @@ class Runtime:
     pipeline: Pipeline | None = None
     wipes: WipeWatch | None = None
     """Notices the store being wiped; shared by the worker loop, the scheduler and /readyz."""
+    clock: Callable[[], datetime] = utcnow
+    """The time of every part of this process (a test's clock in tests)."""
 
     @property
     def wf(self) -> Workflow:
@@ -129,6 +131,7 @@ async def start(
         store=store or Store(connect(settings.redis_url)),
         http=http or httpx.AsyncClient(timeout=HTTP_TIMEOUT),
         metrics=Metrics(),
+        clock=clock,
     )
     rt.wipes = WipeWatch(rt.store)  # wall time: /readyz judges problems by it
     ctx = AdapterContext(settings=settings, config=config, http=rt.http)
@@ -144,5 +147,7 @@ async def start(
         time_scale=settings.time_scale,
         approvers=rt.chat.approvers if isinstance(rt.chat, ListsApprovers) else None,
     )
-    rt.pipeline = Pipeline(rt.workflow, Drafter())
+    rt.pipeline = Pipeline(
+        rt.workflow, rt.store, config, rt.adapters, rt.chat, Drafter(), clock=clock
+    )
     return rt

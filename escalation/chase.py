@@ -17,8 +17,9 @@ from datetime import datetime
 
 from chatops.chat import ChatBackend, PingItem
 from chatops.domain import Case, utcnow
+from chatops.store import Cases, Indexes
 from chatops.workflow.commands import SYSTEM, Command
-from chatops.workflow.policy import Step, next_step
+from chatops.workflow.policy import Step
 from chatops.workflow.service import Workflow
 from chatops.workflow.transitions import Args
 
@@ -31,9 +32,17 @@ _COMMAND = {"tier": Command.ESCALATE, "approval": Command.APPROVAL_PING, "follow
 
 class Chase:
     def __init__(
-        self, workflow: Workflow, chat: ChatBackend, *, clock: Callable[[], datetime] = utcnow
+        self,
+        workflow: Workflow,
+        chat: ChatBackend,
+        cases: Cases,
+        indexes: Indexes,
+        *,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.wf = workflow
+        self.cases = cases
+        self.indexes = indexes
         self.chat = chat
         self.clock = clock
 
@@ -44,13 +53,13 @@ class Chase:
         thousand cases); a case with several steps due at once gets one per tick.
         """
         now = self.clock()
-        due = await self.wf.store.indexes.due(now, limit=BATCH)
-        cases = await self.wf.store.cases.get_many(due)
+        due = await self.indexes.due(now, limit=BATCH)
+        cases = await self.cases.get_many(due)
         commands = []
         stale = []
         tiers: dict[str, Step] = {}
         for case in cases:
-            step = next_step(case, self.wf.config, self.wf.time_scale, now)
+            step = self.wf.next_step(case, now)
             if step is None or step.due > now:
                 stale.append((case, case, self.wf.due(case)))
                 continue
@@ -58,7 +67,7 @@ class Chase:
                 tiers[case.id] = step
             commands.append((case, _COMMAND[step.kind], SYSTEM, _args(step)))
         if stale:
-            await self.wf.store.indexes.reindex_many(stale)
+            await self.indexes.reindex_many(stale)
         taken = await self.wf.apply_many(commands)
         await self._ping([(case, tiers[case.id]) for case in taken if case.id in tiers])
         return len(taken)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -16,12 +16,15 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from redis.exceptions import RedisError
 
+from adapters import Adapter
 from chatops import keys, reconcile
 from chatops.chat import ChatBackend
+from chatops.config import Config
 from chatops.domain import utcnow
 from chatops.metrics import Metrics
 from chatops.reconcile import PassResult, Reconciler
 from chatops.redis_checks import WipeWatch
+from chatops.store import Store
 from chatops.workflow.service import Workflow
 from escalation import digest
 from escalation.chase import Chase
@@ -39,31 +42,37 @@ class Clock:
         self,
         workflow: Workflow,
         chat: ChatBackend,
+        store: Store,
+        config: Config,
+        adapters: Mapping[str, Adapter],
         *,
+        time_scale: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
         metrics: Metrics | None = None,
         wipes: WipeWatch | None = None,
     ) -> None:
         self.wf = workflow
+        self.store = store
+        self.config = config
         self.chat = chat
+        self.scan_every = max(1.0, SCAN_EVERY_S / time_scale)
         self.wipes = wipes
         self.clock = clock
-        self.chase = Chase(workflow, chat, clock=clock)
-        self.leader = Leader(workflow.store.redis)
-        self.reconciler = Reconciler(
-            workflow.store, workflow.adapters, metrics=metrics, clock=clock
-        )
+        self.chase = Chase(workflow, chat, store.cases, store.indexes, clock=clock)
+        self.leader = Leader(store.redis)
+        self.reconciler = Reconciler(store, adapters, metrics=metrics, clock=clock)
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._add_jobs()
 
     def _add_jobs(self) -> None:
-        config = self.wf.config
-        scan_every = max(1.0, SCAN_EVERY_S / self.wf.time_scale)
+        config = self.config
         common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 3600}
         self.scheduler.add_job(
             self.leader.leads, IntervalTrigger(seconds=HEARTBEAT_S), id="leader", **common
         )
-        self.scheduler.add_job(self.scan, IntervalTrigger(seconds=scan_every), id="scan", **common)
+        self.scheduler.add_job(
+            self.scan, IntervalTrigger(seconds=self.scan_every), id="scan", **common
+        )
         if self.wipes is not None:
             self.scheduler.add_job(
                 self.check_wipe, IntervalTrigger(seconds=WIPE_CHECK_S), id="wipe-check", **common
@@ -134,7 +143,9 @@ class Clock:
     async def daily_digest(self, department: str) -> int:
         if not await self.leader.leads():
             return 0
-        return await digest.send(self.wf, self.chat, department, self.clock(), once_per_day=True)
+        return await digest.send(
+            self.wf, self.chat, self.store, department, self.clock(), once_per_day=True
+        )
 
     async def weekly_report(self) -> bool:
         """The KPI report in the default department's channel, once per week."""
@@ -143,14 +154,12 @@ class Clock:
         if not await self.leader.leads():
             return False
         now = self.clock()
-        week = now.astimezone(self.wf.config.zone).strftime("%G-W%V")
-        if not await self.wf.store.redis.set(
-            keys.report_sent(week), "1", nx=True, ex=14 * 24 * 3600
-        ):
+        week = now.astimezone(self.config.zone).strftime("%G-W%V")
+        if not await self.store.redis.set(keys.report_sent(week), "1", nx=True, ex=14 * 24 * 3600):
             return False
-        text, chart = await weekly_report(self.wf.store, now=now)
+        text, chart = await weekly_report(self.store, now=now)
         await self.chat.post_report(
-            self.wf.department(self.wf.config.default_department.id), text, chart
+            self.wf.department(self.config.default_department.id), text, chart
         )
         return True
 
@@ -158,8 +167,8 @@ class Clock:
         self.scheduler.start()
         log.info(
             "scheduler started: scan every %.0fs, digests at %s",
-            max(1.0, SCAN_EVERY_S / self.wf.time_scale),
-            self.wf.config.reminders.daily_at,
+            self.scan_every,
+            self.config.reminders.daily_at,
         )
         try:
             await stop.wait()

@@ -15,7 +15,9 @@ from tests.fakes import mention_json
 async def test_take_over_a_case_someone_else_claimed(system: System) -> None:
     await system.ingest(mention_json("m-1", "post-1", "Hej, när öppnar ni?"))
     out = io.StringIO()
-    repl = Repl(system.wf, Console(file=out, width=200), user="anna")
+    repl = Repl(
+        system.wf, system.rt.store.audit, Console(file=out, width=200), "anna", clock=system.clock
+    )
     for line in ("claim 1001", "as bob", "draft 1001 Hej! Bob här.", "take 1001", "take"):
         assert await repl.execute(line)
     text = out.getvalue()

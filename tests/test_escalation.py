@@ -54,7 +54,9 @@ async def at(system: System, chase: Chase, when: datetime) -> int:
 
 @pytest.fixture
 def chase(system: System) -> Chase:
-    return Chase(system.wf, system.chat, clock=system.clock)
+    return Chase(
+        system.wf, system.chat, system.rt.store.cases, system.rt.store.indexes, clock=system.clock
+    )
 
 
 async def new_case(system: System, text: str = "Hej, när öppnar ni?") -> str:
@@ -117,7 +119,9 @@ async def test_answering_stops_the_chase_and_reopening_restarts_it(
 async def test_two_schedulers_never_notify_twice(system: System, chase: Chase) -> None:
     system.clock.now = MONDAY
     await new_case(system)
-    other = Chase(system.wf, system.chat, clock=system.clock)
+    other = Chase(
+        system.wf, system.chat, system.rt.store.cases, system.rt.store.indexes, clock=system.clock
+    )
     system.clock.now = MONDAY + timedelta(minutes=16)
     results = await asyncio.gather(chase.scan(), other.scan(), chase.scan())
     assert sum(results) == 1
@@ -230,7 +234,9 @@ async def test_sla_clocks_pause_over_the_weekend(office: System) -> None:
     friday = datetime(2026, 11, 27, 15, 30, tzinfo=UTC)  # 16:30 in Stockholm
     office.clock.now = friday
     await new_case(office)
-    chase = Chase(office.wf, office.chat, clock=office.clock)
+    chase = Chase(
+        office.wf, office.chat, office.rt.store.cases, office.rt.store.indexes, clock=office.clock
+    )
     assert await at(office, chase, friday + timedelta(minutes=30)) == 1  # 15 min of open time
     monday_0829 = datetime(2026, 11, 30, 7, 29, tzinfo=UTC)
     assert await at(office, chase, monday_0829) == 0  # 60 min not reached: weekend paused
@@ -245,7 +251,9 @@ async def test_sla_across_the_dst_change(office: System) -> None:
     friday = datetime(2026, 10, 23, 14, 50, tzinfo=UTC)
     office.clock.now = friday
     await new_case(office)
-    chase = Chase(office.wf, office.chat, clock=office.clock)
+    chase = Chase(
+        office.wf, office.chat, office.rt.store.cases, office.rt.store.indexes, clock=office.clock
+    )
     monday_0850_cet = datetime(2026, 10, 26, 7, 50, tzinfo=UTC)  # 10 + 50 min of open time
     assert await at(office, chase, monday_0850_cet - timedelta(minutes=45)) == 1  # claim tier
     assert await at(office, chase, monday_0850_cet - timedelta(minutes=1)) == 0
@@ -279,7 +287,12 @@ async def test_digest_lists_unanswered_cases_oldest_first(system: System) -> Non
     await system.wf.claim((await system.case_of("post-1")).id, "anna")
     await system.wf.edit(c3, "anna", "Hej! Frakten är gratis över 499 kr.")
     await system.wf.publish(c3, "anna")
-    assert await digest.send(system.wf, system.chat, "social", MONDAY, once_per_day=False) == 2
+    assert (
+        await digest.send(
+            system.wf, system.chat, system.rt.store, "social", MONDAY, once_per_day=False
+        )
+        == 2
+    )
     department, items = system.chat.digests[-1]
     assert department.id == "social"
     assert [(i.number, i.owner) for i in items] == [("#1002", None), ("#1001", "anna")]
@@ -288,7 +301,12 @@ async def test_digest_lists_unanswered_cases_oldest_first(system: System) -> Non
 
 
 async def test_no_digest_where_nothing_is_open(system: System) -> None:
-    assert await digest.send(system.wf, system.chat, "billing", MONDAY, once_per_day=False) == 0
+    assert (
+        await digest.send(
+            system.wf, system.chat, system.rt.store, "billing", MONDAY, once_per_day=False
+        )
+        == 0
+    )
     assert system.chat.digests == []
 
 
@@ -296,8 +314,22 @@ async def test_the_scheduled_digest_goes_out_once_a_day(system: System) -> None:
     system.clock.now = MONDAY
     await new_case(system)
     a, b = (
-        Scheduler(system.wf, system.chat, clock=system.clock),
-        Scheduler(system.wf, system.chat, clock=system.clock),
+        Scheduler(
+            system.wf,
+            system.chat,
+            system.rt.store,
+            system.rt.config,
+            system.rt.adapters,
+            clock=system.clock,
+        ),
+        Scheduler(
+            system.wf,
+            system.chat,
+            system.rt.store,
+            system.rt.config,
+            system.rt.adapters,
+            clock=system.clock,
+        ),
     )
     await b.leader.leads()  # b leads: a's job must not act
     assert await a.daily_digest("social") == 0
@@ -314,7 +346,14 @@ async def test_weekly_report_posts_text_and_chart_once(system: System) -> None:
     await system.wf.edit(cid, "anna", "Hej Anna! Vi öppnar klockan 10.")
     await system.wf.publish(cid, "anna")
     system.clock.advance(hours=1)
-    scheduler = Scheduler(system.wf, system.chat, clock=system.clock)
+    scheduler = Scheduler(
+        system.wf,
+        system.chat,
+        system.rt.store,
+        system.rt.config,
+        system.rt.adapters,
+        clock=system.clock,
+    )
     assert await scheduler.weekly_report() is True
     assert await scheduler.weekly_report() is False
     department, text, chart = system.chat.reports[0]
@@ -323,7 +362,14 @@ async def test_weekly_report_posts_text_and_chart_once(system: System) -> None:
 
 
 def test_the_scheduler_has_the_jobs_of_the_config(system: System) -> None:
-    scheduler = Scheduler(system.wf, system.chat, clock=system.clock)
+    scheduler = Scheduler(
+        system.wf,
+        system.chat,
+        system.rt.store,
+        system.rt.config,
+        system.rt.adapters,
+        clock=system.clock,
+    )
     ids = {job.id for job in scheduler.scheduler.get_jobs()}
     assert {"scan", "leader", "weekly-report"} <= ids
     assert {f"digest:{d.id}" for d in system.wf.config.departments} <= ids

@@ -72,7 +72,9 @@ async def test_25_spam_mentions_from_one_author_in_45_s_are_one_case_and_no_here
     system: System,
 ) -> None:
     start = system.clock.now
-    chase = Chase(system.wf, system.chat, clock=system.clock)
+    chase = Chase(
+        system.wf, system.chat, system.rt.store.cases, system.rt.store.indexes, clock=system.clock
+    )
     for n in range(25):
         system.clock.now = start + timedelta(seconds=45 * n / 24)
         when = system.clock.now.isoformat()
@@ -89,7 +91,9 @@ async def test_25_spam_mentions_from_one_author_in_45_s_are_one_case_and_no_here
     assert [k for k, _ in lines] == [EventKind.CREATED, EventKind.NOTE]
     assert "join this case" in lines[1][1]
     assert len(system.chat.refreshed) == 23  # the rest only update the case message
-    chase = Chase(system.wf, system.chat, clock=system.clock)
+    chase = Chase(
+        system.wf, system.chat, system.rt.store.cases, system.rt.store.indexes, clock=system.clock
+    )
     for minutes in (15, 60):  # the claim tier (the channel), then first response (the lead)
         system.clock.now = start + timedelta(minutes=minutes, seconds=45)
         await chase.scan()

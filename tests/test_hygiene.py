@@ -318,7 +318,9 @@ async def test_a_year_one_time_is_clamped_and_the_scan_runs(system: System) -> N
         assert before <= stored.created_at <= datetime.now(UTC)  # the receive time
         assert case.created_at <= system.clock()
     system.clock.advance(hours=2)
-    await Chase(system.wf, system.chat, clock=system.clock).scan()
+    await Chase(
+        system.wf, system.chat, system.rt.store.cases, system.rt.store.indexes, clock=system.clock
+    ).scan()
 
 
 async def test_an_insult_as_display_name_gets_a_draft_without_a_name(system: System) -> None:

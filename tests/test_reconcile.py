@@ -411,13 +411,23 @@ async def test_passes_that_keep_finding_things_make_readyz_warn(meta: Meta) -> N
 async def test_the_scheduler_runs_it_on_its_leader_only(meta: Meta) -> None:
     t = meta.clock.now - timedelta(hours=1)
     meta.graph.post(PAGE, f"{PAGE}_1001", t, ("6033", "Eva"))
-    clock = SchedulerClock(meta.rt.wf, meta.rt.chat, clock=meta.clock, metrics=meta.rt.metrics)
+    clock = SchedulerClock(
+        meta.rt.wf,
+        meta.rt.chat,
+        meta.rt.store,
+        meta.rt.config,
+        meta.rt.adapters,
+        clock=meta.clock,
+        metrics=meta.rt.metrics,
+    )
     job = clock.scheduler.get_job("reconcile:facebook")
     assert job is not None and job.trigger.interval == timedelta(minutes=5)
     assert job.next_run_time == meta.clock.now + timedelta(minutes=1)  # soon after a start
     ig_job = clock.scheduler.get_job("reconcile:instagram")
     assert ig_job is not None and ig_job.trigger.interval == timedelta(minutes=15)
-    other = SchedulerClock(meta.rt.wf, meta.rt.chat, clock=meta.clock)
+    other = SchedulerClock(
+        meta.rt.wf, meta.rt.chat, meta.rt.store, meta.rt.config, meta.rt.adapters, clock=meta.clock
+    )
     assert await other.leader.leads()
 
     assert await clock.reconcile("facebook") is None  # another clock leads

@@ -741,7 +741,12 @@ async def test_digest_links_each_thread_and_offers_claim_and_snooze(ss: SlackSys
     await ss.ingest(mention_json("m-1", "post-1", "Hej, när öppnar ni?"))
     await ss.flush()
     [root] = ss.slack.messages("C0SOCIAL01")
-    assert await digest.send(ss.rt.wf, ss.rt.chat, "social", ss.clock.now, once_per_day=False) == 1
+    assert (
+        await digest.send(
+            ss.rt.wf, ss.rt.chat, ss.rt.store, "social", ss.clock.now, once_per_day=False
+        )
+        == 1
+    )
     await ss.flush()
     message = ss.slack.messages("C0SOCIAL01")[-1]
     text = json.dumps(message["blocks"])
@@ -787,7 +792,12 @@ async def test_twelve_due_cases_are_one_batched_ping_within_block_kit_limits(
     )
     await ss.flush()
     ss.clock.advance(minutes=15)
-    assert await Chase(ss.rt.wf, ss.rt.chat, clock=ss.clock).scan() == 12
+    assert (
+        await Chase(
+            ss.rt.wf, ss.rt.chat, ss.rt.store.cases, ss.rt.store.indexes, clock=ss.clock
+        ).scan()
+        == 12
+    )
     await ss.flush()
     roots = ss.slack.messages("C0SOCIAL01")
     [batch] = [m for m in roots if not m.get("metadata")]

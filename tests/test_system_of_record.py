@@ -101,7 +101,15 @@ async def test_the_worker_loop_and_the_scheduler_notice_a_wipe(
 
     other = WipeWatch(system.rt.store)  # the scheduler of another process
     await other.start()
-    scheduler = SchedulerClock(system.wf, system.chat, clock=system.clock, wipes=other)
+    scheduler = SchedulerClock(
+        system.wf,
+        system.chat,
+        system.rt.store,
+        system.rt.config,
+        system.rt.adapters,
+        clock=system.clock,
+        wipes=other,
+    )
     assert not await scheduler.check_wipe()
     await system.rt.store.redis.flushdb()
     assert await scheduler.check_wipe()

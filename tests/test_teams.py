@@ -813,7 +813,7 @@ async def test_a_digest_click_is_answered_with_the_digest_brought_up_to_date(
     await ts.flush()
     from escalation import digest
 
-    await digest.send(ts.rt.wf, ts.rt.chat, "social", ts.clock(), once_per_day=False)
+    await digest.send(ts.rt.wf, ts.rt.chat, ts.rt.store, "social", ts.clock(), once_per_day=False)
     await ts.flush()
     post = await ts.post()
     [listing] = [m for m in ts.connector.posts(SOCIAL) if m.id != post.id]

@@ -26,10 +26,7 @@ Run = Callable[["Workflow", str, str, "str | None", "str | None"], Awaitable[Cas
 
 async def case_of(workflow: Workflow, case_id: str) -> Case:
     """The case an action names, or a refusal the person who acted can read."""
-    case = await workflow.store.cases.get(case_id)
-    if case is None:
-        raise Refused(f"there is no case #{case_id}")
-    return case
+    return await workflow.case(case_id)
 
 
 def chosen(value: str | None, refusal: str) -> str:
@@ -43,14 +40,10 @@ async def snooze(workflow: Workflow, case_id: str, actor: str, choice: str | Non
     """Quiet a case's pings until the chosen time (30m, 1h, 2h or tomorrow), counted in the
     case's department's time zone and opening hours."""
     case = await case_of(workflow, case_id)
-    department = workflow.config.department(case.department)
+    calendar = workflow.calendar(case.department)
     try:
         until = snooze_until(
-            choice or "",
-            workflow.clock(),
-            workflow.config.department_tz(department.id),
-            department.hours,
-            workflow.config.reminders.daily_at,
+            choice or "", calendar.now, calendar.tz, calendar.hours, calendar.morning
         )
     except ValueError as exc:
         raise Refused(str(exc)) from None

@@ -10,8 +10,8 @@ from datetime import datetime
 
 from chatops.chat.backend import DigestItem
 from chatops.domain import Case
+from chatops.store import Cases, Indexes
 from chatops.workflow.policy import WAITING
-from chatops.workflow.service import Workflow
 
 
 def digest_items(cases: list[Case], first_lines: dict[str, str], now: datetime) -> list[DigestItem]:
@@ -25,13 +25,13 @@ def digest_items(cases: list[Case], first_lines: dict[str, str], now: datetime) 
     ]
 
 
-async def build(wf: Workflow, department: str, now: datetime) -> list[DigestItem]:
-    ids = await wf.store.indexes.case_ids(department, WAITING)
-    cases = await wf.store.cases.get_many(ids)
+async def build(cases: Cases, indexes: Indexes, department: str, now: datetime) -> list[DigestItem]:
+    ids = await indexes.case_ids(department, WAITING)
+    found = await cases.get_many(ids)
     lines = {}
-    for case in cases:
-        mentions = await wf.store.cases.mentions(case.id)
+    for case in found:
+        mentions = await cases.mentions(case.id)
         first = mentions.get(case.mention_keys[0]) if case.mention_keys else None
         if first is not None:
             lines[case.id] = f"{first.author.display}: {' '.join(first.text.split())[:80]}"
-    return digest_items(cases, lines, now)
+    return digest_items(found, lines, now)

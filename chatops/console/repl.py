@@ -11,6 +11,7 @@ import shlex
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TextIO
 
 from rich.console import Console
@@ -18,7 +19,8 @@ from rich.console import Console
 from chatops.chat.actions import Action
 from chatops.chat.commands import case_of, run_action
 from chatops.console.render import case_panel, cases_table, history_table
-from chatops.domain import OPEN_STATES
+from chatops.domain import utcnow
+from chatops.store import Audit
 from chatops.workflow.service import Workflow
 from chatops.workflow.transitions import Refused
 
@@ -51,10 +53,20 @@ class Spec:
 
 
 class Repl:
-    def __init__(self, workflow: Workflow, console: Console, user: str = "agent") -> None:
+    def __init__(
+        self,
+        workflow: Workflow,
+        audit: Audit,
+        console: Console,
+        user: str = "agent",
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.wf = workflow
+        self.audit = audit
         self.console = console
         self.user = user
+        self.clock = clock
         self.specs: dict[str, Spec] = {
             "claim": Spec(1, None, self._act(Action.CLAIM)),
             "unclaim": Spec(1, None, self._act(Action.UNCLAIM)),
@@ -141,15 +153,11 @@ class Repl:
             self._say(f"{name} #{positional[0]}: {exc.reason}")
 
     async def list(self) -> None:
-        store = self.wf.store
-        ids: list[str] = []
-        for dept in self.wf.config.departments:
-            ids += await store.indexes.case_ids(dept.id, OPEN_STATES)
-        cases = sorted(await store.cases.get_many(ids), key=lambda c: int(c.id))
+        cases = await self.wf.open_cases()
         if not cases:
             self.console.print("no open cases")
             return
-        self.console.print(cases_table(cases, self.wf.clock()))
+        self.console.print(cases_table(cases, self.clock()))
 
     async def answer(self, case_id: str, position: str) -> None:
         """Pick which comment of the case the draft answers, by its number in `show N`."""
@@ -160,11 +168,9 @@ class Repl:
         await run_action(self.wf, Action.REPLY_TO, case_id, self.user, key)
 
     async def show(self, case_id: str) -> None:
-        case = await self.wf.store.cases.get(case_id)
-        if case is None:
-            raise Refused(f"there is no case #{case_id}")
+        case = await case_of(self.wf, case_id)
         self.console.print(case_panel(await self.wf.view(case)))
-        self.console.print(history_table(await self.wf.store.audit.entries(case_id)))
+        self.console.print(history_table(await self.audit.entries(case.id)))
 
     def _say(self, text: str) -> None:
         self.console.print(text, style="yellow", highlight=False, markup=False)

@@ -264,7 +264,7 @@ class TeamsBackend:
     ) -> dict[str, Any]:
         return case_card(
             view,
-            now=self.workflow.clock(),
+            now=self.rt.clock(),
             departments=self.departments(),
             names=await self.references.names(),
             approvers_known=bool(self.rt.config.approval.approvers),
@@ -305,7 +305,8 @@ class TeamsBackend:
             (d for d in self.departments() if d.channel == channel),
             self.workflow.department(fallback),
         )
-        items = await digest.build(self.workflow, department.id, self.workflow.clock())
+        store = self.rt.store
+        items = await digest.build(store.cases, store.indexes, department.id, self.rt.clock())
         listing = present.digest(department, items, await self._links(items))
         card = listing_card(listing, "digest", names=await self.references.names())
         if notice:

@@ -18,12 +18,13 @@ from redis.exceptions import RedisError
 from adapters import Adapter, NotSent, OutcomeUnknown, PermanentError, RateLimited
 from adapters.base import ChecksDrafts
 from chatops.config import Config
-from chatops.domain import AuditEntry, Case, Mention, Reply, State, utcnow
+from chatops.domain import OPEN_STATES, AuditEntry, Case, Mention, Reply, State, utcnow
 from chatops.inflight import InFlight
 from chatops.store import Store
+from chatops.workflow.calendar import Calendar, calendar
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.events import CaseEvent, CaseView, Department, EventKind, Shows
-from chatops.workflow.policy import first_response_due, next_step
+from chatops.workflow.policy import Step, first_response_due, next_step
 from chatops.workflow.transitions import (
     Args,
     Policy,
@@ -152,7 +153,7 @@ class Workflow:
         loaded now); a draft that changed under the click is refused, never sent. With
         `deliver=False` only the decision is made: a case returned in `publishing` is this
         caller's to hand to `deliver` (a chat that must answer the click first)."""
-        case = await self._load(case_id)
+        case = await self.case(case_id)
         await self._platform_allows(case, private)
         count = await self.store.published.count(text_digest(case.draft), self.clock().date())
         cmd = Command.PRIVATE if private else Command.PUBLISH
@@ -168,7 +169,7 @@ class Workflow:
         """Approve and publish in one compare-and-set: the approver's click is the publish
         click, and it covers only the draft the approver saw (`seen`, default: as loaded).
         With `deliver=False` the case is returned in `publishing`, for `deliver`."""
-        case = await self._load(case_id)
+        case = await self.case(case_id)
         await self._platform_allows(case, case.private)
         args = Args(fingerprint=seen or fingerprint(case))
         after = await self.command(case_id, Command.APPROVE, actor, args)
@@ -370,13 +371,27 @@ class Workflow:
                 return before, stored
         raise RuntimeError(f"case {case_id}: too much contention, giving up")
 
-    # -- internals ------------------------------------------------------------------------
+    # -- questions the chat front ends and the chase ask -----------------------------------
 
-    async def _load(self, case_id: str) -> Case:
+    async def case(self, case_id: str) -> Case:
+        """The case `case_id` names (with or without '#'), or a refusal people can read."""
         case = await self.store.cases.get(case_id.lstrip("#"))
         if case is None:
             raise CaseNotFound(case_id)
         return case
+
+    async def open_cases(self) -> list[Case]:
+        """The open cases of every department, by case number."""
+        ids: list[str] = []
+        for dept in self.config.departments:
+            ids += await self.store.indexes.case_ids(dept.id, OPEN_STATES)
+        return sorted(await self.store.cases.get_many(ids), key=lambda c: int(c.id))
+
+    def calendar(self, department: str) -> Calendar:
+        """The department's time zone, opening hours and morning, with the time now."""
+        return calendar(self.config, department, self.clock())
+
+    # -- internals ------------------------------------------------------------------------
 
     async def _transition(
         self, case_id: str, cmd: Command, actor: str, args: Args
@@ -442,6 +457,10 @@ class Workflow:
         """Next time the chase must look at this case (indexed in the store)."""
         step = next_step(case, self.config, self.time_scale)
         return step.due if step else None
+
+    def next_step(self, case: Case, now: datetime) -> Step | None:
+        """The escalation step this case is at next, under this workflow's policy."""
+        return next_step(case, self.config, self.time_scale, now)
 
     def department(self, dept_id: str) -> Department:
         d = self.config.department(dept_id)
