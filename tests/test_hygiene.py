@@ -409,7 +409,7 @@ async def test_replay_sanitises_like_a_webhook(system: System, tmp_path: Path) -
     path = tmp_path / "backlog.jsonl"
     path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
     before = datetime.now(UTC)
-    report = await replay(system.rt.store, path, Console(file=io.StringIO()))
+    report = await replay(system.rt.store.inbound, path, Console(file=io.StringIO()))
     assert (report.accepted, report.errors) == (2, [])
     await system.drain()
     [long] = (await system.rt.store.cases.mentions((await system.case_of("post-1")).id)).values()
