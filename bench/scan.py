@@ -21,6 +21,7 @@ import redis.asyncio as aioredis
 from bench._common import BENCH_REDIS_URL
 from bench.store import NOW, fill
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, PingItem
+from chatops.chat.present import Report
 from chatops.config import load_config_text
 from chatops.store import Store
 from chatops.workflow.service import Workflow
@@ -49,7 +50,7 @@ class CountingChat:
     ) -> None:
         return None
 
-    async def post_report(self, department: Department, text: str, chart: bytes | None) -> None:
+    async def post_report(self, department: Department, report: Report) -> None:
         return None
 
     async def post_pings(

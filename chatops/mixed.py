@@ -30,6 +30,7 @@ from chatops.chat import (
     Runs,
     local_only,
 )
+from chatops.chat.present import Report
 from chatops.config import Config
 
 
@@ -67,8 +68,8 @@ class MixedChat:
     ) -> None:
         await self.backend_of(department.id).post_digest(department, items, now)
 
-    async def post_report(self, department: Department, text: str, chart: bytes | None) -> None:
-        await self.backend_of(department.id).post_report(department, text, chart)
+    async def post_report(self, department: Department, report: Report) -> None:
+        await self.backend_of(department.id).post_report(department, report)
 
     async def post_pings(
         self, department: Department, items: list[PingItem], notify: tuple[str, ...]

@@ -1,4 +1,4 @@
-"""Weekly KPI report (DESIGN §6): response rate and first-response time, as Slack text and a chart.
+"""Weekly KPI report (DESIGN §6): response rate and first-response time, as lines and a chart.
 
 The numbers are those of `chatops.stats`: the same cases count, the same first-response times.
 Per-department and overall medians are recomputed from each case's first-response time, because
@@ -16,13 +16,15 @@ import io
 import statistics
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import matplotlib.style
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from chatops.chat.present import Report
+from chatops.chat.rich import Line, Strong, Text
 from chatops.domain import AuditEntry, Case
 from chatops.stats import Row, compute, expects_reply, first_response, fmt, percentile
 from chatops.store import Store
@@ -169,20 +171,21 @@ def _minutes(d: timedelta | None) -> float:
 # -- text ----------------------------------------------------------------------------------
 
 
-def weekly_text(rows: Sequence[Row], since: datetime, until: datetime, *, total: DeptRow) -> str:
-    """Slack mrkdwn posted with the chart: the week's totals, then each department and platform.
+def weekly(rows: Sequence[Row], since: datetime, until: datetime, *, total: DeptRow) -> Report:
+    """The week's totals, then each department and platform, as chat-neutral lines (no chart).
 
     `total` comes from `summarise` over the raw cases: the overall median and p90 cannot be
-    derived from the rows.
+    derived from the rows. Names are literal `Text`: each chat escapes them its own way.
     """
-    lines = [f"*Weekly response report* · {date_range(since, until)}"]
+    title = f"Weekly response report · {date_range(since, until)}"
     if not total.cases:
-        return "\n".join([*lines, "No cases this week."])
-    lines.append(f"*Total*: {_figures(total.cases, total.answered, total.median, total.p90)}")
+        return Report(title, ((Text("No cases this week."),),))
+    figures = _figures(total.cases, total.answered, total.median, total.p90)
+    lines: list[Line] = [(Strong("Total"), Text(f": {figures}"))]
     for r in sorted(rows, key=lambda r: (r.department, r.platform)):
         figures = _figures(r.cases, r.answered, r.median, r.p90) if r.cases else "no reply expected"
-        lines.append(f"• {_escape(r.department)} · {_escape(r.platform)}: {figures}")
-    return "\n".join(lines)
+        lines.append((Text(f"• {r.department} · {r.platform}: {figures}"),))
+    return Report(title, tuple(lines))
 
 
 def _figures(cases: int, answered: int, median: timedelta | None, p90: timedelta | None) -> str:
@@ -204,16 +207,11 @@ def date_range(since: datetime, until: datetime) -> str:
     return f"{since.day} {MONTHS[since.month - 1]} {since.year}–{end}"
 
 
-def _escape(text: str) -> str:
-    """Slack reads &, < and > as markup in mrkdwn."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 # -- the report ----------------------------------------------------------------------------
 
 
-async def weekly_report(store: Store, *, now: datetime, days: int = 7) -> tuple[str, bytes | None]:
-    """The text and chart for the `days` before `now`; no chart when nobody was waiting.
+async def weekly_report(store: Store, *, now: datetime, days: int = 7) -> Report:
+    """The report and its chart for the `days` before `now`; no chart when nobody was waiting.
 
     Only history up to `now` counts, so a report run late still shows what was true then. The
     chart renders in a thread: drawing takes a noticeable fraction of a second, and the event
@@ -224,9 +222,9 @@ async def weekly_report(store: Store, *, now: datetime, days: int = 7) -> tuple[
     logs = await store.audit.entries_of([c.id for c in cases])
     history = {cid: [e for e in entries if e.at <= now] for cid, entries in logs.items()}
     total = summarise("all", cases, history)
-    text = weekly_text(compute(cases, history), since, now, total=total)
+    report = weekly(compute(cases, history), since, now, total=total)
     if not total.cases:
-        return text, None
+        return report
     title = f"Response to customers, {date_range(since, now)}"
     png = await asyncio.to_thread(weekly_chart, by_department(cases, history), title=title)
-    return text, png
+    return replace(report, chart=png)

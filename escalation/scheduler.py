@@ -157,10 +157,8 @@ class Clock:
         week = now.astimezone(self.config.zone).strftime("%G-W%V")
         if not await self.store.redis.set(keys.report_sent(week), "1", nx=True, ex=14 * 24 * 3600):
             return False
-        text, chart = await weekly_report(self.store, now=now)
-        await self.chat.post_report(
-            self.wf.department(self.config.default_department.id), text, chart
-        )
+        report = await weekly_report(self.store, now=now)
+        await self.chat.post_report(self.wf.department(self.config.default_department.id), report)
         return True
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestServer
 
 from adapters.sandbox import sign
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
+from chatops.chat.present import Report
 
 
 class RecordingChat:
@@ -22,7 +23,7 @@ class RecordingChat:
     def __init__(self) -> None:
         self.shown: list[tuple[CaseView, CaseEvent]] = []
         self.digests: list[tuple[Department, list[DigestItem]]] = []
-        self.reports: list[tuple[Department, str, bytes | None]] = []
+        self.reports: list[tuple[Department, Report]] = []
         self.pings: list[tuple[Department, list[PingItem], tuple[str, ...]]] = []
         self.refreshed: list[CaseView] = []
 
@@ -37,8 +38,8 @@ class RecordingChat:
     ) -> None:
         self.digests.append((department, items))
 
-    async def post_report(self, department: Department, text: str, chart: bytes | None) -> None:
-        self.reports.append((department, text, chart))
+    async def post_report(self, department: Department, report: Report) -> None:
+        self.reports.append((department, report))
 
     async def post_pings(
         self, department: Department, items: list[PingItem], notify: tuple[str, ...]

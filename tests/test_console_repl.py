@@ -28,3 +28,20 @@ async def test_take_over_a_case_someone_else_claimed(system: System) -> None:
     assert system.chat.kinds("1001")[-1] is EventKind.TAKEN_OVER
     assert await repl.execute("draft 1001 Hej! Bob här.")
     assert (await system.case_of("post-1")).draft == "Hej! Bob här."
+
+
+async def test_the_weekly_report_prints_its_lines_as_written() -> None:
+    from chatops.chat import Department
+    from chatops.chat.present import Report
+    from chatops.chat.rich import Strong, Text
+    from chatops.console.backend import ConsoleBackend
+
+    out = io.StringIO()
+    backend = ConsoleBackend(Console(file=out, width=200))
+    lines = ((Strong("Total"), Text(": 3 cases")), (Text("• [bold]R&D\x1b[2J · x: 1 case"),))
+    await backend.post_report(Department("social", "Social", "#social"), Report("Weekly", lines))
+    assert out.getvalue().splitlines() == [
+        "[social] Weekly",
+        "Total: 3 cases",
+        "• [bold]R&D · x: 1 case",
+    ]

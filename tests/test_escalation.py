@@ -356,9 +356,9 @@ async def test_weekly_report_posts_text_and_chart_once(system: System) -> None:
     )
     assert await scheduler.weekly_report() is True
     assert await scheduler.weekly_report() is False
-    department, text, chart = system.chat.reports[0]
-    assert department.id == "social" and "Weekly response report" in text
-    assert chart is not None and chart.startswith(b"\x89PNG")
+    department, report = system.chat.reports[0]
+    assert department.id == "social" and "Weekly response report" in report.title
+    assert report.chart is not None and report.chart.startswith(b"\x89PNG")
 
 
 def test_the_scheduler_has_the_jobs_of_the_config(system: System) -> None:

@@ -1,4 +1,4 @@
-"""Weekly KPI report: department arithmetic, the Slack text, the chart, and the whole from Redis."""
+"""Weekly KPI report: department arithmetic, the lines, the chart, and the whole from Redis."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 import matplotlib
 import pytest
 
+from chatops.chat.present import Report
+from chatops.chat.rich import Strong, Text, plain
 from chatops.domain import AuditEntry, Case, State
 from chatops.stats import Row
 from chatops.store import Store
@@ -17,9 +19,9 @@ from escalation.report import (
     by_department,
     date_range,
     summarise,
+    weekly,
     weekly_chart,
     weekly_report,
-    weekly_text,
 )
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -131,7 +133,7 @@ def test_rate() -> None:
 # -- text ----------------------------------------------------------------------------------
 
 
-def test_weekly_text_lists_totals_then_departments_and_platforms() -> None:
+def test_weekly_lists_totals_then_departments_and_platforms() -> None:
     rows = [
         Row("social", "x", 2, 1, m(90), m(90)),
         Row("billing", "facebook", 1, 1, timedelta(seconds=42 * 60 + 5), m(43)),
@@ -139,22 +141,27 @@ def test_weekly_text_lists_totals_then_departments_and_platforms() -> None:
         Row("bill<ing>&co", "instagram", 4, 0, None, None),
     ]
     total = DeptRow("all", 7, 2, m(66), m(90))
-    assert weekly_text(rows, SINCE, NOW, total=total) == (
-        "*Weekly response report* · 16–23 Nov 2026\n"
-        "*Total*: 7 cases, 2 answered (29%), median 1h06m, p90 1h30m\n"
-        "• bill&lt;ing&gt;&amp;co · instagram: 4 cases, 0 answered (0%), median -, p90 -\n"
-        "• billing · facebook: 1 case, 1 answered (100%), median 42m05s, p90 43m00s\n"
-        "• social · facebook: no reply expected\n"
-        "• social · x: 2 cases, 1 answered (50%), median 1h30m, p90 1h30m"
+    report = weekly(rows, SINCE, NOW, total=total)
+    assert report.title == "Weekly response report · 16–23 Nov 2026" and report.chart is None
+    assert report.lines[0] == (
+        Strong("Total"),
+        Text(": 7 cases, 2 answered (29%), median 1h06m, p90 1h30m"),
     )
+    assert [plain(line) for line in report.lines[1:]] == [
+        "• bill<ing>&co · instagram: 4 cases, 0 answered (0%), median -, p90 -",
+        "• billing · facebook: 1 case, 1 answered (100%), median 42m05s, p90 43m00s",
+        "• social · facebook: no reply expected",
+        "• social · x: 2 cases, 1 answered (50%), median 1h30m, p90 1h30m",
+    ]
+    assert all(isinstance(span, Text) for line in report.lines[1:] for span in line)
 
 
-def test_weekly_text_without_cases() -> None:
+def test_weekly_without_cases() -> None:
     empty = DeptRow("all", 0, 0, None, None)
-    expected = "*Weekly response report* · 16–23 Nov 2026\nNo cases this week."
-    assert weekly_text([], SINCE, NOW, total=empty) == expected
+    expected = Report("Weekly response report · 16–23 Nov 2026", ((Text("No cases this week."),),))
+    assert weekly([], SINCE, NOW, total=empty) == expected
     spam_only = [Row("social", "x", 0, 0, None, None)]
-    assert weekly_text(spam_only, SINCE, NOW, total=empty) == expected
+    assert weekly(spam_only, SINCE, NOW, total=empty) == expected
 
 
 @pytest.mark.parametrize(
@@ -264,19 +271,18 @@ async def test_weekly_report_from_the_store(store: Store) -> None:
     await put(store, week[3], [])
     await put(store, case("later", created=NOW + timedelta(hours=1)), [])
 
-    text, png = await weekly_report(store, now=NOW)
+    report = await weekly_report(store, now=NOW)
 
-    assert text == (
-        "*Weekly response report* · 16–23 Nov 2026\n"
-        "*Total*: 3 cases, 2 answered (67%), median 1h06m, p90 1h30m\n"
-        "• billing · facebook: 1 case, 1 answered (100%), median 42m00s, p90 42m00s\n"
-        "• social · x: 2 cases, 1 answered (50%), median 1h30m, p90 1h30m"
-    )
-    assert png is not None and png.startswith(PNG_MAGIC)
+    assert report.title == "Weekly response report · 16–23 Nov 2026"
+    assert [plain(line) for line in report.lines] == [
+        "Total: 3 cases, 2 answered (67%), median 1h06m, p90 1h30m",
+        "• billing · facebook: 1 case, 1 answered (100%), median 42m00s, p90 42m00s",
+        "• social · x: 2 cases, 1 answered (50%), median 1h30m, p90 1h30m",
+    ]
+    assert report.chart is not None and report.chart.startswith(PNG_MAGIC)
 
 
 async def test_weekly_report_without_cases(store: Store) -> None:
-    assert await weekly_report(store, now=NOW) == (
-        "*Weekly response report* · 16–23 Nov 2026\nNo cases this week.",
-        None,
+    assert await weekly_report(store, now=NOW) == Report(
+        "Weekly response report · 16–23 Nov 2026", ((Text("No cases this week."),),)
     )

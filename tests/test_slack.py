@@ -10,7 +10,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -760,15 +760,17 @@ async def test_digest_links_each_thread_and_offers_claim_and_snooze(ss: SlackSys
 
 async def test_weekly_report_is_uploaded_with_its_chart(ss: SlackSystem) -> None:
     from chatops.chat import Department
+    from chatops.chat.present import Report
+    from chatops.chat.rich import Strong, Text
 
+    report = Report("Weekly response report", ((Strong("Total"), Text(": 3 cases")),))
     await ss.backend.post_report(
         Department("social", "Social team", "C0SOCIAL01"),
-        "*Weekly response report*",
-        b"\x89PNG\r\n\x1a\nfake",
+        replace(report, chart=b"\x89PNG\r\n\x1a\nfake"),
     )
     [upload] = ss.slack.files
     assert upload.channel_id == "C0SOCIAL01" and upload.content.startswith(b"\x89PNG")
-    assert "Weekly response report" in (upload.initial_comment or "")
+    assert upload.initial_comment == "*Weekly response report*\n*Total*: 3 cases"
 
 
 async def _snoozed(ss: SlackSystem) -> Case | None:

@@ -12,6 +12,8 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View as SlackView
 
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
+from chatops.chat.present import Report
+from chatops.chat.rich import Strong, Text
 from chatops.domain import Author, Case, Change, Kind, Mention, State
 from chatops.slack.blocks import (
     case_blocks,
@@ -29,6 +31,8 @@ from chatops.slack.blocks import (
     refusal_text,
     reply_to_key,
     reply_to_value,
+    report_blocks,
+    report_text,
     section,
     seen_draft,
     who,
@@ -826,11 +830,16 @@ LAYOUTS: dict[str, Any] = {
     "ping_batch_blocks": lambda v: ping_batch_blocks(
         v.department, _pings(200), _links(200), ["S0LEAD0001"] * 400
     ),
+    "report_blocks": lambda v: report_blocks(_report(300)),
 }
 MODALS: dict[str, Any] = {
     "draft_modal": lambda v: draft_modal(v.case.id, v.case.draft, title_case=v.case.number),
     "reject_modal": lambda v: reject_modal(v.case.id),
 }
+
+
+def _report(n: int) -> Report:
+    return Report(NAMES * 10, tuple((Strong(NAMES), Text(": " + "<&> " * 400)) for _ in range(n)))
 
 
 def _digest(n: int) -> list[DigestItem]:
@@ -991,6 +1000,24 @@ def test_a_big_digest_stops_listing_within_the_limits() -> None:
     blocks = digest_blocks(BILLING, _digest(200), _links(200))
     assert_valid(blocks)
     assert "more: `/chatops` lists them all" in body(blocks)
+
+
+def test_the_weekly_report_as_mrkdwn_and_blocks() -> None:
+    lines = ((Strong("Total"), Text(": 3 cases")), (Text("• R&D <!here> *x* · x: 1 case"),))
+    report = Report("Weekly response report · 16–23 Nov 2026", lines)
+    assert report_text(report) == (
+        "*Weekly response report · 16–23 Nov 2026*\n*Total*: 3 cases\n"
+        "• R&amp;D &lt;!here&gt; *x* · x: 1 case"
+    )
+    blocks = report_blocks(report)
+    assert_valid(blocks)
+    assert body(blocks) == report_text(report)
+
+
+def test_a_big_weekly_report_counts_the_lines_it_leaves_out() -> None:
+    blocks = report_blocks(_report(300))
+    assert_valid(blocks)
+    assert body(blocks).endswith("more lines.")
 
 
 # -- the checker itself: it must catch what Slack refuses ------------------------------------

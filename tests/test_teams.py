@@ -27,6 +27,8 @@ from botbuilder.schema import (
 
 from chatops import runtime
 from chatops.chat.actions import Action
+from chatops.chat.present import Report
+from chatops.chat.rich import Strong, Text
 from chatops.config import Config, load_config_text
 from chatops.domain import Case, State
 from chatops.processes import web_app
@@ -835,11 +837,12 @@ async def test_a_digest_click_is_answered_with_the_digest_brought_up_to_date(
 
 async def test_the_weekly_report_is_a_card_with_its_chart(ts: TeamsSystem) -> None:
     department = ts.rt.wf.department("social")
-    await ts.backend.post_report(department, "*Weekly report*\n12 cases, 11 answered", b"\x89PNG")
+    lines = ((Strong("Total"), Text(": 12 cases, 11 answered")),)
+    await ts.backend.post_report(department, Report("Weekly report", lines, b"\x89PNG"))
     await ts.flush()
     [report] = ts.connector.posts(SOCIAL)
     card = report.card or {}
-    assert "**Weekly report**" in text_of(card) and "11 answered" in text_of(card)
+    assert "Weekly report" in text_of(card) and "**Total**: 12 cases, 11 answered" in text_of(card)
     [image] = [e for e in card["body"] if e["type"] == "Image"]
     assert image["url"] == "data:image/png;base64,iVBORw=="
 

@@ -12,6 +12,8 @@ import pytest
 
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem, present
 from chatops.chat.actions import Action
+from chatops.chat.present import Report
+from chatops.chat.rich import Strong, Text
 from chatops.chat.snooze import CHOICES
 from chatops.domain import Author, Case, Change, Mention, State
 from chatops.teams.cards import (
@@ -536,13 +538,14 @@ def test_a_long_digest_fits_and_counts_the_rest() -> None:
 
 
 def test_report_card() -> None:
-    text = "*Weekly response report* · 16–23 Nov 2026\n*Total*: 3 cases\n• R&amp;D · x: [1]"
-    card = report_card(text, "https://files.invalid/chart.png")
+    lines = ((Strong("Total"), Text(": 3 cases")), (Text("• R&D <at>x</at> · x: [1]"),))
+    report = Report("Weekly response report · 16–23 Nov 2026", lines)
+    card = report_card(report, "https://files.invalid/chart.png")
     blocks = [b["text"] for b in card["body"] if b["type"] == "TextBlock"]
     assert blocks == [
-        "**Weekly response report** · 16–23 Nov 2026",
+        "Weekly response report · 16–23 Nov 2026",
         "**Total**: 3 cases",
-        "• R&amp;D · x: &#91;1&#93;",
+        "• R&amp;D &lt;at&gt;x&lt;/at&gt; · x: &#91;1&#93;",
     ]
     assert card["body"][-1] == {
         "type": "Image",
@@ -550,7 +553,7 @@ def test_report_card() -> None:
         "altText": "Weekly response chart",
         "size": "Stretch",
     }
-    assert all(b["type"] == "TextBlock" for b in report_card(text, "javascript:x")["body"])
+    assert all(b["type"] == "TextBlock" for b in report_card(report, "javascript:x")["body"])
 
 
 def test_ping_card_offers_claim_and_snooze() -> None:
@@ -920,10 +923,11 @@ def test_every_other_card_declares_1_5_and_fits_with_the_worst_inputs() -> None:
     batch = present.pings(MANY_DEPARTMENTS[0], pings, links, people)
     assert_card_ok(listing_card(batch, "ping", names=names))
     chart = "data:image/png;base64," + "A" * 100_000
-    report = report_card("\n".join(["*Weekly* " + HUGE] * 60), chart)
+    lines = tuple((Strong("Weekly"), Text(" " + HUGE)) for _ in range(60))
+    report = report_card(Report(HUGE, lines), chart)
     assert_card_ok(report)
     assert "too big for a Teams message" in texts(report)
-    assert_card_ok(report_card("Weekly", "data:image/png;base64,AAAA"))
+    assert_card_ok(report_card(Report("Weekly", ()), "data:image/png;base64,AAAA"))
     assert_card_ok(refusal_card(HUGE, case_id="1042"))
     assert_card_ok(refusal_card(HUGE))
 

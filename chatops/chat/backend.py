@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from chatops.workflow.events import CaseEvent, CaseView, Department, EventKind, Shows
+
+if TYPE_CHECKING:
+    from chatops.chat.present import Report
 
 __all__ = [
     "CaseEvent",
@@ -57,8 +60,8 @@ class ChatBackend(Shows, Protocol):
         """One message in the department's channel listing its unanswered cases."""
         ...
 
-    async def post_report(self, department: Department, text: str, chart: bytes | None) -> None:
-        """The weekly KPI report (text and a PNG chart) in the department's channel."""
+    async def post_report(self, department: Department, report: Report) -> None:
+        """The weekly KPI report (its lines and a PNG chart) in the department's channel."""
         ...
 
     async def post_pings(

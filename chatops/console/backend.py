@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.text import Text
 
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
-from chatops.console.render import case_panel, digest_table, event_line
+from chatops.chat.present import Report
+from chatops.console.render import case_panel, digest_table, event_line, rich_line, safe
 
 FULL_CARD = frozenset({EventKind.CREATED, EventKind.REOPENED, EventKind.REROUTED})
 
@@ -43,12 +44,14 @@ class ConsoleBackend:
         for item in items:
             self.console.print(Text(f"  • {item.text} · {item.owner or 'unclaimed'}"))
 
-    async def post_report(self, department: Department, text: str, chart: bytes | None) -> None:
-        self.console.print(Text(f"[{department.id}] ") + Text(text))
-        if chart is not None:
+    async def post_report(self, department: Department, report: Report) -> None:
+        self.console.print(safe(f"[{department.id}] ", "dim") + safe(report.title, "bold"))
+        for line in report.lines:
+            self.console.print(rich_line(line))
+        if report.chart is not None:
             path = Path(tempfile.gettempdir()) / f"chatops-report-{department.id}.png"
-            path.write_bytes(chart)
-            self.console.print(f"chart: {path}")
+            path.write_bytes(report.chart)
+            self.console.print(safe(f"chart: {path}"))
 
     async def close(self) -> None:
         return None

@@ -18,6 +18,18 @@ from rich.table import Table
 from rich.text import Text
 
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
+from chatops.chat.rich import (
+    Code,
+    Everyone,
+    Faint,
+    Line,
+    Link,
+    Person,
+    Place,
+    Span,
+    Strong,
+    plain_span,
+)
 from chatops.domain import AuditEntry, Case, Change, Mention, State
 from chatops.event_wording import shown_flags
 from chatops.hygiene import ESCAPE_SEQUENCES
@@ -34,6 +46,33 @@ def terminal_safe(text: str) -> str:
 def safe(text: str | None, style: str = "") -> Text:
     """Outside text as a rich `Text`: cleaned for the terminal and never parsed as markup."""
     return Text(terminal_safe(text or ""), style=style)
+
+
+def rich_line(line: Line) -> Text:
+    """A chat-neutral line as styled terminal text: every span's words through `safe`."""
+    out = Text()
+    for span in line:
+        out.append_text(_span(span))
+    return out
+
+
+def _span(span: Span) -> Text:
+    match span:
+        case Strong(text):
+            return safe(text, "bold")
+        case Faint(text):
+            return safe(text, "dim")
+        case Code(text):
+            return safe(text, "cyan")
+        case Person(who):
+            return safe(who, "bold")
+        case Everyone():
+            return Text("@here", style="magenta")
+        case Link(url, label) if url.startswith(("https://", "http://")):
+            return safe(label, "underline") + safe(f" {url}", "dim")
+        case Place(channel, name):
+            return safe(f"{name} ({channel})", "bold")
+    return safe(plain_span(span))
 
 
 STATE_STYLE = {

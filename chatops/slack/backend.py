@@ -15,16 +15,22 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
+from chatops.chat.present import Report
 from chatops.domain import utcnow
 from chatops.slack.blocks import (
+    FALLBACK_LIMIT,
     case_blocks,
     case_text,
+    clip_mrkdwn,
     digest_blocks,
+    escape,
     event_text,
     moved_blocks,
     ping_batch_blocks,
     ping_batch_text,
     ping_blocks,
+    report_blocks,
+    report_text,
 )
 from chatops.slack.groups import UserGroups
 from chatops.slack.identity import WhoWeAre
@@ -163,17 +169,25 @@ class SlackBackend:
         found = await asyncio.gather(*(one(case_id) for case_id in case_ids))
         return {case_id: link for case_id, link in found if link}
 
-    async def post_report(self, department: Department, text: str, chart: bytes | None) -> None:
-        """The weekly report: the chart as a file with the summary as its comment."""
-        if chart is None:
-            await self.outbox.enqueue(Op("message", "", department.channel, text=text))
+    async def post_report(self, department: Department, report: Report) -> None:
+        """The weekly report: the chart as a file with the report as its comment."""
+        if report.chart is None:
+            await self.outbox.enqueue(
+                Op(
+                    "message",
+                    "",
+                    department.channel,
+                    text=clip_mrkdwn(escape(report.title), FALLBACK_LIMIT),
+                    blocks=report_blocks(report),
+                )
+            )
             return
         await self.client.files_upload_v2(
             channel=department.channel,
-            content=chart,
+            content=report.chart,
             filename="chatops-weekly.png",
             title="Weekly response report",
-            initial_comment=text,
+            initial_comment=report_text(report),
         )
 
     async def drain(self, within: float) -> None:

@@ -17,6 +17,8 @@ from typing import Any
 
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
 from chatops.chat.actions import Action
+from chatops.chat.present import Report
+from chatops.chat.rich import Span, Strong, plain_span, render
 from chatops.domain import Case, DismissReason, Mention, State
 from chatops.event_wording import (
     DISMISS_WORDS,
@@ -899,3 +901,46 @@ def ping_batch_text(
     people = " ".join(who(n) for n in notify)
     count = f"{len(items)} case{'s' if len(items) != 1 else ''}"
     return f"{people}{' ' if people else ''}{count} in {escape(department.name)} need someone now"
+
+
+# -- the weekly report ------------------------------------------------------------------------
+
+
+def _report_mark(span: Span) -> str:
+    """A report's span as mrkdwn: figures' labels bold, every other text literal."""
+    if isinstance(span, Strong):
+        return f"*{escape(span.text)}*"
+    return escape(plain_span(span))
+
+
+def report_text(report: Report) -> str:
+    """The weekly report as mrkdwn: its title in bold, then a line each (a chart's comment)."""
+    lines = [render(line, _report_mark) for line in report.lines]
+    return "\n".join([f"*{escape(report.title)}*", *lines])
+
+
+def report_blocks(report: Report) -> list[dict[str, Any]]:
+    """The weekly report as a message: whole lines packed into sections under Block Kit's
+    limits; lines past them are counted, not cut."""
+    blocks = [section(f"*{escape(clip(report.title, 200))}*")]
+    lines = [clip_mrkdwn(render(line, _report_mark), 1000) for line in report.lines]
+    budget = LIMITS.blocks_text_budget - 300
+    chunk: list[str] = []
+    size = shown = 0
+    for line in lines:
+        budget -= len(line) + 1
+        if budget < 0:
+            break
+        if size + len(line) + 1 > SECTION_LIMIT:
+            if len(blocks) >= MAX_BLOCKS - 2:
+                break
+            blocks.append(section("\n".join(chunk)))
+            chunk, size = [], 0
+        chunk.append(line)
+        size += len(line) + 1
+        shown += 1
+    if chunk:
+        blocks.append(section("\n".join(chunk)))
+    if shown < len(lines):
+        blocks.append(context(f"…and {len(lines) - shown} more lines."))
+    return blocks

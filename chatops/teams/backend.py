@@ -167,16 +167,17 @@ class TeamsBackend:
             Op("message", items[0].case_id, department.channel, text=text, card=card)
         )
 
-    async def post_report(self, department: Department, text: str, chart: bytes | None) -> None:
+    async def post_report(self, department: Department, report: present.Report) -> None:
         """The weekly report card; the chart inside it when it fits a Teams message."""
-        image = None
+        image, chart = None, report.chart
         if chart is not None and len(chart) <= MAX_INLINE_CHART:
             image = "data:image/png;base64," + base64.b64encode(chart).decode()
         elif chart is not None:
             log.info("teams: weekly chart (%d bytes) too large for a card; text only", len(chart))
-        card = report_card(text, image)
-        summary = text.splitlines()[0] if text else "Weekly response report"
-        await self.outbox.enqueue(Op("message", "", department.channel, text=summary, card=card))
+        card = report_card(report, image)
+        await self.outbox.enqueue(
+            Op("message", "", department.channel, text=report.title, card=card)
+        )
 
     async def drain(self, within: float) -> None:
         """Deliver what is queued (one-shot commands such as `chatops digest`)."""

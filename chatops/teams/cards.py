@@ -21,7 +21,6 @@ carrying their choice in static `data`, while the reject reason is the `Input.Te
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,13 +38,14 @@ from chatops.chat.present import (
     Draft,
     Listing,
     Menu,
+    Report,
     Room,
     case_controls,
     moved,
     ping_controls,
 )
 from chatops.chat.present import case_card as case_model
-from chatops.chat.rich import EMOJI, clip, one_line
+from chatops.chat.rich import EMOJI, Line, clip, one_line
 from chatops.chat.wording import Sentence, event_sentence
 from chatops.teams.clicks import (
     CASE_ID,
@@ -73,6 +73,7 @@ from chatops.teams.markup import (
     fits,
     option_buttons,
     paragraphs,
+    plain,
     quote,
     show_card,
     text_block,
@@ -88,7 +89,6 @@ SUBMIT = {Action.REROUTE: "Move", Action.REPLY_TO: "Answer this one"}
 """The button under a choice set: Teams' dropdowns do not act when a choice is picked."""
 
 _LINE_CHARS = 300
-_SLACK_BOLD = re.compile(r"(?<![*\w])\*([^*\n]+)\*(?![*\w])")
 _TOO_LONG = "_Too long to edit in the card: reply in the thread with >> and the new draft._"
 _NAME_WIDTHS = (NAME_CHARS, 24, 8)
 """Characters of people's names in a card, narrowed when the people it names overflow it."""
@@ -546,19 +546,17 @@ def _fitting(
 # -- report -----------------------------------------------------------------------------------
 
 
-def report_card(text: str, image_url: str | None) -> dict[str, Any]:
-    """The weekly KPI report: its lines, then the chart.
+def report_card(report: Report, image_url: str | None) -> dict[str, Any]:
+    """A report: its title, its lines, then the chart.
 
-    `text` is the report as `escalation.report.weekly_text` writes it (Slack mrkdwn, `&<>`
-    already entities): `*bold*` becomes `**bold**` and nothing is escaped twice. The chart is
-    shown when `image_url` is https or a `data:image/…` URI. A card over Teams' size limit
-    leaves out the chart first (the lines say the same), then its last lines.
+    The chart is shown when `image_url` is https or a `data:image/…` URI. A card over Teams'
+    size limit leaves out the chart first (the lines say the same), then its last lines.
     """
-    lines = [line for line in text.splitlines() if line.strip()][:50]
+    lines = [_report_line(line) for line in report.lines[:50]]
     image = image_url if image_url and image_url.startswith(("https://", "data:image/")) else None
     shown, dropped = len(lines), False
     while True:
-        out = card(_report_body(lines[:shown], image, dropped), [])
+        out = card(_report_body(report.title, lines[:shown], image, dropped), [])
         if fits(out) or (shown == 0 and image is None):
             return out
         if image is not None:
@@ -567,25 +565,23 @@ def report_card(text: str, image_url: str | None) -> dict[str, Any]:
             shown = min(shown - 1, shown * 3 // 4)
 
 
-def _report_body(lines: list[str], image: str | None, chart_left_out: bool) -> list[dict[str, Any]]:
-    body = [
-        text_block(
-            _from_mrkdwn(clip(line, _LINE_CHARS * 2)),
-            **({"size": "Medium"} if index == 0 else {"spacing": "None"}),
-        )
-        for index, line in enumerate(lines)
-    ]
+def _report_line(line: Line) -> str:
+    """A report's line as Markdown; a very long one as clipped plain text."""
+    text = plain(line)
+    if len(text) > _LINE_CHARS * 2:
+        return escape(clip(text, _LINE_CHARS * 2))
+    return People().line(line)
+
+
+def _report_body(
+    title: str, lines: list[str], image: str | None, chart_left_out: bool
+) -> list[dict[str, Any]]:
+    body = [text_block(escape(clip(title, _LINE_CHARS)), size="Medium", weight="Bolder")]
+    body += [text_block(line, spacing="None") for line in lines]
     if image is not None:
         body.append(
             {"type": "Image", "url": image, "altText": "Weekly response chart", "size": "Stretch"}
         )
     elif chart_left_out:
         body.append(text_block("_The chart is too big for a Teams message._", isSubtle=True))
-    return body or [text_block("Weekly response report")]
-
-
-def _from_mrkdwn(line: str) -> str:
-    line = (
-        line.replace("<", "&lt;").replace(">", "&gt;").replace("[", "&#91;").replace("]", "&#93;")
-    )
-    return _SLACK_BOLD.sub(r"**\1**", line)
+    return body
