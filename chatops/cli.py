@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import os
 import sys
 import warnings
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
+from urllib.parse import urlsplit, urlunsplit
 
 import click
+from redis.exceptions import AuthenticationError, RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rich.console import Console
 
 from chatops.config import Config, ConfigError, check_config, load_config, parse_duration
@@ -85,12 +90,65 @@ def config_or_fail(settings: Settings) -> Config:
 
 
 def run_async(coro: Coroutine[Any, Any, Any]) -> Any:
+    """Run a command's coroutine; what stops it for a reason the user can fix (Redis does not
+    answer, the port is taken) ends in one line and exit 1, and nothing is left running."""
     try:
         import uvloop
 
-        return uvloop.run(coro)
+        runner: Any = uvloop.run
     except ImportError:
-        return asyncio.run(coro)
+        runner = asyncio.run
+    try:
+        return runner(coro)
+    except (RedisError, OSError) as exc:
+        reason = startup_failure(exc, os.environ)
+        if reason is None:
+            raise
+        fail(reason)
+
+
+def startup_failure(exc: BaseException, env: Mapping[str, str]) -> str | None:
+    """The one line that explains `exc` when it is an environment problem a user can fix;
+    None for anything else (a bug keeps its traceback). Never shows a password."""
+    redis_error = next((c for c in _causes(exc) if isinstance(c, RedisError)), None)
+    if redis_error is not None:
+        where = redacted_url(env.get("REDIS_URL"))
+        if isinstance(redis_error, AuthenticationError):
+            return f"Redis at {where} refused the credentials in REDIS_URL"
+        if isinstance(redis_error, RedisConnectionError | RedisTimeoutError):
+            return f"cannot reach Redis at {where}: {_first_line(redis_error)}"
+        return f"Redis at {where} answered an error: {_first_line(redis_error)}"
+    if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+        port = env.get("PORT") or "3000"
+        return f"port {port} is already in use: stop what holds it, or set PORT to another"
+    if isinstance(exc, OSError) and exc.errno == errno.EACCES and "bind" in str(exc):
+        return f"not allowed to listen on port {env.get('PORT') or '3000'}: set PORT above 1023"
+    return None
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """`exc` and what it was raised from or during, nearest first."""
+    out: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(out) < 10:
+        out.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    return out
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def redacted_url(url: str | None) -> str:
+    """`url` without its password (and user), for messages: `redis://host:6379/0`."""
+    if not url:
+        return "(REDIS_URL not set)"
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    where = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, where, parts.path, "", ""))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -99,6 +157,12 @@ def main(log_level: str) -> None:
     """chatops: social-media mentions as threads in Slack, Teams or a terminal."""
     quiet_library_deprecations()
     setup_logging(log_level)
+
+
+SHARED_STATE = (
+    "`{command}` reads the cases of a running chatops: set REDIS_URL to its Redis "
+    "(without it there is only an empty store of this one process)"
+)
 
 
 def startable_or_fail() -> tuple[Settings, Any]:
@@ -178,6 +242,8 @@ async def _digest(department_id: str | None) -> None:
 
     settings = settings_or_fail()
     config = config_or_fail(settings)
+    if not settings.redis_url:
+        fail(SHARED_STATE.format(command="digest"))
     if department_id is not None and department_id not in config.department_ids:
         fail(f"unknown department '{department_id}' (known: {', '.join(config.department_ids)})")
     rt = await runtime.start(settings, config)
@@ -214,7 +280,12 @@ def demo(config_path: Path | None, port: int) -> None:
 
     logging.getLogger().setLevel(logging.WARNING)
     settings = settings_or_fail()
-    run_async(run_demo(settings, config_path=config_path, stdin=sys.stdin, port=port))
+    try:
+        run_async(run_demo(settings, config_path=config_path, stdin=sys.stdin, port=port))
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        fail(f"{len(exc.problems)} problem(s) in {config_path}; see above")
 
 
 @main.command("check-config")
@@ -240,8 +311,6 @@ async def _redis_warnings(settings: Settings) -> list[str]:
     """Why this Redis may lose data (no persistence, evicting keys). Warnings, not problems:
     the config is valid either way and a managed Redis may hide its settings, so they never
     make `check-config` fail; they are also logged at every role's start."""
-    from redis.exceptions import RedisError
-
     from chatops.redis_checks import durability
     from chatops.store import connect
 
@@ -357,9 +426,10 @@ def slack_manifest_cmd(base_url: str) -> None:
     """Print the Slack app manifest (YAML) this config needs; paste it at api.slack.com/apps."""
     from chatops.slack.manifest import manifest_yaml
 
+    base_url = public_url_or_fail(base_url)
     settings = settings_or_fail()
     config = config_or_fail(settings)
-    click.echo(manifest_yaml(config, settings, base_url=base_url.rstrip("/")), nl=False)
+    click.echo(manifest_yaml(config, settings, base_url=base_url), nl=False)
 
 
 @main.command("teams-manifest")
@@ -382,13 +452,36 @@ def teams_manifest_cmd(out: Path, base_url: str) -> None:
     """Write the Teams app package (manifest.json and the two icons) for this bot."""
     from chatops.teams.manifest import write_package
 
+    base_url = public_url_or_fail(base_url)
     settings = settings_or_fail()
     config = config_or_fail(settings)
     try:
-        written = write_package(config, settings, out, base_url=base_url.rstrip("/"))
+        written = write_package(config, settings, out, base_url=base_url)
     except ValueError as exc:
         fail(str(exc))
     click.echo(f"wrote {written}: upload it in Teams (Apps > Manage your apps > Upload an app)")
+
+
+def public_url_or_fail(url: str) -> str:
+    """`--url` as the manifests need it: the https address where Slack and Teams reach `chatops
+    web`, without a path's trailing slash; they refuse anything else only later, in their UI."""
+    reason = public_url_problem(url)
+    if reason:
+        fail(f"--url {url!r}: {reason}")
+    return url.rstrip("/")
+
+
+def public_url_problem(url: str) -> str | None:
+    parts = urlsplit(url.strip())
+    if parts.scheme != "https":
+        return "must start with https:// (Slack and Teams only call https endpoints)"
+    if not parts.hostname or " " in url.strip():
+        return "names no host"
+    if parts.username or parts.password:
+        return "must not hold a user name or password"
+    if parts.query or parts.fragment:
+        return "must not have a query (?…) or fragment (#…)"
+    return None
 
 
 @main.command()
@@ -411,6 +504,8 @@ async def _stats(window: timedelta) -> None:
     from chatops.store import Store, connect
 
     settings = settings_or_fail()
+    if not settings.redis_url:
+        fail(SHARED_STATE.format(command="stats"))
     store = Store(connect(settings.redis_url))
     since = utcnow() - window
     try:

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from chatops import web as web_routes
 from chatops.chat import Attaches, Drains, Runs, local_only
@@ -105,19 +106,28 @@ def make_worker(rt: Runtime) -> Worker:
 
 
 async def check_store(rt: Runtime) -> None:
-    """Start-up: warn once about a Redis that may lose data, and claim the store's epoch.
+    """Start-up: Redis must answer, then warn once about a Redis that may lose data and claim
+    the store's epoch.
 
-    Skipped for the embedded store (it keeps nothing by design, and says so). A Redis that is
-    away now is not fatal: the roles wait it out, and the epoch is claimed at the first check."""
+    A role that cannot reach Redis at start-up stops (the caller says why in one line): a
+    wrong REDIS_URL must not leave a process that looks alive and does nothing, and a
+    supervisor restarts it when Redis is only late. Once running, the roles wait out an
+    outage instead. Skipped for the embedded store (it keeps nothing by design, and says so).
+    """
     if rt.settings.embedded_store:
         return
+    try:
+        async with asyncio.timeout(STARTUP_CHECK_S):
+            await rt.store.redis.ping()
+    except TimeoutError as exc:
+        raise RedisTimeoutError(f"no answer within {STARTUP_CHECK_S:.0f} s") from exc
     try:
         async with asyncio.timeout(STARTUP_CHECK_S):
             await log_durability(rt.store.redis)
             if rt.wipes is not None:
                 await rt.wipes.start()
     except (RedisError, OSError) as exc:  # TimeoutError is an OSError
-        log.warning("start-up: Redis unreachable (%s); its checks are skipped", type(exc).__name__)
+        log.warning("start-up: Redis checks skipped (%s)", type(exc).__name__)
 
 
 def _listener_tasks() -> set[asyncio.Task[object]]:

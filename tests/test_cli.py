@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -247,3 +249,123 @@ async def test_check_config_names_teams_channels_the_bot_is_not_in(
     result = await asyncio.to_thread(chatops, "check-config", str(config), env=env)
     assert result.returncode == 1
     assert "19:def@thread.tacv2" in result.stdout and "19:abc" not in result.stdout
+
+
+# -- mistakes: each one line on stderr, exit 1, nothing left running -------------------------
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    """The reason `result` failed, asserting it is the documented single line (log records
+    written before it, such as start-up warnings, are not part of it)."""
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [
+        line for line in result.stderr.splitlines() if line.strip() and not LOG_RECORD.match(line)
+    ]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("chatops: ")
+    return lines[0]
+
+
+LOG_RECORD = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (INFO|WARNING) ")
+
+
+def sandbox_config(tmp_path: Path) -> dict[str, str]:
+    config = tmp_path / "chatops.yaml"
+    config.write_text(TEST_CONFIG)
+    return {"CHATOPS_CONFIG": str(config), "SANDBOX_SECRET": "test-secret"}
+
+
+def closed_port() -> int:
+    """A port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("role", ["run", "web", "worker", "scheduler"])
+def test_a_role_without_slack_tokens_names_them(tmp_path: Path, role: str) -> None:
+    config = tmp_path / "chatops.yaml"
+    config.write_text(TEST_CONFIG.replace("chat: {backend: console}", "chat: {backend: slack}"))
+    env = {"CHATOPS_CONFIG": str(config), "SANDBOX_SECRET": "test-secret"}
+    line = one_line_error(chatops(role, env=env))
+    assert "SLACK_BOT_TOKEN" in line and "SLACK_SIGNING_SECRET" in line
+
+
+@pytest.mark.parametrize("role", ["run", "web", "worker", "scheduler"])
+def test_a_role_that_cannot_reach_redis_stops_with_one_line(tmp_path: Path, role: str) -> None:
+    url = f"redis://:hunter2@127.0.0.1:{closed_port()}/3"
+    result = chatops(role, env={**sandbox_config(tmp_path), "REDIS_URL": url}, timeout=60)
+    line = one_line_error(result)
+    assert "cannot reach Redis at redis://127.0.0.1:" in line
+    assert "hunter2" not in result.stderr + result.stdout  # the password is never shown
+
+
+def test_a_port_in_use_is_named(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        env = {**sandbox_config(tmp_path), "PORT": port}
+        line = one_line_error(chatops("web", env=env, timeout=60))
+    assert f"port {port} is already in use" in line
+
+
+@pytest.mark.parametrize("command", ["digest", "stats"])
+def test_reading_shared_state_without_redis_is_refused(tmp_path: Path, command: str) -> None:
+    """No false all-clear: without REDIS_URL there is only this process's empty store."""
+    line = one_line_error(chatops(command, env=sandbox_config(tmp_path)))
+    assert f"`{command}` reads the cases of a running chatops: set REDIS_URL" in line
+
+
+def test_replay_dead_without_redis_is_refused(tmp_path: Path) -> None:
+    line = one_line_error(chatops("replay", "--dead", env=sandbox_config(tmp_path)))
+    assert "REDIS_URL" in line
+
+
+def test_demo_with_a_missing_config_names_it(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.yaml"
+    result = chatops("demo", "--config", str(missing))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"{missing}: cannot read the file" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("chatops: 1 problem(s)")
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://bot.acme.example", "must start with https://"),
+        ("bot.acme.example", "must start with https://"),
+        ("https://", "names no host"),
+        ("https://bot.acme.example/?x=1", "must not have a query"),
+        ("https://user:pw@bot.acme.example", "must not hold a user name or password"),
+    ],
+)
+@pytest.mark.parametrize("command", ["slack-manifest", "teams-manifest"])
+def test_manifest_urls_are_checked(tmp_path: Path, command: str, url: str, reason: str) -> None:
+    env = {**sandbox_config(tmp_path), "MicrosoftAppId": "00000000-0000-0000-0000-00000000b07"}
+    line = one_line_error(chatops(command, "--url", url, env=env))
+    assert reason in line
+    assert not (tmp_path / "chatops-teams.zip").exists()
+
+
+def test_startup_failures_are_worded_without_passwords() -> None:
+    from redis.exceptions import AuthenticationError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from chatops.cli import startup_failure
+
+    env = {"REDIS_URL": "rediss://admin:s3cret@cache.acme.example:6380/2", "PORT": "8080"}
+    refused = startup_failure(RedisConnectionError("Error 111 connecting"), env)
+    assert refused == (
+        "cannot reach Redis at rediss://cache.acme.example:6380/2: Error 111 connecting"
+    )
+    auth = startup_failure(AuthenticationError("invalid password"), env)
+    assert auth is not None and "refused the credentials" in auth and "s3cret" not in auth
+    try:
+        raise OSError(98, "address already in use")
+    except OSError as exc:
+        assert startup_failure(exc, env) == (
+            "port 8080 is already in use: stop what holds it, or set PORT to another"
+        )
+    assert startup_failure(ValueError("a bug"), env) is None  # bugs keep their traceback
