@@ -2,7 +2,7 @@
 
 `chatops web` and `chatops worker` processes run against a redis-server of the bench's own
 (append-only file, `appendfsync always`, so a SIGKILL loses nothing Redis acknowledged) and a
-local Slack (tests/slack_api.py) with no rate limit of its own; the departments' channels are
+local Slack (tests/fakes/slack.py) with no rate limit of its own; the departments' channels are
 many (250 by default), so our outbox's limit of about one post per channel and second, Slack's
 own, is not the bottleneck at 200 webhooks/s.
 While the webhooks go out, Redis is killed and restarted twice and workers are killed mid-batch
@@ -42,8 +42,8 @@ from adapters.sandbox import sign
 from bench._common import free_port, percentile, spawn, stop
 from chatops import keys
 from chatops.domain import Mention
-from tests.redis_server import RedisServer
-from tests.slack_api import FakeSlack
+from tests.fakes.redis import RedisServer
+from tests.fakes.slack import FakeSlack
 
 SECRET = "bench-faults"
 CLAIM_IDLE_S = 30.0

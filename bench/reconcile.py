@@ -1,6 +1,6 @@
 """Reconciliation over a busy page: one pass over a post with 10,000 comments.
 
-A local Graph API (tests/graph_listing.py, Meta's wire format, run in this process) holds one
+A local Graph API (tests/fakes/graph_listing.py, Meta's wire format, run in this process) holds one
 Facebook page with one post carrying 10,000 comments from the last 12 hours, plus Messenger
 conversations; a share of the comments (`--ingested`) already came by webhook (parsed from
 webhook bodies by the Facebook adapter and appended as the web appends them). One pass of
@@ -33,7 +33,7 @@ from chatops.metrics import Metrics
 from chatops.reconcile import Reconciler
 from chatops.settings import Settings
 from chatops.store import Store
-from tests.graph_listing import FakeListing
+from tests.fakes.graph_listing import FakeListing
 
 PAGE = "1122334455"
 POST = f"{PAGE}_424242"

@@ -23,7 +23,7 @@ import redis
 
 from adapters.sandbox import sign
 from bench._common import BENCH_REDIS_URL, child, free_port, percentile
-from tests.slack_api import FakeSlack
+from tests.fakes.slack import FakeSlack
 
 CHANNELS = {"alpha": "C0ALPHA001", "beta": "C0BETA0001", "gamma": "C0GAMMA001"}
 CONFIG = (

@@ -1,7 +1,7 @@
 """The Facebook adapter: Meta's page webhooks in, Graph API replies out.
 
 Inbound bodies are the shared fixtures (and more of the same shapes), signed as Meta signs them;
-replies go through the real httpx client to `tests.graph_api.FakeGraph`, a local server speaking
+replies go through the real httpx client to `tests.fakes.graph.FakeGraph`, a local server speaking
 the Graph API's wire format, so every request is asserted as the platform would receive it.
 """
 
@@ -43,7 +43,7 @@ from chatops.metrics import Metrics
 from chatops.settings import Settings
 from chatops.store import Store
 from chatops.web import build_app
-from tests.graph_api import FakeGraph, graph_error
+from tests.fakes.graph import FakeGraph, graph_error
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "meta"
 

@@ -1,5 +1,5 @@
 """The Instagram adapter against Meta's wire format: signed webhook bodies in, a local Graph API
-(tests/instagram_api.py) reached through the real httpx client for enrichment and replies."""
+(tests/fakes/instagram.py) reached through the real httpx client for enrichment and replies."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from adapters.signing import hmac_sha256
 from chatops.config import load_config_text
 from chatops.domain import Author, Change, Kind, Mention, Reply
 from chatops.settings import Settings
-from tests.instagram_api import FakeInstagramGraph, error_body, graph_error
+from tests.fakes.instagram import FakeInstagramGraph, error_body, graph_error
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "meta"
 SECRET = "meta-app-secret"

@@ -1,6 +1,6 @@
 """The Viber adapter against Viber's wire format: signed callbacks in, send_message out.
 
-Outbound calls go through the real httpx client to `tests/viber_api.FakeViber`, a local server
+Outbound calls go through the real httpx client to `tests/fakes/viber.FakeViber`, a local server
 that answers as Viber does (HTTP 200 with a status for every refusal).
 """
 
@@ -32,7 +32,7 @@ from adapters.viber import MAX_TEXT, ViberAdapter, create, parse_event
 from chatops.config import load_config_text
 from chatops.domain import Author, Kind, Mention, Reply
 from chatops.settings import Settings
-from tests.viber_api import (
+from tests.fakes.viber import (
     FIRST_MESSAGE_TOKEN,
     TOKEN,
     FakeViber,

@@ -32,7 +32,7 @@ from adapters.x import XAdapter, create
 from chatops.config import load_config_text
 from chatops.domain import Author, Kind, Mention, Reply
 from chatops.settings import Settings
-from tests.x_api import (
+from tests.fakes.x import (
     ACCESS_TOKEN,
     ACCESS_TOKEN_SECRET,
     BEARER,

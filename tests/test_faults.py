@@ -1,7 +1,7 @@
 """Redis going away, and Redis refusing writes: a webhook is either stored and acknowledged,
 or refused so that the platform retries. Never acknowledged and lost.
 
-Each test runs a redis-server of its own (tests/redis_server.py): the shared one is never
+Each test runs a redis-server of its own (tests/fakes/redis.py): the shared one is never
 killed or filled.
 """
 
@@ -24,7 +24,7 @@ from chatops.store import Store
 from chatops.worker import Worker
 from tests.conftest import Clock
 from tests.fakes import RecordingChat, mention_json, signed
-from tests.redis_server import RedisServer, assemble_on
+from tests.fakes.redis import RedisServer, assemble_on
 
 pytestmark = pytest.mark.skipif(
     __import__("shutil").which("redis-server") is None, reason="needs redis-server"

@@ -33,9 +33,9 @@ from chatops.store import Store
 from chatops.worker import Worker
 from tests.conftest import TEST_CONFIG, Clock
 from tests.fakes import RecordingChat, signed
-from tests.viber_api import TOKEN as VIBER_TOKEN
-from tests.viber_api import FakeViber, text_event, user
-from tests.viber_api import signed as viber_signed
+from tests.fakes.viber import TOKEN as VIBER_TOKEN
+from tests.fakes.viber import FakeViber, text_event, user
+from tests.fakes.viber import signed as viber_signed
 
 CONFIG = TEST_CONFIG.replace("  sandbox: {}\n", "  sandbox: {}\n  viber: {}\n", 1)
 CUSTOMER = "01234567890A="

@@ -1,7 +1,7 @@
 """Slack and Teams in one organisation: `social` on Slack, `support-de` on Teams.
 
 The product is assembled as `chatops run` assembles it from one config; Slack
-(tests/slack_api.py, signed requests to /slack/events) and Teams (tests/connector_api.py,
+(tests/fakes/slack.py, signed requests to /slack/events) and Teams (tests/fakes/teams.py,
 activities to /api/messages, CHATOPS_TEAMS_AUTH=off) are both local servers, reached through
 slack_sdk and botbuilder as in production.
 """
@@ -31,10 +31,10 @@ from chatops.slack.ids import Action
 from chatops.store import Store
 from chatops.teams.backend import TeamsBackend
 from tests.conftest import Clock, System
-from tests.connector_api import CARD_TYPE, FakeConnector, Message, Person, bot_added, card_action
 from tests.fakes import SandboxPlatform, mention_json, signed
-from tests.slack_api import FakeSlack, interaction_body, slack_headers
-from tests.waiting import eventually
+from tests.fakes.slack import FakeSlack, interaction_body, slack_headers
+from tests.fakes.teams import CARD_TYPE, FakeConnector, Message, Person, bot_added, card_action
+from tests.fakes.wait import eventually
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "slack"
 SECRET = "slack-signing-secret"

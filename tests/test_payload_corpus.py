@@ -39,7 +39,7 @@ from chatops.store import Store
 from chatops.worker import Worker
 from tests.conftest import Clock
 from tests.fakes import RecordingChat
-from tests.graph_api import FakeGraph
+from tests.fakes.graph import FakeGraph
 
 PAYLOADS = Path(__file__).parent / "payloads"
 APP_SECRET = "meta-app-secret"

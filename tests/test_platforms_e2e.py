@@ -29,9 +29,9 @@ from chatops.worker import Worker
 from chatops.workflow.transitions import Refused
 from tests.conftest import Clock
 from tests.fakes import RecordingChat
-from tests.graph_api import FakeGraph
-from tests.viber_api import TOKEN as VIBER_TOKEN
-from tests.viber_api import FakeViber
+from tests.fakes.graph import FakeGraph
+from tests.fakes.viber import TOKEN as VIBER_TOKEN
+from tests.fakes.viber import FakeViber
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 APP_SECRET = "meta-app-secret"

@@ -1,7 +1,8 @@
 """Reconciliation: what no webhook delivered is listed through the Graph API and ingested once.
 
 The product runs as `chatops run` assembles it (signed webhooks through the web app, a worker
-draining the stream) against a local Graph API serving Meta's listings (tests/graph_listing.py).
+draining the stream) against a local Graph API serving Meta's listings
+(tests/fakes/graph_listing.py).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from chatops.worker import Worker
 from escalation.scheduler import Clock as SchedulerClock
 from tests.conftest import TEST_CONFIG, Clock
 from tests.fakes import RecordingChat
-from tests.graph_listing import FakeListing
+from tests.fakes.graph_listing import FakeListing
 
 PAGE = "1122334455"
 IG = "17841400000000000"

@@ -9,7 +9,7 @@ import redis.asyncio as aioredis
 
 from chatops import keys
 from chatops.redis_checks import claim_epoch, durability, durability_warnings, wiped
-from tests.redis_server import RedisServer
+from tests.fakes.redis import RedisServer
 
 SAFE_MEMORY = {"maxmemory_policy": "noeviction"}
 

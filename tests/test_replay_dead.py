@@ -34,7 +34,7 @@ from tests import test_adapter_instagram as ig
 from tests import test_adapter_x as x
 from tests.conftest import TEST_CONFIG, Clock
 from tests.fakes import RecordingChat
-from tests.x_api import ME
+from tests.fakes.x import ME
 
 PSID = "7012345678901234"
 NOBODY = {"recipient": {"id": fb.PAGE}, "timestamp": 1763885299456, "message": {"mid": "m_x"}}

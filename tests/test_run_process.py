@@ -9,9 +9,7 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import sys
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,17 +18,12 @@ import httpx
 import pytest
 
 from tests.fakes import mention_json, signed
-from tests.slack_api import FakeSlack, interaction_body, slack_headers
+from tests.fakes.server import free_port
+from tests.fakes.slack import FakeSlack, interaction_body, slack_headers
+from tests.fakes.wait import eventually, until
 from tests.test_slack import SECRET, SLACK_CONFIG
-from tests.waiting import until
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "slack"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextlib.asynccontextmanager
@@ -68,16 +61,13 @@ async def chatops_run(
         async with httpx.AsyncClient() as client:
 
             async def ready() -> bool:
+                assert proc.returncode is None, "chatops run exited"
                 try:
                     return (await client.get(f"{base}/healthz")).status_code == 200
                 except httpx.TransportError:
                     return False
 
-            deadline = time.monotonic() + 30
-            while not await ready():
-                assert proc.returncode is None, "chatops run exited"
-                assert time.monotonic() < deadline, "chatops run did not come up"
-                await asyncio.sleep(0.1)
+            await eventually(ready, within=30, every=0.1, what="chatops run coming up")
         yield base, slack
     finally:
         proc.terminate()

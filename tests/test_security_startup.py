@@ -7,9 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +18,9 @@ from chatops import runtime
 from chatops.config import load_config_text
 from chatops.settings import ENV_NAMES, Settings
 from tests.fakes import mention_json, signed
-from tests.slack_api import FakeSlack
+from tests.fakes.server import free_port
+from tests.fakes.slack import FakeSlack
+from tests.fakes.wait import eventually, until
 from tests.test_slack import SECRET, SLACK_CONFIG
 
 FULL_CONFIG = """\
@@ -207,12 +207,6 @@ def test_what_each_platform_needs(platforms: str, env: dict[str, str], missing: 
 # -- customers' text stays out of the logs -----------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def debug_run_output(tmp_path: Path, text: str, **extra: str) -> str:
     """`chatops --log-level DEBUG run` with Slack: one mention in, its case message out; all
     the process wrote."""
@@ -246,19 +240,17 @@ async def debug_run_output(tmp_path: Path, text: str, **extra: str) -> str:
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             raw, headers = signed(mention_json("m-1", "post-1", text))
-            deadline = time.monotonic() + 30
-            while True:
-                assert time.monotonic() < deadline, "chatops run did not come up"
+
+            async def delivered() -> httpx.Response | None:
                 assert proc.returncode is None, "chatops run exited"
                 try:
-                    r = await client.post("/webhooks/sandbox", content=raw, headers=headers)
-                    break
+                    return await client.post("/webhooks/sandbox", content=raw, headers=headers)
                 except httpx.TransportError:
-                    await asyncio.sleep(0.1)
+                    return None
+
+            r = await eventually(delivered, within=30, every=0.1, what="chatops run coming up")
             assert r.status_code == 200
-            while not slack.messages("C0BILLING1"):
-                assert time.monotonic() < deadline, "no case message reached Slack"
-                await asyncio.sleep(0.05)
+            await until(lambda: slack.messages("C0BILLING1"), within=30)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

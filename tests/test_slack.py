@@ -31,8 +31,8 @@ from chatops.store import Store
 from chatops.workflow.transitions import ALLOWED
 from tests.conftest import Clock, System
 from tests.fakes import SandboxPlatform, mention_json, signed
-from tests.slack_api import FakeSlack, event_body, interaction_body, slack_headers
-from tests.waiting import eventually
+from tests.fakes.slack import FakeSlack, event_body, interaction_body, slack_headers
+from tests.fakes.wait import eventually
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "slack"
 SECRET = "slack-signing-secret"
@@ -702,7 +702,7 @@ async def _tick_until_posted(ss: SlackSystem, channel: str) -> bool:
 
 
 async def test_slash_command_lists_the_open_cases_of_this_channel(ss: SlackSystem) -> None:
-    from tests.slack_api import slash_body
+    from tests.fakes.slack import slash_body
 
     await ss.ingest(
         mention_json("m-1", "post-1", "Var är min faktura?"),

@@ -20,7 +20,7 @@ from slack_sdk.signature import Clock as SignatureClock
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.slack_api import (
+from tests.fakes.slack import (
     FIRST_TS,
     FakeSlack,
     ManualClock,

@@ -1,6 +1,6 @@
 """Slack never refuses us silently, end to end through signed requests and the local Slack.
 
-The local Slack (tests/slack_api.py) refuses what Slack refuses (chatops/slack/limits.py); these
+The local Slack (tests/fakes/slack.py) refuses what Slack refuses (chatops/slack/limits.py); these
 tests check that what we send passes, that a refusal still shows the case in a minimal form
 (counted in /metrics, logged with the case), and the shapes a `>>` draft arrives in.
 """
@@ -20,9 +20,9 @@ from chatops.slack.ids import Action
 from chatops.slack.limits import message_violations
 from tests import test_slack
 from tests.fakes import mention_json
-from tests.slack_api import event_body
+from tests.fakes.slack import event_body
+from tests.fakes.wait import eventually
 from tests.test_slack import ANNA, SlackSystem, action_ids
-from tests.waiting import eventually
 
 slack_config = test_slack.slack_config  # the fixtures of tests/test_slack.py
 ss = test_slack.ss

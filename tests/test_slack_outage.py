@@ -21,10 +21,10 @@ from chatops.slack.identity import IDENTITY, RETRY_MAX_S, retry_wait
 from chatops.slack.ids import Action
 from tests import test_slack
 from tests.fakes import mention_json
-from tests.slack_api import TEAM_ID, ManualClock, interaction_body, slack_headers
+from tests.fakes.slack import TEAM_ID, ManualClock, interaction_body, slack_headers
+from tests.fakes.wait import eventually
 from tests.test_slack import ANNA, SECRET, SlackSystem, _owner
 from tests.test_slack_scope import click_payload, posted
-from tests.waiting import eventually
 
 ss = test_slack.ss  # the fixtures: Slack end to end as `chatops run` assembles it
 slack_config = test_slack.slack_config

@@ -24,7 +24,7 @@ from chatops.slack.scope import (
 )
 from tests import test_slack
 from tests.fakes import mention_json
-from tests.slack_api import TEAM_ID, event_body, interaction_body, slash_body
+from tests.fakes.slack import TEAM_ID, event_body, interaction_body, slash_body
 from tests.test_slack import (
     ANNA,
     BOB,
@@ -271,7 +271,7 @@ async def test_while_our_workspace_is_unknown_every_request_is_refused(ss: Slack
     from aiohttp.test_utils import TestClient, TestServer
 
     from chatops.slack.backend import SlackBackend
-    from tests.slack_api import slack_headers
+    from tests.fakes.slack import slack_headers
     from tests.test_slack import SECRET
 
     await posted(ss)

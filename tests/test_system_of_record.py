@@ -3,7 +3,7 @@ without reusing case numbers, Redis refusing writes never dead-letters a mention
 dead-letter stream can be replayed, a stop lets a publish under way finish, metrics of every
 role are served, and Redis is reached through Sentinel.
 
-Fault tests run a redis-server of their own (tests/redis_server.py).
+Fault tests run a redis-server of their own (tests/fakes/redis.py).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -40,11 +39,12 @@ from chatops.worker import Worker
 from escalation.scheduler import Clock as SchedulerClock
 from tests.conftest import TEST_CONFIG, Clock, System
 from tests.fakes import RecordingChat, SandboxPlatform, mention_json, signed
-from tests.redis_server import RedisServer, assemble_on
-from tests.slack_api import FakeSlack, interaction_body, slack_headers
+from tests.fakes.redis import RedisServer, assemble_on
+from tests.fakes.server import free_port
+from tests.fakes.slack import FakeSlack, interaction_body, slack_headers
+from tests.fakes.wait import eventually
 from tests.test_slack import SECRET as SLACK_SECRET
 from tests.test_slack import SLACK_CONFIG
-from tests.waiting import eventually
 
 SLACK_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "slack"
 
@@ -418,16 +418,10 @@ async def test_the_worker_counts_reach_the_web_metrics_in_one_process(system: Sy
     assert 'chatops_worker_processed_total{outcome="ok"} 1.0' in body
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def test_a_worker_alone_serves_metrics_on_its_metrics_port(
     system: System,
 ) -> None:
-    port = _free_port()
+    port = free_port()
     settings = Settings.from_env(
         {
             "SANDBOX_SECRET": "test-secret",
@@ -525,7 +519,7 @@ def test_tls_urls_and_their_options_reach_redis_py(url: str) -> None:
 async def test_a_store_reached_through_sentinel(tmp_path: Path) -> None:
     master = RedisServer(tmp_path)
     await master.start()
-    port = _free_port()
+    port = free_port()
     conf = tmp_path / "sentinel.conf"
     conf.write_text(
         f"port {port}\nbind 127.0.0.1\ndir {tmp_path}\n"
@@ -569,7 +563,7 @@ async def test_sigterm_during_a_publish_clicked_in_slack_lets_it_finish(
     await slack.start()
     config = tmp_path / "chatops.yaml"
     config.write_text(SLACK_CONFIG)
-    port = _free_port()
+    port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k != "REDIS_URL"},
         "REDIS_URL": redis_url,

@@ -1,7 +1,7 @@
 """Teams end to end: activities POSTed to /api/messages, a local Bot Connector service.
 
 The product is assembled as `chatops run` assembles it, with `chat.backend: teams`; only Teams
-(tests/connector_api.py, reached by botbuilder's own ConnectorClient through the activities'
+(tests/fakes/teams.py, reached by botbuilder's own ConnectorClient through the activities'
 `serviceUrl`) and the sandbox platform are stand-ins. CHATOPS_TEAMS_AUTH=off, so Bot Framework
 authentication is off and the loopback Connector is accepted, as only local tests may do;
 tests/test_teams_security.py runs the same endpoint with real token validation.
@@ -40,7 +40,8 @@ from chatops.teams.outbox import pause_key
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.transitions import ALLOWED, Args
 from tests.conftest import Clock, System
-from tests.connector_api import (
+from tests.fakes import SandboxPlatform, mention_json, signed
+from tests.fakes.teams import (
     BOT_ID,
     BOT_NAME,
     CARD_TYPE,
@@ -55,8 +56,7 @@ from tests.connector_api import (
     installation_update,
     personal_message,
 )
-from tests.fakes import SandboxPlatform, mention_json, signed
-from tests.waiting import eventually
+from tests.fakes.wait import eventually
 
 SOCIAL = "19:social0acme@thread.tacv2"
 BILLING = "19:billing0acme@thread.tacv2"

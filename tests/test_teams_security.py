@@ -1,7 +1,7 @@
 """Teams from an attacker's side: `/api/messages` with real Bot Framework token validation.
 
 botframework-connector validates every Bearer token against the keys of a local OpenID
-server (tests/openid_api.py, standing in for login.botframework.com), signed here as the Bot
+server (tests/fakes/openid.py, standing in for login.botframework.com), signed here as the Bot
 Connector signs them. Nothing of ours is mocked: the product is assembled as `chatops run`
 assembles it, with MicrosoftAppId set and CHATOPS_TEAMS_AUTH unset.
 """
@@ -12,7 +12,6 @@ import asyncio
 import base64
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -34,9 +33,10 @@ from chatops.store import Store
 from chatops.teams import required_env
 from chatops.teams.auth import SERVICE_HOSTS, service_url_allowed
 from tests.conftest import Clock
-from tests.connector_api import BOT_ID, TEAM, bot_added, card_action
 from tests.fakes import mention_json
-from tests.openid_api import ISSUER, OpenIdServer, new_key
+from tests.fakes.openid import ISSUER, OpenIdServer, new_key
+from tests.fakes.server import free_port
+from tests.fakes.teams import BOT_ID, TEAM, bot_added, card_action
 from tests.test_teams import (
     ANNA,
     SOCIAL,
@@ -407,12 +407,6 @@ async def test_the_backend_refuses_to_start_without_an_app_id(
     assert "\n" not in str(raised.value)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _config_file(tmp_path: Path) -> Path:
     path = tmp_path / "chatops.yaml"
     path.write_text(TEAMS_CONFIG)
@@ -428,7 +422,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env.update(
         CHATOPS_CONFIG=str(_config_file(tmp_path)),
         SANDBOX_SECRET="a-secret-of-this-test",
-        PORT=str(_free_port()),
+        PORT=str(free_port()),
         **extra,
     )
     return env

@@ -26,8 +26,8 @@ from chatops.store import Store
 from chatops.worker import Every, Worker
 from tests.conftest import Clock, System
 from tests.fakes import RecordingChat, mention_json, signed
-from tests.redis_server import RedisServer
-from tests.waiting import eventually
+from tests.fakes.redis import RedisServer
+from tests.fakes.wait import eventually
 
 needs_redis_server = pytest.mark.skipif(
     shutil.which("redis-server") is None, reason="needs redis-server"

@@ -19,7 +19,6 @@ Endpoints (each after `/{VERSION}`):
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import re
@@ -30,7 +29,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.local_server import LocalServer
+from tests.fakes.server import LocalServer
 
 VERSION = "v25.0"
 MAX_MESSAGE_BYTES = 1000
@@ -111,17 +110,12 @@ class FakeInstagramGraph(LocalServer):
         self.hang = False
         self.posted: list[dict[str, Any]] = []
         self._ids = itertools.count(17_950_000_000_000_001)
-        self._release = asyncio.Event()
 
     # -- control --------------------------------------------------------------------------
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get(f"/{VERSION}/{{node}}", self._node)
         app.router.add_post(f"/{VERSION}/{{node}}/{{edge}}", self._edge)
-
-    async def stop(self) -> None:
-        self._release.set()
-        await super().stop()
 
     @property
     def url(self) -> str:
@@ -163,7 +157,7 @@ class FakeInstagramGraph(LocalServer):
             )
         )
         if self.hang:
-            await self._release.wait()
+            await self.hold()
         if self.failures:
             failure = self.failures.popleft()
             if isinstance(failure.body, str):

@@ -12,7 +12,6 @@ answers.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -26,9 +25,9 @@ from urllib.parse import quote, unquote
 
 from aiohttp import web
 
-from tests.local_server import LocalServer
+from tests.fakes.server import LocalServer
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "x"
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "x"
 
 ME = "2244994945"
 CONSUMER_KEY = "ck-test"
@@ -134,7 +133,6 @@ class FakeX(LocalServer):
         self.too_old_before: str | None = None
         """search: a `since_id` older than this is refused, as X refuses ids over 7 days old."""
         self._ids = itertools.count(int(fixture("post_tweet_response.json")["data"]["id"]))
-        self._release = asyncio.Event()
 
     # life cycle
 
@@ -143,10 +141,6 @@ class FakeX(LocalServer):
         app.router.add_get("/2/tweets/search/recent", self._search)
         app.router.add_post("/2/tweets", self._post_tweet)
         app.router.add_post("/2/dm_conversations/with/{participant}/messages", self._post_dm)
-
-    async def stop(self) -> None:
-        self._release.set()
-        await super().stop()
 
     # controls
 
@@ -188,7 +182,7 @@ class FakeX(LocalServer):
     async def _answer(self, route: str) -> web.Response | None:
         """An injected fault or a hang, before any real handling."""
         if self.hang:
-            await self._release.wait()
+            await self.hold()
         queue = self.faults.get(route)
         if queue and queue[0].after > 0:
             queue[0].after -= 1

@@ -30,7 +30,7 @@ from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
 from chatops.slack.limits import message_violations, view_violations
-from tests.local_server import LocalServer
+from tests.fakes.server import LocalServer
 
 TOKEN = "xoxb-test"
 TEAM_ID = "T0ACME"

@@ -24,7 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.local_server import LocalServer
+from tests.fakes.server import LocalServer
 
 TENANT = "5d2b1a3e-0000-4000-8000-00000000acme"
 BOT_ID = "28:0c0ffee0-0000-4000-8000-00000000b0t5"

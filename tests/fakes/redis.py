@@ -6,11 +6,8 @@ starts its own server on a free port, in its own folder, and stops it at the end
 
 from __future__ import annotations
 
-import asyncio
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -23,13 +20,9 @@ from chatops.config import Config
 from chatops.runtime import Runtime
 from chatops.settings import Settings
 from chatops.store import Store
-from tests.fakes import RecordingChat
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.fakes.chat import RecordingChat
+from tests.fakes.server import free_port
+from tests.fakes.wait import eventually
 
 
 class RedisServer:
@@ -42,7 +35,7 @@ class RedisServer:
             raise RuntimeError("redis-server is not installed")
         self.binary = binary
         self.folder = folder
-        self.port = _free_port()
+        self.port = free_port()
         self.args = args
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -68,17 +61,15 @@ class RedisServer:
             stderr=subprocess.DEVNULL,
         )
         client = aioredis.from_url(self.url)
-        deadline = time.monotonic() + within
+
+        async def answers() -> bool:
+            try:
+                return bool(await client.ping())
+            except (OSError, aioredis.ConnectionError, aioredis.BusyLoadingError):
+                return False
+
         try:
-            while True:
-                try:
-                    if await client.ping():
-                        return
-                except (OSError, aioredis.ConnectionError, aioredis.BusyLoadingError):
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("redis-server did not start")
-                await asyncio.sleep(0.02)
+            await eventually(answers, within, every=0.02, what="redis-server answering")
         finally:
             await client.aclose()
 

@@ -1,60 +1,21 @@
-"""Stand-ins at the seams: a sandbox platform server speaking its wire format, a chat backend
-that records what it was asked to show. Our own code is never mocked."""
+"""The sandbox platform (`adapters/sandbox.py`): its reply API as a local server, mentions in
+its JSON and webhook bodies signed as it signs them."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from adapters.sandbox import sign
-from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
-from chatops.chat.present import Report
-
-
-class RecordingChat:
-    """A ChatBackend that keeps every (view, event) it is shown."""
-
-    def __init__(self) -> None:
-        self.shown: list[tuple[CaseView, CaseEvent]] = []
-        self.digests: list[tuple[Department, list[DigestItem]]] = []
-        self.reports: list[tuple[Department, Report]] = []
-        self.pings: list[tuple[Department, list[PingItem], tuple[str, ...]]] = []
-        self.refreshed: list[CaseView] = []
-
-    async def show(self, view: CaseView, event: CaseEvent) -> None:
-        self.shown.append((view, event))
-
-    async def refresh(self, view: CaseView) -> None:
-        self.refreshed.append(view)
-
-    async def post_digest(
-        self, department: Department, items: list[DigestItem], now: datetime
-    ) -> None:
-        self.digests.append((department, items))
-
-    async def post_report(self, department: Department, report: Report) -> None:
-        self.reports.append((department, report))
-
-    async def post_pings(
-        self, department: Department, items: list[PingItem], notify: tuple[str, ...]
-    ) -> None:
-        self.pings.append((department, items, notify))
-
-    async def close(self) -> None:
-        return None
-
-    def kinds(self, case_id: str) -> list[EventKind]:
-        return [e.kind for v, e in self.shown if v.case.id == case_id]
+from tests.fakes.server import LocalServer
 
 
 @dataclass
-class SandboxPlatform:
+class SandboxPlatform(LocalServer):
     """The sandbox platform's reply API: POST /replies -> {"id": ...}.
 
     `mode` decides the answer: "ok", "unavailable" (503), "rate_limited" (429 Retry-After),
@@ -69,22 +30,14 @@ class SandboxPlatform:
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     gate: asyncio.Event | None = None
     received: list[dict[str, Any]] = field(default_factory=list)
-    server: TestServer | None = None
-    _release: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def start(self) -> str:
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/replies", self._replies)
-        self.server = TestServer(app, host="127.0.0.1")
-        await self.server.start_server()
-        return str(self.server.make_url("")).rstrip("/")
 
     async def stop(self) -> None:
-        self._release.set()
         if self.gate is not None:
             self.gate.set()
-        if self.server is not None:
-            await self.server.close()
+        await super().stop()
 
     async def _replies(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -96,7 +49,7 @@ class SandboxPlatform:
             await asyncio.sleep(self.delay)
         if self.mode == "hang":
             self.received.append(body)
-            await self._release.wait()
+            await self.hold()
         if self.mode == "unavailable":
             return web.json_response({"error": "maintenance"}, status=503)
         if self.mode == "rate_limited":

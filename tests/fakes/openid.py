@@ -9,7 +9,7 @@ token's `kid` (and that the key is endorsed for the activity's channel), then `i
 
 botframework-connector fetches the keys with blocking `requests` calls from inside the event
 loop, so this server runs on a thread of its own (a server on the test's loop could never
-answer): a stdlib ThreadingHTTPServer, not tests/local_server.py.
+answer): a stdlib ThreadingHTTPServer, not the LocalServer of tests/fakes/server.py.
 """
 
 from __future__ import annotations

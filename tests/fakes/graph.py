@@ -20,7 +20,6 @@ never answer, so the client times out after sending.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 from collections import deque
@@ -29,7 +28,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.local_server import LocalServer
+from tests.fakes.server import LocalServer
 
 VERSION = "v25.0"
 MESSENGER_TEXT_MAX = 2_000
@@ -81,7 +80,6 @@ class FakeGraph(LocalServer):
         self._private_replied: set[str] = set()
         self._answers: deque[Answer] = deque()
         self._ids = itertools.count(2001)
-        self._release = asyncio.Event()
 
     @property
     def url(self) -> str:
@@ -92,10 +90,6 @@ class FakeGraph(LocalServer):
         app.router.add_post("/{version}/{page_id}/messages", self._messages)
         app.router.add_get("/{version}/{object_id}", self._read)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
-
-    async def stop(self) -> None:
-        self._release.set()
-        await super().stop()
 
     def answer_next(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         """The next request gets this answer instead of being processed (a str body: as HTML)."""
@@ -122,7 +116,7 @@ class FakeGraph(LocalServer):
 
     async def _held_or_canned(self) -> web.Response | None:
         if self.hang:
-            await self._release.wait()
+            await self.hold()
         if not self._answers:
             return None
         answer = self._answers.popleft()

@@ -10,7 +10,6 @@ a server that never answers (`hang`).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import itertools
@@ -20,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+
+from tests.fakes.server import LocalServer
 
 TOKEN = "4453b6ac1s345678-e02c5f12174805f9-daec9cbb5448c51c"
 """The fake bot's auth token (made up; shaped like Viber's)."""
@@ -54,8 +54,10 @@ class Call:
 
 
 @dataclass
-class FakeViber:
+class FakeViber(LocalServer):
     """`POST /send_message` with Viber's checks, in the order Viber reports them."""
+
+    client_max_size = 4 * MAX_BODY
 
     token: str = TOKEN
     subscribers: set[str] = field(default_factory=set)
@@ -67,29 +69,13 @@ class FakeViber:
     answer_with: dict[str, Any] | None = None
     hang: bool = False
     calls: list[Call] = field(default_factory=list)
-    server: TestServer | None = None
     _unanswered: Counter[str] = field(default_factory=Counter)
     _tokens: itertools.count[int] = field(
         default_factory=lambda: itertools.count(FIRST_MESSAGE_TOKEN)
     )
-    _release: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def start(self) -> str:
-        app = web.Application(client_max_size=4 * MAX_BODY)
+    def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/send_message", self._send_message)
-        self.server = TestServer(app, host="127.0.0.1")
-        await self.server.start_server()
-        return self.url
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return str(self.server.make_url("")).rstrip("/")
-
-    async def stop(self) -> None:
-        self._release.set()
-        if self.server is not None:
-            await self.server.close()
 
     def user_wrote(self, user_id: str) -> None:
         """A message from the user: they may be messaged, and the hourly count restarts."""
@@ -106,7 +92,7 @@ class FakeViber:
         call = Call(request.path, dict(request.headers), raw, None)
         self.calls.append(call)
         if self.hang:
-            await self._release.wait()
+            await self.hold()
         if self.http_status is not None:
             return web.json_response({"error": "unavailable"}, status=self.http_status)
         if self.answer_with is not None:

@@ -16,16 +16,21 @@ T = TypeVar("T")
 
 
 async def eventually(
-    check: Callable[[], Awaitable[T]], within: float = 10.0, every: float = 0.01
+    check: Callable[[], Awaitable[T]],
+    within: float = 10.0,
+    every: float = 0.01,
+    *,
+    what: str = "condition",
 ) -> T:
-    """The first truthy result of `check`, polled every `every` s for at most `within` s."""
+    """The first truthy result of `check`, polled every `every` s for at most `within` s;
+    `what` names the awaited condition in the failure."""
     deadline = time.monotonic() + within
     while True:
         result = await check()
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not reached within {within} s")
+            raise AssertionError(f"{what} not reached within {within} s")
         await asyncio.sleep(every)
 
 

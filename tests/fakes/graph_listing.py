@@ -29,8 +29,8 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.graph_api import graph_error
-from tests.local_server import LocalServer
+from tests.fakes.graph import graph_error
+from tests.fakes.server import LocalServer
 
 VERSION = "v25.0"
 _LIMIT = re.compile(r"comments[^{]*?\.limit\((\d+)\)")
