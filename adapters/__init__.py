@@ -1,15 +1,18 @@
 """One module per social platform, each implementing `adapters.base.Adapter`.
 
 A platform is found by name: `load("facebook")` imports `adapters.facebook` and calls its
-`create(ctx)`. The module also declares its display name, its config model and the variables
-it needs, and its webhooks arrive at `/webhooks/<name>`; start-up and `check-config` (the
-variables) and the chats' wording (the display name) read them from here (`adapters.base`).
-Adding a platform is adding a module, plus its section in `chatops.config.PlatformsConfig`.
+`create(ctx)`. The module also declares its display name, its config section's model, its env
+variables and the ones it cannot run without, and the longest text a customer can send on it;
+its webhooks arrive at `/webhooks/<name>`. Settings, config loading and `check-config`,
+start-up, the web app, inbound hygiene and the chats' wording read all of it from here
+(`adapters.base`): adding a platform is adding a module.
 """
 
 from adapters.base import (
+    Account,
     Adapter,
     AdapterContext,
+    PlatformConfig,
     Published,
     Response,
     config_model,
@@ -29,6 +32,7 @@ from adapters.errors import (
 )
 
 __all__ = [
+    "Account",
     "Adapter",
     "AdapterContext",
     "BadPayload",
@@ -36,6 +40,7 @@ __all__ = [
     "NotSent",
     "OutcomeUnknown",
     "PermanentError",
+    "PlatformConfig",
     "PlatformError",
     "Published",
     "RateLimited",

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
-from adapters.base import Response, token_envs, unset
+from adapters.base import Environment, PlatformConfig, Response, token_envs
 from adapters.errors import (
     BadSignature,
     NotSent,
@@ -23,11 +24,18 @@ from adapters.errors import (
 )
 from adapters.http import send
 from adapters.signing import matches_hex
-from chatops.settings import EnvProblem
+from chatops.env import EnvProblem, EnvValues, base_url, secret, unset
 
-if TYPE_CHECKING:
-    from chatops.config import Account
-    from chatops.settings import Settings
+
+@dataclass(frozen=True)
+class MetaEnv(EnvValues):
+    """Meta's app (Facebook and Instagram share it): webhooks signed with its secret, the
+    subscription check answered with the verify token, and the Graph API's address."""
+
+    app_secret: str | None = secret("FACEBOOK_APP_SECRET")
+    verify_token: str | None = secret("FACEBOOK_VERIFY_TOKEN")
+    api_url: str = base_url("GRAPH_API_URL", "https://graph.facebook.com/v25.0")
+
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 THROTTLE_CODES = frozenset({4, 17, 32, 613, 80001, 80002, 80006})
@@ -63,15 +71,14 @@ def handshake(verify_token: str | None, query: Mapping[str, str]) -> Response:
     return Response(403, "verification token mismatch")
 
 
-def required_env(
-    settings: Settings, platform: str, key: str, accounts: Sequence[Account]
-) -> list[EnvProblem]:
+def required_env(settings: Environment, platform: str, section: PlatformConfig) -> list[EnvProblem]:
     """Meta's app secret (webhook signatures), the verify token (subscription check) and the
     token each configured page or account names (replies)."""
+    env = settings.platform_env(MetaEnv)
     return unset(
-        ("FACEBOOK_APP_SECRET", settings.facebook_app_secret),
-        ("FACEBOOK_VERIFY_TOKEN", settings.facebook_verify_token),
-    ) + token_envs(settings, platform, key, accounts)
+        ("FACEBOOK_APP_SECRET", env.app_secret),
+        ("FACEBOOK_VERIFY_TOKEN", env.verify_token),
+    ) + token_envs(settings, platform, section)
 
 
 def entry_body(kind: str, entry: Any) -> dict[str, Any]:

@@ -2,8 +2,13 @@
 
 A platform is one module, `adapters/<name>.py`, declaring everything the rest reads about it
 (`PlatformModule`): its adapter, its display name, its config model (the section
-`platforms.<name>` of the config file), the environment variables it needs, and, by convention,
-its webhook route `/webhooks/<name>` (`webhook_route`), served by the web app for every platform.
+`platforms.<name>` of the config file), its environment variables and which of them it cannot
+run without, the longest text a customer can send on it, and, by convention, its webhook route
+`/webhooks/<name>` (`webhook_route`), served by the web app for every platform.
+
+This package sits below the settings and the config, which read it: a platform sees the
+process settings and the config only through the small views here (`Environment`,
+`ConfigView`), which `chatops.settings.Settings` and `chatops.config.Config` satisfy.
 """
 
 from __future__ import annotations
@@ -11,23 +16,49 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from functools import cache
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, NamedTuple, Protocol, TypeVar, runtime_checkable
 
 import httpx
 
 from chatops.domain import Mention, Reply
-from chatops.settings import EnvProblem
+from chatops.env import EnvProblem, EnvValues
+from chatops.schema import EnvName, Id, StrictModel
 
-if TYPE_CHECKING:
-    from pydantic import BaseModel
+V = TypeVar("V", bound=EnvValues)
+C = TypeVar("C", bound="PlatformConfig")
 
-    from chatops.config import Account, Config, PlatformsConfig
-    from chatops.settings import Settings
+
+class Account(StrictModel):
+    """A brand account on a platform; its token is named by env variable, never by value."""
+
+    id: Id
+    name: str = ""
+    token_env: EnvName | None = None
+
+
+class PlatformConfig(StrictModel):
+    """The section `platforms.<name>` of one platform (declared by `adapters/<name>.py` as its
+    `CONFIG`)."""
+
+    ACCOUNTS: ClassVar[str] = "accounts"
+    """The key that lists the platform's accounts (Facebook calls them pages)."""
+
+    def listed_accounts(self) -> list[Account]:
+        """The accounts this section lists (under `ACCOUNTS`; none if it has no such key)."""
+        return list(getattr(self, self.ACCOUNTS, []))
+
+
+class TextMax(NamedTuple):
+    """The longest text a customer can send on a platform, in a public item and in a private
+    message; longer inbound text is cut there (`chatops.hygiene`)."""
+
+    public: int
+    private: int
 
 
 @dataclass(frozen=True)
@@ -80,13 +111,51 @@ class Parsed:
     skipped: list[Skipped] = field(default_factory=list)
 
 
+class Environment(Protocol):
+    """What a platform reads from the process settings (`chatops.settings.Settings`)."""
+
+    @property
+    def log_customer_text(self) -> bool:
+        """Customers' text may reach the logs (CHATOPS_LOG_CUSTOMER_TEXT)."""
+        ...
+
+    def platform_env(self, kind: type[V]) -> V:
+        """The values of the variables a module declares as `kind` (its `ENV`)."""
+        ...
+
+    def token(self, env_name: str) -> str | None:
+        """The value of the variable an account's `token_env` names; None if unset or empty."""
+        ...
+
+
+class Sections(Protocol):
+    def section(self, name: str) -> PlatformConfig | None:
+        """Platform `name`'s section of the config; None when the platform is off."""
+        ...
+
+
+class ConfigView(Protocol):
+    """What a platform reads from the config (`chatops.config.Config`)."""
+
+    @property
+    def brand(self) -> str: ...
+
+    @property
+    def platforms(self) -> Sections: ...
+
+
 @dataclass
 class AdapterContext:
     """What an adapter may use: settings (secrets, base URLs), the config, one HTTP client."""
 
-    settings: Settings
-    config: Config
+    settings: Environment
+    config: ConfigView
     http: httpx.AsyncClient
+
+    def section(self, name: str, model: type[C]) -> C:
+        """Platform `name`'s section of the config, or the model's defaults when it is off."""
+        found = self.config.platforms.section(name)
+        return found if isinstance(found, model) else model()
 
 
 class Adapter(Protocol):
@@ -181,20 +250,26 @@ class PollResult:
 
 @runtime_checkable
 class PlatformModule(Protocol):
-    """What `adapters/<name>.py` offers: its adapter, its display name, its config model, and
-    the variables it cannot run without."""
+    """What `adapters/<name>.py` offers: its adapter, its display name, its config model, its
+    environment variables and the ones it cannot run without, and its text limits."""
 
     DISPLAY_NAME: str
     """How people see the platform's name ("View on Facebook")."""
 
-    CONFIG: type[BaseModel]
+    CONFIG: type[PlatformConfig]
     """The model of the config section `platforms.<name>`."""
+
+    ENV: type[EnvValues]
+    """The variables the platform reads (names, secrets, base URLs, defaults), as the fields of
+    a frozen dataclass; platforms sharing variables (Facebook and Instagram) share the class."""
+
+    TEXT_MAX: TextMax
 
     def create(self, ctx: AdapterContext) -> Adapter: ...
 
-    def required_env(self, settings: Settings, platforms: PlatformsConfig) -> list[EnvProblem]:
-        """Each variable this platform needs (as configured in `platforms`) that is unset or
-        unusable in `settings`; start-up refuses to run and `check-config` lists them."""
+    def required_env(self, settings: Environment, section: Any) -> list[EnvProblem]:
+        """Each variable this platform needs, as configured in `section` (its `CONFIG`), that
+        is unset or unusable; start-up refuses to run and `check-config` lists them."""
         ...
 
 
@@ -204,7 +279,8 @@ def _module(name: str) -> PlatformModule:
     module = importlib.import_module(f"adapters.{name}")
     if not isinstance(module, PlatformModule):
         raise TypeError(
-            f"adapters.{name} must define DISPLAY_NAME, CONFIG, create(ctx) and required_env(...)"
+            f"adapters.{name} must define DISPLAY_NAME, CONFIG, ENV, TEXT_MAX, create(ctx) "
+            "and required_env(settings, section)"
         )
     return module
 
@@ -214,9 +290,9 @@ def load(name: str, ctx: AdapterContext) -> Adapter:
     return _module(name).create(ctx)
 
 
-def required_env(name: str, settings: Settings, platforms: PlatformsConfig) -> list[EnvProblem]:
-    """What platform `name` lacks in the environment (see `PlatformModule.required_env`)."""
-    return _module(name).required_env(settings, platforms)
+def required_env(name: str, settings: Environment, section: PlatformConfig) -> list[EnvProblem]:
+    """What platform `name`, configured as `section`, lacks in the environment."""
+    return _module(name).required_env(settings, section)
 
 
 @cache
@@ -226,7 +302,7 @@ def display_name(name: str) -> str:
     return _module(name).DISPLAY_NAME if name in names() else name.capitalize()
 
 
-def config_model(name: str) -> type[BaseModel]:
+def config_model(name: str) -> type[PlatformConfig]:
     """The model of the config section `platforms.<name>`."""
     return _module(name).CONFIG
 
@@ -236,28 +312,39 @@ def webhook_route(name: str) -> str:
     return f"/webhooks/{name}"
 
 
-def unset(*variables: tuple[str, str | None]) -> list[EnvProblem]:
-    """The (name, value) pairs whose value is unset (Settings reads empty as unset)."""
-    return [EnvProblem(name) for name, value in variables if not value]
+def env_kinds() -> list[type[EnvValues]]:
+    """Every platform's variables (`ENV`), each class once, in platform order."""
+    return list(dict.fromkeys(_module(name).ENV for name in names()))
 
 
-def token_envs(
-    settings: Settings, platform: str, key: str, accounts: Sequence[Account]
-) -> list[EnvProblem]:
+def text_max(name: str, private: bool) -> int | None:
+    """The longest text platform `name` lets a customer send (None: no module of that name)."""
+    if name not in names():
+        return None
+    limits = _module(name).TEXT_MAX
+    return limits.private if private else limits.public
+
+
+def token_envs(settings: Environment, platform: str, section: PlatformConfig) -> list[EnvProblem]:
     """Each account's `token_env` that names an unset variable, located at that account."""
+    key = section.ACCOUNTS
     return [
         EnvProblem(account.token_env, loc=("platforms", platform, key, index, "token_env"))
-        for index, account in enumerate(accounts)
+        for index, account in enumerate(section.listed_accounts())
         if account.token_env and settings.token(account.token_env) is None
     ]
 
 
-def names() -> list[str]:
-    """Every platform with a module here."""
+@cache
+def names() -> tuple[str, ...]:
+    """Every platform with a module here, by name (modules whose names start with `_` are
+    helpers); read once: platforms are the modules present when the process starts."""
     import adapters
 
-    return sorted(
-        m.name
-        for m in pkgutil.iter_modules(adapters.__path__)
-        if not m.name.startswith("_") and m.name not in {"base", "errors", "http", "signing"}
+    return tuple(
+        sorted(
+            m.name
+            for m in pkgutil.iter_modules(adapters.__path__)
+            if not m.name.startswith("_") and m.name not in {"base", "errors", "http", "signing"}
+        )
     )

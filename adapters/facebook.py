@@ -33,32 +33,49 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 import httpx
+from pydantic import Field
 
 from adapters import _json, _meta
 from adapters.base import (
+    Account,
     AdapterContext,
+    Environment,
     Listing,
     Parsed,
+    PlatformConfig,
     Published,
     Response,
     Skipped,
     SkipReason,
+    TextMax,
 )
 from adapters.errors import BadPayload, NotSent, OutcomeUnknown, PermanentError
-from chatops.config.models import Account, FacebookConfig, PlatformsConfig
 from chatops.domain import Author, Change, Kind, Mention, Reply, utcnow
-from chatops.settings import EnvProblem, Settings
+from chatops.durations import Duration
+from chatops.env import EnvProblem
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "facebook"
 DISPLAY_NAME = "Facebook"
+
+
+class FacebookConfig(PlatformConfig):
+    """`platforms.facebook`: the pages whose comments and Messenger conversations we answer."""
+
+    ACCOUNTS: ClassVar[str] = "pages"
+
+    pages: list[Account] = Field(default_factory=list)
+    reconcile_every: Duration | None = None
+    """Overrides the top-level `reconcile_every` for Facebook."""
+
+
 CONFIG = FacebookConfig
-"""The model of `platforms.facebook` in the config file."""
+ENV = _meta.MetaEnv
 WEB_URL = "https://www.facebook.com"
 MESSENGER_PREFIX = "messenger:"
 GUEST_PREFIX = "messenger-guest:"
@@ -68,6 +85,7 @@ COMMENT_MAX = 8_000
 """Characters Facebook accepts in one comment."""
 MESSENGER_MAX = 2_000
 """Characters the Send API accepts in `message.text`."""
+TEXT_MAX = TextMax(public=COMMENT_MAX, private=MESSENGER_MAX)
 MESSAGING_WINDOW = timedelta(hours=24)
 """Standard messaging: a page may answer within 24 hours of the person's last message."""
 PRIVATE_REPLY_WINDOW = timedelta(days=7)
@@ -939,17 +957,16 @@ def _unix(moment: datetime) -> str:
 
 
 def create(ctx: AdapterContext) -> FacebookAdapter:
-    s = ctx.settings
-    pages = ctx.config.platforms.accounts(PLATFORM)
+    env = ctx.settings.platform_env(_meta.MetaEnv)
     return FacebookAdapter(
-        app_secret=s.facebook_app_secret,
-        verify_token=s.facebook_verify_token,
-        api_url=s.graph_api_url,
-        pages=pages,
-        token=s.token,
+        app_secret=env.app_secret,
+        verify_token=env.verify_token,
+        api_url=env.api_url,
+        pages=ctx.section(PLATFORM, FacebookConfig).pages,
+        token=ctx.settings.token,
         http=ctx.http,
     )
 
 
-def required_env(settings: Settings, platforms: PlatformsConfig) -> list[EnvProblem]:
-    return _meta.required_env(settings, PLATFORM, "pages", platforms.accounts(PLATFORM))
+def required_env(settings: Environment, section: FacebookConfig) -> list[EnvProblem]:
+    return _meta.required_env(settings, PLATFORM, section)

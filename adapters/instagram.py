@@ -34,25 +34,41 @@ from pydantic import (
 
 from adapters import _json, _meta
 from adapters.base import (
+    Account,
     AdapterContext,
+    Environment,
     Listing,
     Parsed,
+    PlatformConfig,
     Published,
     Response,
     Skipped,
     SkipReason,
+    TextMax,
 )
 from adapters.errors import BadPayload, BadSignature, NotSent, OutcomeUnknown, PermanentError
-from chatops.config.models import Account, InstagramConfig, PlatformsConfig
 from chatops.domain import Author, Change, Kind, Mention, Reply, utcnow
-from chatops.settings import EnvProblem, Settings
+from chatops.durations import Duration
+from chatops.env import EnvProblem
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "instagram"
 DISPLAY_NAME = "Instagram"
+
+
+class InstagramConfig(PlatformConfig):
+    """`platforms.instagram`: the professional accounts whose comments and messages we answer."""
+
+    accounts: list[Account] = Field(default_factory=list)
+    reconcile_every: Duration | None = None
+    """Overrides the top-level `reconcile_every` for Instagram."""
+
+
 CONFIG = InstagramConfig
-"""The model of `platforms.instagram` in the config file."""
+ENV = _meta.MetaEnv
+TEXT_MAX = TextMax(public=2_200, private=2_200)
+"""A comment or caption, and a message."""
 UNKNOWN_AUTHOR = "unknown"
 """`Author.id` of a mention before `enrich`: the webhook does not say who wrote it."""
 DM_PREFIX = "igdm:"
@@ -465,16 +481,17 @@ class InstagramAdapter:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: Environment,
         accounts: Mapping[str, Account],
         http: httpx.AsyncClient,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._settings = settings
+        self._env = settings.platform_env(_meta.MetaEnv)
         self._accounts = dict(accounts)
         self._http = http
         self._clock = clock
-        self._api = settings.graph_api_url.rstrip("/")
+        self._api = self._env.api_url.rstrip("/")
         self._tier: dict[str, int] = {}
         """Per mentioned edge, the first field set Meta accepted (skip refused ones next time)."""
 
@@ -483,13 +500,13 @@ class InstagramAdapter:
     def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
         if not headers.get(_meta.SIGNATURE_HEADER, "").isascii():
             raise BadSignature(f"{_meta.SIGNATURE_HEADER} is not sha256=<hex>")
-        _meta.verify(self._settings.facebook_app_secret, body, headers)
+        _meta.verify(self._env.app_secret, body, headers)
 
     def parse(self, body: bytes, headers: Mapping[str, str]) -> Parsed:
         return parse_body(body, self._accounts.keys(), self._clock())
 
     def handshake(self, query: Mapping[str, str]) -> Response:
-        return _meta.handshake(self._settings.facebook_verify_token, query)
+        return _meta.handshake(self._env.verify_token, query)
 
     # drafts
 
@@ -837,9 +854,9 @@ def _keep_message(
 
 
 def create(ctx: AdapterContext) -> InstagramAdapter:
-    accounts = {account.id: account for account in ctx.config.platforms.accounts(PLATFORM)}
+    accounts = {account.id: account for account in ctx.section(PLATFORM, InstagramConfig).accounts}
     return InstagramAdapter(ctx.settings, accounts, ctx.http)
 
 
-def required_env(settings: Settings, platforms: PlatformsConfig) -> list[EnvProblem]:
-    return _meta.required_env(settings, PLATFORM, "accounts", platforms.accounts(PLATFORM))
+def required_env(settings: Environment, section: InstagramConfig) -> list[EnvProblem]:
+    return _meta.required_env(settings, PLATFORM, section)

@@ -10,33 +10,53 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from adapters import _json
-from adapters.base import AdapterContext, Parsed, Published, Response
+from adapters.base import (
+    Account,
+    AdapterContext,
+    Environment,
+    Parsed,
+    PlatformConfig,
+    Published,
+    Response,
+    TextMax,
+)
 from adapters.errors import BadPayload, BadSignature
 from adapters.http import post_json
 from adapters.signing import hmac_sha256, matches_hex
-from chatops.config.models import SandboxConfig
 from chatops.domain import Author, Change, Kind, Mention, Reply
-from chatops.settings import EnvProblem
-
-if TYPE_CHECKING:
-    from chatops.config import PlatformsConfig
-    from chatops.settings import Settings
+from chatops.env import EnvProblem, EnvValues, base_url, secret
 
 log = logging.getLogger(__name__)
 
 DISPLAY_NAME = "Sandbox"
-CONFIG = SandboxConfig
-"""The model of `platforms.sandbox` in the config file."""
 SIGNATURE_HEADER = "X-Sandbox-Signature"
 PUBLIC_SECRET = "sandbox"
 """SANDBOX_SECRET's default (DESIGN §4.2): published, so only `chatops demo` may run with it."""
+TEXT_MAX = TextMax(public=10_000, private=10_000)
+
+
+class SandboxConfig(PlatformConfig):
+    accounts: list[Account] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SandboxEnv(EnvValues):
+    secret: str = secret("SANDBOX_SECRET", PUBLIC_SECRET)
+    """The HMAC key of the webhooks."""
+    api_url: str | None = base_url("SANDBOX_API_URL")
+    """Where replies are POSTed (`{url}/replies`); unset, they are logged."""
+
+
+CONFIG = SandboxConfig
+ENV = SandboxEnv
 
 
 class _Author(BaseModel):
@@ -171,15 +191,16 @@ class SandboxAdapter:
 
 
 def create(ctx: AdapterContext) -> SandboxAdapter:
-    s = ctx.settings
+    env = ctx.settings.platform_env(SandboxEnv)
     return SandboxAdapter(
-        s.sandbox_secret, s.sandbox_api_url, ctx.http, log_text=s.log_customer_text
+        env.secret, env.api_url, ctx.http, log_text=ctx.settings.log_customer_text
     )
 
 
-def required_env(settings: Settings, platforms: PlatformsConfig) -> list[EnvProblem]:
+def required_env(settings: Environment, section: SandboxConfig) -> list[EnvProblem]:
     """A secret of the operator's own: with the public default anyone can sign mentions."""
-    if settings.sandbox_secret and settings.sandbox_secret != PUBLIC_SECRET:
+    own = settings.platform_env(SandboxEnv).secret
+    if own and own != PUBLIC_SECRET:
         return []
     return [
         EnvProblem(

@@ -21,14 +21,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 import httpx
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError
 
 from adapters import _json
-from adapters.base import AdapterContext, Parsed, Published, Response, token_envs, unset
+from adapters.base import (
+    Account,
+    AdapterContext,
+    Environment,
+    Parsed,
+    PlatformConfig,
+    Published,
+    Response,
+    TextMax,
+    token_envs,
+)
 from adapters.errors import (
     BadPayload,
     BadSignature,
@@ -39,24 +50,38 @@ from adapters.errors import (
 )
 from adapters.http import check_response, send
 from adapters.signing import matches_hex
-from chatops.config.models import ViberConfig
 from chatops.domain import Author, Change, Kind, Mention, Reply
-
-if TYPE_CHECKING:
-    from chatops.config import Config, PlatformsConfig
-    from chatops.settings import EnvProblem, Settings
+from chatops.env import EnvProblem, EnvValues, base_url, secret, unset
 
 PLATFORM = "Viber"
 DISPLAY_NAME = "Viber"
+TOKEN_ENV = "VIBER_AUTH_TOKEN"
+
+
+class ViberConfig(PlatformConfig):
+    """`platforms.viber`: the bot (its first account's `token_env`, else VIBER_AUTH_TOKEN)."""
+
+    sender_name: str = ""
+    accounts: list[Account] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ViberEnv(EnvValues):
+    """The bot's token, which both signs callbacks and sends replies, and the API's address."""
+
+    auth_token: str | None = secret(TOKEN_ENV)
+    api_url: str = base_url("VIBER_API_URL", "https://chatapi.viber.com/pa")
+
+
 CONFIG = ViberConfig
-"""The model of `platforms.viber` in the config file."""
+ENV = ViberEnv
 SIGNATURE_HEADER = "X-Viber-Content-Signature"
 AUTH_HEADER = "X-Viber-Auth-Token"
-TOKEN_ENV = "VIBER_AUTH_TOKEN"
 CONVERSATION_PREFIX = "viber:"
 
 MAX_TEXT = 7_000
 """Characters in one text message (Viber's send_message docs)."""
+TEXT_MAX = TextMax(public=MAX_TEXT, private=MAX_TEXT)
 MAX_REQUEST_BYTES = 30_000
 """Viber refuses request bodies over 30 KB; we count a KB as 1,000 bytes to stay clear of it."""
 MAX_SENDER_NAME = 28
@@ -362,33 +387,33 @@ def receiver(mention: Mention) -> str:
     return mention.author.id
 
 
-def _account_and_token(settings: Settings, config: Config) -> tuple[str, str, str | None]:
+def _account_and_token(settings: Environment, viber: ViberConfig) -> tuple[str, str, str | None]:
     """(account id, env name, token): the first configured account, whose `token_env` (if
     given) names the variable holding the bot's token instead of VIBER_AUTH_TOKEN."""
-    viber = config.platforms.viber
-    first = viber.accounts[0] if viber and viber.accounts else None
+    first = viber.accounts[0] if viber.accounts else None
     if first is not None and first.token_env:
         return first.id, first.token_env, settings.token(first.token_env)
-    return (first.id if first else ""), TOKEN_ENV, settings.viber_auth_token
+    return (first.id if first else ""), TOKEN_ENV, settings.platform_env(ViberEnv).auth_token
 
 
 def create(ctx: AdapterContext) -> ViberAdapter:
-    account, token_env, token = _account_and_token(ctx.settings, ctx.config)
-    viber = ctx.config.platforms.viber
-    sender = (viber.sender_name if viber else "").strip() or ctx.config.brand.strip() or "chatops"
+    viber = ctx.section(ViberAdapter.name, ViberConfig)
+    account, token_env, token = _account_and_token(ctx.settings, viber)
+    sender = viber.sender_name.strip() or ctx.config.brand.strip() or "chatops"
     return ViberAdapter(
         token=token,
         token_env=token_env,
-        api_url=ctx.settings.viber_api_url,
+        api_url=ctx.settings.platform_env(ViberEnv).api_url,
         account=account,
         sender_name=sender,
         http=ctx.http,
     )
 
 
-def required_env(settings: Settings, platforms: PlatformsConfig) -> list[EnvProblem]:
+def required_env(settings: Environment, section: ViberConfig) -> list[EnvProblem]:
     """The bot's token, which both signs callbacks and sends replies: the first account's
     `token_env`, else VIBER_AUTH_TOKEN (and every `token_env` the config names)."""
-    accounts = platforms.accounts(ViberAdapter.name)
-    default = [] if accounts and accounts[0].token_env else [(TOKEN_ENV, settings.viber_auth_token)]
-    return unset(*default) + token_envs(settings, ViberAdapter.name, "accounts", accounts)
+    accounts = section.accounts
+    token = settings.platform_env(ViberEnv).auth_token
+    default = [] if accounts and accounts[0].token_env else [(TOKEN_ENV, token)]
+    return unset(*default) + token_envs(settings, ViberAdapter.name, section)

@@ -32,21 +32,24 @@ from typing import Annotated, Any
 import httpx
 from authlib.integrations.httpx_client import OAuth1Auth  # type: ignore[import-untyped]
 from authlib.oauth1.rfc5849.errors import OAuth1Error  # type: ignore[import-untyped]
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 from twitter_text import parse_tweet
 
 from adapters import _json
 from adapters.base import (
+    Account,
     AdapterContext,
     Cursors,
+    Environment,
     Parsed,
+    PlatformConfig,
     PollResult,
     Published,
     Response,
     Skipped,
     SkipReason,
+    TextMax,
     token_envs,
-    unset,
 )
 from adapters.errors import (
     BadPayload,
@@ -59,19 +62,57 @@ from adapters.errors import (
 )
 from adapters.http import check_response, send
 from adapters.signing import hmac_sha256, matches_b64
-from chatops.config.models import PlatformsConfig, XAccount, XConfig
 from chatops.domain import Author, Kind, Mention, Reply
-from chatops.settings import EnvProblem, Settings
+from chatops.durations import Duration
+from chatops.env import EnvProblem, EnvValues, base_url, secret, unset
+from chatops.schema import Text
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "X"
 DISPLAY_NAME = "X"
+
+
+class XAccount(Account):
+    handle: str = ""
+    webhook: bool = False
+    """True when the account is subscribed to Account Activity webhooks: then it is not polled."""
+
+    @field_validator("handle")
+    @classmethod
+    def _strip_at(cls, value: str) -> str:
+        return value.strip().lstrip("@")
+
+
+class XConfig(PlatformConfig):
+    """`platforms.x`: the accounts whose mentions and DMs we answer, and keywords to track."""
+
+    accounts: list[XAccount] = Field(default_factory=list)
+    track: list[Text] = Field(default_factory=list)
+    poll_every: Duration = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class XEnv(EnvValues):
+    """The X app: its consumer secret signs webhooks and CRC answers; the bearer token reads
+    (polling); user context (OAuth 1.0a with all four, or X_ACCESS_TOKEN alone as an OAuth 2.0
+    user token) posts replies."""
+
+    consumer_key: str | None = secret("X_CONSUMER_KEY")
+    consumer_secret: str | None = secret("X_CONSUMER_SECRET")
+    bearer_token: str | None = secret("X_BEARER_TOKEN")
+    access_token: str | None = secret("X_ACCESS_TOKEN")
+    access_token_secret: str | None = secret("X_ACCESS_TOKEN_SECRET")
+    api_url: str = base_url("X_API_URL", "https://api.x.com")
+
+
 CONFIG = XConfig
-"""The model of `platforms.x` in the config file."""
+ENV = XEnv
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"
 MAX_POST = 280
 MAX_DM = 10_000
+TEXT_MAX = TextMax(public=25_000, private=MAX_DM)
+"""A long post (X Premium), and a direct message."""
 MAX_PAGES = 10
 """Pages of 100 read per stream and poll; a longer backlog keeps only its newest 1,000."""
 LIMIT_WINDOW_S = 15 * 60.0
@@ -344,13 +385,14 @@ class XAdapter:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: Environment,
         config: XConfig,
         http: httpx.AsyncClient,
         clock: Callable[[], float] | None = None,
     ) -> None:
         self._settings = settings
-        self._api = settings.x_api_url.rstrip("/")
+        self._env = settings.platform_env(XEnv)
+        self._api = self._env.api_url.rstrip("/")
         self._http = http
         self._accounts: dict[str, XAccount] = {a.id: a for a in config.accounts}
         self._track = list(config.track)
@@ -371,7 +413,7 @@ class XAdapter:
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
         """`x-twitter-webhooks-signature: sha256=<base64 HMAC-SHA256(consumer secret, body)>`."""
-        secret = self._settings.x_consumer_secret
+        secret = self._env.consumer_secret
         if not secret:
             raise BadSignature("X_CONSUMER_SECRET is not set: cannot check X signatures")
         given = _header(headers, SIGNATURE_HEADER)
@@ -393,7 +435,7 @@ class XAdapter:
             return Response(400, "missing crc_token")
         if not CRC_TOKEN.fullmatch(token):
             return Response(400, f"crc_token must be 1 to {MAX_CRC_TOKEN} base64 characters")
-        secret = self._settings.x_consumer_secret
+        secret = self._env.consumer_secret
         if not secret:
             return Response(503, "X_CONSUMER_SECRET is not set: cannot answer X's CRC check")
         digest = base64.b64encode(hmac_sha256(secret, token.encode())).decode()
@@ -513,7 +555,7 @@ class XAdapter:
 
     async def poll(self, cursors: Cursors, now: datetime) -> PollResult:
         """Read each account's mentions and the keyword search since the last poll."""
-        if not self._settings.x_bearer_token:
+        if not self._env.bearer_token:
             if not self._warned_no_bearer:
                 log.warning(
                     "X_BEARER_TOKEN is not set: X is read from webhooks only "
@@ -608,7 +650,7 @@ class XAdapter:
             params["since_id"] = since
         if token:
             params[stream.page_param] = token
-        headers = {"Authorization": f"Bearer {self._settings.x_bearer_token}"}
+        headers = {"Authorization": f"Bearer {self._env.bearer_token}"}
         try:
             return await self._http.get(f"{self._api}{stream.path}", params=params, headers=headers)
         except httpx.TransportError as exc:
@@ -727,19 +769,19 @@ class XAdapter:
                     f"{account.handle or account.id}"
                 )
             return _Bearer(token)
-        s = self._settings
-        if not s.x_access_token:
+        s = self._env
+        if not s.access_token:
             raise PermanentError(
                 f"X replies need user-context credentials: set {USER_CONTEXT_ENVS} "
                 "(OAuth 1.0a), or X_ACCESS_TOKEN alone (an OAuth 2.0 user token)"
             )
-        if not s.x_access_token_secret:
-            return _Bearer(s.x_access_token)
+        if not s.access_token_secret:
+            return _Bearer(s.access_token)
         missing = [
             name
             for name, value in (
-                ("X_CONSUMER_KEY", s.x_consumer_key),
-                ("X_CONSUMER_SECRET", s.x_consumer_secret),
+                ("X_CONSUMER_KEY", s.consumer_key),
+                ("X_CONSUMER_SECRET", s.consumer_secret),
             )
             if not value
         ]
@@ -749,10 +791,10 @@ class XAdapter:
                 "besides X_ACCESS_TOKEN and X_ACCESS_TOKEN_SECRET"
             )
         return _JsonOAuth1(
-            s.x_consumer_key,
-            s.x_consumer_secret,
-            token=s.x_access_token,
-            token_secret=s.x_access_token_secret,
+            s.consumer_key,
+            s.consumer_secret,
+            token=s.access_token,
+            token_secret=s.access_token_secret,
         )
 
     async def _post(self, path: str, payload: dict[str, Any], auth: httpx.Auth) -> dict[str, Any]:
@@ -849,19 +891,19 @@ def _data_field(data: dict[str, Any], key: str) -> str:
 
 
 def create(ctx: AdapterContext) -> XAdapter:
-    return XAdapter(ctx.settings, ctx.config.platforms.x or XConfig(), ctx.http)
+    return XAdapter(ctx.settings, ctx.section(XAdapter.name, XConfig), ctx.http)
 
 
-def required_env(settings: Settings, platforms: PlatformsConfig) -> list[EnvProblem]:
+def required_env(settings: Environment, section: XConfig) -> list[EnvProblem]:
     """The consumer secret (webhook signatures, CRC); the bearer token when anything is
     polled; user context for replies: each account's own token, else X_ACCESS_TOKEN (plus
     X_CONSUMER_KEY when X_ACCESS_TOKEN_SECRET makes it OAuth 1.0a)."""
-    x = platforms.x or XConfig()
-    needed = [("X_CONSUMER_SECRET", settings.x_consumer_secret)]
-    if x.track or any(not account.webhook for account in x.accounts):
-        needed.append(("X_BEARER_TOKEN", settings.x_bearer_token))
-    if not x.accounts or any(not account.token_env for account in x.accounts):
-        needed.append(("X_ACCESS_TOKEN", settings.x_access_token))
-        if settings.x_access_token_secret:
-            needed.append(("X_CONSUMER_KEY", settings.x_consumer_key))
-    return unset(*needed) + token_envs(settings, XAdapter.name, "accounts", x.accounts)
+    env = settings.platform_env(XEnv)
+    needed = [("X_CONSUMER_SECRET", env.consumer_secret)]
+    if section.track or any(not account.webhook for account in section.accounts):
+        needed.append(("X_BEARER_TOKEN", env.bearer_token))
+    if not section.accounts or any(not account.token_env for account in section.accounts):
+        needed.append(("X_ACCESS_TOKEN", env.access_token))
+        if env.access_token_secret:
+            needed.append(("X_CONSUMER_KEY", env.consumer_key))
+    return unset(*needed) + token_envs(settings, XAdapter.name, section)

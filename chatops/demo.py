@@ -17,7 +17,7 @@ from typing import Any, TextIO
 import httpx
 from rich.console import Console
 
-from adapters.sandbox import sign
+from adapters.sandbox import SandboxEnv, sign
 from chatops import runtime
 from chatops.config import Config, load_config, load_config_text
 from chatops.console import ConsoleBackend
@@ -93,7 +93,8 @@ async def run_demo(
             worker = asyncio.create_task(make_worker(rt).run(stop))
             items = sample_mentions()
             console.rule(f"chatops demo · {len(items)} sample mentions arrive")
-            await feed(f"http://127.0.0.1:{bound}", settings.sandbox_secret, items)
+            secret = settings.platform_env(SandboxEnv).secret
+            await feed(f"http://127.0.0.1:{bound}", secret, items)
             await wait_ingested(store, [f"sandbox:{item['id']}" for item in items])
             console.rule("your turn: type help (you are 'agent'; the approver is 'comms')")
             await Repl(rt.wf, rt.store.audit, console, clock=rt.clock).run(stdin)

@@ -24,24 +24,12 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
+from adapters.base import text_max as platform_text_max
 from chatops.domain import Author, Kind, Mention
 
-TEXT_MAX: dict[tuple[str, bool], int] = {
-    ("facebook", False): 8_000,  # a Page comment
-    ("facebook", True): 2_000,  # a Messenger message
-    ("instagram", False): 2_200,  # a comment or caption
-    ("instagram", True): 2_200,
-    ("x", False): 25_000,  # a long post (X Premium)
-    ("x", True): 10_000,  # a direct message
-    ("viber", False): 7_000,
-    ("viber", True): 7_000,
-    ("sandbox", False): 10_000,
-    ("sandbox", True): 10_000,
-}
-"""Longest text each platform lets a customer send, by (platform, is a private message)."""
-
 DEFAULT_TEXT_MAX = 25_000
-"""For a platform missing from `TEXT_MAX`: the longest any of them allows."""
+"""For a platform with no module (a replayed backlog of one removed since): the longest any of
+them allows."""
 
 NAME_MAX = 200
 """Display names and handles are short on every platform; longer is junk."""
@@ -81,8 +69,9 @@ def sanitise_one(mention: Mention, received_at: datetime) -> Mention:
 
 
 def text_max(platform: str, private: bool) -> int:
-    """The platform's own maximum for a customer's text."""
-    return TEXT_MAX.get((platform, private), DEFAULT_TEXT_MAX)
+    """The platform's own maximum for a customer's text (its module's `TEXT_MAX`)."""
+    limit = platform_text_max(platform, private)
+    return DEFAULT_TEXT_MAX if limit is None else limit
 
 
 def clean_text(text: str) -> str:

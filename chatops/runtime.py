@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import httpx
 
@@ -21,10 +21,11 @@ from chatops.chat import ChatBackend, ListsApprovers
 from chatops.config import Config
 from chatops.domain import utcnow
 from chatops.drafting import Drafter
+from chatops.env import EnvProblem
 from chatops.metrics import Metrics
 from chatops.pipeline import Pipeline
 from chatops.redis_checks import WipeWatch
-from chatops.settings import EnvProblem, Settings
+from chatops.settings import Settings, backend_env
 from chatops.store import Store, connect
 from chatops.workflow.service import Workflow
 
@@ -81,31 +82,15 @@ def create_chat(rt: Runtime) -> ChatBackend:
     return MixedChat(backends, rt.config)
 
 
-@runtime_checkable
-class DeclaresEnv(Protocol):
-    """A chat backend package that names the variables it cannot start without."""
-
-    def required_env(self, settings: Settings) -> Sequence[tuple[str, str]]:
-        """(variable, what is wrong with it) for each one unset or unusable."""
-        ...
-
-
-def backend_env(name: str, settings: Settings) -> list[EnvProblem]:
-    """What chat backend `name` lacks in the environment (nothing, if it declares no needs)."""
-    package = load_backend(name)
-    if not isinstance(package, DeclaresEnv):
-        return []
-    return [EnvProblem(variable, problem) for variable, problem in package.required_env(settings)]
-
-
 def required_env(settings: Settings, config: Config) -> list[str]:
     """Every variable the configured chat backend and platforms cannot start without, each
     named once with who needs it; empty when the process may start."""
     found: dict[str, tuple[EnvProblem, list[str]]] = {}
     sources = [(f"the {chat} backend", backend_env(chat, settings)) for chat in config.chats]
     sources += [
-        (name, platform_env(name, settings, config.platforms))
+        (name, platform_env(name, settings, section))
         for name in config.platforms.enabled()
+        if (section := config.platforms.section(name)) is not None
     ]
     for who, problems in sources:
         for problem in problems:

@@ -19,7 +19,7 @@ from aiohttp.typedefs import Handler
 from redis.exceptions import RedisError
 
 from adapters import Adapter, BadPayload, BadSignature
-from adapters.base import Skipped
+from adapters.base import Skipped, webhook_route
 from chatops.batching import AppendBatcher
 from chatops.domain import utcnow
 from chatops.hygiene import sanitise
@@ -73,8 +73,8 @@ def build_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_endpoint)
-    app.router.add_post("/webhooks/{platform}", webhook)
-    app.router.add_get("/webhooks/{platform}", handshake)
+    app.router.add_post(webhook_route("{platform}"), webhook)
+    app.router.add_get(webhook_route("{platform}"), handshake)
     return app
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from adapters.x import XConfig
 from chatops.config import (
     Config,
     ConfigError,
@@ -202,12 +203,13 @@ def test_design_example_loads_with_its_meaning() -> None:
 
     assert config.timezone == "Europe/Stockholm"
     assert config.chat.backend == "slack"
-    assert config.platforms.enabled() == ["facebook", "instagram", "x", "viber", "sandbox"]
+    assert config.platforms.enabled() == ["facebook", "instagram", "sandbox", "viber", "x"]
     assert config.platforms.accounts("facebook")[0].token_env == "FB_PAGE_TOKEN_SE"
-    assert config.platforms.x is not None
-    assert config.platforms.x.accounts[0].handle == "acme"
-    assert config.platforms.x.track == ["acme", "#acmefail"]
-    assert config.platforms.x.poll_every == timedelta(seconds=60)
+    x = config.platforms.section("x")
+    assert isinstance(x, XConfig)
+    assert x.accounts[0].handle == "acme"
+    assert x.track == ["acme", "#acmefail"]
+    assert x.poll_every == timedelta(seconds=60)
     assert config.department_ids == ["social", "billing", "support-de", "legal"]
     assert config.default_department.id == "social"
 
@@ -468,7 +470,7 @@ def test_duplicate_yaml_keys_are_problems() -> None:
         (
             "routing:\n  rules: [{match: {platform: tiktok}, to: social}]\n",
             "chatops.yaml:3: routing.rules[0].match.platform: unknown platform 'tiktok' "
-            "(known: facebook, instagram, x, viber, sandbox)",
+            "(known: facebook, instagram, sandbox, viber, x)",
         ),
         (
             "approval: {departments: [legal]}\n",

@@ -6,6 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from adapters._meta import MetaEnv
+from adapters.sandbox import SandboxEnv
+from adapters.viber import ViberEnv
+from adapters.x import XEnv
 from chatops.settings import ENV_NAMES, Settings, env_problems
 
 SECRETS = {
@@ -35,11 +39,10 @@ def test_defaults() -> None:
     assert settings.embedded_store
     assert settings.port == 3000
     assert settings.slack_api_url == "https://slack.com/api/"
-    assert settings.graph_api_url == "https://graph.facebook.com/v25.0"
-    assert settings.x_api_url == "https://api.x.com"
-    assert settings.viber_api_url == "https://chatapi.viber.com/pa"
-    assert settings.sandbox_secret == "sandbox"
-    assert settings.sandbox_api_url is None
+    assert settings.platform_env(MetaEnv).api_url == "https://graph.facebook.com/v25.0"
+    assert settings.platform_env(XEnv).api_url == "https://api.x.com"
+    assert settings.platform_env(ViberEnv).api_url == "https://chatapi.viber.com/pa"
+    assert settings.platform_env(SandboxEnv) == SandboxEnv("sandbox", None)
     assert settings.time_scale == 1.0
     assert settings.slack_bot_token is None
     assert not settings.socket_mode
@@ -78,21 +81,21 @@ def test_every_variable_is_read() -> None:
         "SingleTenant",
         "tenant",
     )
-    assert (settings.facebook_app_secret, settings.facebook_verify_token) == (
-        "fb-secret-6",
-        "fb-verify-7",
+    assert settings.platform_env(MetaEnv) == MetaEnv(
+        "fb-secret-6", "fb-verify-7", "http://127.0.0.1:9000/v25.0"
     )
-    assert settings.graph_api_url == "http://127.0.0.1:9000/v25.0"
-    assert settings.x_consumer_key == "x-key-8"
-    assert settings.x_consumer_secret == "x-secret-9"
-    assert settings.x_bearer_token == "x-bearer-10"
-    assert settings.x_access_token == "x-access-11"
-    assert settings.x_access_token_secret == "x-access-secret-12"
-    assert settings.x_api_url == "http://127.0.0.1:9001"
-    assert settings.viber_auth_token == "viber-13"
-    assert settings.viber_api_url == "http://127.0.0.1:9002/pa"
-    assert settings.sandbox_secret == "sandbox-secret-14"
-    assert settings.sandbox_api_url == "http://127.0.0.1:9003"
+    assert settings.platform_env(XEnv) == XEnv(
+        "x-key-8",
+        "x-secret-9",
+        "x-bearer-10",
+        "x-access-11",
+        "x-access-secret-12",
+        "http://127.0.0.1:9001",
+    )
+    assert settings.platform_env(ViberEnv) == ViberEnv("viber-13", "http://127.0.0.1:9002/pa")
+    assert settings.platform_env(SandboxEnv) == SandboxEnv(
+        "sandbox-secret-14", "http://127.0.0.1:9003"
+    )
     assert settings.time_scale == 60.0
     assert settings.token("FB_PAGE_TOKEN_SE") == "page-token-15"
 
@@ -158,7 +161,7 @@ def test_every_bad_value_is_reported_and_urls_are_not_echoed() -> None:
 
     problems = env_problems(env)
 
-    assert [name for name, _ in problems] == ["PORT", "GRAPH_API_URL", "CHATOPS_TIME_SCALE"]
+    assert [name for name, _ in problems] == ["PORT", "CHATOPS_TIME_SCALE", "GRAPH_API_URL"]
     assert all("pw-secret" not in message for _, message in problems)
 
 

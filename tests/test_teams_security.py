@@ -28,9 +28,8 @@ from chatops import keys
 from chatops.chat.actions import Action
 from chatops.config import Config, load_config_text
 from chatops.domain import State
-from chatops.settings import Settings
+from chatops.settings import Settings, backend_env
 from chatops.store import Store
-from chatops.teams import required_env
 from chatops.teams.auth import SERVICE_HOSTS, service_url_allowed
 from tests.conftest import Clock
 from tests.fakes import mention_json
@@ -364,9 +363,9 @@ async def test_without_authentication_only_loopback_and_teams_hosts_are_learnt(
     ],
 )
 def test_required_env(env: dict[str, str], missing: list[str]) -> None:
-    problems = required_env(Settings.from_env(env))
-    assert [name for name, _ in problems] == missing
-    assert all(message and "\n" not in message for _, message in problems)
+    problems = backend_env("teams", Settings.from_env(env))
+    assert [problem.name for problem in problems] == missing
+    assert all(problem.problem and "\n" not in str(problem) for problem in problems)
 
 
 @pytest.mark.parametrize(

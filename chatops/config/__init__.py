@@ -4,8 +4,8 @@ Load it with `load_config(path)`; `check_config(path, env)` adds environment che
 `chatops check-config`. Everything here is immutable once loaded.
 """
 
+from adapters.base import Account
 from chatops.config.check import check_config, check_config_text
-from chatops.config.durations import Duration, format_duration, parse_duration
 from chatops.config.loader import (
     ConfigError,
     Problem,
@@ -20,7 +20,6 @@ from chatops.config.models import (
     NOTIFY_TARGETS,
     PLATFORMS,
     SLA_CLOCKS,
-    Account,
     Approval,
     ChatConfig,
     Config,
@@ -34,8 +33,8 @@ from chatops.config.models import (
     Routing,
     Rule,
     Sla,
-    XAccount,
 )
+from chatops.durations import Duration, format_duration, parse_duration
 
 __all__ = [
     "BACKENDS",
@@ -60,7 +59,6 @@ __all__ = [
     "Routing",
     "Rule",
     "Sla",
-    "XAccount",
     "check_config",
     "check_config_text",
     "demo_config_text",

@@ -15,17 +15,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from adapters.base import required_env
+from adapters.base import config_model, required_env
 from chatops.config.loader import Analysis, ConfigError, Problem, analyse, read_config_text
-from chatops.config.models import (
-    BACKENDS,
-    NOTIFY_TARGETS,
-    PLATFORMS,
-    Loc,
-    PlatformsConfig,
-    as_id,
-)
-from chatops.settings import EnvProblem, Settings, env_problems
+from chatops.config.models import BACKENDS, NOTIFY_TARGETS, PLATFORMS, Loc
+from chatops.env import EnvProblem
+from chatops.schema import as_id
+from chatops.settings import Settings, backend_env, env_problems
 
 ENVIRONMENT = "environment"
 """`Problem.source` of problems with an environment variable's value."""
@@ -65,10 +60,8 @@ def _department_chats(data: Mapping[str, Any]) -> list[tuple[int, Mapping[str, A
 
 
 def _backend_env(analysis: Analysis, settings: Settings) -> list[Problem]:
-    """What each used chat backend's package says it lacks (`required_env`): at `chat.backend`,
-    or at the first department that names a chat of its own."""
-    from chatops.runtime import backend_env
-
+    """What each used chat backend lacks (`backend_env`): at `chat.backend`, or at the first
+    department that names a chat of its own."""
     used: dict[str, Loc] = {}
     top = _backend(analysis.data)
     for index, _department, chat in _department_chats(analysis.data):
@@ -91,7 +84,8 @@ def _platform_env(analysis: Analysis, settings: Settings) -> list[Problem]:
     shared: dict[str, tuple[EnvProblem, str, list[str]]] = {}
     for platform in (name for name in PLATFORMS if name in platforms):
         try:
-            section = PlatformsConfig.model_validate({platform: platforms[platform]})
+            raw = platforms[platform]
+            section = config_model(platform).model_validate({} if raw is None else raw)
         except ValidationError:
             continue  # its schema problems are reported already
         for problem in required_env(platform, settings, section):

@@ -12,24 +12,25 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime, time, timedelta
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     PrivateAttr,
     StringConstraints,
+    create_model,
     field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from adapters.base import Account, PlatformConfig, config_model, names
 from chatops.classify.pii import find_pii
-from chatops.config.durations import Duration, format_duration, parse_duration
+from chatops.durations import Duration, format_duration, parse_duration
+from chatops.schema import Id, StrictModel, Text, as_id
 
 BACKENDS: tuple[str, ...] = ("slack", "teams", "console")
 """Chat backends (`chat.backend`)."""
@@ -50,23 +51,8 @@ DEFAULT_PII_PATTERNS: tuple[str, ...] = (
 
 Loc = tuple[str | int, ...]
 
-ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-"""What a `token_env` value must look like: the name of a variable, not a token."""
 _HHMM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 _WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def as_id(value: Any) -> Any:
-    """Unquoted YAML numbers (`id: 1122334455`) become ids; everything else passes through."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if isinstance(value, str):
-        return value.strip()
-    return value
 
 
 def _check_zone(name: str) -> str:
@@ -74,13 +60,6 @@ def _check_zone(name: str) -> str:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValueError(f"unknown time zone '{name}'") from None
-    return name
-
-
-def _check_env_name(name: str) -> str:
-    if not ENV_NAME.fullmatch(name):
-        # Never echo the value: a pasted token here would end up in logs.
-        raise ValueError("must be the name of an env variable (letters, digits, _), not a token")
     return name
 
 
@@ -113,11 +92,8 @@ def _listify(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
-Id = Annotated[str, BeforeValidator(as_id), StringConstraints(min_length=1)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Language = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1)]
 TimeZoneName = Annotated[str, AfterValidator(_check_zone)]
-EnvName = Annotated[str, AfterValidator(_check_env_name)]
 ClockTime = Annotated[time, BeforeValidator(_parse_clock)]
 Regex = Annotated[str, AfterValidator(_check_regex)]
 
@@ -142,74 +118,17 @@ def parse_days(spec: str) -> frozenset[int]:
     return frozenset(days)
 
 
-class Account(_Model):
-    """A brand account on a platform; its token is named by env variable, never by value."""
-
-    id: Id
-    name: str = ""
-    token_env: EnvName | None = None
+PLATFORMS: tuple[str, ...] = names()
+"""Platform names, in order; each is a key under `platforms:`, with the model its module in
+`adapters/` declares as `CONFIG`."""
 
 
-class XAccount(Account):
-    handle: str = ""
-    webhook: bool = False
-    """True when the account is subscribed to Account Activity webhooks: then it is not polled."""
-
-    @field_validator("handle")
-    @classmethod
-    def _strip_at(cls, value: str) -> str:
-        return value.strip().lstrip("@")
-
-
-class _PlatformConfig(_Model):
-    """The section `platforms.<name>` of one platform (declared by `adapters/<name>.py` as its
-    `CONFIG`)."""
-
-    ACCOUNTS: ClassVar[str] = "accounts"
-    """The key that lists the platform's accounts (Facebook calls them pages)."""
-
-
-class FacebookConfig(_PlatformConfig):
-    ACCOUNTS: ClassVar[str] = "pages"
-
-    pages: list[Account] = []
-    reconcile_every: Duration | None = None
-    """Overrides the top-level `reconcile_every` for Facebook."""
-
-
-class InstagramConfig(_PlatformConfig):
-    accounts: list[Account] = []
-    reconcile_every: Duration | None = None
-    """Overrides the top-level `reconcile_every` for Instagram."""
-
-
-class XConfig(_PlatformConfig):
-    accounts: list[XAccount] = []
-    track: list[Text] = []
-    poll_every: Duration = timedelta(seconds=60)
-
-
-class ViberConfig(_PlatformConfig):
-    sender_name: str = ""
-    accounts: list[Account] = []
-
-
-class SandboxConfig(_PlatformConfig):
-    accounts: list[Account] = []
-
-
-class PlatformsConfig(_Model):
+class _Platforms(StrictModel):
     """Platforms present here are enabled; none is enabled by default.
 
     (Not even the sandbox: its webhook secret has a public default, so turning it on silently
     would let anyone inject mentions into a production install.)
     """
-
-    facebook: FacebookConfig | None = None
-    instagram: InstagramConfig | None = None
-    x: XConfig | None = None
-    viber: ViberConfig | None = None
-    sandbox: SandboxConfig | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -220,28 +139,40 @@ class PlatformsConfig(_Model):
         return data
 
     def enabled(self) -> list[str]:
-        return [name for name in PLATFORMS if getattr(self, name) is not None]
+        return [name for name in PLATFORMS if self.section(name) is not None]
+
+    def section(self, name: str) -> PlatformConfig | None:
+        """Platform `name`'s section; None when it is off (or no such platform)."""
+        found = getattr(self, name, None) if name in PLATFORMS else None
+        return found if isinstance(found, PlatformConfig) else None
 
     def accounts(self, platform: str) -> list[Account]:
         """The configured accounts of one platform (empty when it is off or lists none)."""
-        section = getattr(self, platform, None) if platform in PLATFORMS else None
-        return list(getattr(section, section.ACCOUNTS)) if section is not None else []
+        section = self.section(platform)
+        return section.listed_accounts() if section is not None else []
 
 
-PLATFORMS: tuple[str, ...] = tuple(PlatformsConfig.model_fields)
-"""Platform names, in display order; each is a key under `platforms:`, with the model its
-module in `adapters/` declares as `CONFIG`."""
+if TYPE_CHECKING:
+    PlatformsConfig = _Platforms
+else:
+    PlatformsConfig = create_model(
+        "PlatformsConfig",
+        __base__=_Platforms,
+        __module__=__name__,
+        **{name: (config_model(name) | None, None) for name in PLATFORMS},
+    )
+    """`platforms:`, one optional section per platform module, read from the registry."""
 
 
 ChatName = Literal["slack", "teams", "console"]
 
 
-class ChatConfig(_Model):
+class ChatConfig(StrictModel):
     backend: ChatName = "console"
     """The chat of every department that names none of its own (`departments[].chat`)."""
 
 
-class Hours(_Model):
+class Hours(StrictModel):
     """Business hours in the department's time zone; SLA clocks pause outside them."""
 
     days: str = "mon-fri"
@@ -283,7 +214,7 @@ class Hours(_Model):
         return local.weekday() in self._weekdays and self.start <= local.time() < self.end
 
 
-class Sla(_Model):
+class Sla(StrictModel):
     claim: Duration = timedelta(minutes=15)
     first_response: Duration = timedelta(minutes=60)
     approval: Duration = timedelta(minutes=30)
@@ -296,14 +227,14 @@ class Sla(_Model):
         return value
 
 
-class Department(_Model):
+class Department(StrictModel):
     id: Id
     name: str = ""
     channel: Id
     chat: ChatName | None = None
     """The chat this department lives in, when not `chat.backend` (Slack and Teams mixed)."""
-    languages: list[Language] = []
-    escalate_to: list[Id] = []
+    languages: list[Language] = Field(default_factory=list)
+    escalate_to: list[Id] = Field(default_factory=list)
     hours: Hours | None = None
     sla: Sla = Sla()
     follow_up: Duration = timedelta(hours=24)
@@ -323,10 +254,10 @@ class Department(_Model):
         return default if isinstance(default, ZoneInfo) else ZoneInfo(default)
 
 
-class Match(_Model):
+class Match(StrictModel):
     """Conditions of one routing rule; every condition given must hold (AND)."""
 
-    keywords: list[Text] = []
+    keywords: list[Text] = Field(default_factory=list)
     language: Language | None = None
     platform: Annotated[str, _one_of("platform", PLATFORMS)] | None = None
     account: Id | None = None
@@ -343,26 +274,26 @@ class Match(_Model):
         return self
 
 
-class Rule(_Model):
+class Rule(StrictModel):
     match: Match
     to: Id
     # Compiled form of `match`, built once by chatops.routing on first use.
     _matcher: Any = PrivateAttr(default=None)
 
 
-class Routing(_Model):
-    rules: list[Rule] = []
+class Routing(StrictModel):
+    rules: list[Rule] = Field(default_factory=list)
     default: Id
 
 
-class Approval(_Model):
-    approvers: list[Id] = []
-    sensitive_keywords: list[Text] = []
+class Approval(StrictModel):
+    approvers: list[Id] = Field(default_factory=list)
+    sensitive_keywords: list[Text] = Field(default_factory=list)
     min_followers: Annotated[int, Field(ge=0)] | None = None
-    departments: list[Id] = []
+    departments: list[Id] = Field(default_factory=list)
 
 
-class EscalationTier(_Model):
+class EscalationTier(StrictModel):
     """One step of the chase: `after` an SLA clock (or a fixed delay) since posting, notify."""
 
     after: str
@@ -398,7 +329,7 @@ def _default_escalation() -> list[EscalationTier]:
     ]
 
 
-class Reminders(_Model):
+class Reminders(StrictModel):
     daily_at: ClockTime = time(9, 0)
 
 
@@ -416,7 +347,7 @@ def _check_allowed_contact(value: str) -> str:
 AllowedContact = Annotated[str, AfterValidator(_check_allowed_contact)]
 
 
-class PiiConfig(_Model):
+class PiiConfig(StrictModel):
     """Personal data that blocks public replies, and the brand's own details that do not.
 
     Order and booking numbers in every language we answer in are built in
@@ -424,7 +355,7 @@ class PiiConfig(_Model):
     addresses, phone numbers (and e.g. a donation IBAN), which a public reply may contain.
     """
 
-    patterns: list[Regex] = list(DEFAULT_PII_PATTERNS)
+    patterns: list[Regex] = Field(default_factory=lambda: list(DEFAULT_PII_PATTERNS))
     allow: list[AllowedContact] = Field(default_factory=list)
     repeat_warning_per_day: Annotated[int, Field(ge=1)] = 3
     _compiled: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
@@ -437,7 +368,7 @@ class PiiConfig(_Model):
         return self._compiled
 
 
-class Flood(_Model):
+class Flood(StrictModel):
     """Bursts from one source become one case with a counter (chatops/flood.py).
 
     More than `per_author` new mentions from one author within `window` (`spam_per_author`
@@ -462,7 +393,7 @@ _SECTIONS = (
 )
 
 
-class Config(_Model):
+class Config(StrictModel):
     """The whole config file. Build it with `load_config` to get line-numbered problems."""
 
     timezone: TimeZoneName = "UTC"

@@ -27,8 +27,7 @@ from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthenticati
 from botbuilder.schema import Activity
 from botframework.connector.auth import AuthenticateRequestResult, ClaimsIdentity
 
-from chatops.settings import Settings
-from chatops.teams import auth_off, required_env
+from chatops.settings import Settings, backend_env
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +172,7 @@ def authentication(settings: Settings) -> GuardedAuthentication:
     """Bot Framework authentication from our settings: always on, unless CHATOPS_TEAMS_AUTH=off.
 
     Raises ValueError naming the missing variables (the process must not start without them)."""
-    if auth_off(settings):
+    if settings.teams_auth_off:
         log.warning(
             "teams: !!! CHATOPS_TEAMS_AUTH=off: Bot Framework authentication is OFF, "
             "/api/messages accepts unsigned activities and the web server listens on 127.0.0.1 "
@@ -181,10 +180,10 @@ def authentication(settings: Settings) -> GuardedAuthentication:
             " (MicrosoftAppId is ignored)" if settings.microsoft_app_id else "",
         )
         return GuardedAuthentication(_AuthConfig("", "", "MultiTenant", ""), local=True)
-    missing = required_env(settings)
+    missing = backend_env("teams", settings)
     if missing:
         raise ValueError(
-            "; ".join(f"{name} {why}" for name, why in missing)
+            "; ".join(str(problem) for problem in missing)
             + " (the Teams backend authenticates every request with them; CHATOPS_TEAMS_AUTH=off"
             " runs without, for local tests only)"
         )

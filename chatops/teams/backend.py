@@ -29,7 +29,6 @@ from chatops.chat import (
 )
 from chatops.chat.drafts import Box, read_box
 from chatops.domain import Case
-from chatops.teams import auth_off
 from chatops.teams.auth import (
     AuthUnavailable,
     UntrustedActivity,
@@ -70,7 +69,7 @@ take, so a stop lets the reply be recorded rather than leave the case for recove
 class TeamsBackend:
     def __init__(self, rt: Runtime, *, adapter: CloudAdapter | None = None) -> None:
         self.rt = rt
-        self.local_only = auth_off(rt.settings)
+        self.local_only = rt.settings.teams_auth_off
         """CHATOPS_TEAMS_AUTH=off: nothing is authenticated, so the web binds to 127.0.0.1."""
         self.app_id = "" if self.local_only else rt.settings.microsoft_app_id or ""
         self.auth = authentication(rt.settings) if adapter is None else None
