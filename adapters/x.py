@@ -24,13 +24,13 @@ import json
 import logging
 import math
 import re
+import warnings
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Annotated, Any
 
 import httpx
-from authlib.integrations.httpx_client import OAuth1Auth  # type: ignore[import-untyped]
 from authlib.oauth1.rfc5849.errors import OAuth1Error  # type: ignore[import-untyped]
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 from twitter_text import parse_tweet
@@ -66,6 +66,15 @@ from chatops.domain import Author, Kind, Mention, Reply
 from chatops.durations import Duration
 from chatops.env import EnvProblem, EnvValues, base_url, secret, unset
 from chatops.schema import Text
+
+with warnings.catch_warnings():
+    # authlib announces on import, "always" and on stderr, that it would rather have httpx2:
+    # a note to chatops' developers, not to whoever runs it, and it would break the one-line
+    # errors of commands that read the config (which imports every platform module).
+    from authlib.deprecate import AuthlibDeprecationWarning  # type: ignore[import-untyped]
+
+    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
+    from authlib.integrations.httpx_client import OAuth1Auth  # type: ignore[import-untyped]
 
 log = logging.getLogger(__name__)
 

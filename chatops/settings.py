@@ -103,7 +103,9 @@ class Settings(EnvValues):
     port; `chatops run` and `chatops web` serve them on PORT."""
     log_customer_text: bool = variable("CHATOPS_LOG_CUSTOMER_TEXT", False, parse=_switch)
     """Customers' text and drafts may reach the logs (off by default, even at DEBUG)."""
-    platforms: Mapping[type[EnvValues], EnvValues] = field(default_factory=dict, repr=False)
+    platforms: Mapping[type[EnvValues], EnvValues] = field(
+        default_factory=dict, repr=False, hash=False
+    )
     """Each platform module's variables (`adapters.base.env_kinds`), by their `EnvValues`."""
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     """Snapshot of the environment, for the per-account tokens the config names by variable."""
