@@ -33,7 +33,6 @@ from typing import Annotated, Any
 import httpx
 from authlib.oauth1.rfc5849.errors import OAuth1Error  # type: ignore[import-untyped]
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
-from twitter_text import parse_tweet
 
 from adapters import _json
 from adapters.base import (
@@ -836,6 +835,10 @@ class XAdapter:
 
     def length(self, text: str) -> int:
         """Weighted as X counts: a URL is 23, CJK and emoji count 2."""
+        # Imported here: compiling its patterns takes a second or more, and the config imports
+        # every platform module, whether X is enabled or not.
+        from twitter_text import parse_tweet
+
         return int(parse_tweet(text).weightedLength)
 
     def check(self, reply: Reply, now: datetime) -> str | None:
