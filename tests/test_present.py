@@ -183,6 +183,22 @@ def test_preview_is_one_short_plain_line() -> None:
     assert len(present.preview(view_of(make_case(State.NEW), [mention(text="a" * 900)]))) <= 300
 
 
+def test_take_over_names_who_loses_the_case_where_a_chat_can() -> None:
+    confirm = present.take_over(make_case(State.CLAIMED, owner=OWNER)).confirm
+    assert confirm is not None and confirm.line is not None
+    assert rich.Person(OWNER, notify=False) in confirm.line
+    assert rich.plain(confirm.line).replace(OWNER, "its owner") == confirm.text
+
+
+def test_headings_of_the_card_sections() -> None:
+    case = make_case(State.DRAFTED, mention_keys=["facebook:m-1", "facebook:m-2"])
+    card = present.case_card(view_of(case, [mention(), mention("m-2")]), now=NOW)
+    assert rich.plain(present.later_head(card)) == "Also in this thread (1)"
+    assert rich.Strong("Sent back:") in present.SENT_BACK
+    refused = present.blocked_line("20 characters over X's 280")
+    assert rich.plain(refused).endswith("Publish is refused: 20 characters over X's 280")
+
+
 def test_dismissed_case_has_no_draft_section() -> None:
     card = present.case_card(view_of(make_case(State.DISMISSED, dismiss_reason="spam")), now=NOW)
     assert card.draft is None and "dismissed: spam" in rich.plain(card.status)
@@ -240,6 +256,11 @@ def test_listings() -> None:
     )
     assert rich.Everyone() in batch.head
     assert batch.notification == "@here 1 case in Billing need someone now"
+    assert present.PINGS == {EventKind.ESCALATED, EventKind.APPROVAL_WAITING}
+    assert [c.action for c in present.ping_controls(view_of(make_case(State.NEW)))] == [
+        Action.CLAIM,
+        Action.SNOOZE,
+    ]
 
 
 def test_ages() -> None:

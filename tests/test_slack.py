@@ -782,8 +782,8 @@ async def test_twelve_due_cases_are_one_batched_ping_within_block_kit_limits(
     ss: SlackSystem,
 ) -> None:
 
-    from chatops.slack.limits import message_violations
     from escalation.chase import Chase
+    from tests.fakes.block_kit import message_violations
 
     now = ss.clock.now.isoformat()
     await ss.ingest(

@@ -1,8 +1,8 @@
 """Slack never refuses us silently, end to end through signed requests and the local Slack.
 
-The local Slack (tests/fakes/slack.py) refuses what Slack refuses (chatops/slack/limits.py); these
-tests check that what we send passes, that a refusal still shows the case in a minimal form
-(counted in /metrics, logged with the case), and the shapes a `>>` draft arrives in.
+The local Slack (tests/fakes/slack.py) refuses what Slack refuses (tests/fakes/block_kit.py);
+these tests check that what we send passes, that a refusal still shows the case in a minimal
+form (counted in /metrics, logged with the case), and the shapes a `>>` draft arrives in.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from chatops.domain import Case, State
 from chatops.slack.blocks import reply_to_value
 from chatops.slack.drafts import thread_draft
 from chatops.slack.ids import Action
-from chatops.slack.limits import message_violations
 from tests import test_slack
+from tests.fakes.block_kit import message_violations
 from tests.fakes import mention_json
 from tests.fakes.slack import event_body
 from tests.fakes.wait import eventually

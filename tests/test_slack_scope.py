@@ -13,15 +13,7 @@ import pytest
 
 from chatops.domain import State
 from chatops.slack.ids import Action, View
-from chatops.slack.scope import (
-    Place,
-    action_origin,
-    case_of_action,
-    claimed_teams,
-    click_allowed,
-    team_allowed,
-    thread_allowed,
-)
+from chatops.slack.scope import action_origin, case_of_action, claimed_teams, team_allowed
 from tests import test_slack
 from tests.fakes import mention_json
 from tests.fakes.slack import TEAM_ID, event_body, interaction_body, slash_body
@@ -107,14 +99,8 @@ def test_the_case_of_an_action(action: dict, case_id: str | None) -> None:
     assert case_of_action(action) == case_id
 
 
-def test_where_a_click_comes_from_and_whether_it_belongs() -> None:
-    place = Place("C0SOCIAL01", ("C0SOCIAL01", "1.2"))
-    moved = Place("C0BILLING1", ("C0SOCIAL01", "1.2"))  # rerouted, not yet re-posted
-    assert click_allowed(place, "C0SOCIAL01")
-    assert click_allowed(moved, "C0BILLING1") and click_allowed(moved, "C0SOCIAL01")
-    assert not click_allowed(place, "C0LEGAL001") and not click_allowed(place, "")
-    assert thread_allowed(place, "C0SOCIAL01", "1.2")
-    assert not thread_allowed(place, "C0SOCIAL01", "9.9")
+def test_where_a_click_comes_from() -> None:
+    """Whether it belongs to the case is the rule of every chat (tests/test_chat_scope.py)."""
     body = {"container": {"channel_id": "C1", "thread_ts": "3.4"}}
     assert action_origin(body) == ("C1", "3.4")
     assert action_origin({"container": {"type": "view"}}) == ("", None)

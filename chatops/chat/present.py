@@ -84,12 +84,14 @@ class Tone(StrEnum):
 
 @dataclass(frozen=True)
 class Confirm:
-    """A second question before an irreversible click; `quote` is the draft about to go out."""
+    """A second question before an irreversible click; `quote` is the draft about to go out.
+    `line` says `text` as rich text, naming people, for chats whose dialogs can show it."""
 
     title: str
     text: str
     yes: str
     quote: str = ""
+    line: Line | None = None
 
 
 @dataclass(frozen=True)
@@ -183,11 +185,13 @@ def case_controls(
 
 def take_over(c: Case) -> Button:
     """Shown to everyone while someone owns the case; the confirm says who loses it."""
+    rest = "? They are told in the thread; from then on only you edit and publish it."
+    line: Line = (Text(f"Take over {c.number} from "), Person(c.owner or "", notify=False))
     confirm = Confirm(
         f"Take over {c.number}?",
-        f"Take over {c.number} from its owner? They are told in the thread; "
-        "from then on only you edit and publish it.",
+        f"Take over {c.number} from its owner{rest}",
         "Take over",
+        line=(*line, Text(rest)),
     )
     return Button(Action.TAKE_OVER, "Take over", c.id, confirm=confirm)
 
@@ -348,6 +352,20 @@ def case_card(
 
 
 _NO_ACTIONS = frozenset({State.PUBLISHING, State.PUBLISHED, State.CLOSED, State.DISMISSED})
+
+
+def later_head(card: CaseCard) -> Line:
+    """The heading of the later mentions: how many there are, all of them."""
+    return (Strong("Also in this thread"), Text(f" ({card.later_total})"))
+
+
+SENT_BACK: Line = (Emoji("leftwards_arrow_with_hook"), Text(" "), Strong("Sent back:"))
+"""The heading of the reason an approver gave (`CaseCard.sent_back`)."""
+
+
+def blocked_line(reason: str) -> Line:
+    """Why the platform refuses to publish the draft now (`Draft.blocked`)."""
+    return (Emoji("no_entry"), Text(" "), Strong("Publish is refused:"), Text(f" {reason}"))
 
 
 def meta_line(view: CaseView, chars: int = 500) -> Line:

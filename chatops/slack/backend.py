@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
-from chatops.chat.present import Report
+from chatops.chat.present import Report, digest, pings
 from chatops.domain import utcnow
 from chatops.slack.blocks import (
     FALLBACK_LIMIT,
@@ -25,9 +25,10 @@ from chatops.slack.blocks import (
     digest_blocks,
     escape,
     event_text,
+    fallback_blocks,
+    listing_text,
     moved_blocks,
     ping_batch_blocks,
-    ping_batch_text,
     ping_blocks,
     report_blocks,
     report_text,
@@ -116,15 +117,14 @@ class SlackBackend:
         self, department: Department, items: list[DigestItem], now: datetime
     ) -> None:
         """One channel message, links to each thread from chat.getPermalink."""
-        links = await self._permalinks([item.case_id for item in items])
-        text = f"{len(items)} unanswered case(s) in {department.name}"
+        listing = digest(department, items, await self._permalinks([i.case_id for i in items]))
         await self.outbox.enqueue(
             Op(
                 "message",
                 items[0].case_id,
                 department.channel,
-                text=text,
-                blocks=digest_blocks(department, items, links),
+                text=listing_text(listing),
+                blocks=digest_blocks(listing),
             )
         )
 
@@ -136,13 +136,14 @@ class SlackBackend:
             return
         listed = LIMITS.message_blocks  # the layout lists no more (one block a case)
         links = await self._permalinks([item.case_id for item in items[:listed]])
+        listing = pings(department, items, links, notify)
         await self.outbox.enqueue(
             Op(
                 "message",
                 items[0].case_id,
                 department.channel,
-                text=ping_batch_text(department, items, notify),
-                blocks=ping_batch_blocks(department, items, links, notify),
+                text=listing_text(listing),
+                blocks=ping_batch_blocks(listing),
             )
         )
 
@@ -213,18 +214,21 @@ class SlackBackend:
         case = await self.rt.store.cases.get(case_id)
         if case is None:
             return None
-        view = await self.workflow.view(case)
-        blocks = case_blocks(view, now=utcnow(), departments=self._departments())
-        return Rendered(view.department.channel, case_text(view), blocks)
+        view, now = await self.workflow.view(case), utcnow()
+        blocks = case_blocks(view, now=now, departments=self._departments())
+        fallback = fallback_blocks(view, now=now)
+        return Rendered(view.department.channel, case_text(view), blocks, fallback)
 
     async def render_moved(self, case_id: str, to_channel: str) -> list[dict[str, Any]]:
+        """The old message of a case now in another department (`to_channel` is its channel)."""
         case = await self.rt.store.cases.get(case_id)
         assert case is not None
         view = await self.workflow.view(case)
-        chat = self.rt.config.chat_of(view.department.id)
+        to = view.department
+        chat = self.rt.config.chat_of(to.id)
         if chat != "slack":  # a department in another chat: named, its channel means nothing here
-            to_channel = f"{view.department.name} ({CHAT_NAMES.get(chat, chat)})"
-        return moved_blocks(view, to_channel)
+            to = Department(to.id, f"{to.name} ({CHAT_NAMES.get(chat, chat)})", "")
+        return moved_blocks(view, to)
 
     def _departments(self) -> list[Any]:
         return [self.workflow.department(d.id) for d in self.rt.config.departments]

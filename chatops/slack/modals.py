@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatops.event_wording import clip
+from chatops.chat.rich import clip
 from chatops.slack.blocks import plain
 from chatops.slack.ids import DRAFT_BLOCK, DRAFT_ELEMENT, REASON_BLOCK, REASON_ELEMENT, View
 from chatops.slack.limits import LIMITS

@@ -7,7 +7,7 @@
 - A retried write first looks in the channel's history for its message metadata, so that
   nothing is posted twice after a crash.
 - Blocks or text Slack refuses (`invalid_blocks`, `msg_too_long`, …) are sent again in a
-  minimal form (`blocks.fallback_blocks`: text, link, main buttons; text only for thread
+  minimal form (`Rendered.fallback`: text, link, main buttons; text only for thread
   replies), counted in `chatops_slack_fallbacks_total{reason}`.
 """
 
@@ -23,7 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from chatops import keys, outbox
-from chatops.slack.blocks import SECTION_LIMIT, case_metadata, clip_mrkdwn, fallback_blocks
+from chatops.slack.blocks import SECTION_LIMIT, case_metadata, clip_mrkdwn
 from chatops.slack.ids import METADATA_EVENT, REPLY_METADATA_EVENT
 from chatops.store import Store
 
@@ -64,11 +64,13 @@ class Op(outbox.Op):
 
 @dataclass(frozen=True)
 class Rendered:
-    """What a case message looks like now, as the backend renders it."""
+    """What a case message looks like now, as the backend renders it, and its minimal form
+    for when Slack refuses the full one (`blocks.fallback_blocks`)."""
 
     channel: str
     text: str
     blocks: list[dict[str, Any]]
+    fallback: list[dict[str, Any]]
 
 
 class Thread(NamedTuple):
@@ -249,16 +251,14 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
     # -- when Slack refuses what a write contains -----------------------------------------
 
     async def minimal(self, op: Op, target: Any) -> None:
-        """The case message as `fallback_blocks`; replies, digests and "moved" as text only."""
+        """The case message in its minimal form; replies, digests and "moved" as text only."""
         text = clip_mrkdwn(op.text, SECTION_LIMIT)
         if op.kind == "post":
             rendered = await self.render(op.case_id)
             if rendered is None or rendered.channel != op.channel:
                 await self.outbox.unqueue(op.case_id, op.channel)
                 return
-            await self._post_case(
-                op, rendered.text, fallback_blocks(rendered.text, rendered.blocks)
-            )
+            await self._post_case(op, rendered.text, rendered.fallback)
         elif op.kind == "reply":
             await self.reply(replace(op, text=text, blocks=None), target, retried=False)
         elif op.kind == "message":
@@ -269,9 +269,8 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
             )
 
     async def minimal_update(self, where: Thread, rendered: Rendered) -> None:
-        blocks = fallback_blocks(rendered.text, rendered.blocks)
         await self.client.chat_update(
-            channel=where.channel, ts=where.ts, text=rendered.text, blocks=blocks
+            channel=where.channel, ts=where.ts, text=rendered.text, blocks=rendered.fallback
         )
 
     def fell_back(self, reason: str) -> None:

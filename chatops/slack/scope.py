@@ -6,9 +6,9 @@ someone who can see the case. So before any listener runs:
 - every team id the payload names (the team, the user's team, the event's team) must be the
   workspace of our bot token (`auth.test`); a guest from another organisation in a shared
   channel is refused too;
-- a case action (button, select, modal, `>>` thread message) must come from the case's own
-  channel (its message, its thread, the digest and pings there), or from an approver, who may
-  act from anywhere (an approval DM, the approval inbox). Anyone else is told why, only them.
+- a case action (button, select, modal, `>>` thread message) must come from where the case
+  lives, or from an approver (`chatops.chat.scope`: the rule every chat shares). Anyone else is
+  told why, only them.
 
 The decisions are pure functions of the payload; the middleware only looks up the case.
 """
@@ -18,14 +18,15 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 
 from chatops import keys
-from chatops.slack.blocks import channel_ref
+from chatops.chat.rich import plain
+from chatops.chat.scope import STALE, Home, may_act, refusal
+from chatops.slack.blocks import mrkdwn
 from chatops.slack.drafts import thread_draft
 
 if TYPE_CHECKING:
@@ -81,53 +82,22 @@ def action_origin(body: dict[str, Any]) -> tuple[str, str | None]:
     return str(channel), container.get("thread_ts")
 
 
-@dataclass(frozen=True)
-class Place:
-    """Where a case lives in Slack: its department's channel and its message's thread."""
-
-    channel: str
-    thread: tuple[str, str] | None  # (channel, ts) of the case message, once posted
-
-
-def click_allowed(place: Place, channel: str) -> bool:
-    """A click belongs to the case when it comes from the channel the case lives in."""
-    allowed = {place.channel} | ({place.thread[0]} if place.thread else set())
-    return bool(channel) and channel in allowed
-
-
-def message_allowed(place: Place, block_id: str, body: dict[str, Any]) -> bool:
+def message_allowed(home: Home, block_id: str, body: dict[str, Any]) -> bool:
     """A click on a case message, or on a ping in its thread, must come from the message
     recorded for that case: an old message whose number now names another case (a store that
     was wiped and numbered again) can never act on it. Digests and batched pings list cases
     from messages of their own and are held by the channel check alone."""
-    if place.thread is None:
+    if home.post is None:
         return True
     container = body.get("container") or {}
     message = body.get("message") or {}
     if block_id.startswith("case-"):
         clicked = container.get("message_ts") or message.get("ts")
-        return str(clicked or "") == place.thread[1]
+        return str(clicked or "") == home.post[1]
     if block_id.startswith("ping-"):
         thread = message.get("thread_ts") or container.get("thread_ts")
-        return str(thread or "") == place.thread[1]
+        return str(thread or "") == home.post[1]
     return True
-
-
-STALE_MESSAGE = (
-    ":no_entry_sign: this message no longer belongs to that case: use the case's current message"
-)
-
-
-def thread_allowed(place: Place, channel: str, thread_ts: str) -> bool:
-    """A thread message belongs to the case only in the case's current thread."""
-    return place.thread == (channel, thread_ts)
-
-
-def refusal(place: Place, *, mrkdwn: bool = True) -> str:
-    """Why not, and where instead (a modal's error is plain text: the channel is not linked)."""
-    where = channel_ref(place.channel) if mrkdwn else "its department's channel"
-    text = f"this case is handled in {where}: act on it from its message or thread there"
-    return f":no_entry_sign: {text}, or ask an approver" if mrkdwn else text
 
 
 # -- the middleware ---------------------------------------------------------------------------
@@ -172,48 +142,52 @@ class Scope:
         await next()
         return resp
 
-    async def _place(self, case_id: str) -> Place | None:
+    async def _home(self, case_id: str) -> Home | None:
         case = await self.backend.rt.store.cases.get(case_id)
         if case is None:
             return None
         dept = self.backend.rt.config.department(case.department)
         thread = await self.backend.outbox.thread_of(case_id)
-        return Place(dept.channel, (thread.channel, thread.ts) if thread else None)
+        return Home(dept.channel, dept.name, (thread.channel, thread.ts) if thread else None)
 
-    async def _approver(self, user: str) -> bool:
-        return bool(user) and user in await self.backend.approvers()
+    def _approver(self, user: str) -> Callable[[], Awaitable[bool]]:
+        async def ask() -> bool:
+            return bool(user) and user in await self.backend.approvers()
+
+        return ask
 
     async def _click(self, body: dict[str, Any]) -> bool:
         user = str((body.get("user") or {}).get("id", ""))
         channel, thread_ts = action_origin(body)
         for action in body.get("actions") or []:
             case_id = case_of_action(action)
-            place = await self._place(case_id) if case_id else None
-            if place is None:
+            home = await self._home(case_id) if case_id else None
+            if home is None:
                 continue
-            if not message_allowed(place, str(action.get("block_id") or ""), body):
-                await self._tell(user, channel, STALE_MESSAGE, thread_ts)
+            if not message_allowed(home, str(action.get("block_id") or ""), body):
+                await self._tell(user, channel, mrkdwn(STALE), thread_ts)
                 return False
-            if click_allowed(place, channel) or await self._approver(user):
-                continue
-            await self._tell(user, channel, refusal(place), thread_ts)
-            return False
+            if not await may_act(home, channel, self._approver(user)):
+                await self._tell(user, channel, mrkdwn(refusal(home)), thread_ts)
+                return False
         return True
 
     async def _submission(self, body: dict[str, Any]) -> BoltResponse | None:
+        """A modal counts when we opened it (from where the case may be acted on, which the
+        submission itself does not say) or when an approver submits it."""
         view = body.get("view") or {}
         if not str(view.get("callback_id", "")).startswith(CASE_ACTION_PREFIX):
             return None
         user = str((body.get("user") or {}).get("id", ""))
         case_id = str(view.get("private_metadata", "")).lstrip("#")
         opened_for = await self.backend.rt.store.redis.get(view_key(str(view.get("id", ""))))
-        if opened_for == case_id or await self._approver(user):
+        if opened_for == case_id or await self._approver(user)():
             return None
-        place = await self._place(case_id)
-        if place is None:
+        home = await self._home(case_id)
+        if home is None:
             return None
         blocks = list((view.get("state") or {}).get("values") or {}) or ["_"]
-        answer = {"response_action": "errors", "errors": {blocks[0]: refusal(place, mrkdwn=False)}}
+        answer = {"response_action": "errors", "errors": {blocks[0]: plain(refusal(home))}}
         return BoltResponse(
             status=200, body=json.dumps(answer), headers={"content-type": "application/json"}
         )
@@ -225,12 +199,11 @@ class Scope:
         if draft is None:
             return True
         case_id = await self.backend.outbox.case_of_thread(draft.channel, draft.thread_ts)
-        place = await self._place(case_id) if case_id is not None else None
-        if place is None or thread_allowed(place, draft.channel, draft.thread_ts):
+        home = await self._home(case_id) if case_id is not None else None
+        asker = self._approver(draft.user)
+        if home is None or await may_act(home, draft.channel, asker, draft.thread_ts):
             return True
-        if await self._approver(draft.user):
-            return True
-        await self._tell(draft.user, draft.channel, refusal(place), draft.thread_ts)
+        await self._tell(draft.user, draft.channel, mrkdwn(refusal(home)), draft.thread_ts)
         return False
 
     async def _tell(self, user: str, channel: str, text: str, thread_ts: str | None) -> None:

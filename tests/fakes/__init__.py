@@ -5,6 +5,7 @@ library, and every one shares one life cycle (`server.LocalServer`: start on a f
 `origin`/`url`, `hold()` for a request never answered, `stop()`, `async with`):
 
     slack.py          the Slack Web API (FakeSlack), signed Events/interaction bodies
+    block_kit.py      Slack's Block Kit limits as a checker (the local Slack refuses with it)
     teams.py          the Bot Framework Connector of one team (FakeConnector), activities
     openid.py         login.botframework.com's OpenID keys and tokens (on a thread of its own)
     graph.py          the Facebook Graph API (FakeGraph)

@@ -29,7 +29,7 @@ import pytest
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
-from chatops.slack.limits import message_violations, view_violations
+from tests.fakes.block_kit import message_violations, view_violations
 from tests.fakes.server import LocalServer
 
 TOKEN = "xoxb-test"
@@ -481,7 +481,7 @@ class FakeSlack(LocalServer):
     @staticmethod
     def _content(args: Args, *, required: bool = True) -> Args:
         """Validate text/blocks/attachments/metadata the way Slack refuses malformed ones:
-        every documented Block Kit limit (chatops/slack/limits.py), `msg_too_long` past 40,000
+        every documented Block Kit limit (tests/fakes/block_kit.py), `msg_too_long` past 40,000
         characters of text, `msg_blocks_too_long` past the blocks' total text."""
         text, blocks, attachments = args.get("text"), args.get("blocks"), args.get("attachments")
         if required and not (text or blocks or attachments):
