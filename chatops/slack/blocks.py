@@ -243,13 +243,13 @@ def option(label: str, value: str) -> dict[str, Any]:
 
 def confirm(c: present.Confirm) -> dict[str, Any]:
     """Slack's dialog before the click counts; the draft about to go out is quoted."""
-    body = c.text
+    quoted = ""
     if c.quote.strip():
-        room = LIMITS.confirm_text - len(body) - 4
-        body += f"\n\n“{clip(c.quote.strip(), room)}”"
-    text = (
-        _text(mrkdwn(c.line), LIMITS.confirm_text) if c.line else plain(body, LIMITS.confirm_text)
-    )
+        quoted = f"\n\n“{clip(c.quote.strip(), LIMITS.confirm_text - len(c.text) - 4)}”"
+    if c.line:
+        text = _text(mrkdwn(c.line) + escape(quoted), LIMITS.confirm_text)
+    else:
+        text = plain(c.text + quoted, LIMITS.confirm_text)
     return {
         "title": plain(c.title, LIMITS.confirm_title),
         "text": text,
