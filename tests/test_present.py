@@ -305,5 +305,10 @@ def test_plain_rendering_of_every_span() -> None:
     assert rich.plain(line) == "a b c /d📝U1@here e2026-01-02 03:04 UTC f"
 
 
+def test_emphasis_keeps_outer_spaces_outside_the_marks() -> None:
+    assert rich.around(" more: ", "_", str.upper) == " _MORE:_ "
+    assert rich.around("  ", "*", str.upper) == "  "
+
+
 def test_kinds_are_worded() -> None:
     assert set(wording.KIND_WORDS) == set(Kind)

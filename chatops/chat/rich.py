@@ -146,6 +146,16 @@ def plain(line: Line) -> str:
     return render(line, plain_span)
 
 
+def around(text: str, mark: str, escape: Callable[[str], str]) -> str:
+    """`text` escaped between two `mark`s (`*`, `**`, `_`) with its outer spaces outside them:
+    Slack's mrkdwn and Markdown ignore a mark next to a space."""
+    words = text.strip()
+    if not words:
+        return escape(text)
+    start = text.index(words)
+    return f"{text[:start]}{mark}{escape(words)}{mark}{text[start + len(words) :]}"
+
+
 def clip(text: str, limit: int) -> str:
     """Raw text cut to `limit` characters, marked with … so nobody trusts it whole; clip
     before escaping, never after."""

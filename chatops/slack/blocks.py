@@ -97,13 +97,7 @@ def slack_date(when: datetime) -> str:
     return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
-def _wrap(text: str, mark: str) -> str:
-    """`*bold*`, `_faint_`: Slack ignores a mark next to a space, so spaces stay outside."""
-    core = text.strip()
-    if not core:
-        return escape(text)
-    start = text.index(core)
-    return f"{text[:start]}{mark}{escape(core)}{mark}{text[start + len(core) :]}"
+_MARKS: dict[type[Span], str] = {rich.Strong: "*", rich.Faint: "_", rich.Code: "`"}
 
 
 def mrkdwn(line: Line, user_groups: frozenset[str] = frozenset()) -> str:
@@ -113,12 +107,8 @@ def mrkdwn(line: Line, user_groups: frozenset[str] = frozenset()) -> str:
         match span:
             case rich.Text(text):
                 return escape(text)
-            case rich.Strong(text):
-                return _wrap(text, "*")
-            case rich.Faint(text):
-                return _wrap(text, "_")
-            case rich.Code(text):
-                return _wrap(text, "`")
+            case rich.Strong(text) | rich.Faint(text) | rich.Code(text):
+                return rich.around(text, _MARKS[type(span)], escape)
             case rich.Emoji(name):
                 return f":{name}:"
             case rich.Person(actor):
@@ -130,7 +120,11 @@ def mrkdwn(line: Line, user_groups: frozenset[str] = frozenset()) -> str:
             case rich.When(at):
                 return slack_date(at)
             case rich.Place(channel, name):
-                return f"{channel_ref(channel)} ({_wrap(name, '*')})" if channel else escape(name)
+                return (
+                    f"{channel_ref(channel)} ({rich.around(name, '*', escape)})"
+                    if channel
+                    else escape(name)
+                )
         raise TypeError(f"not a span: {span!r}")
 
     return render(line, mark)

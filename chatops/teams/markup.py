@@ -139,9 +139,9 @@ class People:
             case rich.Text(text) | rich.Code(text):
                 return escape(text)
             case rich.Strong(text):
-                return _around(text, "**")
+                return rich.around(text, "**", escape)
             case rich.Faint(text):
-                return _around(text, "_")
+                return rich.around(text, "_", escape)
             case rich.Emoji(name):
                 return EMOJI.get(name, "")
             case rich.Person(who, notify):
@@ -158,15 +158,6 @@ class People:
 
     def line(self, line: Line) -> str:
         return render(line, self.mark)
-
-
-def _around(text: str, mark: str) -> str:
-    """Emphasis around the words only: Markdown ignores a `_` or `**` next to a space."""
-    words = text.strip()
-    if not words:
-        return escape(text)
-    start = text.index(words)
-    return f"{text[:start]}{mark}{escape(words)}{mark}{text[start + len(words) :]}"
 
 
 def plain(line: Line, names: Mapping[str, str] | None = None) -> str:
