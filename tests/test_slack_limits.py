@@ -18,8 +18,8 @@ from chatops.slack.blocks import reply_to_value
 from chatops.slack.drafts import thread_draft
 from chatops.slack.ids import Action
 from tests import test_slack
-from tests.fakes.block_kit import message_violations
 from tests.fakes import mention_json
+from tests.fakes.block_kit import message_violations
 from tests.fakes.slack import event_body
 from tests.fakes.wait import eventually
 from tests.test_slack import ANNA, SlackSystem, action_ids
