@@ -14,8 +14,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
+from chatops.chat import CaseEvent, CaseView, Department, DigestItem, PingItem
 from chatops.chat.present import Report, digest, pings
+from chatops.chat.thread import refresh, show_event
 from chatops.domain import utcnow
 from chatops.slack.blocks import (
     FALLBACK_LIMIT,
@@ -83,19 +84,13 @@ class SlackBackend:
     # -- ChatBackend ------------------------------------------------------------------------
 
     async def show(self, view: CaseView, event: CaseEvent) -> None:
-        case, channel = view.case, view.department.channel
-        if event.kind is EventKind.CREATED:
-            await self.outbox.post_once(case.id, channel)
-            return
-        if event.kind is EventKind.REROUTED:
-            await self.moved_away(view, event)
-            await self.outbox.post_once(case.id, channel)
-            return
-        text = event_text(view, event, user_groups=frozenset())
-        if not await self.outbox.post_once(case.id, channel):
-            await self.outbox.mark_dirty(case.id)
-        await self.outbox.enqueue(
-            Op("reply", case.id, channel, text=text, blocks=ping_blocks(view, event))
+        async def reply() -> Op:
+            text = event_text(view, event, user_groups=frozenset())
+            channel = view.department.channel
+            return Op("reply", view.case.id, channel, text=text, blocks=ping_blocks(view, event))
+
+        await show_event(
+            self.outbox, view, event, reply=reply, moved_away=lambda: self.moved_away(view, event)
         )
 
     async def moved_away(self, view: CaseView, event: CaseEvent) -> None:
@@ -110,8 +105,7 @@ class SlackBackend:
 
     async def refresh(self, view: CaseView) -> None:
         """The case message brought up to date without a thread line (a flood's mentions)."""
-        if not await self.outbox.post_once(view.case.id, view.department.channel):
-            await self.outbox.mark_dirty(view.case.id)
+        await refresh(self.outbox, view)
 
     async def post_digest(
         self, department: Department, items: list[DigestItem], now: datetime

@@ -22,12 +22,12 @@ from chatops.chat import (
     CaseView,
     Department,
     DigestItem,
-    EventKind,
     PingItem,
     digest,
     present,
 )
 from chatops.chat.drafts import Box, read_box
+from chatops.chat.thread import refresh, show_event
 from chatops.domain import Case
 from chatops.teams.auth import (
     AuthUnavailable,
@@ -98,19 +98,15 @@ class TeamsBackend:
     # -- ChatBackend ------------------------------------------------------------------------
 
     async def show(self, view: CaseView, event: CaseEvent) -> None:
-        case, channel = view.case, view.department.channel
-        if event.kind is EventKind.REROUTED:
-            await self.moved_away(view, event)
-        if event.kind in (EventKind.CREATED, EventKind.REROUTED):  # the new post says it
-            await self.outbox.post_once(case.id, channel)
-            return
-        names = await self.references.names()
-        text, mentions = event_message(view, event, names=names)
-        card = ping_card(view, event, names=names)
-        if not await self.outbox.post_once(case.id, channel):
-            await self.outbox.mark_dirty(case.id)
-        await self.outbox.enqueue(
-            Op("reply", case.id, channel, text=text, mentions=mentions, card=card)
+        async def reply() -> Op:
+            names = await self.references.names()
+            text, mentions = event_message(view, event, names=names)
+            card = ping_card(view, event, names=names)
+            channel = view.department.channel
+            return Op("reply", view.case.id, channel, text=text, mentions=mentions, card=card)
+
+        await show_event(
+            self.outbox, view, event, reply=reply, moved_away=lambda: self.moved_away(view, event)
         )
 
     async def moved_away(self, view: CaseView, event: CaseEvent) -> None:
@@ -149,8 +145,7 @@ class TeamsBackend:
 
     async def refresh(self, view: CaseView) -> None:
         """The case card brought up to date without a reply (a flood's mentions)."""
-        if not await self.outbox.post_once(view.case.id, view.department.channel):
-            await self.outbox.mark_dirty(view.case.id)
+        await refresh(self.outbox, view)
 
     async def post_pings(
         self, department: Department, items: list[PingItem], notify: tuple[str, ...]
