@@ -20,7 +20,7 @@ from rich.console import Console
 from adapters.sandbox import SandboxEnv, sign
 from chatops import runtime
 from chatops.config import Config, load_config, load_config_text
-from chatops.console import ConsoleBackend
+from chatops.console import ConsoleBackend, departments
 from chatops.console.repl import Repl
 from chatops.domain import utcnow
 from chatops.processes import make_worker, serving
@@ -86,7 +86,9 @@ async def run_demo(
     console = console or Console(highlight=False)
     config = demo_config(config_path)
     store = Store(connect(None))
-    rt = await runtime.start(settings, config, store=store, chat=ConsoleBackend(console))
+    rt = await runtime.start(
+        settings, config, store=store, chat=ConsoleBackend(console, departments(config))
+    )
     stop = asyncio.Event()
     try:
         async with serving(rt, "127.0.0.1", port) as bound:
@@ -97,7 +99,9 @@ async def run_demo(
             await feed(f"http://127.0.0.1:{bound}", secret, items)
             await wait_ingested(store, [f"sandbox:{item['id']}" for item in items])
             console.rule("your turn: type help (you are 'agent'; the approver is 'comms')")
-            await Repl(rt.wf, rt.store.audit, console, clock=rt.clock).run(stdin)
+            await Repl(
+                rt.wf, rt.store.audit, console, clock=rt.clock, departments=departments(config)
+            ).run(stdin)
             stop.set()
             await worker
     finally:

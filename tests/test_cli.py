@@ -156,13 +156,13 @@ def test_demo_runs_on_a_fresh_machine_and_ends_at_end_of_input() -> None:
     assert "14 sample mentions" in out
     assert "Open cases" in out
     assert "claim #1001: already claimed by agent" in out
-    assert "reply published publicly by agent" in out
+    assert "Reply published publicly by agent" in out
     assert "approve #1007: only approvers can do this" in out
-    assert "comms approved the reply" in out
+    assert "Approved by comms" in out
     assert "unknown command 'nonsense'" in out
     assert "usage: claim N" in out
     assert "unknown department 'nowhere'" in out
-    assert "dismissed the case (spam)" in out
+    assert "comms dismissed the case: spam." in out
     assert "History" in out
     assert "data is lost" in result.stderr or "lost when it exits" in result.stderr
 

@@ -445,5 +445,5 @@ def test_a_batched_ping_as_a_teams_card_and_console_text() -> None:
     console = Console(record=True, width=120)
     asyncio.run(ConsoleBackend(console).post_pings(dept, items, ("here",)))
     printed = console.export_text()
-    assert printed.count("@here") == 1 and "13 cases need someone now" in printed
+    assert printed.count("@here") == 1 and "13 cases in Social team need someone now" in printed
     assert "#1013 has waited 4h without an answer · aad-anna" in printed

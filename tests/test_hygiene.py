@@ -6,6 +6,7 @@ HTTP endpoint, the worker, the escalation scan and the console backend.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from datetime import UTC, datetime, timedelta, timezone
@@ -19,15 +20,17 @@ from rich.console import Console
 from adapters import BadPayload
 from adapters._json import MAX_DEPTH, depth, loads
 from adapters.base import Cursors, PollResult
-from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
+from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
+from chatops.chat.present import Report, digest, pings
+from chatops.chat.rich import Strong, Text
 from chatops.classify.normalise import normalise, normalise_mapped
 from chatops.console import ConsoleBackend
 from chatops.console.render import (
     case_panel,
     cases_table,
-    digest_table,
     event_line,
     history_table,
+    listing,
     terminal_safe,
 )
 from chatops.domain import AuditEntry, Author, Case, Kind, Mention, State
@@ -379,15 +382,21 @@ def test_every_console_layout_prints_outside_text_without_escapes_or_markup() ->
     )
     view = CaseView(case, [m], Department("social", EVIL, "#social"), blocked=EVIL)
     event = CaseEvent(EventKind.CREATED, "chatops", EVIL, notify=(EVIL,))
-    digest = [DigestItem("1001", "#1001", timedelta(hours=2), EVIL, "new", EVIL)]
+    items = [DigestItem("1001", "#1001", timedelta(hours=2), EVIL, "new", EVIL)]
+    due = [PingItem("1001", "#1001", EVIL, EVIL)]
     history = [
         AuditEntry(at=RECEIVED, actor=EVIL, action=EVIL, before=None, after=State.NEW, detail=EVIL)
     ]
-    out = printed(
-        case_panel(view),
+    elsewhere = [Department(EVIL, EVIL, EVIL)]
+    report = Report(EVIL, ((Strong(EVIL), Text(EVIL)),))
+    console = Console(record=True, width=200, force_terminal=True, color_system="truecolor")
+    asyncio.run(ConsoleBackend(console).post_report(view.department, report))
+    out = console.export_text(styles=False) + printed(
+        case_panel(view, RECEIVED, elsewhere),
         event_line(view, event),
         cases_table([case], RECEIVED),
-        digest_table(view.department, digest),
+        listing(view.department, digest(view.department, items, {})),
+        listing(view.department, pings(view.department, due, {}, (EVIL,))),
         history_table(history),
     )
     for control in ("\x1b", "\x07", "\x9b", "\x00"):

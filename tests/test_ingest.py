@@ -119,9 +119,9 @@ async def test_into_the_console_backend(system: System) -> None:
     system.rt.wf.chat = ConsoleBackend(console)
     await system.ingest(mention_json("m-1", "post-1", "Where is my invoice for October?"))
     text = console.export_text()
-    assert "Case #1001" in text and "Billing (#billing)" in text
+    assert "Case #1001 · Billing" in text
     assert "Where is my invoice for October?" in text
-    assert "#1001 [billing] new comment from Anna Berg (@anna)" in text
+    assert "#1001 [billing] 📥 New comment from Anna Berg (@anna)" in text
 
 
 # -- refusals: nothing stored ---------------------------------------------------------------

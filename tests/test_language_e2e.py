@@ -20,11 +20,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from rich.console import Console
 
 from chatops import runtime
+from chatops.chat.wording import shown_flags
 from chatops.config import load_config_text
 from chatops.console.render import case_panel
 from chatops.domain import Case
 from chatops.drafting import Intent
-from chatops.event_wording import shown_flags
 from chatops.pipeline import DRAFT_LANGUAGE_FALLBACK
 from chatops.processes import web_app
 from chatops.runtime import Runtime
@@ -104,7 +104,7 @@ class Product:
         """The case as the console backend shows it to staff."""
         out = io.StringIO()
         Console(file=out, width=200, color_system=None).print(
-            case_panel(await self.rt.wf.view(case))
+            case_panel(await self.rt.wf.view(case), self.rt.clock())
         )
         return out.getvalue()
 
@@ -152,7 +152,7 @@ async def test_chinese_is_unknown_whatever_the_phone(product: Product, phone: st
     assert case.department == "social"  # the default: no language rule matches unknown
     assert case.draft == product.draft_in(case, DRAFT_LANGUAGE_FALLBACK, "Ivana")
     assert "unknown_language" in shown_flags(case)
-    assert "[unknown language]" in await product.shown(case)
+    assert "🚩 unknown language" in await product.shown(case)
 
 
 async def test_french_from_a_german_phone_is_unknown_not_german(product: Product) -> None:

@@ -1,4 +1,8 @@
-"""Pure layout of cases for a terminal: data in, rich renderables out.
+"""Pure layout of cases for a terminal: the chat-neutral model in, rich renderables out.
+
+What is said (event sentences, the case card, digest and ping listings, the report) comes from
+`chatops.chat.wording` and `chatops.chat.present`; this module only styles it and turns each
+control into the line command that does the same (`VERBS`).
 
 Everything a customer (or anyone outside the team) could have written, from comments and
 names to drafts and audit details, reaches the terminal only through `safe`: escape sequences
@@ -10,16 +14,31 @@ rich would read as markup, so `[bold]` or `[link=…]` in a comment prints as wr
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind
+from chatops.chat import CaseEvent, CaseView, Department
+from chatops.chat.actions import Action
+from chatops.chat.present import (
+    BADGES,
+    STATE_WORDS,
+    Control,
+    Listing,
+    Menu,
+    Room,
+    age,
+    case_card,
+)
 from chatops.chat.rich import (
+    EMOJI,
     Code,
+    Emoji,
     Everyone,
     Faint,
     Line,
@@ -28,13 +47,17 @@ from chatops.chat.rich import (
     Place,
     Span,
     Strong,
+    clip,
     plain_span,
 )
-from chatops.domain import AuditEntry, Case, Change, Mention, State
-from chatops.event_wording import shown_flags
+from chatops.chat.wording import event_sentence, shown_flags
+from chatops.domain import AuditEntry, Case
 from chatops.hygiene import ESCAPE_SEQUENCES
 
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+ROOM = Room(quote=10_000, compact=1_000, later=1_000)
+"""A terminal refuses no message: the card shows every comment and the whole of each text."""
 
 
 def terminal_safe(text: str) -> str:
@@ -48,9 +71,18 @@ def safe(text: str | None, style: str = "") -> Text:
     return Text(terminal_safe(text or ""), style=style)
 
 
-def rich_line(line: Line) -> Text:
-    """A chat-neutral line as styled terminal text: every span's words through `safe`."""
+def joined(*parts: Text) -> Text:
+    """`parts` in a row, each keeping its own style (`a + b` would give `b` the style of `a`)."""
     out = Text()
+    for part in parts:
+        out.append_text(part)
+    return out
+
+
+def rich_line(line: Line, style: str = "") -> Text:
+    """A chat-neutral line as styled terminal text (`style` under the spans' own), every
+    span's words through `safe`."""
+    out = Text(style=style)
     for span in line:
         out.append_text(_span(span))
     return out
@@ -67,107 +99,125 @@ def _span(span: Span) -> Text:
         case Person(who):
             return safe(who, "bold")
         case Everyone():
-            return Text("@here", style="magenta")
+            return Text("@here", style="bold magenta")
         case Link(url, label) if url.startswith(("https://", "http://")):
-            return safe(label, "underline") + safe(f" {url}", "dim")
+            return joined(safe(label, "underline"), safe(f" {url}", "dim"))
         case Place(channel, name):
             return safe(f"{name} ({channel})", "bold")
+        case Emoji(name):
+            # without the emoji presentation selector, rich and the terminal agree on its width
+            return Text(EMOJI.get(name, "").replace("\ufe0f", ""))
     return safe(plain_span(span))
 
 
-STATE_STYLE = {
-    State.NEW: "bold yellow",
-    State.CLAIMED: "cyan",
-    State.DRAFTED: "cyan",
-    State.AWAITING_APPROVAL: "bold magenta",
-    State.APPROVED: "magenta",
-    State.PUBLISHING: "blue",
-    State.PUBLISHED: "green",
-    State.CLOSED: "dim green",
-    State.DISMISSED: "dim",
-    State.PUBLISH_UNKNOWN: "bold red",
+# -- controls as line commands ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verb:
+    """The line command of an action: `name N`, then `arg` (free text: the rest of the line)."""
+
+    name: str
+    arg: str = ""
+    free: bool = False
+
+
+VERBS = {
+    Action.CLAIM: Verb("claim"),
+    Action.UNCLAIM: Verb("unclaim"),
+    Action.TAKE_OVER: Verb("take"),
+    Action.EDIT: Verb("draft", "TEXT", free=True),
+    Action.PUBLISH: Verb("publish"),
+    Action.PRIVATE: Verb("private"),
+    Action.APPROVE: Verb("approve"),
+    Action.REJECT: Verb("reject", "REASON", free=True),
+    Action.REROUTE: Verb("reroute", "DEPT"),
+    Action.REPLY_TO: Verb("answer", "M"),
+    Action.SNOOZE: Verb("snooze", "WHEN"),
+    Action.DISMISS: Verb("dismiss", "REASON", free=True),
+    Action.CONFIRM_SENT: Verb("sent"),
+    Action.CONFIRM_NOT_SENT: Verb("notsent"),
 }
-
-EVENT_STYLE = {
-    EventKind.PUBLISH_FAILED: "red",
-    EventKind.PUBLISH_UNKNOWN: "bold red",
-    EventKind.APPROVAL_REQUESTED: "magenta",
-    EventKind.PUBLISHED: "green",
-}
+"""What the console types for each control; `repl.Repl` runs these."""
 
 
-def state_text(state: State) -> Text:
-    return Text(state.value.replace("_", " "), style=STATE_STYLE[state])
+def command(control: Control) -> str:
+    """The line that does what `control` does; a menu lists the values it takes (but the
+    comments of REPLY_TO, which `answer` takes by their position in the card)."""
+    verb = VERBS[control.action]
+    words = f"{verb.name} {control.case_id}"
+    if isinstance(control, Menu) and control.action is not Action.REPLY_TO:
+        return f"{words} {'|'.join(option.value for option in control.options)}"
+    return f"{words} {verb.arg}".rstrip()
 
 
-def mention_line(m: Mention) -> Text:
-    line = Text()
-    line.append_text(safe(m.author.display, "bold"))
-    if m.author.followers is not None:
-        line.append(f" · {m.author.followers:,} followers", style="dim")
-    line.append(f" · {m.kind.value} · {m.created_at:%Y-%m-%d %H:%M}Z\n", style="dim")
-    style = "strike dim" if m.change is Change.REMOVED else ""
-    line.append_text(safe(m.text or "(no text)", style))
-    if m.change is Change.EDITED:
-        line.append("  (edited)", style="dim italic")
-    if m.change is Change.REMOVED:
-        line.append("  (removed on the platform)", style="dim italic")
-    return line
+def commands(controls: Sequence[Control]) -> Text:
+    """What can be done now, as the commands to type: the console's buttons."""
+    return safe(" · ".join(command(c) for c in controls), "dim")
 
 
-def case_panel(view: CaseView, now: datetime | None = None) -> Panel:
-    """The whole case as one card: header, mentions, status, draft."""
-    c = view.case
-    body: list[Text | Table] = []
-    meta = Text()
-    meta.append_text(safe(f"{view.department.name} ({view.department.channel})", "bold"))
-    meta.append_text(safe(f" · {c.platform}{'/' + c.account if c.account else ''}"))
-    meta.append_text(safe(f" · {c.language or '?'}"))
-    for flag in shown_flags(c):
-        meta.append(f"  [{flag.replace('_', ' ')}]", style="bold red")
-    body.append(meta)
-    for m in view.mentions:
-        answered = m.key in c.answered_keys
-        line = mention_line(m)
-        if answered:
-            line.append("  ✓ answered", style="green")
-        if m.url:
-            line.append_text(safe(f"\n{m.url}", "dim underline"))
-        body.append(line)
-    status = Text("status: ")
-    status.append_text(state_text(c.state))
-    status.append_text(safe(f" · owner: {c.owner or 'unclaimed'}"))
-    if view.due_at is not None:
-        status.append(f" · first answer due {view.due_at:%H:%M %Z}".rstrip())
-    if c.reject_reason and c.state is State.DRAFTED:
-        status.append_text(safe(f"\nsent back: {c.reject_reason}", "magenta"))
-    if c.dismiss_reason:
-        status.append_text(safe(f" · dismissed: {c.dismiss_reason}"))
-    body.append(status)
-    if c.state not in (State.DISMISSED, State.CLOSED):
-        draft = Text("draft", style="bold")
-        author = f" ({c.draft_author or '-'}{', private' if c.private else ''}): "
-        draft.append_text(safe(author, "dim"))
-        draft.append_text(safe(c.draft or "(empty)"))
-        if view.max_length is not None and view.draft_length is not None:
-            draft.append(f"  ({view.draft_length}/{view.max_length} characters)", style="dim")
-        if view.blocked and c.is_open:
-            draft.append_text(safe(f"\npublish refused: {view.blocked}", "red"))
-        body.append(draft)
-    title = safe(f"Case {c.number}")
-    return Panel(Group(*body), title=title, title_align="left", expand=True)
+# -- the case card and thread lines -----------------------------------------------------------
+
+
+def case_panel(view: CaseView, now: datetime, departments: Sequence[Department] = ()) -> Panel:
+    """The whole case as one card (`present.case_card`): comments, draft, status, commands."""
+    card = case_card(view, now=now, departments=departments, room=ROOM)
+    body: list[Text] = [rich_line(card.meta)]
+    if card.warning:
+        body.append(rich_line(card.warning, "red"))
+    if card.first is not None:
+        body.append(joined(rich_line(card.first.head), safe("\n" + card.first.text)))
+    body += [rich_line(line) for line in card.later]
+    if card.later_total > len(card.later):
+        body.append(safe(f"…and {card.later_total - len(card.later)} more", "dim"))
+    if card.draft is not None:
+        draft = card.draft
+        parts = [safe(draft.label, "bold")]
+        if draft.details:
+            parts += [safe(" · "), rich_line(draft.details, "dim")]
+        if draft.text:
+            parts.append(safe("\n" + draft.text))
+        else:
+            parts.append(safe(f"\nno draft yet: draft {card.case_id} TEXT", "dim"))
+        if draft.blocked:
+            parts.append(safe(f"\npublish refused: {draft.blocked}", "red"))
+        body.append(joined(*parts))
+    if card.sent_back:
+        body.append(safe(f"sent back: {card.sent_back}", "magenta"))
+    body.append(rich_line(card.status))
+    if card.controls:
+        body.append(commands(card.controls))
+    return Panel(Group(*body), title=safe(card.title), title_align="left", expand=True)
 
 
 def event_line(view: CaseView, event: CaseEvent) -> Text:
-    """One line per thread event, prefixed with the case it belongs to."""
-    line = safe(f"{view.case.number} ", "bold")
-    line.append_text(safe(f"[{view.department.id}] ", "dim"))
-    line.append_text(safe(event.text, EVENT_STYLE.get(event.kind, "")))
-    if event.notify:
-        line.append_text(safe("  → " + ", ".join(f"@{n}" for n in event.notify), "magenta"))
-    if event.kind is EventKind.REROUTED:
-        line.append_text(safe(f"  (now in {view.department.channel})", "dim"))
+    """One line per thread event (`wording.event_sentence`), prefixed with its case; a quoted
+    text follows, indented."""
+    said = event_sentence(view, event)
+    line = joined(
+        safe(f"{view.case.number} ", "bold"),
+        safe(f"[{view.department.id}] ", "dim"),
+        rich_line(said.line),
+    )
+    if said.quote is not None:
+        quoted = clip(said.quote, ROOM.quote).splitlines() or [""]
+        line.append_text(safe("".join(f"\n    │ {text}" for text in quoted), "italic"))
     return line
+
+
+# -- lists ------------------------------------------------------------------------------------
+
+
+def listing(department: Department, found: Listing, style: str = "bold") -> Group:
+    """A digest or a batch of pings: its heading, then each case with what can be done."""
+    rows = [joined(safe(f"[{department.id}] ", "dim"), rich_line(found.head, style))]
+    for entry in found.entries:
+        rows.append(joined(safe("  "), rich_line(entry.line)))
+        if entry.detail:
+            rows.append(safe(f"    {entry.detail}", "dim"))
+        if entry.controls:
+            rows.append(joined(safe("    "), commands(entry.controls)))
+    return Group(*rows)
 
 
 def cases_table(cases: list[Case], now: datetime) -> Table:
@@ -175,29 +225,16 @@ def cases_table(cases: list[Case], now: datetime) -> Table:
     for col in ("case", "department", "state", "owner", "age", "flags"):
         table.add_column(col)
     for c in cases:
+        flags = ", ".join(BADGES.get(f, ("", f.replace("_", " ")))[1] for f in shown_flags(c))
         table.add_row(
             safe(c.number),
             safe(c.department),
-            state_text(c.state),
+            joined(
+                _span(Emoji(STATE_WORDS[c.state][0])), safe(f" {c.state.value.replace('_', ' ')}")
+            ),
             safe(c.owner or "unclaimed"),
             safe(age(now - c.opened_at)),
-            safe(" ".join(shown_flags(c))),
-        )
-    return table
-
-
-def digest_table(department: Department, items: list[DigestItem]) -> Table:
-    title = safe(f"Unanswered in {department.name} ({department.channel})")
-    table = Table(title=title, expand=True)
-    for col in ("case", "waiting", "owner", "state", "first message"):
-        table.add_column(col)
-    for item in items:
-        table.add_row(
-            safe(item.number),
-            safe(age(item.age)),
-            safe(item.owner or "unclaimed"),
-            safe(item.state.replace("_", " ")),
-            safe(item.summary),
+            safe(flags),
         )
     return table
 
@@ -215,13 +252,3 @@ def history_table(entries: list[AuditEntry]) -> Table:
             safe(e.detail),
         )
     return table
-
-
-def age(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    if minutes < 60:
-        return f"{max(minutes, 0)}m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours}h{minutes:02d}m"
-    return f"{hours // 24}d"

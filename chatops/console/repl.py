@@ -9,16 +9,16 @@ from __future__ import annotations
 import asyncio
 import shlex
 import sys
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TextIO
 
 from rich.console import Console
 
+from chatops.chat import Department
 from chatops.chat.actions import Action
 from chatops.chat.commands import case_of, run_action
-from chatops.console.render import case_panel, cases_table, history_table
+from chatops.console.render import VERBS, Verb, case_panel, cases_table, history_table, safe
 from chatops.domain import utcnow
 from chatops.store import Audit
 from chatops.workflow.service import Workflow
@@ -45,13 +45,6 @@ commands (N is a case number, with or without #):
   quit                 leave (end of input does the same)"""
 
 
-@dataclass(frozen=True)
-class Spec:
-    args: int  # positional arguments before the free text
-    free_text: str | None  # name of a trailing free-text argument, if any
-    run: Callable[..., Awaitable[object]]
-
-
 class Repl:
     def __init__(
         self,
@@ -61,37 +54,16 @@ class Repl:
         user: str = "agent",
         *,
         clock: Callable[[], datetime] = utcnow,
+        departments: Sequence[Department] = (),
     ) -> None:
+        """`departments`: where a case may be moved (its card lists them)."""
         self.wf = workflow
         self.audit = audit
         self.console = console
         self.user = user
         self.clock = clock
-        self.specs: dict[str, Spec] = {
-            "claim": Spec(1, None, self._act(Action.CLAIM)),
-            "unclaim": Spec(1, None, self._act(Action.UNCLAIM)),
-            "take": Spec(1, None, self._act(Action.TAKE_OVER)),
-            "draft": Spec(1, "TEXT", self._act(Action.EDIT)),
-            "publish": Spec(1, None, self._act(Action.PUBLISH)),
-            "private": Spec(1, None, self._act(Action.PRIVATE)),
-            "approve": Spec(1, None, self._act(Action.APPROVE)),
-            "reject": Spec(1, "REASON", self._act(Action.REJECT)),
-            "reroute": Spec(2, None, self._act(Action.REROUTE)),
-            "dismiss": Spec(1, "REASON", self._act(Action.DISMISS)),
-            "sent": Spec(1, None, self._act(Action.CONFIRM_SENT)),
-            "notsent": Spec(1, None, self._act(Action.CONFIRM_NOT_SENT)),
-            "answer": Spec(2, None, self.answer),
-            "snooze": Spec(2, None, self._act(Action.SNOOZE)),
-            "show": Spec(1, None, self.show),
-        }
-
-    def _act(self, action: Action) -> Callable[..., Awaitable[object]]:
-        """A line command that is a case action (chat.commands), as whoever `as` named."""
-
-        def run(case_id: str, choice: str | None = None) -> Awaitable[object]:
-            return run_action(self.wf, action, case_id, self.user, choice)
-
-        return run
+        self.departments = tuple(departments)
+        self.verbs = {verb.name: (action, verb) for action, verb in VERBS.items()}
 
     async def run(self, stream: TextIO = sys.stdin) -> None:
         interactive = stream.isatty()
@@ -99,7 +71,7 @@ class Repl:
             self.console.print("type [bold]help[/bold] for commands; Ctrl-D to leave")
         while True:
             if interactive:
-                self.console.print(f"[dim]{self.user}>[/dim] ", end="")
+                self.console.print(safe(f"{self.user}> ", "dim"), end="")
             line = await asyncio.to_thread(stream.readline)
             if not line:
                 break
@@ -124,8 +96,8 @@ class Repl:
             await self.list()
         elif name == "as":
             self._as(rest)
-        elif name in self.specs:
-            await self._run(name, self.specs[name], rest)
+        elif name in self.verbs or name == "show":
+            await self._run(name, rest)
         else:
             self._say(f"unknown command '{name}': type help for the list")
         return True
@@ -135,22 +107,26 @@ class Repl:
             self._say("usage: as USER")
             return
         self.user = rest[0]
-        self.console.print(f"you are now {self.user}")
+        self.console.print(safe(f"you are now {self.user}"))
 
-    async def _run(self, name: str, spec: Spec, rest: list[str]) -> None:
-        need = spec.args + (1 if spec.free_text else 0)
-        if len(rest) < need or (not spec.free_text and len(rest) > spec.args):
-            extra = f" {spec.free_text}" if spec.free_text else ""
-            second = {"reroute": " DEPT", "answer": " M", "snooze": " WHEN"}.get(name, "")
-            usage = f"{name} N{second}{extra}"
-            self._say(f"usage: {usage}")
+    async def _run(self, name: str, rest: list[str]) -> None:
+        """A line command (`VERBS`, or `show`): N, then its argument (free text: the rest)."""
+        action, verb = self.verbs.get(name, (None, Verb(name)))
+        need = 2 if verb.arg else 1
+        if len(rest) < need or (len(rest) > need and not verb.free):
+            self._say(f"usage: {name} N {verb.arg}".rstrip())
             return
-        positional = [rest[0].lstrip("#"), *rest[1 : spec.args]]
-        args = [*positional, " ".join(rest[spec.args :])] if spec.free_text else positional
+        case_id = rest[0].lstrip("#")
+        choice = " ".join(rest[1:]) if verb.arg else None
         try:
-            await spec.run(*args)
+            if action is None:
+                await self.show(case_id)
+            elif action is Action.REPLY_TO:
+                await self.answer(case_id, choice or "")
+            else:
+                await run_action(self.wf, action, case_id, self.user, choice)
         except Refused as exc:
-            self._say(f"{name} #{positional[0]}: {exc.reason}")
+            self._say(f"{name} #{case_id}: {exc.reason}")
 
     async def list(self) -> None:
         cases = await self.wf.open_cases()
@@ -169,7 +145,8 @@ class Repl:
 
     async def show(self, case_id: str) -> None:
         case = await case_of(self.wf, case_id)
-        self.console.print(case_panel(await self.wf.view(case)))
+        view = await self.wf.view(case)
+        self.console.print(case_panel(view, self.clock(), self.departments))
         self.console.print(history_table(await self.audit.entries(case.id)))
 
     def _say(self, text: str) -> None:
