@@ -63,9 +63,11 @@ class Runtime:
 
 
 def load_backend(name: str) -> Any:
-    """The chat backend package `chatops.<name>`; it exposes `create(runtime)`."""
+    """The module `chatops.<name>.backend` of a chat backend package: its `create(runtime)`
+    makes the backend (imported only when that chat is configured: Bolt and botbuilder are
+    slow to import)."""
     try:
-        return importlib.import_module(f"chatops.{name}")
+        return importlib.import_module(f"chatops.{name}.backend")
     except ModuleNotFoundError:
         raise ValueError(f"chat backend '{name}' is not available in this version") from None
 

@@ -117,40 +117,92 @@ def joined(parts: Iterable[Line], sep: str = " · ") -> Line:
 
 
 def render(line: Line, mark: Callable[[Span], str]) -> str:
-    """`line` as one chat's markup, `mark` turning each span into a string."""
+    """`line` as one chat's markup, `mark` turning each span into a string (a `Markup`)."""
     return "".join(mark(span) for span in line)
 
 
+@dataclass(frozen=True)
+class Markup:
+    """How one chat writes each kind of span: a table, so that every chat walks a line the same
+    way and differs only in its entries."""
+
+    escape: Callable[[str], str]
+    """Literal text shown as written."""
+    strong: str
+    """The mark around emphasised words: `*`, `**` ("" for none)."""
+    faint: str
+    code: str
+    emoji: Callable[[str], str]
+    person: Callable[[Person], str]
+    everyone: str
+    link: Callable[[str, str], str]
+    """(url, label): "" for anything but http(s)."""
+    when: Callable[[datetime], str]
+    place: Callable[[str, str], str]
+    """(channel, name)."""
+
+    def __call__(self, span: Span) -> str:
+        match span:
+            case Text(text):
+                return self.escape(text)
+            case Strong(text):
+                return around(text, self.strong, self.escape)
+            case Faint(text):
+                return around(text, self.faint, self.escape)
+            case Code(text):
+                return around(text, self.code, self.escape)
+            case Emoji(name):
+                return self.emoji(name)
+            case Person():
+                return self.person(span)
+            case Everyone():
+                return self.everyone
+            case Link(url, label):
+                return self.link(url, label)
+            case When(at):
+                return self.when(at)
+            case Place(channel, name):
+                return self.place(channel, name)
+        raise TypeError(f"not a span: {span!r}")
+
+
+def _unicode(name: str) -> str:
+    return EMOJI.get(name, "")
+
+
+def _plain_when(at: datetime) -> str:
+    at = aware(at)
+    return f"{at:%Y-%m-%d %H:%M} {at.tzname() or 'UTC'}"
+
+
+PLAIN = Markup(
+    escape=str,
+    strong="",
+    faint="",
+    code="",
+    emoji=_unicode,
+    person=lambda person: person.id,
+    everyone="@here",
+    link=lambda url, label: label,
+    when=_plain_when,
+    place=lambda channel, name: name,
+)
+"""Plain text, for notification lines, previews and terminals."""
+
+
 def plain_span(span: Span) -> str:
-    """A span as plain text, for notification lines, previews and terminals."""
-    match span:
-        case Text(text) | Strong(text) | Faint(text) | Code(text):
-            return text
-        case Emoji(name):
-            return EMOJI.get(name, "")
-        case Person(who):
-            return who
-        case Everyone():
-            return "@here"
-        case Link(_, label):
-            return label
-        case When(at):
-            at = aware(at)
-            return f"{at:%Y-%m-%d %H:%M} {at.tzname() or 'UTC'}"
-        case Place(_, name):
-            return name
-    raise TypeError(f"not a span: {span!r}")
+    return PLAIN(span)
 
 
 def plain(line: Line) -> str:
-    return render(line, plain_span)
+    return render(line, PLAIN)
 
 
 def around(text: str, mark: str, escape: Callable[[str], str]) -> str:
     """`text` escaped between two `mark`s (`*`, `**`, `_`) with its outer spaces outside them:
     Slack's mrkdwn and Markdown ignore a mark next to a space."""
     words = text.strip()
-    if not words:
+    if not words or not mark:
         return escape(text)
     start = text.index(words)
     return f"{text[:start]}{mark}{escape(words)}{mark}{text[start + len(words) :]}"

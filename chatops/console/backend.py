@@ -6,6 +6,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -13,6 +14,10 @@ from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind,
 from chatops.chat.present import Report, digest, pings
 from chatops.console.render import case_panel, event_line, joined, listing, rich_line, safe
 from chatops.domain import utcnow
+
+if TYPE_CHECKING:
+    from chatops.config import Config
+    from chatops.runtime import Runtime
 
 FULL_CARD = frozenset({EventKind.CREATED, EventKind.REOPENED, EventKind.REROUTED})
 
@@ -61,3 +66,12 @@ class ConsoleBackend:
 
     async def close(self) -> None:
         return None
+
+
+def departments(config: Config) -> tuple[Department, ...]:
+    """The configured departments as a chat addresses them."""
+    return tuple(Department(d.id, d.name, d.channel) for d in config.departments)
+
+
+def create(rt: Runtime) -> ConsoleBackend:
+    return ConsoleBackend(departments=departments(rt.config), clock=rt.clock)

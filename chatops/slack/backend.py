@@ -264,3 +264,7 @@ class SlackBackend:
             await self._socket.connect_async()
             log.info("slack: connected in Socket Mode")
         await self.sender.run(stop)
+
+
+def create(rt: Runtime) -> SlackBackend:
+    return SlackBackend(rt)

@@ -12,12 +12,13 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from chatops.chat import CaseEvent, CaseView, Department, present, rich
 from chatops.chat.actions import Action
-from chatops.chat.rich import Line, Link, Span, aware, clip, render
+from chatops.chat.rich import Line, Link, aware, clip, render
 from chatops.chat.wording import event_sentence
 from chatops.domain import Case
 from chatops.slack.ids import METADATA_EVENT
@@ -97,37 +98,30 @@ def slack_date(when: datetime) -> str:
     return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
-_MARKS: dict[type[Span], str] = {rich.Strong: "*", rich.Faint: "_", rich.Code: "`"}
+def _place(channel: str, name: str) -> str:
+    return f"{channel_ref(channel)} ({rich.around(name, '*', escape)})" if channel else escape(name)
+
+
+MRKDWN = rich.Markup(
+    escape=escape,
+    strong="*",
+    faint="_",
+    code="`",
+    emoji=lambda name: f":{name}:",
+    person=lambda person: who(person.id),
+    everyone="<!here>",
+    link=link,
+    when=slack_date,
+    place=_place,
+)
 
 
 def mrkdwn(line: Line, user_groups: frozenset[str] = frozenset()) -> str:
     """`line` as Slack mrkdwn; people in `user_groups` (or with `S…` ids) as group mentions."""
-
-    def mark(span: Span) -> str:
-        match span:
-            case rich.Text(text):
-                return escape(text)
-            case rich.Strong(text) | rich.Faint(text) | rich.Code(text):
-                return rich.around(text, _MARKS[type(span)], escape)
-            case rich.Emoji(name):
-                return f":{name}:"
-            case rich.Person(actor):
-                return who(actor, user_groups)
-            case rich.Everyone():
-                return "<!here>"
-            case rich.Link(url, label):
-                return link(url, label)
-            case rich.When(at):
-                return slack_date(at)
-            case rich.Place(channel, name):
-                return (
-                    f"{channel_ref(channel)} ({rich.around(name, '*', escape)})"
-                    if channel
-                    else escape(name)
-                )
-        raise TypeError(f"not a span: {span!r}")
-
-    return render(line, mark)
+    markup = MRKDWN
+    if user_groups:
+        markup = replace(MRKDWN, person=lambda person: who(person.id, user_groups))
+    return render(line, markup)
 
 
 def quote(text: str, limit: int) -> str:

@@ -369,3 +369,7 @@ def message_link(post: Post, tenant: str | None) -> str:
         f"https://teams.microsoft.com/l/message/{quote(post.channel, safe='')}/{post.activity}"
         f"?{urlencode(query)}"
     )
+
+
+def create(rt: Runtime) -> TeamsBackend:
+    return TeamsBackend(rt)

@@ -14,6 +14,7 @@ import html
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote as url_quote
@@ -109,6 +110,21 @@ def mention_entities(pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
     ]
 
 
+MARKDOWN = rich.Markup(
+    escape=escape,
+    strong="**",
+    faint="_",
+    code="",
+    emoji=lambda name: EMOJI.get(name, ""),
+    person=lambda person: escape(person.id),
+    everyone="@channel",
+    link=link,
+    when=teams_date,
+    place=lambda channel, name: rich.around(name, "**", escape),
+)
+"""Adaptive Card TextBlock markdown (it has no inline code); `People` adds the mentions."""
+
+
 class People:
     """Marks up the spans of one message and remembers whom they mention (for the entities).
 
@@ -120,6 +136,9 @@ class People:
         self.names = names or {}
         self.chars = chars
         self.pairs: Mentions = []
+        self.markup = replace(
+            MARKDOWN, person=lambda person: self.who(person.id, notify=person.notify)
+        )
 
     def display(self, actor: str) -> str:
         return escape(clip(one_line(self.names.get(actor, "")), self.chars)) or escape(actor)
@@ -135,26 +154,7 @@ class People:
         return f"<at>{pair[1]}</at>"
 
     def mark(self, span: Span) -> str:
-        match span:
-            case rich.Text(text) | rich.Code(text):
-                return escape(text)
-            case rich.Strong(text):
-                return rich.around(text, "**", escape)
-            case rich.Faint(text):
-                return rich.around(text, "_", escape)
-            case rich.Emoji(name):
-                return EMOJI.get(name, "")
-            case rich.Person(who, notify):
-                return self.who(who, notify=notify)
-            case rich.Everyone():
-                return "@channel"
-            case rich.Link(url, label):
-                return link(url, label)
-            case rich.When(at):
-                return teams_date(at)
-            case rich.Place(_, name):
-                return f"**{escape(name)}**"
-        raise TypeError(f"not a span: {span!r}")
+        return self.markup(span)
 
     def line(self, line: Line) -> str:
         return render(line, self.mark)
