@@ -7,7 +7,8 @@ platform conversation. Both serialise to compact JSON for Redis and the inbound 
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -64,6 +65,26 @@ class DismissReason(StrEnum):
     SPAM = "spam"
     NO_REPLY_NEEDED = "no_reply_needed"
     DUPLICATE = "duplicate"
+
+
+class NotPublished(StrEnum):
+    """Why a reply did not go out, as far as it decides what a person does next."""
+
+    REFUSED = "refused"  # the platform refused it for good: retrying will not help
+    UNAVAILABLE = "unavailable"  # the platform could not take it now: publish again later
+    RATE_LIMITED = "rate_limited"  # it goes out by itself at a set time unless the draft changes
+    NOT_APPROVED = "not_approved"  # the draft is not the one approved: ask again
+    NOT_THERE = "not_there"  # after an unconfirmed publish, a person found it missing
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """What a fired escalation tier found late: the SLA clock that ran out (`claim`,
+    `first_response`), or None for a tier that fires a fixed `wait` after the case opened.
+    Facts, not words: the chats say them (`chatops.chat.wording`)."""
+
+    clock: str | None
+    wait: timedelta = timedelta(0)
 
 
 def utcnow() -> datetime:

@@ -21,12 +21,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import redis.asyncio as aioredis
 
 from chatops import keys
-from chatops.chat import CaseEvent, ChatBackend, EventKind, Refreshes
+from chatops.chat import Burst, CaseEvent, ChatBackend, EventKind, Refreshes
 from chatops.config.models import Flood
 from chatops.domain import Case, Mention
 from chatops.workflow.commands import SYSTEM
@@ -46,7 +46,7 @@ class Decision:
 
     join_author: bool = False  # into the author's open case, not a case of its own
     quiet: bool = False  # no thread line of its own: counted on the case message
-    announce: str | None = None  # the one thread line saying a limit was passed ("author"…)
+    announce: Literal["author", "conversation"] | None = None  # whose burst gets its one line
     limit: int = 0  # the limit that was passed
 
     @property
@@ -75,34 +75,14 @@ def decide(
     over_author = author_count > author_limit
     join = over_author and author_case is not None and conversation_case in (None, author_case)
     over_conversation = conversation_count > limits.per_conversation
-    announce, limit = None, 0
+    announce: Literal["author", "conversation"] | None = None
+    limit = 0
     if join and author_count == author_limit + 1:
         announce, limit = "author", author_limit
     elif over_conversation and conversation_count == limits.per_conversation + 1:
         announce, limit = "conversation", limits.per_conversation
     quiet = (join or over_conversation) and announce is None
     return Decision(join_author=join, quiet=quiet, announce=announce, limit=limit)
-
-
-def announcement(decision: Decision, mention: Mention, limits: Flood) -> str:
-    """The one coalesced line a burst gets in the thread."""
-    window = _minutes(limits)
-    if decision.announce == "author":
-        return (
-            f"{mention.author.display} wrote more than {decision.limit} new mention"
-            f"{'s' if decision.limit != 1 else ''} within {window}: this one and their next ones "
-            "(in any conversation) join this case and are counted on it, not posted here one "
-            "by one"
-        )
-    return (
-        f"more than {decision.limit} mentions within {window} in this conversation: the next "
-        "ones are counted on the case, not posted here one by one"
-    )
-
-
-def _minutes(limits: Flood) -> str:
-    minutes = int(limits.window.total_seconds() // 60)
-    return f"{minutes} min" if minutes else f"{int(limits.window.total_seconds())} s"
 
 
 @dataclass(frozen=True)
@@ -195,8 +175,8 @@ async def show_arrival(
     """Show an arrival as the guard decided: as usual, as the one coalesced line, or (quiet)
     only as an update of the case message where the chat can do that."""
     if decision.announce is not None and event.kind is EventKind.MENTION:
-        text = announcement(decision, mention, settings)
-        event = CaseEvent(EventKind.NOTE, SYSTEM, text, mention)
+        burst = Burst(decision.announce, decision.limit, settings.window)
+        event = CaseEvent(EventKind.FLOOD, SYSTEM, mention, burst=burst)
     if not decision.quiet or event.kind is not EventKind.MENTION:
         await workflow.show(case, event)
         return

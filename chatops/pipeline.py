@@ -224,12 +224,11 @@ class Pipeline:
         return case
 
     def _arrival_event(self, before: Case | None, after: Case, m: Mention) -> CaseEvent:
-        who = m.author.display
         if before is None:
-            return CaseEvent(EventKind.CREATED, SYSTEM, f"new {m.kind.value} from {who}", m)
+            return CaseEvent(EventKind.CREATED, SYSTEM, m)
         if before.state is not after.state and after.state in (State.NEW, State.CLAIMED):
-            return CaseEvent(EventKind.REOPENED, SYSTEM, f"{who} wrote again: reopened", m)
-        return CaseEvent(EventKind.MENTION, SYSTEM, f"{who} wrote: {m.text}", m)
+            return CaseEvent(EventKind.REOPENED, SYSTEM, m)
+        return CaseEvent(EventKind.MENTION, SYSTEM, m)
 
     async def _changed(self, case_id: str, mention: Mention) -> Case | None:
         """An edit or removal on the platform: update the stored mention, tell the thread."""
@@ -254,15 +253,8 @@ class Pipeline:
                 detail=mention.key,
             ),
         )
-        who = (stored or mention).author.display
-        event = CaseEvent(
-            EventKind.MENTION_REMOVED if removed else EventKind.MENTION_EDITED,
-            SYSTEM,
-            f"{who} removed their {mention.kind.value}"
-            if removed
-            else f"{who} edited: {mention.text}",
-            update,
-        )
+        kind = EventKind.MENTION_REMOVED if removed else EventKind.MENTION_EDITED
+        event = CaseEvent(kind, SYSTEM, update)
         await self.workflow.show(case, event)
         return case
 

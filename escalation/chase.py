@@ -88,8 +88,8 @@ def ping_batches(
     that call nobody (a spam case's channel tier) stay a line in their own thread only."""
     batches: dict[tuple[str, tuple[str, ...]], list[PingItem]] = {}
     for case, step in sorted(fired, key=lambda f: _number(f[0].id)):
-        if step.notify:
-            item = PingItem(case.id, case.number, step.text, case.owner)
+        if step.notify and step.overdue is not None:
+            item = PingItem(case.id, case.number, step.overdue, case.owner)
             batches.setdefault((case.department, step.notify), []).append(item)
     return batches
 
@@ -99,6 +99,8 @@ def _number(case_id: str) -> tuple[int, str]:
 
 
 def _args(step: Step) -> Args:
-    """A tier's thread line mentions nobody: the batch (`Chase._ping`) calls the people."""
+    """A tier's thread line mentions nobody: the batch (`Chase._ping`) calls the people.
+    The audit keeps which step was taken."""
     notify = () if step.kind == "tier" else step.notify
-    return Args(tier=step.index, text=step.text, notify=notify)
+    detail = f"{step.kind} {step.index}"
+    return Args(tier=step.index, text=detail, notify=notify, overdue=step.overdue)

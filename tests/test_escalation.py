@@ -21,7 +21,7 @@ from escalation.chase import Chase
 from escalation.leader import Leader
 from escalation.scheduler import Clock as Scheduler
 from tests.conftest import TEST_CONFIG, Clock, System
-from tests.fakes import RecordingChat, mention_json
+from tests.fakes import RecordingChat, mention_json, ping_text, said
 
 # Monday 23 Nov 2026, 09:00 UTC (10:00 in Stockholm)
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -30,10 +30,13 @@ MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 def pings(chat: RecordingChat, case_id: str = "1001") -> list[tuple[str, tuple[str, ...]]]:
     """Who was called about a case: tiers through the batched pings, then approval reminders."""
     tiers = [
-        (i.text, notify) for _, items, notify in chat.pings for i in items if i.case_id == case_id
+        (ping_text(i), notify)
+        for _, items, notify in chat.pings
+        for i in items
+        if i.case_id == case_id
     ]
     return tiers + [
-        (e.text, e.notify)
+        (said(v, e).removeprefix("⏳ "), e.notify)
         for v, e in chat.shown
         if v.case.id == case_id and e.kind is EventKind.APPROVAL_WAITING
     ]
@@ -41,7 +44,7 @@ def pings(chat: RecordingChat, case_id: str = "1001") -> list[tuple[str, tuple[s
 
 def thread_lines(chat: RecordingChat, case_id: str = "1001") -> list[tuple[str, tuple[str, ...]]]:
     return [
-        (e.text, e.notify)
+        (said(v, e).removeprefix("🚨 "), e.notify)
         for v, e in chat.shown
         if v.case.id == case_id and e.kind is EventKind.ESCALATED
     ]
@@ -158,7 +161,10 @@ async def test_approval_waits_remind_the_approvers_once_per_period(
     assert (await system.case_of("post-1")).state is State.AWAITING_APPROVAL
     assert await at(system, chase, MONDAY + timedelta(minutes=29)) == 0
     assert await at(system, chase, MONDAY + timedelta(minutes=30)) == 1
-    assert pings(system.chat)[-1] == ("#1001 is waiting for approval", ("comms", "comms2"))
+    assert pings(system.chat)[-1] == (
+        "#1001 is waiting for approval → comms comms2",
+        ("comms", "comms2"),
+    )
     assert await at(system, chase, MONDAY + timedelta(minutes=45)) == 0
     # the first-response tier and the second reminder fall due together: one per tick
     assert await at(system, chase, MONDAY + timedelta(minutes=60)) == 1
@@ -177,7 +183,7 @@ async def test_follow_up_closes_a_quiet_case(system: System, chase: Chase) -> No
     case = await system.case_of("post-1")
     assert case.state is State.CLOSED
     assert system.chat.kinds(cid)[-1] is EventKind.CLOSED
-    assert "has not written again" in system.chat.shown[-1][1].text
+    assert "has not written again" in said(*system.chat.shown[-1])
 
 
 async def test_a_customer_writing_again_reopens_instead_of_closing(
@@ -427,14 +433,14 @@ def test_a_batched_ping_as_a_teams_card_and_console_text() -> None:
 
     from chatops.chat import Department, PingItem, present
     from chatops.console.backend import ConsoleBackend
+    from chatops.domain import Overdue
     from chatops.teams.cards import listing_card
     from chatops.teams.markup import CARD_LIMIT, card_size
 
     dept = Department("social", "Social team", "19:social@thread.tacv2")
-    items = [
-        PingItem(str(1001 + n), f"#{1001 + n}", f"#{1001 + n} is still unclaimed: who takes it?")
-        for n in range(12)
-    ] + [PingItem("1013", "#1013", "#1013 has waited 4h without an answer", owner="aad-anna")]
+    items = [PingItem(str(1001 + n), f"#{1001 + n}", Overdue("claim")) for n in range(12)] + [
+        PingItem("1013", "#1013", Overdue(None, timedelta(hours=4)), owner="aad-anna")
+    ]
     listing = present.pings(dept, items, {}, ("here",))
     card = listing_card(listing, "ping", names={"aad-anna": "Anna"})
     text = json.dumps(card)

@@ -16,7 +16,7 @@ from chatops.domain import Author, Mention
 from chatops.flood import CALM, Decision, FloodGuard, decide
 from escalation.chase import Chase
 from tests.conftest import Clock, System
-from tests.fakes import RecordingChat, mention_json
+from tests.fakes import RecordingChat, mention_json, said
 
 LIMITS = Flood()  # window 10 min, 3 per author (1 when spam), 5 per conversation
 SPAM = "FREE bitcoin airdrop!!! bit.ly/x{n} https://y.invalid/{n} claim now"
@@ -65,7 +65,7 @@ def pinged(chat: RecordingChat) -> list[tuple[str, ...]]:
 
 
 def thread(chat: RecordingChat, case_id: str) -> list[tuple[EventKind, str]]:
-    return [(e.kind, e.text) for v, e in chat.shown if v.case.id == case_id]
+    return [(e.kind, said(v, e)) for v, e in chat.shown if v.case.id == case_id]
 
 
 async def test_25_spam_mentions_from_one_author_in_45_s_are_one_case_and_no_here(
@@ -88,7 +88,7 @@ async def test_25_spam_mentions_from_one_author_in_45_s_are_one_case_and_no_here
     assert len(case.mention_keys) == 25 and "flood" in case.flags and case.spam_signals
     assert (await system.case_of("post-24")).id == "1001"  # its conversation maps there
     lines = thread(system.chat, "1001")
-    assert [k for k, _ in lines] == [EventKind.CREATED, EventKind.NOTE]
+    assert [k for k, _ in lines] == [EventKind.CREATED, EventKind.FLOOD]
     assert "join this case" in lines[1][1]
     assert len(system.chat.refreshed) == 23  # the rest only update the case message
     chase = Chase(
@@ -129,7 +129,7 @@ async def test_a_busy_conversation_is_counted_not_posted_line_by_line(system: Sy
     case = await system.case_of("post-1")
     assert len(case.mention_keys) == 9
     kinds = [k for k, _ in thread(system.chat, case.id)]
-    assert kinds == [EventKind.CREATED, *[EventKind.MENTION] * 4, EventKind.NOTE]
+    assert kinds == [EventKind.CREATED, *[EventKind.MENTION] * 4, EventKind.FLOOD]
     assert len(system.chat.refreshed) == 3
 
 

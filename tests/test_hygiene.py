@@ -33,7 +33,7 @@ from chatops.console.render import (
     listing,
     terminal_safe,
 )
-from chatops.domain import AuditEntry, Author, Case, Kind, Mention, State
+from chatops.domain import AuditEntry, Author, Case, Kind, Mention, Overdue, State
 from chatops.hygiene import cap, clean_text, sane_time, sanitise, text_max
 from chatops.polling import Poller
 from chatops.replay import replay
@@ -381,9 +381,9 @@ def test_every_console_layout_prints_outside_text_without_escapes_or_markup() ->
         dismiss_reason=EVIL,
     )
     view = CaseView(case, [m], Department("social", EVIL, "#social"), blocked=EVIL)
-    event = CaseEvent(EventKind.CREATED, "chatops", EVIL, notify=(EVIL,))
+    event = CaseEvent(EventKind.CREATED, "chatops", notify=(EVIL,))
     items = [DigestItem("1001", "#1001", timedelta(hours=2), EVIL, "new", EVIL)]
-    due = [PingItem("1001", "#1001", EVIL, EVIL)]
+    due = [PingItem("1001", "#1001", Overdue("claim"), EVIL)]
     history = [
         AuditEntry(at=RECEIVED, actor=EVIL, action=EVIL, before=None, after=State.NEW, detail=EVIL)
     ]

@@ -7,6 +7,7 @@ the Slack, Teams and console tests check only their markup.
 from __future__ import annotations
 
 import ast
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,12 @@ from typing import Any
 import pytest
 
 from chatops.chat import (
+    Burst,
     CaseEvent,
     CaseView,
     Department,
     DigestItem,
+    DraftChange,
     EventKind,
     PingItem,
     present,
@@ -26,7 +29,7 @@ from chatops.chat import (
 )
 from chatops.chat.actions import Action
 from chatops.chat.present import Button, Menu, Tone
-from chatops.domain import Author, Case, Kind, Mention, State
+from chatops.domain import Author, Case, Kind, Mention, NotPublished, Overdue, State
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.transitions import ALLOWED, fingerprint
 
@@ -206,7 +209,7 @@ def test_dismissed_case_has_no_draft_section() -> None:
 
 def sentence(kind: EventKind, case: Case | None = None, **kw: Any) -> wording.Sentence:
     view = view_of(case or make_case(State.CLAIMED))
-    return wording.event_sentence(view, CaseEvent(kind, kw.pop("actor", OWNER), "", **kw))
+    return wording.event_sentence(view, CaseEvent(kind, kw.pop("actor", OWNER), **kw))
 
 
 @pytest.mark.parametrize("kind", list(EventKind))
@@ -233,7 +236,7 @@ def test_sentences_name_people_and_audiences_as_spans() -> None:
 def test_a_customers_words_are_quoted_never_spans_of_markup() -> None:
     evil = mention(text="<@U123> *bold* <!here>")
     view = view_of(make_case(State.NEW), [evil])
-    said = wording.event_sentence(view, CaseEvent(EventKind.MENTION, SYSTEM, "", evil))
+    said = wording.event_sentence(view, CaseEvent(EventKind.MENTION, SYSTEM, evil))
     assert said.quote == "<@U123> *bold* <!here>"
     assert all(not isinstance(s, (rich.Person, rich.Everyone)) for s in said.line)
 
@@ -251,10 +254,9 @@ def test_listings() -> None:
     assert rich.Link("https://chat.invalid/t/1", "open thread") in first.line
     assert "waiting 3 h 00 min" in rich.plain(first.line)
     assert "1 more" in rich.plain(listing.more(1))
-    batch = present.pings(
-        BILLING, [PingItem("1", "#1001", "#1001 is still unclaimed")], {}, ("here",)
-    )
+    batch = present.pings(BILLING, [PingItem("1", "#1001", Overdue("claim"))], {}, ("here",))
     assert rich.Everyone() in batch.head
+    assert rich.plain(batch.entries[0].line).startswith("#1001 is still unclaimed: who takes it?")
     assert batch.notification == "@here 1 case in Billing need someone now"
     assert present.PINGS == {EventKind.ESCALATED, EventKind.APPROVAL_WAITING}
     assert [c.action for c in present.ping_controls(view_of(make_case(State.NEW)))] == [
@@ -312,3 +314,113 @@ def test_emphasis_keeps_outer_spaces_outside_the_marks() -> None:
 
 def test_kinds_are_worded() -> None:
     assert set(wording.KIND_WORDS) == set(Kind)
+
+
+# -- events are facts: every sentence is worded here ------------------------------------------
+
+
+def said(kind: EventKind, case: Case | None = None, **kw: Any) -> str:
+    return rich.plain(sentence(kind, case, **kw).line)
+
+
+def test_events_and_pings_carry_no_sentences() -> None:
+    """The workflow, the pipeline, the flood guard and the chase give facts; wording words them."""
+    assert "text" not in {f.name for f in fields(CaseEvent)}
+    assert "text" not in {f.name for f in fields(PingItem)}
+
+
+def test_an_overdue_tier_says_which_clock_ran_out_in_the_thread_and_the_ping() -> None:
+    claim, first, fixed = (
+        Overdue("claim"),
+        Overdue("first_response"),
+        Overdue(None, timedelta(hours=4)),
+    )
+    assert (
+        rich.plain(wording.overdue_line("#1042", claim))
+        == "#1042 is still unclaimed: who takes it?"
+    )
+    assert rich.plain(wording.overdue_line("#1042", first)) == (
+        "#1042 has had no answer within its first-response time"
+    )
+    assert (
+        rich.plain(wording.overdue_line("#1042", fixed)) == "#1042 has waited 4h without an answer"
+    )
+    line = sentence(EventKind.ESCALATED, actor=SYSTEM, overdue=fixed, notify=("here",)).line
+    assert line == (
+        rich.Emoji("rotating_light"),
+        rich.Text(" "),
+        *wording.overdue_line("#1042", fixed),
+        rich.Text(" → "),
+        rich.Everyone(),
+    )
+    waiting = said(EventKind.APPROVAL_WAITING, actor=SYSTEM, notify=("S0COMMS",))
+    assert waiting == "⏳ #1042 is waiting for approval → S0COMMS"
+
+
+@pytest.mark.parametrize(
+    ("why", "reason", "expected"),
+    [
+        (NotPublished.REFUSED, "token expired", "Token expired. Retrying will not help"),
+        (NotPublished.UNAVAILABLE, "HTTP 503", "HTTP 503. Nothing was posted; publish again when"),
+        (
+            NotPublished.RATE_LIMITED,
+            "HTTP 429",
+            "HTTP 429. It goes out automatically at 09:00:30 UTC",
+        ),
+        (
+            NotPublished.NOT_APPROVED,
+            "",
+            "The draft is not the approved one. Ask for approval again",
+        ),
+        (NotPublished.NOT_THERE, "", f"{OWNER} said it is not there: publish again."),
+        (None, "", "Nothing was posted: edit the draft or publish again."),
+    ],
+)
+def test_a_failed_publish_says_why_and_what_to_do_next(
+    why: NotPublished | None, reason: str, expected: str
+) -> None:
+    retry = NOW + timedelta(seconds=30)
+    line = said(EventKind.PUBLISH_FAILED, not_published=why, reason=reason, until=retry)
+    assert line.startswith("❌ The reply was not published. ") and expected in line
+
+
+def test_a_snooze_names_the_moment_as_a_when_span() -> None:
+    until = datetime(2026, 11, 23, 10, 30, tzinfo=UTC)
+    line = sentence(EventKind.SNOOZED, until=until).line
+    assert rich.When(until) in line
+    assert rich.plain(line) == f"💤 {OWNER} snoozed the reminders until 2026-11-23 10:30 UTC"
+
+
+def test_draft_changes_are_worded_for_the_approvers() -> None:
+    assert set(wording.CHANGE_WORDS) == set(DraftChange)
+    withdrawn = said(EventKind.APPROVAL_WITHDRAWN, changed=DraftChange.VISIBILITY)
+    assert f"Approval withdrawn: {OWNER} changed the draft (public/private)." in withdrawn
+    waiting = make_case(State.AWAITING_APPROVAL)
+    again = said(EventKind.APPROVAL_REQUESTED, waiting, changed=DraftChange.REPLY_TARGET)
+    assert "changed its reply target. Approve the new text (reply publicly)" in again
+    alone = said(EventKind.APPROVAL_REQUESTED, waiting, no_other_approver=True)
+    assert "nobody else can approve it" in alone
+    taken = sentence(EventKind.TAKEN_OVER, actor="U0BOB", previous_owner=OWNER, notify=(OWNER,))
+    assert rich.plain(taken.line).endswith(f"U0BOB took the case over from {OWNER}")
+
+
+def test_a_flood_is_announced_with_its_figures() -> None:
+    m = mention()
+    author = said(EventKind.FLOOD, mention=m, burst=Burst("author", 1, timedelta(seconds=45)))
+    assert author.startswith("Anna Berg (@annab) wrote more than 1 new mention within 45 s:")
+    assert "join this case" in author
+    busy = said(EventKind.FLOOD, burst=Burst("conversation", 8, timedelta(minutes=10)))
+    assert busy.startswith("More than 8 mentions within 10 min in this conversation")
+
+
+def test_system_lines_need_no_text_from_the_caller() -> None:
+    assert said(EventKind.CLOSED, actor=SYSTEM) == (
+        "🔒 Case closed: the customer has not written again since the reply"
+    )
+    assert said(EventKind.RETRY_DROPPED, actor=SYSTEM) == (
+        "The automatic retry was dropped (the draft changed since): a person decides again"
+    )
+    assert said(EventKind.REPLY_TARGET) == f"{OWNER} chose which comment the draft answers"
+    assert said(EventKind.PUBLISH_UNKNOWN, actor=SYSTEM, reason="read timeout").startswith(
+        "⚠️ The platform did not confirm the reply (read timeout). Look on Facebook"
+    )

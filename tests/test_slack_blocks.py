@@ -11,10 +11,19 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View as SlackView
 
-from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
+from chatops.chat import (
+    Burst,
+    CaseEvent,
+    CaseView,
+    Department,
+    DigestItem,
+    DraftChange,
+    EventKind,
+    PingItem,
+)
 from chatops.chat.present import Report, digest, pings
 from chatops.chat.rich import Strong, Text
-from chatops.domain import Author, Case, Change, Kind, Mention, State
+from chatops.domain import Author, Case, Change, Kind, Mention, NotPublished, Overdue, State
 from chatops.slack.blocks import (
     case_blocks,
     case_metadata,
@@ -268,15 +277,13 @@ def test_sensitive_case_asks_for_approval_until_approved() -> None:
 def test_approvers_are_told_what_changed_and_when_nobody_else_can_approve() -> None:
     view = make_view(make_case(S.AWAITING_APPROVAL, sensitive_reasons=["keyword:lawsuit"]))
     changed = CaseEvent(
-        EventKind.APPROVAL_REQUESTED, OWNER, "", notify=("U0COMMS001",), extra={"changed": "text"}
+        EventKind.APPROVAL_REQUESTED, OWNER, notify=("U0COMMS001",), changed=DraftChange.TEXT
     )
     assert event_text(view, changed).endswith(
         "Draft changed while waiting: <@U0ANNA0001> changed its text. Approve the new text "
         "(reply publicly): <@U0COMMS001>, please review."
     )
-    alone = CaseEvent(
-        EventKind.APPROVAL_REQUESTED, OWNER, "", extra={"no_other_approver": "U0ANNA0001"}
-    )
+    alone = CaseEvent(EventKind.APPROVAL_REQUESTED, OWNER, no_other_approver=True)
     assert "nobody else can approve it, every approver is an author" in event_text(view, alone)
 
 
@@ -419,10 +426,10 @@ def test_customer_text_never_forms_links_or_mentions() -> None:
         *texts(case_blocks(view, now=NOW, departments=DEPARTMENTS), ("mrkdwn",)),
         case_text(view),
         *texts(moved_blocks(view, LEGAL), ("mrkdwn",)),
-        event_text(view, CaseEvent(EventKind.MENTION, "chatops", EVIL, m)),
-        event_text(view, CaseEvent(EventKind.MENTION_EDITED, "chatops", EVIL, m)),
-        event_text(view, CaseEvent(EventKind.REOPENED, "chatops", EVIL, m)),
-        event_text(view, CaseEvent(EventKind.NOTE, "chatops", EVIL)),
+        event_text(view, CaseEvent(EventKind.MENTION, "chatops", m)),
+        event_text(view, CaseEvent(EventKind.MENTION_EDITED, "chatops", m)),
+        event_text(view, CaseEvent(EventKind.REOPENED, "chatops", m)),
+        event_text(view, CaseEvent(EventKind.PUBLISH_FAILED, "chatops", reason=EVIL)),
     ]
     joined = "\n".join(rendered)
     for raw in ("<@U123>", "<https://evil", "<!here>", "<!channel>", "<@U1>", "& co"):
@@ -542,13 +549,13 @@ EVENT_CASES: list[tuple[EventKind, dict[str, Any], dict[str, Any], list[str]]] =
     (
         EventKind.TAKEN_OVER,
         {},
-        {"actor": "U0BOB00001", "notify": (OWNER,), "extra": {"previous_owner": OWNER}},
+        {"actor": "U0BOB00001", "notify": (OWNER,), "previous_owner": OWNER},
         [":raising_hand: <@U0BOB00001> took the case over from <@U0ANNA0001>"],
     ),
     (
         EventKind.APPROVAL_WITHDRAWN,
         {},
-        {"notify": ("U0COMMS001",), "extra": {"changed": "text"}},
+        {"notify": ("U0COMMS001",), "changed": DraftChange.TEXT},
         [
             ":warning: Approval withdrawn: <@U0ANNA0001> changed the draft (text)",
             "→ <@U0COMMS001>",
@@ -581,13 +588,16 @@ EVENT_CASES: list[tuple[EventKind, dict[str, Any], dict[str, Any], list[str]]] =
     (
         EventKind.PUBLISH_FAILED,
         {},
-        {"actor": "chatops", "text": "not published: timeout. Publish again later"},
-        ["*The reply was not published.* Timeout. Publish again later"],
+        {"actor": "chatops", "reason": "timeout", "not_published": NotPublished.UNAVAILABLE},
+        [
+            "*The reply was not published.* Timeout. "
+            "Nothing was posted; publish again when the platform is back"
+        ],
     ),
     (
         EventKind.PUBLISH_UNKNOWN,
         {},
-        {"actor": "chatops", "extra": {"reason": "read timeout"}, "notify": ("U0ANNA0001",)},
+        {"actor": "chatops", "reason": "read timeout", "notify": ("U0ANNA0001",)},
         ["did not confirm the reply* (read timeout)", "*Confirm sent*", "*Not sent*"],
     ),
     (
@@ -603,33 +613,36 @@ EVENT_CASES: list[tuple[EventKind, dict[str, Any], dict[str, Any], list[str]]] =
         ["<@U0ANNA0001> dismissed the case: no reply needed", "Nothing was deleted"],
     ),
     (EventKind.REOPENED, {}, {"actor": "chatops"}, ["*Bo* wrote again", ">Samma här"]),
-    (EventKind.CLOSED, {}, {"actor": "chatops", "text": "no news after 24h"}, ["closed: no news"]),
+    (EventKind.CLOSED, {}, {"actor": "chatops"}, [":lock: Case closed: the customer has not"]),
+    (EventKind.REPLY_TARGET, {}, {}, ["<@U0ANNA0001> chose which comment the draft answers"]),
     (
-        EventKind.NOTE,
+        EventKind.RETRY_DROPPED,
         {},
-        {"actor": "chatops", "text": "unclaimed for 15m", "notify": ("channel", "lead")},
-        ["unclaimed for 15m → <!here> lead"],
+        {"actor": "chatops", "reason": "the draft changed since", "notify": ("channel", "lead")},
+        ["The automatic retry was dropped (the draft changed since): a person decides again"],
+    ),
+    (
+        EventKind.FLOOD,
+        {},
+        {"actor": "chatops", "burst": Burst("author", 3, timedelta(minutes=10))},
+        ["*Bo* wrote more than 3 new mentions within 10 min: this one and their next ones"],
     ),
     (
         EventKind.ESCALATED,
         {},
-        {
-            "actor": "chatops",
-            "text": "#1042 is still unclaimed: who takes it?",
-            "notify": ("here",),
-        },
+        {"actor": "chatops", "overdue": Overdue("claim"), "notify": ("here",)},
         [":rotating_light: #1042 is still unclaimed: who takes it? → <!here>"],
     ),
     (
         EventKind.APPROVAL_WAITING,
         {},
-        {"actor": "chatops", "text": "#1042 is waiting for approval", "notify": ("S0COMMS",)},
+        {"actor": "chatops", "notify": ("S0COMMS",)},
         [":hourglass: #1042 is waiting for approval → <!subteam^S0COMMS>"],
     ),
     (
         EventKind.SNOOZED,
         {},
-        {"actor": "U0ANNA0001", "text": "snoozed until 2026-11-23 10:30 UTC"},
+        {"actor": "U0ANNA0001", "until": datetime(2026, 11, 23, 10, 30, tzinfo=UTC)},
         [":zzz: <@U0ANNA0001> snoozed the reminders until 2026-11-23 10:30 UTC"],
     ),
 ]
@@ -651,7 +664,7 @@ def test_event_text(
     department = LEGAL if case_kw.get("department") == "legal" else BILLING
     view = make_view(make_case(S.CLAIMED, **case_kw), [mention(), bo], department)
     event_mention = mention() if kind is EventKind.CREATED else bo
-    fields: dict[str, Any] = {"actor": OWNER, "text": kind.value, "mention": event_mention}
+    fields: dict[str, Any] = {"actor": OWNER, "mention": event_mention}
     fields.update(event_kw)
     text = event_text(view, CaseEvent(kind, **fields))
     for part in expected:
@@ -661,15 +674,15 @@ def test_event_text(
 
 def test_system_actor_is_plain_text() -> None:
     view = make_view(make_case(S.CLAIMED, published=PUBLISHED))
-    text = event_text(view, CaseEvent(EventKind.PUBLISHED, "chatops", "published"))
+    text = event_text(view, CaseEvent(EventKind.PUBLISHED, "chatops"))
     assert "by " not in text and "<@chatops>" not in text
-    text = event_text(view, CaseEvent(EventKind.CLAIMED, "chatops", "claimed"))
+    text = event_text(view, CaseEvent(EventKind.CLAIMED, "chatops"))
     assert text.endswith("Claimed by chatops")
 
 
 def test_user_groups_render_as_subteams() -> None:
     view = make_view(make_case(S.DRAFTED))
-    event = CaseEvent(EventKind.APPROVAL_REQUESTED, OWNER, "", notify=("G0COMMS", "U0BOB00001"))
+    event = CaseEvent(EventKind.APPROVAL_REQUESTED, OWNER, notify=("G0COMMS", "U0BOB00001"))
     plain = event_text(view, event)
     grouped = event_text(view, event, user_groups=frozenset({"G0COMMS"}))
     assert "<!subteam^G0COMMS>" in grouped and "<!subteam^G0COMMS>" not in plain
@@ -678,20 +691,20 @@ def test_user_groups_render_as_subteams() -> None:
 
 def test_approval_request_without_approvers_says_so() -> None:
     view = make_view(make_case(S.AWAITING_APPROVAL))
-    text = event_text(view, CaseEvent(EventKind.APPROVAL_REQUESTED, OWNER, ""))
+    text = event_text(view, CaseEvent(EventKind.APPROVAL_REQUESTED, OWNER))
     assert text.endswith("nobody is set up to approve.")
 
 
 def test_private_publish_and_missing_url() -> None:
     published = [{"id": "", "url": "", "mention": "", "at": "", "private": "1"}]
     view = make_view(make_case(S.PUBLISHED, published=published, private=True))
-    text = event_text(view, CaseEvent(EventKind.PUBLISHED, OWNER, ""))
+    text = event_text(view, CaseEvent(EventKind.PUBLISHED, OWNER))
     assert text == ":white_check_mark: Reply published privately by <@U0ANNA0001>"
 
 
 def test_reroute_to_a_non_slack_channel_stays_plain() -> None:
     view = make_view(make_case(S.CLAIMED), department=Department("legal", "Legal", "#legal"))
-    text = event_text(view, CaseEvent(EventKind.REROUTED, OWNER, ""))
+    text = event_text(view, CaseEvent(EventKind.REROUTED, OWNER))
     assert "moved the case to #legal" in text and "<#" not in text
 
 
@@ -838,7 +851,9 @@ LAYOUTS: dict[str, Any] = {
     "case_blocks": lambda v: case_blocks(v, now=NOW, departments=many_departments(250)),
     "fallback_blocks": lambda v: fallback_blocks(v, now=NOW),
     "moved_blocks": lambda v: moved_blocks(v, LEGAL),
-    "ping_blocks": lambda v: ping_blocks(v, CaseEvent(EventKind.ESCALATED, "U0X", "late")) or [],
+    "ping_blocks": lambda v: (
+        ping_blocks(v, CaseEvent(EventKind.ESCALATED, "U0X", overdue=Overdue("claim"))) or []
+    ),
     "digest_blocks": lambda v: digest_blocks(digest(v.department, _digest(200), _links(200))),
     "ping_batch_blocks": lambda v: ping_batch_blocks(
         pings(v.department, _pings(200), _links(200), ["S0LEAD0001"] * 400)
@@ -864,7 +879,7 @@ def _digest(n: int) -> list[DigestItem]:
 
 def _pings(n: int) -> list[PingItem]:
     return [
-        PingItem(f"{1000 + i}", f"#{1000 + i}", NAMES * 8, "U0A" if i % 2 else None)
+        PingItem(f"{1000 + i}", f"#{1000 + i}", Overdue("claim"), "U0A" if i % 2 else None)
         for i in range(n)
     ]
 
@@ -902,7 +917,7 @@ def test_thread_texts_fit() -> None:
     view = _huge_view(S.DRAFTED)
     huge = "<&>" * 20_000
     for kind in EventKind:
-        event = CaseEvent(kind, NAMES, huge, mention(text=huge), notify=("U0A",) * 500)
+        event = CaseEvent(kind, NAMES, mention(text=huge), notify=("U0A",) * 500, reason=huge)
         text = event_text(view, event)
         assert len(text) <= 3000 and message_violations([section(text)], text) == []
     assert len(refusal_text(huge)) <= 3000

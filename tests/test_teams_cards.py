@@ -10,12 +10,22 @@ from typing import Any
 
 import pytest
 
-from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem, present
+from chatops.chat import (
+    Burst,
+    CaseEvent,
+    CaseView,
+    Department,
+    DigestItem,
+    DraftChange,
+    EventKind,
+    PingItem,
+    present,
+)
 from chatops.chat.actions import Action
 from chatops.chat.present import Report
 from chatops.chat.rich import Strong, Text
 from chatops.chat.snooze import CHOICES
-from chatops.domain import Author, Case, Change, Mention, State
+from chatops.domain import Author, Case, Change, Mention, NotPublished, Overdue, State
 from chatops.teams.cards import (
     DRAFT_LIMIT,
     TOP_ACTIONS,
@@ -558,15 +568,15 @@ def test_report_card() -> None:
 
 def test_ping_card_offers_claim_and_snooze() -> None:
     view = make_view(make_case(S.NEW))
-    event = CaseEvent(EventKind.ESCALATED, "chatops", "Unclaimed for 15 min", notify=("here",))
+    event = CaseEvent(EventKind.ESCALATED, "chatops", notify=("here",), overdue=Overdue("claim"))
     card = ping_card(view, event)
     assert card is not None
-    assert card["body"][0]["text"] == "🚨 Unclaimed for 15 min → @channel"
+    assert card["body"][0]["text"] == "🚨 #1042 is still unclaimed: who takes it? → @channel"
     assert verbs(card) == {A.CLAIM.value, A.SNOOZE.value}
     assert all(
         a["data"] == a["data"] | {"case_id": "1042", "source": "ping"} for a in executes(card)
     )
-    assert ping_card(view, CaseEvent(EventKind.CLAIMED, OWNER, "claimed")) is None
+    assert ping_card(view, CaseEvent(EventKind.CLAIMED, OWNER)) is None
 
 
 # -- thread replies ---------------------------------------------------------------------------
@@ -575,104 +585,123 @@ def test_ping_card_offers_claim_and_snooze() -> None:
 PUBLISHED = [{"id": "p", "url": "https://fb.invalid/r", "mention": "", "at": "x", "private": ""}]
 EVENTS: dict[EventKind, tuple[CaseEvent, str]] = {
     EventKind.CREATED: (
-        CaseEvent(EventKind.CREATED, "chatops", ""),
+        CaseEvent(EventKind.CREATED, "chatops"),
         "📥 New comment from **Anna Berg** (@annab)",
     ),
     EventKind.MENTION: (
-        CaseEvent(EventKind.MENTION, "chatops", "", mention=mention("m-2", "Line 1\nLine 2")),
+        CaseEvent(EventKind.MENTION, "chatops", mention=mention("m-2", "Line 1\nLine 2")),
         "**Anna Berg** (@annab) wrote:\n\n> Line 1\n\n> Line 2",
     ),
     EventKind.MENTION_EDITED: (
-        CaseEvent(EventKind.MENTION_EDITED, "chatops", "", mention=mention(text="new")),
+        CaseEvent(EventKind.MENTION_EDITED, "chatops", mention=mention(text="new")),
         "✏️ **Anna Berg** (@annab) edited their comment:\n\n> new",
     ),
     EventKind.MENTION_REMOVED: (
-        CaseEvent(EventKind.MENTION_REMOVED, "chatops", ""),
+        CaseEvent(EventKind.MENTION_REMOVED, "chatops"),
         "🗑️ **Anna Berg** (@annab) removed their comment on the platform",
     ),
     EventKind.CLAIMED: (
-        CaseEvent(EventKind.CLAIMED, OWNER, ""),
+        CaseEvent(EventKind.CLAIMED, OWNER),
         "🙋 Claimed by <at>Anna Lind</at>",
     ),
     EventKind.UNCLAIMED: (
-        CaseEvent(EventKind.UNCLAIMED, OWNER, ""),
+        CaseEvent(EventKind.UNCLAIMED, OWNER),
         "👋 <at>Anna Lind</at> gave the case back: it needs a new owner",
     ),
-    EventKind.DRAFTED: (CaseEvent(EventKind.DRAFTED, "chatops", ""), "📝 Draft saved"),
+    EventKind.DRAFTED: (CaseEvent(EventKind.DRAFTED, "chatops"), "📝 Draft saved"),
     EventKind.APPROVAL_REQUESTED: (
-        CaseEvent(EventKind.APPROVAL_REQUESTED, OWNER, "", notify=(COMMS,)),
+        CaseEvent(EventKind.APPROVAL_REQUESTED, OWNER, notify=(COMMS,)),
         "👀 <at>Anna Lind</at> asks for approval to reply publicly (“lawsuit”): "
         "<at>Comms &lt;Team&gt;</at>, please review.",
     ),
     EventKind.TAKEN_OVER: (
-        CaseEvent(
-            EventKind.TAKEN_OVER, COMMS, "", notify=(OWNER,), extra={"previous_owner": OWNER}
-        ),
+        CaseEvent(EventKind.TAKEN_OVER, COMMS, notify=(OWNER,), previous_owner=OWNER),
         "🙋 <at>Comms &lt;Team&gt;</at> took the case over from <at>Anna Lind</at>",
     ),
     EventKind.APPROVAL_WITHDRAWN: (
-        CaseEvent(
-            EventKind.APPROVAL_WITHDRAWN, OWNER, "", notify=(COMMS,), extra={"changed": "text"}
-        ),
+        CaseEvent(EventKind.APPROVAL_WITHDRAWN, OWNER, notify=(COMMS,), changed=DraftChange.TEXT),
         "⚠️ Approval withdrawn: <at>Anna Lind</at> changed the draft (text). It needs approval "
         "again before it goes out → <at>Comms &lt;Team&gt;</at>",
     ),
     EventKind.APPROVED: (
-        CaseEvent(EventKind.APPROVED, COMMS, ""),
+        CaseEvent(EventKind.APPROVED, COMMS),
         "☑️ Approved by <at>Comms &lt;Team&gt;</at>",
     ),
     EventKind.REJECTED: (
-        CaseEvent(EventKind.REJECTED, COMMS, "", extra={"reason": "Too [harsh]"}),
+        CaseEvent(EventKind.REJECTED, COMMS, reason="Too [harsh]"),
         "↩️ <at>Comms &lt;Team&gt;</at> sent the draft back:\n\n> Too &#91;harsh&#93;",
     ),
-    EventKind.PUBLISHING: (CaseEvent(EventKind.PUBLISHING, OWNER, ""), "📤 Publishing the reply…"),
+    EventKind.PUBLISHING: (CaseEvent(EventKind.PUBLISHING, OWNER), "📤 Publishing the reply…"),
     EventKind.PUBLISHED: (
-        CaseEvent(EventKind.PUBLISHED, OWNER, ""),
+        CaseEvent(EventKind.PUBLISHED, OWNER),
         "✅ Reply published publicly by <at>Anna Lind</at> · [view reply](https://fb.invalid/r)",
     ),
     EventKind.PUBLISH_FAILED: (
-        CaseEvent(EventKind.PUBLISH_FAILED, "chatops", "not published: token <expired>"),
-        "❌ **The reply was not published.** Token &lt;expired&gt;",
+        CaseEvent(
+            EventKind.PUBLISH_FAILED,
+            "chatops",
+            reason="token <expired>",
+            not_published=NotPublished.REFUSED,
+        ),
+        "❌ **The reply was not published.** Token &lt;expired&gt;. Retrying will not help: "
+        "fix the cause or reply privately",
     ),
     EventKind.PUBLISH_UNKNOWN: (
-        CaseEvent(EventKind.PUBLISH_UNKNOWN, "chatops", "", extra={"reason": "timeout"}),
+        CaseEvent(EventKind.PUBLISH_UNKNOWN, "chatops", reason="timeout"),
         "⚠️ **The platform did not confirm the reply** (timeout). Look on Facebook: if the reply "
         "is there, click **Confirm sent**; if not, click **Not sent**, then publish again.",
     ),
     EventKind.REROUTED: (
-        CaseEvent(EventKind.REROUTED, OWNER, "", previous_department=SOCIAL),
+        CaseEvent(EventKind.REROUTED, OWNER, previous_department=SOCIAL),
         "🔀 <at>Anna Lind</at> moved the case to **Billing**, from **Social team**",
     ),
     EventKind.DISMISSED: (
-        CaseEvent(EventKind.DISMISSED, OWNER, "", extra={"reason": "spam"}),
+        CaseEvent(EventKind.DISMISSED, OWNER, reason="spam"),
         "🚫 <at>Anna Lind</at> dismissed the case: spam. Nothing was deleted on the platform.",
     ),
     EventKind.REOPENED: (
-        CaseEvent(EventKind.REOPENED, "chatops", "", mention=mention(text=EVIL)),
+        CaseEvent(EventKind.REOPENED, "chatops", mention=mention(text=EVIL)),
         "🔄 **Anna Berg** (@annab) wrote again, the case is open again:\n\n"
         "> Hi &lt;at&gt;Mallory&lt;/at&gt; &#91;click&#93;(https://evil.invalid) &amp; **co**",
     ),
     EventKind.CLOSED: (
-        CaseEvent(EventKind.CLOSED, "chatops", "no news after 24h"),
-        "🔒 Case closed: no news after 24h",
+        CaseEvent(EventKind.CLOSED, "chatops"),
+        "🔒 Case closed: the customer has not written again since the reply",
     ),
     EventKind.ESCALATED: (
         CaseEvent(
-            EventKind.ESCALATED, "chatops", "No answer for 1 h", notify=(OWNER, "lead", "here")
+            EventKind.ESCALATED,
+            "chatops",
+            notify=(OWNER, "lead", "here"),
+            overdue=Overdue(None, timedelta(hours=1)),
         ),
-        "🚨 No answer for 1 h → <at>Anna Lind</at> lead @channel",
+        "🚨 #1042 has waited 1h without an answer → <at>Anna Lind</at> lead @channel",
     ),
     EventKind.APPROVAL_WAITING: (
-        CaseEvent(EventKind.APPROVAL_WAITING, "chatops", "Waiting 30 min", notify=(COMMS,)),
-        "⏳ Waiting 30 min → <at>Comms &lt;Team&gt;</at>",
+        CaseEvent(EventKind.APPROVAL_WAITING, "chatops", notify=(COMMS,)),
+        "⏳ #1042 is waiting for approval → <at>Comms &lt;Team&gt;</at>",
     ),
     EventKind.SNOOZED: (
-        CaseEvent(EventKind.SNOOZED, OWNER, "snoozed until 10:00"),
-        "💤 <at>Anna Lind</at> snoozed the reminders until 10:00",
+        CaseEvent(EventKind.SNOOZED, OWNER, until=datetime(2026, 11, 23, 10, 0, tzinfo=UTC)),
+        "💤 <at>Anna Lind</at> snoozed the reminders until "
+        "{{DATE(2026-11-23T10:00:00Z, SHORT)}} {{TIME(2026-11-23T10:00:00Z)}}",
     ),
-    EventKind.NOTE: (
-        CaseEvent(EventKind.NOTE, "chatops", "a <b>note</b>"),
-        "a &lt;b&gt;note&lt;/b&gt;",
+    EventKind.REPLY_TARGET: (
+        CaseEvent(EventKind.REPLY_TARGET, OWNER),
+        "<at>Anna Lind</at> chose which comment the draft answers",
+    ),
+    EventKind.RETRY_DROPPED: (
+        CaseEvent(EventKind.RETRY_DROPPED, "chatops", reason="a <b>refusal</b>"),
+        "The automatic retry was dropped (a &lt;b&gt;refusal&lt;/b&gt;): a person decides again",
+    ),
+    EventKind.FLOOD: (
+        CaseEvent(
+            EventKind.FLOOD,
+            "chatops",
+            burst=Burst("conversation", 8, timedelta(minutes=10)),
+        ),
+        "More than 8 mentions within 10 min in this conversation: the next ones are counted on "
+        "the case, not posted here one by one",
     ),
 }
 
@@ -694,11 +723,11 @@ def test_event_message(kind: EventKind) -> None:
 
 
 def test_event_mentions_without_names_show_ids_and_dedupe() -> None:
-    event = CaseEvent(EventKind.APPROVAL_REQUESTED, OWNER, "", notify=(OWNER, COMMS))
+    event = CaseEvent(EventKind.APPROVAL_REQUESTED, OWNER, notify=(OWNER, COMMS))
     text, pairs = event_message(make_view(make_case(S.AWAITING_APPROVAL)), event)
     assert pairs == [(OWNER, OWNER), (COMMS, COMMS)]
     assert text.endswith(f": <at>{OWNER}</at> <at>{COMMS}</at>, please review.")
-    nobody = CaseEvent(EventKind.APPROVAL_REQUESTED, "chatops", "")
+    nobody = CaseEvent(EventKind.APPROVAL_REQUESTED, "chatops")
     text, pairs = event_message(make_view(make_case(S.AWAITING_APPROVAL)), nobody)
     assert text.endswith(": nobody is set up to approve.") and pairs == []
 
@@ -908,7 +937,9 @@ def test_every_other_card_declares_1_5_and_fits_with_the_worst_inputs() -> None:
     people = tuple(f"{i:08d}-1111-4222-8333-444455556666" for i in range(60))
     names = {p: "Ж" * 500 for p in people}
     for kind in present.PINGS:
-        event = CaseEvent(kind, people[0], HUGE, mention=view.mentions[0], notify=people)
+        event = CaseEvent(
+            kind, people[0], mention=view.mentions[0], notify=people, overdue=Overdue("claim")
+        )
         card = ping_card(view, event, names=names)
         assert card is not None
         assert_card_ok(card)
@@ -919,7 +950,10 @@ def test_every_other_card_declares_1_5_and_fits_with_the_worst_inputs() -> None:
     links = {str(i): f"https://teams.invalid/{IG_ID}/{i}" for i in range(300)}
     digest = present.digest(MANY_DEPARTMENTS[0], items, links)
     assert_card_ok(listing_card(digest, "digest", names=names))
-    pings = [PingItem(str(i), f"#{i}", HUGE, people[i % 60] if i % 2 else None) for i in range(300)]
+    pings = [
+        PingItem(str(i), f"#{i}", Overdue("claim"), people[i % 60] if i % 2 else None)
+        for i in range(300)
+    ]
     batch = present.pings(MANY_DEPARTMENTS[0], pings, links, people)
     assert_card_ok(listing_card(batch, "ping", names=names))
     chart = "data:image/png;base64," + "A" * 100_000

@@ -7,11 +7,13 @@ a backend may do beyond the interface (web routes, a loop, a drain…).
 """
 
 from chatops.chat.backend import (
+    Burst,
     CaseEvent,
     CaseView,
     ChatBackend,
     Department,
     DigestItem,
+    DraftChange,
     EventKind,
     PingItem,
 )
@@ -28,11 +30,13 @@ from chatops.chat.capabilities import (
 
 __all__ = [
     "Attaches",
+    "Burst",
     "CaseEvent",
     "CaseView",
     "ChatBackend",
     "Department",
     "DigestItem",
+    "DraftChange",
     "Drains",
     "EventKind",
     "ListsApprovers",

@@ -4,7 +4,8 @@ The workflow tells a backend *what happened* (a `CaseEvent`) and *what the case 
 now* (a `CaseView`); those, and `show`, are the workflow's own (`chatops.workflow.events`,
 re-exported here). The escalation jobs add digests, pings and the weekly report. The backend
 keeps its own thread references and decides how to show all of it; it translates people's
-clicks back into workflow commands and nothing more.
+clicks back into workflow commands and nothing more. Events and pings are facts, never
+sentences: `chatops.chat.wording` words them for every chat.
 """
 
 from __future__ import annotations
@@ -13,17 +14,28 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from chatops.workflow.events import CaseEvent, CaseView, Department, EventKind, Shows
+from chatops.domain import Overdue
+from chatops.workflow.events import (
+    Burst,
+    CaseEvent,
+    CaseView,
+    Department,
+    DraftChange,
+    EventKind,
+    Shows,
+)
 
 if TYPE_CHECKING:
     from chatops.chat.present import Report
 
 __all__ = [
+    "Burst",
     "CaseEvent",
     "CaseView",
     "ChatBackend",
     "Department",
     "DigestItem",
+    "DraftChange",
     "EventKind",
     "PingItem",
 ]
@@ -49,7 +61,7 @@ class PingItem:
 
     case_id: str
     number: str
-    text: str  # what fired: "#1042 is still unclaimed: who takes it?"
+    overdue: Overdue  # what fired, worded by `chatops.chat.wording.overdue_line`
     owner: str | None = None
 
 

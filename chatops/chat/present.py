@@ -45,6 +45,7 @@ from chatops.chat.wording import (
     author_plain,
     dismiss_words,
     mention_marks,
+    overdue_line,
     platform_name,
     reason_words,
     shown_flags,
@@ -598,7 +599,7 @@ def pings(
     for item in items:
         line = joined(
             [
-                (Text(clip(one_line(item.text), 300)),),
+                overdue_line(item.number, item.overdue),
                 (_owner(item.owner),),
                 _thread(links, item.case_id),
             ]

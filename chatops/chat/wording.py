@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, timedelta
 
 from adapters.base import display_name
-from chatops.chat.backend import CaseEvent, CaseView, EventKind
+from chatops.chat.backend import CaseEvent, CaseView, DraftChange, EventKind
 from chatops.chat.rich import (
     Emoji,
     Faint,
@@ -23,11 +24,14 @@ from chatops.chat.rich import (
     Span,
     Strong,
     Text,
+    When,
     audience,
+    aware,
     clip,
     one_line,
 )
-from chatops.domain import Case, Change, DismissReason, Kind, Mention
+from chatops.config.durations import format_duration
+from chatops.domain import Case, Change, DismissReason, Kind, Mention, NotPublished, Overdue
 from chatops.workflow.commands import SYSTEM
 
 KIND_WORDS = {
@@ -43,6 +47,18 @@ DISMISS_WORDS = {
     DismissReason.NO_REPLY_NEEDED: "no reply needed",
     DismissReason.DUPLICATE: "duplicate",
 }
+
+CHANGE_WORDS = {
+    DraftChange.TEXT: "text",
+    DraftChange.REPLY_TARGET: "reply target",
+    DraftChange.VISIBILITY: "public/private",
+}
+
+NEXT_STEPS = {
+    NotPublished.REFUSED: "Retrying will not help: fix the cause or reply privately",
+    NotPublished.UNAVAILABLE: "Nothing was posted; publish again when the platform is back",
+}
+"""What to do after a failed publish, by why it failed (the rest have sentences of their own)."""
 
 LINE_CHARS = 500
 """Characters of a free-text detail (a failure's reason, a note) shown in a sentence."""
@@ -82,12 +98,12 @@ class Sentence:
 
 def event_sentence(view: CaseView, event: CaseEvent) -> Sentence:
     """The thread reply for one event: what happened, by whom, and who should look now."""
-    said = _EVENTS.get(event.kind, _note)(view, event)
+    said = _EVENTS[event.kind](view, event)
     notify = audience(event.notify)
     if event.kind is EventKind.APPROVAL_REQUESTED:
         if notify:
             tail: Line = (Text(": "), *notify, Text(", please review."))
-        elif "no_other_approver" in event.extra:
+        elif event.no_other_approver:
             tail = (
                 Text(
                     ": nobody else can approve it, every approver is an author of this draft "
@@ -96,13 +112,25 @@ def event_sentence(view: CaseView, event: CaseEvent) -> Sentence:
             )
         else:
             tail = (Text(": nobody is set up to approve."),)
-    elif event.kind is EventKind.TAKEN_OVER and "previous_owner" in event.extra:
+    elif event.kind is EventKind.TAKEN_OVER and event.previous_owner:
         tail = ()  # the previous owner is named (and so notified) in the sentence itself
     elif notify:
         tail = (Text(" → "), *notify)
     else:
         tail = ()
     return Sentence((*said.line, *tail), said.quote)
+
+
+def overdue_line(number: str, overdue: Overdue | None) -> Line:
+    """What an escalation tier found late about case `number`: its thread line and its entry
+    in the batched ping say the same."""
+    if overdue is None:
+        return (Text(f"{number} needs someone now"),)
+    if overdue.clock == "claim":
+        return (Text(f"{number} is still unclaimed: who takes it?"),)
+    if overdue.clock == "first_response":
+        return (Text(f"{number} has had no answer within its first-response time"),)
+    return (Text(f"{number} has waited {format_duration(overdue.wait)} without an answer"),)
 
 
 def author(m: Mention) -> Line:
@@ -155,7 +183,7 @@ def _subject(view: CaseView, event: CaseEvent) -> Mention | None:
 
 
 def _reason(event: CaseEvent, fallback: str | None = "") -> str:
-    return (event.extra.get("reason") or fallback or "").strip()
+    return (event.reason or fallback or "").strip()
 
 
 def _detail(text: str) -> Text:
@@ -177,14 +205,14 @@ def _created(view: CaseView, event: CaseEvent) -> Sentence:
 def _mention(view: CaseView, event: CaseEvent) -> Sentence:
     m = _subject(view, event)
     if m is None:
-        return _said(_detail(event.text))
+        return _said(Text(f"Another message on case {view.case.number}"))
     return _said(*author(m), Text(" wrote:"), quote=m.text)
 
 
 def _edited(view: CaseView, event: CaseEvent) -> Sentence:
     m = _subject(view, event)
     if m is None:
-        return _said(Emoji("pencil2"), Text(" "), _detail(event.text))
+        return _said(Emoji("pencil2"), Text(" A message on the case was edited"))
     return _said(
         Emoji("pencil2"),
         Text(" "),
@@ -197,7 +225,7 @@ def _edited(view: CaseView, event: CaseEvent) -> Sentence:
 def _removed(view: CaseView, event: CaseEvent) -> Sentence:
     m = _subject(view, event)
     if m is None:
-        return _said(Emoji("wastebasket"), Text(" "), _detail(event.text))
+        return _said(Emoji("wastebasket"), Text(" A message was removed on the platform"))
     return _said(
         Emoji("wastebasket"),
         Text(" "),
@@ -226,13 +254,12 @@ def _drafted(view: CaseView, event: CaseEvent) -> Sentence:
 def _approval_requested(view: CaseView, event: CaseEvent) -> Sentence:
     c = view.case
     how = "privately" if c.private else "publicly"
-    changed = event.extra.get("changed")
-    if changed:
+    if event.changed is not None:
         return _said(
             Emoji("pencil2"),
             Text(" Draft changed while waiting: "),
             Person(event.actor),
-            Text(f" changed its {changed}. Approve the new text (reply {how})"),
+            Text(f" changed its {CHANGE_WORDS[event.changed]}. Approve the new text (reply {how})"),
         )
     reasons = ", ".join(reason_words(r) for r in c.sensitive_reasons)
     why = f" ({reasons})" if reasons else ""
@@ -245,8 +272,7 @@ def _approval_requested(view: CaseView, event: CaseEvent) -> Sentence:
 
 
 def _approval_withdrawn(view: CaseView, event: CaseEvent) -> Sentence:
-    changed = event.extra.get("changed")
-    what = f" ({changed})" if changed else ""
+    what = f" ({CHANGE_WORDS[event.changed]})" if event.changed is not None else ""
     return _said(
         Emoji("warning"),
         Text(" Approval withdrawn: "),
@@ -256,7 +282,7 @@ def _approval_withdrawn(view: CaseView, event: CaseEvent) -> Sentence:
 
 
 def _taken_over(view: CaseView, event: CaseEvent) -> Sentence:
-    previous = event.extra.get("previous_owner")
+    previous = event.previous_owner
     before: Line = (Text(" from "), Person(previous)) if previous else ()
     return _said(
         Emoji("raising_hand"), Text(" "), Person(event.actor), Text(" took the case over"), *before
@@ -288,20 +314,28 @@ def _published(view: CaseView, event: CaseEvent) -> Sentence:
         Text(f" Reply published {'privately' if private else 'publicly'}"),
         *_by(event.actor),
     ]
-    url = last.get("url")
-    if url:
+    url = str(last.get("url") or "")
+    if url.startswith(("https://", "http://")):
         spans += [Text(" · "), Link(str(url), "view reply")]
     return _said(*spans)
 
 
 def _publish_failed(view: CaseView, event: CaseEvent) -> Sentence:
-    detail = _reason(event, event.text.removeprefix("not published: "))
-    detail = detail[:1].upper() + detail[1:]
-    if not detail:
-        detail = "Nothing was posted: edit the draft or publish again."
-    return _said(
-        Emoji("x"), Text(" "), Strong("The reply was not published."), Text(" "), _detail(detail)
-    )
+    head = (Emoji("x"), Text(" "), Strong("The reply was not published."), Text(" "))
+    why = event.not_published
+    if why is NotPublished.NOT_APPROVED:
+        return _said(*head, Text("The draft is not the approved one. Ask for approval again"))
+    if why is NotPublished.NOT_THERE:
+        return _said(*head, Person(event.actor), Text(" said it is not there: publish again."))
+    then = NEXT_STEPS.get(why) if why else None
+    if why is NotPublished.RATE_LIMITED and event.until is not None:
+        at = aware(event.until).astimezone(UTC)
+        then = f"It goes out automatically at {at:%H:%M:%S} UTC unless the draft changes"
+    reason = _reason(event)
+    if not reason:
+        return _said(*head, Text(then or "Nothing was posted: edit the draft or publish again."))
+    detail = _detail(reason[:1].upper() + reason[1:])
+    return _said(*head, detail, Text(f". {then}")) if then else _said(*head, detail)
 
 
 def _publish_unknown(view: CaseView, event: CaseEvent) -> Sentence:
@@ -359,33 +393,68 @@ def _reopened(view: CaseView, event: CaseEvent) -> Sentence:
 
 
 def _closed(view: CaseView, event: CaseEvent) -> Sentence:
-    note = event.text.strip()
-    if note and note.lower() != "closed":
-        return _said(Emoji("lock"), Text(" Case closed: "), _detail(note))
-    return _said(Emoji("lock"), Text(" Case closed"))
-
-
-def _note(view: CaseView, event: CaseEvent) -> Sentence:
-    return _said(_detail(event.text))
+    """Only the follow-up closes a case: the customer did not write again after the reply."""
+    return _said(
+        Emoji("lock"), Text(" Case closed: the customer has not written again since the reply")
+    )
 
 
 def _escalated(view: CaseView, event: CaseEvent) -> Sentence:
-    return _said(Emoji("rotating_light"), Text(" "), _detail(event.text))
+    return _said(Emoji("rotating_light"), Text(" "), *overdue_line(view.case.number, event.overdue))
 
 
 def _approval_waiting(view: CaseView, event: CaseEvent) -> Sentence:
-    return _said(Emoji("hourglass"), Text(" "), _detail(event.text))
+    return _said(Emoji("hourglass"), Text(f" {view.case.number} is waiting for approval"))
 
 
 def _snoozed(view: CaseView, event: CaseEvent) -> Sentence:
-    until = event.text.split(" until ", 1)[-1] if " until " in event.text else "later"
+    until: Span = When(event.until) if event.until is not None else Text("later")
     return _said(
-        Emoji("zzz"),
-        Text(" "),
-        Person(event.actor),
-        Text(" snoozed the reminders until "),
-        _detail(until),
+        Emoji("zzz"), Text(" "), Person(event.actor), Text(" snoozed the reminders until "), until
     )
+
+
+def _reply_target(view: CaseView, event: CaseEvent) -> Sentence:
+    return _said(Person(event.actor), Text(" chose which comment the draft answers"))
+
+
+def _retry_dropped(view: CaseView, event: CaseEvent) -> Sentence:
+    return _said(
+        Text("The automatic retry was dropped ("),
+        _detail(_reason(event, "the draft changed since")),
+        Text("): a person decides again"),
+    )
+
+
+def _flood(view: CaseView, event: CaseEvent) -> Sentence:
+    """The one line a burst gets in the thread (chatops/flood.py decides when)."""
+    burst = event.burst
+    later = "not posted here one by one"
+    if burst is None:
+        return _said(Text(f"A burst of mentions: the next ones are counted on the case, {later}"))
+    window = _window(burst.window)
+    if burst.source == "conversation":
+        return _said(
+            Text(
+                f"More than {burst.limit} mentions within {window} in this conversation: "
+                f"the next ones are counted on the case, {later}"
+            )
+        )
+    m = _subject(view, event)
+    who = author(m) if m is not None else (Text("Someone"),)
+    plural = "s" if burst.limit != 1 else ""
+    return _said(
+        *who,
+        Text(
+            f" wrote more than {burst.limit} new mention{plural} within {window}: this one and "
+            f"their next ones (in any conversation) join this case and are counted on it, {later}"
+        ),
+    )
+
+
+def _window(window: timedelta) -> str:
+    minutes = int(window.total_seconds() // 60)
+    return f"{minutes} min" if minutes else f"{int(window.total_seconds())} s"
 
 
 _EVENTS: dict[EventKind, Callable[[CaseView, CaseEvent], Sentence]] = {
@@ -409,8 +478,10 @@ _EVENTS: dict[EventKind, Callable[[CaseView, CaseEvent], Sentence]] = {
     EventKind.DISMISSED: _dismissed,
     EventKind.REOPENED: _reopened,
     EventKind.CLOSED: _closed,
-    EventKind.NOTE: _note,
     EventKind.ESCALATED: _escalated,
     EventKind.APPROVAL_WAITING: _approval_waiting,
     EventKind.SNOOZED: _snoozed,
+    EventKind.REPLY_TARGET: _reply_target,
+    EventKind.RETRY_DROPPED: _retry_dropped,
+    EventKind.FLOOD: _flood,
 }

@@ -2,17 +2,18 @@
 
 The workflow produces these and needs one thing of a chat, `Shows`; they live here, with the
 workflow, so the workflow imports no chat code. `chatops.chat` re-exports them with the rest of
-the backend interface, which is what Slack, Teams and the console implement.
+the backend interface, which is what Slack, Teams and the console implement. Events are facts,
+never sentences: `chatops.chat.wording` words them for every chat.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Literal, Protocol
 
-from chatops.domain import Case, Mention
+from chatops.domain import Case, Mention, NotPublished, Overdue
 
 
 class EventKind(StrEnum):
@@ -39,7 +40,26 @@ class EventKind(StrEnum):
     ESCALATED = "escalated"  # a tier fired: people are pinged
     APPROVAL_WAITING = "approval_waiting"  # approvers reminded
     SNOOZED = "snoozed"
-    NOTE = "note"  # anything else worth a line in the thread
+    REPLY_TARGET = "reply_target"  # someone chose which comment the draft answers
+    RETRY_DROPPED = "retry_dropped"  # a rate-limited reply will not go out by itself
+    FLOOD = "flood"  # a burst passed a flood limit: later mentions are counted, not posted
+
+
+class DraftChange(StrEnum):
+    """What changed in a draft that an approval covered or was asked for."""
+
+    TEXT = "text"
+    REPLY_TARGET = "reply_target"
+    VISIBILITY = "visibility"  # public or private
+
+
+@dataclass(frozen=True)
+class Burst:
+    """The figures of a flood limit passed (chatops/flood.py): whose mentions, how many."""
+
+    source: Literal["author", "conversation"]
+    limit: int
+    window: timedelta
 
 
 @dataclass(frozen=True)
@@ -66,13 +86,21 @@ class CaseView:
 
 @dataclass(frozen=True)
 class CaseEvent:
+    """What happened to a case, as facts; each kind reads only the fields noted for it."""
+
     kind: EventKind
     actor: str
-    text: str  # one human line for the thread
     mention: Mention | None = None
     notify: tuple[str, ...] = ()  # people or groups to mention with this event
-    previous_department: Department | None = None  # set on REROUTED
-    extra: dict[str, str] = field(default_factory=dict)
+    previous_department: Department | None = None  # REROUTED
+    previous_owner: str | None = None  # TAKEN_OVER: named (and so told) in the line itself
+    changed: DraftChange | None = None  # APPROVAL_WITHDRAWN; APPROVAL_REQUESTED again
+    no_other_approver: bool = False  # APPROVAL_REQUESTED: every approver wrote this draft
+    reason: str = ""  # REJECTED: the reviewer's words; PUBLISH_*, RETRY_DROPPED: the cause
+    not_published: NotPublished | None = None  # PUBLISH_FAILED
+    until: datetime | None = None  # SNOOZED; PUBLISH_FAILED (rate limited): the retry
+    overdue: Overdue | None = None  # ESCALATED
+    burst: Burst | None = None  # FLOOD
 
 
 class Shows(Protocol):

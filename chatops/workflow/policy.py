@@ -19,7 +19,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from chatops.config import Config, Department, EscalationTier
-from chatops.domain import Case, State
+from chatops.domain import Case, Overdue, State
 from chatops.workflow.hours import add_business_time
 
 WAITING = frozenset(
@@ -36,7 +36,7 @@ class Step:
     index: int  # the tier's index, or how many approval reminders were already sent
     due: datetime
     notify: tuple[str, ...] = ()
-    text: str = ""
+    overdue: Overdue | None = None  # a tier: what it finds late (the chats word it)
 
 
 def clock_due(
@@ -103,15 +103,7 @@ def _tiers(case: Case, config: Config, time_scale: float) -> Iterator[Step]:
         if case.snoozed_until is not None:
             due = max(due, case.snoozed_until)
         people = recipients(tier.notify, dept, config, spam=bool(case.spam_signals))
-        yield Step("tier", index, due, people, _tier_text(case, tier))
-
-
-def _tier_text(case: Case, tier: EscalationTier) -> str:
-    if tier.clock == "claim":
-        return f"{case.number} is still unclaimed: who takes it?"
-    if tier.clock == "first_response":
-        return f"{case.number} has had no answer within its first-response time"
-    return f"{case.number} has waited {tier.after} without an answer"
+        yield Step("tier", index, due, people, Overdue(tier.clock, tier.delay(dept.sla)))
 
 
 def _approval_step(case: Case, config: Config, time_scale: float) -> Step | None:
@@ -124,13 +116,7 @@ def _approval_step(case: Case, config: Config, time_scale: float) -> Step | None
     )
     if case.snoozed_until is not None:
         due = max(due, case.snoozed_until)
-    return Step(
-        "approval",
-        case.approval_pings,
-        due,
-        tuple(config.approval.approvers),
-        f"{case.number} is waiting for approval",
-    )
+    return Step("approval", case.approval_pings, due, tuple(config.approval.approvers))
 
 
 def _follow_up_step(case: Case, config: Config, time_scale: float) -> Step | None:
@@ -139,13 +125,7 @@ def _follow_up_step(case: Case, config: Config, time_scale: float) -> Step | Non
         return None
     dept = config.department(case.department)
     due = published + dept.follow_up / time_scale
-    return Step(
-        "follow_up",
-        0,
-        due,
-        (),
-        "followed up: the customer has not written again, so the case is closed",
-    )
+    return Step("follow_up", 0, due)
 
 
 def next_step(

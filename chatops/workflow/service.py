@@ -18,12 +18,28 @@ from redis.exceptions import RedisError
 from adapters import Adapter, NotSent, OutcomeUnknown, PermanentError, RateLimited
 from adapters.base import ChecksDrafts
 from chatops.config import Config
-from chatops.domain import OPEN_STATES, AuditEntry, Case, Mention, Reply, State, utcnow
+from chatops.domain import (
+    OPEN_STATES,
+    AuditEntry,
+    Case,
+    Mention,
+    NotPublished,
+    Reply,
+    State,
+    utcnow,
+)
 from chatops.inflight import InFlight
 from chatops.store import Store
 from chatops.workflow.calendar import Calendar, calendar
 from chatops.workflow.commands import SYSTEM, Command
-from chatops.workflow.events import CaseEvent, CaseView, Department, EventKind, Shows
+from chatops.workflow.events import (
+    CaseEvent,
+    CaseView,
+    Department,
+    DraftChange,
+    EventKind,
+    Shows,
+)
 from chatops.workflow.policy import Step, first_response_due, next_step
 from chatops.workflow.transitions import (
     Args,
@@ -56,7 +72,7 @@ _EVENT_OF: Mapping[Command, EventKind] = {
     Command.REJECT: EventKind.REJECTED,
     Command.REROUTE: EventKind.REROUTED,
     Command.DISMISS: EventKind.DISMISSED,
-    Command.REPLY_TO: EventKind.NOTE,
+    Command.REPLY_TO: EventKind.REPLY_TARGET,
     Command.CONFIRM_SENT: EventKind.PUBLISHED,
     Command.CONFIRM_NOT_SENT: EventKind.PUBLISH_FAILED,
     Command.PUBLISH_OK: EventKind.PUBLISHED,
@@ -68,6 +84,18 @@ _EVENT_OF: Mapping[Command, EventKind] = {
     Command.APPROVAL_PING: EventKind.APPROVAL_WAITING,
     Command.CLOSE: EventKind.CLOSED,
 }
+
+
+_REASONED = frozenset({EventKind.REJECTED, EventKind.PUBLISH_FAILED, EventKind.PUBLISH_UNKNOWN})
+"""Events whose command text is someone's words to show: a reviewer's, a platform's."""
+
+_CHANGED: Mapping[Command, DraftChange] = {
+    Command.EDIT: DraftChange.TEXT,
+    Command.REPLY_TO: DraftChange.REPLY_TARGET,
+    Command.PUBLISH: DraftChange.VISIBILITY,
+    Command.PRIVATE: DraftChange.VISIBILITY,
+}
+"""What a command changes in a draft whose approval it withdraws or asks for again."""
 
 
 class CaseNotFound(Refused):
@@ -183,8 +211,10 @@ class Workflow:
 
     async def confirm(self, case_id: str, actor: str, *, sent: bool) -> Case:
         """After `publish_unknown`, a person says whether the reply is on the platform."""
-        cmd = Command.CONFIRM_SENT if sent else Command.CONFIRM_NOT_SENT
-        return await self.command(case_id, cmd, actor)
+        if sent:
+            return await self.command(case_id, Command.CONFIRM_SENT, actor)
+        args = Args(not_published=NotPublished.NOT_THERE)
+        return await self.command(case_id, Command.CONFIRM_NOT_SENT, actor, args)
 
     async def command(
         self, case_id: str, cmd: Command, actor: str, args: Args | None = None
@@ -220,8 +250,8 @@ class Workflow:
         and only with what its approval covers when it needs one."""
         if case.needs_approval and not is_covered(case):
             log.error("case %s: publishing a draft its approval does not cover: stopped", case.id)
-            reason = "the draft is not the approved one. Ask for approval again"
-            return await self.command(case.id, Command.PUBLISH_FAILED, SYSTEM, Args(text=reason))
+            args = Args(text="not the approved draft", not_published=NotPublished.NOT_APPROVED)
+            return await self.command(case.id, Command.PUBLISH_FAILED, SYSTEM, args)
         mentions = await self.store.cases.mentions(case.id)
         target = mentions.get(case.reply_to or "") or mentions[case.mention_keys[-1]]
         adapter = self.adapters.get(case.platform)
@@ -236,19 +266,17 @@ class Workflow:
                 case.id, Command.PUBLISH_UNKNOWN, SYSTEM, Args(text=exc.reason)
             )
         except NotSent as exc:
-            hint = _hint(exc)
+            args = Args(text=exc.reason, not_published=_not_published(exc))
             if isinstance(exc, RateLimited):
                 at = self.clock() + timedelta(seconds=exc.retry_after)
-                hint = f"It goes out automatically at {at:%H:%M:%S} UTC unless the draft changes"
+                args = replace(args, until=at)
                 await self.store.retries.schedule(
                     case.id,
                     at,
                     {"fingerprint": fingerprint(case), "actor": actor, "private": case.private},
                 )
             log.warning("case %s: not published: %s", case.id, exc.reason)
-            return await self.command(
-                case.id, Command.PUBLISH_FAILED, SYSTEM, Args(text=f"{exc.reason}. {hint}")
-            )
+            return await self.command(case.id, Command.PUBLISH_FAILED, SYSTEM, args)
         await self.store.published.add(text_digest(case.draft), self.clock().date())
         return await self.command(
             case.id,
@@ -267,7 +295,7 @@ class Workflow:
                 continue
             tried = str(info.get("fingerprint") or "")
             if fingerprint(case) != tried or (case.needs_approval and not is_covered(case)):
-                await self._retry_dropped(case, "the draft changed since")
+                await self._retry_dropped(case)
                 continue
             try:
                 await self.publish(
@@ -283,10 +311,10 @@ class Workflow:
             done.append(case_id)
         return done
 
-    async def _retry_dropped(self, case: Case, why: str) -> None:
+    async def _retry_dropped(self, case: Case, why: str = "") -> None:
+        """Tell the thread; `why` is a refusal's reason, none when the draft changed since."""
         if case.is_open:
-            text = f"the automatic retry was dropped ({why}): a person decides again"
-            await self.show(case, CaseEvent(EventKind.NOTE, SYSTEM, text))
+            await self.show(case, CaseEvent(EventKind.RETRY_DROPPED, SYSTEM, reason=why))
 
     async def apply_many(self, commands: list[tuple[Case, Command, str, Args]]) -> list[Case]:
         """Commands on many cases, decided on the given versions and written in one round
@@ -519,48 +547,51 @@ class Workflow:
             events.append(self._withdrawn(before, actor, cmd))
         if cmd in _CHANGES and after.state is State.AWAITING_APPROVAL:
             if before.state is not State.AWAITING_APPROVAL:
-                return [*events, self._approval_requested(after, actor, changed="")]
+                return [*events, self._approval_requested(after, actor, changed=None)]
             if fingerprint(before) != fingerprint(after):
-                changed = "reply target" if cmd is Command.REPLY_TO else "text"
+                changed = _CHANGED.get(cmd, DraftChange.TEXT)
                 return [*events, self._approval_requested(after, actor, changed=changed)]
         if events or cmd in (Command.PUBLISH, Command.PRIVATE):
             return events  # publishing: the outcome is announced
         kind = _EVENT_OF[cmd]
-        text = _describe(kind, actor, before, after, args)
-        previous = self.department(before.department) if cmd is Command.REROUTE else None
         notify = (after.owner,) if kind is EventKind.REJECTED and after.owner else args.notify
-        extra: dict[str, str] = {}
-        if kind is EventKind.TAKEN_OVER and before.owner:
-            notify, extra = (before.owner,), {"previous_owner": before.owner}
-        return [
-            CaseEvent(kind, actor, text, notify=notify, previous_department=previous, extra=extra)
-        ]
+        previous_owner = before.owner if kind is EventKind.TAKEN_OVER and before.owner else None
+        if previous_owner:
+            notify = (previous_owner,)
+        event = CaseEvent(
+            kind,
+            actor,
+            notify=notify,
+            previous_department=self.department(before.department)
+            if cmd is Command.REROUTE
+            else None,
+            previous_owner=previous_owner,
+            reason=args.text if kind in _REASONED else "",
+            not_published=args.not_published,
+            until=args.until,
+            overdue=args.overdue,
+        )
+        return [event]
 
-    def _approval_requested(self, case: Case, actor: str, *, changed: str) -> CaseEvent:
+    def _approval_requested(
+        self, case: Case, actor: str, *, changed: DraftChange | None
+    ) -> CaseEvent:
         """Ask the approvers who did not write or request this draft (four eyes)."""
         configured = self.config.approval.approvers
         excluded = authors(case)
         notify = tuple(a for a in configured if a not in excluded)
-        how = "privately" if case.private else "publicly"
-        text = f"{actor} asks for approval to reply {how} ({', '.join(case.sensitive_reasons)})"
-        extra: dict[str, str] = {}
-        if changed:
-            text = f"draft changed while waiting ({changed}): approve the new text"
-            extra["changed"] = changed
-        if configured and not notify:
-            extra["no_other_approver"] = ", ".join(sorted(excluded))
-            text += "; no other approver is set up: nobody else can approve it"
-        return CaseEvent(EventKind.APPROVAL_REQUESTED, actor, text, notify=notify, extra=extra)
+        return CaseEvent(
+            EventKind.APPROVAL_REQUESTED,
+            actor,
+            notify=notify,
+            changed=changed,
+            no_other_approver=bool(configured) and not notify,
+        )
 
     def _withdrawn(self, before: Case, actor: str, cmd: Command) -> CaseEvent:
-        what = {Command.REPLY_TO: "reply target", Command.EDIT: "text"}.get(cmd, "public/private")
         notify = (before.approved_by,) if before.approved_by else ()
         return CaseEvent(
-            EventKind.APPROVAL_WITHDRAWN,
-            actor,
-            f"approval withdrawn: {actor} changed the draft ({what})",
-            notify=notify,
-            extra={"changed": what},
+            EventKind.APPROVAL_WITHDRAWN, actor, notify=notify, changed=_CHANGED.get(cmd)
         )
 
 
@@ -568,41 +599,9 @@ def _with_now(args: Args, now: datetime) -> Args:
     return replace(args, now=now)
 
 
-def _hint(exc: NotSent) -> str:
+def _not_published(exc: NotSent) -> NotPublished:
+    if isinstance(exc, RateLimited):
+        return NotPublished.RATE_LIMITED
     if isinstance(exc, PermanentError):
-        return "Retrying will not help: fix the cause or reply privately"
-    return "Nothing was posted; publish again when the platform is back"
-
-
-def _describe(kind: EventKind, actor: str, before: Case, after: Case, args: Args) -> str:
-    last = after.published[-1] if after.published else {}
-    texts = {
-        EventKind.CLAIMED: f"{actor} claimed the case",
-        EventKind.TAKEN_OVER: f"{actor} took the case over from {before.owner}",
-        EventKind.UNCLAIMED: f"{actor} gave the case back",
-        EventKind.DRAFTED: f"{actor} saved a new draft",
-        EventKind.APPROVED: f"{actor} approved the reply",
-        EventKind.REJECTED: f"{actor} sent the draft back: {args.text}",
-        EventKind.REROUTED: f"{actor} moved the case from {before.department} "
-        f"to {after.department}",
-        EventKind.DISMISSED: f"{actor} dismissed the case ({after.dismiss_reason})",
-        EventKind.PUBLISHED: (
-            f"reply published {'privately' if after.private else 'publicly'}"
-            + (f" by {actor}" if actor != SYSTEM else "")
-            + (f": {last.get('url') or last.get('id')}" if last.get("id") else " (confirmed)")
-        ),
-        EventKind.PUBLISH_FAILED: f"not published: {args.text or 'a person said it is not there'}",
-        EventKind.PUBLISH_UNKNOWN: (
-            f"the platform did not confirm the reply ({args.text}). Check the platform: if the "
-            "reply is there, confirm it was sent; if not, confirm it was not, then publish again"
-        ),
-        EventKind.REOPENED: "the case is open again",
-        EventKind.CLOSED: args.text or "closed",
-        EventKind.ESCALATED: args.text,
-        EventKind.APPROVAL_WAITING: args.text,
-        EventKind.SNOOZED: f"{actor} snoozed the reminders until {args.until:%Y-%m-%d %H:%M} UTC"
-        if args.until
-        else "snoozed",
-        EventKind.NOTE: f"{actor} chose which comment the draft answers",
-    }
-    return texts.get(kind, kind.value)
+        return NotPublished.REFUSED
+    return NotPublished.UNAVAILABLE

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chatops.classify import find_pii, pii_kinds
-from chatops.domain import Case, DismissReason, State
+from chatops.domain import Case, DismissReason, NotPublished, Overdue, State
 from chatops.workflow.commands import SYSTEM, Command
 
 S = State
@@ -74,15 +74,17 @@ class Policy:
 class Args:
     """Arguments some commands carry."""
 
-    text: str = ""  # EDIT: the new draft; REJECT/DISMISS: the reason
+    text: str = ""  # EDIT: the new draft; REJECT/DISMISS: the reason; others: audit detail
     department: str = ""  # REROUTE
     published_id: str = ""  # PUBLISH_OK
     published_url: str = ""
     repeat_count: int = 0  # PUBLISH: times this exact text went out today
     tier: int = 0  # ESCALATE / APPROVAL_PING: the step the caller saw (compare-and-set)
     fingerprint: str = ""  # PUBLISH / PRIVATE / APPROVE: the draft the person saw (`fingerprint`)
-    until: datetime | None = None  # SNOOZE
+    until: datetime | None = None  # SNOOZE; PUBLISH_FAILED: when it is retried by itself
     notify: tuple[str, ...] = ()  # ESCALATE / APPROVAL_PING: who is pinged
+    overdue: Overdue | None = None  # ESCALATE: what the tier found late (for the thread)
+    not_published: NotPublished | None = None  # PUBLISH_FAILED, CONFIRM_NOT_SENT: why
     now: datetime | None = None
 
 

@@ -14,12 +14,13 @@ library, and every one shares one life cycle (`server.LocalServer`: start on a f
     x.py              the X API v2 and Account Activity (FakeX)
     viber.py          the Viber REST Bot API (FakeViber), signed callbacks
     sandbox.py        the sandbox platform (SandboxPlatform), its mentions and signatures
-    chat.py           a chat backend that records what it is shown (RecordingChat)
+    chat.py           a chat backend that records what it is shown (RecordingChat) and
+                      what an event or a ping says (said, ping_text)
     redis.py          a redis-server of a test's own, to kill and fill (RedisServer)
     wait.py           the one bounded wait: poll a condition until a deadline
 """
 
-from tests.fakes.chat import RecordingChat
+from tests.fakes.chat import RecordingChat, ping_text, said
 from tests.fakes.graph import FakeGraph
 from tests.fakes.graph_listing import FakeListing
 from tests.fakes.instagram import FakeInstagramGraph
@@ -50,6 +51,8 @@ __all__ = [
     "eventually",
     "free_port",
     "mention_json",
+    "ping_text",
+    "said",
     "signed",
     "until",
 ]

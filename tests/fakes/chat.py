@@ -7,6 +7,8 @@ from datetime import datetime
 
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
 from chatops.chat.present import Report
+from chatops.chat.rich import plain
+from chatops.chat.wording import event_sentence, overdue_line
 
 
 class RecordingChat:
@@ -43,3 +45,19 @@ class RecordingChat:
 
     def kinds(self, case_id: str) -> list[EventKind]:
         return [e.kind for v, e in self.shown if v.case.id == case_id]
+
+    def said(self, case_id: str) -> list[str]:
+        """What each event shown for the case says, as every chat words it."""
+        return [said(v, e) for v, e in self.shown if v.case.id == case_id]
+
+
+def said(view: CaseView, event: CaseEvent) -> str:
+    """An event's sentence as plain text, with the text it quotes (if any) on the next line."""
+    sentence = event_sentence(view, event)
+    line = plain(sentence.line)
+    return line if sentence.quote is None else f"{line}\n{sentence.quote}"
+
+
+def ping_text(item: PingItem) -> str:
+    """What a batched ping says about one case."""
+    return plain(overdue_line(item.number, item.overdue))
