@@ -554,17 +554,16 @@ class Workflow:
         if events or cmd in (Command.PUBLISH, Command.PRIVATE):
             return events  # publishing: the outcome is announced
         kind = _EVENT_OF[cmd]
+        previous = self.department(before.department) if cmd is Command.REROUTE else None
         notify = (after.owner,) if kind is EventKind.REJECTED and after.owner else args.notify
-        previous_owner = before.owner if kind is EventKind.TAKEN_OVER and before.owner else None
+        previous_owner = before.owner if kind is EventKind.TAKEN_OVER else None
         if previous_owner:
             notify = (previous_owner,)
         event = CaseEvent(
             kind,
             actor,
             notify=notify,
-            previous_department=self.department(before.department)
-            if cmd is Command.REROUTE
-            else None,
+            previous_department=previous,
             previous_owner=previous_owner,
             reason=args.text if kind in _REASONED else "",
             not_published=args.not_published,
