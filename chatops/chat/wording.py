@@ -30,8 +30,8 @@ from chatops.chat.rich import (
     clip,
     one_line,
 )
-from chatops.config.durations import format_duration
 from chatops.domain import Case, Change, DismissReason, Kind, Mention, NotPublished, Overdue
+from chatops.durations import format_duration
 from chatops.workflow.commands import SYSTEM
 
 KIND_WORDS = {
