@@ -643,7 +643,10 @@ EVENT_CASES: list[tuple[EventKind, dict[str, Any], dict[str, Any], list[str]]] =
         EventKind.SNOOZED,
         {},
         {"actor": "U0ANNA0001", "until": datetime(2026, 11, 23, 10, 30, tzinfo=UTC)},
-        [":zzz: <@U0ANNA0001> snoozed the reminders until 2026-11-23 10:30 UTC"],
+        [
+            ":zzz: <@U0ANNA0001> snoozed the reminders until "
+            "<!date^1795429800^{date_short_pretty} {time}|2026-11-23 10:30 UTC>"
+        ],
     ),
 ]
 
