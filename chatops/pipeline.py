@@ -217,7 +217,7 @@ class Pipeline:
             if r not in reasons:
                 reasons.append(r)
         case.sensitive_reasons = reasons
-        # "sensitive" is derived from the reasons when shown (event_wording.shown_flags)
+        # "sensitive" is derived from the reasons when shown (chatops.chat.wording.shown_flags)
         case.flags = _union(case.flags, [f for f in cls.flags if f != "sensitive"])
         case.pii = _union(case.pii, list(cls.pii))
         case.spam_signals = _union(case.spam_signals, list(cls.spam_signals))

@@ -131,7 +131,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ),
     (
         "chat",  # the chat-neutral layer every front end shares
-        frozenset({"chatops.chat", "chatops.event_wording"}),
+        frozenset({"chatops.chat"}),
     ),
     (
         "services",  # intake, the pipeline, the assembly of one process (chatops.runtime)

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from adapters import base
+from chatops.chat.wording import platform_name
 from chatops.config import PLATFORMS, PlatformsConfig
 from chatops.env import EnvValues
-from chatops.event_wording import platform_name
 from chatops.hygiene import text_max
 from chatops.settings import ENV_NAMES, Settings, env_problems
 from tests.conftest import System
@@ -222,7 +222,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from chatops import runtime
 from chatops.config import PLATFORMS, check_config_text, load_config_text
-from chatops.event_wording import platform_name
+from chatops.chat.wording import platform_name
 from chatops.hygiene import text_max
 from chatops.processes import web_app
 from chatops.settings import ENV_NAMES, Settings, env_problems
