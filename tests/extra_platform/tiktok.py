@@ -1,8 +1,9 @@
 """A platform of the tests' own: adding a platform is adding a module like this one.
 
-`tests/test_platform_modules.py` puts this folder on `adapters.__path__` in a fresh process, as
-if the file were in `adapters/`, and sees the platform configured, checked, routed and worded
-without any other change. Its webhook is one JSON mention, "signed" by carrying the secret.
+`tests/architecture/test_platform_modules.py` puts this folder on `adapters.__path__` in a fresh
+process, as if the file were in `adapters/`, and sees the platform configured, checked, routed
+and worded without any other change. Its webhook is one JSON mention, "signed" by carrying the
+secret.
 """
 
 from __future__ import annotations

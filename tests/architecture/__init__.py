@@ -1,0 +1,1 @@
+"""How the code is laid out: layers, key shapes, platforms as modules."""

@@ -1,0 +1,1 @@
+"""The chat-neutral layer and the console: commands, scope, presentation, mixed tools."""

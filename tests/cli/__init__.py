@@ -1,0 +1,1 @@
+"""The `chatops` command and `chatops run` as real processes, tried from outside."""

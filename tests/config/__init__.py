@@ -1,0 +1,1 @@
+"""The config file and the settings read from the environment."""

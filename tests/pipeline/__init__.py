@@ -1,0 +1,1 @@
+"""The inbound path: ingest, classification, language, routing, drafts."""

@@ -1,0 +1,1 @@
+"""The platform adapters and their payloads, end to end, replay and reconcile."""

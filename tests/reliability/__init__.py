@@ -1,0 +1,1 @@
+"""Redis as the system of record, the store, the worker, faults."""

@@ -1,0 +1,1 @@
+"""Attackers and personal data: HTTP, start-up, hygiene, PII, floods."""

@@ -1,0 +1,1 @@
+"""Slack: layout, limits, scope, outage, the manifest and the local Web API."""

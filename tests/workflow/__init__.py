@@ -1,0 +1,1 @@
+"""Cases: the state machine, the workflow service, escalation and reports."""
