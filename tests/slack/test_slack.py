@@ -424,10 +424,15 @@ async def test_reroute_moves_the_case_to_the_new_channel_and_says_so(ss: SlackSy
     await ss.flush()
     await ss.select(Action.REROUTE, "1001", ANNA, "billing")
     await eventually(lambda: _dept(ss, "billing"))
-    await ss.flush()
+
+    async def said_in_the_old_thread() -> bool:
+        """The listener saves the move before it queues the old thread's last line."""
+        await ss.flush()
+        [old] = ss.slack.messages("C0SOCIAL01")
+        return any("<#C0BILLING1>" in r["text"] for r in ss.slack.thread("C0SOCIAL01", old["ts"]))
+
+    await eventually(said_in_the_old_thread, what="the move said in the old thread")
     [old] = ss.slack.messages("C0SOCIAL01")
-    old_thread = ss.slack.thread("C0SOCIAL01", old["ts"])
-    assert any("<#C0BILLING1>" in r["text"] for r in old_thread), old_thread
     assert action_ids(old) == []
     [new] = ss.slack.messages("C0BILLING1")
     assert "case.claim" in action_ids(new)
