@@ -429,7 +429,8 @@ async def test_reroute_moves_the_case_to_the_new_channel_and_says_so(ss: SlackSy
         """The listener saves the move before it queues the old thread's last line."""
         await ss.flush()
         [old] = ss.slack.messages("C0SOCIAL01")
-        return any("<#C0BILLING1>" in r["text"] for r in ss.slack.thread("C0SOCIAL01", old["ts"]))
+        thread = ss.slack.thread("C0SOCIAL01", old["ts"])
+        return any("<#C0BILLING1>" in r["text"] for r in thread) and action_ids(old) == []
 
     await eventually(said_in_the_old_thread, what="the move said in the old thread")
     [old] = ss.slack.messages("C0SOCIAL01")
