@@ -29,52 +29,20 @@ from chatops.chat import (
 )
 from chatops.chat.actions import Action
 from chatops.chat.present import Button, Menu, Tone
-from chatops.domain import Author, Case, Kind, Mention, NotPublished, Overdue, State
+from chatops.domain import Case, Kind, Mention, NotPublished, Overdue, State
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.transitions import ALLOWED, fingerprint
+from tests import builders
+from tests.builders import NOW, mention
 
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 BILLING = Department("billing", "Billing", "C0BILLING")
 LEGAL = Department("legal", "Legal", "C0LEGAL")
 OWNER = "U0ANNA0001"
 CHAT = Path(__file__).resolve().parents[2] / "chatops" / "chat"
 
 
-def mention(ext: str = "m-1", text: str = "Var är min faktura?", **kw: Any) -> Mention:
-    fields: dict[str, Any] = dict(
-        platform="facebook",
-        account="1122334455",
-        external_id=ext,
-        conversation_id="post-1",
-        author=Author(id="u-1", name="Anna Berg", handle="annab", followers=120),
-        text=text,
-        url=f"https://fb.invalid/post-1#{ext}",
-        created_at=NOW,
-    )
-    fields.update(kw)
-    return Mention.model_validate(fields)
-
-
 def make_case(state: State, **kw: Any) -> Case:
-    fields: dict[str, Any] = dict(
-        id="1042",
-        state=state,
-        department="billing",
-        platform="facebook",
-        account="1122334455",
-        conversation_id="post-1",
-        created_at=NOW,
-        updated_at=NOW,
-        opened_at=NOW,
-        language="sv",
-        mention_keys=["facebook:m-1"],
-        reply_to="facebook:m-1",
-        owner=None if state is State.NEW else OWNER,
-        draft="Hej Anna! Vi kollar och återkommer.",
-        draft_author=OWNER,
-    )
-    fields.update(kw)
-    return Case.model_validate(fields)
+    return builders.make_case(state, staff=OWNER, **kw)
 
 
 def view_of(case: Case, mentions: list[Mention] | None = None, **kw: Any) -> CaseView:

@@ -51,9 +51,10 @@ from chatops.slack.limits import LIMITS, blocks_text_length
 from chatops.slack.modals import draft_modal, read_modal_input, reject_modal
 from chatops.workflow.commands import Command
 from chatops.workflow.transitions import ALLOWED, fingerprint
+from tests import builders
+from tests.builders import NOW, mention
 from tests.fakes.block_kit import message_violations, view_violations
 
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "slack"
 S, A = State, Action
 
@@ -65,41 +66,8 @@ OWNER = "U0ANNA0001"
 EVIL = "Var är min faktura? <@U123> <https://evil.invalid|click> <!here> & co"
 
 
-def mention(ext: str = "m-1", text: str = "Var är min faktura?", **kw: Any) -> Mention:
-    fields: dict[str, Any] = dict(
-        platform="facebook",
-        account="1122334455",
-        external_id=ext,
-        conversation_id="post-1",
-        author=Author(id="u-1", name="Anna Berg", handle="annab", followers=120),
-        text=text,
-        url=f"https://fb.invalid/post-1#{ext}",
-        created_at=NOW,
-    )
-    fields.update(kw)
-    return Mention.model_validate(fields)
-
-
 def make_case(state: State, **kw: Any) -> Case:
-    fields: dict[str, Any] = dict(
-        id="1042",
-        state=state,
-        department="billing",
-        platform="facebook",
-        account="1122334455",
-        conversation_id="post-1",
-        created_at=NOW,
-        updated_at=NOW,
-        opened_at=NOW,
-        language="sv",
-        mention_keys=["facebook:m-1"],
-        reply_to="facebook:m-1",
-        owner=None if state is S.NEW else OWNER,
-        draft="Hej Anna! Vi kollar och återkommer.",
-        draft_author=OWNER,
-    )
-    fields.update(kw)
-    return Case.model_validate(fields)
+    return builders.make_case(state, staff=OWNER, **kw)
 
 
 def make_view(

@@ -51,8 +51,9 @@ from chatops.teams.markup import (
 )
 from chatops.workflow.commands import Command
 from chatops.workflow.transitions import ALLOWED, fingerprint
+from tests import builders
+from tests.builders import NOW, mention
 
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 S, A = State, Action
 
 SOCIAL = Department("social", "Social team", "19:social@thread.tacv2")
@@ -65,43 +66,10 @@ NAMES = {OWNER: "Anna Lind", COMMS: "Comms <Team>"}
 EVIL = "Hi <at>Mallory</at> [click](https://evil.invalid) & **co**"
 
 
-def mention(ext: str = "m-1", text: str = "Var är min faktura?", **kw: Any) -> Mention:
-    fields: dict[str, Any] = dict(
-        platform="facebook",
-        account="1122334455",
-        external_id=ext,
-        conversation_id="post-1",
-        author=Author(id="u-1", name="Anna Berg", handle="annab", followers=120),
-        text=text,
-        url=f"https://fb.invalid/post-1#{ext}",
-        created_at=NOW,
-    )
-    fields.update(kw)
-    return Mention.model_validate(fields)
-
-
 def make_case(state: State, **kw: Any) -> Case:
-    fields: dict[str, Any] = dict(
-        id="1042",
-        state=state,
-        department="billing",
-        platform="facebook",
-        account="1122334455",
-        conversation_id="post-1",
-        created_at=NOW,
-        updated_at=NOW,
-        opened_at=NOW,
-        language="sv",
-        mention_keys=["facebook:m-1"],
-        reply_to="facebook:m-1",
-        owner=None if state is S.NEW else OWNER,
-        draft="Hej Anna! Vi kollar och återkommer.",
-        draft_author=OWNER,
-    )
     if state is S.AWAITING_APPROVAL:
-        fields["sensitive_reasons"] = ["keyword:lawsuit"]
-    fields.update(kw)
-    return Case.model_validate(fields)
+        kw.setdefault("sensitive_reasons", ["keyword:lawsuit"])
+    return builders.make_case(state, staff=OWNER, **kw)
 
 
 def make_view(case: Case, mentions: list[Mention] | None = None, **kw: Any) -> CaseView:
