@@ -13,6 +13,7 @@ process settings and the config only through the small views here (`Environment`
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import pkgutil
@@ -273,6 +274,7 @@ class PlatformModule(Protocol):
         ...
 
 
+@functools.cache
 def _module(name: str) -> PlatformModule:
     if name not in names():
         raise KeyError(f"no adapter for platform '{name}'")
@@ -336,9 +338,11 @@ def token_envs(settings: Environment, platform: str, section: PlatformConfig) ->
 
 
 @cache
+@functools.cache
 def names() -> tuple[str, ...]:
     """Every platform with a module here, by name (modules whose names start with `_` are
-    helpers); read once: platforms are the modules present when the process starts."""
+    helpers); read once: platforms are the modules present when the process starts, and the
+    webhook path asks for them with every mention (`hygiene.text_max`)."""
     import adapters
 
     return tuple(
