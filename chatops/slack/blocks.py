@@ -316,13 +316,14 @@ def _draft(draft: present.Draft, chars: int) -> str:
 
 
 def _block_id(card: present.CaseCard) -> str:
+    """The case actions' block id carries the fingerprint of the draft the message shows
+    (a button's value must stay the case id): Publish and Approve act on exactly that draft,
+    and a click on a message older than the draft is refused, never sent."""
     return f"case-{card.case_id}-{card.seen}"
 
 
 def case_block_id(case: Case) -> str:
-    """The case actions' block id carries the fingerprint of the draft the message shows
-    (a button's value must stay the case id): Publish and Approve act on exactly that draft,
-    and a click on a message older than the draft is refused, never sent."""
+    """The block id a case message shows `case` with (`_block_id`)."""
     return f"case-{case.id}-{fingerprint(case)}"
 
 

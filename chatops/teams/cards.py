@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chatops.chat import CaseEvent, CaseView, Department
+from chatops.chat import CaseEvent, CaseView, Department, present
 from chatops.chat.actions import Action
 from chatops.chat.present import (
     PINGS,
@@ -235,7 +235,8 @@ def _case_body(
         body += _draft(model, model.draft, people, room, editable, box)
     if model.sent_back:
         sent_back = escape(one_line(model.sent_back))
-        body.append(text_block(f"↩️ **Sent back:** {sent_back}", color="Warning"))
+        heading = people.line(present.SENT_BACK)
+        body.append(text_block(f"{heading} {sent_back}", color="Warning"))
     body.append(text_block(people.line(model.status), separator=True))
     return body
 
@@ -267,8 +268,8 @@ def _draft(
             }
         )
     if draft.blocked:
-        blocked = escape(clip(draft.blocked, room.quote))
-        out.append(text_block(f"⛔ **Publish is refused:** {blocked}", color="Attention"))
+        blocked = present.blocked_line(clip(draft.blocked, room.quote))
+        out.append(text_block(people.line(blocked), color="Attention"))
     return out
 
 
