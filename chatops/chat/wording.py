@@ -191,6 +191,11 @@ def _detail(text: str) -> Text:
     return Text(clip(one_line(text), LINE_CHARS))
 
 
+def _by_actor(emoji: str, event: CaseEvent, words: str) -> Sentence:
+    """The common sentence: an emoji, who acted, and what they did."""
+    return _said(Emoji(emoji), Text(" "), Person(event.actor), Text(words))
+
+
 def _said(*spans: Span, quote: str | None = None) -> Sentence:
     return Sentence(tuple(spans), quote)
 
@@ -239,12 +244,7 @@ def _claimed(view: CaseView, event: CaseEvent) -> Sentence:
 
 
 def _unclaimed(view: CaseView, event: CaseEvent) -> Sentence:
-    return _said(
-        Emoji("wave"),
-        Text(" "),
-        Person(event.actor),
-        Text(" gave the case back: it needs a new owner"),
-    )
+    return _by_actor("wave", event, " gave the case back: it needs a new owner")
 
 
 def _drafted(view: CaseView, event: CaseEvent) -> Sentence:
@@ -263,12 +263,7 @@ def _approval_requested(view: CaseView, event: CaseEvent) -> Sentence:
         )
     reasons = ", ".join(reason_words(r) for r in c.sensitive_reasons)
     why = f" ({reasons})" if reasons else ""
-    return _said(
-        Emoji("eyes"),
-        Text(" "),
-        Person(event.actor),
-        Text(f" asks for approval to reply {how}{why}"),
-    )
+    return _by_actor("eyes", event, f" asks for approval to reply {how}{why}")
 
 
 def _approval_withdrawn(view: CaseView, event: CaseEvent) -> Sentence:
@@ -371,11 +366,8 @@ def _rerouted(view: CaseView, event: CaseEvent) -> Sentence:
 def _dismissed(view: CaseView, event: CaseEvent) -> Sentence:
     reason = dismiss_words(_reason(event, view.case.dismiss_reason))
     why = f": {reason}" if reason else ""
-    return _said(
-        Emoji("no_entry_sign"),
-        Text(" "),
-        Person(event.actor),
-        Text(f" dismissed the case{why}. Nothing was deleted on the platform."),
+    return _by_actor(
+        "no_entry_sign", event, f" dismissed the case{why}. Nothing was deleted on the platform."
     )
 
 
