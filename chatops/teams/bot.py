@@ -53,11 +53,13 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 from chatops.chat import drafts
 from chatops.chat.actions import Action
 from chatops.chat.commands import run_action
+from chatops.chat.rich import EMOJI
+from chatops.chat.scope import Home, may_act, refusal
 from chatops.domain import OPEN_STATES, Case
 from chatops.teams.auth import untrusted_activity, untrusted_identity
 from chatops.teams.cards import dialog_card, refusal_card
 from chatops.teams.clicks import REFRESH_VERB, Click, DialogClick, read_click, read_dialog
-from chatops.teams.markup import CARD_TYPE
+from chatops.teams.markup import CARD_TYPE, plain
 from chatops.teams.outbox import Post
 from chatops.teams.references import THREAD_MARK, channel_of
 from chatops.workflow.transitions import Refused
@@ -269,6 +271,9 @@ class ChatopsBot(TeamsActivityHandler):
         except ValueError as exc:
             return _card_response(refusal_card(str(exc)))
         conversation = activity.conversation.id if activity.conversation else ""
+        elsewhere = await self._elsewhere(activity, click.case_id)
+        if elsewhere is not None:  # not even the card: it would show the case
+            return _card_response(refusal_card(elsewhere))
         if click.source == "case":
             await self._adopt(click.case_id, conversation, activity.reply_to_id)
         notice = told = publishing = None
@@ -291,6 +296,28 @@ class ChatopsBot(TeamsActivityHandler):
             if publishing is not None:  # even if the answer fails: never left in `publishing`
                 self.backend.deliver_later(publishing, actor(activity))
         return _card_response(card)
+
+    async def _elsewhere(self, activity: Activity, case_id: str) -> str | None:
+        """Why a click or dialog naming `case_id` does not count from where it came
+        (chat.scope: the case's channel, or an approver anywhere); None when it does. Card
+        data is the client's to write, so a case id alone proves nothing."""
+        case = await self.backend.rt.store.cases.get(case_id)
+        if case is None:
+            return None  # the command itself says there is no such case
+        department = self.backend.workflow.department(case.department)
+        post = await self.backend.outbox.post_of(case_id)
+        home = Home(
+            department.channel, department.name, (post.channel, post.activity) if post else None
+        )
+        user = actor(activity)
+        approvers = self.backend.rt.config.approval.approvers
+
+        async def is_approver() -> bool:
+            return user in approvers
+
+        if await may_act(home, _channel_of(activity) or "", is_approver):
+            return None
+        return plain(refusal(home)).removeprefix(EMOJI["no_entry_sign"]).strip()
 
     async def _adopt(self, case_id: str, conversation: str, post_id: str | None) -> None:
         """A click on a case card that is a post of its own tells us where that post is: if a
@@ -318,6 +345,9 @@ class ChatopsBot(TeamsActivityHandler):
             ask = read_dialog(data if isinstance(data, dict) else None)
         except ValueError as exc:
             return _dialog_message(str(exc))
+        elsewhere = await self._elsewhere(activity, ask.case_id)
+        if elsewhere is not None:
+            return _dialog_message(elsewhere)
         notice = None
         if activity.name == "task/submit" and not ask.page:
             click = Click(verb=ask.verb, case_id=ask.case_id, value=ask.value, source="dialog")

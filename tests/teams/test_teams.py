@@ -10,6 +10,7 @@ tests/teams/test_teams_security.py runs the same endpoint with real token valida
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,7 @@ from chatops.runtime import Runtime
 from chatops.settings import Settings
 from chatops.store import Store
 from chatops.teams.backend import TeamsBackend
+from chatops.teams.clicks import REFRESH_VERB
 from chatops.teams.outbox import pause_key
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.transitions import ALLOWED, Args
@@ -1188,3 +1190,35 @@ async def test_a_shed_reply_to_choice_is_reached_through_its_dialog(ts: TeamsSys
     done = await task(ts, "task/submit", ANNA, {**answer["data"], "mention": chosen})
     assert done["type"] == "message"
     assert (await ts.case()).reply_to == chosen
+
+
+async def test_a_click_naming_a_case_of_another_channel_is_refused(ts: TeamsSystem) -> None:
+    """Card data is written by the client: a crafted invoke from another channel (or a chat
+    with the bot) that names a case changes nothing and shows nothing of it; an approver may
+    act from anywhere."""
+    await ts.ingest(mention_json("m-1", "post-1", "Var är min faktura?"))
+    await ts.flush()
+    post = await ts.post()
+    assert post.channel != SOCIAL  # the case lives in Billing
+    for verb in (Action.CLAIM.value, REFRESH_VERB):
+        crafted = card_action(
+            ts.connector.url,
+            BOB,
+            verb,
+            {"case_id": "1001", "source": "case"},
+            channel=SOCIAL,
+            post_id="1700000000000",
+        )
+        answer = await ts.invoke(crafted)
+        assert "handled in" in json.dumps(answer) and "faktura" not in json.dumps(answer)
+    assert (await ts.case()).owner is None
+    approver = card_action(
+        ts.connector.url,
+        COMMS1,
+        Action.CLAIM.value,
+        {"case_id": "1001", "source": "case"},
+        channel=SOCIAL,
+        post_id="1700000000000",
+    )
+    await ts.invoke(approver)
+    assert (await ts.case()).owner == COMMS1.aad
