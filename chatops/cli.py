@@ -282,6 +282,8 @@ def demo(config_path: Path | None, port: int) -> None:
     settings = settings_or_fail()
     try:
         run_async(run_demo(settings, config_path=config_path, stdin=sys.stdin, port=port))
+    except KeyboardInterrupt:
+        return  # Ctrl-C while a command ran: leaving is what it asks, not an error
     except ConfigError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)

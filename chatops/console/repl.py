@@ -1,18 +1,30 @@
 """Line commands for the console backend: what Slack buttons do, typed.
 
-Reads from a TTY with a prompt or from piped stdin, and ends cleanly at end of input. A bad
-line gets one line of explanation; a refused command says why; nothing raises to the user.
+At a terminal the line is read by prompt_toolkit: editing, history (this session's, in memory:
+typed drafts may hold a customer's details and are not written to disk), completion of command
+names, and what the backend prints appears above the prompt without breaking the line being
+typed; Ctrl-C and Ctrl-D leave. Piped input is read a line at a time and ends at its end. The
+text of `draft`, `reject` and `dismiss` is taken as typed: no shell-word splitting, so
+apostrophes, quotes and `#` stay. A bad line gets one line of explanation; a refused command
+says why; nothing raises to the user.
 """
 
 from __future__ import annotations
 
 import asyncio
-import shlex
+import contextlib
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
+from functools import partial
 from typing import TextIO
 
+from prompt_toolkit import PromptSession
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+from prompt_toolkit.history import InMemoryHistory
+from prompt_toolkit.patch_stdout import patch_stdout
 from rich.console import Console
 
 from chatops.chat import Department
@@ -31,7 +43,7 @@ commands (N is a case number, with or without #):
   as USER              act as USER from now on (the demo's approver is 'comms')
   claim N / unclaim N  take a case / give it back
   take N               take over a case someone else claimed (they are told)
-  draft N TEXT         replace the draft with TEXT
+  draft N TEXT         replace the draft with TEXT, exactly as typed
   publish N            publish the draft (asks for approval when the case is sensitive)
   private N            answer by private message instead of publicly
   approve N            approver: approve and publish
@@ -42,7 +54,29 @@ commands (N is a case number, with or without #):
   dismiss N REASON     close without a reply: spam, no_reply_needed or duplicate
   sent N / notsent N   after an unconfirmed publish: it is / is not on the platform
   help                 this text
-  quit                 leave (end of input does the same)"""
+  quit                 leave (Ctrl-D, Ctrl-C or the end of piped input do the same)"""
+
+QUIT = frozenset({"quit", "exit"})
+
+Command = Callable[[str], Awaitable[None]]
+"""A line command, given the rest of its line as typed (outer whitespace removed)."""
+
+
+class FirstWord(Completer):
+    """Completes the command name only: draft text is the user's own."""
+
+    def __init__(self, names: Callable[[], Iterable[str]]) -> None:
+        self.names = names
+
+    def get_completions(
+        self, document: Document, complete_event: CompleteEvent
+    ) -> Iterable[Completion]:
+        typed = document.text_before_cursor
+        if typed != typed.lstrip() or " " in typed:
+            return
+        for name in sorted(self.names()):
+            if name.startswith(typed.lower()):
+                yield Completion(name, start_position=-len(typed))
 
 
 class Repl:
@@ -64,67 +98,96 @@ class Repl:
         self.clock = clock
         self.departments = tuple(departments)
         self.verbs = {verb.name: (action, verb) for action, verb in VERBS.items()}
+        self.session: PromptSession[str] | None = None
+        """The line editor while `run_prompt` reads."""
+        self.commands: dict[str, Command] = {
+            "help": self._help,
+            "list": lambda _rest: self.list(),
+            "as": self._as,
+            "show": partial(self._case_command, "show"),
+            **{name: partial(self._case_command, name) for name in self.verbs},
+        }
 
     async def run(self, stream: TextIO = sys.stdin) -> None:
-        interactive = stream.isatty()
-        if interactive:
+        """Read commands until the user leaves: edited at a terminal, else line by line."""
+        if stream is sys.stdin and stream.isatty() and sys.stdout.isatty():
+            await self.run_prompt()
+        else:
+            await self.run_lines(stream)
+
+    async def run_prompt(self) -> None:
+        """prompt_toolkit's line editor, in the current app session (the terminal, or a test's
+        pipe); output printed meanwhile goes above the prompt."""
+        session: PromptSession[str] = PromptSession(
+            history=InMemoryHistory(), completer=FirstWord(lambda: [*self.commands, *QUIT])
+        )
+        self.session = session
+        self.console.print("type [bold]help[/bold] for commands; Ctrl-D or Ctrl-C to leave")
+        with patch_stdout(raw=True):
+            while True:
+                try:
+                    line = await session.prompt_async(lambda: f"{self.user}> ")
+                except (EOFError, KeyboardInterrupt):
+                    return
+                if not await self.execute(line):
+                    return
+
+    async def run_lines(self, stream: TextIO) -> None:
+        """Piped (or plain) input: a line at a time until its end."""
+        prompt = stream.isatty()
+        if prompt:
             self.console.print("type [bold]help[/bold] for commands; Ctrl-D to leave")
-        while True:
-            if interactive:
-                self.console.print(safe(f"{self.user}> ", "dim"), end="")
-            line = await asyncio.to_thread(stream.readline)
-            if not line:
-                break
+            self.console.print(safe(f"{self.user}> ", "dim"), end="")
+        async for line in _lines(stream):
             if not await self.execute(line):
-                break
+                return
+            if prompt:
+                self.console.print(safe(f"{self.user}> ", "dim"), end="")
 
     async def execute(self, line: str) -> bool:
         """Run one line; False means the user asked to leave."""
-        try:
-            words = shlex.split(line, comments=True)
-        except ValueError as exc:
-            self._say(f"cannot read that line: {exc}")
+        words = line.strip().split(maxsplit=1)
+        if not words or words[0].startswith("#"):
             return True
-        if not words:
-            return True
-        name, rest = words[0].lower(), words[1:]
-        if name in ("quit", "exit"):
+        name, rest = words[0].lower(), words[1] if len(words) > 1 else ""
+        if name in QUIT:
             return False
-        if name == "help":
-            self.console.print(HELP, highlight=False, markup=False)
-        elif name == "list":
-            await self.list()
-        elif name == "as":
-            self._as(rest)
-        elif name in self.verbs or name == "show":
-            await self._run(name, rest)
-        else:
+        command = self.commands.get(name)
+        if command is None:
             self._say(f"unknown command '{name}': type help for the list")
+        else:
+            await command(rest)
         return True
 
-    def _as(self, rest: list[str]) -> None:
-        if len(rest) != 1:
+    async def _help(self, _rest: str) -> None:
+        self.console.print(HELP, highlight=False, markup=False)
+
+    async def _as(self, rest: str) -> None:
+        words = rest.split()
+        if len(words) != 1:
             self._say("usage: as USER")
             return
-        self.user = rest[0]
+        self.user = words[0]
         self.console.print(safe(f"you are now {self.user}"))
 
-    async def _run(self, name: str, rest: list[str]) -> None:
-        """A line command (`VERBS`, or `show`): N, then its argument (free text: the rest)."""
+    async def _case_command(self, name: str, rest: str) -> None:
+        """A line command (`VERBS`, or `show`): N, then its argument; free text is the rest
+        of the line exactly as typed."""
         action, verb = self.verbs.get(name, (None, Verb(name)))
-        need = 2 if verb.arg else 1
-        if len(rest) < need or (len(rest) > need and not verb.free):
+        head = rest.split(maxsplit=1)
+        arg = head[1] if len(head) > 1 else ""
+        words = len(arg.split())
+        if not head or bool(arg) != bool(verb.arg) or (words > 1 and not verb.free):
             self._say(f"usage: {name} N {verb.arg}".rstrip())
             return
-        case_id = rest[0].lstrip("#")
-        choice = " ".join(rest[1:]) if verb.arg else None
+        case_id = head[0].lstrip("#")
         try:
             if action is None:
                 await self.show(case_id)
             elif action is Action.REPLY_TO:
-                await self.answer(case_id, choice or "")
+                await self.answer(case_id, arg)
             else:
-                await run_action(self.wf, action, case_id, self.user, choice)
+                await run_action(self.wf, action, case_id, self.user, arg or None)
         except Refused as exc:
             self._say(f"{name} #{case_id}: {exc.reason}")
 
@@ -151,3 +214,20 @@ class Repl:
 
     def _say(self, text: str) -> None:
         self.console.print(text, style="yellow", highlight=False, markup=False)
+
+
+async def _lines(stream: TextIO) -> AsyncIterator[str]:
+    """The lines of `stream`, read by a daemon thread: Ctrl-C never waits for a line to end,
+    and a file works as well as a pipe."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str] = asyncio.Queue()
+
+    def read() -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed while a line was awaited
+            for line in iter(stream.readline, ""):
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+            loop.call_soon_threadsafe(queue.put_nowait, "")
+
+    threading.Thread(target=read, name="repl-input", daemon=True).start()
+    while line := await queue.get():
+        yield line
