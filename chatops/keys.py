@@ -160,6 +160,11 @@ class ChatKeys:
         `queued:<channel>` while a post waits."""
         return f"{PREFIX}:case:{{{case_id}}}:{self.chat}"
 
+    def inbox(self, case_id: str) -> str:
+        """Hash (TTL): the copies of the case's approval request sent to people directly or
+        to `approval.channel` (chatops/chat/inbox.py): target -> where the copy is."""
+        return f"{PREFIX}:case:{{{case_id}}}:{self.chat}:inbox"
+
 
 # -- Slack outbox -------------------------------------------------------------------------
 SLACK = ChatKeys("slack")
@@ -192,6 +197,7 @@ def slack_view(view_id: str) -> str:
 TEAMS = ChatKeys("teams")  # case hash: `channel`, `conversation`, `activity` of the case's post
 TEAMS_REFERENCES = f"{G}:teams:refs"  # hash: Teams channel id -> ConversationReference JSON
 TEAMS_NAMES = f"{G}:teams:names"  # hash: AAD object id -> display name, as Teams last sent it
+TEAMS_PERSONAL = f"{G}:teams:personal"  # hash: AAD object id -> reference of their chat with us
 
 
 def teams_team(team: str) -> str:

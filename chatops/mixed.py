@@ -9,7 +9,7 @@ message rewritten as moved (the old backend's `moved_away`) and is posted afresh
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from datetime import datetime
 
 from aiohttp import web
@@ -24,6 +24,7 @@ from chatops.chat import (
     Drains,
     EventKind,
     ListsApprovers,
+    MessagesPeople,
     MovesAway,
     PingItem,
     Refreshes,
@@ -90,6 +91,14 @@ class MixedChat:
             if isinstance(backend, ListsApprovers):
                 found |= await backend.approvers()
         return frozenset(found)
+
+    async def people(self, targets: Iterable[str]) -> list[str]:
+        """Each backend's own people among `targets` (MessagesPeople), in backend order."""
+        named, found = list(targets), []
+        for backend in self.backends.values():
+            if isinstance(backend, MessagesPeople):
+                found += await backend.people(named)
+        return found
 
     def attach(self, app: web.Application) -> None:
         """Every backend's routes (`/slack/events`, `/api/messages`) on the one web app."""

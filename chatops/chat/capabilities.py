@@ -8,6 +8,7 @@ type checker sees the signature of what is called.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -42,6 +43,19 @@ class ListsApprovers(Protocol):
     """A backend that expands the configured approvers (Slack user groups into members)."""
 
     async def approvers(self) -> frozenset[str]: ...
+
+
+@runtime_checkable
+class MessagesPeople(Protocol):
+    """A backend that can write to a person directly: a Slack DM, a Teams personal chat.
+
+    `people` names whom: the persons among `targets` that are this chat's (Slack user groups
+    expanded into their members; ids of another chat left out), each once, in order. Writing
+    is the backend's own: `chatops.slack.direct` and `chatops.teams.direct` send to a person
+    and update what was sent, queued through the backend's outbox so that its rate limits,
+    retries and pauses hold for direct messages too."""
+
+    async def people(self, targets: Iterable[str]) -> list[str]: ...
 
 
 @runtime_checkable

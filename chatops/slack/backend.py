@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from chatops.chat import CaseEvent, CaseView, Department, DigestItem, PingItem
 from chatops.chat.present import Report, digest, pings
 from chatops.chat.thread import refresh, show_event
 from chatops.domain import utcnow
+from chatops.slack import direct
 from chatops.slack.blocks import (
     FALLBACK_LIMIT,
     case_blocks,
@@ -235,6 +237,11 @@ class SlackBackend:
     async def approvers(self) -> frozenset[str]:
         """Approvers with user groups expanded (usergroups.users.list, cached)."""
         return await self.groups.expand(self.rt.config.approval.approvers)
+
+    async def people(self, targets: Iterable[str]) -> list[str]:
+        """The Slack users `targets` name, user groups expanded (MessagesPeople);
+        `direct.message` writes to them."""
+        return await direct.people(self.groups, targets)
 
     # -- process roles ----------------------------------------------------------------------
 

@@ -143,6 +143,8 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
             return outbox.RateLimited(_retry_after(exc))
         if error in AUTH_ERRORS:
             return outbox.AuthRefused(error)
+        if error in CHANNEL_ERRORS and op is not None and op.channel[:1] in ("U", "W"):
+            return outbox.Refused(f"{error}: no direct message to this user")  # not a channel
         if error in CHANNEL_ERRORS:
             hint = (
                 "invite the bot: /invite @chatops"

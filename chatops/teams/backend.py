@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
@@ -47,6 +47,7 @@ from chatops.teams.cards import (
     report_card,
 )
 from chatops.teams.clicks import Click
+from chatops.teams.direct import Personal, people
 from chatops.teams.markup import plain
 from chatops.teams.outbox import Connector, Op, Outbox, Post, Rendered, Sender
 from chatops.teams.references import References, channel_of
@@ -78,13 +79,16 @@ class TeamsBackend:
             rt.store.redis, accept=lambda url: service_url_allowed(url, local=self.local_only)
         )
         self.outbox = Outbox(rt.store)
+        connector = Connector(self.adapter, self.app_id)
+        self.personal = Personal(rt.store.redis, self.references, connector)
         self.sender = Sender(
             rt.store,
-            Connector(self.adapter, self.app_id),
+            connector,
             self.outbox,
             self.references,
             self.render,
             self.render_moved,
+            personal=self.personal,
         )
         self.bot = ChatopsBot(self)
         self.close_grace = CLOSE_GRACE_S
@@ -172,6 +176,11 @@ class TeamsBackend:
         await self.outbox.enqueue(
             Op("message", "", department.channel, text=report.title, card=card)
         )
+
+    async def people(self, targets: Iterable[str]) -> list[str]:
+        """The Teams users among `targets` (MessagesPeople): AAD object ids or Teams user ids
+        (Teams has no groups chatops expands); `direct.message` writes to them."""
+        return people(targets)
 
     async def drain(self, within: float) -> None:
         """Deliver what is queued (one-shot commands such as `chatops digest`)."""

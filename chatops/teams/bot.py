@@ -231,6 +231,8 @@ class ChatopsBot(TeamsActivityHandler):
             return
         channel = _channel_of(activity)
         if channel is None:
+            if person is not None and person.aad_object_id:  # their personal chat with us
+                await self.backend.personal.learn(_reference(activity), person.aad_object_id)
             return
         reference = _reference(activity)
         if await self.backend.references.learn(reference, channel, _team_of(activity)):

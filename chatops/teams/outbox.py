@@ -25,7 +25,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Self, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, NamedTuple, Self, TypeVar, Unpack
 
 import requests
 from botbuilder.core import BotAdapter, TurnContext
@@ -45,8 +45,11 @@ from msrest.exceptions import ClientRequestError
 
 from chatops import keys, outbox
 from chatops.store import Store
-from chatops.teams.markup import CARD_TYPE
+from chatops.teams.markup import CARD_TYPE, is_person
 from chatops.teams.references import References, readdressed, thread_id
+
+if TYPE_CHECKING:
+    from chatops.teams.direct import Personal
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +172,7 @@ class Connector:
                 conversation_id = thread_id(channel, activity_id)
             return Post(channel, conversation_id, activity_id)
 
-        return await self._turn(readdressed(reference, channel), create)
+        return await self.turn(readdressed(reference, channel), create)
 
     async def reply(
         self, reference: ConversationReference, conversation: str, activity: Activity
@@ -183,7 +186,7 @@ class Connector:
             response = await context.send_activity(activity)
             return str(response.id) if response and response.id else ""
 
-        return await self._turn(readdressed(reference, conversation), send)
+        return await self.turn(readdressed(reference, conversation), send)
 
     async def update(
         self, reference: ConversationReference, post: Post, activity: Activity
@@ -193,13 +196,15 @@ class Connector:
         async def update(context: TurnContext, _: ConnectorClient) -> None:
             await context.update_activity(activity)
 
-        await self._turn(readdressed(reference, post.conversation), update)
+        await self.turn(readdressed(reference, post.conversation), update)
 
-    async def _turn(
+    async def turn(
         self,
         reference: ConversationReference,
         logic: Callable[[TurnContext, ConnectorClient], Awaitable[T]],
     ) -> T:
+        """Run `logic` in a proactive turn in `reference`'s conversation, the Connector's
+        failures raised as ConnectorError (chatops.teams.direct writes to people through it)."""
         results: list[T] = []
 
         async def callback(context: TurnContext) -> None:
@@ -243,12 +248,15 @@ class Sender(outbox.Sender[Op, Rendered, Post]):
         references: References,
         render: Renderer,
         render_moved: MovedRenderer,
+        personal: Personal | None = None,
         **tuning: Unpack[outbox.Tuning],
     ) -> None:
         super().__init__(store, outbox, render, render_moved, **tuning)
         self.connector = connector
         self.outbox: Outbox = outbox
         self.references = references
+        self.personal = personal
+        """A person's queue (an AAD object id for a channel) writes into their personal chat."""
 
     def classify(self, exc: Exception, op: Op | None) -> outbox.Failure | None:
         """`op` None: a card refresh, which only 429, 401, 5xx and the network keep."""
@@ -263,6 +271,9 @@ class Sender(outbox.Sender[Op, Rendered, Post]):
             return outbox.Transient(str(exc))
         if op is None:
             return outbox.Refused(str(exc))
+        if status in (400, 403, 404) and is_person(op.channel):
+            why = f"cannot write to this person: is the app installed for them? ({exc})"
+            return outbox.Refused(why)
         if status == 404 and op.kind in ("reply", "moved"):
             return outbox.Refused(f"the post of the case is gone ({exc})", quiet=True)
         if status in (403, 404):
@@ -277,6 +288,13 @@ class Sender(outbox.Sender[Op, Rendered, Post]):
         return outbox.Refused(str(exc))
 
     async def open_channel(self, channel: str) -> ConversationReference:
+        if is_person(channel) and self.personal is not None:
+            found = await self.personal.where(channel)
+            if found is None:
+                raise outbox.ChannelUnavailable(
+                    "no Teams team has the chatops app yet: direct messages wait for it"
+                )
+            return found
         reference = await self.references.get(channel)
         if reference is None:
             raise outbox.ChannelUnavailable(
@@ -320,7 +338,11 @@ class Sender(outbox.Sender[Op, Rendered, Post]):
         await self.connector.reply(target, conversation, activity)
 
     async def message(self, op: Op, target: ConversationReference) -> None:
-        await self.connector.post(target, op.channel, _card_activity(op.card, op.text))
+        activity = _card_activity(op.card, op.text)
+        if is_person(op.channel) and self.personal is not None:
+            await self.personal.send(op.channel, target, activity)
+            return
+        await self.connector.post(target, op.channel, activity)
 
     async def moved(self, op: Op, target: ConversationReference) -> None:
         card = await self.render_moved(op.case_id, op.text)

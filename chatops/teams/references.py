@@ -112,6 +112,15 @@ class References:
             return None
         return reference
 
+    async def any(self) -> ConversationReference | None:
+        """One usable channel reference: the service URL, tenant and bot account a personal
+        chat is started with (chatops.teams.direct); None before the app is in any team."""
+        async for _, raw in self.redis.hscan_iter(REFERENCES, count=20):
+            reference = loads(text(raw))
+            if self.accept(reference.service_url):
+                return reference
+        return None
+
     async def forget_channel(self, channel: str) -> None:
         await self.redis.hdel(REFERENCES, channel)
 

@@ -176,6 +176,8 @@ class FakeSlack(LocalServer):
     `channels`: the channel ids that exist (None: any id starting with C or G).
     `channel_names`: "name" -> id, so chat.postMessage/postEphemeral accept "#name" like Slack.
     `user_groups`: usergroup id -> member ids. `users`: user id -> real name for users.info.
+    A user id (U…, W…) as a channel is the bot's DM with them (D…, `dm`); with `users` given,
+    only those users exist.
     `clock`: monotonic seconds for the rate limiter and `Call.at`.
     """
 
@@ -218,6 +220,7 @@ class FakeSlack(LocalServer):
         self._revoked: str | None = None
         self._down: int | None = None
         self._history: dict[str, list[dict[str, Any]]] = {}
+        self._dms: dict[str, str] = {}  # user id -> the id (D…) of the bot's DM with them
         self._uploads: dict[str, _Upload] = {}
         self._ts_seq = itertools.count()
         self._ids = itertools.count(1)
@@ -227,6 +230,7 @@ class FakeSlack(LocalServer):
             "chat.update": self._chat_update,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.getPermalink": self._chat_get_permalink,
+            "conversations.open": self._conversations_open,
             "conversations.history": self._conversations_history,
             "conversations.replies": self._conversations_replies,
             "views.open": self._views_open,
@@ -264,6 +268,15 @@ class FakeSlack(LocalServer):
     def messages(self, channel: str) -> list[dict[str, Any]]:
         """What the channel shows, oldest first: top-level messages and broadcast replies."""
         return [m for m in self._history.get(channel, []) if self._in_channel_view(m)]
+
+    def dm(self, user: str) -> str | None:
+        """The id (D…) of the bot's DM with `user`, once a message was posted there."""
+        return self._dms.get(user)
+
+    def dm_messages(self, user: str) -> list[dict[str, Any]]:
+        """What the bot's DM with `user` shows, oldest first."""
+        channel = self._dms.get(user)
+        return self.messages(channel) if channel else []
 
     def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
         """The replies under the parent `ts`, oldest first (parent excluded)."""
@@ -424,6 +437,10 @@ class FakeSlack(LocalServer):
     def _known(self, channel: Any) -> str:
         if not isinstance(channel, str) or not channel:
             raise _ApiError("channel_not_found")
+        if channel.startswith("D"):
+            if channel not in self._dms.values():
+                raise _ApiError("channel_not_found")
+            return channel
         known = (
             channel in self.channels
             if self.channels is not None
@@ -439,9 +456,22 @@ class FakeSlack(LocalServer):
             raise _ApiError("not_in_channel")
         return channel
 
+    def _open_dm(self, user: str) -> str:
+        """A user id as a channel is the bot's DM with them, opened on first use (Slack's
+        chat.postMessage answers with the DM's D… id, which chat.update then needs)."""
+        if user == BOT_USER_ID:
+            raise _ApiError("cannot_dm_bot")
+        if self.users and user not in self.users:
+            raise _ApiError("channel_not_found")
+        if user not in self._dms:
+            self._dms[user] = self._next_id("D")
+        return self._dms[user]
+
     def _postable(self, channel: Any) -> str:
         if isinstance(channel, str) and channel.startswith("#"):
             channel = self.channel_names.get(channel[1:])
+        if isinstance(channel, str) and channel[:1] in ("U", "W"):
+            return self._open_dm(channel)
         return self._member(channel)
 
     def _find(self, channel: str, ts: Any) -> dict[str, Any] | None:
@@ -599,6 +629,12 @@ class FakeSlack(LocalServer):
             }
         )
         return {"message_ts": message_ts}
+
+    def _conversations_open(self, args: Args) -> Args:
+        users = [u for u in str(args.get("users") or "").split(",") if u]
+        if len(users) != 1:
+            raise _ApiError("not_enough_users" if not users else "too_many_users")
+        return {"channel": {"id": self._open_dm(users[0])}}
 
     def _chat_get_permalink(self, args: Args) -> Args:
         channel = self._known(args.get("channel"))

@@ -9,7 +9,10 @@ chains, edits) and can throttle (429 + Retry-After), fail, or store a post and a
 Teams' rules it follows: a channel post is `POST /v3/conversations` with the channel in
 `channelData` and answers `{id: "<channel>;messageid=<id>", activityId}`; sending to a
 conversation id with `;messageid=` replies in that chain; `GET /v3/conversations` answers 405
-(Teams does not list conversations); `GET /v3/teams/{id}/conversations` lists the channels.
+(Teams does not list conversations); `GET /v3/teams/{id}/conversations` lists the channels;
+`POST /v3/conversations` without `isGroup`, one member and the tenant starts (or finds) the
+bot's personal chat with that user, named by AAD object id or Teams user id, and answers its id
+(`a:…`), unless the app is not installed for them (403).
 """
 
 from __future__ import annotations
@@ -105,6 +108,7 @@ class FakeConnector(LocalServer):
         self.team = team
         self.channels = {team: "General", **channels}
         self.not_member: set[str] = set()
+        self.not_installed: set[str] = set()  # AAD object ids without the app: no personal chat
         self.delay_answer = 0.0  # seconds between storing a write and answering it
         self.calls: list[Call] = []
         self.rejected_429 = 0
@@ -246,7 +250,35 @@ class FakeConnector(LocalServer):
         if channel in self.not_member:
             raise _Refused(403, "BotNotInConversationRoster", "The bot is not part of the roster.")
 
+    def personal_chat(self, aad: str) -> str:
+        """The id of the bot's personal chat with the user `aad` (as `personal_message` sends)."""
+        return f"{PERSONAL_MARK}1{aad[:8]}"
+
+    def personal_messages(self, aad: str) -> list[Message]:
+        """What the bot wrote in its personal chat with `aad`, oldest first."""
+        chat = self.personal_chat(aad)
+        return [m for m in self.messages.values() if m.channel == chat and not m.deleted]
+
+    def _personal(self, body: Json) -> tuple[int, Json]:
+        members = body.get("members") or []
+        if len(members) != 1 or not isinstance(members[0], dict) or not members[0].get("id"):
+            raise _Refused(400, "BadArgument", "a personal chat needs exactly one member")
+        # The Connector reads JSON without regard to case: botbuilder-python sends `tenantID`.
+        tenant = {k.lower(): v for k, v in body.items()}.get("tenantid")
+        if (tenant or ((body.get("channelData") or {}).get("tenant") or {}).get("id")) != TENANT:
+            raise _Refused(400, "BadArgument", "the tenant is required")
+        member = str(members[0]["id"])
+        aad = member[4:12] if member.startswith("29:1") else member
+        if aad[:8] in {a[:8] for a in self.not_installed}:
+            raise _Refused(403, "BotNotInConversationRoster", "The bot is not installed.")
+        chat = self.personal_chat(aad)
+        if isinstance(body.get("activity"), dict):
+            return 201, {"id": chat, "activityId": self._store(chat, None, body["activity"]).id}
+        return 201, {"id": chat}
+
     def _create(self, _: str, body: Any) -> tuple[int, Json]:
+        if isinstance(body, dict) and not body.get("isGroup") and body.get("members"):
+            return self._personal(body)
         if not isinstance(body, dict) or not body.get("isGroup"):
             raise _Refused(400, "BadArgument", "channel posts need isGroup")
         channel = ((body.get("channelData") or {}).get("channel") or {}).get("id")
