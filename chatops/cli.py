@@ -64,7 +64,7 @@ def setup_logging(level: str = "INFO") -> None:
         level=getattr(logging, level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("httpx", "aiohttp.access", "apscheduler"):
+    for noisy in ("httpx", "aiohttp.access", "apscheduler.executors.default"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if not logs_customer_text(os.environ):
         floor = max(logging.INFO, logging.getLogger().level)
@@ -251,7 +251,15 @@ async def _digest(department_id: str | None) -> None:
     try:
         targets = [department_id] if department_id else config.department_ids
         for dept in targets:
-            listed = await daily.send(rt.wf, rt.chat, rt.store, dept, utcnow(), once_per_day=False)
+            listed = await daily.send(
+                rt.wf,
+                rt.chat,
+                rt.store,
+                dept,
+                utcnow(),
+                once_per_day=False,
+                leads=daily.leads(config, dept),
+            )
             said = f"{listed} unanswered case(s)" if listed else "nothing open"
             click.echo(f"{dept}: {said}")
         await drain_chat(rt)
@@ -279,9 +287,9 @@ def demo(config_path: Path | None, port: int) -> None:
     from chatops.demo import run_demo
 
     logging.getLogger().setLevel(logging.WARNING)
-    settings_or_fail()
+    settings = settings_or_fail()
     try:
-        run_async(run_demo(os.environ, config_path=config_path, stdin=sys.stdin, port=port))
+        run_async(run_demo(settings, config_path=config_path, stdin=sys.stdin, port=port))
     except KeyboardInterrupt:
         return  # Ctrl-C while a command ran: leaving is what it asks, not an error
     except ConfigError as exc:

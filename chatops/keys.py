@@ -63,6 +63,16 @@ def digest_sent(department: str, day: str) -> str:
     return f"{G}:digest:{department}:{day}"
 
 
+def digest_dm_sent(department: str, day: str, person: str) -> str:
+    """Marker (TTL) that one person got one department's digest of `day` as a direct message."""
+    return f"{G}:digest-dm:{department}:{day}:{person}"
+
+
+def overview_sent(day: str) -> str:
+    """Marker (TTL) that the overview of every department went out on `day` (the config's zone)."""
+    return f"{G}:overview:{day}"
+
+
 def report_sent(week: str) -> str:
     """Marker (TTL) that the weekly report of ISO `week` ("2026-W48") went out."""
     return f"{G}:report:{week}"

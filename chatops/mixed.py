@@ -9,7 +9,7 @@ message rewritten as moved (the old backend's `moved_away`) and is posted afresh
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from datetime import datetime
 
 from aiohttp import web
@@ -21,12 +21,14 @@ from chatops.chat import (
     ChatBackend,
     Department,
     DigestItem,
+    DigestsPeople,
     Drains,
     EventKind,
     ListsApprovers,
     MessagesPeople,
     MovesAway,
     PingItem,
+    PostsOverview,
     Refreshes,
     Runs,
     local_only,
@@ -76,6 +78,20 @@ class MixedChat:
         self, department: Department, items: list[PingItem], notify: tuple[str, ...]
     ) -> None:
         await self.backend_of(department.id).post_pings(department, items, notify)
+
+    async def post_personal_digest(
+        self, person: str, department: Department, items: list[DigestItem], now: datetime
+    ) -> None:
+        """A lead's copy through the department's chat: its `escalate_to` are that chat's ids."""
+        backend = self.backend_of(department.id)
+        if isinstance(backend, DigestsPeople) and person in await backend.people([person]):
+            await backend.post_personal_digest(person, department, items, now)
+
+    async def post_overview(self, to: Sequence[str], report: Report) -> None:
+        """Every chat sends it to its own people and channels among `to`."""
+        for backend in self.backends.values():
+            if isinstance(backend, PostsOverview):
+                await backend.post_overview(to, report)
 
     async def close(self) -> None:
         for backend in self.backends.values():

@@ -69,14 +69,15 @@ def compute(cases: list[Case], history: dict[str, list[AuditEntry]]) -> list[Row
                 platform=platform,
                 cases=len(counted),
                 answered=len(times),
-                median=_median(times),
+                median=median(times),
                 p90=percentile(times, 0.9),
             )
         )
     return rows
 
 
-def _median(values: list[timedelta]) -> timedelta | None:
+def median(values: list[timedelta]) -> timedelta | None:
+    """The mean of the middle two for an even count; None for no values."""
     if not values:
         return None
     return timedelta(seconds=statistics.median(v.total_seconds() for v in values))

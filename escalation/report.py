@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import statistics
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -26,7 +25,7 @@ from matplotlib.figure import Figure
 from chatops.chat.present import Report
 from chatops.chat.rich import Line, Strong, Text
 from chatops.domain import AuditEntry, Case
-from chatops.stats import Row, compute, expects_reply, first_response, fmt, percentile
+from chatops.stats import Row, compute, expects_reply, first_response, fmt, median, percentile
 from chatops.store import Store
 
 TARGET = timedelta(hours=1)
@@ -67,7 +66,7 @@ def summarise(label: str, cases: Iterable[Case], history: dict[str, list[AuditEn
         department=label,
         cases=len(counted),
         answered=len(times),
-        median=_median(times),
+        median=median(times),
         p90=percentile(times, 0.9),
     )
 
@@ -78,13 +77,6 @@ def by_department(cases: Sequence[Case], history: dict[str, list[AuditEntry]]) -
     for c in cases:
         groups.setdefault(c.department, []).append(c)
     return [summarise(dept, members, history) for dept, members in sorted(groups.items())]
-
-
-def _median(values: list[timedelta]) -> timedelta | None:
-    """The same median as `chatops.stats`: the mean of the middle two for an even count."""
-    if not values:
-        return None
-    return timedelta(seconds=statistics.median(v.total_seconds() for v in values))
 
 
 # -- chart ---------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from redis.exceptions import RedisError
 
@@ -27,7 +26,7 @@ from chatops.reconcile import PassResult, Reconciler
 from chatops.redis_checks import WipeWatch
 from chatops.store import Store
 from chatops.workflow.service import Workflow
-from escalation import digest
+from escalation import digest, overview
 from escalation.chase import Chase
 from escalation.leader import Leader
 
@@ -51,10 +50,7 @@ class Clock:
         clock: Callable[[], datetime] = utcnow,
         metrics: Metrics | None = None,
         wipes: WipeWatch | None = None,
-        digest_soon: timedelta | None = None,
     ) -> None:
-        """`digest_soon`: the demo's, so that a digest shows within a minute; every department's
-        digest then also goes out once, this long after the start (the morning cron stays)."""
         self.wf = workflow
         self.store = store
         self.config = config
@@ -66,7 +62,6 @@ class Clock:
         self.leader = Leader(store.redis)
         self.reconciler = Reconciler(store, adapters, metrics=metrics, clock=clock)
         self.scheduler = AsyncIOScheduler(timezone=UTC)
-        self.digest_soon = digest_soon
         self._add_jobs()
 
     def _add_jobs(self) -> None:
@@ -91,14 +86,6 @@ class Clock:
                 id=f"digest:{dept.id}",
                 **common,
             )
-            if self.digest_soon is not None:
-                self.scheduler.add_job(
-                    self.daily_digest,
-                    DateTrigger(self.clock() + self.digest_soon),
-                    args=[dept.id],
-                    id=f"digest-soon:{dept.id}",
-                    **common,
-                )
         for platform in self.reconciler.platforms:
             interval = reconcile.every(config, platform)
             if interval is not None:
@@ -118,6 +105,12 @@ class Clock:
                 id="reconcile-warnings",
                 **common,
             )
+        self.scheduler.add_job(
+            self.overview,
+            CronTrigger(hour=at.hour, minute=at.minute, timezone=config.zone),
+            id="overview",
+            **common,
+        )
         self.scheduler.add_job(
             self.weekly_report,
             CronTrigger(day_of_week="mon", hour=at.hour, minute=at.minute, timezone=config.zone),
@@ -157,7 +150,22 @@ class Clock:
         if not await self.leader.leads():
             return 0
         return await digest.send(
-            self.wf, self.chat, self.store, department, self.clock(), once_per_day=True
+            self.wf,
+            self.chat,
+            self.store,
+            department,
+            self.clock(),
+            once_per_day=True,
+            leads=digest.leads(self.config, department),
+        )
+
+    async def overview(self) -> bool:
+        """Every department's figures to `reminders.overview_to` (else the approvers), once per
+        morning in the config's time zone; nothing when nobody is to get it."""
+        if not await self.leader.leads():
+            return False
+        return await overview.send(
+            self.wf, self.chat, self.store, self.config, self.clock(), once_per_day=True
         )
 
     async def weekly_report(self) -> bool:

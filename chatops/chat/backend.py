@@ -51,6 +51,8 @@ class DigestItem:
     owner: str | None
     state: str
     summary: str  # who wrote and the start of what they wrote
+    overdue: bool = False  # past its first-response time (the workflow's SLA clock)
+    sensitive: bool = False  # its reply needs approval
 
 
 @dataclass(frozen=True)

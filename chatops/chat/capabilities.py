@@ -12,9 +12,13 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+
     from aiohttp import web
 
-    from chatops.chat.backend import CaseEvent, CaseView
+    from chatops.chat.backend import CaseEvent, CaseView, Department, DigestItem
+    from chatops.chat.present import Report
 
 
 @runtime_checkable
@@ -56,6 +60,24 @@ class MessagesPeople(Protocol):
     retries and pauses hold for direct messages too."""
 
     async def people(self, targets: Iterable[str]) -> list[str]: ...
+
+
+@runtime_checkable
+class DigestsPeople(MessagesPeople, Protocol):
+    """A backend that also sends a department's morning digest to a lead directly
+    (`reminders.personal`): `person` is one of its `people`."""
+
+    async def post_personal_digest(
+        self, person: str, department: Department, items: list[DigestItem], now: datetime
+    ) -> None: ...
+
+
+@runtime_checkable
+class PostsOverview(Protocol):
+    """A backend that sends the morning overview of every department (`reminders.overview_to`):
+    directly to each of its people among `to`, and into each of its channels among them."""
+
+    async def post_overview(self, to: Sequence[str], report: Report) -> None: ...
 
 
 @runtime_checkable

@@ -43,12 +43,7 @@ async def snooze(workflow: Workflow, case_id: str, actor: str, choice: str | Non
     calendar = workflow.calendar(case.department)
     try:
         until = snooze_until(
-            choice or "",
-            calendar.now,
-            calendar.tz,
-            calendar.hours,
-            calendar.morning,
-            calendar.time_scale,
+            choice or "", calendar.now, calendar.tz, calendar.hours, calendar.morning
         )
     except ValueError as exc:
         raise Refused(str(exc)) from None

@@ -6,26 +6,51 @@ showed up to date after a click (Teams) list the same cases the same way.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from chatops.chat.backend import DigestItem
+from chatops.chat.rich import aware
 from chatops.domain import Case
 from chatops.store import Cases, Indexes
 from chatops.workflow.policy import WAITING
 
+AnswerDue = Callable[[Case], datetime | None]
+"""When a case's first answer is due (`Workflow.answer_due`)."""
 
-def digest_items(cases: list[Case], first_lines: dict[str, str], now: datetime) -> list[DigestItem]:
-    """Unanswered cases, oldest first (pure)."""
+
+def digest_items(
+    cases: list[Case],
+    first_lines: dict[str, str],
+    now: datetime,
+    due: Mapping[str, datetime | None] | None = None,
+) -> list[DigestItem]:
+    """Unanswered cases, oldest first, marked overdue when past `due` (case id -> when its
+    first answer is due) and sensitive when their reply needs approval (pure)."""
     waiting = sorted((c for c in cases if c.state in WAITING), key=lambda c: c.opened_at)
+    due = due or {}
     return [
         DigestItem(
-            c.id, c.number, now - c.opened_at, c.owner, c.state.value, first_lines.get(c.id, "")
+            c.id,
+            c.number,
+            now - c.opened_at,
+            c.owner,
+            c.state.value,
+            first_lines.get(c.id, ""),
+            overdue=_past(due.get(c.id), now),
+            sensitive=c.needs_approval,
         )
         for c in waiting
     ]
 
 
-async def build(cases: Cases, indexes: Indexes, department: str, now: datetime) -> list[DigestItem]:
+def _past(when: datetime | None, now: datetime) -> bool:
+    return when is not None and aware(when) < aware(now)
+
+
+async def build(
+    cases: Cases, indexes: Indexes, department: str, now: datetime, answer_due: AnswerDue
+) -> list[DigestItem]:
     ids = await indexes.case_ids(department, WAITING)
     found = await cases.get_many(ids)
     lines = {}
@@ -34,4 +59,4 @@ async def build(cases: Cases, indexes: Indexes, department: str, now: datetime) 
         first = mentions.get(case.mention_keys[0]) if case.mention_keys else None
         if first is not None:
             lines[case.id] = f"{first.author.display}: {' '.join(first.text.split())[:80]}"
-    return digest_items(found, lines, now)
+    return digest_items(found, lines, now, {c.id: answer_due(c) for c in found})

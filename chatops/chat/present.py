@@ -36,6 +36,7 @@ from chatops.chat.rich import (
     clip,
     joined,
     one_line,
+    plain,
 )
 from chatops.chat.snooze import CHOICES as SNOOZE_CHOICES
 from chatops.chat.wording import (
@@ -551,15 +552,55 @@ def _owner(owner: str | None) -> Span:
     return Person(owner) if owner else Faint("unclaimed")
 
 
-def digest(department: Department, items: Sequence[DigestItem], links: dict[str, str]) -> Listing:
-    """The morning digest: one entry per unanswered case, oldest first, Claim while unowned
-    and Snooze. `links` maps case ids to their thread's URL."""
-    head = f"{len(items)} unanswered case{'s' if len(items) != 1 else ''} in {department.name}"
+DIGEST_MARKS = {"overdue": ("alarm_clock", "overdue"), "sensitive": BADGES["sensitive"]}
+"""How a digest marks a case past its first-response time, and one whose reply needs approval."""
+
+
+def digest_marks(item: DigestItem) -> list[str]:
+    """The marks of one digest line, in `DIGEST_MARKS` order."""
+    return [mark for mark, on in (("overdue", item.overdue), ("sensitive", item.sensitive)) if on]
+
+
+def digest_mark(mark: str) -> Line:
+    emoji, words = DIGEST_MARKS[mark]
+    return (Emoji(emoji), Text(" "), Strong(words))
+
+
+def digest_head(department: Department, items: Sequence[DigestItem]) -> Line:
+    """How many wait in the department, how long the oldest has waited, and how many of them
+    are overdue or sensitive."""
+    count = f"{len(items)} unanswered case{'s' if len(items) != 1 else ''} in {department.name}"
+    parts: list[Line] = [(Text(count),)]
+    if items:
+        oldest = max(item.age for item in items)
+        parts.append((Text(f"oldest waiting {age(oldest)}"),))
+    for mark in DIGEST_MARKS:
+        marked = sum(1 for item in items if mark in digest_marks(item))
+        if marked:
+            emoji, words = DIGEST_MARKS[mark]
+            parts.append((Emoji(emoji), Text(f" {marked} {words}")))
+    return joined(parts)
+
+
+def digest(
+    department: Department,
+    items: Sequence[DigestItem],
+    links: dict[str, str],
+    *,
+    personal: bool = False,
+) -> Listing:
+    """The morning digest: one entry per unanswered case, oldest first, its overdue and
+    sensitive marks first, Claim while unowned and Snooze. `links` maps case ids to their
+    thread's URL. `personal`: the copy sent to a lead directly, without buttons, since cases
+    are acted on from their department's channel (`chat.scope`): its links lead there."""
+    head = digest_head(department, items)
     entries = []
     for item in items:
+        marks = [digest_mark(mark) for mark in digest_marks(item)]
         line = joined(
             [
                 (Strong(item.number),),
+                *marks,
                 (Text(f"waiting {age(item.age)}"),),
                 (_owner(item.owner),),
                 (Text(item.state.replace("_", " ")),),
@@ -567,13 +608,14 @@ def digest(department: Department, items: Sequence[DigestItem], links: dict[str,
             ]
         )
         controls: list[Control] = []
-        if not item.owner:
-            controls.append(Button(Action.CLAIM, "Claim", item.case_id))
-        controls.append(snooze_menu(item.case_id))
+        if not personal:
+            if not item.owner:
+                controls.append(Button(Action.CLAIM, "Claim", item.case_id))
+            controls.append(snooze_menu(item.case_id))
         entries.append(
             Entry(item.case_id, line, clip(one_line(item.summary), 200), tuple(controls))
         )
-    return Listing((Text(head),), tuple(entries), head)
+    return Listing(head, tuple(entries), plain(head))
 
 
 def pings(

@@ -27,6 +27,7 @@ ENVIRONMENT = "environment"
 
 _SLACK_CHANNEL = re.compile(r"[CGD][A-Z0-9]{6,}")
 _SLACK_PRINCIPAL = re.compile(r"[SUW][A-Z0-9]{6,}")
+_TEAMS_CHANNEL = re.compile(r"19:\S+")
 _AAD_ID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 """A Microsoft Entra (AAD) object id: how Teams names a person."""
 
@@ -188,6 +189,41 @@ def _backend_ids(analysis: Analysis) -> list[Problem]:
     )
 
 
+def _overview_ids(analysis: Analysis) -> list[Problem]:
+    """`reminders.overview_to`: people and groups as for approvers, or a channel of a chat in
+    use (the overview is then posted there)."""
+    used = {chat for _, _, chat in _department_chats(analysis.data)}
+    checks: list[tuple[Callable[[str], bool], str]] = []
+    if "slack" in used:
+        checks.append(
+            (
+                lambda value: bool(
+                    _SLACK_PRINCIPAL.fullmatch(value) or _SLACK_CHANNEL.fullmatch(value)
+                ),
+                "a Slack user, user-group or channel id (U…, W…, S… or C…)",
+            )
+        )
+    if "teams" in used:
+        checks.append(
+            (
+                lambda value: bool(_AAD_ID.fullmatch(value) or _TEAMS_CHANNEL.fullmatch(value)),
+                "a Teams user's AAD object id or a Teams channel id (19:…@thread.tacv2)",
+            )
+        )
+    if not checks:
+        return []
+    entries = [
+        (("reminders", "overview_to", position), target)
+        for position, target in _items(_section(analysis.data, "reminders"), "overview_to")
+    ]
+    return _ids(
+        analysis,
+        entries,
+        lambda value: any(looks_right(value) for looks_right, _ in checks),
+        " or ".join(what for _, what in checks),
+    )
+
+
 def _approval(analysis: Analysis) -> list[Problem]:
     """Approval that nobody can give blocks sensitive replies forever."""
     data = analysis.data
@@ -222,6 +258,7 @@ def check_config_text(
     if isinstance(analysis.data, Mapping):
         settings = Settings.from_env(env, strict=False)
         problems += _backend_env(analysis, settings) + _backend_ids(analysis)
+        problems += _overview_ids(analysis)
         problems += _platform_env(analysis, settings) + _approval(analysis)
     problems.sort(key=lambda problem: problem.line or 0)
     problems += [Problem(ENVIRONMENT, None, name, msg) for name, msg in env_problems(env)]

@@ -330,7 +330,13 @@ def _default_escalation() -> list[EscalationTier]:
 
 
 class Reminders(StrictModel):
+    """The morning: each department's digest at `daily_at` (its own time zone), also as a
+    direct message to its `escalate_to` people when `personal`; one overview of every
+    department to `overview_to` (people, user groups or channels; empty: the approvers)."""
+
     daily_at: ClockTime = time(9, 0)
+    personal: bool = False
+    overview_to: list[Id] = Field(default_factory=list)
 
 
 def _check_allowed_contact(value: str) -> str:
@@ -467,6 +473,11 @@ class Config(StrictModel):
 
     def department_tz(self, department_id: str) -> ZoneInfo:
         return self.department(department_id).tz(self.timezone)
+
+    @property
+    def overview_to(self) -> list[str]:
+        """Who gets the morning overview: `reminders.overview_to`, else the approvers."""
+        return list(self.reminders.overview_to or self.approval.approvers)
 
     def chat_of(self, department_id: str) -> str:
         """The chat backend the department's cases are shown in."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +12,7 @@ from rich.console import Console
 
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
 from chatops.chat.present import Report, digest, pings
+from chatops.chat.rich import EVERYONE
 from chatops.console.render import case_panel, event_line, joined, listing, rich_line, safe
 from chatops.domain import utcnow
 
@@ -54,6 +55,24 @@ class ConsoleBackend:
     ) -> None:
         """One block per scan and department: who is called, then a line per case."""
         self.console.print(listing(department, pings(department, items, {}, notify), "bold red"))
+
+    async def people(self, targets: Iterable[str]) -> list[str]:
+        """The terminal shows everything to its one reader: every person named, each once."""
+        return list(dict.fromkeys(t for t in targets if t not in EVERYONE))
+
+    async def post_personal_digest(
+        self, person: str, department: Department, items: list[DigestItem], now: datetime
+    ) -> None:
+        """The copy a lead gets directly, printed under their name."""
+        found = digest(department, items, {}, personal=True)
+        self.console.print(listing(department, found, to=person))
+
+    async def post_overview(self, to: Sequence[str], report: Report) -> None:
+        """The overview once, naming who it is for."""
+        head = joined(safe(f"[→ {', '.join(to)}] ", "dim"), safe(report.title, "bold"))
+        self.console.print(head)
+        for line in report.lines:
+            self.console.print(rich_line(line))
 
     async def post_report(self, department: Department, report: Report) -> None:
         self.console.print(joined(safe(f"[{department.id}] ", "dim"), safe(report.title, "bold")))

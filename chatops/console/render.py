@@ -208,9 +208,13 @@ def event_line(view: CaseView, event: CaseEvent) -> Text:
 # -- lists ------------------------------------------------------------------------------------
 
 
-def listing(department: Department, found: Listing, style: str = "bold") -> Group:
-    """A digest or a batch of pings: its heading, then each case with what can be done."""
-    rows = [joined(safe(f"[{department.id}] ", "dim"), rich_line(found.head, style))]
+def listing(
+    department: Department, found: Listing, style: str = "bold", *, to: str | None = None
+) -> Group:
+    """A digest or a batch of pings: its heading, then each case with what can be done;
+    `to` names the one person a direct copy is for."""
+    where = f"[{department.id} → {to}] " if to else f"[{department.id}] "
+    rows = [joined(safe(where, "dim"), rich_line(found.head, style))]
     for entry in found.entries:
         rows.append(joined(safe("  "), rich_line(entry.line)))
         if entry.detail:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -52,20 +52,11 @@ log = logging.getLogger(__name__)
 
 PERMALINK_CONCURRENCY = 4
 
+_CHANNEL = re.compile(r"[CG][A-Z0-9]{6,}")
+"""A Slack channel id (public or private) among the overview's recipients."""
+
 CHAT_NAMES = {"teams": "Microsoft Teams", "console": "console"}
 """How the old message names the chat a case moved to, when it left Slack."""
-
-
-def _not_token_unused(record: logging.LogRecord) -> bool:
-    """Bolt takes SLACK_BOT_TOKEN from the environment on its own, then warns at every start
-    that the client we give it wins: true, intended, and nothing for whoever runs chatops."""
-    return record.getMessage() != warning_client_prioritized_and_token_skipped()
-
-
-def bolt_logger() -> logging.Logger:
-    logger = logging.getLogger("chatops.slack.bolt")
-    logger.addFilter(_not_token_unused)  # once: a filter already there is not added again
-    return logger
 
 
 class SlackBackend:
@@ -81,12 +72,12 @@ class SlackBackend:
         self.identity = WhoWeAre(self.client, rt.store.redis, self.client.token or "")
         self.bolt = AsyncApp(
             # Bolt's own client only seeds each request's client, whose token `authorize`
-            # sets (Bolt reads SLACK_BOT_TOKEN itself, and says it ignores it: bolt_logger).
+            # sets; without a token of its own Bolt does not warn that it ignores one.
             client=AsyncWebClient(base_url=self.client.base_url, timeout=self.client.timeout),
             authorize=self.identity.bolt_authorize(),
             signing_secret=s.slack_signing_secret or "",
             request_verification_enabled=not s.socket_mode,
-            logger=bolt_logger(),
+            logger=logging.getLogger("chatops.slack.bolt"),
         )
         self.bolt.middleware(Scope(self))
         register(self.bolt, self)
@@ -136,6 +127,27 @@ class SlackBackend:
                 blocks=digest_blocks(listing),
             )
         )
+
+    async def post_personal_digest(
+        self, person: str, department: Department, items: list[DigestItem], now: datetime
+    ) -> None:
+        """The department's digest in a lead's DM (DigestsPeople): each case linked to its
+        thread, no buttons (cases are acted on in their channel)."""
+        links = await self._permalinks([i.case_id for i in items])
+        listing = digest(department, items, links, personal=True)
+        await self.outbox.enqueue(
+            direct.message(person, listing_text(listing), digest_blocks(listing))
+        )
+
+    async def post_overview(self, to: Sequence[str], report: Report) -> None:
+        """The overview of every department (PostsOverview): in each Slack channel among `to`,
+        and in the DM of each person they name (user groups expanded)."""
+        text = clip_mrkdwn(report_text(report), LIMITS.message_text_advised)
+        blocks = report_blocks(report)
+        for channel in dict.fromkeys(t for t in to if _CHANNEL.fullmatch(t)):
+            await self.outbox.enqueue(Op("message", "", channel, text=text, blocks=blocks))
+        for person in await self.people(to):
+            await self.outbox.enqueue(direct.message(person, text, blocks))
 
     async def post_pings(
         self, department: Department, items: list[PingItem], notify: tuple[str, ...]

@@ -426,20 +426,24 @@ def ping_blocks(view: CaseView, event: CaseEvent) -> list[dict[str, Any]] | None
 
 
 def digest_blocks(listing: present.Listing) -> list[dict[str, Any]]:
-    """The morning digest (`present.digest`): a section and its buttons a case, as many as
-    fit Slack's 50 blocks and text budget; the rest is counted."""
+    """The morning digest (`present.digest`): a section and its buttons a case (a lead's own
+    copy has none), as many as fit Slack's 50 blocks and text budget; the rest is counted."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": plain(rich.plain(listing.head), LIMITS.header_text)}
     ]
     shown = 0
     for entry in listing.entries:
         text = mrkdwn(entry.line) + (f"\n{escape(entry.detail)}" if entry.detail else "")
-        actions = {
-            "type": "actions",
-            "block_id": f"digest-{entry.case_id}",
-            "elements": _elements(entry.controls),
-        }
-        if not _room_for(blocks, [section(text), actions], 3):
+        more = [section(text)]
+        if entry.controls:
+            more.append(
+                {
+                    "type": "actions",
+                    "block_id": f"digest-{entry.case_id}",
+                    "elements": _elements(entry.controls),
+                }
+            )
+        if not _room_for(blocks, more, 3):
             break
         shown += 1
     return _with_more(blocks, listing, shown)

@@ -29,6 +29,7 @@ from chatops.chat import (
 from chatops.chat.drafts import Box, read_box
 from chatops.chat.thread import refresh, show_event
 from chatops.domain import Case
+from chatops.teams import direct
 from chatops.teams.auth import (
     AuthUnavailable,
     UntrustedActivity,
@@ -146,6 +147,24 @@ class TeamsBackend:
         await self.outbox.enqueue(
             Op("message", case_id, department.channel, text=listing.notification, card=card)
         )
+
+    async def post_personal_digest(
+        self, person: str, department: Department, items: list[DigestItem], now: datetime
+    ) -> None:
+        """The department's digest in a lead's personal chat with the bot (DigestsPeople):
+        each case linked to its post, no buttons (cases are acted on in their channel)."""
+        listing = present.digest(department, items, await self._links(items), personal=True)
+        card = listing_card(listing, "digest", names=await self.references.names())
+        await self.outbox.enqueue(direct.message(person, card, listing.notification))
+
+    async def post_overview(self, to: Sequence[str], report: present.Report) -> None:
+        """The overview of every department (PostsOverview): in each Teams channel among `to`
+        (19:…), and in the personal chat of each person they name."""
+        card = report_card(report, None)
+        for channel in dict.fromkeys(t for t in to if t.startswith("19:")):
+            await self.outbox.enqueue(Op("message", "", channel, text=report.title, card=card))
+        for person in await self.people(to):
+            await self.outbox.enqueue(direct.message(person, card, report.title))
 
     async def refresh(self, view: CaseView) -> None:
         """The case card brought up to date without a reply (a flood's mentions)."""
@@ -310,7 +329,9 @@ class TeamsBackend:
             self.workflow.department(fallback),
         )
         store = self.rt.store
-        items = await digest.build(store.cases, store.indexes, department.id, self.rt.clock())
+        items = await digest.build(
+            store.cases, store.indexes, department.id, self.rt.clock(), self.workflow.answer_due
+        )
         listing = present.digest(department, items, await self._links(items))
         card = listing_card(listing, "digest", names=await self.references.names())
         if notice:

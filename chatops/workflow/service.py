@@ -417,7 +417,7 @@ class Workflow:
 
     def calendar(self, department: str) -> Calendar:
         """The department's time zone, opening hours and morning, with the time now."""
-        return calendar(self.config, department, self.clock(), self.time_scale)
+        return calendar(self.config, department, self.clock())
 
     # -- internals ------------------------------------------------------------------------
 
@@ -485,6 +485,10 @@ class Workflow:
         """Next time the chase must look at this case (indexed in the store)."""
         step = next_step(case, self.config, self.time_scale)
         return step.due if step else None
+
+    def answer_due(self, case: Case) -> datetime | None:
+        """When the case's first answer is due (None once answered): "overdue" after it."""
+        return first_response_due(case, self.config, self.time_scale)
 
     def next_step(self, case: Case, now: datetime) -> Step | None:
         """The escalation step this case is at next, under this workflow's policy."""

@@ -105,6 +105,11 @@ def test_the_check_catches_each_form(source: str, caught: bool) -> None:
         (keys.reconcile("facebook"), "chatops:{g}:reconcile:facebook"),
         (keys.digest_sent("care", "2026-11-30"), "chatops:{g}:digest:care:2026-11-30"),
         (keys.report_sent("2026-W48"), "chatops:{g}:report:2026-W48"),
+        (
+            keys.digest_dm_sent("care", "2026-11-30", "U0LEAD"),
+            "chatops:{g}:digest-dm:care:2026-11-30:U0LEAD",
+        ),
+        (keys.overview_sent("2026-11-30"), "chatops:{g}:overview:2026-11-30"),
         (keys.SLACK_IDENTITY, "chatops:{g}:slack:identity"),
         (keys.slack_user_group("S1"), "chatops:{g}:slack:groups:S1"),
         (keys.slack_view("V1"), "chatops:{g}:slack:view:V1"),

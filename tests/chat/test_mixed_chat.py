@@ -21,6 +21,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from chatops import keys, runtime
+from chatops.chat import digest
 from chatops.config import check_config, load_config_text
 from chatops.domain import Case
 from chatops.mixed import MixedChat
@@ -357,3 +358,29 @@ def test_a_config_with_one_chat_has_one_backend() -> None:
     assert config.chats == ["slack"]
     mixed = load_config_text(MIXED_CONFIG, source="mixed.yaml")
     assert mixed.chats == ["slack", "teams"] and mixed.chat_of("support-de") == "teams"
+
+
+async def test_the_overview_reaches_each_chats_people_and_a_leads_digest_its_departments_chat(
+    ms: MixedSystem,
+) -> None:
+    from escalation import overview
+
+    rt = ms.rt
+    sent = await overview.send(rt.wf, ms.chat, rt.store, rt.config, rt.clock(), once_per_day=True)
+    assert sent is True  # to the approvers: a Slack user group and a Teams user
+    await ms.flush()
+    [slack_dm] = ms.slack.dm_messages("U0COMMS001")
+    [teams_chat] = ms.connector.personal_messages(COMMS.aad)
+    assert "Every department this morning" in slack_text(slack_dm)
+    assert "Every department this morning" in json.dumps(teams_chat.card)
+    await ms.ingest(mention_json("m-1", "post-1", "Wo ist meine Bestellung?"))
+    items = await digest.build(
+        rt.store.cases, rt.store.indexes, "support-de", rt.clock(), rt.wf.answer_due
+    )
+    support_de = rt.wf.department("support-de")
+    for person in await ms.chat.people([JONAS.aad, ANNA]):
+        await ms.chat.post_personal_digest(person, support_de, items, rt.clock())
+    await ms.flush()
+    [jonas] = ms.connector.personal_messages(JONAS.aad)
+    assert "1 unanswered case in Support DE" in json.dumps(jonas.card)
+    assert ms.slack.dm(ANNA) is None  # a Slack user is no lead of a Teams department

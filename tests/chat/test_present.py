@@ -215,7 +215,7 @@ def test_listings() -> None:
         DigestItem("2", "#1002", timedelta(minutes=5), OWNER, "claimed", ""),
     ]
     listing = present.digest(BILLING, items, {"1": "https://chat.invalid/t/1"})
-    assert listing.notification == "2 unanswered cases in Billing"
+    assert listing.notification == "2 unanswered cases in Billing · oldest waiting 3 h 00 min"
     first, second = listing.entries
     assert [c.action for c in first.controls] == [Action.CLAIM, Action.SNOOZE]
     assert [c.action for c in second.controls] == [Action.SNOOZE]
@@ -231,6 +231,43 @@ def test_listings() -> None:
         Action.CLAIM,
         Action.SNOOZE,
     ]
+
+
+def test_a_digest_marks_overdue_and_sensitive_cases_and_says_how_long_the_oldest_waited() -> None:
+    items = [
+        DigestItem("1", "#1001", timedelta(hours=3, minutes=12), None, "new", "", overdue=True),
+        DigestItem("2", "#1002", timedelta(hours=1), OWNER, "drafted", "", sensitive=True),
+        DigestItem(
+            "3", "#1003", timedelta(minutes=50), None, "new", "", overdue=True, sensitive=True
+        ),
+        DigestItem("4", "#1004", timedelta(minutes=5), None, "new", ""),
+    ]
+    listing = present.digest(BILLING, items, {})
+    assert rich.plain(listing.head) == (
+        "4 unanswered cases in Billing · oldest waiting 3 h 12 min · ⏰ 2 overdue · ⚠️ 2 sensitive"
+    )
+    assert listing.notification == rich.plain(listing.head)
+    overdue, sensitive, both, plain = (entry.line for entry in listing.entries)
+    mark = {"overdue": rich.Strong("overdue"), "sensitive": rich.Strong("sensitive")}
+    assert mark["overdue"] in overdue and mark["sensitive"] not in overdue
+    assert mark["sensitive"] in sensitive and mark["overdue"] not in sensitive
+    assert rich.plain(both).startswith("#1003 · ⏰ overdue · ⚠️ sensitive · waiting 50 min")
+    assert rich.Emoji("alarm_clock") in both and rich.Emoji("warning") in both
+    assert not {mark["overdue"], mark["sensitive"]} & set(plain)
+    quiet = present.digest(BILLING, items[3:], {})
+    assert rich.plain(quiet.head) == "1 unanswered case in Billing · oldest waiting 5 min"
+
+
+def test_a_leads_own_copy_of_the_digest_links_the_threads_and_offers_no_buttons() -> None:
+    items = [DigestItem("1", "#1001", timedelta(hours=3), None, "new", "Anna: hej", overdue=True)]
+    links = {"1": "https://chat.invalid/t/1"}
+    channel = present.digest(BILLING, items, links)
+    personal = present.digest(BILLING, items, links, personal=True)
+    assert [c.action for c in channel.entries[0].controls] == [Action.CLAIM, Action.SNOOZE]
+    assert personal.entries[0].controls == ()
+    assert personal.entries[0].line == channel.entries[0].line
+    assert rich.Link("https://chat.invalid/t/1", "open thread") in personal.entries[0].line
+    assert personal.head == channel.head
 
 
 def test_ages() -> None:

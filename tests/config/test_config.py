@@ -74,6 +74,8 @@ escalation:                           # tiers after the case is posted; times in
   - {after: 4h, notify: approvers}
 reminders:
   daily_at: "09:00"                   # each department's local time
+  personal: true                      # the digest also as a DM to each department's escalate_to
+  overview_to: ["S0COMMS"]            # one cross-department overview each morning
 """  # noqa: E501 (verbatim from DESIGN §4.4)
 
 FULL_ENV = {
@@ -245,6 +247,8 @@ def test_design_example_loads_with_its_meaning() -> None:
     ]
     assert config.escalation[1].notify == ["escalate_to"]
     assert config.reminders.daily_at == time(9, 0)
+    assert config.reminders.personal is True
+    assert config.overview_to == ["S0COMMS"]
 
 
 def test_design_example_checks_clean_with_full_env() -> None:
@@ -546,6 +550,37 @@ def test_slack_ids_are_checked_for_people_too() -> None:
         "or user-group id (U…, W… or S…)",
         "chatops.yaml:4: escalation[0].notify[2]: '@boss' does not look like a Slack user "
         "or user-group id (U…, W… or S…)",
+    ]
+
+
+def test_reminders_send_no_personal_digests_and_the_overview_to_approvers_by_default() -> None:
+    config = load_config_text(MINIMAL + "approval: {approvers: [U0COMMS01]}\n")
+    assert (config.reminders.personal, config.reminders.overview_to) == (False, [])
+    assert config.overview_to == ["U0COMMS01"]
+    assert load_config_text(MINIMAL).overview_to == []
+
+
+def test_overview_to_takes_people_groups_and_channels_of_the_chats_in_use() -> None:
+    text = (
+        "chat: {backend: slack}\n"
+        "departments: [{id: social, channel: C0SOCIAL}]\n"
+        "reminders: {personal: true, overview_to: [S0COMMS, U0LEAD01, C0LEADS1, '#leads']}\n"
+    )
+    env = {"SLACK_BOT_TOKEN": "x", "SLACK_SIGNING_SECRET": "y"}
+    assert str_problems(check_config_text(text, env)) == [
+        "chatops.yaml:3: reminders.overview_to[3]: '#leads' does not look like a Slack user, "
+        "user-group or channel id (U…, W…, S… or C…)"
+    ]
+    aad = "4f1c2b3a-0d9e-4c8b-9a7f-6e5d4c3b2a10"
+    teams = (
+        "chat: {backend: teams}\n"
+        "departments: [{id: social, channel: '19:abc@thread.tacv2'}]\n"
+        f"reminders: {{overview_to: [{aad}, '19:leads@thread.tacv2', C0LEADS1]}}\n"
+    )
+    env = {"MicrosoftAppId": "a", "MicrosoftAppPassword": "p", "MicrosoftAppType": "MultiTenant"}
+    assert str_problems(check_config_text(teams, env)) == [
+        "chatops.yaml:3: reminders.overview_to[2]: 'C0LEADS1' does not look like a Teams user's "
+        "AAD object id or a Teams channel id (19:…@thread.tacv2)"
     ]
 
 

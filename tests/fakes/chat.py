@@ -3,6 +3,7 @@ console where a test looks at the workflow's decisions rather than at one tool's
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
@@ -20,6 +21,10 @@ class RecordingChat:
         self.reports: list[tuple[Department, Report]] = []
         self.pings: list[tuple[Department, list[PingItem], tuple[str, ...]]] = []
         self.refreshed: list[CaseView] = []
+        self.personal: list[tuple[str, Department, list[DigestItem]]] = []
+        self.overviews: list[tuple[tuple[str, ...], Report]] = []
+        self.groups: dict[str, list[str]] = {}
+        """User groups `people` expands, as a chat would."""
 
     async def show(self, view: CaseView, event: CaseEvent) -> None:
         self.shown.append((view, event))
@@ -39,6 +44,20 @@ class RecordingChat:
         self, department: Department, items: list[PingItem], notify: tuple[str, ...]
     ) -> None:
         self.pings.append((department, items, notify))
+
+    async def people(self, targets: Iterable[str]) -> list[str]:
+        found: dict[str, None] = {}
+        for target in targets:
+            found.update(dict.fromkeys(self.groups.get(target, [target])))
+        return list(found)
+
+    async def post_personal_digest(
+        self, person: str, department: Department, items: list[DigestItem], now: datetime
+    ) -> None:
+        self.personal.append((person, department, items))
+
+    async def post_overview(self, to: Sequence[str], report: Report) -> None:
+        self.overviews.append((tuple(to), report))
 
     async def close(self) -> None:
         return None

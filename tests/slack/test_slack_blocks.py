@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -992,6 +993,25 @@ def test_a_big_digest_stops_listing_within_the_limits() -> None:
     blocks = digest_blocks(digest(BILLING, _digest(200), _links(200)))
     assert_valid(blocks)
     assert "more:_ `/chatops` _lists them all._" in body(blocks)
+
+
+def test_a_digest_marks_overdue_and_sensitive_cases_and_a_leads_copy_has_no_buttons() -> None:
+    items = [
+        replace(item, overdue=i == 0, sensitive=i == 1) for i, item in enumerate(_digest(3))
+    ]
+    blocks = digest_blocks(digest(BILLING, items, _links(3)))
+    assert_valid(blocks)
+    assert blocks[0]["text"]["text"].startswith("3 unanswered cases in Billing · oldest waiting")
+    assert blocks[0]["text"]["text"].endswith(" · ⏰ 1 overdue · ⚠️ 1 sensitive")
+    sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert sections[0].startswith("*#1000* · :alarm_clock: *overdue* · waiting 0 min")
+    assert sections[1].startswith("*#1001* · :warning: *sensitive* · waiting 1 h 00 min")
+    assert ":alarm_clock:" not in sections[2] and ":warning:" not in sections[2]
+    assert [b["type"] for b in blocks].count("actions") == 3
+    personal = digest_blocks(digest(BILLING, items, _links(3), personal=True))
+    assert_valid(personal)
+    assert [b["type"] for b in personal] == ["header", "section", "section", "section"]
+    assert "<https://acme.slack.com/archives/C0X/p" in personal[1]["text"]["text"]
 
 
 def test_the_weekly_report_as_mrkdwn_and_blocks() -> None:

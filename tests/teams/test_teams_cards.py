@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -493,7 +494,7 @@ def test_digest_card_lines_claim_and_snooze() -> None:
     links = {"1000": "https://teams.invalid/l/message/1"}
     card = listing_card(present.digest(BILLING, items, links), "digest", names=NAMES)
     text = texts(card)
-    assert card["body"][0]["text"] == "2 unanswered cases in Billing"
+    assert card["body"][0]["text"] == "2 unanswered cases in Billing · oldest waiting 3 h 05 min"
     assert "**#1000** · waiting 3 h 05 min · _unclaimed_ · new · [open thread]" in text
     assert "**#1001** · waiting 3 h 05 min · <at>Anna Lind</at> · claimed" in text
     assert "<at>Mallory" not in text
@@ -506,6 +507,23 @@ def test_digest_card_lines_claim_and_snooze() -> None:
     assert all(a["data"]["source"] == "digest" for a in executes(card))
     assert inputs(card) == {}
     assert card["msteams"]["entities"][0]["mentioned"]["id"] == OWNER
+
+
+def test_digest_card_marks_overdue_and_sensitive_and_a_leads_copy_has_no_buttons() -> None:
+    items = [
+        replace(item, overdue=i == 0, sensitive=i > 0) for i, item in enumerate(digest_items(2))
+    ]
+    listing = present.digest(BILLING, items, {})
+    card = listing_card(listing, "digest", names=NAMES)
+    text = texts(card)
+    assert card["body"][0]["text"] == (
+        "2 unanswered cases in Billing · oldest waiting 3 h 05 min · ⏰ 1 overdue · ⚠️ 1 sensitive"
+    )
+    assert "**#1000** · ⏰ **overdue** · waiting 3 h 05 min" in text
+    assert "**#1001** · ⚠️ **sensitive** · waiting 3 h 05 min" in text
+    assert card_size(card) <= CARD_LIMIT
+    personal = listing_card(present.digest(BILLING, items, {}, personal=True), "digest")
+    assert executes(personal) == [] and "⏰ **overdue**" in texts(personal)
 
 
 def test_a_long_digest_fits_and_counts_the_rest() -> None:
