@@ -64,7 +64,7 @@ def setup_logging(level: str = "INFO") -> None:
         level=getattr(logging, level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("httpx", "aiohttp.access", "apscheduler.executors.default"):
+    for noisy in ("httpx", "aiohttp.access", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if not logs_customer_text(os.environ):
         floor = max(logging.INFO, logging.getLogger().level)
@@ -287,9 +287,9 @@ def demo(config_path: Path | None, port: int) -> None:
     from chatops.demo import run_demo
 
     logging.getLogger().setLevel(logging.WARNING)
-    settings = settings_or_fail()
+    settings_or_fail()
     try:
-        run_async(run_demo(settings, config_path=config_path, stdin=sys.stdin, port=port))
+        run_async(run_demo(os.environ, config_path=config_path, stdin=sys.stdin, port=port))
     except KeyboardInterrupt:
         return  # Ctrl-C while a command ran: leaving is what it asks, not an error
     except ConfigError as exc:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from redis.exceptions import RedisError
 
@@ -50,7 +51,10 @@ class Clock:
         clock: Callable[[], datetime] = utcnow,
         metrics: Metrics | None = None,
         wipes: WipeWatch | None = None,
+        digest_soon: timedelta | None = None,
     ) -> None:
+        """`digest_soon`: the demo's, so that a digest shows within a minute; every department's
+        digest then also goes out once, this long after the start (the morning cron stays)."""
         self.wf = workflow
         self.store = store
         self.config = config
@@ -62,6 +66,7 @@ class Clock:
         self.leader = Leader(store.redis)
         self.reconciler = Reconciler(store, adapters, metrics=metrics, clock=clock)
         self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.digest_soon = digest_soon
         self._add_jobs()
 
     def _add_jobs(self) -> None:
@@ -86,6 +91,14 @@ class Clock:
                 id=f"digest:{dept.id}",
                 **common,
             )
+            if self.digest_soon is not None:
+                self.scheduler.add_job(
+                    self.daily_digest,
+                    DateTrigger(self.clock() + self.digest_soon),
+                    args=[dept.id],
+                    id=f"digest-soon:{dept.id}",
+                    **common,
+                )
         for platform in self.reconciler.platforms:
             interval = reconcile.every(config, platform)
             if interval is not None:

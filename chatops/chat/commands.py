@@ -43,7 +43,12 @@ async def snooze(workflow: Workflow, case_id: str, actor: str, choice: str | Non
     calendar = workflow.calendar(case.department)
     try:
         until = snooze_until(
-            choice or "", calendar.now, calendar.tz, calendar.hours, calendar.morning
+            choice or "",
+            calendar.now,
+            calendar.tz,
+            calendar.hours,
+            calendar.morning,
+            calendar.time_scale,
         )
     except ValueError as exc:
         raise Refused(str(exc)) from None

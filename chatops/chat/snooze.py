@@ -22,11 +22,17 @@ _DELTAS = {"30m": timedelta(minutes=30), "1h": timedelta(hours=1), "2h": timedel
 
 
 def snooze_until(
-    choice: str, now: datetime, tz: ZoneInfo, hours: Hours | None, morning: time
+    choice: str,
+    now: datetime,
+    tz: ZoneInfo,
+    hours: Hours | None,
+    morning: time,
+    time_scale: float = 1.0,
 ) -> datetime:
-    """When a snooze ends: after a delay, or tomorrow at the morning digest (or opening)."""
+    """When a snooze ends: after a delay (divided by `time_scale`, like the SLAs it pauses), or
+    tomorrow at the morning digest (or opening)."""
     if choice in _DELTAS:
-        return now + _DELTAS[choice]
+        return now + _DELTAS[choice] / time_scale
     if choice != "tomorrow":
         raise ValueError(f"unknown snooze '{choice}' (choose {', '.join(CHOICES)})")
     local = now.astimezone(tz)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -59,6 +60,18 @@ CHAT_NAMES = {"teams": "Microsoft Teams", "console": "console"}
 """How the old message names the chat a case moved to, when it left Slack."""
 
 
+def _not_token_unused(record: logging.LogRecord) -> bool:
+    """Bolt takes SLACK_BOT_TOKEN from the environment on its own, then warns at every start
+    that the client we give it wins: true, intended, and nothing for whoever runs chatops."""
+    return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+def bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("chatops.slack.bolt")
+    logger.addFilter(_not_token_unused)  # once: a filter already there is not added again
+    return logger
+
+
 class SlackBackend:
     def __init__(self, rt: Runtime, *, client: AsyncWebClient | None = None) -> None:
         s = rt.settings
@@ -72,12 +85,12 @@ class SlackBackend:
         self.identity = WhoWeAre(self.client, rt.store.redis, self.client.token or "")
         self.bolt = AsyncApp(
             # Bolt's own client only seeds each request's client, whose token `authorize`
-            # sets; without a token of its own Bolt does not warn that it ignores one.
+            # sets (Bolt reads SLACK_BOT_TOKEN itself, and says it ignores it: bolt_logger).
             client=AsyncWebClient(base_url=self.client.base_url, timeout=self.client.timeout),
             authorize=self.identity.bolt_authorize(),
             signing_secret=s.slack_signing_secret or "",
             request_verification_enabled=not s.socket_mode,
-            logger=logging.getLogger("chatops.slack.bolt"),
+            logger=bolt_logger(),
         )
         self.bolt.middleware(Scope(self))
         register(self.bolt, self)

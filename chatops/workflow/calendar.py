@@ -17,12 +17,15 @@ class Calendar:
     """Opening hours (None: always open)."""
     morning: time
     """When the morning digest goes out: "tomorrow" starts then."""
+    time_scale: float = 1.0
+    """CHATOPS_TIME_SCALE: a snooze of 30 minutes lasts 30 minutes / this (demos, tests)."""
 
 
-def calendar(config: Config, department: str, now: datetime) -> Calendar:
+def calendar(config: Config, department: str, now: datetime, time_scale: float = 1.0) -> Calendar:
     return Calendar(
         now,
         config.department_tz(department),
         config.department(department).hours,
         config.reminders.daily_at,
+        time_scale,
     )

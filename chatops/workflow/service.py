@@ -417,7 +417,7 @@ class Workflow:
 
     def calendar(self, department: str) -> Calendar:
         """The department's time zone, opening hours and morning, with the time now."""
-        return calendar(self.config, department, self.clock())
+        return calendar(self.config, department, self.clock(), self.time_scale)
 
     # -- internals ------------------------------------------------------------------------
 

@@ -61,3 +61,19 @@ async def test_a_snooze_counts_from_the_department_clock(system: System) -> None
     case = await run_action(system.wf, Action.SNOOZE, "1001", "anna", "2h")
     assert case.snoozed_until is not None
     assert (case.snoozed_until - system.clock()).total_seconds() == 2 * 3600
+
+
+def test_a_snooze_delay_runs_on_the_time_scale_but_tomorrow_stays_tomorrow() -> None:
+    """CHATOPS_TIME_SCALE divides a snooze's delay like the SLAs it pauses (the demo's 30
+    minutes are 30 s); "tomorrow" is a moment of the calendar, not a delay."""
+    from datetime import UTC, datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from chatops.chat.snooze import snooze_until
+
+    now = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+    tz = ZoneInfo("Europe/Stockholm")
+    assert snooze_until("30m", now, tz, None, time(9), 60) == now + timedelta(seconds=30)
+    assert snooze_until("2h", now, tz, None, time(9)) == now + timedelta(hours=2)
+    tomorrow = datetime(2026, 12, 1, 9, 0, tzinfo=tz)
+    assert snooze_until("tomorrow", now, tz, None, time(9), 60) == tomorrow

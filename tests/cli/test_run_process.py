@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -28,9 +29,10 @@ FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "slack"
 
 @contextlib.asynccontextmanager
 async def chatops_run(
-    tmp_path: Path, redis_url: str, extra_env: dict[str, str]
+    tmp_path: Path, redis_url: str, extra_env: dict[str, str], output: list[str] | None = None
 ) -> AsyncIterator[tuple[str, FakeSlack]]:
-    """`chatops run` as a subprocess on the test Redis, talking to a local Slack."""
+    """`chatops run` as a subprocess on the test Redis, talking to a local Slack; what it
+    prints (stdout and stderr) is read as it comes, into `output` if given."""
     slack = FakeSlack(user_groups={"S0COMMS001": ["U0COMMS001"]})
     await slack.start()
     config = tmp_path / "chatops.yaml"
@@ -57,6 +59,14 @@ async def chatops_run(
         stderr=asyncio.subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
+    printed = output if output is not None else []
+
+    async def read() -> None:
+        assert proc.stdout is not None
+        async for raw in proc.stdout:
+            printed.append(raw.decode(errors="replace").rstrip("\n"))
+
+    reader = asyncio.create_task(read())
     try:
         async with httpx.AsyncClient() as client:
 
@@ -75,6 +85,7 @@ async def chatops_run(
             await asyncio.wait_for(proc.wait(), 10)
         except TimeoutError:
             proc.kill()
+        await asyncio.wait_for(reader, 10)
         await slack.stop()
 
 
@@ -141,3 +152,41 @@ async def test_short_slas_escalate_end_to_end(redis_url: str, tmp_path: Path) ->
             for e in b["elements"]
         ]
         assert "case.snooze" in actions and "case.claim" in actions
+
+
+OWN_LOGGERS = ("chatops", "escalation", "adapters")
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+ [A-Z]+ (\S+): ")
+
+
+def foreign_lines(lines: list[str]) -> list[str]:
+    """What a process printed that is not a log line of our own: a library's log line or
+    chatter, a Python warning (`…: DeprecationWarning: …`), a traceback."""
+    out = []
+    for line in lines:
+        found = LOG_LINE.match(line)
+        if found is None or found.group(1).split(".")[0] not in OWN_LOGGERS:
+            out.append(line)
+    return out
+
+
+async def test_a_normal_run_prints_nothing_but_its_own_log(redis_url: str, tmp_path: Path) -> None:
+    """No deprecation warnings (authlib's httpx warning), no library chatter (Bolt's "`token`
+    will be unused", APScheduler's "Adding job tentatively"): only chatops' own lines."""
+    output: list[str] = []
+    async with chatops_run(tmp_path, redis_url, {}, output) as (base, slack):
+        async with httpx.AsyncClient(base_url=base) as client:
+            raw, headers = signed(mention_json("m-1", "post-1", "Var är min faktura?"))
+            assert (await client.post("/webhooks/sandbox", content=raw, headers=headers)).is_success
+        await until(lambda: slack.messages("C0BILLING1"))
+    assert any("stopping" in line for line in output), output
+    assert foreign_lines(output) == []
+
+
+def test_foreign_lines_are_found() -> None:
+    lines = [
+        "2026-11-30 05:27:57,930 INFO apscheduler.scheduler: Adding job tentatively",
+        "/x/authlib/deprecate.py:9: AuthlibDeprecationWarning: use authlib.integrations",
+        "2026-11-30 05:27:57,930 INFO chatops.worker: worker consuming",
+        "2026-11-30 05:27:57,930 WARNING escalation.scheduler: late",
+    ]
+    assert foreign_lines(lines) == lines[:2]

@@ -381,6 +381,25 @@ def test_the_scheduler_has_the_jobs_of_the_config(system: System) -> None:
     assert {f"digest:{d.id}" for d in system.wf.config.departments} <= ids
     job = scheduler.scheduler.get_job("digest:support-de")
     assert job.trigger.timezone == system.wf.config.department_tz("support-de")
+    assert not any(i.startswith("digest-soon:") for i in ids), "only the demo brings it forward"
+
+
+def test_the_demo_brings_every_digest_forward_and_keeps_the_morning_one(system: System) -> None:
+    scheduler = Scheduler(
+        system.wf,
+        system.chat,
+        system.rt.store,
+        system.rt.config,
+        system.rt.adapters,
+        clock=system.clock,
+        digest_soon=timedelta(seconds=40),
+    )
+    ids = {job.id for job in scheduler.scheduler.get_jobs()}
+    for dept in system.wf.config.departments:
+        assert {f"digest:{dept.id}", f"digest-soon:{dept.id}"} <= ids
+        soon = scheduler.scheduler.get_job(f"digest-soon:{dept.id}")
+        assert soon.trigger.run_date == system.clock() + timedelta(seconds=40)
+        assert soon.args == (dept.id,)
 
 
 # -- batched pings, spam ----------------------------------------------------------------------
