@@ -191,7 +191,8 @@ class Clock:
         week = now.astimezone(self.config.zone).strftime("%G-W%V")
         if not await self.store.redis.set(keys.report_sent(week), "1", nx=True, ex=14 * 24 * 3600):
             return False
-        report = await weekly_report(self.store, now=now)
+        # the week's dates as the config's zone reads them (the report's datetimes' own zone)
+        report = await weekly_report(self.store, now=now.astimezone(self.config.zone))
         await self.chat.post_report(self.wf.department(self.config.default_department.id), report)
         return True
 

@@ -473,11 +473,14 @@ def status_line(view: CaseView, now: datetime) -> Line:
         (Strong("Status:"), Text(" "), *status),
         (Strong("Owner:"), Text(" "), owner),
     ]
+    zone = view.department.zone
     if view.due_at is not None and c.is_open:
-        due: Line = (Emoji("alarm_clock"), Text(" first answer due "), When(view.due_at))
+        due: Line = (Emoji("alarm_clock"), Text(" first answer due "), When(view.due_at, zone))
         if aware(view.due_at) < aware(now):
             due += (Text(" "), Strong("(overdue)"))
         parts.append(due)
+    if c.snoozed_until is not None and c.is_open and aware(c.snoozed_until) > aware(now):
+        parts.append((Emoji("zzz"), Text(" reminders snoozed until "), When(c.snoozed_until, zone)))
     return joined(parts)
 
 

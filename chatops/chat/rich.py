@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +75,19 @@ class Link:
 
 @dataclass(frozen=True, slots=True)
 class When:
-    """A moment, which a chat may show in each reader's own time zone."""
+    """A moment. Slack's date tokens and Teams cards' DATE/TIME show it in each reader's own
+    time zone; where the reader's zone is unknown (the console, plain text, a notification,
+    a Slack fallback, a Teams text message) it is shown in `zone`: the department's."""
 
     at: datetime
+    zone: str = ""
+    """IANA name, e.g. `Europe/Stockholm` (`Department.zone`); "" shows `at` in its own zone."""
+
+    @property
+    def local(self) -> datetime:
+        """`at` in `zone`, as shown where the reader's own zone is unknown."""
+        at = aware(self.at)
+        return at.astimezone(ZoneInfo(self.zone)) if self.zone else at
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +149,7 @@ class Markup:
     link: Callable[[str, str], str]
     """(url, label): "" for anything but http(s)."""
     when: Callable[[datetime], str]
+    """The moment, already in the zone to show it in when the chat cannot localise it."""
     place: Callable[[str, str], str]
     """(channel, name)."""
 
@@ -159,8 +171,8 @@ class Markup:
                 return self.everyone
             case Link(url, label):
                 return self.link(url, label)
-            case When(at):
-                return self.when(at)
+            case When():
+                return self.when(span.local)
             case Place(channel, name):
                 return self.place(channel, name)
         raise TypeError(f"not a span: {span!r}")
@@ -170,7 +182,8 @@ def _unicode(name: str) -> str:
     return EMOJI.get(name, "")
 
 
-def _plain_when(at: datetime) -> str:
+def when_text(at: datetime) -> str:
+    """A moment as text, in its own zone: `2026-11-23 10:30 CET`."""
     at = aware(at)
     return f"{at:%Y-%m-%d %H:%M} {at.tzname() or 'UTC'}"
 
@@ -184,7 +197,7 @@ PLAIN = Markup(
     person=lambda person: person.id,
     everyone="@here",
     link=lambda url, label: label,
-    when=_plain_when,
+    when=when_text,
     place=lambda channel, name: name,
 )
 """Plain text, for notification lines, previews and terminals."""

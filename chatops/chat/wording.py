@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from adapters.base import display_name
 from chatops.chat.backend import CaseEvent, CaseView, DraftChange, EventKind
@@ -26,7 +26,6 @@ from chatops.chat.rich import (
     Text,
     When,
     audience,
-    aware,
     clip,
     one_line,
 )
@@ -322,15 +321,21 @@ def _publish_failed(view: CaseView, event: CaseEvent) -> Sentence:
         return _said(*head, Text("The draft is not the approved one. Ask for approval again"))
     if why is NotPublished.NOT_THERE:
         return _said(*head, Person(event.actor), Text(" said it is not there: publish again."))
-    then = NEXT_STEPS.get(why) if why else None
+    step = NEXT_STEPS.get(why) if why else None
+    then: Line = (Text(step),) if step else ()
     if why is NotPublished.RATE_LIMITED and event.until is not None:
-        at = aware(event.until).astimezone(UTC)
-        then = f"It goes out automatically at {at:%H:%M:%S} UTC unless the draft changes"
+        then = (
+            Text("It goes out automatically at "),
+            When(event.until, view.department.zone),
+            Text(" unless the draft changes"),
+        )
     reason = _reason(event)
     if not reason:
-        return _said(*head, Text(then or "Nothing was posted: edit the draft or publish again."))
+        return _said(
+            *head, *(then or (Text("Nothing was posted: edit the draft or publish again."),))
+        )
     detail = _detail(reason[:1].upper() + reason[1:])
-    return _said(*head, detail, Text(f". {then}")) if then else _said(*head, detail)
+    return _said(*head, detail, Text(". "), *then) if then else _said(*head, detail)
 
 
 def _publish_unknown(view: CaseView, event: CaseEvent) -> Sentence:
@@ -400,7 +405,9 @@ def _approval_waiting(view: CaseView, event: CaseEvent) -> Sentence:
 
 
 def _snoozed(view: CaseView, event: CaseEvent) -> Sentence:
-    until: Span = When(event.until) if event.until is not None else Text("later")
+    until: Span = (
+        When(event.until, view.department.zone) if event.until is not None else Text("later")
+    )
     return _said(
         Emoji("zzz"), Text(" "), Person(event.actor), Text(" snoozed the reminders until "), until
     )

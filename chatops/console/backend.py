@@ -89,7 +89,10 @@ class ConsoleBackend:
 
 def departments(config: Config) -> tuple[Department, ...]:
     """The configured departments as a chat addresses them."""
-    return tuple(Department(d.id, d.name, d.channel) for d in config.departments)
+    return tuple(
+        Department(d.id, d.name, d.channel, config.department_tz(d.id).key)
+        for d in config.departments
+    )
 
 
 def create(rt: Runtime) -> ConsoleBackend:

@@ -47,6 +47,7 @@ from chatops.chat.rich import (
     Place,
     Span,
     Strong,
+    When,
     clip,
     plain_span,
 )
@@ -243,13 +244,14 @@ def cases_table(cases: list[Case], now: datetime) -> Table:
     return table
 
 
-def history_table(entries: list[AuditEntry]) -> Table:
+def history_table(entries: list[AuditEntry], zone: str = "") -> Table:
+    """The audit log of a case, its times in `zone` (the department's)."""
     table = Table(title="History", expand=True, show_edge=False)
     for col in ("when", "who", "what", "state", "detail"):
         table.add_column(col)
     for e in entries:
         table.add_row(
-            safe(f"{e.at:%H:%M:%S}"),
+            safe(f"{When(e.at, zone).local:%m-%d %H:%M:%S %Z}"),
             safe(e.actor),
             safe(e.action),
             safe(f"{e.before.value if e.before else '-'} → {e.after.value}"),

@@ -210,7 +210,7 @@ class Repl:
         case = await case_of(self.wf, case_id)
         view = await self.wf.view(case)
         self.console.print(case_panel(view, self.clock(), self.departments))
-        self.console.print(history_table(await self.audit.entries(case.id)))
+        self.console.print(history_table(await self.audit.entries(case.id), view.department.zone))
 
     def _say(self, text: str) -> None:
         self.console.print(text, style="yellow", highlight=False, markup=False)

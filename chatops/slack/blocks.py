@@ -92,10 +92,11 @@ def channel_ref(channel: str) -> str:
 
 
 def slack_date(when: datetime) -> str:
-    """Slack date formatting: each reader sees their own time zone; the fallback is ours."""
-    when = aware(when)
-    fallback = f"{when:%Y-%m-%d %H:%M} {when.tzname() or 'UTC'}"
-    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+    """Slack's date formatting ("Today at 10:30", "Nov 23 at 10:30"): each reader sees it in
+    their own time zone and locale; clients that cannot format it show the fallback, `when`
+    in its own zone (the department's, `rich.When.local`). mrkdwn only: never in plain_text."""
+    stamp = int(aware(when).timestamp())
+    return f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|{escape(rich.when_text(when))}>"
 
 
 def _place(channel: str, name: str) -> str:

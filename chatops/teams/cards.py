@@ -458,8 +458,9 @@ def event_message(
     view: CaseView, event: CaseEvent, *, names: Mapping[str, str] | None = None
 ) -> tuple[str, Mentions]:
     """The reply in the case post's thread for one event (wording.event_sentence), and the
-    mentions in it, whose entities the caller attaches (`mention_entities`)."""
-    return _said(event_sentence(view, event), People(names))
+    mentions in it, whose entities the caller attaches (`mention_entities`). A text message:
+    its moments are written in the department's zone (Teams formats DATE/TIME in cards only)."""
+    return _said(event_sentence(view, event), People(names, card=False))
 
 
 def _said(sentence: Sentence, people: People) -> tuple[str, Mentions]:

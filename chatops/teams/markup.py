@@ -87,7 +87,9 @@ def link(url: str | None, label: str) -> str:
 
 
 def teams_date(when: datetime) -> str:
-    """Adaptive Card date functions: each reader sees the time in their own time zone."""
+    """Adaptive Card DATE/TIME functions: each reader sees the moment in their own time zone
+    and locale. Teams formats them in a card's TextBlock text only, never in a text message
+    (`People(card=False)` writes `rich.when_text` there instead)."""
     stamp = aware(when).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return f"{{{{DATE({stamp}, SHORT)}}}} {{{{TIME({stamp})}}}}"
 
@@ -130,14 +132,19 @@ class People:
 
     A person is an `<at>` mention when their id can be one (`is_person`), shown by the name
     Teams told us (`names`, clipped to `chars`); "the department" is "@channel" text (a real
-    channel mention needs the team's channel id)."""
+    channel mention needs the team's channel id). `card=False`: the text of a plain message,
+    where Teams formats no DATE/TIME, so a moment is written in the department's zone."""
 
-    def __init__(self, names: Mapping[str, str] | None = None, chars: int = NAME_CHARS) -> None:
+    def __init__(
+        self, names: Mapping[str, str] | None = None, chars: int = NAME_CHARS, *, card: bool = True
+    ) -> None:
         self.names = names or {}
         self.chars = chars
         self.pairs: Mentions = []
         self.markup = replace(
-            MARKDOWN, person=lambda person: self.who(person.id, notify=person.notify)
+            MARKDOWN,
+            person=lambda person: self.who(person.id, notify=person.notify),
+            when=teams_date if card else rich.when_text,
         )
 
     def display(self, actor: str) -> str:

@@ -69,6 +69,8 @@ class Department:
     id: str
     name: str
     channel: str
+    zone: str = ""
+    """Its IANA time zone: moments are shown in it where a reader's own is unknown."""
 
 
 @dataclass(frozen=True)

@@ -496,7 +496,8 @@ class Workflow:
 
     def department(self, dept_id: str) -> Department:
         d = self.config.department(dept_id)
-        return Department(id=d.id, name=d.name, channel=d.channel)
+        zone = self.config.department_tz(d.id).key
+        return Department(id=d.id, name=d.name, channel=d.channel, zone=zone)
 
     async def view(self, case: Case) -> CaseView:
         return self._view(case, await self.store.cases.mentions(case.id))

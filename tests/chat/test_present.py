@@ -370,7 +370,7 @@ def test_an_overdue_tier_says_which_clock_ran_out_in_the_thread_and_the_ping() -
         (
             NotPublished.RATE_LIMITED,
             "HTTP 429",
-            "HTTP 429. It goes out automatically at 09:00:30 UTC",
+            "HTTP 429. It goes out automatically at 2026-11-23 09:00 UTC unless",
         ),
         (
             NotPublished.NOT_APPROVED,

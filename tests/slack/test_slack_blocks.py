@@ -329,7 +329,7 @@ def test_due_uses_slack_date_formatting_and_marks_overdue(minutes: int, overdue:
     due = NOW + timedelta(minutes=minutes)
     text = body(case_blocks(make_view(make_case(S.NEW), due_at=due), now=NOW))
     stamp = int(due.timestamp())
-    assert f"first answer due <!date^{stamp}^{{date_short_pretty}} {{time}}|" in text
+    assert f"first answer due <!date^{stamp}^{{date_short_pretty}} at {{time}}|" in text
     assert ("(overdue)" in text) is overdue
 
 
@@ -614,7 +614,7 @@ EVENT_CASES: list[tuple[EventKind, dict[str, Any], dict[str, Any], list[str]]] =
         {"actor": "U0ANNA0001", "until": datetime(2026, 11, 23, 10, 30, tzinfo=UTC)},
         [
             ":zzz: <@U0ANNA0001> snoozed the reminders until "
-            "<!date^1795429800^{date_short_pretty} {time}|2026-11-23 10:30 UTC>"
+            "<!date^1795429800^{date_short_pretty} at {time}|2026-11-23 10:30 UTC>"
         ],
     ),
 ]

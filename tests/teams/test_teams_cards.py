@@ -669,8 +669,7 @@ EVENTS: dict[EventKind, tuple[CaseEvent, str]] = {
     ),
     EventKind.SNOOZED: (
         CaseEvent(EventKind.SNOOZED, OWNER, until=datetime(2026, 11, 23, 10, 0, tzinfo=UTC)),
-        "💤 <at>Anna Lind</at> snoozed the reminders until "
-        "{{DATE(2026-11-23T10:00:00Z, SHORT)}} {{TIME(2026-11-23T10:00:00Z)}}",
+        "💤 <at>Anna Lind</at> snoozed the reminders until 2026-11-23 10:00 UTC",
     ),
     EventKind.REPLY_TARGET: (
         CaseEvent(EventKind.REPLY_TARGET, OWNER),

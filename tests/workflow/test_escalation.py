@@ -472,3 +472,19 @@ def test_a_batched_ping_as_a_teams_card_and_console_text() -> None:
     printed = console.export_text()
     assert printed.count("@here") == 1 and "13 cases in Social team need someone now" in printed
     assert "#1013 has waited 4h without an answer · aad-anna" in printed
+
+
+async def test_the_weekly_report_dates_its_week_in_the_config_zone(system: System) -> None:
+    """Monday 00:30 in Stockholm is still Sunday in UTC: the week named is the local one."""
+    system.clock.now = datetime(2026, 11, 22, 23, 30, tzinfo=UTC)
+    scheduler = Scheduler(
+        system.wf,
+        system.chat,
+        system.rt.store,
+        system.rt.config,
+        system.rt.adapters,
+        clock=system.clock,
+    )
+    assert await scheduler.weekly_report() is True
+    _, report = system.chat.reports[0]
+    assert report.title.endswith("16–23 Nov 2026"), report.title
