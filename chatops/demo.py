@@ -35,7 +35,7 @@ from chatops import runtime
 from chatops.chat.actions import Action
 from chatops.chat.commands import run_action
 from chatops.config import Config, load_config, load_config_text
-from chatops.console import ConsoleBackend, departments
+from chatops.console import ConsoleBackend, departments, home
 from chatops.console.render import joined, safe
 from chatops.console.repl import Repl
 from chatops.domain import utcnow
@@ -251,7 +251,12 @@ async def run_demo(
                 print_intro(console, base_url, secret, own_secret, settings, config)
                 try:
                     await Repl(
-                        rt.wf, rt.store.audit, console, clock=rt.clock, departments=chat.departments
+                        rt.wf,
+                        rt.store.audit,
+                        console,
+                        clock=rt.clock,
+                        departments=chat.departments,
+                        homes=lambda user: home.build(rt, user),
                     ).run(stdin)
                 finally:
                     stop.set()

@@ -53,6 +53,18 @@ def by_state(department: str, state: str) -> str:
     return f"{G}:ix:{department}:{state}"
 
 
+def by_owner(owner: str) -> str:
+    """Set of the open case ids one person owns (their Home lists them without a scan)."""
+    return f"{G}:own:{owner}"
+
+
+def tally(hour: str, department: str, what: str) -> str:
+    """Set of the case ids of one department opened (`new`) or first answered (`answered`)
+    in one UTC hour (`yyyy-mm-ddThh`), TTL: a Home's figures of today; a set, so a
+    redelivery that indexes a case again counts it once."""
+    return f"{G}:tally:{hour}:{department}:{what}"
+
+
 def published_texts(day: str) -> str:
     """Hash of one day: digest of a published text -> times it was published."""
     return f"{PUBLISHED_TEXTS}:{day}"
@@ -185,6 +197,9 @@ SLACK_PAUSED = SLACK.paused  # until auth.test passes again
 SLACK_USER_GROUPS = f"{G}:slack:groups"  # + ":<group id>": cached members, with TTL
 SLACK_VIEWS = f"{G}:slack:view"  # + ":<view id>": case id of a modal we opened (TTL)
 SLACK_IDENTITY = f"{G}:slack:identity"  # hash: what auth.test last answered for the token
+SLACK_HOME_OPENED = f"{G}:slack:home:opened"  # set: users who opened their App Home once
+SLACK_HOME_DIRTY = f"{G}:slack:home:dirty"  # set: users (or "dept:<id>") whose Home is stale
+SLACK_MEMBERS = f"{G}:slack:members"  # + ":<channel>": cached member ids (TTL)
 slack_queue = SLACK.queue
 slack_inflight = SLACK.inflight
 slack_lease = SLACK.lease
@@ -198,6 +213,16 @@ def slack_user_group(group: str) -> str:
     return f"{SLACK_USER_GROUPS}:{group}"
 
 
+def slack_members(channel: str) -> str:
+    """The cached member ids of one Slack channel, as JSON (TTL)."""
+    return f"{SLACK_MEMBERS}:{channel}"
+
+
+def slack_permalink(case_id: str) -> str:
+    """The permalink of a case's Slack thread, cached for Homes (TTL)."""
+    return f"{PREFIX}:case:{{{case_id}}}:slack:link"
+
+
 def slack_view(view_id: str) -> str:
     """The case id of a Slack modal we opened (TTL)."""
     return f"{SLACK_VIEWS}:{view_id}"
@@ -208,6 +233,11 @@ TEAMS = ChatKeys("teams")  # case hash: `channel`, `conversation`, `activity` of
 TEAMS_REFERENCES = f"{G}:teams:refs"  # hash: Teams channel id -> ConversationReference JSON
 TEAMS_NAMES = f"{G}:teams:names"  # hash: AAD object id -> display name, as Teams last sent it
 TEAMS_PERSONAL = f"{G}:teams:personal"  # hash: AAD object id -> reference of their chat with us
+
+
+def teams_members(channel: str) -> str:
+    """The cached AAD object ids of a Teams channel's team, as JSON (TTL)."""
+    return f"{G}:teams:members:{channel}"
 
 
 def teams_team(team: str) -> str:

@@ -47,6 +47,21 @@ async def may_act(
     return at_home(home, channel, thread) or await is_approver()
 
 
+async def may_act_from_home(
+    owner: str | None,
+    actor: str,
+    is_approver: Callable[[], Awaitable[bool]],
+    is_member: Callable[[], Awaitable[bool]],
+) -> bool:
+    """A click from the person's own Home (issue 12), which names no channel: the case's
+    owner, an approver, or a member of the case's department channel (as if they clicked
+    there). `is_member` may cost a call to the chat, so it is asked last; a chat that cannot
+    tell says no."""
+    if not actor:
+        return False
+    return actor == owner or await is_approver() or await is_member()
+
+
 def refusal(home: Home) -> Line:
     """Why not, and where instead."""
     return (

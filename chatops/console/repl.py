@@ -30,6 +30,7 @@ from rich.console import Console
 from chatops.chat import Department
 from chatops.chat.actions import Action
 from chatops.chat.commands import case_of, run_action
+from chatops.chat.home import HomeView
 from chatops.console.render import VERBS, Verb, case_panel, cases_table, history_table, safe
 from chatops.domain import utcnow
 from chatops.store import Audit
@@ -39,6 +40,7 @@ from chatops.workflow.transitions import Refused
 HELP = """\
 commands (N is a case number, with or without #):
   list                 open cases
+  home (or my)         your cases, approvals, unclaimed cases and today's figures
   show N               a case with its thread history
   as USER              act as USER from now on (the demo's approver is 'comms')
   claim N / unclaim N  take a case / give it back
@@ -89,20 +91,25 @@ class Repl:
         *,
         clock: Callable[[], datetime] = utcnow,
         departments: Sequence[Department] = (),
+        homes: Callable[[str], Awaitable[HomeView]] | None = None,
     ) -> None:
-        """`departments`: where a case may be moved (its card lists them)."""
+        """`departments`: where a case may be moved (its card lists them); `homes` builds a
+        person's Home (console/home.py)."""
         self.wf = workflow
         self.audit = audit
         self.console = console
         self.user = user
         self.clock = clock
         self.departments = tuple(departments)
+        self.homes = homes
         self.verbs = {verb.name: (action, verb) for action, verb in VERBS.items()}
         self.session: PromptSession[str] | None = None
         """The line editor while `run_prompt` reads."""
         self.commands: dict[str, Command] = {
             "help": self._help,
             "list": lambda _rest: self.list(),
+            "home": lambda _rest: self.home(),
+            "my": lambda _rest: self.home(),
             "as": self._as,
             "show": partial(self._case_command, "show"),
             **{name: partial(self._case_command, name) for name in self.verbs},
@@ -197,6 +204,14 @@ class Repl:
             self.console.print("no open cases")
             return
         self.console.print(cases_table(cases, self.clock()))
+
+    async def home(self) -> None:
+        from chatops.console.home import home_text
+
+        if self.homes is None:
+            self._say("home is not available here: use list")
+            return
+        self.console.print(home_text(await self.homes(self.user)))
 
     async def answer(self, case_id: str, position: str) -> None:
         """Pick which comment of the case the draft answers, by its number in `show N`."""

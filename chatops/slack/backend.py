@@ -39,6 +39,7 @@ from chatops.slack.blocks import (
     report_text,
 )
 from chatops.slack.groups import UserGroups
+from chatops.slack.home import HomeRefresher
 from chatops.slack.identity import WhoWeAre
 from chatops.slack.limits import LIMITS
 from chatops.slack.listeners import register
@@ -92,6 +93,7 @@ class SlackBackend:
             request_verification_enabled=not s.socket_mode,
             logger=bolt_logger(),
         )
+        self.homes = HomeRefresher(self)
         self.bolt.middleware(Scope(self))
         register(self.bolt, self)
         self._socket: Any = None
@@ -111,6 +113,7 @@ class SlackBackend:
         await show_event(
             self.outbox, view, event, reply=reply, moved_away=lambda: self.moved_away(view, event)
         )
+        await self.homes.mark(view, event)
 
     async def moved_away(self, view: CaseView, event: CaseEvent) -> None:
         """A reroute out of the case's channel (to another Slack channel, or to a department
@@ -308,7 +311,7 @@ class SlackBackend:
             self._socket = AsyncSocketModeHandler(self.bolt, self.rt.settings.slack_app_token)
             await self._socket.connect_async()
             log.info("slack: connected in Socket Mode")
-        await self.sender.run(stop)
+        await asyncio.gather(self.sender.run(stop), self.homes.run(stop))
 
 
 def create(rt: Runtime) -> SlackBackend:

@@ -39,7 +39,8 @@ MAIN_ACTIONS = frozenset({Action.CLAIM, Action.EDIT, Action.PUBLISH})
 _SLACK_ID = re.compile(r"[A-Z][A-Z0-9]{2,}")
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,}")
 _USER_ID_IN_TEXT = re.compile(r"\b[UW](?=[A-Z0-9]*\d)[A-Z0-9]{8,}\b")
-_CASE_BLOCK = re.compile(r"case-[^-]+-([0-9a-f]{32})")
+_CASE_BLOCK = re.compile(r"(?:home-)?case-[^-]+-([0-9a-f]{32})")
+"""A case message's actions block, or a case's on a Home tab (chatops/slack/home.py)."""
 
 
 # -- spans as mrkdwn --------------------------------------------------------------------------

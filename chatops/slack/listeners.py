@@ -70,6 +70,7 @@ def register(app: AsyncApp, backend: SlackBackend) -> None:
     app.view(View.DRAFT.value)(_save_draft(backend))
     app.view(View.REJECT.value)(_save_reject(backend))
     app.event("message")(_thread_message(backend))
+    app.event("app_home_opened")(_home_opened(backend))
     app.command("/chatops")(_slash(backend))
 
 
@@ -83,12 +84,14 @@ def _where(body: dict[str, Any]) -> tuple[str, str]:
 async def _tell(
     backend: SlackBackend, channel: str, user: str, text: str, thread_ts: str | None = None
 ) -> None:
-    """An ephemeral answer: only the person who acted sees it."""
+    """An ephemeral answer: only the person who acted sees it; a direct message when they
+    acted where there is no channel (their Home tab)."""
     from chatops.slack.blocks import refusal_text
 
-    if not channel:
-        return
     try:
+        if not channel:
+            await backend.client.chat_postMessage(channel=user, text=refusal_text(text))
+            return
         await backend.client.chat_postEphemeral(
             channel=channel, user=user, text=refusal_text(text), thread_ts=thread_ts
         )
@@ -258,6 +261,18 @@ def _thread_message(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
                 "after `>>` is the draft."
             )
             await backend.outbox.enqueue(Op("reply", case_id, channel, text=note, ts=thread_ts))
+
+    return listener
+
+
+def _home_opened(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
+    """The person opened the app's Home tab: publish it now, and keep it current from then on
+    (chatops/slack/home.py)."""
+
+    async def listener(event: dict[str, Any]) -> None:
+        user = str(event.get("user") or "")
+        if event.get("tab") == "home" and user:
+            await backend.homes.opened(user)
 
     return listener
 

@@ -34,8 +34,9 @@ BOT_SCOPES: tuple[str, ...] = (
 No `chat:write.public`: the bot only posts to department channels it has been invited to.
 """
 
-BOT_EVENTS: tuple[str, ...] = ("message.channels", "message.groups")
-"""Thread messages in public and private department channels (the `>>` drafts)."""
+BOT_EVENTS: tuple[str, ...] = ("message.channels", "message.groups", "app_home_opened")
+"""Thread messages in public and private department channels (the `>>` drafts); a person
+opening the app's Home tab (their cases, chatops/slack/home.py)."""
 
 NAME_LIMIT = 35
 DESCRIPTION = "Social-media mentions as cases: claim, draft, approve and publish replies."
@@ -68,6 +69,11 @@ def slack_manifest(
         "_metadata": {"major_version": 1, "minor_version": 1},
         "display_information": {"name": name, "description": DESCRIPTION},
         "features": {
+            "app_home": {
+                "home_tab_enabled": True,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": True,
+            },
             "bot_user": {"display_name": name, "always_online": True},
             "slash_commands": [command],
         },

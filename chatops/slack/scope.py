@@ -25,9 +25,10 @@ from slack_sdk.errors import SlackApiError
 
 from chatops import keys
 from chatops.chat.rich import plain
-from chatops.chat.scope import STALE, Home, may_act, refusal
+from chatops.chat.scope import STALE, Home, may_act, may_act_from_home, refusal
 from chatops.slack.blocks import mrkdwn
 from chatops.slack.drafts import thread_draft
+from chatops.slack.home import is_home_click
 
 if TYPE_CHECKING:
     from chatops.slack.backend import SlackBackend
@@ -167,10 +168,25 @@ class Scope:
             if not message_allowed(home, str(action.get("block_id") or ""), body):
                 await self._tell(user, channel, mrkdwn(STALE), thread_ts)
                 return False
-            if not await may_act(home, channel, self._approver(user)):
+            if not channel and is_home_click(body):
+                allowed = await self._from_home(case_id or "", home, user)
+            else:
+                allowed = await may_act(home, channel, self._approver(user))
+            if not allowed:
                 await self._tell(user, channel, mrkdwn(refusal(home)), thread_ts)
                 return False
         return True
+
+    async def _from_home(self, case_id: str, home: Home, user: str) -> bool:
+        """A click on a person's Home tab: their own case, an approver's, or a member's of the
+        case's department channel (chatops.chat.scope.may_act_from_home)."""
+        case = await self.backend.rt.store.cases.get(case_id)
+        owner = case.owner if case is not None else None
+
+        async def is_member() -> bool:
+            return user in await self.backend.homes.members(home.channel)
+
+        return await may_act_from_home(owner, user, self._approver(user), is_member)
 
     async def _submission(self, body: dict[str, Any]) -> BoltResponse | None:
         """A modal counts when we opened it (from where the case may be acted on, which the

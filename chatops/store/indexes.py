@@ -7,17 +7,20 @@ the redelivery the inbound stream guarantees.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import redis.asyncio as aioredis
 
 from chatops import keys
-from chatops.domain import Case, State
+from chatops.domain import OPEN_STATES, Case, State
 from chatops.redis_text import Raw, maybe_text, texts
 
 TRACKED_STATES = [s for s in State if s not in (State.CLOSED, State.DISMISSED)]
 """States with an index set; closed and dismissed grow forever and are not listed."""
+
+TALLY_TTL_S = 3 * 24 * 3600
+"""A day's tally is read while it may still be "today" somewhere, then forgotten."""
 
 IndexChange = tuple[Case | None, Case, datetime | None]
 """A case before and after a write (None before: new), and its next deadline (None: none)."""
@@ -66,6 +69,29 @@ class Indexes:
             pipe.scard(keys.by_state(d, s))
         return dict(zip(pairs, await pipe.execute(), strict=True))
 
+    async def owned(self, owner: str) -> list[str]:
+        """The open cases `owner` owns, by number."""
+        found = cast(list[Raw], await self.redis.smembers(keys.by_owner(owner)))
+        return sorted(texts(found), key=int)
+
+    async def tallies(
+        self, departments: Iterable[str], since: datetime, now: datetime
+    ) -> tuple[int, int]:
+        """(cases opened, cases first answered) in `departments` from the hour of `since` to
+        now: the hourly tallies `reindex` keeps, so a day in any whole-hour zone is exact."""
+        hour = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        hours = []
+        while hour <= now:
+            hours.append(_hour(hour))
+            hour += timedelta(hours=1)
+        wanted = [(h, d, w) for h in hours for d in departments for w in ("new", "answered")]
+        pipe = self.redis.pipeline(transaction=False)
+        for h, d, w in wanted:
+            pipe.scard(keys.tally(h, d, w))
+        counts = await pipe.execute()
+        new = sum(n for (_, _, w), n in zip(wanted, counts, strict=True) if w == "new")
+        return new, sum(counts) - new
+
     async def due(self, now: datetime, limit: int = 1000) -> list[str]:
         """Cases whose next deadline has passed: cost grows with what is due, not with all."""
         due = await self.redis.zrangebyscore(keys.DUE, "-inf", now.timestamp(), start=0, num=limit)
@@ -88,6 +114,30 @@ def _reindex(pipe: Any, before: Case | None, after: Case) -> None:
         pipe.sadd(keys.by_state(after.department, after.state), after.id)
     if before is None:
         pipe.hsetnx(keys.DAY_FIRST, after.created_at.date().isoformat(), after.id)
+        _count(pipe, after.department, after.created_at, "new", after.id)
+    if after.first_response_at is not None and (before is None or not before.first_response_at):
+        _count(pipe, after.department, after.first_response_at, "answered", after.id)
+    _reindex_owner(pipe, before, after)
     for mkey in after.mention_keys:
         if before is None or mkey not in before.mention_keys:
             pipe.hset(keys.MENTION_CASES, mkey, after.id)
+
+
+def _reindex_owner(pipe: Any, before: Case | None, after: Case) -> None:
+    """Open cases by owner: a case leaves its old owner's set when it changes hands or closes."""
+    was = before.owner if before is not None and before.state in OPEN_STATES else None
+    now = after.owner if after.state in OPEN_STATES else None
+    if was and was != now:
+        pipe.srem(keys.by_owner(was), after.id)
+    if now and (before is None or was != now):
+        pipe.sadd(keys.by_owner(now), after.id)
+
+
+def _count(pipe: Any, department: str, at: datetime, what: str, case_id: str) -> None:
+    key = keys.tally(_hour(at), department, what)
+    pipe.sadd(key, case_id)
+    pipe.expire(key, TALLY_TTL_S)
+
+
+def _hour(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H")

@@ -49,6 +49,8 @@ from chatops.teams.cards import (
 )
 from chatops.teams.clicks import Click
 from chatops.teams.direct import Personal, people
+from chatops.teams.home import SOURCE as HOME_SOURCE
+from chatops.teams.home import TeamsHome
 from chatops.teams.markup import plain
 from chatops.teams.outbox import Connector, Op, Outbox, Post, Rendered, Sender
 from chatops.teams.references import References, channel_of
@@ -80,11 +82,11 @@ class TeamsBackend:
             rt.store.redis, accept=lambda url: service_url_allowed(url, local=self.local_only)
         )
         self.outbox = Outbox(rt.store)
-        connector = Connector(self.adapter, self.app_id)
-        self.personal = Personal(rt.store.redis, self.references, connector)
+        self.connector = Connector(self.adapter, self.app_id)
+        self.personal = Personal(rt.store.redis, self.references, self.connector)
         self.sender = Sender(
             rt.store,
-            connector,
+            self.connector,
             self.outbox,
             self.references,
             self.render,
@@ -92,6 +94,7 @@ class TeamsBackend:
             personal=self.personal,
         )
         self.bot = ChatopsBot(self)
+        self.home = TeamsHome(self)
         self.close_grace = CLOSE_GRACE_S
         self._deliveries: set[asyncio.Task[None]] = set()
         """Publishes started by clicks and run after the invoke was answered."""
@@ -305,12 +308,15 @@ class TeamsBackend:
         *,
         told: str | None = None,
         click: Click | None = None,
+        user: str = "",
     ) -> dict[str, Any]:
         """The card a click is answered with: it replaces the clicked card for the clicking
         user only. A digest stays a digest (brought up to date); anything else becomes the
         case card, with the refusal (or what the click did instead) on top. Text the user
         typed in the draft box and the click did not save stays in the box: no click loses
         it, and a card that was merely out of date shows the new draft."""
+        if source == HOME_SOURCE and user:  # the person's Home, brought up to date
+            return await self.home.card(user, notice)
         case = await self.rt.store.cases.get(case_id)
         if case is None:
             return refusal_card(notice or f"there is no case #{case_id}")
@@ -339,15 +345,18 @@ class TeamsBackend:
         return card
 
     async def _links(self, items: Sequence[DigestItem | PingItem]) -> dict[str, str]:
+        return await self.links([item.case_id for item in items])
+
+    async def links(self, case_ids: Sequence[str]) -> dict[str, str]:
         """Case id -> a deep link to its post, for the cases that have one."""
         links: dict[str, str] = {}
-        for item in items:
-            post = await self.outbox.post_of(item.case_id)
+        for case_id in case_ids:
+            post = await self.outbox.post_of(case_id)
             if post is not None:
                 reference = await self.references.get(post.channel)
                 conversation = reference.conversation if reference else None
                 tenant = conversation.tenant_id if conversation else None
-                links[item.case_id] = message_link(post, tenant)
+                links[case_id] = message_link(post, tenant)
         return links
 
     def departments(self) -> list[Department]:

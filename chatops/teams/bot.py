@@ -54,11 +54,13 @@ from chatops.chat import drafts
 from chatops.chat.actions import Action
 from chatops.chat.commands import run_action
 from chatops.chat.rich import EMOJI
-from chatops.chat.scope import Home, may_act, refusal
+from chatops.chat.scope import Home, may_act, may_act_from_home, refusal
 from chatops.domain import OPEN_STATES, Case
 from chatops.teams.auth import untrusted_activity, untrusted_identity
 from chatops.teams.cards import dialog_card, refusal_card
 from chatops.teams.clicks import REFRESH_VERB, Click, DialogClick, read_click, read_dialog
+from chatops.teams.home import COMMANDS as HOME_COMMANDS
+from chatops.teams.home import SOURCE as HOME_SOURCE
 from chatops.teams.markup import CARD_TYPE, plain
 from chatops.teams.outbox import Post
 from chatops.teams.references import THREAD_MARK, channel_of
@@ -78,7 +80,13 @@ HELP = (
     "**Publish** (sensitive cases go to comms for approval first).\n\n"
     "In a case's thread, a reply that @mentions chatops and starts with `>>` becomes the "
     "draft; anything else stays internal and never reaches the customer.\n\n"
-    "`@chatops cases` lists the open cases of this channel's department."
+    "`@chatops cases` lists the open cases of this channel's department; `my cases` in a "
+    "personal chat with chatops shows your own, your approvals and your departments' "
+    "unclaimed cases."
+)
+
+HOME_ELSEWHERE = (
+    "your cases are shown only to you: write `my cases` in a personal chat with chatops."
 )
 
 Command = Callable[["Workflow", Click, str], Awaitable["Case | drafts.Told"]]
@@ -273,7 +281,7 @@ class ChatopsBot(TeamsActivityHandler):
         except ValueError as exc:
             return _card_response(refusal_card(str(exc)))
         conversation = activity.conversation.id if activity.conversation else ""
-        elsewhere = await self._elsewhere(activity, click.case_id)
+        elsewhere = await self._elsewhere(activity, click.case_id, home=click.source == HOME_SOURCE)
         if elsewhere is not None:  # not even the card: it would show the case
             return _card_response(refusal_card(elsewhere))
         if click.source == "case":
@@ -292,23 +300,32 @@ class ChatopsBot(TeamsActivityHandler):
                 publishing = drafts.started(verb, result)
         try:
             card = await self.backend.answer_card(
-                click.case_id, click.source, conversation, notice, told=told, click=click
+                click.case_id,
+                click.source,
+                conversation,
+                notice,
+                told=told,
+                click=click,
+                user=actor(activity),
             )
         finally:
             if publishing is not None:  # even if the answer fails: never left in `publishing`
                 self.backend.deliver_later(publishing, actor(activity))
         return _card_response(card)
 
-    async def _elsewhere(self, activity: Activity, case_id: str) -> str | None:
+    async def _elsewhere(
+        self, activity: Activity, case_id: str, *, home: bool = False
+    ) -> str | None:
         """Why a click or dialog naming `case_id` does not count from where it came
-        (chat.scope: the case's channel, or an approver anywhere); None when it does. Card
-        data is the client's to write, so a case id alone proves nothing."""
+        (chat.scope: the case's channel, or an approver anywhere; from a person's Home, also
+        the owner and the members of the case's team); None when it does. Card data is the
+        client's to write, so a case id alone proves nothing."""
         case = await self.backend.rt.store.cases.get(case_id)
         if case is None:
             return None  # the command itself says there is no such case
         department = self.backend.workflow.department(case.department)
         post = await self.backend.outbox.post_of(case_id)
-        home = Home(
+        place = Home(
             department.channel, department.name, (post.channel, post.activity) if post else None
         )
         user = actor(activity)
@@ -317,9 +334,14 @@ class ChatopsBot(TeamsActivityHandler):
         async def is_approver() -> bool:
             return user in approvers
 
-        if await may_act(home, _channel_of(activity) or "", is_approver):
+        async def is_member() -> bool:
+            return user in await self.backend.home.members(department.channel)
+
+        if await may_act(place, _channel_of(activity) or "", is_approver):
             return None
-        return plain(refusal(home)).removeprefix(EMOJI["no_entry_sign"]).strip()
+        if home and await may_act_from_home(case.owner, user, is_approver, is_member):
+            return None
+        return plain(refusal(place)).removeprefix(EMOJI["no_entry_sign"]).strip()
 
     async def _adopt(self, case_id: str, conversation: str, post_id: str | None) -> None:
         """A click on a case card that is a post of its own tells us where that post is: if a
@@ -389,13 +411,27 @@ class ChatopsBot(TeamsActivityHandler):
         activity = turn_context.activity
         text = message_text(activity)
         conversation = activity.conversation.id if activity.conversation else ""
+        personal = _personal(activity)
         if text.startswith(DRAFT_PREFIX):
             await self._draft(turn_context, conversation, text[len(DRAFT_PREFIX) :].strip())
+        elif text.lower() in HOME_COMMANDS or (text.lower() in ("cases", "/cases") and personal):
+            await self._home(turn_context)
         elif text.lower() in ("cases", "/cases"):
             listing = await self._cases(activity)
             await turn_context.send_activity(MessageFactory.text(listing))
         elif text.lower() in ("help", "/help", ""):
             await turn_context.send_activity(MessageFactory.text(HELP))
+
+    async def _home(self, turn_context: TurnContext) -> None:
+        """The person's Home (teams/home.py), only in their personal chat with the bot: in a
+        channel it would show everyone one person's cases."""
+        activity = turn_context.activity
+        if not _personal(activity):
+            await turn_context.send_activity(_to(activity, HOME_ELSEWHERE))
+            return
+        card = await self.backend.home.card(actor(activity))
+        attachment = Attachment(content_type=CARD_TYPE, content=card)
+        await turn_context.send_activity(MessageFactory.attachment(attachment))
 
     async def _draft(self, turn_context: TurnContext, conversation: str, text: str) -> None:
         case_id = await self.backend.outbox.case_of_thread(conversation)
@@ -436,6 +472,11 @@ class ChatopsBot(TeamsActivityHandler):
                     f"{case.state.value.replace('_', ' ')} · {owner}"
                 )
         return "\n".join(lines) if lines else "No open cases here. 🎉"
+
+
+def _personal(activity: Activity) -> bool:
+    conversation = activity.conversation
+    return conversation is not None and conversation.conversation_type == "personal"
 
 
 def actor(activity: Activity) -> str:

@@ -198,6 +198,25 @@ class Connector:
 
         await self.turn(readdressed(reference, post.conversation), update)
 
+    async def members(
+        self, reference: ConversationReference, channel: str, page_size: int = 500
+    ) -> list[str]:
+        """The AAD object ids of everyone in `channel`'s team (its roster, every page)."""
+
+        async def roster(_: TurnContext, client: ConnectorClient) -> list[str]:
+            found: list[str] = []
+            token: str | None = None
+            while True:
+                page = await client.conversations.get_conversation_paged_members(
+                    channel, page_size=page_size, continuation_token=token
+                )
+                found += [m.aad_object_id or m.id for m in page.members or [] if m]
+                token = page.continuation_token
+                if not token:
+                    return found
+
+        return await self.turn(readdressed(reference, channel), roster)
+
     async def turn(
         self,
         reference: ConversationReference,

@@ -190,6 +190,7 @@ class FakeSlack(LocalServer):
         not_in_channel: Iterable[str] = (),
         user_groups: Mapping[str, Iterable[str]] | None = None,
         users: Mapping[str, str] | None = None,
+        members: Mapping[str, Iterable[str]] | None = None,
         clock: Callable[[], float] = time.monotonic,
         first_ts: str | None = None,
     ) -> None:
@@ -201,6 +202,7 @@ class FakeSlack(LocalServer):
             k: list(v) for k, v in (user_groups or {}).items()
         }
         self.users: dict[str, str] = dict(users or {})
+        self.members: dict[str, list[str]] = {k: list(v) for k, v in (members or {}).items()}
         self.clock = clock
         # Message ts are times, as on Slack (tests that compare exact ts pin the first one).
         self._first_ts = _ts_key(first_ts) if first_ts else int(time.time() * 1_000_000)
@@ -233,6 +235,7 @@ class FakeSlack(LocalServer):
             "conversations.open": self._conversations_open,
             "conversations.history": self._conversations_history,
             "conversations.replies": self._conversations_replies,
+            "conversations.members": self._conversations_members,
             "views.open": self._views_open,
             "views.push": self._views_open,
             "views.update": self._views_update,
@@ -681,6 +684,26 @@ class FakeSlack(LocalServer):
         return self._page(
             channel, found, _limit(args, 1000, 1000), _truthy(args.get("include_all_metadata"))
         )
+
+    def _conversations_members(self, args: Args) -> Args:
+        """A channel's member ids, a page at a time (limit: default 100, at most 1000; the
+        cursor is opaque), as Slack pages them; the bot is a member of the channels it knows."""
+        channel = self._known(args.get("channel"))
+        everyone = self.members.get(channel, [BOT_USER_ID])
+        start = 0
+        if args.get("cursor"):
+            try:
+                prefix, index = base64.b64decode(args["cursor"], validate=True).decode().split(":")
+                if prefix != "next_member":
+                    raise ValueError(prefix)
+                start = int(index)
+            except ValueError as e:
+                raise _ApiError("invalid_cursor") from e
+        limit = _limit(args, 100, 1000)
+        page = everyone[start : start + limit]
+        more = start + limit < len(everyone)
+        cursor = base64.b64encode(f"next_member:{start + limit}".encode()).decode() if more else ""
+        return {"members": page, "response_metadata": {"next_cursor": cursor}}
 
     def _page(
         self, channel: str, found: list[dict[str, Any]], limit: int, with_metadata: bool

@@ -109,6 +109,7 @@ class FakeConnector(LocalServer):
         self.channels = {team: "General", **channels}
         self.not_member: set[str] = set()
         self.not_installed: set[str] = set()  # AAD object ids without the app: no personal chat
+        self.roster: list[Person] = []  # the team's members (every channel's, as in Teams)
         self.delay_answer = 0.0  # seconds between storing a write and answering it
         self.calls: list[Call] = []
         self.rejected_429 = 0
@@ -123,6 +124,7 @@ class FakeConnector(LocalServer):
             "*", "/v3/conversations/{conversation}/activities/{activity}", self._activity
         )
         app.router.add_get("/v3/teams/{team}/conversations", self._team_channels)
+        app.router.add_get("/v3/conversations/{conversation}/pagedmembers", self._paged_members)
 
     @property
     def url(self) -> str:
@@ -205,6 +207,24 @@ class FakeConnector(LocalServer):
             return 200, {"conversations": listed}
 
         return await self._handle(request, "channels", team, channels)
+
+    async def _paged_members(self, request: web.Request) -> web.Response:
+        """The roster of a channel's team, `pageSize` at a time (Teams: at most 500, at
+        least 50), continued by an opaque `continuationToken`."""
+        conversation = request.match_info["conversation"]
+        size = max(50, min(500, int(request.query.get("pageSize") or 500)))
+        token = request.query.get("continuationToken")
+
+        def page(_: str, __: Any) -> tuple[int, Json]:
+            self._postable(conversation)
+            start = int(token.removeprefix("page:")) if token else 0
+            listed = [p.account() for p in self.roster[start : start + size]]
+            body: Json = {"members": listed}
+            if start + size < len(self.roster):
+                body["continuationToken"] = f"page:{start + size}"
+            return 200, body
+
+        return await self._handle(request, "members", conversation, page)
 
     async def _handle(
         self, request: web.Request, route: str, conversation: str, act: Any

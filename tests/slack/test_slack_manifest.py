@@ -47,6 +47,7 @@ def test_required_keys_and_settings() -> None:
     assert m["settings"]["socket_mode_enabled"] is False
     assert m["settings"]["token_rotation_enabled"] is False
     assert m["settings"]["interactivity"]["is_enabled"] is True
+    assert m["features"]["app_home"]["home_tab_enabled"] is True  # each person's Home tab
 
 
 def test_scopes_are_exactly_what_the_bot_uses() -> None:
@@ -60,7 +61,7 @@ def test_one_request_url_for_events_interactivity_and_the_command() -> None:
     url = "https://bot.acme.invalid/slack/events"
     assert m["settings"]["event_subscriptions"] == {
         "request_url": url,
-        "bot_events": ["message.channels", "message.groups"],
+        "bot_events": ["message.channels", "message.groups", "app_home_opened"],
     }
     assert m["settings"]["interactivity"]["request_url"] == url
     [command] = m["features"]["slash_commands"]
@@ -87,6 +88,7 @@ def test_socket_mode_has_no_request_urls() -> None:
     assert m["settings"]["event_subscriptions"]["bot_events"] == [
         "message.channels",
         "message.groups",
+        "app_home_opened",
     ]
     assert m["settings"]["interactivity"] == {"is_enabled": True}
     assert "url" not in m["features"]["slash_commands"][0]
