@@ -205,10 +205,11 @@ class HomeView:
     figures: Line
     sections: tuple[Section, ...]
     seen: Mapping[str, str]
-    notification: str  # the plain text a phone or a screen reader says
 
 
 TITLE = "Your cases"
+ONLY_YOURS = "your cases are shown only to you: write `my cases` in a personal chat with chatops."
+"""What a chat says when someone asks for their Home where others would see it."""
 
 
 def figures_line(figures: Figures) -> Line:
@@ -259,15 +260,11 @@ def home_view(home: Home, links: Mapping[str, str]) -> HomeView:
         empty = "You are in no department's channel, so no unclaimed cases are listed."
     sections.append(_section("unclaimed", head, home.unclaimed, home.unclaimed_total, links, empty))
     listed = (*home.approvals, *home.mine, *home.unclaimed)
-    note = f"{home.mine_total} yours, {home.unclaimed_total} unclaimed"
-    if home.approver:
-        note = f"{home.approvals_total} to approve, {note}"
     return HomeView(
         TITLE,
         figures_line(home.figures),
         tuple(sections),
         {i.view.case.id: fingerprint(i.view.case) for i in listed},
-        f"{TITLE}: {note}",
     )
 
 

@@ -53,6 +53,7 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 from chatops.chat import drafts
 from chatops.chat.actions import Action
 from chatops.chat.commands import run_action
+from chatops.chat.home import ONLY_YOURS
 from chatops.chat.rich import EMOJI
 from chatops.chat.scope import Home, may_act, may_act_from_home, refusal
 from chatops.domain import OPEN_STATES, Case
@@ -83,10 +84,6 @@ HELP = (
     "`@chatops cases` lists the open cases of this channel's department; `my cases` in a "
     "personal chat with chatops shows your own, your approvals and your departments' "
     "unclaimed cases."
-)
-
-HOME_ELSEWHERE = (
-    "your cases are shown only to you: write `my cases` in a personal chat with chatops."
 )
 
 Command = Callable[["Workflow", Click, str], Awaitable["Case | drafts.Told"]]
@@ -427,7 +424,7 @@ class ChatopsBot(TeamsActivityHandler):
         channel it would show everyone one person's cases."""
         activity = turn_context.activity
         if not _personal(activity):
-            await turn_context.send_activity(_to(activity, HOME_ELSEWHERE))
+            await turn_context.send_activity(_to(activity, ONLY_YOURS))
             return
         card = await self.backend.home.card(actor(activity))
         attachment = Attachment(content_type=CARD_TYPE, content=card)

@@ -494,10 +494,6 @@ class Workflow:
         """The escalation step this case is at next, under this workflow's policy."""
         return next_step(case, self.config, self.time_scale, now)
 
-    def answer_due(self, case: Case) -> datetime | None:
-        """When the case's first answer is due (None once answered): what is overdue."""
-        return first_response_due(case, self.config, self.time_scale)
-
     def department(self, dept_id: str) -> Department:
         d = self.config.department(dept_id)
         zone = self.config.department_tz(d.id).key
