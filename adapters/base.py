@@ -41,6 +41,10 @@ class Account(StrictModel):
     name: str = ""
     token_env: EnvName | None = None
 
+    def names(self) -> list[str]:
+        """What the brand is called on this account (a platform with handles adds its own)."""
+        return [self.name] if self.name else []
+
 
 class PlatformConfig(StrictModel):
     """The section `platforms.<name>` of one platform (declared by `adapters/<name>.py` as its

@@ -91,6 +91,9 @@ class XAccount(Account):
     def _strip_at(cls, value: str) -> str:
         return value.strip().lstrip("@")
 
+    def names(self) -> list[str]:
+        return [*super().names(), *([self.handle] if self.handle else [])]
+
 
 class XConfig(PlatformConfig):
     """`platforms.x`: the accounts whose mentions and DMs we answer, and keywords to track."""

@@ -243,3 +243,48 @@ def teams_members(channel: str) -> str:
 def teams_team(team: str) -> str:
     """Set of a team's channel ids (forgotten together when the app is removed)."""
     return f"{G}:teams:team:{team}"
+
+
+# -- storm detection (chatops/storm, chatops/store/storms.py) ----------------------------
+
+
+@dataclass(frozen=True)
+class StormKeys:
+    """The key shapes of one department's storm detection, all in one hash slot (the
+    department's tag), so that one Lua script assigns a mention to its group atomically.
+
+    The script builds the group keys from `prefix` the way the methods here do:
+    `<prefix>:g:<group>` (and `:m`, `:a`); `tests/storm` checks that they agree."""
+
+    department: str
+
+    @property
+    def prefix(self) -> str:
+        return f"{PREFIX}:storm:{{{self.department}}}"
+
+    def token(self, token: str) -> str:
+        """String (TTL): a similarity band or tie of recent mentions -> the group holding them."""
+        return f"{self.prefix}:k:{token}"
+
+    @property
+    def seq(self) -> str:
+        """Counter numbering the department's groups."""
+        return f"{self.prefix}:seq"
+
+    @property
+    def open(self) -> str:
+        """Zset: open storm -> time of its newest member (the closing sweep reads the oldest)."""
+        return f"{self.prefix}:open"
+
+    def group(self, group: str) -> str:
+        """Hash: `state` (forming, open, closed, merged), `created`, `opened`, `last`,
+        `closed`, `size`, `into` (the group a merged one continues in)."""
+        return f"{self.prefix}:g:{group}"
+
+    def members(self, group: str) -> str:
+        """Zset: mention key -> when it joined (a forming group keeps only the window's)."""
+        return f"{self.prefix}:g:{group}:m"
+
+    def authors(self, group: str) -> str:
+        """Zset: `platform:author id` -> their latest mention's time (who counts)."""
+        return f"{self.prefix}:g:{group}:a"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from adapters import Adapter, PermanentError
@@ -20,6 +21,7 @@ from chatops.drafting import LANGUAGES, Drafter, Intent, choose_intent
 from chatops.flood import FloodGuard, flagged, show_arrival
 from chatops.routing import route
 from chatops.store import Store
+from chatops.storm import StormWatch, Verdict
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.service import Workflow
 from chatops.workflow.transitions import Args, decide
@@ -33,6 +35,16 @@ _ASKED = frozenset(
 )
 """Once someone asked for approval or a publish is under way, a new comment never rewrites
 the draft nor moves its reply target: an approval covers exactly what goes out."""
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What one mention came to: its case, and the storm group it joined in the case's
+    department (None: not observed: an edit or removal, spam, or a text with nothing to
+    group by)."""
+
+    case: Case | None
+    storm: Verdict | None = None
 
 
 class Pipeline:
@@ -55,21 +67,26 @@ class Pipeline:
         self.drafter = drafter
         self.clock = clock
         self.flood = FloodGuard(store.redis, config.flood)
+        self.storms = StormWatch(store.storms, config)
         langs = {lang for d in self.config.departments for lang in d.languages}
         self.languages: tuple[str, ...] = tuple(sorted(langs)) or LANGUAGES
 
     async def handle(self, mention: Mention) -> Case | None:
         """Record one mention; returns its case (None when there was nothing to record)."""
+        return (await self.process(mention)).case
+
+    async def process(self, mention: Mention) -> Handled:
+        """Record one mention; returns its case and the storm group it joined."""
         adapter = self.adapters.get(mention.platform)
         if isinstance(adapter, Enriches):
             mention = await self._enriched(adapter, mention)
         if mention.change is not Change.ADD:
             case_id = await self.store.indexes.case_for_mention(mention.key)
             if case_id is not None:
-                return await self._changed(case_id, mention)
+                return Handled(await self._changed(case_id, mention))
             if mention.change is Change.REMOVED:
                 log.info("removal of unknown %s ignored", mention.key)
-                return None
+                return Handled(None)
         return await self._arrived(mention)
 
     async def _enriched(self, adapter: Enriches, mention: Mention) -> Mention:
@@ -128,7 +145,7 @@ class Pipeline:
             variant=int(n) if n.isdigit() else 0,
         )
 
-    async def _arrived(self, mention: Mention) -> Case:
+    async def _arrived(self, mention: Mention) -> Handled:
         cls = self.classify(mention)
         now = self.clock()
         flood = await self.flood.check(mention, spam=cls.spam, now=now)
@@ -154,7 +171,9 @@ class Pipeline:
                 # (chat backends post a case message once), and changes nothing otherwise.
                 await self.workflow.show(case, self._arrival_event(None, case, mention))
             log.debug("duplicate delivery of %s: recorded already", mention.key)
-            return case
+            if mention.key not in case.mention_keys:
+                return Handled(case)  # our own reply, echoed by the platform
+            return Handled(case, await self._observe(case, mention, cls, now))
         before, after = result
         if before is None or flood.case_id is not None:
             await self.flood.recorded(mention, after)
@@ -162,7 +181,16 @@ class Pipeline:
         await show_arrival(
             self.workflow, self.chat, after, event, mention, flood.decision, self.config.flood
         )
-        return after
+        return Handled(after, await self._observe(after, mention, cls, now))
+
+    async def _observe(
+        self, case: Case, mention: Mention, cls: Classification, now: datetime
+    ) -> Verdict | None:
+        """Storm detection in the case's department. Spam is no storm to answer, so it is not
+        counted; a redelivery counts once (the store knows its members)."""
+        if cls.spam:
+            return None
+        return await self.storms.observe(case.department, mention, now)
 
     def _new_case(self, case_id: str, m: Mention, cls: Classification, now: datetime) -> Case:
         department = self.route(m, cls.language)

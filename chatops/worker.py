@@ -39,6 +39,8 @@ RETRY_EVERY_S = 5.0
 HOUSEKEEPING_EVERY_S = 60.0
 """How often acknowledged stream history is trimmed, stalled publishes are recovered and dead
 consumers are removed."""
+STORM_SWEEP_EVERY_S = 15.0
+"""How often storms that went quiet are closed (a storm's `quiet` is minutes)."""
 WIPE_CHECK_EVERY_S = 5.0
 """How often the store's epoch is compared with the one this process started on."""
 DEAD_CONSUMER = timedelta(hours=1)
@@ -87,6 +89,7 @@ class Worker:
         monotonic: Callable[[], float] = time.monotonic,
         wipes: WipeWatch | None = None,
         wipe_check_every: float = WIPE_CHECK_EVERY_S,
+        storm_sweep_every: float = STORM_SWEEP_EVERY_S,
     ) -> None:
         self.inbound = inbound
         self.pipeline = pipeline
@@ -103,6 +106,7 @@ class Worker:
         self._housekeeping = Every(housekeeping_every)
         self.wipes = wipes
         self._wipe_checks = Every(wipe_check_every)
+        self._storm_sweeps = Every(storm_sweep_every)
         self.dead_consumer_ms = int(dead_consumer.total_seconds() * 1000)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -133,6 +137,9 @@ class Worker:
         if self._retries.due(now):
             await self.pipeline.workflow.retry_due()
             ran.append("retries")
+        if self._storm_sweeps.due(now):
+            await self.pipeline.storms.closing(self.pipeline.clock())
+            ran.append("storms")
         if self._housekeeping.due(now):
             await self.inbound.trim()
             await self.pipeline.workflow.recover_stalled(STALLED_PUBLISH)

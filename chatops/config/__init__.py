@@ -23,6 +23,7 @@ from chatops.config.models import (
     Approval,
     ChatConfig,
     Config,
+    Crisis,
     Department,
     EscalationTier,
     Hours,
@@ -33,6 +34,7 @@ from chatops.config.models import (
     Routing,
     Rule,
     Sla,
+    Threshold,
 )
 from chatops.durations import Duration, format_duration, parse_duration
 
@@ -47,6 +49,7 @@ __all__ = [
     "ChatConfig",
     "Config",
     "ConfigError",
+    "Crisis",
     "Department",
     "Duration",
     "EscalationTier",
@@ -59,6 +62,7 @@ __all__ = [
     "Routing",
     "Rule",
     "Sla",
+    "Threshold",
     "check_config",
     "check_config_text",
     "demo_config_text",

@@ -227,6 +227,55 @@ class Sla(StrictModel):
         return value
 
 
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError(f"must be longer than 0s (got {format_duration(value)})")
+    return value
+
+
+PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
+
+
+class Threshold(StrictModel):
+    """How many near-duplicate mentions, from different people, within how long, open a storm."""
+
+    mentions: Annotated[int, Field(ge=2)] = 10
+    within: PositiveDuration = timedelta(minutes=10)
+
+
+def _subjects(value: Any) -> Any:
+    # `keywords: [outage, [driftstörning, Störung]]`: a plain word is a subject of its own.
+    if not isinstance(value, list):
+        return value
+    return [item if isinstance(item, list) else [item] for item in value]
+
+
+class Crisis(StrictModel):
+    """Storm detection (chatops/storm): near-duplicate mentions grouped per department.
+
+    `keywords` lists subjects, each a word or a list of the same word in every language
+    answered in: mentions naming one subject, in any of its words, join one storm whatever
+    else they say (as do mentions sharing a link or a hashtag)."""
+
+    threshold: Threshold = Threshold()
+    quiet: PositiveDuration = timedelta(minutes=30)
+    """A storm closes after this long without new members."""
+    keywords: Annotated[
+        list[Annotated[list[Text], Field(min_length=1)]], BeforeValidator(_subjects)
+    ] = Field(default_factory=list)
+
+    def over(self, own: Crisis | None) -> Crisis:
+        """This config with what a department's own `crisis:` sets (key by key) on top."""
+        if own is None:
+            return self
+        given = own.model_dump(exclude_unset=True)
+        if not given:
+            return self
+        merged = self.model_dump()
+        threshold = {**merged["threshold"], **given.pop("threshold", {})}
+        return Crisis.model_validate({**merged, **given, "threshold": threshold})
+
+
 class Department(StrictModel):
     id: Id
     name: str = ""
@@ -239,6 +288,8 @@ class Department(StrictModel):
     sla: Sla = Sla()
     follow_up: Duration = timedelta(hours=24)
     timezone: TimeZoneName | None = None
+    crisis: Crisis | None = None
+    """Storm detection of this department where it differs from the top-level `crisis:`."""
 
     @model_validator(mode="before")
     @classmethod
@@ -396,6 +447,7 @@ _SECTIONS = (
     "pii",
     "escalation",
     "flood",
+    "crisis",
 )
 
 
@@ -413,9 +465,11 @@ class Config(StrictModel):
     reminders: Reminders = Reminders()
     pii: PiiConfig = PiiConfig()
     flood: Flood = Flood()
+    crisis: Crisis = Crisis()
     reconcile_every: Duration = timedelta(minutes=15)
     """How often Facebook and Instagram are listed for what webhooks dropped (chatops/reconcile)."""
     _by_id: dict[str, Department] = PrivateAttr(default_factory=dict)
+    _crisis: dict[str, Crisis] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -451,11 +505,19 @@ class Config(StrictModel):
 
     def model_post_init(self, context: Any, /) -> None:
         self._by_id = {department.id: department for department in self.departments}
+        self._crisis = {d.id: self.crisis.over(d.crisis) for d in self.departments}
 
     def department(self, department_id: str) -> Department:
         """The department with this id; KeyError if there is none."""
         try:
             return self._by_id[department_id]
+        except KeyError:
+            raise KeyError(f"unknown department {department_id!r}") from None
+
+    def crisis_of(self, department_id: str) -> Crisis:
+        """Storm detection settings of one department: its own `crisis:` over the top level."""
+        try:
+            return self._crisis[department_id]
         except KeyError:
             raise KeyError(f"unknown department {department_id!r}") from None
 

@@ -6,6 +6,7 @@
 - `Audit`: each case's history
 - `Retries`, `Problems`, `PublishedTexts`: publish retries, problems for /readyz, the
   copy-paste check
+- `Storms`: groups of near-duplicate mentions per department, and which are storms
 
 Atomicity lives in small Lua scripts that each touch one hash slot: dedupe+append on the
 global slot, compare-and-set on a case's slot. Index updates that span slots follow a
@@ -29,6 +30,7 @@ from chatops.store.indexes import TRACKED_STATES, Indexes
 from chatops.store.problems import Problems
 from chatops.store.published import PublishedTexts
 from chatops.store.retries import Retries
+from chatops.store.storms import Storms
 
 __all__ = [
     "FIRST_CASE_NUMBER",
@@ -42,6 +44,7 @@ __all__ = [
     "PublishedTexts",
     "Retries",
     "Store",
+    "Storms",
     "compact",
     "connect",
     "stored_mention",
@@ -60,6 +63,7 @@ class Store:
         self.retries = Retries(redis)
         self.problems = Problems(redis)
         self.published = PublishedTexts(redis)
+        self.storms = Storms(redis)
 
     async def close(self) -> None:
         await self.redis.aclose()

@@ -123,7 +123,15 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ),
     (
         "store",  # Redis, and what reads or queues through it without the workflow
-        frozenset({"chatops.outbox", "chatops.redis_checks", "chatops.stats", "chatops.store"}),
+        frozenset(
+            {
+                "chatops.outbox",
+                "chatops.redis_checks",
+                "chatops.stats",
+                "chatops.store",
+                "chatops.storm",
+            }
+        ),
     ),
     (
         "workflow",  # states, commands, the escalation policy, what a chat is told

@@ -76,6 +76,9 @@ reminders:
   daily_at: "09:00"                   # each department's local time
   personal: true                      # the digest also as a DM to each department's escalate_to
   overview_to: ["S0COMMS"]            # one cross-department overview each morning
+crisis:
+  threshold: {mentions: 10, within: 10m}   # near-duplicates that open a storm thread
+  quiet: 30m                          # a storm closes after this long without new members
 """  # noqa: E501 (verbatim from DESIGN §4.4)
 
 FULL_ENV = {
@@ -249,6 +252,10 @@ def test_design_example_loads_with_its_meaning() -> None:
     assert config.reminders.daily_at == time(9, 0)
     assert config.reminders.personal is True
     assert config.overview_to == ["S0COMMS"]
+    assert config.crisis.threshold.mentions == 10
+    assert config.crisis.threshold.within == timedelta(minutes=10)
+    assert config.crisis.quiet == timedelta(minutes=30)
+    assert config.crisis_of("legal") == config.crisis
 
 
 def test_design_example_checks_clean_with_full_env() -> None:
@@ -486,6 +493,26 @@ def test_duplicate_yaml_keys_are_problems() -> None:
             "unterminated character set at position 0",
         ),
         (
+            "crisis: {threshold: {mentions: 1}}\n",
+            "chatops.yaml:2: crisis.threshold.mentions: must be at least 2",
+        ),
+        (
+            "crisis: {threshold: {within: 10x}}\n",
+            "chatops.yaml:2: crisis.threshold.within: bad duration '10x': use s, m, h or d",
+        ),
+        (
+            "crisis: {quiet: 0m}\n",
+            "chatops.yaml:2: crisis.quiet: must be longer than 0s (got 0s)",
+        ),
+        (
+            "crisis: {keywords: [[]]}\n",
+            "chatops.yaml:2: crisis.keywords[0]: must not be empty",
+        ),
+        (
+            "crisis: {treshold: {mentions: 5}}\n",
+            "chatops.yaml:2: crisis: unknown key 'treshold' (did you mean 'threshold'?)",
+        ),
+        (
             "colour: blue\n",
             "chatops.yaml:2: unknown key 'colour'",
         ),
@@ -495,6 +522,39 @@ def test_single_mistakes_read_like_sentences(extra: str, expected: str) -> None:
     text = MINIMAL.replace("routing: {default: social}\n", "") + extra
 
     assert expected in str_problems(check_config_text(text, {}))
+
+
+def test_a_department_overrides_crisis_settings_key_by_key() -> None:
+    config = load_config_text(
+        """\
+departments:
+  - {id: social, channel: C0SOCIAL}
+  - id: billing
+    channel: C0BILLING
+    crisis: {threshold: {mentions: 3}, keywords: [faktura]}
+  - {id: legal, channel: C0LEGAL, crisis: {quiet: 2h}}
+crisis:
+  threshold: {within: 5m}
+  keywords: [[driftstörning, outage, Störung], login]
+"""
+    )
+    social, billing, legal = (config.crisis_of(d) for d in ("social", "billing", "legal"))
+    assert (social.threshold.mentions, social.threshold.within) == (10, timedelta(minutes=5))
+    assert social.quiet == timedelta(minutes=30)
+    assert social.keywords == [["driftstörning", "outage", "Störung"], ["login"]]
+    assert (billing.threshold.mentions, billing.threshold.within) == (3, timedelta(minutes=5))
+    assert billing.keywords == [["faktura"]]
+    assert legal.quiet == timedelta(hours=2) and legal.keywords == social.keywords
+
+
+def test_a_departments_crisis_settings_are_checked_where_they_are() -> None:
+    text = MINIMAL.replace(
+        "channel: C0SOCIAL}", "channel: C0SOCIAL, crisis: {quiet: 5x, threshold: {mentions: 0}}}"
+    )
+    assert str_problems(check_config_text(text, {})) == [
+        "chatops.yaml:1: departments[0].crisis.threshold.mentions: must be at least 2",
+        "chatops.yaml:1: departments[0].crisis.quiet: bad duration '5x': use s, m, h or d",
+    ]
 
 
 def test_at_least_one_department_is_needed() -> None:

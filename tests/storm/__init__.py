@@ -1,0 +1,1 @@
+"""Storm detection (issue 13 item 1)."""
