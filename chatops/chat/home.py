@@ -79,6 +79,7 @@ class Home:
     unclaimed_total: int
     figures: Figures
     now: datetime
+    zone: str = ""  # the IANA zone "today" is counted in, where a reader's own is unknown
 
     @property
     def case_ids(self) -> list[str]:
@@ -167,6 +168,7 @@ async def gather(
         unclaimed_total=len(unclaimed),
         figures=Figures(new, answered, len(in_watch), overdue),
         now=now,
+        zone=str(getattr(tz, "key", "") or ""),
     )
 
 
@@ -212,7 +214,9 @@ ONLY_YOURS = "your cases are shown only to you: write `my cases` in a personal c
 """What a chat says when someone asks for their Home where others would see it."""
 
 
-def figures_line(figures: Figures) -> Line:
+def figures_line(figures: Figures, now: When | None = None) -> Line:
+    """Today's figures, and when they were counted (a Home is shown again on a change, not
+    as time passes)."""
     overdue: Line = (Text(f"{figures.overdue} overdue"),)
     if figures.overdue:
         overdue = (Emoji("alarm_clock"), Text(" "), Strong(f"{figures.overdue} overdue"))
@@ -222,6 +226,7 @@ def figures_line(figures: Figures) -> Line:
             (Text(f"{figures.answered} answered"),),
             (Text(f"{figures.open} open now"),),
             overdue,
+            (Faint("as of "), now) if now is not None else (),
         ]
     )
 
@@ -262,7 +267,7 @@ def home_view(home: Home, links: Mapping[str, str]) -> HomeView:
     listed = (*home.approvals, *home.mine, *home.unclaimed)
     return HomeView(
         TITLE,
-        figures_line(home.figures),
+        figures_line(home.figures, When(home.now, home.zone)),
         tuple(sections),
         {i.view.case.id: fingerprint(i.view.case) for i in listed},
     )
@@ -290,7 +295,7 @@ def _entry(kind: str, item: Item, links: Mapping[str, str]) -> Entry:
         (Text(f"waiting {age(item.age)}"),),
     ]
     if item.due is not None:
-        due: Line = (Text("due "), When(item.due))
+        due: Line = (Text("due "), When(item.due, item.view.department.zone))
         if item.overdue:
             due += (Text(" "), Strong("(overdue)"))
         parts.append(due)

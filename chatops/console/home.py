@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 from rich.console import Group
 from rich.text import Text
 
-from chatops.chat import Department
 from chatops.chat.home import HomeView, gather, home_view
 from chatops.console.render import commands, joined, rich_line, safe
 
@@ -42,7 +41,7 @@ def home_text(home: HomeView) -> Group:
 
 async def build(rt: Runtime, user: str) -> HomeView:
     """`user`'s Home over every department the console shows."""
-    every = [Department(d.id, d.name, d.channel) for d in rt.config.departments]
+    every = [rt.wf.department(d.id) for d in rt.config.departments]
     home = await gather(
         rt.wf,
         rt.store.cases,

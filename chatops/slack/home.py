@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 from slack_sdk.errors import SlackApiError
 
 from chatops import keys
-from chatops.chat import CaseEvent, CaseView, Department, EventKind
+from chatops.chat import CaseEvent, CaseView, EventKind
 from chatops.chat.home import HomeView, gather, home_view
 from chatops.domain import State
 from chatops.redis_text import Raw, maybe_text, texts
@@ -202,7 +202,7 @@ class HomeRefresher:
     async def build(self, user: str) -> HomeView:
         rt = self.backend.rt
         slack = [d for d in rt.config.departments if rt.config.chat_of(d.id) == "slack"]
-        every = [Department(d.id, d.name, d.channel) for d in slack]
+        every = [rt.wf.department(d.id) for d in slack]
         mine = [d for d in every if user in await self.members(d.channel)]
         store = rt.store
         home = await gather(

@@ -20,7 +20,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from chatops import keys
-from chatops.chat import Department
 from chatops.chat.actions import Action
 from chatops.chat.home import HomeView, gather, home_view
 from chatops.chat.present import Button, Control, Entry
@@ -126,7 +125,7 @@ class TeamsHome:
     async def build(self, user: str) -> HomeView:
         rt = self.backend.rt
         teams = [d for d in rt.config.departments if rt.config.chat_of(d.id) == "teams"]
-        every = [Department(d.id, d.name, d.channel) for d in teams]
+        every = [rt.wf.department(d.id) for d in teams]
         mine = [d for d in every if user in await self.members(d.channel)]
         home = await gather(
             rt.wf,

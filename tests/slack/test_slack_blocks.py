@@ -996,9 +996,7 @@ def test_a_big_digest_stops_listing_within_the_limits() -> None:
 
 
 def test_a_digest_marks_overdue_and_sensitive_cases_and_a_leads_copy_has_no_buttons() -> None:
-    items = [
-        replace(item, overdue=i == 0, sensitive=i == 1) for i, item in enumerate(_digest(3))
-    ]
+    items = [replace(item, overdue=i == 0, sensitive=i == 1) for i, item in enumerate(_digest(3))]
     blocks = digest_blocks(digest(BILLING, items, _links(3)))
     assert_valid(blocks)
     assert blocks[0]["text"]["text"].startswith("3 unanswered cases in Billing · oldest waiting")

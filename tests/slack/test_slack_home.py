@@ -82,7 +82,10 @@ def test_a_full_home_is_a_valid_home_view_within_100_blocks() -> None:
     assert "Waiting for your approval* (45)" in text and "…and 31 more" in text
     assert "Your cases* (60)" in text and "…and 46 more" in text
     assert "Unclaimed in Billing* (300)" in text and "…and 286 more" in text
-    assert "Today:* 7 new · 3 answered · 12 open now · :alarm_clock: *2 overdue*" in text
+    assert (
+        "Today:* 7 new · 3 answered · 12 open now · :alarm_clock: *2 overdue* · _as of_ <!date^"
+        in text
+    )
     assert "<https://acme.slack.com/archives/C0/p1|open thread>" in text
 
 
@@ -116,7 +119,9 @@ def test_an_empty_home_says_so_and_a_non_approver_has_no_approval_section() -> N
     text = texts(blocks)
     assert "approval" not in text
     assert "You own no open case." in text and "Nothing unclaimed." in text
-    assert plain(view.figures) == "Today: 7 new · 3 answered · 12 open now · ⏰ 2 overdue"
+    assert plain(view.figures) == (
+        "Today: 7 new · 3 answered · 12 open now · ⏰ 2 overdue · as of 2026-11-23 09:00 UTC"
+    )
 
 
 def test_customer_text_cannot_become_markup() -> None:
