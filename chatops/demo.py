@@ -45,6 +45,8 @@ from chatops.store import Store, connect
 from escalation.scheduler import Clock
 
 WAIT_FOR_INGEST_S = 30.0
+SECRET = SandboxEnv.name_of("secret")
+REPLIES = SandboxEnv.name_of("api_url")
 DEMO_TIME_SCALE = 60.0
 """One SLA minute a second: the 15-minute claim SLA passes 15 s after the samples arrive."""
 DIGEST_SOON = timedelta(minutes=40)
@@ -88,12 +90,12 @@ def demo_env(env: Mapping[str, str], replies_url: str | None) -> tuple[dict[str,
     the local replies server, each only where `env` does not set its own. Also whether the
     secret is the demo's own (only that one may be printed)."""
     out = dict(env)
-    out.setdefault("CHATOPS_TIME_SCALE", f"{DEMO_TIME_SCALE:g}")
-    own_secret = not env.get("SANDBOX_SECRET", "").strip()
+    out.setdefault(Settings.name_of("time_scale"), f"{DEMO_TIME_SCALE:g}")
+    own_secret = not env.get(SECRET, "").strip()
     if own_secret:
-        out["SANDBOX_SECRET"] = secrets.token_hex(16)
-    if replies_url is not None and not env.get("SANDBOX_API_URL", "").strip():
-        out["SANDBOX_API_URL"] = replies_url
+        out[SECRET] = secrets.token_hex(16)
+    if replies_url is not None and not env.get(REPLIES, "").strip():
+        out[REPLIES] = replies_url
     return out, own_secret
 
 
@@ -187,7 +189,7 @@ def print_intro(
     if own_secret:
         console.print(
             safe(
-                f"(signed with this run's SANDBOX_SECRET={secret}: sign another body with "
+                f"(signed with this run's {SECRET}={secret}: sign another body with "
                 f'printf %s "$BODY" | openssl dgst -sha256 -hmac {secret})',
                 "dim",
             ),

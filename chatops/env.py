@@ -78,6 +78,13 @@ class EnvValues:
         ]
 
     @classmethod
+    def name_of(cls, field_name: str) -> str:
+        """The variable field `field_name` is read from: other modules use it, never spell it."""
+        found = next(f for f in dataclasses.fields(cls) if f.name == field_name)
+        declared: Variable = found.metadata[_VARIABLE]
+        return declared.name
+
+    @classmethod
     def read(cls, env: Mapping[str, str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         """The fields whose variables are set, parsed, and each bad one as (name, message);
         unset, empty and blank variables keep the field's default."""

@@ -103,7 +103,7 @@ async def test_a_rate_limited_reply_goes_out_by_itself_later(system: System) -> 
     await system.wf.edit(cid, "anna", "Hej Anna! Vi hjälper dig gärna.")
     system.platform.mode = "rate_limited"  # 429, Retry-After: 30
     assert (await system.wf.publish(cid, "anna")).state is State.DRAFTED
-    assert "automatically at 09:00:30" in said(*system.chat.shown[-1])
+    assert "automatically at 2026-11-23 10:00 CET" in said(*system.chat.shown[-1])
     system.platform.mode = "ok"
     assert await system.wf.retry_due() == []  # not yet
     system.clock.advance(seconds=31)
