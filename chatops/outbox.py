@@ -152,7 +152,8 @@ class Op:
     """One queued write. A case post renders the case when it is sent, so it is never stale.
 
     `kind`: "post" (the case message), "reply" (in its thread), "moved" (the old message after
-    a reroute, `text` = the new channel), "message" (a channel message of its own: digest)."""
+    a reroute, `text` = the new channel), "message" (a channel message of its own: digest),
+    or a kind of `Sender.kinds`."""
 
     kind: str
     case_id: str
@@ -366,6 +367,9 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
         (tests set a clock of their own and move it)."""
         self.random: Callable[[], float] = random.random
         """The backoff's jitter (0..1)."""
+        self.kinds: dict[str, Callable[[OpT, Any], Awaitable[None]]] = {}
+        """Op kinds a feature of the backend sends itself (the approval inbox's copies), by
+        kind: queued, rate-limited, retried and classified like the rest."""
         self._outage_key = f"{self.keys.paused}:outage"
         self._probing = False  # this tick's first write tests whether the chat answers again
         self._down: float | None = None  # set when a write of this tick found the chat down
@@ -574,6 +578,8 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
                 await self.message(op, target)
             elif op.kind == "moved":
                 await self.moved(op, target)
+            elif op.kind in self.kinds:
+                await self.kinds[op.kind](op, target)
             else:
                 log.error("%s outbox: unknown op %s dropped", self.chat, op.kind)
         except Exception as exc:

@@ -18,6 +18,7 @@ class Action(StrEnum):
     EDIT = "case.edit"  # Slack: opens the draft modal; Teams: saves the draft box
     PUBLISH = "case.publish"  # on a sensitive case: requests approval instead
     APPROVE = "case.approve"
+    EDIT_APPROVE = "case.edit_approve"  # approval inbox: edit the draft, and approve the text
     REJECT = "case.reject"  # with the reason (Slack asks for it in a modal)
     REROUTE = "case.reroute"  # static_select; option value "<case id>:<department id>"
     DISMISS = "case.dismiss"  # overflow; option value "<case id>:<spam|no_reply_needed|duplicate>"

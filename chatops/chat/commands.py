@@ -76,6 +76,9 @@ COMMANDS: Mapping[Action, Run] = {
         case, actor, private=True, seen=seen
     ),
     Action.APPROVE: lambda wf, case, actor, _choice, seen: wf.approve(case, actor, seen=seen),
+    Action.EDIT_APPROVE: lambda wf, case, actor, text, seen: wf.approve(
+        case, actor, seen=seen, text=chosen(text, "The draft is empty.")
+    ),
     Action.REJECT: _text(
         lambda wf, c, a, reason: wf.reject(c, a, reason),
         "Say why the draft goes back, so the owner can fix it.",

@@ -149,7 +149,7 @@ async def _shown(
     return case, shown
 
 
-STARTS_PUBLISHING = frozenset({Action.PUBLISH, Action.PRIVATE, Action.APPROVE})
+STARTS_PUBLISHING = frozenset({Action.PUBLISH, Action.PRIVATE, Action.APPROVE, Action.EDIT_APPROVE})
 """Actions decided with `deliver=False`: a case they return in `publishing` was moved there by
 this click's own compare-and-set, and only this click may hand it to the platform."""
 

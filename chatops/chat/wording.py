@@ -284,6 +284,13 @@ def _taken_over(view: CaseView, event: CaseEvent) -> Sentence:
 
 
 def _approved(view: CaseView, event: CaseEvent) -> Sentence:
+    if event.changed is DraftChange.TEXT:
+        return _said(
+            Emoji("ballot_box_with_check"),
+            Text(" "),
+            Person(event.actor),
+            Text(" edited the draft and approved their text"),
+        )
     return _said(Emoji("ballot_box_with_check"), Text(" Approved by "), Person(event.actor))
 
 

@@ -145,7 +145,7 @@ def _backend_ids(analysis: Analysis) -> list[Problem]:
         "a Teams channel id (19:…@thread.tacv2)",
     )
     if "slack" not in used:
-        return problems
+        return problems + _approval_channel(analysis, used)
     problems += _ids(
         analysis,
         [
@@ -167,6 +167,7 @@ def _backend_ids(analysis: Analysis) -> list[Problem]:
         lambda value: bool(_SLACK_PRINCIPAL.fullmatch(value)),
         "a Slack user or user-group id (U…, W… or S…)",
     )
+    problems += _approval_channel(analysis, used)
     people: list[tuple[Loc, Any]] = [
         (("approval", "approvers", position), principal)
         for position, principal in _items(data.get("approval"), "approvers")
@@ -221,6 +222,24 @@ def _overview_ids(analysis: Analysis) -> list[Problem]:
         entries,
         lambda value: any(looks_right(value) for looks_right, _ in checks),
         " or ".join(what for _, what in checks),
+    )
+
+
+def _approval_channel(analysis: Analysis, used: set[str | None]) -> list[Problem]:
+    """`approval.channel` is a channel of a chat in use, as departments' channels are."""
+    looks: dict[str, tuple[Callable[[str], bool], str]] = {
+        "slack": (lambda v: bool(_SLACK_CHANNEL.fullmatch(v)), "a Slack channel id (C…)"),
+        "teams": (lambda v: bool(_TEAMS_CHANNEL.fullmatch(v)), "a Teams channel id (19:…)"),
+    }
+    chats = [looks[chat] for chat in ("slack", "teams") if chat in used]
+    if not chats:
+        return []
+    channel = _section(analysis.data, "approval").get("channel")
+    return _ids(
+        analysis,
+        [(("approval", "channel"), channel)],
+        lambda value: any(check(value) for check, _ in chats),
+        " or ".join(what for _, what in chats),
     )
 
 

@@ -342,6 +342,9 @@ class Approval(StrictModel):
     sensitive_keywords: list[Text] = Field(default_factory=list)
     min_followers: Annotated[int, Field(ge=0)] | None = None
     departments: list[Id] = Field(default_factory=list)
+    channel: Id | None = None
+    """Every approval request goes to this comms channel (one copy, in the chat whose channel
+    id it is) instead of to each approver directly (chatops/chat/inbox.py)."""
 
 
 class EscalationTier(StrictModel):

@@ -11,9 +11,18 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind, PingItem
+from chatops.chat.inbox import request
 from chatops.chat.present import Report, digest, pings
 from chatops.chat.rich import EVERYONE
-from chatops.console.render import case_panel, event_line, joined, listing, rich_line, safe
+from chatops.console.render import (
+    case_panel,
+    event_line,
+    inbox_panel,
+    joined,
+    listing,
+    rich_line,
+    safe,
+)
 from chatops.domain import utcnow
 
 if TYPE_CHECKING:
@@ -41,6 +50,8 @@ class ConsoleBackend:
         if event.kind in FULL_CARD:
             self.console.print(case_panel(view, self.clock(), self.departments))
         self.console.print(event_line(view, event))
+        if event.kind is EventKind.APPROVAL_REQUESTED and event.changed is None:
+            self.console.print(inbox_panel(request(view)))
 
     async def refresh(self, view: CaseView) -> None:
         """A flood's further mentions print nothing: the terminal has no message to update."""

@@ -25,6 +25,7 @@ from rich.text import Text
 
 from chatops.chat import CaseEvent, CaseView, Department
 from chatops.chat.actions import Action
+from chatops.chat.inbox import Copy
 from chatops.chat.present import (
     BADGES,
     STATE_WORDS,
@@ -131,6 +132,7 @@ VERBS = {
     Action.PUBLISH: Verb("publish"),
     Action.PRIVATE: Verb("private"),
     Action.APPROVE: Verb("approve"),
+    Action.EDIT_APPROVE: Verb("amend", "TEXT", free=True),
     Action.REJECT: Verb("reject", "REASON", free=True),
     Action.REROUTE: Verb("reroute", "DEPT"),
     Action.REPLY_TO: Verb("answer", "M"),
@@ -189,6 +191,20 @@ def case_panel(view: CaseView, now: datetime, departments: Sequence[Department] 
     if card.controls:
         body.append(commands(card.controls))
     return Panel(Group(*body), title=safe(card.title), title_align="left", expand=True)
+
+
+def inbox_panel(copy: Copy) -> Panel:
+    """An approval request as the approvers get it (chatops/chat/inbox.py): at the terminal,
+    everyone is the one person at it, so it is printed once, with its commands."""
+    body: list[Text] = [rich_line(copy.status)]
+    if copy.reasons:
+        body.append(rich_line(copy.reasons, "dim"))
+    if copy.customer is not None:
+        body.append(joined(rich_line(copy.customer.head), safe("\n" + copy.customer.text)))
+    body.append(joined(rich_line(copy.draft.head), safe("\n" + copy.draft.text)))
+    if copy.controls:
+        body.append(commands(copy.controls))
+    return Panel(Group(*body), title=safe(copy.title), title_align="left", border_style="yellow")
 
 
 def event_line(view: CaseView, event: CaseEvent) -> Text:

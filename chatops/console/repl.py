@@ -49,6 +49,7 @@ commands (N is a case number, with or without #):
   publish N            publish the draft (asks for approval when the case is sensitive)
   private N            answer by private message instead of publicly
   approve N            approver: approve and publish
+  amend N TEXT         approver: make TEXT the draft, approve and publish it
   reject N REASON      approver: send the draft back
   reroute N DEPT       move the case to another department
   answer N M           the draft answers comment M of the case (1 = first; default: newest)

@@ -41,6 +41,7 @@ from chatops.slack.blocks import (
 from chatops.slack.groups import UserGroups
 from chatops.slack.home import HomeRefresher
 from chatops.slack.identity import WhoWeAre
+from chatops.slack.inbox import SlackInbox
 from chatops.slack.limits import LIMITS
 from chatops.slack.listeners import register
 from chatops.slack.outbox import Op, Outbox, Rendered, Sender
@@ -94,6 +95,7 @@ class SlackBackend:
             logger=bolt_logger(),
         )
         self.homes = HomeRefresher(self)
+        self.inbox = SlackInbox(self)
         self.bolt.middleware(Scope(self))
         register(self.bolt, self)
         self._socket: Any = None
@@ -114,6 +116,7 @@ class SlackBackend:
             self.outbox, view, event, reply=reply, moved_away=lambda: self.moved_away(view, event)
         )
         await self.homes.mark(view, event)
+        await self.inbox.show(view, event)
 
     async def moved_away(self, view: CaseView, event: CaseEvent) -> None:
         """A reroute out of the case's channel (to another Slack channel, or to a department

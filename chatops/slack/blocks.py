@@ -39,8 +39,9 @@ MAIN_ACTIONS = frozenset({Action.CLAIM, Action.EDIT, Action.PUBLISH})
 _SLACK_ID = re.compile(r"[A-Z][A-Z0-9]{2,}")
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,}")
 _USER_ID_IN_TEXT = re.compile(r"\b[UW](?=[A-Z0-9]*\d)[A-Z0-9]{8,}\b")
-_CASE_BLOCK = re.compile(r"(?:home-)?case-[^-]+-([0-9a-f]{32})")
-"""A case message's actions block, or a case's on a Home tab (chatops/slack/home.py)."""
+_CASE_BLOCK = re.compile(r"(?:home-case|case|inbox)-[^-]+-([0-9a-f]{32})")
+"""A case message's actions block, a case's on a Home tab (chatops/slack/home.py), or an
+approval inbox copy's (chatops/slack/inbox.py)."""
 
 
 # -- spans as mrkdwn --------------------------------------------------------------------------
@@ -330,7 +331,8 @@ def case_block_id(case: Case) -> str:
 
 
 def seen_draft(block_id: str) -> str | None:
-    """The fingerprint a case actions block was rendered with (None for other blocks)."""
+    """The fingerprint a case actions block (or an inbox copy's) was rendered with (None for
+    other blocks)."""
     found = _CASE_BLOCK.fullmatch(block_id or "")
     return found.group(1) if found else None
 

@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from chatops.chat.actions import Action
 from chatops.chat.commands import case_of, run_action
+from chatops.chat.inbox import may_approve
 from chatops.domain import OPEN_STATES
 from chatops.slack.blocks import seen_draft
 from chatops.slack.ids import (
@@ -24,7 +25,7 @@ from chatops.slack.ids import (
     REASON_ELEMENT,
     View,
 )
-from chatops.slack.modals import draft_modal, read_modal_input, reject_modal
+from chatops.slack.modals import draft_modal, read_metadata, read_modal_input, reject_modal
 from chatops.slack.scope import remember_view
 from chatops.workflow.commands import Command
 from chatops.workflow.transitions import ALLOWED, Refused, not_owner
@@ -64,6 +65,7 @@ def register(app: AsyncApp, backend: SlackBackend) -> None:
         app.action(action.value)(_button(backend, action))
     app.action(Action.EDIT.value)(_open_draft(backend))
     app.action(Action.REJECT.value)(_open_reject(backend))
+    app.action(Action.EDIT_APPROVE.value)(_open_edit_approve(backend))
     for action in (Action.REROUTE, Action.DISMISS, Action.SNOOZE):
         app.action(action.value)(_select(backend, _chosen(action)))
     app.action(Action.REPLY_TO.value)(_select(backend, _reply_to))
@@ -195,6 +197,31 @@ def _open_reject(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
     return listener
 
 
+def _open_edit_approve(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
+    """Edit and approve (approval inbox): the draft modal, saving which approves the text.
+    Whoever may not approve this draft is told now, not after writing a whole reply."""
+
+    async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        user, channel = _where(body)
+        case = await backend.rt.store.cases.get(action["value"])
+        seen = seen_draft(str(action.get("block_id") or ""))
+        if case is None or case.state not in ALLOWED[Command.APPROVE]:
+            await _tell(backend, channel, user, "nothing is waiting for approval here")
+            return
+        refusal = may_approve(case, user, await backend.approvers())
+        if refusal is None and seen is None:
+            refusal = STALE_BUTTON
+        if refusal is not None:
+            await _tell(backend, channel, user, refusal)
+            return
+        modal = draft_modal(case.id, case.draft, title_case=case.number, approve_seen=seen)
+        opened = await backend.client.views_open(trigger_id=body["trigger_id"], view=modal)
+        await remember_view(backend, opened.get("view") or {}, case.id)
+
+    return listener
+
+
 def _save_draft(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
     async def listener(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         text = read_modal_input(view, DRAFT_BLOCK, DRAFT_ELEMENT).strip()
@@ -203,12 +230,26 @@ def _save_draft(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
             return
         await ack()
         user = body["user"]["id"]
+        case_id, approve_seen = read_metadata(view["private_metadata"])
+        action = Action.EDIT if approve_seen is None else Action.EDIT_APPROVE
         try:
-            await run_action(backend.workflow, Action.EDIT, view["private_metadata"], user, text)
+            await run_action(backend.workflow, action, case_id, user, text, approve_seen)
         except Refused as refusal:
-            await _tell_in_case(backend, view["private_metadata"], user, refusal.reason)
+            if approve_seen is None:
+                await _tell_in_case(backend, case_id, user, refusal.reason)
+            else:  # opened from a copy of the request, maybe far from the case's channel
+                await _tell_directly(backend, user, refusal.reason)
 
     return listener
+
+
+async def _tell_directly(backend: SlackBackend, user: str, text: str) -> None:
+    from chatops.slack.blocks import refusal_text
+
+    try:
+        await backend.client.chat_postMessage(channel=user, text=refusal_text(text))
+    except SlackApiError as exc:
+        log.warning("slack: could not tell %s: %s", user, exc.response.get("error"))
 
 
 def _save_reject(backend: SlackBackend) -> Callable[..., Awaitable[None]]:

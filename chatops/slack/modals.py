@@ -20,8 +20,27 @@ TITLE_LIMIT = LIMITS.view_title
 BUTTON_LIMIT = LIMITS.view_button
 
 
-def draft_modal(case_id: str, draft: str, *, title_case: str) -> dict[str, Any]:
-    """Modal `case.draft`, prefilled with the current draft; `title_case` is e.g. "#1042"."""
+APPROVE_MARK = "approve"
+"""`private_metadata` `<case id>:approve:<fingerprint>`: saving the draft modal also approves
+the text (the approval inbox's Edit and approve), for the draft with that fingerprint."""
+
+
+def edit_approve_metadata(case_id: str, seen: str) -> str:
+    return f"{case_id}:{APPROVE_MARK}:{seen}"
+
+
+def read_metadata(metadata: str) -> tuple[str, str | None]:
+    """(case id, the fingerprint an Edit and approve was opened on, else None)."""
+    case_id, _, rest = metadata.partition(":")
+    mark, _, seen = rest.partition(":")
+    return case_id.lstrip("#"), seen if mark == APPROVE_MARK and seen else None
+
+
+def draft_modal(
+    case_id: str, draft: str, *, title_case: str, approve_seen: str | None = None
+) -> dict[str, Any]:
+    """Modal `case.draft`, prefilled with the current draft; `title_case` is e.g. "#1042".
+    With `approve_seen` it is Edit and approve: saving approves and publishes the text."""
     element: dict[str, Any] = {
         "type": "plain_text_input",
         "action_id": DRAFT_ELEMENT,
@@ -33,16 +52,19 @@ def draft_modal(case_id: str, draft: str, *, title_case: str) -> dict[str, Any]:
     if draft:
         # Slack rejects the whole view when the initial value is longer than max_length.
         element["initial_value"] = clip(draft, DRAFT_MAX)
+    approving = approve_seen is not None
     return _modal(
         View.DRAFT,
-        case_id,
-        title=f"Edit draft {title_case}",
-        submit="Save draft",
+        edit_approve_metadata(case_id, approve_seen) if approve_seen is not None else case_id,
+        title=f"Edit and approve {title_case}" if approving else f"Edit draft {title_case}",
+        submit="Approve & publish" if approving else "Save draft",
         block=_input(
             DRAFT_BLOCK,
             "Reply to the customer",
             element,
-            hint="The customer sees exactly this once it is published.",
+            hint="Published at once, as you approve it."
+            if approving
+            else "The customer sees exactly this once it is published.",
         ),
     )
 

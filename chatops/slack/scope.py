@@ -29,6 +29,7 @@ from chatops.chat.scope import STALE, Home, may_act, may_act_from_home, refusal
 from chatops.slack.blocks import mrkdwn
 from chatops.slack.drafts import thread_draft
 from chatops.slack.home import is_home_click
+from chatops.slack.modals import read_metadata
 
 if TYPE_CHECKING:
     from chatops.slack.backend import SlackBackend
@@ -195,7 +196,7 @@ class Scope:
         if not str(view.get("callback_id", "")).startswith(CASE_ACTION_PREFIX):
             return None
         user = str((body.get("user") or {}).get("id", ""))
-        case_id = str(view.get("private_metadata", "")).lstrip("#")
+        case_id, _ = read_metadata(str(view.get("private_metadata", "")))
         opened_for = await self.backend.rt.store.redis.get(view_key(str(view.get("id", ""))))
         if opened_for == case_id or await self._approver(user)():
             return None

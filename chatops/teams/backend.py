@@ -51,6 +51,8 @@ from chatops.teams.clicks import Click
 from chatops.teams.direct import Personal, people
 from chatops.teams.home import SOURCE as HOME_SOURCE
 from chatops.teams.home import TeamsHome
+from chatops.teams.inbox import SOURCE as INBOX
+from chatops.teams.inbox import TeamsInbox, answered, copy_card
 from chatops.teams.markup import plain
 from chatops.teams.outbox import Connector, Op, Outbox, Post, Rendered, Sender
 from chatops.teams.references import References, channel_of
@@ -93,6 +95,7 @@ class TeamsBackend:
             self.render_moved,
             personal=self.personal,
         )
+        self.inbox = TeamsInbox(self)
         self.bot = ChatopsBot(self)
         self.home = TeamsHome(self)
         self.close_grace = CLOSE_GRACE_S
@@ -116,6 +119,7 @@ class TeamsBackend:
         await show_event(
             self.outbox, view, event, reply=reply, moved_away=lambda: self.moved_away(view, event)
         )
+        await self.inbox.show(view, event)
 
     async def moved_away(self, view: CaseView, event: CaseEvent) -> None:
         """A reroute out of the case's channel (to another Teams channel, or to a department
@@ -323,6 +327,10 @@ class TeamsBackend:
         if source == "digest":
             return await self._digest_card(channel_of(conversation), case.department, notice)
         view = await self.workflow.view(case)
+        if source == INBOX and click is not None:  # a copy of an approval request stays one
+            copy = answered(view, click.verb, user, click.value, case.updated_at)
+            names = await self.references.names()
+            return copy_card(copy, names, notice=notice or told or "")
         box = None
         if click is not None and click.draft is not None:
             if read_box(case, click.draft, click.seen) in (Box.EDITED, Box.CONFLICT, Box.EMPTIED):

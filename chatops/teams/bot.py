@@ -52,7 +52,7 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from chatops.chat import drafts
 from chatops.chat.actions import Action
-from chatops.chat.commands import run_action
+from chatops.chat.commands import chosen, run_action
 from chatops.chat.home import ONLY_YOURS
 from chatops.chat.rich import EMOJI
 from chatops.chat.scope import Home, may_act, may_act_from_home, refusal
@@ -115,6 +115,13 @@ VERBS: Mapping[str, Command] = {
     Action.PRIVATE: _publish(private=True),
     Action.APPROVE: lambda wf, click, user: drafts.approve(
         wf, click.case_id, user, click.draft, click.seen
+    ),
+    Action.EDIT_APPROVE: lambda wf, click, user: wf.approve(
+        click.case_id,
+        user,
+        seen=click.seen,
+        text=chosen(drafts.lines(click.value), "The draft is empty."),
+        deliver=False,
     ),
 }
 """Card verb (chat.actions ids, DESIGN §4.6) -> what the click does: the draft box's verbs

@@ -22,7 +22,7 @@ REFRESH_VERB = "case.refresh"
 class Input(StrEnum):
     """Ids of the card's inputs, i.e. the keys the bot finds next to `case_id` in `data`."""
 
-    DRAFT = "draft"  # case.edit (and sent along with every case-card click): the draft box
+    DRAFT = "draft"  # case.edit, case.edit_approve (and sent with every case-card click): the box
     REASON = "reason"  # case.reject: Input.Text, required; case.dismiss: static data
     DEPARTMENT = "department"  # case.reroute: department id
     SNOOZE = "snooze"  # case.snooze: a key of chatops.chat.snooze.CHOICES (static data)
@@ -34,8 +34,9 @@ SEEN = "seen"
 """`data.seen` on a case card's actions: the fingerprint of the draft the card shows
 (transitions.fingerprint), so a click acts only on the draft the user saw (chat/drafts.py)."""
 SOURCE = "source"
-"""`data.source`: which card was clicked, "case", "digest" or "ping", because an invoke response
-card replaces the card that was clicked and a digest must not turn into a case card."""
+"""`data.source`: which card was clicked, "case", "digest", "ping" or "inbox" (a copy of an
+approval request), because an invoke response card replaces the card that was clicked and a
+digest must not turn into a case card."""
 DIALOG = "dialog"
 """`data.dialog`: the verb whose choice set a dialog holds (one of `DIALOG_VERBS`)."""
 OFFSET = "offset"
@@ -45,6 +46,7 @@ NEXT = "next"
 
 ARGUMENT_OF: Mapping[str, Input] = {
     Action.EDIT.value: Input.DRAFT,
+    Action.EDIT_APPROVE.value: Input.DRAFT,  # the approval inbox card's draft box
     Action.REJECT.value: Input.REASON,
     Action.DISMISS.value: Input.REASON,
     Action.REROUTE.value: Input.DEPARTMENT,

@@ -338,7 +338,7 @@ class Sender(outbox.Sender[Op, Rendered, Post]):
         return False
 
     async def post(self, op: Op, rendered: Rendered, target: ConversationReference) -> None:
-        activity = _card_activity(rendered.card, rendered.summary)
+        activity = card_activity(rendered.card, rendered.summary)
         post = await self.connector.post(target, op.channel, activity)
         await self.outbox.record_post(op.case_id, post)
         log.info("teams: case %s posted in %s as %s", op.case_id, op.channel, post.activity)
@@ -353,11 +353,11 @@ class Sender(outbox.Sender[Op, Rendered, Post]):
                 )
                 return
             conversation = post.conversation
-        activity = _card_activity(op.card, op.text) if op.card else _text_activity(op)
+        activity = card_activity(op.card, op.text) if op.card else _text_activity(op)
         await self.connector.reply(target, conversation, activity)
 
     async def message(self, op: Op, target: ConversationReference) -> None:
-        activity = _card_activity(op.card, op.text)
+        activity = card_activity(op.card, op.text)
         if is_person(op.channel) and self.personal is not None:
             await self.personal.send(op.channel, target, activity)
             return
@@ -366,7 +366,7 @@ class Sender(outbox.Sender[Op, Rendered, Post]):
     async def moved(self, op: Op, target: ConversationReference) -> None:
         card = await self.render_moved(op.case_id, op.text)
         post = Post(op.channel, op.conversation, op.activity)
-        await self.connector.update(target, post, _card_activity(card, ""))
+        await self.connector.update(target, post, card_activity(card, ""))
 
     async def update(self, where: Post, rendered: Rendered) -> None:
         reference = await self.references.get(where.channel)
@@ -378,11 +378,11 @@ class Sender(outbox.Sender[Op, Rendered, Post]):
             )
             return
         await self.connector.update(
-            reference, where, _card_activity(rendered.card, rendered.summary)
+            reference, where, card_activity(rendered.card, rendered.summary)
         )
 
 
-def _card_activity(card: dict[str, Any] | None, summary: str) -> Activity:
+def card_activity(card: dict[str, Any] | None, summary: str) -> Activity:
     """A message that is one Adaptive Card; `summary` is what notifications show of it."""
     return Activity(
         type=ActivityTypes.message,

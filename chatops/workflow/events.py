@@ -96,7 +96,8 @@ class CaseEvent:
     notify: tuple[str, ...] = ()  # people or groups to mention with this event
     previous_department: Department | None = None  # REROUTED
     previous_owner: str | None = None  # TAKEN_OVER: named (and so told) in the line itself
-    changed: DraftChange | None = None  # APPROVAL_WITHDRAWN; APPROVAL_REQUESTED again
+    changed: DraftChange | None = None  # APPROVAL_WITHDRAWN; APPROVAL_REQUESTED again;
+    # APPROVED: TEXT when the approver edited the draft and approved their text
     no_other_approver: bool = False  # APPROVAL_REQUESTED: every approver wrote this draft
     reason: str = ""  # REJECTED: the reviewer's words; PUBLISH_*, RETRY_DROPPED: the cause
     not_published: NotPublished | None = None  # PUBLISH_FAILED

@@ -192,14 +192,24 @@ class Workflow:
         return after
 
     async def approve(
-        self, case_id: str, actor: str, *, seen: str | None = None, deliver: bool = True
+        self,
+        case_id: str,
+        actor: str,
+        *,
+        seen: str | None = None,
+        deliver: bool = True,
+        text: str | None = None,
     ) -> Case:
         """Approve and publish in one compare-and-set: the approver's click is the publish
         click, and it covers only the draft the approver saw (`seen`, default: as loaded).
-        With `deliver=False` the case is returned in `publishing`, for `deliver`."""
+        With `text`, the approver edits and approves: their text replaces the draft they saw
+        (transitions._approve). With `deliver=False` the case is returned in `publishing`,
+        for `deliver`."""
         case = await self.case(case_id)
-        await self._platform_allows(case, case.private)
-        args = Args(fingerprint=seen or fingerprint(case))
+        edited = text.strip() if text else ""
+        sent = case.model_copy(update={"draft": edited}) if edited else case
+        await self._platform_allows(sent, case.private)
+        args = Args(fingerprint=seen or fingerprint(case), text=edited)
         after = await self.command(case_id, Command.APPROVE, actor, args)
         return await self.deliver(after, actor) if deliver else after
 
@@ -562,6 +572,7 @@ class Workflow:
         previous = self.department(before.department) if cmd is Command.REROUTE else None
         notify = (after.owner,) if kind is EventKind.REJECTED and after.owner else args.notify
         previous_owner = before.owner if kind is EventKind.TAKEN_OVER else None
+        edited = kind is EventKind.APPROVED and before.draft != after.draft
         if previous_owner:
             notify = (previous_owner,)
         event = CaseEvent(
@@ -570,6 +581,7 @@ class Workflow:
             notify=notify,
             previous_department=previous,
             previous_owner=previous_owner,
+            changed=DraftChange.TEXT if edited else None,
             reason=args.text if kind in _REASONED else "",
             not_published=args.not_published,
             until=args.until,

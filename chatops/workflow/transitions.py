@@ -74,7 +74,8 @@ class Policy:
 class Args:
     """Arguments some commands carry."""
 
-    text: str = ""  # EDIT: the new draft; REJECT/DISMISS: the reason; others: audit detail
+    text: str = ""  # EDIT, APPROVE (edit and approve): the new draft; REJECT/DISMISS: the
+    # reason; others: audit detail
     department: str = ""  # REROUTE
     published_id: str = ""  # PUBLISH_OK
     published_url: str = ""
@@ -305,7 +306,13 @@ def _private(c: Case, actor: str, p: Policy, a: Args) -> None:
 
 def _approve(c: Case, actor: str, p: Policy, a: Args) -> None:
     """Approve and publish in one step: the approval covers this version's fingerprint, and the
-    case moves straight into `publishing` with it, so nothing can change in between."""
+    case moves straight into `publishing` with it, so nothing can change in between.
+
+    With `a.text`, edit and approve (the approval inbox): the approver's text replaces the
+    draft they saw (`a.fingerprint`) and is approved at once. Four eyes are checked against
+    the draft as it was asked for, before the edit: the approver must be neither who asked
+    nor who wrote it (else every edit-and-approve would be refused, the approver being its
+    new author), and they are recorded as the new text's author."""
     _require_approver(actor, p)
     if actor in authors(c):
         why = (
@@ -321,6 +328,10 @@ def _approve(c: Case, actor: str, p: Policy, a: Args) -> None:
             )
         raise Refused(f"{why}: someone else must approve it", code="four_eyes")
     _require_unchanged(c, a)
+    text = a.text.strip()
+    if text and text != c.draft:
+        c.draft = text
+        c.draft_author = actor
     if not c.draft.strip():
         raise Refused("there is no draft to approve")
     _check_public(c, p)

@@ -705,3 +705,30 @@ def test_department_lookup() -> None:
 def test_problem_without_line_or_path() -> None:
     assert str(Problem("a.yaml", None, "", "the file is empty")) == "a.yaml: the file is empty"
     assert str(Problem("a.yaml", 3, "x.y", "bad")) == "a.yaml:3: x.y: bad"
+
+
+def test_approval_channel_is_a_channel_of_a_chat_in_use() -> None:
+    slack = (
+        "chat: {backend: slack}\n"
+        "departments: [{id: social, channel: C0SOCIAL}]\n"
+        "approval: {approvers: [U0COMMS01], channel: '#comms'}\n"
+    )
+    env = {"SLACK_BOT_TOKEN": "x", "SLACK_SIGNING_SECRET": "y"}
+    assert str_problems(check_config_text(slack, env)) == [
+        "chatops.yaml:3: approval.channel: '#comms' does not look like a Slack channel id (C…)"
+    ]
+    assert check_config_text(slack.replace("'#comms'", "C0COMMSAPPR"), env) == []
+    assert load_config_text(slack.replace("'#comms'", "C0COMMSAPPR")).approval.channel == (
+        "C0COMMSAPPR"
+    )
+    mixed = slack.replace(
+        "[{id: social, channel: C0SOCIAL}]",
+        "[{id: social, channel: C0SOCIAL}, {id: legal, chat: teams, channel: '19:l@thread.tacv2'}]",
+    ).replace("'#comms'", "'19:comms@thread.tacv2'")
+    teams_env = {
+        **env,
+        "MicrosoftAppId": "a",
+        "MicrosoftAppPassword": "p",
+        "MicrosoftAppType": "MultiTenant",
+    }
+    assert [p for p in check_config_text(mixed, teams_env) if p.path == "approval.channel"] == []

@@ -482,3 +482,21 @@ def personal_message(service_url: str, person: Person, text: str) -> Json:
     activity["text"] = text
     activity["textFormat"] = "plain"
     return activity
+
+
+def personal_card_action(
+    service_url: str, person: Person, verb: str, data: Json, *, card_id: str
+) -> Json:
+    """An `adaptiveCard/action` invoke from a card the bot sent `person` in their personal
+    chat (no team, no channel: `channelData` names only the tenant)."""
+    activity = personal_message(service_url, person, "")
+    activity.pop("text")
+    activity.pop("textFormat")
+    activity["type"] = "invoke"
+    activity["name"] = "adaptiveCard/action"
+    activity["replyToId"] = card_id
+    activity["value"] = {
+        "action": {"type": "Action.Execute", "title": verb, "verb": verb, "data": data},
+        "trigger": "manual",
+    }
+    return activity

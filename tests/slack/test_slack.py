@@ -456,6 +456,7 @@ ACTION_COMMAND = {
     Action.PUBLISH: "publish",
     Action.PRIVATE: "private",
     Action.APPROVE: "approve",
+    Action.EDIT_APPROVE: "approve",
     Action.CONFIRM_SENT: "confirm_sent",
     Action.CONFIRM_NOT_SENT: "confirm_not_sent",
     Action.REROUTE: "reroute",
@@ -486,7 +487,12 @@ async def test_every_action_in_every_state(ss: SlackSystem, action: Action, stat
         }
     )
     await ss.rt.store.cases.save(forced, expected_version=case.version)
-    user = {Action.APPROVE: COMMS1, Action.REJECT: COMMS1, Action.TAKE_OVER: BOB}.get(action, ANNA)
+    user = {
+        Action.APPROVE: COMMS1,
+        Action.EDIT_APPROVE: COMMS1,
+        Action.REJECT: COMMS1,
+        Action.TAKE_OVER: BOB,
+    }.get(action, ANNA)
     if action in (Action.REROUTE, Action.DISMISS, Action.REPLY_TO, Action.SNOOZE):
         choice = {
             Action.REROUTE: "billing",
@@ -498,7 +504,7 @@ async def test_every_action_in_every_state(ss: SlackSystem, action: Action, stat
     else:
         await ss.click(action, "1001", user)
     allowed = state in ALLOWED[Command(ACTION_COMMAND[action])]
-    if action in (Action.EDIT, Action.REJECT):
+    if action in (Action.EDIT, Action.REJECT, Action.EDIT_APPROVE):  # a modal opens
         if allowed:
             await eventually(lambda: _async(ss.slack.views))
         else:

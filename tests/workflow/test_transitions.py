@@ -493,3 +493,50 @@ def test_publishing_a_spam_flagged_case_asks_for_confirmation_first() -> None:
     confirmed = case.model_copy(update={"warnings": [SPAM_ACK]})
     assert decide(confirmed, C.PUBLISH, "anna", POLICY).state is S.PUBLISHING
     assert decide(make_case(S.DRAFTED), C.PUBLISH, "anna", POLICY).state is S.PUBLISHING
+
+
+# -- edit and approve (the approval inbox) -----------------------------------------------------
+
+
+def test_edit_and_approve_approves_the_approvers_text_and_records_them_as_its_author() -> None:
+    case = waiting()
+    seen = fingerprint(case)
+    text = "Hej! Vi ringer dig i dag."
+    after = decide(case, C.APPROVE, "comms", POLICY, Args(fingerprint=seen, text=text))
+    assert after.state is S.PUBLISHING and after.draft == text
+    assert (after.draft_author, after.approved_by) == ("comms", "comms")
+    assert after.approved_fingerprint == fingerprint(after) != seen  # covers the new text
+
+
+@pytest.mark.parametrize(
+    ("requester", "editor", "approver"),
+    [
+        ("comms", "anna", "comms"),  # asked for it: may not approve by rewriting it either
+        ("anna", "comms", "comms"),  # wrote the draft as it stands: the same
+    ],
+)
+def test_edit_and_approve_checks_four_eyes_against_the_draft_before_the_edit(
+    requester: str, editor: str, approver: str
+) -> None:
+    case = make_case(S.DRAFTED, sensitive_reasons=["x"], draft_author=editor, owner=requester)
+    case = decide(case, C.PUBLISH, requester, POLICY, Args(now=NOW))
+    with pytest.raises(Refused, match="someone else must approve") as info:
+        decide(case, C.APPROVE, approver, POLICY, Args(fingerprint=fingerprint(case), text="Ny"))
+    assert info.value.code == "four_eyes"
+
+
+def test_edit_and_approve_refuses_when_the_draft_changed_since_the_modal_opened() -> None:
+    case = waiting()
+    seen = fingerprint(case)
+    edited = decide(case, C.EDIT, "anna", POLICY, Args(text="Hej! Annan text.", now=NOW))
+    with pytest.raises(Refused) as info:
+        decide(edited, C.APPROVE, "comms", POLICY, Args(fingerprint=seen, text="Min text."))
+    assert info.value.code == "changed"
+
+
+def test_edit_and_approve_still_refuses_personal_data_in_a_public_reply() -> None:
+    case = waiting()
+    args = Args(fingerprint=fingerprint(case), text="Din order #123456 är på väg.")
+    with pytest.raises(Refused) as info:
+        decide(case, C.APPROVE, "comms", POLICY, args)
+    assert info.value.code == "pii"
