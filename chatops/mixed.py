@@ -15,6 +15,7 @@ from datetime import datetime
 from aiohttp import web
 
 from chatops.chat import (
+    AsksApprovers,
     Attaches,
     CaseEvent,
     CaseView,
@@ -60,6 +61,9 @@ class MixedChat:
             if old is not new and isinstance(old, MovesAway):
                 await old.moved_away(view, event)
         await new.show(view, event)
+        for other in self.backends.values():  # approvers in the other chats get their copies
+            if other is not new and isinstance(other, AsksApprovers):
+                await other.ask_approvers(view, event)
 
     async def refresh(self, view: CaseView) -> None:
         backend = self.backend_of(view.department.id)

@@ -18,6 +18,7 @@ from chatops.chat.backend import (
     PingItem,
 )
 from chatops.chat.capabilities import (
+    AsksApprovers,
     Attaches,
     DigestsPeople,
     Drains,
@@ -32,6 +33,7 @@ from chatops.chat.capabilities import (
 )
 
 __all__ = [
+    "AsksApprovers",
     "Attaches",
     "Burst",
     "CaseEvent",

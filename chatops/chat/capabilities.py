@@ -88,6 +88,16 @@ class Refreshes(Protocol):
 
 
 @runtime_checkable
+class AsksApprovers(Protocol):
+    """A backend with an approval inbox (chatops/chat/inbox.py): it sends its own approvers
+    (or its `approval.channel`) copies of any case's approval request and settles them. A
+    backend does so for its own cases in `show`; with departments in several chats, the
+    others are asked for each case too, so every approver is reached in their own chat."""
+
+    async def ask_approvers(self, view: CaseView, event: CaseEvent) -> None: ...
+
+
+@runtime_checkable
 class MovesAway(Protocol):
     """A backend that can close its part of a case that left for another chat."""
 

@@ -116,6 +116,11 @@ class SlackBackend:
             self.outbox, view, event, reply=reply, moved_away=lambda: self.moved_away(view, event)
         )
         await self.homes.mark(view, event)
+        await self.ask_approvers(view, event)
+
+    async def ask_approvers(self, view: CaseView, event: CaseEvent) -> None:
+        """This chat's copies of the case's approval request (AsksApprovers): sent, updated
+        or settled after `event`; the case may live in another chat (MixedChat)."""
         await self.inbox.show(view, event)
 
     async def moved_away(self, view: CaseView, event: CaseEvent) -> None:

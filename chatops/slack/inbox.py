@@ -7,7 +7,8 @@ cannot be sent is logged and dropped (outbox.py) without touching the case's own
 thread, which are queued apart. Where each live copy is (the DM's channel and ts) is kept in
 one Redis hash per case (`keys.SLACK.inbox`), so the process that settles a request need not
 be the one that sent it: the hash names every recipient asked (`TARGETS`) and, once sent,
-each live copy; settling a copy forgets it.
+each live copy; settling a copy forgets it. A process that dies after Slack posted a copy
+but before it was recorded sends that copy again when the op is retried (at least once).
 """
 
 from __future__ import annotations
@@ -119,8 +120,10 @@ class SlackInbox:
         key = keys.SLACK.inbox(case_id)
         if what is Step.ASK:
             approval = self.backend.rt.config.approval
+            if approval.channel and not own_channel(approval.channel):
+                return  # the requests gather in a channel of another chat
             people = await self.backend.people(approval.approvers)
-            fresh = recipients(view, people, own_channel(approval.channel))
+            fresh = recipients(view, people, approval.channel)
             known = json.loads(maybe_text(await self.redis.hget(key, TARGETS)) or "[]")
             every = list(dict.fromkeys([*known, *fresh]))
             if not every:

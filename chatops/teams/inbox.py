@@ -7,8 +7,9 @@ channel): the Connector's per-conversation limits, `Retry-After` and outages hol
 and a copy that cannot be sent (the app is not installed for that person) is logged and
 dropped (outbox.py) without touching the case's own post or reply chain. Where each live copy
 is (its conversation and activity) is kept in one Redis hash per case (`keys.TEAMS.inbox`),
-so any process can settle it. A click on a copy is answered with the copy as it is now, for
-the clicking user at once; everyone's copies follow through the outbox.
+so any process can settle it (a process that dies between sending a copy and recording it
+sends that copy again: at least once). A click on a copy is answered with the copy as it is
+now, for the clicking user at once; everyone's copies follow through the outbox.
 """
 
 from __future__ import annotations
@@ -184,8 +185,10 @@ class TeamsInbox:
         names = await self.backend.references.names()
         if what is Step.ASK:
             approval = self.backend.rt.config.approval
+            if approval.channel and not own_channel(approval.channel):
+                return  # the requests gather in a channel of another chat
             people = await self.backend.people(approval.approvers)
-            fresh = recipients(view, people, own_channel(approval.channel))
+            fresh = recipients(view, people, approval.channel)
             known = json.loads(maybe_text(await self.redis.hget(key, TARGETS)) or "[]")
             every = list(dict.fromkeys([*known, *fresh]))
             if not every:

@@ -34,7 +34,15 @@ from chatops.teams.backend import TeamsBackend
 from tests.conftest import Clock, System
 from tests.fakes import SandboxPlatform, mention_json, signed
 from tests.fakes.slack import FakeSlack, interaction_body, slack_headers
-from tests.fakes.teams import CARD_TYPE, FakeConnector, Message, Person, bot_added, card_action
+from tests.fakes.teams import (
+    CARD_TYPE,
+    FakeConnector,
+    Message,
+    Person,
+    bot_added,
+    card_action,
+    personal_card_action,
+)
 from tests.fakes.wait import eventually
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "slack"
@@ -58,6 +66,7 @@ routing:
   default: social
 approval:
   approvers: [S0COMMS001, "{COMMS.aad}"]
+  sensitive_keywords: [journalist]
 """
 
 
@@ -303,6 +312,47 @@ async def _async(value: Any) -> Any:
 async def test_approvers_are_both_chats_ids_each_expanded_by_its_own(ms: MixedSystem) -> None:
     approvers = await ms.chat.approvers()
     assert {"S0COMMS001", "U0COMMS001", COMMS.aad} <= approvers
+
+
+async def test_a_slack_cases_approval_request_reaches_the_approvers_of_both_chats(
+    ms: MixedSystem,
+) -> None:
+    """Comms on Slack gets a DM, Comms on Teams a personal chat; approving in Teams settles
+    the Slack copy too."""
+    await ms.ingest(mention_json("m-1", "post-1", "I'm a journalist, comment please?"))
+    await ms.flush()
+    assert (await ms.rt.wf.publish("1001", ANNA)).state.value == "awaiting_approval"
+    await ms.flush()
+    [dm] = ms.slack.dm_messages("U0COMMS001")
+    assert "case.approve" in slack_actions(dm)
+    [copy] = [m for m in ms.connector.personal_messages(COMMS.aad) if m.card]
+    [approve] = [a for a in _executes(copy.card or {}) if a["verb"] == "case.approve"]
+    activity = personal_card_action(
+        ms.connector.url, COMMS, "case.approve", approve["data"], card_id=copy.id
+    )
+    r = await ms.client.post("/api/messages", json=activity)
+    assert r.status == 200, await r.text()
+    await eventually(lambda: _state(ms, "1001", "published"))
+
+    async def settled() -> bool:
+        await ms.flush()
+        [dm] = ms.slack.dm_messages("U0COMMS001")
+        return not slack_actions(dm) and "Approved by" in slack_text(dm)
+
+    await eventually(settled)
+
+
+def _executes(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, dict):
+        own = [node] if node.get("type") == "Action.Execute" else []
+        return own + [a for v in node.values() for a in _executes(v)]
+    if isinstance(node, list):
+        return [a for v in node for a in _executes(v)]
+    return []
+
+
+async def _state(ms: MixedSystem, case_id: str, state: str) -> bool:
+    return (await ms.case(case_id)).state.value == state
 
 
 async def _owner(ms: MixedSystem, case_id: str, owner: str) -> bool:

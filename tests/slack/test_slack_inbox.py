@@ -269,3 +269,13 @@ async def test_approval_channel_gathers_the_requests_instead_of_dms(ss: SlackSys
     await eventually(lambda: _state(ss, State.PUBLISHED))
     [copy] = await settled(ss, COMMS_CHANNEL)
     assert f"Approved by <@{COMMS2}> at" in texts(copy)
+
+
+@pytest.mark.parametrize("slack_config", ["19:comms0acme@thread.tacv2"], indirect=True)
+async def test_an_approval_channel_in_teams_leaves_slack_sending_no_copies(
+    ss: SlackSystem,
+) -> None:
+    """With departments in both chats, Teams' inbox posts the one copy in its channel."""
+    await ask(ss)
+    assert ss.slack.dm(COMMS1) is None and ss.slack.dm(COMMS2) is None
+    assert ss.slack.calls_to("chat.postMessage")  # the case's own thread still is asked
