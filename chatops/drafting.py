@@ -19,6 +19,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateNotFound
 
 from chatops.classify.normalise import normalise
+from chatops.domain import Author
 
 
 class Intent(StrEnum):
@@ -285,6 +286,33 @@ class Drafter:
             auto_reload=False,
         )
         self._templates: dict[tuple[str, Intent], Template] = {}
+        self._intents: dict[str, tuple[Intent, ...]] = {}
+
+    def intents(self, language: str | None) -> tuple[Intent, ...]:
+        """The intents with a template in `language` (English's when it has none), in the
+        order of `Intent`: what "Use template" offers for a case."""
+        code = _normalise_language(language)
+        found = self._intents.get(code)
+        if found is None:
+            names = set(self._env.list_templates(extensions=["j2"]))
+            found = tuple(i for i in Intent if f"{code}/{i.value}.j2" in names)
+            if not found and code != FALLBACK:
+                found = self.intents(FALLBACK)
+            self._intents[code] = found
+        return found
+
+    def for_case(
+        self, *, case_id: str, language: str | None, intent: Intent, author: Author, brand: str
+    ) -> str:
+        """The template draft of a case greeting `author`: what a new case gets, and what
+        choosing another template or another comment to answer renders again."""
+        return self.draft(
+            language=language or FALLBACK,
+            intent=intent,
+            author_name=author.name or author.handle,
+            brand=brand,
+            variant=int(case_id) if case_id.isdigit() else 0,
+        )
 
     def available_languages(self) -> list[str]:
         """Languages with at least one reply template, sorted."""

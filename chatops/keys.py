@@ -48,6 +48,32 @@ def seen(mention_key: str) -> str:
     return f"{G}:seen:{mention_key}"
 
 
+AUTHOR_CASES_KEPT = 20
+"""Cases remembered per author or handle (the newest): the card names the last and counts them."""
+AUTHOR_CASES_TTL_S = 180 * 24 * 3600
+"""An author's index expires this long after their last case (DESIGN's retention of cases)."""
+
+
+def author_cases(platform: str, author_id: str) -> str:
+    """Zset: the case ids of one author on one platform, scored by when each case opened."""
+    return f"{G}:author:{platform}:{author_id}"
+
+
+def handle_cases(handle: str) -> str:
+    """Zset: the case ids of everyone writing as `handle` (lower-case, no `@`) on any
+    platform, scored by when each case opened: the same person across platforms."""
+    return f"{G}:handle:{handle}"
+
+
+HINT_TTL_S = 90 * 24 * 3600
+"""How long a person stays told about `>>` in one case (longer than a case stays open)."""
+
+
+def hinted(case_id: str, user: str) -> str:
+    """Marker (TTL): `user` was told once how `>>` makes a thread reply the draft of a case."""
+    return f"{PREFIX}:case:{{{case_id}}}:hint:{user}"
+
+
 def by_state(department: str, state: str) -> str:
     """Set of case ids of one department in one state (gauges, digests)."""
     return f"{G}:ix:{department}:{state}"

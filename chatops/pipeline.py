@@ -137,12 +137,12 @@ class Pipeline:
         return intent
 
     def draft_for(self, mention: Mention, intent: Intent, language: str | None, n: str) -> str:
-        return self.drafter.draft(
+        return self.drafter.for_case(
+            case_id=n,
             language=language or DRAFT_LANGUAGE_FALLBACK,
             intent=intent,
-            author_name=mention.author.name or mention.author.handle,
+            author=mention.author,
             brand=self.config.brand,
-            variant=int(n) if n.isdigit() else 0,
         )
 
     async def _arrived(self, mention: Mention) -> Handled:
@@ -164,7 +164,7 @@ class Pipeline:
         if result is None:
             case = await self.store.cases.get(case_id)
             assert case is not None
-            await self.store.indexes.reindex(None, case, self.workflow.due(case))
+            await self.store.indexes.reindex(None, case, self.workflow.due(case), mention=mention)
             if mention.key == case.mention_keys[0]:
                 # A redelivery: the process that saved the case may have died before chat was
                 # told. Showing the creation again queues the case message if it is missing

@@ -125,6 +125,7 @@ async def start(
     for name in config.platforms.enabled():
         rt.adapters[name] = platform_adapters.load(name, ctx)
     rt.chat = chat or create_chat(rt)
+    drafter = Drafter()
     rt.workflow = Workflow(
         rt.store,
         config,
@@ -133,8 +134,9 @@ async def start(
         clock=clock,
         time_scale=settings.time_scale,
         approvers=rt.chat.approvers if isinstance(rt.chat, ListsApprovers) else None,
+        drafter=drafter,
     )
     rt.pipeline = Pipeline(
-        rt.workflow, rt.store, config, rt.adapters, rt.chat, Drafter(), clock=clock
+        rt.workflow, rt.store, config, rt.adapters, rt.chat, drafter, clock=clock
     )
     return rt

@@ -14,6 +14,7 @@ from chatops.chat.backend import (
     Department,
     DigestItem,
     DraftChange,
+    Earlier,
     EventKind,
     PingItem,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "DigestsPeople",
     "DraftChange",
     "Drains",
+    "Earlier",
     "EventKind",
     "ListsApprovers",
     "LocalOnly",

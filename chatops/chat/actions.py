@@ -25,5 +25,6 @@ class Action(StrEnum):
     PRIVATE = "case.private"
     SNOOZE = "case.snooze"  # overflow on pings and digests; value "<case id>:<30m|1h|2h|tomorrow>"
     REPLY_TO = "case.reply_to"  # static_select; option value "<case id>:<mention key>"
+    TEMPLATE = "case.template"  # static_select; option value "<case id>:<intent>"
     CONFIRM_SENT = "case.confirm_sent"  # after publish_unknown: the reply is on the platform
     CONFIRM_NOT_SENT = "case.confirm_not_sent"  # ... it is not

@@ -21,6 +21,7 @@ from chatops.workflow.events import (
     CaseView,
     Department,
     DraftChange,
+    Earlier,
     EventKind,
     Shows,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "Department",
     "DigestItem",
     "DraftChange",
+    "Earlier",
     "EventKind",
     "PingItem",
 ]

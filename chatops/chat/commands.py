@@ -94,6 +94,9 @@ COMMANDS: Mapping[Action, Run] = {
     Action.REPLY_TO: _text(
         lambda wf, c, a, key: wf.reply_to(c, a, key), "Choose the comment the draft answers."
     ),
+    Action.TEMPLATE: _text(
+        lambda wf, c, a, intent: wf.use_template(c, a, intent), "Choose a reply template."
+    ),
     Action.CONFIRM_SENT: lambda wf, case, actor, _choice, _seen: wf.confirm(case, actor, sent=True),
     Action.CONFIRM_NOT_SENT: lambda wf, case, actor, _choice, _seen: wf.confirm(
         case, actor, sent=False

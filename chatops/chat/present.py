@@ -12,7 +12,7 @@ key, a dismiss reason, a snooze choice) and each chat encodes them its own way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -45,6 +45,8 @@ from chatops.chat.wording import (
     author,
     author_plain,
     dismiss_words,
+    earlier_line,
+    intent_words,
     mention_marks,
     overdue_line,
     platform_name,
@@ -178,11 +180,22 @@ def case_controls(
         if len(options) > 1:
             current = c.reply_to if c.reply_to in {o.value for o in options} else None
             out.append(Menu(Action.REPLY_TO, "Answer…", c.id, options, current))
+    if _allowed(Command.TEMPLATE, s) and view.templates:
+        out.append(template_menu(view))
     if _allowed(Command.SNOOZE, s):
         out.append(snooze_menu(c.id))
     if _allowed(Command.DISMISS, s):
         out.append(dismiss_menu(c.id))
     return tuple(out)
+
+
+def template_menu(view: CaseView) -> Menu:
+    """Another reply template in the customer's language, greeting the comment answered; the
+    current one is marked while the draft is still a template's."""
+    c = view.case
+    options = tuple(Option(intent_words(i), i) for i in view.templates)
+    current = c.intent if c.draft_author == SYSTEM and c.intent in view.templates else None
+    return Menu(Action.TEMPLATE, "Use template…", c.id, options, current)
 
 
 def take_over(c: Case) -> Button:
@@ -284,6 +297,7 @@ class CaseCard:
     sent_back: str | None
     status: Line
     controls: tuple[Control, ...]
+    earlier: Line | None = None  # the customer's earlier cases
 
 
 STATE_WORDS: dict[State, tuple[str, str]] = {
@@ -317,10 +331,12 @@ def case_card(
     departments: Sequence[Department] = (),
     approvers_known: bool = True,
     room: Room = ROOMS[0],
+    links: Mapping[str, str] | None = None,
 ) -> CaseCard:
     """The whole case: who wrote what, the draft, the status and what can be done now.
 
-    `approvers_known=False` warns on a sensitive case that nobody is configured to approve it.
+    `approvers_known=False` warns on a sensitive case that nobody is configured to approve it;
+    `links` maps case ids to their thread's URL (the customer's last earlier case links there).
     """
     c = view.case
     warning: Line | None = None
@@ -350,6 +366,9 @@ def case_card(
         controls=()
         if c.state in _NO_ACTIONS
         else case_controls(view, departments, label=room.label),
+        earlier=None
+        if view.earlier is None
+        else earlier_line(view.earlier, now, (links or {}).get(view.earlier.case_id)),
     )
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from adapters.base import display_name
-from chatops.chat.backend import CaseEvent, CaseView, DraftChange, EventKind
+from chatops.chat.backend import CaseEvent, CaseView, DraftChange, Earlier, EventKind
 from chatops.chat.rich import (
+    Code,
     Emoji,
     Faint,
     Line,
@@ -26,10 +27,20 @@ from chatops.chat.rich import (
     Text,
     When,
     audience,
+    aware,
     clip,
     one_line,
 )
-from chatops.domain import Case, Change, DismissReason, Kind, Mention, NotPublished, Overdue
+from chatops.domain import (
+    Case,
+    Change,
+    DismissReason,
+    Kind,
+    Mention,
+    NotPublished,
+    Overdue,
+    State,
+)
 from chatops.durations import format_duration
 from chatops.workflow.commands import SYSTEM
 
@@ -46,6 +57,20 @@ DISMISS_WORDS = {
     DismissReason.NO_REPLY_NEEDED: "no reply needed",
     DismissReason.DUPLICATE: "duplicate",
 }
+
+INTENT_WORDS = {
+    "greeting": "Greeting",
+    "thanks": "Thanks",
+    "apology": "Apology",
+    "looking_into_it": "Looking into it",
+    "move_to_private": "Move to a private message",
+}
+"""What each reply template is for (chatops.drafting.Intent values), as staff choose it."""
+
+
+def intent_words(intent: str) -> str:
+    return INTENT_WORDS.get(intent, intent.replace("_", " ").capitalize())
+
 
 CHANGE_WORDS = {
     DraftChange.TEXT: "text",
@@ -85,6 +110,55 @@ def dismiss_words(reason: str) -> str:
         return DISMISS_WORDS[DismissReason(reason)]
     except ValueError:
         return reason.replace("_", " ")
+
+
+def _earlier_state(state: State) -> str:
+    if state in (State.PUBLISHED, State.CLOSED):
+        return "answered"
+    if state is State.DISMISSED:
+        return "dismissed"
+    if state is State.PUBLISH_UNKNOWN:
+        return "maybe answered"
+    return "still open"
+
+
+def _days_ago(then: datetime, now: datetime) -> str:
+    days = (aware(now) - aware(then)).days
+    if days <= 0:
+        return "today"
+    return "yesterday" if days == 1 else f"{days} days ago"
+
+
+def earlier_line(earlier: Earlier, now: datetime, link: str | None = None) -> Line:
+    """The customer's history on a case card: "3 earlier cases, last 12 days ago: #1012
+    answered", the last one linked to its thread when the chat knows the link."""
+    count = earlier.count
+    head = f" {count} earlier case{'s' if count != 1 else ''}, "
+    when = _days_ago(earlier.opened_at, now)
+    last = f"last {when}" if count != 1 else when
+    number: Span = Link(link, earlier.number) if link else Strong(earlier.number)
+    return (
+        Emoji("card_index_dividers"),
+        Text(head + last + ": "),
+        number,
+        Text(f" {_earlier_state(earlier.state)}"),
+    )
+
+
+def draft_hint(prefix: str = ">>") -> Line:
+    """Told once to a person who replies in a case's thread without `>>` (only they see it):
+    `prefix` is what makes a thread reply the draft in their chat."""
+    return (
+        Emoji("bulb"),
+        Text(
+            " Replies in this thread stay internal: the customer never sees them. To make "
+            "one the draft, start it with "
+        ),
+        Code(prefix),
+        Text(" (for example "),
+        Code(f"{prefix} Hi Anna, thanks for waiting!"),
+        Text("). Nothing goes out until someone publishes it."),
+    )
 
 
 @dataclass(frozen=True)
@@ -421,7 +495,39 @@ def _snoozed(view: CaseView, event: CaseEvent) -> Sentence:
 
 
 def _reply_target(view: CaseView, event: CaseEvent) -> Sentence:
-    return _said(Person(event.actor), Text(" chose which comment the draft answers"))
+    """The confirmation of a chosen comment: whom the draft answers now, and whether its
+    greeting followed (a draft a person wrote keeps theirs)."""
+    place = event.comment
+    target = view.mentions[place - 1] if place and place <= len(view.mentions) else None
+    if target is None:
+        return _said(Person(event.actor), Text(" chose which comment the draft answers"))
+    spans: list[Span] = [
+        Emoji("dart"),
+        Text(" "),
+        Person(event.actor),
+        Text(": the draft now answers "),
+        *author(target),
+        Text(f" (comment {place})"),
+    ]
+    if event.kept_draft:
+        spans.append(
+            Text(". A person wrote the draft, so its greeting is unchanged: check that it fits")
+        )
+    return _said(*spans)
+
+
+def _template(view: CaseView, event: CaseEvent) -> Sentence:
+    """A template replaced the draft; a draft a person wrote is quoted, so it is not lost."""
+    spans: list[Span] = [
+        Emoji("page_facing_up"),
+        Text(f" Draft replaced with the template “{intent_words(event.template)}”"),
+        *_by(event.actor),
+    ]
+    if event.replaced.strip():
+        spans += [Text(". It was "), Person(event.replaced_author or "someone", notify=False)]
+        spans.append(Text("’s text:"))
+        return _said(*spans, quote=event.replaced)
+    return _said(*spans)
 
 
 def _retry_dropped(view: CaseView, event: CaseEvent) -> Sentence:
@@ -490,4 +596,5 @@ _EVENTS: dict[EventKind, Callable[[CaseView, CaseEvent], Sentence]] = {
     EventKind.REPLY_TARGET: _reply_target,
     EventKind.RETRY_DROPPED: _retry_dropped,
     EventKind.FLOOD: _flood,
+    EventKind.TEMPLATE: _template,
 }

@@ -136,6 +136,7 @@ VERBS = {
     Action.REJECT: Verb("reject", "REASON", free=True),
     Action.REROUTE: Verb("reroute", "DEPT"),
     Action.REPLY_TO: Verb("answer", "M"),
+    Action.TEMPLATE: Verb("template", "INTENT"),
     Action.SNOOZE: Verb("snooze", "WHEN"),
     Action.DISMISS: Verb("dismiss", "REASON", free=True),
     Action.CONFIRM_SENT: Verb("sent"),
@@ -163,14 +164,21 @@ def commands(controls: Sequence[Control]) -> Text:
 
 
 def case_panel(view: CaseView, now: datetime, departments: Sequence[Department] = ()) -> Panel:
-    """The whole case as one card (`present.case_card`): comments, draft, status, commands."""
+    """The whole case as one card (`present.case_card`): comments numbered as `answer N M`
+    takes them (1 = first), draft, status, commands."""
     card = case_card(view, now=now, departments=departments, room=ROOM)
     body: list[Text] = [rich_line(card.meta)]
+    if card.earlier:
+        body.append(rich_line(card.earlier, "dim"))
     if card.warning:
         body.append(rich_line(card.warning, "red"))
     if card.first is not None:
-        body.append(joined(rich_line(card.first.head), safe("\n" + card.first.text)))
-    body += [rich_line(line) for line in card.later]
+        head = joined(safe("1. ", "bold"), rich_line(card.first.head))
+        body.append(joined(head, safe("\n" + card.first.text)))
+    body += [
+        joined(safe(f"{place}. ", "bold"), rich_line(line))
+        for place, line in enumerate(card.later, start=2)
+    ]
     if card.later_total > len(card.later):
         body.append(safe(f"…and {card.later_total - len(card.later)} more", "dim"))
     if card.draft is not None:

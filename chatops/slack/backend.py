@@ -33,6 +33,7 @@ from chatops.slack.blocks import (
     fallback_blocks,
     listing_text,
     moved_blocks,
+    permalink,
     ping_batch_blocks,
     ping_blocks,
     report_blocks,
@@ -260,7 +261,8 @@ class SlackBackend:
         if case is None:
             return None
         view, now = await self.workflow.view(case), utcnow()
-        blocks = case_blocks(view, now=now, departments=self._departments())
+        links = await self._earlier_link(view)
+        blocks = case_blocks(view, now=now, departments=self._departments(), links=links)
         fallback = fallback_blocks(view, now=now)
         return Rendered(view.department.channel, case_text(view), blocks, fallback)
 
@@ -274,6 +276,18 @@ class SlackBackend:
         if chat != "slack":  # a department in another chat: named, its channel means nothing here
             to = Department(to.id, f"{to.name} ({CHAT_NAMES.get(chat, chat)})", "")
         return moved_blocks(view, to)
+
+    async def _earlier_link(self, view: CaseView) -> dict[str, str]:
+        """The thread link of the customer's last earlier case, when it was posted in Slack
+        and our workspace's URL is known (no API call: the card is rendered often)."""
+        if view.earlier is None:
+            return {}
+        thread = await self.outbox.thread_of(view.earlier.case_id)
+        identity = await self.identity.identity()
+        if thread is None or identity is None:
+            return {}
+        url = permalink(identity.url, thread[0], thread[1])
+        return {view.earlier.case_id: url} if url else {}
 
     def _departments(self) -> list[Any]:
         return [self.workflow.department(d.id) for d in self.rt.config.departments]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -265,12 +265,19 @@ def case_blocks(
     now: datetime,
     departments: Sequence[Department] = (),
     approvers_known: bool = True,
+    links: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """The whole case message (`present.case_card`); a long case shows less of each text
-    (`present.ROOMS`) rather than break Slack's limit on a message's text as a whole."""
+    (`present.ROOMS`) rather than break Slack's limit on a message's text as a whole.
+    `links`: case id -> the permalink of its thread (the customer's last earlier case)."""
     for room, choices in zip(present.ROOMS, MENU_CHOICES, strict=True):
         card = present.case_card(
-            view, now=now, departments=departments, approvers_known=approvers_known, room=room
+            view,
+            now=now,
+            departments=departments,
+            approvers_known=approvers_known,
+            room=room,
+            links=links,
         )
         blocks = _card_blocks(view.case, card, room, choices)
         if blocks_text_length(blocks) <= LIMITS.blocks_text_budget:
@@ -285,6 +292,8 @@ def _card_blocks(
         {"type": "header", "text": plain(card.title, LIMITS.header_text)},
         context(mrkdwn(card.meta)),
     ]
+    if card.earlier:
+        blocks.append(context(mrkdwn(card.earlier)))
     if card.warning:
         blocks.append(context(mrkdwn(card.warning)))
     if card.first is not None:
@@ -381,6 +390,14 @@ def fallback_blocks(view: CaseView, *, now: datetime) -> list[dict[str, Any]]:
     if main:
         blocks.append({"type": "actions", "block_id": _block_id(card), "elements": _elements(main)})
     return blocks
+
+
+def permalink(workspace_url: str, channel: str, ts: str) -> str | None:
+    """The link of a message, as Slack's `chat.getPermalink` shapes it for a thread's parent
+    (`<workspace>/archives/<channel>/p<ts without the dot>`); None without a workspace URL."""
+    if not workspace_url.startswith("https://") or not channel or not ts:
+        return None
+    return f"{workspace_url.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
 
 
 def case_metadata(case_id: str) -> dict[str, Any]:

@@ -58,3 +58,26 @@ def thread_draft(event: dict[str, Any]) -> ThreadDraft | None:
         has_files=bool(message.get("files")),
         edited=edited,
     )
+
+
+@dataclass(frozen=True)
+class PlainReply:
+    """A person's new thread reply without `>>`: internal, and maybe unaware of `>>`."""
+
+    channel: str
+    thread_ts: str
+    user: str
+
+
+def plain_reply(event: dict[str, Any]) -> PlainReply | None:
+    """The plain reply a `message` event carries: a new message by a person in a thread
+    that does not start with `>>`; None for anything else (edits, bots, channel messages)."""
+    if event.get("subtype") not in _NEW_MESSAGE or event.get("bot_id"):
+        return None
+    thread_ts, ts = event.get("thread_ts"), event.get("ts")
+    channel, user = event.get("channel"), event.get("user")
+    if not thread_ts or thread_ts == ts or not channel or not user:
+        return None
+    if (event.get("text") or "").strip().startswith(DRAFT_PREFIX):
+        return None
+    return PlainReply(str(channel), str(thread_ts), str(user))

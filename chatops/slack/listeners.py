@@ -15,7 +15,9 @@ from slack_sdk.errors import SlackApiError
 
 from chatops.chat.actions import Action
 from chatops.chat.commands import case_of, run_action
+from chatops.chat.hints import first_plain_reply
 from chatops.chat.inbox import may_approve
+from chatops.chat.wording import draft_hint
 from chatops.domain import OPEN_STATES
 from chatops.slack.blocks import seen_draft
 from chatops.slack.ids import (
@@ -66,7 +68,7 @@ def register(app: AsyncApp, backend: SlackBackend) -> None:
     app.action(Action.EDIT.value)(_open_draft(backend))
     app.action(Action.REJECT.value)(_open_reject(backend))
     app.action(Action.EDIT_APPROVE.value)(_open_edit_approve(backend))
-    for action in (Action.REROUTE, Action.DISMISS, Action.SNOOZE):
+    for action in (Action.REROUTE, Action.DISMISS, Action.SNOOZE, Action.TEMPLATE):
         app.action(action.value)(_select(backend, _chosen(action)))
     app.action(Action.REPLY_TO.value)(_select(backend, _reply_to))
     app.view(View.DRAFT.value)(_save_draft(backend))
@@ -279,13 +281,15 @@ async def _tell_in_case(backend: SlackBackend, case_id: str, user: str, text: st
 
 def _thread_message(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
     """A thread reply starting with `>>` becomes the draft (also sent to the channel, with a
-    file, or edited later: `drafts.thread_draft`); anything else stays internal."""
+    file, or edited later: `drafts.thread_draft`); anything else stays internal, and its
+    writer's first one in a case gets a tip about `>>` that only they see."""
     from chatops.slack.drafts import thread_draft
     from chatops.slack.outbox import Op
 
     async def listener(event: dict[str, Any]) -> None:
         draft = thread_draft(event)
         if draft is None:
+            await _hint(backend, event)
             return
         channel, user, thread_ts = draft.channel, draft.user, draft.thread_ts
         case_id = await backend.outbox.case_of_thread(channel, thread_ts)
@@ -316,6 +320,28 @@ def _home_opened(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
             await backend.homes.opened(user)
 
     return listener
+
+
+async def _hint(backend: SlackBackend, event: dict[str, Any]) -> None:
+    """Tell a person, once per case, that a thread reply needs `>>` to become the draft."""
+    from chatops.slack.blocks import mrkdwn
+    from chatops.slack.drafts import plain_reply
+
+    reply = plain_reply(event)
+    if reply is None:
+        return
+    case_id = await backend.outbox.case_of_thread(reply.channel, reply.thread_ts)
+    if case_id is None or not await first_plain_reply(backend.rt.store.redis, case_id, reply.user):
+        return
+    try:
+        await backend.client.chat_postEphemeral(
+            channel=reply.channel,
+            user=reply.user,
+            text=mrkdwn(draft_hint()),
+            thread_ts=reply.thread_ts,
+        )
+    except SlackApiError as exc:
+        log.warning("slack: could not tell %s about >>: %s", reply.user, exc.response.get("error"))
 
 
 def _slash(backend: SlackBackend) -> Callable[..., Awaitable[None]]:

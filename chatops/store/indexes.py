@@ -1,4 +1,5 @@
-"""The cross-slot indexes: open cases by department and state, deadlines, mention -> case.
+"""The cross-slot indexes: open cases by department and state, deadlines, mention -> case,
+and each customer's cases (by platform and author id, and by handle across platforms).
 
 They follow a successful case write and are idempotent, so a crash in between is repaired by
 the redelivery the inbound stream guarantees.
@@ -13,8 +14,8 @@ from typing import Any, cast
 import redis.asyncio as aioredis
 
 from chatops import keys
-from chatops.domain import OPEN_STATES, Case, State
-from chatops.redis_text import Raw, maybe_text, texts
+from chatops.domain import OPEN_STATES, Case, Mention, State
+from chatops.redis_text import Raw, maybe_text, text, texts
 
 TRACKED_STATES = [s for s in State if s not in (State.CLOSED, State.DISMISSED)]
 """States with an index set; closed and dismissed grow forever and are not listed."""
@@ -32,13 +33,28 @@ class Indexes:
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
 
-    async def reindex(self, before: Case | None, after: Case, due: datetime | None) -> None:
-        """Bring the cross-slot indexes in line with `after`; safe to repeat."""
-        await self.reindex_many([(before, after, due)])
+    async def reindex(
+        self,
+        before: Case | None,
+        after: Case,
+        due: datetime | None,
+        *,
+        mention: Mention | None = None,
+    ) -> None:
+        """Bring the cross-slot indexes in line with `after`, and with `mention` (one that
+        joined it) among its author's cases, in one round trip; safe to repeat."""
+        await self.reindex_many([(before, after, due)], mention=(after, mention))
 
-    async def reindex_many(self, changes: Sequence[IndexChange]) -> None:
+    async def reindex_many(
+        self,
+        changes: Sequence[IndexChange],
+        *,
+        mention: tuple[Case, Mention | None] | None = None,
+    ) -> None:
         """One round trip for many cases; their deadlines in a single ZADD and ZREM."""
         pipe = self.redis.pipeline(transaction=False)
+        if mention is not None and mention[1] is not None:
+            _index_author(pipe, mention[0], mention[1])
         due: dict[str, float] = {}
         done: list[str] = []
         for before, after, when in changes:
@@ -97,6 +113,21 @@ class Indexes:
         due = await self.redis.zrangebyscore(keys.DUE, "-inf", now.timestamp(), start=0, num=limit)
         return texts(cast(list[Raw], due))
 
+    async def cases_of_author(self, platform: str, author_id: str, handle: str) -> list[str]:
+        """The case ids of one customer, newest first: theirs on `platform`, and those of
+        anyone writing as `handle` on any platform (a handle alone may match another person
+        of the same name elsewhere; the card says which cases it counts)."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.zrevrange(keys.author_cases(platform, author_id), 0, -1, withscores=True)
+        key = handle_key(handle)
+        if key:
+            pipe.zrevrange(keys.handle_cases(key), 0, -1, withscores=True)
+        scored: dict[str, float] = {}
+        for rows in await pipe.execute():
+            for raw, score in rows:
+                scored[text(raw)] = float(score)
+        return sorted(scored, key=lambda cid: (scored[cid], int(cid)), reverse=True)
+
     async def case_for_mention(self, mention_key: str) -> str | None:
         found = maybe_text(await self.redis.hget(keys.MENTION_CASES, mention_key))
         return None if found in (None, keys.PENDING) else found
@@ -141,3 +172,21 @@ def _count(pipe: Any, department: str, at: datetime, what: str, case_id: str) ->
 
 def _hour(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H")
+
+
+def handle_key(handle: str) -> str:
+    """A handle as indexed: lower-case, without `@`; "" for none."""
+    return handle.strip().lstrip("@").strip().lower()
+
+
+def _index_author(pipe: Any, case: Case, mention: Mention) -> None:
+    """`case` among its author's cases (and their handle's), the newest `AUTHOR_CASES_KEPT`
+    kept, forgotten `AUTHOR_CASES_TTL_S` after the last."""
+    author = mention.author
+    found = [keys.author_cases(mention.platform, author.id)] if author.id else []
+    if handle := handle_key(author.handle):
+        found.append(keys.handle_cases(handle))
+    for key in found:
+        pipe.zadd(key, {case.id: case.created_at.timestamp()})
+        pipe.zremrangebyrank(key, 0, -1 - keys.AUTHOR_CASES_KEPT)
+        pipe.expire(key, keys.AUTHOR_CASES_TTL_S)

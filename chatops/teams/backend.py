@@ -306,6 +306,7 @@ class TeamsBackend:
             notice=notice,
             told=told,
             box=box,
+            links=await self.links([view.earlier.case_id] if view.earlier else []),
         )
 
     async def answer_card(

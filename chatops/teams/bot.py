@@ -53,16 +53,18 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 from chatops.chat import drafts
 from chatops.chat.actions import Action
 from chatops.chat.commands import chosen, run_action
+from chatops.chat.hints import first_plain_reply
 from chatops.chat.home import ONLY_YOURS
 from chatops.chat.rich import EMOJI
 from chatops.chat.scope import Home, may_act, may_act_from_home, refusal
+from chatops.chat.wording import draft_hint
 from chatops.domain import OPEN_STATES, Case
 from chatops.teams.auth import untrusted_activity, untrusted_identity
 from chatops.teams.cards import dialog_card, refusal_card
 from chatops.teams.clicks import REFRESH_VERB, Click, DialogClick, read_click, read_dialog
 from chatops.teams.home import COMMANDS as HOME_COMMANDS
 from chatops.teams.home import SOURCE as HOME_SOURCE
-from chatops.teams.markup import CARD_TYPE, plain
+from chatops.teams.markup import CARD_TYPE, People, plain
 from chatops.teams.outbox import Post
 from chatops.teams.references import THREAD_MARK, channel_of
 from chatops.workflow.transitions import Refused
@@ -425,6 +427,20 @@ class ChatopsBot(TeamsActivityHandler):
             await turn_context.send_activity(MessageFactory.text(listing))
         elif text.lower() in ("help", "/help", ""):
             await turn_context.send_activity(MessageFactory.text(HELP))
+        else:
+            await self._hint(turn_context, conversation)
+
+    async def _hint(self, turn_context: TurnContext, conversation: str) -> None:
+        """A plain reply to a case's post that reached the bot (it @mentioned it, but without
+        `>>`): its writer is told once per case how a reply becomes the draft. Replies that
+        do not mention the bot never reach it, so they get no tip."""
+        case_id = await self.backend.outbox.case_of_thread(conversation)
+        user = actor(turn_context.activity)
+        redis = self.backend.rt.store.redis
+        if case_id is None or not await first_plain_reply(redis, case_id, user):
+            return
+        hint = People({}).line(draft_hint(f"@chatops {DRAFT_PREFIX}"))
+        await turn_context.send_activity(_to(turn_context.activity, hint))
 
     async def _home(self, turn_context: TurnContext) -> None:
         """The person's Home (teams/home.py), only in their personal chat with the bot: in a

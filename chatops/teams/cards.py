@@ -129,14 +129,16 @@ def case_card(
     notice: str | None = None,
     told: str | None = None,
     box: str | None = None,
+    links: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The whole case (present.case_card) with the draft editable in place.
 
     `names` maps AAD/Teams ids to display names for `<at>` mentions (ids show otherwise).
     `notice` is a line on top for the clicking user only (a refusal answered to an invoke);
     `told` one that explains what their click did instead of what its label says; `box` what
-    the draft box keeps instead of the draft (their unsaved text, after a refusal). Every
-    action carries `seen`, the fingerprint of the draft shown.
+    the draft box keeps instead of the draft (their unsaved text, after a refusal); `links`
+    case ids -> deep links to their posts (the customer's last earlier case). Every action
+    carries `seen`, the fingerprint of the draft shown.
     """
     for budget in _BUDGETS:
         model = case_model(
@@ -145,6 +147,7 @@ def case_card(
             departments=departments,
             approvers_known=approvers_known,
             room=budget.room,
+            links=links,
         )
         people = People(names)
         editable = _editable(model, budget.edit)
@@ -217,6 +220,8 @@ def _case_body(
         body.append(alert(told, room.quote, mark="ℹ️", color="Warning"))
     body.append(text_block(escape(model.title), size="Medium", weight="Bolder"))
     body.append(text_block(people.line(model.meta), isSubtle=True, spacing="None"))
+    if model.earlier:
+        body.append(text_block(people.line(model.earlier), isSubtle=True, spacing="None"))
     if model.warning:
         body.append(text_block(people.line(model.warning), color="Warning"))
     if model.first:

@@ -27,6 +27,7 @@ class Input(StrEnum):
     DEPARTMENT = "department"  # case.reroute: department id
     SNOOZE = "snooze"  # case.snooze: a key of chatops.chat.snooze.CHOICES (static data)
     MENTION = "mention"  # case.reply_to: a mention key
+    TEMPLATE = "template"  # case.template: an intent with a reply template (static data)
 
 
 CASE_ID = "case_id"
@@ -52,6 +53,7 @@ ARGUMENT_OF: Mapping[str, Input] = {
     Action.REROUTE.value: Input.DEPARTMENT,
     Action.SNOOZE.value: Input.SNOOZE,
     Action.REPLY_TO.value: Input.MENTION,
+    Action.TEMPLATE.value: Input.TEMPLATE,
 }
 """Verb -> the data key holding its argument."""
 

@@ -18,6 +18,7 @@ class Command(StrEnum):
     REROUTE = "reroute"
     DISMISS = "dismiss"
     REPLY_TO = "reply_to"  # answer another mention of the case than the newest
+    TEMPLATE = "template"  # replace the draft with another reply template
     CONFIRM_SENT = "confirm_sent"  # after publish_unknown: a person saw it on the platform
     CONFIRM_NOT_SENT = "confirm_not_sent"  # after publish_unknown: it is not there
     # by the system

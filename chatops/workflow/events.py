@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal, Protocol
 
-from chatops.domain import Case, Mention, NotPublished, Overdue
+from chatops.domain import Case, Mention, NotPublished, Overdue, State
 
 
 class EventKind(StrEnum):
@@ -43,6 +43,7 @@ class EventKind(StrEnum):
     REPLY_TARGET = "reply_target"  # someone chose which comment the draft answers
     RETRY_DROPPED = "retry_dropped"  # a rate-limited reply will not go out by itself
     FLOOD = "flood"  # a burst passed a flood limit: later mentions are counted, not posted
+    TEMPLATE = "template"  # someone replaced the draft with another reply template
 
 
 class DraftChange(StrEnum):
@@ -74,6 +75,21 @@ class Department:
 
 
 @dataclass(frozen=True)
+class Earlier:
+    """The customer's earlier cases: those of the same author on the case's platform, and of
+    anyone with the same handle on any platform; the newest of them named."""
+
+    count: int
+    case_id: str
+    state: State
+    opened_at: datetime  # when the customer wrote the first mention of that case
+
+    @property
+    def number(self) -> str:
+        return f"#{self.case_id}"
+
+
+@dataclass(frozen=True)
 class CaseView:
     """A case with everything needed to render it, as of one version."""
 
@@ -84,6 +100,8 @@ class CaseView:
     draft_length: int | None = None  # as the platform counts it
     max_length: int | None = None  # the platform's limit for this reply, if any
     blocked: str | None = None  # why Publish would be refused by the platform right now
+    earlier: Earlier | None = None  # the customer's earlier cases, if any
+    templates: tuple[str, ...] = ()  # intents with a reply template in the case's language
 
 
 @dataclass(frozen=True)
@@ -104,6 +122,11 @@ class CaseEvent:
     until: datetime | None = None  # SNOOZED; PUBLISH_FAILED (rate limited): the retry
     overdue: Overdue | None = None  # ESCALATED
     burst: Burst | None = None  # FLOOD
+    comment: int | None = None  # REPLY_TARGET: the answered comment's place (1 = first)
+    kept_draft: bool = False  # REPLY_TARGET: a person wrote the draft, so it was not re-greeted
+    template: str = ""  # TEMPLATE: the intent of the template now in the draft
+    replaced: str = ""  # TEMPLATE: the draft a person wrote that the template replaced
+    replaced_author: str = ""  # TEMPLATE: who wrote `replaced`
 
 
 class Shows(Protocol):

@@ -28,6 +28,7 @@ from chatops.domain import (
     State,
     utcnow,
 )
+from chatops.drafting import Drafter, Intent
 from chatops.inflight import InFlight
 from chatops.store import Store
 from chatops.workflow.calendar import Calendar, calendar
@@ -37,6 +38,7 @@ from chatops.workflow.events import (
     CaseView,
     Department,
     DraftChange,
+    Earlier,
     EventKind,
     Shows,
 )
@@ -60,7 +62,9 @@ _RESOLVE_APPROVERS = frozenset({Command.APPROVE, Command.REJECT, Command.PUBLISH
 """Commands whose decision depends on who the approvers are (publish: an approver may send
 what they approved without owning the case)."""
 
-_CHANGES = frozenset({Command.EDIT, Command.REPLY_TO, Command.PUBLISH, Command.PRIVATE})
+_CHANGES = frozenset(
+    {Command.EDIT, Command.REPLY_TO, Command.TEMPLATE, Command.PUBLISH, Command.PRIVATE}
+)
 """Commands by which a person can change what a publish would send."""
 
 _EVENT_OF: Mapping[Command, EventKind] = {
@@ -73,6 +77,7 @@ _EVENT_OF: Mapping[Command, EventKind] = {
     Command.REROUTE: EventKind.REROUTED,
     Command.DISMISS: EventKind.DISMISSED,
     Command.REPLY_TO: EventKind.REPLY_TARGET,
+    Command.TEMPLATE: EventKind.TEMPLATE,
     Command.CONFIRM_SENT: EventKind.PUBLISHED,
     Command.CONFIRM_NOT_SENT: EventKind.PUBLISH_FAILED,
     Command.PUBLISH_OK: EventKind.PUBLISHED,
@@ -92,6 +97,7 @@ _REASONED = frozenset({EventKind.REJECTED, EventKind.PUBLISH_FAILED, EventKind.P
 _CHANGED: Mapping[Command, DraftChange] = {
     Command.EDIT: DraftChange.TEXT,
     Command.REPLY_TO: DraftChange.REPLY_TARGET,
+    Command.TEMPLATE: DraftChange.TEXT,
     Command.PUBLISH: DraftChange.VISIBILITY,
     Command.PRIVATE: DraftChange.VISIBILITY,
 }
@@ -114,6 +120,7 @@ class Workflow:
         clock: Callable[[], datetime] = utcnow,
         time_scale: float = 1.0,
         approvers: Callable[[], Awaitable[frozenset[str]]] | None = None,
+        drafter: Drafter | None = None,
     ) -> None:
         self.store = store
         self.config = config
@@ -124,6 +131,8 @@ class Workflow:
         self.time_scale = time_scale
         self.approvers = approvers
         """Resolves approvers at decision time (a chat backend expanding user groups)."""
+        self.drafter = drafter or Drafter()
+        """Renders template drafts (shared with the pipeline, which drafts new cases)."""
         self.in_flight = InFlight()
         """Publishes under way: a stopping process lets them finish (chatops.processes)."""
         self.policy = Policy(
@@ -163,8 +172,48 @@ class Workflow:
         return await self.command(case_id, Command.SNOOZE, actor, Args(until=until))
 
     async def reply_to(self, case_id: str, actor: str, mention_key: str) -> Case:
-        """Answer this mention of the case rather than the newest one."""
-        return await self.command(case_id, Command.REPLY_TO, actor, Args(text=mention_key))
+        """Answer this mention of the case rather than the newest one; a template draft then
+        greets its author (a draft a person wrote is left as it is, and the thread says so)."""
+        case = await self.case(case_id)
+        mentions = await self.store.cases.mentions(case.id)
+        target = mentions.get(mention_key)
+        draft = self._template_draft(case, target) if target is not None else ""
+        args = Args(text=mention_key, draft=draft)
+        return await self.command(case.id, Command.REPLY_TO, actor, args)
+
+    async def use_template(self, case_id: str, actor: str, intent: str) -> Case:
+        """Replace the draft with the template `intent` in the customer's language, greeting
+        the comment the draft answers; a draft a person wrote is quoted in the thread."""
+        case = await self.case(case_id)
+        offered = self.drafter.intents(case.language)
+        chosen = next((i for i in offered if i.value == intent.strip()), None)
+        if chosen is None:
+            known = ", ".join(i.value for i in offered)
+            raise Refused(f"there is no template '{intent.strip()}' (known: {known})")
+        mentions = await self.store.cases.mentions(case.id)
+        target = mentions.get(case.reply_to or "") or next(reversed(mentions.values()), None)
+        draft = self._template_draft(case, target, chosen)
+        args = Args(text=chosen.value, draft=draft)
+        return await self.command(case.id, Command.TEMPLATE, actor, args)
+
+    def _template_draft(
+        self, case: Case, target: Mention | None, intent: Intent | None = None
+    ) -> str:
+        """The template draft of `case` (its intent unless another is given) greeting the
+        author of `target`; "" without one."""
+        if target is None:
+            return ""
+        try:
+            chosen = intent or Intent(case.intent or Intent.GREETING.value)
+        except ValueError:
+            chosen = Intent.GREETING
+        return self.drafter.for_case(
+            case_id=case.id,
+            language=case.language,
+            intent=chosen,
+            author=target.author,
+            brand=self.config.brand,
+        )
 
     async def publish(
         self,
@@ -405,7 +454,8 @@ class Workflow:
                 mention=mention,
             )
             if stored is not None:
-                await self.store.indexes.reindex(before, stored, self.due(stored))
+                due = self.due(stored)
+                await self.store.indexes.reindex(before, stored, due, mention=mention)
                 return before, stored
         raise RuntimeError(f"case {case_id}: too much contention, giving up")
 
@@ -510,9 +560,31 @@ class Workflow:
         return Department(id=d.id, name=d.name, channel=d.channel, zone=zone)
 
     async def view(self, case: Case) -> CaseView:
-        return self._view(case, await self.store.cases.mentions(case.id))
+        stored = await self.store.cases.mentions(case.id)
+        return self._view(case, stored, await self._earlier(case, stored))
 
-    def _view(self, case: Case, stored: Mapping[str, Mention]) -> CaseView:
+    async def _earlier(self, case: Case, stored: Mapping[str, Mention]) -> Earlier | None:
+        """The earlier cases of the customer the draft answers (the first commenter when
+        none is chosen), newest named; None when this is their first."""
+        first = stored.get(case.mention_keys[0]) if case.mention_keys else None
+        customer = stored.get(case.reply_to or "") or first
+        if customer is None:
+            return None
+        author = customer.author
+        found = await self.store.indexes.cases_of_author(
+            customer.platform, author.id, author.handle
+        )
+        ids = [i for i in found if i.isdigit() and i != case.id]
+        if case.id.isdigit():
+            ids = [i for i in ids if int(i) < int(case.id)]
+        last = await self.store.cases.get(ids[0]) if ids else None
+        if last is None:
+            return None
+        return Earlier(len(ids), last.id, last.state, last.created_at)
+
+    def _view(
+        self, case: Case, stored: Mapping[str, Mention], earlier: Earlier | None = None
+    ) -> CaseView:
         mentions = [stored[k] for k in case.mention_keys if k in stored]
         due = first_response_due(case, self.config, self.time_scale)
         if due is not None:
@@ -526,6 +598,8 @@ class Workflow:
             draft_length=length,
             max_length=limit,
             blocked=blocked,
+            earlier=earlier,
+            templates=tuple(i.value for i in self.drafter.intents(case.language)),
         )
 
     async def _announce(
@@ -558,6 +632,8 @@ class Workflow:
         """What the thread says about one command; a change to an approved or waiting draft
         says so on a line of its own, addressed to the approvers."""
         events: list[CaseEvent] = []
+        if cmd is Command.TEMPLATE:
+            events.append(_template_event(before, after, actor))
         if cmd in _CHANGES and before.approved_fingerprint and not after.approved_fingerprint:
             events.append(self._withdrawn(before, actor, cmd))
         if cmd in _CHANGES and after.state is State.AWAITING_APPROVAL:
@@ -568,6 +644,8 @@ class Workflow:
                 return [*events, self._approval_requested(after, actor, changed=changed)]
         if events or cmd in (Command.PUBLISH, Command.PRIVATE):
             return events  # publishing: the outcome is announced
+        if cmd is Command.REPLY_TO:
+            return [_reply_target_event(before, after, actor)]
         kind = _EVENT_OF[cmd]
         previous = self.department(before.department) if cmd is Command.REROUTE else None
         notify = (after.owner,) if kind is EventKind.REJECTED and after.owner else args.notify
@@ -609,6 +687,26 @@ class Workflow:
         return CaseEvent(
             EventKind.APPROVAL_WITHDRAWN, actor, notify=notify, changed=_CHANGED.get(cmd)
         )
+
+
+def _template_event(before: Case, after: Case, actor: str) -> CaseEvent:
+    """A template replaced the draft: a draft a person wrote is quoted, so it is not lost."""
+    person = before.draft_author not in (None, SYSTEM) and bool(before.draft.strip())
+    return CaseEvent(
+        EventKind.TEMPLATE,
+        actor,
+        template=after.intent or "",
+        replaced=before.draft if person else "",
+        replaced_author=(before.draft_author or "") if person else "",
+    )
+
+
+def _reply_target_event(before: Case, after: Case, actor: str) -> CaseEvent:
+    """Which comment the draft now answers, and whether its greeting could follow."""
+    key = after.reply_to or ""
+    place = after.mention_keys.index(key) + 1 if key in after.mention_keys else None
+    kept = after.draft_author != SYSTEM and bool(after.draft.strip())
+    return CaseEvent(EventKind.REPLY_TARGET, actor, comment=place, kept_draft=kept)
 
 
 def _with_now(args: Args, now: datetime) -> Args:

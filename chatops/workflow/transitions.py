@@ -34,6 +34,7 @@ ALLOWED: Mapping[Command, frozenset[State]] = {
     Command.REROUTE: EDITABLE | {S.PUBLISH_UNKNOWN},
     Command.DISMISS: EDITABLE,
     Command.REPLY_TO: EDITABLE,
+    Command.TEMPLATE: EDITABLE,
     Command.SNOOZE: EDITABLE,
     Command.ESCALATE: EDITABLE,
     Command.APPROVAL_PING: frozenset({S.AWAITING_APPROVAL}),
@@ -86,6 +87,7 @@ class Args:
     notify: tuple[str, ...] = ()  # ESCALATE / APPROVAL_PING: who is pinged
     overdue: Overdue | None = None  # ESCALATE: what the tier found late (for the thread)
     not_published: NotPublished | None = None  # PUBLISH_FAILED, CONFIRM_NOT_SENT: why
+    draft: str = ""  # REPLY_TO, TEMPLATE: the template's text for the case, as rendered
     now: datetime | None = None
 
 
@@ -375,14 +377,38 @@ def _dismiss(c: Case, _actor: str, _p: Policy, a: Args) -> None:
 
 
 def _reply_to(c: Case, actor: str, _p: Policy, a: Args) -> None:
+    """Answer another comment; a template draft greets its author (`a.draft`), a draft a
+    person wrote is theirs and stays as it is."""
     _require_owner(c, actor)
     if a.text not in c.mention_keys:
         raise Refused("that mention is not part of this case")
     if a.text == c.reply_to:
         return
     c.reply_to = a.text
+    if c.draft_author == SYSTEM and a.draft.strip():
+        c.draft = a.draft.strip()
     _withdraw(c)
     if c.state is S.AWAITING_APPROVAL:
+        _rerequest(c, a)
+
+
+def _template(c: Case, actor: str, _p: Policy, a: Args) -> None:
+    """The draft becomes the template `a.text` rendered for the case (`a.draft`): a template
+    draft again, which follows the reply target. While comms look at the draft, choosing it
+    is a new request by the chooser, who therefore may not approve it (four eyes)."""
+    _require_owner(c, actor)
+    text = a.draft.strip()
+    if not text:
+        raise Refused("that template is empty")
+    if text == c.draft and c.draft_author == SYSTEM:
+        raise Refused("the draft already is this template", code="unchanged")
+    waiting = c.state is S.AWAITING_APPROVAL
+    c.draft = text
+    c.intent = a.text
+    c.draft_author = SYSTEM
+    _withdraw(c)
+    if waiting:
+        c.approval_requested_by = actor
         _rerequest(c, a)
 
 
@@ -477,6 +503,7 @@ _HANDLERS: Mapping[Command, Handler] = {
     Command.REROUTE: _reroute,
     Command.DISMISS: _dismiss,
     Command.REPLY_TO: _reply_to,
+    Command.TEMPLATE: _template,
     Command.SNOOZE: _snooze,
     Command.ESCALATE: _escalate,
     Command.APPROVAL_PING: _approval_ping,

@@ -116,6 +116,9 @@ def test_the_check_catches_each_form(source: str, caught: bool) -> None:
         (keys.case("7"), "chatops:case:{7}"),
         (keys.slack_thread("7"), "chatops:case:{7}:slack"),
         (keys.TEAMS.queue("19:a"), "chatops:{g}:teams:q:19:a"),
+        (keys.author_cases("x", "42"), "chatops:{g}:author:x:42"),
+        (keys.handle_cases("annab"), "chatops:{g}:handle:annab"),
+        (keys.hinted("7", "U1"), "chatops:case:{7}:hint:U1"),
     ],
 )
 def test_key_shapes_keep_their_strings(key: str, expected: str) -> None:

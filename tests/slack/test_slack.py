@@ -465,6 +465,7 @@ ACTION_COMMAND = {
     Action.REJECT: "reject",
     Action.REPLY_TO: "reply_to",
     Action.SNOOZE: "snooze",
+    Action.TEMPLATE: "template",
 }
 MATRIX = [(a, s) for a in Action for s in State]
 
@@ -493,12 +494,13 @@ async def test_every_action_in_every_state(ss: SlackSystem, action: Action, stat
         Action.REJECT: COMMS1,
         Action.TAKE_OVER: BOB,
     }.get(action, ANNA)
-    if action in (Action.REROUTE, Action.DISMISS, Action.REPLY_TO, Action.SNOOZE):
+    if action in (Action.REROUTE, Action.DISMISS, Action.REPLY_TO, Action.SNOOZE, Action.TEMPLATE):
         choice = {
             Action.REROUTE: "billing",
             Action.DISMISS: "no_reply_needed",
             Action.REPLY_TO: "sandbox:m-1",
             Action.SNOOZE: "30m",
+            Action.TEMPLATE: "apology",
         }[action]
         await ss.select(action, "1001", user, choice)
     else:

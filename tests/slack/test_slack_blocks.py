@@ -585,6 +585,25 @@ EVENT_CASES: list[tuple[EventKind, dict[str, Any], dict[str, Any], list[str]]] =
     (EventKind.CLOSED, {}, {"actor": "chatops"}, [":lock: Case closed: the customer has not"]),
     (EventKind.REPLY_TARGET, {}, {}, ["<@U0ANNA0001> chose which comment the draft answers"]),
     (
+        EventKind.REPLY_TARGET,
+        {},
+        {"comment": 2, "kept_draft": True},
+        [
+            ":dart: <@U0ANNA0001>: the draft now answers *Bo* (comment 2)",
+            "its greeting is unchanged",
+        ],
+    ),
+    (
+        EventKind.TEMPLATE,
+        {},
+        {"template": "apology", "replaced": "Hej <Bo>, vi fixar", "replaced_author": "U0BOB00001"},
+        [
+            ":page_facing_up: Draft replaced with the template “Apology” by <@U0ANNA0001>",
+            "It was <@U0BOB00001>’s text:",
+            ">Hej &lt;Bo&gt;, vi fixar",
+        ],
+    ),
+    (
         EventKind.RETRY_DROPPED,
         {},
         {"actor": "chatops", "reason": "the draft changed since", "notify": ("channel", "lead")},

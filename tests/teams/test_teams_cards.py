@@ -675,6 +675,10 @@ EVENTS: dict[EventKind, tuple[CaseEvent, str]] = {
         CaseEvent(EventKind.REPLY_TARGET, OWNER),
         "<at>Anna Lind</at> chose which comment the draft answers",
     ),
+    EventKind.TEMPLATE: (
+        CaseEvent(EventKind.TEMPLATE, OWNER, template="looking_into_it"),
+        "📄 Draft replaced with the template “Looking into it” by <at>Anna Lind</at>",
+    ),
     EventKind.RETRY_DROPPED: (
         CaseEvent(EventKind.RETRY_DROPPED, "chatops", reason="a <b>refusal</b>"),
         "The automatic retry was dropped (a &lt;b&gt;refusal&lt;/b&gt;): a person decides again",

@@ -65,6 +65,13 @@ EXPECTED: dict[Command, dict[State, State | None]] = {
         s: S.DISMISSED for s in (S.NEW, S.CLAIMED, S.DRAFTED, S.AWAITING_APPROVAL, S.APPROVED)
     },
     C.REPLY_TO: {s: s for s in (S.NEW, S.CLAIMED, S.DRAFTED, S.AWAITING_APPROVAL, S.APPROVED)},
+    C.TEMPLATE: {
+        S.NEW: S.NEW,
+        S.CLAIMED: S.CLAIMED,
+        S.DRAFTED: S.DRAFTED,
+        S.AWAITING_APPROVAL: S.AWAITING_APPROVAL,  # a new request, by whoever chose it
+        S.APPROVED: S.DRAFTED,  # the approval is withdrawn
+    },
     C.SNOOZE: {s: s for s in (S.NEW, S.CLAIMED, S.DRAFTED, S.AWAITING_APPROVAL, S.APPROVED)},
     C.ESCALATE: {s: s for s in (S.NEW, S.CLAIMED, S.DRAFTED, S.AWAITING_APPROVAL, S.APPROVED)},
     C.APPROVAL_PING: {S.AWAITING_APPROVAL: S.AWAITING_APPROVAL},
@@ -83,6 +90,7 @@ ARGS: dict[Command, Args] = {
     C.REROUTE: Args(department="billing"),
     C.DISMISS: Args(text="spam"),
     C.REPLY_TO: Args(text="sandbox:m-1"),
+    C.TEMPLATE: Args(text="apology", draft="Hej Anna! Vi beklagar verkligen.", now=NOW),
     C.SNOOZE: Args(until=NOW.replace(hour=10), now=NOW),
     C.PUBLISH_OK: Args(published_id="r-1", published_url="https://x.invalid/r-1"),
 }
