@@ -41,7 +41,7 @@ HELP = """\
 commands (N is a case number, with or without #):
   list                 open cases
   home (or my)         your cases, approvals, unclaimed cases and today's figures
-  show N               a case with its thread history
+  show N               a case, its comments numbered, with its thread history
   as USER              act as USER from now on (the demo's approver is 'comms')
   claim N / unclaim N  take a case / give it back
   take N               take over a case someone else claimed (they are told)
@@ -53,6 +53,7 @@ commands (N is a case number, with or without #):
   reject N REASON      approver: send the draft back
   reroute N DEPT       move the case to another department
   answer N M           the draft answers comment M of the case (1 = first; default: newest)
+  template N INTENT    the draft becomes that reply template (the card lists them)
   snooze N WHEN        no reminders for a while: 30m, 1h, 2h or tomorrow
   dismiss N REASON     close without a reply: spam, no_reply_needed or duplicate
   sent N / notsent N   after an unconfirmed publish: it is / is not on the platform
