@@ -249,9 +249,13 @@ async def test_a_draft_with_a_file_keeps_the_text_and_says_the_file_is_not_sent(
     shared = _reply(root, ">> Här är kvittot.", 2, subtype="file_share", files=files, upload=False)
     await ss.send(_event(shared, 2))
     await eventually(lambda: _draft_is(ss, "Här är kvittot."))
-    await ss.flush()
-    replies = [r["text"] for r in ss.slack.thread(CHANNEL, root)]
-    assert any("a file was attached in Slack and is not sent" in t for t in replies), replies
+
+    async def noted() -> bool:
+        await ss.flush()  # the listener queues the note after the draft is stored
+        replies = [r["text"] for r in ss.slack.thread(CHANNEL, root)]
+        return any("a file was attached in Slack and is not sent" in t for t in replies)
+
+    await eventually(noted)
     assert ss.platform.received == []
 
 
