@@ -607,7 +607,13 @@ class Workflow:
     ) -> None:
         events = self._events_for(before, after, cmd, actor, args)
         if events:
-            view = await self.view(after)
+            # A command's line needs no customer history, and a click is answered sooner
+            # without looking it up; a reroute shows the whole case anew in its new channel.
+            # (Chats render a case's message from `view`, which always has it.)
+            if cmd is Command.REROUTE:
+                view = await self.view(after)
+            else:
+                view = self._view(after, await self.store.cases.mentions(after.id))
             for event in events:
                 await self._show_view(view, event)
 
