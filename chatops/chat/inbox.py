@@ -28,7 +28,7 @@ from chatops.chat.present import Button, Confirm, Quoted, Tone
 from chatops.chat.rich import Emoji, Line, Person, Place, Strong, Text, When, clip, joined
 from chatops.chat.wording import KIND_WORDS, author, platform_name, reason_words
 from chatops.domain import Case, State
-from chatops.workflow.commands import Command
+from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.transitions import Policy, Refused, authors, decide, fingerprint
 
 COPY_TTL_S = 30 * 24 * 3600
@@ -123,7 +123,9 @@ def _draft(view: CaseView, chars: int) -> Quoted:
     c = view.case
     how = "private reply" if c.private else f"public reply on {platform_name(c.platform)}"
     head: list[Line] = [(Strong("Draft"), Text(f" ({how})"))]
-    if c.draft_author:
+    if c.draft_author == SYSTEM:
+        head.append((Text("from the template"),))
+    elif c.draft_author:
         head.append((Text("by "), Person(c.draft_author, notify=False)))
     return Quoted(joined(head), clip(c.draft, chars) or "(no draft)")
 

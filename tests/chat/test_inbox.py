@@ -135,3 +135,8 @@ async def test_amend_at_the_console_edits_and_approves(system: System) -> None:
     assert [r["text"] for r in system.platform.received] == [
         "We are sorry: our legal team will call you."
     ]
+
+
+def test_a_template_draft_says_so_rather_than_naming_the_system() -> None:
+    copy = request(waiting(draft_author="chatops"))
+    assert plain(copy.draft.head).endswith("from the template")
