@@ -649,6 +649,7 @@ def pings(
     """One scan's escalations in one department: `notify` called once, then an entry per case
     (what fired, its owner, its thread) with Claim while unowned, else Snooze."""
     count = f"{len(items)} case{'s' if len(items) != 1 else ''}"
+    need = "needs" if len(items) == 1 else "need"
     called = audience(notify)
     head: Line = (
         Emoji("rotating_light"),
@@ -657,7 +658,7 @@ def pings(
         Text(" " if called else ""),
         Text(f"{count} in "),
         Strong(department.name),
-        Text(" need someone now"),
+        Text(f" {need} someone now"),
     )
     entries = []
     for item in items:
@@ -675,7 +676,7 @@ def pings(
         )
         entries.append(Entry(item.case_id, line, "", (control,)))
     people = " ".join("@here" if n in ("here", "channel") else n for n in notify)
-    text = f"{people}{' ' if people else ''}{count} in {department.name} need someone now"
+    text = f"{people}{' ' if people else ''}{count} in {department.name} {need} someone now"
     return Listing(head, tuple(entries), text)
 
 

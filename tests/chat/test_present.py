@@ -225,7 +225,7 @@ def test_listings() -> None:
     batch = present.pings(BILLING, [PingItem("1", "#1001", Overdue("claim"))], {}, ("here",))
     assert rich.Everyone() in batch.head
     assert rich.plain(batch.entries[0].line).startswith("#1001 is still unclaimed: who takes it?")
-    assert batch.notification == "@here 1 case in Billing need someone now"
+    assert batch.notification == "@here 1 case in Billing needs someone now"
     assert present.PINGS == {EventKind.ESCALATED, EventKind.APPROVAL_WAITING}
     assert [c.action for c in present.ping_controls(view_of(make_case(State.NEW)))] == [
         Action.CLAIM,
