@@ -8,22 +8,30 @@ carries its main controls, with the action ids of the case message, so the liste
 scope check that handle a click on a case handle it here too.
 
 `gather` reads the store through its public methods and the workflow's questions; `home_view`
-(pure) decides the sections, words, links and controls each chat marks up.
+(pure) decides the sections, words, links and controls each chat marks up; `build_home` does both
+for a chat, which says whose channels a person is in and where each case's thread is.
+`concerned` says whose Home a change of a case may alter, for a chat that shows Homes again
+on a change (Slack's App Home).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import json
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
+
+import redis.asyncio as aioredis
 
 from chatops.chat.actions import Action
-from chatops.chat.backend import CaseView, Department
+from chatops.chat.backend import CaseEvent, CaseView, Department, EventKind
 from chatops.chat.present import STATE_WORDS, Entry, age, case_controls
 from chatops.chat.rich import Emoji, Faint, Line, Link, Strong, Text, When, aware, clip, joined
+from chatops.config import Config
 from chatops.domain import OPEN_STATES, Case, State
-from chatops.store import Cases, Indexes
+from chatops.redis_text import maybe_text
+from chatops.store import Cases, Indexes, Store
 from chatops.workflow.transitions import authors, fingerprint
 
 if TYPE_CHECKING:
@@ -307,3 +315,120 @@ def _entry(kind: str, item: Item, links: Mapping[str, str]) -> Entry:
         parts.append((Link(url, "open thread"),))
     controls = tuple(ctl for ctl in case_controls(item.view) if ctl.action in MAIN[kind])
     return Entry(c.id, joined(parts), clip(item.summary, 200), controls)
+
+
+# -- a chat's Home ------------------------------------------------------------------------------
+
+
+class Sources(Protocol):
+    """What a Home is read from: the process's runtime (chatops.runtime.Runtime)."""
+
+    @property
+    def wf(self) -> Workflow: ...
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+
+
+async def build_home(
+    rt: Sources,
+    person: str,
+    *,
+    approver: bool,
+    chat: str | None = None,
+    members: Callable[[str], Awaitable[frozenset[str]]] | None = None,
+    links: Callable[[list[str]], Awaitable[Mapping[str, str]]] | None = None,
+) -> HomeView:
+    """`person`'s Home over the departments shown in `chat` (None: every department). The
+    chat says who is in a department's channel (`members`; None: whoever reads works for
+    every department shown, as at the console) and where each case's thread is (`links`)."""
+    config = rt.config
+    every = [
+        rt.wf.department(d.id)
+        for d in config.departments
+        if chat is None or config.chat_of(d.id) == chat
+    ]
+    mine = every if members is None else [d for d in every if person in await members(d.channel)]
+    home = await gather(
+        rt.wf,
+        rt.store.cases,
+        rt.store.indexes,
+        person=person,
+        departments=mine,
+        every=every,
+        approver=approver,
+        now=rt.clock(),
+        tz=config.zone,
+    )
+    return home_view(home, await links(home.case_ids) if links else {})
+
+
+MEMBERS_CACHE_S = 300
+"""How long a channel's member list is trusted (joins and leaves show after this at most)."""
+
+
+async def channel_members(
+    redis: aioredis.Redis, key: str, fetch: Callable[[], Awaitable[list[str] | None]]
+) -> frozenset[str]:
+    """Who is in a department's channel, as the chat says (`fetch`), cached under `key` for
+    `MEMBERS_CACHE_S`. When the chat does not say (`fetch` gives None), nobody is: a Home then
+    lists no unclaimed cases and a click from it on someone else's case is refused (fail
+    closed), and that is not cached."""
+    cached = maybe_text(await redis.get(key))
+    if cached is not None:
+        return frozenset(json.loads(cached))
+    found = await fetch()
+    if found is None:
+        return frozenset()
+    await redis.set(key, json.dumps(found), ex=MEMBERS_CACHE_S)
+    return frozenset(found)
+
+
+# -- whose Home a change alters -----------------------------------------------------------------
+
+APPROVAL_EVENTS = frozenset(
+    {
+        EventKind.APPROVAL_REQUESTED,
+        EventKind.APPROVED,
+        EventKind.REJECTED,
+        EventKind.APPROVAL_WITHDRAWN,
+        EventKind.REROUTED,
+    }
+)
+"""Events by which a case enters or leaves the approvers' lists."""
+UNCLAIMED_EVENTS = frozenset(
+    {
+        EventKind.CREATED,
+        EventKind.CLAIMED,
+        EventKind.UNCLAIMED,
+        EventKind.REROUTED,
+        EventKind.DISMISSED,
+        EventKind.REOPENED,
+        EventKind.PUBLISHED,
+    }
+)
+"""Events that change a department's unclaimed list or today's figures."""
+
+APPROVERS = "approvers"
+"""`concerned`: every approver."""
+DEPARTMENT = "dept:"
+"""`concerned`: `dept:<id>`, every member of the department's channel."""
+
+
+def concerned(view: CaseView, event: CaseEvent) -> set[str]:
+    """The people (and `dept:<id>`, `approvers`) whose Home a change of the case may alter."""
+    case = view.case
+    found = {p for p in (case.owner, event.previous_owner, event.actor) if p}
+    if case.state is State.AWAITING_APPROVAL or event.kind in APPROVAL_EVENTS:
+        found.add(APPROVERS)
+    if event.kind in UNCLAIMED_EVENTS:
+        found.add(DEPARTMENT + case.department)
+        if event.previous_department is not None:
+            found.add(DEPARTMENT + event.previous_department.id)
+    return found

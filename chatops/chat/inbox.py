@@ -9,27 +9,45 @@ while it waits updates every copy in place; when someone acts (or the case leave
 `awaiting_approval` another way), every copy says so ("Approved by Cia at 10:42") and loses
 its buttons, so that nobody acts on a request that is settled.
 
-This module is pure: what a copy says (`request`, `settled`), when copies are sent or
-settled (`step`) and to whom (`recipients`). Each chat marks a `Copy` up and sends it through
-its outbox (chatops/slack/inbox.py, chatops/teams/inbox.py), recording where each copy went
-so that any process can update them.
+Its pure part says what a copy says (`request`, `settled`, `answered`), when copies are sent
+or settled (`step`) and to whom (`recipients`). `Copies` does the rest the same in every chat
+with an outbox: copies are outbox ops of their own kinds, queued per recipient, so the chat's
+rate limits, `Retry-After` and outages hold for them, and a copy that cannot be sent is logged
+and dropped without touching the case's own message. Where each live copy is goes in one Redis
+hash per case and chat (`ChatKeys.inbox`), so the process that settles a request need not be
+the one that sent it: the hash names every recipient asked (`TARGETS`) and, once sent, each
+live copy; settling a copy forgets it. A process that dies after the chat took a copy but
+before it was recorded sends that copy again when the op is retried (at least once). Each
+chat only marks a `Copy` up and sends or rewrites it (chatops/slack/inbox.py,
+chatops/teams/inbox.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, ClassVar, Generic, TypeVar
 
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from chatops import outbox
 from chatops.chat.actions import Action
 from chatops.chat.backend import CaseEvent, CaseView, DraftChange, EventKind
-from chatops.chat.present import Button, Confirm, Quoted, Tone
+from chatops.chat.present import Button, Confirm, Quoted, Tone, where_parts
 from chatops.chat.rich import Emoji, Line, Person, Place, Strong, Text, When, clip, joined
-from chatops.chat.wording import KIND_WORDS, author, platform_name, reason_words
+from chatops.chat.wording import author, platform_name, reason_words
+from chatops.config import Config
 from chatops.domain import Case, State
+from chatops.redis_text import maybe_text
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.transitions import Policy, Refused, authors, decide, fingerprint
+
+log = logging.getLogger(__name__)
 
 COPY_TTL_S = 30 * 24 * 3600
 """How long a case's record of its copies is kept after its last change (Redis TTL)."""
@@ -95,17 +113,6 @@ class Copy:
         return not self.controls
 
 
-def _where(view: CaseView) -> Line:
-    """Where the customer wrote: platform and kind, the brand's account, the language."""
-    c = view.case
-    kind = KIND_WORDS[view.mentions[0].kind] if view.mentions else ""
-    parts: list[Line] = [(Strong(platform_name(c.platform)), Text(f" {kind}" if kind else ""))]
-    if c.account:
-        parts.append((Text(c.account),))
-    parts.append((Emoji("speech_balloon"), Text(f" {c.language or 'language unknown'}")))
-    return joined(parts)
-
-
 def _title(view: CaseView) -> str:
     return f"Approval · Case {view.case.number} · {view.department.name}"
 
@@ -130,17 +137,23 @@ def _draft(view: CaseView, chars: int) -> Quoted:
     return Quoted(joined(head), clip(c.draft, chars) or "(no draft)")
 
 
+APPROVE_LABEL = "Approve & publish"
+"""Approve, and what saves the approver's own text in Edit and approve."""
+EMPTY_DRAFT = "The draft is empty."
+"""What Edit and approve says when the approver saves an empty draft."""
+
+
 def controls(case_id: str, draft: str, private: bool, platform: str) -> tuple[Button, ...]:
     """Approve & publish (confirmed, quoting the draft), Edit and approve, Send back."""
     how = "privately" if private else "publicly"
     confirm = Confirm(
         "Approve and publish?",
         f"The reply goes out {how} on {platform_name(platform)} at once.",
-        "Approve & publish",
+        APPROVE_LABEL,
         draft,
     )
     return (
-        Button(Action.APPROVE, "Approve & publish", case_id, Tone.PRIMARY, confirm),
+        Button(Action.APPROVE, APPROVE_LABEL, case_id, Tone.PRIMARY, confirm),
         Button(Action.EDIT_APPROVE, "Edit and approve", case_id),
         Button(Action.REJECT, "Send back", case_id, Tone.DANGER),
     )
@@ -170,7 +183,7 @@ def request(view: CaseView, chars: int = 2500) -> Copy:
         reasons=joined(
             [
                 (Emoji("warning"), Text(" "), Strong("Needs approval:"), Text(f" {reasons}")),
-                _where(view),
+                joined(where_parts(view)),
             ]
         ),
         customer=_customer(view, chars),
@@ -222,3 +235,157 @@ def settled(view: CaseView, event: CaseEvent, at: datetime, chars: int = 500) ->
         draft=_draft(view, chars),
         controls=(),
     )
+
+
+def answered(view: CaseView, verb: str, actor: str, reason: str, now: datetime) -> Copy:
+    """The copy a click on it is answered with (in a chat that answers a click with a card):
+    settled by this click, or as it is now."""
+    case = view.case
+    if case.state is State.AWAITING_APPROVAL:
+        return request(view)
+    if verb in (Action.APPROVE.value, Action.EDIT_APPROVE.value) and case.approved_by == actor:
+        edited = DraftChange.TEXT if case.draft_author == actor else None
+        event = CaseEvent(EventKind.APPROVED, actor, changed=edited)
+    elif verb == Action.REJECT.value and case.state is State.DRAFTED:
+        event = CaseEvent(EventKind.REJECTED, actor, reason=reason)
+    else:
+        event = CaseEvent(EventKind.CLOSED, actor)
+    return settled(view, event, now)
+
+
+# -- sending and settling the copies, the same in every chat with an outbox --------------------
+
+ASK = "inbox_ask"
+"""Op kind: post the request to a recipient, or update their live copy with it."""
+SETTLE = "inbox_settle"
+"""Op kind: rewrite a recipient's live copy as settled, and forget it."""
+TARGETS = "@targets"
+"""Field of the inbox hash: every recipient of the open request (JSON list)."""
+
+OpT = TypeVar("OpT", bound=outbox.Op)
+LiveT = TypeVar("LiveT")
+
+
+class Copies(Generic[OpT, LiveT]):
+    """Sends and settles the copies of a chat's approval requests through its outbox.
+
+    A chat says which channels are its own, how a copy is marked up as an op (`ops`), and how
+    a copy is sent, rewritten and recorded (`send`, `update`, `dumps`, `loads`): `LiveT` is
+    where a live copy is, as the chat needs it to rewrite it."""
+
+    chat: ClassVar[str]  # "slack", "teams": names the log line
+
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        config: Config,
+        box: outbox.Outbox[OpT, Any],
+        sender: outbox.Sender[OpT, Any, Any],
+        people: Callable[[Iterable[str]], Awaitable[list[str]]],
+    ) -> None:
+        self.redis = redis
+        self.config = config
+        self.outbox = box
+        self.people = people
+        """The chat's users its targets name, groups expanded (MessagesPeople.people)."""
+        sender.kinds[ASK] = self._ask
+        sender.kinds[SETTLE] = self._settle
+
+    # -- the hooks of a chat ----------------------------------------------------------------
+
+    def own_channel(self, channel: str | None) -> str | None:
+        """`channel` when it is one of this chat's (in a mixed setup it may be another's)."""
+        raise NotImplementedError
+
+    async def ops(self, kind: str, copy: Copy) -> Callable[[str], OpT]:
+        """The copy marked up once: target -> the op of `kind` that sends it there."""
+        raise NotImplementedError
+
+    async def send(self, op: OpT, target: Any) -> LiveT:
+        """Send the op's copy to its recipient (`op.channel`); where it went."""
+        raise NotImplementedError
+
+    async def update(self, op: OpT, target: Any, live: LiveT) -> None:
+        """Rewrite the live copy with the op's."""
+        raise NotImplementedError
+
+    def dumps(self, live: LiveT) -> str:
+        raise NotImplementedError
+
+    def loads(self, raw: str) -> LiveT | None:
+        raise NotImplementedError
+
+    # -- the copies -------------------------------------------------------------------------
+
+    async def show(self, view: CaseView, event: CaseEvent) -> None:
+        """Ask or settle after `event`; a failure is logged and never reaches the thread."""
+        try:
+            await self._show(view, event)
+        except (RedisError, OSError):
+            raise
+        except Exception as exc:
+            log.warning(
+                "%s: approval inbox of case %s not updated: %s",
+                self.chat,
+                view.case.id,
+                type(exc).__name__,
+            )
+
+    async def _show(self, view: CaseView, event: CaseEvent) -> None:
+        what = step(view, event)
+        if what is None:
+            return
+        key = self.outbox.keys.inbox(view.case.id)
+        if what is Step.ASK:
+            approval = self.config.approval
+            if approval.channel and not self.own_channel(approval.channel):
+                return  # the requests gather in a channel of another chat
+            fresh = recipients(view, await self.people(approval.approvers), approval.channel)
+            known = json.loads(maybe_text(await self.redis.hget(key, TARGETS)) or "[]")
+            every = list(dict.fromkeys([*known, *fresh]))
+            if not every:
+                return
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.hset(key, TARGETS, json.dumps(every))
+            pipe.expire(key, COPY_TTL_S)
+            await pipe.execute()
+            await self._enqueue(ASK, request(view), every)
+            return
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hget(key, TARGETS)
+        pipe.hdel(key, TARGETS)
+        raw, _ = await pipe.execute()
+        if raw is None:
+            return  # no request open here: nothing to settle
+        copy = settled(view, event, view.case.updated_at)
+        await self._enqueue(SETTLE, copy, json.loads(maybe_text(raw) or "[]"))
+
+    async def _enqueue(self, kind: str, copy: Copy, targets: list[str]) -> None:
+        op = await self.ops(kind, copy)
+        for target in targets:
+            await self.outbox.enqueue(op(target))
+
+    # -- the ops, as the chat's sender sends them -------------------------------------------
+
+    async def _live(self, op: OpT) -> tuple[str, LiveT | None]:
+        key = self.outbox.keys.inbox(op.case_id)
+        raw = maybe_text(await self.redis.hget(key, op.channel))
+        return key, self.loads(raw) if raw else None
+
+    async def _ask(self, op: OpT, target: Any) -> None:
+        key, live = await self._live(op)
+        if live is not None:
+            await self.update(op, target, live)
+            return
+        sent = await self.send(op, target)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hset(key, op.channel, self.dumps(sent))
+        pipe.expire(key, COPY_TTL_S)
+        await pipe.execute()
+
+    async def _settle(self, op: OpT, target: Any) -> None:
+        key, live = await self._live(op)
+        if live is None:
+            return  # never sent (refused, or settled already)
+        await self.update(op, target, live)
+        await self.redis.hdel(key, op.channel)

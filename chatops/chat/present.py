@@ -389,16 +389,21 @@ def blocked_line(reason: str) -> Line:
     return (Emoji("no_entry"), Text(" "), Strong("Publish is refused:"), Text(f" {reason}"))
 
 
-def meta_line(view: CaseView, chars: int = 500) -> Line:
-    """Platform and kind, account, language and the case's badges."""
+def where_parts(view: CaseView) -> list[Line]:
+    """Where the customer wrote: platform and kind, the brand's account, the language."""
     c = view.case
     kind = KIND_WORDS[view.mentions[0].kind] if view.mentions else ""
     parts: list[Line] = [(Strong(platform_name(c.platform)), Text(f" {kind}" if kind else ""))]
     if c.account:
         parts.append((Text(c.account),))
     parts.append((Emoji("speech_balloon"), Text(f" {c.language or 'language unknown'}")))
-    parts.extend(_badge(c, flag, chars) for flag in shown_flags(c))
-    return joined(parts)
+    return parts
+
+
+def meta_line(view: CaseView, chars: int = 500) -> Line:
+    """Platform and kind, account, language and the case's badges."""
+    badges = (_badge(view.case, flag, chars) for flag in shown_flags(view.case))
+    return joined([*where_parts(view), *badges])
 
 
 def _badge(c: Case, flag: str, chars: int) -> Line:

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from rich.console import Group
 from rich.text import Text
 
-from chatops.chat.home import HomeView, gather, home_view
-from chatops.console.render import commands, joined, rich_line, safe
+from chatops.chat.home import HomeView, build_home
+from chatops.console.render import entry_rows, joined, rich_line, safe
 
 if TYPE_CHECKING:
     from chatops.runtime import Runtime
@@ -29,11 +29,7 @@ def home_text(home: HomeView) -> Group:
         if not part.entries:
             rows.append(safe(f"  {part.empty}", "dim"))
         for entry in part.entries:
-            rows.append(joined(safe("  "), rich_line(entry.line)))
-            if entry.detail:
-                rows.append(safe(f"    {entry.detail}", "dim"))
-            if entry.controls:
-                rows.append(joined(safe("    "), commands(entry.controls)))
+            rows += entry_rows(entry)
         if len(part.entries) < part.total:
             rows.append(joined(safe("  "), rich_line(part.more(len(part.entries)), "dim")))
     return Group(*rows)
@@ -41,16 +37,4 @@ def home_text(home: HomeView) -> Group:
 
 async def build(rt: Runtime, user: str) -> HomeView:
     """`user`'s Home over every department the console shows."""
-    every = [rt.wf.department(d.id) for d in rt.config.departments]
-    home = await gather(
-        rt.wf,
-        rt.store.cases,
-        rt.store.indexes,
-        person=user,
-        departments=every,
-        every=every,
-        approver=user in rt.config.approval.approvers,
-        now=rt.clock(),
-        tz=rt.config.zone,
-    )
-    return home_view(home, {})
+    return await build_home(rt, user, approver=user in rt.config.approval.approvers)

@@ -30,6 +30,7 @@ from chatops.chat.present import (
     BADGES,
     STATE_WORDS,
     Control,
+    Entry,
     Listing,
     Menu,
     Room,
@@ -241,12 +242,19 @@ def listing(
     where = f"[{department.id} → {to}] " if to else f"[{department.id}] "
     rows = [joined(safe(where, "dim"), rich_line(found.head, style))]
     for entry in found.entries:
-        rows.append(joined(safe("  "), rich_line(entry.line)))
-        if entry.detail:
-            rows.append(safe(f"    {entry.detail}", "dim"))
-        if entry.controls:
-            rows.append(joined(safe("    "), commands(entry.controls)))
+        rows += entry_rows(entry)
     return Group(*rows)
+
+
+def entry_rows(entry: Entry) -> list[Text]:
+    """A case in a list (a digest, pings, a Home): its line, the summary and the commands
+    that act on it beneath."""
+    rows = [joined(safe("  "), rich_line(entry.line))]
+    if entry.detail:
+        rows.append(safe(f"    {entry.detail}", "dim"))
+    if entry.controls:
+        rows.append(joined(safe("    "), commands(entry.controls)))
+    return rows
 
 
 def cases_table(cases: list[Case], now: datetime) -> Table:

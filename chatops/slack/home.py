@@ -16,7 +16,6 @@ and a click from it on someone else's case is refused (fail closed).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import TYPE_CHECKING, Any, cast
 
@@ -24,9 +23,15 @@ from redis.exceptions import RedisError
 from slack_sdk.errors import SlackApiError
 
 from chatops import keys
-from chatops.chat import CaseEvent, CaseView, EventKind
-from chatops.chat.home import HomeView, gather, home_view
-from chatops.domain import State
+from chatops.chat import CaseEvent, CaseView
+from chatops.chat.home import (
+    APPROVERS,
+    DEPARTMENT,
+    HomeView,
+    build_home,
+    channel_members,
+    concerned,
+)
 from chatops.redis_text import Raw, maybe_text, texts
 from chatops.slack.blocks import context, control, escape, mrkdwn, plain, section
 from chatops.slack.limits import LIMITS
@@ -36,40 +41,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MEMBERS_CACHE_S = 300
-"""How long a channel's member list is trusted (joins and leaves show after this at most)."""
 LINK_CACHE_S = 600
 """How long a thread's permalink is kept (a rerouted case's link is the old post until then)."""
 REFRESH_EVERY_S = 2.0
 """How often marked Homes are published: changes within this window are one publish."""
 MEMBERS_PAGE = 200
-
-APPROVAL_EVENTS = frozenset(
-    {
-        EventKind.APPROVAL_REQUESTED,
-        EventKind.APPROVED,
-        EventKind.REJECTED,
-        EventKind.APPROVAL_WITHDRAWN,
-        EventKind.REROUTED,
-    }
-)
-"""Events by which a case enters or leaves the approvers' lists."""
-UNCLAIMED_EVENTS = frozenset(
-    {
-        EventKind.CREATED,
-        EventKind.CLAIMED,
-        EventKind.UNCLAIMED,
-        EventKind.REROUTED,
-        EventKind.DISMISSED,
-        EventKind.REOPENED,
-        EventKind.PUBLISHED,
-    }
-)
-"""Events that change a department's unclaimed list or today's figures."""
-
-APPROVERS = "approvers"
-DEPARTMENT = "dept:"
-
 
 # -- markup -----------------------------------------------------------------------------------
 
@@ -108,22 +84,6 @@ def home_blocks(home: HomeView) -> list[dict[str, Any]]:
 
 def home_payload(home: HomeView) -> dict[str, Any]:
     return {"type": "home", "blocks": home_blocks(home)}
-
-
-# -- who is concerned by a change ---------------------------------------------------------------
-
-
-def concerned(view: CaseView, event: CaseEvent) -> set[str]:
-    """The people (and `dept:<id>`, `approvers`) whose Home a change of the case may alter."""
-    case = view.case
-    found = {p for p in (case.owner, event.previous_owner, event.actor) if p}
-    if case.state is State.AWAITING_APPROVAL or event.kind in APPROVAL_EVENTS:
-        found.add(APPROVERS)
-    if event.kind in UNCLAIMED_EVENTS:
-        found.add(DEPARTMENT + case.department)
-        if event.previous_department is not None:
-            found.add(DEPARTMENT + event.previous_department.id)
-    return found
 
 
 # -- publishing -------------------------------------------------------------------------------
@@ -200,23 +160,14 @@ class HomeRefresher:
         return 1
 
     async def build(self, user: str) -> HomeView:
-        rt = self.backend.rt
-        slack = [d for d in rt.config.departments if rt.config.chat_of(d.id) == "slack"]
-        every = [rt.wf.department(d.id) for d in slack]
-        mine = [d for d in every if user in await self.members(d.channel)]
-        store = rt.store
-        home = await gather(
-            rt.wf,
-            store.cases,
-            store.indexes,
-            person=user,
-            departments=mine,
-            every=every,
+        return await build_home(
+            self.backend.rt,
+            user,
             approver=user in await self.backend.approvers(),
-            now=rt.clock(),
-            tz=rt.config.zone,
+            chat="slack",
+            members=self.members,
+            links=self.links,
         )
-        return home_view(home, await self.links(home.case_ids))
 
     async def links(self, case_ids: list[str]) -> dict[str, str]:
         """Case id -> its thread's permalink, cached briefly (a Home lists up to 60 cases)."""
@@ -234,29 +185,27 @@ class HomeRefresher:
         return found | fresh
 
     async def members(self, channel: str) -> frozenset[str]:
-        """Who is in `channel` (`conversations.members`, every page), cached briefly; nobody
-        when Slack does not say (fail closed), and that is not cached."""
-        key = keys.slack_members(channel)
-        cached = maybe_text(await self.redis.get(key))
-        if cached is not None:
-            return frozenset(json.loads(cached))
-        found: list[str] = []
-        cursor = ""
-        try:
-            while True:
-                page = await self.backend.client.conversations_members(
-                    channel=channel, limit=MEMBERS_PAGE, cursor=cursor or None
-                )
-                listed: list[Raw] = page.get("members") or []
-                found += [str(m) for m in listed]
-                cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
-                if not cursor:
-                    break
-        except SlackApiError as exc:
-            log.warning("slack: members of %s unknown: %s", channel, exc.response.get("error"))
-            return frozenset()
-        await self.redis.set(key, json.dumps(found), ex=MEMBERS_CACHE_S)
-        return frozenset(found)
+        """Who is in `channel` (`conversations.members`, every page), cached briefly."""
+
+        async def fetch() -> list[str] | None:
+            found: list[str] = []
+            cursor = ""
+            try:
+                while True:
+                    page = await self.backend.client.conversations_members(
+                        channel=channel, limit=MEMBERS_PAGE, cursor=cursor or None
+                    )
+                    listed: list[Raw] = page.get("members") or []
+                    found += [str(m) for m in listed]
+                    cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
+                    if not cursor:
+                        return found
+            except SlackApiError as exc:
+                error = exc.response.get("error")
+                log.warning("slack: members of %s unknown: %s", channel, error)
+                return None
+
+        return await channel_members(self.redis, keys.slack_members(channel), fetch)
 
 
 def is_home_click(body: dict[str, Any]) -> bool:

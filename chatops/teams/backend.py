@@ -27,6 +27,7 @@ from chatops.chat import (
     present,
 )
 from chatops.chat.drafts import Box, read_box
+from chatops.chat.inbox import answered
 from chatops.chat.thread import refresh, show_event
 from chatops.domain import Case
 from chatops.teams import direct
@@ -52,7 +53,7 @@ from chatops.teams.direct import Personal, people
 from chatops.teams.home import SOURCE as HOME_SOURCE
 from chatops.teams.home import TeamsHome
 from chatops.teams.inbox import SOURCE as INBOX
-from chatops.teams.inbox import TeamsInbox, answered, copy_card
+from chatops.teams.inbox import TeamsInbox, copy_card
 from chatops.teams.markup import plain
 from chatops.teams.outbox import Connector, Op, Outbox, Post, Rendered, Sender
 from chatops.teams.references import References, channel_of

@@ -295,7 +295,7 @@ def _case_actions(model: CaseCard, budget: _Budget, editable: bool) -> list[dict
             if editable:
                 top.append(execute(Action.EDIT, "Save draft", model.case_id, **stamp))
         elif control.action is Action.REJECT:
-            top.append(_reject(control, stamp))
+            top.append(reject(control, stamp))
         else:
             top.append(button(control, **stamp))
     if more:
@@ -303,8 +303,9 @@ def _case_actions(model: CaseCard, budget: _Budget, editable: bool) -> list[dict
     return top[:TOP_ACTIONS]
 
 
-def _reject(control: Button, stamp: Mapping[str, str]) -> dict[str, Any]:
-    """Send back, with the reason the owner needs: one required input of its own."""
+def reject(control: Button, stamp: Mapping[str, str], source: str = "case") -> dict[str, Any]:
+    """Send back, with the reason the owner needs: one required input of its own (on a case
+    card, and on an approval inbox copy: `source`)."""
     reason = {
         "type": "Input.Text",
         "id": Input.REASON.value,
@@ -315,7 +316,9 @@ def _reject(control: Button, stamp: Mapping[str, str]) -> dict[str, Any]:
         "maxLength": 1000,
     }
     style = STYLES[control.tone]
-    send = execute(control.action, control.label, control.case_id, style=style, **stamp)
+    send = execute(
+        control.action, control.label, control.case_id, style=style, source=source, **stamp
+    )
     return show_card(f"{control.label}…", [reason], [send])
 
 

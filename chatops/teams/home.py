@@ -14,16 +14,14 @@ answer, nobody is a member (fail closed).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from chatops import keys
 from chatops.chat.actions import Action
-from chatops.chat.home import HomeView, gather, home_view
+from chatops.chat.home import HomeView, build_home, channel_members
 from chatops.chat.present import Button, Control, Entry
-from chatops.redis_text import maybe_text
 from chatops.teams.cards import alert
 from chatops.teams.clicks import SEEN
 from chatops.teams.markup import (
@@ -45,7 +43,6 @@ log = logging.getLogger(__name__)
 
 SOURCE = "home"
 """`data.source` of the Home's buttons: a click on it is answered with the Home."""
-MEMBERS_CACHE_S = 300
 CARD_ONLY = frozenset({Action.EDIT, Action.REJECT})
 """Controls that need a text box: offered on the case's own card, not on the Home."""
 COMMANDS = frozenset({"my cases", "/my cases", "home", "my"})
@@ -123,38 +120,28 @@ class TeamsHome:
         return home_card(view, names=await self.backend.references.names(), notice=notice)
 
     async def build(self, user: str) -> HomeView:
-        rt = self.backend.rt
-        teams = [d for d in rt.config.departments if rt.config.chat_of(d.id) == "teams"]
-        every = [rt.wf.department(d.id) for d in teams]
-        mine = [d for d in every if user in await self.members(d.channel)]
-        home = await gather(
-            rt.wf,
-            rt.store.cases,
-            rt.store.indexes,
-            person=user,
-            departments=mine,
-            every=every,
-            approver=user in rt.config.approval.approvers,
-            now=rt.clock(),
-            tz=rt.config.zone,
+        return await build_home(
+            self.backend.rt,
+            user,
+            approver=user in self.backend.rt.config.approval.approvers,
+            chat="teams",
+            members=self.members,
+            links=self.backend.links,
         )
-        return home_view(home, await self.backend.links(home.case_ids))
 
     async def members(self, channel: str) -> frozenset[str]:
-        """The AAD object ids of the team of `channel`, cached briefly; nobody when Teams does
-        not say (fail closed), and that is not cached."""
-        redis = self.backend.rt.store.redis
-        key = keys.teams_members(channel)
-        cached = maybe_text(await redis.get(key))
-        if cached is not None:
-            return frozenset(json.loads(cached))
-        reference = await self.backend.references.get(channel)
-        if reference is None:
-            return frozenset()
-        try:
-            found = await self.backend.connector.members(reference, channel)
-        except Exception as exc:  # any refusal or outage: nobody, never everybody
-            log.warning("teams: members of %s unknown: %s", channel, type(exc).__name__)
-            return frozenset()
-        await redis.set(key, json.dumps(found), ex=MEMBERS_CACHE_S)
-        return frozenset(found)
+        """The AAD object ids of the team of `channel`, cached briefly."""
+
+        async def fetch() -> list[str] | None:
+            reference = await self.backend.references.get(channel)
+            if reference is None:
+                return None
+            try:
+                return await self.backend.connector.members(reference, channel)
+            except Exception as exc:  # any refusal or outage: nobody, never everybody
+                log.warning("teams: members of %s unknown: %s", channel, type(exc).__name__)
+                return None
+
+        return await channel_members(
+            self.backend.rt.store.redis, keys.teams_members(channel), fetch
+        )
