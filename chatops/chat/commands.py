@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from chatops.chat.actions import Action
 from chatops.chat.snooze import snooze_until
+from chatops.chat.wording import EMPTY_DRAFT
 from chatops.domain import Case
 from chatops.workflow.transitions import Refused
 
@@ -70,14 +71,14 @@ COMMANDS: Mapping[Action, Run] = {
     Action.CLAIM: lambda wf, case, actor, _choice, _seen: wf.claim(case, actor),
     Action.UNCLAIM: lambda wf, case, actor, _choice, _seen: wf.unclaim(case, actor),
     Action.TAKE_OVER: lambda wf, case, actor, _choice, _seen: wf.take_over(case, actor),
-    Action.EDIT: _text(lambda wf, c, a, text: wf.edit(c, a, text), "The draft is empty."),
+    Action.EDIT: _text(lambda wf, c, a, text: wf.edit(c, a, text), EMPTY_DRAFT),
     Action.PUBLISH: lambda wf, case, actor, _choice, seen: wf.publish(case, actor, seen=seen),
     Action.PRIVATE: lambda wf, case, actor, _choice, seen: wf.publish(
         case, actor, private=True, seen=seen
     ),
     Action.APPROVE: lambda wf, case, actor, _choice, seen: wf.approve(case, actor, seen=seen),
     Action.EDIT_APPROVE: lambda wf, case, actor, text, seen: wf.approve(
-        case, actor, seen=seen, text=chosen(text, "The draft is empty.")
+        case, actor, seen=seen, text=chosen(text, EMPTY_DRAFT)
     ),
     Action.REJECT: _text(
         lambda wf, c, a, reason: wf.reject(c, a, reason),

@@ -40,7 +40,7 @@ from chatops.chat.actions import Action
 from chatops.chat.backend import CaseEvent, CaseView, DraftChange, EventKind
 from chatops.chat.present import Button, Confirm, Quoted, Tone, where_parts
 from chatops.chat.rich import Emoji, Line, Person, Place, Strong, Text, When, clip, joined
-from chatops.chat.wording import author, platform_name, reason_words
+from chatops.chat.wording import APPROVE_LABEL, author, platform_name, reason_words
 from chatops.config import Config
 from chatops.domain import Case, State
 from chatops.redis_text import maybe_text
@@ -135,12 +135,6 @@ def _draft(view: CaseView, chars: int) -> Quoted:
     elif c.draft_author:
         head.append((Text("by "), Person(c.draft_author, notify=False)))
     return Quoted(joined(head), clip(c.draft, chars) or "(no draft)")
-
-
-APPROVE_LABEL = "Approve & publish"
-"""Approve, and what saves the approver's own text in Edit and approve."""
-EMPTY_DRAFT = "The draft is empty."
-"""What Edit and approve says when the approver saves an empty draft."""
 
 
 def controls(case_id: str, draft: str, private: bool, platform: str) -> tuple[Button, ...]:

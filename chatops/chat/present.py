@@ -40,6 +40,7 @@ from chatops.chat.rich import (
 )
 from chatops.chat.snooze import CHOICES as SNOOZE_CHOICES
 from chatops.chat.wording import (
+    APPROVE_LABEL,
     DISMISS_WORDS,
     KIND_WORDS,
     author,
@@ -163,10 +164,10 @@ def case_controls(
         confirm = Confirm(
             "Approve and publish?",
             f"The reply goes out {how} on {platform_name(c.platform)} at once.",
-            "Approve & publish",
+            APPROVE_LABEL,
             c.draft,
         )
-        out.append(Button(Action.APPROVE, "Approve & publish", c.id, Tone.PRIMARY, confirm))
+        out.append(Button(Action.APPROVE, APPROVE_LABEL, c.id, Tone.PRIMARY, confirm))
     if _allowed(Command.REJECT, s):
         out.append(Button(Action.REJECT, "Send back", c.id, Tone.DANGER))
     if _allowed(Command.REROUTE, s):

@@ -598,3 +598,9 @@ _EVENTS: dict[EventKind, Callable[[CaseView, CaseEvent], Sentence]] = {
     EventKind.FLOOD: _flood,
     EventKind.TEMPLATE: _template,
 }
+
+
+APPROVE_LABEL = "Approve & publish"
+"""The approve button, and what saves the approver's own text in Edit and approve."""
+EMPTY_DRAFT = "The draft is empty."
+"""Why a draft box saved empty is refused."""

@@ -17,7 +17,7 @@ from chatops.chat.actions import Action
 from chatops.chat.commands import case_of, run_action
 from chatops.chat.hints import first_plain_reply
 from chatops.chat.inbox import may_approve
-from chatops.chat.wording import draft_hint
+from chatops.chat.wording import EMPTY_DRAFT, draft_hint
 from chatops.domain import OPEN_STATES
 from chatops.slack.blocks import seen_draft
 from chatops.slack.ids import (
@@ -228,7 +228,7 @@ def _save_draft(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
     async def listener(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         text = read_modal_input(view, DRAFT_BLOCK, DRAFT_ELEMENT).strip()
         if not text:
-            await ack(response_action="errors", errors={DRAFT_BLOCK: "The draft is empty."})
+            await ack(response_action="errors", errors={DRAFT_BLOCK: EMPTY_DRAFT})
             return
         await ack()
         user = body["user"]["id"]

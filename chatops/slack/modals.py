@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from chatops.chat.rich import clip
+from chatops.chat.wording import APPROVE_LABEL
 from chatops.slack.blocks import plain
 from chatops.slack.ids import DRAFT_BLOCK, DRAFT_ELEMENT, REASON_BLOCK, REASON_ELEMENT, View
 from chatops.slack.limits import LIMITS
@@ -57,7 +58,7 @@ def draft_modal(
         View.DRAFT,
         edit_approve_metadata(case_id, approve_seen) if approve_seen is not None else case_id,
         title=f"Edit and approve {title_case}" if approving else f"Edit draft {title_case}",
-        submit="Approve & publish" if approving else "Save draft",
+        submit=APPROVE_LABEL if approving else "Save draft",
         block=_input(
             DRAFT_BLOCK,
             "Reply to the customer",

@@ -57,7 +57,7 @@ from chatops.chat.hints import first_plain_reply
 from chatops.chat.home import ONLY_YOURS
 from chatops.chat.rich import EMOJI
 from chatops.chat.scope import Home, may_act, may_act_from_home, refusal
-from chatops.chat.wording import draft_hint
+from chatops.chat.wording import EMPTY_DRAFT, draft_hint
 from chatops.domain import OPEN_STATES, Case
 from chatops.teams.auth import untrusted_activity, untrusted_identity
 from chatops.teams.cards import dialog_card, refusal_card
@@ -122,7 +122,7 @@ VERBS: Mapping[str, Command] = {
         click.case_id,
         user,
         seen=click.seen,
-        text=chosen(drafts.lines(click.value), "The draft is empty."),
+        text=chosen(drafts.lines(click.value), EMPTY_DRAFT),
         deliver=False,
     ),
 }

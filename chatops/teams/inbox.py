@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from botbuilder.schema import ConversationReference
 
 from chatops.chat.actions import Action
-from chatops.chat.inbox import APPROVE_LABEL, EMPTY_DRAFT, Copies, Copy
+from chatops.chat.inbox import Copies, Copy
+from chatops.chat.wording import APPROVE_LABEL, EMPTY_DRAFT
 from chatops.teams.cards import DRAFT_LIMIT, alert, reject
 from chatops.teams.clicks import SEEN, Input
 from chatops.teams.markup import (
