@@ -45,6 +45,7 @@ class State(StrEnum):
     CLOSED = "closed"  # done
     DISMISSED = "dismissed"  # closed without a reply (spam, no reply needed, duplicate)
     PUBLISH_UNKNOWN = "publish_unknown"  # the call may or may not have reached the platform
+    STORM = "storm"  # one of a storm's members: listed in the storm thread, no message of its own
 
 
 OPEN_STATES: frozenset[State] = frozenset(
@@ -56,6 +57,7 @@ OPEN_STATES: frozenset[State] = frozenset(
         State.APPROVED,
         State.PUBLISHING,
         State.PUBLISH_UNKNOWN,
+        State.STORM,
     }
 )
 """States in which a customer is still waiting for us."""
@@ -193,6 +195,7 @@ class Case(BaseModel):
     approval_requested_at: datetime | None = None
     approval_pings: int = 0  # approval-wait pings sent for the current request
     snoozed_until: datetime | None = None  # no escalation pings before this
+    storm: str | None = None  # "<department>:<group>" of the storm it is a member of
 
     @property
     def published_at(self) -> datetime | None:

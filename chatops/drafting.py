@@ -374,3 +374,9 @@ def _normalise_language(language: str | None) -> str:
 
 def _packaged_replies() -> Path:
     return Path(str(files("templates") / "replies"))
+
+
+def feeling_words(text: str) -> list[str]:
+    """The complaint and praise words in `text`, lower-cased, complaints first: what a storm's
+    summary counts to say how people feel (the same vocabulary `choose_intent` reads)."""
+    return [m.group().casefold() for p in (_COMPLAINT, _THANKS) for m in p.finditer(text)]

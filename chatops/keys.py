@@ -184,9 +184,22 @@ class ChatKeys:
         """Every write waits (credentials refused): value = reason."""
         return f"{G}:{self.chat}:paused"
 
-    def queue(self, channel: str) -> str:
-        """FIFO of writes to one channel: posts and thread replies, in the order they happened."""
-        return f"{G}:{self.chat}:q:{channel}"
+    def queue(self, channel: str, lane: int = 0) -> str:
+        """FIFO of writes to one channel: posts and thread replies, in the order they happened.
+        One per lane (`outbox.LANES`): a channel sends its ordinary writes before any storm
+        summary, and those before any storm batch."""
+        base = f"{G}:{self.chat}:q:{channel}"
+        return base if lane == 0 else f"{base}:lane{lane}"
+
+    @property
+    def storm_updates(self) -> str:
+        """Zset: storm id -> when its summary may be updated next (coalesced, throttled)."""
+        return f"{G}:{self.chat}:storm:updates"
+
+    @property
+    def storm_batches(self) -> str:
+        """Zset: storm id -> when its next batch of members may be queued."""
+        return f"{G}:{self.chat}:storm:batches"
 
     def inflight(self, channel: str) -> str:
         """The write being sent to a channel right now; found here after a crash, it is retried."""
@@ -205,7 +218,9 @@ class ChatKeys:
 
     def case(self, case_id: str) -> str:
         """Hash: where the case's message is (`channel` and the chat's ids of it);
-        `queued:<channel>` while a post waits."""
+        `queued:<channel>` while a post waits. A storm's (its id `<department>:<group>`):
+        where its summary is, and `listed` (members named in batches so far), `updated_at`
+        and `batched_at` (epoch seconds of the last summary update and batch queued)."""
         return f"{PREFIX}:case:{{{case_id}}}:{self.chat}"
 
     def inbox(self, case_id: str) -> str:
@@ -314,3 +329,12 @@ class StormKeys:
     def authors(self, group: str) -> str:
         """Zset: `platform:author id` -> their latest mention's time (who counts)."""
         return f"{self.prefix}:g:{group}:a"
+
+    def roster(self, group: str) -> str:
+        """List of the storm's members as chat shows them (JSON, `storms.Member`), in the
+        order they joined; the storm thread's summary and batches are read from it."""
+        return f"{self.prefix}:g:{group}:r"
+
+    def rostered(self, group: str) -> str:
+        """Set of the mention keys in `roster` (a redelivery is listed once)."""
+        return f"{self.prefix}:g:{group}:rk"

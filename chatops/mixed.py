@@ -34,7 +34,9 @@ from chatops.chat import (
     Runs,
     local_only,
 )
+from chatops.chat.capabilities import ShowsStorms
 from chatops.chat.present import Report
+from chatops.chat.storm import StormRef
 from chatops.config import Config
 
 
@@ -69,6 +71,12 @@ class MixedChat:
         backend = self.backend_of(view.department.id)
         if isinstance(backend, Refreshes):
             await backend.refresh(view)
+
+    async def storm_changed(self, storm: StormRef) -> None:
+        """ShowsStorms, by the storm's department's chat (if it shows storms)."""
+        backend = self.backend_of(storm.department)
+        if isinstance(backend, ShowsStorms):
+            await backend.storm_changed(storm)
 
     async def post_digest(
         self, department: Department, items: list[DigestItem], now: datetime

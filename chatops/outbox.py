@@ -19,6 +19,11 @@ chatops/teams/outbox.py) adds only its wire calls and how its errors read.
   the writes stay queued, the problem shows in /readyz and /metrics (`<chat>` or
   `<chat>:<channel>`), and sending resumes by itself once it is fixed.
 - Updates of case messages are coalesced: a set of dirty case ids, ten clicks are one update.
+- Lanes (issue 13): a channel sends its ordinary writes (cases and their threads) first, then
+  storm summaries, then storm batches, so that nobody else's case waits behind a storm. A
+  storm's summary is a message like a case's (its id `<department>:<group>`), updated at most
+  every few seconds (`storm_updates`); its members are listed in batches, at most one every
+  few seconds (`storm_batches`), each rendered when it is sent so it names everyone so far.
 - A write the chat refuses for what it contains (too long, a field over a limit:
   `Refused(content=True)`) goes out in its minimal form instead (text, a link, the main
   buttons), counted and logged with the case; the next change tries the full form again, so a
@@ -37,14 +42,14 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, ClassVar, Generic, Protocol, Self, TypedDict, TypeVar, Unpack
+from typing import Any, ClassVar, Generic, Protocol, Self, TypedDict, TypeVar, Unpack, cast
 
 from redis.exceptions import RedisError
 
 from chatops import keys
 from chatops.domain import utcnow
 from chatops.outage import RedisOutage
-from chatops.redis_text import maybe_text, text, texts
+from chatops.redis_text import Raw, maybe_text, text, texts
 from chatops.store import Store
 
 log = logging.getLogger(__name__)
@@ -117,13 +122,15 @@ return 1
 """The chat said "too many": the bucket KEYS[1] refills from one token after ARGV[1] ms."""
 
 RELEASE_IF_EMPTY = """
-if redis.call('LLEN', KEYS[1]) == 0 and redis.call('EXISTS', KEYS[2]) == 0 then
-  redis.call('SREM', KEYS[3], ARGV[1])
-  return 1
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+for i = 3, #KEYS do
+  if redis.call('LLEN', KEYS[i]) > 0 then return 0 end
 end
-return 0
+redis.call('SREM', KEYS[2], ARGV[1])
+return 1
 """
-"""Forget the channel ARGV[1] in the set KEYS[3] when its queue and inflight slot are empty."""
+"""Forget the channel ARGV[1] in the set KEYS[2] when its inflight slot (KEYS[1]) and its
+queues (KEYS[3:], one a lane) are empty."""
 
 RELEASE_LEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -147,13 +154,22 @@ return 0
 """Extend the lease KEYS[1] by ARGV[2] ms if it is still ours (ARGV[1])."""
 
 
+BATCH_KIND = "batch"
+"""The op kind of a storm's batch (its backend's sender registers how to send it)."""
+ORDINARY, SUMMARY, BATCH = 0, 1, 2
+LANES = (ORDINARY, SUMMARY, BATCH)
+"""A channel's queues, sent in this order: cases and their threads, storm summaries, storm
+batches (DESIGN §8: unrelated mentions never wait behind a storm)."""
+
+
 @dataclass
 class Op:
     """One queued write. A case post renders the case when it is sent, so it is never stale.
 
-    `kind`: "post" (the case message), "reply" (in its thread), "moved" (the old message after
-    a reroute, `text` = the new channel), "message" (a channel message of its own: digest),
-    or a kind of `Sender.kinds`."""
+    `kind`: "post" (the case message, or a storm's summary), "reply" (in its thread), "moved"
+    (the old message after a reroute, `text` = the new channel), "message" (a channel message
+    of its own: digest), or a kind of `Sender.kinds` (a storm's "batch": its next members, in
+    its thread). `lane`: `LANES`."""
 
     kind: str
     case_id: str
@@ -161,6 +177,7 @@ class Op:
     text: str = ""
     event_id: str = field(default_factory=lambda: uuid.uuid4().hex, kw_only=True)
     queued_at: float = field(default_factory=time.time, kw_only=True)
+    lane: int = field(default=ORDINARY, kw_only=True)
 
     def dumps(self) -> str:
         return json.dumps(self.__dict__, ensure_ascii=False, separators=(",", ":"))
@@ -246,15 +263,17 @@ class Outbox(Generic[OpT, WhereT]):
     def __init__(self, store: Store) -> None:
         self.redis = store.redis
         self.local_wake = asyncio.Event()
+        self.clock: Callable[[], float] = time.time
+        """Wall-clock seconds of the storm throttles (tests set a clock of their own)."""
 
     async def enqueue(self, op: OpT) -> None:
         pipe = self.redis.pipeline(transaction=False)
-        pipe.rpush(self.keys.queue(op.channel), op.dumps())
+        pipe.rpush(self.keys.queue(op.channel, op.lane), op.dumps())
         pipe.sadd(self.keys.channels, op.channel)
         await pipe.execute()
         self.local_wake.set()
 
-    async def post_once(self, case_id: str, channel: str) -> bool:
+    async def post_once(self, case_id: str, channel: str, lane: int = ORDINARY) -> bool:
         """Queue the case message for `channel` unless it is there or already queued.
 
         The post is queued before it is marked as queued: a crash in between leaves a second
@@ -265,7 +284,7 @@ class Outbox(Generic[OpT, WhereT]):
             return False
         if await self.redis.hexists(key, f"queued:{channel}"):
             return False
-        await self.enqueue(self.op_type("post", case_id, channel))
+        await self.enqueue(self.op_type("post", case_id, channel, lane=lane))
         await self.redis.hset(key, f"queued:{channel}", "1")
         return True
 
@@ -275,6 +294,24 @@ class Outbox(Generic[OpT, WhereT]):
 
     async def mark_dirty(self, case_id: str) -> None:
         await self.redis.sadd(self.keys.dirty, case_id)
+        self.local_wake.set()
+
+    async def mark_storm(self, storm_id: str, update_every: float, batch_every: float) -> None:
+        """A storm's roster changed: its summary is updated and its new members listed, each
+        at most once per `update_every` / `batch_every` seconds however many join (the
+        sender's `_promote_storms` moves them on when due)."""
+        now = self.clock()
+        updated, batched = await self.redis.hmget(
+            self.keys.case(storm_id), ["updated_at", "batched_at"]
+        )
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.zadd(
+            self.keys.storm_updates, {storm_id: max(now, _since(updated) + update_every)}, nx=True
+        )
+        pipe.zadd(
+            self.keys.storm_batches, {storm_id: max(now, _since(batched) + batch_every)}, nx=True
+        )
+        await pipe.execute()
         self.local_wake.set()
 
     async def resume(self, channel: str) -> None:
@@ -299,6 +336,12 @@ class Outbox(Generic[OpT, WhereT]):
 
     async def _case_of(self, thread: str) -> str | None:
         return maybe_text(await self.redis.hget(self.keys.threads, thread))
+
+
+def _since(raw: Any) -> float:
+    """An epoch-seconds field of a storm's hash; 0 when it was never set."""
+    value = maybe_text(raw)
+    return float(value) if value else 0.0
 
 
 class Tuning(TypedDict, total=False):
@@ -463,7 +506,7 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
         if outage is not None and outage.until > self.clock():
             return outage.until - self.clock()
         self._probing, self._down = outage is not None, None
-        waits = [5.0]
+        waits = [5.0, await self._promote_storms()]
         for channel in texts(await self.redis.smembers(self.keys.channels)):
             waits.append(await self._drain_channel(channel))
             if self._down is not None:
@@ -517,16 +560,19 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
         lease = self.keys.lease(channel)
         if not await self._take_lease(keys=[lease], args=[self.name, self.lease_ms]):
             return 0.5
-        queue, inflight = self.keys.queue(channel), self.keys.inflight(channel)
+        queues = [self.keys.queue(channel, lane) for lane in LANES]
+        inflight = self.keys.inflight(channel)
         try:
             while True:
                 raw = await self.redis.lindex(inflight, 0)
                 retried = raw is not None
-                if raw is None:
+                for queue in queues if raw is None else ():
                     raw = await self.redis.lmove(queue, inflight, "LEFT", "RIGHT")
+                    if raw is not None:
+                        break
                 if raw is None:
                     await self._release_if_empty(
-                        keys=[queue, inflight, self.keys.channels], args=[channel]
+                        keys=[inflight, self.keys.channels, *queues], args=[channel]
                     )
                     return 5.0
                 try:
@@ -609,6 +655,41 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
         if retried and await self.already_posted(op, target):
             return
         await self.post(op, rendered, target)
+
+    # -- storms ----------------------------------------------------------------------------
+
+    async def _promote_storms(self) -> float:
+        """Storms whose time has come: a summary update joins the dirty set (sent with the
+        case updates), a batch joins its channel's batch lane; returns seconds until the next
+        one is due. A batch waits for its summary to be posted: it is a reply in its thread."""
+        now = self.clock()
+        for storm_id in await self._due(self.keys.storm_updates, now):
+            await self.redis.hset(self.keys.case(storm_id), "updated_at", repr(now))
+            await self.redis.sadd(self.keys.dirty, storm_id)
+        for storm_id in await self._due(self.keys.storm_batches, now):
+            where = await self.outbox.where(storm_id)
+            if where is None:
+                await self.redis.zadd(self.keys.storm_batches, {storm_id: now + 1.0}, nx=True)
+                continue
+            await self.redis.hset(self.keys.case(storm_id), "batched_at", repr(now))
+            await self.outbox.enqueue(
+                self.outbox.op_type(BATCH_KIND, storm_id, where.channel, lane=BATCH)
+            )
+        waits = [5.0]
+        for zset in (self.keys.storm_updates, self.keys.storm_batches):
+            first = await self.redis.zrange(zset, 0, 0, withscores=True)
+            if first:
+                waits.append(max(0.0, float(first[0][1]) - now))
+        return min(waits)
+
+    async def _due(self, zset: str, now: float) -> list[str]:
+        """Take what is due from `zset`: each member by exactly one sender (ZREM says who)."""
+        taken = []
+        due = cast(list[Raw], await self.redis.zrangebyscore(zset, "-inf", now))
+        for member in texts(due):
+            if await self.redis.zrem(zset, member):
+                taken.append(member)
+        return taken
 
     # -- updates of case messages ---------------------------------------------------------
 

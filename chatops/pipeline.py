@@ -14,6 +14,8 @@ from datetime import datetime
 from adapters import Adapter, PermanentError
 from adapters.base import Enriches
 from chatops.chat import CaseEvent, ChatBackend, EventKind
+from chatops.chat.capabilities import ShowsStorms
+from chatops.chat.storm import StormRef
 from chatops.classify import Classification, classify, sensitivity_reasons
 from chatops.config import Config
 from chatops.domain import AuditEntry, Case, Change, Mention, State, utcnow
@@ -21,7 +23,8 @@ from chatops.drafting import LANGUAGES, Drafter, Intent, choose_intent
 from chatops.flood import FloodGuard, flagged, show_arrival
 from chatops.routing import route
 from chatops.store import Store
-from chatops.storm import StormWatch, Verdict
+from chatops.store.storms import ROSTER_TEXT, Member
+from chatops.storm import Closed, StormWatch, Verdict, author_of
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.service import Workflow
 from chatops.workflow.transitions import Args, decide
@@ -150,10 +153,14 @@ class Pipeline:
         now = self.clock()
         flood = await self.flood.check(mention, spam=cls.spam, now=now)
         case_id = flood.case_id or (await self.store.cases.resolve_id(mention.conversation_key))[0]
+        # Observed before the case is recorded: a new case of an open storm is created as its
+        # member, listed in the storm thread instead of posted as a thread of its own.
+        verdict = await self._observe(case_id, mention, cls, now)
+        storm = _storm_id(verdict)
 
         def change(before: Case | None) -> tuple[Case, str] | None:
             if before is None:
-                case, action = self._new_case(case_id, mention, cls, now), "created"
+                case, action = self._new_case(case_id, mention, cls, now, storm), "created"
             elif mention.key in before.mention_keys or _is_our_reply(before, mention):
                 return None
             else:
@@ -165,34 +172,106 @@ class Pipeline:
             case = await self.store.cases.get(case_id)
             assert case is not None
             await self.store.indexes.reindex(None, case, self.workflow.due(case), mention=mention)
-            if mention.key == case.mention_keys[0]:
+            if mention.key not in case.mention_keys:
+                return Handled(case)  # our own reply, echoed by the platform
+            if mention.key == case.mention_keys[0] and case.state is not State.STORM:
                 # A redelivery: the process that saved the case may have died before chat was
                 # told. Showing the creation again queues the case message if it is missing
                 # (chat backends post a case message once), and changes nothing otherwise.
                 await self.workflow.show(case, self._arrival_event(None, case, mention))
             log.debug("duplicate delivery of %s: recorded already", mention.key)
-            if mention.key not in case.mention_keys:
-                return Handled(case)  # our own reply, echoed by the platform
-            return Handled(case, await self._observe(case, mention, cls, now))
+            await self._enlist(None, case, mention, cls, verdict, now)
+            return Handled(case, verdict)
         before, after = result
         if before is None or flood.case_id is not None:
             await self.flood.recorded(mention, after)
-        event = self._arrival_event(before, after, mention)
-        await show_arrival(
-            self.workflow, self.chat, after, event, mention, flood.decision, self.config.flood
-        )
-        return Handled(after, await self._observe(after, mention, cls, now))
+        if after.state is not State.STORM:  # a storm member has no message of its own
+            event = self._arrival_event(before, after, mention)
+            await show_arrival(
+                self.workflow, self.chat, after, event, mention, flood.decision, self.config.flood
+            )
+        await self._enlist(before, after, mention, cls, verdict, now)
+        return Handled(after, verdict)
 
     async def _observe(
-        self, case: Case, mention: Mention, cls: Classification, now: datetime
+        self, case_id: str, mention: Mention, cls: Classification, now: datetime
     ) -> Verdict | None:
-        """Storm detection in the case's department. Spam is no storm to answer, so it is not
-        counted; a redelivery counts once (the store knows its members)."""
+        """Storm detection in the department the case is (or will be) in. Spam is no storm
+        to answer, so it is not counted; a redelivery counts once (the store knows its
+        members)."""
         if cls.spam:
             return None
-        return await self.storms.observe(case.department, mention, now)
+        existing = await self.store.cases.get(case_id)
+        department = (
+            existing.department if existing is not None else self.route(mention, cls.language)
+        )
+        return await self.storms.observe(department, mention, now)
 
-    def _new_case(self, case_id: str, m: Mention, cls: Classification, now: datetime) -> Case:
+    async def _enlist(
+        self,
+        before: Case | None,
+        case: Case,
+        mention: Mention,
+        cls: Classification,
+        verdict: Verdict | None,
+        now: datetime,
+    ) -> None:
+        """A storm's mention joins its roster (what its thread lists); when it opened the
+        storm, the members before it (each in a thread of its own) join first. Then the chat
+        is told, to post or update the storm's summary and list the new members."""
+        if verdict is None or not verdict.storm:
+            return
+        storms = self.store.storms
+        members = []
+        if verdict.opened:
+            members = await self._earlier(verdict, exclude=mention.key)
+        if case.state is State.STORM:
+            own = ""
+        elif before is None:
+            own = "sensitive"
+        else:
+            own = "conversation"
+        members.append(_member(mention, case.id, now, cls.language or case.language, own))
+        added = await storms.enlist(verdict.department, verdict.group, members)
+        if (added or verdict.opened or before is None) and isinstance(self.chat, ShowsStorms):
+            try:
+                await self.chat.storm_changed(StormRef(verdict.department, verdict.group))
+            except Exception:
+                log.exception(
+                    "storm %s:%s: chat failed to show it", verdict.department, verdict.group
+                )
+
+    async def storm_closed(self, closed: Closed) -> None:
+        """A storm went quiet: its summary says so (the chat reads the closed record)."""
+        if isinstance(self.chat, ShowsStorms):
+            try:
+                await self.chat.storm_changed(StormRef(closed.department, closed.group))
+            except Exception:
+                log.exception(
+                    "storm %s:%s: chat failed to show it", closed.department, closed.group
+                )
+
+    async def _earlier(self, verdict: Verdict, *, exclude: str) -> list[Member]:
+        """The members of a storm from before it opened, as its roster lists them: each is
+        an ordinary case with a thread of its own."""
+        found = []
+        for key, joined in await self.store.storms.joined(verdict.department, verdict.group):
+            if key == exclude:
+                continue
+            case_id = await self.store.indexes.case_for_mention(key)
+            if case_id is None:
+                continue
+            stored = (await self.store.cases.mentions(case_id)).get(key)
+            if stored is None:
+                continue
+            case = await self.store.cases.get(case_id)
+            language = stored.lang or (case.language if case is not None else None)
+            found.append(_member(stored, case_id, joined, language, "earlier"))
+        return found
+
+    def _new_case(
+        self, case_id: str, m: Mention, cls: Classification, now: datetime, storm: str | None
+    ) -> Case:
         department = self.route(m, cls.language)
         written = min(m.created_at, now)
         case = Case(
@@ -210,8 +289,12 @@ class Pipeline:
             intent=(intent := self.intent_for(m, cls, None)).value,
             draft=self.draft_for(m, intent, cls.language, case_id),
             draft_author=SYSTEM,
+            storm=storm,
         )
-        return self._merge_flags(case, m, cls)
+        case = self._merge_flags(case, m, cls)
+        if storm is not None and not stands_out(case):
+            case.state = State.STORM
+        return case
 
     def _joined(self, before: Case, m: Mention, cls: Classification, now: datetime) -> Case:
         case = before.model_copy(deep=True)
@@ -228,7 +311,11 @@ class Pipeline:
         if case.draft_author == SYSTEM:
             intent = self.intent_for(m, cls, case.intent)
             case.draft = self.draft_for(m, intent, case.language or cls.language, case.id)
-        return self._merge_flags(case, m, cls)
+        case = self._merge_flags(case, m, cls)
+        if case.state is State.STORM and stands_out(case):
+            # A storm member who wrote what needs care: a case of its own, posted now.
+            case = decide(case, Command.SPLIT, SYSTEM, self.workflow.policy, Args(now=now))
+        return case
 
     def _merge_flags(self, case: Case, m: Mention, cls: Classification) -> Case:
         a = self.config.approval
@@ -252,7 +339,7 @@ class Pipeline:
         return case
 
     def _arrival_event(self, before: Case | None, after: Case, m: Mention) -> CaseEvent:
-        if before is None:
+        if before is None or before.state is State.STORM:
             return CaseEvent(EventKind.CREATED, SYSTEM, m)
         if before.state is not after.state and after.state in (State.NEW, State.CLAIMED):
             return CaseEvent(EventKind.REOPENED, SYSTEM, m)
@@ -285,6 +372,35 @@ class Pipeline:
         event = CaseEvent(kind, SYSTEM, update)
         await self.workflow.show(case, event)
         return case
+
+
+def stands_out(case: Case) -> bool:
+    """A storm member that is posted as its own case at once: high reach, a sensitive
+    keyword, a journalist, personal data. A department whose every reply needs approval
+    makes no member stand out by itself: that would be every member."""
+    reasons = [r for r in case.sensitive_reasons if not r.startswith("department:")]
+    return bool(reasons or case.pii)
+
+
+def _storm_id(verdict: Verdict | None) -> str | None:
+    if verdict is None or not verdict.storm:
+        return None
+    return StormRef(verdict.department, verdict.group).id
+
+
+def _member(mention: Mention, case_id: str, at: datetime, language: str | None, own: str) -> Member:
+    return Member(
+        key=mention.key,
+        case_id=case_id,
+        at=at.timestamp(),
+        platform=mention.platform,
+        author=mention.author.display,
+        followers=mention.author.followers,
+        language=language,
+        text=mention.text[:ROSTER_TEXT],
+        own=own,
+        author_id=author_of(mention),
+    )
 
 
 def _is_our_reply(case: Case, mention: Mention) -> bool:

@@ -138,7 +138,8 @@ class Worker:
             await self.pipeline.workflow.retry_due()
             ran.append("retries")
         if self._storm_sweeps.due(now):
-            await self.pipeline.storms.closing(self.pipeline.clock())
+            for closed in await self.pipeline.storms.closing(self.pipeline.clock()):
+                await self.pipeline.storm_closed(closed)
             ran.append("storms")
         if self._housekeeping.due(now):
             await self.inbound.trim()

@@ -55,6 +55,7 @@ class DigestItem:
     summary: str  # who wrote and the start of what they wrote
     overdue: bool = False  # past its first-response time (the workflow's SLA clock)
     sensitive: bool = False  # its reply needs approval
+    storm: int = 0  # a storm's line: its waiting members (`case_id` is the storm's id)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from chatops.chat.backend import CaseEvent, CaseView, Department, DigestItem
     from chatops.chat.present import Report
+    from chatops.chat.storm import StormRef
 
 
 @runtime_checkable
@@ -115,3 +116,12 @@ class LocalOnly(Protocol):
 def local_only(chat: object) -> bool:
     """True when `chat` runs unauthenticated and must only be reachable locally."""
     return isinstance(chat, LocalOnly) and bool(chat.local_only)
+
+
+@runtime_checkable
+class ShowsStorms(Protocol):
+    """A backend that shows a storm as one thread (`chatops.chat.storm`): a summary updated
+    in place and its members listed in batches. `storm_changed` says the storm's roster grew,
+    it opened or it closed; the backend reads the rest from the store, coalesced."""
+
+    async def storm_changed(self, storm: StormRef) -> None: ...

@@ -11,8 +11,9 @@ from datetime import datetime
 
 from chatops.chat.backend import DigestItem
 from chatops.chat.rich import aware
-from chatops.domain import Case
-from chatops.store import Cases, Indexes
+from chatops.chat.storm import StormRef, digest_item, summarise
+from chatops.domain import Case, State
+from chatops.store import Cases, Indexes, Storms
 from chatops.workflow.policy import WAITING
 
 AnswerDue = Callable[[Case], datetime | None]
@@ -49,8 +50,15 @@ def _past(when: datetime | None, now: datetime) -> bool:
 
 
 async def build(
-    cases: Cases, indexes: Indexes, department: str, now: datetime, answer_due: AnswerDue
+    cases: Cases,
+    indexes: Indexes,
+    department: str,
+    now: datetime,
+    answer_due: AnswerDue,
+    storms: Storms | None = None,
 ) -> list[DigestItem]:
+    """The digest's lines: every waiting case, then one line per storm with waiting members
+    (a storm is one item, however many it has; `storms` None: no storm lines)."""
     ids = await indexes.case_ids(department, WAITING)
     found = await cases.get_many(ids)
     lines = {}
@@ -59,4 +67,27 @@ async def build(
         first = mentions.get(case.mention_keys[0]) if case.mention_keys else None
         if first is not None:
             lines[case.id] = f"{first.author.display}: {' '.join(first.text.split())[:80]}"
-    return digest_items(found, lines, now, {c.id: answer_due(c) for c in found})
+    items = digest_items(found, lines, now, {c.id: answer_due(c) for c in found})
+    if storms is not None:
+        items += await storm_items(cases, indexes, storms, department, now)
+    return items
+
+
+async def storm_items(
+    cases: Cases, indexes: Indexes, storms: Storms, department: str, now: datetime
+) -> list[DigestItem]:
+    """One line per storm whose members still wait in storm state, oldest storm first."""
+    members = await cases.get_many(await indexes.case_ids(department, [State.STORM]))
+    by_storm: dict[str, list[Case]] = {}
+    for case in members:
+        if case.state is State.STORM and case.storm:
+            by_storm.setdefault(case.storm, []).append(case)
+    items = []
+    for storm_id, waiting in by_storm.items():
+        ref = StormRef.parse(storm_id)
+        if ref is None:
+            continue
+        roster = await storms.roster(ref.department, ref.group)
+        texts = summarise(ref, department, roster, now).texts
+        items.append(digest_item(ref, waiting, now, texts[0][0] if texts else ""))
+    return sorted(items, key=lambda item: -item.age)

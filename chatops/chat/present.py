@@ -312,6 +312,7 @@ STATE_WORDS: dict[State, tuple[str, str]] = {
     State.CLOSED: ("white_check_mark", "closed"),
     State.DISMISSED: ("no_entry_sign", "dismissed"),
     State.PUBLISH_UNKNOWN: ("warning", "the reply may not have gone out: check, then confirm"),
+    State.STORM: ("cyclone", "in a storm: listed in the storm thread"),
 }
 
 BADGES = {
@@ -636,7 +637,7 @@ def digest(
             ]
         )
         controls: list[Control] = []
-        if not personal:
+        if not personal and not item.storm:  # a storm is acted on in its own thread
             if not item.owner:
                 controls.append(Button(Action.CLAIM, "Claim", item.case_id))
             controls.append(snooze_menu(item.case_id))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
+from chatops.domain import State
 from chatops.workflow.events import CaseEvent, CaseView, EventKind
 
 OpT = TypeVar("OpT", contravariant=True)
@@ -35,7 +36,10 @@ async def show_event(
     reply: Callable[[], Awaitable[OpT]],
     moved_away: Callable[[], Awaitable[None]],
 ) -> None:
-    """Bring the case's thread up to date with `event` (ChatBackend.show)."""
+    """Bring the case's thread up to date with `event` (ChatBackend.show). A storm member
+    has no message of its own: its storm's thread lists it (chatops/chat/storm.py)."""
+    if view.case.state is State.STORM:
+        return
     if event.kind is EventKind.REROUTED:
         await moved_away()
     if event.kind in NEW_MESSAGE:

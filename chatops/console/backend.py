@@ -14,6 +14,7 @@ from chatops.chat import CaseEvent, CaseView, Department, DigestItem, EventKind,
 from chatops.chat.inbox import request
 from chatops.chat.present import Report, digest, pings
 from chatops.chat.rich import EVERYONE
+from chatops.chat.storm import StormRef
 from chatops.console.render import (
     case_panel,
     event_line,
@@ -23,11 +24,13 @@ from chatops.console.render import (
     rich_line,
     safe,
 )
+from chatops.console.storm import StormPrinter
 from chatops.domain import utcnow
 
 if TYPE_CHECKING:
     from chatops.config import Config
     from chatops.runtime import Runtime
+    from chatops.store import Storms
 
 FULL_CARD = frozenset({EventKind.CREATED, EventKind.REOPENED, EventKind.REROUTED})
 
@@ -41,10 +44,19 @@ class ConsoleBackend:
         console: Console | None = None,
         departments: Sequence[Department] = (),
         clock: Callable[[], datetime] = utcnow,
+        storms: Storms | None = None,
     ) -> None:
         self.console = console or Console(highlight=False)
         self.departments = tuple(departments)
         self.clock = clock
+        self._storms = (
+            StormPrinter(self.console, storms, self.departments, clock) if storms else None
+        )
+
+    async def storm_changed(self, storm: StormRef) -> None:
+        """ShowsStorms: the summary when it opens and closes, its members in batches."""
+        if self._storms is not None:
+            await self._storms.changed(storm)
 
     async def show(self, view: CaseView, event: CaseEvent) -> None:
         if event.kind in FULL_CARD:
@@ -107,4 +119,6 @@ def departments(config: Config) -> tuple[Department, ...]:
 
 
 def create(rt: Runtime) -> ConsoleBackend:
-    return ConsoleBackend(departments=departments(rt.config), clock=rt.clock)
+    return ConsoleBackend(
+        departments=departments(rt.config), clock=rt.clock, storms=rt.store.storms
+    )

@@ -17,7 +17,9 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from chatops import outbox as outboxes
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, PingItem
+from chatops.chat import storm as storms
 from chatops.chat.present import Report, digest, pings
 from chatops.chat.thread import refresh, show_event
 from chatops.domain import utcnow
@@ -47,6 +49,7 @@ from chatops.slack.limits import LIMITS
 from chatops.slack.listeners import register
 from chatops.slack.outbox import Op, Outbox, Rendered, Sender
 from chatops.slack.scope import Scope
+from chatops.slack.storm import batch_blocks, batch_text, summary_blocks, summary_text
 
 if TYPE_CHECKING:
     from chatops.runtime import Runtime
@@ -95,6 +98,8 @@ class SlackBackend:
             request_verification_enabled=not s.socket_mode,
             logger=bolt_logger(),
         )
+        self.sender.render_batch = self.render_batch
+        self._storm_links: dict[str, str] = {}
         self.homes = HomeRefresher(self)
         self.inbox = SlackInbox(self)
         self.bolt.middleware(Scope(self))
@@ -133,6 +138,13 @@ class SlackBackend:
             text = event_text(view, event, user_groups=frozenset())
             await self.outbox.enqueue(Op("reply", case.id, thread[0], text=text, ts=thread[1]))
             await self.outbox.enqueue(Op("moved", case.id, thread[0], text=channel, ts=thread[1]))
+
+    async def storm_changed(self, storm: storms.StormRef) -> None:
+        """ShowsStorms: the summary posted once (after the channel's ordinary writes), then
+        updated in place and its new members listed, both throttled (outbox.mark_storm)."""
+        channel = self.workflow.department(storm.department).channel
+        await self.outbox.post_once(storm.id, channel, lane=outboxes.SUMMARY)
+        await self.outbox.mark_storm(storm.id, storms.SUMMARY_EVERY, storms.BATCH_EVERY)
 
     async def refresh(self, view: CaseView) -> None:
         """The case message brought up to date without a thread line (a flood's mentions)."""
@@ -257,6 +269,9 @@ class SlackBackend:
     # -- rendering for the outbox (always the latest state) ---------------------------------
 
     async def render(self, case_id: str) -> Rendered | None:
+        storm = storms.StormRef.parse(case_id)
+        if storm is not None:
+            return await self.render_storm(storm)
         case = await self.rt.store.cases.get(case_id)
         if case is None:
             return None
@@ -265,6 +280,54 @@ class SlackBackend:
         blocks = case_blocks(view, now=now, departments=self._departments(), links=links)
         fallback = fallback_blocks(view, now=now)
         return Rendered(view.department.channel, case_text(view), blocks, fallback)
+
+    async def render_storm(self, storm: storms.StormRef) -> Rendered | None:
+        """A storm's summary as it is now (None once its record expired)."""
+        store = self.rt.store.storms
+        group = await store.group(storm.department, storm.group)
+        if group is None:
+            return None
+        members = await store.roster(storm.department, storm.group)
+        department = self.workflow.department(storm.department)
+        summary = storms.summarise(
+            storm,
+            department.name,
+            members,
+            self.rt.clock(),
+            zone=department.zone,
+            closed=group.state == "closed",
+        )
+        links = await self._links_of([own.case_id for own in summary.own])
+        blocks = summary_blocks(summary, links)
+        text = summary_text(summary)
+        return Rendered(
+            department.channel,
+            text,
+            blocks,
+            [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+        )
+
+    async def render_batch(
+        self, storm_id: str, start: int
+    ) -> tuple[str, list[dict[str, Any]], int] | None:
+        """The storm's next batch from roster position `start`: (text, blocks, members listed
+        after it), None when nobody is new."""
+        storm = storms.StormRef.parse(storm_id)
+        if storm is None:
+            return None
+        members = await self.rt.store.storms.roster(storm.department, storm.group)
+        own = [m.case_id for m in members[start : start + storms.BATCH_LINES] if m.own]
+        batch = storms.batch(storm, members, start, await self._links_of(own))
+        if batch is None:
+            return None
+        return batch_text(batch), batch_blocks(batch), batch.last
+
+    async def _links_of(self, case_ids: list[str]) -> dict[str, str]:
+        """Thread links of a storm's members with threads of their own, asked once each."""
+        missing = [c for c in dict.fromkeys(case_ids) if c not in self._storm_links]
+        if missing:
+            self._storm_links.update(await self._permalinks(missing))
+        return {c: self._storm_links[c] for c in case_ids if c in self._storm_links}
 
     async def render_moved(self, case_id: str, to_channel: str) -> list[dict[str, Any]]:
         """The old message of a case now in another department (`to_channel` is its channel)."""

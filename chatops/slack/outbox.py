@@ -23,6 +23,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from chatops import keys, outbox
+from chatops.chat.storm import is_storm_id
+from chatops.outbox import BATCH_KIND
+from chatops.redis_text import maybe_text
 from chatops.slack.blocks import SECTION_LIMIT, case_metadata, clip_mrkdwn
 from chatops.slack.ids import METADATA_EVENT, REPLY_METADATA_EVENT
 from chatops.store import Store
@@ -80,6 +83,9 @@ class Thread(NamedTuple):
     ts: str
 
 
+BatchRenderer = Callable[[str, int], Awaitable[tuple[str, list[dict[str, Any]], int] | None]]
+"""(storm id, members listed so far) -> its next batch (text, blocks, listed after it)."""
+
 Renderer = Callable[[str], Awaitable[Rendered | None]]
 """Case id -> its current message (None: the case is gone)."""
 MovedRenderer = Callable[[str, str], Awaitable[list[dict[str, Any]]]]
@@ -131,6 +137,9 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
         self.client = client
         self.outbox: Outbox = outbox
         self.metrics = metrics
+        self.render_batch: BatchRenderer | None = None
+        """Set by the backend: how a storm's batch reads (chatops/slack/storm.py)."""
+        self.kinds[BATCH_KIND] = self.batch
 
     def classify(self, exc: Exception, op: Op | None) -> outbox.Failure | None:
         if isinstance(exc, NETWORK_ERRORS):
@@ -190,6 +199,8 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
 
     async def post(self, op: Op, rendered: Rendered, target: Any) -> None:
         await self._post_case(op, rendered.text, rendered.blocks)
+        if is_storm_id(op.case_id):  # members that joined while its summary waited its turn
+            await self.outbox.mark_dirty(op.case_id)
 
     async def _post_case(self, op: Op, text: str, blocks: list[dict[str, Any]]) -> None:
         result = await self.client.chat_postMessage(
@@ -233,6 +244,30 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
             ((m.get("metadata") or {}).get("event_payload") or {}).get("event_id") == op.event_id
             for m in replies
         )
+
+    async def batch(self, op: Op, target: Any) -> None:
+        """A storm's members since the last batch, one message in its summary's thread; the
+        count listed moves on only once it is posted (a crash before that lists them again)."""
+        thread = await self.outbox.thread_of(op.case_id)
+        if thread is None or self.render_batch is None:
+            return
+        key = self.keys.case(op.case_id)
+        listed = int(maybe_text(await self.redis.hget(key, "listed")) or 0)
+        rendered = await self.render_batch(op.case_id, listed)
+        if rendered is None:
+            return
+        text, blocks, last = rendered
+        await self.client.chat_postMessage(
+            channel=thread.channel,
+            thread_ts=thread.ts,
+            text=text,
+            blocks=blocks,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        await self.redis.hset(key, "listed", last)
+        if await self.render_batch(op.case_id, last) is not None:  # more than one batch holds
+            await self.redis.zadd(self.keys.storm_batches, {op.case_id: 0}, nx=True)
 
     async def message(self, op: Op, target: Any) -> None:
         await self.client.chat_postMessage(

@@ -23,8 +23,9 @@ Choices:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
@@ -158,6 +159,22 @@ end
 return out
 """
 
+_ROSTER = """
+local added = 0
+for i = 1, #ARGV - 1, 2 do
+  if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then
+    redis.call('RPUSH', KEYS[1], ARGV[i + 1])
+    added = added + 1
+  end
+end
+if added > 0 then
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[#ARGV]))
+  redis.call('EXPIRE', KEYS[2], tonumber(ARGV[#ARGV]))
+end
+return added
+"""
+"""Append the members (ARGV: key, JSON pairs, then the TTL) not listed yet, atomically."""
+
 CLOSE_BATCH = 100
 """Storms closed per department in one sweep call (the rest in the next)."""
 
@@ -212,6 +229,39 @@ class Group:
     people: int
 
 
+@dataclass(frozen=True)
+class Member:
+    """A storm member as its storm thread shows it (the summary's figures, a batch's line):
+    what was known when it joined, kept with the storm so a summary never reads 300 cases."""
+
+    key: str
+    """The mention's key."""
+    case_id: str
+    at: float
+    """When it joined (epoch seconds)."""
+    platform: str
+    author: str
+    """The author's name or handle as shown."""
+    followers: int | None
+    language: str | None
+    text: str
+    """The start of what they wrote (`ROSTER_TEXT` characters)."""
+    own: str = ""
+    """Why it also has a thread of its own ("sensitive", "earlier"); empty: listed only."""
+    author_id: str = ""
+
+    def dumps(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def loads(cls, raw: str) -> Member:
+        return cls(**json.loads(raw))
+
+
+ROSTER_TEXT = 300
+"""Characters of a member's text kept in the roster (a summary shows less)."""
+
+
 def _at(value: str | None) -> datetime | None:
     return datetime.fromtimestamp(float(value), UTC) if value else None
 
@@ -223,6 +273,7 @@ class Storms:
         self.redis = redis
         self._assign = redis.register_script(_ASSIGN)
         self._close = redis.register_script(_CLOSE)
+        self._roster = redis.register_script(_ROSTER)
 
     async def assign(
         self,
@@ -323,3 +374,26 @@ class Storms:
         """The group's mention keys, oldest first."""
         found = await self.redis.zrange(StormKeys(department).members(group), 0, -1)
         return texts(cast(list[Raw], found))
+
+    async def joined(self, department: str, group: str) -> list[tuple[str, datetime]]:
+        """The group's mention keys with when each joined, oldest first."""
+        key = StormKeys(department).members(group)
+        found = cast(list[tuple[Raw, float]], await self.redis.zrange(key, 0, -1, withscores=True))
+        return [(_text(member), datetime.fromtimestamp(float(at), UTC)) for member, at in found]
+
+    async def enlist(self, department: str, group: str, members: Sequence[Member]) -> int:
+        """Add members to the storm's roster (each once, in order); returns how many were new."""
+        if not members:
+            return 0
+        k = StormKeys(department)
+        args: list[str | int] = []
+        for member in members:
+            args += [member.key, member.dumps()]
+        args.append(int(KEEP.total_seconds()))
+        added = await self._roster(keys=[k.roster(group), k.rostered(group)], args=args)
+        return int(added)
+
+    async def roster(self, department: str, group: str, start: int = 0) -> list[Member]:
+        """The storm's members from position `start` on, in the order they joined."""
+        found = await self.redis.lrange(StormKeys(department).roster(group), start, -1)
+        return [Member.loads(raw) for raw in texts(found)]

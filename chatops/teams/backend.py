@@ -351,7 +351,12 @@ class TeamsBackend:
         )
         store = self.rt.store
         items = await digest.build(
-            store.cases, store.indexes, department.id, self.rt.clock(), self.workflow.answer_due
+            store.cases,
+            store.indexes,
+            department.id,
+            self.rt.clock(),
+            self.workflow.answer_due,
+            store.storms,
         )
         listing = present.digest(department, items, await self._links(items))
         card = listing_card(listing, "digest", names=await self.references.names())

@@ -30,6 +30,7 @@ class Command(StrEnum):
     APPROVAL_PING = "approval_ping"  # approvers reminded of a waiting approval
     REOPEN = "reopen"  # the customer (or someone else) wrote again
     CLOSE = "close"  # follow-up found nothing new
+    SPLIT = "split"  # a storm member becomes a case of its own, shown in its own thread
 
 
 SYSTEM = "chatops"

@@ -32,7 +32,7 @@ ALLOWED: Mapping[Command, frozenset[State]] = {
     Command.APPROVE: frozenset({S.AWAITING_APPROVAL}),  # straight on to publishing
     Command.REJECT: frozenset({S.AWAITING_APPROVAL}),
     Command.REROUTE: EDITABLE | {S.PUBLISH_UNKNOWN},
-    Command.DISMISS: EDITABLE,
+    Command.DISMISS: EDITABLE | {S.STORM},
     Command.REPLY_TO: EDITABLE,
     Command.TEMPLATE: EDITABLE,
     Command.SNOOZE: EDITABLE,
@@ -45,6 +45,7 @@ ALLOWED: Mapping[Command, frozenset[State]] = {
     Command.PUBLISH_UNKNOWN: frozenset({S.PUBLISHING}),
     Command.REOPEN: frozenset({S.PUBLISHED, S.CLOSED, S.DISMISSED}),
     Command.CLOSE: frozenset({S.PUBLISHED}),
+    Command.SPLIT: frozenset({S.STORM}),
 }
 """Command -> the states it may start from. Everything else is refused."""
 
@@ -488,6 +489,12 @@ def _close(c: Case, _actor: str, _p: Policy, _a: Args) -> None:
     c.state = S.CLOSED
 
 
+def _split(c: Case, _actor: str, _p: Policy, _a: Args) -> None:
+    """A storm member that needs its own handling (it became sensitive): an ordinary new
+    case from now on, still linked to its storm (`storm` stays)."""
+    c.state = S.NEW
+
+
 Handler = Callable[[Case, str, Policy, Args], None]
 """Changes the (copied) case in place, or raises Refused."""
 
@@ -514,6 +521,7 @@ _HANDLERS: Mapping[Command, Handler] = {
     Command.PUBLISH_UNKNOWN: _publish_unknown,
     Command.REOPEN: _reopen,
     Command.CLOSE: _close,
+    Command.SPLIT: _split,
 }
 
 assert set(_HANDLERS) == set(Command) == set(ALLOWED), "every command needs a rule"

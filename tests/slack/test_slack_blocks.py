@@ -150,6 +150,7 @@ EXPECTED_ACTIONS: dict[State, list[str]] = {
     S.CLOSED: [],
     S.DISMISSED: [],
     S.PUBLISH_UNKNOWN: [A.CONFIRM_SENT, A.CONFIRM_NOT_SENT],
+    S.STORM: [A.DISMISS],
 }
 
 COMMAND_OF = {

@@ -1,7 +1,8 @@
 """Storm detection in the worker: signed webhooks through the web app and a worker, as
-`chatops run` handles them. Every mention is recorded and shown as before (posting is not
-changed here); the storm is recorded, its opening and closing logged once, without a word of
-what customers wrote.
+`chatops run` handles them. Every mention is recorded as a case; those before the storm opened
+are shown as before, the storm's own members are created in the `storm` state and shown by the
+storm's thread instead (tests/storm/test_thread.py); the storm is recorded, its opening and
+closing logged once, without a word of what customers wrote.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 
 from chatops.chat import EventKind
 from chatops.config import Config
-from chatops.domain import Author, Mention
+from chatops.domain import Author, Mention, State
 from chatops.store.storms import Storms
 from chatops.storm import StormWatch
 from chatops.worker import Worker
@@ -54,9 +55,18 @@ async def test_a_storm_through_the_worker_is_recorded_logged_once_and_closed(
     group = await storms.group("social", "1")
     assert group is not None and group.state == "open" and group.members == 12
     assert group.opened_at == NOW + timedelta(seconds=150)  # the tenth person
-    # nothing about posting changed: twelve cases, each shown as it arrived
+    # nine cases shown as they arrived; from the tenth (it opened the storm) on, members
     created = [v.case.id for v, e in system.chat.shown if e.kind is EventKind.CREATED]
-    assert len(created) == 12
+    assert created == [str(1001 + n) for n in range(9)]
+    members = await system.rt.store.cases.get_many(["1010", "1011", "1012"])
+    assert [(c.state, c.storm) for c in members] == [(State.STORM, "social:1")] * 3
+    roster = await storms.roster("social", "1")
+    assert [(m.case_id, m.own) for m in roster] == [
+        *((str(1001 + n), "earlier") for n in range(9)),
+        ("1010", ""),
+        ("1011", ""),
+        ("1012", ""),
+    ]
     opened = storm_lines(caplog, "opened")
     assert opened == ["storm social:1 opened: 10 people wrote alike within 10m (10 mentions)"]
     assert not any("Appen" in r.getMessage() for r in caplog.records)

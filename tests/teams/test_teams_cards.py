@@ -125,6 +125,7 @@ EXPECTED: dict[State, set[Action]] = {
     S.CLOSED: set(),
     S.DISMISSED: set(),
     S.PUBLISH_UNKNOWN: {A.CONFIRM_SENT, A.CONFIRM_NOT_SENT},
+    S.STORM: {A.DISMISS},
 }
 
 

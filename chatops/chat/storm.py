@@ -1,0 +1,312 @@
+"""A storm's thread, decided once for every chat (issue 13 items 2, 3 and 5).
+
+A storm (chatops/storm) is one item in chat, the way on-call tools turn an alert storm into one
+incident: a live summary message in the department's channel (how many, how fast, where, in
+which languages, what they write, how far it reaches, who has the most followers, how people
+feel), updated in place, and a thread that names its members in batches. The summary calls the
+channel once (`@here` when it is posted; editing it in place calls nobody again), and the
+morning digest lists the storm as one line with its count.
+
+Everything here is pure: figures from the storm's roster (`chatops.store.storms.Member`, what
+was known of each member when it joined), lines as rich spans each chat marks up.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from chatops.chat.backend import DigestItem
+from chatops.chat.rich import (
+    Emoji,
+    Everyone,
+    Faint,
+    Line,
+    Link,
+    Span,
+    Strong,
+    Text,
+    When,
+    clip,
+    joined,
+    one_line,
+    plain,
+)
+from chatops.chat.wording import platform_name
+from chatops.domain import Case
+from chatops.drafting import feeling_words
+from chatops.store.storms import Member
+
+RATE_WINDOW = timedelta(minutes=5)
+"""The rate per minute is over this much of the latest time."""
+TOP = 3
+"""Texts and authors the summary names."""
+FEELINGS = 5
+"""Feeling words the summary names."""
+SUMMARY_TEXT = 120
+"""Characters of a top text in the summary."""
+BATCH_TEXT = 140
+"""Characters of a member's text in a batch line."""
+BATCH_LINES = 40
+"""Members one batch message names at most; the next batch goes on from there."""
+SUMMARY_EVERY = 3.0
+"""Seconds between two updates of one storm's summary, however many members join."""
+BATCH_EVERY = 10.0
+"""Seconds between two batches of one storm: a burst of members is one message, not dozens
+(each costs one of the channel's ~1 message a second)."""
+
+OWN_WORDS = {"sensitive": "needs care", "earlier": "before the storm"}
+"""Why a member also has a thread of its own, as the summary says it."""
+
+
+@dataclass(frozen=True)
+class StormRef:
+    """One storm of one department; `id` names it in chat outboxes and digests."""
+
+    department: str
+    group: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.department}:{self.group}"
+
+    @classmethod
+    def parse(cls, storm_id: str) -> StormRef | None:
+        """The storm an outbox id names; None for a case id (cases are numbers)."""
+        department, sep, group = storm_id.rpartition(":")
+        return cls(department, group) if sep and department and group else None
+
+
+def is_storm_id(case_id: str) -> bool:
+    """Outboxes hold cases and storms side by side: a storm's id has a colon, a case's none."""
+    return ":" in case_id
+
+
+@dataclass(frozen=True)
+class OwnThread:
+    """A member that is also a case thread of its own: linked from the summary."""
+
+    case_id: str
+    why: str  # a key of OWN_WORDS
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the summary message shows, computed from the roster."""
+
+    storm: StormRef
+    department: str
+    """The department's name."""
+    zone: str
+    count: int
+    people: int
+    per_minute: float
+    platforms: tuple[tuple[str, int], ...]
+    languages: tuple[tuple[str, int], ...]
+    texts: tuple[tuple[str, int], ...]
+    """The most written texts (shortened) and how many wrote each."""
+    reach: int
+    """Followers of all its authors together (each author once)."""
+    authors: tuple[tuple[str, int], ...]
+    """The authors with the most followers."""
+    feelings: tuple[tuple[str, int], ...]
+    own: tuple[OwnThread, ...]
+    since: datetime | None
+    closed: bool
+
+
+_NOISE = re.compile(r"https?://\S+|(?<![\w@])@\w+|#\w+")
+
+
+def _sameness(text: str) -> str:
+    """What makes two texts "the same text" in the top list: no case, links, handles, tags,
+    punctuation or spacing differences."""
+    words = re.findall(r"\w+", _NOISE.sub(" ", text).casefold())
+    return " ".join(words)
+
+
+def _counted(counter: Counter[str], limit: int | None = None) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:limit])
+
+
+def summarise(
+    storm: StormRef,
+    department: str,
+    members: Sequence[Member],
+    now: datetime,
+    *,
+    zone: str = "",
+    closed: bool = False,
+) -> Summary:
+    """The summary's figures from the storm's members (pure)."""
+    cutoff = (now - RATE_WINDOW).timestamp()
+    recent = sum(1 for m in members if m.at >= cutoff)
+    first_at = min((m.at for m in members), default=None)
+    span = RATE_WINDOW.total_seconds()
+    if first_at is not None:
+        span = min(span, max(60.0, now.timestamp() - first_at))
+    texts: dict[str, tuple[str, int, float]] = {}
+    followers: dict[str, tuple[str, int]] = {}
+    feelings: Counter[str] = Counter()
+    for m in members:
+        same = _sameness(m.text) or m.text
+        shown, n, at = texts.get(same, (m.text, 0, m.at))
+        texts[same] = (shown, n + 1, at)
+        who = m.author_id or m.author
+        followers[who] = (m.author, max(m.followers or 0, followers.get(who, ("", 0))[1]))
+        feelings.update(set(feeling_words(m.text)))
+    top_texts = sorted(texts.values(), key=lambda t: (-t[1], t[2]))[:TOP]
+    by_reach = sorted(followers.values(), key=lambda a: (-a[1], a[0]))
+    return Summary(
+        storm=storm,
+        department=department,
+        zone=zone,
+        count=len(members),
+        people=len(followers),
+        per_minute=recent * 60.0 / span,
+        platforms=_counted(Counter(platform_name(m.platform) for m in members)),
+        languages=_counted(Counter(m.language or "?" for m in members)),
+        texts=tuple((clip(one_line(text), SUMMARY_TEXT), n) for text, n, _ in top_texts),
+        reach=sum(f for _, f in followers.values()),
+        authors=tuple((name, f) for name, f in by_reach[:TOP] if f > 0),
+        feelings=_counted(feelings, FEELINGS),
+        own=tuple(OwnThread(m.case_id, m.own) for m in members if m.own),
+        since=datetime.fromtimestamp(first_at, UTC) if first_at is not None else None,
+        closed=closed,
+    )
+
+
+def _tally(pairs: Sequence[tuple[str, int]]) -> str:
+    return " · ".join(f"{name} {n:,}" for name, n in pairs)
+
+
+def summary_head(s: Summary) -> Line:
+    """The summary's first line: the channel is called once, when it is posted."""
+    mentions = f"{s.count:,} mention{'s' if s.count != 1 else ''}"
+    people = f"{s.people:,} {'person' if s.people == 1 else 'people'}"
+    if s.closed:
+        return (
+            Emoji("white_check_mark"),
+            Text(" "),
+            Strong(f"Storm in {s.department} is over: "),
+            Text(f"{mentions} from {people}"),
+        )
+    return (
+        Emoji("cyclone"),
+        Text(" "),
+        Everyone(),
+        Text(" "),
+        Strong(f"Storm in {s.department}: "),
+        Text(f"{mentions} from {people} about the same thing"),
+    )
+
+
+def summary_lines(s: Summary, links: Mapping[str, str]) -> tuple[Line, ...]:
+    """The figures, a line each, then the most written texts and the members that have a
+    thread of their own (linked where `links`, case id -> thread URL, knows it)."""
+    pace: list[Span] = [Text(f"{s.per_minute:.1f} a minute over the last 5 min")]
+    if s.since is not None:
+        pace += [Text(" · since "), When(s.since, s.zone)]
+    lines: list[Line] = [tuple(pace)]
+    lines.append((Strong("Platforms: "), Text(_tally(s.platforms))))
+    lines.append((Strong("Languages: "), Text(_tally(s.languages))))
+    reach: list[Span] = [Strong("Reach: "), Text(f"{s.reach:,} followers")]
+    if s.authors:
+        top = ", ".join(f"{name} ({f:,})" for name, f in s.authors)
+        reach += [Text(" · most followed: "), Text(top)]
+    lines.append(tuple(reach))
+    if s.feelings:
+        words = " · ".join(f"{word} ×{n}" for word, n in s.feelings)
+        lines.append((Strong("Words: "), Text(words)))
+    if s.texts:
+        lines.append((Strong("Most written:"),))
+        lines.extend((Text(f"×{n} "), Faint(f"“{text}”")) for text, n in s.texts)
+    if s.own:
+        lines.append(own_line(s.own, links))
+    lines.append(
+        (Faint("Every member is listed in this thread in batches; each is a case of its own."),)
+    )
+    return tuple(lines)
+
+
+def own_line(own: Sequence[OwnThread], links: Mapping[str, str]) -> Line:
+    """ "In their own threads: #1001 (before the storm) · #1042 (needs care)", linked."""
+    parts: list[Line] = []
+    for o in own:
+        label = f"#{o.case_id}"
+        url = links.get(o.case_id)
+        number: Span = Link(url, label) if url else Strong(label)
+        parts.append((number, Text(f" ({OWN_WORDS.get(o.why, o.why)})")))
+    return (Strong("In their own threads: "), *joined(parts))
+
+
+def summary_text(s: Summary) -> str:
+    """The notification (and fallback) text of the summary."""
+    return plain(summary_head(s))
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One thread message naming the members from `first` (1-based) on."""
+
+    storm: StormRef
+    first: int
+    head: Line
+    lines: tuple[Line, ...]
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.lines) - 1
+
+    @property
+    def notification(self) -> str:
+        return plain(self.head)
+
+
+def batch(
+    storm: StormRef, members: Sequence[Member], start: int, links: Mapping[str, str]
+) -> Batch | None:
+    """The next batch: the members from position `start` (0-based) on, at most BATCH_LINES;
+    None when there is nobody new. A member with a thread of its own says so, linked."""
+    new = list(members[start : start + BATCH_LINES])
+    if not new:
+        return None
+    lines = []
+    for m in new:
+        url = links.get(m.case_id)
+        number: Span = Link(url, f"#{m.case_id}") if url else Strong(f"#{m.case_id}")
+        line: list[Span] = [
+            number,
+            Text(f" {m.author} ({platform_name(m.platform)}): "),
+            Faint(clip(one_line(m.text), BATCH_TEXT) or "(no text)"),
+        ]
+        if m.own:
+            line.append(Text(f" · own thread ({OWN_WORDS.get(m.own, m.own)})"))
+        lines.append(tuple(line))
+    first, last = start + 1, start + len(new)
+    head: Line = (
+        Emoji("heavy_plus_sign"),
+        Text(" "),
+        Strong(f"{len(new)} more"),
+        Text(f" (members {first:,}–{last:,})" if last > first else f" (member {first:,})"),
+    )
+    return Batch(storm, first, head, tuple(lines))
+
+
+def digest_item(storm: StormRef, members: Sequence[Case], now: datetime, top: str) -> DigestItem:
+    """One digest line for a storm's waiting members, whatever their number (`top`: its most
+    written text). The storm's id is the line's link target: chats find its summary there."""
+    oldest = min(c.opened_at for c in members)
+    count = len(members)
+    return DigestItem(
+        storm.id,
+        "Storm",
+        now - oldest,
+        None,
+        "storm",
+        f"{count:,} member{'s' if count != 1 else ''} waiting · “{clip(one_line(top), 80)}”",
+        storm=count,
+    )

@@ -1,0 +1,285 @@
+"""One storm thread in Slack, end to end (issue 13 items 2, 3 and 5): signed webhooks through
+the web app and the pipeline, the outbox drained to the local Slack (tests/fakes/slack.py),
+which refuses what Slack refuses. Time is injected: the app's clock (SLAs, the storm window),
+the outbox's wall clock (summary and batch throttles) and the local Slack's rate-limit clock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from chatops import keys, runtime
+from chatops.chat import storm
+from chatops.config import load_config_text
+from chatops.domain import State
+from chatops.processes import web_app
+from chatops.runtime import Runtime
+from chatops.settings import Settings
+from chatops.slack.backend import SlackBackend
+from chatops.store import Store
+from escalation import digest
+from tests.conftest import Clock, System
+from tests.fakes import SandboxPlatform, mention_json, signed
+from tests.fakes.block_kit import message_violations
+from tests.fakes.slack import FakeSlack, ManualClock
+
+CHANNEL = "C0SOCIAL01"
+OTHER = "C0BILLING1"
+
+CONFIG = """
+timezone: Europe/Stockholm
+brand: Acme
+chat: {backend: slack}
+platforms: {sandbox: {}}
+departments:
+  - {id: social, name: Social team, channel: C0SOCIAL01, languages: [sv, en]}
+  - {id: billing, name: Billing, channel: C0BILLING1, languages: [sv, en]}
+routing:
+  rules: [{match: {keywords: [faktura, invoice]}, to: billing}]
+  default: social
+approval:
+  approvers: [U0COMMS001]
+  sensitive_keywords: [lawsuit, journalist]
+  min_followers: 10000
+crisis:
+  threshold: {mentions: 3, within: 10m}
+  quiet: 30m
+"""
+
+COMPLAINT = "The Acme app has been down for an hour, I can't log in to pay my bills"
+VARIANTS = [COMPLAINT, COMPLAINT + "!!", "Seriously? " + COMPLAINT, COMPLAINT.upper()]
+
+
+@dataclass
+class Storm:
+    rt: Runtime
+    slack: FakeSlack
+    client: TestClient
+    clock: Clock
+    wall: ManualClock
+
+    @property
+    def backend(self) -> SlackBackend:
+        assert isinstance(self.rt.chat, SlackBackend)
+        return self.rt.chat
+
+    async def ingest(self, *items: dict[str, Any]) -> None:
+        raw, headers = signed(list(items))
+        r = await self.client.post("/webhooks/sandbox", data=raw, headers=headers)
+        assert r.status == 200
+        await System.drain(self)  # type: ignore[arg-type]
+
+    async def complaint(self, n: int, **kw: Any) -> None:
+        self.clock.advance(seconds=5)
+        text = kw.pop("text", VARIANTS[n % len(VARIANTS)])
+        await self.ingest(mention_json(f"m-{n}", f"post-{n}", text, author=f"u-{n}", **kw))
+
+    async def flush(self, *, seconds: float = 0.0) -> None:
+        """Send what is due now, then let `seconds` of wall time pass, a second at a time,
+        sending what falls due (nothing sleeps: the outbox's clock is moved)."""
+        redis = self.rt.store.redis
+        sender = self.backend.sender
+        for step in range(int(seconds) + 1):
+            if step:
+                self.wall.advance(1.0)
+            for _ in range(100):
+                await sender.tick()
+                busy = await redis.scard(keys.SLACK_CHANNELS) or await redis.scard(keys.SLACK_DIRTY)
+                if not busy:
+                    break
+
+    def roots(self, channel: str = CHANNEL) -> list[dict[str, Any]]:
+        return self.slack.messages(channel)
+
+    def summary(self) -> dict[str, Any]:
+        [found] = [m for m in self.roots() if "Storm in" in m["text"]]
+        return found
+
+    def batches(self) -> list[dict[str, Any]]:
+        summary = self.summary()
+        return self.slack.thread(CHANNEL, summary["ts"])
+
+
+def _text(message: dict[str, Any]) -> str:
+    return json.dumps(message["blocks"], ensure_ascii=False)
+
+
+@pytest.fixture
+async def st(store: Store, clock: Clock) -> AsyncIterator[Storm]:
+    platform = SandboxPlatform()
+    url = await platform.start()
+    slack = FakeSlack()
+    await slack.start()
+    settings = Settings.from_env(
+        {
+            "SANDBOX_SECRET": "test-secret",
+            "SANDBOX_API_URL": url,
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": "secret",
+            "SLACK_API_URL": slack.url,
+        }
+    )
+    config = load_config_text(CONFIG, source="storm.yaml")
+    http = httpx.AsyncClient(timeout=httpx.Timeout(0.5))
+    rt = await runtime.start(settings, config, store=store, http=http, clock=clock)
+    backend = rt.chat
+    assert isinstance(backend, SlackBackend)
+    wall = ManualClock(1_000_000.0)
+    backend.sender.post_rate, backend.sender.post_burst = 1000.0, 1000
+    backend.sender.update_rate, backend.sender.update_burst = 1000.0, 1000
+    backend.sender.clock = backend.outbox.clock = wall
+    client = TestClient(TestServer(web_app(rt)))
+    await client.start_server()
+    try:
+        yield Storm(rt, slack, client, clock, wall)
+    finally:
+        await client.close()
+        await rt.close()
+        await slack.stop()
+        await platform.stop()
+
+
+async def test_members_post_no_root_and_are_listed_in_one_batch(st: Storm) -> None:
+    for n in range(10):
+        await st.complaint(n)
+    await st.flush()
+    # two cases before the storm opened, then the summary: no message per member
+    roots = st.roots()
+    assert len(roots) == 3
+    assert "Storm in Social team" in roots[2]["text"]
+    assert "<!here>" in roots[2]["text"]  # the channel is called once, by the summary
+    for m in roots:
+        assert message_violations(m["blocks"], m["text"]) == []
+    members = await st.rt.store.cases.get_many([str(1001 + n) for n in range(10)])
+    assert [c.state for c in members] == [State.NEW] * 2 + [State.STORM] * 8
+    assert [c.storm for c in members] == [None] * 2 + ["social:1"] * 8
+    outbox = st.backend.outbox
+    assert [await outbox.thread_of(c.id) is not None for c in members] == [True] * 2 + [False] * 8
+
+    await st.flush(seconds=storm.BATCH_EVERY)
+    [batch] = st.batches()  # one message for all ten, not one per mention
+    assert message_violations(batch["blocks"], batch["text"]) == []
+    listed = _text(batch)
+    assert all(f"#{1001 + n}" in listed for n in range(10))
+    assert "own thread (before the storm)" in listed  # the first two have threads of their own
+
+    for n in range(10, 15):
+        await st.complaint(n)
+    await st.flush(seconds=storm.BATCH_EVERY)
+    batches = st.batches()
+    assert len(batches) == 2
+    assert all(f"#{1001 + n}" in _text(batches[1]) for n in range(10, 15))
+    assert "#1010" not in _text(batches[1])  # each member listed once
+
+
+async def test_the_summary_is_updated_in_place_coalesced(st: Storm) -> None:
+    for n in range(4):
+        await st.complaint(n)
+    await st.flush()
+    updates = len(st.slack.calls_to("chat.update"))
+    assert "4 mentions from 4 people" in _text(st.summary())
+
+    for n in range(4, 12):  # eight members within the same second
+        await st.complaint(n)
+    await st.flush()
+    assert len(st.slack.calls_to("chat.update")) == updates  # not yet: at most every 3 s
+    await st.flush(seconds=storm.SUMMARY_EVERY)
+    assert len(st.slack.calls_to("chat.update")) == updates + 1  # eight members, one update
+    summary = st.summary()
+    assert len(st.roots()) == 3  # still the same message, rewritten in place
+    text = _text(summary)
+    assert "12 mentions from 12 people" in text
+    assert "Sandbox 12" in text and "Languages:" in text and "Most written:" in text
+    assert "Reach:" in text and "1,440 followers" in text  # twelve authors of 120 each
+    assert message_violations(summary["blocks"], summary["text"]) == []
+
+
+async def test_a_sensitive_member_gets_its_own_thread_at_once(st: Storm) -> None:
+    for n in range(5):
+        await st.complaint(n)
+    await st.flush(seconds=storm.SUMMARY_EVERY)
+    before = len(st.roots())
+    await st.complaint(5, name="Jo Reporter", followers=48_000)
+    await st.flush()  # no wall time passes: posted at once, not with the next batch
+    roots = st.roots()
+    assert len(roots) == before + 1
+    assert roots[-1]["metadata"]["event_payload"]["case_id"] == "1006"
+    case = await st.rt.store.cases.get("1006")
+    assert case is not None and case.state is State.NEW and case.storm == "social:1"
+
+    await st.flush(seconds=storm.BATCH_EVERY)
+    summary = _text(st.summary())
+    assert "In their own threads" in summary and "#1006" in summary and "needs care" in summary
+    assert "most followed: Jo Reporter (@jo) (48,000)" in summary
+    assert "6.0 a minute" in summary  # six members within its first minute
+    assert any("own thread (needs care)" in _text(b) for b in st.batches())
+
+
+async def test_a_member_who_writes_what_needs_care_is_split_out(st: Storm) -> None:
+    for n in range(5):
+        await st.complaint(n)
+    await st.flush()
+    assert (await st.rt.store.cases.get("1005")) is not None
+    await st.ingest(
+        mention_json("m-4b", "post-4", "I will file a lawsuit", author="u-4", kind="reply")
+    )
+    await st.flush()
+    case = await st.rt.store.cases.get("1005")
+    assert (
+        case is not None and case.state is State.NEW and "keyword:lawsuit" in case.sensitive_reasons
+    )
+    assert await st.backend.outbox.thread_of("1005") is not None
+
+
+async def test_ordinary_cases_go_before_storm_writes_under_the_rate_limit(st: Storm) -> None:
+    """Slack at 1 message/s per channel (its clock injected, one token a step): an unrelated
+    mention that arrives after a storm's members waits for no batch, and nothing is refused."""
+    for n in range(3):
+        await st.complaint(n)
+    await st.flush()  # the two cases before the storm, then the summary
+    rate = ManualClock()
+    st.slack.clock = rate
+    st.slack.post_rate = (1.0, 1)
+    sender = st.backend.sender
+    sender.post_rate, sender.post_burst = 1e-6, 1  # one post per step: a step is a second
+
+    async def second() -> None:
+        rate.advance(1.0)
+        await st.rt.store.redis.delete(keys.SLACK.bucket(CHANNEL))
+        await sender.tick()
+
+    for n in range(3, 8):
+        await st.complaint(n)  # members: a batch falls due
+    await st.ingest(mention_json("x-1", "post-x", "Where is my parcel? It never came", author="x"))
+    st.wall.advance(storm.BATCH_EVERY)
+    posted = len(st.slack.calls_to("chat.postMessage"))
+    await second()
+    first = st.slack.calls_to("chat.postMessage")[posted]
+    assert "thread_ts" not in first.args and "parcel" in json.dumps(first.args)
+    await second()
+    then = st.slack.calls_to("chat.postMessage")[posted + 1]
+    assert then.args["thread_ts"] == st.summary()["ts"]  # the batch, after the unrelated case
+    assert st.slack.rejected_429 == 0
+
+
+async def test_the_digest_lists_a_storm_as_one_line_with_its_count(st: Storm) -> None:
+    for n in range(12):
+        await st.complaint(n)
+    await st.ingest(mention_json("x-1", "post-x", "Var är min faktura?", author="u-x"))
+    await st.flush(seconds=storm.BATCH_EVERY)
+    rt = st.rt
+    listed = await digest.send(rt.wf, rt.chat, rt.store, "social", st.clock(), once_per_day=False)
+    assert listed == 3  # the two cases before the storm, and the storm
+    await st.flush()
+    [message] = [m for m in st.roots() if "unanswered" in m["text"]]
+    text = _text(message)
+    assert "10 members waiting" in text and text.count("Storm") == 1
+    assert "#1003" not in text  # no line per member
+    assert message_violations(message["blocks"], message["text"]) == []
