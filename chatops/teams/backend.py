@@ -17,6 +17,7 @@ from azure.core.exceptions import DeserializationError
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
+from chatops import keys
 from chatops.chat import (
     CaseEvent,
     CaseView,
@@ -26,10 +27,13 @@ from chatops.chat import (
     digest,
     present,
 )
+from chatops.chat import storm as storms
 from chatops.chat.drafts import Box, read_box
 from chatops.chat.inbox import answered
 from chatops.chat.thread import refresh, show_event
 from chatops.domain import Case
+from chatops.outbox import BATCH_KIND, SUMMARY
+from chatops.redis_text import maybe_text
 from chatops.teams import direct
 from chatops.teams.auth import (
     AuthUnavailable,
@@ -55,8 +59,9 @@ from chatops.teams.home import TeamsHome
 from chatops.teams.inbox import SOURCE as INBOX
 from chatops.teams.inbox import TeamsInbox, copy_card
 from chatops.teams.markup import plain
-from chatops.teams.outbox import Connector, Op, Outbox, Post, Rendered, Sender
+from chatops.teams.outbox import Connector, Op, Outbox, Post, Rendered, Sender, card_activity
 from chatops.teams.references import References, channel_of
+from chatops.teams.storm import batch_card, summary_card
 
 if TYPE_CHECKING:
     from chatops.runtime import Runtime
@@ -96,6 +101,7 @@ class TeamsBackend:
             self.render_moved,
             personal=self.personal,
         )
+        self.sender.kinds[BATCH_KIND] = self._send_batch
         self.inbox = TeamsInbox(self)
         self.bot = ChatopsBot(self)
         self.home = TeamsHome(self)
@@ -271,7 +277,57 @@ class TeamsBackend:
 
     # -- rendering (the outbox renders at send time, so a card is never stale) --------------
 
+    async def storm_changed(self, storm: storms.StormRef) -> None:
+        """ShowsStorms: the summary card posted once (after the channel's ordinary writes),
+        then refreshed in place and its new members listed in its reply chain, throttled."""
+        channel = self.workflow.department(storm.department).channel
+        await self.outbox.post_once(storm.id, channel, lane=SUMMARY)
+        await self.outbox.mark_storm(storm.id, storms.SUMMARY_EVERY, storms.BATCH_EVERY)
+
+    async def render_storm(self, storm: storms.StormRef) -> Rendered | None:
+        """A storm's summary card as it is now (None once its record expired)."""
+        store = self.rt.store.storms
+        group = await store.group(storm.department, storm.group)
+        if group is None:
+            return None
+        members = await store.roster(storm.department, storm.group)
+        department = self.workflow.department(storm.department)
+        summary = storms.summarise(
+            storm,
+            department.name,
+            members,
+            self.rt.clock(),
+            zone=department.zone,
+            closed=group.state == "closed",
+        )
+        links = await self.links([own.case_id for own in summary.own])
+        card = summary_card(summary, links)
+        return Rendered(department.channel, card, storms.summary_text(summary))
+
+    async def _send_batch(self, op: Op, target: Any) -> None:
+        """A storm's members since the last batch, one card in its summary's reply chain; the
+        count listed moves on only once it is sent."""
+        storm = storms.StormRef.parse(op.case_id)
+        post = await self.outbox.post_of(op.case_id)
+        if storm is None or post is None:
+            return
+        key = keys.TEAMS.case(op.case_id)
+        listed = int(maybe_text(await self.rt.store.redis.hget(key, "listed")) or 0)
+        members = await self.rt.store.storms.roster(storm.department, storm.group)
+        own = [m.case_id for m in members[listed : listed + storms.BATCH_LINES] if m.own]
+        batch = storms.batch(storm, members, listed, await self.links(own))
+        if batch is None:
+            return
+        activity = card_activity(batch_card(batch), batch.notification)
+        await self.connector.reply(target, post.conversation, activity)
+        await self.rt.store.redis.hset(key, "listed", batch.last)
+        if batch.last < len(members):
+            await self.rt.store.redis.zadd(keys.TEAMS.storm_batches, {op.case_id: 0}, nx=True)
+
     async def render(self, case_id: str) -> Rendered | None:
+        storm = storms.StormRef.parse(case_id)
+        if storm is not None:
+            return await self.render_storm(storm)
         case = await self.rt.store.cases.get(case_id)
         if case is None:
             return None

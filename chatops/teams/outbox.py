@@ -44,6 +44,7 @@ from botframework.connector.aio import ConnectorClient
 from msrest.exceptions import ClientRequestError
 
 from chatops import keys, outbox
+from chatops.chat.storm import is_storm_id
 from chatops.store import Store
 from chatops.teams.markup import CARD_TYPE, is_person
 from chatops.teams.references import References, readdressed, thread_id
@@ -342,6 +343,8 @@ class Sender(outbox.Sender[Op, Rendered, Post]):
         post = await self.connector.post(target, op.channel, activity)
         await self.outbox.record_post(op.case_id, post)
         log.info("teams: case %s posted in %s as %s", op.case_id, op.channel, post.activity)
+        if is_storm_id(op.case_id):  # members that joined while its summary waited its turn
+            await self.outbox.mark_dirty(op.case_id)
 
     async def reply(self, op: Op, target: ConversationReference, retried: bool) -> None:
         conversation = op.conversation

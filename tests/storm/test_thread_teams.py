@@ -1,0 +1,89 @@
+"""One storm thread in Teams, end to end through the local Bot Connector (tests/fakes/teams.py):
+the summary card posted once and refreshed in place, members listed in batches in its reply
+chain, a sensitive member posted as its own card at once. The outbox's wall clock is injected.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from chatops.chat import storm
+from chatops.config import load_config_text
+from chatops.domain import State
+from chatops.store import Store
+from tests.conftest import Clock
+from tests.fakes import mention_json
+from tests.fakes.slack import ManualClock
+from tests.fakes.teams import Message
+from tests.teams.test_teams import SOCIAL, TEAMS_CONFIG, TeamsSystem, start_system, stop_system
+
+CONFIG = TEAMS_CONFIG + "crisis: {threshold: {mentions: 3, within: 10m}, quiet: 30m}\n"
+COMPLAINT = "The Acme app has been down for an hour, I can't log in to pay my bills"
+
+
+@pytest.fixture
+async def ts(store: Store, clock: Clock) -> AsyncIterator[tuple[TeamsSystem, ManualClock]]:
+    system = await start_system(store, load_config_text(CONFIG, source="teams.yaml"), clock)
+    wall = ManualClock(1_000_000.0)
+    system.backend.sender.clock = system.backend.outbox.clock = wall
+    try:
+        await system.install()
+        yield system, wall
+    finally:
+        await stop_system(system)
+
+
+async def complaint(system: TeamsSystem, n: int, **kw: Any) -> None:
+    system.clock.advance(seconds=5)
+    text = COMPLAINT + "!" * (n % 3)
+    await system.ingest(mention_json(f"m-{n}", f"post-{n}", text, author=f"u-{n}", **kw))
+
+
+async def flush(system: TeamsSystem, wall: ManualClock, seconds: float = 0.0) -> None:
+    for step in range(int(seconds) + 1):
+        if step:
+            wall.advance(1.0)
+        for _ in range(50):
+            await system.backend.sender.tick()
+            if not await system.backend.sender.pending():
+                break
+
+
+def card_text(message: Message) -> str:
+    return json.dumps(message.card, ensure_ascii=False)
+
+
+async def test_a_storm_is_one_card_refreshed_in_place_with_batches_in_its_chain(
+    ts: tuple[TeamsSystem, ManualClock],
+) -> None:
+    system, wall = ts
+    for n in range(8):
+        await complaint(system, n)
+    await flush(system, wall)
+    posts = system.connector.posts(SOCIAL)
+    assert len(posts) == 3  # two cases before the storm, then its summary
+    summary = posts[2]
+    assert "Storm in Social team" in card_text(summary) and "@channel" in card_text(summary)
+    members = await system.rt.store.cases.get_many([str(1001 + n) for n in range(8)])
+    assert [c.state for c in members] == [State.NEW] * 2 + [State.STORM] * 6
+
+    await flush(system, wall, storm.BATCH_EVERY)
+    [batch] = system.connector.replies(summary)
+    assert all(f"#{1001 + n}" in card_text(batch) for n in range(8))
+
+    for n in range(8, 12):
+        await complaint(system, n)
+    await complaint(system, 12, name="Jo Reporter", followers=48_000)
+    await flush(system, wall)
+    assert len(system.connector.posts(SOCIAL)) == 4  # the sensitive one, at once
+    await flush(system, wall, storm.BATCH_EVERY)
+    summary = system.connector.posts(SOCIAL)[2]
+    assert summary.versions  # updated in place
+    assert "13 mentions from 13 people" in card_text(summary)
+    assert "#1013" in card_text(summary) and "needs care" in card_text(summary)
+    replies = system.connector.replies(summary)
+    assert len(replies) == 2 and "#1013" in card_text(replies[1])
