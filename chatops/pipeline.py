@@ -152,10 +152,13 @@ class Pipeline:
         cls = self.classify(mention)
         now = self.clock()
         flood = await self.flood.check(mention, spam=cls.spam, now=now)
-        case_id = flood.case_id or (await self.store.cases.resolve_id(mention.conversation_key))[0]
+        created = False
+        case_id = flood.case_id
+        if case_id is None:
+            case_id, created = await self.store.cases.resolve_id(mention.conversation_key)
         # Observed before the case is recorded: a new case of an open storm is created as its
         # member, listed in the storm thread instead of posted as a thread of its own.
-        verdict = await self._observe(case_id, mention, cls, now)
+        verdict = await self._observe(case_id, mention, cls, now, new=created)
         storm = _storm_id(verdict)
 
         def change(before: Case | None) -> tuple[Case, str] | None:
@@ -194,14 +197,15 @@ class Pipeline:
         return Handled(after, verdict)
 
     async def _observe(
-        self, case_id: str, mention: Mention, cls: Classification, now: datetime
+        self, case_id: str, mention: Mention, cls: Classification, now: datetime, *, new: bool
     ) -> Verdict | None:
-        """Storm detection in the department the case is (or will be) in. Spam is no storm
-        to answer, so it is not counted; a redelivery counts once (the store knows its
+        """Storm detection in the department the case is (or will be) in (`new`: its number
+        was just given, so no case is stored yet and it goes where routing says). Spam is no
+        storm to answer, so it is not counted; a redelivery counts once (the store knows its
         members)."""
         if cls.spam:
             return None
-        existing = await self.store.cases.get(case_id)
+        existing = None if new else await self.store.cases.get(case_id)
         department = (
             existing.department if existing is not None else self.route(mention, cls.language)
         )

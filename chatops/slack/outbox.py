@@ -246,26 +246,42 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
         )
 
     async def batch(self, op: Op, target: Any) -> None:
-        """A storm's members since the last batch, one message in its summary's thread; the
-        count listed moves on only once it is posted (a crash before that lists them again)."""
+        """A storm's members since the last batch, one message in its summary's thread. What
+        it lists is recorded as pending before the call and as listed after it, so a sender
+        that died in between finds its message (by the op's metadata) instead of listing the
+        same members twice."""
         thread = await self.outbox.thread_of(op.case_id)
         if thread is None or self.render_batch is None:
             return
         key = self.keys.case(op.case_id)
-        listed = int(maybe_text(await self.redis.hget(key, "listed")) or 0)
+        raw_listed, raw_pending = await self.redis.hmget(key, ["listed", "pending"])
+        listed = int(maybe_text(raw_listed) or 0)
+        event, _, until = (maybe_text(raw_pending) or "").partition(":")
+        if event and await self._reply_posted(replace(op, event_id=event), thread.ts):
+            listed = int(until)
+            await self.redis.hset(key, "listed", listed)
         rendered = await self.render_batch(op.case_id, listed)
         if rendered is None:
+            await self.redis.hdel(key, "pending")
             return
         text, blocks, last = rendered
+        await self.redis.hset(key, "pending", f"{op.event_id}:{last}")
         await self.client.chat_postMessage(
             channel=thread.channel,
             thread_ts=thread.ts,
             text=text,
             blocks=blocks,
+            metadata={
+                "event_type": REPLY_METADATA_EVENT,
+                "event_payload": {"case_id": op.case_id, "event_id": op.event_id},
+            },
             unfurl_links=False,
             unfurl_media=False,
         )
-        await self.redis.hset(key, "listed", last)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hset(key, "listed", last)
+        pipe.hdel(key, "pending")
+        await pipe.execute()
         if await self.render_batch(op.case_id, last) is not None:  # more than one batch holds
             await self.redis.zadd(self.keys.storm_batches, {op.case_id: 0}, nx=True)
 

@@ -24,6 +24,7 @@ from chatops.runtime import Runtime
 from chatops.settings import Settings
 from chatops.slack.backend import SlackBackend
 from chatops.store import Store
+from chatops.worker import Worker
 from escalation import digest
 from tests.conftest import Clock, System
 from tests.fakes import SandboxPlatform, mention_json, signed
@@ -283,3 +284,39 @@ async def test_the_digest_lists_a_storm_as_one_line_with_its_count(st: Storm) ->
     assert "10 members waiting" in text and text.count("Storm") == 1
     assert "#1003" not in text  # no line per member
     assert message_violations(message["blocks"], message["text"]) == []
+
+
+async def test_a_batch_cut_off_by_a_crash_is_not_listed_twice(st: Storm) -> None:
+    """The state a sender that died between posting a batch and recording it leaves behind:
+    the message is in the thread, the roster's place still the old one, the op inflight."""
+    for n in range(5):
+        await st.complaint(n)
+    await st.flush(seconds=storm.BATCH_EVERY)
+    redis, key = st.rt.store.redis, keys.SLACK.case("social:1")
+    [posted] = st.batches()
+    event = posted["metadata"]["event_payload"]["event_id"]
+    await redis.hset(key, mapping={"listed": 0, "pending": f"{event}:5"})
+    op = st.backend.outbox.op_type("batch", "social:1", CHANNEL, lane=2, event_id=event)
+    await redis.rpush(keys.SLACK.inflight(CHANNEL), op.dumps())
+    await redis.sadd(keys.SLACK_CHANNELS, CHANNEL)
+    await st.flush()
+    assert len(st.batches()) == 1  # found by its metadata, not posted again
+    assert await redis.hget(key, "listed") == "5"
+    await st.complaint(5)
+    await st.flush(seconds=storm.BATCH_EVERY)
+    batches = st.batches()
+    assert len(batches) == 2 and "#1001" not in _text(batches[1]) and "#1006" in _text(batches[1])
+
+
+async def test_the_summary_says_when_the_storm_is_over(st: Storm) -> None:
+    for n in range(4):
+        await st.complaint(n)
+    await st.flush(seconds=storm.SUMMARY_EVERY)
+    assert st.rt.pipeline is not None
+    worker = Worker(st.rt.store.inbound, st.rt.pipeline, st.rt.metrics)
+    st.clock.advance(minutes=31)
+    assert "storms" in await worker.periodic()
+    await st.flush(seconds=storm.SUMMARY_EVERY)
+    summary = st.summary()
+    assert "is over" in summary["text"] and "<!here>" not in summary["text"]
+    assert "4 mentions from 4 people" in summary["text"]
