@@ -267,11 +267,16 @@ class Batch:
 
 
 def batch(
-    storm: StormRef, members: Sequence[Member], start: int, links: Mapping[str, str]
+    storm: StormRef,
+    members: Sequence[Member],
+    start: int,
+    links: Mapping[str, str],
+    limit: int = BATCH_LINES,
 ) -> Batch | None:
-    """The next batch: the members from position `start` (0-based) on, at most BATCH_LINES;
+    """The next batch: the members from position `start` (0-based) on, at most `limit` (a
+    chat whose message cannot hold that many asks for fewer: the rest are the next batch's);
     None when there is nobody new. A member with a thread of its own says so, linked."""
-    new = list(members[start : start + BATCH_LINES])
+    new = list(members[start : start + max(1, limit)])
     if not new:
         return None
     lines = []

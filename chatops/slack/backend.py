@@ -45,7 +45,7 @@ from chatops.slack.groups import UserGroups
 from chatops.slack.home import HomeRefresher
 from chatops.slack.identity import WhoWeAre
 from chatops.slack.inbox import SlackInbox
-from chatops.slack.limits import LIMITS
+from chatops.slack.limits import LIMITS, blocks_text_length
 from chatops.slack.listeners import register
 from chatops.slack.outbox import Op, Outbox, Rendered, Sender
 from chatops.slack.scope import Scope
@@ -317,10 +317,14 @@ class SlackBackend:
             return None
         members = await self.rt.store.storms.roster(storm.department, storm.group)
         own = [m.case_id for m in members[start : start + storms.BATCH_LINES] if m.own]
-        batch = storms.batch(storm, members, start, await self._links_of(own))
-        if batch is None:
-            return None
-        return batch_text(batch), batch_blocks(batch), batch.last
+        links = await self._links_of(own)
+        limit = storms.BATCH_LINES
+        while (batch := storms.batch(storm, members, start, links, limit)) is not None:
+            blocks = batch_blocks(batch)
+            if limit == 1 or blocks_text_length(blocks) <= LIMITS.blocks_text_budget - 500:
+                return batch_text(batch), blocks, batch.last
+            limit = limit * 3 // 4  # fewer members: the rest open the next batch
+        return None
 
     async def _links_of(self, case_ids: list[str]) -> dict[str, str]:
         """Thread links of a storm's members with threads of their own, asked once each."""

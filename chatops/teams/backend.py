@@ -58,7 +58,7 @@ from chatops.teams.home import SOURCE as HOME_SOURCE
 from chatops.teams.home import TeamsHome
 from chatops.teams.inbox import SOURCE as INBOX
 from chatops.teams.inbox import TeamsInbox, copy_card
-from chatops.teams.markup import plain
+from chatops.teams.markup import fits, plain
 from chatops.teams.outbox import Connector, Op, Outbox, Post, Rendered, Sender, card_activity
 from chatops.teams.references import References, channel_of
 from chatops.teams.storm import batch_card, summary_card
@@ -315,10 +315,16 @@ class TeamsBackend:
         listed = int(maybe_text(await self.rt.store.redis.hget(key, "listed")) or 0)
         members = await self.rt.store.storms.roster(storm.department, storm.group)
         own = [m.case_id for m in members[listed : listed + storms.BATCH_LINES] if m.own]
-        batch = storms.batch(storm, members, listed, await self.links(own))
+        links = await self.links(own)
+        limit = storms.BATCH_LINES
+        while (batch := storms.batch(storm, members, listed, links, limit)) is not None:
+            card = batch_card(batch)
+            if limit == 1 or fits(card):
+                break
+            limit = limit * 3 // 4  # fewer members: the rest open the next batch
         if batch is None:
             return
-        activity = card_activity(batch_card(batch), batch.notification)
+        activity = card_activity(card, batch.notification)
         await self.connector.reply(target, post.conversation, activity)
         await self.rt.store.redis.hset(key, "listed", batch.last)
         if batch.last < len(members):

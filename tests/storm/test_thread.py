@@ -7,6 +7,7 @@ the outbox's wall clock (summary and batch throttles) and the local Slack's rate
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -320,3 +321,16 @@ async def test_the_summary_says_when_the_storm_is_over(st: Storm) -> None:
     summary = st.summary()
     assert "is over" in summary["text"] and "<!here>" not in summary["text"]
     assert "4 mentions from 4 people" in summary["text"]
+
+
+async def test_batches_fit_slack_whatever_the_names_and_list_everyone_once(st: Storm) -> None:
+    long_name = "Anna " + "Berg-Lindqvist " * 12
+    for n in range(45):
+        await st.complaint(n, name=long_name)
+    await st.flush(seconds=3 * storm.BATCH_EVERY)
+    batches = st.batches()
+    assert len(batches) >= 2  # 45 long lines are more than one Slack message holds
+    for b in batches:
+        assert message_violations(b["blocks"], b["text"]) == []
+    listed = re.findall(r"#(\d{4})\b", " ".join(_text(b) for b in batches))
+    assert listed == [str(1001 + n) for n in range(45)]  # in order, each once
