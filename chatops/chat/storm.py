@@ -36,7 +36,7 @@ from chatops.chat.rich import (
     plain,
 )
 from chatops.chat.wording import platform_name
-from chatops.domain import Case
+from chatops.domain import Case, State
 from chatops.drafting import feeling_words
 from chatops.store.storms import Member
 
@@ -299,6 +299,30 @@ def batch(
         Text(f" (members {first:,}–{last:,})" if last > first else f" (member {first:,})"),
     )
     return Batch(storm, first, head, tuple(lines))
+
+
+def apart(cases: Sequence[Case]) -> tuple[list[Case], dict[str, int]]:
+    """The cases a listing names one by one, and how many members wait in each storm (by
+    storm id): a list of open cases names a storm once, not its hundreds of members."""
+    single: list[Case] = []
+    storms: Counter[str] = Counter()
+    for case in cases:
+        if case.state is State.STORM and case.storm:
+            storms[case.storm] += 1
+        else:
+            single.append(case)
+    return single, dict(storms)
+
+
+def listing_line(storm_id: str, waiting: int) -> Line:
+    """A storm in a list of open cases: "🌀 Storm social:3 · 214 members wait in its thread"."""
+    who = f"{waiting:,} member{' waits' if waiting == 1 else 's wait'}"
+    return (
+        Emoji("cyclone"),
+        Text(" "),
+        Strong(f"Storm {storm_id}"),
+        Text(f" · {who} in its thread"),
+    )
 
 
 def digest_item(storm: StormRef, members: Sequence[Case], now: datetime, top: str) -> DigestItem:

@@ -31,7 +31,16 @@ from chatops.chat import Department
 from chatops.chat.actions import Action
 from chatops.chat.commands import case_of, run_action
 from chatops.chat.home import HomeView
-from chatops.console.render import VERBS, Verb, case_panel, cases_table, history_table, safe
+from chatops.chat.storm import apart, listing_line
+from chatops.console.render import (
+    VERBS,
+    Verb,
+    case_panel,
+    cases_table,
+    history_table,
+    rich_line,
+    safe,
+)
 from chatops.domain import utcnow
 from chatops.store import Audit
 from chatops.workflow.service import Workflow
@@ -201,11 +210,14 @@ class Repl:
             self._say(f"{name} #{case_id}: {exc.reason}")
 
     async def list(self) -> None:
-        cases = await self.wf.open_cases()
-        if not cases:
+        cases, storms = apart(await self.wf.open_cases())
+        if not cases and not storms:
             self.console.print("no open cases")
             return
-        self.console.print(cases_table(cases, self.clock()))
+        if cases:
+            self.console.print(cases_table(cases, self.clock()))
+        for storm_id, waiting in storms.items():
+            self.console.print(rich_line(listing_line(storm_id, waiting)))
 
     async def home(self) -> None:
         from chatops.console.home import home_text

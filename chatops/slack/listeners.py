@@ -17,9 +17,10 @@ from chatops.chat.actions import Action
 from chatops.chat.commands import case_of, run_action
 from chatops.chat.hints import first_plain_reply
 from chatops.chat.inbox import may_approve
+from chatops.chat.storm import apart, listing_line
 from chatops.chat.wording import EMPTY_DRAFT, draft_hint
 from chatops.domain import OPEN_STATES
-from chatops.slack.blocks import seen_draft
+from chatops.slack.blocks import mrkdwn, seen_draft
 from chatops.slack.ids import (
     DRAFT_BLOCK,
     DRAFT_ELEMENT,
@@ -359,7 +360,10 @@ def _slash(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
         lines = []
         for dept in depts or config.departments:
             ids = await backend.rt.store.indexes.case_ids(dept.id, OPEN_STATES)
-            for case in await backend.rt.store.cases.get_many(ids):
+            found, storms = apart(await backend.rt.store.cases.get_many(ids))
+            if not mine:
+                lines += [f"• {mrkdwn(listing_line(s, n))}" for s, n in storms.items()]
+            for case in found:
                 if mine and case.owner != user:
                     continue
                 owner = f"<@{case.owner}>" if case.owner else "unclaimed"

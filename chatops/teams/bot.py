@@ -57,6 +57,7 @@ from chatops.chat.hints import first_plain_reply
 from chatops.chat.home import ONLY_YOURS
 from chatops.chat.rich import EMOJI
 from chatops.chat.scope import Home, may_act, may_act_from_home, refusal
+from chatops.chat.storm import apart, listing_line
 from chatops.chat.wording import EMPTY_DRAFT, draft_hint
 from chatops.domain import OPEN_STATES, Case
 from chatops.teams.auth import untrusted_activity, untrusted_identity
@@ -483,7 +484,10 @@ class ChatopsBot(TeamsActivityHandler):
         lines = []
         for department in departments:
             ids = await backend.rt.store.indexes.case_ids(department.id, OPEN_STATES)
-            for case in await backend.rt.store.cases.get_many(ids):
+            found, storms = apart(await backend.rt.store.cases.get_many(ids))
+            if mine is None:
+                lines += [f"- {People().line(listing_line(s, n))}" for s, n in storms.items()]
+            for case in found:
                 if mine is not None and case.owner != mine:
                     continue
                 owner = "claimed" if case.owner else "unclaimed"

@@ -27,10 +27,11 @@ from chatops.slack.backend import SlackBackend
 from chatops.store import Store
 from chatops.worker import Worker
 from escalation import digest
+from escalation.chase import Chase
 from tests.conftest import Clock, System
 from tests.fakes import SandboxPlatform, mention_json, signed
 from tests.fakes.block_kit import message_violations
-from tests.fakes.slack import FakeSlack, ManualClock
+from tests.fakes.slack import FakeSlack, ManualClock, slack_headers, slash_body
 
 CHANNEL = "C0SOCIAL01"
 OTHER = "C0BILLING1"
@@ -334,3 +335,35 @@ async def test_batches_fit_slack_whatever_the_names_and_list_everyone_once(st: S
         assert message_violations(b["blocks"], b["text"]) == []
     listed = re.findall(r"#(\d{4})\b", " ".join(_text(b) for b in batches))
     assert listed == [str(1001 + n) for n in range(45)]  # in order, each once
+
+
+async def test_the_chase_pings_no_storm_member_one_by_one(st: Storm) -> None:
+    """Past every SLA, the escalation scan calls people about the two cases from before the
+    storm; its members are the storm's one item (its summary called the channel once)."""
+    for n in range(12):
+        await st.complaint(n)
+    await st.flush(seconds=storm.SUMMARY_EVERY)
+    rt = st.rt
+    st.clock.advance(hours=6)
+    chase = Chase(rt.wf, rt.chat, rt.store.cases, rt.store.indexes, clock=st.clock)
+    while await chase.scan():
+        st.clock.advance(minutes=1)
+    await st.flush()
+    threads = {st.roots()[i]["ts"]: case for i, case in ((0, "1001"), (1, "1002"))}
+    posts = [c.args for c in st.slack.calls_to("chat.postMessage")]
+    pings = [threads.get(a.get("thread_ts", "")) for a in posts if "rotating_light" in a["text"]]
+    assert sorted(pings) == ["1001", "1002"]  # one each, in their own threads
+    here = [a["text"] for a in posts if "<!here>" in a["text"]]
+    assert len(here) == 1 and "Storm in Social team" in here[0]  # the storm's one call
+    members = await rt.store.cases.get_many([str(1003 + n) for n in range(10)])
+    assert all(c.state is State.STORM and c.escalation_tier == 0 for c in members)
+
+
+async def test_the_slash_command_names_a_storm_once(st: Storm) -> None:
+    for n in range(12):
+        await st.complaint(n)
+    body = slash_body("/chatops", "", "U0ANNA0001", CHANNEL)
+    r = await st.client.post("/slack/events", data=body, headers=slack_headers(body, "secret"))
+    text = (await r.json())["text"]
+    assert "*Storm social:1* · 10 members wait in its thread" in text
+    assert "*#1001*" in text and "*#1002*" in text and "#1003" not in text

@@ -7,14 +7,17 @@ closing logged once, without a word of what customers wrote.
 
 from __future__ import annotations
 
+import io
 import logging
 from datetime import timedelta
 
 import fakeredis
 import pytest
+from rich.console import Console
 
 from chatops.chat import EventKind
 from chatops.config import Config
+from chatops.console.repl import Repl
 from chatops.domain import Author, Mention, State
 from chatops.store.storms import Storms
 from chatops.storm import StormWatch
@@ -135,3 +138,16 @@ async def test_the_embedded_store_detects_storms_too(config: Config, clock: Cloc
     clock.advance(minutes=30)
     assert [c.group for c in await watch.closing(clock())] == ["1"]
     await redis.aclose()
+
+
+async def test_the_console_list_names_a_storm_once(system: System) -> None:
+    for n in range(12):
+        system.clock.advance(seconds=15)
+        text = COMPLAINT + ("!" * (n % 3))
+        await system.ingest(mention_json(f"m-{n}", f"post-{n}", text, author=f"u-{n}"))
+    out = io.StringIO()
+    repl = Repl(system.wf, system.rt.store.audit, Console(file=out, width=200), "anna")
+    assert await repl.execute("list")
+    text = out.getvalue()
+    assert "🌀 Storm social:1 · 3 members wait in its thread" in text
+    assert "1009" in text and "1010" not in text
