@@ -470,6 +470,10 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
     async def run(self, stop: asyncio.Event) -> None:
         outage = RedisOutage(f"{self.chat} sender", log)
         while not stop.is_set():
+            # Cleared before the tick, not before the sleep: work queued while a tick is under
+            # way (after its channel was looked at) must cut the next sleep short, not be
+            # found only when the sleep runs out.
+            self.outbox.local_wake.clear()
             try:
                 wait = await self.tick()
             except (RedisError, OSError) as exc:
@@ -486,7 +490,6 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
     async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:
         """Wait for work queued by this process, or `seconds` (work queued by others is
         found on the next tick; every role that changes cases runs a sender of its own)."""
-        self.outbox.local_wake.clear()
         waiters = [
             asyncio.create_task(stop.wait()),
             asyncio.create_task(self.outbox.local_wake.wait()),
