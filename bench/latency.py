@@ -3,10 +3,10 @@
 Starts `chatops run` as a child process on a flushed Redis database, talking to a local Slack
 with no rate limit, and sends signed sandbox webhooks, each a new conversation, at a steady
 rate over 40 channels (so Slack's one message per second per channel, which chatops keeps to,
-is not in the way either). For each one it records the time from sending the webhook to the local Slack receiving
-the chat.postMessage of its case message. Prints p50/p90/p99/max, how many arrived, and the
-machine's load (other work on a small machine shows in the tail). Target (DESIGN §8):
-p50 ≤ 25 ms, p99 ≤ 200 ms.
+is not in the way either). For each one it records the time from sending the webhook to the
+local Slack receiving the chat.postMessage of its case message. Prints p50/p90/p99/max, how
+many arrived, and the machine's load (other work on a small machine shows in the tail).
+Target (DESIGN §8): p50 ≤ 25 ms, p99 ≤ 200 ms.
 
 Usage: python -m bench.latency [--mentions 300] [--rate 20] [--repeat 3]
 """
