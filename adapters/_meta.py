@@ -8,7 +8,7 @@ import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -45,6 +45,10 @@ PERMISSION_CODES = frozenset({10, 200, 230})
 WINDOW_SUBCODES = frozenset({2018278, 2018108, 2534022})
 """Messenger: outside the messaging window, or a private reply no longer allowed."""
 DEFAULT_WAIT_S = 60.0
+RETRY_WINDOW = timedelta(hours=36)
+"""Meta retries a failed delivery, less and less often, and drops it after 36 hours
+(developers.facebook.com/docs/graph-api/webhooks/getting-started); reconciliation
+(chatops/reconcile.py) lists what was dropped."""
 
 
 def verify(secret: str | None, body: bytes, headers: Mapping[str, str]) -> None:

@@ -19,7 +19,7 @@ import json
 import pkgutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from typing import Any, ClassVar, NamedTuple, Protocol, TypeVar, runtime_checkable
@@ -270,6 +270,10 @@ class PlatformModule(Protocol):
 
     TEXT_MAX: TextMax
 
+    RETRY_WINDOW: timedelta
+    """How long the platform documents retrying a webhook delivery not answered 200 (0: it
+    never retries); dedupe markers must outlive the longest (`retention.dedupe`)."""
+
     def create(self, ctx: AdapterContext) -> Adapter: ...
 
     def required_env(self, settings: Environment, section: Any) -> list[EnvProblem]:
@@ -285,7 +289,8 @@ def _module(name: str) -> PlatformModule:
     module = importlib.import_module(f"adapters.{name}")
     if not isinstance(module, PlatformModule):
         raise TypeError(
-            f"adapters.{name} must define DISPLAY_NAME, CONFIG, ENV, TEXT_MAX, create(ctx) "
+            f"adapters.{name} must define DISPLAY_NAME, CONFIG, ENV, TEXT_MAX, RETRY_WINDOW, "
+            "create(ctx) "
             "and required_env(settings, section)"
         )
     return module
@@ -329,6 +334,16 @@ def text_max(name: str, private: bool) -> int | None:
         return None
     limits = _module(name).TEXT_MAX
     return limits.private if private else limits.public
+
+
+def retry_window(name: str) -> timedelta:
+    """How long platform `name` retries an unanswered webhook delivery."""
+    return _module(name).RETRY_WINDOW
+
+
+def longest_retry() -> timedelta:
+    """The longest webhook retry window of any platform: the shortest `retention.dedupe`."""
+    return max((retry_window(name) for name in names()), default=timedelta(0))
 
 
 def token_envs(settings: Environment, platform: str, section: PlatformConfig) -> list[EnvProblem]:

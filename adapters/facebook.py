@@ -86,6 +86,7 @@ COMMENT_MAX = 8_000
 MESSENGER_MAX = 2_000
 """Characters the Send API accepts in `message.text`."""
 TEXT_MAX = TextMax(public=COMMENT_MAX, private=MESSENGER_MAX)
+RETRY_WINDOW = _meta.RETRY_WINDOW
 MESSAGING_WINDOW = timedelta(hours=24)
 """Standard messaging: a page may answer within 24 hours of the person's last message."""
 PRIVATE_REPLY_WINDOW = timedelta(days=7)

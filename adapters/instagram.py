@@ -68,6 +68,7 @@ class InstagramConfig(PlatformConfig):
 CONFIG = InstagramConfig
 ENV = _meta.MetaEnv
 TEXT_MAX = TextMax(public=2_200, private=2_200)
+RETRY_WINDOW = _meta.RETRY_WINDOW
 """A comment or caption, and a message."""
 UNKNOWN_AUTHOR = "unknown"
 """`Author.id` of a mention before `enrich`: the webhook does not say who wrote it."""

@@ -11,7 +11,7 @@ import itertools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import httpx
@@ -41,6 +41,8 @@ SIGNATURE_HEADER = "X-Sandbox-Signature"
 PUBLIC_SECRET = "sandbox"
 """SANDBOX_SECRET's default (DESIGN §4.2): published, so only `chatops demo` may run with it."""
 TEXT_MAX = TextMax(public=10_000, private=10_000)
+RETRY_WINDOW = timedelta(0)
+"""Ours: a delivery is sent again only by whoever sends it (the demo, a test)."""
 
 
 class SandboxConfig(PlatformConfig):

@@ -82,6 +82,9 @@ CONVERSATION_PREFIX = "viber:"
 MAX_TEXT = 7_000
 """Characters in one text message (Viber's send_message docs)."""
 TEXT_MAX = TextMax(public=MAX_TEXT, private=MAX_TEXT)
+RETRY_WINDOW = timedelta(hours=1)
+"""Viber retries a callback "several times for an hour" until it gets 200
+(developers.viber.com/docs/faq/)."""
 MAX_REQUEST_BYTES = 30_000
 """Viber refuses request bodies over 30 KB; we count a KB as 1,000 bytes to stay clear of it."""
 MAX_SENDER_NAME = 28

@@ -123,6 +123,9 @@ SIGNATURE_HEADER = "x-twitter-webhooks-signature"
 MAX_POST = 280
 MAX_DM = 10_000
 TEXT_MAX = TextMax(public=25_000, private=MAX_DM)
+RETRY_WINDOW = timedelta(minutes=5)
+"""Account Activity API: up to three retries within five minutes (developer.x.com/en/docs/x-api/
+enterprise/account-activity-api/guides/activity-retries)."""
 """A long post (X Premium), and a direct message."""
 MAX_PAGES = 10
 """Pages of 100 read per stream and poll; a longer backlog keeps only its newest 1,000."""

@@ -564,7 +564,7 @@ async def _platforms_and_store(
     import adapters as platform_adapters
     from adapters import AdapterContext
     from chatops.runtime import HTTP_TIMEOUT
-    from chatops.store import Store, connect
+    from chatops.store import Store, StreamLimits, connect
 
     settings = settings_or_fail()
     config = config_or_fail(settings)
@@ -573,7 +573,7 @@ async def _platforms_and_store(
     async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
         ctx = AdapterContext(settings=settings, config=config, http=http)
         enabled = {n: platform_adapters.load(n, ctx) for n in config.platforms.enabled()}
-        store = Store(connect(settings.redis_url))
+        store = Store(connect(settings.redis_url), StreamLimits.of(config.retention))
         try:
             yield enabled, store
         finally:

@@ -25,7 +25,10 @@ DUE = f"{G}:due"  # zset: case id -> next deadline (epoch s), for the stale scan
 PUBLISHED_TEXTS = f"{G}:texts"  # + ":<yyyy-mm-dd>": hash text digest -> times published
 LEADER = f"{G}:leader"  # scheduler leader lock
 
-SEEN_TTL_S = 7 * 24 * 3600  # platforms retry for up to 36 h (Meta); keep a margin
+SEEN_TTL_S = 7 * 24 * 3600
+"""Default life of a dedupe marker (`retention.dedupe`): the platforms' longest documented
+webhook retry window (`adapters.base.longest_retry`, Meta's 36 h) with a margin for a delivery
+held in a platform's queue, clock skew and retries of retries."""
 
 
 def flood_author(author: str) -> str:

@@ -48,6 +48,24 @@ class Metrics:
             "Inbound entries not yet processed (undelivered plus unacknowledged)",
             registry=self.registry,
         )
+        self.inbound_oldest = Gauge(
+            "chatops_inbound_oldest_seconds",
+            "Age of the oldest inbound entry no worker has processed (0: none)",
+            registry=self.registry,
+        )
+        self.stream_over_cap = Gauge(
+            "chatops_stream_over_cap",
+            "Entries past a stream's retention caps: inbound ones kept because unprocessed, "
+            "dead letters that will be trimmed within a day",
+            ["stream"],
+            registry=self.registry,
+        )
+        self.stream_trimmed = Counter(
+            "chatops_stream_trimmed",
+            "Entries trimmed from a stream by its retention caps (after the warning)",
+            ["stream"],
+            registry=self.registry,
+        )
         self.processed = Counter(
             "chatops_worker_processed",
             "Inbound entries handled by workers, by outcome",

@@ -26,7 +26,7 @@ from chatops.metrics import Metrics
 from chatops.pipeline import Pipeline
 from chatops.redis_checks import WipeWatch
 from chatops.settings import Settings, backend_env
-from chatops.store import Store, connect
+from chatops.store import Store, StreamLimits, connect
 from chatops.workflow.service import Workflow
 
 log = logging.getLogger(__name__)
@@ -120,6 +120,7 @@ async def start(
         metrics=Metrics(),
         clock=clock,
     )
+    rt.store.inbound.limits = StreamLimits.of(config.retention)  # `retention:` of the config
     rt.wipes = WipeWatch(rt.store)  # wall time: /readyz judges problems by it
     ctx = AdapterContext(settings=settings, config=config, http=rt.http)
     for name in config.platforms.enabled():

@@ -26,7 +26,7 @@ from chatops.hygiene import sanitise
 from chatops.metrics import Metrics
 from chatops.outage import RedisOutage
 from chatops.redis_checks import WipeWatch
-from chatops.store import Store
+from chatops.store import Store, StreamWatch
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,9 @@ METRICS_TOKEN: web.AppKey[str] = web.AppKey("metrics_token", str)
 BODY_TIMEOUT: web.AppKey[float] = web.AppKey("body_timeout", float)
 WIPES: web.AppKey[WipeWatch | None] = web.AppKey("wipes")
 OUTAGE: web.AppKey[RedisOutage] = web.AppKey("outage", RedisOutage)
+STREAMS: web.AppKey[StreamWatch] = web.AppKey("streams", StreamWatch)
+STREAM_LOOK_S = 60.0
+"""How often the web looks at the streams' caps after a webhook: it warns while no worker runs."""
 
 
 def build_app(
@@ -67,6 +70,7 @@ def build_app(
     app[STORE] = store
     app[BATCHER] = AppendBatcher(store.inbound.append)
     app[OUTAGE] = RedisOutage("webhooks", log)
+    app[STREAMS] = StreamWatch(metrics)
     app[ADAPTERS] = adapters
     app[METRICS] = metrics
     app[DEPARTMENTS] = departments
@@ -159,7 +163,11 @@ async def _refresh_gauges(app: web.Application) -> None:
     counts = await store.indexes.counts_by_state(departments)
     for (dept, state), n in counts.items():
         metrics.open_cases.labels(dept, state).set(n)
-    metrics.stream_lag.set(await store.inbound.lag())
+    watch = app.get(STREAMS)  # a worker's own /metrics: its housekeeping sets the stream gauges
+    if watch is None:
+        metrics.stream_lag.set(await store.inbound.lag())
+    else:
+        watch.saw(await store.inbound.report(utcnow()))
     metrics.problems.clear()
     for component, reason in (await store.problems.current(utcnow())).items():
         metrics.problems.labels(component, reason).set(1)
@@ -220,6 +228,7 @@ async def _ingest(
         request.app[OUTAGE].failed(exc, time.monotonic())  # the platform retries: said once
         return 503, "unavailable", {"error": "storage unavailable, retry later"}
     request.app[OUTAGE].ok(time.monotonic())
+    await _look_at_streams(request.app)
     new = sum(appended)
     if new:
         request.app[METRICS].ingested(adapter.name).inc(new)
@@ -229,6 +238,18 @@ async def _ingest(
         answer["skipped"] = len(skipped)
     outcome = "accepted" if new else "duplicate" if appended else "skipped"
     return 200, outcome, answer
+
+
+async def _look_at_streams(app: web.Application) -> None:
+    """Once a minute, after a webhook is stored: a backlog past the inbound caps is warned
+    about (and shown on /metrics) even while no worker runs. Webhooks are still taken: the
+    backlog is kept, never trimmed, and Redis refusing writes is what answers 503."""
+    watch = app[STREAMS]
+    if watch.due(time.monotonic(), STREAM_LOOK_S):
+        try:
+            watch.saw(await app[STORE].inbound.report(utcnow()))
+        except (RedisError, OSError) as exc:
+            log.warning("webhooks: could not look at the streams (%s)", type(exc).__name__)
 
 
 def _report_skipped(

@@ -28,7 +28,7 @@ from chatops.metrics import Metrics
 from chatops.outage import RedisOutage
 from chatops.pipeline import Pipeline
 from chatops.redis_checks import WipeWatch
-from chatops.store import Inbound, InboundStream
+from chatops.store import Inbound, InboundStream, StreamWatch
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,8 @@ STALLED_PUBLISH = timedelta(minutes=5)
 RETRY_EVERY_S = 5.0
 """How often replies a platform asked us to send later are looked at."""
 HOUSEKEEPING_EVERY_S = 60.0
-"""How often acknowledged stream history is trimmed, stalled publishes are recovered and dead
-consumers are removed."""
+"""How often the streams are trimmed to their caps (and their gauges set), stalled publishes are
+recovered and dead consumers are removed."""
 STORM_SWEEP_EVERY_S = 15.0
 """How often storms that went quiet are closed (a storm's `quiet` is minutes)."""
 WIPE_CHECK_EVERY_S = 5.0
@@ -104,6 +104,7 @@ class Worker:
         self.outage = RedisOutage("worker", log)
         self._retries = Every(retry_every)
         self._housekeeping = Every(housekeeping_every)
+        self.streams = StreamWatch(metrics)
         self.wipes = wipes
         self._wipe_checks = Every(wipe_check_every)
         self._storm_sweeps = Every(storm_sweep_every)
@@ -142,7 +143,7 @@ class Worker:
                 await self.pipeline.storm_closed(closed)
             ran.append("storms")
         if self._housekeeping.due(now):
-            await self.inbound.trim()
+            self.streams.saw(await self.inbound.housekeep(self.pipeline.clock()))
             await self.pipeline.workflow.recover_stalled(STALLED_PUBLISH)
             gone = await self.inbound.remove_idle_consumers(self.dead_consumer_ms, self.consumer)
             if gone:

@@ -27,7 +27,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from adapters.base import Account, PlatformConfig, config_model, names
+from adapters.base import Account, PlatformConfig, config_model, longest_retry, names
+from chatops import keys
 from chatops.classify.pii import find_pii
 from chatops.durations import Duration, format_duration, parse_duration
 from chatops.schema import Id, StrictModel, Text, as_id
@@ -441,6 +442,36 @@ class Flood(StrictModel):
     spam_per_author: Annotated[int, Field(ge=1)] = 1
 
 
+def _covers_retries(value: timedelta) -> timedelta:
+    longest = longest_retry()
+    if value < longest:
+        raise ValueError(
+            f"must be at least {format_duration(longest)}, the longest webhook retry window of "
+            f"a platform: a later retry would be taken as new (got {format_duration(value)})"
+        )
+    return value
+
+
+class Retention(StrictModel):
+    """How long the store keeps what it keeps only for a while (README "Running Redis").
+
+    `dedupe`: the life of a webhook delivery's dedupe marker, at least the platforms' longest
+    documented retry window (each `adapters/<name>.py` says its `RETRY_WINDOW`). `inbound` and
+    `dead` are the ages past which the inbound and dead-letter streams are trimmed, `inbound_max`
+    and `dead_max` their lengths; the inbound stream never loses an entry no worker has
+    processed (it is kept, and counted and warned about instead)."""
+
+    cases: PositiveDuration = timedelta(days=180)
+    """How long closed cases are kept (DESIGN §4.4)."""
+    dedupe: Annotated[Duration, AfterValidator(_covers_retries)] = timedelta(
+        seconds=keys.SEEN_TTL_S
+    )
+    inbound: PositiveDuration = timedelta(days=7)
+    inbound_max: Annotated[int, Field(ge=1000)] = 1_000_000
+    dead: PositiveDuration = timedelta(days=30)
+    dead_max: Annotated[int, Field(ge=100)] = 100_000
+
+
 _SECTIONS = (
     "chat",
     "platforms",
@@ -451,6 +482,7 @@ _SECTIONS = (
     "escalation",
     "flood",
     "crisis",
+    "retention",
 )
 
 
@@ -471,6 +503,7 @@ class Config(StrictModel):
     crisis: Crisis = Crisis()
     reconcile_every: Duration = timedelta(minutes=15)
     """How often Facebook and Instagram are listed for what webhooks dropped (chatops/reconcile)."""
+    retention: Retention = Retention()
     _by_id: dict[str, Department] = PrivateAttr(default_factory=dict)
     _crisis: dict[str, Crisis] = PrivateAttr(default_factory=dict)
 

@@ -25,7 +25,13 @@ from chatops.store.audit import Audit
 from chatops.store.cases import FIRST_CASE_NUMBER, Cases
 from chatops.store.codec import compact, stored_mention
 from chatops.store.connection import connect
-from chatops.store.inbound import Inbound, InboundStream
+from chatops.store.inbound import (
+    Inbound,
+    InboundStream,
+    StreamLimits,
+    StreamReport,
+    StreamWatch,
+)
 from chatops.store.indexes import TRACKED_STATES, Indexes
 from chatops.store.problems import Problems
 from chatops.store.published import PublishedTexts
@@ -45,6 +51,9 @@ __all__ = [
     "Retries",
     "Store",
     "Storms",
+    "StreamLimits",
+    "StreamReport",
+    "StreamWatch",
     "compact",
     "connect",
     "stored_mention",
@@ -54,9 +63,9 @@ __all__ = [
 class Store:
     """The parts of the store over one Redis client (one per process, one connection pool)."""
 
-    def __init__(self, redis: aioredis.Redis) -> None:
+    def __init__(self, redis: aioredis.Redis, limits: StreamLimits | None = None) -> None:
         self.redis = redis
-        self.inbound = InboundStream(redis)
+        self.inbound = InboundStream(redis, limits)
         self.cases = Cases(redis)
         self.indexes = Indexes(redis)
         self.audit = Audit(redis)

@@ -8,8 +8,10 @@ the dead-letter stream until `chatops replay --dead` puts it back.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 import redis.asyncio as aioredis
@@ -17,10 +19,62 @@ from redis.exceptions import ResponseError
 
 from chatops import keys
 from chatops.domain import Change, Mention
+from chatops.metrics import Metrics
 from chatops.store.codec import compact
 
 if TYPE_CHECKING:
     from adapters.base import Skipped
+    from chatops.config.models import Retention
+
+log = logging.getLogger(__name__)
+
+DEAD_NOTICE = timedelta(days=1)
+"""Dead letters are counted and warned about this long before their age trims them."""
+DEAD_NOTICE_SHARE = 0.9
+"""… and once the dead-letter stream is this full, before its length cap trims the oldest."""
+COUNT_UP_TO = 10_000
+"""Entries past a cap are counted one by one up to this many (a gauge, not an inventory)."""
+
+
+@dataclass(frozen=True)
+class StreamLimits:
+    """`retention:` of the config as the streams use it (defaults: the config's)."""
+
+    dedupe: timedelta = timedelta(seconds=keys.SEEN_TTL_S)
+    inbound_age: timedelta = timedelta(days=7)
+    inbound_length: int = 1_000_000
+    dead_age: timedelta = timedelta(days=30)
+    dead_length: int = 100_000
+
+    @classmethod
+    def of(cls, retention: Retention) -> StreamLimits:
+        return cls(
+            retention.dedupe,
+            retention.inbound,
+            retention.inbound_max,
+            retention.dead,
+            retention.dead_max,
+        )
+
+
+@dataclass(frozen=True)
+class StreamReport:
+    """What one look at the two streams found (`InboundStream.housekeep`, `.report`)."""
+
+    unprocessed: int
+    """Inbound entries no worker has acknowledged: never trimmed."""
+    oldest: timedelta | None
+    """Age of the oldest of them (None: none)."""
+    over_cap: int
+    """Of them, how many the inbound caps (age, length) would trim: kept, and warned about."""
+    dead: int
+    """Dead letters kept."""
+    dead_expiring: int
+    """Dead letters the caps trim within `DEAD_NOTICE` (or at once, once the stream is full)."""
+    dead_trimmed: int = 0
+    """Dead letters this pass trimmed (they were warned about first)."""
+    warnings: list[str] = field(default_factory=list)
+
 
 _APPEND_INBOUND = """
 local out = {}
@@ -91,8 +145,9 @@ class Inbound:
 class InboundStream:
     """The web (and polling, reconcile, replay) append here; workers read, ack, dead-letter."""
 
-    def __init__(self, redis: aioredis.Redis) -> None:
+    def __init__(self, redis: aioredis.Redis, limits: StreamLimits | None = None) -> None:
         self.redis = redis
+        self.limits = limits or StreamLimits()
         self._append = redis.register_script(_APPEND_INBOUND)
         self._dead_letter_items = redis.register_script(_DEAD_LETTER_ITEMS)
         self._remove_idle_consumers = redis.register_script(_REMOVE_IDLE_CONSUMERS)
@@ -101,8 +156,9 @@ class InboundStream:
     async def append(self, mentions: Sequence[Mention]) -> list[bool]:
         """Dedupe and append the new ones, atomically; True = appended.
 
-        A new mention is marked in MENTION_CASES (kept for good: a platform retrying days
-        later is still a duplicate); an edit or removal gets a marker key with a TTL.
+        A new mention is marked in MENTION_CASES (kept while its case is: a platform retrying,
+        or reconciliation listing it again, days later is still a duplicate); an edit or
+        removal gets a marker key that lives `limits.dedupe`, past every platform's retries.
         """
         if not mentions:
             return []
@@ -110,11 +166,15 @@ class InboundStream:
             keys.MENTION_CASES if m.change is Change.ADD else keys.seen(m.delivery_key)
             for m in mentions
         ]
-        args: list[str | int] = [keys.SEEN_TTL_S, keys.PENDING]
+        args: list[str | int] = [self._dedupe_s, keys.PENDING]
         for m in mentions:
             args += [m.key, compact(m)]
         result = await self._append(keys=[keys.INBOUND, keys.MENTION_CASES, *markers], args=args)
         return [bool(x) for x in result]
+
+    @property
+    def _dedupe_s(self) -> int:
+        return max(1, int(self.limits.dedupe.total_seconds()))
 
     async def ensure_group(self) -> None:
         try:
@@ -181,7 +241,7 @@ class InboundStream:
             keys.seen(f"skip:{platform}:{hashlib.sha256(i.item.encode()).hexdigest()[:32]}")
             for i in items
         ]
-        args: list[str | int] = [keys.SEEN_TTL_S]
+        args: list[str | int] = [self._dedupe_s]
         for item in items:
             args += [platform, item.reason, item.detail, item.item]
         result = await self._dead_letter_items(keys=[keys.DEAD, *markers], args=args)
@@ -246,6 +306,66 @@ class InboundStream:
             floor = min(floor, summary["min"], key=_id_key)
         await self.redis.xtrim(keys.INBOUND, minid=floor, approximate=False)
 
+    async def housekeep(self, now: datetime) -> StreamReport:
+        """Trim both streams to their caps, then report: the inbound stream loses only what
+        workers acknowledged (`trim`), the dead-letter stream what is older than `dead_age` or
+        beyond `dead_length` (counted in `dead_expiring`, and warned about, first)."""
+        await self.trim()
+        cut = _ms(now - self.limits.dead_age)
+        dropped = int(await self.redis.xtrim(keys.DEAD, minid=f"{cut}-0", approximate=False))
+        dropped += int(
+            await self.redis.xtrim(keys.DEAD, maxlen=self.limits.dead_length, approximate=False)
+        )
+        found = await self.report(now)
+        return StreamReport(
+            found.unprocessed,
+            found.oldest,
+            found.over_cap,
+            found.dead,
+            found.dead_expiring,
+            dropped,
+            found.warnings,
+        )
+
+    async def report(self, now: datetime) -> StreamReport:
+        """How far both streams are from their caps, without changing either (the web asks
+        this while no worker runs)."""
+        limits = self.limits
+        unprocessed = await self.lag()
+        oldest_id = await self._oldest_unprocessed() if unprocessed else None
+        oldest = now - _at(oldest_id) if oldest_id else None
+        over_age = 0
+        if oldest_id and oldest is not None and oldest > limits.inbound_age:
+            cut = _ms(now - limits.inbound_age)
+            rows = await self.redis.xrange(keys.INBOUND, oldest_id, str(cut - 1), count=COUNT_UP_TO)
+            over_age = len(rows or [])
+        over_cap = max(over_age, unprocessed - limits.inbound_length, 0)
+        dead = int(await self.redis.xlen(keys.DEAD))
+        soon = _ms(now - limits.dead_age + DEAD_NOTICE)
+        aging = await self.redis.xrange(keys.DEAD, "-", str(soon - 1), count=COUNT_UP_TO)
+        crowded = dead - int(limits.dead_length * DEAD_NOTICE_SHARE)
+        expiring = max(len(aging or []), crowded, 0)
+        found = StreamReport(unprocessed, oldest, over_cap, dead, expiring)
+        found.warnings.extend(stream_warnings(found, limits))
+        return found
+
+    async def _oldest_unprocessed(self) -> str | None:
+        """The id of the oldest entry no worker has acknowledged: the group's oldest pending
+        entry, else the first one after what it delivered (every entry while no group)."""
+        after = "-"
+        try:
+            groups = await self.redis.xinfo_groups(keys.INBOUND)
+        except ResponseError:
+            return None
+        group = next((g for g in groups if g["name"] == keys.INBOUND_GROUP), None)
+        if group is not None:
+            summary = await self.redis.xpending(keys.INBOUND, keys.INBOUND_GROUP)
+            if summary and summary.get("pending"):
+                return str(summary["min"])
+            after = f"({group['last-delivered-id']}"
+        rows = await self.redis.xrange(keys.INBOUND, after, "+", count=1)
+        return str(rows[0][0]) if rows else None
+
     async def remove_idle_consumers(self, idle_ms: int, keep: str) -> list[str]:
         """Forget the inbound group's consumers idle for `idle_ms` with nothing pending (workers
         that died or were scaled away); never `keep`. Checked and removed in one atomic step, so
@@ -268,6 +388,72 @@ def _inbound(entry_id: Any, fields: dict[str, str]) -> Inbound:
     except ValueError:
         mention = None
     return Inbound(str(entry_id), mention, raw)
+
+
+def stream_warnings(found: StreamReport, limits: StreamLimits) -> list[str]:
+    """What the log says about streams near or past their caps (no customer text)."""
+    out = []
+    if found.over_cap:
+        age = f"{found.oldest.total_seconds() / 3600:.0f} h" if found.oldest else "?"
+        out.append(
+            f"inbound stream: {found.unprocessed} entries wait for a worker (the oldest {age} "
+            f"old), {found.over_cap} of them past retention.inbound "
+            f"({_days(limits.inbound_age)}) or inbound_max ({limits.inbound_length}): kept, not "
+            "trimmed; start a worker (chatops worker) or add workers"
+        )
+    if found.dead_expiring:
+        out.append(
+            f"dead-letter stream: {found.dead_expiring} of {found.dead} dead letters will be "
+            f"trimmed within {_days(DEAD_NOTICE)} (retention.dead {_days(limits.dead_age)}, "
+            f"dead_max {limits.dead_length}): chatops replay --dead puts them back"
+        )
+    return out
+
+
+class StreamWatch:
+    """Sets the stream gauges and logs a warning when a stream crosses a cap (and a line when
+    it is back under): once per change in each process, not at every look."""
+
+    def __init__(self, metrics: Metrics | None) -> None:
+        self.metrics = metrics
+        self._said: set[str] = set()
+        self._next = 0.0
+
+    def due(self, monotonic: float, every: float) -> bool:
+        """True at most once per `every` seconds of a monotonic clock (the first time at once)."""
+        if monotonic < self._next:
+            return False
+        self._next = monotonic + every
+        return True
+
+    def saw(self, found: StreamReport) -> None:
+        if self.metrics is not None:
+            self.metrics.stream_lag.set(found.unprocessed)
+            self.metrics.stream_over_cap.labels("inbound").set(found.over_cap)
+            self.metrics.stream_over_cap.labels("dead").set(found.dead_expiring)
+            self.metrics.inbound_oldest.set(found.oldest.total_seconds() if found.oldest else 0)
+            if found.dead_trimmed:
+                self.metrics.stream_trimmed.labels("dead").inc(found.dead_trimmed)
+        now = {"inbound" if w.startswith("inbound") else "dead": w for w in found.warnings}
+        for stream, text in now.items():
+            if stream not in self._said:
+                log.warning("%s", text)
+        for stream in self._said - set(now):
+            log.info("%s stream: back under its caps", stream)
+        self._said = set(now)
+
+
+def _days(span: timedelta) -> str:
+    hours = span.total_seconds() / 3600
+    return f"{hours / 24:g}d" if hours >= 24 else f"{hours:g}h"
+
+
+def _ms(at: datetime) -> int:
+    return int(at.timestamp() * 1000)
+
+
+def _at(entry_id: str) -> datetime:
+    return datetime.fromtimestamp(_id_key(entry_id)[0] / 1000, tz=UTC)
 
 
 def _id_key(entry_id: str) -> tuple[int, int]:

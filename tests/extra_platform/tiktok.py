@@ -12,7 +12,7 @@ import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pydantic import Field
 
@@ -33,6 +33,7 @@ from chatops.env import EnvProblem, EnvValues, base_url, secret, unset
 
 DISPLAY_NAME = "TikTok"
 TEXT_MAX = TextMax(public=150, private=6_000)
+RETRY_WINDOW = timedelta(hours=1)
 
 
 class TiktokConfig(PlatformConfig):

@@ -43,6 +43,7 @@ from chatops.store import Store
 from chatops.worker import Worker
 from escalation.scheduler import Clock as SchedulerClock
 from tests.conftest import TEST_CONFIG, Clock
+from tests.expiry import expire_as_redis_would
 from tests.fakes import RecordingChat
 from tests.fakes.graph_listing import FakeListing
 
@@ -483,3 +484,27 @@ async def test_reconcile_by_hand_from_the_command_line(meta: Meta, tmp_path: Pat
     assert bad.returncode == 1 and "--since" in bad.stderr
     help_text = await asyncio.to_thread(chatops, "reconcile", "--help", env=env)
     assert help_text.returncode == 0 and "--since" in help_text.stdout
+
+
+async def test_an_item_listed_again_after_the_dedupe_markers_expired_is_not_doubled(
+    meta: Meta,
+) -> None:
+    """A new mention is a duplicate by its case's index entry, not by a marker that expires:
+    `chatops reconcile --since 30d` after `retention.dedupe` has passed opens no second case."""
+    t = meta.clock.now - timedelta(hours=2)
+    post = f"{PAGE}_9101"
+    meta.graph.post(PAGE, post, t - timedelta(days=3), (PAGE, "Acme"))
+    meta.graph.comment(post, "9101_1", t, ANNA, "Var är min faktura?")
+    await meta.webhook(feed_comment("9101_1", post, t, "Var är min faktura?"))
+    assert await meta.drain() == 1
+    ttl = meta.rt.store.inbound.limits.dedupe
+
+    meta.clock.advance(seconds=ttl.total_seconds() + 3600)
+    expired = await expire_as_redis_would(meta.rt.store.redis, ttl + timedelta(hours=1))
+    result = await meta.reconciler().run("facebook", window=timedelta(days=30))
+
+    assert expired  # time did pass for Redis too (the flood guard, the leader lock …)
+    assert (result.listed, result.new) == (1, 0)
+    assert await meta.drain() == 0
+    assert await meta.rt.store.indexes.mention_count() == 1
+    assert await meta.rt.store.redis.get(keys.CASE_SEQ) == "1001"
