@@ -18,8 +18,15 @@ from chatops.store import Store
 from tests.conftest import Clock
 from tests.fakes import mention_json
 from tests.fakes.slack import ManualClock
-from tests.fakes.teams import Message
-from tests.teams.test_teams import SOCIAL, TEAMS_CONFIG, TeamsSystem, start_system, stop_system
+from tests.fakes.teams import Message, channel_message
+from tests.teams.test_teams import (
+    BOB,
+    SOCIAL,
+    TEAMS_CONFIG,
+    TeamsSystem,
+    start_system,
+    stop_system,
+)
 
 CONFIG = TEAMS_CONFIG + "crisis: {threshold: {mentions: 3, within: 10m}, quiet: 30m}\n"
 COMPLAINT = "The Acme app has been down for an hour, I can't log in to pay my bills"
@@ -87,3 +94,19 @@ async def test_a_storm_is_one_card_refreshed_in_place_with_batches_in_its_chain(
     assert "#1013" in card_text(summary) and "needs care" in card_text(summary)
     replies = system.connector.replies(summary)
     assert len(replies) == 2 and "#1013" in card_text(replies[1])
+
+
+async def test_cases_names_a_storm_once(ts: tuple[TeamsSystem, ManualClock]) -> None:
+    system, wall = ts
+    for n in range(6):
+        await complaint(system, n)
+    await flush(system, wall)
+    here = system.connector.user_post(SOCIAL)
+    before = len(system.connector.calls)
+    activity = channel_message(system.connector.url, BOB, "cases", channel=SOCIAL, post_id=here)
+    r = await system.send(activity)
+    assert r.status in (200, 201), await r.text()
+    [answer] = [c for c in system.connector.calls[before:] if c.route in ("send", "reply")]
+    text = str(answer.body["text"])
+    assert "**Storm social:1** · 4 members wait in its thread" in text
+    assert "#1001" in text and "#1003" not in text
