@@ -672,8 +672,10 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
         for storm_id in await self._due(self.keys.storm_batches, now):
             where = await self.outbox.where(storm_id)
             if where is None:
-                await self.redis.zadd(self.keys.storm_batches, {storm_id: now + 1.0}, nx=True)
-                continue
+                fields = texts(await self.redis.hkeys(self.keys.case(storm_id)))
+                if any(f.startswith("queued:") for f in fields):  # its summary is on its way
+                    await self.redis.zadd(self.keys.storm_batches, {storm_id: now + 1.0}, nx=True)
+                continue  # else it was refused: the storm's next change posts it again
             await self.redis.hset(self.keys.case(storm_id), "batched_at", repr(now))
             await self.outbox.enqueue(
                 self.outbox.op_type(BATCH_KIND, storm_id, where.channel, lane=BATCH)

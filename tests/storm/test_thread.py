@@ -367,3 +367,20 @@ async def test_the_slash_command_names_a_storm_once(st: Storm) -> None:
     text = (await r.json())["text"]
     assert "*Storm social:1* · 10 members wait in its thread" in text
     assert "*#1001*" in text and "*#1002*" in text and "#1003" not in text
+
+
+async def test_a_refused_summary_is_posted_again_by_the_next_member(st: Storm) -> None:
+    for n in range(2):
+        await st.complaint(n)
+    await st.flush()
+    st.slack.fail("chat.postMessage", "restricted_action")
+    await st.complaint(2)  # opens the storm; its summary is refused
+    await st.flush(seconds=3)
+    assert [m for m in st.roots() if "Storm in" in m["text"]] == []
+    redis = st.rt.store.redis
+    assert await redis.zcard(keys.SLACK.storm_batches) == 0  # no batch waits for it forever
+    await st.complaint(3)
+    await st.flush(seconds=storm.BATCH_EVERY)
+    assert "4 mentions from 4 people" in _text(st.summary())
+    [batch] = st.batches()
+    assert all(f"#{1001 + n}" in _text(batch) for n in range(4))
