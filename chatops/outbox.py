@@ -280,9 +280,8 @@ class Outbox(Generic[OpT, WhereT]):
         post op at worst, which the sender skips (the message exists by then), never a mark
         with nothing behind it, which would keep the case out of chat for good."""
         key = self.keys.case(case_id)
-        if await self.redis.hget(key, "channel") == channel:
-            return False
-        if await self.redis.hexists(key, f"queued:{channel}"):
+        posted_in, queued = await self.redis.hmget(key, ["channel", f"queued:{channel}"])
+        if posted_in == channel or queued is not None:
             return False
         await self.enqueue(self.op_type("post", case_id, channel, lane=lane))
         await self.redis.hset(key, f"queued:{channel}", "1")
