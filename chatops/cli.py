@@ -553,6 +553,59 @@ async def _reconcile(window: timedelta) -> None:
         fail("stopped early, run again later: " + "; ".join(stopped))
 
 
+@main.command()
+@click.argument("query", nargs=-1)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The config file (default: CHATOPS_CONFIG, else ./chatops.yaml).",
+)
+@click.option(
+    "--department",
+    "department_id",
+    default=None,
+    help="Search this department's folders and the common ones (default: every folder).",
+)
+@click.option(
+    "--top", default=3, show_default=True, type=click.IntRange(1, 50), help="Passages to show."
+)
+def knowledge(
+    query: tuple[str, ...], config_path: Path | None, department_id: str | None, top: int
+) -> None:
+    """List the indexed knowledge (folders, files, passages, languages); with QUERY, the
+    passages a draft would draw on, with scores and sources."""
+    from chatops import runtime
+    from chatops.knowledge.report import folder_lines, hit_lines, missing_folders
+
+    path = config_path or settings_or_fail().config_path
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        fail(f"{len(exc.problems)} problem(s) in {path}; see above")
+    if not config.knowledge:
+        fail(f"no knowledge in {path}: add folders like `knowledge: [{{path: kb}}]`")
+    if department_id is not None and department_id not in config.department_ids:
+        fail(f"unknown department '{department_id}' (known: {', '.join(config.department_ids)})")
+    logging.getLogger("chatops.knowledge").setLevel(logging.ERROR)  # said below, once
+    kb = runtime.knowledge_of(config)
+    kb.refresh()
+    text = " ".join(query).strip()
+    for line in hit_lines(kb, text, department_id, top) if text else folder_lines(kb.index):
+        click.echo(line)
+    missing = missing_folders(kb.index)
+    if not missing:
+        return
+    reason = f"knowledge folder(s) not found: {', '.join(missing)} (relative to {config.folder})"
+    if text:  # the query was answered from what is there
+        click.echo(f"warning: {reason}")
+        return
+    fail(reason)
+
+
 @contextlib.asynccontextmanager
 async def _platforms_and_store(
     why_redis: str,

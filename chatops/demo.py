@@ -230,6 +230,7 @@ async def run_demo(
             async with serving(rt, "127.0.0.1", port) as bound:
                 base_url = f"http://127.0.0.1:{bound}"
                 worker = asyncio.create_task(make_worker(rt).run(stop))
+                knowledge = asyncio.create_task(rt.knowledge.run(stop))
                 items = sample_mentions()
                 console.rule(f"chatops demo · {len(items)} sample mentions arrive")
                 secret = settings.platform_env(SandboxEnv).secret
@@ -264,5 +265,6 @@ async def run_demo(
                     stop.set()
                     await worker
                     await scheduler
+                    await knowledge
         finally:
             await rt.close()

@@ -204,6 +204,7 @@ async def run_roles(
             tasks.append(asyncio.create_task(clock.run(stop)))
         if isinstance(rt.chat, Runs):
             tasks.append(asyncio.create_task(rt.chat.run(stop)))
+        tasks.append(asyncio.create_task(rt.knowledge.run(stop)))
         await stop.wait()
         log.info("stopping")
         stopping = loop.time()

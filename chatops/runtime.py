@@ -20,8 +20,9 @@ from adapters.base import required_env as platform_env
 from chatops.chat import ChatBackend, ListsApprovers
 from chatops.config import Config
 from chatops.domain import utcnow
-from chatops.drafting import Drafter
+from chatops.drafting import LANGUAGES, Drafter
 from chatops.env import EnvProblem
+from chatops.knowledge import Knowledge
 from chatops.metrics import Metrics
 from chatops.pipeline import Pipeline
 from chatops.redis_checks import WipeWatch
@@ -49,6 +50,8 @@ class Runtime:
     """Notices the store being wiped; shared by the worker loop, the scheduler and /readyz."""
     clock: Callable[[], datetime] = utcnow
     """The time of every part of this process (a test's clock in tests)."""
+    knowledge: Knowledge = field(default_factory=lambda: Knowledge((), ()))
+    """The `knowledge:` folders, indexed at start; `run_roles` keeps it in step with them."""
 
     @property
     def wf(self) -> Workflow:
@@ -82,6 +85,13 @@ def create_chat(rt: Runtime) -> ChatBackend:
     from chatops.mixed import MixedChat
 
     return MixedChat(backends, rt.config)
+
+
+def knowledge_of(config: Config) -> Knowledge:
+    """The config's knowledge folders, not yet indexed; passages' languages are detected among
+    those the departments answer in (all seven when none is named), as mentions' are."""
+    answered = sorted({language for d in config.departments for language in d.languages})
+    return Knowledge(config.knowledge_folders(), answered or LANGUAGES)
 
 
 def required_env(settings: Settings, config: Config) -> list[str]:
@@ -126,6 +136,8 @@ async def start(
     for name in config.platforms.enabled():
         rt.adapters[name] = platform_adapters.load(name, ctx)
     rt.chat = chat or create_chat(rt)
+    rt.knowledge = knowledge_of(config)
+    await rt.knowledge.tick()
     drafter = Drafter()
     rt.workflow = Workflow(
         rt.store,

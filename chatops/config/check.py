@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -268,10 +269,32 @@ def _approval(analysis: Analysis) -> list[Problem]:
     return problems
 
 
+def _knowledge_folders(analysis: Analysis, folder: Path) -> list[Problem]:
+    """Each `knowledge[].path` must be a folder, relative to the config file's folder: a
+    misspelt one would leave drafts without the brand's knowledge and nobody would notice."""
+    problems = []
+    for index, entry in _items(analysis.data, "knowledge"):
+        path = entry.get("path") if isinstance(entry, Mapping) else None
+        if not isinstance(path, str) or not path.strip():
+            continue  # the schema reports it
+        where = folder / path.strip()
+        if where.is_dir():
+            continue
+        what = "is not a folder" if where.exists() else "does not exist"
+        message = f"'{path.strip()}' {what} (looked for {where})"
+        problems.append(analysis.problem(("knowledge", index, "path"), message))
+    return problems
+
+
 def check_config_text(
-    text: str, env: Mapping[str, str], *, source: str = "chatops.yaml"
+    text: str,
+    env: Mapping[str, str],
+    *,
+    source: str = "chatops.yaml",
+    folder: Path | None = None,
 ) -> list[Problem]:
-    """Every problem of this config text under `env`: file problems by line, then env values."""
+    """Every problem of this config text under `env`: file problems by line, then env values.
+    Relative paths are read from `folder` (the config file's; default the working directory)."""
     analysis = analyse(text, source)
     problems = list(analysis.problems)
     if isinstance(analysis.data, Mapping):
@@ -279,6 +302,7 @@ def check_config_text(
         problems += _backend_env(analysis, settings) + _backend_ids(analysis)
         problems += _overview_ids(analysis)
         problems += _platform_env(analysis, settings) + _approval(analysis)
+        problems += _knowledge_folders(analysis, folder or Path.cwd())
     problems.sort(key=lambda problem: problem.line or 0)
     problems += [Problem(ENVIRONMENT, None, name, msg) for name, msg in env_problems(env)]
     return problems
@@ -292,4 +316,5 @@ def check_config(path_or_text: str | os.PathLike[str], env: Mapping[str, str]) -
         text = read_config_text(path_or_text)
     except ConfigError as exc:
         return exc.problems
-    return check_config_text(text, env, source=os.fspath(path_or_text))
+    folder = Path(os.path.abspath(path_or_text)).parent
+    return check_config_text(text, env, source=os.fspath(path_or_text), folder=folder)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -289,8 +290,10 @@ def load_config_text(text: str, source: str = "chatops.yaml") -> Config:
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
-    """Read and validate the config file; ConfigError lists every problem."""
-    return load_config_text(read_config_text(path), os.fspath(path))
+    """Read and validate the config file; ConfigError lists every problem. Relative paths in
+    it (`knowledge[].path`) are then read from the file's folder."""
+    config = load_config_text(read_config_text(path), os.fspath(path))
+    return config.located(Path(os.path.abspath(path)).parent)
 
 
 DEMO_SOURCE = "chatops/demo.yaml"

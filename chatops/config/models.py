@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -31,6 +32,7 @@ from adapters.base import Account, PlatformConfig, config_model, longest_retry, 
 from chatops import keys
 from chatops.classify.pii import find_pii
 from chatops.durations import Duration, format_duration, parse_duration
+from chatops.knowledge.index import Folder
 from chatops.schema import Id, StrictModel, Text, as_id
 
 BACKENDS: tuple[str, ...] = ("slack", "teams", "console")
@@ -472,6 +474,15 @@ class Retention(StrictModel):
     dead_max: Annotated[int, Field(ge=100)] = 100_000
 
 
+class KnowledgeFolder(StrictModel):
+    """One folder of Markdown or plain-text files (FAQ, delivery and refund policies) that
+    drafts draw on (chatops/knowledge). `path` is relative to the config file's folder; without
+    `department` the folder serves every department."""
+
+    path: Text
+    department: Id | None = None
+
+
 _SECTIONS = (
     "chat",
     "platforms",
@@ -483,6 +494,7 @@ _SECTIONS = (
     "flood",
     "crisis",
     "retention",
+    "knowledge",
 )
 
 
@@ -504,6 +516,8 @@ class Config(StrictModel):
     reconcile_every: Duration = timedelta(minutes=15)
     """How often Facebook and Instagram are listed for what webhooks dropped (chatops/reconcile)."""
     retention: Retention = Retention()
+    knowledge: list[KnowledgeFolder] = Field(default_factory=list)
+    _folder: Path | None = PrivateAttr(default=None)
     _by_id: dict[str, Department] = PrivateAttr(default_factory=dict)
     _crisis: dict[str, Crisis] = PrivateAttr(default_factory=dict)
 
@@ -556,6 +570,24 @@ class Config(StrictModel):
             return self._crisis[department_id]
         except KeyError:
             raise KeyError(f"unknown department {department_id!r}") from None
+
+    @property
+    def folder(self) -> Path:
+        """Where relative paths in the config (`knowledge[].path`) start: the config file's
+        folder, or the working directory for a config that was given as text."""
+        return self._folder if self._folder is not None else Path.cwd()
+
+    def knowledge_folders(self) -> list[Folder]:
+        """`knowledge:` with each path resolved from the config file's folder."""
+        return [
+            Folder(entry.path, self.folder / entry.path, entry.department)
+            for entry in self.knowledge
+        ]
+
+    def located(self, folder: Path) -> Config:
+        """This config, read from a file in `folder` (set once by the loader)."""
+        self._folder = folder
+        return self
 
     @property
     def default_department(self) -> Department:
@@ -633,4 +665,7 @@ def reference_errors(data: Any) -> list[tuple[Loc, str]]:
         check(("routing", "default"), routing.get("default"))
     for index, department_id in _entries(data.get("approval"), "departments"):
         check(("approval", "departments", index), department_id)
+    for index, folder in _entries(data, "knowledge"):
+        if isinstance(folder, Mapping):
+            check(("knowledge", index, "department"), folder.get("department"))
     return errors

@@ -99,6 +99,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "chatops.drafting",
                 "chatops.inflight",
                 "chatops.keys",
+                "chatops.knowledge",
                 "chatops.metrics",
                 "chatops.outage",
                 "chatops.redis_text",

@@ -29,6 +29,7 @@ COMMANDS = [
     "digest",
     "slack-manifest",
     "teams-manifest",
+    "knowledge",
 ]
 
 
