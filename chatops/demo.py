@@ -223,7 +223,7 @@ async def run_demo(
         environ, own_secret = demo_env(env, replies_url)
         settings = Settings.from_env(environ)
         store = Store(connect(None))
-        chat = ConsoleBackend(console, departments(config))
+        chat = ConsoleBackend(console, departments(config), storms=store.storms)
         rt = await runtime.start(settings, config, store=store, chat=chat)
         stop = asyncio.Event()
         try:
@@ -260,6 +260,7 @@ async def run_demo(
                         clock=rt.clock,
                         departments=chat.departments,
                         homes=lambda user: home.build(rt, user),
+                        storms=chat.storms,
                     ).run(stdin)
                 finally:
                     stop.set()

@@ -53,6 +53,11 @@ class ConsoleBackend:
             StormPrinter(self.console, storms, self.departments, clock) if storms else None
         )
 
+    @property
+    def storms(self) -> StormPrinter | None:
+        """What prints storms (the `storm` command asks it too); None without a store."""
+        return self._storms
+
     async def storm_changed(self, storm: StormRef) -> None:
         """ShowsStorms: the summary when it opens and closes, its members in batches."""
         if self._storms is not None:

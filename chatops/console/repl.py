@@ -41,6 +41,7 @@ from chatops.console.render import (
     rich_line,
     safe,
 )
+from chatops.console.storm import StormPrinter
 from chatops.domain import utcnow
 from chatops.store import Audit
 from chatops.workflow.service import Workflow
@@ -49,6 +50,8 @@ from chatops.workflow.transitions import Refused
 HELP = """\
 commands (N is a case number, with or without #):
   list                 open cases
+  storm                open storms (many people writing the same thing)
+  storm ID             a storm's summary as it is now (ID as storm lists it: social:3)
   home (or my)         your cases, approvals, unclaimed cases and today's figures
   show N               a case, its comments numbered, with its thread history
   as USER              act as USER from now on (the demo's approver is 'comms')
@@ -103,9 +106,10 @@ class Repl:
         clock: Callable[[], datetime] = utcnow,
         departments: Sequence[Department] = (),
         homes: Callable[[str], Awaitable[HomeView]] | None = None,
+        storms: StormPrinter | None = None,
     ) -> None:
         """`departments`: where a case may be moved (its card lists them); `homes` builds a
-        person's Home (console/home.py)."""
+        person's Home (console/home.py); `storms` prints storms (the backend's printer)."""
         self.wf = workflow
         self.audit = audit
         self.console = console
@@ -113,6 +117,7 @@ class Repl:
         self.clock = clock
         self.departments = tuple(departments)
         self.homes = homes
+        self.storms = storms
         self.verbs = {verb.name: (action, verb) for action, verb in VERBS.items()}
         self.session: PromptSession[str] | None = None
         """The line editor while `run_prompt` reads."""
@@ -122,6 +127,7 @@ class Repl:
             "home": lambda _rest: self.home(),
             "my": lambda _rest: self.home(),
             "as": self._as,
+            "storm": self._storm,
             "show": partial(self._case_command, "show"),
             **{name: partial(self._case_command, name) for name in self.verbs},
         }
@@ -187,6 +193,17 @@ class Repl:
             return
         self.user = words[0]
         self.console.print(safe(f"you are now {self.user}"))
+
+    async def _storm(self, rest: str) -> None:
+        words = rest.split()
+        if self.storms is None:
+            self._say("storms are not shown here: use list")
+        elif len(words) > 1:
+            self._say("usage: storm [ID]")
+        elif words:
+            await self.storms.show(words[0])
+        else:
+            await self.storms.list_open()
 
     async def _case_command(self, name: str, rest: str) -> None:
         """A line command (`VERBS`, or `show`): N, then its argument; free text is the rest

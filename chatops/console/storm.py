@@ -13,8 +13,10 @@ from rich.console import Console
 
 from chatops.chat import storm
 from chatops.chat.backend import Department
+from chatops.chat.storm_desk import NONE_OPEN, open_line, unknown
 from chatops.console.render import joined, rich_line, safe
 from chatops.store import Storms
+from chatops.store.storms import Member
 
 
 @dataclass
@@ -40,17 +42,24 @@ class StormPrinter:
         self.clock = clock
         self._shown: dict[str, _Shown] = {}
 
-    async def changed(self, ref: storm.StormRef) -> None:
+    async def _summary_of(self, ref: storm.StormRef) -> tuple[storm.Summary, list[Member]] | None:
+        """The storm's summary as it is now and its members; None once its record expired."""
         group = await self.storms.group(ref.department, ref.group)
         if group is None:
-            return
-        now = self.clock()
+            return None
         department = self.departments.get(ref.department)
         name, zone = (department.name, department.zone) if department else (ref.department, "")
         members = await self.storms.roster(ref.department, ref.group)
         closed = group.state == "closed"
+        return storm.summarise(ref, name, members, self.clock(), zone=zone, closed=closed), members
+
+    async def changed(self, ref: storm.StormRef) -> None:
+        found = await self._summary_of(ref)
+        if found is None:
+            return
+        summary, members = found
+        now, closed = self.clock(), summary.closed
         shown = self._shown.get(ref.id)
-        summary = storm.summarise(ref, name, members, now, zone=zone, closed=closed)
         if shown is None:
             shown = self._shown[ref.id] = _Shown()
             self._summary(ref, summary)
@@ -63,6 +72,36 @@ class StormPrinter:
         if closed and not shown.closed:
             shown.closed = True
             self._summary(ref, summary)
+
+    async def list_open(self) -> None:
+        """The `storm` command: a line per open storm of every department."""
+        lines = []
+        for department in self.departments:
+            for group in await self.storms.open_groups(department):
+                found = await self._summary_of(storm.StormRef(department, group))
+                if found is not None:
+                    lines.append(rich_line(open_line(found[0])))
+        if not lines:
+            self.console.print(safe(NONE_OPEN))
+        for line in lines:
+            self.console.print(line)
+
+    async def show(self, storm_id: str) -> None:
+        """The `storm ID` command: the storm's summary as it is now (open or over), then the
+        members this terminal has not listed yet."""
+        ref = storm.StormRef.parse(storm_id)
+        found = await self._summary_of(ref) if ref is not None else None
+        if ref is None or found is None or not found[0].count:
+            self.console.print(safe(unknown(storm_id), "yellow"))
+            return
+        summary, members = found
+        self._summary(ref, summary)
+        shown = self._shown.get(ref.id)
+        if shown is None:  # never shown here: the summary names how many, `list` the waiting
+            return
+        while batch := storm.batch(ref, members, shown.listed, {}):
+            self._batch(ref, batch)  # those not listed yet: the batch was not due
+            shown.listed, shown.batched_at = batch.last, self.clock()
 
     def _where(self, ref: storm.StormRef) -> str:
         return f"[{ref.department} storm {ref.group}] "

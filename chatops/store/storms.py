@@ -397,3 +397,8 @@ class Storms:
         """The storm's members from position `start` on, in the order they joined."""
         found = await self.redis.lrange(StormKeys(department).roster(group), start, -1)
         return [Member.loads(raw) for raw in texts(found)]
+
+    async def open_groups(self, department: str) -> list[str]:
+        """The department's open storms (not yet swept closed), the one quiet longest first."""
+        found = await self.redis.zrange(StormKeys(department).open, 0, -1)
+        return texts(cast(list[Raw], found))

@@ -102,6 +102,22 @@ async def test_the_demo_shows_the_whole_product_within_a_minute(demo: Demo) -> N
         assert (await client.post(url, content=body, headers=bad)).status_code == 401
     await until(lambda: demo.first(r"📥 New comment from You \(@you\)"))
 
+    # the samples' small storm: its summary printed when it opened, members listed in batches
+    opened = await until(
+        lambda: demo.first(r"^\[social storm (\d+)\] 🌀 @here Storm in Social team: \d+ mentions")
+    )
+    storm_id = f"social:{opened.group(1)}"
+    assert demo.first(r"^\[social storm \d+\] ➕ \d+ more \(members? 1"), "members in a batch"
+    assert demo.first(r"^\s+#\d+ Maja Ek \(@majaek\) \(Sandbox\): Appen är nere"), "as listed"
+    assert not demo.first(r"^\[billing\] .*Storm"), "a storm is its own department's only"
+    heads = len(re.findall(r"Storm in Social team: ", demo.out))
+    await demo.type("storm", f"storm {storm_id}", "storm social:999")
+    await until(lambda: demo.first(rf"^🌀 {storm_id} · Social team: \d+ mentions from \d+ people"))
+    await until(lambda: len(re.findall(r"Storm in Social team: ", demo.out)) > heads)
+    await until(lambda: demo.first(r"^\[social storm \d+\] ➕ \d+ more \(members? \d+–8\)$"))
+    await until(lambda: demo.first(r"^No storm social:999: type storm for the open ones\.$"))
+    assert demo.first(r"^\s+Most written:"), "the summary's figures come with it"
+
     # a publish prints the text the platform received
     await demo.type("claim 1001", "draft 1001 Hej Anna! We're on it: #1 priority", "publish 1001")
     await until(lambda: demo.first(r"📤 Sandbox received a reply to m-\S+, publicly:"))

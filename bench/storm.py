@@ -1,0 +1,326 @@
+"""Crisis burst: a storm against a local Slack that enforces chat.postMessage's limit.
+
+`chatops run` as a child process on a flushed Redis database, one department whose channel is
+allowed about one chat.postMessage a second with a burst of 3 (429 + Retry-After beyond that,
+tests/fakes/slack.py). Into that department, over `--over` seconds of real time (no time
+scale): `--storm` people write the same complaint (Swedish, English and German wordings with
+small changes, tied by the configured crisis keyword, a shared status link or hashtag) and
+`--unrelated` other customers write about other things, spread over the burst.
+
+Measured from outside, on the local Slack's clock (when each call arrived):
+- an unrelated mention is visible when its case message is posted (from sending its webhook);
+- a storm mention is visible when a message names it: its own case message (the mentions
+  before the storm opened, sensitive ones) or a batch in the storm's thread (`#<case>`); the
+  figure is the latest of these after the last storm mention was sent (the burst's end);
+- the storm's posts: chat.postMessage calls for the storm (summary, batches) and for cases of
+  storm mentions (their own threads), as a share of the storm's mentions;
+- 429s, lost (never visible) and duplicates (a case message posted twice, a member named in
+  two batches).
+Targets (issue 13, DESIGN §8): unrelated p99 ≤ 5 s, storm members visible ≤ 30 s after the
+burst's end, the storm's posts ≤ 5 % of its mentions, 0 lost, 0 duplicates.
+
+Usage: python -m bench.storm [--storm 300] [--over 45] [--unrelated 12] [--repeat 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import re
+import subprocess
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import redis
+
+from adapters.sandbox import sign
+from bench._common import BENCH_REDIS_URL, free_port, percentile, spawn, stop
+from chatops import keys
+from chatops.slack.ids import METADATA_EVENT, REPLY_METADATA_EVENT
+from tests.fakes.slack import FakeSlack
+
+SECRET = "bench"
+CHANNEL = "C0SOCIAL01"
+CONFIG = f"""
+chat: {{backend: slack}}
+brand: Acme
+platforms: {{sandbox: {{accounts: [{{id: acme, name: Acme}}]}}}}
+departments:
+  - {{id: social, name: Social, channel: {CHANNEL}, languages: [sv, en, de]}}
+routing: {{default: social}}
+approval: {{approvers: [U0COMMS01], min_followers: 10000}}
+crisis:
+  threshold: {{mentions: 10, within: 10m}}
+  quiet: 30m
+  keywords: [[nere, down, ausgefallen]]
+"""
+
+COMPLAINTS = {
+    "sv": [
+        "Appen är nere igen, jag kan inte betala mina räkningar",
+        "Är appen nere? Kommer inte in och måste betala en räkning idag",
+        "Hela banken verkar nere, varken appen eller webben fungerar",
+    ],
+    "en": [
+        "The app is down again and I can't pay my bills",
+        "Is the app down? Can't log in and I need to pay a bill today",
+        "Your whole online bank seems to be down, neither app nor web works",
+    ],
+    "de": [
+        "Die App ist schon wieder ausgefallen, ich kann meine Rechnungen nicht bezahlen",
+        "Ist die App ausgefallen? Ich komme nicht rein und muss heute zahlen",
+    ],
+}
+ENDINGS = ["", "!", "!!", " 😡", " again…", " seriously", " #acmedown", " #acmedown #fail"]
+LINK = " https://status.acme.se/incidents/2026-11-30"
+UNRELATED = [
+    "Where can I find my invoice for October? It is not in the app's archive",
+    "Hej! Kan jag ändra leveransadressen på min beställning från i måndags?",
+    "Wie kann ich mein Konto für meine Tochter freischalten lassen?",
+    "Do you have an office in Malmö where I can open a savings account?",
+    "Jag fick ett sms om ett nytt kort, är det ni som skickat det?",
+    "My card was swallowed by the ATM at Central Station this morning",
+    "Vilken ränta får man på ett sparkonto för barn just nu?",
+    "Can I get a paper statement of my mortgage sent to my new address?",
+    "Ich möchte eine Überweisung ins Ausland machen, welche Gebühren gibt es?",
+    "Tack för hjälpen igår med lånet, allt gick jättebra!",
+    "How do I add my partner as a second holder of our joint account?",
+    "Varför har min månadsavgift för kortet höjts från januari?",
+]
+
+
+def storm_mention(i: int, rng: random.Random) -> dict[str, Any]:
+    language = rng.choices(list(COMPLAINTS), weights=(6, 3, 1))[0]
+    text = rng.choice(COMPLAINTS[language]) + rng.choice(ENDINGS)
+    if rng.random() < 0.2:
+        text += LINK
+    return {
+        "id": f"s-{i}",
+        "conversation_id": f"s-c{i}",
+        "kind": "comment",
+        "account": "acme",
+        "author": {
+            "id": f"us{i}",
+            "name": f"Storm Person {i}",
+            "handle": f"storm{i}",
+            "followers": rng.randint(5, 3000),
+        },
+        "text": text,
+    }
+
+
+def unrelated_mention(i: int) -> dict[str, Any]:
+    return {
+        "id": f"u-{i}",
+        "conversation_id": f"u-c{i}",
+        "kind": "comment",
+        "account": "acme",
+        "author": {"id": f"uu{i}", "name": f"Other Customer {i}", "followers": 100},
+        "text": UNRELATED[i % len(UNRELATED)],
+    }
+
+
+@dataclass
+class Seen:
+    """What the local Slack received, read from its calls."""
+
+    roots: dict[str, list[float]] = field(default_factory=dict)
+    """Case id → when each case message (chat.postMessage of its own) arrived."""
+    listed: dict[str, list[float]] = field(default_factory=dict)
+    """Case id → when each storm batch naming it arrived."""
+    posts: Counter[str] = field(default_factory=Counter)
+    """Case or storm id → its successful chat.postMessage calls (roots and replies)."""
+    updates: int = 0
+
+
+def _meta(args: dict[str, Any]) -> dict[str, Any]:
+    meta = args.get("metadata") or {}
+    return json.loads(meta) if isinstance(meta, str) else dict(meta)
+
+
+def seen(slack: FakeSlack) -> Seen:
+    out = Seen()
+    for call in slack.calls_to("chat.postMessage"):
+        if not call.ok:
+            continue
+        meta = _meta(call.args)
+        case_id = str((meta.get("event_payload") or {}).get("case_id", ""))
+        if not case_id:
+            continue
+        out.posts[case_id] += 1
+        if meta.get("event_type") == METADATA_EVENT and ":" not in case_id:
+            out.roots.setdefault(case_id, []).append(call.at)
+        elif meta.get("event_type") == REPLY_METADATA_EVENT and ":" in case_id:
+            blocks = call.args.get("blocks") or []
+            if isinstance(blocks, str):
+                blocks = json.loads(blocks)
+            text = json.dumps(blocks[1:], ensure_ascii=False)  # the head names no member
+            for number in dict.fromkeys(re.findall(r"#(\d+)", text)):
+                out.listed.setdefault(number, []).append(call.at)
+    out.updates = sum(1 for c in slack.calls_to("chat.update") if c.ok)
+    return out
+
+
+async def ready(client: httpx.AsyncClient, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("chatops run exited")
+        with contextlib.suppress(httpx.TransportError):
+            if (await client.get("/healthz")).status_code == 200:
+                return
+        await asyncio.sleep(0.1)
+    raise TimeoutError("chatops run did not come up")
+
+
+async def send(client: httpx.AsyncClient, item: dict[str, Any]) -> None:
+    body = json.dumps([item]).encode()
+    headers = {"X-Sandbox-Signature": sign(SECRET, body), "Content-Type": "application/json"}
+    (await client.post("/webhooks/sandbox", content=body, headers=headers)).raise_for_status()
+
+
+def visible_at(case_id: str | None, s: Seen) -> float | None:
+    if case_id is None:
+        return None
+    times = s.roots.get(case_id, []) + s.listed.get(case_id, [])
+    return min(times) if times else None
+
+
+async def one_run(
+    slack: FakeSlack,
+    client: httpx.AsyncClient,
+    r: redis.Redis,
+    storm: int,
+    over: float,
+    unrelated: int,
+    seed: int,
+) -> bool:
+    rng = random.Random(seed)
+    plan: list[tuple[float, dict[str, Any], bool]] = [
+        (over * i / storm, storm_mention(i, rng), True) for i in range(storm)
+    ]
+    plan += [(over * (i + 0.5) / unrelated, unrelated_mention(i), False) for i in range(unrelated)]
+    plan.sort(key=lambda p: p[0])
+    sent: dict[str, tuple[float, bool]] = {}
+    start = time.monotonic()
+    for at, item, in_storm in plan:
+        await asyncio.sleep(max(0.0, start + at - time.monotonic()))
+        sent[f"sandbox:{item['id']}"] = (time.monotonic(), in_storm)
+        await send(client, item)
+    burst_end = max(t for t, in_storm in sent.values() if in_storm)
+    sent_over = burst_end - start
+
+    def cases() -> dict[str, str | None]:
+        found = r.hmget(keys.MENTION_CASES, list(sent))
+        return {
+            key: (v.decode() if v is not None and v != keys.PENDING.encode() else None)
+            for key, v in zip(sent, found, strict=True)
+        }
+
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        s, by_key = seen(slack), cases()
+        if all(visible_at(by_key[k], s) is not None for k in sent):
+            break
+        await asyncio.sleep(0.5)
+    await asyncio.sleep(3)  # anything late or doubled shows up now
+    s, by_key = seen(slack), cases()
+
+    unrelated_lat = [
+        at - t
+        for k, (t, in_storm) in sent.items()
+        if not in_storm and (at := visible_at(by_key[k], s)) is not None
+    ]
+    storm_keys = [k for k, (_, in_storm) in sent.items() if in_storm]
+    storm_cases = {by_key[k] for k in storm_keys if by_key[k] is not None}
+    after_end = [at - burst_end for k in storm_keys if (at := visible_at(by_key[k], s)) is not None]
+    lost = sum(1 for k in sent if visible_at(by_key[k], s) is None)
+    storms = [case_id for case_id in s.posts if ":" in case_id]
+    storm_posts = sum(s.posts[c] for c in storms) + sum(s.posts[c] for c in storm_cases if c)
+    own_threads = sum(1 for c in storm_cases if c in s.roots)
+    duplicates = sum(len(t) - 1 for t in s.roots.values()) + sum(
+        len(t) - 1 for t in s.listed.values()
+    )
+    load = os.getloadavg()
+    worst = max(after_end) if after_end else float("nan")
+    share = storm_posts / len(storm_keys)
+    p99 = percentile(unrelated_lat, 0.99) if unrelated_lat else float("inf")
+    print(
+        f"{len(storm_keys)} storm mentions over {sent_over:.1f} s + {unrelated} unrelated, "
+        f"Slack {slack.post_rate} (rate/s, burst) per channel   "
+        f"(load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f})"
+    )
+    if unrelated_lat:
+        print(
+            f"  unrelated visible            : p50 {percentile(unrelated_lat, 0.5):.2f} s  "
+            f"p99 {p99:.2f} s  max {max(unrelated_lat):.2f} s   target p99 ≤ 5 s"
+        )
+    print(f"  storm members visible after the burst's end (max): {worst:.1f} s   target ≤ 30 s")
+    print(
+        f"  posts used by the storm      : {storm_posts} for {len(storm_keys)} mentions = "
+        f"{share:.1%}   target ≤ 5 %  ({len(storms)} storm(s): "
+        + ", ".join(f"{c} {s.posts[c]}" for c in storms)
+        + f"; {own_threads} mentions in threads of their own; {s.updates} chat.update calls)"
+    )
+    print(f"  429 answers from the server  : {slack.rejected_429}")
+    print(f"  lost {lost}, duplicates {duplicates}   target 0 and 0")
+    return p99 <= 5 and worst <= 30 and share <= 0.05 and lost == 0 and duplicates == 0
+
+
+async def main(
+    storm: int, over: float, unrelated: int, rate: float, burst: int, repeat: int
+) -> None:
+    r = redis.Redis.from_url(BENCH_REDIS_URL)
+    slack = FakeSlack(clock=time.monotonic)
+    await slack.start()
+    tmp = Path(tempfile.mkdtemp(prefix="chatops-bench-"))
+    (tmp / "chatops.yaml").write_text(CONFIG)
+    ok = True
+    for run in range(1, repeat + 1):
+        r.flushdb()
+        slack.reset_calls()
+        slack.rejected_429 = 0
+        slack.post_rate = None
+        port = free_port()
+        env = {
+            "REDIS_URL": BENCH_REDIS_URL,
+            "PORT": str(port),
+            "CHATOPS_CONFIG": str(tmp / "chatops.yaml"),
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": "s",
+            "SLACK_API_URL": slack.url,
+            "SANDBOX_SECRET": SECRET,
+        }
+        proc = spawn(["-m", "chatops", "--log-level", "WARNING", "run"], env, tmp / "run.log")
+        try:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+                await ready(client, proc)
+                slack.post_rate = (rate, burst)
+                print(f"run {run}:")
+                ok = await one_run(slack, client, r, storm, over, unrelated, seed=run) and ok
+        finally:
+            stop(proc)
+    await slack.stop()
+    r.flushdb()
+    print("all targets met" if ok else "some target missed")
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--storm", type=int, default=300)
+    ap.add_argument("--over", type=float, default=45.0)
+    ap.add_argument("--unrelated", type=int, default=12)
+    ap.add_argument("--rate", type=float, default=1.0)
+    ap.add_argument("--burst", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=1)
+    a = ap.parse_args()
+    asyncio.run(main(a.storm, a.over, a.unrelated, a.rate, a.burst, a.repeat))
