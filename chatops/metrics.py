@@ -85,6 +85,25 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.storms_open = Gauge(
+            "chatops_storms_open",
+            "Open storms (many people writing the same thing) by department",
+            ["department"],
+            registry=self.registry,
+        )
+        self.storm_members = Gauge(
+            "chatops_storm_members",
+            "Cases of an open storm's members (those before it opened included)",
+            ["department", "storm"],
+            registry=self.registry,
+        )
+        self.storm_answered = Gauge(
+            "chatops_storm_members_answered",
+            "Cases of an open storm's members that had a first reply",
+            ["department", "storm"],
+            registry=self.registry,
+        )
+
         self.reconciled = Counter(
             "chatops_reconciled",
             "Mentions only reconciliation found (no webhook delivered them)",

@@ -171,6 +171,24 @@ async def _refresh_gauges(app: web.Application) -> None:
     metrics.problems.clear()
     for component, reason in (await store.problems.current(utcnow())).items():
         metrics.problems.labels(component, reason).set(1)
+    await _storm_gauges(store, metrics, departments)
+
+
+async def _storm_gauges(store: Store, metrics: Metrics, departments: list[str]) -> None:
+    """Open storms per department, and per storm its members' cases and how many of them
+    had a first reply (what "Publish to all" and people answering one by one move)."""
+    metrics.storm_members.clear()
+    metrics.storm_answered.clear()
+    for department in departments:
+        groups = await store.storms.open_groups(department)
+        metrics.storms_open.labels(department).set(len(groups))
+        for group in groups:
+            roster = await store.storms.roster(department, group)
+            ids = list(dict.fromkeys(m.case_id for m in roster))
+            answered = sum(1 for c in await store.cases.get_many(ids) if c.first_response_at)
+            storm_id = f"{department}:{group}"
+            metrics.storm_members.labels(department, storm_id).set(len(ids))
+            metrics.storm_answered.labels(department, storm_id).set(answered)
 
 
 def _adapter(request: web.Request) -> tuple[str, Adapter | None]:
