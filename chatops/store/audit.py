@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 
 from chatops import keys
 from chatops.domain import AuditEntry
-from chatops.store.codec import compact
+from chatops.store.codec import audit_row, read_audit
 
 
 class Audit:
@@ -20,11 +20,11 @@ class Audit:
         self.redis = redis
 
     async def append(self, case_id: str, entry: AuditEntry) -> None:
-        await self.redis.rpush(keys.audit(case_id), compact(entry))
+        await self.redis.rpush(keys.audit(case_id), audit_row(entry))
 
     async def entries(self, case_id: str) -> list[AuditEntry]:
         rows = await self.redis.lrange(keys.audit(case_id), 0, -1)
-        return [AuditEntry.model_validate_json(r) for r in rows]
+        return [read_audit(r) for r in rows]
 
     async def entries_of(self, case_ids: Sequence[str]) -> dict[str, list[AuditEntry]]:
         """The histories of many cases in one round trip."""
@@ -33,6 +33,6 @@ class Audit:
             pipe.lrange(keys.audit(cid), 0, -1)
         rows = await pipe.execute()
         return {
-            cid: [AuditEntry.model_validate_json(r) for r in entries]
+            cid: [read_audit(r) for r in entries]
             for cid, entries in zip(case_ids, rows, strict=True)
         }

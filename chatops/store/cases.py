@@ -14,7 +14,7 @@ import redis.asyncio as aioredis
 from chatops import keys
 from chatops.domain import AuditEntry, Case, Mention
 from chatops.redis_text import text_map
-from chatops.store.codec import compact, stored_mention
+from chatops.store.codec import audit_row, compact, stored_mention
 
 FIRST_CASE_NUMBER = 1001
 
@@ -128,7 +128,7 @@ class Cases:
                 args=[
                     str(expected),
                     compact(new),
-                    compact(audit) if audit else "",
+                    audit_row(audit) if audit else "",
                     stored_mention(mention) if mention else "",
                 ],
                 client=pipe,
