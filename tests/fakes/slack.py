@@ -60,6 +60,8 @@ class Call:
     at: float
     status: int | None = None
     error: str | None = None
+    peer: Any = None
+    """The client's address and port: calls over one kept-alive connection share it."""
 
     @property
     def ok(self) -> bool:
@@ -366,7 +368,8 @@ class FakeSlack(LocalServer):
             parse_error = None
         except _ApiError as e:
             args, parse_error = {}, e.error
-        call = Call(method, args, self.clock())
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        call = Call(method, args, self.clock(), peer=peer)
         self.calls.append(call)
         if self._down is not None:
             call.status, call.error = self._down or None, "outage"

@@ -1,9 +1,11 @@
-"""A case queued while the sender is busy goes out as soon as it is done, not a tick later.
+"""Nothing avoidable between a mention and its Slack thread (DESIGN §8, bench/latency.py).
 
-The sender sleeps up to 5 s between ticks unless this process queues something; a case queued
+A case queued while the sender is busy goes out as soon as it is done, not a tick later: the
+sender sleeps up to 5 s between ticks unless this process queues something, and a case queued
 while a tick was under way (its channel not looked at by that tick) must cut the next sleep
 short. It used to be lost: the wake-up was cleared when the sleep began, so the case waited
-for the sleep to run out (the 5 s tail of mention → thread latency, bench/latency.py)."""
+for the sleep to run out (the 5 s tail of mention → thread latency). And the Web API calls
+keep one connection instead of opening one per call."""
 
 from __future__ import annotations
 
@@ -44,3 +46,14 @@ async def test_a_case_queued_during_a_tick_is_sent_without_waiting_for_the_next(
     finally:
         stop.set()
         await asyncio.wait_for(loop, 5)
+
+
+async def test_the_web_api_calls_share_one_connection(ss: SlackSystem) -> None:
+    """slack_sdk opens a new session, and a new connection, for every call unless given one:
+    milliseconds on the way of every case to its thread. The backend keeps one pool."""
+    for n in range(3):
+        await ss.ingest(mention_json(f"m-{n}", f"post-{n}", "Hej, när öppnar ni?", author=f"u{n}"))
+    await ss.flush()
+    posts = ss.slack.calls_to("chat.postMessage")
+    assert len(posts) >= 3
+    assert len({c.peer for c in posts}) == 1
