@@ -32,6 +32,11 @@ class Intent(StrEnum):
     MOVE_TO_PRIVATE = "move_to_private"
 
 
+HOLDING = "holding"
+"""The template a storm's members are answered with (not an intent a case offers)."""
+HOLDING_VARIANTS = 9
+"""Wordings of one holding statement: three greetings times three closings."""
+
 LANGUAGES: tuple[str, ...] = ("sv", "no", "da", "de", "hr", "ru", "en")
 FALLBACK = "en"
 
@@ -287,6 +292,8 @@ class Drafter:
         )
         self._templates: dict[tuple[str, Intent], Template] = {}
         self._intents: dict[str, tuple[Intent, ...]] = {}
+        self._holding: dict[tuple[str, str], Template] = {}
+        self._has_holding: dict[str, bool] = {}
 
     def intents(self, language: str | None) -> tuple[Intent, ...]:
         """The intents with a template in `language` (English's when it has none), in the
@@ -349,6 +356,41 @@ class Drafter:
             variant=variant,
         )
         return _collapse(text)
+
+    def holding(
+        self,
+        *,
+        language: str | None,
+        author_name: str,
+        statement: str = "",
+        brand: str = "",
+        variant: int = 0,
+    ) -> str:
+        """A storm's holding reply to one member (`HOLDING` template): greeted by first name
+        when the display name is one, `statement` (or the language's own default text) between
+        a greeting and a closing that `variant` picks (`HOLDING_VARIANTS` wordings)."""
+        code = _normalise_language(language)
+        if not self.has_holding(code):
+            code = FALLBACK
+        key = (code, HOLDING)
+        template = self._holding.get(key)
+        if template is None:
+            template = self._holding[key] = self._env.get_template(f"{code}/{HOLDING}.j2")
+        text = template.render(
+            first_name=first_name(author_name, brand=brand),
+            statement=_collapse(statement),
+            variant=variant % HOLDING_VARIANTS,
+        )
+        return _collapse(text)
+
+    def has_holding(self, language: str | None) -> bool:
+        """Whether `language` has a holding template of its own (English is the fallback)."""
+        code = _normalise_language(language)
+        found = self._has_holding.get(code)
+        if found is None:
+            names = self._env.list_templates(extensions=["j2"])
+            found = self._has_holding[code] = f"{code}/{HOLDING}.j2" in names
+        return found
 
     def _template(self, language: str | None, intent: Intent) -> Template:
         code = _normalise_language(language)

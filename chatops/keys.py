@@ -341,3 +341,26 @@ class StormKeys:
     def rostered(self, group: str) -> str:
         """Set of the mention keys in `roster` (a redelivery is listed once)."""
         return f"{self.prefix}:g:{group}:rk"
+
+    def statement(self, group: str) -> str:
+        """Hash: the storm's holding statement (`text`, `language`, `writer`, `at`)."""
+        return f"{self.prefix}:g:{group}:say"
+
+    def publishing(self, group: str) -> str:
+        """Hash: the storm's publish-to-all job (`state` running or done, `by`, `started`,
+        the statement it sends as `text`, `language`, `writer`; `lock`, `lock_until`: the
+        runner at it now)."""
+        return f"{self.prefix}:g:{group}:pub"
+
+    def answered(self, group: str) -> str:
+        """Set of the case ids publish-to-all answered (its progress; never sent twice)."""
+        return f"{self.prefix}:g:{group}:pub:done"
+
+    def failed(self, group: str) -> str:
+        """Hash: case id -> why publish-to-all could not answer it (until a retry)."""
+        return f"{self.prefix}:g:{group}:pub:failed"
+
+    @property
+    def publish_due(self) -> str:
+        """Zset: storm with a publish-to-all job under way -> when a runner may go on with it."""
+        return f"{self.prefix}:publish"

@@ -14,13 +14,14 @@ from datetime import datetime
 from adapters import Adapter, PermanentError
 from adapters.base import Enriches
 from chatops.chat import CaseEvent, ChatBackend, EventKind
-from chatops.chat.capabilities import ShowsStorms
+from chatops.chat.capabilities import ListsApprovers, ShowsStorms
 from chatops.chat.storm import StormRef
 from chatops.classify import Classification, classify, sensitivity_reasons
 from chatops.config import Config
 from chatops.domain import AuditEntry, Case, Change, Mention, State, utcnow
 from chatops.drafting import LANGUAGES, Drafter, Intent, choose_intent
 from chatops.flood import FloodGuard, flagged, show_arrival
+from chatops.publishall import PublishAll
 from chatops.routing import route
 from chatops.store import Store
 from chatops.store.storms import ROSTER_TEXT, Member
@@ -71,6 +72,16 @@ class Pipeline:
         self.clock = clock
         self.flood = FloodGuard(store.redis, config.flood)
         self.storms = StormWatch(store.storms, config)
+        self.publish_all = PublishAll(
+            workflow,
+            store,
+            config,
+            drafter,
+            clock=clock,
+            changed=chat.storm_changed if isinstance(chat, ShowsStorms) else None,
+            approvers=chat.approvers if isinstance(chat, ListsApprovers) else None,
+        )
+        """Storms' holding statements and publish-to-all (issue 13 item 4)."""
         langs = {lang for d in self.config.departments for lang in d.languages}
         self.languages: tuple[str, ...] = tuple(sorted(langs)) or LANGUAGES
 

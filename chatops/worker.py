@@ -108,6 +108,8 @@ class Worker:
         self.wipes = wipes
         self._wipe_checks = Every(wipe_check_every)
         self._storm_sweeps = Every(storm_sweep_every)
+        self.publishing: asyncio.Task[int] | None = None
+        """Publish-to-all jobs under way: beside the consuming, which never waits for them."""
         self.dead_consumer_ms = int(dead_consumer.total_seconds() * 1000)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -126,6 +128,19 @@ class Worker:
                 await _wait(stop, self.retry_pause)
                 continue
             self.outage.ok(self.monotonic())
+        if self.publishing is not None:
+            self.pipeline.publish_all.stop()
+            await asyncio.gather(self.publishing, return_exceptions=True)
+
+    def _publish_all(self) -> None:
+        """Go on with the publish-to-all jobs that are due, in a task of their own (hundreds of
+        replies at the platforms' pace must not hold up new mentions); one at a time."""
+        task = self.publishing
+        if task is not None and not task.done():
+            return
+        if task is not None and not task.cancelled() and task.exception() is not None:
+            log.error("publish to all failed: %s", task.exception())
+        self.publishing = asyncio.create_task(self.pipeline.publish_all.run_due())
 
     async def periodic(self) -> list[str]:
         """The time-based jobs that are due, run now; returns their names."""
@@ -141,6 +156,7 @@ class Worker:
         if self._storm_sweeps.due(now):
             for closed in await self.pipeline.storms.closing(self.pipeline.clock()):
                 await self.pipeline.storm_closed(closed)
+            self._publish_all()
             ran.append("storms")
         if self._housekeeping.due(now):
             self.streams.saw(await self.inbound.housekeep(self.pipeline.clock()))

@@ -28,3 +28,10 @@ class Action(StrEnum):
     TEMPLATE = "case.template"  # static_select; option value "<case id>:<intent>"
     CONFIRM_SENT = "case.confirm_sent"  # after publish_unknown: the reply is on the platform
     CONFIRM_NOT_SENT = "case.confirm_not_sent"  # ... it is not
+
+
+class StormAction(StrEnum):
+    """What a button on a storm's summary does; its value is the storm's id
+    (`<department>:<group>`). Not case actions: they act on every member at once."""
+
+    PUBLISH_ALL = "storm.publish_all"  # approver: send the holding statement to every member

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from chatops.chat.actions import StormAction
 from chatops.chat.backend import DigestItem
 from chatops.chat.rich import (
     Emoji,
@@ -93,6 +94,85 @@ class OwnThread:
     why: str  # a key of OWN_WORDS
 
 
+NO_STATEMENT = "write the storm's holding statement first (>> in its thread, or Edit)"
+NOT_APPROVER = "only approvers can publish a storm's holding statement to all"
+OWN_STATEMENT = "someone other than the statement's writer must publish it to all (four eyes)"
+RUNNING = "publishing to all is under way already"
+STATEMENT_SET = "Holding statement saved: an approver publishes it to all."
+
+
+def over_repeat_limit(limit: int) -> str:
+    """Why a member got no reply: every wording of the statement reached the daily limit."""
+    return f"every wording of the statement went out {limit} times today"
+
+
+@dataclass(frozen=True)
+class Answering:
+    """A storm's holding statement and its publish-to-all, as the summary shows them."""
+
+    statement: str
+    writer: str
+    total: int
+    """Members publish-to-all is for (those listed only, not those with threads of their own)."""
+    answered: int = 0
+    failed: int = 0
+    by: str = ""
+    """Who started publishing it ("": not started)."""
+    running: bool = False
+
+
+def answering_lines(a: Answering) -> tuple[Line, ...]:
+    """ "Holding statement (anna): “…”" and "Publish to all (comms): 214 of 300 answered,
+    3 failed: retry" once it started."""
+    lines: list[Line] = [
+        (
+            Strong("Holding statement "),
+            Text(f"({a.writer}): "),
+            Faint(f"“{clip(one_line(a.statement), SUMMARY_TEXT)}”"),
+        )
+    ]
+    if not a.by:
+        lines.append((Faint("Not published yet: an approver publishes it to all."),))
+        return tuple(lines)
+    progress: list[Span] = [
+        Strong("Publish to all "),
+        Text(f"({a.by}): {a.answered:,} of {a.total:,} answered"),
+    ]
+    if a.failed:
+        progress.append(Text(f", {a.failed:,} failed" + ("" if a.running else ": retry")))
+    progress.append(Text(" · under way" if a.running else " · done"))
+    lines.append(tuple(progress))
+    return tuple(lines)
+
+
+@dataclass(frozen=True)
+class StormButton:
+    """A button on the summary (chats mark it up): its label, the storm, and the statement
+    its confirmation quotes."""
+
+    action: StormAction
+    label: str
+    storm: str
+    confirm: str
+    quote: str
+
+
+def storm_buttons(storm: StormRef, a: Answering | None) -> tuple[StormButton, ...]:
+    """ "Publish to all" once there is a statement and it was not published yet, "Retry
+    failed" after a run that left some; nothing while one runs (or after all went out)."""
+    if a is None or a.running:
+        return ()
+    if not a.by:
+        label = "Publish to all"
+    elif a.failed:
+        label = "Retry failed"
+    else:
+        return ()
+    waiting = max(0, a.total - a.answered)
+    confirm = f"Send a personal version of this statement to {waiting:,} members?"
+    return (StormButton(StormAction.PUBLISH_ALL, label, storm.id, confirm, a.statement),)
+
+
 @dataclass(frozen=True)
 class Summary:
     """What the summary message shows, computed from the roster."""
@@ -116,6 +196,8 @@ class Summary:
     own: tuple[OwnThread, ...]
     since: datetime | None
     closed: bool
+    answering: Answering | None = None
+    """The holding statement and how far publishing it to all came (None: no statement)."""
 
 
 _NOISE = re.compile(r"https?://\S+|(?<![\w@])@\w+|#\w+")
@@ -140,6 +222,7 @@ def summarise(
     *,
     zone: str = "",
     closed: bool = False,
+    answering: Answering | None = None,
 ) -> Summary:
     """The summary's figures from the storm's members (pure)."""
     cutoff = (now - RATE_WINDOW).timestamp()
@@ -176,6 +259,7 @@ def summarise(
         own=tuple(OwnThread(m.case_id, m.own) for m in members if m.own),
         since=datetime.fromtimestamp(first_at, UTC) if first_at is not None else None,
         closed=closed,
+        answering=answering,
     )
 
 
@@ -226,6 +310,8 @@ def summary_lines(s: Summary, links: Mapping[str, str]) -> tuple[Line, ...]:
         lines.extend((Text(f"×{n} "), Faint(f"“{text}”")) for text, n in s.texts)
     if s.own:
         lines.append(own_line(s.own, links))
+    if s.answering is not None:
+        lines.extend(answering_lines(s.answering))
     lines.append(
         (Faint("Every member is listed in this thread in batches; each is a case of its own."),)
     )

@@ -30,7 +30,7 @@ from chatops.domain import utcnow
 if TYPE_CHECKING:
     from chatops.config import Config
     from chatops.runtime import Runtime
-    from chatops.store import Storms
+    from chatops.store import Publishing, Storms
 
 FULL_CARD = frozenset({EventKind.CREATED, EventKind.REOPENED, EventKind.REROUTED})
 
@@ -45,12 +45,15 @@ class ConsoleBackend:
         departments: Sequence[Department] = (),
         clock: Callable[[], datetime] = utcnow,
         storms: Storms | None = None,
+        publishing: Publishing | None = None,
     ) -> None:
         self.console = console or Console(highlight=False)
         self.departments = tuple(departments)
         self.clock = clock
         self._storms = (
-            StormPrinter(self.console, storms, self.departments, clock) if storms else None
+            StormPrinter(self.console, storms, self.departments, clock, publishing)
+            if storms
+            else None
         )
 
     @property
@@ -125,5 +128,8 @@ def departments(config: Config) -> tuple[Department, ...]:
 
 def create(rt: Runtime) -> ConsoleBackend:
     return ConsoleBackend(
-        departments=departments(rt.config), clock=rt.clock, storms=rt.store.storms
+        departments=departments(rt.config),
+        clock=rt.clock,
+        storms=rt.store.storms,
+        publishing=rt.store.publishing,
     )

@@ -14,8 +14,9 @@ from rich.console import Console
 from chatops.chat import storm
 from chatops.chat.backend import Department
 from chatops.chat.storm_desk import NONE_OPEN, open_line, unknown
+from chatops.chat.stormread import answering
 from chatops.console.render import joined, rich_line, safe
-from chatops.store import Storms
+from chatops.store import Publishing, Storms
 from chatops.store.storms import Member
 
 
@@ -24,6 +25,7 @@ class _Shown:
     listed: int = 0
     batched_at: datetime | None = None
     closed: bool = False
+    answering: storm.Answering | None = None
 
 
 class StormPrinter:
@@ -35,9 +37,11 @@ class StormPrinter:
         storms: Storms,
         departments: Sequence[Department],
         clock: Callable[[], datetime],
+        publishing: Publishing | None = None,
     ) -> None:
         self.console = console
         self.storms = storms
+        self.publishing = publishing
         self.departments = {d.id: d for d in departments}
         self.clock = clock
         self._shown: dict[str, _Shown] = {}
@@ -51,7 +55,10 @@ class StormPrinter:
         name, zone = (department.name, department.zone) if department else (ref.department, "")
         members = await self.storms.roster(ref.department, ref.group)
         closed = group.state == "closed"
-        return storm.summarise(ref, name, members, self.clock(), zone=zone, closed=closed), members
+        said = await answering(self.publishing, ref, members) if self.publishing else None
+        now = self.clock()
+        summary = storm.summarise(ref, name, members, now, zone=zone, closed=closed, answering=said)
+        return summary, members
 
     async def changed(self, ref: storm.StormRef) -> None:
         found = await self._summary_of(ref)
@@ -72,6 +79,11 @@ class StormPrinter:
         if closed and not shown.closed:
             shown.closed = True
             self._summary(ref, summary)
+        said = summary.answering
+        if said is not None and said != shown.answering:
+            shown.answering = said  # the statement or its progress changed: say so
+            for line in storm.answering_lines(said):
+                self.console.print(joined(safe(self._where(ref), "dim"), rich_line(line)))
 
     async def list_open(self) -> None:
         """The `storm` command: a line per open storm of every department."""

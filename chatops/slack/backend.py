@@ -22,6 +22,7 @@ from chatops import outbox as outboxes
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, PingItem
 from chatops.chat import storm as storms
 from chatops.chat.present import Report, digest, pings
+from chatops.chat.stormread import answering
 from chatops.chat.thread import refresh, show_event
 from chatops.domain import utcnow
 from chatops.slack import direct
@@ -299,6 +300,7 @@ class SlackBackend:
             self.rt.clock(),
             zone=department.zone,
             closed=group.state == "closed",
+            answering=await answering(self.rt.store.publishing, storm, members),
         )
         links = await self._links_of([own.case_id for own in summary.own])
         blocks = summary_blocks(summary, links)

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 
-from chatops.chat.actions import Action
+from chatops.chat.actions import Action, StormAction
 from chatops.chat.commands import case_of, run_action
 from chatops.chat.hints import first_plain_reply
 from chatops.chat.inbox import may_approve
-from chatops.chat.storm import apart, listing_line
+from chatops.chat.storm import STATEMENT_SET, StormRef, apart, listing_line
 from chatops.chat.wording import EMPTY_DRAFT, draft_hint
 from chatops.domain import OPEN_STATES
 from chatops.slack.blocks import mrkdwn, seen_draft
@@ -34,6 +34,7 @@ from chatops.workflow.commands import Command
 from chatops.workflow.transitions import ALLOWED, Refused, not_owner
 
 if TYPE_CHECKING:
+    from chatops.publishall import PublishAll
     from chatops.slack.backend import SlackBackend
     from chatops.workflow.service import Workflow
 
@@ -72,6 +73,7 @@ def register(app: AsyncApp, backend: SlackBackend) -> None:
     for action in (Action.REROUTE, Action.DISMISS, Action.SNOOZE, Action.TEMPLATE):
         app.action(action.value)(_select(backend, _chosen(action)))
     app.action(Action.REPLY_TO.value)(_select(backend, _reply_to))
+    app.action(StormAction.PUBLISH_ALL.value)(_storm_button(backend))
     app.view(View.DRAFT.value)(_save_draft(backend))
     app.view(View.REJECT.value)(_save_reject(backend))
     app.event("message")(_thread_message(backend))
@@ -118,6 +120,31 @@ def _button(backend: SlackBackend, clicked: Action) -> Callable[..., Awaitable[N
             if seen is None and clicked in SENDS:
                 raise Refused(STALE_BUTTON)
             await run_action(backend.workflow, clicked, action["value"], user, seen=seen)
+        except Refused as refusal:
+            await _tell(backend, channel, user, refusal.reason)
+
+    return listener
+
+
+def _publish_all(backend: SlackBackend) -> PublishAll:
+    pipeline = backend.rt.pipeline
+    if pipeline is None:
+        raise Refused("this process does not handle storms")
+    return pipeline.publish_all
+
+
+def _storm_button(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
+    """ "Publish to all" (or "Retry failed") on a storm's summary: the job is queued for the
+    worker, which sends; the summary shows how far it came."""
+
+    async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        user, channel = _where(body)
+        ref = StormRef.parse(str(action.get("value") or ""))
+        try:
+            if ref is None:
+                raise Refused("this button does not name a storm")
+            await _publish_all(backend).start(ref, user)
         except Refused as refusal:
             await _tell(backend, channel, user, refusal.reason)
 
@@ -296,7 +323,12 @@ def _thread_message(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
         case_id = await backend.outbox.case_of_thread(channel, thread_ts)
         if case_id is None:
             return
+        ref = StormRef.parse(case_id)
         try:
+            if ref is not None:  # a storm's thread: its holding statement
+                await _publish_all(backend).say(ref, user, draft.text)
+                await _tell(backend, channel, user, STATEMENT_SET, thread_ts=thread_ts)
+                return
             await backend.workflow.edit(case_id, user, draft.text)
         except Refused as refusal:
             await _tell(backend, channel, user, refusal.reason, thread_ts=thread_ts)

@@ -10,9 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from chatops.chat import storm
+from chatops.chat import present, storm
 from chatops.chat.rich import Line
-from chatops.slack.blocks import SECTION_LIMIT, clip_mrkdwn, context, mrkdwn, section
+from chatops.slack.blocks import (
+    SECTION_LIMIT,
+    clip_mrkdwn,
+    confirm,
+    context,
+    mrkdwn,
+    plain,
+    section,
+)
 from chatops.slack.limits import LIMITS
 
 
@@ -37,12 +45,28 @@ def _sections(lines: Sequence[Line], room: int) -> list[dict[str, Any]]:
 
 
 def summary_blocks(summary: storm.Summary, links: Mapping[str, str]) -> list[dict[str, Any]]:
-    """The summary: its head (calling the channel once), then its figures."""
+    """The summary: its head (calling the channel once), then its figures, the buttons
+    publishing its holding statement to all (`storm.storm_buttons`)."""
     *figures, footer = storm.summary_lines(summary, links)
+    found = storm.storm_buttons(summary.storm, summary.answering)
     blocks = [section(mrkdwn(storm.summary_head(summary)))]
-    blocks += _sections(figures, LIMITS.message_blocks - 2)
+    blocks += _sections(figures, LIMITS.message_blocks - 2 - (1 if found else 0))
+    if found:
+        elements = [_button(b) for b in found]
+        blocks.append({"type": "actions", "block_id": "storm", "elements": elements})
     blocks.append(context(mrkdwn(footer)))
     return blocks
+
+
+def _button(b: storm.StormButton) -> dict[str, Any]:
+    return {
+        "type": "button",
+        "action_id": b.action.value,
+        "text": plain(b.label, LIMITS.button_text),
+        "value": b.storm,
+        "style": "primary",
+        "confirm": confirm(present.Confirm(b.label, b.confirm, b.label, quote=b.quote)),
+    }
 
 
 def summary_text(summary: storm.Summary) -> str:

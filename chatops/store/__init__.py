@@ -6,7 +6,8 @@
 - `Audit`: each case's history
 - `Retries`, `Problems`, `PublishedTexts`: publish retries, problems for /readyz, the
   copy-paste check
-- `Storms`: groups of near-duplicate mentions per department, and which are storms
+- `Storms`: groups of near-duplicate mentions per department, and which are storms;
+  `Publishing`: their holding statements and publish-to-all jobs
 
 Atomicity lives in small Lua scripts that each touch one hash slot: dedupe+append on the
 global slot, compare-and-set on a case's slot. Index updates that span slots follow a
@@ -36,7 +37,7 @@ from chatops.store.indexes import TRACKED_STATES, Indexes
 from chatops.store.problems import Problems
 from chatops.store.published import PublishedTexts
 from chatops.store.retries import Retries
-from chatops.store.storms import Storms
+from chatops.store.storms import Publishing, Storms
 
 __all__ = [
     "FIRST_CASE_NUMBER",
@@ -48,6 +49,7 @@ __all__ = [
     "Indexes",
     "Problems",
     "PublishedTexts",
+    "Publishing",
     "Retries",
     "Store",
     "Storms",
@@ -73,6 +75,7 @@ class Store:
         self.problems = Problems(redis)
         self.published = PublishedTexts(redis)
         self.storms = Storms(redis)
+        self.publishing = Publishing(redis)
 
     async def close(self) -> None:
         await self.redis.aclose()

@@ -32,7 +32,7 @@ from typing import cast
 import redis.asyncio as aioredis
 
 from chatops.keys import StormKeys
-from chatops.redis_text import Raw, text_map, texts
+from chatops.redis_text import Raw, maybe_text, text_map, texts
 from chatops.redis_text import text as _text
 
 KEEP = timedelta(days=7)
@@ -402,3 +402,176 @@ class Storms:
         """The department's open storms (not yet swept closed), the one quiet longest first."""
         found = await self.redis.zrange(StormKeys(department).open, 0, -1)
         return texts(cast(list[Raw], found))
+
+@dataclass(frozen=True)
+class Statement:
+    """A storm's holding statement: what comms wrote (or approved), in which language, by whom."""
+
+    text: str
+    language: str | None
+    writer: str
+
+
+@dataclass(frozen=True)
+class PublishJob:
+    """A storm's publish-to-all (issue 13 item 4): who started it, what it sends, how far."""
+
+    by: str
+    statement: Statement
+    running: bool
+    started_at: datetime | None
+    answered: int
+    """Members it answered."""
+    failed: dict[str, str]
+    """Case id -> why it could not answer that member (until a retry)."""
+
+
+_LOCK = """
+local held = tonumber(redis.call('HGET', KEYS[1], 'lock_until') or '0')
+local holder = redis.call('HGET', KEYS[1], 'lock')
+if redis.call('HGET', KEYS[1], 'state') ~= 'running' then return 0 end
+if holder and holder ~= ARGV[1] and held > tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], 'lock', ARGV[1], 'lock_until', ARGV[3])
+return 1
+"""
+"""Take (or keep) the job for runner ARGV[1] until ARGV[3] unless another holds it beyond now."""
+
+
+_START = """
+if redis.call('HGET', KEYS[1], 'state') == 'running' then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'running', 'started', ARGV[2], 'by', ARGV[3],
+           'text', ARGV[4], 'language', ARGV[5], 'writer', ARGV[6])
+redis.call('HDEL', KEYS[1], 'lock', 'lock_until')
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[7]))
+redis.call('DEL', KEYS[2])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+return 1
+"""
+"""Start the job (ARGV: group, now, by, text, language, writer, TTL) unless it is running."""
+
+
+class Publishing:
+    """Publish-to-all jobs of storms, over the storms' keys (a job lives as long as its storm)."""
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self.redis = redis
+        self._lock = redis.register_script(_LOCK)
+        self._start = redis.register_script(_START)
+
+    async def say(self, department: str, group: str, statement: Statement, now: datetime) -> None:
+        """Set the storm's holding statement (a new one replaces the old; a job under way goes
+        on with the one it was started with)."""
+        key = StormKeys(department).statement(group)
+        fields: dict[str | bytes | bytearray | memoryview | int | float, str] = {
+            "text": statement.text,
+            "language": statement.language or "",
+            "writer": statement.writer,
+            "at": repr(now.timestamp()),
+        }
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(key, mapping=fields)
+        pipe.expire(key, int(KEEP.total_seconds()))
+        await pipe.execute()
+
+    async def statement(self, department: str, group: str) -> Statement | None:
+        found = text_map(await self.redis.hgetall(StormKeys(department).statement(group)))
+        if not found.get("text"):
+            return None
+        return Statement(found["text"], found.get("language") or None, found.get("writer", ""))
+
+    async def start(
+        self, department: str, group: str, by: str, statement: Statement, now: datetime
+    ) -> bool:
+        """Start (or retry) the storm's publish-to-all with `statement`: the failed members are
+        tried again, the answered never. False when one is running already."""
+        k = StormKeys(department)
+        started = await self._start(
+            keys=[k.publishing(group), k.failed(group), k.publish_due],
+            args=[
+                group,
+                repr(now.timestamp()),
+                by,
+                statement.text,
+                statement.language or "",
+                statement.writer,
+                int(KEEP.total_seconds()),
+            ],
+        )
+        return bool(started)
+
+    async def job(self, department: str, group: str) -> PublishJob | None:
+        k = StormKeys(department)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hgetall(k.publishing(group))
+        pipe.scard(k.answered(group))
+        pipe.hgetall(k.failed(group))
+        fields, answered, failed = await pipe.execute()
+        found = text_map(fields)
+        if not found:
+            return None
+        return PublishJob(
+            by=found.get("by", ""),
+            statement=Statement(
+                found.get("text", ""), found.get("language") or None, found.get("writer", "")
+            ),
+            running=found.get("state") == "running",
+            started_at=_at(found.get("started")),
+            answered=int(answered),
+            failed=text_map(failed),
+        )
+
+    async def due(self, department: str, now: datetime) -> list[str]:
+        """The department's storms whose job a runner may go on with now."""
+        found = await self.redis.zrangebyscore(
+            StormKeys(department).publish_due, "-inf", repr(now.timestamp())
+        )
+        return texts(cast(list[Raw], found))
+
+    async def take(
+        self, department: str, group: str, runner: str, now: datetime, hold: timedelta
+    ) -> bool:
+        """Hold the job for `runner` until `now + hold` (renewed as it goes); False while
+        another runner holds it or the job is not running."""
+        k = StormKeys(department)
+        until = now + hold
+        taken = await self._lock(
+            keys=[k.publishing(group)],
+            args=[runner, repr(now.timestamp()), repr(until.timestamp())],
+        )
+        return bool(taken)
+
+    async def release(self, department: str, group: str, runner: str) -> None:
+        key = StormKeys(department).publishing(group)
+        if maybe_text(await self.redis.hget(key, "lock")) == runner:
+            await self.redis.hdel(key, "lock", "lock_until")
+
+    async def defer(self, department: str, group: str, until: datetime) -> None:
+        """The platform asked to slow down: no runner goes on with the job before `until`."""
+        await self.redis.zadd(StormKeys(department).publish_due, {group: until.timestamp()})
+
+    async def answered(self, department: str, group: str, case_id: str) -> None:
+        k = StormKeys(department)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.sadd(k.answered(group), case_id)
+        pipe.hdel(k.failed(group), case_id)
+        pipe.expire(k.answered(group), int(KEEP.total_seconds()))
+        await pipe.execute()
+
+    async def is_answered(self, department: str, group: str) -> set[str]:
+        return set(texts(await self.redis.smembers(StormKeys(department).answered(group))))
+
+    async def failed(self, department: str, group: str, case_id: str, reason: str) -> None:
+        k = StormKeys(department)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(k.failed(group), case_id, reason)
+        pipe.expire(k.failed(group), int(KEEP.total_seconds()))
+        await pipe.execute()
+
+    async def finish(self, department: str, group: str) -> None:
+        """Every member was tried: the job is done (a retry starts it again)."""
+        k = StormKeys(department)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(k.publishing(group), "state", "done")
+        pipe.hdel(k.publishing(group), "lock", "lock_until")
+        pipe.zrem(k.publish_due, group)
+        await pipe.execute()

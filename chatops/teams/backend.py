@@ -30,6 +30,7 @@ from chatops.chat import (
 from chatops.chat import storm as storms
 from chatops.chat.drafts import Box, read_box
 from chatops.chat.inbox import answered
+from chatops.chat.stormread import answering
 from chatops.chat.thread import refresh, show_event
 from chatops.domain import Case
 from chatops.outbox import BATCH_KIND, SUMMARY
@@ -299,6 +300,7 @@ class TeamsBackend:
             self.rt.clock(),
             zone=department.zone,
             closed=group.state == "closed",
+            answering=await answering(self.rt.store.publishing, storm, members),
         )
         links = await self.links([own.case_id for own in summary.own])
         card = summary_card(summary, links)

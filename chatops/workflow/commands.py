@@ -31,6 +31,7 @@ class Command(StrEnum):
     REOPEN = "reopen"  # the customer (or someone else) wrote again
     CLOSE = "close"  # follow-up found nothing new
     SPLIT = "split"  # a storm member becomes a case of its own, shown in its own thread
+    STORM_PUBLISH = "storm_publish"  # publish-to-all: a storm member sent its holding reply
 
 
 SYSTEM = "chatops"

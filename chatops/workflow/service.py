@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
@@ -58,7 +58,9 @@ log = logging.getLogger(__name__)
 
 MAX_CAS_ATTEMPTS = 20
 
-_RESOLVE_APPROVERS = frozenset({Command.APPROVE, Command.REJECT, Command.PUBLISH, Command.PRIVATE})
+_RESOLVE_APPROVERS = frozenset(
+    {Command.APPROVE, Command.REJECT, Command.PUBLISH, Command.PRIVATE, Command.STORM_PUBLISH}
+)
 """Commands whose decision depends on who the approvers are (publish: an approver may send
 what they approved without owning the case)."""
 
@@ -102,6 +104,18 @@ _CHANGED: Mapping[Command, DraftChange] = {
     Command.PRIVATE: DraftChange.VISIBILITY,
 }
 """What a command changes in a draft whose approval it withdraws or asks for again."""
+
+
+@dataclass(frozen=True)
+class StormSent:
+    """What publishing one storm member came to (`Workflow.publish_storm_member`)."""
+
+    case: Case
+    """The member after it: `published`, back in `storm` (not sent), or `publish_unknown`."""
+    retry_at: datetime | None = None
+    """The platform asked to slow down: nothing more to it before this time."""
+    failed: str = ""
+    """Why it was not sent (the platform's words), when it was not."""
 
 
 class CaseNotFound(Refused):
@@ -343,6 +357,50 @@ class Workflow:
             actor,
             Args(published_id=published.id, published_url=published.url),
         )
+
+    async def publish_storm_member(
+        self, case_id: str, actor: str, *, text: str, writer: str
+    ) -> StormSent:
+        """Send one storm member `text`, its wording of the holding statement `writer` wrote,
+        on approver `actor`'s publish-to-all; refused (`Refused`) unless the member is still
+        unanswered in its storm. At most once, as every publish: the compare-and-set into
+        `publishing` makes this caller the only one to talk to the platform, and a process
+        that dies after it leaves the member to `recover_stalled` (`publish_unknown`).
+
+        Nothing is shown in chat when it is sent or refused (the storm's summary counts it,
+        and a thread per member is what a storm avoids); an unknown outcome is, because a
+        person must look at the platform."""
+        member = await self.case(case_id)
+        await self._platform_allows(member.model_copy(update={"draft": text}), False)
+        args = Args(text=text, writer=writer)
+        _, case = await self._transition(case_id, Command.STORM_PUBLISH, actor, args)
+        async with self.in_flight:
+            mentions = await self.store.cases.mentions(case.id)
+            target = mentions.get(case.reply_to or "") or mentions[case.mention_keys[-1]]
+            adapter = self.adapters.get(case.platform)
+            reply = Reply(case_id=case.id, in_reply_to=target, text=case.draft, private=False)
+            try:
+                if adapter is None:
+                    raise PermanentError(f"platform '{case.platform}' is not configured")
+                published = await adapter.reply(reply)
+            except OutcomeUnknown as exc:
+                log.warning("case %s: publish outcome unknown: %s", case.id, exc.reason)
+                after = await self.command(
+                    case.id, Command.PUBLISH_UNKNOWN, SYSTEM, Args(text=exc.reason)
+                )
+                return StormSent(after, failed=exc.reason)
+            except NotSent as exc:
+                log.warning("case %s: not published: %s", case.id, exc.reason)
+                retry_at = None
+                if isinstance(exc, RateLimited):
+                    retry_at = self.clock() + timedelta(seconds=exc.retry_after)
+                failed = Args(text=exc.reason, not_published=_not_published(exc))
+                _, after = await self._transition(case.id, Command.PUBLISH_FAILED, SYSTEM, failed)
+                return StormSent(after, retry_at=retry_at, failed=exc.reason)
+            await self.store.published.add(text_digest(case.draft), self.clock().date())
+            sent = Args(published_id=published.id, published_url=published.url)
+            _, after = await self._transition(case.id, Command.PUBLISH_OK, actor, sent)
+            return StormSent(after)
 
     async def retry_due(self) -> list[str]:
         """Publish what a platform asked us to send later, only if it is exactly what was
@@ -648,7 +706,7 @@ class Workflow:
             if fingerprint(before) != fingerprint(after):
                 changed = _CHANGED.get(cmd, DraftChange.TEXT)
                 return [*events, self._approval_requested(after, actor, changed=changed)]
-        if events or cmd in (Command.PUBLISH, Command.PRIVATE):
+        if events or cmd in (Command.PUBLISH, Command.PRIVATE, Command.STORM_PUBLISH):
             return events  # publishing: the outcome is announced
         if cmd is Command.REPLY_TO:
             return [_reply_target_event(before, after, actor)]

@@ -46,6 +46,7 @@ ALLOWED: Mapping[Command, frozenset[State]] = {
     Command.REOPEN: frozenset({S.PUBLISHED, S.CLOSED, S.DISMISSED}),
     Command.CLOSE: frozenset({S.PUBLISHED}),
     Command.SPLIT: frozenset({S.STORM}),
+    Command.STORM_PUBLISH: frozenset({S.STORM}),
 }
 """Command -> the states it may start from. Everything else is refused."""
 
@@ -89,6 +90,7 @@ class Args:
     overdue: Overdue | None = None  # ESCALATE: what the tier found late (for the thread)
     not_published: NotPublished | None = None  # PUBLISH_FAILED, CONFIRM_NOT_SENT: why
     draft: str = ""  # REPLY_TO, TEMPLATE: the template's text for the case, as rendered
+    writer: str = ""  # STORM_PUBLISH: who wrote the storm's holding statement
     now: datetime | None = None
 
 
@@ -495,6 +497,27 @@ def _split(c: Case, _actor: str, _p: Policy, _a: Args) -> None:
     c.state = S.NEW
 
 
+def _storm_publish(c: Case, actor: str, p: Policy, a: Args) -> None:
+    """Publish-to-all sends one storm member its wording of the holding statement (`text`):
+    an approver's click covers it (storms are sensitive comms by definition), never the
+    statement's writer's (four eyes), and only while the member is still unanswered in the
+    storm (`storm` state), so no member is answered twice."""
+    _require_approver(actor, p)
+    if a.writer and a.writer == actor:
+        raise Refused("someone other than the statement's writer must publish it", code="four_eyes")
+    if not a.text.strip():
+        raise Refused("write a holding statement first")
+    c.draft = a.text
+    c.draft_author = a.writer or actor
+    c.private = False
+    _check_public(c, p)
+    c.approval_requested_by = a.writer or None
+    c.approved_by = actor
+    c.approved_fingerprint = fingerprint(c)
+    c.state_before_publish = c.state
+    c.state = S.PUBLISHING
+
+
 Handler = Callable[[Case, str, Policy, Args], None]
 """Changes the (copied) case in place, or raises Refused."""
 
@@ -522,6 +545,7 @@ _HANDLERS: Mapping[Command, Handler] = {
     Command.REOPEN: _reopen,
     Command.CLOSE: _close,
     Command.SPLIT: _split,
+    Command.STORM_PUBLISH: _storm_publish,
 }
 
 assert set(_HANDLERS) == set(Command) == set(ALLOWED), "every command needs a rule"

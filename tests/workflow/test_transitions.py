@@ -84,6 +84,7 @@ EXPECTED: dict[Command, dict[State, State | None]] = {
     C.REOPEN: {S.PUBLISHED: S.CLAIMED, S.CLOSED: S.CLAIMED, S.DISMISSED: S.CLAIMED},
     C.CLOSE: {S.PUBLISHED: S.CLOSED},
     C.SPLIT: {S.STORM: S.NEW},
+    C.STORM_PUBLISH: {S.STORM: S.PUBLISHING},
 }
 
 ARGS: dict[Command, Args] = {
@@ -95,6 +96,7 @@ ARGS: dict[Command, Args] = {
     C.TEMPLATE: Args(text="apology", draft="Hej Anna! Vi beklagar verkligen.", now=NOW),
     C.SNOOZE: Args(until=NOW.replace(hour=10), now=NOW),
     C.PUBLISH_OK: Args(published_id="r-1", published_url="https://x.invalid/r-1"),
+    C.STORM_PUBLISH: Args(text="Hej Anna! Vi vet om felet.", writer="anna", now=NOW),
 }
 
 
@@ -125,7 +127,12 @@ CASES = [(cmd, st) for cmd in Command for st in State]
 @pytest.mark.parametrize(("cmd", "state"), CASES, ids=[f"{c.value}-{s.value}" for c, s in CASES])
 def test_every_command_from_every_state(cmd: Command, state: State) -> None:
     case = make_case(state)
-    actor = {C.APPROVE: "comms", C.REJECT: "comms", C.TAKE_OVER: "bob"}.get(cmd, "anna")
+    actor = {
+        C.APPROVE: "comms",
+        C.REJECT: "comms",
+        C.TAKE_OVER: "bob",
+        C.STORM_PUBLISH: "comms",
+    }.get(cmd, "anna")
     expected = EXPECTED[cmd].get(state)
     if expected is None:
         with pytest.raises(Refused):
