@@ -403,6 +403,7 @@ class Storms:
         found = await self.redis.zrange(StormKeys(department).open, 0, -1)
         return texts(cast(list[Raw], found))
 
+
 @dataclass(frozen=True)
 class Statement:
     """A storm's holding statement: what comms wrote (or approved), in which language, by whom."""
