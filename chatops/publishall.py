@@ -50,6 +50,8 @@ HOLD = timedelta(minutes=2)
 died is taken over after this."""
 UNKNOWN = "the platform did not answer: check it in its own thread"
 ANSWERED = frozenset({State.PUBLISHED, State.CLOSED})
+IN_FLIGHT = "in flight"
+"""What `_one` says of a member being published (by a runner that may have died)."""
 
 
 class PublishAll:
@@ -149,13 +151,16 @@ class PublishAll:
             for m in await self.storms.roster(ref.department, ref.group)
             if not m.own and m.case_id not in done and m.case_id not in job.failed
         ]
-        sent = 0
+        sent, in_flight = 0, False
         for member in members:
             if self._stopping or (most is not None and sent >= most):
                 return sent
             if not await self._hold(ref):
                 return sent  # another runner took over (this one was thought dead)
             outcome = await self._one(ref, job, member.case_id, member.key)
+            if outcome == IN_FLIGHT:
+                in_flight = True
+                continue
             if outcome is None:
                 continue
             if isinstance(outcome, datetime):
@@ -164,6 +169,12 @@ class PublishAll:
                 return sent
             sent += 1
             await self._changed(ref)
+        if in_flight:
+            # A member a dead runner left `publishing`: once it is `publish_unknown` (or its
+            # runner finished it after all), the next pass counts it; the job is not done yet.
+            await self.publishing.defer(ref.department, ref.group, self.clock() + HOLD)
+            await self._changed(ref)
+            return sent
         await self.publishing.finish(ref.department, ref.group)
         log.info("storm %s: publish to all done", ref.id)
         await self._changed(ref)
@@ -171,9 +182,10 @@ class PublishAll:
 
     async def _one(
         self, ref: StormRef, job: PublishJob, case_id: str, key: str
-    ) -> bool | datetime | None:
-        """One member: True sent, a time when the platform asked to wait until then, None
-        when nothing was sent (answered or failed, as recorded)."""
+    ) -> bool | datetime | str | None:
+        """One member: True sent, a time when the platform asked to wait until then,
+        `IN_FLIGHT` while it is `publishing`, None when nothing was sent (answered or failed,
+        as recorded)."""
         dept, group = ref.department, ref.group
         case = await self.cases.get(case_id)
         if case is None:
@@ -184,8 +196,10 @@ class PublishAll:
         if case.state is State.PUBLISH_UNKNOWN:
             await self.publishing.failed(dept, group, case_id, UNKNOWN)
             return None
+        if case.state is State.PUBLISHING and case.storm == ref.id:
+            return IN_FLIGHT
         if case.state is not State.STORM:
-            return None  # answered in a thread of its own, or in flight elsewhere
+            return None  # split out: answered in a thread of its own
         mention = (await self.cases.mentions(case_id)).get(case.reply_to or key)
         name = (mention.author.name or mention.author.handle) if mention else ""
         candidates = wordings(
