@@ -36,9 +36,7 @@ async def send(
 ) -> int:
     """Post the digest of one department, and send it to `leads` (ids as configured: people,
     user groups) directly; returns the number of cases listed (0: nothing sent)."""
-    items = await build(
-        store.cases, store.indexes, department, now, wf.answer_due, store.storms
-    )
+    items = await build(store.cases, store.indexes, department, now, wf.answer_due, store.storms)
     if not items:
         return 0
     day = now.astimezone(wf.calendar(department).tz).date().isoformat()
