@@ -57,7 +57,7 @@ from chatops.chat.hints import first_plain_reply
 from chatops.chat.home import ONLY_YOURS
 from chatops.chat.rich import EMOJI
 from chatops.chat.scope import Home, may_act, may_act_from_home, refusal
-from chatops.chat.storm import apart, listing_line
+from chatops.chat.storm import STATEMENT_SET, StormRef, apart, listing_line
 from chatops.chat.wording import EMPTY_DRAFT, draft_hint
 from chatops.domain import OPEN_STATES, Case
 from chatops.teams.auth import untrusted_activity, untrusted_identity
@@ -460,6 +460,14 @@ class ChatopsBot(TeamsActivityHandler):
         try:
             if case_id is None:
                 raise Refused("`>>` sets the draft only in the thread of a case's post.")
+            ref = StormRef.parse(case_id)
+            if ref is not None:  # a storm's reply chain: its holding statement
+                pipeline = self.backend.rt.pipeline
+                if pipeline is None:
+                    raise Refused("this process does not handle storms")
+                await pipeline.publish_all.say(ref, user, text)
+                await turn_context.send_activity(_to(turn_context.activity, STATEMENT_SET))
+                return
             await run_action(self.backend.workflow, Action.EDIT, case_id, user, text)
         except Refused as refusal:
             await turn_context.send_activity(_to(turn_context.activity, refusal.reason))

@@ -110,3 +110,25 @@ async def test_cases_names_a_storm_once(ts: tuple[TeamsSystem, ManualClock]) -> 
     text = str(answer.body["text"])
     assert "**Storm social:1** · 4 members wait in its thread" in text
     assert "#1001" in text and "#1003" not in text
+
+
+async def test_chevrons_in_a_storms_chain_set_its_holding_statement(
+    ts: tuple[TeamsSystem, ManualClock],
+) -> None:
+    system, wall = ts
+    for n in range(6):
+        await complaint(system, n)
+    await flush(system, wall)
+    summary = system.connector.posts(SOCIAL)[2]
+    said = "The app is down since 9:00 and we are working hard to bring it back."
+    activity = channel_message(
+        system.connector.url, BOB, ">> " + said, channel=SOCIAL, post_id=summary.id
+    )
+    r = await system.send(activity)
+    assert r.status in (200, 201), await r.text()
+    statement = await system.rt.store.publishing.statement("social", "1")
+    assert statement is not None
+    assert (statement.text, statement.language, statement.writer) == (said, "en", BOB.aad)
+    await flush(system, wall, storm.SUMMARY_EVERY)
+    summary = system.connector.posts(SOCIAL)[2]
+    assert "Holding statement" in card_text(summary) and said in card_text(summary)
