@@ -18,7 +18,7 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from functools import partial
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
@@ -31,7 +31,7 @@ from chatops.chat import Department
 from chatops.chat.actions import Action
 from chatops.chat.commands import case_of, run_action
 from chatops.chat.home import HomeView
-from chatops.chat.storm import apart, listing_line
+from chatops.chat.storm import STATEMENT_SET, StormRef, apart, listing_line
 from chatops.console.render import (
     VERBS,
     Verb,
@@ -45,6 +45,9 @@ from chatops.console.storm import StormPrinter
 from chatops.domain import utcnow
 from chatops.store import Audit
 from chatops.workflow.service import Workflow
+
+if TYPE_CHECKING:
+    from chatops.publishall import PublishAll
 from chatops.workflow.transitions import Refused
 
 HELP = """\
@@ -52,6 +55,8 @@ commands (N is a case number, with or without #):
   list                 open cases
   storm                open storms (many people writing the same thing)
   storm ID             a storm's summary as it is now (ID as storm lists it: social:3)
+  storm ID >> TEXT     the storm's holding statement
+  storm ID publish     approver: send it, personalised, to every member still unanswered
   home (or my)         your cases, approvals, unclaimed cases and today's figures
   show N               a case, its comments numbered, with its thread history
   as USER              act as USER from now on (the demo's approver is 'comms')
@@ -107,9 +112,11 @@ class Repl:
         departments: Sequence[Department] = (),
         homes: Callable[[str], Awaitable[HomeView]] | None = None,
         storms: StormPrinter | None = None,
+        publish_all: PublishAll | None = None,
     ) -> None:
         """`departments`: where a case may be moved (its card lists them); `homes` builds a
-        person's Home (console/home.py); `storms` prints storms (the backend's printer)."""
+        person's Home (console/home.py); `storms` prints storms (the backend's printer);
+        `publish_all` takes storms' holding statements and publishes them."""
         self.wf = workflow
         self.audit = audit
         self.console = console
@@ -118,6 +125,7 @@ class Repl:
         self.departments = tuple(departments)
         self.homes = homes
         self.storms = storms
+        self.publish_all = publish_all
         self.verbs = {verb.name: (action, verb) for action, verb in VERBS.items()}
         self.session: PromptSession[str] | None = None
         """The line editor while `run_prompt` reads."""
@@ -196,14 +204,34 @@ class Repl:
 
     async def _storm(self, rest: str) -> None:
         words = rest.split()
+        head = rest.split(maxsplit=1)
         if self.storms is None:
             self._say("storms are not shown here: use list")
+        elif len(head) > 1 and (head[1].startswith(">>") or head[1] == "publish"):
+            await self._answer_storm(head[0], head[1])
         elif len(words) > 1:
-            self._say("usage: storm [ID]")
+            self._say("usage: storm [ID]  ·  storm ID >> TEXT  ·  storm ID publish")
         elif words:
             await self.storms.show(words[0])
         else:
             await self.storms.list_open()
+
+    async def _answer_storm(self, storm_id: str, what: str) -> None:
+        """`storm ID >> TEXT` sets the storm's holding statement; `storm ID publish` (an
+        approver who did not write it) publishes it to every member still unanswered."""
+        ref = StormRef.parse(storm_id)
+        if self.publish_all is None or ref is None:
+            self._say(f"storm {storm_id}: no storm to answer here")
+            return
+        try:
+            if what == "publish":
+                await self.publish_all.start(ref, self.user)
+                self.console.print(safe(f"storm {storm_id}: publishing to all"))
+            else:
+                await self.publish_all.say(ref, self.user, what.removeprefix(">>"))
+                self.console.print(safe(STATEMENT_SET))
+        except Refused as exc:
+            self._say(f"storm {storm_id}: {exc.reason}")
 
     async def _case_command(self, name: str, rest: str) -> None:
         """A line command (`VERBS`, or `show`): N, then its argument; free text is the rest

@@ -6,12 +6,14 @@ pipeline and the sandbox platform's reply API (tests/fakes/sandbox.py)."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
 from chatops.chat import EventKind
 from chatops.chat import storm as storm_thread
@@ -19,6 +21,8 @@ from chatops.chat.rich import plain
 from chatops.chat.storm import StormRef, answering_lines, over_repeat_limit
 from chatops.chat.stormread import answering
 from chatops.config import Config, load_config_text
+from chatops.console.repl import Repl
+from chatops.console.storm import StormPrinter
 from chatops.domain import State
 from chatops.drafting import HOLDING_VARIANTS, Drafter
 from chatops.publishall import UNKNOWN, PublishAll
@@ -325,3 +329,31 @@ async def test_slack_statement_by_chevrons_publish_by_an_approver_progress_in_su
 
 async def _async(value: bool) -> bool:
     return value
+
+
+async def test_the_console_sets_the_statement_and_publishes_it_to_all(system: System) -> None:
+    ids = await storm(system, NAMES[:2])
+    out = io.StringIO()
+    console = Console(file=out, width=200, color_system=None)
+    printer = StormPrinter(
+        console, system.rt.store.storms, [], system.clock, system.rt.store.publishing
+    )
+    repl = Repl(
+        system.wf,
+        system.rt.store.audit,
+        console,
+        "comms",
+        clock=system.clock,
+        storms=printer,
+        publish_all=publisher(system),
+    )
+    await repl.execute(f"storm social:1 >> {STATEMENT}")
+    await repl.execute("storm social:1 publish")
+    assert "four eyes" in out.getvalue()
+    await repl.execute("as comms2")
+    await repl.execute("storm social:1 publish")
+    assert "publishing to all" in out.getvalue()
+    assert await publisher(system).run_due() == 2
+    await repl.execute("storm social:1")
+    assert "2 of 2 answered · done" in out.getvalue()
+    assert sent_to(system) == Counter({"m-0": 1, "m-1": 1}) and len(ids) == 2
