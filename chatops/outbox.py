@@ -39,7 +39,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, ClassVar, Generic, Protocol, Self, TypedDict, TypeVar, Unpack, cast
@@ -154,6 +154,31 @@ return 0
 """Extend the lease KEYS[1] by ARGV[2] ms if it is still ours (ARGV[1])."""
 
 
+DEFER = """
+local wanted = {}
+for i = 1, #ARGV do wanted[ARGV[i]] = true end
+local kept, moved = {}, {}
+for _, raw in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  local ok, op = pcall(cjson.decode, raw)
+  if ok and type(op) == 'table' and wanted[op['case_id']] then
+    table.insert(moved, raw)
+  else
+    table.insert(kept, raw)
+  end
+end
+if #moved == 0 then return 0 end
+redis.call('DEL', KEYS[1])
+for i = 1, #kept, 1000 do
+  redis.call('RPUSH', KEYS[1], unpack(kept, i, math.min(i + 999, #kept)))
+end
+for i = 1, #moved, 1000 do
+  redis.call('RPUSH', KEYS[2], unpack(moved, i, math.min(i + 999, #moved)))
+end
+return #moved
+"""
+"""Move the ops of the cases ARGV from the queue KEYS[1] to the end of KEYS[2], each queue in
+its order (a case's thread replies stay behind its message)."""
+
 BATCH_KIND = "batch"
 """The op kind of a storm's batch (its backend's sender registers how to send it)."""
 ORDINARY, SUMMARY, BATCH = 0, 1, 2
@@ -265,6 +290,7 @@ class Outbox(Generic[OpT, WhereT]):
         self.local_wake = asyncio.Event()
         self.clock: Callable[[], float] = time.time
         """Wall-clock seconds of the storm throttles (tests set a clock of their own)."""
+        self._defer = self.redis.register_script(DEFER)
 
     async def enqueue(self, op: OpT) -> None:
         pipe = self.redis.pipeline(transaction=False)
@@ -286,6 +312,15 @@ class Outbox(Generic[OpT, WhereT]):
         await self.enqueue(self.op_type("post", case_id, channel, lane=lane))
         await self.redis.hset(key, f"queued:{channel}", "1")
         return True
+
+    async def defer(self, channel: str, case_ids: Sequence[str], lane: int) -> int:
+        """The writes of `case_ids` still waiting in `channel`'s ordinary lane go to the end of
+        `lane` instead (a storm's members from before it opened: they are the storm's now, and
+        unrelated cases go first). Returns how many ops moved."""
+        if not case_ids:
+            return 0
+        queues = [self.keys.queue(channel, ORDINARY), self.keys.queue(channel, lane)]
+        return int(await self._defer(keys=queues, args=list(case_ids)))
 
     async def unqueue(self, case_id: str, channel: str) -> None:
         """The post queued for `channel` is done with (sent, superseded or dropped)."""

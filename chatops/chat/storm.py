@@ -51,11 +51,11 @@ SUMMARY_TEXT = 120
 """Characters of a top text in the summary."""
 BATCH_TEXT = 140
 """Characters of a member's text in a batch line."""
-BATCH_LINES = 40
+BATCH_LINES = 100
 """Members one batch message names at most; the next batch goes on from there."""
 SUMMARY_EVERY = 3.0
 """Seconds between two updates of one storm's summary, however many members join."""
-BATCH_EVERY = 10.0
+BATCH_EVERY = 15.0
 """Seconds between two batches of one storm: a burst of members is one message, not dozens
 (each costs one of the channel's ~1 message a second)."""
 

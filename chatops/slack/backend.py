@@ -147,7 +147,12 @@ class SlackBackend:
         """ShowsStorms: the summary posted once (after the channel's ordinary writes), then
         updated in place and its new members listed, both throttled (outbox.mark_storm)."""
         channel = self.workflow.department(storm.department).channel
-        await self.outbox.post_once(storm.id, channel, lane=outboxes.SUMMARY)
+        if await self.outbox.post_once(storm.id, channel, lane=outboxes.SUMMARY):
+            # Its members from before it opened whose threads still wait (a burst under the
+            # channel's rate limit) are the storm's now: unrelated cases go first.
+            members = await self.rt.store.storms.roster(storm.department, storm.group)
+            earlier = [m.case_id for m in members if m.own == "earlier"]
+            await self.outbox.defer(channel, earlier, outboxes.SUMMARY)
         await self.outbox.mark_storm(storm.id, storms.SUMMARY_EVERY, storms.BATCH_EVERY)
 
     async def refresh(self, view: CaseView) -> None:

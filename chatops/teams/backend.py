@@ -282,7 +282,12 @@ class TeamsBackend:
         """ShowsStorms: the summary card posted once (after the channel's ordinary writes),
         then refreshed in place and its new members listed in its reply chain, throttled."""
         channel = self.workflow.department(storm.department).channel
-        await self.outbox.post_once(storm.id, channel, lane=SUMMARY)
+        if await self.outbox.post_once(storm.id, channel, lane=SUMMARY):
+            # Its members from before it opened whose threads still wait (a burst under the
+            # channel's rate limit) are the storm's now: unrelated cases go first.
+            members = await self.rt.store.storms.roster(storm.department, storm.group)
+            earlier = [m.case_id for m in members if m.own == "earlier"]
+            await self.outbox.defer(channel, earlier, SUMMARY)
         await self.outbox.mark_storm(storm.id, storms.SUMMARY_EVERY, storms.BATCH_EVERY)
 
     async def render_storm(self, storm: storms.StormRef) -> Rendered | None:
