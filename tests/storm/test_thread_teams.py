@@ -119,7 +119,7 @@ async def test_chevrons_in_a_storms_chain_set_its_holding_statement(
     for n in range(6):
         await complaint(system, n)
     await flush(system, wall)
-    summary = system.connector.posts(SOCIAL)[2]
+    summary = system.connector.posts(SOCIAL)[0]
     said = "The app is down since 9:00 and we are working hard to bring it back."
     activity = channel_message(
         system.connector.url, BOB, ">> " + said, channel=SOCIAL, post_id=summary.id
@@ -130,5 +130,5 @@ async def test_chevrons_in_a_storms_chain_set_its_holding_statement(
     assert statement is not None
     assert (statement.text, statement.language, statement.writer) == (said, "en", BOB.aad)
     await flush(system, wall, storm.SUMMARY_EVERY)
-    summary = system.connector.posts(SOCIAL)[2]
+    summary = system.connector.posts(SOCIAL)[0]
     assert "Holding statement" in card_text(summary) and said in card_text(summary)
