@@ -17,6 +17,7 @@ from chatops.chat.actions import Action, StormAction
 from chatops.chat.commands import case_of, run_action
 from chatops.chat.hints import first_plain_reply
 from chatops.chat.inbox import may_approve
+from chatops.chat.rich import Emoji, Text
 from chatops.chat.storm import STATEMENT_SET, StormRef, apart, listing_line
 from chatops.chat.wording import EMPTY_DRAFT, draft_hint
 from chatops.domain import OPEN_STATES
@@ -124,6 +125,17 @@ def _button(backend: SlackBackend, clicked: Action) -> Callable[..., Awaitable[N
             await _tell(backend, channel, user, refusal.reason)
 
     return listener
+
+
+async def _saved(backend: SlackBackend, channel: str, user: str, thread_ts: str) -> None:
+    """Only the statement's writer is told it is saved (the summary shows it to everyone)."""
+    text = mrkdwn((Emoji("white_check_mark"), Text(" " + STATEMENT_SET)))
+    try:
+        await backend.client.chat_postEphemeral(
+            channel=channel, user=user, text=text, thread_ts=thread_ts
+        )
+    except SlackApiError as exc:
+        log.warning("slack: could not tell %s: %s", user, exc.response.get("error"))
 
 
 def _publish_all(backend: SlackBackend) -> PublishAll:
@@ -327,7 +339,7 @@ def _thread_message(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
         try:
             if ref is not None:  # a storm's thread: its holding statement
                 await _publish_all(backend).say(ref, user, draft.text)
-                await _tell(backend, channel, user, STATEMENT_SET, thread_ts=thread_ts)
+                await _saved(backend, channel, user, thread_ts)
                 return
             await backend.workflow.edit(case_id, user, draft.text)
         except Refused as refusal:

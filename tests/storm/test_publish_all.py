@@ -294,17 +294,19 @@ async def test_slack_statement_by_chevrons_publish_by_an_approver_progress_in_su
     publishing = st.rt.store.publishing
     said = await eventually(lambda: publishing.statement("social", "1"))
     assert (said.text, said.language, said.writer) == (statement, "en", ANNA)
-    assert st.slack.calls_to("chat.postEphemeral")  # only the writer is told it is saved
+    [saved] = st.slack.calls_to("chat.postEphemeral")  # only the writer is told it is saved
+    assert "Holding statement saved" in str(saved) and "no_entry" not in str(saved)
 
     await st.flush(seconds=storm_thread.SUMMARY_EVERY)
     summary = st.summary()
     assert message_violations(summary["blocks"], summary["text"]) == []
     assert "Holding statement" in _text(summary) and "Not published yet" in _text(summary)
-    await click_publish_all(st, ANNA)  # the writer: four eyes (and no approver)
-    told = len(st.slack.calls_to("chat.postEphemeral"))
+    before = len(st.slack.calls_to("chat.postEphemeral"))
+    await click_publish_all(st, ANNA)  # the writer, and no approver: refused
     await eventually(
-        lambda: _async(len(st.slack.calls_to("chat.postEphemeral")) > told - 1), what="refusal"
+        lambda: _async(len(st.slack.calls_to("chat.postEphemeral")) > before), what="refusal"
     )
+    assert "only approvers" in str(st.slack.calls_to("chat.postEphemeral")[-1])
     assert await publishing.job("social", "1") is None
     await click_publish_all(st, COMMS)
     job = await eventually(lambda: publishing.job("social", "1"))
