@@ -19,7 +19,15 @@ Measured from outside, on the local Slack's clock (when each call arrived):
 Targets (issue 13, DESIGN §8): unrelated p99 ≤ 5 s, storm members visible ≤ 30 s after the
 burst's end, the storm's posts ≤ 5 % of its mentions, 0 lost, 0 duplicates.
 
+Then publish to all: the storm's holding statement is set and the job started in the store
+(as '>>' and an approver's click do; their checks are tests/storm's), and the worker of
+`chatops run` answers every member still in the `storm` state through the sandbox platform's
+reply endpoint, here a local one allowing `--platform-rate` replies a second (as many burst,
+429 + Retry-After beyond). Prints how long it took, the replies against what the platform
+allowed, 429s, duplicates (a member answered twice) and members left unanswered.
+
 Usage: python -m bench.storm [--storm 300] [--over 45] [--unrelated 12] [--repeat 1]
+       [--platform-rate 10]
 """
 
 from __future__ import annotations
@@ -36,16 +44,20 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import redis
+from aiohttp import web
 
 from adapters.sandbox import sign
 from bench._common import BENCH_REDIS_URL, free_port, percentile, spawn, stop
 from chatops import keys
 from chatops.slack.ids import METADATA_EVENT, REPLY_METADATA_EVENT
+from chatops.store import Store, connect
+from chatops.store.storms import Statement
 from tests.fakes.slack import FakeSlack
 
 SECRET = "bench"
@@ -80,6 +92,12 @@ COMPLAINTS = {
         "Ist die App ausgefallen? Ich komme nicht rein und muss heute zahlen",
     ],
 }
+FIRST = (
+    "Anna Erik Maja Lars Sara Nils Karin Olle Emma Johan Lisa Oskar Eva Ahmed Sofia Jonas Ida "
+    "Tom Mette Jürgen Petra Ivana Dmitri Claire Linnea Hugo Elsa Axel Wilma Leo Alva Noah Klara "
+    "Liam Ebba Adam Alice Omar Nora Ali Greta Sam Amira Felix Maria Ole Hanna Viktor Ingrid Mats"
+).split()
+LAST = "Berg Lund Holm Ek Falk Ström Dahl Nyström Wong Schulz".split()
 ENDINGS = ["", "!", "!!", " 😡", " again…", " seriously", " #acmedown", " #acmedown #fail"]
 LINK = " https://status.acme.se/incidents/2026-11-30"
 UNRELATED = [
@@ -110,7 +128,7 @@ def storm_mention(i: int, rng: random.Random) -> dict[str, Any]:
         "account": "acme",
         "author": {
             "id": f"us{i}",
-            "name": f"Storm Person {i}",
+            "name": f"{FIRST[i % len(FIRST)]} {LAST[i // len(FIRST) % len(LAST)]}",
             "handle": f"storm{i}",
             "followers": rng.randint(5, 3000),
         },
@@ -174,6 +192,86 @@ def seen(slack: FakeSlack) -> Seen:
     return out
 
 
+class Platform:
+    """The sandbox platform's reply endpoint (DESIGN §4.5) on a local port, allowing `rate`
+    replies a second with a burst of `burst`, 429 + Retry-After beyond, as platforms do."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.last = float(burst), time.monotonic()
+        self.received: list[tuple[str, float]] = []
+        self.rejected = 0
+        self.runner: web.AppRunner | None = None
+
+    async def replies(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        now = time.monotonic()
+        self.tokens = min(float(self.burst), self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens < 1:
+            self.rejected += 1
+            wait = max(1, int((1 - self.tokens) / self.rate + 0.999))
+            return web.json_response(
+                {"error": "slow down"}, status=429, headers={"Retry-After": str(wait)}
+            )
+        self.tokens -= 1
+        self.received.append((str(body.get("in_reply_to")), now))
+        return web.json_response({"id": f"reply-{len(self.received)}"})
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_post("/replies", self.replies)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        return f"http://127.0.0.1:{self.runner.addresses[0][1]}"
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+
+async def publish_to_all(platform: Platform, storm_ids: list[str], members: int) -> None:
+    """The storm's holding statement set and "Publish to all" started as comms and an approver
+    would (written to the store as the click does; the click's checks are tests/storm's), then
+    the worker of `chatops run` answers every member at the platform's pace."""
+    if len(storm_ids) != 1:
+        print(f"  publish to all: {len(storm_ids)} storms, skipped")
+        return
+    department, group = storm_ids[0].split(":", 1)
+    store = Store(connect(BENCH_REDIS_URL))
+    roster = await store.storms.roster(department, group)
+    wanted = {m.key.split(":", 1)[1] for m in roster if not m.own}
+    statement = Statement("The app is down since 9:00 and we are working to fix it.", "en", "U0W")
+    now = datetime.now(UTC)
+    await store.publishing.say(department, group, statement, now)
+    start = time.monotonic()
+    assert await store.publishing.start(department, group, "U0COMMS01", statement, now)
+    deadline = start + 10 * members / platform.rate + 60
+    progress, last = -1, time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - last < 40:
+        answered = len({k for k, _ in platform.received} & wanted)
+        if answered >= len(wanted):
+            break
+        if answered != progress:
+            progress, last = answered, time.monotonic()
+        await asyncio.sleep(0.5)
+    await asyncio.sleep(3)  # anything doubled shows up now
+    await store.redis.aclose()
+    got = Counter(k for k, _ in platform.received)
+    times = [t for _, t in platform.received]
+    took = max(times) - start if times else float("nan")
+    allowed = platform.burst + platform.rate * took
+    dup = sum(n - 1 for n in got.values())
+    print(
+        f"  publish to all: {len(set(got) & wanted)} of {len(wanted)} members in the storm state "
+        f"answered in {took:.1f} s; platform allows {platform.rate:g}/s burst {platform.burst}: "
+        f"{len(times)} replies of {allowed:.0f} allowed ({len(times) / allowed:.0%}), "
+        f"429s {platform.rejected}, duplicates {dup}, unanswered {len(wanted - set(got))}"
+    )
+
+
 async def ready(client: httpx.AsyncClient, proc: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -207,6 +305,7 @@ async def one_run(
     over: float,
     unrelated: int,
     seed: int,
+    publish: Platform | None = None,
 ) -> bool:
     rng = random.Random(seed)
     plan: list[tuple[float, dict[str, Any], bool]] = [
@@ -283,15 +382,26 @@ async def one_run(
     print(f"    members per batch: {', '.join(map(str, s.batches))}")
     print(f"  429 answers from the server  : {slack.rejected_429}")
     print(f"  lost {lost}, duplicates {duplicates}   target 0 and 0")
+    if publish is not None:
+        members = len(storm_keys) - own_threads
+        await publish_to_all(publish, storms, members)
     return p99 <= 5 and worst <= 30 and share <= 0.05 and lost == 0 and duplicates == 0
 
 
 async def main(
-    storm: int, over: float, unrelated: int, rate: float, burst: int, repeat: int
+    storm: int,
+    over: float,
+    unrelated: int,
+    rate: float,
+    burst: int,
+    repeat: int,
+    platform_rate: float,
 ) -> None:
     r = redis.Redis.from_url(BENCH_REDIS_URL)
     slack = FakeSlack(clock=time.monotonic)
     await slack.start()
+    platform = Platform(platform_rate, max(1, int(platform_rate)))
+    replies_url = await platform.start() if platform_rate > 0 else ""
     tmp = Path(tempfile.mkdtemp(prefix="chatops-bench-"))
     (tmp / "chatops.yaml").write_text(CONFIG)
     ok = True
@@ -309,17 +419,31 @@ async def main(
             "SLACK_SIGNING_SECRET": "s",
             "SLACK_API_URL": slack.url,
             "SANDBOX_SECRET": SECRET,
+            "SANDBOX_API_URL": replies_url,
         }
+        platform.received.clear()
+        platform.rejected = 0
         proc = spawn(["-m", "chatops", "--log-level", "WARNING", "run"], env, tmp / "run.log")
         try:
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
                 await ready(client, proc)
                 slack.post_rate = (rate, burst)
                 print(f"run {run}:")
-                ok = await one_run(slack, client, r, storm, over, unrelated, seed=run) and ok
+                found = await one_run(
+                    slack,
+                    client,
+                    r,
+                    storm,
+                    over,
+                    unrelated,
+                    seed=run,
+                    publish=platform if platform_rate > 0 else None,
+                )
+                ok = found and ok
         finally:
             stop(proc)
     await slack.stop()
+    await platform.stop()
     r.flushdb()
     print("all targets met" if ok else "some target missed")
 
@@ -332,5 +456,11 @@ if __name__ == "__main__":
     ap.add_argument("--rate", type=float, default=1.0)
     ap.add_argument("--burst", type=int, default=3)
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument(
+        "--platform-rate",
+        type=float,
+        default=10.0,
+        help="replies a second the local platform allows (as many burst); 0: no publish to all",
+    )
     a = ap.parse_args()
-    asyncio.run(main(a.storm, a.over, a.unrelated, a.rate, a.burst, a.repeat))
+    asyncio.run(main(a.storm, a.over, a.unrelated, a.rate, a.burst, a.repeat, a.platform_rate))
