@@ -223,7 +223,9 @@ async def run_demo(
         environ, own_secret = demo_env(env, replies_url)
         settings = Settings.from_env(environ)
         store = Store(connect(None))
-        chat = ConsoleBackend(console, departments(config), storms=store.storms)
+        chat = ConsoleBackend(
+            console, departments(config), storms=store.storms, publishing=store.publishing
+        )
         rt = await runtime.start(settings, config, store=store, chat=chat)
         stop = asyncio.Event()
         try:
@@ -261,6 +263,7 @@ async def run_demo(
                         departments=chat.departments,
                         homes=lambda user: home.build(rt, user),
                         storms=chat.storms,
+                        publish_all=rt.pipeline.publish_all if rt.pipeline else None,
                     ).run(stdin)
                 finally:
                     stop.set()

@@ -123,6 +123,12 @@ async def test_the_demo_shows_the_whole_product_within_a_minute(demo: Demo) -> N
     await until(lambda: demo.first(r"📤 Sandbox received a reply to m-\S+, publicly:"))
     await until(lambda: demo.first(r"│ Hej Anna! We're on it: #1 priority$"))
 
+    # publish to all: a holding statement, then an approver who did not write it sends it
+    said = f"storm {storm_id} >> We know the app is down and are working on it."
+    await demo.type(said, "as comms", f"storm {storm_id} publish")
+    await until(lambda: demo.first(rf"^storm {storm_id}: publishing to all$"))
+    await until(lambda: len(re.findall(r"📤 Sandbox received a reply", demo.out)) >= 3)
+
     assert demo.proc.stdin is not None
     demo.proc.stdin.close()
     assert await asyncio.wait_for(demo.proc.wait(), 30) == 0
