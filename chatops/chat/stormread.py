@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from chatops.chat.storm import Answering, StormRef
-from chatops.store.storms import Member, Publishing
+from chatops.chat.storm import Answering, StormRef, Summary, summarise
+from chatops.store.storms import Member, Publishing, Storms
 
 
 async def answering(
@@ -30,3 +31,22 @@ async def answering(
         by=job.by,
         running=job.running,
     )
+
+
+async def summary_now(
+    storms: Storms,
+    publishing: Publishing | None,
+    ref: StormRef,
+    name: str,
+    zone: str,
+    now: datetime,
+) -> tuple[Summary, list[Member]] | None:
+    """The storm's summary as it is now and its members; None once its record expired."""
+    group = await storms.group(ref.department, ref.group)
+    if group is None:
+        return None
+    members = await storms.roster(ref.department, ref.group)
+    said = await answering(publishing, ref, members) if publishing is not None else None
+    closed = group.state == "closed"
+    summary = summarise(ref, name, members, now, zone=zone, closed=closed, answering=said)
+    return summary, members

@@ -14,7 +14,7 @@ from rich.console import Console
 from chatops.chat import storm
 from chatops.chat.backend import Department
 from chatops.chat.storm_desk import NONE_OPEN, open_line, unknown
-from chatops.chat.stormread import answering
+from chatops.chat.stormread import summary_now
 from chatops.console.render import joined, rich_line, safe
 from chatops.store import Publishing, Storms
 from chatops.store.storms import Member
@@ -48,17 +48,9 @@ class StormPrinter:
 
     async def _summary_of(self, ref: storm.StormRef) -> tuple[storm.Summary, list[Member]] | None:
         """The storm's summary as it is now and its members; None once its record expired."""
-        group = await self.storms.group(ref.department, ref.group)
-        if group is None:
-            return None
         department = self.departments.get(ref.department)
         name, zone = (department.name, department.zone) if department else (ref.department, "")
-        members = await self.storms.roster(ref.department, ref.group)
-        closed = group.state == "closed"
-        said = await answering(self.publishing, ref, members) if self.publishing else None
-        now = self.clock()
-        summary = storm.summarise(ref, name, members, now, zone=zone, closed=closed, answering=said)
-        return summary, members
+        return await summary_now(self.storms, self.publishing, ref, name, zone, self.clock())
 
     async def changed(self, ref: storm.StormRef) -> None:
         found = await self._summary_of(ref)

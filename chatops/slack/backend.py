@@ -22,7 +22,7 @@ from chatops import outbox as outboxes
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, PingItem
 from chatops.chat import storm as storms
 from chatops.chat.present import Report, digest, pings
-from chatops.chat.stormread import answering
+from chatops.chat.stormread import summary_now
 from chatops.chat.thread import refresh, show_event
 from chatops.domain import utcnow
 from chatops.slack import direct
@@ -292,21 +292,14 @@ class SlackBackend:
 
     async def render_storm(self, storm: storms.StormRef) -> Rendered | None:
         """A storm's summary as it is now (None once its record expired)."""
-        store = self.rt.store.storms
-        group = await store.group(storm.department, storm.group)
-        if group is None:
-            return None
-        members = await store.roster(storm.department, storm.group)
         department = self.workflow.department(storm.department)
-        summary = storms.summarise(
-            storm,
-            department.name,
-            members,
-            self.rt.clock(),
-            zone=department.zone,
-            closed=group.state == "closed",
-            answering=await answering(self.rt.store.publishing, storm, members),
+        store = self.rt.store
+        found = await summary_now(
+            store.storms, store.publishing, storm, department.name, department.zone, self.rt.clock()
         )
+        if found is None:
+            return None
+        summary = found[0]
         links = await self._links_of([own.case_id for own in summary.own])
         blocks = summary_blocks(summary, links)
         text = summary_text(summary)

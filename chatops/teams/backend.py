@@ -30,7 +30,7 @@ from chatops.chat import (
 from chatops.chat import storm as storms
 from chatops.chat.drafts import Box, read_box
 from chatops.chat.inbox import answered
-from chatops.chat.stormread import answering
+from chatops.chat.stormread import summary_now
 from chatops.chat.thread import refresh, show_event
 from chatops.domain import Case
 from chatops.outbox import BATCH_KIND, SUMMARY
@@ -292,21 +292,14 @@ class TeamsBackend:
 
     async def render_storm(self, storm: storms.StormRef) -> Rendered | None:
         """A storm's summary card as it is now (None once its record expired)."""
-        store = self.rt.store.storms
-        group = await store.group(storm.department, storm.group)
-        if group is None:
-            return None
-        members = await store.roster(storm.department, storm.group)
         department = self.workflow.department(storm.department)
-        summary = storms.summarise(
-            storm,
-            department.name,
-            members,
-            self.rt.clock(),
-            zone=department.zone,
-            closed=group.state == "closed",
-            answering=await answering(self.rt.store.publishing, storm, members),
+        store = self.rt.store
+        found = await summary_now(
+            store.storms, store.publishing, storm, department.name, department.zone, self.rt.clock()
         )
+        if found is None:
+            return None
+        summary = found[0]
         links = await self.links([own.case_id for own in summary.own])
         card = summary_card(summary, links)
         return Rendered(department.channel, card, storms.summary_text(summary))
