@@ -30,8 +30,10 @@ from chatops.chat.storm import (
     NOT_APPROVER,
     OWN_STATEMENT,
     RUNNING,
+    STATEMENT_CHANGED,
     StormRef,
     over_repeat_limit,
+    statement_seal,
 )
 from chatops.classify.language import detect_language
 from chatops.config import Config
@@ -98,11 +100,16 @@ class PublishAll:
         await self.publishing.say(ref.department, ref.group, statement, self.clock())
         await self._changed(ref)
 
-    async def start(self, ref: StormRef, actor: str) -> None:
-        """An approver's "Publish to all" (or "retry"): the job is queued for the worker."""
+    async def start(self, ref: StormRef, actor: str, *, seen: str | None = None) -> None:
+        """An approver's "Publish to all" (or "retry"): the job is queued for the worker.
+
+        `seen` is the seal of the statement the clicked message showed (a chat message can be
+        older than the statement); None where the approver reads it as they act (console)."""
         statement = await self.publishing.statement(ref.department, ref.group)
         if statement is None:
             raise Refused(NO_STATEMENT)
+        if seen is not None and seen != statement_seal(statement.text):
+            raise Refused(STATEMENT_CHANGED, code="stale")
         approvers = (
             await self.approvers() if self.approvers else frozenset(self.config.approval.approvers)
         )

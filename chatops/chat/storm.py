@@ -13,6 +13,7 @@ was known of each member when it joined), lines as rich spans each chat marks up
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -94,10 +95,13 @@ class OwnThread:
     why: str  # a key of OWN_WORDS
 
 
-NO_STATEMENT = "write the storm's holding statement first (>> in its thread, or Edit)"
+NO_STATEMENT = "write the storm's holding statement first (>> in its thread)"
 NOT_APPROVER = "only approvers can publish a storm's holding statement to all"
 OWN_STATEMENT = "someone other than the statement's writer must publish it to all (four eyes)"
 RUNNING = "publishing to all is under way already"
+STATEMENT_CHANGED = (
+    "the holding statement changed since this message showed it: read it again, then publish"
+)
 STATEMENT_SET = "Holding statement saved: an approver publishes it to all."
 
 
@@ -155,6 +159,26 @@ class StormButton:
     storm: str
     confirm: str
     quote: str
+
+    @property
+    def value(self) -> str:
+        """The storm and a seal of the statement the button showed: a click publishes that
+        statement or nothing (someone may have rewritten it since)."""
+        return f"{self.storm}{SEAL_MARK}{statement_seal(self.quote)}"
+
+
+SEAL_MARK = "|"
+
+
+def statement_seal(text: str) -> str:
+    """Identity of exactly the statement an approver saw."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def sealed(value: str) -> tuple[StormRef | None, str]:
+    """(storm, seal) from a button's value."""
+    storm_id, _, seal = value.partition(SEAL_MARK)
+    return StormRef.parse(storm_id), seal
 
 
 def storm_buttons(storm: StormRef, a: Answering | None) -> tuple[StormButton, ...]:

@@ -18,7 +18,7 @@ from chatops.chat.commands import case_of, run_action
 from chatops.chat.hints import first_plain_reply
 from chatops.chat.inbox import may_approve
 from chatops.chat.rich import Emoji, Text
-from chatops.chat.storm import STATEMENT_SET, StormRef, apart, listing_line
+from chatops.chat.storm import STATEMENT_SET, StormRef, apart, listing_line, sealed
 from chatops.chat.wording import EMPTY_DRAFT, draft_hint
 from chatops.domain import OPEN_STATES
 from chatops.slack.blocks import mrkdwn, seen_draft
@@ -152,11 +152,11 @@ def _storm_button(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
     async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         user, channel = _where(body)
-        ref = StormRef.parse(str(action.get("value") or ""))
+        ref, seal = sealed(str(action.get("value") or ""))
         try:
             if ref is None:
                 raise Refused("this button does not name a storm")
-            await _publish_all(backend).start(ref, user)
+            await _publish_all(backend).start(ref, user, seen=seal)
         except Refused as refusal:
             await _tell(backend, channel, user, refusal.reason)
 

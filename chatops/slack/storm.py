@@ -63,7 +63,7 @@ def _button(b: storm.StormButton) -> dict[str, Any]:
         "type": "button",
         "action_id": b.action.value,
         "text": plain(b.label, LIMITS.button_text),
-        "value": b.storm,
+        "value": b.value,
         "style": "primary",
         "confirm": confirm(present.Confirm(b.label, b.confirm, b.label, quote=b.quote)),
     }

@@ -308,6 +308,37 @@ async def test_slack_statement_by_chevrons_publish_by_an_approver_progress_in_su
     )
     assert "only approvers" in str(st.slack.calls_to("chat.postEphemeral")[-1])
     assert await publishing.job("social", "1") is None
+
+    # rewritten after the summary showed it: the shown button publishes nothing
+    shown = st.summary()
+    event["event"].update(text=">> " + statement + " We promise a refund to everyone!")
+    await slack_send(st, event, interaction=False)
+
+    async def rewritten() -> bool:
+        now = await publishing.statement("social", "1")
+        return now is not None and "refund" in now.text
+
+    await eventually(rewritten, what="the rewritten statement")
+    assert st.summary() == shown, "the summary still shows the first statement"
+    before = len(st.slack.calls_to("chat.postEphemeral"))
+    await click_publish_all(st, COMMS)
+    await eventually(
+        lambda: _async(len(st.slack.calls_to("chat.postEphemeral")) > before), what="refusal"
+    )
+    assert "changed since this message showed it" in str(
+        st.slack.calls_to("chat.postEphemeral")[-1]
+    )
+    assert await publishing.job("social", "1") is None
+    event["event"].update(text=">> " + statement)
+    await slack_send(st, event, interaction=False)
+
+    async def restored() -> bool:
+        now = await publishing.statement("social", "1")
+        return now is not None and now.text == statement
+
+    await eventually(restored, what="the statement as first written")
+    await st.flush(seconds=storm_thread.SUMMARY_EVERY)
+
     await click_publish_all(st, COMMS)
     job = await eventually(lambda: publishing.job("social", "1"))
     assert job.by == COMMS and job.running
