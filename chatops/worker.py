@@ -146,7 +146,8 @@ class Worker:
         if task is not None and not task.done():
             return
         if task is not None and not task.cancelled() and task.exception() is not None:
-            log.error("publish to all failed: %s", task.exception())
+            # the exception's name only: its message may quote what a platform answered
+            log.error("publish to all failed: %s", type(task.exception()).__name__)
         self.publishing = asyncio.create_task(self.pipeline.publish_all.run_due())
 
     async def periodic(self) -> list[str]:
