@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import socket
@@ -10,6 +11,8 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+import httpx
 
 BENCH_REDIS_URL = os.environ.get("CHATOPS_BENCH_REDIS_URL") or "redis://127.0.0.1:6379/14"
 """Flushed by the benchmarks: never REDIS_URL, which holds a user's data."""
@@ -73,3 +76,35 @@ def stop(proc: subprocess.Popen[bytes], within: float = 10.0) -> None:
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+SANDBOX_SECRET = "bench"
+"""The sandbox platform's webhook secret in every bench's `chatops run`."""
+
+
+def run_env(config: Path, port: int, slack_url: str, **more: str) -> dict[str, str]:
+    """The environment of a `chatops run` on the bench Redis against a local Slack."""
+    return {
+        "REDIS_URL": BENCH_REDIS_URL,
+        "PORT": str(port),
+        "CHATOPS_CONFIG": str(config),
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "s",
+        "SLACK_API_URL": slack_url,
+        "SANDBOX_SECRET": SANDBOX_SECRET,
+        **more,
+    }
+
+
+async def ready(client: httpx.AsyncClient, proc: subprocess.Popen[bytes]) -> None:
+    """Waits for `/healthz` without blocking the loop: a local Slack in it answers the child's
+    start-up calls (auth.test)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("chatops run exited")
+        with contextlib.suppress(httpx.TransportError):
+            if (await client.get("/healthz")).status_code == 200:
+                return
+        await asyncio.sleep(0.1)
+    raise TimeoutError("chatops run did not come up")

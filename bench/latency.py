@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import random
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -28,10 +26,19 @@ import httpx
 import redis
 
 from adapters.sandbox import sign
-from bench._common import BENCH_REDIS_URL, free_port, percentile, spawn, stop
+from bench._common import (
+    BENCH_REDIS_URL,
+    SANDBOX_SECRET,
+    free_port,
+    percentile,
+    ready,
+    run_env,
+    spawn,
+    stop,
+)
 from tests.fakes.slack import FakeSlack
 
-SECRET = "bench"
+SECRET = SANDBOX_SECRET
 CHANNELS = {f"team{n:02d}": f"C0TEAM{n:04d}" for n in range(40)}
 """Enough channels that each gets a mention every two seconds at 20/s: Slack's limit of about
 one message per second per channel (which chatops keeps to) is not in the way."""
@@ -111,19 +118,6 @@ async def one_run(
     return [got[m] - t for m, t in sent.items() if m in got]
 
 
-async def ready(client: httpx.AsyncClient, proc: subprocess.Popen[bytes]) -> None:
-    """Waits without blocking the loop: the local Slack in it answers the child's auth.test."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("chatops run exited")
-        with contextlib.suppress(httpx.TransportError):
-            if (await client.get("/healthz")).status_code == 200:
-                return
-        await asyncio.sleep(0.1)
-    raise TimeoutError("chatops run did not come up")
-
-
 def report(name: str, latencies: list[float], count: int) -> None:
     ms = [x * 1000 for x in latencies]
     load = os.getloadavg()
@@ -145,15 +139,7 @@ async def main(count: int, rate: float, repeat: int) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="chatops-bench-"))
     (tmp / "chatops.yaml").write_text(CONFIG)
     port = free_port()
-    env = {
-        "REDIS_URL": BENCH_REDIS_URL,
-        "PORT": str(port),
-        "CHATOPS_CONFIG": str(tmp / "chatops.yaml"),
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_SIGNING_SECRET": "s",
-        "SLACK_API_URL": slack.url,
-        "SANDBOX_SECRET": SECRET,
-    }
+    env = run_env(tmp / "chatops.yaml", port, slack.url)
     print(f"{count} new conversations at {rate:g}/s over {len(CHANNELS)} channels, no rate limit")
     print("target (DESIGN §8): p50 ≤ 25 ms, p99 ≤ 200 ms")
     proc = spawn(["-m", "chatops", "--log-level", "WARNING", "run"], env, tmp / "run.log")

@@ -22,7 +22,16 @@ import httpx
 import redis
 
 from adapters.sandbox import sign
-from bench._common import BENCH_REDIS_URL, child, free_port, percentile
+from bench._common import (
+    BENCH_REDIS_URL,
+    SANDBOX_SECRET,
+    free_port,
+    percentile,
+    ready,
+    run_env,
+    spawn,
+    stop,
+)
 from tests.fakes.slack import FakeSlack
 
 CHANNELS = {"alpha": "C0ALPHA001", "beta": "C0BETA0001", "gamma": "C0GAMMA001"}
@@ -44,7 +53,7 @@ routing:
   default: alpha
 """
 )
-SECRET = "bench"
+SECRET = SANDBOX_SECRET
 
 
 def mention(run: str, i: int) -> dict:
@@ -143,20 +152,17 @@ async def main(cases: int, rate: float, burst: int) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="chatops-bench-"))
     (tmp / "chatops.yaml").write_text(CONFIG)
     port = free_port()
-    env = {
-        "REDIS_URL": BENCH_REDIS_URL,
-        "PORT": str(port),
-        "CHATOPS_CONFIG": str(tmp / "chatops.yaml"),
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_SIGNING_SECRET": "s",
-        "SLACK_API_URL": slack.url,
-        "SANDBOX_SECRET": SECRET,
-    }
-    with child(["-m", "chatops", "--log-level", "WARNING", "run"], env, port):
+    env = run_env(tmp / "chatops.yaml", port, slack.url)
+    # Started and awaited without blocking the loop: the local Slack in it answers the child.
+    proc = spawn(["-m", "chatops", "--log-level", "WARNING", "run"], env, tmp / "run.log")
+    try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            await ready(client, proc)
             await phase_rate(slack, client, cases, rate, burst)
             slack.reset_calls()
             await phase_latency(slack, client, 30)
+    finally:
+        stop(proc)
     await slack.stop()
     r.flushdb()
 

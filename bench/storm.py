@@ -34,12 +34,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import random
 import re
-import subprocess
 import tempfile
 import time
 from collections import Counter
@@ -53,14 +51,23 @@ import redis
 from aiohttp import web
 
 from adapters.sandbox import sign
-from bench._common import BENCH_REDIS_URL, free_port, percentile, spawn, stop
+from bench._common import (
+    BENCH_REDIS_URL,
+    SANDBOX_SECRET,
+    free_port,
+    percentile,
+    ready,
+    run_env,
+    spawn,
+    stop,
+)
 from chatops import keys
 from chatops.slack.ids import METADATA_EVENT, REPLY_METADATA_EVENT
 from chatops.store import Store, connect
 from chatops.store.storms import Statement
 from tests.fakes.slack import FakeSlack
 
-SECRET = "bench"
+SECRET = SANDBOX_SECRET
 CHANNEL = "C0SOCIAL01"
 CONFIG = f"""
 chat: {{backend: slack}}
@@ -272,18 +279,6 @@ async def publish_to_all(platform: Platform, storm_ids: list[str], members: int)
     )
 
 
-async def ready(client: httpx.AsyncClient, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("chatops run exited")
-        with contextlib.suppress(httpx.TransportError):
-            if (await client.get("/healthz")).status_code == 200:
-                return
-        await asyncio.sleep(0.1)
-    raise TimeoutError("chatops run did not come up")
-
-
 async def send(client: httpx.AsyncClient, item: dict[str, Any]) -> None:
     body = json.dumps([item]).encode()
     headers = {"X-Sandbox-Signature": sign(SECRET, body), "Content-Type": "application/json"}
@@ -411,16 +406,7 @@ async def main(
         slack.rejected_429 = 0
         slack.post_rate = None
         port = free_port()
-        env = {
-            "REDIS_URL": BENCH_REDIS_URL,
-            "PORT": str(port),
-            "CHATOPS_CONFIG": str(tmp / "chatops.yaml"),
-            "SLACK_BOT_TOKEN": "xoxb-test",
-            "SLACK_SIGNING_SECRET": "s",
-            "SLACK_API_URL": slack.url,
-            "SANDBOX_SECRET": SECRET,
-            "SANDBOX_API_URL": replies_url,
-        }
+        env = run_env(tmp / "chatops.yaml", port, slack.url, SANDBOX_API_URL=replies_url)
         platform.received.clear()
         platform.rejected = 0
         proc = spawn(["-m", "chatops", "--log-level", "WARNING", "run"], env, tmp / "run.log")
