@@ -193,7 +193,12 @@ def storm_buttons(storm: StormRef, a: Answering | None) -> tuple[StormButton, ..
     else:
         return ()
     waiting = max(0, a.total - a.answered)
-    confirm = f"Send a personal version of this statement to {waiting:,} members?"
+    # The approver approves exactly this: the statement, and the brand's own holding template
+    # (templates/) for members who wrote in another language.
+    confirm = (
+        f"Send a personal version of this statement to {waiting:,} members? Members who wrote "
+        "in another language get the holding template of theirs instead."
+    )
     return (StormButton(StormAction.PUBLISH_ALL, label, storm.id, confirm, a.statement),)
 
 

@@ -301,6 +301,9 @@ async def test_slack_statement_by_chevrons_publish_by_an_approver_progress_in_su
     summary = st.summary()
     assert message_violations(summary["blocks"], summary["text"]) == []
     assert "Holding statement" in _text(summary) and "Not published yet" in _text(summary)
+    [button] = [e for b in summary["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    said = json.dumps(button["confirm"], ensure_ascii=False)
+    assert statement in said and "holding template" in said, "the approver sees what goes out"
     before = len(st.slack.calls_to("chat.postEphemeral"))
     await click_publish_all(st, ANNA)  # the writer, and no approver: refused
     await eventually(
