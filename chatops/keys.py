@@ -22,7 +22,7 @@ MENTION_CASES = f"{G}:mcase"  # hash: platform:external_id -> case id, or "-" un
 PENDING = "-"  # MENTION_CASES value of a mention accepted by web, not yet in a case
 DAY_FIRST = f"{G}:dayfirst"  # hash: yyyy-mm-dd -> lowest case id created that day (stats)
 DUE = f"{G}:due"  # zset: case id -> next deadline (epoch s), for the stale scan
-PUBLISHED_TEXTS = f"{G}:texts"  # + ":<yyyy-mm-dd>": hash text digest -> times published
+PUBLISHED_TEXTS = f"{G}:texts"  # + ":<yyyy-mm-dd>": hash platform:digest -> times published
 LEADER = f"{G}:leader"  # scheduler leader lock
 
 SEEN_TTL_S = 7 * 24 * 3600
@@ -95,7 +95,8 @@ def tally(hour: str, department: str, what: str) -> str:
 
 
 def published_texts(day: str) -> str:
-    """Hash of one day: digest of a published text -> times it was published."""
+    """Hash of one day: `<platform>:<digest of a published text>` -> times it was published
+    there (the copy-paste limit is per platform)."""
     return f"{PUBLISHED_TEXTS}:{day}"
 
 

@@ -6,7 +6,8 @@ Comms set the storm's statement (`say`); an approver who did not write it starts
 job that is due (`run_due`), not the click that started it. A job walks the storm's roster and
 answers each member still in the `storm` state through the workflow's publish path
 (`Workflow.publish_storm_member`: compare-and-set into `publishing`, audit, the platform's
-errors), with its own wording (chatops/storm/variants.py) under the repeated-text limit.
+errors), with its own wording (chatops/storm/variants.py) under the repeated-text limit of the
+member's platform (counted per platform, reserved before sending: chatops/store/published.py).
 
 At most once per member rests on the case's state, not on this job's memory: a member is sent
 only by whoever moved it from `storm` to `publishing`, and one that a dead runner left in
@@ -41,9 +42,9 @@ from chatops.domain import State
 from chatops.drafting import Drafter
 from chatops.store import Store
 from chatops.store.storms import PublishJob, Statement
-from chatops.storm.variants import choose, wordings
-from chatops.workflow.service import Workflow
-from chatops.workflow.transitions import Refused, text_digest
+from chatops.storm.variants import wordings
+from chatops.workflow.service import REPEAT_LIMIT, Workflow
+from chatops.workflow.transitions import Refused
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,6 @@ class PublishAll:
         self.publishing = store.publishing
         self.storms = store.storms
         self.cases = store.cases
-        self.published = store.published
         self.config = config
         self.drafter = drafter
         self.clock = clock
@@ -217,22 +217,14 @@ class PublishAll:
             brand=self.config.brand,
             key=key,
         )
-        today = self.clock().date()
-        used = {
-            digest: await self.published.count(digest, today)
-            for digest in {text_digest(text) for text in candidates}
-        }
         limit = self.config.pii.repeat_warning_per_day
-        text = choose(candidates, used, limit, text_digest)
-        if text is None:
-            await self.publishing.failed(dept, group, case_id, over_repeat_limit(limit))
-            return None
         try:
             result = await self.workflow.publish_storm_member(
-                case_id, job.by, text=text, writer=job.statement.writer
+                case_id, job.by, wordings=candidates, writer=job.statement.writer, limit=limit
             )
         except Refused as refusal:
-            await self.publishing.failed(dept, group, case_id, refusal.reason)
+            reason = over_repeat_limit(limit) if refusal.code == REPEAT_LIMIT else refusal.reason
+            await self.publishing.failed(dept, group, case_id, reason)
             return None
         if result.case.state is State.PUBLISHED:
             await self.publishing.answered(dept, group, case_id)

@@ -6,14 +6,13 @@ name when their display name is one (`drafting.first_name`), in their own langua
 approved statement when they wrote in its language, else their language's holding template,
 else the statement as written), between a greeting and a closing chosen among
 `HOLDING_VARIANTS` wordings. The copy-paste guard of the security issue stays in force: no text
-goes out more than `pii.repeat_warning_per_day` times a day, so a member gets the first wording
-(starting at one of their own, so wordings spread) still under the limit, and none when every
-wording reached it.
+goes out more than `pii.repeat_warning_per_day` times a day on one platform, so a member gets
+the first of their wordings (starting at one of their own, so wordings spread) still under the
+limit on their platform (`Workflow.publish_storm_member` takes it), and none when every wording
+reached it.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable, Mapping
 
 from chatops.drafting import FALLBACK, HOLDING_VARIANTS, Drafter, variant_for
 from chatops.store.storms import Statement
@@ -55,14 +54,3 @@ def wordings(
         if wording not in found:
             found.append(wording)
     return found
-
-
-def choose(
-    candidates: list[str], used: Mapping[str, int], limit: int, identity: Callable[[str], str]
-) -> str | None:
-    """The first candidate whose identity (`identity`: the copy-paste check's digest) went out
-    fewer than `limit` times (`used`: digest -> times today); None when every one reached it."""
-    for text in candidates:
-        if used.get(identity(text), 0) < limit:
-            return text
-    return None

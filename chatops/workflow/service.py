@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -57,6 +57,8 @@ from chatops.workflow.transitions import (
 log = logging.getLogger(__name__)
 
 MAX_CAS_ATTEMPTS = 20
+REPEAT_LIMIT = "repeat_limit"
+"""The code of a storm member's refusal when every wording reached the copy-paste limit."""
 
 _RESOLVE_APPROVERS = frozenset(
     {Command.APPROVE, Command.REJECT, Command.PUBLISH, Command.PRIVATE, Command.STORM_PUBLISH}
@@ -246,7 +248,8 @@ class Workflow:
         caller's to hand to `deliver` (a chat that must answer the click first)."""
         case = await self.case(case_id)
         await self._platform_allows(case, private)
-        count = await self.store.published.count(text_digest(case.draft), self.clock().date())
+        day = self.clock().date()
+        count = await self.store.published.count(case.platform, text_digest(case.draft), day)
         cmd = Command.PRIVATE if private else Command.PUBLISH
         args = Args(repeat_count=count, fingerprint=seen or fingerprint(case))
         after = await self.command(case_id, cmd, actor, args)
@@ -350,7 +353,7 @@ class Workflow:
                 )
             log.warning("case %s: not published: %s", case.id, exc.reason)
             return await self.command(case.id, Command.PUBLISH_FAILED, SYSTEM, args)
-        await self.store.published.add(text_digest(case.draft), self.clock().date())
+        await self.store.published.add(case.platform, text_digest(case.draft), self.clock().date())
         return await self.command(
             case.id,
             Command.PUBLISH_OK,
@@ -359,21 +362,47 @@ class Workflow:
         )
 
     async def publish_storm_member(
-        self, case_id: str, actor: str, *, text: str, writer: str
+        self, case_id: str, actor: str, *, wordings: Sequence[str], writer: str, limit: int
     ) -> StormSent:
-        """Send one storm member `text`, its wording of the holding statement `writer` wrote,
+        """Send one storm member the first of `wordings` (its wordings of the holding statement
+        `writer` wrote) that went out fewer than `limit` times today on the member's platform,
         on approver `actor`'s publish-to-all; refused (`Refused`) unless the member is still
-        unanswered in its storm. At most once, as every publish: the compare-and-set into
-        `publishing` makes this caller the only one to talk to the platform, and a process
-        that dies after it leaves the member to `recover_stalled` (`publish_unknown`).
+        unanswered in its storm, and with code `repeat_limit` when every wording reached the
+        limit. At most once, as every publish: the compare-and-set into `publishing` makes
+        this caller the only one to talk to the platform, and a process that dies after it
+        leaves the member to `recover_stalled` (`publish_unknown`).
+
+        The wording is counted before it is sent (`PublishedTexts.reserve`), so runners of
+        several storms at once never take the last use of one wording twice; it is given back
+        only when it was certainly not sent (a crash in between leaves it counted: one use too
+        few, never one too many).
 
         Nothing is shown in chat when it is sent or refused (the storm's summary counts it,
         and a thread per member is what a storm avoids); an unknown outcome is, because a
         person must look at the platform."""
         member = await self.case(case_id)
-        await self._platform_allows(member.model_copy(update={"draft": text}), False)
-        args = Args(text=text, writer=writer)
-        _, case = await self._transition(case_id, Command.STORM_PUBLISH, actor, args)
+        if member.state is not State.STORM:
+            raise Refused(f"case #{case_id} is not waiting in a storm", code="not_in_storm")
+        day = self.clock().date()
+        digests = [text_digest(w) for w in wordings]
+        chosen = await self.store.published.reserve(member.platform, digests, limit, day)
+        if chosen is None:
+            raise Refused(f"every wording went out {limit} times today", code=REPEAT_LIMIT)
+        text = wordings[chosen]
+        try:
+            await self._platform_allows(member.model_copy(update={"draft": text}), False)
+            args = Args(text=text, writer=writer)
+            _, case = await self._transition(case_id, Command.STORM_PUBLISH, actor, args)
+        except BaseException:
+            await self.store.published.release(member.platform, digests[chosen], day)
+            raise
+        result = await self._send_storm_member(case, actor)
+        if result.case.state is State.STORM:  # certainly not sent: back in its storm
+            await self.store.published.release(member.platform, digests[chosen], day)
+        return result
+
+    async def _send_storm_member(self, case: Case, actor: str) -> StormSent:
+        """The platform half of `publish_storm_member`, for a member now in `publishing`."""
         async with self.in_flight:
             mentions = await self.store.cases.mentions(case.id)
             target = mentions.get(case.reply_to or "") or mentions[case.mention_keys[-1]]
@@ -397,7 +426,6 @@ class Workflow:
                 failed = Args(text=exc.reason, not_published=_not_published(exc))
                 _, after = await self._transition(case.id, Command.PUBLISH_FAILED, SYSTEM, failed)
                 return StormSent(after, retry_at=retry_at, failed=exc.reason)
-            await self.store.published.add(text_digest(case.draft), self.clock().date())
             sent = Args(published_id=published.id, published_url=published.url)
             _, after = await self._transition(case.id, Command.PUBLISH_OK, actor, sent)
             return StormSent(after)
