@@ -1,0 +1,44 @@
+"""The labelled drafting set (tests/data/drafting): short mentions in the seven languages, each
+with the intent, department and knowledge passage a person would give it. Read by the tests
+that check it is well formed and by `bench/drafting.py`, which measures the classifier on it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from chatops.config import Config, load_config
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "drafting"
+LABELLED = DATA / "labelled.jsonl"
+CONFIG = DATA / "chatops.yaml"
+"""Departments, routing keywords and the knowledge folders (kb/) the set refers to."""
+
+
+@dataclass(frozen=True)
+class Labelled:
+    id: str
+    lang: str
+    text: str
+    intent: str
+    department: str
+    passage: str | None
+    """The passage a draft should draw on (`Passage.source`); None: nothing in the knowledge
+    base answers it (spam, praise, a bare hello, a complaint about a person)."""
+
+
+def load(path: Path = LABELLED) -> list[Labelled]:
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        raw = json.loads(line)
+        if set(raw) != {"id", "lang", "text", "intent", "department", "passage"}:
+            raise ValueError(f"{path.name}:{number}: unexpected fields {sorted(raw)}")
+        rows.append(Labelled(**raw))
+    return rows
+
+
+def config() -> Config:
+    return load_config(CONFIG)

@@ -1,0 +1,61 @@
+"""The labelled drafting set is well formed: big enough, in all seven languages, every label
+one the product knows (intent, department, an indexed passage)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from chatops.drafting import LANGUAGES
+from chatops.knowledge import KnowledgeIndex
+from tests.drafting.labelled import Labelled, config, load
+
+INTENTS = {
+    "greeting",
+    "complaint",
+    "outage",
+    "question",
+    "praise",
+    "press",
+    "personal_data",
+    "spam",
+}
+
+
+@pytest.fixture(scope="module")
+def rows() -> list[Labelled]:
+    return load()
+
+
+def test_at_least_150_mentions_spread_over_all_seven_languages(rows: list[Labelled]) -> None:
+    per_language = Counter(r.lang for r in rows)
+    assert len(rows) >= 150
+    assert set(per_language) == set(LANGUAGES)
+    assert min(per_language.values()) >= 20, per_language
+
+
+def test_ids_are_unique_and_texts_short(rows: list[Labelled]) -> None:
+    assert len({r.id for r in rows}) == len(rows)
+    assert len({r.text for r in rows}) == len(rows)
+    assert all(r.text.strip() and len(r.text) <= 280 for r in rows)
+
+
+def test_every_language_has_every_intent(rows: list[Labelled]) -> None:
+    assert {r.intent for r in rows} == INTENTS
+    for lang in LANGUAGES:
+        assert {r.intent for r in rows if r.lang == lang} == INTENTS, lang
+
+
+def test_departments_are_the_configs_and_passages_are_indexed(rows: list[Labelled]) -> None:
+    cfg = config()
+    assert {r.department for r in rows} <= {d.id for d in cfg.departments}
+    index = KnowledgeIndex.build(cfg.knowledge_folders(), LANGUAGES)
+    sources = {p.source: p for p in index.passages}
+    wanted = [r for r in rows if r.passage is not None]
+    assert len(wanted) >= 0.6 * len(rows)
+    for r in wanted:
+        passage = sources.get(r.passage)
+        assert passage is not None, (r.id, r.passage)
+        assert passage.department in (None, r.department), (r.id, r.passage)
+    assert all(r.passage is None for r in rows if r.intent in ("spam", "praise", "greeting"))
