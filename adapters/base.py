@@ -67,6 +67,19 @@ class TextMax(NamedTuple):
 
 
 @dataclass(frozen=True)
+class ReplyRate:
+    """How fast a platform takes replies from one brand account, as it documents it, and its
+    rule for retrying a reply it did not take: sustained `per_second`, `burst` at once (a
+    sender paced to this meets no 429s), and, when it was unavailable (502/503, unreachable),
+    `unavailable_wait` seconds before the next try, at most `retries` tries more."""
+
+    per_second: float
+    burst: int = 1
+    unavailable_wait: float = 30.0
+    retries: int = 3
+
+
+@dataclass(frozen=True)
 class Published:
     """The platform's own id of a reply we posted, and where a person can see it."""
 
@@ -274,6 +287,9 @@ class PlatformModule(Protocol):
     """How long the platform documents retrying a webhook delivery not answered 200 (0: it
     never retries); dedupe markers must outlive the longest (`retention.dedupe`)."""
 
+    REPLY_RATE: ReplyRate
+    """How fast one account may reply (publish-to-all paces every storm member's reply to it)."""
+
     def create(self, ctx: AdapterContext) -> Adapter: ...
 
     def required_env(self, settings: Environment, section: Any) -> list[EnvProblem]:
@@ -290,7 +306,7 @@ def _module(name: str) -> PlatformModule:
     if not isinstance(module, PlatformModule):
         raise TypeError(
             f"adapters.{name} must define DISPLAY_NAME, CONFIG, ENV, TEXT_MAX, RETRY_WINDOW, "
-            "create(ctx) "
+            "REPLY_RATE, create(ctx) "
             "and required_env(settings, section)"
         )
     return module
@@ -339,6 +355,11 @@ def text_max(name: str, private: bool) -> int | None:
 def retry_window(name: str) -> timedelta:
     """How long platform `name` retries an unanswered webhook delivery."""
     return _module(name).RETRY_WINDOW
+
+
+def reply_rate(name: str) -> ReplyRate:
+    """How fast platform `name` takes replies from one account."""
+    return _module(name).REPLY_RATE
 
 
 def longest_retry() -> timedelta:

@@ -41,6 +41,7 @@ from adapters.base import (
     Parsed,
     PlatformConfig,
     Published,
+    ReplyRate,
     Response,
     Skipped,
     SkipReason,
@@ -70,6 +71,11 @@ ENV = _meta.MetaEnv
 TEXT_MAX = TextMax(public=2_200, private=2_200)
 RETRY_WINDOW = _meta.RETRY_WINDOW
 """A comment or caption, and a message."""
+REPLY_RATE = ReplyRate(per_second=750 / 3600, burst=5, unavailable_wait=30.0, retries=3)
+"""750 calls an hour per account: Meta's documented limit for replies to comments on an
+Instagram professional account's posts and reels (developers.facebook.com, Messenger Platform
+rate limits, Private Replies API); comment replies share the account's Business Use Case
+limit, which is no higher for a small account."""
 UNKNOWN_AUTHOR = "unknown"
 """`Author.id` of a mention before `enrich`: the webhook does not say who wrote it."""
 DM_PREFIX = "igdm:"

@@ -25,6 +25,7 @@ from adapters.base import (
     Parsed,
     PlatformConfig,
     Published,
+    ReplyRate,
     Response,
     TextMax,
 )
@@ -43,6 +44,9 @@ PUBLIC_SECRET = "sandbox"
 TEXT_MAX = TextMax(public=10_000, private=10_000)
 RETRY_WINDOW = timedelta(0)
 """Ours: a delivery is sent again only by whoever sends it (the demo, a test)."""
+REPLY_RATE = ReplyRate(per_second=10.0, burst=10, unavailable_wait=5.0, retries=3)
+"""Ours: 10 replies a second per account, as many at once (what bench/storm.py's local platform
+enforces by default, 429 + Retry-After beyond)."""
 
 
 class SandboxConfig(PlatformConfig):

@@ -36,6 +36,7 @@ from adapters.base import (
     Parsed,
     PlatformConfig,
     Published,
+    ReplyRate,
     Response,
     TextMax,
     token_envs,
@@ -85,6 +86,10 @@ TEXT_MAX = TextMax(public=MAX_TEXT, private=MAX_TEXT)
 RETRY_WINDOW = timedelta(hours=1)
 """Viber retries a callback "several times for an hour" until it gets 200
 (developers.viber.com/docs/faq/)."""
+REPLY_RATE = ReplyRate(per_second=10.0, burst=10, unavailable_wait=30.0, retries=3)
+"""Viber states no figure for a bot's send_message: it answers status 12 (tooManyRequests,
+`RATE_LIMIT_WAIT_S`) when a bot sends too fast. Ten a second, each to another customer, is
+what its partner APIs advertise per account and far below where status 12 was seen."""
 MAX_REQUEST_BYTES = 30_000
 """Viber refuses request bodies over 30 KB; we count a KB as 1,000 bytes to stay clear of it."""
 MAX_SENDER_NAME = 28

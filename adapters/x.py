@@ -44,6 +44,7 @@ from adapters.base import (
     PlatformConfig,
     PollResult,
     Published,
+    ReplyRate,
     Response,
     Skipped,
     SkipReason,
@@ -127,6 +128,9 @@ RETRY_WINDOW = timedelta(minutes=5)
 """Account Activity API: up to three retries within five minutes (developer.x.com/en/docs/x-api/
 enterprise/account-activity-api/guides/activity-retries)."""
 """A long post (X Premium), and a direct message."""
+REPLY_RATE = ReplyRate(per_second=100 / 900, burst=5, unavailable_wait=60.0, retries=3)
+"""POST /2/tweets: 100 requests per 15 minutes per user (docs.x.com, X API rate limits); the
+429 carries x-rate-limit-reset, read by `_reset_wait`."""
 MAX_PAGES = 10
 """Pages of 100 read per stream and poll; a longer backlog keeps only its newest 1,000."""
 LIMIT_WINDOW_S = 15 * 60.0

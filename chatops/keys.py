@@ -100,6 +100,12 @@ def published_texts(day: str) -> str:
     return f"{PUBLISHED_TEXTS}:{day}"
 
 
+def reply_pace(platform: str, account: str) -> str:
+    """String: when one platform account's next reply may go (epoch seconds, the pacer's
+    theoretical arrival time, chatops/store/pace.py), shared by every worker; expires idle."""
+    return f"{G}:pace:{platform}:{account}"
+
+
 def digest_sent(department: str, day: str) -> str:
     """Marker (TTL) that one department's digest of `day` (yyyy-mm-dd, its zone) went out."""
     return f"{G}:digest:{department}:{day}"

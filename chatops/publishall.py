@@ -15,17 +15,26 @@ only by whoever moved it from `storm` to `publishing`, and one that a dead runne
 never sent again blindly. The job's record (chatops/store/storms.py `Publishing`) says which
 members it answered and which failed, for the storm's summary ("214 of 300 answered, 3
 failed") and a retry; a runner holds the job while it works (renewed per member), so two
-workers never walk one storm at once. A platform that asks to slow down (429, Retry-After)
-defers the whole job until then.
+workers never walk one storm at once.
+
+Pace: each member's reply waits for its platform account's next slot at the rate the platform
+documents (`adapters.base.ReplyRate`, shared by every worker through
+chatops/store/pace.py), so a job runs at that rate instead of bursting into 429s and waiting
+them out. A short wait is slept here (`sleep`, injectable), a longer one defers the job. The
+platform's own word still rules: a 429 defers the job (and the account's slots) until its
+Retry-After; a platform that was unavailable (502/503, unreachable) is tried again after its
+`unavailable_wait`, at most `retries` times per member, before the member counts as failed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+from adapters.base import ReplyRate, names, reply_rate
 from chatops.chat.storm import (
     NO_STATEMENT,
     NOT_APPROVER,
@@ -38,7 +47,7 @@ from chatops.chat.storm import (
 )
 from chatops.classify.language import detect_language
 from chatops.config import Config
-from chatops.domain import State
+from chatops.domain import Case, NotPublished, State
 from chatops.drafting import Drafter
 from chatops.store import Store
 from chatops.store.storms import PublishJob, Statement
@@ -55,6 +64,9 @@ UNKNOWN = "the platform did not answer: check it in its own thread"
 ANSWERED = frozenset({State.PUBLISHED, State.CLOSED})
 IN_FLIGHT = "in flight"
 """What `_one` says of a member being published (by a runner that may have died)."""
+NAP_S = 15.0
+"""The longest wait for a reply slot slept in the job; a longer one defers the job (the worker
+looks for due jobs every second)."""
 
 
 class PublishAll:
@@ -70,6 +82,7 @@ class PublishAll:
         clock: Callable[[], datetime],
         changed: Callable[[StormRef], Awaitable[None]] | None = None,
         approvers: Callable[[], Awaitable[frozenset[str]]] | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self.workflow = workflow
         self.publishing = store.publishing
@@ -80,13 +93,27 @@ class PublishAll:
         self.clock = clock
         self.changed = changed
         self.approvers = approvers
+        self.pace = store.pace
+        self.sleep = sleep or self._nap
+        """Waits for a reply slot (tests pass one that moves their clock)."""
         self.runner = secrets.token_hex(6)
         """This runner's name in a job's lock."""
         self._stopping = False
+        self._stop = asyncio.Event()
+        self._unavailable: dict[str, int] = {}
+        """Case id -> tries the platform was unavailable for (this process's count)."""
 
     def stop(self) -> None:
         """The process is stopping: the member being sent is finished, no other one begun."""
         self._stopping = True
+        self._stop.set()
+
+    async def _nap(self, seconds: float) -> None:
+        """Sleep `seconds`, or less when the process stops."""
+        try:
+            await asyncio.wait_for(self._stop.wait(), seconds)
+        except TimeoutError:
+            return
 
     async def say(self, ref: StormRef, writer: str, text: str, language: str | None = None) -> None:
         """Set the storm's holding statement (`>>` in its thread); its language is detected
@@ -217,6 +244,9 @@ class PublishAll:
             brand=self.config.brand,
             key=key,
         )
+        rate = reply_rate(case.platform) if case.platform in names() else None
+        if rate is not None and (later := await self._slot(case, rate)) is not None:
+            return later
         limit = self.config.pii.repeat_warning_per_day
         try:
             result = await self.workflow.publish_storm_member(
@@ -227,12 +257,45 @@ class PublishAll:
             await self.publishing.failed(dept, group, case_id, reason)
             return None
         if result.case.state is State.PUBLISHED:
+            self._unavailable.pop(case_id, None)
             await self.publishing.answered(dept, group, case_id)
             return True
         if result.retry_at is not None:
+            if rate is not None:
+                await self.pace.hold(
+                    case.platform,
+                    case.account,
+                    rate.per_second,
+                    rate.burst,
+                    result.retry_at,
+                    self.clock(),
+                )
             return result.retry_at
+        if rate is not None and result.not_sent is NotPublished.UNAVAILABLE:
+            tries = self._unavailable.get(case_id, 0) + 1
+            if tries <= rate.retries:
+                self._unavailable[case_id] = tries
+                return self.clock() + timedelta(seconds=rate.unavailable_wait)
+        self._unavailable.pop(case_id, None)
         await self.publishing.failed(dept, group, case_id, result.failed or UNKNOWN)
         return None
+
+    async def _slot(self, case: Case, rate: ReplyRate) -> datetime | None:
+        """Wait for the member's platform account's next reply slot: None once it is taken,
+        or the time to defer the job to when it is further off than `NAP_S` (or the clock
+        does not move while waiting)."""
+        while True:
+            now = self.clock()
+            wait = await self.pace.take(
+                case.platform, case.account, rate.per_second, rate.burst, now
+            )
+            if wait <= 0:
+                return None
+            if wait > NAP_S or self._stopping:
+                return now + timedelta(seconds=wait)
+            await self.sleep(wait)
+            if self.clock() <= now:
+                return now + timedelta(seconds=wait)
 
     async def _changed(self, ref: StormRef) -> None:
         if self.changed is None:

@@ -34,6 +34,7 @@ from chatops.store.inbound import (
     StreamWatch,
 )
 from chatops.store.indexes import TRACKED_STATES, Indexes
+from chatops.store.pace import ReplyPace
 from chatops.store.problems import Problems
 from chatops.store.published import PublishedTexts
 from chatops.store.retries import Retries
@@ -50,6 +51,7 @@ __all__ = [
     "Problems",
     "PublishedTexts",
     "Publishing",
+    "ReplyPace",
     "Retries",
     "Store",
     "Storms",
@@ -74,6 +76,7 @@ class Store:
         self.retries = Retries(redis)
         self.problems = Problems(redis)
         self.published = PublishedTexts(redis)
+        self.pace = ReplyPace(redis)
         self.storms = Storms(redis)
         self.publishing = Publishing(redis)
 

@@ -118,6 +118,8 @@ class StormSent:
     """The platform asked to slow down: nothing more to it before this time."""
     failed: str = ""
     """Why it was not sent (the platform's words), when it was not."""
+    not_sent: NotPublished | None = None
+    """What kind of "not sent" it was (the platform's retry rule depends on it)."""
 
 
 class CaseNotFound(Refused):
@@ -423,9 +425,10 @@ class Workflow:
                 retry_at = None
                 if isinstance(exc, RateLimited):
                     retry_at = self.clock() + timedelta(seconds=exc.retry_after)
-                failed = Args(text=exc.reason, not_published=_not_published(exc))
+                kind = _not_published(exc)
+                failed = Args(text=exc.reason, not_published=kind)
                 _, after = await self._transition(case.id, Command.PUBLISH_FAILED, SYSTEM, failed)
-                return StormSent(after, retry_at=retry_at, failed=exc.reason)
+                return StormSent(after, retry_at=retry_at, failed=exc.reason, not_sent=kind)
             sent = Args(published_id=published.id, published_url=published.url)
             _, after = await self._transition(case.id, Command.PUBLISH_OK, actor, sent)
             return StormSent(after)

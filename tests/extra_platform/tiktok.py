@@ -23,6 +23,7 @@ from adapters.base import (
     Parsed,
     PlatformConfig,
     Published,
+    ReplyRate,
     Response,
     TextMax,
     token_envs,
@@ -34,6 +35,7 @@ from chatops.env import EnvProblem, EnvValues, base_url, secret, unset
 DISPLAY_NAME = "TikTok"
 TEXT_MAX = TextMax(public=150, private=6_000)
 RETRY_WINDOW = timedelta(hours=1)
+REPLY_RATE = ReplyRate(per_second=1.0)
 
 
 class TiktokConfig(PlatformConfig):

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from adapters.base import reply_rate
 from chatops.chat import EventKind
 from chatops.chat import storm as storm_thread
 from chatops.chat.rich import plain
@@ -55,9 +56,19 @@ def config() -> Config:
     )
 
 
-def publisher(system: System) -> PublishAll:
+def publisher(system: System, naps: list[float] | None = None) -> PublishAll:
+    """The worker's publish-to-all, waiting for reply slots on the test's clock (each wait
+    moves it, and is noted in `naps`)."""
     assert system.rt.pipeline is not None
-    return system.rt.pipeline.publish_all
+    everyone = system.rt.pipeline.publish_all
+
+    async def nap(seconds: float) -> None:
+        if naps is not None:
+            naps.append(seconds)
+        system.clock.advance(seconds=seconds)
+
+    everyone.sleep = nap
+    return everyone
 
 
 async def storm(system: System, names: list[str], english: str = "") -> list[str]:
@@ -252,12 +263,64 @@ async def test_a_platform_that_asks_to_wait_defers_the_job(system: System) -> No
     assert await everyone.run_due() == 0
     first = await system.rt.store.cases.get(ids[0])
     assert first is not None and first.state is State.STORM  # not sent: it is tried again
+    # every worker's replies to that account wait too, not only this job
+    assert await system.rt.store.pace.take("sandbox", "acme", 10.0, 10, system.clock()) > 29
     system.platform.mode = "ok"
     system.clock.advance(seconds=29)
     assert await everyone.run_due() == 0  # not before the platform said
     system.clock.advance(seconds=2)
     assert await everyone.run_due() == 3
     assert sent_to(system) == Counter({"m-0": 1, "m-1": 1, "m-2": 1})
+
+
+async def test_replies_go_at_the_platforms_documented_rate_without_429s(system: System) -> None:
+    rate = reply_rate("sandbox")  # 10 a second, 10 at once
+    crowd = rate.burst + 6
+    ids = await storm(system, [f"Person{n} Berg" for n in range(crowd)])
+    naps: list[float] = []
+    everyone = publisher(system, naps)
+    await everyone.say(STORM, "comms", STATEMENT, "sv")
+    await everyone.start(STORM, "comms2")
+    started = system.clock()
+
+    assert await everyone.run_due() == crowd  # one pass: short waits are slept, not deferred
+    assert sent_to(system) == Counter({f"m-{n}": 1 for n in range(len(ids))})
+    # the burst at once, then one every 1/rate seconds: exactly the documented rate
+    took = (system.clock() - started).total_seconds()
+    assert took == pytest.approx((crowd - rate.burst) / rate.per_second)
+    assert len(naps) == crowd - rate.burst
+    assert all(n == pytest.approx(1 / rate.per_second) for n in naps)
+
+
+async def test_an_unavailable_platform_is_tried_again_by_its_rule_then_counted_failed(
+    system: System,
+) -> None:
+    ids = await storm(system, NAMES[:2])
+    rate = reply_rate("sandbox")
+    everyone = publisher(system)
+    await everyone.say(STORM, "comms", STATEMENT, "sv")
+    await everyone.start(STORM, "comms2")
+    system.platform.mode = "unavailable"  # 503
+    # each member: a try, `retries` more after `unavailable_wait` each, then it counts failed
+    for _ in range(len(ids) * rate.retries):
+        assert await everyone.run_due() == 0
+        system.clock.advance(seconds=rate.unavailable_wait - 1)
+        assert await everyone.run_due() == 0  # not before its wait
+        system.clock.advance(seconds=1)
+        job = await everyone.job(STORM)
+        assert job is not None and job.running
+    assert await everyone.run_due() == 0
+    job = await everyone.job(STORM)
+    assert job is not None and not job.running and set(job.failed) == set(ids)
+    for case_id in ids:  # each tried 1 + retries times, each audited
+        actions = [e.action for e in await system.rt.store.audit.entries(case_id)]
+        assert actions.count("storm_publish") == 1 + rate.retries
+    member = await system.rt.store.cases.get(ids[0])
+    assert member is not None and member.state is State.STORM  # not sent: a retry may send it
+    system.platform.mode = "ok"
+    await everyone.start(STORM, "comms2")  # "Retry failed"
+    assert await everyone.run_due() == 2
+    assert sent_to(system) == Counter({"m-0": 1, "m-1": 1})
 
 
 async def test_a_member_who_writes_again_reopens_as_an_ordinary_case_of_the_storm(
