@@ -196,6 +196,7 @@ class Case(BaseModel):
     approval_pings: int = 0  # approval-wait pings sent for the current request
     snoozed_until: datetime | None = None  # no escalation pings before this
     storm: str | None = None  # "<department>:<group>" of the storm it is a member of
+    similar: tuple[str, ...] = ()  # answered cases like it, best first (immutable: no copy)
 
     @property
     def published_at(self) -> datetime | None:

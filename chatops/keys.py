@@ -141,6 +141,17 @@ def mentions(case_id: str) -> str:
     return f"{PREFIX}:case:{{{case_id}}}:mentions"
 
 
+ANSWERS_KEPT = 5000
+"""Published answers kept per department for "Similar" (the newest; older ones also go with
+`retention.cases`)."""
+
+
+def answers(department: str) -> str:
+    """Stream of one department's published answers (chatops/knowledge/answers.py): field `a`,
+    the answer as compact JSON; trimmed to ANSWERS_KEPT and by age."""
+    return f"{PREFIX}:answers:{{{department}}}"
+
+
 CURSORS = f"{G}:cursors"  # + ":<platform>": hash of polling cursors (since_id…)
 POLL_LOCK = f"{G}:poll"  # + ":<platform>": held for one poll interval by whoever polls
 RETRY = f"{G}:retry"  # zset: case id -> when to publish again (the platform said "later")

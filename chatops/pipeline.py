@@ -33,6 +33,8 @@ from chatops.workflow.transitions import Args, decide
 log = logging.getLogger(__name__)
 
 DRAFT_LANGUAGE_FALLBACK = "en"
+SIMILAR_SHOWN = 3
+"""Answered cases a new case's card offers at most ("Similar: #1042 …")."""
 
 _ASKED = frozenset(
     {State.AWAITING_APPROVAL, State.APPROVED, State.PUBLISHING, State.PUBLISH_UNKNOWN}
@@ -171,10 +173,12 @@ class Pipeline:
         # member, listed in the storm thread instead of posted as a thread of its own.
         verdict = await self._observe(case_id, mention, cls, now, new=created)
         storm = _storm_id(verdict)
+        similar = await self._similar(case_id, mention, cls) if created else []
 
         def change(before: Case | None) -> tuple[Case, str] | None:
             if before is None:
-                case, action = self._new_case(case_id, mention, cls, now, storm), "created"
+                case = self._new_case(case_id, mention, cls, now, storm, similar)
+                action = "created"
             elif mention.key in before.mention_keys or _is_our_reply(before, mention):
                 return None
             else:
@@ -284,8 +288,27 @@ class Pipeline:
             found.append(_member(stored, case_id, joined, language, "earlier"))
         return found
 
+    async def _similar(self, case_id: str, mention: Mention, cls: Classification) -> list[str]:
+        """The answered cases most like a new one, best first (none for spam): what the card
+        offers to start from. One round trip to learn what other processes published."""
+        answers = self.workflow.answers
+        if answers is None or cls.spam or not mention.text.strip():
+            return []
+        await answers.refresh()
+        department = self.route(mention, cls.language)
+        found = answers.similar(
+            mention.text, department, cls.language, SIMILAR_SHOWN, exclude=[case_id]
+        )
+        return [match.answer.case_id for match in found]
+
     def _new_case(
-        self, case_id: str, m: Mention, cls: Classification, now: datetime, storm: str | None
+        self,
+        case_id: str,
+        m: Mention,
+        cls: Classification,
+        now: datetime,
+        storm: str | None,
+        similar: list[str] | None = None,
     ) -> Case:
         department = self.route(m, cls.language)
         written = min(m.created_at, now)
@@ -305,6 +328,7 @@ class Pipeline:
             draft=self.draft_for(m, intent, cls.language, case_id),
             draft_author=SYSTEM,
             storm=storm,
+            similar=tuple(similar or ()),
         )
         case = self._merge_flags(case, m, cls)
         if storm is not None and not stands_out(case):

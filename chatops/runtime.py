@@ -23,6 +23,7 @@ from chatops.domain import utcnow
 from chatops.drafting import LANGUAGES, Drafter
 from chatops.env import EnvProblem
 from chatops.knowledge import Knowledge
+from chatops.knowledge.answers import AnswerLog, PastAnswers
 from chatops.metrics import Metrics
 from chatops.pipeline import Pipeline
 from chatops.redis_checks import WipeWatch
@@ -52,6 +53,8 @@ class Runtime:
     """The time of every part of this process (a test's clock in tests)."""
     knowledge: Knowledge = field(default_factory=lambda: Knowledge((), ()))
     """The `knowledge:` folders, indexed at start; `run_roles` keeps it in step with them."""
+    answers: PastAnswers | None = None
+    """Every published answer (Redis), indexed for "Similar" at start, refreshed when searched."""
 
     @property
     def wf(self) -> Workflow:
@@ -92,6 +95,14 @@ def knowledge_of(config: Config) -> Knowledge:
     those the departments answer in (all seven when none is named), as mentions' are."""
     answered = sorted({language for d in config.departments for language in d.languages})
     return Knowledge(config.knowledge_folders(), answered or LANGUAGES)
+
+
+def past_answers(store: Store, config: Config, clock: Callable[[], datetime]) -> PastAnswers:
+    """The published answers of every department, kept as long as cases are."""
+    departments = [d.id for d in config.departments]
+    return PastAnswers(
+        AnswerLog(store.redis), departments, keep=config.retention.cases, clock=clock
+    )
 
 
 def required_env(settings: Settings, config: Config) -> list[str]:
@@ -138,6 +149,8 @@ async def start(
     rt.chat = chat or create_chat(rt)
     rt.knowledge = knowledge_of(config)
     await rt.knowledge.tick()
+    rt.answers = past_answers(rt.store, config, clock)
+    await rt.answers.refresh()
     drafter = Drafter()
     rt.workflow = Workflow(
         rt.store,
@@ -148,6 +161,7 @@ async def start(
         time_scale=settings.time_scale,
         approvers=rt.chat.approvers if isinstance(rt.chat, ListsApprovers) else None,
         drafter=drafter,
+        answers=rt.answers,
     )
     rt.pipeline = Pipeline(
         rt.workflow, rt.store, config, rt.adapters, rt.chat, drafter, clock=clock

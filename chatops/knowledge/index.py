@@ -143,7 +143,7 @@ class KnowledgeIndex:
     passages: tuple[Passage, ...] = ()
     build_seconds: float = 0.0
     _read: dict[tuple[str, Path], _Read] = field(default_factory=dict, repr=False, compare=False)
-    _search: _Vectors | None = field(default=None, repr=False, compare=False)
+    _search: Vectors | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -182,7 +182,15 @@ class KnowledgeIndex:
                 )
             states.append(FolderState(folder, tuple(files)))
         passages = tuple(p for entry in read.values() for p in entry.passages)
-        vectors = _Vectors.fit(passages) if passages else None
+        vectors = (
+            Vectors.fit(
+                [f"{p.heading}\n{p.text}" for p in passages],
+                [p.department for p in passages],
+                [p.language for p in passages],
+            )
+            if passages
+            else None
+        )
         return cls(tuple(states), passages, time.perf_counter() - started, read, vectors)
 
     def search(
@@ -216,35 +224,52 @@ class KnowledgeIndex:
         return [Hit(self.passages[i], float(scores[i])) for i in ranked]
 
 
-class _Vectors:
-    """The fitted vectorizer and the passages' vectors, as searching needs them.
+class Vectors:
+    """Fitted TF-IDF vectors of some texts, as searching needs them; shared by the knowledge
+    index and the index of past answers (chatops.knowledge.answers).
 
     A query is weighted with the vectorizer's own analyzer, vocabulary and idf (what its
     `transform` computes) and only the rows of its n-grams are read: `transform` for one short
     text costs milliseconds in input validation alone, this about a tenth of a millisecond.
+    Texts added later (`extended`) are weighted with the same vocabulary and idf, without a
+    refit: n-grams the fit never saw do not count for them until the next one.
     """
 
-    def __init__(self, vectorizer: Any, passages: Sequence[Passage]) -> None:
+    def __init__(
+        self,
+        vectorizer: Any,
+        matrix: Any,
+        departments: Sequence[str | None],
+        languages: Sequence[str | None],
+    ) -> None:
         import numpy as np
 
-        matrix = vectorizer.fit_transform([f"{p.heading}\n{p.text}" for p in passages])
+        self.vectorizer = vectorizer
+        self.matrix = matrix
         self.analyze = vectorizer.build_analyzer()
         self.vocabulary: dict[str, int] = vectorizer.vocabulary_
         self.idf: NDArray[Any] = vectorizer.idf_.astype(np.float32)
         self.by_term = matrix.T.tocsr()
-        """One row per n-gram: the passages it occurs in, with their normalised weights."""
+        """One row per n-gram: the texts it occurs in, with their normalised weights."""
+        self.departments = tuple(departments)
+        self.languages = tuple(languages)
         self._scopes = {
-            department: np.array([p.department in (None, department) for p in passages])
-            for department in {p.department for p in passages}
+            department: np.array([d in (None, department) for d in departments])
+            for department in set(departments)
         }
-        self._common = np.array([p.department is None for p in passages])
+        self._common = np.array([d is None for d in departments])
         self._weights = {
-            language: np.where([p.language == language for p in passages], 1.0, OTHER_LANGUAGE)
-            for language in {p.language for p in passages if p.language}
+            language: np.where([lang == language for lang in languages], 1.0, OTHER_LANGUAGE)
+            for language in {lang for lang in languages if lang}
         }
 
     @classmethod
-    def fit(cls, passages: Sequence[Passage]) -> _Vectors:
+    def fit(
+        cls,
+        texts: Sequence[str],
+        departments: Sequence[str | None],
+        languages: Sequence[str | None],
+    ) -> Vectors:
         import numpy as np
         from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -255,10 +280,27 @@ class _Vectors:
             strip_accents="unicode",
             dtype=np.float32,
         )
-        return cls(vectorizer, passages)
+        return cls(vectorizer, vectorizer.fit_transform(texts), departments, languages)
+
+    def extended(
+        self,
+        texts: Sequence[str],
+        departments: Sequence[str | None],
+        languages: Sequence[str | None],
+    ) -> Vectors:
+        """These vectors and those of `texts`, weighted as the fit weighs (no refit)."""
+        from scipy.sparse import vstack
+
+        matrix = vstack([self.matrix, self.vectorizer.transform(texts)], format="csr")
+        return Vectors(
+            self.vectorizer,
+            matrix,
+            (*self.departments, *departments),
+            (*self.languages, *languages),
+        )
 
     def scores(self, query: str) -> NDArray[Any] | None:
-        """Cosine similarity of `query` with every passage; None when it shares no n-gram."""
+        """Cosine similarity of `query` with every text; None when it shares no n-gram."""
         import numpy as np
 
         counts = Counter(gram for gram in self.analyze(query) if gram in self.vocabulary)
@@ -271,7 +313,7 @@ class _Vectors:
         return np.asarray(self.by_term[rows].T @ weights).ravel()
 
     def scope(self, department: str | None) -> NDArray[Any]:
-        """Which passages a case of `department` may draw on: its folders and the common ones."""
+        """Which texts a case of `department` may draw on: its own and the common ones."""
         return self._scopes.get(department, self._common) if department else self._common
 
     def weights(self, language: str) -> NDArray[Any] | float:

@@ -90,6 +90,21 @@ class Earlier:
 
 
 @dataclass(frozen=True)
+class SimilarAnswer:
+    """An answered case like this one (`Case.similar`): who answered it, when, and how."""
+
+    case_id: str
+    by: str  # who published the answer (the approver, when it needed one)
+    at: datetime
+    text: str
+    language: str | None = None
+
+    @property
+    def number(self) -> str:
+        return f"#{self.case_id}"
+
+
+@dataclass(frozen=True)
 class CaseView:
     """A case with everything needed to render it, as of one version."""
 
@@ -102,6 +117,7 @@ class CaseView:
     blocked: str | None = None  # why Publish would be refused by the platform right now
     earlier: Earlier | None = None  # the customer's earlier cases, if any
     templates: tuple[str, ...] = ()  # intents with a reply template in the case's language
+    similar: tuple[SimilarAnswer, ...] = ()  # answered cases like it whose answer is known
 
 
 @dataclass(frozen=True)

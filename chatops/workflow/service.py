@@ -28,8 +28,9 @@ from chatops.domain import (
     State,
     utcnow,
 )
-from chatops.drafting import Drafter, Intent
+from chatops.drafting import Drafter, Intent, first_name
 from chatops.inflight import InFlight
+from chatops.knowledge.answers import Answer, PastAnswers, adapt, answer_of, offered
 from chatops.store import Store
 from chatops.workflow.calendar import Calendar, calendar
 from chatops.workflow.commands import SYSTEM, Command
@@ -41,6 +42,7 @@ from chatops.workflow.events import (
     Earlier,
     EventKind,
     Shows,
+    SimilarAnswer,
 )
 from chatops.workflow.policy import Step, first_response_due, next_step
 from chatops.workflow.transitions import (
@@ -139,6 +141,7 @@ class Workflow:
         time_scale: float = 1.0,
         approvers: Callable[[], Awaitable[frozenset[str]]] | None = None,
         drafter: Drafter | None = None,
+        answers: PastAnswers | None = None,
     ) -> None:
         self.store = store
         self.config = config
@@ -151,6 +154,8 @@ class Workflow:
         """Resolves approvers at decision time (a chat backend expanding user groups)."""
         self.drafter = drafter or Drafter()
         """Renders template drafts (shared with the pipeline, which drafts new cases)."""
+        self.answers = answers
+        """Published answers: each publish is recorded there; "Use this answer" reads them."""
         self.in_flight = InFlight()
         """Publishes under way: a stopping process lets them finish (chatops.processes)."""
         self.policy = Policy(
@@ -213,6 +218,49 @@ class Workflow:
         draft = self._template_draft(case, target, chosen)
         args = Args(text=chosen.value, draft=draft)
         return await self.command(case.id, Command.TEMPLATE, actor, args)
+
+    async def use_answer(self, case_id: str, actor: str, source: str) -> Case:
+        """Make the answer published on case `source` the draft of `case_id`, greeting this
+        customer instead of that one. An answer in another language than the customer's is
+        replaced by the closest one in theirs, or refused (the draft stays). `actor` becomes
+        the draft's writer, so publishing it is a person's click under the usual rules."""
+        case = await self.case(case_id)
+        answer = await self._answer(source.strip().lstrip("#"))
+        if case.language and answer.language and answer.language != case.language:
+            answer = self._in_language(answer, case)
+        mentions = await self.store.cases.mentions(case.id)
+        target = mentions.get(case.reply_to or "") or next(reversed(mentions.values()), None)
+        name = first_name(target.author.name, brand=self.config.brand) if target else ""
+        text = adapt(answer, name, target.author.handle if target else "")
+        return await self.command(case.id, Command.EDIT, actor, Args(text=text))
+
+    async def _answer(self, source: str) -> Answer:
+        """The answer published on case `source`, looked for in Redis too when this process
+        has not seen it yet."""
+        if self.answers is None:
+            raise Refused("past answers are not available in this process")
+        answer = self.answers.answer_of(source)
+        if answer is None:
+            await self.answers.refresh()
+            answer = self.answers.answer_of(source)
+        if answer is None:
+            raise Refused(f"#{source} has no published answer that can be reused")
+        return answer
+
+    def _in_language(self, answer: Answer, case: Case) -> Answer:
+        """The answer closest to `answer` in the customer's language, or a refusal saying
+        that there is none."""
+        assert self.answers is not None
+        for match in self.answers.similar(
+            f"{answer.question}\n{answer.text}", case.department, case.language, k=5
+        ):
+            if match.answer.language == case.language:
+                return match.answer
+        raise Refused(
+            f"the answer of #{answer.case_id} is in {answer.language} and {case.number} is in "
+            f"{case.language}: no similar answer in {case.language} was published, so the "
+            "draft stays as it is"
+        )
 
     def _template_draft(
         self, case: Case, target: Mention | None, intent: Intent | None = None
@@ -290,7 +338,13 @@ class Workflow:
     async def confirm(self, case_id: str, actor: str, *, sent: bool) -> Case:
         """After `publish_unknown`, a person says whether the reply is on the platform."""
         if sent:
-            return await self.command(case_id, Command.CONFIRM_SENT, actor)
+            after = await self.command(case_id, Command.CONFIRM_SENT, actor)
+            mentions = await self.store.cases.mentions(after.id)
+            key = after.published[-1].get("mention", "") if after.published else ""
+            target = mentions.get(key or after.reply_to or "")
+            if target is not None:
+                await self._remember_answer(after, target, actor)
+            return after
         args = Args(not_published=NotPublished.NOT_THERE)
         return await self.command(case_id, Command.CONFIRM_NOT_SENT, actor, args)
 
@@ -356,12 +410,36 @@ class Workflow:
             log.warning("case %s: not published: %s", case.id, exc.reason)
             return await self.command(case.id, Command.PUBLISH_FAILED, SYSTEM, args)
         await self.store.published.add(case.platform, text_digest(case.draft), self.clock().date())
-        return await self.command(
+        after = await self.command(
             case.id,
             Command.PUBLISH_OK,
             actor,
             Args(published_id=published.id, published_url=published.url),
         )
+        await self._remember_answer(case, target, actor)
+        return after
+
+    async def _remember_answer(self, case: Case, target: Mention, actor: str) -> None:
+        """Record a published reply for "Similar" (one that may be offered to others: not
+        private, no personal data). Never in the way of publishing: it is out already."""
+        pii = self.config.pii
+        if self.answers is None or not offered(case.draft, case.private, pii.patterns, pii.allow):
+            return
+        answer = answer_of(
+            case,
+            target,
+            actor,
+            self.clock(),
+            brand=self.config.brand,
+            pii_patterns=pii.patterns,
+            pii_allow=pii.allow,
+        )
+        try:
+            await self.answers.record(answer)
+        except (RedisError, OSError) as exc:
+            log.warning(
+                "case %s: answer not recorded for Similar (%s)", case.id, type(exc).__name__
+            )
 
     async def publish_storm_member(
         self, case_id: str, actor: str, *, wordings: Sequence[str], writer: str, limit: int
@@ -650,6 +728,10 @@ class Workflow:
 
     async def view(self, case: Case) -> CaseView:
         stored = await self.store.cases.mentions(case.id)
+        if self.answers is not None and any(
+            self.answers.answer_of(c) is None for c in case.similar
+        ):
+            await self.answers.refresh()  # published by another process since
         return self._view(case, stored, await self._earlier(case, stored))
 
     async def _earlier(self, case: Case, stored: Mapping[str, Mention]) -> Earlier | None:
@@ -689,7 +771,15 @@ class Workflow:
             blocked=blocked,
             earlier=earlier,
             templates=tuple(i.value for i in self.drafter.intents(case.language)),
+            similar=self._similar(case),
         )
+
+    def _similar(self, case: Case) -> tuple[SimilarAnswer, ...]:
+        """The answers of the case's similar cases that this process knows."""
+        if self.answers is None:
+            return ()
+        found = (self.answers.answer_of(c) for c in case.similar)
+        return tuple(SimilarAnswer(a.case_id, a.by, a.at, a.text, a.language) for a in found if a)
 
     async def _announce(
         self, before: Case, after: Case, cmd: Command, actor: str, args: Args

@@ -1,0 +1,405 @@
+"""Past answers: every reply the brand published, searchable by how close its case is to a new
+one, so that a person starts from what a colleague already wrote ("Similar: #1042").
+
+Redis holds the record (`AnswerLog`): one stream per department, capped by count
+(`keys.ANSWERS_KEPT`, the newest) and by age (`retention.cases`), so it survives restarts and
+every process reads the same. Each process searches an index in memory (`AnswerIndex`), built
+from the streams at start and brought up to date from them (`PastAnswers.refresh`, one round
+trip) before it is searched: an answer published by any process is found by every other.
+
+The index is the knowledge base's character n-gram TF-IDF (`chatops.knowledge.index.Vectors`),
+over the customer's words and the reply together. New answers are weighted with the fitted
+vocabulary at once (`Vectors.extended`); the whole index is fitted again once they are a fair
+share of it, in a thread.
+
+Only what may be offered to another customer is recorded: a private reply, or a reply holding
+personal data (an order number, an e-mail address: `chatops.classify.pii`), is not. The
+customer's words are kept with their personal data masked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import redis.asyncio as aioredis
+
+from chatops import keys
+from chatops.classify.pii import find_pii, redact
+from chatops.domain import Case, Mention, utcnow
+from chatops.drafting import first_name
+from chatops.knowledge.index import Vectors
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+log = logging.getLogger(__name__)
+
+MIN_SIMILARITY = 0.25
+"""Cases scoring below this share words, not a question: not offered."""
+OTHER_DEPARTMENT = 0.85
+"""Weight of an answer given in another department: found, but after an equal one of ours."""
+OTHER_LANGUAGE = 0.7
+"""Weight of an answer in another language than the customer's (it cannot be used as it is)."""
+REFIT_SHARE = 0.25
+"""The index is fitted again when answers added since the last fit reach this share of it."""
+REFIT_MIN = 20
+READ_PAGE = 1000
+"""Entries read per stream and round trip."""
+QUESTION_CHARS = 1000
+"""Of the customer's words, this many are kept: enough to match on."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One published reply, and what it answered."""
+
+    case_id: str
+    text: str
+    """The reply as published."""
+    question: str
+    """The customer's words it answered, personal data masked."""
+    language: str | None
+    department: str
+    by: str
+    """Who published it (the approver, when it needed approval)."""
+    at: datetime
+    approved_by: str | None = None
+    customer: str = ""
+    """The first name the customer was greeted by ("" when their name is no name)."""
+    handle: str = ""
+    author: str = ""
+    """`platform:author id` of the customer: whose data this is (`PastAnswers.forget`)."""
+    id: str = ""
+    """The entry's id in its department's stream."""
+
+    def encode(self) -> str:
+        data: dict[str, Any] = {
+            "c": self.case_id,
+            "t": self.text,
+            "q": self.question,
+            "l": self.language,
+            "d": self.department,
+            "b": self.by,
+            "at": round(self.at.timestamp(), 3),
+            "ab": self.approved_by,
+            "n": self.customer,
+            "h": self.handle,
+            "u": self.author,
+        }
+        return json.dumps(
+            {k: v for k, v in data.items() if v not in (None, "")},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def decode(cls, entry_id: str, raw: str | bytes) -> Answer:
+        data = json.loads(raw)
+        return cls(
+            case_id=str(data["c"]),
+            text=str(data["t"]),
+            question=str(data.get("q", "")),
+            language=data.get("l"),
+            department=str(data["d"]),
+            by=str(data.get("b", "")),
+            at=datetime.fromtimestamp(float(data["at"]), UTC),
+            approved_by=data.get("ab"),
+            customer=str(data.get("n", "")),
+            handle=str(data.get("h", "")),
+            author=str(data.get("u", "")),
+            id=entry_id,
+        )
+
+
+@dataclass(frozen=True)
+class Match:
+    answer: Answer
+    score: float
+
+
+def offered(
+    text: str, private: bool, pii_patterns: Sequence[str], pii_allow: Sequence[str]
+) -> bool:
+    """May this reply be offered to other customers? Not a private one, nor one that holds
+    personal data (the brand's own contacts in `pii_allow` aside)."""
+    return bool(text.strip()) and not private and not find_pii(text, pii_patterns, pii_allow)
+
+
+def answer_of(
+    case: Case,
+    mention: Mention,
+    by: str,
+    at: datetime,
+    *,
+    brand: str = "",
+    pii_patterns: Sequence[str] = (),
+    pii_allow: Sequence[str] = (),
+) -> Answer:
+    """The record of `case`'s published draft, which answered `mention`."""
+    question = mention.text[:QUESTION_CHARS]
+    question = redact(question, find_pii(question, pii_patterns, pii_allow))
+    return Answer(
+        case_id=case.id,
+        text=case.draft,
+        question=question,
+        language=case.language,
+        department=case.department,
+        by=by,
+        at=at,
+        approved_by=case.approved_by,
+        customer=first_name(mention.author.name, brand=brand),
+        handle=mention.author.handle,
+        author=f"{mention.platform}:{mention.author.id}",
+    )
+
+
+def adapt(answer: Answer, name: str, handle: str = "") -> str:
+    """`answer`'s text for another customer: the name (and `@handle`) it greeted replaced by
+    the new customer's, or left out when they have no usable one ("Hi Anna, …" -> "Hi, …")."""
+    text = answer.text
+    if answer.handle:
+        text = _replaced(text, f"@{answer.handle}", f"@{handle}" if handle else "")
+    if answer.customer:
+        text = _replaced(text, answer.customer, name)
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+def _replaced(text: str, old: str, new: str) -> str:
+    """Every whole-word `old` in `text` as `new`; without one, `old` goes with the space
+    before it (or, opening the text, with the comma after it)."""
+    word = re.escape(old)
+    if new:
+        return re.sub(rf"(?<!\w){word}(?!\w)", new, text)
+    text = re.sub(rf"^{word}(?!\w)[,!]?\s*", "", text)
+    return re.sub(rf"\s+{word}(?!\w)", "", text)
+
+
+class AnswerLog:
+    """The record in Redis: a stream per department, newest last."""
+
+    def __init__(self, redis: aioredis.Redis, kept: int = keys.ANSWERS_KEPT) -> None:
+        self.redis = redis
+        self.kept = kept
+
+    async def add(self, answer: Answer, oldest: datetime) -> str:
+        """Append `answer`; entries beyond the newest `kept` or older than `oldest` go."""
+        key = keys.answers(answer.department)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.xadd(key, {"a": answer.encode()}, maxlen=self.kept, approximate=True)
+        pipe.xtrim(key, minid=f"{int(oldest.timestamp() * 1000)}-0", approximate=True)
+        added, _ = await pipe.execute()
+        return _text(added)
+
+    async def since(self, last: dict[str, str]) -> list[Answer]:
+        """Entries after `last` (department -> the last entry id read; absent: from the
+        start) in every department it names; `last` is moved past them."""
+        found: list[Answer] = []
+        wanted = list(last)
+        while wanted:
+            pipe = self.redis.pipeline(transaction=False)
+            for department in wanted:
+                start = f"({last[department]}" if last[department] else "-"
+                pipe.xrange(keys.answers(department), start, "+", count=READ_PAGE)
+            pages = await pipe.execute()
+            more = []
+            for department, page in zip(wanted, pages, strict=True):
+                for entry_id, fields in page:
+                    raw = fields.get("a")
+                    entry = _text(entry_id)
+                    last[department] = entry
+                    try:
+                        found.append(Answer.decode(entry, raw))
+                    except (KeyError, TypeError, ValueError) as exc:
+                        log.warning("answers: entry %s unreadable (%s)", entry, type(exc).__name__)
+                if len(page) == READ_PAGE:
+                    more.append(department)
+            wanted = more
+        return found
+
+    async def forget(self, departments: Iterable[str], author: str) -> int:
+        """Remove every answer to customer `author` (`platform:author id`); how many."""
+        removed = 0
+        for department in departments:
+            key = keys.answers(department)
+            rows: Any = await self.redis.xrange(key, "-", "+")
+            ids = [
+                entry_id
+                for entry_id, fields in rows
+                if json.loads(fields.get("a") or "{}").get("u") == author
+            ]
+            if ids:
+                removed += int(await self.redis.xdel(key, *ids))
+        return removed
+
+
+@dataclass(frozen=True)
+class AnswerIndex:
+    """The answers a process knows and their vectors; immutable, replaced whole."""
+
+    answers: tuple[Answer, ...] = ()
+    vectors: Vectors | None = None
+    fitted: int = 0
+    """How many of `answers` the vectorizer was fitted on (the rest were added to it)."""
+    _departments: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def fit(cls, answers: Sequence[Answer]) -> AnswerIndex:
+        if not answers:
+            return cls()
+        vectors = Vectors.fit(
+            [_searched(a) for a in answers],
+            [a.department for a in answers],
+            [a.language for a in answers],
+        )
+        return cls(tuple(answers), vectors, len(answers))
+
+    def extended(self, new: Sequence[Answer]) -> AnswerIndex:
+        """This index with `new` added to it, fitted again when they make it drift."""
+        answers = (*self.answers, *new)
+        added = len(answers) - self.fitted
+        if self.vectors is None or added >= max(REFIT_MIN, self.fitted * REFIT_SHARE):
+            return AnswerIndex.fit(answers)
+        vectors = self.vectors.extended(
+            [_searched(a) for a in new], [a.department for a in new], [a.language for a in new]
+        )
+        return AnswerIndex(answers, vectors, self.fitted)
+
+    def department_weights(self, department: str) -> NDArray[Any]:
+        import numpy as np
+
+        found = self._departments.get(department)
+        if found is None:
+            same = [a.department == department for a in self.answers]
+            found = np.where(same, 1.0, OTHER_DEPARTMENT)
+            self._departments[department] = found
+        return found
+
+    def search(
+        self,
+        text: str,
+        department: str | None,
+        language: str | None,
+        k: int,
+        *,
+        exclude: Sequence[str] = (),
+        since: datetime | None = None,
+        minimum: float = MIN_SIMILARITY,
+    ) -> list[Match]:
+        """The `k` answered cases closest to `text`, best first, one answer each (its best),
+        scoring at least `minimum` once weighted: an answer in `language` and `department`
+        ahead of an equally close one elsewhere. Cases in `exclude` and answers given before
+        `since` are left out."""
+        if self.vectors is None or k <= 0 or not text.strip():
+            return []
+        scores = self.vectors.scores(text)
+        if scores is None:
+            return []
+        import numpy as np
+
+        if language:
+            scores = scores * np.where(
+                [a.language == language for a in self.answers], 1.0, OTHER_LANGUAGE
+            )
+        if department:
+            scores = scores * self.department_weights(department)
+        candidates = np.flatnonzero(scores >= minimum)
+        ranked = sorted(candidates.tolist(), key=lambda i: (-scores[i], -i))
+        found: list[Match] = []
+        seen = set(exclude)
+        for i in ranked:
+            answer = self.answers[i]
+            if answer.case_id in seen or (since is not None and answer.at < since):
+                continue
+            seen.add(answer.case_id)
+            found.append(Match(answer, float(scores[i])))
+            if len(found) == k:
+                break
+        return found
+
+
+def _searched(answer: Answer) -> str:
+    return f"{answer.question}\n{answer.text}"
+
+
+class PastAnswers:
+    """This process's view of the published answers of `departments`; `refresh` brings it up
+    to date with Redis (what any process published), `similar` searches it."""
+
+    def __init__(
+        self,
+        log_: AnswerLog,
+        departments: Iterable[str],
+        *,
+        keep: timedelta = timedelta(days=180),
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.log = log_
+        self.keep = keep
+        self.clock = clock
+        self.index = AnswerIndex()
+        self._last: dict[str, str] = dict.fromkeys(departments, "")
+        self._lock = asyncio.Lock()
+
+    async def refresh(self) -> int:
+        """Read what was published since the last look (everything, the first time) into the
+        index; how many answers came in. A large batch is indexed in a thread."""
+        async with self._lock:
+            new = await self.log.since(self._last)
+            if not new:
+                return 0
+            oldest = self.clock() - self.keep
+            kept = [a for a in self.index.answers if a.at >= oldest]
+            if len(kept) < len(self.index.answers):
+                self.index = await asyncio.to_thread(AnswerIndex.fit, kept)
+            if len(new) >= REFIT_MIN:
+                self.index = await asyncio.to_thread(self.index.extended, new)
+            else:
+                self.index = self.index.extended(new)
+            return len(new)
+
+    async def record(self, answer: Answer) -> None:
+        """Append a published answer to its department's record (and so to every process's
+        index at its next refresh, this one's at once)."""
+        self._last.setdefault(answer.department, "")
+        await self.log.add(answer, self.clock() - self.keep)
+        await self.refresh()
+
+    def similar(
+        self,
+        text: str,
+        department: str | None = None,
+        language: str | None = None,
+        k: int = 3,
+        *,
+        exclude: Sequence[str] = (),
+    ) -> list[Match]:
+        """The answered cases closest to `text` in what this process knows now (call
+        `refresh` first to include what other processes published): best first, at most
+        `k`, the department's and the language's ahead of others."""
+        since = self.clock() - self.keep
+        return self.index.search(text, department, language, k, exclude=exclude, since=since)
+
+    def answer_of(self, case_id: str) -> Answer | None:
+        """The latest answer published on case `case_id`, if it is known here."""
+        return next((a for a in reversed(self.index.answers) if a.case_id == case_id), None)
+
+    async def forget(self, author: str) -> int:
+        """Erase every answer to customer `author` (`platform:author id`) from Redis and from
+        this process's index; how many records went."""
+        removed = await self.log.forget(list(self._last), author)
+        async with self._lock:
+            kept = [a for a in self.index.answers if a.author != author]
+            if len(kept) < len(self.index.answers):
+                self.index = await asyncio.to_thread(AnswerIndex.fit, kept)
+        return removed
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,291 @@
+"""Past answers ("Similar: #1042"): published replies recorded in Redis, found for new cases
+like them, and reused with "Use this answer", through the real workflow and pipeline."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import redis.asyncio as aioredis
+
+from chatops import keys
+from chatops.config.models import DEFAULT_PII_PATTERNS
+from chatops.domain import Author, State
+from chatops.knowledge.answers import Answer, AnswerLog, PastAnswers, adapt, offered
+from chatops.runtime import past_answers
+from chatops.store import Store
+from chatops.workflow.service import Workflow
+from chatops.workflow.transitions import Refused
+from tests.conftest import System
+from tests.fakes import RecordingChat, mention_json
+
+INVOICE = "Var hittar jag min faktura för november?"
+INVOICE_AGAIN = "Hej, var hittar jag fakturan för november?"
+ANSWER = "Hej Anna! Fakturan för november hittar du under Mina sidor › Fakturor."
+
+
+async def answered(
+    system: System,
+    conversation: str,
+    text: str = INVOICE,
+    reply: str = ANSWER,
+    *,
+    name: str = "Anna Berg",
+    author: str = "u-1",
+    private: bool = False,
+    lang: str | None = None,
+) -> str:
+    """A case whose reply someone published; its id."""
+    extra = {"lang": lang} if lang else {}
+    await system.ingest(
+        mention_json(f"m-{conversation}", conversation, text, name=name, author=author, **extra)
+    )
+    case = await system.case_of(conversation)
+    await system.wf.claim(case.id, "anna")
+    await system.wf.edit(case.id, "anna", reply)
+    published = await system.wf.publish(case.id, "anna", private=private)
+    assert published.state is State.PUBLISHED
+    return case.id
+
+
+async def arrived(system: System, conversation: str, text: str = INVOICE_AGAIN, **kw: str) -> str:
+    await system.ingest(mention_json(f"m-{conversation}", conversation, text, **kw))  # type: ignore[arg-type]
+    return (await system.case_of(conversation)).id
+
+
+async def test_a_published_reply_is_recorded_and_found(system: System) -> None:
+    source = await answered(system, "post-1")
+    rows = await system.rt.store.redis.xrange(keys.answers("billing"))
+    assert len(rows) == 1
+    assert system.rt.answers is not None
+    found = system.rt.answers.similar(INVOICE_AGAIN, "billing", "sv")
+    assert [m.answer.case_id for m in found] == [source]
+    answer = found[0].answer
+    assert (answer.text, answer.by, answer.customer, answer.at) == (
+        ANSWER,
+        "anna",
+        "Anna",
+        system.clock.now,
+    )
+    assert system.rt.answers.similar("Appen kraschar när jag loggar in", "social", "sv") == []
+
+
+async def test_a_new_similar_case_lists_the_answered_one(system: System) -> None:
+    source = await answered(system, "post-1")
+    system.clock.advance(days=3)
+    new = await arrived(system, "post-2", name="Björn Ek", author="u-2")
+    case = await system.wf.case(new)
+    assert case.similar == (source,)
+    view = await system.wf.view(case)
+    assert [(s.case_id, s.by, s.text) for s in view.similar] == [(source, "anna", ANSWER)]
+    unrelated = await arrived(system, "post-3", "Appen kraschar när jag loggar in", author="u-3")
+    assert (await system.wf.case(unrelated)).similar == ()
+
+
+async def test_use_this_answer_greets_the_new_customer_and_publishes_only_on_a_click(
+    system: System,
+) -> None:
+    source = await answered(system, "post-1")
+    new = await arrived(system, "post-2", name="Björn Ek", author="u-2")
+    case = await system.wf.use_answer(new, "bo", source)
+    assert case.draft == "Hej Björn! Fakturan för november hittar du under Mina sidor › Fakturor."
+    assert (case.draft_author, case.owner, case.state) == ("bo", "bo", State.DRAFTED)
+    assert len(system.platform.received) == 1  # only the first case's reply went out
+    published = await system.wf.publish(new, "bo")
+    assert published.state is State.PUBLISHED
+    assert system.platform.received[-1]["text"] == case.draft
+
+
+async def test_a_used_answer_on_a_sensitive_case_still_needs_an_approver_who_did_not_use_it(
+    system: System,
+) -> None:
+    source = await answered(system, "post-1")
+    new = await arrived(system, "post-2", INVOICE_AGAIN + " Annars går jag till advokat.")
+    await system.wf.use_answer(new, "comms", source)
+    asked = await system.wf.publish(new, "comms")
+    assert asked.state is State.AWAITING_APPROVAL
+    with pytest.raises(Refused):
+        await system.wf.approve(new, "comms")  # four eyes: comms wrote this draft
+    approved = await system.wf.approve(new, "comms2")
+    assert approved.state is State.PUBLISHED
+
+
+async def test_a_customer_with_no_usable_name_is_greeted_without_one(system: System) -> None:
+    source = await answered(system, "post-1")
+    new = await arrived(system, "post-2", name="Idiots", author="u-2")
+    case = await system.wf.use_answer(new, "bo", source)
+    assert case.draft == "Hej! Fakturan för november hittar du under Mina sidor › Fakturor."
+
+
+async def test_an_answer_in_another_language_is_refused_and_the_draft_kept(
+    system: System,
+) -> None:
+    source = await answered(system, "post-1")
+    new = await arrived(system, "post-2", "Where can I find my invoice for November?", lang="en")
+    before = await system.wf.case(new)
+    with pytest.raises(Refused, match=r"is in sv .* no similar answer in en"):
+        await system.wf.use_answer(new, "bo", source)
+    after = await system.wf.case(new)
+    assert (after.draft, after.version) == (before.draft, before.version)
+
+
+async def test_an_answer_in_another_language_gives_way_to_one_in_the_customers(
+    system: System,
+) -> None:
+    swedish = await answered(system, "post-1")
+    english = await answered(
+        system,
+        "post-2",
+        "Where can I find my invoice for November?",
+        "Hi Tom! Your November invoice is under My pages › Invoices.",
+        name="Tom Hill",
+        author="u-2",
+        lang="en",
+    )
+    new = await arrived(
+        system, "post-3", "Where is my invoice for November?", name="Mary Lee", lang="en"
+    )
+    case = await system.wf.use_answer(new, "bo", swedish)
+    assert case.draft == "Hi Mary! Your November invoice is under My pages › Invoices."
+    assert english in (await system.wf.case(new)).similar
+
+
+async def test_a_private_reply_is_not_offered(system: System) -> None:
+    reply = "Hej Anna! Fakturan för order 123456 skickas till anna.berg@example.com."
+    await answered(system, "post-1", reply=reply, private=True)
+    assert await system.rt.store.redis.xlen(keys.answers("billing")) == 0
+    new = await arrived(system, "post-2", author="u-2")
+    assert (await system.wf.case(new)).similar == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "private", "allow", "expected"),
+    [
+        (ANSWER, False, (), True),
+        (ANSWER, True, (), False),
+        ("Hej Anna! Order 123456 är skickad.", False, (), False),
+        ("Hej Anna! Skriv till anna.berg@example.com.", False, (), False),
+        ("Hej Anna! Skriv till support@acme.se.", False, ("support@acme.se",), True),
+        ("  ", False, (), False),
+    ],
+)
+def test_only_public_replies_without_personal_data_are_offered(
+    text: str, private: bool, allow: tuple[str, ...], expected: bool
+) -> None:
+    assert offered(text, private, DEFAULT_PII_PATTERNS, allow) is expected
+
+
+async def test_the_customers_personal_data_is_masked_in_the_record(system: System) -> None:
+    await answered(system, "post-1", INVOICE + " Min mejl är anna.berg@example.com")
+    [(_, fields)] = await system.rt.store.redis.xrange(keys.answers("billing"))
+    assert "anna.berg@example.com" not in fields["a"] and "[email]" in fields["a"]
+
+
+async def test_a_restarted_process_rebuilds_the_index_from_redis(system: System) -> None:
+    source = await answered(system, "post-1")
+    restarted = past_answers(system.rt.store, system.rt.config, system.clock)
+    assert restarted.similar(INVOICE_AGAIN, "billing", "sv") == []
+    assert await restarted.refresh() == 1
+    found = restarted.similar(INVOICE_AGAIN, "billing", "sv")
+    assert [m.answer.case_id for m in found] == [source]
+    assert await restarted.refresh() == 0  # nothing new: nothing read twice
+
+
+async def test_two_processes_see_each_others_answers(system: System) -> None:
+    client = aioredis.from_url(system.redis_url, decode_responses=True)
+    try:
+        store = Store(client)
+        theirs = past_answers(store, system.rt.config, system.clock)
+        other = Workflow(
+            store,
+            system.rt.config,
+            system.rt.adapters,
+            RecordingChat(),
+            clock=system.clock,
+            answers=theirs,
+        )
+        await system.ingest(mention_json("m-1", "post-1", INVOICE))
+        case = await system.case_of("post-1")
+        await other.edit(case.id, "bo", ANSWER)
+        assert (await other.publish(case.id, "bo")).state is State.PUBLISHED
+        new = await arrived(system, "post-2", name="Björn Ek", author="u-2")  # this process
+        assert (await system.wf.case(new)).similar == (case.id,)
+        mine = await answered(system, "post-3", name="Cecilia Ny", author="u-3")
+        await theirs.refresh()
+        found = theirs.similar(INVOICE_AGAIN, "billing", "sv", k=3)
+        assert {m.answer.case_id for m in found} == {case.id, mine}
+    finally:
+        await client.aclose()
+
+
+async def test_a_confirmed_publish_is_recorded_too(system: System) -> None:
+    await system.ingest(mention_json("m-1", "post-1", INVOICE))
+    case = await system.case_of("post-1")
+    await system.wf.edit(case.id, "anna", ANSWER)
+    system.platform.mode = "hang"  # sent, but no answer: nobody knows whether it went out
+    assert (await system.wf.publish(case.id, "anna")).state is State.PUBLISH_UNKNOWN
+    assert await system.rt.store.redis.xlen(keys.answers("billing")) == 0
+    await system.wf.confirm(case.id, "anna", sent=True)
+    assert await system.rt.store.redis.xlen(keys.answers("billing")) == 1
+
+
+async def test_the_record_is_capped_by_count_and_by_age(store: Store, clock: object) -> None:
+    from tests.conftest import Clock
+
+    assert isinstance(clock, Clock)
+    log = AnswerLog(store.redis, kept=3)
+    answers = PastAnswers(log, ["billing"], keep=timedelta(days=30), clock=clock)
+    for n in range(150):
+        await log.add(_answer(str(n), clock.now), clock.now - timedelta(days=30))
+    assert await store.redis.xlen(keys.answers("billing")) < 150  # trimmed near 3 (approximate)
+    await answers.refresh()
+    assert len(answers.index.answers) == await store.redis.xlen(keys.answers("billing"))
+    clock.advance(days=31)
+    assert answers.similar(INVOICE, "billing", "sv") == []  # too old to offer
+
+
+async def test_forgetting_a_customer_removes_their_answers(system: System) -> None:
+    await answered(system, "post-1")
+    other = await answered(system, "post-2", name="Björn Ek", author="u-2")
+    assert system.rt.answers is not None
+    assert await system.rt.answers.forget("sandbox:u-1") == 1
+    found = system.rt.answers.similar(INVOICE_AGAIN, "billing", "sv")
+    assert [m.answer.case_id for m in found] == [other]
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "handle", "expected"),
+    [
+        ("Hej Anna! Vi kollar.", "Björn", "", "Hej Björn! Vi kollar."),
+        ("Hej Anna! Vi kollar.", "", "", "Hej! Vi kollar."),
+        ("Anna, vi kollar. Tack Anna!", "", "", "vi kollar. Tack!"),
+        (
+            "Hi @annab, see the FAQ. Annalena knows.",
+            "Tom",
+            "tomh",
+            "Hi @tomh, see the FAQ. Annalena knows.",
+        ),
+        ("Hi @annab, see the FAQ.", "Tom", "", "Hi, see the FAQ."),
+    ],
+)
+def test_adapt(text: str, name: str, handle: str, expected: str) -> None:
+    answer = _answer("1", text=text)
+    assert adapt(answer, name, handle) == expected
+
+
+def _answer(case_id: str, at: object = None, *, text: str = ANSWER) -> Answer:
+    from datetime import UTC, datetime
+
+    when = at if isinstance(at, datetime) else datetime(2026, 11, 23, tzinfo=UTC)
+    return Answer(
+        case_id=case_id,
+        text=text,
+        question=INVOICE,
+        language="sv",
+        department="billing",
+        by="anna",
+        at=when,
+        customer="Anna",
+        handle="annab",
+        author=Author(id="u-1").id,
+    )
