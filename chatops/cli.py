@@ -606,6 +606,113 @@ def knowledge(
     fail(reason)
 
 
+@main.command()
+@click.argument("who", metavar="PLATFORM:AUTHOR_ID")
+@click.option("--reason", default="", help="Why (e.g. the request's reference); recorded.")
+@click.option("--by", "by", default=None, help="Who runs it (default: the OS user); recorded.")
+def forget(who: str, reason: str, by: str | None) -> None:
+    """Erase everything held about one person (PLATFORM:AUTHOR_ID or PLATFORM:@handle):
+    their messages, names and links in every case, drafts and history lines naming them,
+    their indexes; their threads are updated. Idempotent; each run is recorded."""
+    run_async(_forget(who, reason.strip(), by or _os_user()))
+
+
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+async def _forget(who: str, reason: str, by: str) -> None:
+    from chatops.privacy import Forgetter
+    from chatops.processes import drain_chat
+
+    async with _privacy_runtime("forget", who) as (rt, subject):
+        forgetter = Forgetter(rt.wf, rt.store, rt.config, rt.chat, clock=rt.clock)
+        done = await forgetter.forget(subject, by=by, reason=reason)
+        await drain_chat(rt)
+        before = [e for e in await forgetter.earlier(subject) if e.at != done.at]
+    if not done.items:
+        when = f" (erased {before[-1].at[:16]} UTC by {before[-1].by})" if before else ""
+        click.echo(f"nothing held about {subject.label}{when}")
+    else:
+        click.echo(
+            f"erased {subject.label}: {done.mentions} message(s) in {done.cases} case(s), "
+            f"{done.drafts} draft(s), {done.history} history line(s), {done.storm_lines} storm "
+            f"line(s), {done.stream_entries} stream entr(ies), {done.indexes} index key(s)"
+        )
+    if done.waiting:
+        click.echo(
+            f"{done.waiting} message(s) of theirs are still waiting for a worker: "
+            "run forget again once they are processed"
+        )
+
+
+@main.command()
+@click.argument("who", metavar="PLATFORM:AUTHOR_ID")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the JSON here (default: stdout).",
+)
+def export(who: str, out: Path | None) -> None:
+    """Write everything held about one person (PLATFORM:AUTHOR_ID or PLATFORM:@handle) as
+    JSON: their messages, the cases they are in, the replies sent to them."""
+    run_async(_export(who, out))
+
+
+async def _export(who: str, out: Path | None) -> None:
+    import json
+
+    from chatops.privacy import export as held
+
+    async with _privacy_runtime("export", who, chat=False) as (rt, subject):
+        document = await held(rt.store, subject, rt.clock())
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        await asyncio.to_thread(out.write_text, text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror or type(exc).__name__}")
+    n, c = len(document["mentions"]), len(document["cases"])
+    click.echo(f"wrote {out}: {n} message(s) in {c} case(s) of {subject.label}")
+
+
+@contextlib.asynccontextmanager
+async def _privacy_runtime(
+    command: str, who: str, *, chat: bool = True
+) -> AsyncIterator[tuple[Any, Any]]:
+    """The shared store (and, for `forget`, the configured chat, whose threads it updates)
+    and the person `who` names, or a one-line error."""
+    from chatops import runtime
+    from chatops.privacy import Subject
+
+    settings = settings_or_fail()
+    config = config_or_fail(settings)
+    if not settings.redis_url:
+        fail(SHARED_STATE.format(command=command))
+    try:
+        subject = Subject.parse(who, config.platforms.enabled())
+    except ValueError as exc:
+        fail(str(exc))
+    quiet = None
+    if not chat or config.chats == ["console"]:
+        from chatops.console import ConsoleBackend
+
+        quiet = ConsoleBackend(Console(quiet=True))
+    rt = await runtime.start(settings, config, chat=quiet)
+    try:
+        yield rt, subject
+    finally:
+        await rt.close()
+
+
 @contextlib.asynccontextmanager
 async def _platforms_and_store(
     why_redis: str,

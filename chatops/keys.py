@@ -52,7 +52,8 @@ def seen(mention_key: str) -> str:
 
 
 AUTHOR_CASES_KEPT = 20
-"""Cases remembered per author or handle (the newest): the card names the last and counts them."""
+"""Cases a card counts per author or handle (the newest; it names the last). The index keeps
+every case of the author: an erasure or export on request must find them all."""
 AUTHOR_CASES_TTL_S = 180 * 24 * 3600
 """An author's index expires this long after their last case (DESIGN's retention of cases)."""
 
@@ -159,6 +160,8 @@ RETRY_INFO = f"{G}:retry:info"  # hash: case id -> what was to be published (JSO
 RECONCILE = f"{G}:reconcile"  # + ":<platform>": hash of `since` (cursor), `streak`, `warning`
 PROBLEMS = f"{G}:problems"  # hash: component -> JSON {reason, at}; shown by /readyz, /metrics
 EPOCH = f"{G}:epoch"  # written once at the first start; gone = the store was wiped
+ERASURES = f"{G}:erasures"  # list: one JSON record per erasure on request (no personal data)
+ERASURE_SALT = f"{G}:erasures:salt"  # random key of the pseudonyms erased authors get
 
 
 def cursors(platform: str) -> str:

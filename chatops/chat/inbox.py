@@ -52,9 +52,9 @@ log = logging.getLogger(__name__)
 COPY_TTL_S = 30 * 24 * 3600
 """How long a case's record of its copies is kept after its last change (Redis TTL)."""
 
-ASKS = frozenset({EventKind.APPROVAL_REQUESTED, EventKind.REROUTED})
+ASKS = frozenset({EventKind.APPROVAL_REQUESTED, EventKind.REROUTED, EventKind.ERASED})
 """Events after which a case still waiting for approval sends its copies, or updates them
-(a request, a new draft, another department)."""
+(a request, a new draft, another department, a customer's text erased on request)."""
 SETTLES = frozenset({EventKind.APPROVED, EventKind.REJECTED, EventKind.DISMISSED})
 """The events by which a case leaves `awaiting_approval` (transitions.ALLOWED): approve,
 send back, dismiss. Any other event leaves the copies as they are."""

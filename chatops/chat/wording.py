@@ -312,6 +312,14 @@ def _removed(view: CaseView, event: CaseEvent) -> Sentence:
     )
 
 
+def _erased(view: CaseView, event: CaseEvent) -> Sentence:
+    """Says nothing of whom: the line stays in the thread after the person is gone."""
+    return _said(
+        Emoji("lock"),
+        Text(" A customer's messages and details in this case were erased on their request"),
+    )
+
+
 def _claimed(view: CaseView, event: CaseEvent) -> Sentence:
     return _said(Emoji("raising_hand"), Text(" Claimed by "), Person(event.actor))
 
@@ -597,6 +605,7 @@ _EVENTS: dict[EventKind, Callable[[CaseView, CaseEvent], Sentence]] = {
     EventKind.RETRY_DROPPED: _retry_dropped,
     EventKind.FLOOD: _flood,
     EventKind.TEMPLATE: _template,
+    EventKind.ERASED: _erased,
 }
 
 

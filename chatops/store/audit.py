@@ -1,12 +1,13 @@
 """Each case's history: what was done, by whom, when (read by stats and the weekly report).
 
 A change of the case itself appends its entry in the same atomic write (cases.py); this part
-appends what changes no case (edits and removals on the platform) and reads the history.
+appends what changes no case (edits and removals on the platform) and reads the history;
+an erasure on request rewrites the entries that quote the person erased.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import redis.asyncio as aioredis
 
@@ -14,10 +15,19 @@ from chatops import keys
 from chatops.domain import AuditEntry
 from chatops.store.codec import audit_row, read_audit
 
+_REPLACE_ROW = """
+if redis.call('LINDEX', KEYS[1], ARGV[1]) == ARGV[2] then
+  redis.call('LSET', KEYS[1], ARGV[1], ARGV[3])
+  return 1
+end
+return 0
+"""
+
 
 class Audit:
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
+        self._replace_row = redis.register_script(_REPLACE_ROW)
 
     async def append(self, case_id: str, entry: AuditEntry) -> None:
         await self.redis.rpush(keys.audit(case_id), audit_row(entry))
@@ -36,3 +46,19 @@ class Audit:
             cid: [read_audit(r) for r in entries]
             for cid, entries in zip(case_ids, rows, strict=True)
         }
+
+    async def rewrite(self, case_id: str, change: Callable[[AuditEntry], AuditEntry | None]) -> int:
+        """Rewrite the entries `change` returns a new one for (None: kept as it is): the one
+        exception to append-only, for an erasure on request (chatops/privacy). Each entry is
+        replaced only if it is still the row that was read; returns how many were."""
+        rows = await self.redis.lrange(keys.audit(case_id), 0, -1)
+        done = 0
+        for i, raw in enumerate(rows):
+            new = change(read_audit(raw))
+            if new is not None:
+                done += int(
+                    await self._replace_row(
+                        keys=[keys.audit(case_id)], args=[i, raw, audit_row(new)]
+                    )
+                )
+        return done

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -365,6 +365,53 @@ class InboundStream:
             after = f"({group['last-delivered-id']}"
         rows = await self.redis.xrange(keys.INBOUND, after, "+", count=1)
         return str(rows[0][0]) if rows else None
+
+    async def erase(
+        self, names: Callable[[Mention | None, dict[str, str]], bool], batch: int = 1000
+    ) -> tuple[int, int]:
+        """An erasure on request: delete the entries of both streams that `names` (a mention
+        as read back, and the entry's fields) says hold the person. Inbound entries no worker
+        has acknowledged yet are kept and only counted: they are still to become cases, and
+        deleting them unseen would lose what the customer wrote last. Returns (deleted, kept)."""
+        delivered = await self._last_delivered()
+        deleted = kept = 0
+        for stream in (keys.INBOUND, keys.DEAD):
+            after = "-"
+            while True:
+                rows: Any = await self.redis.xrange(stream, min=after, count=batch)
+                if not rows:
+                    break
+                after = f"({rows[-1][0]}"
+                doomed = []
+                for entry_id, fields in rows:
+                    found = dict(fields)
+                    if not names(_inbound(entry_id, found).mention, found):
+                        continue
+                    if stream == keys.INBOUND and not await self._acknowledged(
+                        str(entry_id), delivered
+                    ):
+                        kept += 1
+                    else:
+                        doomed.append(str(entry_id))
+                if doomed:
+                    deleted += int(await self.redis.xdel(stream, *doomed))
+        return deleted, kept
+
+    async def _last_delivered(self) -> str | None:
+        try:
+            groups = await self.redis.xinfo_groups(keys.INBOUND)
+        except ResponseError:
+            return None
+        group = next((g for g in groups if g["name"] == keys.INBOUND_GROUP), None)
+        return str(group["last-delivered-id"]) if group is not None else None
+
+    async def _acknowledged(self, entry_id: str, delivered: str | None) -> bool:
+        if delivered is None or _id_key(entry_id) > _id_key(delivered):
+            return False
+        pending = await self.redis.xpending_range(
+            keys.INBOUND, keys.INBOUND_GROUP, min=entry_id, max=entry_id, count=1
+        )
+        return not pending
 
     async def remove_idle_consumers(self, idle_ms: int, keep: str) -> list[str]:
         """Forget the inbound group's consumers idle for `idle_ms` with nothing pending (workers

@@ -7,7 +7,7 @@ the redelivery the inbound stream guarantees.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -117,16 +117,41 @@ class Indexes:
         """The case ids of one customer, newest first: theirs on `platform`, and those of
         anyone writing as `handle` on any platform (a handle alone may match another person
         of the same name elsewhere; the card says which cases it counts)."""
+        return await self._indexed(platform, author_id, handle, keys.AUTHOR_CASES_KEPT)
+
+    async def every_case_of(self, platform: str, author_id: str, handle: str) -> list[str]:
+        """Every case id indexed for an author id on `platform` and for `handle` on any
+        platform, newest first: what an erasure or an export on request starts from."""
+        return await self._indexed(platform, author_id, handle, 0)
+
+    async def _indexed(self, platform: str, author_id: str, handle: str, newest: int) -> list[str]:
         pipe = self.redis.pipeline(transaction=False)
-        pipe.zrevrange(keys.author_cases(platform, author_id), 0, -1, withscores=True)
+        if author_id:
+            pipe.zrevrange(keys.author_cases(platform, author_id), 0, newest - 1, withscores=True)
         key = handle_key(handle)
         if key:
-            pipe.zrevrange(keys.handle_cases(key), 0, -1, withscores=True)
+            pipe.zrevrange(keys.handle_cases(key), 0, newest - 1, withscores=True)
         scored: dict[str, float] = {}
         for rows in await pipe.execute():
             for raw, score in rows:
                 scored[text(raw)] = float(score)
         return sorted(scored, key=lambda cid: (scored[cid], int(cid)), reverse=True)
+
+    async def unindex_author(
+        self, platform: str, author_ids: Iterable[str], handles: Mapping[str, Iterable[str]]
+    ) -> int:
+        """Forget an erased person's indexes: their author ids on `platform` entirely, and
+        the given cases under each handle (a handle's other cases may be someone else's on
+        another platform; an emptied handle index is gone with its last case). Returns how
+        many index keys held them."""
+        pipe = self.redis.pipeline(transaction=False)
+        for author_id in author_ids:
+            pipe.delete(keys.author_cases(platform, author_id))
+        for handle, case_ids in handles.items():
+            ids = list(case_ids)
+            if handle_key(handle) and ids:
+                pipe.zrem(keys.handle_cases(handle_key(handle)), *ids)
+        return sum(1 for n in await pipe.execute() if n)
 
     async def case_for_mention(self, mention_key: str) -> str | None:
         found = maybe_text(await self.redis.hget(keys.MENTION_CASES, mention_key))
@@ -180,13 +205,12 @@ def handle_key(handle: str) -> str:
 
 
 def _index_author(pipe: Any, case: Case, mention: Mention) -> None:
-    """`case` among its author's cases (and their handle's), the newest `AUTHOR_CASES_KEPT`
-    kept, forgotten `AUTHOR_CASES_TTL_S` after the last."""
+    """`case` among its author's cases (and their handle's), all of them (an erasure on
+    request must find every one), forgotten `AUTHOR_CASES_TTL_S` after the last."""
     author = mention.author
     found = [keys.author_cases(mention.platform, author.id)] if author.id else []
     if handle := handle_key(author.handle):
         found.append(keys.handle_cases(handle))
     for key in found:
         pipe.zadd(key, {case.id: case.created_at.timestamp()})
-        pipe.zremrangebyrank(key, 0, -1 - keys.AUTHOR_CASES_KEPT)
         pipe.expire(key, keys.AUTHOR_CASES_TTL_S)

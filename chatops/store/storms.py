@@ -24,7 +24,7 @@ Choices:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import cast
@@ -159,6 +159,14 @@ end
 return out
 """
 
+_REPLACE_LINE = """
+if redis.call('LINDEX', KEYS[1], ARGV[1]) == ARGV[2] then
+  redis.call('LSET', KEYS[1], ARGV[1], ARGV[3])
+  return 1
+end
+return 0
+"""
+
 _ROSTER = """
 local added = 0
 for i = 1, #ARGV - 1, 2 do
@@ -274,6 +282,7 @@ class Storms:
         self._assign = redis.register_script(_ASSIGN)
         self._close = redis.register_script(_CLOSE)
         self._roster = redis.register_script(_ROSTER)
+        self._replace = redis.register_script(_REPLACE_LINE)
 
     async def assign(
         self,
@@ -392,6 +401,46 @@ class Storms:
         args.append(int(KEEP.total_seconds()))
         added = await self._roster(keys=[k.roster(group), k.rostered(group)], args=args)
         return int(added)
+
+    async def groups_of(self, department: str, author: str) -> list[str]:
+        """The department's groups (forming, open or kept after closing) that count `author`
+        (`platform:author id`): a scan of their author sets, for an erasure on request."""
+        k = StormKeys(department)
+        pattern = k.authors("*")
+        found = []
+        async for raw in self.redis.scan_iter(match=pattern, count=1000):
+            key = _text(raw)
+            if await self.redis.zscore(key, author) is not None:
+                found.append(key.removeprefix(f"{k.prefix}:g:").removesuffix(":a"))
+        return found
+
+    async def rewrite_author(
+        self,
+        department: str,
+        group: str,
+        author: str,
+        pseudonym: str,
+        change: Callable[[Member], Member],
+    ) -> int:
+        """An erasure on request: `author` (`platform:author id`) counts on as `pseudonym`
+        (the storm's figures stay), and their roster lines become what `change` makes of
+        them. Returns how many lines changed."""
+        k = StormKeys(department)
+        at = await self.redis.zscore(k.authors(group), author)
+        if at is not None:
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.zrem(k.authors(group), author)
+            pipe.zadd(k.authors(group), {pseudonym: at})
+            await pipe.execute()
+        rows = texts(await self.redis.lrange(k.roster(group), 0, -1))
+        done = 0
+        for i, raw in enumerate(rows):
+            member = Member.loads(raw)
+            if member.author_id != author:
+                continue
+            new = change(member).dumps()
+            done += int(await self._replace(keys=[k.roster(group)], args=[i, raw, new]))
+        return done
 
     async def roster(self, department: str, group: str, start: int = 0) -> list[Member]:
         """The storm's members from position `start` on, in the order they joined."""

@@ -44,6 +44,7 @@ class EventKind(StrEnum):
     RETRY_DROPPED = "retry_dropped"  # a rate-limited reply will not go out by itself
     FLOOD = "flood"  # a burst passed a flood limit: later mentions are counted, not posted
     TEMPLATE = "template"  # someone replaced the draft with another reply template
+    ERASED = "erased"  # a person's data in the case was erased on their request (GDPR)
 
 
 class DraftChange(StrEnum):

@@ -150,6 +150,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "chatops.mixed",
                 "chatops.pipeline",
                 "chatops.polling",
+                "chatops.privacy",
                 "chatops.publishall",
                 "chatops.reconcile",
                 "chatops.replay",

@@ -31,6 +31,8 @@ COMMANDS = [
     "slack-manifest",
     "teams-manifest",
     "knowledge",
+    "forget",
+    "export",
 ]
 
 

@@ -80,7 +80,9 @@ async def test_earlier_cases_by_author_id_and_by_handle_across_platforms(system:
     assert (await system.wf.view(other)).earlier is None, "another person has none"
 
 
-async def test_the_index_of_one_author_is_bounded_and_expires(system: System) -> None:
+async def test_the_index_of_one_author_keeps_every_case_counts_the_newest_and_expires(
+    system: System,
+) -> None:
     indexes = system.rt.store.indexes
     mention = _x_mention("x-1", "Anna", datetime(2026, 11, 1, tzinfo=UTC))
     template = await _case(system, "m-1", "post-1", "Hej!")
@@ -89,12 +91,14 @@ async def test_the_index_of_one_author_is_bounded_and_expires(system: System) ->
         case = template.model_copy(update={"id": str(n), "created_at": at})
         await indexes.reindex(None, case, None, mention=mention)
     redis = system.rt.store.redis
+    every = keys.AUTHOR_CASES_KEPT + 5
     for key in (keys.author_cases("x", "x-9001"), keys.handle_cases("anna")):
-        assert await redis.zcard(key) == keys.AUTHOR_CASES_KEPT
+        assert await redis.zcard(key) == every, "an erasure on request must find them all"
         assert 0 < await redis.ttl(key) <= keys.AUTHOR_CASES_TTL_S
     found = await indexes.cases_of_author("x", "x-9001", "@ANNA")
-    assert found[0] == str(1000 + keys.AUTHOR_CASES_KEPT + 5), "newest first"
-    assert len(found) == keys.AUTHOR_CASES_KEPT
+    assert found[0] == str(1000 + every), "newest first"
+    assert len(found) == keys.AUTHOR_CASES_KEPT, "a card counts the newest"
+    assert len(await indexes.every_case_of("x", "x-9001", "anna")) == every
 
 
 # -- use template -----------------------------------------------------------------------------

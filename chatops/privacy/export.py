@@ -1,0 +1,129 @@
+"""Export on request (`chatops export`): everything held about one person, as JSON.
+
+`document` is pure: what the person wrote (with dates, platform, links), the cases it is in
+(states and dates), the replies sent to them, and the history of those cases as far as it is
+about the case's handling, not staff's internal words (drafts, reviewers' reasons and notes
+are left out, and so are staff's names: what was done, when). `SCHEMA` names the layout;
+it changes when a field's meaning does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from chatops.domain import AuditEntry, Case, Mention
+from chatops.privacy.find import Found, find
+from chatops.privacy.subject import Subject
+from chatops.store import Store
+from chatops.workflow.commands import Command
+
+SCHEMA = "chatops.export/1"
+"""The export's layout: `schema`, `subject`, `exported_at`, `mentions`, `cases`, `replies`."""
+
+_SHOWN_DETAIL = frozenset({Command.DISMISS, Command.REROUTE})
+"""History actions whose detail is a code (why dismissed, which department): exported. Every
+other detail is staff's own wording (a draft, a reviewer's reason, a refusal) or an internal
+reference: the fact and its time are exported, the words are not, nor who on staff acted."""
+
+
+async def export(store: Store, subject: Subject, now: datetime) -> dict[str, Any]:
+    found = await find(store, subject)
+    cases = {c.id: c for c in await store.cases.get_many(found.case_ids)}
+    history = await store.audit.entries_of(found.case_ids)
+    return document(found, cases, history, now)
+
+
+def document(
+    found: Found,
+    cases: Mapping[str, Case],
+    history: Mapping[str, list[AuditEntry]],
+    now: datetime,
+) -> dict[str, Any]:
+    """The export of what `found` holds, as a JSON-ready dict."""
+    subject = found.subject
+    mentions: list[dict[str, Any]] = []
+    out_cases: list[dict[str, Any]] = []
+    replies: list[dict[str, Any]] = []
+    for case_id in found.case_ids:
+        own = found.own(case_id)
+        mentions += [_mention(m, case_id) for m in own.values()]
+        case = cases.get(case_id)
+        if case is None:
+            continue
+        out_cases.append(_case(case, history.get(case_id, [])))
+        replies += [
+            {
+                "case": case_id,
+                "in_reply_to": p.get("mention", ""),
+                "id": p.get("id", ""),
+                "url": p.get("url", ""),
+                "at": p.get("at", ""),
+                "private": bool(p.get("private")),
+            }
+            for p in case.published
+            if p.get("mention") in own
+        ]
+    return {
+        "schema": SCHEMA,
+        "subject": {
+            "platform": subject.platform,
+            "author_ids": sorted(subject.ids),
+            "handle": subject.handle or None,
+        },
+        "exported_at": now.isoformat(),
+        "mentions": sorted(mentions, key=lambda m: (m["created_at"], m["key"])),
+        "cases": out_cases,
+        "replies": replies,
+    }
+
+
+def _mention(m: Mention, case_id: str) -> dict[str, Any]:
+    return {
+        "key": m.key,
+        "case": case_id,
+        "platform": m.platform,
+        "account": m.account,
+        "id": m.external_id,
+        "conversation": m.conversation_id,
+        "kind": m.kind.value,
+        "created_at": m.created_at.isoformat(),
+        "author": {
+            "id": m.author.id,
+            "name": m.author.name or None,
+            "handle": m.author.handle or None,
+            "followers": m.author.followers,
+        },
+        "text": m.text,
+        "language": m.lang,
+        "url": m.url,
+        "removed_on_platform": m.change.value == "removed",
+    }
+
+
+def _case(case: Case, history: list[AuditEntry]) -> dict[str, Any]:
+    return {
+        "case": case.id,
+        "number": case.number,
+        "platform": case.platform,
+        "state": case.state.value,
+        "opened_at": case.created_at.isoformat(),
+        "updated_at": case.updated_at.isoformat(),
+        "first_response_at": (
+            case.first_response_at.isoformat() if case.first_response_at else None
+        ),
+        "language": case.language,
+        "personal_data_found": list(case.pii),
+        "history": [_event(e) for e in history],
+    }
+
+
+def _event(e: AuditEntry) -> dict[str, Any]:
+    shown = e.detail if e.action in _SHOWN_DETAIL else None
+    return {
+        "at": e.at.isoformat(),
+        "action": e.action,
+        "state": e.after.value,
+        **({"detail": shown} if shown else {}),
+    }

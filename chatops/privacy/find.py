@@ -1,0 +1,50 @@
+"""Everything the store holds of one person: their cases, found through the author and
+handle indexes (which list every case an author wrote in), and their mentions in them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chatops.domain import Mention
+from chatops.privacy.subject import Subject
+from chatops.store import Store
+
+
+@dataclass(frozen=True)
+class Found:
+    """The subject (with every author id found for it) and, per case, its mentions."""
+
+    subject: Subject
+    mentions: dict[str, dict[str, Mention]]
+    """Case id -> every mention of that case (theirs and others'), for cases they wrote in."""
+
+    def own(self, case_id: str) -> dict[str, Mention]:
+        """The subject's mentions in one case, by key."""
+        return {k: m for k, m in self.mentions[case_id].items() if self.subject.wrote(m)}
+
+    @property
+    def case_ids(self) -> list[str]:
+        return sorted(self.mentions, key=int)
+
+
+async def find(store: Store, subject: Subject) -> Found:
+    """The cases `subject` wrote in. A handle leads to the author ids writing as it on the
+    subject's platform, and those ids to their cases under any other handle they used."""
+    seen: dict[str, dict[str, Mention]] = {}
+    asked: set[str] = set()
+    todo = [subject.author_id] if subject.author_id else [""]
+    while todo:
+        author_id = todo.pop()
+        asked.add(author_id)
+        ids = await store.indexes.every_case_of(
+            subject.platform, author_id, subject.handle if author_id == "" else ""
+        )
+        fresh = [i for i in ids if i not in seen and i.isdigit()]
+        for case_id, mentions in (await store.cases.mentions_of(fresh)).items():
+            seen[case_id] = mentions
+            for m in mentions.values():
+                if subject.wrote(m) and m.author.id and m.author.id not in subject.ids:
+                    subject = subject.with_ids({m.author.id})
+        todo = [i for i in subject.ids if i not in asked]
+    cases = {cid: ms for cid, ms in seen.items() if any(subject.wrote(m) for m in ms.values())}
+    return Found(subject, cases)

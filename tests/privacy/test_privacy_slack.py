@@ -1,0 +1,35 @@
+"""Erasure and removal as Slack shows them: the case message rewritten in place through the
+local Slack Web API (chat.update), a line in the thread that names nobody."""
+
+from __future__ import annotations
+
+import json
+
+from chatops.privacy import Forgetter, Subject
+from tests.fakes import mention_json
+from tests.slack.test_slack import SlackSystem, slack_config, ss
+
+__all__ = ["slack_config", "ss"]  # the Slack system's fixtures, used here as they are
+
+
+async def test_forget_rewrites_the_case_message_and_says_so_in_its_thread(
+    ss: SlackSystem,
+) -> None:
+    await ss.ingest(mention_json("m-1", "post-1", "Var är min faktura? /Anna", name="Anna Berg"))
+    await ss.flush()
+    [before] = ss.slack.messages("C0BILLING1")
+    assert "Anna Berg" in json.dumps(before["blocks"], ensure_ascii=False)
+    ss.slack.reset_calls()
+
+    rt = ss.rt
+    forgetter = Forgetter(rt.wf, rt.store, rt.config, rt.chat, clock=ss.clock)
+    await forgetter.forget(Subject.parse("sandbox:u-1", []), by="dpo", reason="")
+    await ss.flush()
+
+    assert ss.slack.calls_to("chat.update"), "the case message is updated in place"
+    [after] = ss.slack.messages("C0BILLING1")
+    shown = json.dumps([after["text"], after["blocks"]], ensure_ascii=False)
+    assert "Anna" not in shown and "faktura" not in shown
+    assert "[erased on request]" in shown
+    [line] = ss.slack.thread("C0BILLING1", after["ts"])
+    assert "erased on their request" in line["text"] and "Anna" not in line["text"]
