@@ -631,7 +631,9 @@ async def _forget(who: str, reason: str, by: str) -> None:
     from chatops.processes import drain_chat
 
     async with _privacy_runtime("forget", who) as (rt, subject):
-        forgetter = Forgetter(rt.wf, rt.store, rt.config, rt.chat, clock=rt.clock)
+        forgetter = Forgetter(
+            rt.wf, rt.store, rt.config, rt.chat, answers=rt.answers, clock=rt.clock
+        )
         done = await forgetter.forget(subject, by=by, reason=reason)
         await drain_chat(rt)
         before = [e for e in await forgetter.earlier(subject) if e.at != done.at]
@@ -642,7 +644,8 @@ async def _forget(who: str, reason: str, by: str) -> None:
         click.echo(
             f"erased {subject.label}: {done.mentions} message(s) in {done.cases} case(s), "
             f"{done.drafts} draft(s), {done.history} history line(s), {done.storm_lines} storm "
-            f"line(s), {done.stream_entries} stream entr(ies), {done.indexes} index key(s)"
+            f"line(s), {done.answers} past answer(s), {done.stream_entries} stream entr(ies), "
+            f"{done.indexes} index key(s)"
         )
     if done.waiting:
         click.echo(

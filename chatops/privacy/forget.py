@@ -27,6 +27,7 @@ from chatops.chat.storm import StormRef
 from chatops.config import Config
 from chatops.domain import Author, Case, Mention, utcnow
 from chatops.drafting import Intent
+from chatops.knowledge.answers import PastAnswers
 from chatops.privacy.erase import (
     ERASED_TEXT,
     erased_case,
@@ -65,6 +66,8 @@ class Erasure:
     drafts: int = 0
     history: int = 0
     storm_lines: int = 0
+    answers: int = 0
+    """Published answers to them kept for "Similar"."""
     indexes: int = 0
     stream_entries: int = 0
     waiting: int = 0
@@ -89,9 +92,13 @@ class Forgetter:
         config: Config,
         chat: object,
         *,
+        answers: PastAnswers | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.wf = workflow
+        self.answers = answers
+        """Published answers offered as "Similar" (chatops/knowledge/answers.py): the ones
+        given to the person go too."""
         self.store = store
         self.departments = config.department_ids
         self.brand = config.brand
@@ -116,7 +123,7 @@ class Forgetter:
         found = await find(self.store, subject)
         subject = found.subject
         aliases = {a: _alias(salt, subject, a) for a in subject.ids}
-        counts = {"mentions": 0, "drafts": 0, "history": 0, "storm_lines": 0}
+        counts = {"mentions": 0, "drafts": 0, "history": 0, "storm_lines": 0, "answers": 0}
         touched: list[Case] = []
         handles: dict[str, list[str]] = {}
         for case_id in found.case_ids:
@@ -127,6 +134,9 @@ class Forgetter:
             for handle in _handles_gone(found, case_id):
                 handles.setdefault(handle, []).append(case_id)
         counts["storm_lines"] = await self._erase_storms(subject, aliases)
+        if self.answers is not None:
+            for author_id in subject.ids:
+                counts["answers"] += await self.answers.forget(f"{subject.platform}:{author_id}")
         indexes = await self.store.indexes.unindex_author(subject.platform, subject.ids, handles)
         indexes += await self._forget_flood(subject)
         deleted, waiting = await self.store.inbound.erase(_names(subject))

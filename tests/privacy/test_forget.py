@@ -31,19 +31,20 @@ def _bo(mid: str, conversation: str, text: str) -> dict[str, Any]:
 
 
 async def _two_cases(system: System) -> tuple[str, str]:
-    """Anna alone in one case (her draft edited by staff, naming her), and with Bo in another
-    (Bo wrote last, so its draft answers him)."""
+    """Anna alone in one case (answered by staff, naming her), and with Bo in another (Bo
+    wrote last, so its draft answers him)."""
     await system.ingest(_anna("m-1", "post-1", "Var är min faktura? Ring mig på 070-1234567"))
     await system.ingest(_anna("m-2", "post-2", "Hej, när öppnar ni i Lund?"))
     await system.ingest(_bo("m-3", "post-2", "Samma fråga här"))
     alone, shared = (await system.case_of("post-1")).id, (await system.case_of("post-2")).id
     await system.wf.edit(alone, "agent", "Hej Anna Berg! Fakturan finns under Mina sidor.")
+    await system.wf.publish(alone, "agent")  # also kept as a past answer ("Similar")
     return alone, shared
 
 
 def _forgetter(system: System) -> Forgetter:
     rt = system.rt
-    return Forgetter(rt.wf, rt.store, rt.config, rt.chat, clock=system.clock)
+    return Forgetter(rt.wf, rt.store, rt.config, rt.chat, answers=rt.answers, clock=system.clock)
 
 
 async def test_forget_by_id_leaves_nothing_of_the_person_and_keeps_the_others(
@@ -58,6 +59,7 @@ async def test_forget_by_id_leaves_nothing_of_the_person_and_keeps_the_others(
 
     assert (done.cases, done.mentions) == (2, 2)
     assert done.drafts == 1 and done.history >= 1, "her draft and its history line"
+    assert done.answers == 1, "the answer published to her, kept for 'Similar'"
     held = await everything(system.rt.store.redis)
     for trace in ("Anna", "anna", "faktura", "070-1234567", "Lund", '"u-1"', "sandbox:u-1"):
         assert trace not in held, f"{trace!r} is still in the store"

@@ -22,7 +22,7 @@ async def test_forget_rewrites_the_case_message_and_says_so_in_its_thread(
     ss.slack.reset_calls()
 
     rt = ss.rt
-    forgetter = Forgetter(rt.wf, rt.store, rt.config, rt.chat, clock=ss.clock)
+    forgetter = Forgetter(rt.wf, rt.store, rt.config, rt.chat, answers=rt.answers, clock=ss.clock)
     await forgetter.forget(Subject.parse("sandbox:u-1", []), by="dpo", reason="")
     await ss.flush()
 
