@@ -18,18 +18,56 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateNotFound
 
+from chatops.classify.classifier import Classification
 from chatops.classify.normalise import normalise
+from chatops.classify.spam import promotes
 from chatops.domain import Author
 
 
 class Intent(StrEnum):
-    """What the first reply has to do; the value is the template's file name."""
+    """What a mention calls for, and so which reply template drafts the answer.
+
+    The value is the template's file name. The first five were named after the reply they
+    draft (`apology`, `thanks`, …) and keep those values, because cases, audit entries, the
+    template pickers and `template N INTENT` store and send them; each has an alias named after
+    what the customer wrote (`APOLOGY` is `COMPLAINT`). `Intent("complaint")` and every other
+    name, in any case, finds its member too. SPAM has no template: it gets no draft at all.
+    """
 
     GREETING = "greeting"
+    PRAISE = "thanks"
+    COMPLAINT = "apology"
+    QUESTION = "looking_into_it"
+    PERSONAL_DATA = "move_to_private"
+    OUTAGE = "outage"
+    PRESS = "press"
+    SPAM = "spam"
+    # The reply templates' own names (aliases: the same members).
     THANKS = "thanks"
     APOLOGY = "apology"
     LOOKING_INTO_IT = "looking_into_it"
     MOVE_TO_PRIVATE = "move_to_private"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Intent | None:
+        """A member's name (`complaint`, `personal_data`) is accepted as well as its value."""
+        if isinstance(value, str):
+            return cls.__members__.get(value.strip().upper().replace("-", "_").replace(" ", "_"))
+        return None
+
+    @property
+    def label(self) -> str:
+        """What the customer wrote, as the labelled set names it: `complaint`, `praise`, …"""
+        return self.name.lower()
+
+
+NO_DRAFT: frozenset[Intent] = frozenset({Intent.SPAM})
+"""Intents drafted with nothing: spam gets a suggestion to dismiss it instead."""
+CALM: frozenset[Intent] = frozenset(
+    {Intent.COMPLAINT, Intent.OUTAGE, Intent.PRESS, Intent.PERSONAL_DATA}
+)
+"""Intents whose drafts greet calmly, without exclamation marks: an upset customer, a reporter
+or someone sharing their details is not met with "Hi Anna! Great to hear from you"."""
 
 
 HOLDING = "holding"
@@ -96,16 +134,71 @@ _COMPLAINT = _words(
     r"не работает|не работают|слома\w*|опозда\w*|задерж\w*|поздно|плох\w*|худш\w*|ужас\w*",
     r"разочарова\w*|жалоб\w*|претензи\w*|возврат\w*|верните деньги|до сих пор не",
     r"вс[её] ещ[её] не|никогда|безобрази\w*|позор\w*|обман\w*|кошмар\w*",
+    # waiting, nobody answering, wrong or smashed goods, rudeness (every language)
+    r"not impressed|nobody (?:answers|replies|responds)|no one (?:answers|replies|responds)",
+    r"smashed|shattered|cracked|soaked|rude\w*|still nothing|(?:been )?waiting (?:for|since)",
+    r"väntat|väntar fortfarande|ingen svarar|struntade|spruck\w*|skadad\w*",
+    r"håpløs\w*|ingen svarer|(?:har )?ikke (?:svart|fått)|svarer ikke|ikke i orden|forkert\w*",
+    r"ingen gad|ventet|venter stadig",
+    r"immer noch nichts|keiner antwortet|niemand antwortet|warte seit|eingedrückt",
+    r"još uvijek ništa|razbijen\w*|krivi|nitko (?:ne|nije)|bezobrazn\w*|još nisam",
+    r"до сих пор ничего|разбит\w*|мят\w*|не тот|так и не|нагруби\w*|никто не отвечает",
     # negated praise: "not great", "inte bra", "ikke godt", "nicht gut", "nije dobro", "не очень"
     r"(?:not|inte|ikke|nicht|nije) (?:so |så |zo )?(?:great|good|bra|godt|god|gut|dobro)",
     r"не (?:очень|хорошо)",
 )
 
-_THANKS = _words(
+_PRAISE = _words(
     r"thanks?|thank you|thx|love\w*|great|awesome|amazing|excellent|brilliant|perfect|super\w*",
-    r"tack\w*|bra|toppen|grym\w*|fantastisk\w*|älskar|takk\w*|tak|flott|perfekt|elsker",
-    r"danke\w*|vielen dank|toll\w*|klasse|wunderbar\w*|hvala|odlič\w*|sjajn\w*|bravo",
-    r"спасибо|благодар\w*|отлично|супер|класс\w*|здорово|прекрасн\w*",
+    r"best|shout-?out|kudos|well done|cheers|fastest|legend\w*",
+    r"tack\w*|bra|toppen|grym\w*|fantastisk\w*|älskar|bäst\w*|nöjd\w*|trevlig\w*",
+    r"takk\w*|tak|flott|perfekt|elsker|fornøyd\w*|digg\w*|anbefal\w*|tilfreds",
+    r"danke\w*|vielen dank|toll\w*|klasse|wunderbar\w*|begeistert|mega|top|zufrieden",
+    r"hvala|odlič\w*|sjajn\w*|bravo|oduševljen\w*|svaka čast|zadovolj\w*",
+    r"спасибо|благодар\w*|отлично|супер|класс\w*|здорово|прекрасн\w*|довол\w*",
+)
+
+# A journalist, a newsroom or the press office: answered by the press template, never with a
+# cheerful hello, whatever else the text says.
+_PRESS = _words(
+    r"journalist\w*|reporter\w*|newsroom|correspondent\w*",
+    r"press (?:office|team|enquir\w*|inquir\w*|contact|release|officer)",
+    r"media (?:enquir\w*|inquir\w*)|for (?:an?|our) (?:article|story|piece|report)",
+    r"press(?:kontakt\w*|avdelning\w*|fråg\w*|ansvarig\w*|tjänst\w*)|redaktion\w*",
+    r"presse(?:kontakt\w*|kontor\w*|henvendelse\w*|afdeling\w*|forespørgsl\w*|anfrage\w*"
+    r"|stelle\w*|sprecher\w*|abteilung\w*)|redaksjon\w*",
+    r"novinar\w*|redakcij\w*|odnos\w* s javnošću|glasnogovorni\w*",
+    r"журналист\w*|корреспондент\w*|редакци\w*|пресс-служб\w*|пресс-секретар\w*|сми",
+)
+
+# An outage: a part of the service (the app, the site, checkout, payment, logging in) named
+# together with its failing. Either alone is something else: "the parcel is broken" is a
+# complaint, "is the app free?" a question.
+_SERVICE = _words(
+    r"apps?|appen|website|site|sajt\w*|webb(?:sida|sidan|plats\w*)|hemsida\w*|checkout|server\w*",
+    r"kassan|kassen|kasse|betalning\w*|payments?|nettsid\w*|hjemmesid\w*|betaling\w*",
+    r"seite|webseite|zahlung\w*|aplikacij\w*|stranic\w*|plaćanj\w*|placanj\w*",
+    r"сайт\w*|приложени\w*|оплат\w*",
+)
+_FAILING = _words(
+    r"down|not (?:working|loading)|does ?n[o']?t (?:work|load|open)|won'?t (?:load|open|work)",
+    r"crash\w*|error\w*|fail\w*|spins? forever",
+    r"nere|krasch\w*|(?:funkar|fungerar) inte|går inte|nede|(?:funker|fungerer|virker) ikke",
+    r"lukker (?:bare )?ned|fejl\w*|feilmelding\w*",
+    r"stürzt\w*|abstürz\w*|(?:geht|funktioniert|lädt|klappt) nicht|fehl|fehler\w*|störung\w*",
+    r"ne radi|ne prolazi|pala|pao|ruši|rusi|greš\w*",
+    r"лежит|упал\w*|не работает|не работают|вылетает|ошибк\w*|не проходит|не открывается",
+    r"не грузится|сбой\w*",
+)
+_OUTAGE = _words(
+    r"outage|driftstörning\w*|driftsforstyrrelse\w*|nedbrud|ausfall|сбой\w*",
+)
+_LOGIN = _words(
+    r"log ?in|logg(?:a|e) in|logget inn|logge inn|logge ind|einloggen|anmelden|prijavi\w*",
+    r"войти|залогин\w*|авториз\w*",
+)
+_CANNOT = _words(
+    r"can'?t|cannot|unable|inte|ikke|nicht|ne mogu|не могу|не получается|не удается",
 )
 
 _QUESTION_STARTERS = frozenset(
@@ -153,28 +246,64 @@ def _is_question(text: str) -> bool:
 
 
 def choose_intent(
-    text: str, *, asks_for_pii: bool, has_pii: bool, sentiment_hint: str | None = None
+    text: str,
+    *,
+    asks_for_pii: bool,
+    has_pii: bool,
+    sentiment_hint: str | None = None,
+    spam: bool = False,
 ) -> Intent:
     """Pick the reply intent for a mention.
 
-    Order matters: privacy beats everything (never invite personal data in public), an upset
-    customer must get an apology even if they also say "thanks", and praise outranks a question
-    mark because a thank-you with a by-the-way question still deserves a warm answer first.
-    The words are looked for in the text's matching form (`normalise`).
+    Order matters. Spam first (no draft at all); then the press, whom a journalist's complaint
+    words must not turn into an apology; then privacy (never invite personal data in public);
+    then an outage, which is a complaint about the service everyone shares; an upset customer
+    gets an apology even if they also say "thanks"; praise outranks a question mark because a
+    thank-you with a by-the-way question still deserves a warm answer first. The words are
+    looked for in the text's matching form (`normalise`).
     """
     text = normalise(text)
+    if spam:
+        return Intent.SPAM
+    if _PRESS.search(text):
+        return Intent.PRESS
     if asks_for_pii or has_pii or _PRIVATE_TOPICS.search(text):
-        return Intent.MOVE_TO_PRIVATE
+        return Intent.PERSONAL_DATA
+    if _is_outage(text):
+        return Intent.OUTAGE
     hint = (sentiment_hint or "").strip().casefold()
     if _COMPLAINT.search(text) or hint in _NEGATIVE_HINTS:
-        return Intent.APOLOGY
-    if _THANKS.search(text) or hint in _POSITIVE_HINTS:
-        return Intent.THANKS
+        return Intent.COMPLAINT
+    if _PRAISE.search(text) or hint in _POSITIVE_HINTS:
+        return Intent.PRAISE
     if _shouting(text):
-        return Intent.APOLOGY
+        return Intent.COMPLAINT
     if _is_question(text):
-        return Intent.LOOKING_INTO_IT
+        return Intent.QUESTION
     return Intent.GREETING
+
+
+def intent_of(text: str, cls: Classification) -> Intent:
+    """`choose_intent` from a mention's classification, as a new case is drafted: a sensitive
+    keyword (an injury, a lawyer) calls for an apology, and spam is either what the classifier
+    flags or a solicitation with a link (`classify.spam.promotes`), which is never a customer
+    waiting for an answer even when it shows a single spam signal."""
+    hint = "negative" if any(r.startswith("keyword:") for r in cls.sensitive_reasons) else None
+    return choose_intent(
+        text,
+        asks_for_pii=cls.asks_for_pii,
+        has_pii=bool(cls.pii),
+        sentiment_hint=hint,
+        spam=cls.spam or promotes(text, cls.spam_signals),
+    )
+
+
+def _is_outage(text: str) -> bool:
+    if _OUTAGE.search(text):
+        return True
+    if _SERVICE.search(text) and _FAILING.search(text):
+        return True
+    return bool(_LOGIN.search(text) and (_CANNOT.search(text) or _FAILING.search(text)))
 
 
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "herr", "frau", "fru"})
@@ -192,6 +321,8 @@ _NOT_NAME_STEMS = (
     "asshole", "wanker", "cunt", "boycott", "scheiss", "scheiß", "arschloch", "vollidiot",
     "jävla", "jävel", "jævla", "helvete", "drittsekk", "kurac", "pička", "govno", "дурак",
     "идиот", "мошенни", "ублюд", "пизд", "хуй", "говн", "дебил", "крипто", "кидал", "лохотрон",
+    "krypto", "forex", "trading", "invest", "betrüg", "bedrag", "svindl", "prevar", "abzock",
+    "tjuv", "lopov", "лжец", "обманщик",
 )  # fmt: skip
 _NOT_NAMES = frozenset(
     "admin administrator anon anonymous bank banks bot bots customer customers deals fake free "
@@ -199,8 +330,13 @@ _NOT_NAMES = frozenset(
     "nazis news nobody none null official promo service shop spam store support team thief "
     "thieves troll trolls unknown user winner dummkopf trottel svin лох "
     "facebook instagram twitter viber telegram whatsapp tiktok youtube google "
-    "kund kunde kunden kundeservice kundtjänst butik företag bedrift firma ".split()
+    "kund kunde kunden kundeservice kundtjänst butik företag bedrift firma "
+    "ab aps asa as ag gmbh ltd llc inc plc corp oy doo ооо group media marketing agency online "
+    "offers sale sales trader profit nft clown klovn tyv dieb вор schwein svinja свинья "
+    "mom dad mama papa".split()
 )
+"""Also company forms ("Nordic Trading AB"), pages that sell, and words people use instead of
+their name ("Mom")."""
 _HANDLE_OR_TAG = re.compile(r"[@#]\S*")
 _IN_PARENTHESES = re.compile(r"\([^()]*\)")
 _INITIAL_OR_TITLE = re.compile(r"[^\W\d_]{1,4}\.")
@@ -212,7 +348,8 @@ def first_name(display_name: str, *, brand: str = "") -> str:
 
     A display name is used only when it looks like a person's name: letters (with hyphens or
     apostrophes inside a word) in one to three words, in one script, not shouted in capitals,
-    and not an insult, a brand (ours or a platform's), a handle or a link. Emoji, `@handles`,
+    not an insult, a brand (ours or a platform's), a company form, a handle or a link, and a
+    salutation with a vowel and no letter stretched ("Grrr", "Annnna"). Emoji, `@handles`,
     `#tags` and a part in parentheses around a name are ignored ("🌸 Åsa (@asa) 🌸" is Åsa);
     anything else odd makes the whole name unusable, because "Hej @annab_92!" or "Hi Idiots!"
     in public is worse than no name. The first word that is not a title or an initial is the
@@ -229,8 +366,21 @@ def first_name(display_name: str, *, brand: str = "") -> str:
     for word in words:
         if _is_initial(word) or word.rstrip(".").casefold() in _TITLES:
             continue
+        if not _sounds_like_a_name(word):
+            return ""
         return word.title() if word.islower() else word
     return ""
+
+
+_VOWELS = frozenset("aeiouyæøœаеёиоуыэюяіїє")
+_STRETCHED = re.compile(r"(\w)\1\1", re.IGNORECASE)
+
+
+def _sounds_like_a_name(word: str) -> bool:
+    """A salutation has a vowel and no letter three times in a row: "Xkcd", "Grrr" and
+    "Annnnna" are a mood or a handle, not what anyone is called."""
+    plain = unicodedata.normalize("NFKD", word.casefold())
+    return any(c in _VOWELS for c in plain) and not _STRETCHED.search(word)
 
 
 def _name_words(display_name: str) -> list[str]:
@@ -342,13 +492,17 @@ class Drafter:
         private_channel: str | None = None,
         variant: int = 0,
     ) -> str:
-        """One-paragraph plain-text draft; English when the language has no template.
+        """One-paragraph plain-text draft; English when the language has no template, and ""
+        for an intent that gets no draft (`NO_DRAFT`: spam).
 
         ``private_channel`` is the platform's word for a private message, inserted where the
         language says "send us a …" (e.g. "DM"); ``variant`` picks the phrasing, so pass
         something stable per case, such as :func:`variant_for` of the case id.
         """
-        text = self._template(language, Intent(intent)).render(
+        chosen = Intent(intent)
+        if chosen in NO_DRAFT:
+            return ""
+        text = self._template(language, chosen).render(
             first_name=first_name(author_name, brand=brand),
             brand=_collapse(brand),
             agent=_collapse(agent),
@@ -421,4 +575,4 @@ def _packaged_replies() -> Path:
 def feeling_words(text: str) -> list[str]:
     """The complaint and praise words in `text`, lower-cased, complaints first: what a storm's
     summary counts to say how people feel (the same vocabulary `choose_intent` reads)."""
-    return [m.group().casefold() for p in (_COMPLAINT, _THANKS) for m in p.finditer(text)]
+    return [m.group().casefold() for p in (_COMPLAINT, _PRAISE) for m in p.finditer(text)]

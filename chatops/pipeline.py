@@ -19,7 +19,7 @@ from chatops.chat.storm import StormRef
 from chatops.classify import Classification, classify, sensitivity_reasons
 from chatops.config import Config
 from chatops.domain import AuditEntry, Case, Change, Mention, State, utcnow
-from chatops.drafting import LANGUAGES, Drafter, Intent, choose_intent
+from chatops.drafting import LANGUAGES, Drafter, Intent, intent_of
 from chatops.flood import FloodGuard, flagged, show_arrival
 from chatops.publishall import PublishAll
 from chatops.routing import route
@@ -142,12 +142,9 @@ class Pipeline:
         )
 
     def intent_for(self, mention: Mention, cls: Classification, thread: str | None) -> Intent:
-        """What the draft should do. Sensitive keywords (an injury, a lawyer) call for an
-        apology; a "me too" with no signal of its own follows the thread's first message."""
-        hint = "negative" if any(r.startswith("keyword:") for r in cls.sensitive_reasons) else None
-        intent = choose_intent(
-            mention.text, asks_for_pii=cls.asks_for_pii, has_pii=bool(cls.pii), sentiment_hint=hint
-        )
+        """What the draft should do (`drafting.intent_of`: spam gets none, sensitive keywords
+        an apology); a "me too" with no signal of its own follows the thread's first message."""
+        intent = intent_of(mention.text, cls)
         if intent is Intent.GREETING and thread:
             return Intent(thread)
         return intent

@@ -43,6 +43,7 @@ from chatops.chat.wording import (
     APPROVE_LABEL,
     DISMISS_WORDS,
     KIND_WORDS,
+    SPAM_HINT,
     author,
     author_plain,
     dismiss_words,
@@ -55,6 +56,7 @@ from chatops.chat.wording import (
     shown_flags,
 )
 from chatops.domain import Case, DismissReason, Mention, State
+from chatops.drafting import Intent
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.transitions import ALLOWED, fingerprint, target_of_publish
 
@@ -349,6 +351,8 @@ def case_card(
             Code("approval.approvers"),
             Text("): nobody can approve it."),
         )
+    elif looks_like_spam(c):
+        warning = SPAM_HINT
     later = view.mentions[1:]
     sent_back = None
     if c.reject_reason and c.state in (State.DRAFTED, State.AWAITING_APPROVAL):
@@ -375,6 +379,12 @@ def case_card(
 
 
 _NO_ACTIONS = frozenset({State.PUBLISHING, State.PUBLISHED, State.CLOSED, State.DISMISSED})
+
+
+def looks_like_spam(c: Case) -> bool:
+    """An open case drafted as spam and still without a reply: the card suggests dismissing it
+    (the Dismiss menu is among its controls) rather than leaving an empty draft unexplained."""
+    return c.intent == Intent.SPAM.value and c.is_open and not c.draft.strip()
 
 
 def later_head(card: CaseCard) -> Line:

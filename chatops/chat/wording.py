@@ -64,8 +64,13 @@ INTENT_WORDS = {
     "apology": "Apology",
     "looking_into_it": "Looking into it",
     "move_to_private": "Move to a private message",
+    "outage": "Outage: we're on it",
+    "press": "Press: to our press office",
 }
 """What each reply template is for (chatops.drafting.Intent values), as staff choose it."""
+
+SPAM_HINT: Line = (Emoji("wastebasket"), Text(" Looks like spam — Dismiss?"))
+"""Shown on an open case drafted as spam (`Intent.SPAM`): it gets no draft, a person decides."""
 
 
 def intent_words(intent: str) -> str:

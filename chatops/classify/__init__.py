@@ -14,7 +14,7 @@ from chatops.classify.pii import (
     redact,
 )
 from chatops.classify.sensitivity import keyword_reasons, reach_reason, sensitivity_reasons
-from chatops.classify.spam import CONTENT_SIGNALS, URL_RE, is_spam, spam_signals
+from chatops.classify.spam import CONTENT_SIGNALS, URL_RE, is_spam, promotes, spam_signals
 
 __all__ = [
     "CONTENT_SIGNALS",
@@ -32,6 +32,7 @@ __all__ = [
     "luhn_valid",
     "normalise",
     "pii_kinds",
+    "promotes",
     "reach_reason",
     "redact",
     "sensitivity_reasons",

@@ -51,7 +51,9 @@ _GIVEAWAY = re.compile(
     r"|tjäna\s+pengar|tjen[e]?\s+penge|geld\s+verdienen|zaradi\s+novac|зарабат|заработ"
     r"|whatsapp\W{0,10}\+?\d[\d \-]{7,}|telegram\W{0,5}@\w+"
     r"|you(?:'ve|\s+have)?\s+won|congratulations.{0,20}(?:won|winner|selected)"
-    r"|grattis.{0,20}vunnit|claim\s+your\s+(?:prize|reward)|passive\s+income"
+    r"|grattis.{0,20}vunnit|gratulerer.{0,20}vunnet|tillykke.{0,20}vundet"
+    r"|gl(?:ü|ue)ckwunsch.{0,30}gewonnen|čestitamo.{0,30}osvojil|поздравляем.{0,30}выиграл"
+    r"|claim\s+your\s+(?:prize|reward)|passive\s+income"
     r"|work\s+from\s+home|investment\s+(?:opportunit|platform)|100\s*%\s*(?:guaranteed|profit))"
 )
 
@@ -104,3 +106,17 @@ def is_spam(signals: Sequence[str]) -> bool:
     """Two or more signals, at least one about promoted content: emotion alone is never spam."""
     distinct = set(signals)
     return len(distinct) >= 2 and bool(distinct & CONTENT_SIGNALS)
+
+
+PROMOTION_SIGNALS = frozenset({"crypto", "giveaway"})
+"""Signals of a solicitation: money to make, a prize to claim, a coin to buy."""
+
+
+def promotes(text: str, signals: Sequence[str]) -> bool:
+    """A solicitation with a link to follow: no customer to answer, even with one signal.
+
+    `is_spam` wants two signals because flagging a customer as spam hides them; a draft only
+    needs to know whether writing one is worth it, and "you have won, claim it at <link>" or
+    "earn money from home, bit.ly/…" never is. A person still dismisses it.
+    """
+    return bool(PROMOTION_SIGNALS & set(signals)) and bool(URL_RE.search(normalise(text)))

@@ -209,7 +209,11 @@ class Workflow:
         the comment the draft answers; a draft a person wrote is quoted in the thread."""
         case = await self.case(case_id)
         offered = self.drafter.intents(case.language)
-        chosen = next((i for i in offered if i.value == intent.strip()), None)
+        try:
+            wanted: Intent | None = Intent(intent.strip())  # a template's or an intent's name
+        except ValueError:
+            wanted = None
+        chosen = wanted if wanted in offered else None
         if chosen is None:
             known = ", ".join(i.value for i in offered)
             raise Refused(f"there is no template '{intent.strip()}' (known: {known})")

@@ -7,20 +7,12 @@ from collections import Counter
 
 import pytest
 
-from chatops.drafting import LANGUAGES
+from chatops.drafting import LANGUAGES, Intent
 from chatops.knowledge import KnowledgeIndex
 from tests.drafting.labelled import Labelled, config, load
 
-INTENTS = {
-    "greeting",
-    "complaint",
-    "outage",
-    "question",
-    "praise",
-    "press",
-    "personal_data",
-    "spam",
-}
+INTENTS = {i.label for i in Intent}
+"""greeting, complaint, outage, question, praise, press, personal_data, spam"""
 
 
 @pytest.fixture(scope="module")

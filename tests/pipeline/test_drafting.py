@@ -9,6 +9,7 @@ import pytest
 from chatops.drafting import (
     FALLBACK,
     LANGUAGES,
+    NO_DRAFT,
     Drafter,
     Intent,
     choose_intent,
@@ -20,7 +21,8 @@ NAME_20 = "Maximiliana-Josefine"
 BRAND_20 = "Nordisk Kaffebolaget"
 AGENT_20 = "Ann-Charlotte Ekberg"
 VARIANTS = range(3)
-CASES = [(lang, intent) for lang in LANGUAGES for intent in Intent]
+TEMPLATED = [i for i in Intent if i not in NO_DRAFT]
+CASES = [(lang, intent) for lang in LANGUAGES for intent in TEMPLATED]
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +98,7 @@ def test_signature_is_optional(drafter: Drafter, lang: str, intent: Intent) -> N
 def test_languages_differ_from_the_fallback(drafter: Drafter, lang: str) -> None:
     if lang == FALLBACK:
         pytest.skip("the fallback itself")
-    for intent in Intent:
+    for intent in TEMPLATED:
         ours = drafter.draft(language=lang, intent=intent, author_name="Anna")
         english = drafter.draft(language=FALLBACK, intent=intent, author_name="Anna")
         assert ours != english
@@ -104,7 +106,7 @@ def test_languages_differ_from_the_fallback(drafter: Drafter, lang: str) -> None
 
 @pytest.mark.parametrize("language", ["fr", "zz", None, "", "../en", "sv/../../x"])
 def test_unknown_language_falls_back_to_english(drafter: Drafter, language: str | None) -> None:
-    for intent in Intent:
+    for intent in TEMPLATED:
         got = drafter.draft(language=language, intent=intent, author_name="Jean", variant=1)
         want = drafter.draft(language=FALLBACK, intent=intent, author_name="Jean", variant=1)
         assert got == want
@@ -194,10 +196,10 @@ def test_custom_templates_dir_and_strict_variables(tmp_path: Path) -> None:
         ("WHY HAS NOBODY ANSWERED ME YET", False, False, None, Intent.APOLOGY),
         ("Leveransen är sen igen och varan var trasig", False, False, None, Intent.APOLOGY),
         ("Pakken er forsinket, og ingen svarer", False, False, None, Intent.APOLOGY),
-        ("Appen virker ikke efter opdateringen", False, False, None, Intent.APOLOGY),
+        ("Appen virker ikke efter opdateringen", False, False, None, Intent.OUTAGE),
         ("Drucker kaputt, dazu Verspätung!", False, False, None, Intent.APOLOGY),
-        ("Aplikacija ne radi već tri dana", False, False, None, Intent.APOLOGY),
-        ("Заказ задерживается, сайт не работает", False, False, None, Intent.APOLOGY),
+        ("Aplikacija ne radi već tri dana", False, False, None, Intent.OUTAGE),
+        ("Заказ задерживается, сайт не работает", False, False, None, Intent.OUTAGE),
         ("Thanks, but my order still not here", False, False, None, Intent.APOLOGY),
         ("Hmm, ok then", False, False, "negative", Intent.APOLOGY),
         ("Tack för snabb hjälp, ni är bäst!", False, False, None, Intent.THANKS),
