@@ -148,12 +148,17 @@ _COMPLAINT = _words(
     r"не (?:очень|хорошо)",
 )
 
+# A superlative is praise only as one ("the best service ever", "ni är bäst"): "what's the best
+# way to return this?" is a question, "top up my card" no compliment.
 _PRAISE = _words(
     r"thanks?|thank you|thx|love\w*|great|awesome|amazing|excellent|brilliant|perfect|super\w*",
-    r"best|shout-?out|kudos|well done|cheers|fastest|legend\w*",
-    r"tack\w*|bra|toppen|grym\w*|fantastisk\w*|älskar|bäst\w*|nöjd\w*|trevlig\w*",
+    r"best (?:\w+ )?(?:ever|i'?ve (?:ever )?had)|(?:you'?re|you are) the best",
+    r"shout-?out|kudos|well done|cheers|fastest|legend\w*",
+    r"tack\w*|bra|toppen|grym\w*|fantastisk\w*|älskar|nöjd\w*|trevlig\w*",
+    r"(?:ni är|är ni) bäst|bästa \w+ (?:någonsin|jag)",
     r"takk\w*|tak|flott|perfekt|elsker|fornøyd\w*|digg\w*|anbefal\w*|tilfreds",
-    r"danke\w*|vielen dank|toll\w*|klasse|wunderbar\w*|begeistert|mega|top|zufrieden",
+    r"danke\w*|vielen dank|toll\w*|klasse|wunderbar\w*|begeistert|mega|zufrieden",
+    r"top(?! up| of| off)",
     r"hvala|odlič\w*|sjajn\w*|bravo|oduševljen\w*|svaka čast|zadovolj\w*",
     r"спасибо|благодар\w*|отлично|супер|класс\w*|здорово|прекрасн\w*|довол\w*",
 )

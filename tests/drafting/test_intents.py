@@ -111,3 +111,15 @@ def test_stored_values_and_labels() -> None:
     assert Intent.COMPLAINT.label == "complaint" and Intent.PERSONAL_DATA.label == "personal_data"
     with pytest.raises(ValueError):
         Intent("refund")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What's the best way to return a jacket?",
+        "Can I top up my gift card in the app?",
+        "Vilket är bästa sättet att returnera en jacka?",
+    ],
+)
+def test_a_superlative_in_a_question_is_no_praise(text: str) -> None:
+    assert choose_intent(text, asks_for_pii=False, has_pii=False) is Intent.QUESTION
