@@ -379,7 +379,7 @@ def test_later_mentions_are_compact_with_answered_edited_and_removed_marks() -> 
     text = body(case_blocks(make_view(case, [mention(), *others]), now=NOW))
     assert "*Also in this thread* (2)" in text
     assert "✓ *Bo*: Samma här  _(edited)_" in text
-    assert "• @cc: spam spam  _(removed on the platform)_" in text
+    assert "• @cc: spam spam  _(removed by its author)_" in text
     assert "in reply to @cc" in text
 
 
@@ -514,6 +514,12 @@ EVENT_CASES: list[tuple[EventKind, dict[str, Any], dict[str, Any], list[str]]] =
         ["*Bo* edited their comment:\n>Samma här"],
     ),
     (EventKind.MENTION_REMOVED, {}, {"actor": "chatops"}, ["*Bo* removed their comment"]),
+    (
+        EventKind.ERASED,
+        {},
+        {"actor": "chatops"},
+        [":lock: A customer's messages and details in this case were erased on their request"],
+    ),
     (EventKind.CLAIMED, {}, {}, ["Claimed by <@U0ANNA0001>"]),
     (EventKind.UNCLAIMED, {}, {}, ["<@U0ANNA0001> gave the case back"]),
     (

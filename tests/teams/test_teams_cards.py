@@ -383,7 +383,7 @@ def test_author_followers_link_and_later_commenters() -> None:
     assert (
         "✓ **Anna Berg** (@annab): Me too  _(edited)_ [view](https://fb.invalid/post-1#m-2)" in text
     )
-    assert "• **Anna Berg** (@annab): gone  _(removed on the platform)_" in text
+    assert "• **Anna Berg** (@annab): gone  _(removed by its author)_" in text
 
 
 def test_draft_details_and_refusal_lines() -> None:
@@ -585,7 +585,8 @@ EVENTS: dict[EventKind, tuple[CaseEvent, str]] = {
     ),
     EventKind.MENTION_REMOVED: (
         CaseEvent(EventKind.MENTION_REMOVED, "chatops"),
-        "🗑️ **Anna Berg** (@annab) removed their comment on the platform",
+        "🗑️ **Anna Berg** (@annab) removed their comment on the platform: its text is gone here"
+        " too",
     ),
     EventKind.CLAIMED: (
         CaseEvent(EventKind.CLAIMED, OWNER),
@@ -679,6 +680,10 @@ EVENTS: dict[EventKind, tuple[CaseEvent, str]] = {
     EventKind.TEMPLATE: (
         CaseEvent(EventKind.TEMPLATE, OWNER, template="looking_into_it"),
         "📄 Draft replaced with the template “Looking into it” by <at>Anna Lind</at>",
+    ),
+    EventKind.ERASED: (
+        CaseEvent(EventKind.ERASED, "chatops"),
+        "🔒 A customer's messages and details in this case were erased on their request",
     ),
     EventKind.RETRY_DROPPED: (
         CaseEvent(EventKind.RETRY_DROPPED, "chatops", reason="a <b>refusal</b>"),
