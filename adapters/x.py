@@ -1,9 +1,10 @@
 """X (Twitter): Account Activity webhooks and polling in, API v2 out.
 
 Inbound, the Account Activity API POSTs v1.1-style events for each subscribed account
-(`for_user_id`): `tweet_create_events` become `mention` / `reply` mentions and
-`direct_message_events` become `dm` ones; our own posts, retweets and every other event type
-(likes, follows, deletes, …) are ignored; a post or message that cannot be read is skipped with
+(`for_user_id`): `tweet_create_events` become `mention` / `reply` mentions,
+`direct_message_events` become `dm` ones and `tweet_delete_events` (someone deleted a post)
+removals, whose text the store then purges; our own posts, retweets and every other event type
+(likes, follows, …) are ignored; a post or message that cannot be read is skipped with
 its reason, never the others of the delivery. Accounts without a webhook subscription and the
 `track` keywords are read by polling API v2 (`poll`); dedupe by tweet id makes a tweet that
 arrives both ways one mention.
@@ -62,7 +63,7 @@ from adapters.errors import (
 )
 from adapters.http import check_response, send
 from adapters.signing import hmac_sha256, matches_b64
-from chatops.domain import Author, Kind, Mention, Reply
+from chatops.domain import Author, Change, Kind, Mention, Reply
 from chatops.durations import Duration
 from chatops.env import EnvProblem, EnvValues, base_url, secret, unset
 from chatops.schema import Text
@@ -143,7 +144,7 @@ TWEET_FIELDS = (
 )
 USER_FIELDS = "username,name,public_metrics"
 USER_CONTEXT_ENVS = "X_CONSUMER_KEY, X_CONSUMER_SECRET, X_ACCESS_TOKEN, X_ACCESS_TOKEN_SECRET"
-HANDLED_EVENTS = frozenset({"tweet_create_events", "direct_message_events"})
+HANDLED_EVENTS = frozenset({"tweet_create_events", "direct_message_events", "tweet_delete_events"})
 DUPLICATE_CODE = 187
 MAX_CRC_TOKEN = 256
 CRC_TOKEN = re.compile(rf"[A-Za-z0-9+/=_-]{{1,{MAX_CRC_TOKEN}}}")
@@ -236,6 +237,18 @@ class _MessageData(_Wire):
 class _MessageCreate(_Wire):
     sender_id: Id
     message_data: _MessageData = _MessageData()
+
+
+class _DeletedStatus(_Wire):
+    id: Id
+    user_id: Id
+
+
+class _DeleteEvent(_Wire):
+    """One `tweet_delete_events` item: `{"status": {"id", "user_id"}, "timestamp_ms"}`."""
+
+    status: _DeletedStatus
+    timestamp_ms: MsTime
 
 
 class _DmEvent(_Wire):
@@ -475,6 +488,7 @@ class XAdapter:
         users = data.get("users") if isinstance(data.get("users"), dict) else {}
         tweets = _event_list(data.get("tweet_create_events"), "tweet_create_events")
         messages = _event_list(data.get("direct_message_events"), "direct_message_events")
+        deletes = _event_list(data.get("tweet_delete_events"), "tweet_delete_events")
         parsed = Parsed()
         for where, key, item, read in [
             *(
@@ -484,6 +498,10 @@ class XAdapter:
             *(
                 (f"direct_message_events[{i}]", "direct_message_events", item, self._dm)
                 for i, item in enumerate(messages)
+            ),
+            *(
+                (f"tweet_delete_events[{i}]", "tweet_delete_events", item, self._deleted)
+                for i, item in enumerate(deletes)
             ),
         ]:
             try:
@@ -542,6 +560,29 @@ class XAdapter:
             url=_status_url(tweet.id_str, user.screen_name),
             created_at=tweet.created_at,
             kind=Kind.REPLY if parent else Kind.MENTION,
+        )
+
+    def _deleted(self, item: Any, account: str, where: str, users: Any) -> Mention | None:
+        """One `tweet_delete_events` item: the author deleted a post (a removal, which
+        names only the post and its author); None for our own."""
+        if not isinstance(item, dict):
+            raise BadPayload(f"{where}: expected an object")
+        try:
+            event = _DeleteEvent.model_validate(item)
+        except ValidationError as exc:
+            raise BadPayload(_first_error(exc, where)) from None
+        status = event.status
+        if status.user_id == account:
+            return None
+        return Mention(
+            platform=self.name,
+            account=account,
+            external_id=status.id,
+            conversation_id=status.id,
+            author=Author(id=status.user_id),
+            created_at=event.timestamp_ms,
+            kind=Kind.MENTION,
+            change=Change.REMOVED,
         )
 
     def _dm(self, item: Any, account: str, where: str, users: Any) -> Mention | None:

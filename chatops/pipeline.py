@@ -21,6 +21,7 @@ from chatops.config import Config
 from chatops.domain import AuditEntry, Case, Change, Mention, State, utcnow
 from chatops.drafting import LANGUAGES, Drafter, Intent, intent_of
 from chatops.flood import FloodGuard, flagged, show_arrival
+from chatops.privacy.removal import purge_roster, purge_stream, purged
 from chatops.publishall import PublishAll
 from chatops.routing import route
 from chatops.store import Store
@@ -94,7 +95,7 @@ class Pipeline:
     async def process(self, mention: Mention) -> Handled:
         """Record one mention; returns its case and the storm group it joined."""
         adapter = self.adapters.get(mention.platform)
-        if isinstance(adapter, Enriches):
+        if isinstance(adapter, Enriches) and mention.change is not Change.REMOVED:
             mention = await self._enriched(adapter, mention)
         if mention.change is not Change.ADD:
             case_id = await self.store.indexes.case_for_mention(mention.key)
@@ -382,17 +383,19 @@ class Pipeline:
         return CaseEvent(EventKind.MENTION, SYSTEM, m)
 
     async def _changed(self, case_id: str, mention: Mention) -> Case | None:
-        """An edit or removal on the platform: update the stored mention, tell the thread."""
+        """An edit or removal on the platform: update the stored mention, tell the thread. A
+        removal purges the text (chatops/privacy/removal.py): the history keeps the fact."""
         stored = (await self.store.cases.mentions(case_id)).get(mention.key)
-        update = mention
-        if mention.change is Change.REMOVED and stored is not None:
-            update = stored.model_copy(update={"change": Change.REMOVED})
+        removed = mention.change is Change.REMOVED
+        update = purged(stored, mention) if removed else mention
         await self.store.cases.put_mention(case_id, update)
         case = await self.store.cases.get(case_id)
         if case is None:
             return None
+        if removed:
+            await purge_roster(self.store.storms, case.department, update)
+            await purge_stream(self.store.inbound, update)
         now = self.clock()
-        removed = mention.change is Change.REMOVED
         await self.store.audit.append(
             case_id,
             AuditEntry(

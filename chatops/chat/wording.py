@@ -228,12 +228,12 @@ def author_plain(m: Mention) -> str:
 
 
 def mention_marks(m: Mention, case: Case, *, answered: bool = True) -> Line:
-    """Edited, removed on the platform, answered: what staff should notice about a comment."""
+    """Edited, removed by its author, answered: what staff should notice about a comment."""
     marks: list[Span] = []
     if m.change is Change.EDITED:
         marks.append(Faint("(edited)"))
     if m.change is Change.REMOVED:
-        marks.append(Faint("(removed on the platform)"))
+        marks.append(Faint("(removed by its author)"))
     if answered and m.key in case.answered_keys:
         marks.append(Text("✓ answered"))
     out: list[Span] = []
@@ -308,12 +308,12 @@ def _edited(view: CaseView, event: CaseEvent) -> Sentence:
 def _removed(view: CaseView, event: CaseEvent) -> Sentence:
     m = _subject(view, event)
     if m is None:
-        return _said(Emoji("wastebasket"), Text(" A message was removed on the platform"))
+        return _said(Emoji("wastebasket"), Text(" A message was removed by its author"))
     return _said(
         Emoji("wastebasket"),
         Text(" "),
         *author(m),
-        Text(f" removed their {KIND_WORDS[m.kind]} on the platform"),
+        Text(f" removed their {KIND_WORDS[m.kind]} on the platform: its text is gone here too"),
     )
 
 

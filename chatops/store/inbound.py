@@ -397,6 +397,29 @@ class InboundStream:
                     deleted += int(await self.redis.xdel(stream, *doomed))
         return deleted, kept
 
+    async def purge_processed(self, names: Callable[[Mention], bool], batch: int = 1000) -> int:
+        """Delete the acknowledged inbound entries whose mention `names` picks (what its
+        author has since removed on the platform). Acknowledged history is trimmed first, so
+        only entries between the oldest still pending and the last delivered are read."""
+        await self.trim()
+        delivered = await self._last_delivered()
+        if delivered is None:
+            return 0
+        deleted, after = 0, "-"
+        while True:
+            rows: Any = await self.redis.xrange(keys.INBOUND, min=after, max=delivered, count=batch)
+            if not rows:
+                return deleted
+            after = f"({rows[-1][0]}"
+            doomed = []
+            for entry_id, fields in rows:
+                found = _inbound(entry_id, dict(fields)).mention
+                if found is not None and names(found):
+                    if await self._acknowledged(str(entry_id), delivered):
+                        doomed.append(str(entry_id))
+            if doomed:
+                deleted += int(await self.redis.xdel(keys.INBOUND, *doomed))
+
     async def _last_delivered(self) -> str | None:
         try:
             groups = await self.redis.xinfo_groups(keys.INBOUND)

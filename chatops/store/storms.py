@@ -432,11 +432,23 @@ class Storms:
             pipe.zrem(k.authors(group), author)
             pipe.zadd(k.authors(group), {pseudonym: at})
             await pipe.execute()
+        return await self.rewrite_roster(department, group, lambda m: m.author_id == author, change)
+
+    async def rewrite_roster(
+        self,
+        department: str,
+        group: str,
+        which: Callable[[Member], bool],
+        change: Callable[[Member], Member],
+    ) -> int:
+        """Replace the roster lines `which` picks by what `change` makes of them (each only
+        if it is still the line that was read); returns how many changed."""
+        k = StormKeys(department)
         rows = texts(await self.redis.lrange(k.roster(group), 0, -1))
         done = 0
         for i, raw in enumerate(rows):
             member = Member.loads(raw)
-            if member.author_id != author:
+            if not which(member):
                 continue
             new = change(member).dumps()
             done += int(await self._replace(keys=[k.roster(group)], args=[i, raw, new]))

@@ -30,7 +30,7 @@ from adapters.errors import (
 )
 from adapters.x import XAdapter, create
 from chatops.config import load_config_text
-from chatops.domain import Author, Kind, Mention, Reply
+from chatops.domain import Author, Change, Kind, Mention, Reply
 from chatops.settings import Settings
 from tests.fakes.x import (
     ACCESS_TOKEN,
@@ -289,7 +289,6 @@ def test_our_own_tweets_retweets_and_dms_are_ignored() -> None:
     [
         {"favorite_events": [{"id": "a", "favorited_status": {}, "user": {}}]},
         {"follow_events": [{"type": "follow", "target": {}, "source": {}}]},
-        {"tweet_delete_events": [{"status": {"id": "1", "user_id": "2"}}]},
         {"direct_message_indicate_typing_events": [{"sender_id": "998877"}]},
         {"direct_message_events": [{"type": "message_read", "id": "7"}]},
         {"user_event": {"revoke": {}}},
@@ -298,6 +297,25 @@ def test_our_own_tweets_retweets_and_dms_are_ignored() -> None:
 )
 def test_other_events_are_ignored(payload: dict[str, Any]) -> None:
     assert parse(json.dumps({"for_user_id": ME, **payload}).encode()) == []
+
+
+def test_a_deleted_post_is_a_removal_naming_only_the_post_and_its_author() -> None:
+    """Account Activity's `tweet_delete_events`: the text it no longer carries is purged
+    from the store by the worker (tests/privacy/test_removal.py)."""
+    body = {
+        "for_user_id": ME,
+        "tweet_delete_events": [
+            {"status": {"id": "1001", "user_id": "998877"}, "timestamp_ms": "1763884800000"},
+            {"status": {"id": "1002", "user_id": ME}, "timestamp_ms": "1763884800000"},
+        ],
+    }
+    [m] = parse(json.dumps(body).encode())
+    assert (m.key, m.change, m.text, m.author.id) == ("x:1001", Change.REMOVED, "", "998877")
+    assert m.created_at == datetime(2025, 11, 23, 8, 0, tzinfo=UTC)
+    broken = {"for_user_id": ME, "tweet_delete_events": [{"status": {"id": "1"}}]}
+    raw = json.dumps(broken).encode()
+    [skipped] = ADAPTER.parse(raw, sign(raw)).skipped
+    assert "user_id" in skipped.detail
 
 
 @pytest.mark.parametrize("body", [b"{}", b'{"user_event": {"revoke": {"source": {}}}}'])

@@ -33,3 +33,19 @@ async def test_forget_rewrites_the_case_message_and_says_so_in_its_thread(
     assert "[erased on request]" in shown
     [line] = ss.slack.thread("C0BILLING1", after["ts"])
     assert "erased on their request" in line["text"] and "Anna" not in line["text"]
+
+
+async def test_a_removal_rewrites_the_case_message_without_its_text(ss: SlackSystem) -> None:
+    await ss.ingest(mention_json("m-1", "post-1", "Min adress är Storgatan 1", name="Anna Berg"))
+    await ss.flush()
+    ss.slack.reset_calls()
+
+    await ss.ingest(mention_json("m-1", "post-1", "", name="Anna Berg", change="removed"))
+    await ss.flush()
+
+    assert ss.slack.calls_to("chat.update"), "the case message is updated in place"
+    [after] = ss.slack.messages("C0SOCIAL01")
+    shown = json.dumps([after["text"], after["blocks"]], ensure_ascii=False)
+    assert "Storgatan" not in shown and "removed by its author" in shown
+    [line] = ss.slack.thread("C0SOCIAL01", after["ts"])
+    assert "removed their comment" in line["text"] and "Storgatan" not in line["text"]

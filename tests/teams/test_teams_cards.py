@@ -585,8 +585,7 @@ EVENTS: dict[EventKind, tuple[CaseEvent, str]] = {
     ),
     EventKind.MENTION_REMOVED: (
         CaseEvent(EventKind.MENTION_REMOVED, "chatops"),
-        "🗑️ **Anna Berg** (@annab) removed their comment on the platform: its text is gone here"
-        " too",
+        "🗑️ **Anna Berg** (@annab) removed their comment on the platform: its text is gone here too",
     ),
     EventKind.CLAIMED: (
         CaseEvent(EventKind.CLAIMED, OWNER),

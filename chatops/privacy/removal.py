@@ -1,0 +1,43 @@
+"""A removal on the platform removes the text: when its author deletes a comment or unsends a
+message, what they wrote goes from the store (the case's mention, the storm roster's quote),
+and the chat shows "removed by its author"; only the fact and its time stay, in the case's
+history. Pure `purged`; `purge_roster` and `purge_stream` are the thin writes to the storm
+records and the inbound stream."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from chatops.domain import Change, Mention
+from chatops.store.inbound import InboundStream
+from chatops.store.storms import Storms
+from chatops.storm import author_of
+
+
+def purged(stored: Mention | None, removal: Mention) -> Mention:
+    """What is kept of a mention its author removed: who, when, where and that it was
+    removed, without its text (the stored mention's, else the removal's own fields)."""
+    return (stored or removal).model_copy(update={"change": Change.REMOVED, "text": ""})
+
+
+async def purge_roster(storms: Storms, department: str, mention: Mention) -> int:
+    """The storm roster lines quoting `mention` (in any of the department's storms that
+    count its author) lose the quote; returns how many."""
+    author = author_of(mention)
+    done = 0
+    for group in await storms.groups_of(department, author):
+        done += await storms.rewrite_roster(
+            department,
+            group,
+            lambda m: m.key == mention.key and bool(m.text),
+            lambda m: replace(m, text=""),
+        )
+    return done
+
+
+async def purge_stream(inbound: InboundStream, mention: Mention) -> int:
+    """The processed inbound entries that carried the removed mention's text go too (they
+    would otherwise wait for the stream's next trim)."""
+    return await inbound.purge_processed(
+        lambda m: m.key == mention.key and m.change is not Change.REMOVED
+    )
