@@ -303,6 +303,21 @@ def intent_of(text: str, cls: Classification) -> Intent:
     )
 
 
+def follow_up(intent: Intent, thread: str | None) -> Intent:
+    """The intent of a later mention in a case whose draft was for `thread` (its stored intent):
+    a "me too" with no signal of its own follows the thread, and a reporter's "thanks" keeps the
+    press template, because the press never gets a cheerful hello."""
+    try:
+        earlier = Intent(thread) if thread else None
+    except ValueError:
+        return intent
+    if earlier is None:
+        return intent
+    if intent is Intent.GREETING or (earlier is Intent.PRESS and intent is Intent.PRAISE):
+        return earlier
+    return intent
+
+
 def _is_outage(text: str) -> bool:
     if _OUTAGE.search(text):
         return True

@@ -19,7 +19,7 @@ from chatops.chat.storm import StormRef
 from chatops.classify import Classification, classify, sensitivity_reasons
 from chatops.config import Config
 from chatops.domain import AuditEntry, Case, Change, Mention, State, utcnow
-from chatops.drafting import LANGUAGES, Drafter, Intent, intent_of
+from chatops.drafting import LANGUAGES, Drafter, Intent, follow_up, intent_of
 from chatops.flood import FloodGuard, flagged, show_arrival
 from chatops.privacy.removal import purge_roster, purge_stream, purged
 from chatops.publishall import PublishAll
@@ -144,11 +144,8 @@ class Pipeline:
 
     def intent_for(self, mention: Mention, cls: Classification, thread: str | None) -> Intent:
         """What the draft should do (`drafting.intent_of`: spam gets none, sensitive keywords
-        an apology); a "me too" with no signal of its own follows the thread's first message."""
-        intent = intent_of(mention.text, cls)
-        if intent is Intent.GREETING and thread:
-            return Intent(thread)
-        return intent
+        an apology), after the case's earlier intent `thread` (`drafting.follow_up`)."""
+        return follow_up(intent_of(mention.text, cls), thread)
 
     def draft_for(self, mention: Mention, intent: Intent, language: str | None, n: str) -> str:
         return self.drafter.for_case(
