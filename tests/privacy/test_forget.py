@@ -197,3 +197,18 @@ def test_history_lines_lose_free_text_and_anything_naming_the_person() -> None:
     noted = moved.model_copy(update={"detail": "asked Anna to call"})
     assert erased_entry(edit, words) is not None and erased_entry(moved, words) is None
     assert erased_entry(noted, words).detail == ERASED_TEXT  # type: ignore[union-attr]
+
+
+async def test_every_case_of_a_frequent_writer_is_found_not_only_the_newest(
+    system: System,
+) -> None:
+    """The card counts an author's newest cases; an erasure needs all of them."""
+    many = keys.AUTHOR_CASES_KEPT + 3
+    for i in range(many):  # an hour apart: no flood gathers them into one case
+        await system.ingest(_anna(f"m-{i}", f"post-{i}", f"Fråga nummer {i}"))
+        system.clock.advance(hours=1)
+
+    done = await _forgetter(system).forget(Subject.parse("sandbox:u-1", []), by="d", reason="")
+
+    assert (done.cases, done.mentions) == (many, many)
+    assert "Anna" not in await everything(system.rt.store.redis)
