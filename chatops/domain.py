@@ -157,6 +157,22 @@ class Reply(BaseModel):
     private: bool = False
 
 
+class Suggested(BaseModel):
+    """Where a model suggestion in a case's draft came from (chatops/suggest): the card says
+    so while the draft is still the suggestion (`digest` is its `draft_digest`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    by: str  # the model, as its endpoint names it
+    sources: list[str] = Field(default_factory=list)  # titles of the passages it drew on
+    digest: str
+
+
+def draft_digest(text: str) -> str:
+    """Identity of one exact draft text: a suggestion replaces only the draft it was asked for."""
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
 class Case(BaseModel):
     """The unit handled in chat. Stored as one JSON blob plus a version for compare-and-set."""
 
@@ -197,6 +213,7 @@ class Case(BaseModel):
     snoozed_until: datetime | None = None  # no escalation pings before this
     storm: str | None = None  # "<department>:<group>" of the storm it is a member of
     similar: tuple[str, ...] = ()  # answered cases like it, best first (immutable: no copy)
+    suggested: Suggested | None = None  # the model suggestion last put in the draft, if any
 
     @property
     def published_at(self) -> datetime | None:

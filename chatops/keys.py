@@ -24,6 +24,7 @@ DAY_FIRST = f"{G}:dayfirst"  # hash: yyyy-mm-dd -> lowest case id created that d
 DUE = f"{G}:due"  # zset: case id -> next deadline (epoch s), for the stale scan
 PUBLISHED_TEXTS = f"{G}:texts"  # + ":<yyyy-mm-dd>": hash platform:digest -> times published
 LEADER = f"{G}:leader"  # scheduler leader lock
+SUGGEST = f"{G}:suggest"  # zset: "<case id>:<draft digest>" -> when a worker may take it (epoch s)
 
 SEEN_TTL_S = 7 * 24 * 3600
 """Default life of a dedupe marker (`retention.dedupe`): the platforms' longest documented

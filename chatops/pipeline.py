@@ -27,6 +27,7 @@ from chatops.routing import route
 from chatops.store import Store
 from chatops.store.storms import ROSTER_TEXT, Member
 from chatops.storm import Closed, StormWatch, Verdict, author_of
+from chatops.suggest.runner import SuggestRunner
 from chatops.workflow.commands import SYSTEM, Command
 from chatops.workflow.service import Workflow
 from chatops.workflow.transitions import Args, decide
@@ -85,6 +86,8 @@ class Pipeline:
             approvers=chat.approvers if isinstance(chat, ListsApprovers) else None,
         )
         """Storms' holding statements and publish-to-all (issue 13 item 4)."""
+        self.suggestions: SuggestRunner | None = None
+        """Model suggestions to ask for when a case gets a new template draft (runtime)."""
         langs = {lang for d in self.config.departments for lang in d.languages}
         self.languages: tuple[str, ...] = tuple(sorted(langs)) or LANGUAGES
 
@@ -203,6 +206,8 @@ class Pipeline:
             await show_arrival(
                 self.workflow, self.chat, after, event, mention, flood.decision, self.config.flood
             )
+            if self.suggestions is not None and (before is None or before.draft != after.draft):
+                await self.suggestions.request(after)  # in the background: shown already
         await self._enlist(before, after, mention, cls, verdict, now)
         return Handled(after, verdict)
 

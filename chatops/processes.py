@@ -187,6 +187,8 @@ async def run_roles(
         if worker_on:
             tasks.append(asyncio.create_task(make_worker(rt).run(stop)))
             tasks.append(asyncio.create_task(Poller(rt.store, rt.adapters).run(stop)))
+            if rt.suggestions is not None:
+                tasks.append(asyncio.create_task(rt.suggestions.run(stop)))
         if clock_on:
             from escalation.scheduler import Clock
 

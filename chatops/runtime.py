@@ -27,8 +27,12 @@ from chatops.knowledge.answers import AnswerLog, PastAnswers
 from chatops.metrics import Metrics
 from chatops.pipeline import Pipeline
 from chatops.redis_checks import WipeWatch
-from chatops.settings import Settings, backend_env
+from chatops.settings import Settings, backend_env, llm_env
 from chatops.store import Store, StreamLimits, connect
+from chatops.suggest.llm import ChatModel
+from chatops.suggest.queue import SuggestQueue
+from chatops.suggest.runner import SuggestRunner
+from chatops.suggest.suggester import Suggester
 from chatops.workflow.service import Workflow
 
 log = logging.getLogger(__name__)
@@ -55,6 +59,8 @@ class Runtime:
     """The `knowledge:` folders, indexed at start; `run_roles` keeps it in step with them."""
     answers: PastAnswers | None = None
     """Every published answer (Redis), indexed for "Similar" at start, refreshed when searched."""
+    suggestions: SuggestRunner | None = None
+    """Model suggestions (`drafting.llm`), asked for in the background of the worker role."""
 
     @property
     def wf(self) -> Workflow:
@@ -115,6 +121,8 @@ def required_env(settings: Settings, config: Config) -> list[str]:
         for name in config.platforms.enabled()
         if (section := config.platforms.section(name)) is not None
     ]
+    llm = config.drafting.llm
+    sources.append(("drafting.llm", llm_env(settings, llm.api_key_env if llm else None)))
     for who, problems in sources:
         for problem in problems:
             users = found.setdefault(problem.name, (problem, []))[1]
@@ -166,4 +174,31 @@ async def start(
     rt.pipeline = Pipeline(
         rt.workflow, rt.store, config, rt.adapters, rt.chat, drafter, clock=clock
     )
+    rt.suggestions = suggestions_of(rt)
+    rt.pipeline.suggestions = rt.suggestions
     return rt
+
+
+def suggestions_of(rt: Runtime) -> SuggestRunner | None:
+    """The model suggestions of `drafting.llm` around the process's HTTP client; None without
+    one. A key variable named but unset stops the process (fail closed)."""
+    llm = rt.config.drafting.llm
+    if llm is None:
+        return None
+    missing = llm_env(rt.settings, llm.api_key_env)
+    if missing:
+        raise ValueError(f"cannot start: env variable {missing[0]} (needed by drafting.llm)")
+    key = rt.settings.token(llm.api_key_env) if llm.api_key_env else None
+    model = ChatModel(rt.http, llm, key)
+    answered = sorted({lang for d in rt.config.departments for lang in d.languages})
+    suggester = Suggester(
+        model,
+        rt.wf,
+        rt.store,
+        rt.config,
+        rt.knowledge,
+        languages=answered or LANGUAGES,
+        clock=rt.clock,
+    )
+    queue = SuggestQueue(rt.store.redis)
+    return SuggestRunner(queue, suggester, concurrency=llm.concurrency, clock=rt.clock)

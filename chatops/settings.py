@@ -217,6 +217,18 @@ def backend_env(name: str, settings: Settings) -> list[EnvProblem]:
     return needs(settings) if needs is not None else []
 
 
+LLM_KEY_LOC = ("drafting", "llm", "api_key_env")
+
+
+def llm_env(settings: Settings, api_key_env: str | None) -> list[EnvProblem]:
+    """The model's key variable (`drafting.llm.api_key_env`) when it is named and unset: a
+    process with a model configured never starts without its key (fail closed); a model
+    without `api_key_env` (a local server) is sent no key."""
+    if not api_key_env or settings.token(api_key_env) is not None:
+        return []
+    return [EnvProblem(api_key_env, loc=LLM_KEY_LOC)]
+
+
 _KINDS: list[type[EnvValues]] = [Settings, *env_kinds()]
 ENV_NAMES: tuple[str, ...] = tuple(d.name for kind in _KINDS for d in kind.variables())
 """Every variable the product reads (besides the per-account tokens named in the config)."""

@@ -54,6 +54,8 @@ from chatops.chat.wording import (
     platform_name,
     reason_words,
     shown_flags,
+    shown_suggestion,
+    suggested_words,
 )
 from chatops.domain import Case, DismissReason, Mention, State
 from chatops.drafting import Intent
@@ -459,7 +461,10 @@ def _draft(view: CaseView) -> Draft:
     c = view.case
     sent = c.state in (State.PUBLISHED, State.CLOSED) and bool(c.published)
     details: list[Line] = []
-    if c.draft_author == SYSTEM:
+    suggested = shown_suggestion(c)
+    if suggested is not None:
+        details.append((Emoji("robot_face"), Text(" " + suggested_words(suggested))))
+    elif c.draft_author == SYSTEM:
         details.append((Text("from the template"),))
     elif c.draft_author:
         details.append((Text("by "), Person(c.draft_author, notify=False)))

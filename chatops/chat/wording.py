@@ -40,6 +40,8 @@ from chatops.domain import (
     NotPublished,
     Overdue,
     State,
+    Suggested,
+    draft_digest,
 )
 from chatops.durations import format_duration
 from chatops.workflow.commands import SYSTEM
@@ -543,6 +545,40 @@ def _template(view: CaseView, event: CaseEvent) -> Sentence:
     return _said(*spans)
 
 
+def suggested_words(suggested: Suggested) -> str:
+    """Where a model's draft came from, as the card and the thread say it: "suggested by
+    gpt-4o-mini from: Delivery › Abroad, #1042"."""
+    by = f"suggested by {suggested.by}"
+    return f"{by} from: {', '.join(suggested.sources)}" if suggested.sources else by
+
+
+def shown_suggestion(case: Case) -> Suggested | None:
+    """The model suggestion the draft still is (None once anyone changed it)."""
+    s = case.suggested
+    if s is None or case.draft_author != SYSTEM or s.digest != draft_digest(case.draft):
+        return None
+    return s
+
+
+def _suggested(view: CaseView, event: CaseEvent) -> Sentence:
+    """A model's suggestion is the draft now: a starting point a person edits and publishes."""
+    s = view.case.suggested
+    words = suggested_words(s) if s is not None else "suggested by a model"
+    return _said(
+        Emoji("robot_face"),
+        Text(f" Draft {clip(words, LINE_CHARS)}: check it, edit it, then publish"),
+    )
+
+
+def _suggestion_failed(view: CaseView, event: CaseEvent) -> Sentence:
+    return _said(
+        Emoji("grey_exclamation"),
+        Text(" Model suggestion unavailable ("),
+        _detail(_reason(event, "error")),
+        Text("): template draft kept"),
+    )
+
+
 def _retry_dropped(view: CaseView, event: CaseEvent) -> Sentence:
     return _said(
         Text("The automatic retry was dropped ("),
@@ -611,6 +647,8 @@ _EVENTS: dict[EventKind, Callable[[CaseView, CaseEvent], Sentence]] = {
     EventKind.FLOOD: _flood,
     EventKind.TEMPLATE: _template,
     EventKind.ERASED: _erased,
+    EventKind.SUGGESTED: _suggested,
+    EventKind.SUGGESTION_FAILED: _suggestion_failed,
 }
 
 

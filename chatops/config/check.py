@@ -18,10 +18,10 @@ from pydantic import ValidationError
 
 from adapters.base import config_model, required_env
 from chatops.config.loader import Analysis, ConfigError, Problem, analyse, read_config_text
-from chatops.config.models import BACKENDS, NOTIFY_TARGETS, PLATFORMS, Loc
+from chatops.config.models import BACKENDS, NOTIFY_TARGETS, PLATFORMS, Drafting, Loc
 from chatops.env import EnvProblem
 from chatops.schema import as_id
-from chatops.settings import Settings, backend_env, env_problems
+from chatops.settings import Settings, backend_env, env_problems, llm_env
 
 ENVIRONMENT = "environment"
 """`Problem.source` of problems with an environment variable's value."""
@@ -286,6 +286,18 @@ def _knowledge_folders(analysis: Analysis, folder: Path) -> list[Problem]:
     return problems
 
 
+def _llm_env(analysis: Analysis, settings: Settings) -> list[Problem]:
+    """The model's key variable (`drafting.llm.api_key_env`) when it names an unset one."""
+    try:
+        drafting = Drafting.model_validate(_section(analysis.data, "drafting"))
+    except ValidationError:
+        return []  # its schema problems are reported already
+    return [
+        analysis.problem(problem.loc, f"env variable {problem} (needed by drafting.llm)")
+        for problem in llm_env(settings, drafting.llm.api_key_env if drafting.llm else None)
+    ]
+
+
 def check_config_text(
     text: str,
     env: Mapping[str, str],
@@ -303,6 +315,7 @@ def check_config_text(
         problems += _overview_ids(analysis)
         problems += _platform_env(analysis, settings) + _approval(analysis)
         problems += _knowledge_folders(analysis, folder or Path.cwd())
+        problems += _llm_env(analysis, settings)
     problems.sort(key=lambda problem: problem.line or 0)
     problems += [Problem(ENVIRONMENT, None, name, msg) for name, msg in env_problems(env)]
     return problems

@@ -33,7 +33,7 @@ from chatops import keys
 from chatops.classify.pii import find_pii
 from chatops.durations import Duration, format_duration, parse_duration
 from chatops.knowledge.index import Folder
-from chatops.schema import Id, StrictModel, Text, as_id
+from chatops.schema import EnvName, Id, StrictModel, Text, as_id
 
 BACKENDS: tuple[str, ...] = ("slack", "teams", "console")
 """Chat backends (`chat.backend`)."""
@@ -483,6 +483,58 @@ class KnowledgeFolder(StrictModel):
     department: Id | None = None
 
 
+def _base_url(value: str) -> str:
+    # Not echoed in the message: a URL may embed credentials.
+    value = value.strip()
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https:// (e.g. https://api.openai.com/v1)")
+    return value.rstrip("/")
+
+
+def _domain(value: str) -> str:
+    value = value.strip().lower().removeprefix("www.")
+    if not re.fullmatch(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}", value):
+        raise ValueError(f"'{value}' is not a domain name like acme.se (no scheme, no path)")
+    return value
+
+
+class Llm(StrictModel):
+    """An OpenAI-compatible chat-completions endpoint that suggests drafts (chatops/suggest):
+    OpenAI, Azure OpenAI (`api_version` set: `api-key` header and `?api-version=`), or a local
+    vLLM, Ollama or llama.cpp server. The key is read only from the variable `api_key_env`
+    names (none for a local server without one); `timeout` bounds the whole suggestion,
+    waits for a 429's Retry-After included."""
+
+    base_url: Annotated[str, AfterValidator(_base_url)]
+    model: Text
+    api_key_env: EnvName | None = None
+    timeout: PositiveDuration = timedelta(seconds=8)
+    api_version: Text | None = None
+    max_tokens: Annotated[int, Field(ge=16, le=4096)] = 400
+    temperature: Annotated[float, Field(ge=0.0, le=2.0)] = 0.3
+    concurrency: Annotated[int, Field(ge=1, le=64)] = 4
+    """Suggestions requested from the model at once, per worker process."""
+
+
+class Drafting(StrictModel):
+    """How drafts are suggested beyond the templates (DESIGN §4.4 `drafting`).
+
+    `tone` is the tone notes a model is given: one text for every department, or a mapping
+    from department id to its own notes. `allowed_domains` are the only domains a suggested
+    draft may link to (subdomains included); a suggestion linking anywhere else is not shown.
+    """
+
+    llm: Llm | None = None
+    tone: str | dict[Id, str] = ""
+    allowed_domains: list[Annotated[str, AfterValidator(_domain)]] = Field(default_factory=list)
+
+    def tone_of(self, department: str) -> str:
+        """The tone notes for one department ("" when none are written)."""
+        if isinstance(self.tone, str):
+            return self.tone.strip()
+        return self.tone.get(department, "").strip()
+
+
 _SECTIONS = (
     "chat",
     "platforms",
@@ -495,6 +547,7 @@ _SECTIONS = (
     "crisis",
     "retention",
     "knowledge",
+    "drafting",
 )
 
 
@@ -517,6 +570,7 @@ class Config(StrictModel):
     """How often Facebook and Instagram are listed for what webhooks dropped (chatops/reconcile)."""
     retention: Retention = Retention()
     knowledge: list[KnowledgeFolder] = Field(default_factory=list)
+    drafting: Drafting = Drafting()
     _folder: Path | None = PrivateAttr(default=None)
     _by_id: dict[str, Department] = PrivateAttr(default_factory=dict)
     _crisis: dict[str, Crisis] = PrivateAttr(default_factory=dict)
@@ -668,4 +722,9 @@ def reference_errors(data: Any) -> list[tuple[Loc, str]]:
     for index, folder in _entries(data, "knowledge"):
         if isinstance(folder, Mapping):
             check(("knowledge", index, "department"), folder.get("department"))
+    drafting = data.get("drafting")
+    tone = drafting.get("tone") if isinstance(drafting, Mapping) else None
+    if isinstance(tone, Mapping):
+        for department_id in tone:
+            check(("drafting", "tone", str(department_id)), department_id)
     return errors

@@ -45,6 +45,8 @@ class EventKind(StrEnum):
     FLOOD = "flood"  # a burst passed a flood limit: later mentions are counted, not posted
     TEMPLATE = "template"  # someone replaced the draft with another reply template
     ERASED = "erased"  # a person's data in the case was erased on their request (GDPR)
+    SUGGESTED = "suggested"  # a model's suggestion replaced the template draft
+    SUGGESTION_FAILED = "suggestion_failed"  # no suggestion: the template draft is kept
 
 
 class DraftChange(StrEnum):
@@ -134,7 +136,8 @@ class CaseEvent:
     changed: DraftChange | None = None  # APPROVAL_WITHDRAWN; APPROVAL_REQUESTED again;
     # APPROVED: TEXT when the approver edited the draft and approved their text
     no_other_approver: bool = False  # APPROVAL_REQUESTED: every approver wrote this draft
-    reason: str = ""  # REJECTED: the reviewer's words; PUBLISH_*, RETRY_DROPPED: the cause
+    reason: str = ""  # REJECTED: the reviewer's words; PUBLISH_*, RETRY_DROPPED,
+    # SUGGESTION_FAILED: the cause
     not_published: NotPublished | None = None  # PUBLISH_FAILED
     until: datetime | None = None  # SNOOZED; PUBLISH_FAILED (rate limited): the retry
     overdue: Overdue | None = None  # ESCALATED

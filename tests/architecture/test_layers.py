@@ -155,6 +155,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "chatops.reconcile",
                 "chatops.replay",
                 "chatops.runtime",
+                "chatops.suggest",
                 "chatops.web",
                 "chatops.worker",
             }

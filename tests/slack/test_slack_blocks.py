@@ -24,7 +24,17 @@ from chatops.chat import (
 )
 from chatops.chat.present import Report, digest, pings
 from chatops.chat.rich import Strong, Text
-from chatops.domain import Author, Case, Change, Kind, Mention, NotPublished, Overdue, State
+from chatops.domain import (
+    Author,
+    Case,
+    Change,
+    Kind,
+    Mention,
+    NotPublished,
+    Overdue,
+    State,
+    Suggested,
+)
 from chatops.slack.blocks import (
     case_blocks,
     case_metadata,
@@ -609,6 +619,21 @@ EVENT_CASES: list[tuple[EventKind, dict[str, Any], dict[str, Any], list[str]]] =
             "It was <@U0BOB00001>’s text:",
             ">Hej &lt;Bo&gt;, vi fixar",
         ],
+    ),
+    (
+        EventKind.SUGGESTED,
+        {"suggested": Suggested(by="gpt-4o-mini", sources=["Returns", "#1001"], digest="x")},
+        {"actor": "chatops"},
+        [
+            ":robot_face: Draft suggested by gpt-4o-mini from: Returns, #1001: check it, "
+            "edit it, then publish"
+        ],
+    ),
+    (
+        EventKind.SUGGESTION_FAILED,
+        {},
+        {"actor": "chatops", "reason": "timeout"},
+        [":grey_exclamation: Model suggestion unavailable (timeout): template draft kept"],
     ),
     (
         EventKind.RETRY_DROPPED,

@@ -684,6 +684,14 @@ EVENTS: dict[EventKind, tuple[CaseEvent, str]] = {
         CaseEvent(EventKind.ERASED, "chatops"),
         "🔒 A customer's messages and details in this case were erased on their request",
     ),
+    EventKind.SUGGESTED: (
+        CaseEvent(EventKind.SUGGESTED, "chatops"),
+        "🤖 Draft suggested by a model: check it, edit it, then publish",
+    ),
+    EventKind.SUGGESTION_FAILED: (
+        CaseEvent(EventKind.SUGGESTION_FAILED, "chatops", reason="server error 500"),
+        "❕ Model suggestion unavailable (server error 500): template draft kept",
+    ),
     EventKind.RETRY_DROPPED: (
         CaseEvent(EventKind.RETRY_DROPPED, "chatops", reason="a <b>refusal</b>"),
         "The automatic retry was dropped (a &lt;b&gt;refusal&lt;/b&gt;): a person decides again",
