@@ -197,6 +197,7 @@ def suggestions_of(rt: Runtime) -> SuggestRunner | None:
         rt.store,
         rt.config,
         rt.knowledge,
+        past=rt.answers,
         languages=answered or LANGUAGES,
         clock=rt.clock,
     )

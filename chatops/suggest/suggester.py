@@ -17,13 +17,13 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from adapters.base import display_name
 from chatops.config import Config
 from chatops.domain import AuditEntry, Case, Mention, State, Suggested, draft_digest, utcnow
 from chatops.drafting import LANGUAGES, first_name
 from chatops.knowledge import Knowledge
+from chatops.knowledge.answers import PastAnswers
 from chatops.store import Store
 from chatops.suggest import guardrails, prompt
 from chatops.suggest.llm import ChatModel, ModelFailed
@@ -41,12 +41,6 @@ PAST_ANSWERS = 2
 SUGGESTABLE = frozenset({State.NEW, State.CLAIMED, State.DRAFTED})
 """States in which a suggestion may replace the draft: before anyone asked for approval or
 publishing, when what an approver saw must stay exactly what goes out."""
-
-
-class FindsPastAnswers(Protocol):
-    """Published replies to similar messages (the past-answers index), as prompt material."""
-
-    async def past_answers(self, case: Case, query: str, k: int) -> Sequence[prompt.Source]: ...
 
 
 def wants(case: Case | None, wanted: Wanted) -> bool:
@@ -91,7 +85,7 @@ class Suggester:
         config: Config,
         knowledge: Knowledge,
         *,
-        past: FindsPastAnswers | None = None,
+        past: PastAnswers | None = None,
         languages: Sequence[str] = LANGUAGES,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -155,9 +149,13 @@ class Suggester:
         passages = [
             prompt.Source(h.passage.heading or h.passage.file, h.passage.text) for h in hits
         ]
-        past: Sequence[prompt.Source] = ()
+        past: list[prompt.Source] = []
         if self.past is not None:
-            past = await self.past.past_answers(case, target.text, PAST_ANSWERS)
+            await self.past.refresh()  # what other processes published meanwhile
+            found = self.past.similar(
+                target.text, case.department, case.language, PAST_ANSWERS, exclude=[case.id]
+            )
+            past = [prompt.Source(f"#{m.answer.case_id}", m.answer.text) for m in found]
         checker = self.workflow.draft_check(case, mentions, case.private)
         return prompt.Request(
             brand=self.config.brand,

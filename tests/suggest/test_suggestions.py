@@ -223,3 +223,24 @@ async def test_a_request_a_dead_worker_held_is_taken_again_after_its_lease(
     [held] = await queue.take(now, 60, 10)
     assert await queue.take(now + 59, 60, 10) == []  # another worker leaves it alone
     assert await queue.take(now + 61, 60, 10) == [held]
+
+
+async def test_answers_published_before_are_in_the_prompt_and_named_as_sources(
+    system: System, openai: FakeOpenAI
+) -> None:
+    first = await asked(system)
+    openai.reply(SUGGESTION)
+    await runner(system).drain()
+    await system.wf.claim(first, "anna")
+    await system.wf.publish(first, "anna")
+    await system.ingest(
+        mention_json(
+            "m-2", "post-2", "Hur länge tar leveransen till Norge?", author="u-2", name="Olle Berg"
+        )
+    )
+    openai.reply("Hej Olle! Till Norge tar det 5–7 arbetsdagar.")
+    await runner(system).drain()
+    second = await system.case_of("post-2")
+    assert second.suggested is not None
+    assert f"#{first}" in second.suggested.sources
+    assert SUGGESTION in openai.requests[-1].text
