@@ -223,8 +223,11 @@ class AnswerLog:
             wanted = more
         return found
 
-    async def forget(self, departments: Iterable[str], author: str) -> int:
-        """Remove every answer to customer `author` (`platform:author id`); how many."""
+    async def forget(
+        self, departments: Iterable[str], author: str, case_id: str | None = None
+    ) -> int:
+        """Remove every answer to customer `author` (`platform:author id`), or only those on
+        case `case_id` (what they wrote there was removed on the platform); how many."""
         removed = 0
         for department in departments:
             key = keys.answers(department)
@@ -232,7 +235,7 @@ class AnswerLog:
             ids = [
                 entry_id
                 for entry_id, fields in rows
-                if json.loads(fields.get("a") or "{}").get("u") == author
+                if _answers(json.loads(fields.get("a") or "{}"), author, case_id)
             ]
             if ids:
                 removed += int(await self.redis.xdel(key, *ids))
@@ -390,15 +393,24 @@ class PastAnswers:
         """The latest answer published on case `case_id`, if it is known here."""
         return next((a for a in reversed(self.index.answers) if a.case_id == case_id), None)
 
-    async def forget(self, author: str) -> int:
-        """Erase every answer to customer `author` (`platform:author id`) from Redis and from
-        this process's index; how many records went."""
-        removed = await self.log.forget(list(self._last), author)
+    async def forget(self, author: str, case_id: str | None = None) -> int:
+        """Erase every answer to customer `author` (`platform:author id`), or only those on
+        case `case_id`, from Redis and from this process's index; how many records went."""
+        removed = await self.log.forget(list(self._last), author, case_id)
         async with self._lock:
-            kept = [a for a in self.index.answers if a.author != author]
+            kept = [
+                a
+                for a in self.index.answers
+                if not (a.author == author and case_id in (None, a.case_id))
+            ]
             if len(kept) < len(self.index.answers):
                 self.index = await asyncio.to_thread(AnswerIndex.fit, kept)
         return removed
+
+
+def _answers(data: dict[str, Any], author: str, case_id: str | None) -> bool:
+    """Whether an encoded answer was given to `author` (on `case_id`, when one is named)."""
+    return data.get("u") == author and case_id in (None, str(data.get("c")))
 
 
 def _text(value: str | bytes) -> str:

@@ -2,13 +2,14 @@
 message, what they wrote goes from the store (the case's mention, the storm roster's quote),
 and the chat shows "removed by its author"; only the fact and its time stay, in the case's
 history. Pure `purged`; `purge_roster` and `purge_stream` are the thin writes to the storm
-records and the inbound stream."""
+records, the inbound stream and the past answers kept for "Similar"."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from chatops.domain import Change, Mention
+from chatops.domain import Case, Change, Mention
+from chatops.knowledge.answers import PastAnswers
 from chatops.store.inbound import InboundStream
 from chatops.store.storms import Storms
 from chatops.storm import author_of
@@ -41,3 +42,11 @@ async def purge_stream(inbound: InboundStream, mention: Mention) -> int:
     return await inbound.purge_processed(
         lambda m: m.key == mention.key and m.change is not Change.REMOVED
     )
+
+
+async def purge_answer(answers: PastAnswers | None, case: Case, mention: Mention) -> int:
+    """A past answer given to the removed mention keeps its words (masked) to be found by
+    ("Similar"): the answers to its author on that case go."""
+    if answers is None or mention.key not in case.answered_keys:
+        return 0
+    return await answers.forget(author_of(mention), case.id)

@@ -29,8 +29,8 @@ from chatops.runtime import Runtime
 from chatops.settings import Settings
 from chatops.store import Store
 from chatops.worker import Worker
-from tests.conftest import Clock
-from tests.fakes import RecordingChat
+from tests.conftest import Clock, System
+from tests.fakes import RecordingChat, mention_json
 from tests.privacy.helpers import everything
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
@@ -192,3 +192,17 @@ async def test_a_removal_delivered_again_changes_nothing_more(platforms: Platfor
     assert case_id is not None
     actions = [e.action for e in await platforms.rt.store.audit.entries(case_id)]
     assert actions.count("mention_removed") == 1
+
+
+async def test_an_answered_removal_leaves_no_words_in_the_past_answers(system: System) -> None:
+    await system.ingest(mention_json("m-1", "post-1", "Hur returnerar jag skorna?"))
+    case = await system.case_of("post-1")
+    await system.wf.edit(case.id, "agent", "Hej! Du returnerar dem via Mina sidor.")
+    await system.wf.publish(case.id, "agent")
+    assert "returnerar jag skorna" in await everything(system.rt.store.redis)
+
+    await system.ingest(mention_json("m-1", "post-1", "", change="removed"))
+
+    held = await everything(system.rt.store.redis)
+    assert "returnerar jag skorna" not in held, "not even as the question of a past answer"
+    assert system.rt.answers is not None and system.rt.answers.answer_of(case.id) is None
