@@ -35,3 +35,5 @@ class StormAction(StrEnum):
     (`<department>:<group>`). Not case actions: they act on every member at once."""
 
     PUBLISH_ALL = "storm.publish_all"  # approver: send the holding statement to every member
+    EDIT = "storm.edit"  # Slack: opens the statement modal (callback `storm.statement`)
+    STATEMENT = "storm.statement"  # saves the holding statement (Slack modal, Teams card verb)

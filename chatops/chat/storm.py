@@ -103,6 +103,11 @@ STATEMENT_CHANGED = (
     "the holding statement changed since this message showed it: read it again, then publish"
 )
 STATEMENT_SET = "Holding statement saved: an approver publishes it to all."
+PUBLISH_QUEUED = (
+    "Publishing to all: every member still unanswered gets their reply at the platform's "
+    "pace; the summary shows how far it came."
+)
+NO_STORM = "this button does not name a storm"
 
 
 def over_repeat_limit(limit: int) -> str:
@@ -200,6 +205,23 @@ def storm_buttons(storm: StormRef, a: Answering | None) -> tuple[StormButton, ..
         "in another language get the holding template of theirs instead."
     )
     return (StormButton(StormAction.PUBLISH_ALL, label, storm.id, confirm, a.statement),)
+
+
+@dataclass(frozen=True)
+class StatementEdit:
+    """The summary's control for its holding statement: write it, or edit the current one
+    (prefilled), besides `>>` in its thread."""
+
+    storm: StormRef
+    label: str
+    text: str
+    """The current statement ("" before there is one)."""
+
+
+def statement_edit(storm: StormRef, a: Answering | None) -> StatementEdit:
+    if a is None:
+        return StatementEdit(storm, "Write statement", "")
+    return StatementEdit(storm, "Edit statement", a.statement)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from chatops.chat.actions import Action
+from chatops.chat.actions import Action, StormAction
 
 __all__ = [
     "DRAFT_BLOCK",
@@ -17,6 +17,8 @@ __all__ = [
     "REASON_BLOCK",
     "REASON_ELEMENT",
     "REPLY_METADATA_EVENT",
+    "STATEMENT_BLOCK",
+    "STATEMENT_ELEMENT",
     "Action",
     "View",
 ]
@@ -27,12 +29,16 @@ class View(StrEnum):
 
     DRAFT = "case.draft"  # input block "draft", element "text"; private_metadata = case id
     REJECT = "case.reject"  # input block "reason", element "text"; private_metadata = case id
+    STATEMENT = StormAction.STATEMENT.value  # input block "statement", element "text";
+    # private_metadata = storm id: a storm's holding statement (its summary's Edit statement)
 
 
 DRAFT_BLOCK = "draft"
 DRAFT_ELEMENT = "text"
 REASON_BLOCK = "reason"
 REASON_ELEMENT = "text"
+STATEMENT_BLOCK = "statement"
+STATEMENT_ELEMENT = "text"
 
 METADATA_EVENT = "chatops_case"
 """Slack message metadata `event_type` of a case message; payload `{"case_id": …}`."""

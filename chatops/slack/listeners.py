@@ -13,24 +13,43 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 
+from chatops.chat import storm_desk
 from chatops.chat.actions import Action, StormAction
 from chatops.chat.commands import case_of, run_action
 from chatops.chat.hints import first_plain_reply
 from chatops.chat.inbox import may_approve
-from chatops.chat.rich import Emoji, Text
-from chatops.chat.storm import STATEMENT_SET, StormRef, apart, listing_line, sealed
+from chatops.chat.rich import Emoji, Text, plain
+from chatops.chat.scope import Home, may_act, refusal
+from chatops.chat.storm import (
+    NO_STATEMENT,
+    NO_STORM,
+    STATEMENT_SET,
+    StormRef,
+    apart,
+    listing_line,
+    sealed,
+)
 from chatops.chat.wording import EMPTY_DRAFT, draft_hint
 from chatops.domain import OPEN_STATES
+from chatops.redis_text import maybe_text
 from chatops.slack.blocks import mrkdwn, seen_draft
 from chatops.slack.ids import (
     DRAFT_BLOCK,
     DRAFT_ELEMENT,
     REASON_BLOCK,
     REASON_ELEMENT,
+    STATEMENT_BLOCK,
+    STATEMENT_ELEMENT,
     View,
 )
-from chatops.slack.modals import draft_modal, read_metadata, read_modal_input, reject_modal
-from chatops.slack.scope import remember_view
+from chatops.slack.modals import (
+    draft_modal,
+    read_metadata,
+    read_modal_input,
+    reject_modal,
+    statement_modal,
+)
+from chatops.slack.scope import remember_view, view_key
 from chatops.workflow.commands import Command
 from chatops.workflow.transitions import ALLOWED, Refused, not_owner
 
@@ -75,8 +94,10 @@ def register(app: AsyncApp, backend: SlackBackend) -> None:
         app.action(action.value)(_select(backend, _chosen(action)))
     app.action(Action.REPLY_TO.value)(_select(backend, _reply_to))
     app.action(StormAction.PUBLISH_ALL.value)(_storm_button(backend))
+    app.action(StormAction.EDIT.value)(_open_statement(backend))
     app.view(View.DRAFT.value)(_save_draft(backend))
     app.view(View.REJECT.value)(_save_reject(backend))
+    app.view(View.STATEMENT.value)(_save_statement(backend))
     app.event("message")(_thread_message(backend))
     app.event("app_home_opened")(_home_opened(backend))
     app.command("/chatops")(_slash(backend))
@@ -138,11 +159,29 @@ async def _saved(backend: SlackBackend, channel: str, user: str, thread_ts: str)
         log.warning("slack: could not tell %s: %s", user, exc.response.get("error"))
 
 
-def _publish_all(backend: SlackBackend) -> PublishAll:
-    pipeline = backend.rt.pipeline
-    if pipeline is None:
-        raise Refused("this process does not handle storms")
-    return pipeline.publish_all
+def _desk(backend: SlackBackend) -> PublishAll | None:
+    """Storms' statements and publish-to-all of this process (None: it handles no storms)."""
+    return backend.rt.pipeline.publish_all if backend.rt.pipeline else None
+
+
+def _storm_of(backend: SlackBackend, storm_id: str) -> StormRef | None:
+    """The storm a value names, if its department is one of ours."""
+    ref = StormRef.parse(storm_id)
+    known = {d.id for d in backend.rt.config.departments}
+    return ref if ref is not None and ref.department in known else None
+
+
+def _storm_home(backend: SlackBackend, ref: StormRef) -> Home:
+    """Where a storm's summary lives: its department's channel."""
+    department = backend.rt.config.department(ref.department)
+    return Home(department.channel, department.name, None)
+
+
+def _is_approver(backend: SlackBackend, user: str) -> Callable[[], Awaitable[bool]]:
+    async def ask() -> bool:
+        return bool(user) and user in await backend.approvers()
+
+    return ask
 
 
 def _storm_button(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
@@ -154,11 +193,55 @@ def _storm_button(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
         user, channel = _where(body)
         ref, seal = sealed(str(action.get("value") or ""))
         try:
-            if ref is None:
-                raise Refused("this button does not name a storm")
-            await _publish_all(backend).start(ref, user, seen=seal)
+            await storm_desk.act(_desk(backend), StormAction.PUBLISH_ALL, ref, user, seal=seal)
         except Refused as refusal:
             await _tell(backend, channel, user, refusal.reason)
+
+    return listener
+
+
+def _open_statement(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
+    """ "Edit statement" on a storm's summary: the modal, prefilled with the statement as it
+    is now (not as the message showed it)."""
+
+    async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        user, channel = _where(body)
+        ref = _storm_of(backend, str(action.get("value") or ""))
+        if ref is None:
+            await _tell(backend, channel, user, NO_STORM)
+            return
+        home = _storm_home(backend, ref)
+        if not await may_act(home, channel, _is_approver(backend, user)):
+            await _tell(backend, channel, user, mrkdwn(refusal(home)))
+            return
+        said = await backend.rt.store.publishing.statement(ref.department, ref.group)
+        modal = statement_modal(ref.id, said.text if said else "")
+        opened = await backend.client.views_open(trigger_id=body["trigger_id"], view=modal)
+        await remember_view(backend, opened.get("view") or {}, ref.id)
+
+    return listener
+
+
+def _save_statement(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
+    async def listener(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        text = read_modal_input(view, STATEMENT_BLOCK, STATEMENT_ELEMENT).strip()
+        if not text:
+            await ack(response_action="errors", errors={STATEMENT_BLOCK: NO_STATEMENT})
+            return
+        user = body["user"]["id"]
+        ref = _storm_of(backend, str(view.get("private_metadata") or ""))
+        opened_for = await backend.rt.store.redis.get(view_key(str(view.get("id") or "")))
+        if ref is not None and maybe_text(opened_for) != ref.id:
+            if not await _is_approver(backend, user)():  # a modal we did not open here
+                home = _storm_home(backend, ref)
+                await ack(response_action="errors", errors={STATEMENT_BLOCK: plain(refusal(home))})
+                return
+        await ack()
+        try:
+            await storm_desk.act(_desk(backend), StormAction.STATEMENT, ref, user, text=text)
+        except Refused as refused:
+            await _tell_directly(backend, user, refused.reason)
 
     return listener
 
@@ -338,7 +421,9 @@ def _thread_message(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
         ref = StormRef.parse(case_id)
         try:
             if ref is not None:  # a storm's thread: its holding statement
-                await _publish_all(backend).say(ref, user, draft.text)
+                await storm_desk.act(
+                    _desk(backend), StormAction.STATEMENT, ref, user, text=draft.text
+                )
                 await _saved(backend, channel, user, thread_ts)
                 return
             await backend.workflow.edit(case_id, user, draft.text)

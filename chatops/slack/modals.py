@@ -11,7 +11,15 @@ from typing import Any
 from chatops.chat.rich import clip
 from chatops.chat.wording import APPROVE_LABEL
 from chatops.slack.blocks import plain
-from chatops.slack.ids import DRAFT_BLOCK, DRAFT_ELEMENT, REASON_BLOCK, REASON_ELEMENT, View
+from chatops.slack.ids import (
+    DRAFT_BLOCK,
+    DRAFT_ELEMENT,
+    REASON_BLOCK,
+    REASON_ELEMENT,
+    STATEMENT_BLOCK,
+    STATEMENT_ELEMENT,
+    View,
+)
 from chatops.slack.limits import LIMITS
 
 DRAFT_MAX = LIMITS.text_input_length
@@ -89,6 +97,33 @@ def reject_modal(case_id: str) -> dict[str, Any]:
             "What should change?",
             element,
             hint="The owner of the case sees this in the thread.",
+        ),
+    )
+
+
+def statement_modal(storm_id: str, statement: str) -> dict[str, Any]:
+    """Modal `storm.statement`: a storm's holding statement, prefilled with the current one;
+    saving it is what `>>` in the storm's thread does."""
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": STATEMENT_ELEMENT,
+        "multiline": True,
+        "max_length": DRAFT_MAX,
+        "focus_on_load": True,
+        "placeholder": plain("What the brand says to everyone in this storm…", LIMITS.placeholder),
+    }
+    if statement:
+        element["initial_value"] = clip(statement, DRAFT_MAX)
+    return _modal(
+        View.STATEMENT,
+        storm_id,
+        title="Holding statement",
+        submit="Save statement",
+        block=_input(
+            STATEMENT_BLOCK,
+            "Holding statement",
+            element,
+            hint="Every member gets a personal version of it once an approver publishes it.",
         ),
     )
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chatops.chat import present, storm
+from chatops.chat.actions import StormAction
 from chatops.chat.rich import Line
 from chatops.slack.blocks import (
     SECTION_LIMIT,
@@ -46,14 +47,14 @@ def _sections(lines: Sequence[Line], room: int) -> list[dict[str, Any]]:
 
 def summary_blocks(summary: storm.Summary, links: Mapping[str, str]) -> list[dict[str, Any]]:
     """The summary: its head (calling the channel once), then its figures, the buttons
-    publishing its holding statement to all (`storm.storm_buttons`)."""
+    publishing its holding statement to all (`storm.storm_buttons`) and editing it."""
     *figures, footer = storm.summary_lines(summary, links)
     found = storm.storm_buttons(summary.storm, summary.answering)
     blocks = [section(mrkdwn(storm.summary_head(summary)))]
-    blocks += _sections(figures, LIMITS.message_blocks - 2 - (1 if found else 0))
-    if found:
-        elements = [_button(b) for b in found]
-        blocks.append({"type": "actions", "block_id": "storm", "elements": elements})
+    blocks += _sections(figures, LIMITS.message_blocks - 3)
+    elements = [_button(b) for b in found]
+    elements.append(_edit(storm.statement_edit(summary.storm, summary.answering)))
+    blocks.append({"type": "actions", "block_id": "storm", "elements": elements})
     blocks.append(context(mrkdwn(footer)))
     return blocks
 
@@ -66,6 +67,17 @@ def _button(b: storm.StormButton) -> dict[str, Any]:
         "value": b.value,
         "style": "primary",
         "confirm": confirm(present.Confirm(b.label, b.confirm, b.label, quote=b.quote)),
+    }
+
+
+def _edit(edit: storm.StatementEdit) -> dict[str, Any]:
+    """ "Edit statement": opens modal `storm.statement` (the listener reads the statement as
+    it is then, so the value is only the storm)."""
+    return {
+        "type": "button",
+        "action_id": StormAction.EDIT.value,
+        "text": plain(edit.label, LIMITS.button_text),
+        "value": edit.storm.id,
     }
 
 

@@ -290,8 +290,11 @@ class TeamsBackend:
             await self.outbox.defer(channel, earlier, SUMMARY)
         await self.outbox.mark_storm(storm.id, storms.SUMMARY_EVERY, storms.BATCH_EVERY)
 
-    async def render_storm(self, storm: storms.StormRef) -> Rendered | None:
-        """A storm's summary card as it is now (None once its record expired)."""
+    async def render_storm(
+        self, storm: storms.StormRef, notice: dict[str, Any] | None = None
+    ) -> Rendered | None:
+        """A storm's summary card as it is now (None once its record expired); `notice` on
+        top for the user whose click it answers."""
         department = self.workflow.department(storm.department)
         store = self.rt.store
         found = await summary_now(
@@ -301,7 +304,7 @@ class TeamsBackend:
             return None
         summary = found[0]
         links = await self.links([own.case_id for own in summary.own])
-        card = summary_card(summary, links)
+        card = summary_card(summary, links, notice)
         return Rendered(department.channel, card, storms.summary_text(summary))
 
     async def _send_batch(self, op: Op, target: Any) -> None:

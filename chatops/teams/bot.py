@@ -50,18 +50,18 @@ from botbuilder.schema.teams import (
 )
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
-from chatops.chat import drafts
-from chatops.chat.actions import Action
+from chatops.chat import drafts, storm_desk
+from chatops.chat.actions import Action, StormAction
 from chatops.chat.commands import chosen, run_action
 from chatops.chat.hints import first_plain_reply
 from chatops.chat.home import ONLY_YOURS
 from chatops.chat.rich import EMOJI
 from chatops.chat.scope import Home, may_act, may_act_from_home, refusal
-from chatops.chat.storm import STATEMENT_SET, StormRef, apart, listing_line
+from chatops.chat.storm import StormRef, apart, listing_line
 from chatops.chat.wording import EMPTY_DRAFT, draft_hint
 from chatops.domain import OPEN_STATES, Case
 from chatops.teams.auth import untrusted_activity, untrusted_identity
-from chatops.teams.cards import dialog_card, refusal_card
+from chatops.teams.cards import alert, dialog_card, refusal_card
 from chatops.teams.clicks import REFRESH_VERB, Click, DialogClick, read_click, read_dialog
 from chatops.teams.home import COMMANDS as HOME_COMMANDS
 from chatops.teams.home import SOURCE as HOME_SOURCE
@@ -129,6 +129,8 @@ VERBS: Mapping[str, Command] = {
 }
 """Card verb (chat.actions ids, DESIGN §4.6) -> what the click does: the draft box's verbs
 act on what the box shows (chat.drafts), the others mean what they mean in every chat."""
+STORM_VERBS = frozenset({StormAction.PUBLISH_ALL.value, StormAction.STATEMENT.value})
+"""Verbs of a storm summary's controls (chat.storm_desk.act decides them)."""
 
 
 class ChatopsBot(TeamsActivityHandler):
@@ -287,6 +289,8 @@ class ChatopsBot(TeamsActivityHandler):
             click = read_click(verb, action.get("data"))
         except ValueError as exc:
             return _card_response(refusal_card(str(exc)))
+        if verb in STORM_VERBS:
+            return _card_response(await self._storm_click(activity, click))
         conversation = activity.conversation.id if activity.conversation else ""
         elsewhere = await self._elsewhere(activity, click.case_id, home=click.source == HOME_SOURCE)
         if elsewhere is not None:  # not even the card: it would show the case
@@ -319,6 +323,39 @@ class ChatopsBot(TeamsActivityHandler):
             if publishing is not None:  # even if the answer fails: never left in `publishing`
                 self.backend.deliver_later(publishing, actor(activity))
         return _card_response(card)
+
+    async def _storm_click(self, activity: Activity, click: Click) -> dict[str, Any]:
+        """A storm summary's control (Publish to all, Save statement), decided as Slack's are
+        (chat.storm_desk.act) and answered with the summary as it is now, what happened on
+        top for the clicking user. Counts from the storm's department channel, or from an
+        approver anywhere (card data is the client's to write)."""
+        ref = StormRef.parse(click.case_id)
+        user = actor(activity)
+        pipeline = self.backend.rt.pipeline
+        mark, color = EMOJI["white_check_mark"], "Good"
+        known = {d.id: d for d in self.backend.departments()}
+        if ref is not None and ref.department not in known:
+            ref = None  # names no department of ours: no storm
+
+        async def is_approver() -> bool:
+            return user in self.backend.rt.config.approval.approvers
+
+        try:
+            if ref is not None:
+                department = known[ref.department]
+                place = Home(department.channel, department.name, None)
+                if not await may_act(place, _channel_of(activity) or "", is_approver):
+                    why = plain(refusal(place)).removeprefix(EMOJI["no_entry_sign"])
+                    raise Refused(why.strip())
+            desk = pipeline.publish_all if pipeline is not None else None
+            said = await storm_desk.act(
+                desk, StormAction(click.verb), ref, user, seal=click.seen, text=click.value
+            )
+        except Refused as refused:
+            said, mark, color = refused.reason, EMOJI["no_entry_sign"], "Attention"
+        notice = alert(said, mark=mark, color=color)
+        rendered = await self.backend.render_storm(ref, notice=notice) if ref else None
+        return rendered.card if rendered is not None else refusal_card(said)
 
     async def _elsewhere(
         self, activity: Activity, case_id: str, *, home: bool = False
@@ -463,10 +500,9 @@ class ChatopsBot(TeamsActivityHandler):
             ref = StormRef.parse(case_id)
             if ref is not None:  # a storm's reply chain: its holding statement
                 pipeline = self.backend.rt.pipeline
-                if pipeline is None:
-                    raise Refused("this process does not handle storms")
-                await pipeline.publish_all.say(ref, user, text)
-                await turn_context.send_activity(_to(turn_context.activity, STATEMENT_SET))
+                desk = pipeline.publish_all if pipeline is not None else None
+                said = await storm_desk.act(desk, StormAction.STATEMENT, ref, user, text=text)
+                await turn_context.send_activity(_to(turn_context.activity, said))
                 return
             await run_action(self.backend.workflow, Action.EDIT, case_id, user, text)
         except Refused as refusal:

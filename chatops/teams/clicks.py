@@ -1,9 +1,10 @@
 """What a click on one of our cards sends the bot, and how it is read back.
 
 Every button is an `Action.Execute` whose `verb` is the DESIGN §4.6 id (`case.claim`, …) and
-whose `data` carries `case_id`; its argument (the draft, a reason, a department, a snooze
-choice, a mention key) is an input of the card or the button's static data, under the key
-`ARGUMENT_OF` names. A dialog (`task/fetch`, `task/submit`) sends `data.dialog` instead.
+whose `data` carries `case_id` (on a storm's summary, the storm's id `<department>:<group>`);
+its argument (the draft, a reason, a department, a snooze choice, a mention key, a storm's
+statement) is an input of the card or the button's static data, under the key `ARGUMENT_OF`
+names. A dialog (`task/fetch`, `task/submit`) sends `data.dialog` instead.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from chatops.chat.actions import Action
+from chatops.chat.actions import Action, StormAction
 
 REFRESH_VERB = "case.refresh"
 """Not a §4.6 id: the bot answers it with the current case card (refresh and "Back to the case")."""
@@ -28,6 +29,7 @@ class Input(StrEnum):
     SNOOZE = "snooze"  # case.snooze: a key of chatops.chat.snooze.CHOICES (static data)
     MENTION = "mention"  # case.reply_to: a mention key
     TEMPLATE = "template"  # case.template: an intent with a reply template (static data)
+    STATEMENT = "statement"  # storm.statement: a storm's holding statement (its summary's box)
 
 
 CASE_ID = "case_id"
@@ -54,6 +56,7 @@ ARGUMENT_OF: Mapping[str, Input] = {
     Action.SNOOZE.value: Input.SNOOZE,
     Action.REPLY_TO.value: Input.MENTION,
     Action.TEMPLATE.value: Input.TEMPLATE,
+    StormAction.STATEMENT.value: Input.STATEMENT,
 }
 """Verb -> the data key holding its argument."""
 

@@ -59,7 +59,7 @@ from chatops.slack.blocks import (
 )
 from chatops.slack.ids import Action, View
 from chatops.slack.limits import LIMITS, blocks_text_length
-from chatops.slack.modals import draft_modal, read_modal_input, reject_modal
+from chatops.slack.modals import draft_modal, read_modal_input, reject_modal, statement_modal
 from chatops.workflow.commands import Command
 from chatops.workflow.transitions import ALLOWED, fingerprint
 from tests import builders
@@ -886,6 +886,7 @@ LAYOUTS: dict[str, Any] = {
 MODALS: dict[str, Any] = {
     "draft_modal": lambda v: draft_modal(v.case.id, v.case.draft, title_case=v.case.number),
     "reject_modal": lambda v: reject_modal(v.case.id),
+    "statement_modal": lambda v: statement_modal("social:1", v.case.draft * 50),
 }
 
 

@@ -10,7 +10,7 @@ import io
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from rich.console import Console
@@ -47,6 +47,7 @@ NAMES = ["Erik Lund", "maja svensson", "Dr. Olle Berg", "Karin Ek", "Sara Holm",
 STATEMENT = "Appen ligger nere sedan kl. 9 och vi arbetar för fullt med att få igång den igen."
 STORM = StormRef("social", "1")
 LIMIT = 2
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -366,15 +367,83 @@ async def slack_send(st: Storm, payload: dict[str, Any], *, interaction: bool) -
     assert r.status == 200
 
 
-async def click_publish_all(st: Storm, user: str) -> None:
+def summary_button(summary: dict[str, Any], action: str) -> dict[str, Any] | None:
+    found = [
+        e
+        for b in summary["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == action
+    ]
+    return found[0] if found else None
+
+
+async def click_summary(
+    st: Storm, user: str, action: str = "storm.publish_all", channel: str = SLACK_CHANNEL
+) -> None:
     payload = json.loads((SLACK_FIXTURES / "block_actions_claim.json").read_text())
     summary = st.summary()
     payload["user"]["id"] = user
-    payload["channel"]["id"] = payload["container"]["channel_id"] = SLACK_CHANNEL
+    payload["channel"]["id"] = payload["container"]["channel_id"] = channel
     payload["container"]["message_ts"] = payload["message"]["ts"] = summary["ts"]
-    [button] = [e for b in summary["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    button = summary_button(summary, action)
+    assert button is not None
     payload["actions"] = [{**button, "block_id": "storm", "action_ts": "1763884802.000200"}]
     await slack_send(st, payload, interaction=True)
+
+
+async def click_publish_all(st: Storm, user: str) -> None:
+    await click_summary(st, user)
+
+
+async def submit_statement(st: Storm, user: str, text: str, view_id: str = "V0FORGED") -> None:
+    payload = json.loads((SLACK_FIXTURES / "view_submission_draft.json").read_text())
+    payload["user"]["id"] = user
+    payload["view"].update(id=view_id, callback_id="storm.statement", private_metadata="social:1")
+    payload["view"]["state"]["values"] = {
+        "statement": {"text": {"type": "plain_text_input", "value": text}}
+    }
+    await slack_send(st, payload, interaction=True)
+
+
+async def test_slack_edit_statement_opens_a_prefilled_modal_that_saves_it(
+    slack_storm: Storm,  # noqa: F811 (the fixture imported above)
+) -> None:
+    st = slack_storm
+    for n in range(6):
+        await st.complaint(n)
+    await st.flush()
+    edit = summary_button(st.summary(), "storm.edit")
+    assert edit is not None and edit["text"]["text"] == "Write statement"
+    assert summary_button(st.summary(), "storm.publish_all") is None  # nothing to publish yet
+    publishing = st.rt.store.publishing
+    first = "The app is down since 9:00."
+    await publishing.say("social", "1", Statement(first, "en", ANNA), st.clock())
+
+    await click_summary(st, COMMS, "storm.edit")
+    [modal] = await eventually(lambda: _async(list(st.slack.views.values())), what="the modal")
+    assert modal["callback_id"] == "storm.statement" and modal["private_metadata"] == "social:1"
+    [block] = modal["blocks"]
+    assert block["block_id"] == "statement" and block["element"]["action_id"] == "text"
+    assert block["element"]["initial_value"] == first  # as it is now, not as the summary showed
+
+    better = "The app is down since 9:00; we expect it back by noon."
+    await submit_statement(st, COMMS, better, view_id=modal["id"])
+    said = await publishing.statement("social", "1")
+    assert said is not None and (said.text, said.writer) == (better, COMMS)
+    await st.flush(seconds=storm_thread.SUMMARY_EVERY)
+    edit = summary_button(st.summary(), "storm.edit")
+    assert edit is not None and edit["text"]["text"] == "Edit statement"
+    assert message_violations(st.summary()["blocks"], st.summary()["text"]) == []
+
+    # a modal we never opened, submitted by someone who is no approver: nothing changes
+    await submit_statement(st, ANNA, "We promise a refund to everyone!")
+    said = await publishing.statement("social", "1")
+    assert said is not None and said.text == better
+    # and the button from another channel opens nothing
+    await click_summary(st, ANNA, "storm.edit", channel="C0ELSEWHERE")
+    await eventually(lambda: _async(bool(st.slack.calls_to("chat.postEphemeral"))), what="no")
+    assert len(st.slack.views) == 1
 
 
 async def test_slack_statement_by_chevrons_publish_by_an_approver_progress_in_summary(
@@ -388,7 +457,7 @@ async def test_slack_statement_by_chevrons_publish_by_an_approver_progress_in_su
     ids = [c.id for c in members if c.state is State.STORM]
     assert len(ids) == 4
     summary = st.summary()
-    assert not [b for b in summary["blocks"] if b["type"] == "actions"]
+    assert summary_button(summary, "storm.publish_all") is None
 
     event = json.loads((SLACK_FIXTURES / "thread_message_event.json").read_text())
     statement = "The app is down since 9:00 and we are working hard to bring it back."
@@ -406,7 +475,8 @@ async def test_slack_statement_by_chevrons_publish_by_an_approver_progress_in_su
     summary = st.summary()
     assert message_violations(summary["blocks"], summary["text"]) == []
     assert "Holding statement" in _text(summary) and "Not published yet" in _text(summary)
-    [button] = [e for b in summary["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    button = summary_button(summary, "storm.publish_all")
+    assert button is not None
     said = json.dumps(button["confirm"], ensure_ascii=False)
     assert statement in said and "holding template" in said, "the approver sees what goes out"
     before = len(st.slack.calls_to("chat.postEphemeral"))
@@ -463,12 +533,12 @@ async def test_slack_statement_by_chevrons_publish_by_an_approver_progress_in_su
     await st.flush(seconds=storm_thread.SUMMARY_EVERY)
     summary = st.summary()
     assert "4 of 4 answered · done" in _text(summary)
-    assert not [b for b in summary["blocks"] if b["type"] == "actions"]  # nothing left to send
+    assert summary_button(summary, "storm.publish_all") is None  # nothing left to send
     assert message_violations(summary["blocks"], summary["text"]) == []
     assert len(st.roots()) == 3  # no thread per answered member
 
 
-async def _async(value: bool) -> bool:
+async def _async(value: T) -> T:
     return value
 
 

@@ -12,18 +12,23 @@ from typing import Any
 import pytest
 
 from chatops.chat import storm
+from chatops.chat.actions import StormAction
+from chatops.chat.storm import PUBLISH_QUEUED, STATEMENT_SET
 from chatops.config import load_config_text
 from chatops.domain import State
 from chatops.store import Store
 from tests.conftest import Clock
 from tests.fakes import mention_json
 from tests.fakes.slack import ManualClock
-from tests.fakes.teams import Message, channel_message
+from tests.fakes.teams import Message, Person, card_action, channel_message
 from tests.teams.test_teams import (
+    ANNA,
     BOB,
+    COMMS1,
     SOCIAL,
     TEAMS_CONFIG,
     TeamsSystem,
+    actions_of,
     start_system,
     stop_system,
 )
@@ -132,3 +137,82 @@ async def test_chevrons_in_a_storms_chain_set_its_holding_statement(
     await flush(system, wall, storm.SUMMARY_EVERY)
     summary = system.connector.posts(SOCIAL)[0]
     assert "Holding statement" in card_text(summary) and said in card_text(summary)
+
+
+def storm_action(card: dict[str, Any], verb: str) -> dict[str, Any] | None:
+    found = [a for a in actions_of(card) if a["verb"] == verb]
+    return found[0] if found else None
+
+
+async def storm_click(
+    system: TeamsSystem,
+    summary: Message,
+    person: Person,
+    verb: str,
+    data: dict[str, Any],
+    channel: str = SOCIAL,
+) -> str:
+    """Click `verb` on the storm's summary card as Teams sends it; the notice on top of the
+    card the invoke answers with (what happened, for the clicking user alone)."""
+    activity = card_action(
+        system.connector.url, person, verb, data, channel=channel, post_id=summary.id
+    )
+    card = await system.invoke(activity, settle=False)
+    return str(card["body"][0]["text"])
+
+
+async def test_the_storm_card_edits_the_statement_and_an_approver_publishes_it_to_all(
+    ts: tuple[TeamsSystem, ManualClock],
+) -> None:
+    system, wall = ts
+    for n in range(6):
+        await complaint(system, n)
+    await flush(system, wall)
+    summary = system.connector.posts(SOCIAL)[0]
+    assert storm_action(summary.card or {}, StormAction.PUBLISH_ALL) is None  # no statement
+    save = storm_action(summary.card or {}, StormAction.STATEMENT)
+    assert save is not None and "Write statement…" in card_text(summary)
+    said = "The app is down since 9:00 and we are working hard to bring it back."
+
+    told = await storm_click(
+        system, summary, BOB, StormAction.STATEMENT, {**save["data"], "statement": said}
+    )
+    assert STATEMENT_SET in told
+    statement = await system.rt.store.publishing.statement("social", "1")
+    assert statement is not None and (statement.text, statement.writer) == (said, BOB.aad)
+    elsewhere = await storm_click(
+        system,
+        summary,
+        ANNA,
+        StormAction.STATEMENT,
+        {**save["data"], "statement": "Refunds for all!"},
+        channel="19:elsewhere@thread.tacv2",
+    )
+    assert "is handled in" in elsewhere  # not from the storm's channel, and no approver
+    statement = await system.rt.store.publishing.statement("social", "1")
+    assert statement is not None and statement.text == said
+
+    await flush(system, wall, storm.SUMMARY_EVERY)
+    summary = system.connector.posts(SOCIAL)[0]
+    publish = storm_action(summary.card or {}, StormAction.PUBLISH_ALL)
+    assert publish is not None and publish["data"]["case_id"] == "social:1"
+    # the confirmation says what goes out: the statement, and the templates for other languages
+    text = card_text(summary)
+    assert "Publish to all…" in text and "holding template" in text and said in text
+    assert "Edit statement…" in text and f'"value": "{said}"' in text  # the box, prefilled
+
+    refused = await storm_click(system, summary, BOB, StormAction.PUBLISH_ALL, publish["data"])
+    assert "only approvers" in refused  # BOB wrote it, and is no approver
+    stale = {**publish["data"], "seen": "0" * 16}  # a card that showed another statement
+    refused = await storm_click(system, summary, COMMS1, StormAction.PUBLISH_ALL, stale)
+    assert "changed since this message showed it" in refused
+    assert await system.rt.store.publishing.job("social", "1") is None
+
+    started = await storm_click(system, summary, COMMS1, StormAction.PUBLISH_ALL, publish["data"])
+    assert PUBLISH_QUEUED in started
+    job = await system.rt.store.publishing.job("social", "1")
+    assert job is not None and job.by == COMMS1.aad and job.running
+    assert system.rt.pipeline is not None
+    assert await system.rt.pipeline.publish_all.run_due() == 4
+    members = await system.rt.store.cases.get_many([str(1001 + n) for n in range(6)])
+    assert [c.state for c in members] == [State.NEW] * 2 + [State.PUBLISHED] * 4
