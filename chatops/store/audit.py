@@ -13,21 +13,13 @@ import redis.asyncio as aioredis
 
 from chatops import keys
 from chatops.domain import AuditEntry
-from chatops.store.codec import audit_row, read_audit
-
-_REPLACE_ROW = """
-if redis.call('LINDEX', KEYS[1], ARGV[1]) == ARGV[2] then
-  redis.call('LSET', KEYS[1], ARGV[1], ARGV[3])
-  return 1
-end
-return 0
-"""
+from chatops.store.codec import REPLACE_LINE, audit_row, read_audit
 
 
 class Audit:
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
-        self._replace_row = redis.register_script(_REPLACE_ROW)
+        self._replace_row = redis.register_script(REPLACE_LINE)
 
     async def append(self, case_id: str, entry: AuditEntry) -> None:
         await self.redis.rpush(keys.audit(case_id), audit_row(entry))

@@ -9,6 +9,16 @@ from pydantic import BaseModel
 
 from chatops.domain import AuditEntry, Mention, State
 
+REPLACE_LINE = """
+if redis.call('LINDEX', KEYS[1], ARGV[1]) == ARGV[2] then
+  redis.call('LSET', KEYS[1], ARGV[1], ARGV[3])
+  return 1
+end
+return 0
+"""
+"""Replace item ARGV[1] of list KEYS[1] by ARGV[3] only if it is still ARGV[2] (an erasure or a
+removal rewriting a line that a concurrent write may have moved or changed): 1 if replaced."""
+
 
 def compact(model: BaseModel) -> str:
     """JSON without the fields that hold their defaults: memory per open case is a target."""

@@ -34,6 +34,7 @@ import redis.asyncio as aioredis
 from chatops.keys import StormKeys
 from chatops.redis_text import Raw, maybe_text, text_map, texts
 from chatops.redis_text import text as _text
+from chatops.store.codec import REPLACE_LINE
 
 KEEP = timedelta(days=7)
 """How long a storm's record (state, members) stays after its last member."""
@@ -159,14 +160,6 @@ end
 return out
 """
 
-_REPLACE_LINE = """
-if redis.call('LINDEX', KEYS[1], ARGV[1]) == ARGV[2] then
-  redis.call('LSET', KEYS[1], ARGV[1], ARGV[3])
-  return 1
-end
-return 0
-"""
-
 _ROSTER = """
 local added = 0
 for i = 1, #ARGV - 1, 2 do
@@ -282,7 +275,7 @@ class Storms:
         self._assign = redis.register_script(_ASSIGN)
         self._close = redis.register_script(_CLOSE)
         self._roster = redis.register_script(_ROSTER)
-        self._replace = redis.register_script(_REPLACE_LINE)
+        self._replace = redis.register_script(REPLACE_LINE)
 
     async def assign(
         self,
