@@ -5,25 +5,22 @@ Slack is a local server speaking the Web API, the model a local chat-completions
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from chatops import keys, runtime
+from chatops import runtime
 from chatops.config import load_config_text
 from chatops.processes import web_app
-from chatops.runtime import Runtime
 from chatops.settings import Settings
-from chatops.slack.backend import SlackBackend
 from chatops.store import Store
-from chatops.worker import Worker
 from tests.conftest import Clock
-from tests.fakes import SandboxPlatform, mention_json, signed
+from tests.fakes import SandboxPlatform, mention_json
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.slack import FakeSlack
+from tests.slack.test_slack import SlackSystem
 
 QUESTION = "Hur lång är leveranstiden till Norge?"
 CONFIG = """
@@ -40,37 +37,20 @@ drafting:
 """
 
 
-@dataclass
-class Chat:
-    rt: Runtime
-    slack: FakeSlack
+def thread_texts(chat: SlackSystem) -> list[str]:
+    [root] = chat.slack.messages("C0SOCIAL01")
+    return [m["text"] for m in chat.slack.thread("C0SOCIAL01", root["ts"])]
 
-    @property
-    def backend(self) -> SlackBackend:
-        assert isinstance(self.rt.chat, SlackBackend)
-        return self.rt.chat
 
-    async def flush(self) -> None:
-        redis = self.rt.store.redis
-        for _ in range(100):
-            await self.backend.sender.tick()
-            if not await redis.scard(keys.SLACK_CHANNELS) and not await redis.scard(
-                keys.SLACK_DIRTY
-            ):
-                return
-        raise AssertionError("outbox did not drain")
-
-    def thread_texts(self) -> list[str]:
-        [root] = self.slack.messages("C0SOCIAL01")
-        return [m["text"] for m in self.slack.thread("C0SOCIAL01", root["ts"])]
-
-    def root_text(self) -> str:
-        [root] = self.slack.messages("C0SOCIAL01")
-        return str(root["blocks"])
+def root_text(chat: SlackSystem) -> str:
+    [root] = chat.slack.messages("C0SOCIAL01")
+    return str(root["blocks"])
 
 
 @pytest.fixture
-async def chat(store: Store, clock: Clock, kb: Path, openai: FakeOpenAI) -> AsyncIterator[Chat]:
+async def chat(
+    store: Store, clock: Clock, kb: Path, openai: FakeOpenAI
+) -> AsyncIterator[SlackSystem]:
     """A case from Anna posted in Slack with its template draft; the model not asked yet."""
     platform = SandboxPlatform()
     url = await platform.start()
@@ -88,20 +68,15 @@ async def chat(store: Store, clock: Clock, kb: Path, openai: FakeOpenAI) -> Asyn
     config = load_config_text(CONFIG % (kb, openai.url), source="slack.yaml")
     http = httpx.AsyncClient(timeout=httpx.Timeout(2.0))
     rt = await runtime.start(settings, config, store=store, http=http, clock=clock)
-    chat = Chat(rt, slack)
+    client = TestClient(TestServer(web_app(rt)))
+    chat = SlackSystem(rt, slack, client, platform, clock)
     sender = chat.backend.sender
     sender.post_rate, sender.post_burst = 1000.0, 1000
     sender.update_rate, sender.update_burst = 1000.0, 1000
     sender.probe_every = 0.0
-    client = TestClient(TestServer(web_app(rt)))
     await client.start_server()
     try:
-        raw, headers = signed([mention_json("m-1", "post-1", QUESTION)])
-        assert (await client.post("/webhooks/sandbox", data=raw, headers=headers)).status == 200
-        assert rt.pipeline is not None
-        await rt.store.inbound.ensure_group()
-        worker = Worker(rt.store.inbound, rt.pipeline, rt.metrics, consumer="test", block_ms=1)
-        assert await worker.run_once() == 1
+        await chat.ingest(mention_json("m-1", "post-1", QUESTION))
         await chat.flush()
         yield chat
     finally:
@@ -112,28 +87,28 @@ async def chat(store: Store, clock: Clock, kb: Path, openai: FakeOpenAI) -> Asyn
 
 
 async def test_the_suggestion_updates_the_case_message_and_names_its_sources(
-    chat: Chat, openai: FakeOpenAI
+    chat: SlackSystem, openai: FakeOpenAI
 ) -> None:
-    assert "from the template" in chat.root_text()
+    assert "from the template" in root_text(chat)
     openai.reply("Hej Anna! Paket till Norge kommer inom 5–7 arbetsdagar.")
     assert chat.rt.suggestions is not None
     await chat.rt.suggestions.drain()
     await chat.flush()
-    root = chat.root_text()
+    root = root_text(chat)
     assert "Paket till Norge kommer inom 5–7 arbetsdagar" in root
     assert "suggested by gpt-4o-mini from: Leveranstid till Norge" in root
     assert chat.slack.calls_to("chat.update")
-    assert any("Draft suggested by gpt-4o-mini" in t for t in chat.thread_texts())
+    assert any("Draft suggested by gpt-4o-mini" in t for t in thread_texts(chat))
 
 
 async def test_a_failed_suggestion_is_one_line_in_the_thread(
-    chat: Chat, openai: FakeOpenAI
+    chat: SlackSystem, openai: FakeOpenAI
 ) -> None:
     openai.fail(429, retry_after="30")
     assert chat.rt.suggestions is not None
     await chat.rt.suggestions.drain()
     await chat.flush()
-    assert chat.thread_texts()[-1] == (
+    assert thread_texts(chat)[-1] == (
         ":grey_exclamation: Model suggestion unavailable (rate limited): template draft kept"
     )
-    assert "from the template" in chat.root_text()
+    assert "from the template" in root_text(chat)
