@@ -12,7 +12,7 @@ language first). Prints:
   recall@1;
 - latency per case, p50/p99 over `--rounds` passes: the template path (classify, intent, route,
   render) and what retrieval adds (target < 5 ms), wall and thread CPU time;
-- latency with a local model server only when the model client (chatops.suggest) is there.
+- latency with a local model server (bench.suggest: retrieval, prompt, HTTP, guardrails).
 
 Usage: python -m bench.drafting [--rounds 20] [--show-misses]
 """
@@ -20,12 +20,13 @@ Usage: python -m bench.drafting [--rounds 20] [--show-misses]
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import asyncio
 import statistics
 import time
 from collections import Counter
 from collections.abc import Callable
 
+from bench.suggest import measure as suggestions
 from chatops.classify import classify
 from chatops.config import Config
 from chatops.drafting import LANGUAGES, Drafter, Intent, intent_of
@@ -192,11 +193,7 @@ def main() -> None:
         f"({verdict(c99)}; a wall tail far above the CPU's is waiting for a busy core)\n"
         f"  template draft with retrieval: p50 {a50:.2f} ms, p99 {a99:.2f} ms"
     )
-    if importlib.util.find_spec("chatops.suggest") is None:
-        print(
-            "  with a local model server: not measured: the model client (chatops.suggest) is "
-            "not on main yet"
-        )
+    print("\n".join(asyncio.run(suggestions(rows, cfg, index, rounds=1))))
 
 
 if __name__ == "__main__":
