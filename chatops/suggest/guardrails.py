@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from chatops.classify.language import detect
 from chatops.classify.pii import find_pii
 from chatops.classify.spam import URL_RE
+from chatops.drafting import LANGUAGES
 
 PROMISE_REASON = "promise:money"
 """The approval reason a suggestion promising money, a refund or compensation adds."""
@@ -93,10 +94,12 @@ def check(
 
 
 def wrong_language(text: str, language: str | None, languages: Sequence[str]) -> str:
-    """A reply not in the customer's language (unknown customer language: not checked)."""
+    """A reply not in the customer's language (unknown customer language: not checked). It is
+    told among the brand's languages and the seven drafted in, so that a Danish reply to a
+    Swedish customer is caught even where no department answers in Danish."""
     if not language:
         return ""
-    candidates = tuple(dict.fromkeys([*languages, language]))
+    candidates = tuple(dict.fromkeys([*languages, *LANGUAGES, language]))
     found = detect(text, candidates).language
     if found == language:
         return ""

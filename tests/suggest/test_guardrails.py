@@ -45,6 +45,12 @@ def test_a_reply_in_another_language_is_not_shown(language: str, text: str) -> N
     assert verdict.problem.startswith("wrong language")
 
 
+def test_a_close_language_is_caught_even_where_no_department_answers_in_it() -> None:
+    danish = "Hej Anna! Tak fordi du skrev til os. Vi kigger på sagen og vender tilbage hurtigst."
+    verdict = judged(danish, languages=["sv", "en"])
+    assert verdict.problem == "wrong language: da, not sv"
+
+
 def test_a_reply_longer_than_the_platform_allows_is_not_shown() -> None:
     verdict = judged("Hej! Vi kollar på det direkt och återkommer.", length=281, max_length=280)
     assert verdict.code == "length" and verdict.problem == "too long: 281 of 280 characters"
