@@ -119,7 +119,7 @@ class Suggester:
             text,
             language=case.language,
             languages=self.languages,
-            customer_texts=[m.text for m in mentions.values()],
+            customer_texts=[m.text for m in mentions.values() if m.author.id == target.author.id],
             length=length,
             max_length=limit,
             allowed_domains=self.config.drafting.allowed_domains,

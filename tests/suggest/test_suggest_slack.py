@@ -32,7 +32,7 @@ departments:
 routing: {default: social}
 knowledge: [{path: %s}]
 drafting:
-  llm: {base_url: "%s", model: gpt-4o-mini, timeout: 2s}
+  llm: {base_url: "%s", model: gpt-4o-mini, timeout: 20s}
   allowed_domains: [acme.se]
 """
 
@@ -66,7 +66,7 @@ async def chat(
         }
     )
     config = load_config_text(CONFIG % (kb, openai.url), source="slack.yaml")
-    http = httpx.AsyncClient(timeout=httpx.Timeout(2.0))
+    http = httpx.AsyncClient(timeout=httpx.Timeout(20.0))
     rt = await runtime.start(settings, config, store=store, http=http, clock=clock)
     client = TestClient(TestServer(web_app(rt)))
     chat = SlackSystem(rt, slack, client, platform, clock)

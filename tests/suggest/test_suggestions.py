@@ -5,12 +5,14 @@ the draft only when it passes the guardrails and nobody has touched the draft.""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from chatops.chat import EventKind
 from chatops.chat.present import case_card
 from chatops.chat.rich import plain
 from chatops.domain import State
 from chatops.suggest.guardrails import PROMISE_REASON
+from chatops.suggest.llm import ChatModel
 from chatops.suggest.runner import SuggestRunner
 from chatops.workflow.commands import SYSTEM
 from tests.conftest import System
@@ -89,6 +91,9 @@ async def test_a_model_slower_than_the_timeout_keeps_the_template(
     system: System, openai: FakeOpenAI
 ) -> None:
     case_id = await asked(system)
+    suggester = runner(system).suggester
+    llm = suggester.model.llm.model_copy(update={"timeout": timedelta(seconds=0.3)})
+    suggester.model = ChatModel(system.rt.http, llm, None)  # the configured one, impatient
     openai.stall()
     await runner(system).drain()
     assert (await system.case_of("post-1")).suggested is None
@@ -118,6 +123,22 @@ async def test_a_link_to_a_domain_not_allowed_is_not_shown(
     await runner(system).drain()
     assert (await system.case_of("post-1")).suggested is None
     assert "link to a domain not allowed (fraktguiden.example)" in system.chat.said(case_id)[-1]
+
+
+async def test_personal_data_another_commenter_gave_is_not_offered_to_this_customer(
+    system: System, openai: FakeOpenAI
+) -> None:
+    olle = mention_json(
+        "m-1", "post-1", "Mejla mig på olle.berg@example.com", author="u-2", name="Olle Berg"
+    )
+    await system.ingest(olle, mention_json("m-2", "post-1", QUESTION))
+    case = await system.case_of("post-1")
+    assert case.reply_to == "sandbox:m-2"  # the draft answers Anna
+    openai.reply("Hej Anna! Skriv till olle.berg@example.com så hjälper han dig med leveransen.")
+    await runner(system).drain()
+    assert (await system.case_of("post-1")).suggested is None
+    said = system.chat.said(case.id)[-1]
+    assert "(personal data the customer did not give (email)): template draft kept" in said
 
 
 async def test_a_suggested_refund_makes_the_case_need_approval(
