@@ -245,7 +245,9 @@ class ChatKeys:
         """Hash: where the case's message is (`channel` and the chat's ids of it);
         `queued:<channel>` while a post waits. A storm's (its id `<department>:<group>`):
         where its summary is, and `listed` (members named in batches so far), `updated_at`
-        and `batched_at` (epoch seconds of the last summary update and batch queued)."""
+        and `batched_at` (epoch seconds of the last summary update and batch queued); Teams
+        also `batching` (the roster position a batch being posted ends at, written before the
+        call) and `unsure` (`<from>:<to>,…`: batches a crash cut short, named on the summary)."""
         return f"{PREFIX}:case:{{{case_id}}}:{self.chat}"
 
     def inbox(self, case_id: str) -> str:

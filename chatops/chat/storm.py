@@ -249,6 +249,9 @@ class Summary:
     closed: bool
     answering: Answering | None = None
     """The holding statement and how far publishing it to all came (None: no statement)."""
+    unsure: tuple[str, ...] = ()
+    """Members (case ids) of batches a crash cut short (a chat that cannot read its own posts
+    back, Teams): named here instead of in a batch that might be posted twice."""
 
 
 _NOISE = re.compile(r"https?://\S+|(?<![\w@])@\w+|#\w+")
@@ -361,12 +364,26 @@ def summary_lines(s: Summary, links: Mapping[str, str]) -> tuple[Line, ...]:
         lines.extend((Text(f"×{n} "), Faint(f"“{text}”")) for text, n in s.texts)
     if s.own:
         lines.append(own_line(s.own, links))
+    if s.unsure:
+        numbers = ", ".join(f"#{case_id}" for case_id in s.unsure)
+        lines.append((Strong("Also members: "), Faint(numbers)))
     if s.answering is not None:
         lines.extend(answering_lines(s.answering))
     lines.append(
         (Faint("Every member is listed in this thread in batches; each is a case of its own."),)
     )
     return tuple(lines)
+
+
+def positions(members: Sequence[Member], ranges: str) -> tuple[str, ...]:
+    """The case ids of the members at the roster positions `ranges` names
+    (`<from>:<to>,…`, from inclusive, to exclusive, 0-based), each once, in order."""
+    found: dict[str, None] = {}
+    for part in ranges.split(","):
+        start, _, end = part.partition(":")
+        if start.isdigit() and end.isdigit():
+            found.update(dict.fromkeys(m.case_id for m in members[int(start) : int(end)]))
+    return tuple(found)
 
 
 def own_line(own: Sequence[OwnThread], links: Mapping[str, str]) -> Line:

@@ -8,6 +8,7 @@ import asyncio
 import base64
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
@@ -60,7 +61,16 @@ from chatops.teams.home import TeamsHome
 from chatops.teams.inbox import SOURCE as INBOX
 from chatops.teams.inbox import TeamsInbox, copy_card
 from chatops.teams.markup import fits, plain
-from chatops.teams.outbox import Connector, Op, Outbox, Post, Rendered, Sender, card_activity
+from chatops.teams.outbox import (
+    Connector,
+    ConnectorError,
+    Op,
+    Outbox,
+    Post,
+    Rendered,
+    Sender,
+    card_activity,
+)
 from chatops.teams.references import References, channel_of
 from chatops.teams.storm import batch_card, summary_card
 
@@ -302,20 +312,34 @@ class TeamsBackend:
         )
         if found is None:
             return None
-        summary = found[0]
+        summary, members = found
+        unsure = maybe_text(await store.redis.hget(keys.TEAMS.case(storm.id), "unsure"))
+        if unsure:
+            summary = replace(summary, unsure=storms.positions(members, unsure))
         links = await self.links([own.case_id for own in summary.own])
         card = summary_card(summary, links, notice)
         return Rendered(department.channel, card, storms.summary_text(summary))
 
     async def _send_batch(self, op: Op, target: Any) -> None:
         """A storm's members since the last batch, one card in its summary's reply chain; the
-        count listed moves on only once it is sent."""
+        count listed moves on only once it is sent.
+
+        At most once, and nobody lost: where the batch ends is written before the call
+        (`batching`). A crash during the call leaves it, and Teams cannot be asked whether it
+        took the card; the retried op then does not post that batch again, but names its
+        members on the summary (`unsure`), which is updated in place, never twice."""
         storm = storms.StormRef.parse(op.case_id)
         post = await self.outbox.post_of(op.case_id)
         if storm is None or post is None:
             return
+        redis = self.rt.store.redis
         key = keys.TEAMS.case(op.case_id)
-        listed = int(maybe_text(await self.rt.store.redis.hget(key, "listed")) or 0)
+        listed_raw, batching_raw = await redis.hmget(key, ["listed", "batching"])
+        listed = int(maybe_text(listed_raw) or 0)
+        batching = int(maybe_text(batching_raw) or 0)
+        if batching > listed:
+            await self._unsure(op.case_id, listed, batching)
+            listed = batching
         members = await self.rt.store.storms.roster(storm.department, storm.group)
         own = [m.case_id for m in members[listed : listed + storms.BATCH_LINES] if m.own]
         links = await self.links(own)
@@ -328,10 +352,34 @@ class TeamsBackend:
         if batch is None:
             return
         activity = card_activity(card, batch.notification)
-        await self.connector.reply(target, post.conversation, activity)
-        await self.rt.store.redis.hset(key, "listed", batch.last)
+        await redis.hset(key, "batching", batch.last)
+        try:
+            await self.connector.reply(target, post.conversation, activity)
+        except ConnectorError as exc:
+            if 400 <= exc.status < 500:  # answered, and refused: certainly not posted
+                await redis.hdel(key, "batching")
+            raise
+        pipe = redis.pipeline(transaction=True)
+        pipe.hset(key, "listed", batch.last)
+        pipe.hdel(key, "batching")
+        await pipe.execute()
         if batch.last < len(members):
-            await self.rt.store.redis.zadd(keys.TEAMS.storm_batches, {op.case_id: 0}, nx=True)
+            await redis.zadd(keys.TEAMS.storm_batches, {op.case_id: 0}, nx=True)
+
+    async def _unsure(self, storm_id: str, start: int, end: int) -> None:
+        """Members `start` to `end` (roster positions) were in a batch whose post a crash cut
+        short: the summary names them from now on, and batches go on after them."""
+        key = keys.TEAMS.case(storm_id)
+        before = maybe_text(await self.rt.store.redis.hget(key, "unsure")) or ""
+        ranges = ",".join(filter(None, [before, f"{start}:{end}"]))
+        pipe = self.rt.store.redis.pipeline(transaction=True)
+        pipe.hset(key, mapping={"unsure": ranges, "listed": end})
+        pipe.hdel(key, "batching")
+        await pipe.execute()
+        await self.outbox.mark_dirty(storm_id)
+        log.warning(
+            "teams: storm %s: a batch cut short by a crash is named on its summary", storm_id
+        )
 
     async def render(self, case_id: str) -> Rendered | None:
         storm = storms.StormRef.parse(case_id)

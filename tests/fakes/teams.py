@@ -111,6 +111,7 @@ class FakeConnector(LocalServer):
         self.not_installed: set[str] = set()  # AAD object ids without the app: no personal chat
         self.roster: list[Person] = []  # the team's members (every channel's, as in Teams)
         self.delay_answer = 0.0  # seconds between storing a write and answering it
+        self.delay_routes: frozenset[str] = frozenset()  # only these routes' (empty: all)
         self.calls: list[Call] = []
         self.rejected_429 = 0
         self.messages: dict[str, Message] = {}
@@ -254,7 +255,7 @@ class FakeConnector(LocalServer):
                 {"error": {"code": refused.code, "message": refused.message}},
                 status=refused.status,
             )
-        if self.delay_answer > 0:
+        if self.delay_answer > 0 and (not self.delay_routes or route in self.delay_routes):
             await asyncio.sleep(self.delay_answer)
         call.status = status
         return web.json_response(answer, status=status)

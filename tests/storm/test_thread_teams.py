@@ -5,6 +5,7 @@ chain, a sensitive member posted as its own card at once. The outbox's wall cloc
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -21,6 +22,7 @@ from tests.conftest import Clock
 from tests.fakes import mention_json
 from tests.fakes.slack import ManualClock
 from tests.fakes.teams import Message, Person, card_action, channel_message
+from tests.fakes.wait import eventually
 from tests.teams.test_teams import (
     ANNA,
     BOB,
@@ -216,3 +218,44 @@ async def test_the_storm_card_edits_the_statement_and_an_approver_publishes_it_t
     assert await system.rt.pipeline.publish_all.run_due() == 4
     members = await system.rt.store.cases.get_many([str(1001 + n) for n in range(6)])
     assert [c.state for c in members] == [State.NEW] * 2 + [State.PUBLISHED] * 4
+
+
+async def test_a_crash_while_a_batch_is_posted_neither_posts_it_twice_nor_loses_its_members(
+    ts: tuple[TeamsSystem, ManualClock],
+) -> None:
+    system, wall = ts
+    for n in range(8):
+        await complaint(system, n)
+    await flush(system, wall)
+    summary = system.connector.posts(SOCIAL)[0]
+    assert system.connector.replies(summary) == []
+
+    # Teams takes the batch's card, and the process dies before its answer comes back
+    system.connector.delay_answer, system.connector.delay_routes = 3.0, frozenset({"send"})
+    wall.advance(storm.BATCH_EVERY)  # the first batch is due
+    sending = asyncio.create_task(flush(system, wall))
+
+    async def replied() -> bool:
+        return bool(system.connector.calls_to("send"))
+
+    await eventually(replied, what="the batch's call")
+    sending.cancel()
+    await asyncio.gather(sending, return_exceptions=True)
+    system.connector.delay_answer = 0.0
+    [batch] = system.connector.replies(summary)  # Teams has it; we never learnt so
+    cut = [f"#{1001 + n}" for n in range(8) if f"#{1001 + n}" in card_text(batch)]
+    assert len(cut) == 8  # every member so far (the first two also in threads of their own)
+
+    await flush(system, wall, storm.SUMMARY_EVERY)  # the retry, and the summary refreshed
+    assert len(system.connector.replies(summary)) == 1, "the batch was not posted twice"
+    summary = system.connector.posts(SOCIAL)[0]
+    assert "Also members" in card_text(summary)
+    assert all(number in card_text(summary) for number in cut), "nobody lost"
+
+    for n in range(8, 10):  # later members go on in batches, after those
+        await complaint(system, n)
+    await flush(system, wall, storm.BATCH_EVERY)
+    replies = system.connector.replies(summary)
+    assert len(replies) == 2
+    assert "#1009" in card_text(replies[1]) and "#1010" in card_text(replies[1])
+    assert not any(number in card_text(replies[1]) for number in cut)
