@@ -109,6 +109,10 @@ class Author(BaseModel):
         return self.name or (f"@{self.handle}" if self.handle else self.id)
 
 
+ERASED_PREFIX = "erased-"
+"""Author ids of this shape are pseudonyms an erasure on request left (chatops/privacy)."""
+
+
 class Mention(BaseModel):
     """One inbound item, already parsed from a platform's wire format by its adapter."""
 
@@ -131,6 +135,11 @@ class Mention(BaseModel):
     def key(self) -> str:
         """Dedupe key: the same platform item is one mention, however often it is delivered."""
         return f"{self.platform}:{self.external_id}"
+
+    @property
+    def erased(self) -> bool:
+        """Its author's data was erased on their request: who wrote it and what are gone."""
+        return self.author.id.startswith(ERASED_PREFIX)
 
     @property
     def delivery_key(self) -> str:

@@ -319,6 +319,16 @@ def _removed(view: CaseView, event: CaseEvent) -> Sentence:
     )
 
 
+def gone_line(m: Mention) -> str | None:
+    """What a thread line that quoted `m` says once its words are gone (None: they are not):
+    removed by its author on the platform, or erased on the customer's request."""
+    if m.erased:
+        return "🔒 [erased on request]"
+    if m.change is Change.REMOVED:
+        return f"🗑️ {author_plain(m)} removed this {KIND_WORDS[m.kind]} on the platform"
+    return None
+
+
 def _erased(view: CaseView, event: CaseEvent) -> Sentence:
     """Says nothing of whom: the line stays in the thread after the person is gone."""
     return _said(

@@ -11,10 +11,10 @@ import hmac
 import re
 from dataclasses import dataclass, field
 
-from chatops.domain import Mention
+from chatops.domain import ERASED_PREFIX, Mention
 from chatops.store.indexes import handle_key
 
-PSEUDONYM_PREFIX = "erased-"
+PSEUDONYM_PREFIX = ERASED_PREFIX
 """Erased authors' ids start with this: an erased mention is recognised, never erased twice."""
 
 _PLATFORM = re.compile(r"[a-z][a-z0-9_-]{0,31}")
@@ -70,7 +70,7 @@ class Subject:
 
 
 def is_erased(mention: Mention) -> bool:
-    return mention.author.id.startswith(PSEUDONYM_PREFIX)
+    return mention.erased
 
 
 def pseudonym(salt: str, platform: str, author_id: str) -> str:

@@ -22,6 +22,7 @@ from chatops import outbox as outboxes
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, PingItem
 from chatops.chat import storm as storms
 from chatops.chat.present import Report, digest, pings
+from chatops.chat.scrub import SCRUB_KIND, SCRUBS, reply_id
 from chatops.chat.stormread import summary_now
 from chatops.chat.thread import refresh, show_event
 from chatops.domain import utcnow
@@ -120,11 +121,16 @@ class SlackBackend:
         async def reply() -> Op:
             text = event_text(view, event, user_groups=frozenset())
             channel = view.department.channel
-            return Op("reply", view.case.id, channel, text=text, blocks=ping_blocks(view, event))
+            blocks = ping_blocks(view, event)
+            return Op(
+                "reply", view.case.id, channel, text=text, blocks=blocks, event_id=reply_id(event)
+            )
 
         await show_event(
             self.outbox, view, event, reply=reply, moved_away=lambda: self.moved_away(view, event)
         )
+        if event.kind in SCRUBS and (thread := await self.outbox.thread_of(view.case.id)):
+            await self.outbox.enqueue(Op(SCRUB_KIND, view.case.id, thread.channel))
         await self.homes.mark(view, event)
         await self.ask_approvers(view, event)
 

@@ -23,10 +23,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from chatops import keys, outbox
+from chatops.chat.scrub import SCRUB_KIND, quoted_key
 from chatops.chat.storm import is_storm_id
+from chatops.chat.wording import gone_line
 from chatops.outbox import BATCH_KIND
 from chatops.redis_text import maybe_text
-from chatops.slack.blocks import SECTION_LIMIT, case_metadata, clip_mrkdwn
+from chatops.slack.blocks import SECTION_LIMIT, case_metadata, clip_mrkdwn, escape, section
 from chatops.slack.ids import METADATA_EVENT, REPLY_METADATA_EVENT
 from chatops.store import Store
 
@@ -140,6 +142,7 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
         self.render_batch: BatchRenderer | None = None
         """Set by the backend: how a storm's batch reads (chatops/slack/storm.py)."""
         self.kinds[BATCH_KIND] = self.batch
+        self.kinds[SCRUB_KIND] = self.scrub
 
     def classify(self, exc: Exception, op: Op | None) -> outbox.Failure | None:
         if isinstance(exc, NETWORK_ERRORS):
@@ -284,6 +287,39 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
         await pipe.execute()
         if await self.render_batch(op.case_id, last) is not None:  # more than one batch holds
             await self.redis.zadd(self.keys.storm_batches, {op.case_id: 0}, nx=True)
+
+    async def scrub(self, op: Op, target: Any) -> None:
+        """The case's thread lines quoting a mention whose words are gone (removed by its
+        author, erased on request: chatops/chat/scrub.py) rewritten to say so. Each line is
+        found by the id it was posted with; one already rewritten is left alone (a retry)."""
+        thread = await self.outbox.thread_of(op.case_id)
+        if thread is None:
+            return
+        stored = await self.store.cases.mentions(op.case_id)
+        gone = {key: line for key, m in stored.items() if (line := gone_line(m)) is not None}
+        cursor = None
+        while gone:
+            result = await self.client.conversations_replies(
+                channel=thread.channel,
+                ts=thread.ts,
+                include_all_metadata=True,
+                limit=200,
+                **({"cursor": cursor} if cursor else {}),
+            )
+            for message in result.get("messages") or []:
+                meta = message.get("metadata") or {}
+                event_id = str((meta.get("event_payload") or {}).get("event_id") or "")
+                line = gone.get(quoted_key(event_id) or "")
+                if meta.get("event_type") != REPLY_METADATA_EVENT or line is None:
+                    continue
+                text = escape(line)
+                if message.get("text") != text:
+                    await self.client.chat_update(
+                        channel=thread.channel, ts=message["ts"], text=text, blocks=[section(text)]
+                    )
+            cursor = (result.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return
 
     async def message(self, op: Op, target: Any) -> None:
         await self.client.chat_postMessage(

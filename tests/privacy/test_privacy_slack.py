@@ -49,3 +49,34 @@ async def test_a_removal_rewrites_the_case_message_without_its_text(ss: SlackSys
     assert "Storgatan" not in shown and "removed by its author" in shown
     [line] = ss.slack.thread("C0SOCIAL01", after["ts"])
     assert "removed their comment" in line["text"] and "Storgatan" not in line["text"]
+
+
+async def test_thread_lines_quoting_what_is_gone_are_rewritten(ss: SlackSystem) -> None:
+    """A later comment is a thread line quoting it: after its removal, and after its author's
+    erasure, the line says so instead (found by the id it was posted with)."""
+    await ss.ingest(mention_json("m-1", "post-1", "Var är min faktura?", name="Anna Berg"))
+    await ss.ingest(
+        mention_json("m-2", "post-1", "Samma här, Storgatan 1", author="u-2", name="Bo Ek")
+    )
+    await ss.ingest(mention_json("m-3", "post-1", "Hallå? Ring 070-1234567", name="Anna Berg"))
+    await ss.flush()
+    [root] = ss.slack.messages("C0BILLING1")
+    quoting = [m["text"] for m in ss.slack.thread("C0BILLING1", root["ts"])]
+    assert any("Storgatan" in t for t in quoting) and any("070-1234567" in t for t in quoting)
+
+    await ss.ingest(mention_json("m-2", "post-1", "", author="u-2", name="Bo Ek", change="removed"))
+    await ss.flush()
+    rt = ss.rt
+    forgetter = Forgetter(rt.wf, rt.store, rt.config, rt.chat, answers=rt.answers, clock=ss.clock)
+    await forgetter.forget(Subject.parse("sandbox:u-1", []), by="dpo", reason="")
+    await ss.flush()
+
+    thread = [m["text"] for m in ss.slack.thread("C0BILLING1", root["ts"])]
+    everything = json.dumps(
+        ss.slack.messages("C0BILLING1") + ss.slack.thread("C0BILLING1", root["ts"]),
+        ensure_ascii=False,
+    )
+    for gone in ("Storgatan", "070-1234567", "faktura", "Anna"):
+        assert gone not in everything, f"{gone!r} still shown in Slack"
+    assert "🗑️ Bo Ek removed this comment on the platform" in thread
+    assert "🔒 [erased on request]" in thread
