@@ -49,6 +49,9 @@ _AMOUNT = re.compile(
     r"|€|\$|£|₽)(?!\w))"
 )
 _DIGITS = re.compile(r"\W+")
+_PLACEHOLDER = re.compile(
+    r"\[[^\[\]\n]{1,40}\]|\{\{?[^{}\n]{1,40}\}\}?|<[^<>\n]{1,40}>|_{3,}|X{3,}"
+)
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ def check(
         ("length", lambda: too_long(length, max_length)),
         ("personal_data", lambda: new_personal_data(text, customer_texts, pii_patterns, pii_allow)),
         ("link", lambda: foreign_link(text, allowed_domains)),
+        ("placeholder", lambda: placeholder(text)),
     )
     for code, run in checks:
         problem = run()
@@ -152,6 +156,13 @@ def foreign_link(text: str, allowed_domains: Sequence[str]) -> str:
     if not bad:
         return ""
     return f"link to a domain not allowed ({', '.join(sorted(set(bad)))})"
+
+
+def placeholder(text: str) -> str:
+    """A gap the model left for someone to fill ("[order number]", "{name}", "<link>"): a
+    draft that reads as finished must not hide one."""
+    found = _PLACEHOLDER.search(text)
+    return f"a placeholder left in ({found.group()})" if found else ""
 
 
 def promises_money(text: str) -> bool:

@@ -93,6 +93,21 @@ def test_links_only_to_allowed_domains(text: str, ok: bool) -> None:
         assert verdict.code == "link" and "not allowed" in verdict.problem
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hej [Namn]! Vi kollar ditt paket och återkommer så snart vi kan.",
+        "Hej {first_name}! Vi kollar ditt paket och återkommer så snart vi kan.",
+        "Hej Anna! Läs mer på <länk> om hur leveranser fungerar hos oss.",
+        "Hej Anna! Ditt ordernummer är ______ och vi kollar det direkt.",
+        "Hej Anna! Ring oss på XXX så hjälper vi dig med paketet direkt.",
+    ],
+)
+def test_a_placeholder_left_in_is_not_shown(text: str) -> None:
+    verdict = judged(text)
+    assert verdict.code == "placeholder" and verdict.problem.startswith("a placeholder left in")
+
+
 def test_without_allowed_domains_no_link_passes() -> None:
     text = "Hej! Läs mer om leveranser på https://www.acme.se/leverans så ser du tiderna."
     assert judged(text, allowed_domains=[]).code == "link"
