@@ -11,6 +11,7 @@ from chatops.chat import EventKind
 from chatops.chat.present import case_card
 from chatops.chat.rich import plain
 from chatops.domain import State
+from chatops.processes import run_roles
 from chatops.suggest.guardrails import PROMISE_REASON
 from chatops.suggest.llm import ChatModel
 from chatops.suggest.runner import SuggestRunner
@@ -265,3 +266,25 @@ async def test_answers_published_before_are_in_the_prompt_and_named_as_sources(
     assert second.suggested is not None
     assert f"#{first}" in second.suggested.sources
     assert SUGGESTION in openai.requests[-1].text
+
+
+async def test_a_worker_role_asks_for_suggestions_and_stops_with_none_left_running(
+    system: System, openai: FakeOpenAI
+) -> None:
+    stop = asyncio.Event()
+    roles = asyncio.create_task(run_roles(system.rt, web_on=False, worker_on=True, stop=stop))
+    try:
+        openai.reply(SUGGESTION)
+        r = await system.post([mention_json("m-1", "post-1", QUESTION)])
+        assert r.status == 200
+
+        async def suggested() -> bool:
+            case_id = await system.rt.store.indexes.case_for_mention("sandbox:m-1")
+            case = await system.rt.store.cases.get(case_id) if case_id else None
+            return case is not None and case.suggested is not None
+
+        await eventually(suggested, what="the suggestion, from the worker role")
+    finally:
+        stop.set()
+        await asyncio.wait_for(roles, 10)
+    assert not runner(system)._tasks
