@@ -42,6 +42,7 @@ from adapters.sandbox import sign
 from bench._common import free_port, percentile, spawn, stop
 from chatops import keys
 from chatops.domain import Mention
+from chatops.store.codec import parse
 from tests.fakes.redis import RedisServer
 from tests.fakes.slack import FakeSlack
 
@@ -482,7 +483,7 @@ async def report(
             lost[where] += 1
         else:
             raw = await r.get(keys.case(case_id))
-            if raw is None or key not in json.loads(raw).get("mention_keys", []):
+            if raw is None or key not in parse(case_id, raw).case.mention_keys:
                 lost["case missing"] += 1
             else:
                 case_of[i] = case_id

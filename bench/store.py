@@ -41,8 +41,7 @@ from chatops.domain import AuditEntry, Author, Case, Mention, State, utcnow
 from chatops.processes import web_app
 from chatops.settings import Settings
 from chatops.slack.backend import SlackBackend
-from chatops.store import Store, compact, stored_mention
-from chatops.store.codec import audit_row
+from chatops.store import Store, case_value
 from chatops.worker import Worker
 from chatops.workflow.commands import Command
 from tests.fakes.sandbox import SandboxPlatform, signed
@@ -119,9 +118,7 @@ async def fill(r: aioredis.Redis, total: int, due_now: int) -> None:
         for n in range(start, min(total, start + batch)):
             m, c, a = records(n)
             due = NOW - timedelta(minutes=1) if n < due_now else NOW + timedelta(hours=1, seconds=n)
-            pipe.set(keys.case(c.id), compact(c))
-            pipe.rpush(keys.audit(c.id), audit_row(a))
-            pipe.rpush(keys.mentions(c.id), stored_mention(m))
+            pipe.set(keys.case(c.id), case_value(c, [m], [a]))
             pipe.hset(keys.CONVERSATIONS, m.conversation_key, c.id)
             pipe.hset(keys.MENTION_CASES, m.key, c.id)
             pipe.sadd(keys.by_state(c.department, c.state), c.id)

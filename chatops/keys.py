@@ -56,17 +56,19 @@ AUTHOR_CASES_KEPT = 20
 """Cases a card counts per author or handle (the newest; it names the last). The index keeps
 every case of the author: an erasure or export on request must find them all."""
 AUTHOR_CASES_TTL_S = 180 * 24 * 3600
-"""An author's index expires this long after their last case (DESIGN's retention of cases)."""
+"""How long an author's index of the previous layout (`author_cases`) was kept after their last
+case; it is only read until it expires."""
+AUTHORS = f"{G}:authors"  # hash: platform:author id -> every case id of theirs, space-separated
+HANDLES = f"{G}:handles"  # hash: handle (lower-case, no @) -> case ids of anyone writing as it
 
 
 def author_cases(platform: str, author_id: str) -> str:
-    """Zset: the case ids of one author on one platform, scored by when each case opened."""
+    """The previous layout's zset of one author's case ids (read until it expires)."""
     return f"{G}:author:{platform}:{author_id}"
 
 
 def handle_cases(handle: str) -> str:
-    """Zset: the case ids of everyone writing as `handle` (lower-case, no `@`) on any
-    platform, scored by when each case opened: the same person across platforms."""
+    """The previous layout's zset of the case ids of a handle (read until it expires)."""
     return f"{G}:handle:{handle}"
 
 
@@ -129,17 +131,20 @@ def report_sent(week: str) -> str:
 
 
 def case(case_id: str) -> str:
-    """The case as compact JSON; its `version` field is what compare-and-set compares."""
+    """The case as one string: its record (whose `v` is what compare-and-set compares), then
+    its mentions and audit entries, a line each (chatops/store/codec.py)."""
     return f"{PREFIX}:case:{{{case_id}}}"
 
 
 def audit(case_id: str) -> str:
-    """List of JSON audit entries, append-only."""
+    """The previous layout's list of a case's audit entries: read until the case's next write
+    moves them into its value."""
     return f"{PREFIX}:case:{{{case_id}}}:audit"
 
 
 def mentions(case_id: str) -> str:
-    """List of the case's mentions as JSON, in arrival order (each carries its `key`)."""
+    """The previous layout's list of a case's mentions: read until the case's next write
+    moves them into its value."""
     return f"{PREFIX}:case:{{{case_id}}}:mentions"
 
 

@@ -1,9 +1,9 @@
 """Redis persistence, one small part per concern over one client.
 
 - `InboundStream`: webhook intake (deduplicated), the workers' consumer group, dead letters
-- `Cases`: numbering, compare-and-set writes, the mentions each case holds
+- `Cases`: numbering, compare-and-set writes, the mentions and history each case holds
 - `Indexes`: open cases by department and state, deadlines, mention -> case
-- `Audit`: each case's history
+- `Audit`: each case's history (kept in the case's own value)
 - `Retries`, `Problems`, `PublishedTexts`: publish retries, problems for /readyz, the
   copy-paste check
 - `Storms`: groups of near-duplicate mentions per department, and which are storms;
@@ -24,7 +24,7 @@ import redis.asyncio as aioredis
 
 from chatops.store.audit import Audit
 from chatops.store.cases import FIRST_CASE_NUMBER, Cases
-from chatops.store.codec import compact, stored_mention
+from chatops.store.codec import case_value, compact
 from chatops.store.connection import connect
 from chatops.store.inbound import (
     Inbound,
@@ -58,9 +58,9 @@ __all__ = [
     "StreamLimits",
     "StreamReport",
     "StreamWatch",
+    "case_value",
     "compact",
     "connect",
-    "stored_mention",
 ]
 
 
@@ -72,7 +72,7 @@ class Store:
         self.inbound = InboundStream(redis, limits)
         self.cases = Cases(redis)
         self.indexes = Indexes(redis)
-        self.audit = Audit(redis)
+        self.audit = Audit(self.cases)
         self.retries = Retries(redis)
         self.problems = Problems(redis)
         self.published = PublishedTexts(redis)

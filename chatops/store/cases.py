@@ -1,22 +1,39 @@
 """Cases and their mentions: numbering, reads, and compare-and-set writes on a case's slot.
 
-A write is one Lua script over the keys of one case (the case, its audit list, its mentions),
-so it is atomic in a cluster too; the cross-slot indexes follow it (indexes.py).
+A case, its mentions and its audit entries are one string (codec.py), written by one Lua
+script: atomic in a cluster too; the cross-slot indexes follow it (indexes.py). A case still
+in the previous layout (a JSON string plus two lists) reads as it is and moves into the new
+layout at its next write, inside the same script.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 import redis.asyncio as aioredis
 
 from chatops import keys
 from chatops.domain import AuditEntry, Case, Mention
-from chatops.redis_text import text_map
-from chatops.store.codec import audit_row, compact, stored_mention
+from chatops.redis_text import maybe_text, text, text_map, texts
+from chatops.store.codec import (
+    LEGACY_AUDIT,
+    REPLACE_LINE,
+    VERSION_HEAD,
+    Stored,
+    audit_row,
+    mention_head,
+    mention_line,
+    micros,
+    parse,
+    read_audit,
+    record,
+    rewrite_audit_lines,
+)
 
 FIRST_CASE_NUMBER = 1001
+_SWAP_TRIES = 20
 
 _RESOLVE_CASE = """
 local id = redis.call('HGET', KEYS[1], ARGV[1])
@@ -30,26 +47,96 @@ redis.call('HSET', KEYS[1], ARGV[1], id)
 return {id, 1}
 """
 
-_SAVE_CASE = """
+_LEGACY = r"""
+local function legacy_lines(audit_key, mentions_key)
+  local out = ''
+  for _, m in ipairs(redis.call('LRANGE', mentions_key, 0, -1)) do out = out .. '\nm' .. m end
+  for _, a in ipairs(redis.call('LRANGE', audit_key, 0, -1)) do out = out .. '\nA' .. a end
+  return out
+end
+"""
+
+_SAVE_CASE = (
+    _LEGACY
+    + r"""
+-- KEYS: case, its previous layout's audit and mentions lists
+-- ARGV: expected version, record line, audit line or '', mention line or ''
 local cur = redis.call('GET', KEYS[1])
-local v = '0'
-if cur then v = string.format('%d', cjson.decode(cur)['version'] or 0) end
+local v, rest, moved = '0', '', false
+if cur then
+  local nl = string.find(cur, '\n', 1, true)
+  local head = cur
+  if nl then head = string.sub(cur, 1, nl - 1); rest = string.sub(cur, nl) end
+  local nv = string.match(head, '^{"v":(%d+)')
+  if nv then v = nv else
+    v = string.format('%d', cjson.decode(head)['version'] or 0)
+    moved = true
+  end
+else
+  moved = true
+end
 if v ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[2])
-if ARGV[3] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[3]) end
-if ARGV[4] ~= '' then redis.call('RPUSH', KEYS[3], ARGV[4]) end
+if moved then rest = rest .. legacy_lines(KEYS[2], KEYS[3]) end
+if ARGV[4] ~= '' then rest = rest .. '\nm' .. ARGV[4] end
+if ARGV[3] ~= '' then rest = rest .. '\na' .. ARGV[3] end
+redis.call('SET', KEYS[1], ARGV[2] .. rest)
+if moved then redis.call('DEL', KEYS[2], KEYS[3]) end
+return 1
+"""
+)
+
+_APPEND_AUDIT = r"""
+-- KEYS: case, its previous layout's audit list
+-- ARGV: the entry relative to the case's creation, and since the epoch
+local cur = redis.call('GET', KEYS[1])
+if cur and string.sub(cur, 1, 5) == '{"v":' then
+  redis.call('SET', KEYS[1], cur .. '\na' .. ARGV[1])
+else
+  redis.call('RPUSH', KEYS[2], ARGV[2])
+end
 return 1
 """
 
-_REPLACE_MENTION = """
-local items = redis.call('LRANGE', KEYS[1], 0, -1)
+_SWAP = """
+-- KEYS: case; ARGV: the value read, the value to write in its place
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+"""
+
+_REPLACE_MENTION = r"""
+-- KEYS: case, its previous layout's mentions list
+-- ARGV: mention key, its line in this layout, its JSON in the previous one, the head of its
+-- line in this layout (`{"k":…`: the key as the line writes it)
+local cur = redis.call('GET', KEYS[1])
+if cur and string.sub(cur, 1, 5) == '{"v":' then
+  local out, found = {}, false
+  local head = 'm' .. ARGV[4]
+  for line in string.gmatch(cur, '[^\n]+') do
+    if not found and string.sub(line, 1, 1) == 'm' then
+      local rest = string.sub(line, #head + 1, #head + 1)
+      if string.sub(line, 1, #head) == head and (rest == ',' or rest == '}') then
+        found = true
+      elseif string.sub(line, 1, 5) ~= 'm{"k"' then
+        found = cjson.decode(string.sub(line, 2))['key'] == ARGV[1]
+      end
+      if found then line = 'm' .. ARGV[2] end
+    end
+    out[#out + 1] = line
+  end
+  if not found then out[#out + 1] = 'm' .. ARGV[2] end
+  redis.call('SET', KEYS[1], table.concat(out, '\n'))
+  if found then return 1 end
+  return 0
+end
+local items = redis.call('LRANGE', KEYS[2], 0, -1)
 for i, item in ipairs(items) do
   if cjson.decode(item)['key'] == ARGV[1] then
-    redis.call('LSET', KEYS[1], i - 1, ARGV[2])
+    redis.call('LSET', KEYS[2], i - 1, ARGV[3])
     return 1
   end
 end
-redis.call('RPUSH', KEYS[1], ARGV[2])
+redis.call('RPUSH', KEYS[2], ARGV[3])
 return 0
 """
 
@@ -66,6 +153,9 @@ class Cases:
         self._resolve = redis.register_script(_RESOLVE_CASE)
         self._save = redis.register_script(_SAVE_CASE)
         self._replace_mention = redis.register_script(_REPLACE_MENTION)
+        self._append_audit = redis.register_script(_APPEND_AUDIT)
+        self._swap = redis.register_script(_SWAP)
+        self._replace_row = redis.register_script(REPLACE_LINE)
         self.highest_case = 0
         """The highest case number this process has seen: after a wipe, numbering goes on
         above it instead of restarting at FIRST_CASE_NUMBER (see resolve_id)."""
@@ -89,17 +179,38 @@ class Cases:
 
     async def get(self, case_id: str) -> Case | None:
         raw = await self.redis.get(keys.case(case_id))
-        return Case.model_validate_json(raw) if raw else None
+        return parse(case_id, text(raw)).case if raw else None
 
     async def get_many(self, case_ids: Iterable[str]) -> list[Case]:
         ids = list(case_ids)
+        found = await self.stored(ids)
+        return [found[cid].case for cid in ids if cid in found]
+
+    async def stored(self, case_ids: Iterable[str]) -> dict[str, Stored]:
+        """Whole case values by id, in the order asked (missing ones left out), with the
+        mentions and audit of any case still in the previous layout read from its lists."""
+        ids = list(case_ids)
         if not ids:
-            return []
+            return {}
         pipe = self.redis.pipeline(transaction=False)
         for cid in ids:
             pipe.get(keys.case(cid))
-        raws = await pipe.execute()
-        return [Case.model_validate_json(r) for r in raws if r]
+        found = {
+            cid: parse(cid, text(raw))
+            for cid, raw in zip(ids, await pipe.execute(), strict=True)
+            if raw
+        }
+        legacy = [cid for cid, s in found.items() if s.legacy]
+        if legacy:
+            pipe = self.redis.pipeline(transaction=False)
+            for cid in legacy:
+                pipe.lrange(keys.mentions(cid), 0, -1)
+                pipe.lrange(keys.audit(cid), 0, -1)
+            rows = await pipe.execute()
+            for n, cid in enumerate(legacy):
+                found[cid].mention_lines += texts(rows[2 * n])
+                found[cid].audit_lines += [LEGACY_AUDIT + r for r in texts(rows[2 * n + 1])]
+        return found
 
     async def save(
         self,
@@ -127,9 +238,9 @@ class Cases:
                 keys=[keys.case(case.id), keys.audit(case.id), keys.mentions(case.id)],
                 args=[
                     str(expected),
-                    compact(new),
-                    audit_row(audit) if audit else "",
-                    stored_mention(mention) if mention else "",
+                    record(new),
+                    audit_row(audit, micros(new.created_at)) if audit else "",
+                    mention_line(mention, new) if mention else "",
                 ],
                 client=pipe,
             )
@@ -156,23 +267,72 @@ class Cases:
         return found
 
     async def mentions(self, case_id: str) -> dict[str, Mention]:
-        rows = await self.redis.lrange(keys.mentions(case_id), 0, -1)
-        found = (Mention.model_validate_json(r) for r in rows)
-        return {m.key: m for m in found}
+        return (await self.mentions_of([case_id]))[case_id]
 
     async def mentions_of(self, case_ids: Sequence[str]) -> dict[str, dict[str, Mention]]:
         """The mentions of many cases in one round trip."""
-        pipe = self.redis.pipeline(transaction=False)
-        for cid in case_ids:
-            pipe.lrange(keys.mentions(cid), 0, -1)
-        out: dict[str, dict[str, Mention]] = {}
-        for cid, rows in zip(case_ids, await pipe.execute(), strict=True):
-            found = (Mention.model_validate_json(r) for r in rows)
-            out[cid] = {m.key: m for m in found}
-        return out
+        found = await self.stored(case_ids)
+        return {cid: found[cid].mentions() if cid in found else {} for cid in case_ids}
+
+    async def audit_of(self, case_ids: Sequence[str]) -> dict[str, list[AuditEntry]]:
+        """The histories of many cases in one round trip."""
+        found = await self.stored(case_ids)
+        return {cid: found[cid].audit() if cid in found else [] for cid in case_ids}
+
+    async def append_audit(self, case_id: str, entry: AuditEntry) -> None:
+        """History that changes no case (an edit or a removal on the platform)."""
+        case = await self.get(case_id)
+        base = micros(case.created_at) if case is not None else 0
+        await self._append_audit(
+            keys=[keys.case(case_id), keys.audit(case_id)],
+            args=[audit_row(entry, base), audit_row(entry)],
+        )
+
+    async def rewrite_audit(
+        self, case_id: str, change: Callable[[AuditEntry], AuditEntry | None]
+    ) -> int:
+        """Rewrite the audit entries `change` returns a new one for; the value is swapped only
+        if nothing wrote to the case meanwhile (else read again). Returns how many changed."""
+        for _ in range(_SWAP_TRIES):
+            raw = maybe_text(await self.redis.get(keys.case(case_id)))
+            if raw is None or not raw.startswith(VERSION_HEAD):
+                return await self._rewrite_legacy_audit(case_id, change)
+            new, done = rewrite_audit_lines(parse(case_id, raw), raw, change)
+            if not done:
+                return 0
+            if await self._swap(keys=[keys.case(case_id)], args=[raw, new]):
+                return done
+        raise RuntimeError(f"case {case_id} kept changing while its history was rewritten")
+
+    async def _rewrite_legacy_audit(
+        self, case_id: str, change: Callable[[AuditEntry], AuditEntry | None]
+    ) -> int:
+        rows = texts(await self.redis.lrange(keys.audit(case_id), 0, -1))
+        done = 0
+        for i, row in enumerate(rows):
+            new = change(read_audit(row))
+            if new is not None:
+                done += int(
+                    await self._replace_row(
+                        keys=[keys.audit(case_id)], args=[i, row, audit_row(new)]
+                    )
+                )
+        return done
 
     async def put_mention(self, case_id: str, mention: Mention) -> None:
-        """Replace a stored mention (an edit or a removal on the platform)."""
+        """Replace a stored mention (an edit or a removal on the platform); appended when the
+        case does not hold it yet."""
+        case = await self.get(case_id)
+        line = mention_line(mention, case) if case is not None else ""
+        head = mention_head(mention, case) if case is not None else ""
         await self._replace_mention(
-            keys=[keys.mentions(case_id)], args=[mention.key, stored_mention(mention)]
+            keys=[keys.case(case_id), keys.mentions(case_id)],
+            args=[mention.key, line, _legacy_mention(mention), head],
         )
+
+
+def _legacy_mention(mention: Mention) -> str:
+    """A mention as the previous layout kept it in its list (whole, with its `key`)."""
+    data = mention.model_dump(mode="json", exclude_defaults=True)
+    data["key"] = mention.key
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))

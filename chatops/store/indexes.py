@@ -32,6 +32,8 @@ class Indexes:
 
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
+        self._add_case = redis.register_script(_ADD_CASE)
+        self._drop_cases = redis.register_script(_DROP_CASES)
 
     async def reindex(
         self,
@@ -53,8 +55,10 @@ class Indexes:
     ) -> None:
         """One round trip for many cases; their deadlines in a single ZADD and ZREM."""
         pipe = self.redis.pipeline(transaction=False)
-        if mention is not None and mention[1] is not None:
-            _index_author(pipe, mention[0], mention[1])
+        if mention is not None:
+            case, m = mention
+            for key, field in _author_fields(m) if m is not None else []:
+                await self._add_case(keys=[key], args=[field, case.id], client=pipe)
         due: dict[str, float] = {}
         done: list[str] = []
         for before, after, when in changes:
@@ -127,15 +131,20 @@ class Indexes:
     async def _indexed(self, platform: str, author_id: str, handle: str, newest: int) -> list[str]:
         pipe = self.redis.pipeline(transaction=False)
         if author_id:
-            pipe.zrevrange(keys.author_cases(platform, author_id), 0, newest - 1, withscores=True)
+            pipe.hget(keys.AUTHORS, f"{platform}:{author_id}")
+            pipe.zrange(keys.author_cases(platform, author_id), 0, -1)
         key = handle_key(handle)
         if key:
-            pipe.zrevrange(keys.handle_cases(key), 0, newest - 1, withscores=True)
-        scored: dict[str, float] = {}
-        for rows in await pipe.execute():
-            for raw, score in rows:
-                scored[text(raw)] = float(score)
-        return sorted(scored, key=lambda cid: (scored[cid], int(cid)), reverse=True)
+            pipe.hget(keys.HANDLES, key)
+            pipe.zrange(keys.handle_cases(key), 0, -1)
+        found: set[str] = set()
+        for reply in await pipe.execute():
+            if isinstance(reply, list):
+                found.update(texts(reply))
+            elif reply:
+                found.update(text(reply).split())
+        ordered = sorted(found, key=int, reverse=True)
+        return ordered[:newest] if newest else ordered
 
     async def unindex_author(
         self, platform: str, author_ids: Iterable[str], handles: Mapping[str, Iterable[str]]
@@ -143,15 +152,31 @@ class Indexes:
         """Forget an erased person's indexes: their author ids on `platform` entirely, and
         the given cases under each handle (a handle's other cases may be someone else's on
         another platform; an emptied handle index is gone with its last case). Returns how
-        many index keys held them."""
+        many index entries held them."""
         pipe = self.redis.pipeline(transaction=False)
         for author_id in author_ids:
+            pipe.hdel(keys.AUTHORS, f"{platform}:{author_id}")
             pipe.delete(keys.author_cases(platform, author_id))
         for handle, case_ids in handles.items():
             ids = list(case_ids)
             if handle_key(handle) and ids:
+                await self._drop_cases(
+                    keys=[keys.HANDLES], args=[handle_key(handle), *ids], client=pipe
+                )
                 pipe.zrem(keys.handle_cases(handle_key(handle)), *ids)
         return sum(1 for n in await pipe.execute() if n)
+
+    async def forget_case(self, case_id: str, mentions: Iterable[Mention]) -> None:
+        """`case_id` no longer among the cases of the authors of `mentions` (it is deleted)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for m in mentions:
+            for key, field in _author_fields(m):
+                await self._drop_cases(keys=[key], args=[field, case_id], client=pipe)
+            if m.author.id:
+                pipe.zrem(keys.author_cases(m.platform, m.author.id), case_id)
+            if handle := handle_key(m.author.handle):
+                pipe.zrem(keys.handle_cases(handle), case_id)
+        await pipe.execute()
 
     async def case_for_mention(self, mention_key: str) -> str | None:
         found = maybe_text(await self.redis.hget(keys.MENTION_CASES, mention_key))
@@ -204,13 +229,43 @@ def handle_key(handle: str) -> str:
     return handle.strip().lstrip("@").strip().lower()
 
 
-def _index_author(pipe: Any, case: Case, mention: Mention) -> None:
-    """`case` among its author's cases (and their handle's), all of them (an erasure on
-    request must find every one), forgotten `AUTHOR_CASES_TTL_S` after the last."""
+def _author_fields(mention: Mention) -> list[tuple[str, str]]:
+    """Where a mention's author is indexed: (hash, field) by id and by handle."""
     author = mention.author
-    found = [keys.author_cases(mention.platform, author.id)] if author.id else []
+    found = [(keys.AUTHORS, f"{mention.platform}:{author.id}")] if author.id else []
     if handle := handle_key(author.handle):
-        found.append(keys.handle_cases(handle))
-    for key in found:
-        pipe.zadd(key, {case.id: case.created_at.timestamp()})
-        pipe.expire(key, keys.AUTHOR_CASES_TTL_S)
+        found.append((keys.HANDLES, handle))
+    return found
+
+
+_ADD_CASE = """
+-- KEYS: the index hash; ARGV: field, case id
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if not cur then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  return 1
+end
+for id in string.gmatch(cur, '%S+') do
+  if id == ARGV[2] then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], cur .. ' ' .. ARGV[2])
+return 1
+"""
+"""Every case of an author (an erasure or export on request must find them all) as one field
+of a global hash, ids space-separated: ~60 bytes per author where a zset of their own cost
+~120. Case numbers grow with time, so the highest are the newest."""
+
+_DROP_CASES = """
+-- KEYS: the index hash; ARGV: field, case ids to drop
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if not cur then return 0 end
+local drop = {}
+for i = 2, #ARGV do drop[ARGV[i]] = true end
+local ids = {}
+for id in string.gmatch(cur, '%S+') do
+  if not drop[id] then ids[#ids + 1] = id end
+end
+if #ids == 0 then redis.call('HDEL', KEYS[1], ARGV[1])
+else redis.call('HSET', KEYS[1], ARGV[1], table.concat(ids, ' ')) end
+return 1
+"""

@@ -73,7 +73,7 @@ async def test_forget_by_id_leaves_nothing_of_the_person_and_keeps_the_others(
     bo = (await store.cases.mentions(shared))["sandbox:m-3"]
     assert (bo.author.name, bo.text) == ("Bo Ek", "Samma fråga här"), "others keep theirs"
     assert (await store.cases.get(shared)).draft == before, "Bo's draft does not name her"  # type: ignore[union-attr]
-    assert await store.redis.exists(keys.handle_cases("bo"))
+    assert await store.indexes.every_case_of("", "", "bo"), "Bo's index stays"
 
 
 async def test_each_case_and_the_store_record_the_erasure_without_personal_data(
@@ -139,8 +139,9 @@ async def test_forget_by_handle_finds_every_author_id_writing_as_it(system: Syst
     assert (done.cases, done.mentions) == (2, 2)
     held = await everything(system.rt.store.redis)
     assert "Anna" not in held and "u-7" not in held and "Bo Ek" in held
-    assert not await system.rt.store.redis.exists(keys.handle_cases("anna"))
-    assert not await system.rt.store.redis.exists(keys.author_cases("sandbox", "u-7"))
+    indexes = system.rt.store.indexes
+    assert await indexes.every_case_of("sandbox", "u-7", "anna") == []
+    assert not await system.rt.store.redis.hexists(keys.HANDLES, "anna")
 
 
 async def test_an_open_case_stays_answerable_with_a_neutral_greeting(system: System) -> None:

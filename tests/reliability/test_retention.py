@@ -9,7 +9,7 @@ clock at the wall time and moves it from there.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import redis.asyncio as aioredis
@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 from adapters.base import Skipped, SkipReason, longest_retry, retry_window
 from chatops import keys
 from chatops.config import ConfigError, load_config_text
-from chatops.domain import AuditEntry, Change, State, utcnow
+from chatops.domain import Change, utcnow
 from chatops.metrics import Metrics
 from chatops.store import Store, StreamLimits, StreamWatch
 from tests.builders import mention
@@ -233,31 +233,3 @@ async def test_the_dead_letter_length_cap_warns_first_then_keeps_the_newest(
     assert (found.dead, found.dead_trimmed) == (10, 2)
     kept = [fields["detail"] for _, fields in await store.redis.xrange(keys.DEAD)]
     assert kept == [f"entry[{i}]" for i in range(2, 12)]
-
-
-# -- what a kept case costs --------------------------------------------------------------------
-
-
-async def test_audit_entries_are_kept_compact_and_read_back_whole(store: Store) -> None:
-    at = utcnow()
-    entries = [
-        AuditEntry(at=at, actor="chatops", action="created", before=None, after=State.NEW),
-        AuditEntry(
-            at=at + timedelta(microseconds=7),
-            actor="U0AGENT001",
-            action="edit",
-            before=State.CLAIMED,
-            after=State.DRAFTED,
-            detail='Hej "Anna"! Vi tittar på det. /Acme',
-        ),
-    ]
-    for entry in entries:
-        await store.audit.append("1001", entry)
-    old = AuditEntry(at=at, actor="bo", action="claim", before=State.NEW, after=State.CLAIMED)
-    await store.redis.rpush(keys.audit("1001"), old.model_dump_json())  # written before
-
-    assert await store.audit.entries("1001") == [*entries, old]
-    first = await store.redis.lindex(keys.audit("1001"), 0)
-    micros = (at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
-    assert first == f'[{micros},"chatops","created","","new"]'
-    assert len(first) < len(entries[0].model_dump_json()) // 2 + 10

@@ -1,0 +1,141 @@
+"""A case's value in Redis (chatops/store/codec.py): one lean string holding the record, the
+mentions and the history; records of the previous layout still read and move on write."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from redis.cluster import key_slot
+
+from chatops import keys
+from chatops.domain import AuditEntry, Case, Change, Mention, State
+from chatops.store import Store
+from chatops.store.codec import case_value, record
+from tests.builders import make_case, mention
+
+AT = datetime(2026, 11, 23, 9, 0, 0, 123456, tzinfo=UTC)
+
+
+def entries() -> list[AuditEntry]:
+    return [
+        AuditEntry(at=AT, actor="chatops", action="created", before=None, after=State.NEW),
+        AuditEntry(
+            at=AT + timedelta(microseconds=7),
+            actor="U0AGENT001",
+            action="edit",
+            before=State.CLAIMED,
+            after=State.DRAFTED,
+            detail='Hej "Anna"!\nVi tittar på det. /Acme',
+        ),
+    ]
+
+
+def a_case(**kw: object) -> Case:
+    fields: dict[str, object] = {
+        "created_at": AT,
+        "updated_at": AT + timedelta(seconds=3),
+        "opened_at": AT,
+        "first_response_at": AT + timedelta(minutes=12, microseconds=1),
+        "published": [{"id": "r-1", "url": "", "mention": "facebook:m-1", "at": AT.isoformat()}],
+    }
+    fields.update(kw)
+    return make_case(State.DRAFTED, staff="U0AGENT001", **fields)
+
+
+async def test_a_case_its_mentions_and_history_round_trip_through_one_key(store: Store) -> None:
+    case = a_case()
+    first = mention("m-1")
+    other = mention(
+        "m-2", "Och min andra?", platform="x", account="99", conversation_id="p-9", lang="sv"
+    )
+    saved = await store.cases.save(case, expected_version=0, audit=entries()[0], mention=first)
+    assert saved is not None
+    again = saved.model_copy(update={"mention_keys": [first.key, other.key]})
+    assert await store.cases.save(again, expected_version=1, audit=entries()[1], mention=other)
+    await store.audit.append(case.id, entries()[0])
+
+    assert await store.cases.get(case.id) == again.model_copy(update={"version": 2})
+    assert await store.cases.mentions(case.id) == {first.key: first, other.key: other}
+    assert await store.audit.entries(case.id) == [*entries(), entries()[0]]
+    found = [k async for k in store.redis.scan_iter(match=f"*{{{case.id}}}*")]
+    assert found == [keys.case(case.id)], "one key per case"
+
+
+async def test_a_record_is_lean_and_carries_fields_it_has_no_name_for() -> None:
+    case = a_case()
+    line = record(case.model_copy(update={"version": 3}))
+    assert line.startswith('{"v":3,'), "the script reads the version from the head"
+    assert len(line) < len(case.model_dump_json(exclude_defaults=True)) * 0.7
+    data = json.loads(line)
+    assert data["u"] == 3_000_000, "times after created_at are offsets in µs"
+
+    class Later(Case):
+        """A field another engineer adds later, with a default."""
+
+        channel_hint: str = ""
+
+    later = Later.model_validate({**case.model_dump(), "channel_hint": "C1"})
+    assert json.loads(record(later))["channel_hint"] == "C1"
+
+
+async def test_a_store_written_by_the_previous_layout_reads_and_moves_on_write(
+    store: Store,
+) -> None:
+    case = a_case(version=4)
+    old_mention = mention("m-1")
+    old_row = {
+        **json.loads(old_mention.model_dump_json(exclude_defaults=True)),
+        "key": "facebook:m-1",
+    }
+    await store.redis.set(keys.case(case.id), case.model_dump_json(exclude_defaults=True))
+    await store.redis.rpush(keys.mentions(case.id), json.dumps(old_row))
+    await store.redis.rpush(keys.audit(case.id), entries()[0].model_dump_json())  # as objects
+    await store.redis.rpush(keys.audit(case.id), json.dumps([1, "bo", "claim", "new", "claimed"]))
+
+    assert await store.cases.get(case.id) == case
+    assert await store.cases.mentions(case.id) == {old_mention.key: old_mention}
+    history = await store.audit.entries(case.id)
+    assert [e.action for e in history] == ["created", "claim"]
+
+    edited = old_mention.model_copy(update={"text": "Ändrad", "change": Change.EDITED})
+    await store.cases.put_mention(case.id, edited)  # still in the old layout: in its list
+    assert (await store.cases.mentions(case.id))[edited.key].text == "Ändrad"
+    assert await store.cases.save(case, expected_version=3) is None, "version still compared"
+
+    claimed = case.model_copy(update={"owner": "bo"})
+    assert await store.cases.save(claimed, expected_version=4, audit=entries()[1])
+    assert not await store.redis.exists(keys.mentions(case.id), keys.audit(case.id))
+    raw = await store.redis.get(keys.case(case.id))
+    assert raw.startswith('{"v":5,')
+    assert await store.cases.mentions(case.id) == {edited.key: edited}
+    assert [e.action for e in await store.audit.entries(case.id)] == ["created", "claim", "edit"]
+
+
+async def test_replacing_a_mention_keeps_the_others_and_their_order(store: Store) -> None:
+    case = a_case(mention_keys=["facebook:m-1", "x:m-1", "facebook:m-2"])
+    one, two = mention("m-1"), mention("m-2", "Två")
+    elsewhere = mention("m-1", "Samma id, annan plattform", platform="x")
+    await store.redis.set(keys.case(case.id), case_value(case, [one, elsewhere, two], entries()))
+    removed = one.model_copy(update={"text": "", "change": Change.REMOVED})
+    await store.cases.put_mention(case.id, removed)
+    later = mention("m-3", "Tre")
+    await store.cases.put_mention(case.id, later)
+
+    found = await store.cases.mentions(case.id)
+    assert list(found.values()) == [removed, elsewhere, two, later]
+    assert await store.audit.entries(case.id) == entries()
+    assert "Var är min faktura" not in await store.redis.get(keys.case(case.id))
+
+
+def test_a_case_value_stays_in_its_case_slot() -> None:
+    cid = "1042"
+    slots = {key_slot(k.encode()) for k in (keys.case(cid), keys.audit(cid), keys.mentions(cid))}
+    assert len(slots) == 1
+
+
+def test_a_mention_drops_only_what_its_case_says() -> None:
+    case = a_case(account="")
+    m = Mention.model_validate({**mention("m-1").model_dump(), "account": "1122334455"})
+    value = case_value(case, [m], [])
+    assert '"ac":"1122334455"' in value, "an account differing from the case's is kept"
