@@ -674,7 +674,7 @@ async def _export(who: str, out: Path | None) -> None:
     from chatops.privacy import export as held
 
     async with _privacy_runtime("export", who, chat=False) as (rt, subject):
-        document = await held(rt.store, subject, rt.clock())
+        document = await held(rt.store, subject, rt.clock(), rt.config.department_ids)
     text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     if out is None:
         click.echo(text, nl=False)

@@ -9,11 +9,12 @@ it changes when a field's meaning does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from chatops.domain import AuditEntry, Case, Mention
+from chatops.knowledge.answers import AnswerLog
 from chatops.privacy.find import Found, find
 from chatops.privacy.subject import Subject
 from chatops.store import Store
@@ -28,11 +29,19 @@ other detail is staff's own wording (a draft, a reviewer's reason, a refusal) or
 reference: the fact and its time are exported, the words are not, nor who on staff acted."""
 
 
-async def export(store: Store, subject: Subject, now: datetime) -> dict[str, Any]:
+async def export(
+    store: Store, subject: Subject, now: datetime, departments: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Everything held about `subject`; the text of public replies to them is read from the
+    past answers of `departments` (private replies, and replies holding personal data, are
+    not kept there: their text is not held anywhere)."""
     found = await find(store, subject)
     cases = {c.id: c for c in await store.cases.get_many(found.case_ids)}
     history = await store.audit.entries_of(found.case_ids)
-    return document(found, cases, history, now)
+    authors = {f"{subject.platform}:{a}" for a in found.subject.ids}
+    kept = await AnswerLog(store.redis).since(dict.fromkeys(departments, ""))
+    texts = {a.case_id: a.text for a in kept if a.author in authors}
+    return document(found, cases, history, now, texts)
 
 
 def document(
@@ -40,8 +49,11 @@ def document(
     cases: Mapping[str, Case],
     history: Mapping[str, list[AuditEntry]],
     now: datetime,
+    texts: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The export of what `found` holds, as a JSON-ready dict."""
+    """The export of what `found` holds, as a JSON-ready dict; `texts`: case id -> the text
+    of the last public reply to them there, where it is kept."""
+    texts = texts or {}
     subject = found.subject
     mentions: list[dict[str, Any]] = []
     out_cases: list[dict[str, Any]] = []
@@ -53,6 +65,7 @@ def document(
         if case is None:
             continue
         out_cases.append(_case(case, history.get(case_id, [])))
+        sent = [p for p in case.published if p.get("mention") in own]
         replies += [
             {
                 "case": case_id,
@@ -61,9 +74,9 @@ def document(
                 "url": p.get("url", ""),
                 "at": p.get("at", ""),
                 "private": bool(p.get("private")),
+                "text": texts.get(case_id) if p is sent[-1] and not p.get("private") else None,
             }
-            for p in case.published
-            if p.get("mention") in own
+            for p in sent
         ]
     return {
         "schema": SCHEMA,

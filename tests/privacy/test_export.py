@@ -37,7 +37,8 @@ async def test_export_holds_her_mentions_cases_and_replies_and_no_staff_words(
 ) -> None:
     first, second = await _history(system)
 
-    doc = await export(system.rt.store, Subject.parse("sandbox:u-1", []), system.clock.now)
+    subject = Subject.parse("sandbox:u-1", [])
+    doc = await export(system.rt.store, subject, system.clock.now, system.rt.config.department_ids)
 
     assert doc["schema"] == SCHEMA and doc["exported_at"] == system.clock.now.isoformat()
     assert doc["subject"] == {"platform": "sandbox", "author_ids": ["u-1"], "handle": None}
@@ -51,13 +52,15 @@ async def test_export_holds_her_mentions_cases_and_replies_and_no_staff_words(
     assert states == {first: "published", second: "dismissed"}
     [reply] = doc["replies"]
     assert reply["case"] == first and reply["in_reply_to"] == "sandbox:m-1" and reply["id"]
+    assert reply["text"] == "Hej Anna! Fakturan finns under Mina sidor.", "what was sent to her"
     dismissed = next(c for c in doc["cases"] if c["case"] == second)
     assert {"action": "dismiss", "detail": "no_reply_needed"}.items() <= next(
         e for e in dismissed["history"] if e["action"] == "dismiss"
     ).items()
     text = json.dumps(doc, ensure_ascii=False)
     assert "Jag med" not in text and "Bo Ek" not in text, "nobody else's data"
-    assert "Fakturan finns" not in text and "agent" not in text, "no staff words or names"
+    drafts = json.dumps(doc["cases"], ensure_ascii=False)
+    assert "Fakturan finns" not in drafts and "agent" not in text, "no staff words or names"
 
 
 async def test_export_by_handle_finds_the_same(system: System) -> None:
