@@ -30,6 +30,7 @@ from chatops.workflow.service import Workflow
 from escalation import digest, overview
 from escalation.chase import Chase
 from escalation.leader import Leader
+from escalation.storms import StormChase
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class Clock:
         self.wipes = wipes
         self.clock = clock
         self.chase = Chase(workflow, chat, store.cases, store.indexes, clock=clock)
+        self.storm_chase = StormChase(workflow, chat, store, config, clock=clock)
         self.leader = Leader(store.redis)
         self.reconciler = Reconciler(store, adapters, metrics=metrics, clock=clock)
         self.scheduler = AsyncIOScheduler(timezone=UTC)
@@ -143,7 +145,7 @@ class Clock:
     async def scan(self) -> int:
         if not await self.leader.leads():
             return 0
-        return await self.chase.scan()
+        return await self.chase.scan() + await self.storm_chase.scan()
 
     async def reconcile(self, platform: str) -> PassResult | None:
         """List the platform for what webhooks dropped (leader only)."""

@@ -691,12 +691,14 @@ def pings(
                 _thread(links, item.case_id),
             ]
         )
-        control: Control = (
-            snooze_menu(item.case_id)
+        controls: tuple[Control, ...] = (
+            ()  # a storm (its id has a colon): its summary holds what can be done
+            if ":" in item.case_id
+            else (snooze_menu(item.case_id),)
             if item.owner
-            else Button(Action.CLAIM, "Claim", item.case_id, Tone.PRIMARY)
+            else (Button(Action.CLAIM, "Claim", item.case_id, Tone.PRIMARY),)
         )
-        entries.append(Entry(item.case_id, line, "", (control,)))
+        entries.append(Entry(item.case_id, line, "", controls))
     people = " ".join("@here" if n in ("here", "channel") else n for n in notify)
     text = f"{people}{' ' if people else ''}{count} in {department.name} {need} someone now"
     return Listing(head, tuple(entries), text)

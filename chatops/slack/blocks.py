@@ -478,7 +478,8 @@ def ping_batch_blocks(listing: present.Listing) -> list[dict[str, Any]]:
     for entry in listing.entries:
         block = section(mrkdwn(entry.line))
         block["block_id"] = f"pings-{entry.case_id}"
-        block["accessory"] = _elements(entry.controls)[0]
+        if entry.controls:  # a storm's has none: its summary holds what can be done
+            block["accessory"] = _elements(entry.controls)[0]
         if not _room_for(blocks, [block], 2):
             break
         shown += 1

@@ -176,6 +176,14 @@ return added
 """
 """Append the members (ARGV: key, JSON pairs, then the TTL) not listed yet, atomically."""
 
+_ESCALATE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if tonumber(redis.call('HGET', KEYS[1], 'tier') or '-1') >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'tier', ARGV[1])
+return 1
+"""
+"""Advance the storm's escalation tier to ARGV[1] unless it is there already (compare-and-set)."""
+
 CLOSE_BATCH = 100
 """Storms closed per department in one sweep call (the rest in the next)."""
 
@@ -228,6 +236,8 @@ class Group:
     into: str | None
     members: int
     people: int
+    tier: int = -1
+    """The last escalation tier taken for the storm (-1: none; escalation/storms.py)."""
 
 
 @dataclass(frozen=True)
@@ -275,6 +285,7 @@ class Storms:
         self._assign = redis.register_script(_ASSIGN)
         self._close = redis.register_script(_CLOSE)
         self._roster = redis.register_script(_ROSTER)
+        self._escalate = redis.register_script(_ESCALATE)
         self._replace = redis.register_script(REPLACE_LINE)
 
     async def assign(
@@ -370,7 +381,14 @@ class Storms:
             into=state.get("into"),
             members=int(members),
             people=int(people),
+            tier=int(state.get("tier") or -1),
         )
+
+    async def escalate(self, department: str, group: str, tier: int) -> bool:
+        """Record that the storm's escalation `tier` was taken: True for exactly one caller,
+        however many schedulers scan at once (False also once the record expired)."""
+        taken = await self._escalate(keys=[StormKeys(department).group(group)], args=[tier])
+        return bool(taken)
 
     async def members(self, department: str, group: str) -> list[str]:
         """The group's mention keys, oldest first."""

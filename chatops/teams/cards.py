@@ -524,7 +524,8 @@ def listing_card(
             items = [text_block(people.line(entry.line))]
             if entry.detail:
                 items.append(text_block(escape(entry.detail), isSubtle=True, spacing="None"))
-            items.append(action_set(_controls(entry.controls, source)))
+            if entry.controls:  # a storm's has none: its summary holds what can be done
+                items.append(action_set(_controls(entry.controls, source)))
             body.append({"type": "Container", "separator": True, "items": items})
         if shown < len(listing.entries):
             body.append(text_block(people.line(listing.more(shown, LISTER)), isSubtle=True))
