@@ -17,6 +17,7 @@ from chatops.chat.backend import (
     Earlier,
     EventKind,
     PingItem,
+    SimilarAnswer,
 )
 from chatops.chat.capabilities import (
     AsksApprovers,
@@ -55,5 +56,6 @@ __all__ = [
     "PostsOverview",
     "Refreshes",
     "Runs",
+    "SimilarAnswer",
     "local_only",
 ]

@@ -10,7 +10,8 @@ from enum import StrEnum
 
 
 class Action(StrEnum):
-    """What a button or menu on a case does; a button's value is the case id."""
+    """What a button or menu on a case does; a button's value is the case id (USE_ANSWER's
+    also names the answered case it takes the answer of)."""
 
     CLAIM = "case.claim"
     UNCLAIM = "case.unclaim"
@@ -26,6 +27,7 @@ class Action(StrEnum):
     SNOOZE = "case.snooze"  # overflow on pings and digests; value "<case id>:<30m|1h|2h|tomorrow>"
     REPLY_TO = "case.reply_to"  # static_select; option value "<case id>:<mention key>"
     TEMPLATE = "case.template"  # static_select; option value "<case id>:<intent>"
+    USE_ANSWER = "case.use_answer"  # button; value "<case id>:<answered case id>" (Similar)
     CONFIRM_SENT = "case.confirm_sent"  # after publish_unknown: the reply is on the platform
     CONFIRM_NOT_SENT = "case.confirm_not_sent"  # ... it is not
 

@@ -24,6 +24,7 @@ from chatops.workflow.events import (
     Earlier,
     EventKind,
     Shows,
+    SimilarAnswer,
 )
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ __all__ = [
     "Earlier",
     "EventKind",
     "PingItem",
+    "SimilarAnswer",
 ]
 
 

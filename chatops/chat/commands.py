@@ -98,6 +98,9 @@ COMMANDS: Mapping[Action, Run] = {
     Action.TEMPLATE: _text(
         lambda wf, c, a, intent: wf.use_template(c, a, intent), "Choose a reply template."
     ),
+    Action.USE_ANSWER: _text(
+        lambda wf, c, a, source: wf.use_answer(c, a, source), "Choose the answer to use."
+    ),
     Action.CONFIRM_SENT: lambda wf, case, actor, _choice, _seen: wf.confirm(case, actor, sent=True),
     Action.CONFIRM_NOT_SENT: lambda wf, case, actor, _choice, _seen: wf.confirm(
         case, actor, sent=False

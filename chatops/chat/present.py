@@ -55,6 +55,7 @@ from chatops.chat.wording import (
     reason_words,
     shown_flags,
     shown_suggestion,
+    similar_line,
     suggested_words,
 )
 from chatops.domain import Case, DismissReason, Mention, State
@@ -110,6 +111,7 @@ class Button:
     case_id: str
     tone: Tone = Tone.PLAIN
     confirm: Confirm | None = None
+    choice: str = ""  # what the button picks, for actions that take one (USE_ANSWER)
 
 
 @dataclass(frozen=True)
@@ -289,6 +291,19 @@ class Draft:
 
 
 @dataclass(frozen=True)
+class Offer:
+    """An answered case like this one: who answered it and when, the start of the answer,
+    and the button that makes it the draft (adapted to this customer)."""
+
+    line: Line
+    text: str
+    use: Button
+
+
+USE_ANSWER_LABEL = "Use this answer"
+
+
+@dataclass(frozen=True)
 class CaseCard:
     case_id: str
     seen: str  # fingerprint of the draft shown: a send click acts only on that draft
@@ -303,6 +318,7 @@ class CaseCard:
     status: Line
     controls: tuple[Control, ...]
     earlier: Line | None = None  # the customer's earlier cases
+    similar: tuple[Offer, ...] = ()  # answered cases like it, to start the draft from
 
 
 STATE_WORDS: dict[State, tuple[str, str]] = {
@@ -377,6 +393,27 @@ def case_card(
         earlier=None
         if view.earlier is None
         else earlier_line(view.earlier, now, (links or {}).get(view.earlier.case_id)),
+        similar=similar_offers(view, now, links or {}, room.compact),
+    )
+
+
+def similar_offers(
+    view: CaseView, now: datetime, links: Mapping[str, str], chars: int = ROOMS[0].compact
+) -> tuple[Offer, ...]:
+    """The answered cases like this one while its draft can still be written: each with
+    the start of its answer (`chars`) and "Use this answer"; `links` maps case ids to their
+    thread's URL."""
+    c = view.case
+    if not _allowed(Command.EDIT, c.state):
+        return ()
+    zone = view.department.zone
+    return tuple(
+        Offer(
+            similar_line(s, now, zone, links.get(s.case_id)),
+            clip(one_line(s.text), chars),
+            Button(Action.USE_ANSWER, USE_ANSWER_LABEL, c.id, choice=s.case_id),
+        )
+        for s in view.similar
     )
 
 

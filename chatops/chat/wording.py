@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from adapters.base import display_name
-from chatops.chat.backend import CaseEvent, CaseView, DraftChange, Earlier, EventKind
+from chatops.chat.backend import (
+    CaseEvent,
+    CaseView,
+    DraftChange,
+    Earlier,
+    EventKind,
+    SimilarAnswer,
+)
 from chatops.chat.rich import (
     Code,
     Emoji,
@@ -149,6 +156,22 @@ def earlier_line(earlier: Earlier, now: datetime, link: str | None = None) -> Li
         Text(head + last + ": "),
         number,
         Text(f" {_earlier_state(earlier.state)}"),
+    )
+
+
+def similar_line(similar: SimilarAnswer, now: datetime, zone: str, link: str | None = None) -> Line:
+    """An answered case like this one: "Similar: #1042, answered by @bo 3 days ago (Nov 20
+    at 10:30)", its number linked to its thread when the chat knows the link."""
+    number: Span = Link(link, similar.number) if link else Strong(similar.number)
+    return (
+        Emoji("bulb"),
+        Text(" Similar: "),
+        number,
+        Text(", answered by "),
+        Person(similar.by, notify=False),
+        Text(f" {_days_ago(similar.at, now)} ("),
+        When(similar.at, zone),
+        Text(")"),
     )
 
 

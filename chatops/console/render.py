@@ -29,6 +29,7 @@ from chatops.chat.inbox import Copy
 from chatops.chat.present import (
     BADGES,
     STATE_WORDS,
+    CaseCard,
     Control,
     Entry,
     Listing,
@@ -140,6 +141,7 @@ VERBS = {
     Action.TEMPLATE: Verb("template", "INTENT"),
     Action.SNOOZE: Verb("snooze", "WHEN"),
     Action.DISMISS: Verb("dismiss", "REASON", free=True),
+    Action.USE_ANSWER: Verb("use", "K"),
     Action.CONFIRM_SENT: Verb("sent"),
     Action.CONFIRM_NOT_SENT: Verb("notsent"),
 }
@@ -194,12 +196,27 @@ def case_panel(view: CaseView, now: datetime, departments: Sequence[Department] 
         if draft.blocked:
             parts.append(safe(f"\npublish refused: {draft.blocked}", "red"))
         body.append(joined(*parts))
+    body += similar_lines(card)
     if card.sent_back:
         body.append(safe(f"sent back: {card.sent_back}", "magenta"))
     body.append(rich_line(card.status))
     if card.controls:
         body.append(commands(card.controls))
     return Panel(Group(*body), title=safe(card.title), title_align="left", expand=True)
+
+
+def similar_lines(card: CaseCard) -> list[Text]:
+    """Each answered case like this one, numbered as `use N K` takes them, with the start of
+    its answer."""
+    return [
+        joined(
+            safe(f"{place}) ", "bold"),
+            rich_line(offer.line),
+            safe(f"\n   {offer.text}", "italic"),
+            safe(f"\n   use {card.case_id} {place}", "dim"),
+        )
+        for place, offer in enumerate(card.similar, start=1)
+    ]
 
 
 def inbox_panel(copy: Copy) -> Panel:

@@ -31,8 +31,10 @@ from chatops.chat import Department
 from chatops.chat.actions import Action
 from chatops.chat.commands import case_of, run_action
 from chatops.chat.home import HomeView
+from chatops.chat.present import case_card
 from chatops.chat.storm import STATEMENT_SET, StormRef, apart, listing_line
 from chatops.console.render import (
+    ROOM,
     VERBS,
     Verb,
     case_panel,
@@ -40,6 +42,7 @@ from chatops.console.render import (
     history_table,
     rich_line,
     safe,
+    similar_lines,
 )
 from chatops.console.storm import StormPrinter
 from chatops.domain import utcnow
@@ -71,6 +74,8 @@ commands (N is a case number, with or without #):
   reroute N DEPT       move the case to another department
   answer N M           the draft answers comment M of the case (1 = first; default: newest)
   template N INTENT    the draft becomes that reply template (the card lists them)
+  similar N            answered cases like this one, numbered, with their answers
+  use N K              the draft becomes answer K of 'similar N', greeting this customer
   snooze N WHEN        no reminders for a while: 30m, 1h, 2h or tomorrow
   dismiss N REASON     close without a reply: spam, no_reply_needed or duplicate
   sent N / notsent N   after an unconfirmed publish: it is / is not on the platform
@@ -137,6 +142,7 @@ class Repl:
             "as": self._as,
             "storm": self._storm,
             "show": partial(self._case_command, "show"),
+            "similar": self._similar,
             **{name: partial(self._case_command, name) for name in self.verbs},
         }
 
@@ -249,6 +255,8 @@ class Repl:
                 await self.show(case_id)
             elif action is Action.REPLY_TO:
                 await self.answer(case_id, arg)
+            elif action is Action.USE_ANSWER:
+                await self.use(case_id, arg)
             else:
                 await run_action(self.wf, action, case_id, self.user, arg or None)
         except Refused as exc:
@@ -279,6 +287,33 @@ class Repl:
             raise Refused(f"pick a comment from 1 to {len(case.mention_keys)}")
         key = case.mention_keys[int(position) - 1]
         await run_action(self.wf, Action.REPLY_TO, case_id, self.user, key)
+
+    async def use(self, case_id: str, position: str) -> None:
+        """Make answer K of the case's similar answered cases its draft (`similar N`)."""
+        case = await case_of(self.wf, case_id)
+        if not case.similar:
+            raise Refused("no similar answered case is known")
+        if not position.isdigit() or not 1 <= int(position) <= len(case.similar):
+            raise Refused(f"pick an answer from 1 to {len(case.similar)} (see: similar {case.id})")
+        source = case.similar[int(position) - 1]
+        await run_action(self.wf, Action.USE_ANSWER, case.id, self.user, source)
+
+    async def _similar(self, rest: str) -> None:
+        words = rest.split()
+        if len(words) != 1:
+            self._say("usage: similar N")
+            return
+        try:
+            case = await case_of(self.wf, words[0].lstrip("#"))
+        except Refused as exc:
+            self._say(f"similar {words[0]}: {exc.reason}")
+            return
+        card = case_card(await self.wf.view(case), now=self.clock(), room=ROOM)
+        lines = similar_lines(card)
+        if not lines:
+            self._say(f"{case.number}: no similar answered case to start from")
+        for line in lines:
+            self.console.print(line)
 
     async def show(self, case_id: str) -> None:
         case = await case_of(self.wf, case_id)

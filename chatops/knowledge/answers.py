@@ -45,11 +45,11 @@ MIN_SIMILARITY = 0.25
 """Cases scoring below this share words, not a question: not offered."""
 OTHER_DEPARTMENT = 0.85
 """Weight of an answer given in another department: found, but after an equal one of ours."""
-OTHER_LANGUAGE = 0.7
-"""Weight of an answer in another language than the customer's (it cannot be used as it is)."""
 REFIT_SHARE = 0.25
 """The index is fitted again when answers added since the last fit reach this share of it."""
 REFIT_MIN = 20
+RANKED = 50
+"""Matches ranked at most: answers of one case and old ones are skipped among these."""
 READ_PAGE = 1000
 """Entries read per stream and round trip."""
 QUESTION_CHARS = 1000
@@ -263,11 +263,15 @@ class AnswerIndex:
         )
         return cls(tuple(answers), vectors, len(answers))
 
+    def refits(self, new: int) -> bool:
+        """Whether adding `new` answers fits the index again (seconds for thousands)."""
+        added = len(self.answers) + new - self.fitted
+        return self.vectors is None or added >= max(REFIT_MIN, self.fitted * REFIT_SHARE)
+
     def extended(self, new: Sequence[Answer]) -> AnswerIndex:
         """This index with `new` added to it, fitted again when they make it drift."""
         answers = (*self.answers, *new)
-        added = len(answers) - self.fitted
-        if self.vectors is None or added >= max(REFIT_MIN, self.fitted * REFIT_SHARE):
+        if self.refits(len(new)) or self.vectors is None:
             return AnswerIndex.fit(answers)
         vectors = self.vectors.extended(
             [_searched(a) for a in new], [a.department for a in new], [a.language for a in new]
@@ -275,12 +279,13 @@ class AnswerIndex:
         return AnswerIndex(answers, vectors, self.fitted)
 
     def department_weights(self, department: str) -> NDArray[Any]:
+        """1 for the department's own answers, OTHER_DEPARTMENT for the others'."""
         import numpy as np
 
         found = self._departments.get(department)
         if found is None:
-            same = [a.department == department for a in self.answers]
-            found = np.where(same, 1.0, OTHER_DEPARTMENT)
+            assert self.vectors is not None
+            found = np.where(self.vectors.scope(department), 1.0, OTHER_DEPARTMENT)
             self._departments[department] = found
         return found
 
@@ -307,12 +312,13 @@ class AnswerIndex:
         import numpy as np
 
         if language:
-            scores = scores * np.where(
-                [a.language == language for a in self.answers], 1.0, OTHER_LANGUAGE
-            )
+            scores = scores * self.vectors.weights(language)
         if department:
             scores = scores * self.department_weights(department)
         candidates = np.flatnonzero(scores >= minimum)
+        enough = RANKED + len(exclude)
+        if candidates.size > enough:  # the best ones first; more only when those are too old
+            candidates = candidates[np.argpartition(-scores[candidates], enough - 1)[:enough]]
         ranked = sorted(candidates.tolist(), key=lambda i: (-scores[i], -i))
         found: list[Match] = []
         seen = set(exclude)
@@ -352,7 +358,8 @@ class PastAnswers:
 
     async def refresh(self) -> int:
         """Read what was published since the last look (everything, the first time) into the
-        index; how many answers came in. A large batch is indexed in a thread."""
+        index; how many answers came in. A fit (of many answers, or when the ones added since
+        the last make it drift) runs in a thread: the process keeps answering meanwhile."""
         async with self._lock:
             new = await self.log.since(self._last)
             if not new:
@@ -361,7 +368,7 @@ class PastAnswers:
             kept = [a for a in self.index.answers if a.at >= oldest]
             if len(kept) < len(self.index.answers):
                 self.index = await asyncio.to_thread(AnswerIndex.fit, kept)
-            if len(new) >= REFIT_MIN:
+            if len(new) >= REFIT_MIN or self.index.refits(len(new)):
                 self.index = await asyncio.to_thread(self.index.extended, new)
             else:
                 self.index = self.index.extended(new)

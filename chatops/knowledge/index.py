@@ -232,35 +232,40 @@ class Vectors:
     `transform` computes) and only the rows of its n-grams are read: `transform` for one short
     text costs milliseconds in input validation alone, this about a tenth of a millisecond.
     Texts added later (`extended`) are weighted with the same vocabulary and idf, without a
-    refit: n-grams the fit never saw do not count for them until the next one.
+    refit (n-grams the fit never saw do not count for them until the next one), and kept as
+    rows of their own: transposing the whole matrix again costs tens of milliseconds.
     """
 
     def __init__(
         self,
         vectorizer: Any,
-        matrix: Any,
+        by_term: Any,
         departments: Sequence[str | None],
         languages: Sequence[str | None],
+        extra: Any = None,
     ) -> None:
         import numpy as np
 
         self.vectorizer = vectorizer
-        self.matrix = matrix
         self.analyze = vectorizer.build_analyzer()
         self.vocabulary: dict[str, int] = vectorizer.vocabulary_
         self.idf: NDArray[Any] = vectorizer.idf_.astype(np.float32)
-        self.by_term = matrix.T.tocsr()
-        """One row per n-gram: the texts it occurs in, with their normalised weights."""
+        self.by_term = by_term
+        """One row per n-gram: the fitted texts it occurs in, with their normalised weights."""
+        self.extra = extra
+        """The texts added since the fit, one row each (None: none)."""
         self.departments = tuple(departments)
         self.languages = tuple(languages)
-        self._scopes = {
-            department: np.array([d in (None, department) for d in departments])
-            for department in set(departments)
+        departed = np.array([d or "" for d in departments])
+        spoken = np.array([lang or "" for lang in languages])
+        self._common: NDArray[Any] = departed == ""
+        self._scopes: dict[str, NDArray[Any]] = {
+            d: (departed == d) | self._common for d in set(departments) if d
         }
-        self._common = np.array([d is None for d in departments])
-        self._weights = {
-            language: np.where([lang == language for lang in languages], 1.0, OTHER_LANGUAGE)
-            for language in {lang for lang in languages if lang}
+        self._weights: dict[str, NDArray[Any]] = {
+            language: np.where(spoken == language, 1.0, OTHER_LANGUAGE)
+            for language in set(languages)
+            if language
         }
 
     @classmethod
@@ -280,7 +285,8 @@ class Vectors:
             strip_accents="unicode",
             dtype=np.float32,
         )
-        return cls(vectorizer, vectorizer.fit_transform(texts), departments, languages)
+        by_term = vectorizer.fit_transform(texts).T.tocsr()
+        return cls(vectorizer, by_term, departments, languages)
 
     def extended(
         self,
@@ -291,12 +297,14 @@ class Vectors:
         """These vectors and those of `texts`, weighted as the fit weighs (no refit)."""
         from scipy.sparse import vstack
 
-        matrix = vstack([self.matrix, self.vectorizer.transform(texts)], format="csr")
+        rows = self.vectorizer.transform(texts)
+        extra = rows if self.extra is None else vstack([self.extra, rows], format="csr")
         return Vectors(
             self.vectorizer,
-            matrix,
+            self.by_term,
             (*self.departments, *departments),
             (*self.languages, *languages),
+            extra.tocsc(),
         )
 
     def scores(self, query: str) -> NDArray[Any] | None:
@@ -310,7 +318,11 @@ class Vectors:
         weights = 1 + np.log(np.fromiter(counts.values(), np.float32, len(counts)))
         weights *= self.idf[rows]
         weights /= np.linalg.norm(weights)
-        return np.asarray(self.by_term[rows].T @ weights).ravel()
+        found: NDArray[Any] = np.asarray(self.by_term[rows].T @ weights).ravel()
+        if self.extra is None:
+            return found
+        added: NDArray[Any] = np.asarray(self.extra[:, rows] @ weights).ravel()
+        return np.concatenate([found, added])
 
     def scope(self, department: str | None) -> NDArray[Any]:
         """Which texts a case of `department` may draw on: its own and the common ones."""

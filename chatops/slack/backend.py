@@ -291,7 +291,7 @@ class SlackBackend:
         if case is None:
             return None
         view, now = await self.workflow.view(case), utcnow()
-        links = await self._earlier_link(view)
+        links = await self._card_links(view)
         blocks = case_blocks(view, now=now, departments=self._departments(), links=links)
         fallback = fallback_blocks(view, now=now)
         return Rendered(view.department.channel, case_text(view), blocks, fallback)
@@ -353,17 +353,22 @@ class SlackBackend:
             to = Department(to.id, f"{to.name} ({CHAT_NAMES.get(chat, chat)})", "")
         return moved_blocks(view, to)
 
-    async def _earlier_link(self, view: CaseView) -> dict[str, str]:
-        """The thread link of the customer's last earlier case, when it was posted in Slack
-        and our workspace's URL is known (no API call: the card is rendered often)."""
-        if view.earlier is None:
+    async def _card_links(self, view: CaseView) -> dict[str, str]:
+        """The thread links of the cases a card names (the customer's last earlier case, the
+        similar answered ones), when they were posted in Slack and our workspace's URL is
+        known (no API call: the card is rendered often)."""
+        named = [view.earlier.case_id] if view.earlier is not None else []
+        named += [s.case_id for s in view.similar]
+        identity = await self.identity.identity() if named else None
+        if identity is None:
             return {}
-        thread = await self.outbox.thread_of(view.earlier.case_id)
-        identity = await self.identity.identity()
-        if thread is None or identity is None:
-            return {}
-        url = permalink(identity.url, thread[0], thread[1])
-        return {view.earlier.case_id: url} if url else {}
+        links = {}
+        for case_id in named:
+            thread = await self.outbox.thread_of(case_id)
+            url = permalink(identity.url, thread[0], thread[1]) if thread else None
+            if url:
+                links[case_id] = url
+        return links
 
     def _departments(self) -> list[Any]:
         return [self.workflow.department(d.id) for d in self.rt.config.departments]

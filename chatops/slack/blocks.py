@@ -219,7 +219,7 @@ def button(b: present.Button) -> dict[str, Any]:
         "type": "button",
         "action_id": b.action.value,
         "text": plain(b.label, LIMITS.button_text),
-        "value": b.case_id,
+        "value": f"{b.case_id}:{b.choice}" if b.choice else b.case_id,
     }
     if b.tone is not present.Tone.PLAIN:
         out["style"] = b.tone.value
@@ -305,6 +305,7 @@ def _card_blocks(
         )
     if card.draft is not None:
         blocks.append(section(_draft(card.draft, room.quote)))
+    blocks += _similar_sections(card)
     if card.sent_back:
         blocks.append(section(f"{mrkdwn(present.SENT_BACK)}\n{quote(card.sent_back, room.quote)}"))
     blocks.append(section(mrkdwn(card.status)))
@@ -312,6 +313,20 @@ def _card_blocks(
     if elements:
         blocks.append({"type": "actions", "block_id": _block_id(card), "elements": elements})
     return blocks[: LIMITS.message_blocks]
+
+
+def _similar_sections(card: present.CaseCard) -> list[dict[str, Any]]:
+    """A section per answered case like this one, "Use this answer" beside it. Its block id
+    starts as the case message's do (`scope.message_allowed`: a click counts only on the
+    case's own message)."""
+    return [
+        {
+            **section(f"{mrkdwn(offer.line)}\n{quote(offer.text, SECTION_LIMIT // 2)}"),
+            "block_id": f"case-{card.case_id}-similar-{n}",
+            "accessory": button(offer.use),
+        }
+        for n, offer in enumerate(card.similar, start=1)
+    ]
 
 
 def _draft(draft: present.Draft, chars: int) -> str:

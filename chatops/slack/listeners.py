@@ -93,6 +93,7 @@ def register(app: AsyncApp, backend: SlackBackend) -> None:
     for action in (Action.REROUTE, Action.DISMISS, Action.SNOOZE, Action.TEMPLATE):
         app.action(action.value)(_select(backend, _chosen(action)))
     app.action(Action.REPLY_TO.value)(_select(backend, _reply_to))
+    app.action(Action.USE_ANSWER.value)(_use_answer(backend))
     app.action(StormAction.PUBLISH_ALL.value)(_storm_button(backend))
     app.action(StormAction.EDIT.value)(_open_statement(backend))
     app.view(View.DRAFT.value)(_save_draft(backend))
@@ -142,6 +143,22 @@ def _button(backend: SlackBackend, clicked: Action) -> Callable[..., Awaitable[N
             if seen is None and clicked in SENDS:
                 raise Refused(STALE_BUTTON)
             await run_action(backend.workflow, clicked, action["value"], user, seen=seen)
+        except Refused as refusal:
+            await _tell(backend, channel, user, refusal.reason)
+
+    return listener
+
+
+def _use_answer(backend: SlackBackend) -> Callable[..., Awaitable[None]]:
+    """ "Use this answer" beside a similar answered case: its value names the case and the
+    answered one (`<case id>:<answered case id>`)."""
+
+    async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        user, channel = _where(body)
+        case_id, _, source = str(action.get("value") or "").partition(":")
+        try:
+            await run_action(backend.workflow, Action.USE_ANSWER, case_id, user, source)
         except Refused as refusal:
             await _tell(backend, channel, user, refusal.reason)
 

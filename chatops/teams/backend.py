@@ -420,7 +420,12 @@ class TeamsBackend:
             notice=notice,
             told=told,
             box=box,
-            links=await self.links([view.earlier.case_id] if view.earlier else []),
+            links=await self.links(
+                [
+                    *([view.earlier.case_id] if view.earlier else []),
+                    *(s.case_id for s in view.similar),
+                ]
+            ),
         )
 
     async def answer_card(

@@ -238,12 +238,24 @@ def _case_body(
             body.append(text_block(f"_…and {more} more_", spacing="None"))
     if model.draft is not None:
         body += _draft(model, model.draft, people, room, editable, box)
+    body += similar_items(model, people)
     if model.sent_back:
         sent_back = escape(one_line(model.sent_back))
         heading = people.line(present.SENT_BACK)
         body.append(text_block(f"{heading} {sent_back}", color="Warning"))
     body.append(text_block(people.line(model.status), separator=True))
     return body
+
+
+def similar_items(model: CaseCard, people: People) -> list[dict[str, Any]]:
+    """Each answered case like this one, the start of its answer and "Use this answer" (the
+    answered case in the button's data), carrying `seen` like every action of the card."""
+    out: list[dict[str, Any]] = []
+    for offer in model.similar:
+        out.append(text_block(people.line(offer.line), separator=not out))
+        out.append(text_block(f"_{escape(offer.text)}_", isSubtle=True, spacing="None"))
+        out.append(action_set([button(offer.use, **{SEEN: model.seen})]))
+    return out
 
 
 def _draft(

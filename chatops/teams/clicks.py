@@ -30,6 +30,7 @@ class Input(StrEnum):
     MENTION = "mention"  # case.reply_to: a mention key
     TEMPLATE = "template"  # case.template: an intent with a reply template (static data)
     STATEMENT = "statement"  # storm.statement: a storm's holding statement (its summary's box)
+    ANSWER = "answer"  # case.use_answer: the answered case whose answer to use (static data)
 
 
 CASE_ID = "case_id"
@@ -57,6 +58,7 @@ ARGUMENT_OF: Mapping[str, Input] = {
     Action.REPLY_TO.value: Input.MENTION,
     Action.TEMPLATE.value: Input.TEMPLATE,
     StormAction.STATEMENT.value: Input.STATEMENT,
+    Action.USE_ANSWER.value: Input.ANSWER,
 }
 """Verb -> the data key holding its argument."""
 

@@ -246,6 +246,8 @@ def choice_set(
 def button(control: Button, **data: str) -> dict[str, Any]:
     """A model button; one with a confirmation opens it first (its question, then the click)."""
     style = STYLES[control.tone]
+    if control.choice:
+        data = {**data, ARGUMENT_OF[control.action].value: control.choice}
     if control.confirm is None:
         return execute(control.action, control.label, control.case_id, style=style, **data)
     yes = execute(

@@ -21,6 +21,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from chatops import keys, runtime
 from chatops.config import Config, load_config_text
 from chatops.domain import Case, State
+from chatops.knowledge.answers import Answer
 from chatops.processes import web_app
 from chatops.runtime import Runtime
 from chatops.settings import Settings
@@ -466,6 +467,7 @@ ACTION_COMMAND = {
     Action.REPLY_TO: "reply_to",
     Action.SNOOZE: "snooze",
     Action.TEMPLATE: "template",
+    Action.USE_ANSWER: "edit",
 }
 MATRIX = [(a, s) for a in Action for s in State]
 
@@ -503,6 +505,14 @@ async def test_every_action_in_every_state(ss: SlackSystem, action: Action, stat
             Action.TEMPLATE: "apology",
         }[action]
         await ss.select(action, "1001", user, choice)
+    elif action is Action.USE_ANSWER:
+        assert ss.rt.answers is not None
+        await ss.rt.answers.record(
+            Answer(
+                "999", "Hej! Vi öppnar kl 9.", "När öppnar ni?", "sv", "social", "U0X", ss.clock.now
+            )
+        )
+        await ss.click(action, "1001", user, value="1001:999")
     else:
         await ss.click(action, "1001", user)
     allowed = state in ALLOWED[Command(ACTION_COMMAND[action])]

@@ -21,6 +21,7 @@ from chatops.chat import (
     DraftChange,
     EventKind,
     PingItem,
+    SimilarAnswer,
 )
 from chatops.chat.present import Report, digest, pings
 from chatops.chat.rich import Strong, Text
@@ -865,9 +866,20 @@ def _huge_view(state: State) -> CaseView:
         flags=["high_reach", "personal_data", "possible_spam", "x" * 500],
         published=[{"id": "r", "url": "https://fb.invalid/" + "r" * 3000, "at": NOW.isoformat()}],
         approved_by="U0COMMS001",
+        similar=("901", "902", "903"),
     )
     dept = Department("billing", NAMES, "C0BILLING")
-    return CaseView(case, mentions, dept, NOW, draft_length=10_000, max_length=8000, blocked=huge)
+    similar = tuple(SimilarAnswer(c, NAMES, NOW, huge, "sv") for c in case.similar)
+    return CaseView(
+        case,
+        mentions,
+        dept,
+        NOW,
+        draft_length=10_000,
+        max_length=8000,
+        blocked=huge,
+        similar=similar,
+    )
 
 
 LAYOUTS: dict[str, Any] = {
