@@ -31,6 +31,7 @@ from chatops.chat import (
 from chatops.chat import storm as storms
 from chatops.chat.drafts import Box, read_box
 from chatops.chat.inbox import answered
+from chatops.chat.scrub import SCRUB_KIND, SCRUBS, reply_id
 from chatops.chat.stormread import summary_now
 from chatops.chat.thread import refresh, show_event
 from chatops.domain import Case
@@ -132,11 +133,21 @@ class TeamsBackend:
             text, mentions = event_message(view, event, names=names)
             card = ping_card(view, event, names=names)
             channel = view.department.channel
-            return Op("reply", view.case.id, channel, text=text, mentions=mentions, card=card)
+            return Op(
+                "reply",
+                view.case.id,
+                channel,
+                text=text,
+                mentions=mentions,
+                card=card,
+                event_id=reply_id(event),
+            )
 
         await show_event(
             self.outbox, view, event, reply=reply, moved_away=lambda: self.moved_away(view, event)
         )
+        if event.kind in SCRUBS and (post := await self.outbox.post_of(view.case.id)):
+            await self.outbox.enqueue(Op(SCRUB_KIND, view.case.id, post.channel))
         await self.ask_approvers(view, event)
 
     async def ask_approvers(self, view: CaseView, event: CaseEvent) -> None:

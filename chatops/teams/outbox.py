@@ -44,9 +44,12 @@ from botframework.connector.aio import ConnectorClient
 from msrest.exceptions import ClientRequestError
 
 from chatops import keys, outbox
+from chatops.chat.scrub import SCRUB_KIND, quoted_key
 from chatops.chat.storm import is_storm_id
+from chatops.chat.wording import gone_line
+from chatops.redis_text import text_map
 from chatops.store import Store
-from chatops.teams.markup import CARD_TYPE, is_person
+from chatops.teams.markup import CARD_TYPE, escape, is_person
 from chatops.teams.references import References, readdressed, thread_id
 
 if TYPE_CHECKING:
@@ -57,6 +60,11 @@ log = logging.getLogger(__name__)
 CALL_TIMEOUT_S = 15.0
 
 pause_key = keys.TEAMS.pause  # tests pause and inspect channels with it
+
+
+QUOTE = "quote:"
+"""Field prefix, in a case's Teams hash, of a reply that quotes a mention: `quote:<activity>`
+-> the mention's key."""
 
 
 @dataclass
@@ -277,6 +285,7 @@ class Sender(outbox.Sender[Op, Rendered, Post]):
         self.references = references
         self.personal = personal
         """A person's queue (an AAD object id for a channel) writes into their personal chat."""
+        self.kinds[SCRUB_KIND] = self.scrub
 
     def classify(self, exc: Exception, op: Op | None) -> outbox.Failure | None:
         """`op` None: a card refresh, which only 429, 401, 5xx and the network keep."""
@@ -357,7 +366,34 @@ class Sender(outbox.Sender[Op, Rendered, Post]):
                 return
             conversation = post.conversation
         activity = card_activity(op.card, op.text) if op.card else _text_activity(op)
-        await self.connector.reply(target, conversation, activity)
+        sent = await self.connector.reply(target, conversation, activity)
+        if sent and (key := quoted_key(op.event_id)):
+            # Teams cannot list a reply chain with our ids: which reply quotes which mention
+            # is kept, for when its words are gone (`scrub`).
+            await self.redis.hset(self.keys.case(op.case_id), f"{QUOTE}{sent}", key)
+
+    async def scrub(self, op: Op, target: ConversationReference) -> None:
+        """The case's replies quoting a mention whose words are gone (removed by its author,
+        erased on request: chatops/chat/scrub.py) rewritten to say so, then forgotten."""
+        post = await self.outbox.post_of(op.case_id)
+        key = self.keys.case(op.case_id)
+        quotes = {
+            field.removeprefix(QUOTE): mention
+            for field, mention in text_map(await self.redis.hgetall(key)).items()
+            if field.startswith(QUOTE)
+        }
+        if post is None or not quotes:
+            return
+        stored = await self.store.cases.mentions(op.case_id)
+        for activity_id, mention_key in quotes.items():
+            found = stored.get(mention_key)
+            line = gone_line(found) if found is not None else None
+            if line is None:
+                continue
+            reply = Post(post.channel, post.conversation, activity_id)
+            text = Activity(type=ActivityTypes.message, text=escape(line))
+            await self.connector.update(target, reply, text)
+            await self.redis.hdel(key, f"{QUOTE}{activity_id}")
 
     async def message(self, op: Op, target: ConversationReference) -> None:
         activity = card_activity(op.card, op.text)
