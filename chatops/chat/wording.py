@@ -103,7 +103,8 @@ LINE_CHARS = 500
 
 
 def reason_words(reason: str) -> str:
-    """`keyword:lawsuit` → `“lawsuit”`, `reach:25000` → `25,000 followers`; others as given."""
+    """`keyword:lawsuit` → `“lawsuit”`, `reach:25000` → `25,000 followers`, `promise:money` →
+    `the model's draft mentions money`; others as given."""
     kind, _, value = reason.partition(":")
     if kind == "keyword" and value:
         return f"“{value}”"
@@ -111,6 +112,8 @@ def reason_words(reason: str) -> str:
         return f"{int(value):,} followers"
     if kind == "department" and value:
         return f"{value} department"
+    if kind == "promise" and value:
+        return f"the model's draft mentions {value}"
     return reason.replace("_", " ")
 
 

@@ -150,6 +150,8 @@ async def test_a_suggested_refund_makes_the_case_need_approval(
     await runner(system).drain()
     case = await system.case_of("post-1")
     assert case.suggested is not None and PROMISE_REASON in case.sensitive_reasons
+    card = case_card(await system.wf.view(case), now=system.clock())
+    assert "sensitive (the model's draft mentions money)" in plain(card.meta)
     await system.wf.claim(case_id, "anna")
     after = await system.wf.publish(case_id, "anna")
     assert after.state is State.AWAITING_APPROVAL  # a person with approval rights reads it
