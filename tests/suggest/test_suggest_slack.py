@@ -4,23 +4,14 @@ Slack is a local server speaking the Web API, the model a local chat-completions
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from chatops import runtime
-from chatops.config import load_config_text
-from chatops.processes import web_app
-from chatops.settings import Settings
-from chatops.store import Store
-from tests.conftest import Clock
-from tests.fakes import SandboxPlatform, mention_json
+from chatops.config import Config, load_config_text
+from tests.fakes import mention_json
 from tests.fakes.openai import FakeOpenAI
-from tests.fakes.slack import FakeSlack
-from tests.slack.test_slack import SlackSystem
+from tests.slack.test_slack import SlackSystem, ss  # noqa: F401 (ss: the Slack tests' fixture)
 
 QUESTION = "Hur lång är leveranstiden till Norge?"
 CONFIG = """
@@ -48,42 +39,17 @@ def root_text(chat: SlackSystem) -> str:
 
 
 @pytest.fixture
-async def chat(
-    store: Store, clock: Clock, kb: Path, openai: FakeOpenAI
-) -> AsyncIterator[SlackSystem]:
+def slack_config(kb: Path, openai: FakeOpenAI) -> Config:
+    """The Slack tests' product (`ss`), with a model and a knowledge folder."""
+    return load_config_text(CONFIG % (kb, openai.url), source="slack.yaml")
+
+
+@pytest.fixture
+async def chat(ss: SlackSystem) -> SlackSystem:  # noqa: F811 (the imported fixture)
     """A case from Anna posted in Slack with its template draft; the model not asked yet."""
-    platform = SandboxPlatform()
-    url = await platform.start()
-    slack = FakeSlack()
-    await slack.start()
-    settings = Settings.from_env(
-        {
-            "SANDBOX_SECRET": "test-secret",
-            "SANDBOX_API_URL": url,
-            "SLACK_BOT_TOKEN": "xoxb-test",
-            "SLACK_SIGNING_SECRET": "slack-signing-secret",
-            "SLACK_API_URL": slack.url,
-        }
-    )
-    config = load_config_text(CONFIG % (kb, openai.url), source="slack.yaml")
-    http = httpx.AsyncClient(timeout=httpx.Timeout(20.0))
-    rt = await runtime.start(settings, config, store=store, http=http, clock=clock)
-    client = TestClient(TestServer(web_app(rt)))
-    chat = SlackSystem(rt, slack, client, platform, clock)
-    sender = chat.backend.sender
-    sender.post_rate, sender.post_burst = 1000.0, 1000
-    sender.update_rate, sender.update_burst = 1000.0, 1000
-    sender.probe_every = 0.0
-    await client.start_server()
-    try:
-        await chat.ingest(mention_json("m-1", "post-1", QUESTION))
-        await chat.flush()
-        yield chat
-    finally:
-        await client.close()
-        await rt.close()
-        await slack.stop()
-        await platform.stop()
+    await ss.ingest(mention_json("m-1", "post-1", QUESTION))
+    await ss.flush()
+    return ss
 
 
 async def test_the_suggestion_updates_the_case_message_and_names_its_sources(
