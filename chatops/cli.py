@@ -680,11 +680,19 @@ async def _export(who: str, out: Path | None) -> None:
         click.echo(text, nl=False)
         return
     try:
-        await asyncio.to_thread(out.write_text, text, encoding="utf-8")
+        await asyncio.to_thread(_write_private, out, text)
     except OSError as exc:
         fail(f"cannot write {out}: {exc.strerror or type(exc).__name__}")
     n, c = len(document["mentions"]), len(document["cases"])
     click.echo(f"wrote {out}: {n} message(s) in {c} case(s) of {subject.label}")
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write `text` readable by its owner only: an export is one person's personal data."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.chmod(path, 0o600)  # an existing file keeps its mode through O_CREAT
 
 
 @contextlib.asynccontextmanager

@@ -127,7 +127,7 @@ class Forgetter:
         touched: list[Case] = []
         handles: dict[str, list[str]] = {}
         for case_id in found.case_ids:
-            case = await self._erase_case(found, case_id, aliases, salt, counts, by)
+            case = await self._erase_case(found, case_id, aliases, counts, by)
             if case is None:
                 continue
             touched.append(case)
@@ -164,7 +164,6 @@ class Forgetter:
         found: Found,
         case_id: str,
         aliases: dict[str, str],
-        salt: str,
         counts: dict[str, int],
         by: str,
     ) -> Case | None:
@@ -172,12 +171,6 @@ class Forgetter:
         if not own:
             return None
         words = identifiers(own.values())
-        for m in own.values():
-            await self.store.cases.put_mention(case_id, erased_mention(m, _alias_of(m, aliases)))
-        counts["mentions"] += len(own)
-        counts["history"] += await self.store.audit.rewrite(
-            case_id, lambda e: erased_entry(e, words)
-        )
         alias = _alias_of(next(iter(own.values())), aliases)
         drafts = 0
 
@@ -196,13 +189,18 @@ class Forgetter:
             drafts = int(after.draft != before.draft)
             return after, ACTION
 
+        # The case first, its mentions last: a run stopped in between finds their mentions
+        # again the next time and finishes (once they are erased, nothing leads here).
         detail = f"{len(own)} message(s) of one customer erased on request"
         result = await self.wf.record(case_id, change, mention=None, actor=by, detail=detail)
         counts["drafts"] += drafts
-        if result is None:
-            return None
-        case = result[1]
-        return case
+        counts["history"] += await self.store.audit.rewrite(
+            case_id, lambda e: erased_entry(e, words)
+        )
+        for m in own.values():
+            await self.store.cases.put_mention(case_id, erased_mention(m, _alias_of(m, aliases)))
+        counts["mentions"] += len(own)
+        return None if result is None else result[1]
 
     async def _erase_storms(self, subject: Subject, aliases: dict[str, str]) -> int:
         """Their storm records in every department: counted on under their pseudonym (a

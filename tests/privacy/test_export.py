@@ -93,6 +93,7 @@ async def test_export_and_forget_from_the_command_line(tmp_path: Path, system: S
     assert exported.returncode == 0, exported.stderr
     assert "2 message(s) in 2 case(s)" in exported.stdout
     assert json.loads(out.read_text())["mentions"][0]["text"] == "Var är min faktura?"
+    assert out.stat().st_mode & 0o777 == 0o600, "one person's data: readable by its owner only"
     printed = await asyncio.to_thread(chatops, "export", "sandbox:u-1", env=env)
     assert json.loads(printed.stdout)["schema"] == SCHEMA
 
