@@ -45,10 +45,18 @@ def identifiers(mentions: Iterable[Mention]) -> frozenset[str]:
 
 def names(text: str, words: frozenset[str]) -> bool:
     """Whether `text` holds one of `words` as a word of its own (any case)."""
-    if not text or not words:
-        return False
+    return bool(text and words) and _pattern(words).search(text) is not None
+
+
+def without_names(text: str, words: frozenset[str]) -> str:
+    """`text` with each of `words` in it (as a word of its own) replaced by `[…]`: what an
+    operator typed as the reason of an erasure is kept, whom it named is not."""
+    return _pattern(words).sub("[…]", text) if text and words else text
+
+
+def _pattern(words: frozenset[str]) -> re.Pattern[str]:
     alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.search(rf"(?<!\w)@?(?:{alternatives})(?!\w)", text, re.IGNORECASE) is not None
+    return re.compile(rf"(?<!\w)@?(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
 def erased_case(case: Case, own: frozenset[str], words: frozenset[str], greeting: str) -> Case:

@@ -35,6 +35,7 @@ from chatops.privacy.erase import (
     erased_member,
     erased_mention,
     identifiers,
+    without_names,
 )
 from chatops.privacy.find import Found, find
 from chatops.privacy.subject import Subject, is_erased, pseudonym
@@ -140,10 +141,12 @@ class Forgetter:
         indexes = await self.store.indexes.unindex_author(subject.platform, subject.ids, handles)
         indexes += await self._forget_flood(subject)
         deleted, waiting = await self.store.inbound.erase(_names(subject))
+        theirs = [m for cid in found.case_ids for m in found.own(cid).values()]
+        named = identifiers(theirs) | subject.ids | ({subject.handle} - {""})
         record = Erasure(
             at=self.clock().isoformat(),
             by=by,
-            reason=reason,
+            reason=without_names(reason, named),
             platform=subject.platform,
             subjects=sorted(_aliases(salt, subject) | _handle_aliases(salt, found)),
             cases=len(touched),

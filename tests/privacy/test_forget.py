@@ -80,7 +80,8 @@ async def test_each_case_and_the_store_record_the_erasure_without_personal_data(
     system: System,
 ) -> None:
     alone, shared = await _two_cases(system)
-    await _forgetter(system).forget(Subject.parse("sandbox:u-1", []), by="dpo", reason="GDPR-17")
+    reason = "GDPR-17: Anna Berg (u-1) asked by mail"
+    await _forgetter(system).forget(Subject.parse("sandbox:u-1", []), by="dpo", reason=reason)
 
     for case_id in (alone, shared):
         history = await system.rt.store.audit.entries(case_id)
@@ -91,7 +92,7 @@ async def test_each_case_and_the_store_record_the_erasure_without_personal_data(
     assert [e.detail for e in edits] == [ERASED_TEXT], "the staff draft that named her"
     [raw] = await system.rt.store.redis.lrange(keys.ERASURES, 0, -1)
     record = json.loads(raw)
-    assert record["by"] == "dpo" and record["reason"] == "GDPR-17"
+    assert record["by"] == "dpo" and record["reason"] == "GDPR-17: […] ([…]) asked by mail"
     assert record["at"] == system.clock.now.isoformat() and record["mentions"] == 2
     assert "u-1" not in raw and "Anna" not in raw
     assert all(s.startswith(PSEUDONYM_PREFIX) for s in record["subjects"])
