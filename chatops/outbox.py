@@ -474,6 +474,26 @@ class Sender(Generic[OpT, RenderedT, WhereT]):
     async def reply(self, op: OpT, target: Any, retried: bool) -> None:
         raise NotImplementedError
 
+    async def behind_post(self, op: OpT) -> bool:
+        """A reply whose case message is not posted yet but still queued goes behind it
+        instead of being dropped; True when it was queued again.
+
+        That happens when a storm opens: the posts of its members from before it move behind
+        its summary (`Outbox.defer`), and a reply queued for one of them after that is drawn
+        from the ordinary lane first. It goes to the end of the summaries' lane, after the
+        post it waits for (once: a reply already there whose post never comes is dropped)."""
+        if op.lane != ORDINARY:
+            return False
+        queued = await self.redis.hget(self.outbox.keys.case(op.case_id), f"queued:{op.channel}")
+        if queued is None:
+            return False
+        op.lane = SUMMARY
+        await self.outbox.enqueue(op)
+        log.info(
+            "%s: a reply of case %s waits for its message behind a storm", self.chat, op.case_id
+        )
+        return True
+
     async def message(self, op: OpT, target: Any) -> None:
         raise NotImplementedError
 

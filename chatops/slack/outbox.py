@@ -219,6 +219,8 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
     async def reply(self, op: Op, target: Any, retried: bool) -> None:
         thread = Thread(op.channel, op.ts) if op.ts else await self.outbox.thread_of(op.case_id)
         if thread is None or thread.channel != op.channel:
+            if await self.behind_post(op):
+                return
             log.warning(
                 "slack: case %s has no message in %s; thread reply dropped", op.case_id, op.channel
             )

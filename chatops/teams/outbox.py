@@ -360,6 +360,8 @@ class Sender(outbox.Sender[Op, Rendered, Post]):
         if not conversation:
             post = await self.outbox.post_of(op.case_id)
             if post is None or post.channel != op.channel:
+                if await self.behind_post(op):
+                    return
                 log.warning(
                     "teams: case %s has no post in %s; reply dropped", op.case_id, op.channel
                 )

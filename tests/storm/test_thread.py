@@ -385,3 +385,23 @@ async def test_a_refused_summary_is_posted_again_by_the_next_member(st: Storm) -
     assert "4 mentions from 4 people" in _text(st.summary())
     [batch] = st.batches()
     assert all(f"#{1001 + n}" in _text(batch) for n in range(4))
+
+
+async def test_a_reply_queued_for_an_early_member_behind_a_storm_lands_in_its_thread(
+    st: Storm, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The storm opens while its first members' posts still wait: those move behind its
+    summary, and someone else writing in one of their conversations just then queues a
+    thread reply for a case with no message yet. It goes behind that message, not away."""
+    for n in range(3):  # the third opens the storm; nothing was sent yet
+        await st.complaint(n)
+    st.clock.advance(seconds=5)
+    await st.ingest(mention_json("m-x", "post-0", "Same here, still down!", author="u-x"))
+    await st.flush(seconds=3)
+    assert not [r for r in caplog.records if "dropped" in r.getMessage()]
+    first = next(m for m in st.roots() if "Case #1001" in m["text"])
+    posts = [c.args for c in st.slack.calls_to("chat.postMessage")]
+    in_thread = [a for a in posts if a.get("thread_ts") == first["ts"]]
+    assert len(in_thread) == 1 and "still down" in json.dumps(in_thread[0], ensure_ascii=False)
+    roots = [a.get("text", "") for a in posts if not a.get("thread_ts")]
+    assert "Storm in" in roots[0]  # the summary first, then the early members' threads

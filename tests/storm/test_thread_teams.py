@@ -259,3 +259,22 @@ async def test_a_crash_while_a_batch_is_posted_neither_posts_it_twice_nor_loses_
     assert len(replies) == 2
     assert "#1009" in card_text(replies[1]) and "#1010" in card_text(replies[1])
     assert not any(number in card_text(replies[1]) for number in cut)
+
+
+async def test_a_reply_queued_for_an_early_member_behind_a_storm_lands_in_its_chain(
+    ts: tuple[TeamsSystem, ManualClock], caplog: pytest.LogCaptureFixture
+) -> None:
+    system, wall = ts
+    for n in range(3):  # the third opens the storm; nothing was sent yet
+        await complaint(system, n)
+    system.clock.advance(seconds=5)
+    await system.ingest(mention_json("m-x", "post-0", "Same here, still down!", author="u-x"))
+    await flush(system, wall, storm.SUMMARY_EVERY)
+    assert not [r for r in caplog.records if "dropped" in r.getMessage()]
+    posts = system.connector.posts(SOCIAL)
+    assert "Storm in" in card_text(posts[0])  # the summary first, then the early members
+    where = await system.backend.outbox.post_of("1001")
+    assert where is not None
+    [first] = [p for p in posts if p.id == where.activity]
+    replies = system.connector.replies(first)
+    assert any("still down" in json.dumps(r.activity, ensure_ascii=False) for r in replies)
