@@ -23,7 +23,7 @@ from chatops.config import Config
 from chatops.domain import AuditEntry, Case, Mention, State, Suggested, draft_digest, utcnow
 from chatops.drafting import LANGUAGES, first_name
 from chatops.knowledge import Knowledge
-from chatops.knowledge.answers import PastAnswers
+from chatops.knowledge.answers import PastAnswers, adapt
 from chatops.store import Store
 from chatops.suggest import guardrails, prompt
 from chatops.suggest.llm import ChatModel, ModelFailed
@@ -155,7 +155,9 @@ class Suggester:
             found = self.past.similar(
                 target.text, case.department, case.language, PAST_ANSWERS, exclude=[case.id]
             )
-            past = [prompt.Source(f"#{m.answer.case_id}", m.answer.text) for m in found]
+            # Without the name and handle it greeted: another customer's name must never
+            # reach this customer's draft by way of the model.
+            past = [prompt.Source(f"#{m.answer.case_id}", adapt(m.answer, "")) for m in found]
         checker = self.workflow.draft_check(case, mentions, case.private)
         return prompt.Request(
             brand=self.config.brand,

@@ -267,7 +267,9 @@ async def test_answers_published_before_are_in_the_prompt_and_named_as_sources(
     second = await system.case_of("post-2")
     assert second.suggested is not None
     assert f"#{first}" in second.suggested.sources
-    assert SUGGESTION in openai.requests[-1].text
+    prompt = openai.requests[-1].text
+    assert "Hej! Paket till Norge kommer inom 5–7 arbetsdagar" in prompt
+    assert "Anna" not in prompt  # the earlier customer's name stays out of Olle's draft
 
 
 async def test_a_worker_role_asks_for_suggestions_and_stops_with_none_left_running(
