@@ -153,6 +153,11 @@ ANSWERS_KEPT = 5000
 `retention.cases`)."""
 
 
+ANSWERS_FORGOTTEN = f"{PREFIX}:answers:forgotten"
+"""Stream of erasures of past answers (field `a`: a JSON list of the erased entries' ids, no
+customer named), so that every process drops them from its index too."""
+
+
 def answers(department: str) -> str:
     """Stream of one department's published answers (chatops/knowledge/answers.py): field `a`,
     the answer as compact JSON; trimmed to ANSWERS_KEPT and by age."""

@@ -119,6 +119,15 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class Erased:
+    """Entry `id` of the erasures' stream: the answers (their entry ids) that were erased,
+    which every process drops from its index. It names no customer."""
+
+    id: str
+    entries: frozenset[str]
+
+
+@dataclass(frozen=True)
 class Match:
     answer: Answer
     score: float
@@ -239,7 +248,25 @@ class AnswerLog:
             ]
             if ids:
                 removed += int(await self.redis.xdel(key, *ids))
+                await self.redis.xadd(
+                    keys.ANSWERS_FORGOTTEN,
+                    {"a": json.dumps([_text(i) for i in ids], separators=(",", ":"))},
+                    maxlen=self.kept,
+                    approximate=True,
+                )
         return removed
+
+    async def forgotten(self, after: str) -> list[Erased]:
+        """The erasures recorded after entry `after` ("": all of them), oldest first."""
+        found: list[Erased] = []
+        while True:
+            start = f"({after}" if after else "-"
+            rows: Any = await self.redis.xrange(keys.ANSWERS_FORGOTTEN, start, "+", count=READ_PAGE)
+            for entry_id, fields in rows:
+                after = _text(entry_id)
+                found.append(Erased(after, frozenset(json.loads(fields.get("a") or "[]"))))
+            if len(rows) < READ_PAGE:
+                return found
 
 
 @dataclass(frozen=True)
@@ -354,6 +381,8 @@ class PastAnswers:
         self.clock = clock
         self.index = AnswerIndex()
         self._last: dict[str, str] = dict.fromkeys(departments, "")
+        self._erased = ""
+        """The last erasure read (`AnswerLog.forgotten`)."""
         self._lock = asyncio.Lock()
 
     async def refresh(self) -> int:
@@ -361,13 +390,21 @@ class PastAnswers:
         index; how many answers came in. A fit (of many answers, or when the ones added since
         the last make it drift) runs in a thread: the process keeps answering meanwhile."""
         async with self._lock:
-            new = await self.log.since(self._last)
-            if not new:
+            new, erased = await asyncio.gather(
+                self.log.since(self._last), self.log.forgotten(self._erased)
+            )
+            gone = _erased(erased)
+            if erased:
+                self._erased = erased[-1].id
+                new = [a for a in new if not gone(a)]
+            if not new and not erased:
                 return 0
             oldest = self.clock() - self.keep
-            kept = [a for a in self.index.answers if a.at >= oldest]
+            kept = [a for a in self.index.answers if a.at >= oldest and not gone(a)]
             if len(kept) < len(self.index.answers):
                 self.index = await asyncio.to_thread(AnswerIndex.fit, kept)
+            if not new:
+                return 0
             if len(new) >= REFIT_MIN or self.index.refits(len(new)):
                 self.index = await asyncio.to_thread(self.index.extended, new)
             else:
@@ -402,17 +439,17 @@ class PastAnswers:
 
     async def forget(self, author: str, case_id: str | None = None) -> int:
         """Erase every answer to customer `author` (`platform:author id`), or only those on
-        case `case_id`, from Redis and from this process's index; how many records went."""
+        case `case_id`, from Redis and from the index of this process and (at their next
+        refresh) of every other; how many records went."""
         removed = await self.log.forget(list(self._last), author, case_id)
-        async with self._lock:
-            kept = [
-                a
-                for a in self.index.answers
-                if not (a.author == author and case_id in (None, a.case_id))
-            ]
-            if len(kept) < len(self.index.answers):
-                self.index = await asyncio.to_thread(AnswerIndex.fit, kept)
+        await self.refresh()
         return removed
+
+
+def _erased(erasures: Sequence[Erased]) -> Callable[[Answer], bool]:
+    """Whether an answer is one of those `erasures` erased."""
+    gone = frozenset().union(*(e.entries for e in erasures))
+    return lambda answer: answer.id in gone
 
 
 def _answers(data: dict[str, Any], author: str, case_id: str | None) -> bool:

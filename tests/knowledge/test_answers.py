@@ -289,3 +289,20 @@ def _answer(case_id: str, at: object = None, *, text: str = ANSWER) -> Answer:
         handle="annab",
         author=Author(id="u-1").id,
     )
+
+
+async def test_another_process_drops_a_forgotten_answer_and_keeps_later_ones(
+    system: System,
+) -> None:
+    await answered(system, "post-1")
+    other = past_answers(system.rt.store, system.rt.config, system.clock)
+    await other.refresh()
+    assert len(other.similar(INVOICE_AGAIN, "billing", "sv")) == 1
+    assert system.rt.answers is not None
+    await system.rt.answers.forget("sandbox:u-1")
+    await other.refresh()
+    assert other.similar(INVOICE_AGAIN, "billing", "sv") == []
+    later = await answered(system, "post-2")  # the same customer, answered after the erasure
+    restarted = past_answers(system.rt.store, system.rt.config, system.clock)
+    await restarted.refresh()  # reads every erasure: it names only the erased entries
+    assert [m.answer.case_id for m in restarted.similar(INVOICE_AGAIN, "billing", "sv")] == [later]
