@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 import redis.asyncio as aioredis
 
 from bench._common import BENCH_REDIS_URL
-from bench.knowledge import PRODUCTS, TOPICS, percentile
+from bench.knowledge import PRODUCTS, TOPICS, percentile, print_timings
 from chatops.knowledge.answers import Answer, AnswerLog, PastAnswers
 
 NAMES = ["Anna", "Erik", "Jens", "Tom", "Sara", "Lisa", "Ivan", "Marko", "Ole", "Mette"]
@@ -115,11 +115,7 @@ async def run(count: int, searches: int) -> None:
         total.append((time.perf_counter() - begun) * 1000)
         shown += bool(found) and found[0].answer.language == language
     print(f"search ({searches} questions in 7 languages, a department, k=3):")
-    for name, timings in (("wall", wall), ("CPU", cpu)):
-        print(
-            f"  {name:4}  p50 {percentile(timings, 0.5):.2f} ms, "
-            f"p99 {percentile(timings, 0.99):.2f} ms, max {max(timings):.2f} ms"
-        )
+    print_timings(wall, cpu)
     print(
         f"added to a case's creation (refresh + search; target < 5 ms): "
         f"p50 {percentile(total, 0.5):.2f} ms, p99 {percentile(total, 0.99):.2f} ms"

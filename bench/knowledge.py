@@ -234,6 +234,15 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def print_timings(wall: list[float], cpu: list[float]) -> None:
+    """p50/p99/max of a search's wall time and of its thread's CPU time, in ms."""
+    for name, timings in (("wall", wall), ("CPU", cpu)):
+        print(
+            f"  {name:4}  p50 {percentile(timings, 0.5):.2f} ms, "
+            f"p99 {percentile(timings, 0.99):.2f} ms, max {max(timings):.2f} ms"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--products", type=int, default=20, help="product lines (≤ 20)")
@@ -274,11 +283,7 @@ def main() -> None:
             wall.append((time.perf_counter() - started) * 1000)
             found += bool(hits) and hits[0].passage.language == language
         print(f"search ({args.searches} queries in 7 languages, a department, k=3; target < 5 ms):")
-        for name, timings in (("wall", wall), ("CPU", cpu)):
-            print(
-                f"  {name:4}  p50 {percentile(timings, 0.5):.2f} ms, "
-                f"p99 {percentile(timings, 0.99):.2f} ms, max {max(timings):.2f} ms"
-            )
+        print_timings(wall, cpu)
         print(f"top hit in the query's language: {found / args.searches:.1%}")
 
 
