@@ -12,6 +12,9 @@ from chatops.config import Config, load_config
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "drafting"
 LABELLED = DATA / "labelled.jsonl"
+HELD_OUT = DATA / "heldout-1.jsonl"
+"""Mentions written after the classifier's keywords were improved on LABELLED, in the same
+format and never tuned on: what the figures are outside the set they were tuned with."""
 CONFIG = DATA / "chatops.yaml"
 """Departments, routing keywords and the knowledge folders (kb/) the set refers to."""
 

@@ -9,7 +9,7 @@ import pytest
 
 from chatops.drafting import LANGUAGES, Intent
 from chatops.knowledge import KnowledgeIndex
-from tests.drafting.labelled import Labelled, config, load
+from tests.drafting.labelled import HELD_OUT, Labelled, config, load
 
 INTENTS = {i.label for i in Intent}
 """greeting, complaint, outage, question, praise, press, personal_data, spam"""
@@ -51,3 +51,15 @@ def test_departments_are_the_configs_and_passages_are_indexed(rows: list[Labelle
         assert passage is not None, (r.id, r.passage)
         assert passage.department in (None, r.department), (r.id, r.passage)
     assert all(r.passage is None for r in rows if r.intent in ("spam", "praise", "greeting"))
+
+
+def test_the_held_out_set_is_well_formed_and_new() -> None:
+    held, rows = load(HELD_OUT), load()
+    assert {r.lang for r in held} == set(LANGUAGES)
+    assert {r.intent for r in held} <= INTENTS
+    assert not {r.text for r in held} & {r.text for r in rows}
+    assert len({r.id for r in held} | {r.id for r in rows}) == len(held) + len(rows)
+    cfg = config()
+    sources = {p.source for p in KnowledgeIndex.build(cfg.knowledge_folders(), LANGUAGES).passages}
+    assert {r.department for r in held} <= {d.id for d in cfg.departments}
+    assert {r.passage for r in held if r.passage} <= sources
