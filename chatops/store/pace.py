@@ -16,17 +16,24 @@ import redis.asyncio as aioredis
 
 from chatops import keys
 
+JITTER_SLOTS = 1
+"""Of a burst, this many replies are kept in reserve: requests leave here spaced exactly one
+interval apart but reach the platform a few milliseconds early or late, and an exactly
+spent burst turns that jitter into 429s (each costing the job a Retry-After). The sustained
+rate stays the documented one."""
+
 _TAKE = """
 local now, interval, ahead = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local due = tonumber(redis.call('GET', KEYS[1]) or '0')
 if due < now then due = now end
 local wait = due - ahead - now
-if wait > 0 then return tostring(wait) end
+if wait > 0.001 then return tostring(wait) end
 redis.call('SET', KEYS[1], string.format('%.6f', due + interval),
            'PX', math.ceil((due + interval - now) * 1000) + 1000)
 return '0'
 """
-"""Take a slot (ARGV: now, interval, how far ahead the due time may be): '0', or the wait."""
+"""Take a slot (ARGV: now, interval, how far ahead the due time may be): '0', or the wait
+(a millisecond early counts as on time: clocks and float sums are no finer)."""
 
 _HOLD = """
 local due = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -52,7 +59,7 @@ class ReplyPace:
         """Take the account's next reply slot now: 0.0, or the seconds until one is free
         (nothing taken then)."""
         interval = 1.0 / per_second
-        ahead = interval * (max(1, burst) - 1)
+        ahead = interval * max(0, burst - 1 - JITTER_SLOTS)
         wait = await self._take(
             keys=[keys.reply_pace(platform, account)],
             args=[repr(now.timestamp()), repr(interval), repr(ahead)],
@@ -69,7 +76,7 @@ class ReplyPace:
         now: datetime,
     ) -> None:
         """The platform said to wait until `until` (429, Retry-After): no slot before it."""
-        ahead = (max(1, burst) - 1) / per_second
+        ahead = max(0, burst - 1 - JITTER_SLOTS) / per_second
         due = until.timestamp() + ahead
         await self._hold(
             keys=[keys.reply_pace(platform, account)], args=[repr(due), repr(now.timestamp())]

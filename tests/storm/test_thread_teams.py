@@ -67,6 +67,14 @@ async def flush(system: TeamsSystem, wall: ManualClock, seconds: float = 0.0) ->
                 break
 
 
+async def six_in_a_storm(system: TeamsSystem, wall: ManualClock) -> Message:
+    """Six people write the same complaint (a storm from the third on); its summary post."""
+    for n in range(6):
+        await complaint(system, n)
+    await flush(system, wall)
+    return system.connector.posts(SOCIAL)[0]
+
+
 def card_text(message: Message) -> str:
     return json.dumps(message.card, ensure_ascii=False)
 
@@ -123,10 +131,7 @@ async def test_chevrons_in_a_storms_chain_set_its_holding_statement(
     ts: tuple[TeamsSystem, ManualClock],
 ) -> None:
     system, wall = ts
-    for n in range(6):
-        await complaint(system, n)
-    await flush(system, wall)
-    summary = system.connector.posts(SOCIAL)[0]
+    summary = await six_in_a_storm(system, wall)
     said = "The app is down since 9:00 and we are working hard to bring it back."
     activity = channel_message(
         system.connector.url, BOB, ">> " + said, channel=SOCIAL, post_id=summary.id
@@ -167,10 +172,7 @@ async def test_the_storm_card_edits_the_statement_and_an_approver_publishes_it_t
     ts: tuple[TeamsSystem, ManualClock],
 ) -> None:
     system, wall = ts
-    for n in range(6):
-        await complaint(system, n)
-    await flush(system, wall)
-    summary = system.connector.posts(SOCIAL)[0]
+    summary = await six_in_a_storm(system, wall)
     assert storm_action(summary.card or {}, StormAction.PUBLISH_ALL) is None  # no statement
     save = storm_action(summary.card or {}, StormAction.STATEMENT)
     assert save is not None and "Write statement…" in card_text(summary)
