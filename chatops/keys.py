@@ -26,6 +26,17 @@ PUBLISHED_TEXTS = f"{G}:texts"  # + ":<yyyy-mm-dd>": hash platform:digest -> tim
 LEADER = f"{G}:leader"  # scheduler leader lock
 SUGGEST = f"{G}:suggest"  # zset: "<case id>:<draft digest>" -> when a worker may take it (epoch s)
 
+KPI_DONE = f"{G}:kpi:done"  # zset: case id -> when retention added it to the aggregates (a week)
+RETENTION = f"{G}:retention"  # hash: the sweep's `low` (every lower case id is gone) and `next`
+RETENTION_REMOVED = f"{G}:retention:removed"  # hash: yyyy-mm-dd -> closed cases deleted that day
+
+
+def kpi_day(day: str) -> str:
+    """Hash of one UTC day's anonymous KPI aggregates of deleted cases (chatops/store/kpis.py):
+    `<department>\t<platform>` -> `<cases> <answered> <first-response µs>…`."""
+    return f"{G}:kpi:{day}"
+
+
 SEEN_TTL_S = 7 * 24 * 3600
 """Default life of a dedupe marker (`retention.dedupe`): the platforms' longest documented
 webhook retry window (`adapters.base.longest_retry`, Meta's 36 h) with a margin for a delivery

@@ -34,7 +34,7 @@ from chatops.chat import (
     Runs,
     local_only,
 )
-from chatops.chat.capabilities import ShowsStorms
+from chatops.chat.capabilities import NotesRemoval, ShowsStorms
 from chatops.chat.present import Report
 from chatops.chat.storm import StormRef
 from chatops.config import Config
@@ -119,6 +119,14 @@ class MixedChat:
             if isinstance(backend, ListsApprovers):
                 found |= await backend.approvers()
         return frozenset(found)
+
+    async def case_removed(self, case_id: str, note: str) -> bool:
+        """NotesRemoval: each chat that holds the case's message rewrites its own."""
+        done = False
+        for backend in self.backends.values():
+            if isinstance(backend, NotesRemoval):
+                done = await backend.case_removed(case_id, note) or done
+        return done
 
     async def people(self, targets: Iterable[str]) -> list[str]:
         """Each backend's own people among `targets` (MessagesPeople), in backend order."""

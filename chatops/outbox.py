@@ -368,6 +368,13 @@ class Outbox(Generic[OpT, WhereT]):
         pipe.hset(self.keys.threads, thread, case_id)
         await pipe.execute()
 
+    async def forget(self, case_id: str, thread: str) -> None:
+        """The case is deleted (retention): where its message was, and its thread, go too."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.delete(self.keys.case(case_id), self.keys.inbox(case_id))
+        pipe.hdel(self.keys.threads, thread)
+        await pipe.execute()
+
     async def _case_of(self, thread: str) -> str | None:
         return maybe_text(await self.redis.hget(self.keys.threads, thread))
 

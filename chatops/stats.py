@@ -1,4 +1,5 @@
-"""Response rate and first-response time per department and platform, from the audit log.
+"""Response rate and first-response time per department and platform, from the audit log,
+and for cases retention deleted, from the anonymous daily figures kept of them (store/kpis.py).
 
 Dismissed spam and cases needing no reply do not count against the response rate: nobody
 was waiting for an answer. First-response time runs from the customer's first mention to the first
@@ -9,13 +10,15 @@ experienced, not when we happened to see the mention.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from rich.table import Table
 
-from chatops.domain import AuditEntry, Case, State
+from chatops.domain import AuditEntry, Case, State, utcnow
 from chatops.store import Store
+from chatops.store.kpis import Tally
 
 NOT_EXPECTING_REPLY = frozenset({"spam", "no_reply_needed", "duplicate"})
 FIRST_RESPONSE_ACTIONS = frozenset({"publish_ok", "confirm_sent"})
@@ -54,26 +57,33 @@ def percentile(values: list[timedelta], q: float) -> timedelta | None:
     return ordered[min(rank, len(ordered)) - 1]
 
 
-def compute(cases: list[Case], history: dict[str, list[AuditEntry]]) -> list[Row]:
-    """Pure: group by (department, platform) and summarise."""
-    groups: dict[tuple[str, str], list[Case]] = {}
+def compute(
+    cases: list[Case],
+    history: dict[str, list[AuditEntry]],
+    kept: Mapping[tuple[str, str], Tally] | None = None,
+) -> list[Row]:
+    """Pure: group by (department, platform) and summarise; `kept`: the figures of deleted
+    cases, counted with them."""
+    groups: dict[tuple[str, str], Tally] = {
+        group: Tally(t.cases, list(t.times)) for group, t in (kept or {}).items()
+    }
     for c in cases:
-        groups.setdefault((c.department, c.platform), []).append(c)
-    rows = []
-    for (dept, platform), members in sorted(groups.items()):
-        counted = [c for c in members if expects_reply(c)]
-        times = [t for c in counted if (t := first_response(c, history.get(c.id, []))) is not None]
-        rows.append(
-            Row(
-                department=dept,
-                platform=platform,
-                cases=len(counted),
-                answered=len(times),
-                median=median(times),
-                p90=percentile(times, 0.9),
-            )
+        tally = groups.setdefault((c.department, c.platform), Tally())
+        if expects_reply(c):
+            tally.cases += 1
+            if (t := first_response(c, history.get(c.id, []))) is not None:
+                tally.times.append(t)
+    return [
+        Row(
+            department=dept,
+            platform=platform,
+            cases=tally.cases,
+            answered=tally.answered,
+            median=median(tally.times),
+            p90=percentile(tally.times, 0.9),
         )
-    return rows
+        for (dept, platform), tally in sorted(groups.items())
+    ]
 
 
 def median(values: list[timedelta]) -> timedelta | None:
@@ -83,9 +93,12 @@ def median(values: list[timedelta]) -> timedelta | None:
     return timedelta(seconds=statistics.median(v.total_seconds() for v in values))
 
 
-async def load(store: Store, since: datetime) -> list[Row]:
+async def load(store: Store, since: datetime, now: datetime | None = None) -> list[Row]:
+    """Cases opened since `since`, and the kept figures of deleted ones opened on its day or
+    after (whole days: the figures are daily)."""
     cases = await store.cases.since(since)
-    return compute(cases, await store.audit.entries_of([c.id for c in cases]))
+    kept = await store.kpis.since(since.date(), (now or utcnow()).date())
+    return compute(cases, await store.audit.entries_of([c.id for c in cases]), kept)
 
 
 def fmt(d: timedelta | None) -> str:

@@ -25,6 +25,7 @@ from chatops.domain import utcnow
 from chatops.metrics import Metrics
 from chatops.reconcile import PassResult, Reconciler
 from chatops.redis_checks import WipeWatch
+from chatops.retention import SWEEP_EVERY_S, Retention, Swept
 from chatops.store import Store
 from chatops.workflow.service import Workflow
 from escalation import digest, overview
@@ -67,6 +68,7 @@ class Clock:
         self.storm_chase = StormChase(workflow, chat, store, config, clock=clock)
         self.leader = Leader(store.redis)
         self.reconciler = Reconciler(store, adapters, metrics=metrics, clock=clock)
+        self.retention = Retention(store, chat, config.retention.cases)
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.digest_soon = digest_soon
         self._add_jobs()
@@ -121,6 +123,13 @@ class Clock:
                 **common,
             )
         self.scheduler.add_job(
+            self.sweep_retention,
+            IntervalTrigger(seconds=SWEEP_EVERY_S),
+            id="retention",
+            next_run_time=self.clock() + timedelta(seconds=reconcile.START_DELAY_S),
+            **common,
+        )
+        self.scheduler.add_job(
             self.overview,
             CronTrigger(hour=at.hour, minute=at.minute, timezone=config.zone),
             id="overview",
@@ -132,6 +141,12 @@ class Clock:
             id="weekly-report",
             **common,
         )
+
+    async def sweep_retention(self) -> Swept | None:
+        """Closed cases past `retention.cases` deleted (leader only; chatops/retention.py)."""
+        if not await self.leader.leads():
+            return None
+        return await self.retention.sweep(self.clock())
 
     async def check_wipe(self) -> bool:
         """Every scheduler, leader or not: a wiped store is logged and reported (WipeWatch)."""

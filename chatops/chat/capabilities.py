@@ -44,6 +44,15 @@ class Drains(Protocol):
 
 
 @runtime_checkable
+class NotesRemoval(Protocol):
+    """A backend that can rewrite a deleted case's message into a short note (retention):
+    `case_removed` queues the rewrite and forgets where the message is; False when the case
+    had no message in this chat."""
+
+    async def case_removed(self, case_id: str, note: str) -> bool: ...
+
+
+@runtime_checkable
 class ListsApprovers(Protocol):
     """A backend that expands the configured approvers (Slack user groups into members)."""
 

@@ -17,6 +17,10 @@ from chatops.chat.backend import CaseEvent, EventKind
 SCRUB_KIND = "scrub"
 """The outbox op that rewrites a case's quoting thread lines (its `case_id` names the case)."""
 
+REMOVED_KIND = "removed"
+"""The outbox op that rewrites a deleted case's message to a note (retention): `text` the
+note, and where the message is (Slack: `channel`, `ts`)."""
+
 QUOTES = frozenset({EventKind.MENTION, EventKind.MENTION_EDITED})
 """Events whose thread line quotes the mention they carry."""
 

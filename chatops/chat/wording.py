@@ -692,3 +692,8 @@ APPROVE_LABEL = "Approve & publish"
 """The approve button, and what saves the approver's own text in Edit and approve."""
 EMPTY_DRAFT = "The draft is empty."
 """Why a draft box saved empty is refused."""
+
+
+def removed_after(number: str, days: int) -> str:
+    """What a case's message becomes once retention deleted the case (no customer data)."""
+    return f"🗑️ Case {number} was removed after {days} days (retention); nothing of it is kept."

@@ -73,6 +73,11 @@ class ConsoleBackend:
         if event.kind is EventKind.APPROVAL_REQUESTED and event.changed is None:
             self.console.print(inbox_panel(request(view)))
 
+    async def case_removed(self, case_id: str, note: str) -> bool:
+        """NotesRemoval: the terminal prints the note (it has no message to rewrite)."""
+        self.console.print(safe(note))
+        return True
+
     async def refresh(self, view: CaseView) -> None:
         """A flood's further mentions print nothing: the terminal has no message to update."""
 

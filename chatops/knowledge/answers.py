@@ -239,21 +239,29 @@ class AnswerLog:
         case `case_id` (what they wrote there was removed on the platform); how many."""
         removed = 0
         for department in departments:
-            key = keys.answers(department)
-            rows: Any = await self.redis.xrange(key, "-", "+")
-            ids = [
-                entry_id
-                for entry_id, fields in rows
-                if _answers(json.loads(fields.get("a") or "{}"), author, case_id)
-            ]
-            if ids:
-                removed += int(await self.redis.xdel(key, *ids))
-                await self.redis.xadd(
-                    keys.ANSWERS_FORGOTTEN,
-                    {"a": json.dumps([_text(i) for i in ids], separators=(",", ":"))},
-                    maxlen=self.kept,
-                    approximate=True,
-                )
+            removed += await self._drop(department, lambda data: _answers(data, author, case_id))
+        return removed
+
+    async def forget_cases(self, department: str, case_ids: Iterable[str]) -> int:
+        """Remove the answers given on `case_ids` (retention deleted those cases); how many."""
+        gone = set(case_ids)
+        return await self._drop(department, lambda data: str(data.get("c")) in gone)
+
+    async def _drop(self, department: str, doomed: Callable[[dict[str, Any]], bool]) -> int:
+        """Delete the department's answers `doomed` picks, and record their entry ids for
+        every process's index (`forgotten`)."""
+        key = keys.answers(department)
+        rows: Any = await self.redis.xrange(key, "-", "+")
+        ids = [i for i, fields in rows if doomed(json.loads(fields.get("a") or "{}"))]
+        if not ids:
+            return 0
+        removed = int(await self.redis.xdel(key, *ids))
+        await self.redis.xadd(
+            keys.ANSWERS_FORGOTTEN,
+            {"a": json.dumps([_text(i) for i in ids], separators=(",", ":"))},
+            maxlen=self.kept,
+            approximate=True,
+        )
         return removed
 
     async def forgotten(self, after: str) -> list[Erased]:

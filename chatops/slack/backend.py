@@ -22,7 +22,7 @@ from chatops import outbox as outboxes
 from chatops.chat import CaseEvent, CaseView, Department, DigestItem, PingItem
 from chatops.chat import storm as storms
 from chatops.chat.present import Report, digest, pings
-from chatops.chat.scrub import SCRUB_KIND, SCRUBS, reply_id
+from chatops.chat.scrub import REMOVED_KIND, SCRUB_KIND, SCRUBS, reply_id
 from chatops.chat.stormread import summary_now
 from chatops.chat.thread import refresh, show_event
 from chatops.domain import utcnow
@@ -133,6 +133,16 @@ class SlackBackend:
             await self.outbox.enqueue(Op(SCRUB_KIND, view.case.id, thread.channel))
         await self.homes.mark(view, event)
         await self.ask_approvers(view, event)
+
+    async def case_removed(self, case_id: str, note: str) -> bool:
+        """NotesRemoval: the message rewritten to `note` (its location travels in the op, as
+        the case's record of it is forgotten now)."""
+        where = await self.outbox.where(case_id)
+        if where is None:
+            return False
+        await self.outbox.enqueue(Op(REMOVED_KIND, case_id, where.channel, text=note, ts=where.ts))
+        await self.outbox.forget(case_id, f"{where.channel}:{where.ts}")
+        return True
 
     async def ask_approvers(self, view: CaseView, event: CaseEvent) -> None:
         """This chat's copies of the case's approval request (AsksApprovers): sent, updated

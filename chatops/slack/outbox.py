@@ -23,7 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from chatops import keys, outbox
-from chatops.chat.scrub import SCRUB_KIND, quoted_key
+from chatops.chat.scrub import REMOVED_KIND, SCRUB_KIND, quoted_key
 from chatops.chat.storm import is_storm_id
 from chatops.chat.wording import gone_line
 from chatops.outbox import BATCH_KIND
@@ -143,6 +143,7 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
         """Set by the backend: how a storm's batch reads (chatops/slack/storm.py)."""
         self.kinds[BATCH_KIND] = self.batch
         self.kinds[SCRUB_KIND] = self.scrub
+        self.kinds[REMOVED_KIND] = self.removed
 
     def classify(self, exc: Exception, op: Op | None) -> outbox.Failure | None:
         if isinstance(exc, NETWORK_ERRORS):
@@ -322,6 +323,13 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
             cursor = (result.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return
+
+    async def removed(self, op: Op, target: Any) -> None:
+        """A deleted case's message becomes its note (retention); nothing else is shown."""
+        text = escape(op.text)
+        await self.client.chat_update(
+            channel=op.channel, ts=op.ts, text=text, blocks=[section(text)]
+        )
 
     async def message(self, op: Op, target: Any) -> None:
         await self.client.chat_postMessage(

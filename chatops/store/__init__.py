@@ -4,6 +4,7 @@
 - `Cases`: numbering, compare-and-set writes, the mentions and history each case holds
 - `Indexes`: open cases by department and state, deadlines, mention -> case
 - `Audit`: each case's history (kept in the case's own value)
+- `Kpis`: anonymous daily figures of the cases retention deleted (for `chatops stats`)
 - `Retries`, `Problems`, `PublishedTexts`: publish retries, problems for /readyz, the
   copy-paste check
 - `Storms`: groups of near-duplicate mentions per department, and which are storms;
@@ -34,6 +35,7 @@ from chatops.store.inbound import (
     StreamWatch,
 )
 from chatops.store.indexes import TRACKED_STATES, Indexes
+from chatops.store.kpis import Kpis
 from chatops.store.pace import ReplyPace
 from chatops.store.problems import Problems
 from chatops.store.published import PublishedTexts
@@ -48,6 +50,7 @@ __all__ = [
     "Inbound",
     "InboundStream",
     "Indexes",
+    "Kpis",
     "Problems",
     "PublishedTexts",
     "Publishing",
@@ -73,6 +76,7 @@ class Store:
         self.cases = Cases(redis)
         self.indexes = Indexes(redis)
         self.audit = Audit(self.cases)
+        self.kpis = Kpis(redis)
         self.retries = Retries(redis)
         self.problems = Problems(redis)
         self.published = PublishedTexts(redis)

@@ -85,6 +85,17 @@ return 1
 """
 )
 
+_DELETE_CASE = r"""
+-- KEYS: case, its previous layout's audit and mentions lists; ARGV: the version read
+local cur = redis.call('GET', KEYS[1])
+if not cur then return 0 end
+local v = string.match(cur, '^{"v":(%d+)')
+if not v then v = string.format('%d', cjson.decode(cur)['version'] or 0) end
+if v ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+return 1
+"""
+
 _APPEND_AUDIT = r"""
 -- KEYS: case, its previous layout's audit list
 -- ARGV: the entry relative to the case's creation, and since the epoch
@@ -155,6 +166,7 @@ class Cases:
         self._replace_mention = redis.register_script(_REPLACE_MENTION)
         self._append_audit = redis.register_script(_APPEND_AUDIT)
         self._swap = redis.register_script(_SWAP)
+        self._delete = redis.register_script(_DELETE_CASE)
         self._replace_row = redis.register_script(REPLACE_LINE)
         self.highest_case = 0
         """The highest case number this process has seen: after a wipe, numbering goes on
@@ -286,6 +298,16 @@ class Cases:
         await self._append_audit(
             keys=[keys.case(case_id), keys.audit(case_id)],
             args=[audit_row(entry, base), audit_row(entry)],
+        )
+
+    async def delete(self, case_id: str, version: int) -> bool:
+        """Delete the case with its mentions and history if it is still at `version`
+        (retention; several sweepers delete it once). False when it changed or is gone."""
+        return bool(
+            await self._delete(
+                keys=[keys.case(case_id), keys.audit(case_id), keys.mentions(case_id)],
+                args=[str(version)],
+            )
         )
 
     async def rewrite_audit(

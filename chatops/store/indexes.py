@@ -34,6 +34,7 @@ class Indexes:
         self.redis = redis
         self._add_case = redis.register_script(_ADD_CASE)
         self._drop_cases = redis.register_script(_DROP_CASES)
+        self._drop_named = redis.register_script(_DROP_NAMED)
 
     async def reindex(
         self,
@@ -167,8 +168,21 @@ class Indexes:
         return sum(1 for n in await pipe.execute() if n)
 
     async def forget_case(self, case_id: str, mentions: Iterable[Mention]) -> None:
-        """`case_id` no longer among the cases of the authors of `mentions` (it is deleted)."""
+        """A deleted case leaves every index: its conversations and mentions (only where they
+        still name it), its deadlines and retries, its state and owner sets, and the cases of
+        the authors of `mentions`. Safe to repeat."""
+        mentions = list(mentions)
+        conversations = {m.conversation_key for m in mentions}
         pipe = self.redis.pipeline(transaction=False)
+        await self._drop_named(
+            keys=[keys.CONVERSATIONS], args=[case_id, *conversations], client=pipe
+        )
+        await self._drop_named(
+            keys=[keys.MENTION_CASES], args=[case_id, *(m.key for m in mentions)], client=pipe
+        )
+        pipe.zrem(keys.DUE, case_id)
+        pipe.zrem(keys.RETRY, case_id)
+        pipe.hdel(keys.RETRY_INFO, case_id)
         for m in mentions:
             for key, field in _author_fields(m):
                 await self._drop_cases(keys=[key], args=[field, case_id], client=pipe)
@@ -268,4 +282,15 @@ end
 if #ids == 0 then redis.call('HDEL', KEYS[1], ARGV[1])
 else redis.call('HSET', KEYS[1], ARGV[1], table.concat(ids, ' ')) end
 return 1
+"""
+
+_DROP_NAMED = """
+-- KEYS: a hash of name -> case id; ARGV: the case id, then names to drop where they name it
+local n = 0
+for i = 2, #ARGV do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[1] then
+    n = n + redis.call('HDEL', KEYS[1], ARGV[i])
+  end
+end
+return n
 """

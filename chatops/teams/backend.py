@@ -31,7 +31,7 @@ from chatops.chat import (
 from chatops.chat import storm as storms
 from chatops.chat.drafts import Box, read_box
 from chatops.chat.inbox import answered
-from chatops.chat.scrub import SCRUB_KIND, SCRUBS, reply_id
+from chatops.chat.scrub import REMOVED_KIND, SCRUB_KIND, SCRUBS, reply_id
 from chatops.chat.stormread import summary_now
 from chatops.chat.thread import refresh, show_event
 from chatops.domain import Case
@@ -53,6 +53,7 @@ from chatops.teams.cards import (
     moved_card,
     ping_card,
     refusal_card,
+    removed_card,
     report_card,
 )
 from chatops.teams.clicks import Click
@@ -114,6 +115,7 @@ class TeamsBackend:
             personal=self.personal,
         )
         self.sender.kinds[BATCH_KIND] = self._send_batch
+        self.sender.kinds[REMOVED_KIND] = self._send_removed
         self.inbox = TeamsInbox(self)
         self.bot = ChatopsBot(self)
         self.home = TeamsHome(self)
@@ -154,6 +156,30 @@ class TeamsBackend:
         """This chat's copies of the case's approval request (AsksApprovers): sent, updated
         or settled after `event`; the case may live in another chat (MixedChat)."""
         await self.inbox.show(view, event)
+
+    async def case_removed(self, case_id: str, note: str) -> bool:
+        """NotesRemoval: the case's card replaced by `note` (where it is travels in the op, as
+        the case's record of it is forgotten now)."""
+        post = await self.outbox.post_of(case_id)
+        if post is None:
+            return False
+        await self.outbox.enqueue(
+            Op(
+                REMOVED_KIND,
+                case_id,
+                post.channel,
+                text=note,
+                card=removed_card(note),
+                conversation=post.conversation,
+                activity=post.activity,
+            )
+        )
+        await self.outbox.forget(case_id, post.conversation)
+        return True
+
+    async def _send_removed(self, op: Op, target: Any) -> None:
+        post = Post(op.channel, op.conversation, op.activity)
+        await self.connector.update(target, post, card_activity(op.card or {}, op.text))
 
     async def moved_away(self, view: CaseView, event: CaseEvent) -> None:
         """A reroute out of the case's channel (to another Teams channel, or to a department

@@ -520,6 +520,11 @@ def moved_card(
     return card(body, [], pairs=people.pairs)
 
 
+def removed_card(note: str) -> dict[str, Any]:
+    """What a case's card becomes once retention deleted the case: the note alone."""
+    return card([text_block(escape(note), isSubtle=True)], [])
+
+
 # -- digest and batched pings -----------------------------------------------------------------
 
 

@@ -154,6 +154,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "chatops.publishall",
                 "chatops.reconcile",
                 "chatops.replay",
+                "chatops.retention",
                 "chatops.runtime",
                 "chatops.suggest",
                 "chatops.web",
