@@ -606,15 +606,22 @@ def knowledge(
     fail(reason)
 
 
+SCAN_HELP = (
+    "Read every case too, not only those the person's indexes list (a store written before "
+    "the indexes existed): slow on a large store."
+)
+
+
 @main.command()
 @click.argument("who", metavar="PLATFORM:AUTHOR_ID")
 @click.option("--reason", default="", help="Why (e.g. the request's reference); recorded.")
 @click.option("--by", "by", default=None, help="Who runs it (default: the OS user); recorded.")
-def forget(who: str, reason: str, by: str | None) -> None:
+@click.option("--scan", is_flag=True, help=SCAN_HELP)
+def forget(who: str, reason: str, by: str | None, scan: bool) -> None:
     """Erase everything held about one person (PLATFORM:AUTHOR_ID or PLATFORM:@handle):
     their messages, names and links in every case, drafts and history lines naming them,
     their indexes; their threads are updated. Idempotent; each run is recorded."""
-    run_async(_forget(who, reason.strip(), by or _os_user()))
+    run_async(_forget(who, reason.strip(), by or _os_user(), scan))
 
 
 def _os_user() -> str:
@@ -626,7 +633,7 @@ def _os_user() -> str:
         return "unknown"
 
 
-async def _forget(who: str, reason: str, by: str) -> None:
+async def _forget(who: str, reason: str, by: str, scan: bool) -> None:
     from chatops.privacy import Forgetter
     from chatops.processes import drain_chat
 
@@ -634,7 +641,7 @@ async def _forget(who: str, reason: str, by: str) -> None:
         forgetter = Forgetter(
             rt.wf, rt.store, rt.config, rt.chat, answers=rt.answers, clock=rt.clock
         )
-        done = await forgetter.forget(subject, by=by, reason=reason)
+        done = await forgetter.forget(subject, by=by, reason=reason, scan=scan)
         await drain_chat(rt)
         before = [e for e in await forgetter.earlier(subject) if e.at != done.at]
     if not done.items:
@@ -662,19 +669,21 @@ async def _forget(who: str, reason: str, by: str) -> None:
     default=None,
     help="Write the JSON here (default: stdout).",
 )
-def export(who: str, out: Path | None) -> None:
+@click.option("--scan", is_flag=True, help=SCAN_HELP)
+def export(who: str, out: Path | None, scan: bool) -> None:
     """Write everything held about one person (PLATFORM:AUTHOR_ID or PLATFORM:@handle) as
     JSON: their messages, the cases they are in, the replies sent to them."""
-    run_async(_export(who, out))
+    run_async(_export(who, out, scan))
 
 
-async def _export(who: str, out: Path | None) -> None:
+async def _export(who: str, out: Path | None, scan: bool) -> None:
     import json
 
     from chatops.privacy import export as held
 
     async with _privacy_runtime("export", who, chat=False) as (rt, subject):
-        document = await held(rt.store, subject, rt.clock(), rt.config.department_ids)
+        departments = rt.config.department_ids
+        document = await held(rt.store, subject, rt.clock(), departments, scan=scan)
     text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     if out is None:
         click.echo(text, nl=False)

@@ -30,12 +30,17 @@ reference: the fact and its time are exported, the words are not, nor who on sta
 
 
 async def export(
-    store: Store, subject: Subject, now: datetime, departments: Sequence[str] = ()
+    store: Store,
+    subject: Subject,
+    now: datetime,
+    departments: Sequence[str] = (),
+    *,
+    scan: bool = False,
 ) -> dict[str, Any]:
     """Everything held about `subject`; the text of public replies to them is read from the
     past answers of `departments` (private replies, and replies holding personal data, are
-    not kept there: their text is not held anywhere)."""
-    found = await find(store, subject)
+    not kept there: their text is not held anywhere). `scan`: read every case as well."""
+    found = await find(store, subject, scan=scan)
     cases = {c.id: c for c in await store.cases.get_many(found.case_ids)}
     history = await store.audit.entries_of(found.case_ids)
     authors = {f"{subject.platform}:{a}" for a in found.subject.ids}

@@ -27,9 +27,15 @@ class Found:
         return sorted(self.mentions, key=int)
 
 
-async def find(store: Store, subject: Subject) -> Found:
+SCAN_CHUNK = 500
+"""Cases read per round trip by a full scan."""
+
+
+async def find(store: Store, subject: Subject, *, scan: bool = False) -> Found:
     """The cases `subject` wrote in. A handle leads to the author ids writing as it on the
-    subject's platform, and those ids to their cases under any other handle they used."""
+    subject's platform, and those ids to their cases under any other handle they used. With
+    `scan`, every case is read as well (where no index leads: a store written before the
+    indexes, an index lost): slow on a large store, and complete."""
     seen: dict[str, dict[str, Mention]] = {}
     asked: set[str] = set()
     todo = [subject.author_id] if subject.author_id else [""]
@@ -46,5 +52,22 @@ async def find(store: Store, subject: Subject) -> Found:
                 if subject.wrote(m) and m.author.id and m.author.id not in subject.ids:
                     subject = subject.with_ids({m.author.id})
         todo = [i for i in subject.ids if i not in asked]
+        if scan and not todo:
+            scan = False
+            subject = await _scan(store, subject, seen)
+            todo = [i for i in subject.ids if i not in asked]
     cases = {cid: ms for cid, ms in seen.items() if any(subject.wrote(m) for m in ms.values())}
     return Found(subject, cases)
+
+
+async def _scan(store: Store, subject: Subject, seen: dict[str, dict[str, Mention]]) -> Subject:
+    """Read every case not `seen` yet, keeping those the subject wrote in (into `seen`)."""
+    numbers = [str(n) for n in await store.cases.numbers() if str(n) not in seen]
+    for start in range(0, len(numbers), SCAN_CHUNK):
+        chunk = await store.cases.mentions_of(numbers[start : start + SCAN_CHUNK])
+        for case_id, mentions in chunk.items():
+            theirs = [m for m in mentions.values() if subject.wrote(m)]
+            if theirs:
+                seen[case_id] = mentions
+                subject = subject.with_ids({m.author.id for m in theirs if m.author.id})
+    return subject

@@ -119,9 +119,12 @@ class Forgetter:
         found = [Erasure(**json.loads(r)) for r in rows]
         return [e for e in found if mine & set(e.subjects) and e.items]
 
-    async def forget(self, subject: Subject, *, by: str, reason: str) -> Erasure:
+    async def forget(
+        self, subject: Subject, *, by: str, reason: str, scan: bool = False
+    ) -> Erasure:
+        """Erase `subject` (`scan`: read every case too, not only where their indexes lead)."""
         salt = await self.salt()
-        found = await find(self.store, subject)
+        found = await find(self.store, subject, scan=scan)
         subject = found.subject
         aliases = {a: _alias(salt, subject, a) for a in subject.ids}
         counts = {"mentions": 0, "drafts": 0, "history": 0, "storm_lines": 0, "answers": 0}

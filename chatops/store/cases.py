@@ -278,6 +278,12 @@ class Cases:
             found += [c for c in chunk if c.created_at >= since]
         return found
 
+    async def numbers(self) -> range:
+        """Every case number given so far (some may name no case any more): what a full scan
+        reads, where no index leads (an erasure on request with `--scan`)."""
+        last = int(await self.redis.get(keys.CASE_SEQ) or 0)
+        return range(FIRST_CASE_NUMBER, last + 1)
+
     async def mentions(self, case_id: str) -> dict[str, Mention]:
         return (await self.mentions_of([case_id]))[case_id]
 

@@ -214,3 +214,19 @@ async def test_every_case_of_a_frequent_writer_is_found_not_only_the_newest(
 
     assert (done.cases, done.mentions) == (many, many)
     assert "Anna" not in await everything(system.rt.store.redis)
+
+
+async def test_scan_finds_what_no_index_leads_to(system: System) -> None:
+    """A store written before the author indexes existed (here: the index dropped through the
+    Store API) is searched case by case with `scan`; without it nothing is found."""
+    await system.ingest(_anna("m-1", "post-1", "Var är min faktura?"))
+    case = await system.case_of("post-1")
+    await system.rt.store.indexes.unindex_author("sandbox", ["u-1"], {"anna": [case.id]})
+    forgetter = _forgetter(system)
+    subject = Subject.parse("sandbox:u-1", [])
+
+    assert (await forgetter.forget(subject, by="d", reason="")).mentions == 0
+    done = await forgetter.forget(subject, by="d", reason="", scan=True)
+
+    assert (done.cases, done.mentions) == (1, 1)
+    assert "Anna" not in await everything(system.rt.store.redis)
