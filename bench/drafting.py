@@ -11,8 +11,9 @@ language first). Prints:
 - recall@3 of the labelled passage (target >= 80 %) over the mentions that have one, and
   recall@1;
 each for the labelled set (labelled.jsonl, 192 mentions: written before the classifier was
-changed, then the keywords were improved on it, so its figures are in-sample) and for a
-held-out set (heldout-1.jsonl: written after, never tuned on: the honest estimate);
+changed, then the word lists were improved on it, so its figures are in-sample), for
+heldout-1.jsonl (written after; its misses then widened the lists) and for heldout-2.jsonl
+(written after that, never tuned on: the honest estimate);
 - latency per case, p50/p99 over `--rounds` passes: the template path (classify, intent, route,
   render) and what retrieval adds (target < 5 ms), wall and thread CPU time;
 - latency with a local model server (bench.suggest: retrieval, prompt, HTTP, guardrails).
@@ -169,10 +170,18 @@ def main() -> None:
     )
 
     accuracy("labelled set (the keywords were improved on it)", rows, bench, args.show_misses)
-    held = load(HELD_OUT)
+    first, second = (load(path) for path in HELD_OUT)
     accuracy(
-        f"held-out set ({len(held)} mentions written after the keywords, never tuned on)",
-        held,
+        f"held-out 1 ({len(first)} mentions; measured once at 71.4 % intent, then the word "
+        "lists were widened by category after its misses: no longer unseen)",
+        first,
+        bench,
+        args.show_misses,
+    )
+    accuracy(
+        f"held-out 2 ({len(second)} mentions written after that, never tuned on: the honest "
+        "figures)",
+        second,
         bench,
         args.show_misses,
     )

@@ -143,6 +143,37 @@ _COMPLAINT = _words(
     r"immer noch nichts|keiner antwortet|niemand antwortet|warte seit|eingedrückt",
     r"još uvijek ništa|razbijen\w*|krivi|nitko (?:ne|nije)|bezobrazn\w*|još nisam",
     r"до сих пор ничего|разбит\w*|мят\w*|не тот|так и не|нагруби\w*|никто не отвечает",
+    # by category, every language: damaged goods
+    r"smashed|crushed|dented|scratched|torn|ripped|leak\w*|faulty|defective",
+    r"krossad\w*|spräck\w*|repig\w*|buckl\w*|läck\w*|defekt\w*|sprukket|sprekk\w*|skadet",
+    r"smadret|revnet|beskadiget|zerbrochen\w*|zerkratzt|verbeult|gerissen|undicht",
+    r"slomljen\w*|napuknut\w*|ogreben\w*|neispravn\w*|сломан\w*|тресн\w*|поцарапан\w*",
+    r"порван\w*|протека\w*|брак\w*|поврежд[её]н\w*|неисправ\w*",
+    # the wrong thing
+    r"incorrect|not what i ordered|felaktig\w*|forkert\w*|pogrešn\w*|kriv\w*|не та|не то",
+    r"неправильн\w*|перепута\w*",
+    # still waiting, late
+    r"still (?:hasn'?t|haven'?t|isn'?t|not|no|nothing|waiting)|ännu inte|har inte kommit",
+    r"enda ikke|ikke kommet|venter fortsatt|endnu ikke|forsinket|noch nicht angekommen",
+    r"seit (?:\w+ )?(?:tagen|wochen|monaten)|verspätet|čekam|kasni\w*|жду|ждём|ждем",
+    r"не приш[её]л|не доставлен\w*|опазд\w*",
+    # nobody answers
+    r"(?:nobody|no one|noone) (?:\w+ )?(?:answers|replies|responds|gets back|explains|helps|cares)",
+    r"no (?:answer|reply|response)|ingen (?:svarar|hör av sig|bryr sig|hjälper)|inget svar",
+    r"ingen (?:hører|bryr seg|hjelper|vender tilbage|gider)|(?:ikke fått|ikke fået|null) svar",
+    r"intet svar|(?:niemand|keiner|kein mensch) (?:antwortet|meldet sich|hilft|reagiert)",
+    r"keine antwort|nema odgovora|bez odgovora|никто (?:не|ничего)|нет ответа|не отвечают",
+    # fed up, not okay, a joke
+    r"not ok(?:ay)?|a joke|fed up|sick of|had enough|pathetic|shocking|appalling|disgrace\w*",
+    r"inte ok(?:ej)?|ett skämt|trött på|less på|pinsamt|uselt|bedrövlig\w*",
+    r"ikke ok(?:ei|ay)?|en spøk|lei av|orker ikke|pinlig\w*|en joke|træt af",
+    r"nicht ok(?:ay)?|ein witz|so nicht|die nase voll|peinlich|unmöglich",
+    r"nije (?:ok|u redu|normalno)|sprdnja|dosta mi je|sramota|katastrof\w*",
+    r"не (?:ок|нормально|порядок)|издевательство|цирк|надоело|сколько можно|позорище",
+    # once again
+    r"(?:second|third|fourth|2nd|3rd|4th) time|(?:andra|tredje|fjärde) gången",
+    r"(?:andre|tredje|fjerde) gang|(?:anden|tredje|fjerde) gang|zum (?:zweiten|dritten|x-ten) mal",
+    r"schon wieder|(?:drugi|treći|četvrti) put|(?:второй|третий|четв[её]ртый) раз|опять",
     # negated praise: "not great", "inte bra", "ikke godt", "nicht gut", "nije dobro", "не очень"
     r"(?:not|inte|ikke|nicht|nije) (?:so |så |zo )?(?:great|good|bra|godt|god|gut|dobro)",
     r"не (?:очень|хорошо)",
@@ -166,7 +197,9 @@ _PRAISE = _words(
 # A journalist, a newsroom or the press office: answered by the press template, never with a
 # cheerful hello, whatever else the text says.
 _PRESS = _words(
-    r"journalist\w*|reporter\w*|newsroom|correspondent\w*",
+    r"journalist\w*|reporter\w*|newsroom|correspondent\w*|interview\w*|intervju\w*|интервью",
+    r"(?:writing|skriver|schreibe|pišem|пишу|готовлю) (?:\w+ ){0,2}(?:article|artikel|artikkel"
+    r"|story|reportage|članak|статью|материал|репортаж)",
     r"press (?:office|team|enquir\w*|inquir\w*|contact|release|officer)",
     r"media (?:enquir\w*|inquir\w*)|for (?:an?|our) (?:article|story|piece|report)",
     r"press(?:kontakt\w*|avdelning\w*|fråg\w*|ansvarig\w*|tjänst\w*)|redaktion\w*",
@@ -187,6 +220,11 @@ _SERVICE = _words(
 )
 _FAILING = _words(
     r"down|not (?:working|loading)|does ?n[o']?t (?:work|load|open)|won'?t (?:load|open|work)",
+    r"white screen|blank (?:page|screen)|(?:error|fehler|feil|fejl)(?:kode|code)? ?\d{3}|50[0-4]",
+    r"laddar inte|laddas inte|vit skärm|laster ikke|lastes ikke|hvit skjerm|feilkode\w*",
+    r"indlæser ikke|loader ikke|hvid skærm|fejlkode\w*|går ned|lädt nicht|weißer bildschirm",
+    r"fehlercode\w*|fehlermeldung\w*|hängt|ne učitava|bijeli ekran|pada|ne otvara",
+    r"не загружается|белый экран|висит|зависает",
     r"crash\w*|error\w*|fail\w*|spins? forever",
     r"nere|krasch\w*|(?:funkar|fungerar) inte|går inte|nede|(?:funker|fungerer|virker) ikke",
     r"lukker (?:bare )?ned|fejl\w*|feilmelding\w*",

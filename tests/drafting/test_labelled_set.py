@@ -4,6 +4,7 @@ one the product knows (intent, department, an indexed passage)."""
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -53,8 +54,9 @@ def test_departments_are_the_configs_and_passages_are_indexed(rows: list[Labelle
     assert all(r.passage is None for r in rows if r.intent in ("spam", "praise", "greeting"))
 
 
-def test_the_held_out_set_is_well_formed_and_new() -> None:
-    held, rows = load(HELD_OUT), load()
+@pytest.mark.parametrize("path", HELD_OUT, ids=lambda p: p.name)
+def test_the_held_out_sets_are_well_formed_and_new(path: Path) -> None:
+    held, rows = load(path), load()
     assert {r.lang for r in held} == set(LANGUAGES)
     assert {r.intent for r in held} <= INTENTS
     assert not {r.text for r in held} & {r.text for r in rows}
