@@ -1,10 +1,33 @@
-"""What the privacy tests share: everything a Redis database holds, as text to search."""
+"""What the privacy tests share: everything a Redis database holds, as text to search; a
+thread where one person's comments surround another's; forgetting the first as the CLI does."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import redis.asyncio as aioredis
+
+from chatops.privacy import Erasure, Forgetter, Subject
+from chatops.runtime import Runtime
+from tests.fakes import mention_json
+
+Ingest = Callable[..., Awaitable[None]]
+
+THREAD = [
+    mention_json("m-1", "post-1", "Var är min faktura?", name="Anna Berg"),
+    mention_json("m-2", "post-1", "Samma, Storgatan 1", author="u-2", name="Bo Ek"),
+    mention_json("m-3", "post-1", "Hallå? Ring 070-1234567", name="Anna Berg"),
+]
+"""Anna (u-1) writes, Bo joins (later comments are thread lines quoting them), Anna again."""
+BO_REMOVES = mention_json("m-2", "post-1", "", author="u-2", name="Bo Ek", change="removed")
+
+
+async def forget_anna(rt: Runtime, clock: Callable[[], datetime]) -> Erasure:
+    """`chatops forget sandbox:u-1` in the process `rt` assembles."""
+    forgetter = Forgetter(rt.wf, rt.store, rt.config, rt.chat, answers=rt.answers, clock=clock)
+    return await forgetter.forget(Subject.parse("sandbox:u-1", []), by="dpo", reason="")
 
 
 async def everything(redis: aioredis.Redis, skip: str = "") -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from chatops.privacy import Forgetter, Subject
 from tests.fakes import mention_json
+from tests.privacy.helpers import BO_REMOVES, THREAD, forget_anna
 from tests.slack.test_slack import SlackSystem, slack_config, ss
 
 __all__ = ["slack_config", "ss"]  # the Slack system's fixtures, used here as they are
@@ -21,9 +21,7 @@ async def test_forget_rewrites_the_case_message_and_says_so_in_its_thread(
     assert "Anna Berg" in json.dumps(before["blocks"], ensure_ascii=False)
     ss.slack.reset_calls()
 
-    rt = ss.rt
-    forgetter = Forgetter(rt.wf, rt.store, rt.config, rt.chat, answers=rt.answers, clock=ss.clock)
-    await forgetter.forget(Subject.parse("sandbox:u-1", []), by="dpo", reason="")
+    await forget_anna(ss.rt, ss.clock)
     await ss.flush()
 
     assert ss.slack.calls_to("chat.update"), "the case message is updated in place"
@@ -54,21 +52,16 @@ async def test_a_removal_rewrites_the_case_message_without_its_text(ss: SlackSys
 async def test_thread_lines_quoting_what_is_gone_are_rewritten(ss: SlackSystem) -> None:
     """A later comment is a thread line quoting it: after its removal, and after its author's
     erasure, the line says so instead (found by the id it was posted with)."""
-    await ss.ingest(mention_json("m-1", "post-1", "Var är min faktura?", name="Anna Berg"))
-    await ss.ingest(
-        mention_json("m-2", "post-1", "Samma här, Storgatan 1", author="u-2", name="Bo Ek")
-    )
-    await ss.ingest(mention_json("m-3", "post-1", "Hallå? Ring 070-1234567", name="Anna Berg"))
+    for item in THREAD:
+        await ss.ingest(item)
     await ss.flush()
     [root] = ss.slack.messages("C0BILLING1")
     quoting = [m["text"] for m in ss.slack.thread("C0BILLING1", root["ts"])]
     assert any("Storgatan" in t for t in quoting) and any("070-1234567" in t for t in quoting)
 
-    await ss.ingest(mention_json("m-2", "post-1", "", author="u-2", name="Bo Ek", change="removed"))
+    await ss.ingest(BO_REMOVES)
     await ss.flush()
-    rt = ss.rt
-    forgetter = Forgetter(rt.wf, rt.store, rt.config, rt.chat, answers=rt.answers, clock=ss.clock)
-    await forgetter.forget(Subject.parse("sandbox:u-1", []), by="dpo", reason="")
+    await forget_anna(ss.rt, ss.clock)
     await ss.flush()
 
     thread = [m["text"] for m in ss.slack.thread("C0BILLING1", root["ts"])]

@@ -5,27 +5,23 @@ from __future__ import annotations
 
 import json
 
-from chatops.privacy import Forgetter, Subject
-from tests.fakes import mention_json
+from tests.privacy.helpers import BO_REMOVES, THREAD, forget_anna
 from tests.teams.test_teams import BILLING, TeamsSystem, bare, teams_config, ts
 
 __all__ = ["bare", "teams_config", "ts"]  # the Teams system's fixtures, used as they are
 
 
 async def test_replies_quoting_what_is_gone_are_rewritten(ts: TeamsSystem) -> None:
-    await ts.ingest(mention_json("m-1", "post-1", "Var är min faktura?", name="Anna Berg"))
-    await ts.ingest(mention_json("m-2", "post-1", "Samma, Storgatan 1", author="u-2", name="Bo Ek"))
-    await ts.ingest(mention_json("m-3", "post-1", "Hallå? Ring 070-1234567", name="Anna Berg"))
+    for item in THREAD:
+        await ts.ingest(item)
     await ts.flush()
     [post] = ts.connector.posts(BILLING)
     quoted = json.dumps([r.activity for r in ts.connector.replies(post)], ensure_ascii=False)
     assert "Storgatan" in quoted and "070-1234567" in quoted
 
-    await ts.ingest(mention_json("m-2", "post-1", "", author="u-2", name="Bo Ek", change="removed"))
+    await ts.ingest(BO_REMOVES)
     await ts.flush()
-    rt = ts.rt
-    forgetter = Forgetter(rt.wf, rt.store, rt.config, rt.chat, answers=rt.answers, clock=ts.clock)
-    await forgetter.forget(Subject.parse("sandbox:u-1", []), by="dpo", reason="")
+    await forget_anna(ts.rt, ts.clock)
     await ts.flush()
 
     [post] = ts.connector.posts(BILLING)
