@@ -94,6 +94,13 @@ async def click_copy(
     return await ss.send(interaction_body(payload))
 
 
+async def opened_after(ss: SlackSystem, before: int) -> dict[str, Any]:
+    """The modal a click opened, once it is open: `ask` has opened the draft modal already,
+    so the click's own modal is the one past the `before` views there were."""
+    await eventually(lambda: _async(len(ss.slack.views) > before))
+    return list(ss.slack.views.values())[-1]
+
+
 async def submit_modal(ss: SlackSystem, user: str, block: str, value: str) -> Any:
     """Submit the modal the last click opened, exactly as it was opened (its metadata)."""
     view = list(ss.slack.views.values())[-1]
@@ -144,9 +151,9 @@ async def test_each_approver_gets_a_dm_and_approving_from_one_settles_every_copy
 
 async def test_sending_back_from_a_dm_asks_why_and_every_copy_says_it(ss: SlackSystem) -> None:
     await ask(ss)
+    before = len(ss.slack.views)
     await click_copy(ss, COMMS1, Action.REJECT, copy_of(ss, COMMS1), ss.slack.dm(COMMS1) or "")
-    view = await eventually(lambda: _async(list(ss.slack.views.values())))
-    assert view[-1]["callback_id"] == View.REJECT
+    assert (await opened_after(ss, before))["callback_id"] == View.REJECT
     await submit_modal(ss, COMMS1, "reason", "Too casual for the press")
     await eventually(lambda: _state(ss, State.DRAFTED))
     for user in (COMMS1, COMMS2):
@@ -158,11 +165,11 @@ async def test_sending_back_from_a_dm_asks_why_and_every_copy_says_it(ss: SlackS
 
 async def test_edit_and_approve_from_a_dm_publishes_the_approvers_text(ss: SlackSystem) -> None:
     await ask(ss)
+    before = len(ss.slack.views)
     await click_copy(
         ss, COMMS1, Action.EDIT_APPROVE, copy_of(ss, COMMS1), ss.slack.dm(COMMS1) or ""
     )
-    views = await eventually(lambda: _async(list(ss.slack.views.values())))
-    modal = views[-1]
+    modal = await opened_after(ss, before)
     assert modal["callback_id"] == View.DRAFT and modal["submit"]["text"] == "Approve & publish"
     assert modal["blocks"][0]["element"]["initial_value"] == DRAFT
     better = "Hello! Our press office will call you today, before noon."
