@@ -10,7 +10,9 @@ guard, storm grouping) have expired, and the growth of Redis's `used_memory` is 
 cases (targets ≤ 1 KiB open, ≤ 1.5 KiB closed), as is the growth of the keys' own MEMORY
 USAGE (the steadier figure: `used_memory` also holds the key tables Redis grew for the expired
 window keys and does not shrink at once). The biggest kinds of key per case are listed (MEMORY
-USAGE grouped by shape; a global hash shows what its fields add).
+USAGE grouped by shape; a global hash shows what its fields add). Then, as four days later, the
+day's counters (hourly tallies, the copy-paste check's digests) have expired too, and the same
+figures are printed again: what a case costs for as long as it is kept.
 
 Part 2 (`--scan N`, 0 to skip): N open cases written directly; the time to find what is due
 with nothing due and with 1,000 due (targets < 5 ms and < 150 ms).
@@ -238,14 +240,14 @@ class Product:
             await wf.command(case_id, Command.CLOSE, "chatops")
         await self.flush()
 
-    async def settle(self) -> None:
-        """An hour later: acknowledged stream history trimmed (the worker's housekeeping), and
-        the keys of minutes-long windows (flood guard, storm grouping) expired, as Redis
-        expires them."""
+    async def settle(self, later: timedelta = timedelta(hours=1)) -> None:
+        """`later` on: acknowledged stream history trimmed (the worker's housekeeping), and the
+        keys that expire within `later` (an hour: the minutes-long windows of the flood guard
+        and storm grouping; four days: the day's counters too) expired, as Redis expires them."""
         await self.rt.store.inbound.housekeep(utcnow())
         gone = []
         async for key in self.redis.scan_iter(count=1000):
-            if 0 <= await self.redis.pttl(key) <= 3600 * 1000:
+            if 0 <= await self.redis.pttl(key) <= later.total_seconds() * 1000:
                 gone.append(key)
         for start in range(0, len(gone), 1000):
             await self.redis.delete(*gone[start : start + 1000])
@@ -269,41 +271,63 @@ def top(sizes: Counter[str], cases: int, n: int = 10) -> str:
     return "\n".join(f"    {size / cases:7,.0f} B  {shape}" for shape, size in sizes.most_common(n))
 
 
+LATER = timedelta(days=4)
+
+
 async def memory(total: int) -> tuple[float, float]:
     r = aioredis.from_url(BENCH_REDIS_URL, decode_responses=True)
     await r.flushdb()
     half = max(1, total // 2)
     async with Product(r) as product:
         await product.ingest([mention_item("warm", 0)])  # one case: groups, scripts, buckets
-        await product.settle()
-        base, base_keys = await used(r), await by_shape(r)
+        await product.settle(LATER)
+        base = await snapshot(r)
         t = time.perf_counter()
         await product.ingest([mention_item("open", n) for n in range(half)])
-        await product.settle()
-        open_used, open_keys = await used(r), await by_shape(r)
+        open_hour, open_kept = await settled(product)
         ids = [str(1002 + half + n) for n in range(half)]
         await product.ingest([mention_item("done", n) for n in range(half)])
         await product.answer_and_close(ids)
-        await product.settle()
-        closed_used, closed_keys = await used(r), await by_shape(r)
+        closed_hour, closed_kept = await settled(product)
         states = Counter([c.state for c in await product.rt.store.cases.get_many(ids)])
         print(f"  {2 * half:,} cases through the workflow in {time.perf_counter() - t:.0f}s")
     assert states == {State.CLOSED: half}, states
-    per_open = (open_keys - base_keys).total() / half
-    per_closed = (closed_keys - open_keys).total() / half
-    print(
-        f"Redis memory per open case   : {per_open:,.0f} bytes (MEMORY USAGE of the keys), "
-        f"{(open_used - base) / half:,.0f} (used_memory)   target ≤ 1024"
-    )
-    print(top(open_keys - base_keys, half))
-    print(
-        f"Redis memory per closed case : {per_closed:,.0f} bytes (MEMORY USAGE of the keys), "
-        f"{(closed_used - open_used) / half:,.0f} (used_memory)   target ≤ 1536"
-    )
-    print(top(closed_keys - open_keys, half))
+    for when, opened, closed in (
+        ("an hour later", open_hour, closed_hour),
+        ("four days later (kept)", open_kept, closed_kept),
+    ):
+        print(f"{when}:")
+        report("open case  ", opened, base, half, 1024)
+        report("closed case", closed, open_kept, half, 1536)
+    per_open = (open_kept[1] - base[1]).total() / half
+    per_closed = (closed_kept[1] - open_kept[1]).total() / half
     await r.flushdb(asynchronous=True)
     await r.aclose()
     return per_open, per_closed
+
+
+Snapshot = tuple[int, Counter[str]]
+
+
+async def snapshot(r: aioredis.Redis) -> Snapshot:
+    return await used(r), await by_shape(r)
+
+
+async def settled(product: Product) -> tuple[Snapshot, Snapshot]:
+    """The store an hour later, then four days later."""
+    await product.settle()
+    hour = await snapshot(product.redis)
+    await product.settle(LATER)
+    return hour, await snapshot(product.redis)
+
+
+def report(what: str, after: Snapshot, before: Snapshot, cases: int, target: int) -> None:
+    keys_grew = after[1] - before[1]
+    print(
+        f"  Redis memory per {what}: {keys_grew.total() / cases:,.0f} bytes (MEMORY USAGE of "
+        f"the keys), {(after[0] - before[0]) / cases:,.0f} (used_memory)   target ≤ {target}"
+    )
+    print(top(keys_grew, cases))
 
 
 async def scan(total: int) -> None:

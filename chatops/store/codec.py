@@ -150,7 +150,8 @@ _CASE_TIMES = _datetime_fields(Case)
 # -- the case record -----------------------------------------------------------------------
 
 
-_KEY_LISTS = ("mention_keys", "answered_keys")
+_KEY_LISTS = ("mention_keys",)
+_KEY_REFS = ("answered_keys",)
 _PUBLISHED_NAMES = {"id": "i", "url": "u", "mention": "m", "at": "t", "private": "pv"}
 _PUBLISHED_FIELDS = {short: name for name, short in _PUBLISHED_NAMES.items()}
 
@@ -165,6 +166,17 @@ def _key_in(value: str | list[str], platform: str) -> str:
     return f"{platform}:{value}" if isinstance(value, str) else ":".join(value)
 
 
+def _ref_out(key: str, case: Case) -> int | str | list[str]:
+    """A mention key the case holds as its place in `mention_keys`; others as `_key_out`."""
+    if key in case.mention_keys:
+        return case.mention_keys.index(key)
+    return _key_out(key, case.platform)
+
+
+def _ref_in(value: int | str | list[str], mention_keys: list[str], platform: str) -> str:
+    return mention_keys[value] if isinstance(value, int) else _key_in(value, platform)
+
+
 def record(case: Case) -> str:
     """The first line of a case's value: `{"v":<version>,…}`, defaults left out."""
     data = case.model_dump(mode="json", exclude_defaults=True, exclude={"id", "version"})
@@ -177,33 +189,38 @@ def record(case: Case) -> str:
     for name in _KEY_LISTS:
         if name in data:
             data[name] = [_key_out(k, case.platform) for k in data[name]]
+    for name in _KEY_REFS:
+        if name in data:
+            data[name] = [_ref_out(k, case) for k in data[name]]
     if case.reply_to is not None:
-        data["reply_to"] = _key_out(case.reply_to, case.platform)
+        data["reply_to"] = _ref_out(case.reply_to, case)
     if "published" in data:
-        data["published"] = [_published_out(p, case.platform, base) for p in case.published]
+        data["published"] = [_published_out(p, case, base) for p in case.published]
     out: dict[str, Any] = {"v": case.version}
     out.update((_CASE_NAMES.get(k, k), v) for k, v in data.items())
     return _dumps(out)
 
 
-def _published_out(entry: dict[str, str], platform: str, base: int) -> dict[str, Any]:
+def _published_out(entry: dict[str, str], case: Case, base: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in entry.items():
         kept: Any = value
         if name == "mention":
-            kept = _key_out(value, platform)
+            kept = _ref_out(value, case)
         elif name == "at" and _iso_round_trips(value):
             kept = micros(datetime.fromisoformat(value)) - base
         out[_PUBLISHED_NAMES.get(name, name)] = kept
     return out
 
 
-def _published_in(entry: dict[str, Any], platform: str, base: int) -> dict[str, str]:
+def _published_in(
+    entry: dict[str, Any], mention_keys: list[str], platform: str, base: int
+) -> dict[str, str]:
     out: dict[str, str] = {}
     for short, value in entry.items():
         name = _PUBLISHED_FIELDS.get(short, short)
         if name == "mention":
-            value = _key_in(value, platform)
+            value = _ref_in(value, mention_keys, platform)
         elif name == "at" and isinstance(value, int):
             value = from_micros(base + value).isoformat()
         out[name] = value
@@ -234,10 +251,14 @@ def read_record(case_id: str, line: str) -> Case:
     for name in _KEY_LISTS:
         if name in out:
             out[name] = [_key_in(k, platform) for k in out[name]]
+    held = out.get("mention_keys", [])
+    for name in _KEY_REFS:
+        if name in out:
+            out[name] = [_ref_in(k, held, platform) for k in out[name]]
     if out.get("reply_to") is not None:
-        out["reply_to"] = _key_in(out["reply_to"], platform)
+        out["reply_to"] = _ref_in(out["reply_to"], held, platform)
     if "published" in out:
-        out["published"] = [_published_in(p, platform, base) for p in out["published"]]
+        out["published"] = [_published_in(p, held, platform, base) for p in out["published"]]
     return Case.model_validate(out)
 
 
@@ -258,11 +279,31 @@ def mention_line(mention: Mention, case: Case) -> str:
         data["account"] = mention.account
     if mention.conversation_id == case.conversation_id:
         del data["conversation_id"]
-    author = data.get("author", {})
-    data["author"] = {_AUTHOR_NAMES.get(k, k): v for k, v in author.items()}
+    data["author"] = _author_out(data.get("author", {}))
     out: dict[str, Any] = {"k": _key_out(mention.key, case.platform)}
     out.update((_MENTION_NAMES.get(k, k), v) for k, v in data.items())
     return _dumps(out)
+
+
+_AUTHOR_ORDER = ("id", "name", "handle", "followers")
+_AUTHOR_DEFAULTS: tuple[Any, ...] = ("", "", "", None)
+
+
+def _author_out(author: dict[str, Any]) -> list[Any] | dict[str, Any]:
+    """`[id, name, handle, followers]` without trailing defaults; an author with a field
+    added later is written as an object of short names."""
+    if not author.keys() <= set(_AUTHOR_ORDER):
+        return {_AUTHOR_NAMES.get(k, k): v for k, v in author.items()}
+    row = [author.get(k, d) for k, d in zip(_AUTHOR_ORDER, _AUTHOR_DEFAULTS, strict=True)]
+    while len(row) > 1 and row[-1] == _AUTHOR_DEFAULTS[len(row) - 1]:
+        row.pop()
+    return row
+
+
+def _author_in(value: list[Any] | dict[str, Any]) -> Author:
+    if isinstance(value, list):
+        return Author.model_validate(dict(zip(_AUTHOR_ORDER, value, strict=False)))
+    return Author.model_validate({_AUTHOR_FIELDS.get(k, k): v for k, v in value.items()})
 
 
 def mention_head(mention: Mention, case: Case) -> str:
@@ -284,9 +325,7 @@ def read_mention(line: str, case: Case) -> Mention:
         "conversation_id": case.conversation_id,
     }
     out.update((_MENTION_FIELDS.get(k, k), v) for k, v in data.items())
-    out["author"] = Author.model_validate(
-        {_AUTHOR_FIELDS.get(k, k): v for k, v in out.get("author", {}).items()}
-    )
+    out["author"] = _author_in(out.get("author", {}))
     out["created_at"] = from_micros(micros(case.created_at) + out.get("created_at", 0))
     return Mention.model_validate(out)
 

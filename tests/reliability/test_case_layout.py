@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from redis.cluster import key_slot
 
 from chatops import keys
-from chatops.domain import AuditEntry, Case, Change, Mention, State
+from chatops.domain import AuditEntry, Author, Case, Change, Mention, State
 from chatops.store import Store
 from chatops.store.codec import case_value, record
 from tests.builders import make_case, mention
@@ -47,11 +47,23 @@ async def test_a_case_its_mentions_and_history_round_trip_through_one_key(store:
     case = a_case()
     first = mention("m-1")
     other = mention(
-        "m-2", "Och min andra?", platform="x", account="99", conversation_id="p-9", lang="sv"
+        "m-2",
+        "Och min andra?",
+        platform="x",
+        account="99",
+        conversation_id="p-9",
+        lang="sv",
+        author=Author(id="x-2", handle="bo"),  # no name, no follower count
     )
     saved = await store.cases.save(case, expected_version=0, audit=entries()[0], mention=first)
     assert saved is not None
-    again = saved.model_copy(update={"mention_keys": [first.key, other.key]})
+    again = saved.model_copy(
+        update={
+            "mention_keys": [first.key, other.key],
+            "answered_keys": [other.key, "facebook:not-held"],  # by place, or by key
+            "reply_to": other.key,
+        }
+    )
     assert await store.cases.save(again, expected_version=1, audit=entries()[1], mention=other)
     await store.audit.append(case.id, entries()[0])
 
