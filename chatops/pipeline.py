@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from redis.exceptions import RedisError
+
 from adapters import Adapter, PermanentError
 from adapters.base import Enriches
 from chatops.chat import CaseEvent, ChatBackend, EventKind
@@ -294,7 +296,11 @@ class Pipeline:
         answers = self.workflow.answers
         if answers is None or cls.spam or not mention.text.strip():
             return []
-        await answers.refresh()
+        try:
+            await answers.refresh()
+        except (RedisError, OSError) as exc:  # an aid, never in the way of a case: none offered
+            log.warning("case %s: no similar answers (%s)", case_id, type(exc).__name__)
+            return []
         department = self.route(mention, cls.language)
         found = answers.similar(
             mention.text, department, cls.language, SIMILAR_SHOWN, exclude=[case_id]

@@ -398,9 +398,8 @@ class PastAnswers:
         index; how many answers came in. A fit (of many answers, or when the ones added since
         the last make it drift) runs in a thread: the process keeps answering meanwhile."""
         async with self._lock:
-            new, erased = await asyncio.gather(
-                self.log.since(self._last), self.log.forgotten(self._erased)
-            )
+            new = await self.log.since(self._last)
+            erased = await self.log.forgotten(self._erased)
             gone = _erased(erased)
             if erased:
                 self._erased = erased[-1].id
