@@ -14,6 +14,7 @@ import chatops.retention as module
 from chatops import keys, stats
 from chatops.retention import Retention
 from chatops.workflow.commands import Command
+from escalation.scheduler import Clock as Scheduler
 from tests.conftest import System
 from tests.fakes import mention_json
 from tests.privacy.helpers import everything
@@ -247,3 +248,30 @@ async def test_the_teams_card_of_a_deleted_case_becomes_the_note(ts: TeamsSystem
     shown = text_of(card.card or {})
     assert "was removed after 180 days" in shown and "öppnar" not in shown
     assert await ts.backend.outbox.post_of("1001") is None
+
+
+async def test_the_scheduler_sweeps_hourly_and_only_while_it_leads(system: System) -> None:
+    start = system.clock.now
+    case_id = await _case(system, 1, "Hej!", "Anna Berg")
+    await system.rt.wf.dismiss(case_id, AGENT, "no_reply_needed")
+    a, b = (
+        Scheduler(
+            system.wf,
+            system.chat,
+            system.rt.store,
+            system.rt.config,
+            system.rt.adapters,
+            clock=system.clock,
+        )
+        for _ in range(2)
+    )
+    job = a.scheduler.get_job("retention")
+    assert job.trigger.interval == timedelta(seconds=module.SWEEP_EVERY_S)
+    assert a.retention.period == system.rt.config.retention.cases
+    system.clock.now = start + a.retention.period + timedelta(hours=1)
+
+    await b.leader.leads()  # b leads: a's sweep must not act
+    assert await a.sweep_retention() is None
+    assert await system.rt.store.cases.get(case_id) is not None
+    swept = await b.sweep_retention()
+    assert swept is not None and swept.removed == 1
