@@ -286,6 +286,14 @@ class AnswerIndex:
     fitted: int = 0
     """How many of `answers` the vectorizer was fitted on (the rest were added to it)."""
     _departments: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _latest: dict[str, Answer] = field(default_factory=dict, repr=False, compare=False)
+
+    def latest(self, case_id: str) -> Answer | None:
+        """The latest answer published on case `case_id` (a card asks for it at every
+        rendering: looked up, not searched for)."""
+        if not self._latest and self.answers:
+            self._latest.update((a.case_id, a) for a in self.answers)
+        return self._latest.get(case_id)
 
     @classmethod
     def fit(cls, answers: Sequence[Answer]) -> AnswerIndex:
@@ -442,7 +450,7 @@ class PastAnswers:
 
     def answer_of(self, case_id: str) -> Answer | None:
         """The latest answer published on case `case_id`, if it is known here."""
-        return next((a for a in reversed(self.index.answers) if a.case_id == case_id), None)
+        return self.index.latest(case_id)
 
     async def forget(self, author: str, case_id: str | None = None) -> int:
         """Erase every answer to customer `author` (`platform:author id`), or only those on

@@ -306,3 +306,14 @@ async def test_another_process_drops_a_forgotten_answer_and_keeps_later_ones(
     restarted = past_answers(system.rt.store, system.rt.config, system.clock)
     await restarted.refresh()  # reads every erasure: it names only the erased entries
     assert [m.answer.case_id for m in restarted.similar(INVOICE_AGAIN, "billing", "sv")] == [later]
+
+
+def test_a_case_answered_twice_is_offered_once_with_its_latest_answer() -> None:
+    from chatops.knowledge.answers import AnswerIndex
+
+    first = _answer("1042", text="Hej Anna! Fakturan ligger under Mina sidor.")
+    later = _answer("1042", text=ANSWER)
+    index = AnswerIndex.fit([first, later])
+    assert index.latest("1042") == later and index.latest("1") is None
+    found = index.search(INVOICE_AGAIN, "billing", "sv", 3)
+    assert [m.answer.case_id for m in found] == ["1042"]
