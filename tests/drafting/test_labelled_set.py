@@ -10,7 +10,7 @@ import pytest
 
 from chatops.drafting import LANGUAGES, Intent
 from chatops.knowledge import KnowledgeIndex
-from tests.drafting.labelled import HELD_OUT, Labelled, config, load
+from tests.drafting.labelled import BLIND, HELD_OUT, Labelled, config, load
 
 INTENTS = {i.label for i in Intent}
 """greeting, complaint, outage, question, praise, press, personal_data, spam"""
@@ -65,3 +65,18 @@ def test_the_held_out_sets_are_well_formed_and_new(path: Path) -> None:
     sources = {p.source for p in KnowledgeIndex.build(cfg.knowledge_folders(), LANGUAGES).passages}
     assert {r.department for r in held} <= {d.id for d in cfg.departments}
     assert {r.passage for r in held if r.passage} <= sources
+
+
+def test_the_blind_set_is_balanced_over_languages_and_intents() -> None:
+    """30 mentions per language, every intent at least twice in each, so a per-language or
+    per-intent figure on it rests on more than one mention; the ids say which set they are."""
+    held = load(BLIND)
+    assert Counter(r.lang for r in held) == {lang: 30 for lang in LANGUAGES}
+    for lang in LANGUAGES:
+        per_intent = Counter(r.intent for r in held if r.lang == lang)
+        assert set(per_intent) == INTENTS, lang
+        assert min(per_intent.values()) >= 2, (lang, per_intent)
+    assert all(r.id.startswith(f"{r.lang}-h3-") for r in held)
+    assert len({r.text for r in held}) == len(held)
+    assert all(r.text.strip() and len(r.text) <= 280 for r in held)
+    assert all(r.passage is None for r in held if r.intent in ("spam", "praise", "greeting"))
