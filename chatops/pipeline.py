@@ -23,7 +23,13 @@ from chatops.config import Config
 from chatops.domain import AuditEntry, Case, Change, Mention, State, utcnow
 from chatops.drafting import LANGUAGES, Drafter, Intent, follow_up, intent_of
 from chatops.flood import FloodGuard, flagged, show_arrival
-from chatops.privacy.removal import purge_answer, purge_roster, purge_stream, purged
+from chatops.privacy.removal import (
+    purge_answer,
+    purge_roster,
+    purge_stream,
+    purged,
+    tell_storms,
+)
 from chatops.publishall import PublishAll
 from chatops.routing import route
 from chatops.store import Store
@@ -401,9 +407,10 @@ class Pipeline:
         if case is None:
             return None
         if removed:
-            await purge_roster(self.store.storms, case.department, update)
+            changed = await purge_roster(self.store.storms, case.department, update)
             await purge_stream(self.store.inbound, update)
             await purge_answer(self.workflow.answers, case, update)
+            await tell_storms(self.chat, case.department, changed)
         now = self.clock()
         await self.store.audit.append(
             case_id,

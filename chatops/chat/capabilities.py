@@ -134,3 +134,12 @@ class ShowsStorms(Protocol):
     it opened or it closed; the backend reads the rest from the store, coalesced."""
 
     async def storm_changed(self, storm: StormRef) -> None: ...
+
+
+@runtime_checkable
+class ScrubsStorms(Protocol):
+    """A backend whose storm threads quote members' words in batch messages it can rewrite
+    (chatops/chat/scrub.py): the members at roster `positions` (0-based) were removed by
+    their authors or erased on request, and their lines now say so."""
+
+    async def storm_scrubbed(self, storm: StormRef, positions: Sequence[int]) -> None: ...

@@ -38,6 +38,7 @@ from chatops.privacy.erase import (
     without_names,
 )
 from chatops.privacy.find import Found, find
+from chatops.privacy.removal import tell_storms
 from chatops.privacy.subject import Subject, is_erased, pseudonym
 from chatops.redis_text import maybe_text, texts
 from chatops.store import Store
@@ -137,7 +138,8 @@ class Forgetter:
             touched.append(case)
             for handle in _handles_gone(found, case_id):
                 handles.setdefault(handle, []).append(case_id)
-        counts["storm_lines"] = await self._erase_storms(subject, aliases)
+        storms = await self._erase_storms(subject, aliases)
+        counts["storm_lines"] = sum(len(p) for p in storms.values())
         if self.answers is not None:
             for author_id in subject.ids:
                 counts["answers"] += await self.answers.forget(f"{subject.platform}:{author_id}")
@@ -162,6 +164,8 @@ class Forgetter:
         await self.store.redis.rpush(keys.ERASURES, record.dumps())
         for case in touched:
             await self._show(case)
+        for (department, group), positions in storms.items():
+            await tell_storms(self.chat, department, {group: positions})
         log.info("erasure on request by %s: %d case(s), %d item(s)", by, record.cases, record.items)
         return record
 
@@ -208,21 +212,26 @@ class Forgetter:
         counts["mentions"] += len(own)
         return None if result is None else result[1]
 
-    async def _erase_storms(self, subject: Subject, aliases: dict[str, str]) -> int:
+    async def _erase_storms(
+        self, subject: Subject, aliases: dict[str, str]
+    ) -> dict[tuple[str, str], list[int]]:
         """Their storm records in every department: counted on under their pseudonym (a
-        storm's figures stay), their roster lines no longer naming or quoting them."""
-        done = 0
+        storm's figures stay), their roster lines no longer naming or quoting them. Returns
+        the roster positions changed, by (department, group)."""
+        done: dict[tuple[str, str], list[int]] = {}
         p = subject.platform
         for author_id, alias in aliases.items():
             for department in self.departments:
                 for group in await self.store.storms.groups_of(department, f"{p}:{author_id}"):
-                    done += await self.store.storms.rewrite_author(
+                    positions = await self.store.storms.rewrite_author(
                         department,
                         group,
                         f"{p}:{author_id}",
                         f"{p}:{alias}",
                         functools.partial(erased_member, alias=alias, platform=p),
                     )
+                    if positions:
+                        done.setdefault((department, group), []).extend(positions)
         return done
 
     async def _forget_flood(self, subject: Subject) -> int:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from chatops.chat.capabilities import ScrubsStorms, ShowsStorms
+from chatops.chat.storm import StormRef
 from chatops.domain import Case, Change, Mention
 from chatops.knowledge.answers import PastAnswers
 from chatops.store.inbound import InboundStream
@@ -21,19 +23,32 @@ def purged(stored: Mention | None, removal: Mention) -> Mention:
     return (stored or removal).model_copy(update={"change": Change.REMOVED, "text": ""})
 
 
-async def purge_roster(storms: Storms, department: str, mention: Mention) -> int:
+async def purge_roster(storms: Storms, department: str, mention: Mention) -> dict[str, list[int]]:
     """The storm roster lines quoting `mention` (in any of the department's storms that
-    count its author) lose the quote; returns how many."""
+    count its author) lose the quote; returns the positions changed, by group."""
     author = author_of(mention)
-    done = 0
+    done: dict[str, list[int]] = {}
     for group in await storms.groups_of(department, author):
-        done += await storms.rewrite_roster(
+        positions = await storms.rewrite_roster(
             department,
             group,
             lambda m: m.key == mention.key and bool(m.text),
             lambda m: replace(m, text=""),
         )
+        if positions:
+            done[group] = positions
     return done
+
+
+async def tell_storms(chat: object, department: str, changed: dict[str, list[int]]) -> None:
+    """A chat whose storm threads quote members (ScrubsStorms) rewrites the lines of the
+    members at the changed positions; the summaries are read again."""
+    for group, positions in changed.items():
+        ref = StormRef(department, group)
+        if isinstance(chat, ScrubsStorms):
+            await chat.storm_scrubbed(ref, positions)
+        if isinstance(chat, ShowsStorms):
+            await chat.storm_changed(ref)
 
 
 async def purge_stream(inbound: InboundStream, mention: Mention) -> int:

@@ -4,6 +4,7 @@ case's history. Writes go through the outbox; clicks come back through Bolt (lis
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from collections.abc import Iterable, Sequence
@@ -104,6 +105,7 @@ class SlackBackend:
             logger=bolt_logger(),
         )
         self.sender.render_batch = self.render_batch
+        self.sender.render_range = self.render_range
         self._storm_links: dict[str, str] = {}
         self.homes = HomeRefresher(self)
         self.inbox = SlackInbox(self)
@@ -344,6 +346,27 @@ class SlackBackend:
                 return batch_text(batch), blocks, batch.last
             limit = limit * 3 // 4  # fewer members: the rest open the next batch
         return None
+
+    async def render_range(
+        self, storm_id: str, start: int, end: int
+    ) -> tuple[str, list[dict[str, Any]]] | None:
+        """A batch already posted (the members at roster positions [start, end)), as the
+        roster reads now: what a scrub rewrites it to."""
+        storm = storms.StormRef.parse(storm_id)
+        if storm is None or end <= start:
+            return None
+        members = await self.rt.store.storms.roster(storm.department, storm.group)
+        links = await self._links_of([m.case_id for m in members[start:end] if m.own])
+        batch = storms.batch(storm, members, start, links, end - start)
+        return None if batch is None else (batch_text(batch), batch_blocks(batch))
+
+    async def storm_scrubbed(self, storm: storms.StormRef, positions: Sequence[int]) -> None:
+        """ScrubsStorms: the storm's batch messages listing those members rewritten."""
+        thread = await self.outbox.thread_of(storm.id)
+        if thread is not None and positions:
+            await self.outbox.enqueue(
+                Op(SCRUB_KIND, storm.id, thread.channel, text=json.dumps(sorted(positions)))
+            )
 
     async def _links_of(self, case_ids: list[str]) -> dict[str, str]:
         """Thread links of a storm's members with threads of their own, asked once each."""

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -23,7 +24,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from chatops import keys, outbox
-from chatops.chat.scrub import REMOVED_KIND, SCRUB_KIND, quoted_key
+from chatops.chat.scrub import REMOVED_KIND, SCRUB_KIND, batch_id, batch_span, quoted_key
 from chatops.chat.storm import is_storm_id
 from chatops.chat.wording import gone_line
 from chatops.outbox import BATCH_KIND
@@ -88,6 +89,8 @@ class Thread(NamedTuple):
 BatchRenderer = Callable[[str, int], Awaitable[tuple[str, list[dict[str, Any]], int] | None]]
 """(storm id, members listed so far) -> its next batch (text, blocks, listed after it)."""
 
+RangeRenderer = Callable[[str, int, int], Awaitable[tuple[str, list[dict[str, Any]]] | None]]
+"""(storm id, start, end) -> the batch of those members as it reads now (text, blocks)."""
 Renderer = Callable[[str], Awaitable[Rendered | None]]
 """Case id -> its current message (None: the case is gone)."""
 MovedRenderer = Callable[[str, str], Awaitable[list[dict[str, Any]]]]
@@ -141,6 +144,9 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
         self.metrics = metrics
         self.render_batch: BatchRenderer | None = None
         """Set by the backend: how a storm's batch reads (chatops/slack/storm.py)."""
+        self.render_range: RangeRenderer | None = None
+        """Set by the backend: a batch already posted, its members at positions [start,
+        end), as it reads now (a scrub rewrites it)."""
         self.kinds[BATCH_KIND] = self.batch
         self.kinds[SCRUB_KIND] = self.scrub
         self.kinds[REMOVED_KIND] = self.removed
@@ -271,7 +277,8 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
             await self.redis.hdel(key, "pending")
             return
         text, blocks, last = rendered
-        await self.redis.hset(key, "pending", f"{op.event_id}:{last}")
+        event = batch_id(op.event_id, listed, last)  # names its members: a scrub finds them
+        await self.redis.hset(key, "pending", f"{event}:{last}")
         await self.client.chat_postMessage(
             channel=thread.channel,
             thread_ts=thread.ts,
@@ -279,7 +286,7 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
             blocks=blocks,
             metadata={
                 "event_type": REPLY_METADATA_EVENT,
-                "event_payload": {"case_id": op.case_id, "event_id": op.event_id},
+                "event_payload": {"case_id": op.case_id, "event_id": event},
             },
             unfurl_links=False,
             unfurl_media=False,
@@ -297,6 +304,9 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
         found by the id it was posted with; one already rewritten is left alone (a retry)."""
         thread = await self.outbox.thread_of(op.case_id)
         if thread is None:
+            return
+        if is_storm_id(op.case_id):
+            await self._scrub_batches(op, thread)
             return
         stored = await self.store.cases.mentions(op.case_id)
         gone = {key: line for key, m in stored.items() if (line := gone_line(m)) is not None}
@@ -330,6 +340,35 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
         await self.client.chat_update(
             channel=op.channel, ts=op.ts, text=text, blocks=[section(text)]
         )
+
+    async def _scrub_batches(self, op: Op, thread: Thread) -> None:
+        """A storm's batch messages listing a member at one of the positions `op.text` names
+        (JSON) rendered again from the roster, which no longer quotes them."""
+        positions = set(json.loads(op.text or "[]"))
+        cursor = None
+        while positions and self.render_range is not None:
+            result = await self.client.conversations_replies(
+                channel=thread.channel,
+                ts=thread.ts,
+                include_all_metadata=True,
+                limit=200,
+                **({"cursor": cursor} if cursor else {}),
+            )
+            for message in result.get("messages") or []:
+                meta = message.get("metadata") or {}
+                event_id = str((meta.get("event_payload") or {}).get("event_id") or "")
+                span = batch_span(event_id)
+                if span is None or not positions & set(range(*span)):
+                    continue
+                rendered = await self.render_range(op.case_id, *span)
+                if rendered is not None:
+                    text, blocks = rendered
+                    await self.client.chat_update(
+                        channel=thread.channel, ts=message["ts"], text=text, blocks=blocks
+                    )
+            cursor = (result.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return
 
     async def message(self, op: Op, target: Any) -> None:
         await self.client.chat_postMessage(

@@ -432,10 +432,10 @@ class Storms:
         author: str,
         pseudonym: str,
         change: Callable[[Member], Member],
-    ) -> int:
+    ) -> list[int]:
         """An erasure on request: `author` (`platform:author id`) counts on as `pseudonym`
         (the storm's figures stay), and their roster lines become what `change` makes of
-        them. Returns how many lines changed."""
+        them. Returns the roster positions changed."""
         k = StormKeys(department)
         at = await self.redis.zscore(k.authors(group), author)
         if at is not None:
@@ -451,18 +451,19 @@ class Storms:
         group: str,
         which: Callable[[Member], bool],
         change: Callable[[Member], Member],
-    ) -> int:
+    ) -> list[int]:
         """Replace the roster lines `which` picks by what `change` makes of them (each only
-        if it is still the line that was read); returns how many changed."""
+        if it is still the line that was read); returns their positions (0-based)."""
         k = StormKeys(department)
         rows = texts(await self.redis.lrange(k.roster(group), 0, -1))
-        done = 0
+        done = []
         for i, raw in enumerate(rows):
             member = Member.loads(raw)
             if not which(member):
                 continue
             new = change(member).dumps()
-            done += int(await self._replace(keys=[k.roster(group)], args=[i, raw, new]))
+            if await self._replace(keys=[k.roster(group)], args=[i, raw, new]):
+                done.append(i)
         return done
 
     async def roster(self, department: str, group: str, start: int = 0) -> list[Member]:
