@@ -217,9 +217,9 @@ class PublishAll:
     async def _one(
         self, ref: StormRef, job: PublishJob, case_id: str, key: str
     ) -> bool | datetime | str | None:
-        """One member: True sent, a time when the platform asked to wait until then,
-        `IN_FLIGHT` while it is `publishing`, None when nothing was sent (answered or failed,
-        as recorded)."""
+        """One member: True sent, a time to go on at (the platform asked to wait, or its next
+        reply slot is further off than `NAP_S`), `IN_FLIGHT` while it is `publishing`, None
+        when nothing was sent (answered or failed, as recorded)."""
         dept, group = ref.department, ref.group
         case = await self.cases.get(case_id)
         if case is None:

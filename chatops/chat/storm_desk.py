@@ -3,8 +3,9 @@ what a click on a summary's control does, for every chat.
 
 The summary itself is chatops/chat/storm.py's; this is the line a list of open storms gives
 each, what is said when there is none or an id names no storm, and `act`: the one decision
-behind Slack's buttons and modal, Teams' card verbs (and the console's commands), so no chat
-decides a storm click on its own.
+behind Slack's buttons, modal and `>>`, and Teams' card verbs and `>>`, so no chat decides a
+storm click on its own (the console, where the approver reads the statement as they type,
+calls `PublishAll` without a seal).
 """
 
 from __future__ import annotations
