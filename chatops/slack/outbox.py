@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, NamedTuple, Unpack
 
@@ -310,8 +310,19 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
             return
         stored = await self.store.cases.mentions(op.case_id)
         gone = {key: line for key, m in stored.items() if (line := gone_line(m)) is not None}
+        if not gone:
+            return
+        async for message, event_id in self._our_replies(thread):
+            line = gone.get(quoted_key(event_id) or "")
+            if line is not None and message.get("text") != (text := escape(line)):
+                await self.client.chat_update(
+                    channel=thread.channel, ts=message["ts"], text=text, blocks=[section(text)]
+                )
+
+    async def _our_replies(self, thread: Thread) -> AsyncIterator[tuple[dict[str, Any], str]]:
+        """Our replies in a thread (by their metadata), each with the id it was posted with."""
         cursor = None
-        while gone:
+        while True:
             result = await self.client.conversations_replies(
                 channel=thread.channel,
                 ts=thread.ts,
@@ -321,15 +332,8 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
             )
             for message in result.get("messages") or []:
                 meta = message.get("metadata") or {}
-                event_id = str((meta.get("event_payload") or {}).get("event_id") or "")
-                line = gone.get(quoted_key(event_id) or "")
-                if meta.get("event_type") != REPLY_METADATA_EVENT or line is None:
-                    continue
-                text = escape(line)
-                if message.get("text") != text:
-                    await self.client.chat_update(
-                        channel=thread.channel, ts=message["ts"], text=text, blocks=[section(text)]
-                    )
+                if meta.get("event_type") == REPLY_METADATA_EVENT:
+                    yield message, str((meta.get("event_payload") or {}).get("event_id") or "")
             cursor = (result.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return
@@ -345,30 +349,18 @@ class Sender(outbox.Sender[Op, Rendered, Thread]):
         """A storm's batch messages listing a member at one of the positions `op.text` names
         (JSON) rendered again from the roster, which no longer quotes them."""
         positions = set(json.loads(op.text or "[]"))
-        cursor = None
-        while positions and self.render_range is not None:
-            result = await self.client.conversations_replies(
-                channel=thread.channel,
-                ts=thread.ts,
-                include_all_metadata=True,
-                limit=200,
-                **({"cursor": cursor} if cursor else {}),
-            )
-            for message in result.get("messages") or []:
-                meta = message.get("metadata") or {}
-                event_id = str((meta.get("event_payload") or {}).get("event_id") or "")
-                span = batch_span(event_id)
-                if span is None or not positions & set(range(*span)):
-                    continue
-                rendered = await self.render_range(op.case_id, *span)
-                if rendered is not None:
-                    text, blocks = rendered
-                    await self.client.chat_update(
-                        channel=thread.channel, ts=message["ts"], text=text, blocks=blocks
-                    )
-            cursor = (result.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return
+        if not positions or self.render_range is None:
+            return
+        async for message, event_id in self._our_replies(thread):
+            span = batch_span(event_id)
+            if span is None or not positions & set(range(*span)):
+                continue
+            rendered = await self.render_range(op.case_id, *span)
+            if rendered is not None:
+                text, blocks = rendered
+                await self.client.chat_update(
+                    channel=thread.channel, ts=message["ts"], text=text, blocks=blocks
+                )
 
     async def message(self, op: Op, target: Any) -> None:
         await self.client.chat_postMessage(
