@@ -416,8 +416,10 @@ class PastAnswers:
                 return 0
             oldest = self.clock() - self.keep
             kept = [a for a in self.index.answers if a.at >= oldest and not gone(a)]
-            if len(kept) < len(self.index.answers):
-                self.index = await asyncio.to_thread(AnswerIndex.fit, kept)
+            every = _newest([*kept, *new], self.log.kept)
+            if len(every) < len(self.index.answers) + len(new):  # some go: fit what stays
+                self.index = await asyncio.to_thread(AnswerIndex.fit, every)
+                return len(new)
             if not new:
                 return 0
             if len(new) >= REFIT_MIN or self.index.refits(len(new)):
@@ -459,6 +461,25 @@ class PastAnswers:
         removed = await self.log.forget(list(self._last), author, case_id)
         await self.refresh()
         return removed
+
+
+def _newest(answers: list[Answer], kept: int) -> list[Answer]:
+    """`answers` as Redis keeps them, the newest `kept` of each department, once some
+    department holds a quarter more (a long-running process would otherwise hold more than a
+    restarted one; pruning at every answer would refit at every answer)."""
+    counts: dict[str, int] = {}
+    for answer in answers:
+        counts[answer.department] = counts.get(answer.department, 0) + 1
+    if all(n <= kept * (1 + REFIT_SHARE) for n in counts.values()):
+        return answers
+    left = {d: max(0, n - kept) for d, n in counts.items()}  # the oldest to leave out
+    out = []
+    for answer in answers:  # oldest first
+        if left[answer.department]:
+            left[answer.department] -= 1
+        else:
+            out.append(answer)
+    return out
 
 
 def _erased(erasures: Sequence[Erased]) -> Callable[[Answer], bool]:
