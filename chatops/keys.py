@@ -58,6 +58,13 @@ def flood_case(author: str) -> str:
     return f"{G}:flood:case:{author}"
 
 
+def gone(mention_key: str) -> str:
+    """A mention its author removed before any case held it (TTL `retention.dedupe`): the
+    removal may overtake the mention (Meta promises no order; a backlog), which then is not
+    recorded when it comes."""
+    return f"{G}:gone:{mention_key}"
+
+
 def seen(mention_key: str) -> str:
     """Dedupe marker of one edit or removal delivery (new mentions dedupe in MENTION_CASES)."""
     return f"{G}:seen:{mention_key}"

@@ -108,14 +108,33 @@ class Pipeline:
         adapter = self.adapters.get(mention.platform)
         if isinstance(adapter, Enriches) and mention.change is not Change.REMOVED:
             mention = await self._enriched(adapter, mention)
+        if mention.change is Change.REMOVED:
+            # Marked before looking for its case: a worker recording the mention right now
+            # looks for the mark after recording it (_arrived), so one of the two sees the other.
+            ttl = int(self.config.retention.dedupe.total_seconds())
+            await self.store.indexes.mark_gone(mention.key, ttl)
         if mention.change is not Change.ADD:
             case_id = await self.store.indexes.case_for_mention(mention.key)
             if case_id is not None:
                 return Handled(await self._changed(case_id, mention))
             if mention.change is Change.REMOVED:
-                log.info("removal of unknown %s ignored", mention.key)
+                log.info("removal of %s before its mention: it will not be recorded", mention.key)
                 return Handled(None)
-        return await self._arrived(mention)
+        elif await self.store.indexes.is_gone(mention.key):
+            log.info(
+                "%s was removed by its author before it was recorded: not recorded", mention.key
+            )
+            return Handled(None)
+        handled = await self._arrived(mention)
+        case = handled.case
+        if (
+            case
+            and mention.key in case.mention_keys
+            and await self.store.indexes.is_gone(mention.key)
+        ):
+            gone = mention.model_copy(update={"change": Change.REMOVED, "text": ""})
+            return Handled(await self._changed(case.id, gone), handled.storm)
+        return handled
 
     async def _enriched(self, adapter: Enriches, mention: Mention) -> Mention:
         """Fetch what the webhook left out. A permanent failure (deleted, no token) still

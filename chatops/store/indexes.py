@@ -192,6 +192,13 @@ class Indexes:
                 pipe.zrem(keys.handle_cases(handle), case_id)
         await pipe.execute()
 
+    async def mark_gone(self, mention_key: str, ttl_s: int) -> None:
+        """Remember that the author removed `mention_key` (see keys.gone)."""
+        await self.redis.set(keys.gone(mention_key), "1", ex=ttl_s)
+
+    async def is_gone(self, mention_key: str) -> bool:
+        return bool(await self.redis.exists(keys.gone(mention_key)))
+
     async def case_for_mention(self, mention_key: str) -> str | None:
         found = maybe_text(await self.redis.hget(keys.MENTION_CASES, mention_key))
         return None if found in (None, keys.PENDING) else found

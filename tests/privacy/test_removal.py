@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from chatops import keys
 from chatops.chat import EventKind
 from chatops.chat.present import case_card
 from chatops.chat.rich import plain
@@ -135,6 +136,22 @@ async def test_a_removal_on_the_platform_removes_the_text(product: Product, name
     history = await store.audit.entries(case_id)
     assert (history[-1].action, history[-1].detail) == ("mention_removed", key)
     assert history[-1].at == product.rt.clock()
+
+
+@pytest.mark.parametrize("name", list(CASES))
+async def test_a_removal_that_overtakes_its_mention_keeps_the_mention_out(
+    product: Product, name: str
+) -> None:
+    """Meta promises no order, and a backlog can hold a mention while its removal is taken:
+    the mention that comes after its removal is never recorded, and chat is never told."""
+    platform, added, removed, key, words = CASES[name]
+    store = product.rt.store
+    await deliver(product, platform, removed)
+    await deliver(product, platform, added)
+    assert await store.indexes.case_for_mention(key) is None
+    assert _shown(product).shown == []
+    # Only the acknowledged stream entry still carries the words, until the stream's trim.
+    assert words not in await everything(store.redis, skip=keys.INBOUND)
 
 
 async def test_a_removal_delivered_again_changes_nothing_more(product: Product) -> None:
