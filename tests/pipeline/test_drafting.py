@@ -327,7 +327,7 @@ def test_an_insult_as_display_name_gets_a_neutral_greeting(
     [
         ("Mitt order\u200bnummer är 123456", Intent.MOVE_TO_PRIVATE),
         ("ｍｙ ａｄｄｒｅｓｓ is wrong", Intent.MOVE_TO_PRIVATE),
-        ("The app is br\u043eken", Intent.APOLOGY),  # Cyrillic о
+        ("The vase is br\u043eken", Intent.APOLOGY),  # Cyrillic о
         ("Tha\u200bnks a lot", Intent.THANKS),
     ],
 )
