@@ -71,8 +71,9 @@ class IntentModel:
 
     Logistic loss gives probabilities that a threshold can be set on; sublinear TF and
     word-boundary character n-grams keep one long mention from outweighing many short ones.
-    It is fitted by seeded stochastic gradient descent: as accurate here as an exact solver
-    (leave-one-set-out on the labelled sets) and ten times faster to train at start.
+    It is fitted by seeded, averaged stochastic gradient descent: as accurate here as an exact
+    solver (leave-one-set-out on the labelled sets) and ten times faster to train at start, and
+    averaging keeps its probabilities sane where examples conflict (plain SGD jumps to 0.99).
     """
 
     def __init__(self, examples: Sequence[Example]) -> None:
@@ -106,7 +107,12 @@ class IntentModel:
                 (
                     "model",
                     SGDClassifier(
-                        loss="log_loss", alpha=1e-4, max_iter=20, tol=None, random_state=0
+                        loss="log_loss",
+                        alpha=1e-4,
+                        max_iter=20,
+                        tol=None,
+                        random_state=0,
+                        average=True,
                     ),
                 ),
             ]
