@@ -8,6 +8,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from chatops import keys
 from chatops.chat import Department
 from chatops.chat.home import Figures, Home, Item, home_view
 from chatops.chat.rich import plain
@@ -208,9 +209,12 @@ async def test_home_is_published_when_opened_and_again_after_a_claim(ss: SlackSy
     await ss.click(Action.CLAIM.value, "1001", ANNA)
 
     async def claimed() -> bool:
-        return (await ss.case()).owner == ANNA
+        """The claim is stored and the Homes it concerns are marked (the click is handled
+        after Slack's ack, and the marking comes after the case's own message)."""
+        marked = await ss.rt.store.redis.sismember(keys.SLACK_HOME_DIRTY, ANNA)
+        return (await ss.case()).owner == ANNA and bool(marked)
 
-    await eventually(claimed, what="claim stored")
+    await eventually(claimed, what="claim stored and Homes marked")
     before = len(ss.slack.calls_to("views.publish"))
     assert await ss.backend.homes.tick() == 1
     assert len(ss.slack.calls_to("views.publish")) == before + 1
