@@ -34,7 +34,7 @@ from chatops.chat import (
     Runs,
     local_only,
 )
-from chatops.chat.capabilities import NotesRemoval, ShowsStorms
+from chatops.chat.capabilities import NotesRemoval, ScrubsStorms, ShowsStorms
 from chatops.chat.present import Report
 from chatops.chat.storm import StormRef
 from chatops.config import Config
@@ -77,6 +77,13 @@ class MixedChat:
         backend = self.backend_of(storm.department)
         if isinstance(backend, ShowsStorms):
             await backend.storm_changed(storm)
+
+    async def storm_scrubbed(self, storm: StormRef, positions: Sequence[int]) -> None:
+        """ScrubsStorms: the storm's department's chat rewrites its batch lines (a removal or
+        an erasure must reach a storm thread in either chat)."""
+        backend = self.backend_of(storm.department)
+        if isinstance(backend, ScrubsStorms):
+            await backend.storm_scrubbed(storm, positions)
 
     async def post_digest(
         self, department: Department, items: list[DigestItem], now: datetime

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -22,6 +22,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from chatops import keys, runtime
 from chatops.chat import digest
+from chatops.chat.capabilities import ScrubsStorms
+from chatops.chat.storm import StormRef
 from chatops.config import check_config, load_config_text
 from chatops.domain import Case
 from chatops.mixed import MixedChat
@@ -434,3 +436,24 @@ async def test_the_overview_reaches_each_chats_people_and_a_leads_digest_its_dep
     [jonas] = ms.connector.personal_messages(JONAS.aad)
     assert "1 unanswered case in Support DE" in json.dumps(jonas.card)
     assert ms.slack.dm(ANNA) is None  # a Slack user is no lead of a Teams department
+
+
+class _Scrubbed:
+    """A chat that records the storm lines it was asked to rewrite."""
+
+    def __init__(self) -> None:
+        self.scrubbed: list[tuple[str, list[int]]] = []
+
+    async def storm_scrubbed(self, storm: StormRef, positions: Sequence[int]) -> None:
+        self.scrubbed.append((storm.id, list(positions)))
+
+
+async def test_a_storms_scrubbed_lines_reach_the_chat_of_its_department() -> None:
+    config = load_config_text(MIXED_CONFIG, source="mixed.yaml")
+    slack, teams = _Scrubbed(), _Scrubbed()
+    mixed = MixedChat({"slack": cast(Any, slack), "teams": cast(Any, teams)}, config)
+    assert isinstance(mixed, ScrubsStorms)
+    await mixed.storm_scrubbed(StormRef("support-de", "g1"), [2])
+    await mixed.storm_scrubbed(StormRef("social", "g7"), [0, 4])
+    assert teams.scrubbed == [("support-de:g1", [2])]
+    assert slack.scrubbed == [("social:g7", [0, 4])]
