@@ -437,8 +437,13 @@ async def test_slack_edit_statement_opens_a_prefilled_modal_that_saves_it(
 
     better = "The app is down since 9:00; we expect it back by noon."
     await submit_statement(st, COMMS, better, view_id=modal["id"])
-    said = await publishing.statement("social", "1")
-    assert said is not None and (said.text, said.writer) == (better, COMMS)
+
+    async def saved() -> Statement | None:
+        now = await publishing.statement("social", "1")
+        return now if now is not None and now.text == better else None
+
+    said = await eventually(saved, what="the statement saved")
+    assert said.writer == COMMS
     await st.flush(seconds=storm_thread.SUMMARY_EVERY)
     edit = summary_button(st.summary(), "storm.edit")
     assert edit is not None and edit["text"]["text"] == "Edit statement"
@@ -474,7 +479,10 @@ async def test_slack_statement_by_chevrons_publish_by_an_approver_progress_in_su
     publishing = st.rt.store.publishing
     said = await eventually(lambda: publishing.statement("social", "1"))
     assert (said.text, said.language, said.writer) == (statement, "en", ANNA)
-    [saved] = st.slack.calls_to("chat.postEphemeral")  # only the writer is told it is saved
+    # only the writer is told it is saved (after the statement is: wait for it)
+    [saved] = await eventually(
+        lambda: _async(st.slack.calls_to("chat.postEphemeral")), what="the writer told"
+    )
     assert "Holding statement saved" in str(saved) and "no_entry" not in str(saved)
 
     await st.flush(seconds=storm_thread.SUMMARY_EVERY)
