@@ -7,17 +7,20 @@ Redis (`keys.RETENTION`) and the next tick goes on from there. Each due case, in
 
 1. its figures join the anonymous daily aggregates `chatops stats` reads (store/kpis.py),
    at most once per case;
-2. it is deleted with its mentions and history, only if it is still the version read (a
-   reopening mention meanwhile wins: the figures are taken back);
+2. its chat message is rewritten to a short note (`wording.removed_after`) where the chat
+   can (Slack, the console); a message that cannot be rewritten (a deleted channel) is the
+   outbox's failure to log and count, the case goes either way;
 3. it leaves every index (conversation, mentions, authors, deadlines), and the answers
    published on it leave the "Similar" records;
-4. its chat message is rewritten to a short note (`wording.removed_after`) where the chat
-   can (Slack, the console); a message that cannot be rewritten (a deleted channel) is the
-   outbox's failure to log and count, the case is gone either way.
+4. last, it is deleted with its mentions and history, only if it is still the version read
+   (a reopening mention meanwhile wins: the figures are taken back and its index entries
+   written again).
 
-A second scheduler, or a sweep retried after a crash, finds nothing left to do twice: the
-deletion compares versions, the aggregates remember which cases they hold. The store keeps
-how many cases went each day (`keys.RETENTION_REMOVED`), nothing about them.
+The case key goes last so that a crash anywhere before leaves the case in place, and the
+sweep retried after it finds the case still due and redoes every step (each is safe to
+repeat). A second scheduler finds nothing left to do twice: the deletion compares versions,
+the aggregates remember which cases they hold. The store keeps how many cases went each day
+(`keys.RETENTION_REMOVED`), nothing about them.
 """
 
 from __future__ import annotations
@@ -111,7 +114,6 @@ class Retention:
             start = low  # a round is done: the next one starts again from the lowest kept
         ranges = [(start, end)] + ([(low, start)] if start > low else [])
         read = removed = notes = lost = budget = 0
-        answered: dict[str, list[str]] = {}
         new_low, n = low, start
         for first, last in ranges:
             if budget >= batches:
@@ -122,23 +124,21 @@ class Retention:
                 ids = [str(i) for i in range(n, min(last, n + BATCH))]
                 found = await self.store.cases.stored(ids)
                 read += len(found)
+                doomed = [st for st in found.values() if due(st, cutoff)]
+                noted = await self._prepare(doomed, now)
                 for cid, stored in found.items():
                     outcome = "kept"
-                    if due(stored, cutoff):
+                    if cid in noted:
                         outcome = await self._remove(stored, now)
                     if outcome == "removed":
                         removed += 1
-                        notes += await self._note(stored.case)
-                        if stored.case.published:
-                            answered.setdefault(stored.case.department, []).append(cid)
+                        notes += noted[cid]
                     elif outcome in ("kept", "lost"):
                         lost += outcome == "lost"
                         kept = int(cid) if kept is None else kept
                 n += len(ids)
             if first == low:  # everything below this is gone now
                 new_low = kept if kept is not None else n
-        for department, case_ids in answered.items():
-            await self.answers.forget_cases(department, case_ids)
         await self.store.redis.hset(keys.RETENTION, mapping={"low": new_low, "next": n})
         if removed:
             await self.store.redis.hincrby(keys.RETENTION_REMOVED, now.date().isoformat(), removed)
@@ -152,17 +152,38 @@ class Retention:
             return min(later)
         return int(maybe_text(await self.store.redis.get(keys.CASE_SEQ)) or 0) + 1
 
+    async def _prepare(self, doomed: list[Stored], now: datetime) -> dict[str, bool]:
+        """Every step before the deletion, for the batch's due cases: their figures counted,
+        their messages noted, their index entries and answers dropped. Returns case id ->
+        whether a note was queued."""
+        noted: dict[str, bool] = {}
+        answered: dict[str, list[str]] = {}
+        for stored in doomed:
+            case = stored.case
+            await self.store.kpis.add(kpi_of(stored), now)
+            noted[case.id] = await self._note(case)
+            await self.store.indexes.forget_case(case.id, stored.mentions().values())
+            if case.published:
+                answered.setdefault(case.department, []).append(case.id)
+        for department, case_ids in answered.items():
+            await self.answers.forget_cases(department, case_ids)
+        return noted
+
     async def _remove(self, stored: Stored, now: datetime) -> str:
-        """ "removed", "lost" (the case changed meanwhile) or "gone" (someone else removed it)."""
-        case, kpi = stored.case, kpi_of(stored)
-        added = await self.store.kpis.add(kpi, now)
-        if not await self.store.cases.delete(case.id, case.version):
-            if added and await self.store.cases.get(case.id) is not None:
-                await self.store.kpis.take_back(kpi, now)
-                return "lost"
+        """The last step: "removed", "lost" (the case changed meanwhile) or "gone" (someone
+        else removed it). A lost case gets its figures taken back and its index entries
+        written again (its note and "Similar" answers are not restored: a reopening in the
+        milliseconds between the read and the deletion of a case closed for months)."""
+        case = stored.case
+        if await self.store.cases.delete(case.id, case.version):
+            return "removed"
+        current = await self.store.cases.stored([case.id])
+        if case.id not in current:
             return "gone"
-        await self.store.indexes.forget_case(case.id, stored.mentions().values())
-        return "removed"
+        await self.store.kpis.take_back(kpi_of(stored), now)
+        again = current[case.id]
+        await self.store.indexes.restore_case(again.case, again.mentions().values())
+        return "lost"
 
     async def _note(self, case: Case) -> bool:
         if not isinstance(self.chat, NotesRemoval):

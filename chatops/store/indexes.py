@@ -192,6 +192,19 @@ class Indexes:
                 pipe.zrem(keys.handle_cases(handle), case_id)
         await pipe.execute()
 
+    async def restore_case(self, case: Case, mentions: Iterable[Mention]) -> None:
+        """Undo `forget_case` for a case that was not deleted after all (retention lost a
+        race with a reopening): its conversations where no newer case took them, its mentions
+        and its authors' cases. Safe to repeat."""
+        pipe = self.redis.pipeline(transaction=False)
+        for m in mentions:
+            pipe.hsetnx(keys.CONVERSATIONS, m.conversation_key, case.id)
+            for key, field in _author_fields(m):
+                await self._add_case(keys=[key], args=[field, case.id], client=pipe)
+        for mkey in case.mention_keys:
+            pipe.hset(keys.MENTION_CASES, mkey, case.id)
+        await pipe.execute()
+
     async def mark_gone(self, mention_key: str, ttl_s: int) -> None:
         """Remember that the author removed `mention_key` (see keys.gone)."""
         await self.redis.set(keys.gone(mention_key), "1", ex=ttl_s)

@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
+import pytest
 import redis.asyncio as aioredis
 
 import chatops.retention as module
 from chatops import keys, stats
+from chatops.chat.capabilities import NotesRemoval
 from chatops.retention import Retention
 from chatops.workflow.commands import Command
 from escalation.scheduler import Clock as Scheduler
@@ -151,10 +153,13 @@ async def test_a_case_reopened_after_it_was_read_is_kept_and_not_counted_twice(
     await system.rt.wf.command(case_id, Command.REOPEN, "chatops")  # after the sweep read it
 
     retention = Retention(store, system.chat, MONTH)
+    await retention._prepare([stored], start + MONTH * 2)
     outcome = await retention._remove(stored, start + MONTH * 2)
 
     assert outcome == "lost" and await store.cases.get(case_id) is not None
     assert await stats.load(store, since, start) == before, "its figures were taken back"
+    assert await store.indexes.case_for_mention("sandbox:m-1") == case_id, "indexed again"
+    assert await store.indexes.cases_of_author("sandbox", "u-1", "") == [case_id]
 
 
 async def test_a_sweep_is_bounded_and_goes_on_where_it_stopped(system: System) -> None:
@@ -227,6 +232,52 @@ async def test_a_note_that_slack_refuses_leaves_the_case_deleted(ss: SlackSystem
     [call] = ss.slack.calls_to("chat.update")[-1:]
     assert call.error == "message_not_found" and "Case #" in call.args["text"]
     assert not await ss.rt.store.redis.exists(keys.SLACK.case(gone)), "forgotten anyway"
+
+
+class CrashingChat:
+    """The product's chat, with the process crashing once around the first note it is asked
+    for: before the note is queued, or right after (the chat itself is the real one)."""
+
+    def __init__(self, chat: NotesRemoval, *, after_note: bool) -> None:
+        self.chat, self.after_note, self.crashed = chat, after_note, False
+
+    async def case_removed(self, case_id: str, note: str) -> bool:
+        if self.crashed:
+            return await self.chat.case_removed(case_id, note)
+        self.crashed = True
+        if self.after_note:
+            await self.chat.case_removed(case_id, note)
+        raise ConnectionError("the process died here")
+
+
+@pytest.mark.parametrize("after_note", [False, True], ids=["before-note", "after-note"])
+async def test_a_sweep_retried_after_a_crash_finishes_what_the_crash_left(
+    ss: SlackSystem, after_note: bool
+) -> None:
+    start = ss.clock.now
+    gone = await _case(ss, 1, "Var är min faktura?", "Anna Berg")
+    await _answer_and_close(ss, gone, 3)
+    await ss.flush()
+    [old] = ss.slack.messages(BILLING)
+    store, period = ss.rt.store, ss.rt.config.retention.cases
+    since, later = start.replace(hour=0, minute=0), start + period * 2
+    figures = await stats.load(store, since, start)
+    crashing = CrashingChat(ss.rt.chat, after_note=after_note)
+
+    with pytest.raises(ConnectionError):
+        await Retention(store, crashing, period).sweep(later)
+    assert await store.cases.get(gone) is not None, "the case key goes last"
+
+    swept = await Retention(store, crashing, period).sweep(later)
+    await ss.flush()
+
+    assert swept.removed == 1 and await store.cases.get(gone) is None
+    [note] = ss.slack.messages(BILLING)
+    assert note["ts"] == old["ts"] and note["text"].startswith(f"🗑️ Case #{gone} was removed")
+    assert await store.indexes.case_for_mention("sandbox:m-1") is None
+    assert await store.indexes.every_case_of("sandbox", "u-1", "") == []
+    assert not await store.redis.hexists(keys.CONVERSATIONS, "sandbox:acme:post-1")
+    assert await stats.load(store, since, start) == figures, "counted once"
 
 
 teams_config, bare, ts = test_teams.teams_config, test_teams.bare, test_teams.ts
