@@ -50,17 +50,7 @@ def draft_modal(
 ) -> dict[str, Any]:
     """Modal `case.draft`, prefilled with the current draft; `title_case` is e.g. "#1042".
     With `approve_seen` it is Edit and approve: saving approves and publishes the text."""
-    element: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": DRAFT_ELEMENT,
-        "multiline": True,
-        "max_length": DRAFT_MAX,
-        "focus_on_load": True,
-        "placeholder": plain("Write the reply as the brand…", LIMITS.placeholder),
-    }
-    if draft:
-        # Slack rejects the whole view when the initial value is longer than max_length.
-        element["initial_value"] = clip(draft, DRAFT_MAX)
+    element = _text_box(DRAFT_ELEMENT, draft, "Write the reply as the brand…")
     approving = approve_seen is not None
     return _modal(
         View.DRAFT,
@@ -104,16 +94,7 @@ def reject_modal(case_id: str) -> dict[str, Any]:
 def statement_modal(storm_id: str, statement: str) -> dict[str, Any]:
     """Modal `storm.statement`: a storm's holding statement, prefilled with the current one;
     saving it is what `>>` in the storm's thread does."""
-    element: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": STATEMENT_ELEMENT,
-        "multiline": True,
-        "max_length": DRAFT_MAX,
-        "focus_on_load": True,
-        "placeholder": plain("What the brand says to everyone in this storm…", LIMITS.placeholder),
-    }
-    if statement:
-        element["initial_value"] = clip(statement, DRAFT_MAX)
+    element = _text_box(STATEMENT_ELEMENT, statement, "What the brand says to everyone…")
     return _modal(
         View.STATEMENT,
         storm_id,
@@ -160,6 +141,22 @@ def _modal(
         "close": plain("Cancel", BUTTON_LIMIT),
         "blocks": [block],
     }
+
+
+def _text_box(action_id: str, text: str, placeholder: str) -> dict[str, Any]:
+    """A multiline box a reply's length long, prefilled with `text`."""
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": action_id,
+        "multiline": True,
+        "max_length": DRAFT_MAX,
+        "focus_on_load": True,
+        "placeholder": plain(placeholder, LIMITS.placeholder),
+    }
+    if text:
+        # Slack rejects the whole view when the initial value is longer than max_length.
+        element["initial_value"] = clip(text, DRAFT_MAX)
+    return element
 
 
 def _input(block_id: str, label: str, element: dict[str, Any], *, hint: str) -> dict[str, Any]:
