@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -36,7 +37,7 @@ from chatops.chat.stormread import summary_now
 from chatops.chat.thread import refresh, show_event
 from chatops.domain import Case
 from chatops.outbox import BATCH_KIND, SUMMARY
-from chatops.redis_text import maybe_text
+from chatops.redis_text import maybe_text, text_map
 from chatops.teams import direct
 from chatops.teams.auth import (
     AuthUnavailable,
@@ -80,6 +81,10 @@ if TYPE_CHECKING:
     from chatops.runtime import Runtime
     from chatops.workflow.service import Workflow
 
+BATCH_FIELD = "batch:"
+"""Field of a storm's Teams record: a batch card's activity id -> the roster positions it
+lists (`start:end`, 0-based, end excluded)."""
+
 log = logging.getLogger(__name__)
 
 MAX_INLINE_CHART = 16_000
@@ -116,6 +121,7 @@ class TeamsBackend:
         )
         self.sender.kinds[BATCH_KIND] = self._send_batch
         self.sender.kinds[REMOVED_KIND] = self._send_removed
+        self.sender.kinds[SCRUB_KIND] = self._scrub
         self.inbox = TeamsInbox(self)
         self.bot = ChatopsBot(self)
         self.home = TeamsHome(self)
@@ -337,6 +343,38 @@ class TeamsBackend:
             await self.outbox.defer(channel, earlier, SUMMARY)
         await self.outbox.mark_storm(storm.id, storms.SUMMARY_EVERY, storms.BATCH_EVERY)
 
+    async def storm_scrubbed(self, storm: storms.StormRef, positions: Sequence[int]) -> None:
+        """ScrubsStorms: the batch cards listing those members are rendered again from the
+        roster, which no longer quotes them."""
+        post = await self.outbox.post_of(storm.id)
+        if post is not None and positions:
+            text = json.dumps(sorted(positions))
+            await self.outbox.enqueue(Op(SCRUB_KIND, storm.id, post.channel, text=text))
+
+    async def _scrub(self, op: Op, target: Any) -> None:
+        """A case's quoting replies (the Sender's own scrub), or a storm's batch cards: each
+        one listing a member at the op's roster positions is updated in place."""
+        storm = storms.StormRef.parse(op.case_id)
+        post = await self.outbox.post_of(op.case_id)
+        if storm is None or post is None:
+            await self.sender.scrub(op, target)
+            return
+        positions = set(json.loads(op.text or "[]"))
+        stored = text_map(await self.rt.store.redis.hgetall(keys.TEAMS.case(op.case_id)))
+        members = await self.rt.store.storms.roster(storm.department, storm.group)
+        for field, span in stored.items():
+            if not field.startswith(BATCH_FIELD):
+                continue
+            start, end = (int(n) for n in span.split(":"))
+            if not positions.intersection(range(start, end)):
+                continue
+            own = [m.case_id for m in members[start:end] if m.own]
+            batch = storms.batch(storm, members, start, await self.links(own), end - start)
+            if batch is not None:
+                card = card_activity(batch_card(batch), batch.notification)
+                reply = Post(post.channel, post.conversation, field.removeprefix(BATCH_FIELD))
+                await self.connector.update(target, reply, card)
+
     async def render_storm(
         self, storm: storms.StormRef, notice: dict[str, Any] | None = None
     ) -> Rendered | None:
@@ -391,13 +429,15 @@ class TeamsBackend:
         activity = card_activity(card, batch.notification)
         await redis.hset(key, "batching", batch.last)
         try:
-            await self.connector.reply(target, post.conversation, activity)
+            posted = await self.connector.reply(target, post.conversation, activity)
         except ConnectorError as exc:
             if 400 <= exc.status < 500:  # answered, and refused: certainly not posted
                 await redis.hdel(key, "batching")
             raise
         pipe = redis.pipeline(transaction=True)
         pipe.hset(key, "listed", batch.last)
+        if posted:  # which members it lists, for when their words are gone (_scrub)
+            pipe.hset(key, f"{BATCH_FIELD}{posted}", f"{listed}:{batch.last}")
         pipe.hdel(key, "batching")
         await pipe.execute()
         if batch.last < len(members):
