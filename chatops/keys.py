@@ -7,6 +7,7 @@ dedupe-and-append and the case-number scripts atomic there as well.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 PREFIX = "chatops"
@@ -78,6 +79,20 @@ AUTHOR_CASES_TTL_S = 180 * 24 * 3600
 case; it is only read until it expires."""
 AUTHORS = f"{G}:authors"  # hash: platform:author id -> every case id of theirs, space-separated
 HANDLES = f"{G}:handles"  # hash: handle (lower-case, no @) -> case ids of anyone writing as it
+"""AUTHORS and HANDLES name two indexes kept in `INDEX_BUCKETS` small hashes each (`bucket`);
+the names themselves are the previous layout's one big hash, read, and emptied field by field
+as an author's next case moves their entry into its bucket."""
+INDEX_BUCKETS = 256
+"""Buckets per bucketed index. A small hash stays listpack-encoded in Redis (~25 bytes a field
+instead of ~70 in a big hashtable) while it has at most `hash-max-listpack-entries` fields
+(128 by default; README "Running Redis" says when to raise it): 256 buckets hold ~32,000
+fields at that size, and few enough keys that a store of a few thousand cases gains too."""
+
+
+def bucket(index: str, field: str) -> str:
+    """The hash of `index` (AUTHORS, HANDLES) holding `field`: one of `INDEX_BUCKETS` by a
+    stable checksum of the field; in the `{g}` slot with the other global indexes."""
+    return f"{index}:{zlib.crc32(field.encode()) % INDEX_BUCKETS}"
 
 
 def author_cases(platform: str, author_id: str) -> str:

@@ -58,8 +58,10 @@ class Indexes:
         pipe = self.redis.pipeline(transaction=False)
         if mention is not None:
             case, m = mention
-            for key, field in _author_fields(m) if m is not None else []:
-                await self._add_case(keys=[key], args=[field, case.id], client=pipe)
+            for index, field in _author_fields(m) if m is not None else []:
+                await self._add_case(
+                    keys=[keys.bucket(index, field), index], args=[field, case.id], client=pipe
+                )
         due: dict[str, float] = {}
         done: list[str] = []
         for before, after, when in changes:
@@ -132,12 +134,14 @@ class Indexes:
     async def _indexed(self, platform: str, author_id: str, handle: str, newest: int) -> list[str]:
         pipe = self.redis.pipeline(transaction=False)
         if author_id:
-            pipe.hget(keys.AUTHORS, f"{platform}:{author_id}")
+            for key in _held(keys.AUTHORS, f"{platform}:{author_id}"):
+                pipe.hget(key, f"{platform}:{author_id}")
             pipe.zrange(keys.author_cases(platform, author_id), 0, -1)
-        key = handle_key(handle)
-        if key:
-            pipe.hget(keys.HANDLES, key)
-            pipe.zrange(keys.handle_cases(key), 0, -1)
+        handle = handle_key(handle)
+        if handle:
+            for key in _held(keys.HANDLES, handle):
+                pipe.hget(key, handle)
+            pipe.zrange(keys.handle_cases(handle), 0, -1)
         found: set[str] = set()
         for reply in await pipe.execute():
             if isinstance(reply, list):
@@ -156,14 +160,14 @@ class Indexes:
         many index entries held them."""
         pipe = self.redis.pipeline(transaction=False)
         for author_id in author_ids:
-            pipe.hdel(keys.AUTHORS, f"{platform}:{author_id}")
+            for key in _held(keys.AUTHORS, f"{platform}:{author_id}"):
+                pipe.hdel(key, f"{platform}:{author_id}")
             pipe.delete(keys.author_cases(platform, author_id))
         for handle, case_ids in handles.items():
             ids = list(case_ids)
             if handle_key(handle) and ids:
-                await self._drop_cases(
-                    keys=[keys.HANDLES], args=[handle_key(handle), *ids], client=pipe
-                )
+                for key in _held(keys.HANDLES, handle_key(handle)):
+                    await self._drop_cases(keys=[key], args=[handle_key(handle), *ids], client=pipe)
                 pipe.zrem(keys.handle_cases(handle_key(handle)), *ids)
         return sum(1 for n in await pipe.execute() if n)
 
@@ -184,8 +188,9 @@ class Indexes:
         pipe.zrem(keys.RETRY, case_id)
         pipe.hdel(keys.RETRY_INFO, case_id)
         for m in mentions:
-            for key, field in _author_fields(m):
-                await self._drop_cases(keys=[key], args=[field, case_id], client=pipe)
+            for index, field in _author_fields(m):
+                for key in _held(index, field):
+                    await self._drop_cases(keys=[key], args=[field, case_id], client=pipe)
             if m.author.id:
                 pipe.zrem(keys.author_cases(m.platform, m.author.id), case_id)
             if handle := handle_key(m.author.handle):
@@ -199,8 +204,10 @@ class Indexes:
         pipe = self.redis.pipeline(transaction=False)
         for m in mentions:
             pipe.hsetnx(keys.CONVERSATIONS, m.conversation_key, case.id)
-            for key, field in _author_fields(m):
-                await self._add_case(keys=[key], args=[field, case.id], client=pipe)
+            for index, field in _author_fields(m):
+                await self._add_case(
+                    keys=[keys.bucket(index, field), index], args=[field, case.id], client=pipe
+                )
         for mkey in case.mention_keys:
             pipe.hset(keys.MENTION_CASES, mkey, case.id)
         await pipe.execute()
@@ -263,8 +270,14 @@ def handle_key(handle: str) -> str:
     return handle.strip().lstrip("@").strip().lower()
 
 
+def _held(index: str, field: str) -> tuple[str, str]:
+    """The hashes that may hold `field` of a bucketed index: its bucket, and the previous
+    layout's one hash (until the field moves at its author's next case)."""
+    return keys.bucket(index, field), index
+
+
 def _author_fields(mention: Mention) -> list[tuple[str, str]]:
-    """Where a mention's author is indexed: (hash, field) by id and by handle."""
+    """Where a mention's author is indexed: (bucketed index, field) by id and by handle."""
     author = mention.author
     found = [(keys.AUTHORS, f"{mention.platform}:{author.id}")] if author.id else []
     if handle := handle_key(author.handle):
@@ -273,21 +286,26 @@ def _author_fields(mention: Mention) -> list[tuple[str, str]]:
 
 
 _ADD_CASE = """
--- KEYS: the index hash; ARGV: field, case id
-local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if not cur then
-  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-  return 1
+-- KEYS: the field's bucket, the previous layout's hash; ARGV: field, case id
+local ids, seen = {}, {}
+for k = 2, 1, -1 do
+  local cur = redis.call('HGET', KEYS[k], ARGV[1])
+  if cur then
+    for id in string.gmatch(cur, '%S+') do
+      if not seen[id] then seen[id] = true; ids[#ids + 1] = id end
+    end
+  end
 end
-for id in string.gmatch(cur, '%S+') do
-  if id == ARGV[2] then return 0 end
-end
-redis.call('HSET', KEYS[1], ARGV[1], cur .. ' ' .. ARGV[2])
+local moved = redis.call('HDEL', KEYS[2], ARGV[1])
+if seen[ARGV[2]] and moved == 0 then return 0 end
+if not seen[ARGV[2]] then ids[#ids + 1] = ARGV[2] end
+redis.call('HSET', KEYS[1], ARGV[1], table.concat(ids, ' '))
 return 1
 """
 """Every case of an author (an erasure or export on request must find them all) as one field
-of a global hash, ids space-separated: ~60 bytes per author where a zset of their own cost
-~120. Case numbers grow with time, so the highest are the newest."""
+of a bucket hash, ids space-separated: ~25 bytes per author in a listpack-encoded bucket
+where a zset of their own cost ~120. An entry of the previous layout's one hash moves into
+the bucket here. Case numbers grow with time, so the highest are the newest."""
 
 _DROP_CASES = """
 -- KEYS: the index hash; ARGV: field, case ids to drop

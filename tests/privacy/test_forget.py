@@ -142,7 +142,7 @@ async def test_forget_by_handle_finds_every_author_id_writing_as_it(system: Syst
     assert "Anna" not in held and "u-7" not in held and "Bo Ek" in held
     indexes = system.rt.store.indexes
     assert await indexes.every_case_of("sandbox", "u-7", "anna") == []
-    assert not await system.rt.store.redis.hexists(keys.HANDLES, "anna")
+    assert not await system.rt.store.redis.hexists(keys.bucket(keys.HANDLES, "anna"), "anna")
 
 
 async def test_an_open_case_stays_answerable_with_a_neutral_greeting(system: System) -> None:

@@ -94,7 +94,7 @@ async def test_the_index_of_one_author_keeps_every_case_and_counts_the_newest(
     redis = system.rt.store.redis
     every = keys.AUTHOR_CASES_KEPT + 5
     for key, field in ((keys.AUTHORS, "x:x-9001"), (keys.HANDLES, "anna")):
-        held = (await redis.hget(key, field)).split()
+        held = (await redis.hget(keys.bucket(key, field), field)).split()
         assert len(held) == every, "an erasure on request must find them all"
     found = await indexes.cases_of_author("x", "x-9001", "@ANNA")
     assert found[0] == str(1000 + every), "newest first"
