@@ -80,42 +80,58 @@ class Answer:
     """The entry's id in its department's stream."""
 
     def encode(self) -> str:
-        data: dict[str, Any] = {
-            "c": self.case_id,
-            "t": self.text,
-            "q": self.question,
-            "l": self.language,
-            "d": self.department,
-            "b": self.by,
-            "at": round(self.at.timestamp(), 3),
-            "ab": self.approved_by,
-            "n": self.customer,
-            "h": self.handle,
-            "u": self.author,
-        }
-        return json.dumps(
-            {k: v for k, v in data.items() if v not in (None, "")},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
+        """A JSON array in `_ORDER` without the department (the stream's key names it) and
+        without trailing empty values: ~45 bytes less a case kept than the object of named
+        fields, which `decode` still reads."""
+        at = round(self.at.timestamp(), 3)
+        values: list[Any] = [
+            self.case_id,
+            self.text,
+            self.question,
+            self.language or "",
+            self.by,
+            int(at) if at == int(at) else at,
+            self.approved_by or "",
+            self.customer,
+            self.handle,
+            self.author,
+        ]
+        while values and values[-1] == "":
+            values.pop()
+        return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
-    def decode(cls, entry_id: str, raw: str | bytes) -> Answer:
-        data = json.loads(raw)
+    def decode(cls, entry_id: str, raw: str | bytes, department: str = "") -> Answer:
+        data = fields_of(raw)
         return cls(
             case_id=str(data["c"]),
             text=str(data["t"]),
             question=str(data.get("q", "")),
-            language=data.get("l"),
-            department=str(data["d"]),
+            language=data.get("l") or None,
+            department=str(data.get("d") or department),
             by=str(data.get("b", "")),
             at=datetime.fromtimestamp(float(data["at"]), UTC),
-            approved_by=data.get("ab"),
+            approved_by=data.get("ab") or None,
             customer=str(data.get("n", "")),
             handle=str(data.get("h", "")),
             author=str(data.get("u", "")),
             id=entry_id,
         )
+
+
+_ORDER = ("c", "t", "q", "l", "b", "at", "ab", "n", "h", "u")
+"""The named fields of an encoded answer, in the order of its array."""
+
+
+def fields_of(raw: str | bytes) -> dict[str, Any]:
+    """An encoded answer as named fields: the array `Answer.encode` writes, or the object an
+    earlier version wrote (with its department `d`)."""
+    data = json.loads(raw)
+    if isinstance(data, list):
+        return dict(zip(_ORDER, data, strict=False))
+    if not isinstance(data, dict):
+        raise ValueError("an answer is an array or an object")
+    return data
 
 
 @dataclass(frozen=True)
@@ -224,7 +240,7 @@ class AnswerLog:
                     entry = _text(entry_id)
                     last[department] = entry
                     try:
-                        found.append(Answer.decode(entry, raw))
+                        found.append(Answer.decode(entry, raw, department))
                     except (KeyError, TypeError, ValueError) as exc:
                         log.warning("answers: entry %s unreadable (%s)", entry, type(exc).__name__)
                 if len(page) == READ_PAGE:
@@ -252,7 +268,7 @@ class AnswerLog:
         every process's index (`forgotten`)."""
         key = keys.answers(department)
         rows: Any = await self.redis.xrange(key, "-", "+")
-        ids = [i for i, fields in rows if doomed(json.loads(fields.get("a") or "{}"))]
+        ids = [i for i, fields in rows if doomed(fields_of(fields.get("a") or "{}"))]
         if not ids:
             return 0
         removed = int(await self.redis.xdel(key, *ids))

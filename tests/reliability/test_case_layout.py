@@ -4,12 +4,14 @@ mentions and the history; records of the previous layout still read and move on 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from redis.cluster import key_slot
 
 from chatops import keys
 from chatops.domain import AuditEntry, Author, Case, Change, Mention, State
+from chatops.knowledge.answers import Answer, AnswerLog
 from chatops.store import Store
 from chatops.store.codec import case_value, record
 from tests.builders import make_case, mention
@@ -151,3 +153,67 @@ def test_a_mention_drops_only_what_its_case_says() -> None:
     m = Mention.model_validate({**mention("m-1").model_dump(), "account": "1122334455"})
     value = case_value(case, [m], [])
     assert '"ac":"1122334455"' in value, "an account differing from the case's is kept"
+
+
+async def test_author_indexes_of_the_one_hash_layout_read_and_move_into_buckets(
+    store: Store,
+) -> None:
+    await store.redis.hset(keys.AUTHORS, "facebook:u-7", "1001 1002")  # the previous layout
+    await store.redis.hset(keys.HANDLES, "anna", "1001")
+    indexes = store.indexes
+    assert await indexes.every_case_of("facebook", "u-7", "@Anna") == ["1002", "1001"]
+
+    anna = mention("m-3").model_copy(
+        update={"author": Author(id="u-7", name="Anna Berg", handle="anna")}
+    )
+    new = make_case(State.NEW, staff="", id="1003")
+    await indexes.reindex(None, new, None, mention=anna)
+
+    assert await indexes.every_case_of("facebook", "u-7", "anna") == ["1003", "1002", "1001"]
+    assert not await store.redis.exists(keys.AUTHORS, keys.HANDLES), "moved into buckets"
+    bucket = keys.bucket(keys.AUTHORS, "facebook:u-7")
+    assert await store.redis.hget(bucket, "facebook:u-7") == "1001 1002 1003"
+    assert await store.redis.object("encoding", bucket) == "listpack"
+    assert key_slot(bucket.encode()) == key_slot(keys.AUTHORS.encode()), "one slot, atomic"
+
+    await indexes.unindex_author("facebook", ["u-7"], {"anna": ["1001", "1002", "1003"]})
+    assert await indexes.every_case_of("facebook", "u-7", "anna") == []
+
+
+async def test_past_answers_are_lean_arrays_and_objects_of_before_still_read(
+    store: Store,
+) -> None:
+    log = AnswerLog(store.redis)
+    answer = Answer(
+        case_id="1042",
+        text="Hej Anna! Fakturan finns under Mina sidor. /Acme",
+        question="Var är min faktura?",
+        language="sv",
+        department="billing",
+        by="U0AGENT001",
+        at=AT.replace(microsecond=125000),
+        customer="Anna",
+        handle="annab",
+        author="facebook:u-1",
+    )
+    old = replace(answer, case_id="1041", approved_by="U0BOSS0001", handle="")
+    as_before = {  # the previous version's object of named fields, with the department
+        "c": "1041",
+        "t": answer.text,
+        "q": answer.question,
+        "l": "sv",
+        "d": "billing",
+        "b": "U0AGENT001",
+        "at": answer.at.timestamp(),
+        "ab": "U0BOSS0001",
+        "n": "Anna",
+        "u": "facebook:u-1",
+    }
+    await store.redis.xadd(keys.answers("billing"), {"a": json.dumps(as_before)})
+    await log.add(answer, AT - timedelta(days=1))
+
+    [raw] = [f["a"] for _, f in (await store.redis.xrange(keys.answers("billing")))[-1:]]
+    assert raw.startswith('["1042","Hej Anna!') and "billing" not in raw
+    read = await log.since({"billing": ""})
+    assert [replace(a, id="") for a in read] == [old, answer]
+    assert await log.forget_cases("billing", ["1041", "1042"]) == 2
