@@ -79,9 +79,9 @@ AUTHOR_CASES_TTL_S = 180 * 24 * 3600
 case; it is only read until it expires."""
 AUTHORS = f"{G}:authors"  # hash: platform:author id -> every case id of theirs, space-separated
 HANDLES = f"{G}:handles"  # hash: handle (lower-case, no @) -> case ids of anyone writing as it
-"""AUTHORS and HANDLES name two indexes kept in `INDEX_BUCKETS` small hashes each (`bucket`);
-the names themselves are the previous layout's one big hash, read, and emptied field by field
-as an author's next case moves their entry into its bucket."""
+"""AUTHORS, HANDLES and ChatKeys.threads name indexes kept in `INDEX_BUCKETS` small hashes
+each (`bucket`); the names themselves are the previous layout's one big hash, still read
+(an author's entry moves into its bucket at their next case)."""
 INDEX_BUCKETS = 256
 """Buckets per bucketed index. A small hash stays listpack-encoded in Redis (~25 bytes a field
 instead of ~70 in a big hashtable) while it has at most `hash-max-listpack-entries` fields
@@ -90,8 +90,8 @@ fields at that size, and few enough keys that a store of a few thousand cases ga
 
 
 def bucket(index: str, field: str) -> str:
-    """The hash of `index` (AUTHORS, HANDLES) holding `field`: one of `INDEX_BUCKETS` by a
-    stable checksum of the field; in the `{g}` slot with the other global indexes."""
+    """The hash of `index` (AUTHORS, HANDLES, a chat's threads) holding `field`: one of
+    `INDEX_BUCKETS` by a stable checksum of the field, in the `{g}` slot of the index."""
     return f"{index}:{zlib.crc32(field.encode()) % INDEX_BUCKETS}"
 
 
@@ -244,7 +244,9 @@ class ChatKeys:
 
     @property
     def threads(self) -> str:
-        """Hash: a case message's thread (Slack "<channel>:<ts>", Teams reply chain) -> case."""
+        """A case message's thread (Slack "<channel>:<ts>", Teams reply chain) -> case: an
+        index kept in `INDEX_BUCKETS` hashes (`bucket`); the name itself is the previous
+        layout's one hash, still read."""
         return f"{G}:{self.chat}:threads"
 
     @property

@@ -365,18 +365,25 @@ class Outbox(Generic[OpT, WhereT]):
         pipe = self.redis.pipeline(transaction=False)
         pipe.hset(key, mapping=where._asdict())  # type: ignore[attr-defined]
         pipe.hdel(key, f"queued:{where.channel}")
-        pipe.hset(self.keys.threads, thread, case_id)
+        pipe.hset(keys.bucket(self.keys.threads, thread), thread, case_id)
         await pipe.execute()
 
     async def forget(self, case_id: str, thread: str) -> None:
         """The case is deleted (retention): where its message was, and its thread, go too."""
         pipe = self.redis.pipeline(transaction=False)
         pipe.delete(self.keys.case(case_id), self.keys.inbox(case_id))
+        pipe.hdel(keys.bucket(self.keys.threads, thread), thread)
         pipe.hdel(self.keys.threads, thread)
         await pipe.execute()
 
     async def _case_of(self, thread: str) -> str | None:
-        return maybe_text(await self.redis.hget(self.keys.threads, thread))
+        """The case of a message's thread: in its bucket, or in the previous layout's one
+        hash (threads recorded before the buckets; never moved, only read and forgotten)."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hget(keys.bucket(self.keys.threads, thread), thread)
+        pipe.hget(self.keys.threads, thread)
+        found, before = await pipe.execute()
+        return maybe_text(found) or maybe_text(before)
 
 
 def _since(raw: Any) -> float:

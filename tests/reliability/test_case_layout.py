@@ -12,6 +12,8 @@ from redis.cluster import key_slot
 from chatops import keys
 from chatops.domain import AuditEntry, Author, Case, Change, Mention, State
 from chatops.knowledge.answers import Answer, AnswerLog
+from chatops.slack.outbox import Outbox as SlackOutbox
+from chatops.slack.outbox import Thread
 from chatops.store import Store
 from chatops.store.codec import case_value, record
 from tests.builders import make_case, mention
@@ -217,3 +219,22 @@ async def test_past_answers_are_lean_arrays_and_objects_of_before_still_read(
     read = await log.since({"billing": ""})
     assert [replace(a, id="") for a in read] == [old, answer]
     assert await log.forget_cases("billing", ["1041", "1042"]) == 2
+
+
+async def test_slack_threads_of_the_one_hash_layout_are_found_and_forgotten(
+    store: Store,
+) -> None:
+    outbox = SlackOutbox(store)
+    await store.redis.hset(keys.SLACK.threads, "C0SOCIAL01:1.000100", "1001")  # before
+    await outbox.record_thread("1002", Thread("C0SOCIAL01", "2.000200"))
+
+    assert await outbox.case_of_thread("C0SOCIAL01", "1.000100") == "1001"
+    assert await outbox.case_of_thread("C0SOCIAL01", "2.000200") == "1002"
+    bucket = keys.bucket(keys.SLACK.threads, "C0SOCIAL01:2.000200")
+    assert await store.redis.hget(bucket, "C0SOCIAL01:2.000200") == "1002"
+    assert await store.redis.hlen(keys.SLACK.threads) == 1, "new threads go to buckets"
+
+    await outbox.forget("1001", "C0SOCIAL01:1.000100")
+    await outbox.forget("1002", "C0SOCIAL01:2.000200")
+    assert await outbox.case_of_thread("C0SOCIAL01", "1.000100") is None
+    assert await outbox.case_of_thread("C0SOCIAL01", "2.000200") is None
