@@ -107,13 +107,16 @@ class FloodGuard:
         more on a busy machine."""
         author = _author(mention)
         pipe = self.redis.pipeline(transaction=True)
-        pipe.hget(keys.CONVERSATIONS, mention.conversation_key)
+        pipe.hget(
+            keys.bucket(keys.CONVERSATIONS, mention.conversation_key), mention.conversation_key
+        )
         self._count(pipe, keys.flood_conversation(mention.conversation_key), mention, now)
         if author is not None:
             self._count(pipe, keys.flood_author(author), mention, now)
             pipe.get(keys.flood_case(author))
+        pipe.hget(keys.CONVERSATIONS, mention.conversation_key)  # as recorded before buckets
         got = await pipe.execute()  # the lookup, four replies per count, the author's case
-        conversation, conv_count = _text(got[0]), int(got[3])
+        conversation, conv_count = _text(got[0]) or _text(got[-1]), int(got[3])
         if author is None:
             author_count, author_case = 0, None
         else:
@@ -129,7 +132,9 @@ class FloodGuard:
         if not decision.join_author or author_case is None:
             return Outcome(decision, None)
         if conversation is None and not await self.redis.hsetnx(
-            keys.CONVERSATIONS, mention.conversation_key, author_case
+            keys.bucket(keys.CONVERSATIONS, mention.conversation_key),
+            mention.conversation_key,
+            author_case,
         ):
             return Outcome(decision, None)  # someone mapped it meanwhile: that case it is
         log.info("flood: %s joins case %s", mention.key, author_case)

@@ -36,8 +36,15 @@ FIRST_CASE_NUMBER = 1001
 _SWAP_TRIES = 20
 
 _RESOLVE_CASE = """
+-- KEYS: the conversation's bucket, the case sequence, the previous layout's one hash
 local id = redis.call('HGET', KEYS[1], ARGV[1])
 if id then return {id, 0} end
+id = redis.call('HGET', KEYS[3], ARGV[1])
+if id then
+  redis.call('HSET', KEYS[1], ARGV[1], id)
+  redis.call('HDEL', KEYS[3], ARGV[1])
+  return {id, 0}
+end
 local floor = tonumber(ARGV[2])
 if tonumber(redis.call('GET', KEYS[2]) or '0') < floor then
   redis.call('SET', KEYS[2], string.format('%d', floor))
@@ -183,7 +190,11 @@ class Cases:
         FIRST_CASE_NUMBER, since nothing remembers; old chat messages then carry numbers that
         new cases get, which is why clicks are checked against the message they came from."""
         case_id, created = await self._resolve(
-            keys=[keys.CONVERSATIONS, keys.CASE_SEQ],
+            keys=[
+                keys.bucket(keys.CONVERSATIONS, conversation_key),
+                keys.CASE_SEQ,
+                keys.CONVERSATIONS,
+            ],
             args=[conversation_key, max(FIRST_CASE_NUMBER - 1, self.highest_case)],
         )
         self.highest_case = max(self.highest_case, int(case_id))

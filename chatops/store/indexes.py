@@ -181,6 +181,12 @@ class Indexes:
         await self._drop_named(
             keys=[keys.CONVERSATIONS], args=[case_id, *conversations], client=pipe
         )
+        for conversation in conversations:
+            await self._drop_named(
+                keys=[keys.bucket(keys.CONVERSATIONS, conversation)],
+                args=[case_id, conversation],
+                client=pipe,
+            )
         await self._drop_named(
             keys=[keys.MENTION_CASES], args=[case_id, *(m.key for m in mentions)], client=pipe
         )
@@ -203,7 +209,9 @@ class Indexes:
         and its authors' cases. Safe to repeat."""
         pipe = self.redis.pipeline(transaction=False)
         for m in mentions:
-            pipe.hsetnx(keys.CONVERSATIONS, m.conversation_key, case.id)
+            pipe.hsetnx(
+                keys.bucket(keys.CONVERSATIONS, m.conversation_key), m.conversation_key, case.id
+            )
             for index, field in _author_fields(m):
                 await self._add_case(
                     keys=[keys.bucket(index, field), index], args=[field, case.id], client=pipe

@@ -199,7 +199,10 @@ async def test_payload(
     if "cases" in expected:
         await run_worker(product.rt)
         for want in expected["cases"]:
-            found = await store.redis.hget(keys.CONVERSATIONS, want["conversation_key"])
+            conversation = want["conversation_key"]
+            found = await store.redis.hget(
+                keys.bucket(keys.CONVERSATIONS, conversation), conversation
+            )
             assert found, f"no case for {want['conversation_key']}"
             case_id = str(found)
             mentions = list((await store.cases.mentions(case_id)).values())

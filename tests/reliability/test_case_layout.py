@@ -238,3 +238,17 @@ async def test_slack_threads_of_the_one_hash_layout_are_found_and_forgotten(
     await outbox.forget("1002", "C0SOCIAL01:2.000200")
     assert await outbox.case_of_thread("C0SOCIAL01", "1.000100") is None
     assert await outbox.case_of_thread("C0SOCIAL01", "2.000200") is None
+
+
+async def test_conversations_of_the_one_hash_layout_keep_their_case_and_move(
+    store: Store,
+) -> None:
+    await store.redis.hset(keys.CONVERSATIONS, "facebook:1122334455:post-1", "1001")  # before
+
+    assert await store.cases.resolve_id("facebook:1122334455:post-1") == ("1001", False)
+    assert not await store.redis.exists(keys.CONVERSATIONS), "moved into its bucket"
+    assert await store.cases.resolve_id("facebook:1122334455:post-1") == ("1001", False)
+    new, created = await store.cases.resolve_id("facebook:1122334455:post-2")
+    assert created and new != "1001"
+    bucket = keys.bucket(keys.CONVERSATIONS, "facebook:1122334455:post-2")
+    assert await store.redis.hget(bucket, "facebook:1122334455:post-2") == new
