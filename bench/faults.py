@@ -395,8 +395,10 @@ def shown(slack: FakeSlack, channels: list[str]) -> dict[str, int]:
 async def cases_of(r: aioredis.Redis, mention_keys: list[str]) -> list[str | None]:
     out: list[str | None] = []
     for lo in range(0, len(mention_keys), 1000):
-        got = await r.hmget(keys.MENTION_CASES, mention_keys[lo : lo + 1000])
-        out += [None if v is None else str(v) for v in got]
+        pipe = r.pipeline(transaction=False)
+        for key in mention_keys[lo : lo + 1000]:
+            pipe.hget(keys.bucket(keys.MENTION_CASES, key), key)
+        out += [None if v is None else str(v) for v in await pipe.execute()]
     return out
 
 

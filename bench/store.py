@@ -122,7 +122,7 @@ async def fill(r: aioredis.Redis, total: int, due_now: int) -> None:
             due = NOW - timedelta(minutes=1) if n < due_now else NOW + timedelta(hours=1, seconds=n)
             pipe.set(keys.case(c.id), case_value(c, [m], [a]))
             pipe.hset(keys.bucket(keys.CONVERSATIONS, m.conversation_key), m.conversation_key, c.id)
-            pipe.hset(keys.MENTION_CASES, m.key, c.id)
+            pipe.hset(keys.bucket(keys.MENTION_CASES, m.key), m.key, c.id)
             pipe.sadd(keys.by_state(c.department, c.state), c.id)
             pipe.hsetnx(keys.DAY_FIRST, c.created_at.date().isoformat(), c.id)
             pipe.zadd(keys.DUE, {c.id: due.timestamp()})

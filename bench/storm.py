@@ -318,7 +318,10 @@ async def one_run(
     sent_over = burst_end - start
 
     def cases() -> dict[str, str | None]:
-        found = r.hmget(keys.MENTION_CASES, list(sent))
+        pipe = r.pipeline(transaction=False)
+        for key in sent:
+            pipe.hget(keys.bucket(keys.MENTION_CASES, key), key)
+        found = pipe.execute()
         return {
             key: (v.decode() if v is not None and v != keys.PENDING.encode() else None)
             for key, v in zip(sent, found, strict=True)

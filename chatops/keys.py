@@ -19,7 +19,7 @@ INBOUND_FAILURES = f"{G}:inbound:failures"  # hash: inbound entry id -> times th
 DEAD = f"{G}:dead"  # stream of inbound entries no worker could process (kept, visible)
 CASE_SEQ = f"{G}:seq"  # human case numbers
 CONVERSATIONS = f"{G}:conv"  # platform:account:conversation -> case id, in `bucket`s
-MENTION_CASES = f"{G}:mcase"  # hash: platform:external_id -> case id, or "-" until recorded
+MENTION_CASES = f"{G}:mcase"  # platform:external_id -> case id, or "-" until recorded: buckets
 PENDING = "-"  # MENTION_CASES value of a mention accepted by web, not yet in a case
 DAY_FIRST = f"{G}:dayfirst"  # hash: yyyy-mm-dd -> lowest case id created that day (stats)
 DUE = f"{G}:due"  # zset: case id -> next deadline (epoch s), for the stale scan
@@ -79,10 +79,10 @@ AUTHOR_CASES_TTL_S = 180 * 24 * 3600
 case; it is only read until it expires."""
 AUTHORS = f"{G}:authors"  # hash: platform:author id -> every case id of theirs, space-separated
 HANDLES = f"{G}:handles"  # hash: handle (lower-case, no @) -> case ids of anyone writing as it
-"""CONVERSATIONS, AUTHORS, HANDLES and ChatKeys.threads name indexes kept in `INDEX_BUCKETS`
-small hashes each (`bucket`); the names themselves are the previous layout's one big hash,
-still read (a conversation's entry moves into its bucket when it is next looked up for a case,
-an author's at their next case)."""
+"""MENTION_CASES, CONVERSATIONS, AUTHORS, HANDLES and ChatKeys.threads name indexes kept in
+`INDEX_BUCKETS` small hashes each (`bucket`); the names themselves are the previous layout's
+one big hash, still read (a mention's entry moves into its bucket when a case records it, a
+conversation's when it is next resolved, an author's at their next case)."""
 INDEX_BUCKETS = 256
 """Buckets per bucketed index. A small hash stays listpack-encoded in Redis (~25 bytes a field
 instead of ~70 in a big hashtable) while it has at most `hash-max-listpack-entries` fields

@@ -77,12 +77,16 @@ class StreamReport:
 
 
 _APPEND_INBOUND = """
+-- KEYS: the stream, the previous layout's one mention hash, then per mention its marker: a
+-- bucket of that hash (a new mention) or its own key with a TTL (an edit or removal)
 local out = {}
+local bucket = KEYS[2] .. ':'
 for i = 3, #KEYS do
   local field, payload = ARGV[2 * i - 3], ARGV[2 * i - 2]
   local new
-  if KEYS[i] == KEYS[2] then
-    new = redis.call('HSETNX', KEYS[2], field, ARGV[2]) == 1
+  if string.sub(KEYS[i], 1, #bucket) == bucket then
+    new = redis.call('HEXISTS', KEYS[2], field) == 0
+      and redis.call('HSETNX', KEYS[i], field, ARGV[2]) == 1
   else
     new = redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) ~= false
   end
@@ -107,8 +111,11 @@ return out
 """
 
 _REQUEUE_DEAD = """
+-- KEYS: the stream, the dead letters, the mention's bucket, the previous layout's one hash
 local mark = false
-if ARGV[3] ~= '' then mark = redis.call('HGET', KEYS[3], ARGV[3]) end
+if ARGV[3] ~= '' then
+  mark = redis.call('HGET', KEYS[3], ARGV[3]) or redis.call('HGET', KEYS[4], ARGV[3])
+end
 if mark and mark ~= ARGV[4] then
   redis.call('XDEL', KEYS[2], ARGV[1])
   return mark
@@ -163,7 +170,9 @@ class InboundStream:
         if not mentions:
             return []
         markers = [
-            keys.MENTION_CASES if m.change is Change.ADD else keys.seen(m.delivery_key)
+            keys.bucket(keys.MENTION_CASES, m.key)
+            if m.change is Change.ADD
+            else keys.seen(m.delivery_key)
             for m in mentions
         ]
         args: list[str | int] = [self._dedupe_s, keys.PENDING]
@@ -266,7 +275,12 @@ class InboundStream:
         replay as a duplicate: the marker is checked here instead, and only a marker naming a
         case makes it one."""
         found = await self._requeue_dead(
-            keys=[keys.INBOUND, keys.DEAD, keys.MENTION_CASES],
+            keys=[
+                keys.INBOUND,
+                keys.DEAD,
+                keys.bucket(keys.MENTION_CASES, mention_key or ""),
+                keys.MENTION_CASES,
+            ],
             args=[dead_id, raw, mention_key or "", keys.PENDING],
         )
         return str(found) or None

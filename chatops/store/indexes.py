@@ -190,6 +190,10 @@ class Indexes:
         await self._drop_named(
             keys=[keys.MENTION_CASES], args=[case_id, *(m.key for m in mentions)], client=pipe
         )
+        for m in mentions:
+            await self._drop_named(
+                keys=[keys.bucket(keys.MENTION_CASES, m.key)], args=[case_id, m.key], client=pipe
+            )
         pipe.zrem(keys.DUE, case_id)
         pipe.zrem(keys.RETRY, case_id)
         pipe.hdel(keys.RETRY_INFO, case_id)
@@ -217,7 +221,7 @@ class Indexes:
                     keys=[keys.bucket(index, field), index], args=[field, case.id], client=pipe
                 )
         for mkey in case.mention_keys:
-            pipe.hset(keys.MENTION_CASES, mkey, case.id)
+            pipe.hset(keys.bucket(keys.MENTION_CASES, mkey), mkey, case.id)
         await pipe.execute()
 
     async def mark_gone(self, mention_key: str, ttl_s: int) -> None:
@@ -228,12 +232,20 @@ class Indexes:
         return bool(await self.redis.exists(keys.gone(mention_key)))
 
     async def case_for_mention(self, mention_key: str) -> str | None:
-        found = maybe_text(await self.redis.hget(keys.MENTION_CASES, mention_key))
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hget(keys.bucket(keys.MENTION_CASES, mention_key), mention_key)
+        pipe.hget(keys.MENTION_CASES, mention_key)  # recorded before the buckets
+        now, before = await pipe.execute()
+        found = maybe_text(now) or maybe_text(before)
         return None if found in (None, keys.PENDING) else found
 
     async def mention_count(self) -> int:
         """Distinct new mentions accepted (recorded in a case, or waiting for a worker)."""
-        return int(await self.redis.hlen(keys.MENTION_CASES))
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hlen(keys.MENTION_CASES)
+        for n in range(keys.INDEX_BUCKETS):
+            pipe.hlen(f"{keys.MENTION_CASES}:{n}")
+        return sum(int(n) for n in await pipe.execute())
 
 
 def _reindex(pipe: Any, before: Case | None, after: Case) -> None:
@@ -250,7 +262,8 @@ def _reindex(pipe: Any, before: Case | None, after: Case) -> None:
     _reindex_owner(pipe, before, after)
     for mkey in after.mention_keys:
         if before is None or mkey not in before.mention_keys:
-            pipe.hset(keys.MENTION_CASES, mkey, after.id)
+            pipe.hset(keys.bucket(keys.MENTION_CASES, mkey), mkey, after.id)
+            pipe.hdel(keys.MENTION_CASES, mkey)  # its "pending" mark of the previous layout
 
 
 def _reindex_owner(pipe: Any, before: Case | None, after: Case) -> None:

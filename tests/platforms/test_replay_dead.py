@@ -181,8 +181,7 @@ class FacebookSystem:
 
     async def case_of(self, mid: str) -> str | None:
         """The case that recorded Messenger message `mid`, or None."""
-        found = await self.store.redis.hget(keys.MENTION_CASES, f"facebook:{mid}")
-        return None if found in (None, keys.PENDING) else str(found)
+        return await self.store.indexes.case_for_mention(f"facebook:{mid}")
 
     async def dead(self) -> list[dict[str, str]]:
         return [fields for _, fields in await self.store.inbound.dead_letters()]

@@ -252,3 +252,23 @@ async def test_conversations_of_the_one_hash_layout_keep_their_case_and_move(
     assert created and new != "1001"
     bucket = keys.bucket(keys.CONVERSATIONS, "facebook:1122334455:post-2")
     assert await store.redis.hget(bucket, "facebook:1122334455:post-2") == new
+
+
+async def test_mention_marks_of_the_one_hash_layout_still_dedupe_and_move(
+    store: Store,
+) -> None:
+    seen, pending = mention("m-1"), mention("m-2")
+    await store.redis.hset(keys.MENTION_CASES, mapping={seen.key: "1001", pending.key: "-"})
+
+    assert await store.inbound.append([seen, pending, mention("m-3")]) == [False, False, True]
+    assert await store.indexes.case_for_mention(seen.key) == "1001"
+    assert await store.indexes.case_for_mention(pending.key) is None
+    assert await store.indexes.mention_count() == 3
+
+    recorded = make_case(State.NEW, staff="", id="1002", mention_keys=[pending.key])
+    await store.indexes.reindex(None, recorded, None)
+    assert await store.redis.hkeys(keys.MENTION_CASES) == [seen.key], "moved when recorded"
+    bucket = keys.bucket(keys.MENTION_CASES, pending.key)
+    assert await store.redis.hget(bucket, pending.key) == "1002"
+    assert await store.indexes.case_for_mention(pending.key) == "1002"
+    assert await store.indexes.mention_count() == 3

@@ -240,7 +240,8 @@ async def test_replay_dead_puts_dead_letters_back_and_keeps_what_cannot_go(syste
     await system.post(mention_json("m-lost", "post-lost", "Var är mitt paket?", author="u-9"))
     [entry] = await store.inbound.read("dies", 10, 1)
     await store.inbound.dead_letter(entry, "failed 5 times")
-    assert await store.redis.hget(keys.MENTION_CASES, "sandbox:m-lost") == keys.PENDING
+    marks = keys.bucket(keys.MENTION_CASES, "sandbox:m-lost")
+    assert await store.redis.hget(marks, "sandbox:m-lost") == keys.PENDING
     # One already in a case, dead-lettered by a worker that failed after recording it.
     await system.ingest(mention_json("m-done", "post-done", "Tack för svaret!", author="u-8"))
     done = await system.case_of("post-done")
