@@ -30,6 +30,7 @@ from chatops.settings import Settings
 from chatops.store import Store
 from chatops.worker import Worker
 from chatops.workflow.service import Workflow
+from escalation.scheduler import Clock as Scheduler
 from tests.fakes import RecordingChat, SandboxPlatform, signed
 
 TEST_REDIS_URL = os.environ.get("CHATOPS_TEST_REDIS_URL") or "redis://127.0.0.1:6379"
@@ -158,6 +159,12 @@ class System:
     @property
     def wf(self) -> Workflow:
         return self.rt.wf
+
+    def scheduler(self, **kw: Any) -> Scheduler:
+        """A scheduler process's escalation scheduler on this system, on the test's clock
+        (not started: tests run its jobs themselves)."""
+        rt = self.rt
+        return Scheduler(rt.wf, self.chat, rt.store, rt.config, rt.adapters, clock=self.clock, **kw)
 
     async def post(self, body: Any, secret: str = "test-secret") -> Any:
         raw, headers = signed(body, secret)

@@ -16,7 +16,6 @@ from chatops import keys, stats
 from chatops.chat.capabilities import NotesRemoval
 from chatops.retention import Retention
 from chatops.workflow.commands import Command
-from escalation.scheduler import Clock as Scheduler
 from tests.conftest import System
 from tests.fakes import mention_json
 from tests.privacy.helpers import everything
@@ -305,17 +304,7 @@ async def test_the_scheduler_sweeps_hourly_and_only_while_it_leads(system: Syste
     start = system.clock.now
     case_id = await _case(system, 1, "Hej!", "Anna Berg")
     await system.rt.wf.dismiss(case_id, AGENT, "no_reply_needed")
-    a, b = (
-        Scheduler(
-            system.wf,
-            system.chat,
-            system.rt.store,
-            system.rt.config,
-            system.rt.adapters,
-            clock=system.clock,
-        )
-        for _ in range(2)
-    )
+    a, b = (system.scheduler() for _ in range(2))
     job = a.scheduler.get_job("retention")
     assert job.trigger.interval == timedelta(seconds=module.SWEEP_EVERY_S)
     assert a.retention.period == system.rt.config.retention.cases

@@ -19,7 +19,6 @@ from chatops.workflow.policy import recipients
 from escalation import digest
 from escalation.chase import Chase
 from escalation.leader import Leader
-from escalation.scheduler import Clock as Scheduler
 from tests.conftest import TEST_CONFIG, Clock, System
 from tests.fakes import RecordingChat, mention_json, ping_text, said
 
@@ -320,22 +319,8 @@ async def test_the_scheduled_digest_goes_out_once_a_day(system: System) -> None:
     system.clock.now = MONDAY
     await new_case(system)
     a, b = (
-        Scheduler(
-            system.wf,
-            system.chat,
-            system.rt.store,
-            system.rt.config,
-            system.rt.adapters,
-            clock=system.clock,
-        ),
-        Scheduler(
-            system.wf,
-            system.chat,
-            system.rt.store,
-            system.rt.config,
-            system.rt.adapters,
-            clock=system.clock,
-        ),
+        system.scheduler(),
+        system.scheduler(),
     )
     await b.leader.leads()  # b leads: a's job must not act
     assert await a.daily_digest("social") == 0
@@ -352,14 +337,7 @@ async def test_weekly_report_posts_text_and_chart_once(system: System) -> None:
     await system.wf.edit(cid, "anna", "Hej Anna! Vi öppnar klockan 10.")
     await system.wf.publish(cid, "anna")
     system.clock.advance(hours=1)
-    scheduler = Scheduler(
-        system.wf,
-        system.chat,
-        system.rt.store,
-        system.rt.config,
-        system.rt.adapters,
-        clock=system.clock,
-    )
+    scheduler = system.scheduler()
     assert await scheduler.weekly_report() is True
     assert await scheduler.weekly_report() is False
     department, report = system.chat.reports[0]
@@ -368,14 +346,7 @@ async def test_weekly_report_posts_text_and_chart_once(system: System) -> None:
 
 
 def test_the_scheduler_has_the_jobs_of_the_config(system: System) -> None:
-    scheduler = Scheduler(
-        system.wf,
-        system.chat,
-        system.rt.store,
-        system.rt.config,
-        system.rt.adapters,
-        clock=system.clock,
-    )
+    scheduler = system.scheduler()
     ids = {job.id for job in scheduler.scheduler.get_jobs()}
     assert {"scan", "leader", "weekly-report"} <= ids
     assert {f"digest:{d.id}" for d in system.wf.config.departments} <= ids
@@ -385,15 +356,7 @@ def test_the_scheduler_has_the_jobs_of_the_config(system: System) -> None:
 
 
 def test_the_demo_brings_every_digest_forward_and_keeps_the_morning_one(system: System) -> None:
-    scheduler = Scheduler(
-        system.wf,
-        system.chat,
-        system.rt.store,
-        system.rt.config,
-        system.rt.adapters,
-        clock=system.clock,
-        digest_soon=timedelta(seconds=40),
-    )
+    scheduler = system.scheduler(digest_soon=timedelta(seconds=40))
     ids = {job.id for job in scheduler.scheduler.get_jobs()}
     for dept in system.wf.config.departments:
         assert {f"digest:{dept.id}", f"digest-soon:{dept.id}"} <= ids
@@ -477,14 +440,7 @@ def test_a_batched_ping_as_a_teams_card_and_console_text() -> None:
 async def test_the_weekly_report_dates_its_week_in_the_config_zone(system: System) -> None:
     """Monday 00:30 in Stockholm is still Sunday in UTC: the week named is the local one."""
     system.clock.now = datetime(2026, 11, 22, 23, 30, tzinfo=UTC)
-    scheduler = Scheduler(
-        system.wf,
-        system.chat,
-        system.rt.store,
-        system.rt.config,
-        system.rt.adapters,
-        clock=system.clock,
-    )
+    scheduler = system.scheduler()
     assert await scheduler.weekly_report() is True
     _, report = system.chat.reports[0]
     assert report.title.endswith("16–23 Nov 2026"), report.title
