@@ -96,6 +96,11 @@ def bucket(index: str, field: str) -> str:
     return f"{index}:{zlib.crc32(field.encode()) % INDEX_BUCKETS}"
 
 
+def buckets(index: str) -> list[str]:
+    """Every hash of a bucketed `index`, for what counts or walks them all."""
+    return [f"{index}:{n}" for n in range(INDEX_BUCKETS)]
+
+
 def author_cases(platform: str, author_id: str) -> str:
     """The previous layout's zset of one author's case ids (read until it expires)."""
     return f"{G}:author:{platform}:{author_id}"

@@ -243,8 +243,8 @@ class Indexes:
         """Distinct new mentions accepted (recorded in a case, or waiting for a worker)."""
         pipe = self.redis.pipeline(transaction=False)
         pipe.hlen(keys.MENTION_CASES)
-        for n in range(keys.INDEX_BUCKETS):
-            pipe.hlen(f"{keys.MENTION_CASES}:{n}")
+        for key in keys.buckets(keys.MENTION_CASES):
+            pipe.hlen(key)
         return sum(int(n) for n in await pipe.execute())
 
 
