@@ -63,10 +63,10 @@ async def may_act_from_home(
 
 
 def refusal(home: Home) -> Line:
-    """Why not, and where instead."""
+    """Why not, and where instead (of a case or a storm: the wording names neither)."""
     return (
         Emoji("no_entry_sign"),
-        Text(" this case is handled in "),
+        Text(" this is handled in "),
         Place(home.channel, home.name),
         Text(": act on it from its message or thread in that channel, or ask an approver"),
     )
