@@ -8,8 +8,9 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -108,3 +109,25 @@ async def ready(client: httpx.AsyncClient, proc: subprocess.Popen[bytes]) -> Non
                 return
         await asyncio.sleep(0.1)
     raise TimeoutError("chatops run did not come up")
+
+
+def config_file(text: str) -> Path:
+    """`text` as chatops.yaml in a new temporary folder (a child's log goes beside it)."""
+    folder = Path(tempfile.mkdtemp(prefix="chatops-bench-"))
+    (folder / "chatops.yaml").write_text(text)
+    return folder / "chatops.yaml"
+
+
+@contextlib.asynccontextmanager
+async def chatops_run(config: Path, slack_url: str, **env: str) -> AsyncIterator[httpx.AsyncClient]:
+    """`chatops run` as a child process on the bench Redis against a local Slack, up (its
+    /healthz answers) for the block; yields a client of its web server, and stops it after."""
+    port = free_port()
+    args = ["-m", "chatops", "--log-level", "WARNING", "run"]
+    proc = spawn(args, run_env(config, port, slack_url, **env), config.parent / "run.log")
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            await ready(client, proc)
+            yield client
+    finally:
+        stop(proc)

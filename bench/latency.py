@@ -18,24 +18,13 @@ import asyncio
 import json
 import os
 import random
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 import redis
 
 from adapters.sandbox import sign
-from bench._common import (
-    BENCH_REDIS_URL,
-    SANDBOX_SECRET,
-    free_port,
-    percentile,
-    ready,
-    run_env,
-    spawn,
-    stop,
-)
+from bench._common import BENCH_REDIS_URL, SANDBOX_SECRET, chatops_run, config_file, percentile
 from tests.fakes.slack import FakeSlack
 
 SECRET = SANDBOX_SECRET
@@ -136,25 +125,16 @@ async def main(count: int, rate: float, repeat: int) -> None:
     r.flushdb()
     slack = FakeSlack(clock=time.monotonic)
     await slack.start()
-    tmp = Path(tempfile.mkdtemp(prefix="chatops-bench-"))
-    (tmp / "chatops.yaml").write_text(CONFIG)
-    port = free_port()
-    env = run_env(tmp / "chatops.yaml", port, slack.url)
     print(f"{count} new conversations at {rate:g}/s over {len(CHANNELS)} channels, no rate limit")
     print("target (DESIGN §8): p50 ≤ 25 ms, p99 ≤ 200 ms")
-    proc = spawn(["-m", "chatops", "--log-level", "WARNING", "run"], env, tmp / "run.log")
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            await ready(client, proc)
-            await one_run(slack, client, 0, len(CHANNELS), rate)  # warm-up: imports, channels
-            everything: list[float] = []
-            for run in range(1, repeat + 1):
-                latencies = await one_run(slack, client, run, count, rate)
-                report(f"run {run}", latencies, count)
-                everything += latencies
-            report("all runs", everything, count * repeat)
-    finally:
-        stop(proc)
+    async with chatops_run(config_file(CONFIG), slack.url) as client:
+        await one_run(slack, client, 0, len(CHANNELS), rate)  # warm-up: imports, channels
+        everything: list[float] = []
+        for run in range(1, repeat + 1):
+            latencies = await one_run(slack, client, run, count, rate)
+            report(f"run {run}", latencies, count)
+            everything += latencies
+        report("all runs", everything, count * repeat)
     await slack.stop()
     r.flushdb()
 

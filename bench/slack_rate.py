@@ -14,24 +14,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 import redis
 
 from adapters.sandbox import sign
-from bench._common import (
-    BENCH_REDIS_URL,
-    SANDBOX_SECRET,
-    free_port,
-    percentile,
-    ready,
-    run_env,
-    spawn,
-    stop,
-)
+from bench._common import BENCH_REDIS_URL, SANDBOX_SECRET, chatops_run, config_file, percentile
 from tests.fakes.slack import FakeSlack
 
 CHANNELS = {"alpha": "C0ALPHA001", "beta": "C0BETA0001", "gamma": "C0GAMMA001"}
@@ -149,20 +138,10 @@ async def main(cases: int, rate: float, burst: int) -> None:
     slack = FakeSlack(clock=time.monotonic)
     await slack.start()
     slack.post_rate = (rate, burst)
-    tmp = Path(tempfile.mkdtemp(prefix="chatops-bench-"))
-    (tmp / "chatops.yaml").write_text(CONFIG)
-    port = free_port()
-    env = run_env(tmp / "chatops.yaml", port, slack.url)
-    # Started and awaited without blocking the loop: the local Slack in it answers the child.
-    proc = spawn(["-m", "chatops", "--log-level", "WARNING", "run"], env, tmp / "run.log")
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            await ready(client, proc)
-            await phase_rate(slack, client, cases, rate, burst)
-            slack.reset_calls()
-            await phase_latency(slack, client, 30)
-    finally:
-        stop(proc)
+    async with chatops_run(config_file(CONFIG), slack.url) as client:
+        await phase_rate(slack, client, cases, rate, burst)
+        slack.reset_calls()
+        await phase_latency(slack, client, 30)
     await slack.stop()
     r.flushdb()
 

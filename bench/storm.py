@@ -38,12 +38,10 @@ import json
 import os
 import random
 import re
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -51,16 +49,7 @@ import redis
 from aiohttp import web
 
 from adapters.sandbox import sign
-from bench._common import (
-    BENCH_REDIS_URL,
-    SANDBOX_SECRET,
-    free_port,
-    percentile,
-    ready,
-    run_env,
-    spawn,
-    stop,
-)
+from bench._common import BENCH_REDIS_URL, SANDBOX_SECRET, chatops_run, config_file, percentile
 from chatops import keys
 from chatops.slack.ids import METADATA_EVENT, REPLY_METADATA_EVENT
 from chatops.store import Store, connect
@@ -400,37 +389,29 @@ async def main(
     await slack.start()
     platform = Platform(platform_rate, max(1, int(platform_rate)))
     replies_url = await platform.start() if platform_rate > 0 else ""
-    tmp = Path(tempfile.mkdtemp(prefix="chatops-bench-"))
-    (tmp / "chatops.yaml").write_text(CONFIG)
+    config = config_file(CONFIG)
     ok = True
     for run in range(1, repeat + 1):
         r.flushdb()
         slack.reset_calls()
         slack.rejected_429 = 0
         slack.post_rate = None
-        port = free_port()
-        env = run_env(tmp / "chatops.yaml", port, slack.url, SANDBOX_API_URL=replies_url)
         platform.received.clear()
         platform.rejected = 0
-        proc = spawn(["-m", "chatops", "--log-level", "WARNING", "run"], env, tmp / "run.log")
-        try:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-                await ready(client, proc)
-                slack.post_rate = (rate, burst)
-                print(f"run {run}:")
-                found = await one_run(
-                    slack,
-                    client,
-                    r,
-                    storm,
-                    over,
-                    unrelated,
-                    seed=run,
-                    publish=platform if platform_rate > 0 else None,
-                )
-                ok = found and ok
-        finally:
-            stop(proc)
+        async with chatops_run(config, slack.url, SANDBOX_API_URL=replies_url) as client:
+            slack.post_rate = (rate, burst)
+            print(f"run {run}:")
+            found = await one_run(
+                slack,
+                client,
+                r,
+                storm,
+                over,
+                unrelated,
+                seed=run,
+                publish=platform if platform_rate > 0 else None,
+            )
+            ok = found and ok
     await slack.stop()
     await platform.stop()
     r.flushdb()
