@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from redis.exceptions import RedisError
 
 from adapters import Adapter, NotSent, OutcomeUnknown, PermanentError, RateLimited
-from adapters.base import ChecksDrafts
+from adapters.base import ChecksDrafts, Published
 from chatops.config import Config
 from chatops.domain import (
     OPEN_STATES,
@@ -388,14 +388,8 @@ class Workflow:
             log.error("case %s: publishing a draft its approval does not cover: stopped", case.id)
             args = Args(text="not the approved draft", not_published=NotPublished.NOT_APPROVED)
             return await self.command(case.id, Command.PUBLISH_FAILED, SYSTEM, args)
-        mentions = await self.store.cases.mentions(case.id)
-        target = mentions.get(case.reply_to or "") or mentions[case.mention_keys[-1]]
-        adapter = self.adapters.get(case.platform)
-        reply = Reply(case_id=case.id, in_reply_to=target, text=case.draft, private=case.private)
         try:
-            if adapter is None:
-                raise PermanentError(f"platform '{case.platform}' is not configured")
-            published = await adapter.reply(reply)
+            target, published = await self._send(case, case.private)
         except OutcomeUnknown as exc:
             log.warning("case %s: publish outcome unknown: %s", case.id, exc.reason)
             return await self.command(
@@ -422,6 +416,18 @@ class Workflow:
         )
         await self._remember_answer(case, target, actor)
         return after
+
+    async def _send(self, case: Case, private: bool) -> tuple[Mention, Published]:
+        """The one platform call of a publish: the case's draft to the mention it answers.
+        Raises what the adapter raises (OutcomeUnknown, NotSent), and PermanentError for a
+        platform no longer configured."""
+        mentions = await self.store.cases.mentions(case.id)
+        target = mentions.get(case.reply_to or "") or mentions[case.mention_keys[-1]]
+        adapter = self.adapters.get(case.platform)
+        if adapter is None:
+            raise PermanentError(f"platform '{case.platform}' is not configured")
+        reply = Reply(case_id=case.id, in_reply_to=target, text=case.draft, private=private)
+        return target, await adapter.reply(reply)
 
     async def _remember_answer(self, case: Case, target: Mention, actor: str) -> None:
         """Record a published reply for "Similar" (one that may be offered to others: not
@@ -488,14 +494,8 @@ class Workflow:
     async def _send_storm_member(self, case: Case, actor: str) -> StormSent:
         """The platform half of `publish_storm_member`, for a member now in `publishing`."""
         async with self.in_flight:
-            mentions = await self.store.cases.mentions(case.id)
-            target = mentions.get(case.reply_to or "") or mentions[case.mention_keys[-1]]
-            adapter = self.adapters.get(case.platform)
-            reply = Reply(case_id=case.id, in_reply_to=target, text=case.draft, private=False)
             try:
-                if adapter is None:
-                    raise PermanentError(f"platform '{case.platform}' is not configured")
-                published = await adapter.reply(reply)
+                _, published = await self._send(case, private=False)
             except OutcomeUnknown as exc:
                 log.warning("case %s: publish outcome unknown: %s", case.id, exc.reason)
                 after = await self.command(
