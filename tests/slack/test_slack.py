@@ -10,6 +10,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -150,28 +151,39 @@ async def slack_config() -> Config:
     return load_config_text(SLACK_CONFIG, source="slack.yaml")
 
 
-@pytest.fixture
-async def ss(store: Store, slack_config: Config, clock: Clock) -> AsyncIterator[SlackSystem]:
+@asynccontextmanager
+async def slack_system(
+    store: Store,
+    config: Config,
+    clock: Clock,
+    slack: FakeSlack,
+    *,
+    signing_secret: str = SECRET,
+    probe_every: float | None = 0.0,
+) -> AsyncIterator[SlackSystem]:
+    """The product as `chatops run` assembles it with the Slack backend, around the local
+    Slack and the sandbox platform; the outbox's rates are high (nothing waits on them) and,
+    unless `probe_every` is None, a refused channel is tried again at once."""
     platform = SandboxPlatform()
     url = await platform.start()
-    slack = FakeSlack(user_groups={"S0COMMS001": [COMMS1, COMMS2]})
     await slack.start()
     settings = Settings.from_env(
         {
             "SANDBOX_SECRET": "test-secret",
             "SANDBOX_API_URL": url,
             "SLACK_BOT_TOKEN": "xoxb-test",
-            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_SIGNING_SECRET": signing_secret,
             "SLACK_API_URL": slack.url,
         }
     )
     http = httpx.AsyncClient(timeout=httpx.Timeout(0.5))
-    rt = await runtime.start(settings, slack_config, store=store, http=http, clock=clock)
+    rt = await runtime.start(settings, config, store=store, http=http, clock=clock)
     backend = rt.chat
     assert isinstance(backend, SlackBackend)
     backend.sender.post_rate, backend.sender.post_burst = 1000.0, 1000
     backend.sender.update_rate, backend.sender.update_burst = 1000.0, 1000
-    backend.sender.probe_every = 0.0
+    if probe_every is not None:
+        backend.sender.probe_every = probe_every
     client = TestClient(TestServer(web_app(rt)))
     await client.start_server()
     try:
@@ -181,6 +193,13 @@ async def ss(store: Store, slack_config: Config, clock: Clock) -> AsyncIterator[
         await rt.close()
         await slack.stop()
         await platform.stop()
+
+
+@pytest.fixture
+async def ss(store: Store, slack_config: Config, clock: Clock) -> AsyncIterator[SlackSystem]:
+    slack = FakeSlack(user_groups={"S0COMMS001": [COMMS1, COMMS2]})
+    async with slack_system(store, slack_config, clock, slack) as system:
+        yield system
 
 
 def action_ids(message: dict[str, Any]) -> list[str]:

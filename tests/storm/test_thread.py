@@ -12,26 +12,21 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from chatops import keys, runtime
+from chatops import keys
 from chatops.chat import storm
 from chatops.config import load_config_text
 from chatops.domain import State
-from chatops.processes import web_app
-from chatops.runtime import Runtime
-from chatops.settings import Settings
-from chatops.slack.backend import SlackBackend
 from chatops.store import Store
 from chatops.worker import Worker
 from escalation import digest
 from escalation.chase import Chase
-from tests.conftest import Clock, System
-from tests.fakes import SandboxPlatform, mention_json, signed
+from tests.conftest import Clock
+from tests.fakes import mention_json
 from tests.fakes.block_kit import message_violations
 from tests.fakes.slack import FakeSlack, ManualClock, slack_headers, slash_body
+from tests.slack.test_slack import SlackSystem, slack_system
 
 CHANNEL = "C0SOCIAL01"
 OTHER = "C0BILLING1"
@@ -61,23 +56,10 @@ VARIANTS = [COMPLAINT, COMPLAINT + "!!", "Seriously? " + COMPLAINT, COMPLAINT.up
 
 
 @dataclass
-class Storm:
-    rt: Runtime
-    slack: FakeSlack
-    client: TestClient
-    clock: Clock
+class Storm(SlackSystem):
+    """A Slack system whose outbox runs on `wall`, a clock the test moves."""
+
     wall: ManualClock
-
-    @property
-    def backend(self) -> SlackBackend:
-        assert isinstance(self.rt.chat, SlackBackend)
-        return self.rt.chat
-
-    async def ingest(self, *items: dict[str, Any]) -> None:
-        raw, headers = signed(list(items))
-        r = await self.client.post("/webhooks/sandbox", data=raw, headers=headers)
-        assert r.status == 200
-        await System.drain(self)  # type: ignore[arg-type]
 
     async def complaint(self, n: int, **kw: Any) -> None:
         self.clock.advance(seconds=5)
@@ -116,37 +98,14 @@ def _text(message: dict[str, Any]) -> str:
 
 @pytest.fixture
 async def st(store: Store, clock: Clock) -> AsyncIterator[Storm]:
-    platform = SandboxPlatform()
-    url = await platform.start()
-    slack = FakeSlack()
-    await slack.start()
-    settings = Settings.from_env(
-        {
-            "SANDBOX_SECRET": "test-secret",
-            "SANDBOX_API_URL": url,
-            "SLACK_BOT_TOKEN": "xoxb-test",
-            "SLACK_SIGNING_SECRET": "secret",
-            "SLACK_API_URL": slack.url,
-        }
-    )
     config = load_config_text(CONFIG, source="storm.yaml")
-    http = httpx.AsyncClient(timeout=httpx.Timeout(0.5))
-    rt = await runtime.start(settings, config, store=store, http=http, clock=clock)
-    backend = rt.chat
-    assert isinstance(backend, SlackBackend)
-    wall = ManualClock(1_000_000.0)
-    backend.sender.post_rate, backend.sender.post_burst = 1000.0, 1000
-    backend.sender.update_rate, backend.sender.update_burst = 1000.0, 1000
-    backend.sender.clock = backend.outbox.clock = wall
-    client = TestClient(TestServer(web_app(rt)))
-    await client.start_server()
-    try:
-        yield Storm(rt, slack, client, clock, wall)
-    finally:
-        await client.close()
-        await rt.close()
-        await slack.stop()
-        await platform.stop()
+    async with slack_system(
+        store, config, clock, FakeSlack(), signing_secret="secret", probe_every=None
+    ) as system:
+        wall = ManualClock(1_000_000.0)
+        system.backend.sender.clock = system.backend.outbox.clock = wall
+        fields = (system.rt, system.slack, system.client, system.platform, system.clock)
+        yield Storm(*fields, wall)
 
 
 async def test_members_post_no_root_and_are_listed_in_one_batch(st: Storm) -> None:
