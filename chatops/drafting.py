@@ -242,6 +242,11 @@ often than right, so a neutral template serves those mentions better."""
 _CLAUSES = re.compile(r"[.!?;:,\n]+")
 _FIRST_WORD = re.compile(r"[^\W\d_]+")
 
+_NAMED_ONLY = frozenset({"outage", "question"})
+"""What a mention that names a password or a card without sharing it may be, when the model is
+sure: a login failing, "how do I change my password?". Their templates never invite details in
+public; anything else naming them (a complaint about a card, staff asking for a password) moves
+to a private channel, where the details can be given safely."""
 _NEGATIVE_HINTS = frozenset({"negative", "neg", "angry", "complaint"})
 _POSITIVE_HINTS = frozenset({"positive", "pos", "praise"})
 
@@ -282,10 +287,10 @@ def choose_intent(
     named (never invite details in public); a sensitivity or sentiment hint. Everything else is
     the intent model's guess (`classify.intents`), which generalises to wordings no list
     anticipates. A customer who only names a password or a card ("the login says my password
-    is wrong") is moved to a private channel unless the model is sure it is an outage. When the
-    model is not sure (`CONFIDENT`), a safe template is drafted instead of a wrong one, and so
-    when it sees nothing but a hello: an apology to a shouting customer, "we're looking into
-    it" to a question, else a plain hello.
+    is wrong") is moved to a private channel unless the model is sure it is an outage or a
+    question (`_NAMED_ONLY`). When the model is not sure (`CONFIDENT`), a safe template is
+    drafted instead of a wrong one, and so when it sees nothing but a hello: an apology to a
+    shouting customer, "we're looking into it" to a question, else a plain hello.
     `model` replaces the packaged one (the bench measures held-out sets with it).
     """
     text = normalise(text)
@@ -305,7 +310,8 @@ def choose_intent(
     guess = (model or default_model()).guess(text)
     sure = guess.probability >= CONFIDENT
     if asks_for_pii:
-        return Intent.OUTAGE if sure and guess.intent == "outage" else Intent.PERSONAL_DATA
+        named_only = sure and guess.intent in _NAMED_ONLY
+        return Intent(guess.intent) if named_only else Intent.PERSONAL_DATA
     if sure and guess.intent != Intent.GREETING.label:
         return Intent(guess.intent)
     if _shouting(text):

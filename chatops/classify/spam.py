@@ -20,6 +20,11 @@ URL_RE = re.compile(
 )
 """A link: with scheme or `www.`, or a bare `domain.tld/path` as spammers write them."""
 
+_BARE_DOMAIN = re.compile(r"(?i)(?<![\w@.\-])(?:[a-z0-9\-]+\.)+[a-z]{2,}(?![\w\-]|\.\w)")
+"""A bare `domain.tld` without a path ("claim it at prize-now.net"). Too common in customers'
+own words ("acme.se is down") to count as a link on its own; next to a solicitation it is where
+the solicitation sends people (`promotes`)."""
+
 CONTENT_SIGNALS = frozenset({"links", "shortener", "crypto", "giveaway"})
 """Signals about what the text promotes; at least one is needed before anything is spam."""
 
@@ -45,10 +50,17 @@ _GIVEAWAY = re.compile(
     r"(?i)(?<!\w)(?:give\s*-?\s*away|free\s+(?:iphone|gift\s+card|money)|gratis\s+iphone"
     r"|dm\s+(?:me|us)\s+(?:for|on\s+(?:whatsapp|telegram|instagram|ig)\b|to\s+(?:earn|get|claim|win|"
     r"join|invest))"
-    r"|inbox\s+me\s+for|earn\s+(?:[$€£]|\d[\d,.]*\s*(?:\$|usd|€|eur|dollars?))|make\s+money"
+    r"|inbox\s+me\s+for|earn\s+(?:[$€£]|\d[\d,.]*\s*(?:\$|usd|€|eur|dollars?))|make\s+money(?!\s+back)"
     r"|click\s+(?:here|the\s+link)|klicka\s+här|klikk\s+her|klik\s+her|hier\s+klicken"
     r"|klikni\s+(?:ovdje|ovde)|нажмите\s+(?:здесь|сюда)|перейдите\s+по\s+ссылке"
     r"|tjäna\s+pengar|tjen[e]?\s+penge|geld\s+verdienen|zaradi\s+novac|зарабат|заработ"
+    r"|(?:tjäna|tjänar|tjänade|tjen|tjene|tjener|tjente|tjent|verdienen|verdient|verdiene"
+    r"|zaradi|zaraditi|zaradio|zaradila|earn|earned|зарабат\w*|заработ\w*)"
+    r"\s+(?:sie\s+|du\s+|you\s+)?(?:upp\s+till\s+|op\s+til\s+|opptil\s+|bis\s+zu\s+"
+    r"|up\s+to\s+|до\s+)?"
+    r"\d[\d\s.,]*(?:k\b|kr|kn|€|eur|euro|\$|usd|руб|₽)"
+    r"|(?:trukket\s+ut|udtrukket|utvald|utdragen|ausgelost|izvu[cč]en|выбран)\w*"
+    r".{0,30}(?:vinn|vind|gewinn|dobitn|победител)"
     r"|whatsapp\W{0,10}\+?\d[\d \-]{7,}|telegram\W{0,5}@\w+"
     r"|you(?:'ve|\s+have)?\s+won|congratulations.{0,20}(?:won|winner|selected)"
     r"|grattis.{0,20}vunnit|gratulerer.{0,20}vunnet|tillykke.{0,20}vundet"
@@ -119,4 +131,6 @@ def promotes(text: str, signals: Sequence[str]) -> bool:
     needs to know whether writing one is worth it, and "you have won, claim it at <link>" or
     "earn money from home, bit.ly/…" never is. A person still dismisses it.
     """
-    return bool(PROMOTION_SIGNALS & set(signals)) and bool(URL_RE.search(normalise(text)))
+    text = normalise(text)
+    link = URL_RE.search(text) or _BARE_DOMAIN.search(text)
+    return bool(PROMOTION_SIGNALS & set(signals)) and bool(link)

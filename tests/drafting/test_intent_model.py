@@ -88,3 +88,7 @@ def test_a_named_password_moves_to_private_unless_it_is_surely_an_outage() -> No
     assert choose_intent(upset, asks_for_pii=True, has_pii=False) is Intent.PERSONAL_DATA
     # personal data actually shared always goes private
     assert choose_intent(outage, asks_for_pii=True, has_pii=True) is Intent.PERSONAL_DATA
+    how = "How do I change my password in the app? Can't find the setting"
+    assert default_model().guess(how).intent == "question"
+    assert choose_intent(how, asks_for_pii=True, has_pii=False) is Intent.QUESTION
+    assert choose_intent(how, asks_for_pii=True, has_pii=True) is Intent.PERSONAL_DATA

@@ -123,3 +123,32 @@ def test_stored_values_and_labels() -> None:
 )
 def test_a_superlative_in_a_question_is_no_praise(text: str) -> None:
     assert choose_intent(text, asks_for_pii=False, has_pii=False) is Intent.QUESTION
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tjente 25 000 på én uke med krypto 🚀 sjekk ut kryptogevinst.io",
+        "Du er trukket ut som vinner av en iPad! Klikk her: gratis-premie.net",
+        "Tjen 20.000 kr om ugen hjemmefra, se mere her: hurtigpenge.dk/start",
+        "Du är utvald som vinnare av ett presentkort, hämta det på vinst-nu.com",
+        "Verdienen Sie bis zu 3.000 € pro Woche: reich-heute.top",
+        "Earned $4,000 last week from home, ask me how: easy-cash.biz",
+        "Поздравляем, вы выбраны победителем! Заберите приз на priz-tut.ru",
+    ],
+)
+def test_a_solicitation_with_a_bare_domain_is_spam_for_drafting(text: str) -> None:
+    assert intent_of(text, classify(text)) is Intent.SPAM
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "acme.se är nere igen, kommer inte in",
+        "Jeg betalte for tjenesten 49 kr, hvor er kvitteringen? acme.no",
+        "Ich habe bei acme.de 3.000 € verdient? Nein, ausgegeben! Wo bleibt meine Bestellung?",
+        "I want to make money back on this, see acme.com",
+    ],
+)
+def test_a_customer_naming_a_domain_is_no_solicitation(text: str) -> None:
+    assert not promotes(text, spam_signals(text))
