@@ -13,12 +13,14 @@ language first). Prints:
 each for the labelled set (labelled.jsonl, 192 mentions: written before the classifier was
 changed, then the word lists were improved on it, so its figures are in-sample), for
 heldout-1.jsonl (written after; its misses then widened the lists), for heldout-2.jsonl
-(written after that, never tuned on) and for heldout-3.jsonl (blind: 210 mentions written
-without reading the classifier, the retrieval or the other sets; the honest estimate: the
-retrieval's concept lists and weights were chosen looking at the other three sets' misses, so
-its recall is in-sample on those);
-- the intent model's leave-one-set-out accuracy: labelled, heldout-1 and heldout-2 are in the
-  model's training examples, so each is also measured by a model trained without it;
+(written after that, never tuned on) and for heldout-3.jsonl (210 mentions written blind,
+without reading the classifier, the retrieval or the other sets; its intent accuracy was
+measured once blind, 80.5 %, before it became training examples of the intent model, so its
+intent figure is now in-sample; retrieval was never tuned on it, so its recall is still the
+honest estimate: the concept lists and weights were chosen looking at the other three sets'
+misses, so recall is in-sample on those);
+- the intent model's leave-one-set-out accuracy: the four sets are in the model's training
+  examples, so each is also measured by a model trained without it;
 - latency per case, p50/p99 over `--rounds` passes: the template path (classify, intent, route,
   render; target < 5 ms CPU) and what retrieval adds (target < 5 ms), wall and thread CPU time,
   and what training the intent model costs once per process;
@@ -202,7 +204,7 @@ def main() -> None:
     accuracy(
         "labelled set (in the intent model's training examples)", rows, bench, args.show_misses
     )
-    first, second, blind = (load(path) for path in HELD_OUT)
+    first, second, third = (load(path) for path in HELD_OUT)
     accuracy(
         f"held-out 1 ({len(first)} mentions; in the intent model's training examples)",
         first,
@@ -215,13 +217,15 @@ def main() -> None:
         bench,
         args.show_misses,
     )
-    leave_one_set_out({"labelled": rows, "heldout-1": first, "heldout-2": second}, bench)
     accuracy(
-        f"heldout-3 (blind) ({len(blind)} mentions written without reading the classifier, the "
-        "retrieval or the other sets: the estimate for unseen mentions)",
-        blind,
+        f"heldout-3 ({len(third)} mentions written blind; in the intent model's training examples "
+        "since it was measured blind at 80.5 %, retrieval never tuned on it)",
+        third,
         bench,
         args.show_misses,
+    )
+    leave_one_set_out(
+        {"labelled": rows, "heldout-1": first, "heldout-2": second, "heldout-3": third}, bench
     )
 
     template_ms: list[float] = []

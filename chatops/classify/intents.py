@@ -25,8 +25,12 @@ from chatops.classify.normalise import normalise
 EXAMPLES = "intents.jsonl"
 """The packaged training set: `{"lang", "intent", "text"}` per line. Mentions written for it
 (over 150 per language, every intent in every language, many plain hellos and questions), then
-the three labelled sets of tests/data/drafting (labelled, heldout-1, heldout-2); the blind
-heldout-3 is never in it."""
+910 more written by hand for heldout-3's weak spots once it had been measured blind (plain
+hellos, tags and emoji; praise in many registers, shouted too; spam without links; neutral
+questions naming an order or a password; outages told as symptoms), then the four labelled
+sets of tests/data/drafting (labelled, heldout-1, heldout-2, heldout-3). heldout-3 came in
+after its blind measurement (80.5 %), so its figures are in-sample now; a later blind set must
+stay out of here."""
 
 
 @dataclass(frozen=True)

@@ -12,17 +12,19 @@ from chatops.config import Config, load_config
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "drafting"
 LABELLED = DATA / "labelled.jsonl"
-BLIND = DATA / "heldout-3.jsonl"
+THIRD = DATA / "heldout-3.jsonl"
 """210 mentions, 30 per language, written blind: by someone who had not read the classifier,
 the retrieval or the other sets' texts, only the intent table, the departments and the
-knowledge base. Nobody tunes on it, so its figures are the estimate for unseen mentions."""
-HELD_OUT = (DATA / "heldout-1.jsonl", DATA / "heldout-2.jsonl", BLIND)
+knowledge base. Its intent accuracy was measured once blind (80.5 %); it then became training
+examples of the intent model, so its intent figures are in-sample. Retrieval was never tuned
+on it."""
+HELD_OUT = (DATA / "heldout-1.jsonl", DATA / "heldout-2.jsonl", THIRD)
 """Mentions in the same format written after the word lists were improved on LABELLED.
 heldout-1 was measured once (intent 71.4 %, recall@3 63.0 %) and its misses then led the lists
 to be widened by category (damage, the wrong thing, waiting, nobody answering, fed up, once
 again, pages that do not load, writing an article) in every language, so it is no longer
 unseen; heldout-2 was written after that widening and committed before it was measured;
-heldout-3 is BLIND."""
+heldout-3 was written blind (see THIRD)."""
 CONFIG = DATA / "chatops.yaml"
 """Departments, routing keywords and the knowledge folders (kb/) the set refers to."""
 

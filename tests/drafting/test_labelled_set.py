@@ -10,7 +10,7 @@ import pytest
 
 from chatops.drafting import LANGUAGES, Intent
 from chatops.knowledge import KnowledgeIndex
-from tests.drafting.labelled import BLIND, HELD_OUT, Labelled, config, load
+from tests.drafting.labelled import HELD_OUT, THIRD, Labelled, config, load
 
 INTENTS = {i.label for i in Intent}
 """greeting, complaint, outage, question, praise, press, personal_data, spam"""
@@ -67,10 +67,10 @@ def test_the_held_out_sets_are_well_formed_and_new(path: Path) -> None:
     assert {r.passage for r in held if r.passage} <= sources
 
 
-def test_the_blind_set_is_balanced_over_languages_and_intents() -> None:
+def test_heldout_3_is_balanced_over_languages_and_intents() -> None:
     """30 mentions per language, every intent at least twice in each, so a per-language or
     per-intent figure on it rests on more than one mention; the ids say which set they are."""
-    held = load(BLIND)
+    held = load(THIRD)
     assert Counter(r.lang for r in held) == {lang: 30 for lang in LANGUAGES}
     for lang in LANGUAGES:
         per_intent = Counter(r.intent for r in held if r.lang == lang)
