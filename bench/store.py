@@ -44,6 +44,7 @@ from chatops.processes import web_app
 from chatops.settings import Settings
 from chatops.slack.backend import SlackBackend
 from chatops.store import Store, case_value
+from chatops.store.indexes import due_score
 from chatops.worker import Worker
 from chatops.workflow.commands import Command
 from tests.fakes.sandbox import SandboxPlatform, signed
@@ -125,7 +126,7 @@ async def fill(r: aioredis.Redis, total: int, due_now: int) -> None:
             pipe.hset(keys.bucket(keys.MENTION_CASES, m.key), m.key, c.id)
             pipe.sadd(keys.by_state(c.department, c.state), c.id)
             pipe.hsetnx(keys.DAY_FIRST, c.created_at.date().isoformat(), c.id)
-            pipe.zadd(keys.DUE, {c.id: due.timestamp()})
+            pipe.zadd(keys.due(c.id), {c.id: due_score(due)})
         await pipe.execute()
         if start % 100_000 == 0:
             print(f"  … {start:,} cases written", flush=True)

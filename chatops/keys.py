@@ -22,7 +22,7 @@ CONVERSATIONS = f"{G}:conv"  # platform:account:conversation -> case id, in `buc
 MENTION_CASES = f"{G}:mcase"  # platform:external_id -> case id, or "-" until recorded: buckets
 PENDING = "-"  # MENTION_CASES value of a mention accepted by web, not yet in a case
 DAY_FIRST = f"{G}:dayfirst"  # hash: yyyy-mm-dd -> lowest case id created that day (stats)
-DUE = f"{G}:due"  # zset: case id -> next deadline (epoch s), for the stale scan
+DUE = f"{G}:due"  # the previous layout's one zset of every deadline (epoch s): read until empty
 PUBLISHED_TEXTS = f"{G}:texts"  # + ":<yyyy-mm-dd>": hash platform:digest -> times published
 LEADER = f"{G}:leader"  # scheduler leader lock
 SUGGEST = f"{G}:suggest"  # zset: "<case id>:<draft digest>" -> when a worker may take it (epoch s)
@@ -99,6 +99,27 @@ def bucket(index: str, field: str) -> str:
 def buckets(index: str) -> list[str]:
     """Every hash of a bucketed `index`, for what counts or walks them all."""
     return [f"{index}:{n}" for n in range(INDEX_BUCKETS)]
+
+
+DUE_BUCKETS = 64
+"""Zsets the deadlines are spread over (`due`). A zset stays listpack-encoded in Redis (~20
+bytes a member instead of ~95 in a skiplist) while it has at most `zset-max-listpack-entries`
+members (128 by default): case numbers are consecutive, so the open ones spread evenly and 64
+buckets hold up to ~8,000 open cases at that size (README "Running Redis" says when to raise
+it), while a store of a few hundred cases pays little for 64 small keys. The due scan reads
+them all in one script."""
+
+
+def due(case_id: str) -> str:
+    """Zset of the deadlines of the open cases in one bucket: case id -> next deadline (epoch
+    ms), for the stale scan; by case number, in the `{g}` slot, so one script reads them all."""
+    n = int(case_id) if case_id.isdecimal() else zlib.crc32(case_id.encode())
+    return f"{DUE}:{n % DUE_BUCKETS}"
+
+
+def due_buckets() -> list[str]:
+    """Every deadline zset, for the due scan."""
+    return [f"{DUE}:{n}" for n in range(DUE_BUCKETS)]
 
 
 def author_cases(platform: str, author_id: str) -> str:

@@ -7,6 +7,7 @@ the redelivery the inbound stream guarantees.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -23,6 +24,9 @@ TRACKED_STATES = [s for s in State if s not in (State.CLOSED, State.DISMISSED)]
 TALLY_TTL_S = 3 * 24 * 3600
 """A day's tally is read while it may still be "today" somewhere, then forgotten."""
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
+
 IndexChange = tuple[Case | None, Case, datetime | None]
 """A case before and after a write (None before: new), and its next deadline (None: none)."""
 
@@ -35,6 +39,7 @@ class Indexes:
         self._add_case = redis.register_script(_ADD_CASE)
         self._drop_cases = redis.register_script(_DROP_CASES)
         self._drop_named = redis.register_script(_DROP_NAMED)
+        self._due = redis.register_script(_DUE)
 
     async def reindex(
         self,
@@ -54,7 +59,8 @@ class Indexes:
         *,
         mention: tuple[Case, Mention | None] | None = None,
     ) -> None:
-        """One round trip for many cases; their deadlines in a single ZADD and ZREM."""
+        """One round trip for many cases; their deadlines in one ZADD and ZREM per bucket,
+        and out of the previous layout's one zset (where they were until this write)."""
         pipe = self.redis.pipeline(transaction=False)
         if mention is not None:
             case, m = mention
@@ -62,18 +68,20 @@ class Indexes:
                 await self._add_case(
                     keys=[keys.bucket(index, field), index], args=[field, case.id], client=pipe
                 )
-        due: dict[str, float] = {}
-        done: list[str] = []
+        due: dict[str, dict[str, int]] = defaultdict(dict)
+        done: dict[str, list[str]] = defaultdict(list)
         for before, after, when in changes:
             _reindex(pipe, before, after)
             if when is None:
-                done.append(after.id)
+                done[keys.due(after.id)].append(after.id)
             else:
-                due[after.id] = when.timestamp()
-        if due:
-            pipe.zadd(keys.DUE, due)
-        if done:
-            pipe.zrem(keys.DUE, *done)
+                due[keys.due(after.id)][after.id] = due_score(when)
+        for key, scores in due.items():
+            pipe.zadd(key, scores)
+        for key, ids in done.items():
+            pipe.zrem(key, *ids)
+        if changes:
+            pipe.zrem(keys.DUE, *{after.id for _, after, _ in changes})
         await pipe.execute()
 
     async def case_ids(self, department: str, states: Iterable[State]) -> list[str]:
@@ -116,9 +124,14 @@ class Indexes:
         return new, sum(counts) - new
 
     async def due(self, now: datetime, limit: int = 1000) -> list[str]:
-        """Cases whose next deadline has passed: cost grows with what is due, not with all."""
-        due = await self.redis.zrangebyscore(keys.DUE, "-inf", now.timestamp(), start=0, num=limit)
-        return texts(cast(list[Raw], due))
+        """Cases whose next deadline has passed, the earliest first, at most `limit`: cost
+        grows with what is due, not with all. One script reads every bucket and the previous
+        layout's zset."""
+        found = await self._due(
+            keys=[keys.DUE, *keys.due_buckets()],
+            args=[due_score(now), repr(now.timestamp()), limit],
+        )
+        return texts(cast(list[Raw], found))
 
     async def cases_of_author(self, platform: str, author_id: str, handle: str) -> list[str]:
         """The case ids of one customer, newest first: theirs on `platform`, and those of
@@ -194,6 +207,7 @@ class Indexes:
             await self._drop_named(
                 keys=[keys.bucket(keys.MENTION_CASES, m.key)], args=[case_id, m.key], client=pipe
             )
+        pipe.zrem(keys.due(case_id), case_id)
         pipe.zrem(keys.DUE, case_id)
         pipe.zrem(keys.RETRY, case_id)
         pipe.hdel(keys.RETRY_INFO, case_id)
@@ -246,6 +260,13 @@ class Indexes:
         for key in keys.buckets(keys.MENTION_CASES):
             pipe.hlen(key)
         return sum(int(n) for n in await pipe.execute())
+
+
+def due_score(when: datetime) -> int:
+    """A deadline as its zset score: epoch milliseconds, an integer, which a listpack keeps in
+    5-9 bytes where a float's digits take ~18 (a deadline read up to 1 ms early is harmless:
+    the stale scan checks each case's own times)."""
+    return (when - _EPOCH) // _MILLISECOND
 
 
 def _reindex(pipe: Any, before: Case | None, after: Case) -> None:
@@ -353,3 +374,35 @@ for i = 2, #ARGV do
 end
 return n
 """
+
+_DUE = """
+-- KEYS: the previous layout's one zset (epoch s), then every bucket (epoch ms)
+-- ARGV: now in epoch ms, now in epoch s, the most to return
+local limit = tonumber(ARGV[3])
+local found, seen = {}, {}
+for i = 2, #KEYS do
+  local got = redis.call('ZRANGEBYSCORE', KEYS[i], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, limit)
+  for j = 1, #got, 2 do
+    seen[got[j]] = true
+    found[#found + 1] = {tonumber(got[j + 1]), got[j]}
+  end
+end
+local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'WITHSCORES', 'LIMIT', 0, limit)
+for j = 1, #old, 2 do
+  if not seen[old[j]] then found[#found + 1] = {tonumber(old[j + 1]) * 1000, old[j]} end
+end
+table.sort(found, function(a, b)
+  if a[1] ~= b[1] then return a[1] < b[1] end
+  return a[2] < b[2]
+end)
+local out = {}
+if limit < 0 then limit = #found end
+for i = 1, math.min(limit, #found) do out[i] = found[i][2] end
+return out
+"""
+"""The due cases across the buckets, as one ZRANGEBYSCORE over one zset gave them: by
+deadline (then by id), at most `limit` (each bucket gives at most that many, so the earliest
+are among them wherever they are). A case still in the previous layout's zset counts there
+until its next write moves it into its bucket (found in both, it counts once, at the
+bucket's deadline when that one is due; a write cut off between its ZADD and ZREM may leave
+it found early, which the stale scan checks and the case's next write repairs)."""

@@ -119,6 +119,8 @@ def test_the_check_catches_each_form(source: str, caught: bool) -> None:
         (keys.author_cases("x", "42"), "chatops:{g}:author:x:42"),
         (keys.handle_cases("annab"), "chatops:{g}:handle:annab"),
         (keys.hinted("7", "U1"), "chatops:case:{7}:hint:U1"),
+        (keys.DUE, "chatops:{g}:due"),
+        (keys.due("1042"), "chatops:{g}:due:18"),
     ],
 )
 def test_key_shapes_keep_their_strings(key: str, expected: str) -> None:

@@ -78,6 +78,7 @@ async def test_one_case_keeps_its_keys_in_one_hash_slot() -> None:
         keys.CASE_SEQ,
         keys.seen("sandbox:m-1"),
         keys.DUE,
+        keys.due(cid),
     }
     assert len({key_slot(k.encode()) for k in shared}) == 1
 
