@@ -23,6 +23,7 @@ from chatops.store.codec import (
     VERSION_HEAD,
     Stored,
     audit_row,
+    key_head,
     mention_head,
     mention_line,
     micros,
@@ -63,11 +64,32 @@ local function legacy_lines(audit_key, mentions_key)
 end
 """
 
+_LINES_MATCH = r"""
+local function lines_match(rest, first)
+  -- the mention lines of `rest` begin with ARGV[first..] (codec.key_head), one each, in order
+  local n = first
+  for line in string.gmatch(rest, '[^\n]+') do
+    if string.sub(line, 1, 1) == 'm' then
+      local head = ARGV[n]
+      if not head then return false end
+      local after = string.sub(line, #head + 2, #head + 2)
+      if string.sub(line, 2, #head + 1) ~= head or (after ~= ',' and after ~= '}') then
+        return false
+      end
+      n = n + 1
+    end
+  end
+  return n == #ARGV + 1
+end
+"""
+
 _SAVE_CASE = (
     _LEGACY
+    + _LINES_MATCH
     + r"""
 -- KEYS: case, its previous layout's audit and mentions lists
--- ARGV: expected version, record line, audit line or '', mention line or ''
+-- ARGV: expected version, record line without its mention keys, audit line or '', mention
+-- line or '', the record line naming them, then the heads of its mention lines in order
 local cur = redis.call('GET', KEYS[1])
 local v, rest, moved = '0', '', false
 if cur then
@@ -86,7 +108,9 @@ if v ~= ARGV[1] then return 0 end
 if moved then rest = rest .. legacy_lines(KEYS[2], KEYS[3]) end
 if ARGV[4] ~= '' then rest = rest .. '\nm' .. ARGV[4] end
 if ARGV[3] ~= '' then rest = rest .. '\na' .. ARGV[3] end
-redis.call('SET', KEYS[1], ARGV[2] .. rest)
+local line = ARGV[2]
+if not lines_match(rest, 6) then line = ARGV[5] end
+redis.call('SET', KEYS[1], line .. rest)
 if moved then redis.call('DEL', KEYS[2], KEYS[3]) end
 return 1
 """
@@ -142,7 +166,22 @@ if cur and string.sub(cur, 1, 5) == '{"v":' then
     end
     out[#out + 1] = line
   end
-  if not found then out[#out + 1] = 'm' .. ARGV[2] end
+  if not found then
+    local rec = out[1]
+    if string.find(rec, ',"C":', 1, true) and not string.find(rec, ',"mk":', 1, true) then
+      -- its mention keys are its lines' until now: the record names them before one is added
+      local held = {}
+      for i = 2, #out do
+        if string.sub(out[i], 1, 1) == 'm' then
+          held[#held + 1] = cjson.encode(cjson.decode(string.sub(out[i], 2))['k'])
+        end
+      end
+      local _, e = string.find(rec, '^{"v":%d+')
+      out[1] = string.sub(rec, 1, e) .. ',"mk":[' .. table.concat(held, ',') .. ']'
+        .. string.sub(rec, e + 1)
+    end
+    out[#out + 1] = 'm' .. ARGV[2]
+  end
   redis.call('SET', KEYS[1], table.concat(out, '\n'))
   if found then return 1 end
   return 0
@@ -261,9 +300,11 @@ class Cases:
                 keys=[keys.case(case.id), keys.audit(case.id), keys.mentions(case.id)],
                 args=[
                     str(expected),
-                    record(new),
+                    record(new, new.mention_keys),
                     audit_row(audit, micros(new.created_at)) if audit else "",
                     mention_line(mention, new) if mention else "",
+                    record(new),
+                    *(key_head(k, new.platform) for k in new.mention_keys),
                 ],
                 client=pipe,
             )

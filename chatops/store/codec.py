@@ -12,7 +12,14 @@ instead of three saves Redis's per-key overhead, and the lines are written lean:
   changes once the case exists;
 - mention keys drop their platform when it is the case's (`["x", "123"]` otherwise);
 - a mention drops what its case already says (account and conversation when they equal the
-  case's).
+  case's);
+- the record leaves out what holds its usual value: `mention_keys` when they are the keys of
+  the case's mention lines in order (the compare-and-set script checks the lines it writes
+  after it, else writes the record that names them), `reply_to` when it is the last of them,
+  `draft_author` when it is the system actor, `first_response_at` when it is the first
+  reply's time, and a reply's `private` when it is "". A value other than the usual one, the
+  default included, is written (`null` for None). Records of this layout name `created_at`
+  `C`: in the previous one's (`c`) an absent field meant its default.
 
 The record starts with `{"v":<version>` so the compare-and-set script reads the version with
 a pattern instead of decoding JSON. Records written by the previous layout (a JSON `Case`
@@ -40,6 +47,7 @@ AUDIT = "a"
 LEGACY_AUDIT = "A"
 """An audit line moved from the previous layout's list (absolute time, or a JSON object)."""
 VERSION_HEAD = '{"v":'
+_KEY_HEAD = '{"k":'
 
 _CASE_NAMES = {
     "state": "s",
@@ -80,6 +88,10 @@ _CASE_NAMES = {
 }
 """Stored name of each `Case` field (a new field keeps its own name: no entry needed)."""
 _CASE_FIELDS = {short: name for name, short in _CASE_NAMES.items()}
+CREATED = "C"
+"""`created_at` in a record that leaves out usual values (`_USUAL`); `c` in one before it."""
+USUAL_DRAFT_AUTHOR = "chatops"
+"""The draft author a record leaves out: the system actor, who writes every first draft."""
 
 _MENTION_NAMES = {
     "account": "ac",
@@ -177,8 +189,10 @@ def _ref_in(value: int | str | list[str], mention_keys: list[str], platform: str
     return mention_keys[value] if isinstance(value, int) else _key_in(value, platform)
 
 
-def record(case: Case) -> str:
-    """The first line of a case's value: `{"v":<version>,…}`, defaults left out."""
+def record(case: Case, held: list[str] | None = None) -> str:
+    """The first line of a case's value: `{"v":<version>,…}`, defaults and usual values left
+    out. `held`: the keys of the mention lines the value holds, in order, when the writer
+    knows them (the record leaves `mention_keys` out when they are the same)."""
     data = case.model_dump(mode="json", exclude_defaults=True, exclude={"id", "version"})
     base = micros(case.created_at)
     for name in _CASE_TIMES & data.keys():
@@ -196,14 +210,64 @@ def record(case: Case) -> str:
         data["reply_to"] = _ref_out(case.reply_to, case)
     if "published" in data:
         data["published"] = [_published_out(p, case, base) for p in case.published]
+    _leave_usual(data, case, held)
     out: dict[str, Any] = {"v": case.version}
     out.update((_CASE_NAMES.get(k, k), v) for k, v in data.items())
+    out[CREATED] = out.pop(_CASE_NAMES["created_at"])
     return _dumps(out)
 
 
+def _leave_usual(data: dict[str, Any], case: Case, held: list[str] | None) -> None:
+    """Leave out of `data` the fields that hold the value a reader derives when they are
+    absent (`_usual`); write the others, their defaults too (`null` for None)."""
+    for name, usual in _usual(case, held).items():
+        if usual:
+            data.pop(name, None)
+        elif name == "mention_keys":
+            data[name] = [_key_out(k, case.platform) for k in case.mention_keys]
+        elif name == "reply_to":
+            data[name] = None if case.reply_to is None else _ref_out(case.reply_to, case)
+        elif name == "first_response_at":
+            at = case.first_response_at
+            data[name] = None if at is None else micros(at) - micros(case.created_at)
+        else:
+            data[name] = getattr(case, name)
+
+
+def _usual(case: Case, held: list[str] | None) -> dict[str, bool]:
+    """For each field a record may leave out: whether it holds what a reader derives."""
+    last = case.mention_keys[-1] if case.mention_keys else None
+    first = _first_reply_at(case.published)
+    at = case.first_response_at
+    return {
+        "mention_keys": held == case.mention_keys,
+        "reply_to": case.reply_to == last,
+        "draft_author": case.draft_author == USUAL_DRAFT_AUTHOR,
+        "first_response_at": _maybe_micros(at) == _maybe_micros(first),
+    }
+
+
+def _maybe_micros(at: datetime | None) -> int | None:
+    return None if at is None else micros(at)
+
+
+def _first_reply_at(published: list[dict[str, str]]) -> datetime | None:
+    """When the first reply went out, as a record without `first_response_at` reads it."""
+    if not published or "at" not in published[0]:
+        return None
+    try:
+        return from_micros(micros(datetime.fromisoformat(published[0]["at"])))
+    except ValueError:
+        return None
+
+
 def _published_out(entry: dict[str, str], case: Case, base: int) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+    """A reply as the record keeps it: short names, its mention by place, its time relative to
+    the case; `private` left out when "" (the usual: public), `null` when the entry has none."""
+    out: dict[str, Any] = {} if "private" in entry else {_PUBLISHED_NAMES["private"]: None}
     for name, value in entry.items():
+        if name == "private" and value == "":
+            continue
         kept: Any = value
         if name == "mention":
             kept = _ref_out(value, case)
@@ -214,16 +278,20 @@ def _published_out(entry: dict[str, str], case: Case, base: int) -> dict[str, An
 
 
 def _published_in(
-    entry: dict[str, Any], mention_keys: list[str], platform: str, base: int
+    entry: dict[str, Any], mention_keys: list[str], platform: str, base: int, usual: bool
 ) -> dict[str, str]:
     out: dict[str, str] = {}
     for short, value in entry.items():
         name = _PUBLISHED_FIELDS.get(short, short)
+        if name == "private" and value is None:
+            continue
         if name == "mention":
             value = _ref_in(value, mention_keys, platform)
         elif name == "at" and isinstance(value, int):
             value = from_micros(base + value).isoformat()
         out[name] = value
+    if usual and _PUBLISHED_NAMES["private"] not in entry:
+        out["private"] = ""
     return out
 
 
@@ -235,12 +303,17 @@ def _iso_round_trips(value: str) -> bool:
         return False
 
 
-def read_record(case_id: str, line: str) -> Case:
-    """A record as `record` writes it, or a whole `Case` as JSON (the previous layout)."""
+def read_record(case_id: str, line: str, mention_lines: list[str] | None = None) -> Case:
+    """A record as `record` writes it, or a whole `Case` as JSON (the previous layout).
+    `mention_lines`: the case's mention lines (without their `m`), whose keys are its
+    `mention_keys` when the record leaves them out."""
     data = json.loads(line)
     if not line.startswith(VERSION_HEAD):
         return Case.model_validate(data)
     out: dict[str, Any] = {"id": case_id, "version": data.pop("v")}
+    usual = CREATED in data
+    if usual:
+        data[_CASE_NAMES["created_at"]] = data.pop(CREATED)
     out.update((_CASE_FIELDS.get(k, k), v) for k, v in data.items())
     base = int(out["created_at"])
     out.setdefault("opened_at", 0)
@@ -251,6 +324,8 @@ def read_record(case_id: str, line: str) -> Case:
     for name in _KEY_LISTS:
         if name in out:
             out[name] = [_key_in(k, platform) for k in out[name]]
+    if usual and "mention_keys" not in out:
+        out["mention_keys"] = [line_key(m, platform) for m in mention_lines or []]
     held = out.get("mention_keys", [])
     for name in _KEY_REFS:
         if name in out:
@@ -258,7 +333,11 @@ def read_record(case_id: str, line: str) -> Case:
     if out.get("reply_to") is not None:
         out["reply_to"] = _ref_in(out["reply_to"], held, platform)
     if "published" in out:
-        out["published"] = [_published_in(p, held, platform, base) for p in out["published"]]
+        out["published"] = [_published_in(p, held, platform, base, usual) for p in out["published"]]
+    if usual:
+        out.setdefault("reply_to", held[-1] if held else None)
+        out.setdefault("draft_author", USUAL_DRAFT_AUTHOR)
+        out.setdefault("first_response_at", _first_reply_at(out.get("published", [])))
     return Case.model_validate(out)
 
 
@@ -308,7 +387,7 @@ def _author_in(value: list[Any] | dict[str, Any]) -> Author:
 
 def mention_head(mention: Mention, case: Case) -> str:
     """How `mention_line` begins, up to its key: what finds the line to replace."""
-    return '{"k":' + _dumps(_key_out(mention.key, case.platform))
+    return key_head(mention.key, case.platform)
 
 
 def read_mention(line: str, case: Case) -> Mention:
@@ -330,13 +409,21 @@ def read_mention(line: str, case: Case) -> Mention:
     return Mention.model_validate(out)
 
 
-def mention_key(line: str, case: Case) -> str | None:
-    """The key of a stored mention line (either layout)."""
-    data = json.loads(line)
-    if "k" in data:
-        return _key_in(data["k"], case.platform)
-    found = data.get("key")
-    return str(found) if found is not None else None
+_DECODER = json.JSONDecoder()
+
+
+def line_key(line: str, platform: str) -> str:
+    """The key of a stored mention line: of this layout decoding only its head (`{"k":<key>`),
+    of the previous one its `key`."""
+    if line.startswith(_KEY_HEAD):
+        value, _ = _DECODER.raw_decode(line, len(_KEY_HEAD))
+        return _key_in(value, platform)
+    return str(json.loads(line)["key"])
+
+
+def key_head(key: str, platform: str) -> str:
+    """How the line of the mention `key` begins in a case on `platform` (`mention_head`)."""
+    return _KEY_HEAD + _dumps(_key_out(key, platform))
 
 
 # -- audit ---------------------------------------------------------------------------------
@@ -402,13 +489,15 @@ class Stored:
 
 def parse(case_id: str, raw: str) -> Stored:
     head, _, rest = raw.partition("\n")
-    stored = Stored(read_record(case_id, head), legacy=not head.startswith(VERSION_HEAD))
+    mention_lines: list[str] = []
+    audit_lines: list[str] = []
     for line in rest.split("\n") if rest else ():
         if line.startswith(MENTION):
-            stored.mention_lines.append(line[1:])
+            mention_lines.append(line[1:])
         elif line.startswith((AUDIT, LEGACY_AUDIT)):
-            stored.audit_lines.append(line)
-    return stored
+            audit_lines.append(line)
+    case = read_record(case_id, head, mention_lines)
+    return Stored(case, mention_lines, audit_lines, legacy=not head.startswith(VERSION_HEAD))
 
 
 def rewrite_audit_lines(
@@ -430,7 +519,7 @@ def rewrite_audit_lines(
 def case_value(case: Case, mentions: list[Mention], audit: list[AuditEntry]) -> str:
     """A whole case value at once (benchmarks and tests lay out stores with it)."""
     base = micros(case.created_at)
-    lines = [record(case)]
+    lines = [record(case, [m.key for m in mentions])]
     lines += [MENTION + mention_line(m, case) for m in mentions]
     lines += [AUDIT + audit_row(a, base) for a in audit]
     return "\n".join(lines)

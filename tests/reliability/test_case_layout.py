@@ -124,6 +124,7 @@ async def test_a_store_written_by_the_previous_layout_reads_and_moves_on_write(
     assert not await store.redis.exists(keys.mentions(case.id), keys.audit(case.id))
     raw = await store.redis.get(keys.case(case.id))
     assert raw.startswith('{"v":5,')
+    assert await store.cases.get(case.id) == claimed.model_copy(update={"version": 5})
     assert await store.cases.mentions(case.id) == {edited.key: edited}
     assert [e.action for e in await store.audit.entries(case.id)] == ["created", "claim", "edit"]
 
