@@ -96,3 +96,21 @@ def test_a_named_password_moves_to_private_unless_it_is_surely_an_outage() -> No
     assert default_model().guess(how).intent == "question"
     assert choose_intent(how, asks_for_pii=True, has_pii=False) is Intent.QUESTION
     assert choose_intent(how, asks_for_pii=True, has_pii=True) is Intent.PERSONAL_DATA
+
+
+@pytest.mark.parametrize(
+    "text", ["hi! anyone around?", "hej hej, är det någon här?", "Moin! Ist da jemand?"]
+)
+def test_a_hello_the_model_is_sure_of_stays_a_hello_with_a_question_mark(text: str) -> None:
+    guess = default_model().guess(text)
+    assert guess.intent == "greeting" and guess.probability >= CONFIDENT
+    assert choose_intent(text, asks_for_pii=False, has_pii=False) is Intent.GREETING
+
+
+def test_an_unsure_model_falls_back_to_the_question_template() -> None:
+    """A model that cannot tell the intents apart (one same text for each) is never sure: the
+    rules decide."""
+    blank = IntentModel([Example("en", "the same words", intent) for intent in sorted(INTENTS)])
+    text = "hi! anyone around?"
+    assert blank.guess(text).probability < CONFIDENT
+    assert choose_intent(text, asks_for_pii=False, has_pii=False, model=blank) is Intent.QUESTION
