@@ -15,10 +15,12 @@ personal data) first and falls back to a neutral template when the model is unsu
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
+from typing import Any
 
 from chatops.classify.normalise import normalise
 
@@ -123,12 +125,67 @@ class IntentModel:
         )
         self._pipeline.fit([_matching_form(e.text) for e in examples], [e.intent for e in examples])
         self.size = len(examples)
+        self._read = [_Reader(v) for _, v in features.transformer_list]
+        model = self._pipeline.named_steps["model"]
+        self._weights = [model.coef_[:, offset : offset + r.width] for offset, r in self._offsets()]
+        self._intercept = model.intercept_
+        self.classes: tuple[str, ...] = tuple(str(c) for c in model.classes_)
+
+    def _offsets(self) -> list[tuple[int, _Reader]]:
+        offsets, start = [], 0
+        for reader in self._read:
+            offsets.append((start, reader))
+            start += reader.width
+        return offsets
+
+    def probabilities(self, text: str) -> list[float]:
+        """What scikit-learn's `predict_proba` answers for `text`, computed directly: its input
+        validation and joblib dispatch cost ~3 ms a mention, the arithmetic a tenth of that.
+        The same numbers (a test compares them): per vectorizer the L2-normalised sublinear
+        TF-IDF of the n-grams it knows, the linear scores, then each class's logistic, normalised
+        to sum to one (one-vs-rest, as `SGDClassifier.predict_proba` does)."""
+        import numpy as np
+
+        form = _matching_form(text)
+        scores = self._intercept.astype(np.float64, copy=True)
+        for reader, weights in zip(self._read, self._weights, strict=True):
+            columns, values = reader.tfidf(form)
+            if columns:
+                scores = scores + weights[:, columns] @ values
+        if len(self.classes) == 2:
+            positive = 1.0 / (1.0 + np.exp(-scores[0]))
+            return [1.0 - float(positive), float(positive)]
+        likely = 1.0 / (1.0 + np.exp(-scores))
+        return [float(p) for p in likely / likely.sum()]
 
     def guess(self, text: str) -> Guess:
         """The likeliest intent of `text` and how sure the model is of it."""
-        probabilities = [float(p) for p in self._pipeline.predict_proba([_matching_form(text)])[0]]
+        probabilities = self.probabilities(text)
         best = max(range(len(probabilities)), key=probabilities.__getitem__)
-        return Guess(intent=str(self._pipeline.classes_[best]), probability=probabilities[best])
+        return Guess(intent=self.classes[best], probability=probabilities[best])
+
+
+class _Reader:
+    """One fitted TfidfVectorizer's transform of one text, without scikit-learn's per-call
+    overhead: its analyzer, vocabulary and idf."""
+
+    def __init__(self, vectorizer: Any) -> None:
+        self.analyze = vectorizer.build_analyzer()
+        self.vocabulary: dict[str, int] = vectorizer.vocabulary_
+        self.idf = vectorizer.idf_
+        self.width = len(self.vocabulary)
+
+    def tfidf(self, text: str) -> tuple[list[int], Any]:
+        """The columns of the n-grams of `text` this vectorizer knows, and their weights."""
+        import numpy as np
+
+        counts = Counter(g for g in self.analyze(text) if g in self.vocabulary)
+        columns = [self.vocabulary[g] for g in counts]
+        if not columns:
+            return [], None
+        tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+        values = tf * self.idf[columns]
+        return columns, values / np.sqrt(values @ values)
 
 
 @lru_cache(maxsize=1)

@@ -10,7 +10,14 @@ from collections import Counter
 import pytest
 
 from bench.drafting import model_without
-from chatops.classify.intents import EXAMPLES, Example, IntentModel, default_model, load_examples
+from chatops.classify.intents import (
+    EXAMPLES,
+    Example,
+    IntentModel,
+    _matching_form,
+    default_model,
+    load_examples,
+)
 from chatops.drafting import CONFIDENT, LANGUAGES, Intent, choose_intent
 from tests.drafting.labelled import BLIND, HELD_OUT, LABELLED, load
 
@@ -125,3 +132,18 @@ def test_an_unsure_model_falls_back_to_the_question_template() -> None:
     text = "hi! anyone around?"
     assert blank.guess(text).probability < CONFIDENT
     assert choose_intent(text, asks_for_pii=False, has_pii=False, model=blank) is Intent.QUESTION
+
+
+def test_the_direct_probabilities_are_scikit_learns(examples: list[Example]) -> None:
+    """`guess` skips scikit-learn's per-call overhead; what it computes must not differ."""
+    model = default_model()
+    texts = [e.text for e in examples[::7]] + ["", "🙂", "ÄÅÖ!!! zzzqqq", "@acme"]
+    for text in texts:
+        expected = model._pipeline.predict_proba([_matching_form(text)])[0]
+        assert model.probabilities(text) == pytest.approx(list(expected), abs=1e-12), text
+    two = IntentModel(
+        [Example("en", "thanks a lot", "praise"), Example("en", "it is broken", "complaint")] * 3
+    )
+    for text in ("thanks", "broken again", ""):
+        expected = two._pipeline.predict_proba([_matching_form(text)])[0]
+        assert two.probabilities(text) == pytest.approx(list(expected), abs=1e-12)
