@@ -543,8 +543,12 @@ async def report(
         "not only recovery)"
     )
     for case_id in never[:5]:
-        hint = await r.hgetall(keys.SLACK.case(case_id))
-        print(f"    never shown: case #{case_id}, its Slack record: {hint or 'none'}")
+        marks = await r.hgetall(keys.SLACK.case(case_id))
+        where = await r.hget(keys.bucket(keys.SLACK.where, case_id), case_id)
+        print(
+            f"    never shown: case #{case_id}, its Slack marks: {marks or 'none'}, "
+            f"its message: {where or 'none'}"
+        )
     for case_id, count in list(twice.items())[:5]:
         print(f"    shown {count} times: case #{case_id}")
 

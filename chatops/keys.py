@@ -252,6 +252,13 @@ def reconcile(platform: str) -> str:
 
 # -- chat outboxes (chatops/outbox.py) ----------------------------------------------------
 
+WHERE_SEPARATOR = "\t"
+"""Joins the fields of a message's location in `ChatKeys.where`: no Slack channel id or ts,
+Teams channel, conversation or activity id holds a tab."""
+WHERE_SAME_CHANNEL = "\x1e"
+"""Stands, in `ChatKeys.where`, for the channel id at the start of a later field (a Teams reply
+chain is `<channel>;messageid=<post>`): no chat id holds this control character."""
+
 
 @dataclass(frozen=True)
 class ChatKeys:
@@ -313,13 +320,32 @@ class ChatKeys:
         """Set (with a TTL) while a channel must not be written to: Retry-After, backoff, errors."""
         return f"{G}:{self.chat}:pause:{channel}"
 
+    @property
+    def where(self) -> str:
+        """Where each case's (storm's) message is: case id -> the code of its `channel`
+        (`where_channels`), then the chat's ids of it (`WHERE_SAME_CHANNEL` for the channel id
+        they start with), joined by `WHERE_SEPARATOR`; an index kept in `INDEX_BUCKETS` hashes
+        (`bucket`): 28-45 bytes a Slack case where a hash of its own took ~136, and short
+        enough (under 64 bytes) for Redis's compact encoding in Teams too."""
+        return f"{G}:{self.chat}:where"
+
+    @property
+    def where_channels(self) -> str:
+        """Hash: the short codes `where` names channels by (a channel id is 10-50 characters,
+        which every case's location would repeat): `<channel>` -> code and `#<code>` ->
+        channel; `#` the last code given. A code is never changed or given again."""
+        return f"{G}:{self.chat}:where:channels"
+
     def case(self, case_id: str) -> str:
-        """Hash: where the case's message is (`channel` and the chat's ids of it);
-        `queued:<channel>` while a post waits. A storm's (its id `<department>:<group>`):
-        where its summary is, and `listed` (members named in batches so far), `updated_at`
-        and `batched_at` (epoch seconds of the last summary update and batch queued); Teams
-        also `batching` (the roster position a batch being posted ends at, written before the
-        call) and `unsure` (`<from>:<to>,…`: batches a crash cut short, named on the summary)."""
+        """Hash of a case's passing marks: `queued:<channel>` while a post waits (so it is gone,
+        as Redis deletes an empty hash, once the case is posted). A storm's (its id
+        `<department>:<group>`) also `listed` (members named in batches so far), `updated_at`
+        and `batched_at` (epoch seconds of the last summary update and batch queued); Slack
+        `pending` (the batch being posted), Teams `batching` (the roster position a batch being
+        posted ends at, written before the call), `unsure` (`<from>:<to>,…`: batches a crash
+        cut short, named on the summary) and the ids of replies quoting a mention. The previous
+        layout also kept where the message is here (`channel` and the chat's ids of it): read
+        until the case is posted again or deleted."""
         return f"{PREFIX}:case:{{{case_id}}}:{self.chat}"
 
     def inbox(self, case_id: str) -> str:
@@ -345,7 +371,7 @@ slack_inflight = SLACK.inflight
 slack_lease = SLACK.lease
 slack_bucket = SLACK.bucket
 slack_pause = SLACK.pause
-slack_thread = SLACK.case  # `channel`, `ts` of the case's message
+slack_thread = SLACK.case  # passing marks; the previous layout's `channel`, `ts` of the message
 
 
 def slack_user_group(group: str) -> str:
@@ -369,7 +395,7 @@ def slack_view(view_id: str) -> str:
 
 
 # -- Teams outbox and conversation references --------------------------------------------
-TEAMS = ChatKeys("teams")  # case hash: `channel`, `conversation`, `activity` of the case's post
+TEAMS = ChatKeys("teams")  # where: `channel`, `conversation`, `activity` of the case's post
 TEAMS_REFERENCES = f"{G}:teams:refs"  # hash: Teams channel id -> ConversationReference JSON
 TEAMS_NAMES = f"{G}:teams:names"  # hash: AAD object id -> display name, as Teams last sent it
 TEAMS_PERSONAL = f"{G}:teams:personal"  # hash: AAD object id -> reference of their chat with us

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, ClassVar, Generic, Protocol, Self, TypedDict, TypeVar, Unpack, cast
 
+from redis.asyncio.client import Pipeline, Redis
 from redis.exceptions import RedisError
 
 from chatops import keys
@@ -179,6 +180,33 @@ return #moved
 """Move the ops of the cases ARGV from the queue KEYS[1] to the end of KEYS[2], each queue in
 its order (a case's thread replies stay behind its message)."""
 
+RECORD_WHERE = """
+if ARGV[4] == '1' and redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 0 end
+local code = redis.call('HGET', KEYS[1], ARGV[2])
+if not code then
+  code = tostring(redis.call('HINCRBY', KEYS[1], '#', 1))
+  redis.call('HSET', KEYS[1], '#' .. code, ARGV[2], ARGV[2], code)
+end
+redis.call('HSET', KEYS[2], ARGV[1], code .. ARGV[5] .. ARGV[3])
+return 1
+"""
+"""Record where the message of case ARGV[1] is in its bucket KEYS[2] of `keys.where`: its
+channel ARGV[2] by its code in KEYS[1] (`keys.where_channels`, given the next number the first
+time), then ARGV[5] (the separator) and the other fields ARGV[3]; with ARGV[4] '1' only if
+the case has none yet. 1 when it was recorded."""
+
+READ_WHERE = """
+local joined = redis.call('HGET', KEYS[1], ARGV[1])
+if not joined then return false end
+local tab = string.find(joined, ARGV[2], 1, true)
+if not tab then return false end
+local channel = redis.call('HGET', KEYS[2], '#' .. string.sub(joined, 1, tab - 1))
+if not channel then return false end
+return channel .. string.sub(joined, tab)
+"""
+"""Where the message of case ARGV[1] is, from its bucket KEYS[1] of `keys.where`, its channel's
+code read in KEYS[2] (`keys.where_channels`): the fields joined by ARGV[2], or nil."""
+
 BATCH_KIND = "batch"
 """The op kind of a storm's batch (its backend's sender registers how to send it)."""
 ORDINARY, SUMMARY, BATCH = 0, 1, 2
@@ -282,8 +310,9 @@ class Outbox(Generic[OpT, WhereT]):
     keys: ClassVar[keys.ChatKeys]
     op_type: type[OpT]
     where_type: type[WhereT]
-    """A NamedTuple: `channel`, then the chat's ids of the case message, as the case hash
-    (`keys.case`) holds them."""
+    """A NamedTuple: `channel`, then the chat's ids of the case message, as `keys.where` holds
+    them (joined) and the case hash (`keys.case`) of the previous layout held them (a field
+    each)."""
 
     def __init__(self, store: Store) -> None:
         self.redis = store.redis
@@ -291,6 +320,8 @@ class Outbox(Generic[OpT, WhereT]):
         self.clock: Callable[[], float] = time.time
         """Wall-clock seconds of the storm throttles (tests set a clock of their own)."""
         self._defer = self.redis.register_script(DEFER)
+        self._record_where = self.redis.register_script(RECORD_WHERE)
+        self._read_where = self.redis.register_script(READ_WHERE)
 
     async def enqueue(self, op: OpT) -> None:
         pipe = self.redis.pipeline(transaction=False)
@@ -305,12 +336,11 @@ class Outbox(Generic[OpT, WhereT]):
         The post is queued before it is marked as queued: a crash in between leaves a second
         post op at worst, which the sender skips (the message exists by then), never a mark
         with nothing behind it, which would keep the case out of chat for good."""
-        key = self.keys.case(case_id)
-        posted_in, queued = await self.redis.hmget(key, ["channel", f"queued:{channel}"])
-        if posted_in == channel or queued is not None:
+        where, (queued,) = await self._located(case_id, f"queued:{channel}")
+        if (where is not None and where.channel == channel) or queued is not None:
             return False
         await self.enqueue(self.op_type("post", case_id, channel, lane=lane))
-        await self.redis.hset(key, f"queued:{channel}", "1")
+        await self.redis.hset(self.keys.case(case_id), f"queued:{channel}", "1")
         return True
 
     async def defer(self, channel: str, case_ids: Sequence[str], lane: int) -> int:
@@ -355,23 +385,83 @@ class Outbox(Generic[OpT, WhereT]):
 
     async def where(self, case_id: str) -> WhereT | None:
         """Where the case message is, once posted."""
-        fields = list(self.where_type._fields)  # type: ignore[attr-defined]
-        got = await self.redis.hmget(self.keys.case(case_id), fields)
-        return self.where_type(*got) if all(got) else None
+        return (await self._located(case_id))[0]
+
+    async def _located(self, case_id: str, *marks: str) -> tuple[WhereT | None, list[str | None]]:
+        """Where the case message is (in its bucket of `keys.where`, else in the case hash of
+        the previous layout), and the case hash's `marks`, in one round trip."""
+        fields = self._fields()
+        pipe = self.redis.pipeline(transaction=False)
+        where_keys = [keys.bucket(self.keys.where, case_id), self.keys.where_channels]
+        await self._read_where(keys=where_keys, args=[case_id, keys.WHERE_SEPARATOR], client=pipe)
+        pipe.hmget(self.keys.case(case_id), [*fields, *marks])
+        joined, got = await pipe.execute()
+        values = [maybe_text(v) for v in got]
+        before = values[: len(fields)]
+        where = self._parsed(maybe_text(joined))
+        if where is None and all(before):
+            where = self.where_type(*before)
+        return where, values[len(fields) :]
+
+    def _fields(self) -> list[str]:
+        return list(self.where_type._fields)  # type: ignore[attr-defined]
+
+    def _parsed(self, joined: str | None) -> WhereT | None:
+        parts = unpacked(joined) if joined else []
+        if len(parts) != len(self._fields()) or not all(parts):
+            return None
+        return self.where_type(*parts)
 
     async def record(self, case_id: str, where: WhereT, thread: str) -> None:
-        """The case message is posted (`where`); `thread` names its thread for case_of_thread."""
-        key = self.keys.case(case_id)
+        """The case message is posted (`where`); `thread` names its thread for case_of_thread.
+        A location of the previous layout in the case hash goes (the bucket has it now), and
+        with it, once its post is no longer queued, the hash itself."""
         pipe = self.redis.pipeline(transaction=False)
-        pipe.hset(key, mapping=where._asdict())  # type: ignore[attr-defined]
-        pipe.hdel(key, f"queued:{where.channel}")
-        pipe.hset(keys.bucket(self.keys.threads, thread), thread, case_id)
+        await self._write_where(pipe, case_id, where, only_first=False)
+        self._recorded(pipe, case_id, where, thread)
         await pipe.execute()
+
+    async def record_first(self, case_id: str, where: WhereT, thread: str) -> bool:
+        """Record `where` unless the case message is recorded already (set-if-absent: of two
+        callers at once, one wins); False when it was."""
+        before = await self.redis.hmget(self.keys.case(case_id), self._fields())
+        if all(before):
+            return False  # recorded by the previous layout (which is never written any more)
+        if not await self._write_where(self.redis, case_id, where, only_first=True):
+            return False
+        pipe = self.redis.pipeline(transaction=False)
+        self._recorded(pipe, case_id, where, thread)
+        await pipe.execute()
+        return True
+
+    async def _write_where(
+        self, client: Redis | Pipeline, case_id: str, where: WhereT, only_first: bool
+    ) -> Any:
+        """RECORD_WHERE through `client`: 1 when recorded (a pipeline queues it)."""
+        channel, *rest = where._asdict().values()  # type: ignore[attr-defined]
+        return await self._record_where(
+            keys=[self.keys.where_channels, keys.bucket(self.keys.where, case_id)],
+            args=[
+                case_id,
+                channel,
+                packed(channel, rest),
+                "1" if only_first else "0",
+                keys.WHERE_SEPARATOR,
+            ],
+            client=client,
+        )
+
+    def _recorded(self, pipe: Pipeline, case_id: str, where: WhereT, thread: str) -> None:
+        """What follows a recorded location: the post no longer queued, the previous layout's
+        fields gone, the thread indexed."""
+        pipe.hdel(self.keys.case(case_id), f"queued:{where.channel}", *self._fields())
+        pipe.hset(keys.bucket(self.keys.threads, thread), thread, case_id)
 
     async def forget(self, case_id: str, thread: str) -> None:
         """The case is deleted (retention): where its message was, and its thread, go too."""
         pipe = self.redis.pipeline(transaction=False)
         pipe.delete(self.keys.case(case_id), self.keys.inbox(case_id))
+        pipe.hdel(keys.bucket(self.keys.where, case_id), case_id)
         pipe.hdel(keys.bucket(self.keys.threads, thread), thread)
         pipe.hdel(self.keys.threads, thread)
         await pipe.execute()
@@ -384,6 +474,23 @@ class Outbox(Generic[OpT, WhereT]):
         pipe.hget(self.keys.threads, thread)
         found, before = await pipe.execute()
         return maybe_text(found) or maybe_text(before)
+
+
+def packed(channel: str, ids: Sequence[str]) -> str:
+    """The chat's ids of a message in `channel` as `keys.where` holds them after the channel's
+    code: joined, the channel id an id starts with (a Teams reply chain) cut to a mark, so that
+    a location stays under Redis's `hash-max-listpack-value` (64 bytes) in every chat."""
+    mark = keys.WHERE_SAME_CHANNEL
+    return keys.WHERE_SEPARATOR.join(
+        mark + i.removeprefix(channel) if i.startswith(channel) else i for i in ids
+    )
+
+
+def unpacked(joined: str) -> list[str]:
+    """`<channel>`, then `packed` ids (as READ_WHERE gives them back): each field in full."""
+    channel, *ids = joined.split(keys.WHERE_SEPARATOR)
+    mark = keys.WHERE_SAME_CHANNEL
+    return [channel, *(channel + i.removeprefix(mark) if i.startswith(mark) else i for i in ids)]
 
 
 def _since(raw: Any) -> float:

@@ -126,9 +126,8 @@ class Outbox(outbox.Outbox[Op, Post]):
     async def adopt(self, case_id: str, post: Post) -> bool:
         """A click came from a case card we hold no record of: the post whose answer a crash
         lost. Record it, so that the retried post is not sent a second time."""
-        if not await self.redis.hsetnx(self.keys.case(case_id), "activity", post.activity):
+        if not await self.record_first(case_id, post, post.conversation):
             return False
-        await self.record_post(case_id, post)
         log.info("teams: case %s: adopted post %s after a lost answer", case_id, post.activity)
         return True
 

@@ -115,6 +115,8 @@ def test_the_check_catches_each_form(source: str, caught: bool) -> None:
         (keys.slack_view("V1"), "chatops:{g}:slack:view:V1"),
         (keys.case("7"), "chatops:case:{7}"),
         (keys.slack_thread("7"), "chatops:case:{7}:slack"),
+        (keys.bucket(keys.SLACK.where, "1042"), "chatops:{g}:slack:where:63"),
+        (keys.TEAMS.where, "chatops:{g}:teams:where"),
         (keys.TEAMS.queue("19:a"), "chatops:{g}:teams:q:19:a"),
         (keys.author_cases("x", "42"), "chatops:{g}:author:x:42"),
         (keys.handle_cases("annab"), "chatops:{g}:handle:annab"),

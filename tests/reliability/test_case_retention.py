@@ -231,6 +231,7 @@ async def test_a_note_that_slack_refuses_leaves_the_case_deleted(ss: SlackSystem
     [call] = ss.slack.calls_to("chat.update")[-1:]
     assert call.error == "message_not_found" and "Case #" in call.args["text"]
     assert not await ss.rt.store.redis.exists(keys.SLACK.case(gone)), "forgotten anyway"
+    assert not await ss.rt.store.redis.hexists(keys.bucket(keys.SLACK.where, gone), gone)
 
 
 class CrashingChat:
