@@ -219,8 +219,10 @@ customer named), so that every process drops them from its index too."""
 
 
 def answers(department: str) -> str:
-    """Stream of one department's published answers (chatops/knowledge/answers.py): field `a`,
-    the answer as compact JSON; trimmed to ANSWERS_KEPT and by age."""
+    """Stream of one department's published answers (chatops/knowledge/answers.py), each a
+    reference to its case: fields `c` (case id), `n` (which of its replies), `b` (who published
+    it), `h` (a digest of the reply's text); an earlier version's entries hold the whole answer
+    in field `a` (JSON). Trimmed to ANSWERS_KEPT and by age."""
     return f"{PREFIX}:answers:{{{department}}}"
 
 

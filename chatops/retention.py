@@ -99,7 +99,7 @@ class Retention:
         self.store = store
         self.chat = chat
         self.period = period
-        self.answers = AnswerLog(store.redis)
+        self.answers = AnswerLog(store.redis, store.cases.stored)
         """The answers published on cases ("Similar"): those of deleted cases go with them."""
 
     async def sweep(self, now: datetime, batches: int = BATCHES_PER_SWEEP) -> Swept:

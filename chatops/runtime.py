@@ -23,7 +23,7 @@ from chatops.domain import utcnow
 from chatops.drafting import LANGUAGES, Drafter
 from chatops.env import EnvProblem
 from chatops.knowledge import Knowledge
-from chatops.knowledge.answers import AnswerLog, PastAnswers
+from chatops.knowledge.answers import AnswerLog, Masking, PastAnswers
 from chatops.metrics import Metrics
 from chatops.pipeline import Pipeline
 from chatops.redis_checks import WipeWatch
@@ -104,11 +104,12 @@ def knowledge_of(config: Config) -> Knowledge:
 
 
 def past_answers(store: Store, config: Config, clock: Callable[[], datetime]) -> PastAnswers:
-    """The published answers of every department, kept as long as cases are."""
+    """The published answers of every department, kept as long as cases are (and read from
+    them)."""
     departments = [d.id for d in config.departments]
-    return PastAnswers(
-        AnswerLog(store.redis), departments, keep=config.retention.cases, clock=clock
-    )
+    masking = Masking(config.brand, config.pii.patterns, config.pii.allow)
+    log_ = AnswerLog(store.redis, store.cases.stored, masking=masking)
+    return PastAnswers(log_, departments, keep=config.retention.cases, clock=clock)
 
 
 def required_env(settings: Settings, config: Config) -> list[str]:

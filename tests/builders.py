@@ -46,3 +46,25 @@ def make_case(state: State, *, staff: str, **kw: Any) -> Case:
     )
     fields.update(kw)
     return Case.model_validate(fields)
+
+
+def published_case(
+    case_id: str, text: str, question: str = "Var är min faktura?", *, at: datetime = NOW, **kw: Any
+) -> tuple[Case, Mention]:
+    """Case `case_id` as the workflow leaves it once `text` went out at `at` (its one reply) to
+    the customer who asked `question`, and that message."""
+    asked = mention(f"m-{case_id}", question, created_at=at)
+    sent = {"id": f"r-{case_id}", "url": "", "mention": asked.key, "at": at.isoformat()}
+    fields: dict[str, Any] = dict(
+        id=case_id,
+        created_at=at,
+        updated_at=at,
+        opened_at=at,
+        draft=text,
+        mention_keys=[asked.key],
+        reply_to=asked.key,
+        answered_keys=[asked.key],
+        published=[sent],
+    )
+    fields.update(kw)
+    return make_case(State.PUBLISHED, staff="anna", **fields), asked

@@ -3,9 +3,25 @@ one, so that a person starts from what a colleague already wrote ("Similar: #104
 
 Redis holds the record (`AnswerLog`): one stream per department, capped by count
 (`keys.ANSWERS_KEPT`, the newest) and by age (`retention.cases`), so it survives restarts and
-every process reads the same. Each process searches an index in memory (`AnswerIndex`), built
-from the streams at start and brought up to date from them (`PastAnswers.refresh`, one round
-trip) before it is searched: an answer published by any process is found by every other.
+every process reads the same. An entry is a reference (`Reference`): the case, which of its
+replies, who published it and a digest of the reply's text. The text, the customer's words,
+their name and the language are the case's (`keys.case`, kept exactly as long): when an index
+is built or brought up to date, the referenced cases are read in one round trip and each
+answer is derived from its case with `answer_of`. So a case that is gone (retention), or whose
+reply or message was erased on request or removed on the platform, yields no answer: the
+record holds nothing of the customer. Entries an earlier version wrote (the whole answer, as a
+JSON array or object) still read, and are forgotten, as they are.
+
+A case holds only its latest draft, so only its latest reply can be derived: once a case is
+reopened and its draft changes, the earlier reply's text is gone from the record (its entry
+yields nothing at the next start), and when the case is published again its new entry gives
+the answer offered. A process that read the earlier reply already stops offering it as soon
+as it reads the later one (`AnswerIndex.search` offers a case's latest answer only).
+
+Each process searches an index in memory (`AnswerIndex`), built from the streams at start and
+brought up to date from them (`PastAnswers.refresh`: one round trip, and one more for the
+cases of new entries) before it is searched: an answer published by any process is found by
+every other.
 
 The index is the knowledge base's character n-gram TF-IDF (`chatops.knowledge.index.Vectors`),
 over the customer's words and the reply together. New answers are weighted with the fitted
@@ -14,25 +30,27 @@ share of it, in a thread.
 
 Only what may be offered to another customer is recorded: a private reply, or a reply holding
 personal data (an order number, an e-mail address: `chatops.classify.pii`), is not. The
-customer's words are kept with their personal data masked.
+customer's words are derived with their personal data masked.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import redis.asyncio as aioredis
+from redis.typing import EncodableT, FieldT
 
 from chatops import keys
 from chatops.classify.pii import find_pii, redact
-from chatops.domain import Case, Mention, utcnow
+from chatops.domain import Case, Change, Mention, utcnow
 from chatops.drafting import first_name
 from chatops.knowledge.index import Vectors
 
@@ -78,30 +96,13 @@ class Answer:
     """`platform:author id` of the customer: whose data this is (`PastAnswers.forget`)."""
     id: str = ""
     """The entry's id in its department's stream."""
-
-    def encode(self) -> str:
-        """A JSON array in `_ORDER` without the department (the stream's key names it) and
-        without trailing empty values: ~45 bytes less a case kept than the object of named
-        fields, which `decode` still reads."""
-        at = round(self.at.timestamp(), 3)
-        values: list[Any] = [
-            self.case_id,
-            self.text,
-            self.question,
-            self.language or "",
-            self.by,
-            int(at) if at == int(at) else at,
-            self.approved_by or "",
-            self.customer,
-            self.handle,
-            self.author,
-        ]
-        while values and values[-1] == "":
-            values.pop()
-        return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+    reply: int = 0
+    """Which of the case's replies this is (its `published` entry, 1 the first); 0 for an
+    entry of an earlier version, which holds the answer itself."""
 
     @classmethod
     def decode(cls, entry_id: str, raw: str | bytes, department: str = "") -> Answer:
+        """An entry an earlier version wrote: the whole answer in field `a`."""
         data = fields_of(raw)
         return cls(
             case_id=str(data["c"]),
@@ -120,18 +121,76 @@ class Answer:
 
 
 _ORDER = ("c", "t", "q", "l", "b", "at", "ab", "n", "h", "u")
-"""The named fields of an encoded answer, in the order of its array."""
+"""The named fields of an answer an earlier version wrote as an array, in its order."""
 
 
 def fields_of(raw: str | bytes) -> dict[str, Any]:
-    """An encoded answer as named fields: the array `Answer.encode` writes, or the object an
-    earlier version wrote (with its department `d`)."""
+    """An earlier version's answer as named fields: the array it wrote last, or the object it
+    wrote before that (with its department `d`)."""
     data = json.loads(raw)
     if isinstance(data, list):
         return dict(zip(_ORDER, data, strict=False))
     if not isinstance(data, dict):
         raise ValueError("an answer is an array or an object")
     return data
+
+
+def digest(text: str) -> int:
+    """A 24-bit digest of a reply's text (Redis keeps it as a 3-byte integer): whether the
+    case's draft is still the reply an entry refers to. A draft changed since matches by
+    chance once in 16 million."""
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=3).digest(), signed=True)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A stream entry: what of a published answer cannot be read from its case. The case id,
+    which of its replies (its `published` entry: the mention answered and when), who
+    published it (the case's record does not say), and the reply's `digest`. ~40 bytes an
+    entry where the whole answer took ~280."""
+
+    case_id: str
+    reply: int
+    by: str
+    digest: int
+
+    @classmethod
+    def of(cls, answer: Answer) -> Reference:
+        if answer.reply < 1:
+            raise ValueError("an answer is recorded by the reply of its case it is")
+        return cls(answer.case_id, answer.reply, answer.by, digest(answer.text))
+
+    def fields(self) -> dict[FieldT, EncodableT]:
+        """The entry's fields (Redis keeps the case id, the reply and the digest as integers:
+        a few bytes each)."""
+        return {"c": self.case_id, "n": self.reply, "b": self.by, "h": self.digest}
+
+    @classmethod
+    def read(cls, fields: Mapping[str, str]) -> Reference:
+        return cls(str(fields["c"]), int(fields["n"]), str(fields.get("b", "")), int(fields["h"]))
+
+
+class HeldCase(Protocol):
+    """A case as the store reads it (`chatops.store`'s `Stored`): its record and mentions."""
+
+    @property
+    def case(self) -> Case: ...
+
+    def mentions(self) -> dict[str, Mention]: ...
+
+
+ReadCases = Callable[[list[str]], Awaitable[Mapping[str, HeldCase]]]
+"""Cases by id, in one round trip, those that exist (`Store.cases.stored`)."""
+
+
+@dataclass(frozen=True)
+class Masking:
+    """What deriving an answer needs of the config: the brand (never a customer's name) and
+    the personal data to mask in the customer's words."""
+
+    brand: str = ""
+    pii_patterns: Sequence[str] = ()
+    pii_allow: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -161,13 +220,15 @@ def answer_of(
     case: Case,
     mention: Mention,
     by: str,
-    at: datetime,
+    reply: int,
     *,
     brand: str = "",
     pii_patterns: Sequence[str] = (),
     pii_allow: Sequence[str] = (),
 ) -> Answer:
-    """The record of `case`'s published draft, which answered `mention`."""
+    """The record of `case`'s reply number `reply` (its `published` entry, 1 the first),
+    which answered `mention`: its text is the case's draft, which that reply is while the
+    case is not edited again."""
     question = mention.text[:QUESTION_CHARS]
     question = redact(question, find_pii(question, pii_patterns, pii_allow))
     return Answer(
@@ -177,12 +238,45 @@ def answer_of(
         language=case.language,
         department=case.department,
         by=by,
-        at=at,
+        at=datetime.fromisoformat(case.published[reply - 1]["at"]),
         approved_by=case.approved_by,
         customer=first_name(mention.author.name, brand=brand),
         handle=mention.author.handle,
         author=f"{mention.platform}:{mention.author.id}",
+        reply=reply,
     )
+
+
+def answered(ref: Reference, held: HeldCase | None) -> Mention | None:
+    """The message the referenced reply answered, while the case still holds it."""
+    if held is None or not 0 < ref.reply <= len(held.case.published):
+        return None
+    return held.mentions().get(held.case.published[ref.reply - 1].get("mention", ""))
+
+
+def resolved(
+    ref: Reference, held: HeldCase | None, department: str, masking: Masking
+) -> Answer | None:
+    """The answer an entry refers to, derived from its case as it is now; None when the case
+    no longer holds it: the case is gone (retention), its draft is no longer that reply
+    (reopened and edited, or erased on request: `digest`), the reply went out privately, or
+    the message it answered was removed on the platform or erased."""
+    mention = answered(ref, held)
+    if held is None or mention is None or mention.erased or mention.change is Change.REMOVED:
+        return None
+    case = held.case
+    if case.published[ref.reply - 1].get("private") or digest(case.draft) != ref.digest:
+        return None
+    answer = answer_of(
+        case,
+        mention,
+        ref.by,
+        ref.reply,
+        brand=masking.brand,
+        pii_patterns=masking.pii_patterns,
+        pii_allow=masking.pii_allow,
+    )
+    return replace(answer, department=department)
 
 
 def adapt(answer: Answer, name: str, handle: str = "") -> str:
@@ -206,26 +300,43 @@ def _replaced(text: str, old: str, new: str) -> str:
     return re.sub(rf"\s+{word}(?!\w)", "", text)
 
 
-class AnswerLog:
-    """The record in Redis: a stream per department, newest last."""
+Row = tuple[str, str, Mapping[str, str]]
+"""A stream entry as read: its department, its id, its fields."""
 
-    def __init__(self, redis: aioredis.Redis, kept: int = keys.ANSWERS_KEPT) -> None:
+
+class AnswerLog:
+    """The record in Redis: a stream per department, newest last, of references to the cases
+    the answers are read from (`cases`, masked with `masking`)."""
+
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        cases: ReadCases,
+        *,
+        masking: Masking = Masking(),
+        kept: int = keys.ANSWERS_KEPT,
+    ) -> None:
         self.redis = redis
+        self.cases = cases
+        self.masking = masking
         self.kept = kept
 
     async def add(self, answer: Answer, oldest: datetime) -> str:
-        """Append `answer`; entries beyond the newest `kept` or older than `oldest` go."""
+        """Append a reference to `answer` (published on its case as reply `answer.reply`);
+        entries beyond the newest `kept` or older than `oldest` go."""
         key = keys.answers(answer.department)
         pipe = self.redis.pipeline(transaction=False)
-        pipe.xadd(key, {"a": answer.encode()}, maxlen=self.kept, approximate=True)
+        pipe.xadd(key, Reference.of(answer).fields(), maxlen=self.kept, approximate=True)
         pipe.xtrim(key, minid=f"{int(oldest.timestamp() * 1000)}-0", approximate=True)
         added, _ = await pipe.execute()
         return _text(added)
 
     async def since(self, last: dict[str, str]) -> list[Answer]:
-        """Entries after `last` (department -> the last entry id read; absent: from the
-        start) in every department it names; `last` is moved past them."""
-        found: list[Answer] = []
+        """The answers of the entries after `last` (department -> the last entry id read;
+        absent: from the start) in every department it names, their cases read in one round
+        trip; `last` is moved past them. An entry whose case no longer holds its reply yields
+        nothing, and of a case's answers only the latest read is returned."""
+        rows: list[Row] = []
         wanted = list(last)
         while wanted:
             pipe = self.redis.pipeline(transaction=False)
@@ -236,45 +347,74 @@ class AnswerLog:
             more = []
             for department, page in zip(wanted, pages, strict=True):
                 for entry_id, fields in page:
-                    raw = fields.get("a")
-                    entry = _text(entry_id)
-                    last[department] = entry
-                    try:
-                        found.append(Answer.decode(entry, raw, department))
-                    except (KeyError, TypeError, ValueError) as exc:
-                        log.warning("answers: entry %s unreadable (%s)", entry, type(exc).__name__)
+                    last[department] = _text(entry_id)
+                    rows.append((department, last[department], fields))
                 if len(page) == READ_PAGE:
                     more.append(department)
             wanted = more
+        return _latest_of_each(await self._read(rows))
+
+    async def _read(self, rows: Sequence[Row]) -> list[Answer]:
+        refs = _references(rows)
+        held = await self.cases(sorted({r.case_id for r in refs.values()})) if refs else {}
+        found = []
+        for department, entry, fields in rows:
+            ref = refs.get((department, entry))
+            if ref is not None:
+                answer = resolved(ref, held.get(ref.case_id), department, self.masking)
+                if answer is not None:
+                    found.append(replace(answer, id=entry))
+                continue
+            try:
+                found.append(Answer.decode(entry, fields["a"], department))
+            except (KeyError, TypeError, ValueError) as exc:
+                log.warning("answers: entry %s unreadable (%s)", entry, type(exc).__name__)
         return found
 
     async def forget(
         self, departments: Iterable[str], author: str, case_id: str | None = None
     ) -> int:
         """Remove every answer to customer `author` (`platform:author id`), or only those on
-        case `case_id` (what they wrote there was removed on the platform); how many."""
+        case `case_id` (what they wrote there was removed on the platform); how many. Found
+        through the message each reply answered: call it before that message's author is
+        erased (a removal keeps who wrote it)."""
         removed = 0
         for department in departments:
-            removed += await self._drop(department, lambda data: _answers(data, author, case_id))
+            rows = await self._rows(department)
+            refs = {e: r for e, r in _references(rows).items() if case_id in (None, r.case_id)}
+            held = await self.cases(sorted({r.case_id for r in refs.values()})) if refs else {}
+            doomed = []
+            for _, entry, fields in rows:
+                ref = refs.get((department, entry))
+                if ref is not None:
+                    mention = answered(ref, held.get(ref.case_id))
+                    if mention is not None and f"{mention.platform}:{mention.author.id}" == author:
+                        doomed.append(entry)
+                elif "a" in fields and _answers(_legacy(fields), author, case_id):
+                    doomed.append(entry)
+            removed += await self._drop(department, doomed)
         return removed
 
     async def forget_cases(self, department: str, case_ids: Iterable[str]) -> int:
         """Remove the answers given on `case_ids` (retention deleted those cases); how many."""
         gone = set(case_ids)
-        return await self._drop(department, lambda data: str(data.get("c")) in gone)
+        rows = await self._rows(department)
+        doomed = [entry for _, entry, fields in rows if _case_of(fields) in gone]
+        return await self._drop(department, doomed)
 
-    async def _drop(self, department: str, doomed: Callable[[dict[str, Any]], bool]) -> int:
-        """Delete the department's answers `doomed` picks, and record their entry ids for
-        every process's index (`forgotten`)."""
-        key = keys.answers(department)
-        rows: Any = await self.redis.xrange(key, "-", "+")
-        ids = [i for i, fields in rows if doomed(fields_of(fields.get("a") or "{}"))]
+    async def _rows(self, department: str) -> list[Row]:
+        found: Any = await self.redis.xrange(keys.answers(department), "-", "+")
+        return [(department, _text(entry), fields) for entry, fields in found]
+
+    async def _drop(self, department: str, ids: Sequence[str]) -> int:
+        """Delete the department's entries `ids`, and record them for every process's index
+        (`forgotten`)."""
         if not ids:
             return 0
-        removed = int(await self.redis.xdel(key, *ids))
+        removed = int(await self.redis.xdel(keys.answers(department), *ids))
         await self.redis.xadd(
             keys.ANSWERS_FORGOTTEN,
-            {"a": json.dumps([_text(i) for i in ids], separators=(",", ":"))},
+            {"a": json.dumps(list(ids), separators=(",", ":"))},
             maxlen=self.kept,
             approximate=True,
         )
@@ -291,6 +431,45 @@ class AnswerLog:
                 found.append(Erased(after, frozenset(json.loads(fields.get("a") or "[]"))))
             if len(rows) < READ_PAGE:
                 return found
+
+
+def _references(rows: Iterable[Row]) -> dict[tuple[str, str], Reference]:
+    """The references among `rows` by (department, entry id): two departments' streams may
+    hold the same entry id. An earlier version's entries, which hold their answer in field
+    `a`, are not references."""
+    found = {}
+    for department, entry, fields in rows:
+        if "a" in fields:
+            continue
+        try:
+            found[department, entry] = Reference.read(fields)
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("answers: entry %s unreadable (%s)", entry, type(exc).__name__)
+    return found
+
+
+def _legacy(fields: Mapping[str, str]) -> dict[str, Any]:
+    """An earlier version's entry as named fields ({} when unreadable)."""
+    try:
+        return fields_of(fields["a"])
+    except ValueError:
+        return {}
+
+
+def _case_of(fields: Mapping[str, str]) -> str:
+    return str(_legacy(fields).get("c") if "a" in fields else fields.get("c", ""))
+
+
+def _latest_of_each(answers: Sequence[Answer]) -> list[Answer]:
+    """`answers` without those of a case that a later one of the same case follows (by
+    time, then by order): the answer offered for a case is its latest reply."""
+    chosen: dict[str, int] = {}
+    for n, answer in enumerate(answers):
+        before = chosen.get(answer.case_id)
+        if before is None or answers[before].at <= answer.at:
+            chosen[answer.case_id] = n
+    kept = set(chosen.values())
+    return [a for n, a in enumerate(answers) if n in kept]
 
 
 @dataclass(frozen=True)
@@ -359,7 +538,7 @@ class AnswerIndex:
         since: datetime | None = None,
         minimum: float = MIN_SIMILARITY,
     ) -> list[Match]:
-        """The `k` answered cases closest to `text`, best first, one answer each (its best),
+        """The `k` answered cases closest to `text`, best first, one answer each (its latest),
         scoring at least `minimum` once weighted: an answer in `language` and `department`
         ahead of an equally close one elsewhere. Cases in `exclude` and answers given before
         `since` are left out."""
@@ -384,6 +563,8 @@ class AnswerIndex:
         for i in ranked:
             answer = self.answers[i]
             if answer.case_id in seen or (since is not None and answer.at < since):
+                continue
+            if self.latest(answer.case_id) is not answer:  # a later reply of its case replaced it
                 continue
             seen.add(answer.case_id)
             found.append(Match(answer, float(scores[i])))
@@ -434,7 +615,7 @@ class PastAnswers:
             kept = [a for a in self.index.answers if a.at >= oldest and not gone(a)]
             every = _newest([*kept, *new], self.log.kept)
             if len(every) < len(self.index.answers) + len(new):  # some go: fit what stays
-                self.index = await asyncio.to_thread(AnswerIndex.fit, every)
+                self.index = await asyncio.to_thread(AnswerIndex.fit, _latest_of_each(every))
                 return len(new)
             if not new:
                 return 0
@@ -473,7 +654,8 @@ class PastAnswers:
     async def forget(self, author: str, case_id: str | None = None) -> int:
         """Erase every answer to customer `author` (`platform:author id`), or only those on
         case `case_id`, from Redis and from the index of this process and (at their next
-        refresh) of every other; how many records went."""
+        refresh) of every other; how many records went. Before their messages are erased
+        (`AnswerLog.forget`); an answer whose case no longer holds them yields nothing anyway."""
         removed = await self.log.forget(list(self._last), author, case_id)
         await self.refresh()
         return removed

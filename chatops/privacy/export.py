@@ -44,7 +44,7 @@ async def export(
     cases = {c.id: c for c in await store.cases.get_many(found.case_ids)}
     history = await store.audit.entries_of(found.case_ids)
     authors = {f"{subject.platform}:{a}" for a in found.subject.ids}
-    kept = await AnswerLog(store.redis).since(dict.fromkeys(departments, ""))
+    kept = await AnswerLog(store.redis, store.cases.stored).since(dict.fromkeys(departments, ""))
     texts = {a.case_id: a.text for a in kept if a.author in authors}
     return document(found, cases, history, now, texts)
 

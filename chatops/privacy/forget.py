@@ -131,6 +131,9 @@ class Forgetter:
         counts = {"mentions": 0, "drafts": 0, "history": 0, "storm_lines": 0, "answers": 0}
         touched: list[Case] = []
         handles: dict[str, list[str]] = {}
+        if self.answers is not None:  # first: found through their messages, erased below
+            for author_id in subject.ids:
+                counts["answers"] += await self.answers.forget(f"{subject.platform}:{author_id}")
         for case_id in found.case_ids:
             case = await self._erase_case(found, case_id, aliases, counts, by)
             if case is None:
@@ -140,9 +143,6 @@ class Forgetter:
                 handles.setdefault(handle, []).append(case_id)
         storms = await self._erase_storms(subject, aliases)
         counts["storm_lines"] = sum(len(p) for p in storms.values())
-        if self.answers is not None:
-            for author_id in subject.ids:
-                counts["answers"] += await self.answers.forget(f"{subject.platform}:{author_id}")
         indexes = await self.store.indexes.unindex_author(subject.platform, subject.ids, handles)
         indexes += await self._forget_flood(subject)
         deleted, waiting = await self.store.inbound.erase(_names(subject))

@@ -414,7 +414,7 @@ class Workflow:
             actor,
             Args(published_id=published.id, published_url=published.url),
         )
-        await self._remember_answer(case, target, actor)
+        await self._remember_answer(after, target, actor)
         return after
 
     async def _send(self, case: Case, private: bool) -> tuple[Mention, Published]:
@@ -430,8 +430,9 @@ class Workflow:
         return target, await adapter.reply(reply)
 
     async def _remember_answer(self, case: Case, target: Mention, actor: str) -> None:
-        """Record a published reply for "Similar" (one that may be offered to others: not
-        private, no personal data). Never in the way of publishing: it is out already."""
+        """Record `case`'s reply just published (its last) for "Similar", when it may be
+        offered to others: not private, no personal data. Never in the way of publishing: it
+        is out already."""
         pii = self.config.pii
         if self.answers is None or not offered(case.draft, case.private, pii.patterns, pii.allow):
             return
@@ -439,7 +440,7 @@ class Workflow:
             case,
             target,
             actor,
-            self.clock(),
+            len(case.published),
             brand=self.config.brand,
             pii_patterns=pii.patterns,
             pii_allow=pii.allow,

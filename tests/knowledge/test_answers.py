@@ -3,19 +3,34 @@ like them, and reused with "Use this answer", through the real workflow and pipe
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pytest
 import redis.asyncio as aioredis
 
 from chatops import keys
 from chatops.config.models import DEFAULT_PII_PATTERNS
-from chatops.domain import Author, State
-from chatops.knowledge.answers import Answer, AnswerLog, PastAnswers, adapt, offered
+from chatops.domain import Author, Case, Change, Mention, State
+from chatops.knowledge.answers import (
+    Answer,
+    AnswerLog,
+    Masking,
+    PastAnswers,
+    Reference,
+    adapt,
+    answer_of,
+    digest,
+    offered,
+    resolved,
+)
+from chatops.privacy import Forgetter, Subject
+from chatops.privacy.erase import ERASED_TEXT
 from chatops.runtime import past_answers
 from chatops.store import Store
 from chatops.workflow.service import Workflow
 from chatops.workflow.transitions import Refused
+from tests.builders import NOW, make_case, mention, published_case
 from tests.conftest import System
 from tests.fakes import RecordingChat, mention_json
 
@@ -175,10 +190,18 @@ def test_only_public_replies_without_personal_data_are_offered(
     assert offered(text, private, DEFAULT_PII_PATTERNS, allow) is expected
 
 
-async def test_the_customers_personal_data_is_masked_in_the_record(system: System) -> None:
-    await answered(system, "post-1", INVOICE + " Min mejl är anna.berg@example.com")
+async def test_the_record_is_a_reference_and_the_customers_data_is_masked_when_read(
+    system: System,
+) -> None:
+    source = await answered(system, "post-1", INVOICE + " Min mejl är anna.berg@example.com")
     [(_, fields)] = await system.rt.store.redis.xrange(keys.answers("billing"))
-    assert "anna.berg@example.com" not in fields["a"] and "[email]" in fields["a"]
+    assert (fields["c"], fields["n"], fields["b"]) == (source, "1", "anna")
+    assert set(fields) == {"c", "n", "b", "h"}, "no text, no customer: those are the case's"
+    restarted = past_answers(system.rt.store, system.rt.config, system.clock)
+    await restarted.refresh()
+    [found] = restarted.index.answers
+    assert "anna.berg@example.com" not in found.question and "[email]" in found.question
+    assert (found.text, found.customer, found.author) == (ANSWER, "Anna", "sandbox:u-1")
 
 
 async def test_a_restarted_process_rebuilds_the_index_from_redis(system: System) -> None:
@@ -233,10 +256,11 @@ async def test_the_record_is_capped_by_count_and_by_age(store: Store, clock: obj
     from tests.conftest import Clock
 
     assert isinstance(clock, Clock)
-    log = AnswerLog(store.redis, kept=3)
+    log = AnswerLog(store.redis, store.cases.stored, kept=3)
     answers = PastAnswers(log, ["billing"], keep=timedelta(days=30), clock=clock)
     for n in range(150):
-        await log.add(_answer(str(n), clock.now), clock.now - timedelta(days=30))
+        answer = await _published(store, str(n), clock.now)
+        await log.add(answer, clock.now - timedelta(days=30))
     assert await store.redis.xlen(keys.answers("billing")) < 150  # trimmed near 3 (approximate)
     await answers.refresh()
     held = [a.case_id for a in answers.index.answers]
@@ -273,6 +297,14 @@ async def test_forgetting_a_customer_removes_their_answers(system: System) -> No
 def test_adapt(text: str, name: str, handle: str, expected: str) -> None:
     answer = _answer("1", text=text)
     assert adapt(answer, name, handle) == expected
+
+
+async def _published(store: Store, case_id: str, at: datetime, text: str = ANSWER) -> Answer:
+    """Case `case_id` as the workflow leaves it once `text` went out at `at`, saved; the
+    answer it records."""
+    case, asked = published_case(case_id, text, INVOICE, at=at)
+    assert await store.cases.save(case, expected_version=0, mention=asked) is not None
+    return answer_of(case, asked, "anna", 1)
 
 
 def _answer(case_id: str, at: object = None, *, text: str = ANSWER) -> Answer:
@@ -318,7 +350,116 @@ def test_a_case_answered_twice_is_offered_once_with_its_latest_answer() -> None:
     index = AnswerIndex.fit([first, later])
     assert index.latest("1042") == later and index.latest("1") is None
     found = index.search(INVOICE_AGAIN, "billing", "sv", 3)
-    assert [m.answer.case_id for m in found] == ["1042"]
+    assert [m.answer for m in found] == [later]
+    assert [m.answer for m in AnswerIndex.fit([later, first]).search(INVOICE, None, None, 3)] == [
+        first
+    ]
+
+
+LATER = "Hej Anna! Logga in på Mina sidor och välj Fakturor, där ligger november."
+
+
+async def test_a_case_reopened_and_published_again_offers_its_latest_reply(
+    system: System,
+) -> None:
+    source = await answered(system, "post-1")
+    other = past_answers(system.rt.store, system.rt.config, system.clock)
+    await other.refresh()  # read the first reply
+    system.clock.advance(hours=1)
+    again = "Jag hittar den inte, var exakt?"
+    await system.ingest(mention_json("m-post-1-b", "post-1", again, name="Anna Berg", author="u-1"))
+    assert (await system.wf.case(source)).state is State.CLAIMED  # reopened, draft unchanged
+    reopened = past_answers(system.rt.store, system.rt.config, system.clock)
+    await reopened.refresh()
+    assert reopened.answer_of(source).text == ANSWER  # type: ignore[union-attr]
+
+    await system.wf.edit(source, "anna", LATER)
+    edited = past_answers(system.rt.store, system.rt.config, system.clock)
+    await edited.refresh()
+    assert edited.answer_of(source) is None, "the first reply's text is no longer held"
+
+    await system.wf.publish(source, "anna")
+    for process in (system.rt.answers, other, edited):
+        assert process is not None
+        await process.refresh()
+        [match] = process.similar(INVOICE_AGAIN, "billing", "sv")
+        assert (match.answer.text, match.answer.question) == (LATER, again)
+        assert match.answer.at == system.clock.now and match.answer.reply == 2
+        assert process.answer_of(source) == match.answer
+    restarted = past_answers(system.rt.store, system.rt.config, system.clock)
+    await restarted.refresh()
+    assert [(a.case_id, a.text) for a in restarted.index.answers] == [(source, LATER)]
+
+
+async def test_a_case_gone_or_erased_yields_no_answer_though_its_entry_stays(
+    system: System,
+) -> None:
+    gone = await answered(system, "post-1")
+    await answered(system, "post-2", name="Björn Ek", author="u-2")
+    kept = await answered(system, "post-3", name="Cecilia Ny", author="u-3")
+    rt = system.rt
+    assert await rt.store.cases.delete(gone, (await system.wf.case(gone)).version)
+    forgetter = Forgetter(rt.wf, rt.store, rt.config, rt.chat, answers=None, clock=system.clock)
+    await forgetter.forget(Subject.parse("sandbox:u-2", []), by="dpo", reason="")
+    assert await rt.store.redis.xlen(keys.answers("billing")) == 3
+    restarted = past_answers(rt.store, rt.config, system.clock)
+    await restarted.refresh()
+    assert [a.case_id for a in restarted.index.answers] == [kept]
+    assert "Björn" not in repr(restarted.index.answers)
+
+
+@dataclass
+class Held:
+    case: Case
+    held: dict[str, Mention]
+
+    def mentions(self) -> dict[str, Mention]:
+        return self.held
+
+
+@pytest.mark.parametrize(
+    ("change", "derived"),
+    [
+        ({}, True),
+        ({"draft": LATER}, False),  # edited since: not the reply any more
+        ({"draft": ERASED_TEXT}, False),  # erased on request
+        ({"private": "1"}, False),
+        ({"reply": 2}, False),  # no such reply
+        ({"removed": True}, False),  # the message answered was removed on the platform
+        ({"author": "erased-1f3a9c0b2d"}, False),  # its author erased
+        ({"gone": True}, False),  # retention deleted the case
+    ],
+)
+def test_an_answer_is_derived_only_while_its_case_holds_the_reply(
+    change: dict[str, object], derived: bool
+) -> None:
+    asked = mention("m-1", INVOICE + " Ring 070-1234567")
+    if change.get("removed"):
+        asked = asked.model_copy(update={"change": Change.REMOVED, "text": ""})
+    if "author" in change:
+        asked = asked.model_copy(update={"author": Author(id=str(change["author"]))})
+    sent = {"id": "r-1", "url": "", "mention": asked.key, "at": NOW.isoformat()}
+    sent["private"] = str(change.get("private", ""))
+    case = make_case(State.CLOSED, staff="bo", draft=change.get("draft", ANSWER), published=[sent])
+    ref = Reference("1042", int(str(change.get("reply", 1))), "bo", digest(ANSWER))
+    held = None if change.get("gone") else Held(case, {asked.key: asked})
+    answer = resolved(ref, held, "billing", Masking("Acme", DEFAULT_PII_PATTERNS))
+    if not derived:
+        assert answer is None
+        return
+    assert answer == Answer(
+        case_id="1042",
+        text=ANSWER,
+        question=INVOICE + " Ring [phone]",
+        language="sv",
+        department="billing",
+        by="bo",
+        at=NOW,
+        customer="Anna",
+        handle="annab",
+        author="facebook:u-1",
+        reply=1,
+    )
 
 
 async def test_a_long_running_process_holds_no_more_than_redis_keeps(
@@ -327,9 +468,22 @@ async def test_a_long_running_process_holds_no_more_than_redis_keeps(
     from tests.conftest import Clock
 
     assert isinstance(clock, Clock)
-    log = AnswerLog(store.redis, kept=4)
+    log = AnswerLog(store.redis, store.cases.stored, kept=4)
     answers = PastAnswers(log, ["billing"], clock=clock)
     for n in range(6):
-        await answers.record(_answer(str(n), clock.now))
+        await answers.record(await _published(store, str(n), clock.now))
     assert len(answers.index.answers) == 4
     assert [a.case_id for a in answers.index.answers] == ["2", "3", "4", "5"]
+
+
+async def test_two_departments_entries_of_the_same_id_are_both_read(store: Store) -> None:
+    """Entry ids are per stream: two departments publishing in the same millisecond."""
+    log = AnswerLog(store.redis, store.cases.stored)
+    for n, department in enumerate(("billing", "social")):
+        answer = await _published(store, str(1042 + n), NOW)
+        await store.redis.xadd(keys.answers(department), Reference.of(answer).fields(), id="1-1")
+    read = await log.since({"billing": "", "social": ""})
+    assert [(a.case_id, a.department, a.id) for a in read] == [
+        ("1042", "billing", "1-1"),
+        ("1043", "social", "1-1"),
+    ]

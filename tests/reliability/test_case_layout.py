@@ -11,7 +11,7 @@ from redis.cluster import key_slot
 
 from chatops import keys
 from chatops.domain import AuditEntry, Author, Case, Change, Mention, State
-from chatops.knowledge.answers import Answer, AnswerLog
+from chatops.knowledge.answers import Answer, AnswerLog, digest
 from chatops.slack.outbox import Outbox as SlackOutbox
 from chatops.slack.outbox import Thread
 from chatops.store import Store
@@ -183,43 +183,56 @@ async def test_author_indexes_of_the_one_hash_layout_read_and_move_into_buckets(
     assert await indexes.every_case_of("facebook", "u-7", "anna") == []
 
 
-async def test_past_answers_are_lean_arrays_and_objects_of_before_still_read(
+async def test_past_answers_are_references_and_arrays_and_objects_of_before_still_read(
     store: Store,
 ) -> None:
-    log = AnswerLog(store.redis)
+    log = AnswerLog(store.redis, store.cases.stored)
+    text = "Hej Anna! Fakturan finns under Mina sidor. /Acme"
+    asked = mention("m-1", "Var är min faktura?")
+    published = [{"id": "r-1", "url": "", "mention": asked.key, "at": AT.isoformat()}]
+    case = make_case(State.CLOSED, staff="U0AGENT001", draft=text, published=published)
+    assert await store.cases.save(case, expected_version=0, mention=asked) is not None
     answer = Answer(
         case_id="1042",
-        text="Hej Anna! Fakturan finns under Mina sidor. /Acme",
+        text=text,
         question="Var är min faktura?",
         language="sv",
         department="billing",
         by="U0AGENT001",
-        at=AT.replace(microsecond=125000),
+        at=AT,
         customer="Anna",
         handle="annab",
         author="facebook:u-1",
+        reply=1,
     )
-    old = replace(answer, case_id="1041", approved_by="U0BOSS0001", handle="")
-    as_before = {  # the previous version's object of named fields, with the department
-        "c": "1041",
-        "t": answer.text,
+    when = AT.replace(microsecond=125000)
+    as_before = {  # the object of named fields two versions wrote, with the department
+        "c": "1040",
+        "t": text,
         "q": answer.question,
         "l": "sv",
         "d": "billing",
         "b": "U0AGENT001",
-        "at": answer.at.timestamp(),
+        "at": when.timestamp(),
         "ab": "U0BOSS0001",
         "n": "Anna",
         "u": "facebook:u-1",
     }
-    await store.redis.xadd(keys.answers("billing"), {"a": json.dumps(as_before)})
+    as_array = ["1041", text, answer.question, "sv", "U0AGENT001", when.timestamp(), "", "Anna"]
+    for value in (as_before, as_array):
+        await store.redis.xadd(keys.answers("billing"), {"a": json.dumps(value)})
     await log.add(answer, AT - timedelta(days=1))
 
-    [raw] = [f["a"] for _, f in (await store.redis.xrange(keys.answers("billing")))[-1:]]
-    assert raw.startswith('["1042","Hej Anna!') and "billing" not in raw
+    [(_, fields)] = (await store.redis.xrange(keys.answers("billing")))[-1:]
+    assert fields == {"c": "1042", "n": "1", "b": "U0AGENT001", "h": str(digest(text))}
     read = await log.since({"billing": ""})
-    assert [replace(a, id="") for a in read] == [old, answer]
-    assert await log.forget_cases("billing", ["1041", "1042"]) == 2
+    plain = replace(answer, case_id="1041", at=when, handle="", author="", reply=0)
+    assert [replace(a, id="") for a in read] == [
+        replace(plain, case_id="1040", approved_by="U0BOSS0001", author="facebook:u-1"),
+        plain,
+        answer,
+    ]
+    assert await log.forget_cases("billing", ["1040", "1041", "1042"]) == 3
 
 
 async def test_slack_threads_of_the_one_hash_layout_are_found_and_forgotten(

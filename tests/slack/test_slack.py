@@ -22,7 +22,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from chatops import keys, runtime
 from chatops.config import Config, load_config_text
 from chatops.domain import Case, State
-from chatops.knowledge.answers import Answer
+from chatops.knowledge.answers import answer_of
 from chatops.processes import web_app
 from chatops.runtime import Runtime
 from chatops.settings import Settings
@@ -31,6 +31,7 @@ from chatops.slack.blocks import case_block_id
 from chatops.slack.ids import Action, View
 from chatops.store import Store
 from chatops.workflow.transitions import ALLOWED
+from tests.builders import published_case
 from tests.conftest import Clock, System
 from tests.fakes import SandboxPlatform, mention_json, signed
 from tests.fakes.slack import FakeSlack, event_body, interaction_body, slack_headers
@@ -526,11 +527,11 @@ async def test_every_action_in_every_state(ss: SlackSystem, action: Action, stat
         await ss.select(action, "1001", user, choice)
     elif action is Action.USE_ANSWER:
         assert ss.rt.answers is not None
-        await ss.rt.answers.record(
-            Answer(
-                "999", "Hej! Vi öppnar kl 9.", "När öppnar ni?", "sv", "social", "U0X", ss.clock.now
-            )
+        answered, asked = published_case(
+            "999", "Hej! Vi öppnar kl 9.", "När öppnar ni?", at=ss.clock.now, department="social"
         )
+        await ss.rt.store.cases.save(answered, expected_version=0, mention=asked)
+        await ss.rt.answers.record(answer_of(answered, asked, "U0X", 1))
         await ss.click(action, "1001", user, value="1001:999")
     else:
         await ss.click(action, "1001", user)
