@@ -9,6 +9,7 @@ from typing import Any
 
 from rich.console import Console
 
+from chatops import keys
 from chatops.chat.actions import Action
 from chatops.console.repl import Repl
 from chatops.domain import State
@@ -59,6 +60,12 @@ async def _published_in_slack(ss: SlackSystem) -> None:
     await _edit(ss, ANNA, ANSWER)
     await ss.click(Action.PUBLISH, "1001", ANNA)
     await eventually(lambda: _state(ss, State.PUBLISHED))
+    await eventually(lambda: _recorded(ss))  # after the reply went out, in the click's task
+
+
+async def _recorded(ss: SlackSystem) -> int:
+    """How many answers Billing has recorded for "Similar"."""
+    return int(await ss.rt.store.redis.xlen(keys.answers("billing")))
 
 
 def _similar_blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
