@@ -195,11 +195,14 @@ class Masking:
 
 @dataclass(frozen=True)
 class Erased:
-    """Entry `id` of the erasures' stream: the answers (their entry ids) that were erased,
-    which every process drops from its index. It names no customer."""
+    """Entry `id` of the erasures' stream: the answers (their entry ids in `department`'s
+    stream) that were erased, which every process drops from its index. It names no customer.
+    Two departments' streams may hold the same entry id, so the department is named too ("":
+    an erasure an earlier version recorded, which applies to the ids in every department)."""
 
     id: str
     entries: frozenset[str]
+    department: str = ""
 
 
 @dataclass(frozen=True)
@@ -414,7 +417,7 @@ class AnswerLog:
         removed = int(await self.redis.xdel(keys.answers(department), *ids))
         await self.redis.xadd(
             keys.ANSWERS_FORGOTTEN,
-            {"a": json.dumps(list(ids), separators=(",", ":"))},
+            {"a": json.dumps(list(ids), separators=(",", ":")), "d": department},
             maxlen=self.kept,
             approximate=True,
         )
@@ -428,7 +431,8 @@ class AnswerLog:
             rows: Any = await self.redis.xrange(keys.ANSWERS_FORGOTTEN, start, "+", count=READ_PAGE)
             for entry_id, fields in rows:
                 after = _text(entry_id)
-                found.append(Erased(after, frozenset(json.loads(fields.get("a") or "[]"))))
+                erased = frozenset(json.loads(fields.get("a") or "[]"))
+                found.append(Erased(after, erased, _text(fields.get("d") or "")))
             if len(rows) < READ_PAGE:
                 return found
 
@@ -681,9 +685,9 @@ def _newest(answers: list[Answer], kept: int) -> list[Answer]:
 
 
 def _erased(erasures: Sequence[Erased]) -> Callable[[Answer], bool]:
-    """Whether an answer is one of those `erasures` erased."""
-    gone = frozenset().union(*(e.entries for e in erasures))
-    return lambda answer: answer.id in gone
+    """Whether an answer is one of those `erasures` erased (in its own department's stream)."""
+    gone = frozenset((e.department, entry) for e in erasures for entry in e.entries)
+    return lambda answer: (answer.department, answer.id) in gone or ("", answer.id) in gone
 
 
 def _answers(data: dict[str, Any], author: str, case_id: str | None) -> bool:

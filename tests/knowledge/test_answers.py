@@ -487,3 +487,23 @@ async def test_two_departments_entries_of_the_same_id_are_both_read(store: Store
         ("1042", "billing", "1-1"),
         ("1043", "social", "1-1"),
     ]
+
+
+async def test_an_erasure_drops_the_entry_of_its_own_department_only(system: System) -> None:
+    """Two departments' streams may hold the same entry id: an erasure names its department,
+    and an earlier version's erasure (no department) still drops the id everywhere."""
+    from dataclasses import replace
+
+    from chatops.knowledge.answers import Erased, _erased
+
+    log = past_answers(system.rt.store, system.rt.config, system.clock).log
+    await log.redis.xadd(keys.answers("billing"), {"c": "1001"}, id="1700000000000-0")
+    assert await log._drop("billing", ["1700000000000-0"]) == 1
+    [erasure] = await log.forgotten("")
+    assert erasure.department == "billing" and erasure.entries == {"1700000000000-0"}
+    billing = replace(_answer("1001"), id="1700000000000-0")
+    social = replace(billing, case_id="1002", department="social")
+    gone = _erased([erasure])
+    assert gone(billing) and not gone(social)
+    earlier = _erased([Erased("1-0", frozenset({"1700000000000-0"}))])
+    assert earlier(billing) and earlier(social)
