@@ -201,7 +201,9 @@ async def system(
     url = await platform.start()
     settings = Settings.from_env({"SANDBOX_SECRET": "test-secret", "SANDBOX_API_URL": url})
     chat = RecordingChat()
-    http = httpx.AsyncClient(timeout=httpx.Timeout(0.5))
+    # Short reads make a slow platform fail fast; a connect to the local server is given
+    # time, so a busy test machine is not taken for an unreachable platform.
+    http = httpx.AsyncClient(timeout=httpx.Timeout(0.5, connect=5.0))
     rt = await runtime.start(settings, config, store=store, chat=chat, http=http, clock=clock)
     client = TestClient(TestServer(web_app(rt)))
     await client.start_server()

@@ -177,7 +177,9 @@ async def slack_system(
             "SLACK_API_URL": slack.url,
         }
     )
-    http = httpx.AsyncClient(timeout=httpx.Timeout(0.5))
+    # Short reads make a slow platform fail fast; a connect to the local server is given
+    # time, so a busy test machine is not taken for an unreachable platform.
+    http = httpx.AsyncClient(timeout=httpx.Timeout(0.5, connect=5.0))
     rt = await runtime.start(settings, config, store=store, http=http, clock=clock)
     backend = rt.chat
     assert isinstance(backend, SlackBackend)
