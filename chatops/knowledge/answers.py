@@ -359,7 +359,7 @@ class AnswerLog:
 
     async def _read(self, rows: Sequence[Row]) -> list[Answer]:
         refs = _references(rows)
-        held = await self.cases(sorted({r.case_id for r in refs.values()})) if refs else {}
+        held = await self._held(refs)
         found = []
         for department, entry, fields in rows:
             ref = refs.get((department, entry))
@@ -385,7 +385,7 @@ class AnswerLog:
         for department in departments:
             rows = await self._rows(department)
             refs = {e: r for e, r in _references(rows).items() if case_id in (None, r.case_id)}
-            held = await self.cases(sorted({r.case_id for r in refs.values()})) if refs else {}
+            held = await self._held(refs)
             doomed = []
             for _, entry, fields in rows:
                 ref = refs.get((department, entry))
@@ -404,6 +404,10 @@ class AnswerLog:
         rows = await self._rows(department)
         doomed = [entry for _, entry, fields in rows if _case_of(fields) in gone]
         return await self._drop(department, doomed)
+
+    async def _held(self, refs: Mapping[tuple[str, str], Reference]) -> Mapping[str, HeldCase]:
+        """The cases `refs` refer to, in one round trip (none asked for none)."""
+        return await self.cases(sorted({r.case_id for r in refs.values()})) if refs else {}
 
     async def _rows(self, department: str) -> list[Row]:
         found: Any = await self.redis.xrange(keys.answers(department), "-", "+")
